@@ -1,0 +1,267 @@
+/**
+ * The one typed configuration model of tempus, shared by the chrony.conf parser, the TOML
+ * mapping, the engine and the daemon. Every default lives in `defaults.ts`, named after the
+ * chrony directive it mirrors.
+ *
+ * @module
+ */
+
+/** How a source is specified. */
+export type SourceType = "server" | "pool" | "peer";
+
+/** Per-source options (chrony's server/pool/peer options). */
+export interface SourceParams {
+  /** minpoll, log2 s (-7..24). */
+  minPoll: number;
+  /** maxpoll, log2 s. */
+  maxPoll: number;
+  /** polltarget: samples wanted in the regression window (6..60). */
+  pollTarget: number;
+  /** iburst: burst of 4-8 requests at start and on going online. */
+  iburst: boolean;
+  /** burst: a short burst at each poll. */
+  burst: boolean;
+  /** presend N: extra warm-up request when poll >= N (null = off). */
+  presend: number | null;
+  /** offline: start offline. */
+  offline: boolean;
+  /** auto_offline: go offline when sending fails. */
+  autoOffline: boolean;
+  /** prefer. */
+  prefer: boolean;
+  /** noselect. */
+  noselect: boolean;
+  /** trust. */
+  trust: boolean;
+  /** require. */
+  require: boolean;
+  /** maxdelay, seconds. */
+  maxDelay: number;
+  /** maxdelayratio (0 = off). */
+  maxDelayRatio: number;
+  /** maxdelaydevratio. */
+  maxDelayDevRatio: number;
+  /** mindelay, seconds (null = measured). */
+  minDelay: number | null;
+  /** asymmetry: fixed jitter asymmetry in [-0.5, 0.5], or null to estimate it. */
+  asymmetry: number | null;
+  /** offset: correction added to measured offsets, seconds. */
+  offset: number;
+  /** minsamples (null = global). */
+  minSamples: number | null;
+  /** maxsamples (null = global). */
+  maxSamples: number | null;
+  /** maxunreach: polls an unreachable source stays selectable. */
+  maxUnreach: number;
+  /** filter N: median filter length (null = off). */
+  filter: number | null;
+  /** minstratum. */
+  minStratum: number;
+  /** port. */
+  port: number;
+  /** NTP version to send (4 by default). */
+  version: number;
+  /** key ID for symmetric-key MAC (null = none). */
+  key: number | null;
+  /** maxsources (pool only). */
+  maxSources: number;
+  /** xleave (interleaved mode). */
+  xleave: boolean;
+}
+
+/** One configured source. */
+export interface SourceConfig {
+  /** server, pool or peer. */
+  type: SourceType;
+  /** Host name or address. */
+  name: string;
+  /** Options. */
+  params: SourceParams;
+  /** Where it was written, for messages ("file:line"). */
+  origin: string;
+}
+
+/** `makestep THRESHOLD LIMIT`; limit < 0 means always, 0 means never. */
+export interface MakeStepConfig {
+  /** Step when |offset| exceeds this, seconds. */
+  threshold: number;
+  /** Number of clock updates during which stepping is allowed (< 0 = unlimited). */
+  limit: number;
+}
+
+/** `maxchange OFFSET START IGNORE`. */
+export interface MaxChangeConfig {
+  /** Largest offset accepted after `start` updates, seconds. */
+  offset: number;
+  /** Updates before the check applies. */
+  start: number;
+  /** Times a larger offset is ignored before tempus exits (< 0 = never exits). */
+  ignore: number;
+}
+
+/** `fallbackdrift MIN MAX` (log2 seconds). */
+export interface FallbackDriftConfig {
+  /** Smallest interval, log2 s. */
+  min: number;
+  /** Largest interval, log2 s. */
+  max: number;
+}
+
+/** `local [stratum N] [distance D] [orphan] ...`. */
+export interface LocalConfig {
+  /** Stratum to serve while using the local reference. */
+  stratum: number;
+  /** Root distance threshold to activate. */
+  distance: number;
+  /** Orphan mode (RFC 5905 style). */
+  orphan: boolean;
+  /** Seconds to wait while unsynchronised before activating (orphan: 300). */
+  waitUnsynced: number;
+  /** Seconds of synchronisation required before activating. */
+  waitSynced: number;
+  /** Activation threshold on root distance (0 = always). */
+  activate: number;
+}
+
+/** `ratelimit interval I burst B leak L kod K`. */
+export interface RateLimitConfig {
+  /** Minimum mean interval between responses, log2 s. */
+  interval: number;
+  /** Burst of responses allowed. */
+  burst: number;
+  /** Leak rate: 1 in 2^leak requests answered anyway. */
+  leak: number;
+  /** Send a KoD RATE instead of dropping, 1 in 2^kod (0 = never). */
+  kod: number;
+}
+
+/** One allow/deny rule in order. */
+export interface AccessRule {
+  /** allow or deny. */
+  allow: boolean;
+  /** Subnet in CIDR form ("192.168.1.0/24", "::/0") or "all" for every address. */
+  subnet: string;
+  /** `allow all` / `deny all` (overrides more specific earlier rules). */
+  all: boolean;
+}
+
+/** Leap second handling mode. */
+export type LeapSecMode = "system" | "step" | "slew" | "ignore";
+
+/** Log file kinds of the `log` directive. */
+export type LogKind =
+  | "measurements"
+  | "statistics"
+  | "tracking"
+  | "rtc"
+  | "refclocks"
+  | "rawmeasurements"
+  | "selection";
+
+/** Everything tempus can be configured with. */
+export interface Config {
+  /** Sources in configuration order. */
+  sources: SourceConfig[];
+  /** driftfile path (null = none) and its update interval in seconds. */
+  driftFile: string | null;
+  /** driftfile interval, seconds. */
+  driftFileInterval: number;
+  /** makestep (null = never step after start-up). */
+  makeStep: MakeStepConfig | null;
+  /** maxslewrate, ppm. */
+  maxSlewRate: number;
+  /** maxupdateskew, ppm. */
+  maxUpdateSkew: number;
+  /** maxchange (null = off). */
+  maxChange: MaxChangeConfig | null;
+  /** maxdrift, ppm. */
+  maxDrift: number;
+  /** maxclockerror, ppm. */
+  maxClockError: number;
+  /** corrtimeratio. */
+  corrTimeRatio: number;
+  /** clockprecision, seconds (null = measured). */
+  clockPrecision: number | null;
+  /** maxdistance, seconds. */
+  maxDistance: number;
+  /** maxjitter, seconds. */
+  maxJitter: number;
+  /** minsources. */
+  minSources: number;
+  /** maxstratum / minstratum for selection. */
+  maxStratum: number;
+  /** reselectdist, seconds. */
+  reselectDist: number;
+  /** stratumweight, seconds. */
+  stratumWeight: number;
+  /** combinelimit. */
+  combineLimit: number;
+  /** minsamples (global). */
+  minSamples: number;
+  /** maxsamples (global, 0 = no limit beyond 64). */
+  maxSamples: number;
+  /** fallbackdrift (null = off). */
+  fallbackDrift: FallbackDriftConfig | null;
+  /** leapsecmode. */
+  leapSecMode: LeapSecMode;
+  /** leapsectz zone name (null = none). */
+  leapSecTz: string | null;
+  /** leapseclist file (null = none). */
+  leapSecList: string | null;
+  /** local reference (null = off). */
+  local: LocalConfig | null;
+  /** manual: allow settime. */
+  manual: boolean;
+  /** rtcsync: kernel 11-minute mode. */
+  rtcSync: boolean;
+  /** rtcfile path (null = no RTC tracking). */
+  rtcFile: string | null;
+  /** rtcdevice path. */
+  rtcDevice: string;
+  /** rtconutc. */
+  rtcOnUtc: boolean;
+  /** rtcautotrim threshold, seconds (0 = off). */
+  rtcAutoTrim: number;
+  /** hwclockfile (/etc/adjtime style), or null. */
+  hwclockFile: string | null;
+  /** NTP server port (0 = no server). */
+  port: number;
+  /** bindaddress list (empty = any). */
+  bindAddresses: string[];
+  /** allow/deny rules for NTP clients, in order (default: serve nobody). */
+  ntpAccess: AccessRule[];
+  /** ratelimit (null = off). */
+  rateLimit: RateLimitConfig | null;
+  /** clientloglimit, bytes. */
+  clientLogLimit: number;
+  /** noclientlog. */
+  noClientLog: boolean;
+  /** cmdport (0 = no UDP command socket). */
+  cmdPort: number;
+  /** bindcmdaddress list: IP literals and/or one Unix socket path ("/"-prefixed). */
+  bindCmdAddresses: string[];
+  /** cmdallow/cmddeny rules (loopback is always allowed). */
+  cmdAccess: AccessRule[];
+  /** Unix command socket path (null = disabled). */
+  cmdSocket: string | null;
+  /** logdir (null = no log files). */
+  logDir: string | null;
+  /** log kinds enabled. */
+  logKinds: LogKind[];
+  /** logbanner: repeat the column header every N lines (0 = never). */
+  logBanner: number;
+  /** logchange threshold, seconds. */
+  logChange: number;
+  /** pidfile path (null = none). */
+  pidFile: string | null;
+  /** dumpdir (null = none). */
+  dumpDir: string | null;
+  /** user to switch to after binding sockets (null = stay). */
+  user: string | null;
+  /** acquisitionport (0 = random per request). */
+  acquisitionPort: number;
+  /** keyfile (null = none). */
+  keyFile: string | null;
+  /** refresh interval, seconds. */
+  refresh: number;
+}
