@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { ipFamily, parseIpv4, parseIpv6 } from "./ip.ts";
+
+Deno.test("IPv4 literals", () => {
+  assert.deepEqual(parseIpv4("192.0.2.10"), Uint8Array.of(192, 0, 2, 10));
+  assert.equal(parseIpv4("256.0.0.1"), null);
+  assert.equal(parseIpv4("1.2.3"), null);
+  assert.equal(parseIpv4("1.2.3.x"), null);
+});
+
+Deno.test("IPv6 literals with ::, embedded IPv4 and zone", () => {
+  const loop = new Uint8Array(16);
+  loop[15] = 1;
+  assert.deepEqual(parseIpv6("::1"), loop);
+  assert.deepEqual(parseIpv6("fe80::1%eth0")?.slice(0, 2), Uint8Array.of(0xfe, 0x80));
+  assert.deepEqual(parseIpv6("::ffff:192.0.2.1")?.slice(10), Uint8Array.of(255, 255, 192, 0, 2, 1));
+  assert.deepEqual(parseIpv6("2001:db8:0:0:0:0:0:2"), parseIpv6("2001:db8::2"));
+  assert.equal(parseIpv6("1::2::3"), null);
+  assert.equal(parseIpv6("1:2:3:4:5:6:7:8:9"), null);
+  assert.equal(parseIpv6("12345::"), null);
+  assert.equal(parseIpv6("pool.ntp.org"), null);
+  assert.equal(ipFamily("::"), 6);
+  assert.equal(ipFamily("10.0.0.1"), 4);
+  assert.equal(ipFamily("example.com"), null);
+});
