@@ -1,0 +1,199 @@
+/**
+ * Turns configured source names into engine sources: resolves `server`/`peer` names and
+ * `pool` names (up to maxsources members), retries failed resolution with chrony's backoff
+ * (7·2^n s, n = 2..9), and replaces unreachable or falseticker members on the engine's
+ * request with a fresh address of the same name.
+ *
+ * @module
+ */
+import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
+import type { LogPort, SocketAddress, TimerPort } from "../core/ports.ts";
+
+/** The part of the engine the source manager drives. */
+export interface SourceSink {
+  /** Adds a source; returns its id. */
+  addSource(
+    type: SourceType,
+    address: SocketAddress,
+    params: SourceParams,
+    name: string | null,
+  ): number;
+  /** Removes a source. */
+  removeSource(id: number): void;
+}
+
+/** Resolves a host name to IP literals (IPv4 and IPv6). */
+export type Resolver = (name: string) => Promise<string[]>;
+
+interface Member {
+  id: number;
+  address: string;
+  config: SourceConfig;
+}
+
+/** First retry of a failed resolution after 7·2^2 s, doubling up to 7·2^9 s. */
+const RESOLVE_RETRY_MIN_EXP = 2;
+const RESOLVE_RETRY_MAX_EXP = 9;
+
+/** Keeps the engine's sources in step with the configuration and DNS. */
+export class SourceManager {
+  readonly #sink: SourceSink;
+  readonly #resolve: Resolver;
+  readonly #timers: TimerPort;
+  readonly #log: LogPort;
+  readonly #members = new Map<number, Member>();
+  readonly #unresolved = new Set<SourceConfig>();
+  readonly #retryTimers = new Map<SourceConfig, number>();
+  readonly #configs: SourceConfig[] = [];
+
+  /** Creates a manager. */
+  constructor(sink: SourceSink, resolve: Resolver, timers: TimerPort, log: LogPort) {
+    this.#sink = sink;
+    this.#resolve = resolve;
+    this.#timers = timers;
+    this.#log = log;
+  }
+
+  /** Adds a configured source (resolving its name); resolution failures are retried. */
+  async add(config: SourceConfig): Promise<void> {
+    this.#configs.push(config);
+    await this.#resolveAndAdd(config, RESOLVE_RETRY_MIN_EXP);
+  }
+
+  /** Number of configured names still waiting for resolution. */
+  get unresolvedCount(): number {
+    return this.#unresolved.size;
+  }
+
+  /** Configured name of the source with this id, if it came from a name. */
+  nameOf(id: number): string | null {
+    return this.#members.get(id)?.config.name ?? null;
+  }
+
+  /** Address currently used by source `id`. */
+  addressOf(id: number): string | null {
+    return this.#members.get(id)?.address ?? null;
+  }
+
+  /** Ids of every source added through this manager. */
+  ids(): number[] {
+    return [...this.#members.keys()];
+  }
+
+  /** Removes the source with this address (chronyc `delete`); false if unknown. */
+  removeByAddress(address: string): boolean {
+    for (const [id, member] of this.#members) {
+      if (member.address === address) {
+        this.#sink.removeSource(id);
+        this.#members.delete(id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Replaces source `id` (unreachable or a falseticker) by another address of the same
+   * name, when the name resolves to one not already in use. Literal addresses stay.
+   */
+  async replace(id: number): Promise<boolean> {
+    const member = this.#members.get(id);
+    if (member === undefined || isLiteral(member.config.name)) return false;
+    let addresses: string[];
+    try {
+      addresses = await this.#resolve(member.config.name);
+    } catch {
+      return false;
+    }
+    const inUse = new Set([...this.#members.values()].map((m) => m.address));
+    const fresh = addresses.find((a) => !inUse.has(a));
+    if (fresh === undefined) return false;
+    this.#sink.removeSource(id);
+    this.#members.delete(id);
+    const newId = this.#sink.addSource(
+      member.config.type,
+      { address: fresh, port: member.config.params.port },
+      member.config.params,
+      member.config.name,
+    );
+    this.#members.set(newId, { id: newId, address: fresh, config: member.config });
+    this.#log.log(
+      "info",
+      `Source ${member.address} replaced with ${fresh} (${member.config.name})`,
+    );
+    return true;
+  }
+
+  /** Re-resolves every name (chronyc `refresh`): replaces members whose name moved away. */
+  async refresh(): Promise<void> {
+    for (const member of [...this.#members.values()]) {
+      if (isLiteral(member.config.name)) continue;
+      try {
+        const addresses = await this.#resolve(member.config.name);
+        if (!addresses.includes(member.address)) await this.replace(member.id);
+      } catch {
+        // keep the current address
+      }
+    }
+  }
+
+  /** Cancels pending resolution retries. */
+  close(): void {
+    for (const handle of this.#retryTimers.values()) this.#timers.cancelTimer(handle);
+    this.#retryTimers.clear();
+  }
+
+  async #resolveAndAdd(config: SourceConfig, retryExp: number): Promise<void> {
+    let addresses: string[];
+    try {
+      addresses = await this.#resolve(config.name);
+      if (addresses.length === 0) throw new Error("no addresses");
+    } catch (error) {
+      this.#unresolved.add(config);
+      const delay = 7 * 2 ** retryExp;
+      this.#log.log(
+        "warning",
+        `Could not resolve ${config.name} (${describe(error)}), retrying in ${delay} s`,
+      );
+      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
+      this.#retryTimers.set(
+        config,
+        this.#timers.setTimer(delay, () => {
+          this.#retryTimers.delete(config);
+          void this.#resolveAndAdd(config, next);
+        }),
+      );
+      return;
+    }
+    this.#unresolved.delete(config);
+    const wanted = config.type === "pool" ? config.params.maxSources : 1;
+    const inUse = new Set([...this.#members.values()].map((m) => m.address));
+    for (const address of addresses) {
+      if (this.#countOf(config) >= wanted) break;
+      if (inUse.has(address)) continue;
+      const id = this.#sink.addSource(
+        config.type,
+        { address, port: config.params.port },
+        config.params,
+        isLiteral(config.name) ? null : config.name,
+      );
+      this.#members.set(id, { id, address, config });
+      inUse.add(address);
+    }
+  }
+
+  #countOf(config: SourceConfig): number {
+    let n = 0;
+    for (const member of this.#members.values()) if (member.config === config) n++;
+    return n;
+  }
+}
+
+/** True when `name` is an IPv4 or IPv6 literal. */
+export function isLiteral(name: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
