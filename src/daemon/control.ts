@@ -1,0 +1,267 @@
+/**
+ * The daemon's `EngineControl`: what chronyc-style commands reach. Engine-level reports and
+ * commands are delegated to the engine; the rest (server statistics, access tables, names,
+ * logs, RTC, shutdown) belong to the daemon and are composed here.
+ *
+ * @module
+ */
+import type {
+  AddSourceRequest,
+  ControlResult,
+  EngineControl,
+  SourceMatch,
+} from "../core/control.ts";
+import type {
+  ActivityReport,
+  ClientAccessReport,
+  ManualSampleReport,
+  ManualTimestampReport,
+  NtpDataReport,
+  RtcReport,
+  SelectDataReport,
+  ServerStatsReport,
+  SourceReport,
+  SourceStatsReport,
+  TrackingReport,
+} from "../core/reports.ts";
+import type { Instant } from "../core/time.ts";
+
+/** The engine-level part of `EngineControl` that the engine itself implements. */
+export type EngineSide = Pick<
+  EngineControl,
+  | "tracking"
+  | "sources"
+  | "sourceStats"
+  | "selectData"
+  | "activity"
+  | "ntpData"
+  | "makeStepNow"
+  | "modifyMakeStep"
+  | "burst"
+  | "setConnectivity"
+  | "onOffline"
+  | "reselect"
+  | "reselectDistance"
+  | "maxUpdateSkew"
+  | "modifySource"
+  | "resetSources"
+  | "adjustFrequency"
+  | "adjustOffset"
+  | "local"
+>;
+
+/** The manual-input part (engine or daemon provides it). */
+export type ManualSide = Pick<EngineControl, "manual" | "manualDelete" | "manualList" | "setTime">;
+
+/** The daemon-level services the control composes. */
+export interface DaemonServices {
+  /** Adjusts the tracking report (e.g. -x: system time offset from the null driver). */
+  adjustTracking?: (report: TrackingReport) => TrackingReport;
+  /** Unresolved source names (added to `activity`). */
+  unresolvedSources: () => number;
+  /** serverstats. */
+  serverStats: () => ServerStatsReport;
+  /** clients. */
+  clients: () => ClientAccessReport[];
+  /** Configured name of the source at an address. */
+  sourceName: (address: string) => string | null;
+  /** Adds a source at run time. */
+  addSource: (request: AddSourceRequest) => Promise<ControlResult>;
+  /** Deletes the source at an address. */
+  deleteSource: (address: string) => ControlResult;
+  /** NTP allow/deny at run time. */
+  ntpAccess: (subnet: string | null, allow: boolean, all: boolean) => ControlResult;
+  /** cmdallow/cmddeny at run time. */
+  cmdAccess: (subnet: string | null, allow: boolean, all: boolean) => ControlResult;
+  /** Is NTP service allowed for this address? */
+  ntpAccessCheck: (address: string) => boolean;
+  /** Is command access allowed for this address? */
+  cmdAccessCheck: (address: string) => boolean;
+  /** Re-resolve names. */
+  refresh: () => ControlResult;
+  /** Write sample histories. */
+  dump: () => ControlResult;
+  /** Reopen log files. */
+  cycleLogs: () => ControlResult;
+  /** RTC report (null: RTC tracking off). */
+  rtcReport: () => RtcReport | null;
+  /** Write the RTC parameters file. */
+  writeRtc: () => ControlResult;
+  /** Trim the RTC. */
+  trimRtc: () => ControlResult;
+  /** Shut the daemon down. */
+  shutdown: () => ControlResult;
+}
+
+/** Composes the engine, manual input and daemon services into one `EngineControl`. */
+export class DaemonControl implements EngineControl {
+  readonly #engine: EngineSide;
+  readonly #manual: ManualSide;
+  readonly #services: DaemonServices;
+
+  /** Creates the control surface. */
+  constructor(engine: EngineSide, manual: ManualSide, services: DaemonServices) {
+    this.#engine = engine;
+    this.#manual = manual;
+    this.#services = services;
+  }
+
+  /** `tracking`. */
+  tracking(): TrackingReport {
+    const report = this.#engine.tracking();
+    return this.#services.adjustTracking ? this.#services.adjustTracking(report) : report;
+  }
+  /** `sources`. */
+  sources(): SourceReport[] {
+    return this.#engine.sources();
+  }
+  /** `sourcestats`. */
+  sourceStats(): SourceStatsReport[] {
+    return this.#engine.sourceStats();
+  }
+  /** `selectdata`. */
+  selectData(): SelectDataReport[] {
+    return this.#engine.selectData();
+  }
+  /** `activity`, with unresolved names counted by the daemon. */
+  activity(): ActivityReport {
+    const report = this.#engine.activity();
+    return { ...report, unresolved: report.unresolved + this.#services.unresolvedSources() };
+  }
+  /** `ntpdata`. */
+  ntpData(address: string): NtpDataReport | null {
+    return this.#engine.ntpData(address);
+  }
+  /** `serverstats`. */
+  serverStats(): ServerStatsReport {
+    return this.#services.serverStats();
+  }
+  /** `clients`. */
+  clients(): ClientAccessReport[] {
+    return this.#services.clients();
+  }
+  /** `sourcename`. */
+  sourceName(address: string): string | null {
+    return this.#services.sourceName(address);
+  }
+  /** `rtcdata`. */
+  rtcReport(): RtcReport | null {
+    return this.#services.rtcReport();
+  }
+  /** `manual list`. */
+  manualList(): ManualSampleReport[] {
+    return this.#manual.manualList();
+  }
+  /** `makestep`. */
+  makeStepNow(): ControlResult {
+    return this.#engine.makeStepNow();
+  }
+  /** `makestep THRESHOLD LIMIT`. */
+  modifyMakeStep(threshold: number, limit: number): ControlResult {
+    return this.#engine.modifyMakeStep(threshold, limit);
+  }
+  /** `burst`. */
+  burst(match: SourceMatch, good: number, total: number): ControlResult {
+    return this.#engine.burst(match, good, total);
+  }
+  /** `online`/`offline`. */
+  setConnectivity(match: SourceMatch, online: boolean): ControlResult {
+    return this.#engine.setConnectivity(match, online);
+  }
+  /** `onoffline`. */
+  onOffline(): ControlResult {
+    return this.#engine.onOffline();
+  }
+  /** `manual on|off|reset`. */
+  manual(mode: "on" | "off" | "reset"): ControlResult {
+    return this.#manual.manual(mode);
+  }
+  /** `manual delete N`. */
+  manualDelete(index: number): ControlResult {
+    return this.#manual.manualDelete(index);
+  }
+  /** `settime`. */
+  setTime(trueTime: Instant): ControlResult | { ok: true; report: ManualTimestampReport } {
+    return this.#manual.setTime(trueTime);
+  }
+  /** `add server|pool|peer`. */
+  addSource(request: AddSourceRequest): Promise<ControlResult> {
+    return this.#services.addSource(request);
+  }
+  /** `delete`. */
+  deleteSource(address: string): ControlResult {
+    return this.#services.deleteSource(address);
+  }
+  /** `allow`/`deny`. */
+  ntpAccess(subnet: string | null, allow: boolean, all: boolean): ControlResult {
+    return this.#services.ntpAccess(subnet, allow, all);
+  }
+  /** `cmdallow`/`cmddeny`. */
+  cmdAccess(subnet: string | null, allow: boolean, all: boolean): ControlResult {
+    return this.#services.cmdAccess(subnet, allow, all);
+  }
+  /** `accheck`. */
+  ntpAccessCheck(address: string): boolean {
+    return this.#services.ntpAccessCheck(address);
+  }
+  /** `cmdaccheck`. */
+  cmdAccessCheck(address: string): boolean {
+    return this.#services.cmdAccessCheck(address);
+  }
+  /** `reselect`. */
+  reselect(): ControlResult {
+    return this.#engine.reselect();
+  }
+  /** `reselectdist`. */
+  reselectDistance(distance: number): ControlResult {
+    return this.#engine.reselectDistance(distance);
+  }
+  /** `maxupdateskew`. */
+  maxUpdateSkew(ppm: number): ControlResult {
+    return this.#engine.maxUpdateSkew(ppm);
+  }
+  /** Per-source modifiers. */
+  modifySource(address: string, field: string, value: number): ControlResult {
+    return this.#engine.modifySource(address, field, value);
+  }
+  /** `refresh`. */
+  refresh(): ControlResult {
+    return this.#services.refresh();
+  }
+  /** `reset sources`. */
+  resetSources(): ControlResult {
+    return this.#engine.resetSources();
+  }
+  /** `dump`. */
+  dump(): ControlResult {
+    return this.#services.dump();
+  }
+  /** `cyclelogs`. */
+  cycleLogs(): ControlResult {
+    return this.#services.cycleLogs();
+  }
+  /** `writertc`. */
+  writeRtc(): ControlResult {
+    return this.#services.writeRtc();
+  }
+  /** `trimrtc`. */
+  trimRtc(): ControlResult {
+    return this.#services.trimRtc();
+  }
+  /** `dfreq`. */
+  adjustFrequency(dfreqPpm: number): ControlResult {
+    return this.#engine.adjustFrequency(dfreqPpm);
+  }
+  /** `doffset`. */
+  adjustOffset(offset: number): ControlResult {
+    return this.#engine.adjustOffset(offset);
+  }
+  /** `local`. */
+  local(enabled: boolean, stratum?: number, distance?: number, orphan?: boolean): ControlResult {
+    return this.#engine.local(enabled, stratum, distance, orphan);
+  }
+  /** `shutdown`. */
+  shutdown(): ControlResult {
+    return this.#services.shutdown();
+  }
+}
