@@ -1,0 +1,256 @@
+/**
+ * The UDP edge: thin wrappers over `Deno.listenDatagram` holding no NTP policy.
+ *
+ * - `exchange`: one client request on a fresh socket bound to port 0 (a random ephemeral
+ *   source port per request, RFC 9109), reading the receive time from the given clock at
+ *   once when each datagram arrives, with a timeout.
+ * - `UdpClientTransport`: the engine's `NtpTransport` built on `exchange`.
+ * - `UdpServerSocket`: bind host:port, iterate received datagrams (one reused receive
+ *   buffer; each yielded datagram is a copy), send replies.
+ *
+ * Needs `--unstable-net` (deno.json sets it) and net permission.
+ *
+ * @module
+ */
+import type { NtpTransport, SocketAddress } from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import { ipFamily } from "../ntp/ip.ts";
+
+/** A clock read at the edge (the daemon passes its cooked clock, the CLI the raw clock). */
+export type ClockFn = () => Instant;
+
+/** Largest datagram we read (NTP with extension fields stays far below). */
+export const MAX_DATAGRAM = 2048;
+
+/** One received datagram with its arrival time. */
+export interface ReceivedDatagram {
+  /** The datagram's bytes (a private copy). */
+  data: Uint8Array;
+  /** Sender address and port. */
+  from: SocketAddress;
+  /** Clock reading taken as soon as the datagram was handed to us. */
+  receivedAt: Instant;
+}
+
+/** Options of `exchange`. */
+export interface ExchangeOptions {
+  /** Clock used for the send and receive times. */
+  clock: ClockFn;
+  /** How long to wait for a reply, milliseconds. */
+  timeoutMs: number;
+  /**
+   * Called for each datagram; return true to end the exchange (default: the first datagram
+   * from the server's address and port ends it). Datagrams from elsewhere are never kept.
+   */
+  accept?: (datagram: ReceivedDatagram) => boolean;
+  /** Local address to bind (default: the wildcard of the server's family). */
+  bindAddress?: string;
+}
+
+/** What `exchange` saw. */
+export interface ExchangeResult {
+  /** Clock reading taken just before the request was handed to the kernel. */
+  sentAt: Instant;
+  /** Local port the request was sent from. */
+  localPort: number;
+  /** Datagrams received from the server (in order), the accepted one last if any. */
+  replies: ReceivedDatagram[];
+  /** True when `accept` returned true before the timeout. */
+  accepted: boolean;
+  /** Set when sending failed at once (no route, bad address): the error message. */
+  sendError: string | null;
+}
+
+function toSocketAddress(addr: Deno.Addr): SocketAddress {
+  if (addr.transport === "udp" || addr.transport === "tcp") {
+    return { address: addr.hostname, port: addr.port };
+  }
+  return { address: "", port: 0 };
+}
+
+/** Compares two IP literals loosely (IPv4-mapped IPv6 equals its IPv4 form). */
+function sameAddress(a: string, b: string): boolean {
+  const strip = (s: string) => s.toLowerCase().replace(/^::ffff:/, "").replace(/^\[|\]$/g, "");
+  return strip(a) === strip(b);
+}
+
+/** Opens a UDP socket on `hostname:port` ("0.0.0.0" / "::" wildcards; port 0: any). */
+export function openUdp(hostname: string, port: number): Deno.DatagramConn {
+  return Deno.listenDatagram({ hostname, port, transport: "udp" });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Sends one request to `to` from a fresh socket with a random source port and collects the
+ * replies until `accept` says done or the timeout passes. Never throws for network errors:
+ * a failed send is reported in `sendError`; binding errors (no permission) do throw.
+ */
+export async function exchange(
+  to: SocketAddress,
+  request: Uint8Array,
+  options: ExchangeOptions,
+): Promise<ExchangeResult> {
+  const family = ipFamily(to.address);
+  const bind = options.bindAddress ?? (family === 6 ? "::" : "0.0.0.0");
+  const conn = openUdp(bind, 0);
+  const localPort = toSocketAddress(conn.addr).port;
+  const replies: ReceivedDatagram[] = [];
+  const accept = options.accept ?? (() => true);
+  let accepted = false;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }, Math.max(0, options.timeoutMs));
+  const buffer = new Uint8Array(MAX_DATAGRAM);
+  let sentAt: Instant = options.clock();
+  let sendError: string | null = null;
+  try {
+    sentAt = options.clock();
+    await conn.send(request, { transport: "udp", hostname: to.address, port: to.port });
+  } catch (error) {
+    sendError = errorMessage(error);
+  }
+  try {
+    while (sendError === null && !timedOut) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await conn.receive(buffer);
+      } catch (error) {
+        // Closed by the timer, or an ICMP error (port unreachable) reported on the socket.
+        if (!timedOut) sendError = errorMessage(error);
+        break;
+      }
+      const receivedAt = options.clock();
+      const from = toSocketAddress(received[1]);
+      if (from.port !== to.port || !sameAddress(from.address, to.address)) continue;
+      const datagram = { data: received[0].slice(), from, receivedAt };
+      replies.push(datagram);
+      if (accept(datagram)) {
+        accepted = true;
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  return { sentAt, localPort, replies, accepted, sendError };
+}
+
+/**
+ * The engine's transport over real UDP: each `send` runs an `exchange` in the background and
+ * hands every reply to `onReply` with its receive time. Replies that arrive after
+ * `timeoutMs` are dropped (the engine treats the request as lost).
+ */
+export class UdpClientTransport implements NtpTransport {
+  readonly #clock: ClockFn;
+  readonly #timeoutMs: number;
+  readonly #onReply: (requestId: number, packet: Uint8Array, receivedAt: Instant) => void;
+  readonly #pending = new Set<Promise<unknown>>();
+
+  /** Creates the transport; `onReply` is normally `engine.receiveReply`. */
+  constructor(
+    clock: ClockFn,
+    onReply: (requestId: number, packet: Uint8Array, receivedAt: Instant) => void,
+    timeoutMs = 4000,
+  ) {
+    this.#clock = clock;
+    this.#onReply = onReply;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Sends a request; returns false if no socket could be opened. */
+  send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
+    let task: Promise<unknown>;
+    try {
+      task = exchange(to, packet, {
+        clock: this.#clock,
+        timeoutMs: this.#timeoutMs,
+        accept: (d) => {
+          this.#onReply(requestId, d.data, d.receivedAt);
+          return false;
+        },
+      }).catch(() => undefined);
+    } catch {
+      return false;
+    }
+    this.#pending.add(task);
+    task.finally(() => this.#pending.delete(task));
+    return true;
+  }
+
+  /** Resolves when every outstanding exchange has finished (for clean shutdown in tests). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
+}
+
+/** A bound UDP server socket. */
+export class UdpServerSocket {
+  readonly #conn: Deno.DatagramConn;
+  readonly #buffer: Uint8Array;
+  #closed = false;
+
+  private constructor(conn: Deno.DatagramConn, bufferSize: number) {
+    this.#conn = conn;
+    this.#buffer = new Uint8Array(bufferSize);
+  }
+
+  /** Binds `host:port` (port 0: the OS picks). Throws the OS error (EADDRINUSE, EACCES). */
+  static bind(host: string, port: number, bufferSize = MAX_DATAGRAM): UdpServerSocket {
+    return new UdpServerSocket(openUdp(host, port), bufferSize);
+  }
+
+  /** The bound address and port. */
+  get localAddress(): SocketAddress {
+    return toSocketAddress(this.#conn.addr);
+  }
+
+  /**
+   * Yields received datagrams with their receive time from `clock`, until `close()`.
+   * The receive buffer is reused; each yielded `data` is a copy.
+   */
+  async *datagrams(clock: ClockFn): AsyncGenerator<ReceivedDatagram> {
+    while (!this.#closed) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await this.#conn.receive(this.#buffer);
+      } catch (error) {
+        if (this.#closed) return;
+        // ICMP errors from earlier sends surface here on Linux; keep serving.
+        if (error instanceof Deno.errors.ConnectionRefused) continue;
+        if (error instanceof Deno.errors.BadResource) return;
+        throw error;
+      }
+      const receivedAt = clock();
+      yield { data: received[0].slice(), from: toSocketAddress(received[1]), receivedAt };
+    }
+  }
+
+  /** Sends `data` to `to`; returns false (never throws) when the send failed. */
+  async send(data: Uint8Array, to: SocketAddress): Promise<boolean> {
+    try {
+      await this.#conn.send(data, { transport: "udp", hostname: to.address, port: to.port });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the socket; a pending `datagrams` iteration ends. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+}
