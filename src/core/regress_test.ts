@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import {
+  countRuns,
+  criticalRuns,
+  findBestRegression,
+  findBestRobustRegression,
+  median,
+  multipleRegression,
+  tCoefficient,
+  weightedRegression,
+} from "./regress.ts";
+
+/** A tiny seeded PRNG (mulberry32) so the tests are deterministic. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal deviate from two uniforms (Box-Muller). */
+function gauss(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+Deno.test("critical runs and t coefficients match chrony's tables", () => {
+  assert.equal(criticalRuns(10), 3);
+  assert.equal(criticalRuns(20), 7);
+  assert.equal(criticalRuns(64), 26);
+  assert.equal(criticalRuns(128), 55);
+  assert.equal(criticalRuns(130), 56);
+  assert.equal(tCoefficient(1), 636.6);
+  assert.equal(tCoefficient(5), 6.869);
+  assert.equal(tCoefficient(10), 4.587);
+  assert.equal(tCoefficient(40), 3.551);
+  assert.equal(tCoefficient(41), 3.5);
+});
+
+Deno.test("countRuns and median", () => {
+  assert.equal(countRuns([1, 2, -1, -2, 3]), 3);
+  assert.equal(countRuns([1, 0, 1]), 3);
+  assert.equal(countRuns([]), 0);
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+});
+
+Deno.test("weighted regression recovers slope and intercept within noise", () => {
+  const rand = mulberry32(1);
+  for (let trial = 0; trial < 20; trial++) {
+    const n = 10 + Math.floor(rand() * 50);
+    const slope = (rand() - 0.5) * 1e-4;
+    const intercept = (rand() - 0.5) * 1e-2;
+    const sd = 1e-5;
+    const x: number[] = [];
+    const y: number[] = [];
+    const w: number[] = [];
+    for (let i = 0; i < n; i++) {
+      x.push(-(n - 1 - i) * 64);
+      y.push(intercept + slope * x[i] + sd * gauss(rand));
+      w.push(1 + rand());
+    }
+    const r = weightedRegression(x, y, w);
+    assert.ok(r);
+    assert.ok(Math.abs(r.slope - slope) < 6 * r.slopeSd + 1e-12, `slope ${r.slope} vs ${slope}`);
+    assert.ok(Math.abs(r.intercept - intercept) < 6 * r.interceptSd, "intercept");
+    assert.ok(r.variance > 0 && Math.sqrt(r.variance) < 3 * sd);
+    const best = findBestRegression(x, y, w, 0, 3);
+    assert.ok(best);
+    assert.ok(Math.abs(best.slope - slope) < 6 * best.slopeSd + 1e-12);
+    assert.equal(best.dof, n - best.start - 2);
+  }
+  assert.equal(weightedRegression([0, 1], [0, 1], [1, 1]), null);
+});
+
+Deno.test("runs test shortens the window after a frequency step", () => {
+  const rand = mulberry32(7);
+  const n = 40;
+  const x: number[] = [];
+  const y: number[] = [];
+  const w: number[] = [];
+  // Times back from the newest sample; the slope changes 20 samples before the end.
+  for (let i = 0; i < n; i++) {
+    const t = -(n - 1 - i) * 16;
+    const tStep = -19 * 16;
+    const trend = t < tStep ? 5e-6 * (t - tStep) : -5e-6 * (t - tStep);
+    x.push(t);
+    y.push(trend + 1e-7 * gauss(rand));
+    w.push(1);
+  }
+  const best = findBestRegression(x, y, w, 0, 3);
+  assert.ok(best);
+  assert.ok(best.start >= 18, `start ${best.start}`);
+  assert.ok(Math.abs(best.slope - -5e-6) < 1e-7, `slope ${best.slope}`);
+  assert.ok(best.runs > criticalRuns(n - best.start));
+  // minSamples stops the shortening.
+  const limited = findBestRegression(x, y, w, 0, 35);
+  assert.ok(limited);
+  assert.ok(limited.start <= 5);
+});
+
+Deno.test("extra samples extend the runs test", () => {
+  const rand = mulberry32(3);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 24; i++) {
+    x.push(-(23 - i) * 10);
+    // The 12 older (extra) points bend away; the 12 newest are a clean line.
+    y.push((i < 12 ? 1e-4 * (12 - i) ** 2 : 0) + 1e-7 * gauss(rand));
+  }
+  const w = new Array(12).fill(1);
+  const withExtra = findBestRegression(x, y, w, 12, 3);
+  const withoutExtra = findBestRegression(x.slice(12), y.slice(12), w, 0, 3);
+  assert.ok(withExtra && withoutExtra);
+  assert.equal(withoutExtra.start, 0);
+  assert.ok(withExtra.start > 0, `start ${withExtra.start}`);
+});
+
+Deno.test("multiple regression recovers the second coefficient", () => {
+  const rand = mulberry32(11);
+  const n = 30;
+  const x1: number[] = [];
+  const x2: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x1.push(-i * 64);
+    x2.push(rand() * 1e-3);
+    y.push(1e-3 + 2e-6 * x1[i] - 0.4 * x2[i]);
+  }
+  const b2 = multipleRegression(x1, x2, y);
+  assert.ok(b2 !== null);
+  assert.ok(Math.abs(b2 - -0.4) < 1e-9);
+  assert.equal(multipleRegression(x1.slice(0, 3), x2.slice(0, 3), y.slice(0, 3)), null);
+  assert.equal(multipleRegression(x1, x1.map((v) => 2 * v), y), null);
+});
+
+Deno.test("robust regression tolerates 1/7 outliers", () => {
+  const rand = mulberry32(5);
+  for (let trial = 0; trial < 20; trial++) {
+    const n = 14 + Math.floor(rand() * 40);
+    const slope = (rand() - 0.5) * 1e-3;
+    const intercept = rand() - 0.5;
+    const sd = 1e-4;
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      x.push(i * 100 + rand() * 10);
+      y.push(intercept + slope * x[i] + (i % 2 ? 1 : -1) * (1e-6 + rand() * sd));
+    }
+    for (let j = 0; j < Math.floor(n / 7); j++) y[Math.floor(rand() * n)] += 100 * sd;
+    const r = findBestRobustRegression(x, y, 1e-8);
+    assert.ok(r.ok);
+    assert.ok(Math.abs(r.slope - slope) < 5 * sd / 100, `slope ${r.slope} vs ${slope}`);
+    const at = x[n - 1];
+    assert.ok(Math.abs(r.intercept + r.slope * at - (intercept + slope * at)) < 2 * sd);
+  }
+});
+
+Deno.test("robust regression: two points give the line through them, one point fails", () => {
+  const r = findBestRobustRegression([0, 10], [1, 2], 1e-8);
+  assert.ok(r.ok);
+  assert.ok(Math.abs(r.slope - 0.1) < 1e-15 && Math.abs(r.intercept - 1) < 1e-15);
+  assert.equal(findBestRobustRegression([1], [1], 1e-8).ok, false);
+});
