@@ -1,0 +1,330 @@
+/**
+ * The local clock as the engine sees it (chrony's local.c plus the offset register of
+ * sys_generic.c): raw time from the driver, cooked time = raw + the correction still to be
+ * slewed in, an offset register slewed out by running the clock faster or slower, the
+ * absolute frequency, steps, and the observer list that keeps stored timestamps right.
+ *
+ * Frequencies follow the tempus sense (ppm > 0 makes the clock faster); offsets are
+ * reference minus local (> 0: the clock is behind and must move forward).
+ *
+ * @module
+ */
+import type { ClockDriver, TimerHandle, TimerPort } from "./ports.ts";
+import type { ClockChangeEvent } from "./types.ts";
+import type { Instant } from "./time.ts";
+
+/** Shortest slew of an offset, seconds (chrony MIN_SLEW_DURATION). */
+export const MIN_SLEW_DURATION = 1.0;
+/** Longest slew of an offset, seconds (chrony MAX_SLEW_DURATION). */
+export const MAX_SLEW_DURATION = 10000.0;
+/** Default largest slew rate, ppm (chrony maxslewrate: 1e6/12). */
+export const DEFAULT_MAX_SLEW_RATE = 1e6 / 12;
+/** Offsets smaller than this (seconds) are treated as fully corrected. */
+const NEGLIGIBLE_OFFSET = 1e-12;
+
+/** Options of a LocalClock. */
+export interface LocalClockOptions {
+  /** Largest slew rate, ppm (maxslewrate). */
+  maxSlewRate?: number;
+  /** Largest absolute frequency, ppm (maxdrift); also limited by the driver. */
+  maxDrift?: number;
+  /** Clock precision in seconds (clockprecision); measured when absent. */
+  precision?: number | null;
+  /** Measures the precision in seconds when none is given (default: driver reads). */
+  measurePrecision?: () => number;
+  /** Starting absolute frequency in ppm (e.g. from the driftfile); default: the driver's. */
+  initialFrequencyPpm?: number | null;
+}
+
+/** A listener of clock changes. */
+export type ClockObserver = (change: ClockChangeEvent) => void;
+
+/** Clamps `v` to [lo, hi]. */
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The disciplined local clock over a ClockDriver and a TimerPort.
+ *
+ * The offset register holds the correction not yet applied. It is slewed out by adding a
+ * slew frequency `s` (fraction) to the base frequency: the driver runs at
+ * `(1 + base)(1 + s) - 1`, so relative to a clock at the base frequency it gains `s` per
+ * second. A timer at the expected end of the slew reduces the register by what was
+ * applied and starts the next slew.
+ */
+export class LocalClock {
+  readonly #driver: ClockDriver;
+  readonly #timers: TimerPort;
+  readonly #observers: ClockObserver[] = [];
+  /** Base (absolute) frequency, ppm, tempus sense. */
+  #baseFreqPpm: number;
+  /** Correction still to be applied at #slewStart, seconds (> 0: move forward). */
+  #offsetRegister = 0;
+  /** Slew frequency currently applied, fraction (> 0: gaining). */
+  #slewFreq = 0;
+  /** Raw instant at which the current slew segment started. */
+  #slewStart: Instant;
+  /** Correction rate of the current slew (seconds^2): duration = rate / |offset|. */
+  #correctionRate = 0;
+  #slewTimer: TimerHandle | null = null;
+  /** Raw seconds the slew timer was expected to take. */
+  #slewExpected = 0;
+  /** Largest lateness of the slew timer observed recently, seconds. */
+  #timerLateness = 0;
+  readonly #maxSlewRate: number;
+  readonly #maxFreq: number;
+  readonly #precision: number;
+
+  /** Creates a local clock; reads the driver's current frequency as the base. */
+  constructor(driver: ClockDriver, timers: TimerPort, options: LocalClockOptions = {}) {
+    this.#driver = driver;
+    this.#timers = timers;
+    this.#maxSlewRate = options.maxSlewRate ?? DEFAULT_MAX_SLEW_RATE;
+    const driverMax = driver.maxFrequencyPpm > 0 ? driver.maxFrequencyPpm : Infinity;
+    this.#maxFreq = Math.min(options.maxDrift ?? 100000, driverMax);
+    this.#slewStart = driver.readRawTime();
+    const given = options.precision;
+    let precision = given ?? (options.measurePrecision ?? (() => this.#measurePrecision()))();
+    if (!(precision > 0)) precision = 1e-9;
+    this.#precision = clamp(precision, 1e-9, 1.0);
+    const initial = options.initialFrequencyPpm;
+    if (initial !== undefined && initial !== null) {
+      this.#baseFreqPpm = clamp(initial, -this.#maxFreq, this.#maxFreq);
+    } else {
+      this.#baseFreqPpm = clamp(driver.readFrequencyPpm(), -this.#maxFreq, this.#maxFreq);
+    }
+    this.#applyFrequency();
+  }
+
+  /** Smallest positive difference between consecutive raw reads (chrony's measurement). */
+  #measurePrecision(): number {
+    let best = Infinity;
+    for (let i = 0; i < 100; i++) {
+      const a = this.#driver.readRawTime();
+      let b = this.#driver.readRawTime();
+      for (let j = 0; j < 1000 && b === a; j++) b = this.#driver.readRawTime();
+      if (b > a) best = Math.min(best, Number(b - a) / 1e9);
+    }
+    return Number.isFinite(best) ? best : 1e-9;
+  }
+
+  /** Clock precision, seconds. */
+  get precision(): number {
+    return this.#precision;
+  }
+
+  /** Clock precision as log2 seconds (rounded up, as NTP packets carry it). */
+  get precisionLog2(): number {
+    return Math.ceil(Math.log2(this.#precision));
+  }
+
+  /** Largest slew rate, ppm. */
+  get maxSlewRate(): number {
+    return this.#maxSlewRate;
+  }
+
+  /** Largest absolute frequency, ppm. */
+  get maxFrequencyPpm(): number {
+    return this.#maxFreq;
+  }
+
+  /** The absolute (base) frequency correction, ppm, tempus sense. */
+  get freqPpm(): number {
+    return this.#baseFreqPpm;
+  }
+
+  /** The slew frequency currently applied on top of the base, ppm. */
+  get slewFreqPpm(): number {
+    return this.#slewFreq * 1e6;
+  }
+
+  /** Registers an observer of clock changes. */
+  addObserver(fn: ClockObserver): void {
+    this.#observers.push(fn);
+  }
+
+  /** Removes an observer registered with addObserver. */
+  removeObserver(fn: ClockObserver): void {
+    const i = this.#observers.indexOf(fn);
+    if (i >= 0) this.#observers.splice(i, 1);
+  }
+
+  /** The raw clock now (no correction). */
+  rawNow(): Instant {
+    return this.#driver.readRawTime();
+  }
+
+  /** Seconds of the register applied by the slew between #slewStart and `raw`. */
+  #applied(raw: Instant): number {
+    if (this.#slewFreq === 0) return 0;
+    const elapsed = Number(raw - this.#slewStart) / 1e9;
+    return (this.#slewFreq * elapsed) / (1 + this.#slewFreq);
+  }
+
+  /** Correction still to be applied at raw instant `raw`, seconds (cooked - raw). */
+  #remainingAt(raw: Instant): number {
+    return this.#offsetRegister - this.#applied(raw);
+  }
+
+  /** The correction still to be slewed in right now, seconds (cooked minus raw). */
+  remainingCorrection(): number {
+    return this.#remainingAt(this.#driver.readRawTime());
+  }
+
+  /** Cooked time of a raw instant: raw plus the correction remaining at that instant. */
+  cook(raw: Instant): Instant {
+    return raw + BigInt(Math.round(this.#remainingAt(raw) * 1e9));
+  }
+
+  /** Cooked time now. */
+  cookedNow(): Instant {
+    return this.cook(this.#driver.readRawTime());
+  }
+
+  #notify(change: ClockChangeEvent): void {
+    for (const fn of [...this.#observers]) fn(change);
+  }
+
+  /** Folds what the current slew applied into the register; restarts the segment at `raw`. */
+  #settle(raw: Instant): void {
+    this.#offsetRegister -= this.#applied(raw);
+    this.#slewStart = raw;
+    if (Math.abs(this.#offsetRegister) < NEGLIGIBLE_OFFSET) this.#offsetRegister = 0;
+  }
+
+  /** Sets the driver to base + slew (multiplicatively); records the slew actually applied. */
+  #applyFrequency(): void {
+    const base = this.#baseFreqPpm;
+    const wanted = base + this.#slewFreq * (1e6 + base);
+    const applied = this.#driver.setFrequencyPpm(clamp(wanted, -this.#maxFreq, this.#maxFreq));
+    if (Number.isFinite(applied) && this.#slewFreq !== 0) {
+      this.#slewFreq = (applied - base) / (1e6 + base);
+    }
+  }
+
+  /** Starts a new slew segment of the register at raw instant `raw` (chrony update_slew). */
+  #updateSlew(raw: Instant): void {
+    this.#settle(raw);
+    if (this.#slewTimer !== null) {
+      this.#timers.cancelTimer(this.#slewTimer);
+      this.#slewTimer = null;
+    }
+    const offset = this.#offsetRegister;
+    if (offset === 0) {
+      this.#slewFreq = 0;
+      this.#applyFrequency();
+      return;
+    }
+    const minDuration = Math.max(MIN_SLEW_DURATION, 5 * this.#timerLateness);
+    const duration = clamp(this.#correctionRate / Math.abs(offset), minDuration, MAX_SLEW_DURATION);
+    const base = this.#baseFreqPpm;
+    // Keep the total frequency within the driver's range.
+    const maxUp = Math.min(this.#maxSlewRate, (this.#maxFreq - base) * 1e6 / (1e6 + base)) / 1e6;
+    const maxDown = Math.min(this.#maxSlewRate, (this.#maxFreq + base) * 1e6 / (1e6 + base)) / 1e6;
+    this.#slewFreq = clamp(offset / duration, -Math.max(0, maxDown), Math.max(0, maxUp));
+    this.#applyFrequency();
+    if (this.#slewFreq === 0) return;
+    // Seconds until the register is slewed out at the base rate: |R / s|. (A timer that
+    // counts the faster raw clock fires a little early; the next segment finishes the job.)
+    const rawDuration = Math.abs(offset / this.#slewFreq);
+    this.#slewExpected = rawDuration;
+    const started = raw;
+    const rate = 1 + this.#slewFreq;
+    this.#slewTimer = this.#timers.setTimer(rawDuration, () => {
+      this.#slewTimer = null;
+      const now = this.#driver.readRawTime();
+      const late = Number(now - started) / 1e9 / rate - this.#slewExpected;
+      this.#timerLateness = late > 0 ? Math.min(late, 10) : 0;
+      this.#updateSlew(now);
+    });
+  }
+
+  /**
+   * Adds `offset` seconds (> 0: move the clock forward) to the correction to be slewed in,
+   * with the given correction rate (slew duration = correctionRate / |offset|).
+   */
+  accumulateOffset(offset: number, correctionRate: number): void {
+    this.accumulateFrequencyAndOffset(0, offset, correctionRate);
+  }
+
+  /**
+   * Changes the frequency by `dfreqPpm` relative to the current frequency (> 0: faster) and
+   * adds `offset` seconds to the correction to be slewed in (chrony
+   * LCL_AccumulateFrequencyAndOffset).
+   */
+  accumulateFrequencyAndOffset(dfreqPpm: number, offset: number, correctionRate: number): void {
+    const raw = this.#driver.readRawTime();
+    const when = this.cook(raw);
+    this.#settle(raw);
+    const oldBase = this.#baseFreqPpm;
+    const newBase = clamp(
+      oldBase + dfreqPpm * (1 + oldBase / 1e6),
+      -this.#maxFreq,
+      this.#maxFreq,
+    );
+    this.#baseFreqPpm = newBase;
+    this.#offsetRegister += offset;
+    this.#correctionRate = Math.max(0, correctionRate);
+    this.#updateSlew(raw);
+    const dfreq = (newBase - oldBase) / (1e6 + oldBase);
+    this.#notify({ when, dfreq, doffset: offset, kind: "adjust" });
+  }
+
+  /** Sets the absolute frequency, ppm (tempus sense), clamped to maxdrift. */
+  setAbsoluteFrequency(ppm: number): void {
+    const raw = this.#driver.readRawTime();
+    const when = this.cook(raw);
+    this.#settle(raw);
+    const oldBase = this.#baseFreqPpm;
+    this.#baseFreqPpm = clamp(ppm, -this.#maxFreq, this.#maxFreq);
+    this.#updateSlew(raw);
+    const dfreq = (this.#baseFreqPpm - oldBase) / (1e6 + oldBase);
+    this.#notify({ when, dfreq, doffset: 0, kind: "adjust" });
+  }
+
+  /**
+   * Steps the clock by `offset` seconds (> 0: forward) and drops the correction still
+   * being slewed into the same step, so the raw clock ends up where the cooked clock says.
+   * Observers see a cooked jump of `offset`.
+   */
+  step(offset: number): void {
+    const raw = this.#driver.readRawTime();
+    const when = this.cook(raw);
+    this.#settle(raw);
+    const total = offset + this.#offsetRegister;
+    this.#offsetRegister = 0;
+    this.#driver.stepBy(total);
+    this.#slewStart = this.#driver.readRawTime();
+    this.#updateSlew(this.#slewStart);
+    this.#notify({ when, dfreq: 0, doffset: offset, kind: "step" });
+  }
+
+  /** Steps out the correction still being slewed (chronyc makestep); cooked time is kept. */
+  makeStepNow(): number {
+    const remaining = this.remainingCorrection();
+    this.step(0);
+    return remaining;
+  }
+
+  /** Tells observers the clock jumped by an unknown amount (an outside step was seen). */
+  notifyUnknownStep(): void {
+    const when = this.cookedNow();
+    this.#notify({ when, dfreq: 0, doffset: 0, kind: "unknown" });
+  }
+
+  /**
+   * Tells observers the clock scale moved by `doffset` seconds without us touching the
+   * clock (a leap second inserted by the kernel: doffset = -1).
+   */
+  notifyLeap(doffset: number): void {
+    const when = this.cookedNow();
+    this.#notify({ when, dfreq: 0, doffset, kind: "step" });
+  }
+
+  /** Stops the slew timer (the register is kept as it is). */
+  stop(): void {
+    if (this.#slewTimer !== null) this.#timers.cancelTimer(this.#slewTimer);
+    this.#slewTimer = null;
+  }
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { FakeDriver, VirtualScheduler } from "./discipline_testing.ts";
+import { LocalClock } from "./local_clock.ts";
+import type { ClockChangeEvent } from "./types.ts";
+
+function setup(initialOffset: number, error = 0) {
+  const sched = new VirtualScheduler();
+  const driver = new FakeDriver(sched, { initialOffset, error });
+  const clock = new LocalClock(driver, sched, { precision: 1e-9 });
+  return { sched, driver, clock };
+}
+
+/** Cooked minus true time, seconds. */
+function cookedError(clock: LocalClock, driver: FakeDriver): number {
+  return Number(clock.cookedNow() - driver.trueNow()) / 1e9;
+}
+
+Deno.test("an offset of 0.5 s is slewed out at the expected rate, cooked time stays right", () => {
+  const { sched, driver, clock } = setup(-0.5);
+  const events: ClockChangeEvent[] = [];
+  clock.addObserver((c) => events.push(c));
+  // correction rate 50 s^2: duration = 50 / 0.5 = 100 s, slew 5000 ppm.
+  clock.accumulateOffset(0.5, 50);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].doffset, 0.5);
+  assert.equal(events[0].kind, "adjust");
+  assert.ok(Math.abs(clock.slewFreqPpm - 5000) < 1e-6);
+  assert.ok(Math.abs(cookedError(clock, driver)) < 1e-8);
+  sched.runUntil(50);
+  assert.ok(Math.abs(driver.clockError() - -0.25) < 1e-6, `half way: ${driver.clockError()}`);
+  assert.ok(Math.abs(cookedError(clock, driver)) < 1e-8);
+  assert.ok(Math.abs(clock.remainingCorrection() - 0.25) < 1e-6);
+  sched.runUntil(200);
+  assert.ok(Math.abs(driver.clockError()) < 1e-6, `done: ${driver.clockError()}`);
+  assert.equal(clock.slewFreqPpm, 0);
+  assert.ok(Math.abs(clock.remainingCorrection()) < 1e-9);
+});
+
+Deno.test("a 100 s offset is removed by pure slewing at maxslewrate in about 1200 s", () => {
+  const { sched, driver, clock } = setup(-100);
+  clock.accumulateOffset(100, 0);
+  assert.ok(Math.abs(clock.slewFreqPpm - 1e6 / 12) < 1e-3);
+  sched.runUntil(1100);
+  assert.ok(driver.clockError() < -1, "still slewing at 1100 s");
+  assert.ok(Math.abs(cookedError(clock, driver)) < 1e-6);
+  sched.runUntil(1210);
+  assert.ok(Math.abs(driver.clockError()) < 1e-6, `after 1210 s: ${driver.clockError()}`);
+});
+
+Deno.test("frequency accumulates multiplicatively and observers get dfreq", () => {
+  const { driver, clock } = setup(0, 100e-6);
+  const events: ClockChangeEvent[] = [];
+  clock.addObserver((c) => events.push(c));
+  const d = -100 / 1.0001; // the relative change that cancels a +100 ppm oscillator
+  clock.accumulateFrequencyAndOffset(d, 0, 0);
+  assert.ok(Math.abs(clock.freqPpm - d) < 1e-9);
+  assert.ok(Math.abs(driver.rateError()) < 1e-12, "rate error corrected");
+  assert.ok(Math.abs(events[0].dfreq - d * 1e-6) < 1e-15);
+  clock.accumulateFrequencyAndOffset(10, 0, 0);
+  assert.ok(Math.abs(clock.freqPpm - (d + 10 * (1 + d * 1e-6))) < 1e-9);
+  clock.setAbsoluteFrequency(200000);
+  assert.equal(clock.freqPpm, 100000, "clamped to maxdrift");
+});
+
+Deno.test("step moves raw time by the offset plus the remaining correction", () => {
+  const { sched, driver, clock } = setup(-3);
+  const events: ClockChangeEvent[] = [];
+  clock.addObserver((c) => events.push(c));
+  clock.accumulateOffset(1, 1e6);
+  sched.runUntil(10);
+  const remaining = clock.remainingCorrection();
+  assert.ok(remaining > 0.9 && remaining < 1);
+  clock.step(2);
+  assert.ok(Math.abs(driver.clockError()) < 1e-6);
+  assert.equal(clock.remainingCorrection(), 0);
+  assert.equal(events.at(-1)!.kind, "step");
+  assert.equal(events.at(-1)!.doffset, 2);
+  assert.ok(Math.abs(cookedError(clock, driver)) < 1e-6);
+});
+
+Deno.test("makeStepNow steps out the outstanding correction, cooked time unchanged", () => {
+  const { driver, clock } = setup(-0.2);
+  clock.accumulateOffset(0.2, 1e6);
+  const before = cookedError(clock, driver);
+  const stepped = clock.makeStepNow();
+  assert.ok(Math.abs(stepped - 0.2) < 1e-9);
+  assert.ok(Math.abs(driver.clockError()) < 1e-9);
+  assert.ok(Math.abs(cookedError(clock, driver) - before) < 1e-9);
+  assert.deepEqual(driver.steps.map((s) => Math.round(s * 1e6)), [200000]);
+});
+
+Deno.test("slew plus base frequency stays within the driver range", () => {
+  const { clock, driver } = setup(-10);
+  clock.setAbsoluteFrequency(50000);
+  clock.accumulateOffset(10, 0);
+  assert.ok(driver.freqPpm <= 100000 + 1e-6);
+  assert.ok(clock.slewFreqPpm > 0);
+});
