@@ -1,0 +1,234 @@
+/**
+ * Test helpers for the real peers: free ports, a chronyd -x serving on loopback, running a
+ * command with a timeout, and polling until a condition holds. Every process started here
+ * is killed by the returned handle's `stop()`, which tests call in `finally`.
+ *
+ * @module
+ */
+
+/** Repository root (tests run from anywhere). */
+export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
+
+/** True when an executable exists on PATH (or as an absolute path). */
+export function haveBinary(name: string): boolean {
+  const dirs = name.startsWith("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
+  for (const dir of dirs) {
+    try {
+      const info = Deno.statSync(dir ? `${dir}/${name}` : name);
+      if (info.isFile) return true;
+    } catch {
+      // keep looking
+    }
+  }
+  return false;
+}
+
+/** A UDP port free on `host` right now (bound and released). */
+export function freeUdpPort(host = "127.0.0.1"): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  socket.close();
+  return port;
+}
+
+/** Output of a finished command. */
+export interface CommandOutput {
+  /** Exit code (-1 when killed by the timeout). */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+  /** Wall time, milliseconds. */
+  elapsedMs: number;
+}
+
+/** Runs a command to completion (killing it after `timeoutMs`). */
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<CommandOutput> {
+  const started = performance.now();
+  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" })
+    .spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  try {
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.signal === "SIGKILL" ? -1 : out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `tempus ARGS...` from the source tree. */
+export function runTempus(args: string[], timeoutMs = 30_000): Promise<CommandOutput> {
+  return runCommand(
+    Deno.execPath(),
+    ["run", "-A", "--unstable-net", "--quiet", `${REPO_ROOT}mod.ts`, ...args],
+    timeoutMs,
+  );
+}
+
+/** A long-running process with its collected stderr. */
+export interface Background {
+  /** The child process. */
+  child: Deno.ChildProcess;
+  /** Everything it wrote to stderr and stdout so far. */
+  output(): string;
+  /** Kills it (SIGTERM, then SIGKILL after `graceMs`) and waits for it. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts a background process whose output is collected. */
+export function startBackground(cmd: string, args: string[]): Background {
+  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" })
+    .spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]).catch(() => {});
+  let stopped = false;
+  return {
+    child,
+    output: () => text,
+    async stop(graceMs = 2000) {
+      if (stopped) return;
+      stopped = true;
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, graceMs);
+      await child.status;
+      clearTimeout(timer);
+      await pumps;
+    },
+  };
+}
+
+/** A chronyd -x serving NTP on loopback. */
+export interface ChronydServer extends Background {
+  /** Address it serves on. */
+  address: string;
+  /** UDP port it serves on. */
+  port: number;
+  /** Its temporary directory. */
+  dir: string;
+}
+
+/**
+ * Starts `chronyd -x -d` serving NTP on `address:port` as a stratum-`stratum` local
+ * reference (it never touches the clock). Extra directives may be appended.
+ */
+export async function startChronydServer(
+  options: { address?: string; port?: number; stratum?: number; extra?: string[] } = {},
+): Promise<ChronydServer> {
+  const address = options.address ?? "127.0.0.1";
+  const port = options.port ?? freeUdpPort(address);
+  const dir = await Deno.makeTempDir({ prefix: "tempus-chronyd-" });
+  const conf = [
+    `local stratum ${options.stratum ?? 1}`,
+    "allow 127.0.0.0/8",
+    `bindaddress ${address}`,
+    `port ${port}`,
+    "cmdport 0",
+    `pidfile ${dir}/chronyd.pid`,
+    `driftfile ${dir}/drift`,
+    ...(options.extra ?? []),
+  ].join("\n");
+  await Deno.writeTextFile(`${dir}/chronyd.conf`, conf + "\n");
+  const bg = startBackground("chronyd", ["-x", "-d", "-u", "root", "-f", `${dir}/chronyd.conf`]);
+  // Wait until it answers NTP.
+  await waitFor(() => ntpAnswers(address, port), 5000, "chronyd to answer NTP");
+  return {
+    ...bg,
+    address,
+    port,
+    dir,
+    async stop(graceMs?: number) {
+      await bg.stop(graceMs);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** True when an NTP server answers one client request at address:port within 300 ms. */
+export async function ntpAnswers(address: string, port: number): Promise<boolean> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const request = new Uint8Array(48);
+  request[0] = 0x23;
+  crypto.getRandomValues(request.subarray(40));
+  const timer = setTimeout(() => socket.close(), 300);
+  try {
+    await socket.send(request, { transport: "udp", hostname: address, port });
+    const [reply] = await socket.receive();
+    return reply.length >= 48 && (reply[0] & 7) === 4;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    try {
+      socket.close();
+    } catch {
+      // closed by the timer
+    }
+  }
+}
+
+/** Polls `condition` every 100 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Runs `chronyd -Q` against a server and returns the measured offset in seconds. */
+export async function chronydMeasure(address: string, port: number): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "tempus-chronyq-" });
+  try {
+    const out = await runCommand("chronyd", [
+      "-Q",
+      "-u",
+      "root",
+      "-t",
+      "20",
+      `pidfile ${dir}/q.pid`,
+      `server ${address} port ${port} iburst`,
+    ], 25_000);
+    const text = out.stdout + out.stderr;
+    const match = text.match(/System clock wrong by (-?[0-9.]+) seconds/);
+    if (!match) throw new Error(`chronyd -Q gave no offset:\n${text}`);
+    return Number(match[1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
