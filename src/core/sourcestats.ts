@@ -1,0 +1,509 @@
+/**
+ * Per-source statistics (chrony's sourcestats): a window of up to 64 samples plus extra
+ * history for the runs test, delay-based weights, jitter-asymmetry correction, and a weighted
+ * regression of offset against time that yields the source's offset, frequency, skew and
+ * jitter, the best single sample for root distance, and the data that selection, the
+ * reference update and the delay tests need.
+ *
+ * Signs: offsets are tempus offsets (reference − local). The estimated frequency is the slope
+ * of offset over local time (> 0: the local clock falls behind, it needs speeding up), which
+ * is the tempus freqPpm sense. chrony negates offsets internally; this module does not.
+ *
+ * @module
+ */
+import type { SourceStatsReport } from "./reports.ts";
+import type { LeapStatus } from "./reports.ts";
+import { findBestRegression, median, multipleRegression, tCoefficient } from "./regress.ts";
+import { type Instant, secondsBetween } from "./time.ts";
+import {
+  adjustForClockChange,
+  type ClockChangeEvent,
+  type NtpSample,
+  type SelectionData,
+  type TrackingData,
+} from "./types.ts";
+
+/** Most samples held in the regression window. */
+export const MAX_SAMPLES = 64;
+
+/** Extra history kept for the runs test, as a multiple of the window. */
+const RUNS_RATIO = 2;
+
+/** Worst-case frequency bound when nothing is known (2000 ppm). */
+export const WORST_CASE_FREQ_BOUND = 2000e-6;
+
+/** Skew limits (fractions). */
+export const MIN_SKEW = 1e-12;
+/** Largest skew (a fraction: 1.0 = 1e6 ppm). */
+export const MAX_SKEW = 1.0;
+
+/** Smallest standard deviation reported, seconds. */
+export const MIN_STDDEV = 1e-9;
+
+/** Std-dev reported before the first successful regression, seconds. */
+export const WORST_CASE_STDDEV = 4.0;
+
+/** Ratio between the sample standard deviation and the spread of peer distances. */
+const SD_TO_DIST_RATIO = 0.7;
+
+/** Asymmetry when all jitter is on one path. */
+const MAX_ASYMMETRY = 0.5;
+/** Smallest estimated asymmetry that can switch the correction on. */
+const MIN_ASYMMETRY = 0.45;
+/** Consecutive same-sign estimates needed to switch the correction on. */
+const MIN_ASYMMETRY_RUN = 10;
+/** Cap of the same-sign counter. */
+const MAX_ASYMMETRY_RUN = 1000;
+
+/** Options of one source's statistics. */
+export interface SourceStatsOptions {
+  /** minsamples: fewest samples the runs test may shorten the window to. */
+  minSamples: number;
+  /** maxsamples: most samples kept (0 = only the built-in limit of 64). */
+  maxSamples: number;
+  /**
+   * asymmetry option in chrony's sense (negative: the delay of packets sent to the source is
+   * more variable): null estimates it, a value in [−0.5, 0.5] fixes it, 0 disables.
+   */
+  asymmetry: number | null;
+  /** Local clock precision, seconds. */
+  precision: number;
+  /** maxclockerror, ppm. */
+  maxClockError: number;
+  /** mindelay option: a fixed minimum round-trip delay, seconds (null = measured). */
+  minDelay?: number | null;
+  /** maxjitter, seconds: the std-dev given to a single-sample source when maxsamples < 3. */
+  maxJitter?: number;
+}
+
+/** One stored sample. Times and offsets are corrected for later clock changes. */
+interface StoredSample {
+  time: Instant;
+  offset: number;
+  origOffset: number;
+  peerDelay: number;
+  peerDispersion: number;
+  rootDelay: number;
+  rootDispersion: number;
+}
+
+/** What the delay tests (B and C) of an NTP source need. */
+export interface DelayTestData {
+  /** Minimum round-trip delay in the history, seconds. */
+  minDelay: number;
+  /** Standard deviation of the offsets, seconds. */
+  delaySd: number;
+  /** Seconds from the regression reference time to `now`. */
+  lastSampleAgo: number;
+  /** Skew, ppm. */
+  skewPpm: number;
+  /** Offset predicted for `now`, seconds (tempus sign). */
+  predictedOffset: number;
+}
+
+/** Statistics of one source. */
+export class SourceStats {
+  readonly #opts: SourceStatsOptions;
+  /** Extra runs-test samples first (oldest), then the regression window. */
+  #samples: StoredSample[] = [];
+  #runsSamples = 0;
+  #regressionOk = false;
+  #bestIndex = 0;
+  #estimatedOffset = 0;
+  #estimatedOffsetSd = 86400;
+  #offsetTime: Instant = 0n;
+  #frequency = 0;
+  #frequencySd = WORST_CASE_FREQ_BOUND;
+  #skew = WORST_CASE_FREQ_BOUND;
+  #stdDev = WORST_CASE_STDDEV;
+  #runs = 0;
+  #asymmetry = 0;
+  #asymmetryRun = 0;
+  #stratum = 0;
+  #leap: LeapStatus = 3;
+  #outOfOrderResets = 0;
+
+  /** Creates empty statistics. */
+  constructor(opts: SourceStatsOptions) {
+    this.#opts = { ...opts };
+  }
+
+  /** Samples in the regression window. */
+  get sampleCount(): number {
+    return this.#samples.length - this.#runsSamples;
+  }
+
+  /** Skew as a fraction (worst case before a regression). */
+  get skew(): number {
+    return this.#skew;
+  }
+
+  /** Estimated frequency as a fraction (slope of offset over time, tempus sense). */
+  get frequency(): number {
+    return this.#frequency;
+  }
+
+  /** Standard deviation of the offsets, seconds. */
+  get stdDev(): number {
+    return this.#stdDev;
+  }
+
+  /** True when the last regression succeeded. */
+  get regressionOk(): boolean {
+    return this.#regressionOk;
+  }
+
+  /** Estimated jitter asymmetry in chrony's sense (−0.5..0.5; 0 when not corrected). */
+  get jitterAsymmetry(): number {
+    return this.#asymmetry;
+  }
+
+  /** How many times an out-of-order sample discarded the history. */
+  get outOfOrderResets(): number {
+    return this.#outOfOrderResets;
+  }
+
+  /** Forgets all samples and estimates. */
+  reset(): void {
+    this.#samples = [];
+    this.#runsSamples = 0;
+    this.#regressionOk = false;
+    this.#bestIndex = 0;
+    this.#estimatedOffset = 0;
+    this.#estimatedOffsetSd = 86400;
+    this.#offsetTime = 0n;
+    this.#frequency = 0;
+    this.#frequencySd = WORST_CASE_FREQ_BOUND;
+    this.#skew = WORST_CASE_FREQ_BOUND;
+    this.#stdDev = WORST_CASE_STDDEV;
+    this.#runs = 0;
+    this.#asymmetry = 0;
+    this.#asymmetryRun = 0;
+    this.#leap = 3;
+  }
+
+  #window(): StoredSample[] {
+    return this.#samples.slice(this.#runsSamples);
+  }
+
+  /** Drops the `count` oldest window samples into the runs history. */
+  #prune(count: number): void {
+    if (count <= 0) return;
+    const n = this.sampleCount - count;
+    const runs = Math.min(this.#runsSamples + count, n * (RUNS_RATIO - 1));
+    this.#samples = this.#samples.slice(this.#samples.length - (n + runs));
+    this.#runsSamples = runs;
+  }
+
+  /** Adds one accepted sample (call {@link regress} afterwards). */
+  accumulate(sample: NtpSample): void {
+    const n = this.sampleCount;
+    const limit = this.#opts.maxSamples > 0
+      ? Math.min(MAX_SAMPLES, this.#opts.maxSamples)
+      : MAX_SAMPLES;
+    if (n > 0 && n >= limit) this.#prune(n - limit + 1);
+    const last = this.#lastStored();
+    if (last !== null && last.time >= sample.time) {
+      this.#outOfOrderResets++;
+      this.reset();
+    }
+    let peerDelay = sample.peerDelay;
+    const fixedMin = this.#opts.minDelay ?? 0;
+    if (fixedMin > 0 && peerDelay < fixedMin) peerDelay = 2 * fixedMin - peerDelay;
+    this.#samples.push({
+      time: sample.time,
+      offset: sample.offset,
+      origOffset: sample.offset,
+      peerDelay,
+      peerDispersion: sample.peerDispersion,
+      rootDelay: sample.rootDelay,
+      rootDispersion: sample.rootDispersion,
+    });
+    this.#stratum = sample.stratum;
+    this.#leap = sample.leap;
+  }
+
+  #lastStored(): StoredSample | null {
+    return this.#samples.length > this.#runsSamples
+      ? this.#samples[this.#samples.length - 1]
+      : null;
+  }
+
+  /** The newest sample (offset corrected for clock changes since), or null. */
+  lastSample(): NtpSample | null {
+    const s = this.#lastStored();
+    if (s === null) return null;
+    return {
+      time: s.time,
+      offset: s.offset,
+      peerDelay: s.peerDelay,
+      peerDispersion: s.peerDispersion,
+      rootDelay: s.rootDelay,
+      rootDispersion: s.rootDispersion,
+      stratum: this.#stratum,
+      leap: this.#leap,
+    };
+  }
+
+  /** Offset of the newest sample as originally measured, or null. */
+  lastOriginalOffset(): number | null {
+    return this.#lastStored()?.origOffset ?? null;
+  }
+
+  /** Smallest round-trip delay in the history (or the fixed mindelay), Infinity if none. */
+  minRoundTripDelay(): number {
+    const fixed = this.#opts.minDelay ?? 0;
+    if (fixed > 0) return fixed;
+    let min = Infinity;
+    for (const s of this.#samples) if (s.peerDelay < min) min = s.peerDelay;
+    return min;
+  }
+
+  /** Corrects the (extra and window) offsets for jitter asymmetry, as chrony does. */
+  #correctAsymmetry(timesBack: number[], offsets: number[]): void {
+    const fixed = this.#opts.asymmetry;
+    if (fixed === 0) return;
+    const minDelay = this.minRoundTripDelay();
+    const delays = this.#samples.map((s) => s.peerDelay - minDelay);
+    if (fixed !== null && Math.abs(fixed) <= MAX_ASYMMETRY) {
+      this.#asymmetry = fixed;
+    } else {
+      // The slope of tempus offsets against extra delay is −asymmetry in chrony's sense.
+      const b2 = multipleRegression(timesBack, delays, offsets);
+      const a = b2 === null ? null : -b2;
+      if (a === null || a * this.#asymmetryRun < 0) {
+        this.#asymmetry = 0;
+        this.#asymmetryRun = 0;
+        return;
+      }
+      if (a <= -MIN_ASYMMETRY && this.#asymmetryRun > -MAX_ASYMMETRY_RUN) this.#asymmetryRun--;
+      else if (a >= MIN_ASYMMETRY && this.#asymmetryRun < MAX_ASYMMETRY_RUN) {
+        this.#asymmetryRun++;
+      }
+      if (Math.abs(this.#asymmetryRun) < MIN_ASYMMETRY_RUN) return;
+      this.#asymmetry = Math.min(MAX_ASYMMETRY, Math.max(-MAX_ASYMMETRY, a));
+    }
+    // chrony subtracts asymmetry·extra from its (negated) offsets: add it to ours.
+    for (let i = 0; i < offsets.length; i++) offsets[i] += this.#asymmetry * delays[i];
+  }
+
+  /** Runs the regression over the stored samples (chrony SST_DoNewRegression). */
+  regress(): void {
+    const n = this.sampleCount;
+    if (n === 0) {
+      this.#regressionOk = false;
+      return;
+    }
+    const newest = this.#samples[this.#samples.length - 1].time;
+    const timesBack = this.#samples.map((s) => secondsBetween(s.time, newest));
+    const offsets = this.#samples.map((s) => s.offset);
+    const window = this.#window();
+    const distances = window.map((s) => 0.5 * s.peerDelay + s.peerDispersion);
+    let minDistance = Infinity;
+    for (const d of distances) if (d < minDistance) minDistance = d;
+    const precision = this.#opts.precision;
+    const med = median(distances);
+    let sd = (med - minDistance) / SD_TO_DIST_RATIO;
+    sd = Math.max(precision, Math.min(sd, minDistance));
+    if (!(sd > 0)) sd = precision > 0 ? precision : 1e-9;
+    const threshold = minDistance + precision;
+    const weights = distances.map((d) => {
+      const w = d > threshold ? 1 + (d - threshold) / sd : 1;
+      return w * w;
+    });
+
+    this.#correctAsymmetry(timesBack, offsets);
+
+    const result = findBestRegression(
+      timesBack,
+      offsets,
+      weights,
+      this.#runsSamples,
+      this.#opts.minSamples,
+    );
+    let bestStart = 0;
+    if (result !== null) {
+      this.#regressionOk = true;
+      this.#frequency = result.slope;
+      this.#frequencySd = clamp(result.slopeSd, MIN_SKEW, MAX_SKEW);
+      this.#skew = clamp(result.slopeSd * tCoefficient(result.dof), MIN_SKEW, MAX_SKEW);
+      this.#estimatedOffset = result.intercept;
+      this.#estimatedOffsetSd = result.interceptSd;
+      this.#offsetTime = newest;
+      this.#stdDev = Math.max(MIN_STDDEV, Math.sqrt(result.variance));
+      this.#runs = result.runs;
+      bestStart = result.start;
+      this.#prune(bestStart);
+    } else {
+      this.#regressionOk = false;
+      this.#frequency = 0;
+      this.#frequencySd = WORST_CASE_FREQ_BOUND;
+      this.#skew = WORST_CASE_FREQ_BOUND;
+    }
+    this.#findBestSample(newest);
+  }
+
+  /** Picks the window sample with the smallest root distance at the newest sample's time. */
+  #findBestSample(newest: Instant): void {
+    const window = this.#window();
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let i = 0; i < window.length; i++) {
+      const s = window[i];
+      const age = secondsBetween(newest, s.time);
+      const d = s.rootDispersion + age * this.#skew + 0.5 * s.rootDelay;
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = i;
+      }
+    }
+    this.#bestIndex = best;
+  }
+
+  #best(): StoredSample | null {
+    const window = this.#window();
+    if (window.length === 0) return null;
+    return window[Math.min(this.#bestIndex, window.length - 1)];
+  }
+
+  /** What selection needs at `now`; null when there are no samples (no valid statistics). */
+  selectionData(now: Instant): SelectionData | null {
+    const window = this.#window();
+    const best = this.#best();
+    if (best === null) return null;
+    const elapsed = Math.abs(secondsBetween(now, best.time));
+    const offset = best.offset + elapsed * this.#frequency;
+    const rootDistance = 0.5 * best.rootDelay + best.rootDispersion + elapsed * this.#skew;
+    let selectOk = this.#regressionOk;
+    let stdDev = this.#stdDev;
+    if (
+      !selectOk && window.length < 3 && this.#opts.maxSamples > 0 &&
+      window.length === this.#opts.maxSamples
+    ) {
+      // Too few samples allowed for a regression: select on a single sample (fast -q mode).
+      stdDev = this.#opts.maxJitter ?? 1.0;
+      selectOk = true;
+    }
+    return {
+      stratum: this.#stratum,
+      leap: this.#leap,
+      offset,
+      lowLimit: offset - rootDistance,
+      highLimit: offset + rootDistance,
+      rootDistance,
+      stdDev,
+      firstSampleAgo: secondsBetween(now, window[0].time),
+      lastSampleAgo: secondsBetween(now, window[window.length - 1].time),
+      selectOk,
+    };
+  }
+
+  /** What the reference update needs (chrony SST_GetTrackingData); null with no samples. */
+  trackingData(): TrackingData | null {
+    const best = this.#best();
+    if (best === null) return null;
+    const refTime = this.#regressionOk ? this.#offsetTime : this.#lastStored()!.time;
+    const elapsed = secondsBetween(refTime, best.time);
+    const offset = this.#regressionOk ? this.#estimatedOffset : this.#lastStored()!.offset;
+    return {
+      refTime,
+      offset,
+      offsetSd: this.#estimatedOffsetSd,
+      frequencyPpm: this.#frequency * 1e6,
+      frequencySdPpm: this.#frequencySd * 1e6,
+      skewPpm: this.#skew * 1e6,
+      rootDelay: best.rootDelay,
+      rootDispersion: best.rootDispersion + this.#skew * elapsed + this.#estimatedOffsetSd,
+    };
+  }
+
+  /** What the delay tests need; null with fewer than 6 samples. */
+  delayTestData(now: Instant): DelayTestData | null {
+    if (this.sampleCount < 6) return null;
+    const ago = secondsBetween(now, this.#offsetTime);
+    return {
+      minDelay: this.minRoundTripDelay(),
+      delaySd: this.#stdDev,
+      lastSampleAgo: ago,
+      skewPpm: this.#skew * 1e6,
+      predictedOffset: this.#estimatedOffset + ago * this.#frequency,
+    };
+  }
+
+  /** The offset expected at `when` (latest sample with < 3 samples, 0 with none). */
+  predictOffset(when: Instant): number {
+    if (this.sampleCount < 3 || !this.#regressionOk) {
+      return this.#lastStored()?.offset ?? 0;
+    }
+    return this.#estimatedOffset + secondsBetween(when, this.#offsetTime) * this.#frequency;
+  }
+
+  /** Adds dispersion to every sample (e.g. after an unknown-quality clock change). */
+  addDispersion(dispersion: number): void {
+    for (const s of this.#window()) {
+      s.rootDispersion += dispersion;
+      s.peerDispersion += dispersion;
+    }
+  }
+
+  /**
+   * Moves stored timestamps and offsets onto the new clock scale after a clock change
+   * (chrony SST_SlewSamples); an unknown step discards everything.
+   */
+  applyClockChange(change: ClockChangeEvent): void {
+    if (change.kind === "unknown") {
+      this.reset();
+      return;
+    }
+    if (this.#samples.length === 0) return;
+    for (const s of this.#samples) {
+      const { instant, shift } = adjustForClockChange(s.time, change);
+      s.time = instant;
+      s.offset -= shift;
+    }
+    if (this.#offsetTime !== 0n) {
+      const { instant, shift } = adjustForClockChange(this.#offsetTime, change);
+      this.#offsetTime = instant;
+      this.#estimatedOffset -= shift;
+    }
+    this.#frequency = (this.#frequency - change.dfreq) / (1 + change.dfreq);
+  }
+
+  /** The numeric fields of chronyc `sourcestats` for this source at `now`. */
+  report(now: Instant): Omit<SourceStatsReport, "id" | "refId" | "address"> {
+    const window = this.#window();
+    const n = window.length;
+    let spanSeconds = 0;
+    let estimatedOffset = 0;
+    let estimatedOffsetError = 0;
+    if (n > 1) {
+      const last = window[n - 1];
+      spanSeconds = Math.floor(secondsBetween(last.time, window[0].time) + 0.5);
+      if (n > 3) {
+        const best = this.#best()!;
+        const elapsed = secondsBetween(now, this.#offsetTime);
+        const sampleElapsed = secondsBetween(now, best.time);
+        estimatedOffset = this.#estimatedOffset + elapsed * this.#frequency;
+        estimatedOffsetError = this.#estimatedOffsetSd + sampleElapsed * this.#skew +
+          (0.5 * best.rootDelay + best.rootDispersion);
+      } else {
+        estimatedOffset = last.offset;
+        estimatedOffsetError = 0.5 * last.rootDelay + last.rootDispersion;
+      }
+    }
+    return {
+      samples: n,
+      runs: this.#runs,
+      spanSeconds,
+      stdDev: this.#stdDev,
+      residualFreqPpm: this.#frequency * 1e6,
+      skewPpm: this.#skew * 1e6,
+      estimatedOffset,
+      estimatedOffsetError,
+    };
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}

@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { SourceStats, type SourceStatsOptions } from "./sourcestats.ts";
+import { addSeconds, type Instant } from "./time.ts";
+import type { NtpSample } from "./types.ts";
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gauss(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+const T0: Instant = 1_700_000_000n * 1_000_000_000n;
+
+const OPTS: SourceStatsOptions = {
+  minSamples: 6,
+  maxSamples: 0,
+  asymmetry: null,
+  precision: 1e-7,
+  maxClockError: 1,
+};
+
+function sample(time: Instant, offset: number, delay = 1e-3, extra: Partial<NtpSample> = {}) {
+  return {
+    time,
+    offset,
+    peerDelay: delay,
+    peerDispersion: 1e-6,
+    rootDelay: delay,
+    rootDispersion: 1e-5,
+    stratum: 2,
+    leap: 0 as const,
+    ...extra,
+  };
+}
+
+/** Feeds `count` samples every `interval` s of a clock falling behind at `freq` (fraction). */
+function feed(
+  stats: SourceStats,
+  rand: () => number,
+  count: number,
+  interval: number,
+  freq: number,
+  noise: number,
+  offset0 = 0.001,
+): Instant {
+  let t = T0;
+  for (let i = 0; i < count; i++) {
+    t = addSeconds(T0, i * interval);
+    stats.accumulate(sample(t, offset0 + freq * i * interval + noise * gauss(rand)));
+    stats.regress();
+  }
+  return t;
+}
+
+Deno.test("worst-case values with fewer than 3 samples", () => {
+  const s = new SourceStats(OPTS);
+  assert.equal(s.selectionData(T0), null);
+  assert.equal(s.trackingData(), null);
+  s.accumulate(sample(T0, 0.01));
+  s.regress();
+  const sel = s.selectionData(addSeconds(T0, 10));
+  assert.ok(sel);
+  assert.equal(sel.selectOk, false);
+  assert.equal(sel.stdDev, 4);
+  assert.equal(s.trackingData()!.skewPpm, 2000);
+  assert.ok(Math.abs(sel.rootDistance - (0.0005 + 1e-5 + 10 * 2000e-6)) < 1e-12);
+  assert.equal(s.predictOffset(addSeconds(T0, 100)), 0.01);
+});
+
+Deno.test("regression recovers frequency, offset and jitter", () => {
+  const rand = mulberry32(42);
+  const s = new SourceStats(OPTS);
+  const freq = 12.5e-6;
+  const last = feed(s, rand, 30, 64, freq, 20e-6);
+  const tr = s.trackingData();
+  assert.ok(tr);
+  assert.ok(Math.abs(tr.frequencyPpm - 12.5) < 0.2, `freq ${tr.frequencyPpm}`);
+  assert.ok(tr.skewPpm > 0 && tr.skewPpm < 1, `skew ${tr.skewPpm}`);
+  assert.ok(Math.abs(tr.frequencyPpm - 12.5) < tr.skewPpm, "true frequency inside the skew");
+  const trueNow = 0.001 + freq * 29 * 64;
+  assert.ok(Math.abs(tr.offset - trueNow) < 3 * tr.offsetSd + 1e-6, `offset ${tr.offset}`);
+  assert.ok(s.stdDev > 10e-6 && s.stdDev < 30e-6, `sd ${s.stdDev}`);
+  const sel = s.selectionData(addSeconds(last, 30));
+  assert.ok(sel && sel.selectOk);
+  const trueLater = trueNow + freq * 30;
+  assert.ok(sel.lowLimit <= trueLater && trueLater <= sel.highLimit);
+  assert.ok(Math.abs(s.predictOffset(addSeconds(last, 30)) - trueLater) < 1e-5);
+  const rep = s.report(addSeconds(last, 30));
+  assert.equal(rep.samples, s.sampleCount);
+  assert.ok(rep.spanSeconds > 0 && rep.runs > 0);
+  assert.ok(Math.abs(rep.residualFreqPpm - 12.5) < 0.2);
+  const dt = s.delayTestData(addSeconds(last, 30));
+  assert.ok(dt);
+  assert.equal(dt.minDelay, 1e-3);
+  assert.ok(Math.abs(dt.predictedOffset - trueLater) < 1e-5);
+});
+
+Deno.test("the window holds at most 64 samples (or maxsamples)", () => {
+  const rand = mulberry32(1);
+  const s = new SourceStats(OPTS);
+  feed(s, rand, 100, 16, 0, 1e-5);
+  assert.ok(s.sampleCount <= 64 && s.sampleCount >= 6);
+  const m = new SourceStats({ ...OPTS, maxSamples: 8 });
+  feed(m, rand, 20, 16, 0, 1e-5);
+  assert.ok(m.sampleCount <= 8);
+});
+
+Deno.test("a frequency step shortens the window via the runs test", () => {
+  const rand = mulberry32(9);
+  const s = new SourceStats(OPTS);
+  let t = T0;
+  let off = 0;
+  for (let i = 0; i < 60; i++) {
+    t = addSeconds(T0, i * 16);
+    off += (i < 40 ? 20e-6 : -20e-6) * 16;
+    s.accumulate(sample(t, off + 1e-7 * gauss(rand)));
+    s.regress();
+  }
+  assert.ok(s.sampleCount <= 24, `n ${s.sampleCount}`);
+  assert.ok(Math.abs(s.trackingData()!.frequencyPpm - -20) < 0.5);
+});
+
+Deno.test("applyClockChange keeps predictions consistent; unknown step resets", () => {
+  const rand = mulberry32(2);
+  const s = new SourceStats(OPTS);
+  const last = feed(s, rand, 20, 32, 5e-6, 1e-6);
+  const when = addSeconds(last, 10);
+  const future = addSeconds(last, 200);
+  const before = s.predictOffset(future);
+  const change = { when, dfreq: 5e-6, doffset: 0.002, kind: "adjust" as const };
+  s.applyClockChange(change);
+  // The same physical instant `future` reads later on the new scale.
+  const shift = 0.002 + 190 * 5e-6;
+  const after = s.predictOffset(addSeconds(future, shift));
+  assert.ok(Math.abs(after - (before - shift)) < 1e-8, `${after} vs ${before - shift}`);
+  assert.ok(Math.abs(s.frequency - 0) < 1e-7, `freq ${s.frequency}`);
+  s.applyClockChange({ ...change, kind: "unknown" });
+  assert.equal(s.sampleCount, 0);
+  assert.equal(s.trackingData(), null);
+});
+
+Deno.test("out-of-order samples discard the history", () => {
+  const s = new SourceStats(OPTS);
+  s.accumulate(sample(addSeconds(T0, 10), 0));
+  s.accumulate(sample(addSeconds(T0, 5), 0));
+  assert.equal(s.sampleCount, 1);
+  assert.equal(s.outOfOrderResets, 1);
+});
+
+Deno.test("delay-weighted regression discounts congested samples", () => {
+  const rand = mulberry32(4);
+  const s = new SourceStats(OPTS);
+  for (let i = 0; i < 40; i++) {
+    const congested = rand() < 0.3;
+    const extra = congested ? 0.02 + rand() * 0.02 : rand() * 1e-5;
+    // Extra delay on the return path only: the measured offset is off by -extra/2.
+    const off = 0.005 - extra / 2 + 1e-6 * gauss(rand);
+    s.accumulate(sample(addSeconds(T0, i * 16), off, 1e-3 + extra));
+    s.regress();
+  }
+  const tr = s.trackingData()!;
+  assert.ok(Math.abs(tr.offset - 0.005) < 1e-3, `offset ${tr.offset}`);
+});
+
+Deno.test("jitter asymmetry is estimated and corrected; asymmetry 0 disables it", () => {
+  function run(asymmetry: number | null) {
+    const rand = mulberry32(8);
+    const s = new SourceStats({ ...OPTS, asymmetry });
+    for (let i = 0; i < 60; i++) {
+      const extra = rand() * 0.01;
+      // All jitter on the path to the source: offset (reference − local) grows by extra/2.
+      const off = 0.002 + extra / 2 + 1e-6 * gauss(rand);
+      s.accumulate(sample(addSeconds(T0, i * 16), off, 1e-3 + extra));
+      s.regress();
+    }
+    return s;
+  }
+  const est = run(null);
+  assert.ok(est.jitterAsymmetry < -0.45, `asym ${est.jitterAsymmetry}`);
+  assert.ok(Math.abs(est.trackingData()!.offset - 0.002) < 1e-4);
+  const off = run(0);
+  assert.equal(off.jitterAsymmetry, 0);
+  assert.ok(Math.abs(off.trackingData()!.offset - 0.002) > 1e-4);
+  const fixed = run(-0.5);
+  assert.equal(fixed.jitterAsymmetry, -0.5);
+  assert.ok(Math.abs(fixed.trackingData()!.offset - 0.002) < 1e-4);
+});
+
+Deno.test("best single sample minimises root distance; maxsamples < 3 selects at once", () => {
+  const s = new SourceStats(OPTS);
+  for (let i = 0; i < 8; i++) {
+    const rootDisp = i === 5 ? 1e-6 : 1e-3;
+    s.accumulate(sample(addSeconds(T0, i), 0, 1e-3, { rootDispersion: rootDisp }));
+    s.regress();
+  }
+  const sel = s.selectionData(addSeconds(T0, 8))!;
+  // Sample 5 is 3 s old; distance 0.5 ms + 1 µs + 3 s · skew.
+  assert.ok(sel.rootDistance < 0.0006, `dist ${sel.rootDistance}`);
+  const q = new SourceStats({ ...OPTS, maxSamples: 1, maxJitter: 1 });
+  q.accumulate(sample(T0, 0.5));
+  q.regress();
+  const qs = q.selectionData(T0)!;
+  assert.equal(qs.selectOk, true);
+  assert.equal(qs.offset, 0.5);
+});
