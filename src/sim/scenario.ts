@@ -1,0 +1,284 @@
+/**
+ * The scenario runner: builds simulated servers, network paths and a client clock, wires a
+ * client engine to them through the engine ports, runs N simulated seconds in virtual time
+ * and computes chrony's check_sync figures plus packet and log counters.
+ *
+ * The engine is created through a factory so that the runner does not depend on a
+ * particular engine build; `tempus_engine.ts` supplies tempus's own `Engine`.
+ *
+ * @module
+ */
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
+import type { Config, SourceParams, SourceType } from "../config/model.ts";
+import type {
+  ClockDriver,
+  LogPort,
+  NtpTransport,
+  RandomPort,
+  SocketAddress,
+  TimerPort,
+} from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import { type CapturedLine, LogCapture } from "./log_capture.ts";
+import {
+  checkSync,
+  CHRONY_DEFAULT_LIMITS,
+  computeSyncMetrics,
+  type SyncLimits,
+  type SyncMetrics,
+} from "./metrics.ts";
+import { type PathSpec, SimPath } from "./network.ts";
+import { SimRandom } from "./prng.ts";
+import { type ClockSpec, SimClock } from "./sim_clock.ts";
+import { type ServerSpec, SimServer } from "./sim_server.ts";
+import { SimTimers } from "./sim_timers.ts";
+import { SimTransport, type TransportStats } from "./sim_transport.ts";
+import { VirtualTime } from "./virtual_time.ts";
+
+/** The ports a client engine is built with. */
+export interface SimEngineDeps {
+  /** Clock driver. */
+  driver: ClockDriver;
+  /** Timers. */
+  timers: TimerPort;
+  /** Randomness. */
+  random: RandomPort;
+  /** Log. */
+  log: LogPort;
+  /** Transport. */
+  transport: NtpTransport;
+}
+
+/** What the runner needs of a client engine (tempus's `Engine` fits structurally). */
+export interface SimClientEngine {
+  /** The local clock (the runner reads the cooked time at packet arrival). */
+  readonly clock: { cookedNow(): Instant };
+  /** Starts polling. */
+  start(): void;
+  /** Stops. */
+  stop(): void;
+  /** Adds a source; returns its id. */
+  addSource(
+    type: SourceType,
+    address: SocketAddress,
+    params: SourceParams,
+    name: string | null,
+  ): number;
+  /** Hands a reply to the engine. */
+  receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void;
+}
+
+/** Creates a client engine (tempus: `new Engine(config, deps, initialDrift)`). */
+export type SimEngineFactory = (
+  config: Config,
+  deps: SimEngineDeps,
+  initialDrift: { freqPpm: number; skewPpm: number } | null,
+) => SimClientEngine;
+
+/** One simulated server with its path and the client's source options for it. */
+export interface SimServerConfig extends ServerSpec {
+  /** Address (default 192.168.123.<n>). */
+  address?: string;
+  /** Network path to it (default: 100 µs + 100 µs·Exp each way). */
+  path?: PathSpec;
+  /** Source options on top of the scenario's. */
+  sourceParams?: Partial<SourceParams>;
+  /** server (default), pool or peer. */
+  type?: SourceType;
+}
+
+/** Everything the runner sees while a scenario runs (for scripted actions). */
+export interface ScenarioContext {
+  /** The client engine. */
+  engine: SimClientEngine;
+  /** The client's simulated clock. */
+  clock: SimClock;
+  /** Virtual time. */
+  vt: VirtualTime;
+  /** The client transport. */
+  transport: SimTransport;
+  /** The servers, in order. */
+  servers: SimServer[];
+  /** Source ids returned by addSource, in server order. */
+  sourceIds: number[];
+  /** Simulated seconds since the start. */
+  seconds(): number;
+}
+
+/** A scripted action at a simulated second. */
+export interface ScenarioAction {
+  /** Simulated second. */
+  at: number;
+  /** What to do. */
+  run: (ctx: ScenarioContext) => void;
+}
+
+/** A scenario: chrony's test.common settings plus overrides. */
+export interface ScenarioSpec {
+  /** Name (for tables and messages). */
+  name: string;
+  /** PRNG seed (default 1). */
+  seed?: number;
+  /** Simulated seconds to run (chrony's `limit`). */
+  duration: number;
+  /** Client oscillator; missing fields take test.common defaults (0.1 s, 1e-4, 1e-9). */
+  clock?: ClockSpec;
+  /** Servers (default one perfect stratum-1 server). */
+  servers?: SimServerConfig[];
+  /** Config overrides on top of `defaultConfig()`. */
+  config?: Partial<Config>;
+  /** Source options for every server, on top of DEFAULT_SOURCE_PARAMS. */
+  sourceParams?: Partial<SourceParams>;
+  /** Driftfile contents (tempus sign), or null for none. */
+  initialDrift?: { freqPpm: number; skewPpm: number } | null;
+  /** Pass thresholds on top of chrony's defaults. */
+  limits?: Partial<SyncLimits>;
+  /** Log substrings to count (default: the check_source_selection ones). */
+  watch?: string[];
+  /** Scripted actions. */
+  actions?: ScenarioAction[];
+  /** Start instant (default 2026-03-02T00:00:00Z). */
+  startEpoch?: Instant;
+  /** Print the engine's log lines as they happen. */
+  echoLog?: boolean;
+}
+
+/** The outcome of a scenario. */
+export interface ScenarioResult {
+  /** Scenario name. */
+  name: string;
+  /** Limits applied. */
+  limits: SyncLimits;
+  /** check_sync figures. */
+  metrics: SyncMetrics;
+  /** What failed (empty: pass). */
+  failures: string[];
+  /** True when every check_sync limit holds. */
+  pass: boolean;
+  /** Per-second offset of the client clock from true time, seconds. */
+  offsets: Float64Array;
+  /** Per-second frequency error of the client clock, fraction. */
+  freqErrors: Float64Array;
+  /** Client packet statistics. */
+  transport: TransportStats;
+  /** Requests received by all servers. */
+  serverRequests: number;
+  /** Watched log substring counts. */
+  logCounts: Record<string, number>;
+  /** Captured log lines. */
+  log: CapturedLine[];
+  /** Steps the engine made through the driver. */
+  clockSteps: number;
+  /** Events processed by the simulator. */
+  events: number;
+}
+
+/** The log substrings chrony's check_source_selection looks at. */
+export const DEFAULT_WATCH = [
+  "Selected source",
+  "no majority",
+  "no selectable sources",
+  "System clock was stepped",
+];
+
+/** Default start of simulated time: 2026-03-02T00:00:00Z (far from any leap second). */
+export const DEFAULT_START_EPOCH: Instant = 1_772_409_600n * 1_000_000_000n;
+
+/** The test.common client clock. */
+export const DEFAULT_CLIENT_CLOCK: Readonly<ClockSpec> = Object.freeze({
+  offset: 0.1,
+  freq: 1e-4,
+  wander: 1e-9,
+});
+
+/** Runs a scenario with the given engine factory. */
+export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): ScenarioResult {
+  const start = spec.startEpoch ?? DEFAULT_START_EPOCH;
+  const duration = Math.ceil(spec.duration);
+  const master = new SimRandom(spec.seed ?? 1);
+  const engineRandom = master.fork();
+  const clockRandom = master.fork();
+  const vt = new VirtualTime(start);
+  const clock = new SimClock(vt, { ...DEFAULT_CLIENT_CLOCK, ...spec.clock }, duration, clockRandom);
+  const timers = new SimTimers(vt, clock);
+  const transport = new SimTransport(vt, start);
+  const log = new LogCapture(
+    () => clock.secondsSinceStart(vt.now),
+    spec.watch ?? DEFAULT_WATCH,
+    5000,
+    spec.echoLog ?? false,
+  );
+  const serverConfigs = spec.servers ?? [{}];
+  const servers: SimServer[] = [];
+  serverConfigs.forEach((sc, i) => {
+    const server = new SimServer(sc, start);
+    const path = new SimPath(sc.path ?? {}, master.fork());
+    servers.push(server);
+    transport.addRoute(sc.address ?? `192.168.123.${i + 1}`, { server, path });
+  });
+  const config: Config = { ...defaultConfig(), ...spec.config };
+  const engine = factory(
+    config,
+    { driver: clock, timers, random: engineRandom, log, transport },
+    spec.initialDrift ?? null,
+  );
+  transport.deliver = (requestId, bytes) => {
+    engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
+  };
+  const sourceIds: number[] = [];
+  serverConfigs.forEach((sc, i) => {
+    const params: SourceParams = {
+      ...DEFAULT_SOURCE_PARAMS,
+      ...spec.sourceParams,
+      ...sc.sourceParams,
+    };
+    const address = sc.address ?? `192.168.123.${i + 1}`;
+    sourceIds.push(
+      engine.addSource(sc.type ?? "server", { address, port: params.port }, params, null),
+    );
+  });
+  const ctx: ScenarioContext = {
+    engine,
+    clock,
+    vt,
+    transport,
+    servers,
+    sourceIds,
+    seconds: () => clock.secondsSinceStart(vt.now),
+  };
+  for (const action of spec.actions ?? []) {
+    vt.scheduleAt(start + BigInt(Math.round(action.at * 1e9)), () => action.run(ctx));
+  }
+  engine.start();
+
+  let nextTick = 1;
+  let nextTickNs = start + 1_000_000_000n;
+  const end = start + BigInt(duration) * 1_000_000_000n;
+  vt.runUntil(end, (at) => {
+    while (nextTick <= duration && nextTickNs <= at) {
+      clock.tick(nextTick, nextTickNs);
+      nextTick++;
+      nextTickNs += 1_000_000_000n;
+    }
+  });
+  engine.stop();
+
+  const limits: SyncLimits = { ...CHRONY_DEFAULT_LIMITS, ...spec.limits };
+  const metrics = computeSyncMetrics(clock.offsets, clock.freqErrors, limits);
+  const failures = checkSync(metrics, limits);
+  return {
+    name: spec.name,
+    limits,
+    metrics,
+    failures,
+    pass: failures.length === 0,
+    offsets: clock.offsets,
+    freqErrors: clock.freqErrors,
+    transport: transport.stats(),
+    serverRequests: servers.reduce((n, s) => n + s.requests, 0),
+    logCounts: Object.fromEntries(log.counts),
+    log: log.lines,
+    clockSteps: clock.stepCount,
+    events: vt.eventsRun,
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The simulated system clock of a client: a `ClockDriver` over virtual true time, modelled
+ * like clknetsim's nodes with an infinite-HZ kernel (a frequency change acts at once).
+ *
+ * The oscillator's frequency error (a fraction, > 0: runs fast) is re-evaluated each
+ * simulated second: intrinsic error + random-walk wander + sine drift + frequency steps +
+ * an optional extra term. The kernel's frequency correction multiplies on top, so the clock
+ * runs at `(1 + error) * (1 + correction)` seconds per true second. External steps move the
+ * reading without the driver being asked. The clock records, per second, the true offset
+ * (reading minus true time) and the frequency error (rate - 1) for the metrics.
+ *
+ * @module
+ */
+import type { ClockDriver, LeapAction } from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import type { SimRandom } from "./prng.ts";
+import type { VirtualTime } from "./virtual_time.ts";
+
+/** A change at a given simulated second. */
+export interface TimedDelta {
+  /** Seconds since the start of the simulation. */
+  at: number;
+  /** The change (a fraction for frequency, seconds for time). */
+  delta: number;
+}
+
+/** How a simulated oscillator behaves. All frequencies are fractions (1e-6 = 1 ppm). */
+export interface ClockSpec {
+  /** Initial error of the reading, seconds: clock minus true time (> 0: clock ahead). */
+  offset?: number;
+  /** Intrinsic frequency error (> 0: clock runs fast), e.g. 1e-4 = 100 ppm. */
+  freq?: number;
+  /** Random-walk wander: SD of the per-second frequency increment (clknetsim's sum-normal). */
+  wander?: number;
+  /** Sine drift (temperature-like): amplitude (fraction) and period (s), optional phase (rad). */
+  sine?: { amplitude: number; period: number; phase?: number };
+  /** Frequency steps (temperature jumps): `delta` added to the error from second `at`. */
+  freqSteps?: TimedDelta[];
+  /** External time steps: the reading jumps by `delta` seconds at second `at`. */
+  steps?: TimedDelta[];
+  /** An extra deterministic frequency term, a pure function of simulated seconds. */
+  freqFn?: (t: number) => number;
+}
+
+/** Largest |frequency correction| the simulated kernel accepts, ppm. */
+export const SIM_MAX_FREQUENCY_PPM = 100_000;
+
+/** A simulated clock over virtual time implementing `ClockDriver`. */
+export class SimClock implements ClockDriver {
+  /** Driver name. */
+  readonly name = "sim";
+  /** Largest |frequency| in ppm. */
+  readonly maxFrequencyPpm = SIM_MAX_FREQUENCY_PPM;
+  /** Per-second offset of the reading from true time (index = simulated second). */
+  readonly offsets: Float64Array;
+  /** Per-second frequency error of the clock, fraction (rate - 1). */
+  readonly freqErrors: Float64Array;
+  /** Number of times the driver was asked to step. */
+  stepCount = 0;
+  /** Number of frequency settings. */
+  frequencySets = 0;
+  /** Last leap action armed. */
+  leap: LeapAction = "none";
+  /** Last sync status reported. */
+  syncStatus: { synchronised: boolean; estError: number; maxError: number } | null = null;
+
+  readonly #vt: VirtualTime;
+  readonly #start: Instant;
+  readonly #spec: ClockSpec;
+  readonly #random: SimRandom | null;
+  readonly #freqSteps: TimedDelta[];
+  readonly #steps: TimedDelta[];
+  #freqStepIdx = 0;
+  #stepIdx = 0;
+  #lastNs: Instant;
+  #error: number;
+  #walk = 0;
+  #stepSum = 0;
+  #oscError: number;
+  #correction = 0;
+
+  /**
+   * Creates the clock at true time `vt.now` (the simulation start). `seconds` sizes the
+   * per-second records; `random` drives wander (may be null when wander is 0).
+   */
+  constructor(vt: VirtualTime, spec: ClockSpec, seconds: number, random: SimRandom | null) {
+    this.#vt = vt;
+    this.#start = vt.now;
+    this.#lastNs = vt.now;
+    this.#spec = spec;
+    this.#random = random;
+    this.#error = spec.offset ?? 0;
+    this.#freqSteps = [...(spec.freqSteps ?? [])].sort((a, b) => a.at - b.at);
+    this.#steps = [...(spec.steps ?? [])].sort((a, b) => a.at - b.at);
+    this.offsets = new Float64Array(seconds + 1);
+    this.freqErrors = new Float64Array(seconds + 1);
+    this.#oscError = this.#evalOscillator(0);
+    this.offsets[0] = this.#error;
+    this.freqErrors[0] = this.rate() - 1;
+  }
+
+  /** Seconds per true second the clock runs at now. */
+  rate(): number {
+    return (1 + this.#oscError) * (1 + this.#correction);
+  }
+
+  /** Current error of the reading (clock minus true), seconds. */
+  error(): number {
+    this.#advanceTo(this.#vt.now);
+    return this.#error;
+  }
+
+  /** The oscillator's own frequency error now (fraction, without correction). */
+  get oscillatorError(): number {
+    return this.#oscError;
+  }
+
+  /** The raw reading now. */
+  readRawTime(): Instant {
+    this.#advanceTo(this.#vt.now);
+    return this.#vt.now + BigInt(Math.round(this.#error * 1e9));
+  }
+
+  /** The applied frequency correction, ppm. */
+  readFrequencyPpm(): number {
+    return this.#correction * 1e6;
+  }
+
+  /** Sets the frequency correction (clamped to ±100 000 ppm); acts at once. */
+  setFrequencyPpm(ppm: number): number {
+    this.#advanceTo(this.#vt.now);
+    const applied = Math.max(-SIM_MAX_FREQUENCY_PPM, Math.min(SIM_MAX_FREQUENCY_PPM, ppm));
+    this.#correction = applied * 1e-6;
+    this.frequencySets++;
+    return applied;
+  }
+
+  /** Steps the reading by `deltaSeconds`. */
+  stepBy(deltaSeconds: number): void {
+    this.#advanceTo(this.#vt.now);
+    this.#error += deltaSeconds;
+    this.stepCount++;
+  }
+
+  /** Records the armed leap action. */
+  setLeap(action: LeapAction): void {
+    this.leap = action;
+  }
+
+  /** Records the reported sync status. */
+  setSyncStatus(synchronised: boolean, estErrorSeconds: number, maxErrorSeconds: number): void {
+    this.syncStatus = { synchronised, estError: estErrorSeconds, maxError: maxErrorSeconds };
+  }
+
+  /**
+   * The per-second update at simulated second `k` (true time start + k s): integrates the
+   * error up to that instant, applies external steps and re-evaluates the oscillator, then
+   * records offset and frequency error at index k.
+   */
+  tick(k: number, atNs: Instant): void {
+    this.#advanceTo(atNs);
+    while (this.#stepIdx < this.#steps.length && this.#steps[this.#stepIdx].at <= k) {
+      this.#error += this.#steps[this.#stepIdx++].delta;
+    }
+    const wander = this.#spec.wander ?? 0;
+    if (wander !== 0 && this.#random) this.#walk += wander * this.#random.normal();
+    this.#oscError = this.#evalOscillator(k);
+    if (k < this.offsets.length) {
+      this.offsets[k] = this.#error;
+      this.freqErrors[k] = this.rate() - 1;
+    }
+  }
+
+  #evalOscillator(t: number): number {
+    const s = this.#spec;
+    while (
+      this.#freqStepIdx < this.#freqSteps.length && this.#freqSteps[this.#freqStepIdx].at <= t
+    ) {
+      this.#stepSum += this.#freqSteps[this.#freqStepIdx++].delta;
+    }
+    let e = (s.freq ?? 0) + this.#walk + this.#stepSum;
+    if (s.sine) {
+      e += s.sine.amplitude * Math.sin(2 * Math.PI * t / s.sine.period + (s.sine.phase ?? 0));
+    }
+    if (s.freqFn) e += s.freqFn(t);
+    return e;
+  }
+
+  #advanceTo(t: Instant): void {
+    if (t <= this.#lastNs) return;
+    const dt = Number(t - this.#lastNs) / 1e9;
+    this.#error += dt * (this.rate() - 1);
+    this.#lastNs = t;
+  }
+
+  /** Simulated seconds since the start at true time `t`. */
+  secondsSinceStart(t: Instant): number {
+    return Number(t - this.#start) / 1e9;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The client's `NtpTransport` in the simulator: each request enters the path to its server,
+ * is answered by the simulated server on arrival, and the reply travels back through the
+ * same path's down direction to be handed to `deliver` (the scenario passes it to
+ * `engine.receiveReply` with the client's cooked time at arrival).
+ *
+ * @module
+ */
+import type { NtpTransport, SocketAddress } from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import type { SimPath } from "./network.ts";
+import type { SimServer } from "./sim_server.ts";
+import type { VirtualTime } from "./virtual_time.ts";
+
+/** A server reachable through a path. */
+export interface SimRoute {
+  /** The server answering at this address. */
+  server: SimServer;
+  /** The network path to it. */
+  path: SimPath;
+}
+
+/** Receives a reply at the client: request id and bytes. */
+export type DeliverFn = (requestId: number, bytes: Uint8Array) => void;
+
+/** Client-side packet statistics (clknetsim's packet-interval figures). */
+export interface TransportStats {
+  /** Requests sent. */
+  sent: number;
+  /** Replies delivered to the client. */
+  received: number;
+  /** Requests refused at once (unknown address). */
+  refused: number;
+  /** Smallest true interval between two consecutive requests, seconds (Infinity if < 2). */
+  minOutInterval: number;
+  /** Mean true interval between consecutive requests, seconds (NaN if < 2). */
+  meanOutInterval: number;
+}
+
+/** The simulated client transport. */
+export class SimTransport implements NtpTransport {
+  /** Where replies go; set by the scenario once the engine exists. */
+  deliver: DeliverFn | null = null;
+  readonly #vt: VirtualTime;
+  readonly #start: Instant;
+  readonly #routes = new Map<string, SimRoute>();
+  #sent = 0;
+  #received = 0;
+  #refused = 0;
+  #firstSend: Instant | null = null;
+  #lastSend: Instant | null = null;
+  #minInterval = Infinity;
+
+  /** A transport over virtual time; `start` is the simulation start (for path clocks). */
+  constructor(vt: VirtualTime, start: Instant) {
+    this.#vt = vt;
+    this.#start = start;
+  }
+
+  /** Registers a server at an address. */
+  addRoute(address: string, route: SimRoute): void {
+    this.#routes.set(address, route);
+  }
+
+  /** Sends a request through the path to its server. */
+  send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
+    const route = this.#routes.get(to.address);
+    if (!route) {
+      this.#refused++;
+      return false;
+    }
+    const now = this.#vt.now;
+    this.#sent++;
+    if (this.#lastSend !== null) {
+      const interval = Number(now - this.#lastSend) / 1e9;
+      if (interval < this.#minInterval) this.#minInterval = interval;
+    } else {
+      this.#firstSend = now;
+    }
+    this.#lastSend = now;
+    const up = route.path.transit("up", this.#seconds(now));
+    if (up === null) return true;
+    const bytes = packet.slice();
+    this.#vt.scheduleIn(
+      BigInt(Math.round(up * 1e9)),
+      () => this.#atServer(requestId, route, bytes),
+    );
+    return true;
+  }
+
+  /** Client packet statistics so far. */
+  stats(): TransportStats {
+    const mean = this.#sent >= 2 && this.#firstSend !== null && this.#lastSend !== null
+      ? Number(this.#lastSend - this.#firstSend) / 1e9 / (this.#sent - 1)
+      : NaN;
+    return {
+      sent: this.#sent,
+      received: this.#received,
+      refused: this.#refused,
+      minOutInterval: this.#minInterval,
+      meanOutInterval: mean,
+    };
+  }
+
+  #atServer(requestId: number, route: SimRoute, request: Uint8Array): void {
+    const rx = this.#vt.now;
+    const reply = route.server.respond(request, rx);
+    if (!reply) return;
+    const txAt = rx + BigInt(Math.round(reply.processing * 1e9));
+    const down = route.path.transit("down", this.#seconds(txAt));
+    if (down === null) return;
+    this.#vt.scheduleAt(txAt + BigInt(Math.round(down * 1e9)), () => {
+      this.#received++;
+      if (this.deliver) this.deliver(requestId, reply.bytes);
+    });
+  }
+
+  #seconds(t: Instant): number {
+    return Number(t - this.#start) / 1e9;
+  }
+}
