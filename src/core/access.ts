@@ -1,0 +1,331 @@
+/**
+ * chrony's allow/deny semantics (addrfilt.c) for NTP service and the command port.
+ *
+ * Rules live in a tree with one level per 4 bits of the address, one tree per family. A
+ * subnet whose prefix length is a multiple of 4 sets the state of one node; otherwise it
+ * sets the 2^(4 - len % 4) sibling nodes it covers. A lookup walks the address down the
+ * tree and takes the last explicit state it passes, so the most specific rule wins. `all`
+ * rules also clear every more specific rule beneath them. With no rule, nobody is allowed.
+ *
+ * Subnet forms (chrony's): "" / "all" (every address of both families), "1.2.3.4" (/32),
+ * "1.2.3" (/24), "1.2" (/16), "1" (/8), "1.2.3.0/24", "0/0", "2001:db8::/32", "::/0", a
+ * bare IPv6 address (/128). IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked as IPv4.
+ *
+ * Pure: no I/O.
+ *
+ * @module
+ */
+import type { AccessRule } from "../config/model.ts";
+
+/** Node state: inherit from the parent, allow, or deny. */
+const INHERIT = 0;
+const ALLOW = 1;
+const DENY = 2;
+
+/** One tree node: its own state and, when extended, 16 children (one per nibble value). */
+interface Node {
+  state: number;
+  children: Node[] | null;
+}
+
+/** A parsed subnet: address bytes and prefix length; null bytes = both families. */
+export interface Subnet {
+  /** 4 or 16 address bytes; null means every address of both families. */
+  bytes: Uint8Array | null;
+  /** Prefix length in bits. */
+  prefix: number;
+}
+
+/** Why a subnet could not be used. */
+export type AccessError = { ok: false; error: string };
+
+function newNode(state: number): Node {
+  return { state, children: null };
+}
+
+/** Parses a dotted IPv4 literal with 1-4 parts (chrony's short forms); returns bytes+parts. */
+function parseDotted(text: string): { bytes: Uint8Array; parts: number } | null {
+  const parts = text.split(".");
+  if (parts.length < 1 || parts.length > 4) return null;
+  const bytes = new Uint8Array(4);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.length < 1 || p.length > 3) return null;
+    let v = 0;
+    for (let j = 0; j < p.length; j++) {
+      const c = p.charCodeAt(j) - 48;
+      if (c < 0 || c > 9) return null;
+      v = v * 10 + c;
+    }
+    if (v > 255) return null;
+    bytes[i] = v;
+  }
+  return { bytes, parts: parts.length };
+}
+
+function parseIpv4Full(text: string): Uint8Array | null {
+  const r = parseDotted(text);
+  return r !== null && r.parts === 4 ? r.bytes : null;
+}
+
+function parseHexGroups(text: string, words: number[], allowV4Tail: boolean): boolean {
+  if (text === "") return true;
+  const groups = text.split(":");
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i];
+    if (allowV4Tail && i === groups.length - 1 && g.includes(".")) {
+      const v4 = parseIpv4Full(g);
+      if (v4 === null) return false;
+      words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      continue;
+    }
+    if (g.length < 1 || g.length > 4) return false;
+    let v = 0;
+    for (let j = 0; j < g.length; j++) {
+      const d = parseInt(g[j], 16);
+      if (Number.isNaN(d)) return false;
+      v = v * 16 + d;
+    }
+    words.push(v);
+  }
+  return true;
+}
+
+/** Parses an IPv6 literal (with "::", an IPv4 tail, an ignored "%zone") into 16 bytes. */
+export function parseIpv6Address(text: string): Uint8Array | null {
+  const zone = text.indexOf("%");
+  const body = zone >= 0 ? text.slice(0, zone) : text;
+  if (body.length < 2 || body.length > 45) return null;
+  const dc = body.indexOf("::");
+  const words: number[] = [];
+  if (dc >= 0) {
+    if (body.indexOf("::", dc + 1) >= 0) return null;
+    const head: number[] = [];
+    const tail: number[] = [];
+    if (!parseHexGroups(body.slice(0, dc), head, false)) return null;
+    if (!parseHexGroups(body.slice(dc + 2), tail, true)) return null;
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return null;
+    words.push(...head);
+    for (let i = 0; i < missing; i++) words.push(0);
+    words.push(...tail);
+  } else {
+    if (!parseHexGroups(body, words, true) || words.length !== 8) return null;
+  }
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = words[i] >> 8;
+    out[2 * i + 1] = words[i] & 0xff;
+  }
+  return out;
+}
+
+/**
+ * Parses an address literal for a lookup: 4 bytes for IPv4 (and IPv4-mapped IPv6), 16 for
+ * IPv6, null if it is not an address.
+ */
+export function parseAddress(text: string): Uint8Array | null {
+  if (text.includes(":")) {
+    const b = parseIpv6Address(text);
+    if (b === null) return null;
+    if (isV4Mapped(b)) return b.slice(12);
+    return b;
+  }
+  return parseIpv4Full(text);
+}
+
+function isV4Mapped(b: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return b[10] === 0xff && b[11] === 0xff;
+}
+
+/**
+ * Parses a subnet in chrony's forms (see the module doc). Returns null for text that is not
+ * a subnet (e.g. a host name, which the caller must resolve first).
+ */
+export function parseSubnet(text: string): Subnet | null {
+  const t = text.trim();
+  if (t === "" || t === "all") return { bytes: null, prefix: 0 };
+  const slash = t.indexOf("/");
+  const addrText = slash >= 0 ? t.slice(0, slash) : t;
+  let prefix: number | null = null;
+  if (slash >= 0) {
+    const p = t.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(p)) return null;
+    prefix = Number(p);
+  }
+  if (addrText.includes(":")) {
+    const bytes = parseIpv6Address(addrText);
+    if (bytes === null) return null;
+    const len = prefix ?? 128;
+    if (len > 128) return null;
+    return { bytes, prefix: len };
+  }
+  const d = parseDotted(addrText);
+  if (d === null) return null;
+  const len = prefix ?? d.parts * 8;
+  if (len > 32) return null;
+  return { bytes: d.bytes, prefix: len };
+}
+
+/** The nibble (4 bits) of `bytes` at nibble index `i` (0 = most significant). */
+function nibble(bytes: Uint8Array, i: number): number {
+  const b = bytes[i >> 1];
+  return (i & 1) === 0 ? b >> 4 : b & 0x0f;
+}
+
+function extend(node: Node): Node[] {
+  if (node.children === null) {
+    const c: Node[] = new Array(16);
+    for (let i = 0; i < 16; i++) c[i] = newNode(INHERIT);
+    node.children = c;
+  }
+  return node.children;
+}
+
+/** Sets `state` on the nodes covering `bytes/prefix` below `root` (chrony set_subnet). */
+function setSubnet(root: Node, bytes: Uint8Array, prefix: number, state: number, all: boolean) {
+  let node = root;
+  let bitsLeft = prefix;
+  let level = 0;
+  while (bitsLeft >= 4) {
+    node = extend(node)[nibble(bytes, level)];
+    level++;
+    bitsLeft -= 4;
+  }
+  if (bitsLeft === 0) {
+    if (all) node.children = null;
+    node.state = state;
+    return;
+  }
+  const count = 1 << (4 - bitsLeft);
+  const first = nibble(bytes, level) & ~(count - 1);
+  const children = extend(node);
+  for (let i = first; i < first + count; i++) {
+    if (all) children[i].children = null;
+    children[i].state = state;
+  }
+}
+
+/** Walks `bytes` down from `root` and returns the last explicit state (chrony check_ip). */
+function lookup(root: Node, bytes: Uint8Array): number {
+  let node = root;
+  let state = DENY;
+  let level = 0;
+  const levels = bytes.length * 2;
+  while (true) {
+    if (node.state !== INHERIT) state = node.state;
+    if (node.children === null || level >= levels) return state;
+    node = node.children[nibble(bytes, level)];
+    level++;
+  }
+}
+
+/**
+ * An allow/deny table for one service (NTP or the command port), with chrony's semantics.
+ * Rules may be added at run time (chronyc allow/deny/cmdallow/cmddeny).
+ */
+export class AccessTable {
+  #v4: Node = newNode(DENY);
+  #v6: Node = newNode(DENY);
+  readonly #loopbackAlwaysAllowed: boolean;
+
+  /**
+   * @param rules initial rules in order (e.g. `config.ntpAccess`); invalid ones are skipped
+   *   (the config validator reports them).
+   * @param options `loopbackAlwaysAllowed` for the command port (127.0.0.0/8 and ::1).
+   */
+  constructor(
+    rules: readonly AccessRule[] = [],
+    options: { loopbackAlwaysAllowed?: boolean } = {},
+  ) {
+    this.#loopbackAlwaysAllowed = options.loopbackAlwaysAllowed ?? false;
+    for (const r of rules) this.addRule(r);
+  }
+
+  /** Builds a table from config rules; returns the errors of rules it could not apply. */
+  static fromRules(
+    rules: readonly AccessRule[],
+    options: { loopbackAlwaysAllowed?: boolean } = {},
+  ): { table: AccessTable; errors: string[] } {
+    const table = new AccessTable([], options);
+    const errors: string[] = [];
+    for (const r of rules) {
+      const res = table.addRule(r);
+      if (!res.ok) errors.push(res.error);
+    }
+    return { table, errors };
+  }
+
+  /** Applies one rule (`allow`/`deny` [all] SUBNET). */
+  addRule(rule: AccessRule): { ok: true } | AccessError {
+    return this.#apply(rule.subnet, rule.allow ? ALLOW : DENY, rule.all);
+  }
+
+  /** chronyc `allow [all] [SUBNET]`. */
+  allow(subnet: string = "", all = false): { ok: true } | AccessError {
+    return this.#apply(subnet, ALLOW, all);
+  }
+
+  /** chronyc `deny [all] [SUBNET]`. */
+  deny(subnet: string = "", all = false): { ok: true } | AccessError {
+    return this.#apply(subnet, DENY, all);
+  }
+
+  /**
+   * Removes the rule set exactly on SUBNET (its nodes inherit from the parent again); with
+   * `all`, also every more specific rule beneath it. The root of a family reverts to deny.
+   */
+  removeRule(subnet: string, all = false): { ok: true } | AccessError {
+    return this.#apply(subnet, INHERIT, all);
+  }
+
+  /** Removes every rule: nobody is allowed (except loopback where always allowed). */
+  clear(): void {
+    this.#v4 = newNode(DENY);
+    this.#v6 = newNode(DENY);
+  }
+
+  /** True if `address` (an IP literal) may use the service. Non-addresses are denied. */
+  isAllowed(address: string): boolean {
+    const bytes = parseAddress(address);
+    if (bytes === null) return false;
+    return this.isAllowedBytes(bytes);
+  }
+
+  /** Like `isAllowed` for address bytes (4 = IPv4, 16 = IPv6). */
+  isAllowedBytes(bytes: Uint8Array): boolean {
+    if (this.#loopbackAlwaysAllowed && isLoopback(bytes)) return true;
+    if (bytes.length === 4) return lookup(this.#v4, bytes) === ALLOW;
+    if (bytes.length === 16) return lookup(this.#v6, bytes) === ALLOW;
+    return false;
+  }
+
+  #apply(subnetText: string, state: number, all: boolean): { ok: true } | AccessError {
+    const subnet = parseSubnet(subnetText);
+    if (subnet === null) return { ok: false, error: `invalid subnet "${subnetText}"` };
+    if (subnet.bytes === null) {
+      this.#setRoot(this.#v4, state, all);
+      this.#setRoot(this.#v6, state, all);
+      return { ok: true };
+    }
+    const root = subnet.bytes.length === 4 ? this.#v4 : this.#v6;
+    if (subnet.prefix === 0) {
+      this.#setRoot(root, state, all);
+      return { ok: true };
+    }
+    setSubnet(root, subnet.bytes, subnet.prefix, state, all);
+    return { ok: true };
+  }
+
+  #setRoot(root: Node, state: number, all: boolean): void {
+    if (all) root.children = null;
+    root.state = state === INHERIT ? DENY : state;
+  }
+}
+
+function isLoopback(bytes: Uint8Array): boolean {
+  if (bytes.length === 4) return bytes[0] === 127;
+  for (let i = 0; i < 15; i++) if (bytes[i] !== 0) return false;
+  return bytes[15] === 1;
+}

@@ -1,0 +1,181 @@
+/**
+ * The NTP server responder (chrony's NCR_ProcessRxUnknown for client requests): validates a
+ * request, applies the access table and rate limiting, and writes a 48-octet mode-4 reply
+ * from the reference state. Extension fields and MACs of the request are never echoed, so a
+ * reply is never longer than its request.
+ *
+ * Pure: the receive time comes in as an argument and the transmit time through a callback
+ * read as late as possible (after every other field is written).
+ *
+ * @module
+ */
+import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
+import { instantToNtp64, secondsToNtpShort } from "../ntp/timestamp.ts";
+import type { AccessTable } from "./access.ts";
+import type { ClientLog } from "./client_log.ts";
+import type { Instant } from "./time.ts";
+import type { ReferenceState } from "./types.ts";
+
+/** Where a request came from. */
+export interface RequestSource {
+  /** IP literal. */
+  address: string;
+  /** UDP port. */
+  port: number;
+}
+
+/** What the responder consults before answering. */
+export interface ServerPolicy {
+  /** allow/deny table for NTP service. */
+  access: AccessTable;
+  /** Client log with rate limiting (null = `noclientlog`, no rate limiting). */
+  clientLog: ClientLog | null;
+}
+
+/** Why a request got no normal reply (counters kept by `NtpResponder`). */
+export interface ResponderStats {
+  /** Datagrams handed to the responder. */
+  received: number;
+  /** Not a valid NTP packet (bad length, version, trailer...). */
+  malformed: number;
+  /** Valid, but not a client request (mode other than 3, including 6/7). */
+  ignoredMode: number;
+  /** From an address the access table denies. */
+  denied: number;
+  /** Dropped by rate limiting. */
+  rateDropped: number;
+  /** Answered with a KoD RATE. */
+  kod: number;
+  /** Answered normally. */
+  replied: number;
+}
+
+/** The KoD RATE reference ID ("RATE"). */
+export const KOD_RATE_REFID = 0x52415445;
+/** Mode of a client request. */
+const MODE_CLIENT = 3;
+/** Mode of a server reply. */
+const MODE_SERVER = 4;
+/** Stratum announced when unsynchronised. */
+const UNSYNC_STRATUM = 16;
+
+/**
+ * Answers NTP client requests. Keeps one 48-octet output buffer: the array returned by
+ * `respond` is only valid until the next call (send it before responding again).
+ */
+export class NtpResponder {
+  readonly #out = new Uint8Array(NTP_HEADER_LENGTH);
+  readonly #view = new DataView(this.#out.buffer);
+  readonly #policy: ServerPolicy;
+  /** Counters of what happened to requests. */
+  readonly stats: ResponderStats = {
+    received: 0,
+    malformed: 0,
+    ignoredMode: 0,
+    denied: 0,
+    rateDropped: 0,
+    kod: 0,
+    replied: 0,
+  };
+
+  /** Creates a responder over an access table and client log. */
+  constructor(policy: ServerPolicy) {
+    this.#policy = policy;
+  }
+
+  /**
+   * Handles one datagram: returns the reply to send (this responder's reused buffer) or
+   * null for no reply. Never throws on any input.
+   *
+   * @param request the datagram as received
+   * @param from its source address
+   * @param rxTime cooked local time at which it was received
+   * @param reference what we announce (leap, stratum, refid, root delay/dispersion...)
+   * @param readTxTime reads the cooked clock; called once, just before the reply is done
+   */
+  respond(
+    request: Uint8Array,
+    from: RequestSource,
+    rxTime: Instant,
+    reference: ReferenceState,
+    readTxTime: () => Instant,
+  ): Uint8Array | null {
+    this.stats.received++;
+    const decoded = decodePacket(request);
+    if (!decoded.ok) {
+      if (decoded.error.kind === "control-mode") this.stats.ignoredMode++;
+      else this.stats.malformed++;
+      return null;
+    }
+    const req = decoded.packet;
+    if (req.mode !== MODE_CLIENT) {
+      this.stats.ignoredMode++;
+      return null;
+    }
+    if (!this.#policy.access.isAllowed(from.address)) {
+      this.stats.denied++;
+      return null;
+    }
+    const log = this.#policy.clientLog;
+    const decision = log === null ? "respond" : log.ntpRequest(from.address, rxTime);
+    if (decision === "drop") {
+      this.stats.rateDropped++;
+      return null;
+    }
+    const out = this.#out;
+    const view = this.#view;
+    const kod = decision === "kod";
+    const synced = reference.synchronised;
+    const leap = kod || !synced ? 3 : reference.leap & 3;
+    out[0] = (leap << 6) | ((req.version & 7) << 3) | MODE_SERVER;
+    out[1] = kod ? 0 : synced ? reference.stratum & 0xff : UNSYNC_STRATUM;
+    out[2] = request[2]; // poll, copied from the request
+    out[3] = reference.precisionLog2 & 0xff;
+    if (kod) {
+      view.setUint32(4, 0);
+      view.setUint32(8, 0);
+      view.setUint32(12, KOD_RATE_REFID);
+      view.setBigUint64(16, 0n);
+    } else {
+      view.setUint32(4, secondsToNtpShort(reference.rootDelay));
+      view.setUint32(8, secondsToNtpShort(rootDispersionAt(reference, rxTime)));
+      view.setUint32(12, reference.refId >>> 0);
+      view.setBigUint64(16, reference.refTime === 0n ? 0n : instantToNtp64(reference.refTime));
+    }
+    // Origin = the request's transmit timestamp, copied octet for octet.
+    out.set(request.subarray(40, 48), 24);
+    view.setBigUint64(32, instantToNtp64(rxTime));
+    view.setBigUint64(40, instantToNtp64(readTxTime()));
+    if (kod) this.stats.kod++;
+    else this.stats.replied++;
+    if (log !== null) log.countDaemonTimestamps();
+    return out;
+  }
+}
+
+/**
+ * Root dispersion announced at `now`: the reference's root dispersion grown by its
+ * dispersion rate over the time since the reference time (never below the stored value).
+ */
+export function rootDispersionAt(reference: ReferenceState, now: Instant): number {
+  if (reference.refTime === 0n) return reference.rootDispersion;
+  const age = Number(now - reference.refTime) / 1e9;
+  const grown = reference.rootDispersion + reference.dispersionRate * Math.abs(age);
+  return Number.isFinite(grown) ? grown : reference.rootDispersion;
+}
+
+/**
+ * One-shot form of `NtpResponder.respond` that returns a fresh array (for callers that keep
+ * replies; the hot path should hold an `NtpResponder`).
+ */
+export function respond(
+  request: Uint8Array,
+  from: RequestSource,
+  rxTime: Instant,
+  reference: ReferenceState,
+  readTxTime: () => Instant,
+  policy: ServerPolicy,
+): Uint8Array | null {
+  const reply = new NtpResponder(policy).respond(request, from, rxTime, reference, readTxTime);
+  return reply === null ? null : reply.slice();
+}
