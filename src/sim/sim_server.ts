@@ -1,15 +1,16 @@
 /**
  * Simulated NTP servers: a clock of their own (perfect by default; a falseticker has a
- * fixed offset, optionally a frequency error) and a small responder that decodes the
- * client's request with `src/ntp/packet.ts`, echoes its transmit timestamp as origin and
- * fills receive/transmit timestamps from the server's clock.
+ * fixed offset, optionally a frequency error) answering through tempus's own responder
+ * (`src/core/server.ts`), which echoes the request's transmit timestamp as origin; receive
+ * and transmit timestamps come from the server's clock.
  *
  * @module
  */
-import { decodePacket, encodePacket, NtpMode } from "../ntp/packet.ts";
-import { instantToNtp64 } from "../ntp/timestamp.ts";
+import { AccessTable } from "../core/access.ts";
 import type { LeapStatus } from "../core/reports.ts";
+import { NtpResponder, type RequestSource } from "../core/server.ts";
 import type { Instant } from "../core/time.ts";
+import type { ReferenceState } from "../core/types.ts";
 
 /** How a simulated server behaves. */
 export interface ServerSpec {
@@ -44,6 +45,9 @@ export interface ServerReply {
 /** Default reference ID of a simulated stratum-1 server (127.127.1.1). */
 export const SIM_SERVER_REFID = 0x7f7f0101;
 
+/** The client's address as the servers see it. */
+const CLIENT_ADDRESS: RequestSource = { address: "192.168.123.100", port: 40123 };
+
 /** A simulated NTP server. */
 export class SimServer {
   /** Requests received. */
@@ -52,6 +56,10 @@ export class SimServer {
   replies = 0;
   readonly #spec: ServerSpec;
   readonly #start: Instant;
+  readonly #responder = new NtpResponder({
+    access: new AccessTable([{ allow: true, subnet: "all", all: true }]),
+    clientLog: null,
+  });
 
   /** A server whose clock starts counting frequency error at true time `start`. */
   constructor(spec: ServerSpec, start: Instant) {
@@ -66,35 +74,33 @@ export class SimServer {
     return t + BigInt(Math.round(err * 1e9));
   }
 
-  /** Answers a request arriving at true time `rxTrue`; null if it is not a client request. */
+  /** Answers a request arriving at true time `rxTrue`; null if it gets no reply. */
   respond(request: Uint8Array, rxTrue: Instant): ServerReply | null {
     this.requests++;
-    const decoded = decodePacket(request);
-    if (!decoded.ok || decoded.packet.mode !== NtpMode.Client) return null;
-    const req = decoded.packet;
     const s = this.#spec;
     const processing = s.processing ?? 1e-6;
     const rx = this.readClock(rxTrue);
-    const tx = this.readClock(rxTrue + BigInt(Math.round(processing * 1e9)));
-    const refTime = rx - (rx % 16_000_000_000n);
-    const bytes = encodePacket({
+    const txTrue = rxTrue + BigInt(Math.round(processing * 1e9));
+    const reference: ReferenceState = {
+      synchronised: true,
       leap: s.leap ?? 0,
-      version: req.version,
-      mode: NtpMode.Server,
       stratum: s.stratum ?? 1,
-      poll: req.poll,
-      precision: s.precision ?? -23,
+      refId: s.refId ?? SIM_SERVER_REFID,
+      refTime: rx - (rx % 16_000_000_000n),
       rootDelay: s.rootDelay ?? 0,
       rootDispersion: s.rootDispersion ?? 0,
-      refId: s.refId ?? SIM_SERVER_REFID,
-      refTime: instantToNtp64(refTime),
-      originTime: req.transmitTime,
-      receiveTime: instantToNtp64(rx),
-      transmitTime: instantToNtp64(tx),
-      extensions: [],
-      mac: null,
-    });
+      dispersionRate: 0,
+      precisionLog2: s.precision ?? -23,
+    };
+    const reply = this.#responder.respond(
+      request,
+      CLIENT_ADDRESS,
+      rx,
+      reference,
+      () => this.readClock(txTrue),
+    );
+    if (reply === null) return null;
     this.replies++;
-    return { bytes, processing };
+    return { bytes: reply.slice(), processing };
   }
 }
