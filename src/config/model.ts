@@ -264,4 +264,9 @@ export interface Config {
   keyFile: string | null;
   /** refresh interval, seconds. */
   refresh: number;
+  /**
+   * sourcedir directories (*.sources files, re-read by `reload sources`), in order.
+   * Added by the config owner; optional so existing Config literals stay valid.
+   */
+  sourceDirs?: string[];
 }

@@ -1,0 +1,141 @@
+/**
+ * Prints a `Config` back in chrony.conf syntax: every directive with its effective value
+ * (defaults included), so the output documents what tempus will run and parses back to the
+ * same Config.
+ *
+ * @module
+ */
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "./defaults.ts";
+import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
+import type { AccessRule, Config, SourceConfig, SourceParams } from "./model.ts";
+
+/** chrony's driftfile interval default (seconds), omitted from the rendered line. */
+const DEFAULT_DRIFTFILE_INTERVAL = defaultConfig().driftFileInterval;
+
+function num(n: number): string {
+  return String(n);
+}
+
+/** One source as a `server|pool|peer NAME [options]` line (non-default options only). */
+export function renderSource(source: SourceConfig): string {
+  const parts: string[] = [source.type, source.name];
+  const p = source.params as unknown as Record<string, unknown>;
+  const d = DEFAULT_SOURCE_PARAMS as unknown as Record<string, unknown>;
+  for (const [option, field] of Object.entries(SOURCE_FLAG_OPTIONS)) {
+    if (p[field] === true) parts.push(option);
+  }
+  for (const [option, { field }] of Object.entries(SOURCE_VALUE_OPTIONS)) {
+    if (option === "maxsources" && source.type !== "pool") continue;
+    const v = p[field as keyof SourceParams];
+    if (v !== null && v !== undefined && v !== d[field]) parts.push(option, num(v as number));
+  }
+  return parts.join(" ");
+}
+
+function renderAccess(directive: string, rule: AccessRule): string {
+  const parts = [directive];
+  if (rule.all) parts.push("all");
+  if (rule.subnet !== "all") parts.push(rule.subnet);
+  return parts.join(" ");
+}
+
+/** The whole configuration in chrony.conf syntax (ends with a newline). */
+export function renderConfig(config: Config): string {
+  const out: string[] = ["# tempus effective configuration"];
+  const line = (...parts: (string | number)[]) => out.push(parts.map(String).join(" "));
+  const section = (title: string) => out.push("", `# ${title}`);
+
+  section("Time sources");
+  for (const s of config.sources) out.push(renderSource(s));
+  if (config.sources.length === 0) out.push("# (no sources)");
+  for (const dir of config.sourceDirs ?? []) {
+    out.push(`# sourcedir ${dir} (its sources are listed above)`);
+  }
+  line("minsamples", config.minSamples);
+  line("maxsamples", config.maxSamples);
+  line("acquisitionport", config.acquisitionPort);
+  line("refresh", config.refresh);
+  if (config.keyFile !== null) line("keyfile", config.keyFile);
+  if (config.dumpDir !== null) line("dumpdir", config.dumpDir);
+  if (config.manual) line("manual");
+
+  section("Source selection");
+  line("combinelimit", num(config.combineLimit));
+  line("maxdistance", num(config.maxDistance));
+  line("maxjitter", num(config.maxJitter));
+  line("minsources", config.minSources);
+  line("maxstratum", config.maxStratum);
+  line("reselectdist", num(config.reselectDist));
+  line("stratumweight", num(config.stratumWeight));
+
+  section("System clock");
+  if (config.clockPrecision !== null) line("clockprecision", num(config.clockPrecision));
+  line("corrtimeratio", num(config.corrTimeRatio));
+  if (config.driftFile !== null) {
+    if (config.driftFileInterval === DEFAULT_DRIFTFILE_INTERVAL) {
+      line("driftfile", config.driftFile);
+    } else line("driftfile", config.driftFile, "interval", config.driftFileInterval);
+  }
+  if (config.fallbackDrift !== null) {
+    line("fallbackdrift", config.fallbackDrift.min, config.fallbackDrift.max);
+  }
+  line("leapsecmode", config.leapSecMode);
+  if (config.leapSecTz !== null) line("leapsectz", config.leapSecTz);
+  if (config.leapSecList !== null) line("leapseclist", config.leapSecList);
+  if (config.makeStep !== null) {
+    line("makestep", num(config.makeStep.threshold), config.makeStep.limit);
+  }
+  if (config.maxChange !== null) {
+    const m = config.maxChange;
+    line("maxchange", num(m.offset), m.start, m.ignore);
+  }
+  line("maxclockerror", num(config.maxClockError));
+  line("maxdrift", num(config.maxDrift));
+  line("maxupdateskew", num(config.maxUpdateSkew));
+  line("maxslewrate", num(config.maxSlewRate));
+
+  section("NTP server");
+  line("port", config.port);
+  for (const a of config.bindAddresses) line("bindaddress", a);
+  for (const r of config.ntpAccess) out.push(renderAccess(r.allow ? "allow" : "deny", r));
+  if (config.ntpAccess.length === 0) out.push("# (no allow: serving nobody)");
+  if (config.rateLimit !== null) {
+    const r = config.rateLimit;
+    line("ratelimit", "interval", r.interval, "burst", r.burst, "leak", r.leak, "kod", r.kod);
+  }
+  line("clientloglimit", config.clientLogLimit);
+  if (config.noClientLog) line("noclientlog");
+  if (config.local !== null) {
+    const l = config.local;
+    const parts: (string | number)[] = ["local", "stratum", l.stratum, "distance", num(l.distance)];
+    if (l.orphan) parts.push("orphan");
+    if (l.waitSynced !== 0) parts.push("waitsynced", num(l.waitSynced));
+    if (l.waitUnsynced !== 0) parts.push("waitunsynced", num(l.waitUnsynced));
+    if (l.activate !== 0) parts.push("activate", num(l.activate));
+    line(...parts);
+  }
+
+  section("Command access");
+  line("cmdport", config.cmdPort);
+  for (const a of config.bindCmdAddresses) line("bindcmdaddress", a);
+  line("bindcmdaddress", config.cmdSocket ?? "/");
+  for (const r of config.cmdAccess) out.push(renderAccess(r.allow ? "cmdallow" : "cmddeny", r));
+
+  section("Real-time clock");
+  if (config.rtcSync) line("rtcsync");
+  if (config.rtcFile !== null) line("rtcfile", config.rtcFile);
+  line("rtcdevice", config.rtcDevice);
+  if (config.rtcOnUtc) line("rtconutc");
+  line("rtcautotrim", num(config.rtcAutoTrim));
+  if (config.hwclockFile !== null) line("hwclockfile", config.hwclockFile);
+
+  section("Logging and files");
+  if (config.logDir !== null) line("logdir", config.logDir);
+  if (config.logKinds.length > 0) line("log", ...config.logKinds);
+  line("logbanner", config.logBanner);
+  line("logchange", num(config.logChange));
+  if (config.pidFile !== null) line("pidfile", config.pidFile);
+  else out.push("# (no pidfile)");
+  if (config.user !== null) line("user", config.user);
+  return out.join("\n") + "\n";
+}

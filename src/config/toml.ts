@@ -1,0 +1,498 @@
+/**
+ * The TOML form of the configuration (`tempus.toml`): the same `Config` model, mapped onto
+ * chrony's directives so both formats validate identically. This is the only module that
+ * imports smol-toml. Unknown keys and wrong types are errors naming the key path and, when
+ * it can be found, the line. The mapping is documented in dist/tempus.toml.
+ *
+ * ```toml
+ * pidfile = "/run/tempus/tempus.pid"       # top level: pidfile user keyfile dumpdir
+ *                                          #   acquisitionport refresh manual
+ * [[source]]                               # one table per server/pool/peer
+ * type = "pool"                            # "server" | "pool" | "peer"
+ * name = "pool.ntp.org"
+ * iburst = true                            # every chrony option by its chrony name
+ * [clock]                                  # driftfile, makestep = { threshold, limit } ...
+ * [selection]                              # maxdistance, minsources ...
+ * [rtc]                                    # sync, file, device, onutc, autotrim, hwclockfile
+ * [server]                                 # port, bindaddress, allow, deny, access, ratelimit,
+ *                                          #   clientloglimit, noclientlog, local
+ * [cmd]                                    # port, bindaddress, socket, allow, deny, access
+ * [log]                                    # dir, kinds, banner, change
+ * ```
+ *
+ * @module
+ */
+import { parse, TomlError } from "smol-toml";
+import type { ConfParseResult } from "./chrony_conf.ts";
+import { defaultConfig } from "./defaults.ts";
+import type { Diagnostic } from "./diagnostics.ts";
+import { applyDirective, type DirectiveSink } from "./directives.ts";
+import type { Config } from "./model.ts";
+import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
+
+type KeyPath = (string | number)[];
+
+interface Ctx {
+  config: Config;
+  file: string;
+  text: string;
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+}
+
+/** How a key maps to chrony: a directive taking a value of a kind. */
+type Kind = "number" | "string" | "flag" | "strings";
+
+interface KeySpec {
+  /** chrony directive applied. */
+  directive: string;
+  kind: Kind;
+}
+
+/** Keys of a TOML table that map to inline tables of numbers, in directive argument order. */
+interface InlineSpec {
+  directive: string;
+  fields: string[];
+  /** Fields that may be left out (then omitted from the directive). */
+  optional?: boolean;
+  /** Options written as "name value" pairs (ratelimit, local) rather than positionally. */
+  named?: boolean;
+  /** Boolean-valued named fields ("orphan"). */
+  flags?: string[];
+  /** `key = true` means the directive without options. */
+  allowTrue?: boolean;
+}
+
+const TOP_LEVEL: Record<string, KeySpec> = {
+  pidfile: { directive: "pidfile", kind: "string" },
+  user: { directive: "user", kind: "string" },
+  keyfile: { directive: "keyfile", kind: "string" },
+  dumpdir: { directive: "dumpdir", kind: "string" },
+  acquisitionport: { directive: "acquisitionport", kind: "number" },
+  refresh: { directive: "refresh", kind: "number" },
+  manual: { directive: "manual", kind: "flag" },
+};
+
+const CLOCK: Record<string, KeySpec | InlineSpec> = {
+  driftfile: { directive: "driftfile", kind: "string" },
+  driftfile_interval: { directive: "driftfile_interval", kind: "number" },
+  makestep: { directive: "makestep", fields: ["threshold", "limit"] },
+  maxslewrate: { directive: "maxslewrate", kind: "number" },
+  maxupdateskew: { directive: "maxupdateskew", kind: "number" },
+  maxchange: { directive: "maxchange", fields: ["offset", "start", "ignore"] },
+  maxdrift: { directive: "maxdrift", kind: "number" },
+  maxclockerror: { directive: "maxclockerror", kind: "number" },
+  corrtimeratio: { directive: "corrtimeratio", kind: "number" },
+  clockprecision: { directive: "clockprecision", kind: "number" },
+  fallbackdrift: { directive: "fallbackdrift", fields: ["min", "max"] },
+  leapsecmode: { directive: "leapsecmode", kind: "string" },
+  leapsectz: { directive: "leapsectz", kind: "string" },
+  leapseclist: { directive: "leapseclist", kind: "string" },
+};
+
+const SELECTION: Record<string, KeySpec> = {
+  combinelimit: { directive: "combinelimit", kind: "number" },
+  maxdistance: { directive: "maxdistance", kind: "number" },
+  maxjitter: { directive: "maxjitter", kind: "number" },
+  minsources: { directive: "minsources", kind: "number" },
+  maxstratum: { directive: "maxstratum", kind: "number" },
+  reselectdist: { directive: "reselectdist", kind: "number" },
+  stratumweight: { directive: "stratumweight", kind: "number" },
+  minsamples: { directive: "minsamples", kind: "number" },
+  maxsamples: { directive: "maxsamples", kind: "number" },
+};
+
+const RTC: Record<string, KeySpec> = {
+  sync: { directive: "rtcsync", kind: "flag" },
+  file: { directive: "rtcfile", kind: "string" },
+  device: { directive: "rtcdevice", kind: "string" },
+  onutc: { directive: "rtconutc", kind: "flag" },
+  autotrim: { directive: "rtcautotrim", kind: "number" },
+  hwclockfile: { directive: "hwclockfile", kind: "string" },
+};
+
+const SERVER: Record<string, KeySpec | InlineSpec> = {
+  port: { directive: "port", kind: "number" },
+  bindaddress: { directive: "bindaddress", kind: "strings" },
+  allow: { directive: "allow", kind: "strings" },
+  deny: { directive: "deny", kind: "strings" },
+  access: { directive: "access", kind: "strings" },
+  ratelimit: {
+    directive: "ratelimit",
+    fields: ["interval", "burst", "leak", "kod"],
+    optional: true,
+    named: true,
+    allowTrue: true,
+  },
+  clientloglimit: { directive: "clientloglimit", kind: "number" },
+  noclientlog: { directive: "noclientlog", kind: "flag" },
+  local: {
+    directive: "local",
+    fields: ["stratum", "distance", "waitsynced", "waitunsynced", "activate"],
+    flags: ["orphan"],
+    optional: true,
+    named: true,
+    allowTrue: true,
+  },
+};
+
+const CMD: Record<string, KeySpec> = {
+  port: { directive: "cmdport", kind: "number" },
+  bindaddress: { directive: "bindcmdaddress", kind: "strings" },
+  socket: { directive: "cmdsocket", kind: "string" },
+  allow: { directive: "cmdallow", kind: "strings" },
+  deny: { directive: "cmddeny", kind: "strings" },
+  access: { directive: "cmdaccess", kind: "strings" },
+};
+
+const LOG: Record<string, KeySpec> = {
+  dir: { directive: "logdir", kind: "string" },
+  kinds: { directive: "log", kind: "strings" },
+  banner: { directive: "logbanner", kind: "number" },
+  change: { directive: "logchange", kind: "number" },
+};
+
+const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
+  clock: CLOCK,
+  selection: SELECTION,
+  rtc: RTC,
+  server: SERVER,
+  cmd: CMD,
+  log: LOG,
+};
+
+/** Renders a key path as TOML dotted text: source[1].minpoll, clock.makestep.limit. */
+export function formatKeyPath(path: KeyPath): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out === "" ? p : `.${p}`;
+  }
+  return out;
+}
+
+function stripKey(k: string): string {
+  const t = k.trim();
+  return (t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'"))
+    ? t.slice(1, -1)
+    : t;
+}
+
+/**
+ * Finds the line (1-based) where `path` is written in TOML `text`: the key itself, or the
+ * nearest enclosing key or table header. Best effort (null when not found).
+ */
+export function locateKey(text: string, path: KeyPath): number | null {
+  const lines = text.split("\n");
+  let table: KeyPath = [];
+  const arrayCounts = new Map<string, number>();
+  let best: { line: number; depth: number } | null = null;
+  const consider = (p: KeyPath, line: number) => {
+    if (p.length > path.length) return;
+    for (let i = 0; i < p.length; i++) if (p[i] !== path[i]) return;
+    if (best === null || p.length > best.depth) best = { line, depth: p.length };
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l === "" || l.startsWith("#")) continue;
+    let m = /^\[\[\s*([^\]]+?)\s*\]\]/.exec(l);
+    if (m !== null) {
+      const name = m[1].split(".").map(stripKey);
+      const key = name.join(".");
+      const idx = arrayCounts.get(key) ?? 0;
+      arrayCounts.set(key, idx + 1);
+      table = [...name, idx];
+      consider(table, i + 1);
+      continue;
+    }
+    m = /^\[\s*([^\]]+?)\s*\]/.exec(l);
+    if (m !== null) {
+      table = m[1].split(".").map(stripKey);
+      consider(table, i + 1);
+      continue;
+    }
+    m = /^([A-Za-z0-9_\-."' ]+?)\s*=/.exec(l);
+    if (m !== null) {
+      const keyPath = [...table, ...m[1].split(".").map(stripKey)];
+      consider(keyPath, i + 1);
+      // inline table members on the same line: key = { a = 1, b = 2 }
+      const inline = /\{(.*)\}/.exec(l);
+      if (inline !== null) {
+        for (const part of inline[1].split(",")) {
+          const km = /^\s*([A-Za-z0-9_\-]+)\s*=/.exec(part);
+          if (km !== null) consider([...keyPath, km[1]], i + 1);
+        }
+      }
+    }
+  }
+  return (best as { line: number; depth: number } | null)?.line ?? null;
+}
+
+function report(ctx: Ctx, path: KeyPath, message: string, warning = false): void {
+  const d: Diagnostic = {
+    file: ctx.file,
+    line: locateKey(ctx.text, path),
+    message: `${formatKeyPath(path)}: ${message}`,
+  };
+  (warning ? ctx.warnings : ctx.errors).push(d);
+}
+
+function sinkAt(ctx: Ctx, path: KeyPath): DirectiveSink {
+  return {
+    error: (m) => report(ctx, path, m),
+    warn: (m) => report(ctx, path, m, true),
+  };
+}
+
+function typeName(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (v === null) return "null";
+  if (typeof v === "object") return "a table";
+  return `a ${typeof v}`;
+}
+
+function isTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function numberToken(v: unknown): string | null {
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v === "bigint") return v.toString();
+  return null;
+}
+
+function applyKey(ctx: Ctx, path: KeyPath, spec: KeySpec, value: unknown): void {
+  const sink = sinkAt(ctx, path);
+  const c = ctx.config;
+  switch (spec.kind) {
+    case "number": {
+      const t = numberToken(value);
+      if (t === null) return report(ctx, path, `expected a number, got ${typeName(value)}`);
+      if (spec.directive === "driftfile_interval") {
+        if (!(Number.isInteger(Number(t)) && Number(t) >= 1)) {
+          return report(ctx, path, `invalid interval ${t} (an integer >= 1)`);
+        }
+        c.driftFileInterval = Number(t);
+        return;
+      }
+      return applyDirective(c, spec.directive, [t], sink);
+    }
+    case "string": {
+      if (typeof value === "boolean" && spec.directive === "cmdsocket" && !value) {
+        c.cmdSocket = null;
+        return;
+      }
+      if (typeof value !== "string" || value === "") {
+        return report(ctx, path, `expected a non-empty string, got ${typeName(value)}`);
+      }
+      if (/\s/.test(value) && spec.directive !== "leapsectz") {
+        return report(ctx, path, "must not contain white space");
+      }
+      if (spec.directive === "cmdsocket") {
+        if (!value.startsWith("/")) return report(ctx, path, "must be an absolute path");
+        return applyDirective(c, "bindcmdaddress", [value], sink);
+      }
+      return applyDirective(c, spec.directive, [value], sink);
+    }
+    case "flag": {
+      if (typeof value !== "boolean") {
+        return report(ctx, path, `expected true or false, got ${typeName(value)}`);
+      }
+      if (value) applyDirective(c, spec.directive, [], sink);
+      else {
+        const field: Record<string, keyof Config> = {
+          manual: "manual",
+          rtcsync: "rtcSync",
+          rtconutc: "rtcOnUtc",
+          noclientlog: "noClientLog",
+        };
+        (c as unknown as Record<string, unknown>)[field[spec.directive]] = false;
+      }
+      return;
+    }
+    case "strings": {
+      if (!Array.isArray(value)) {
+        return report(ctx, path, `expected an array of strings, got ${typeName(value)}`);
+      }
+      if (spec.directive === "bindaddress") c.bindAddresses = [];
+      if (spec.directive === "bindcmdaddress") c.bindCmdAddresses = [];
+      if (spec.directive === "log") c.logKinds = [];
+      value.forEach((item, i) => {
+        const p = [...path, i];
+        if (typeof item !== "string") {
+          return report(ctx, p, `expected a string, got ${typeName(item)}`);
+        }
+        const words = item.trim().split(/\s+/).filter((w) => w !== "");
+        const s = sinkAt(ctx, p);
+        if (spec.directive === "access" || spec.directive === "cmdaccess") {
+          const [verb, ...rest] = words;
+          if (verb === undefined || !["allow", "deny"].includes(verb.toLowerCase())) {
+            return report(ctx, p, `expected "allow [all] [SUBNET]" or "deny [all] [SUBNET]"`);
+          }
+          const directive = spec.directive === "access" ? verb : `cmd${verb.toLowerCase()}`;
+          return applyDirective(c, directive, rest, s);
+        }
+        if (spec.directive === "bindcmdaddress" && item.startsWith("/")) {
+          return report(ctx, p, "use cmd.socket for the Unix socket path");
+        }
+        if (
+          spec.directive === "allow" || spec.directive === "deny" ||
+          spec.directive === "cmdallow" || spec.directive === "cmddeny"
+        ) {
+          return applyDirective(c, spec.directive, words, s);
+        }
+        if (words.length !== 1) return report(ctx, p, "expected a single word");
+        applyDirective(c, spec.directive, words, s);
+      });
+      return;
+    }
+  }
+}
+
+function applyInline(ctx: Ctx, path: KeyPath, spec: InlineSpec, value: unknown): void {
+  const sink = sinkAt(ctx, path);
+  if (value === true && spec.allowTrue) return applyDirective(ctx.config, spec.directive, [], sink);
+  if (value === false && spec.allowTrue) {
+    if (spec.directive === "ratelimit") ctx.config.rateLimit = null;
+    if (spec.directive === "local") ctx.config.local = null;
+    return;
+  }
+  if (!isTable(value)) {
+    return report(
+      ctx,
+      path,
+      `expected a table { ${spec.fields.join(", ")} }${spec.allowTrue ? " or true" : ""}, ` +
+        `got ${typeName(value)}`,
+    );
+  }
+  const args: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (!spec.fields.includes(key) && !(spec.flags ?? []).includes(key)) {
+      report(
+        ctx,
+        [...path, key],
+        `unknown key (expected ${[...spec.fields, ...(spec.flags ?? [])].join(", ")})`,
+      );
+      return;
+    }
+  }
+  for (const flag of spec.flags ?? []) {
+    if (flag in value) {
+      if (typeof value[flag] !== "boolean") {
+        return report(ctx, [...path, flag], `expected true or false, got ${typeName(value[flag])}`);
+      }
+      if (value[flag]) args.push(flag);
+    }
+  }
+  for (const f of spec.fields) {
+    if (!(f in value)) {
+      if (spec.optional) continue;
+      return report(ctx, path, `missing key '${f}'`);
+    }
+    const t = numberToken(value[f]);
+    if (t === null) {
+      return report(ctx, [...path, f], `expected a number, got ${typeName(value[f])}`);
+    }
+    if (spec.named) args.push(f);
+    args.push(t);
+  }
+  applyDirective(ctx.config, spec.directive, args, sink);
+}
+
+function applyTable(
+  ctx: Ctx,
+  path: KeyPath,
+  table: Record<string, unknown>,
+  specs: Record<string, KeySpec | InlineSpec>,
+): void {
+  for (const [key, value] of Object.entries(table)) {
+    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
+    const p = [...path, key];
+    if (spec === undefined) {
+      report(ctx, p, `unknown key (expected one of: ${Object.keys(specs).join(", ")})`);
+    } else if ("fields" in spec) applyInline(ctx, p, spec, value);
+    else applyKey(ctx, p, spec, value);
+  }
+}
+
+function applySources(ctx: Ctx, value: unknown): void {
+  if (!Array.isArray(value)) {
+    return report(
+      ctx,
+      ["source"],
+      `expected an array of tables ([[source]]), got ${typeName(value)}`,
+    );
+  }
+  value.forEach((entry, i) => {
+    const path: KeyPath = ["source", i];
+    if (!isTable(entry)) return report(ctx, path, `expected a table, got ${typeName(entry)}`);
+    const type = entry.type ?? "server";
+    if (type !== "server" && type !== "pool" && type !== "peer") {
+      return report(ctx, [...path, "type"], `expected "server", "pool" or "peer"`);
+    }
+    if (typeof entry.name !== "string" || entry.name === "") {
+      return report(ctx, [...path, "name"], "missing or invalid host name");
+    }
+    const args = [entry.name];
+    for (const [key, v] of Object.entries(entry)) {
+      if (key === "type" || key === "name") continue;
+      const p = [...path, key];
+      if (Object.hasOwn(SOURCE_FLAG_OPTIONS, key)) {
+        if (typeof v !== "boolean") {
+          return report(ctx, p, `expected true or false, got ${typeName(v)}`);
+        }
+        if (v) args.push(key);
+      } else if (Object.hasOwn(SOURCE_VALUE_OPTIONS, key)) {
+        const t = numberToken(v);
+        if (t === null) return report(ctx, p, `expected a number, got ${typeName(v)}`);
+        args.push(key, t);
+      } else {
+        return report(ctx, p, "unknown source option");
+      }
+    }
+    const before = ctx.config.sources.length;
+    applyDirective(ctx.config, type, args, sinkAt(ctx, path));
+    const line = locateKey(ctx.text, path);
+    for (let s = before; s < ctx.config.sources.length; s++) {
+      ctx.config.sources[s].origin = `${ctx.file}:${line ?? 0}`;
+    }
+  });
+}
+
+/** Parses tempus.toml text into a Config; `file` names it in messages. Never throws. */
+export function parseTomlConfig(text: string, file: string): ConfParseResult {
+  const ctx: Ctx = { config: defaultConfig(), file, text, errors: [], warnings: [] };
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split("\n")[0];
+      ctx.errors.push({ file, line: e.line ?? null, message: `TOML syntax error: ${first}` });
+    } else {
+      ctx.errors.push({ file, line: null, message: `TOML error: ${String(e)}` });
+    }
+    return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
+  }
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === "source") applySources(ctx, value);
+    else if (Object.hasOwn(SECTIONS, key)) {
+      if (!isTable(value)) report(ctx, [key], `expected a table, got ${typeName(value)}`);
+      else applyTable(ctx, [key], value, SECTIONS[key]);
+    } else if (Object.hasOwn(TOP_LEVEL, key)) applyKey(ctx, [key], TOP_LEVEL[key], value);
+    else {
+      report(
+        ctx,
+        [key],
+        `unknown key (expected one of: source, ${Object.keys(SECTIONS).join(", ")}, ` +
+          `${Object.keys(TOP_LEVEL).join(", ")})`,
+      );
+    }
+  }
+  const c = ctx.config;
+  if (c.rtcSync && c.rtcFile !== null) {
+    report(ctx, ["rtc"], "rtc.sync cannot be used together with rtc.file");
+  }
+  if (ctx.errors.length > 0) return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
+  return { ok: true, config: c, warnings: ctx.warnings };
+}
