@@ -1,0 +1,524 @@
+/**
+ * The scenario catalogue: chrony's published simulation tests (test/simulation, with their
+ * pass thresholds from test.common and each script) and tempus's own product claims as
+ * scenarios. Tests and the accuracy table both run from here, so the figures in
+ * docs/accuracy.md are the figures the tests assert.
+ *
+ * @module
+ */
+import { DEFAULT_WATCH, type ScenarioResult, type ScenarioSpec } from "./scenario.ts";
+import { recoveryTime, windowStats } from "./metrics.ts";
+
+/** One catalogued scenario. */
+export interface CatalogEntry {
+  /** Identifier, e.g. "001-defaults" or "003-largefreqoffset +5e-2". */
+  id: string;
+  /** What it models. */
+  title: string;
+  /** The scenario. */
+  spec: ScenarioSpec;
+  /** True: check_sync must pass (default). False: it must fail (the clock must not sync). */
+  expectSync?: boolean;
+  /** Extra checks beyond check_sync; returns failure messages. */
+  checks?: (r: ScenarioResult) => string[];
+  /** A measured figure to print beside the table (product claims). */
+  figure?: (r: ScenarioResult) => string;
+}
+
+/** The verdict on one run: check_sync (or its expected failure) plus the extra checks. */
+export function evaluate(entry: CatalogEntry, r: ScenarioResult): string[] {
+  const out: string[] = [];
+  if (entry.expectSync === false) {
+    if (r.pass) out.push("check_sync passed but this scenario must not synchronise");
+  } else {
+    out.push(...r.failures);
+  }
+  if (entry.checks) out.push(...entry.checks(r));
+  return out;
+}
+
+/** chrony's check_source_selection: "Selected source" logged, no "no majority"/"no selectable sources". */
+export function sourceSelectionOk(r: ScenarioResult): string[] {
+  const out: string[] = [];
+  if ((r.logCounts["Selected source"] ?? 0) < 1) out.push('no "Selected source" logged');
+  if ((r.logCounts["no majority"] ?? 0) > 0) out.push('"no majority" logged');
+  if ((r.logCounts["no selectable sources"] ?? 0) > 0) out.push('"no selectable sources" logged');
+  return out;
+}
+
+/** chrony's check_packet_interval for a client: sane mean and minimum outgoing interval. */
+export function packetIntervalOk(r: ScenarioResult, servers = 1): string[] {
+  const out: string[] = [];
+  const minLimit = servers > 1 ? 0.18 : 1.8;
+  if (!(r.transport.meanOutInterval >= 0.1)) {
+    out.push(`mean outgoing interval ${r.transport.meanOutInterval}`);
+  }
+  if (!(r.transport.minOutInterval >= minLimit)) {
+    out.push(`min outgoing interval ${r.transport.minOutInterval.toFixed(3)} s < ${minLimit}`);
+  }
+  return out;
+}
+
+/** chrony's check_log_messages: the count of lines containing `text` lies in [min, max]. */
+export function logCountIn(r: ScenarioResult, text: string, min: number, max: number): string[] {
+  const n = r.logCounts[text] ?? r.log.filter((l) => l.message.includes(text)).length;
+  return n >= min && n <= max ? [] : [`"${text}" logged ${n} times, expected ${min}-${max}`];
+}
+
+/** The clock was never stepped by the engine. */
+export function neverStepped(r: ScenarioResult): string[] {
+  return r.clockSteps === 0 ? [] : [`clock stepped ${r.clockSteps} times`];
+}
+
+const fmtS = (s: number) =>
+  Math.abs(s) >= 1
+    ? `${s.toFixed(2)} s`
+    : Math.abs(s) >= 1e-3
+    ? `${(s * 1e3).toFixed(2)} ms`
+    : `${(s * 1e6).toFixed(1)} µs`;
+
+function withSelection(r: ScenarioResult): string[] {
+  return sourceSelectionOk(r);
+}
+
+/** 001-003-004-006-007-009-011-014: chrony's basic scenarios. */
+export function basicScenarios(): CatalogEntry[] {
+  const list: CatalogEntry[] = [];
+  list.push({
+    id: "001-defaults",
+    title: "0.1 s and 100 ppm off, 100 µs + 100 µs·Exp delay",
+    spec: { name: "001-defaults", duration: 10_000 },
+    checks: (r) => [...withSelection(r), ...packetIntervalOk(r)],
+  });
+  for (const freq of [-5e-2, -5e-3, 5e-3, 5e-2]) {
+    list.push({
+      id: `003-largefreqoffset ${freq > 0 ? "+" : ""}${freq}`,
+      title: `frequency error ${freq * 1e6} ppm, offset -freq·130 s`,
+      spec: {
+        name: `003 ${freq}`,
+        duration: 10_000,
+        clock: { freq, offset: -freq * 130 },
+        limits: { maxSyncTime: 1000 },
+      },
+      checks: withSelection,
+    });
+  }
+  for (const offset of [-100, 100]) {
+    list.push({
+      id: `004-largetimeoffset ${offset > 0 ? "+" : ""}${offset}`,
+      title: `${offset} s offset slewed (no makestep)`,
+      spec: {
+        name: `004 ${offset}`,
+        duration: 10_000,
+        clock: { offset },
+        limits: { minSyncTime: 1300, maxSyncTime: 1400 },
+      },
+      checks: (r) => [...withSelection(r), ...neverStepped(r)],
+    });
+  }
+  list.push({
+    id: "006-largejitter",
+    title: "1 s offset, 0.1 s exponential jitter",
+    spec: {
+      name: "006",
+      duration: 10_000,
+      clock: { offset: 1 },
+      servers: [{ path: { up: { base: 1e-4, jitter: 0.1 }, down: { base: 1e-4, jitter: 0.1 } } }],
+      limits: { timeMax: 0.5, freqMax: 0.2, timeRms: 0.1, freqRms: 5e-3 },
+    },
+    checks: (r) => [...withSelection(r), ...packetIntervalOk(r)],
+  });
+  list.push({
+    id: "007-largewander",
+    title: "wander 1e-7 per √s",
+    spec: {
+      name: "007",
+      duration: 10_000,
+      clock: { wander: 1e-7 },
+      limits: { timeMax: 5e-3, freqMax: 5e-3, timeRms: 1e-3, freqRms: 1e-4 },
+    },
+    checks: withSelection,
+  });
+  for (const falsetickers of [1, 2, 3, 4]) {
+    const servers = [1, 2, 3, 4, 5].map((i) => ({
+      offset: i <= falsetickers ? i : 0,
+      path: { up: { base: 1e-3, jitter: 1e-4 }, down: { base: 1e-3, jitter: 1e-4 } },
+    }));
+    const ok = falsetickers < 3;
+    const message = falsetickers === 3
+      ? "Can't synchronise: no majority (only 2 of 5 sources agree)"
+      : "Can't synchronise: no majority (no agreement among 5 sources)";
+    list.push({
+      id: `009-sourceselection ${falsetickers} of 5 false`,
+      title: `5 servers, falseticker i off by i s, ${falsetickers} falsetickers`,
+      spec: {
+        name: `009 ${falsetickers}`,
+        duration: 10_000,
+        servers,
+        watch: [...DEFAULT_WATCH, message],
+      },
+      expectSync: ok,
+      checks: ok
+        ? (r) => [...withSelection(r), ...packetIntervalOk(r, 5)]
+        : (r) => [...logCountIn(r, message, 1, 1), ...packetIntervalOk(r, 5)],
+    });
+  }
+  list.push({
+    id: "009-sourceselection asymmetric",
+    title: "3 servers, two with +0.1 s one-way delay to them",
+    spec: {
+      name: "009 asym",
+      duration: 10_000,
+      servers: [1, 2, 3].map((i) => ({
+        path: {
+          up: { base: 1e-3 + (i > 1 ? 0.1 : 0), jitter: 1e-4 },
+          down: { base: 1e-3, jitter: 1e-4 },
+        },
+      })),
+    },
+    checks: withSelection,
+  });
+  list.push({
+    id: "011-asymjitter",
+    title: "jitter 5e-4 with asymmetry 0.47, 100 000 s",
+    spec: {
+      name: "011",
+      duration: 100_000,
+      servers: [{
+        path: {
+          up: { base: 1e-4, jitter: 5e-4 },
+          down: { base: 1e-4, jitter: 5e-4 },
+          jitterAsymmetry: 0.47,
+        },
+      }],
+      limits: { maxSyncTime: 2000 },
+    },
+    checks: withSelection,
+  });
+  list.push({
+    id: "014-intermittent",
+    title: "link up 1200 s of every 10 000 s, 100 000 s",
+    spec: {
+      name: "014",
+      duration: 100_000,
+      servers: [{ path: { linkWindows: { period: 10_000, upFor: 1200 } } }],
+      limits: { timeMax: 0.1, freqMax: 1e-2, timeRms: 2e-3, freqRms: 2e-5 },
+    },
+    checks: (r) => [
+      ...logCountIn(r, "no selectable sources", 9, 10),
+      ...logCountIn(r, "Selected source", 9, 10),
+    ],
+  });
+  list.push({
+    id: "014-intermittent 1 of 20",
+    title: "19 of 20 client requests dropped, 100 000 s",
+    spec: {
+      name: "014b",
+      duration: 100_000,
+      servers: [{ path: { drop: (_t, dir, n) => dir === "up" && n % 20 !== 0 } }],
+      limits: { timeMax: 1e-2, freqMax: 1e-4, timeRms: 5e-3, freqRms: 2e-5, maxSyncTime: 22_000 },
+    },
+    checks: (r) => [
+      ...logCountIn(r, "no selectable sources", 5, 15),
+      ...logCountIn(r, "Selected source", 5, 15),
+    ],
+  });
+  return list;
+}
+
+/** 101-201: chrony's option scenarios. */
+export function optionScenarios(): CatalogEntry[] {
+  const list: CatalogEntry[] = [];
+  for (const poll of [2, 4, 6, 8, 10, 12, 14]) {
+    const p2 = 2 ** poll;
+    list.push({
+      id: `101-poll ${poll}`,
+      title: `minpoll = maxpoll = ${poll}, jitter 1 µs, no wander`,
+      spec: {
+        name: `101 ${poll}`,
+        duration: p2 * 10,
+        clock: { wander: 0 },
+        servers: [{
+          path: { up: { base: 1e-4, jitter: 1e-6 }, down: { base: 1e-4, jitter: 1e-6 } },
+        }],
+        sourceParams: { minPoll: poll, maxPoll: poll },
+        config: { makeStep: { threshold: 1e-2, limit: 1 } },
+        limits: {
+          timeMax: 1e-5,
+          freqMax: 1e-5,
+          timeRms: 5e-6,
+          freqRms: 5e-6,
+          minSyncTime: p2 * 2,
+          maxSyncTime: Math.floor(p2 * 21 / 10) + 1,
+        },
+      },
+      checks: (r) => [
+        ...withSelection(r),
+        ...packetIntervalOk(r),
+        ...(r.transport.meanOutInterval >= 0.99 * p2
+          ? []
+          : [`mean outgoing interval ${r.transport.meanOutInterval.toFixed(2)} < 0.99·2^${poll}`]),
+      ],
+    });
+  }
+  list.push({
+    id: "101-poll -3 over 20 ms",
+    title: "minpoll = maxpoll = -3 with 20 ms delay: held at 1 s",
+    spec: {
+      name: "101 -3 wan",
+      duration: 200,
+      servers: [{ path: { up: { base: 2e-2, jitter: 1e-4 }, down: { base: 2e-2, jitter: 1e-4 } } }],
+      sourceParams: { minPoll: -3, maxPoll: -3 },
+      limits: {
+        minSyncTime: 0,
+        maxSyncTime: 200,
+        timeMax: Infinity,
+        freqMax: Infinity,
+        timeRms: Infinity,
+        freqRms: Infinity,
+      },
+    },
+    checks: (r) =>
+      r.transport.minOutInterval >= 0.99
+        ? []
+        : [`min outgoing interval ${r.transport.minOutInterval} < 1 s`],
+  });
+  list.push({
+    id: "102-iburst",
+    title: "iburst with a correct driftfile, makestep 1e-2 1",
+    spec: {
+      name: "102",
+      duration: 10_000,
+      sourceParams: { iburst: true },
+      config: { makeStep: { threshold: 1e-2, limit: 1 } },
+      initialDrift: { freqPpm: -1e-4 / (1 + 1e-4) * 1e6, skewPpm: 1 },
+      limits: { minSyncTime: 4, maxSyncTime: 6 },
+    },
+    checks: (r) => [...withSelection(r), ...packetIntervalOk(r)],
+  });
+  for (const offset of [-1, -0.1, 0.1, 1, -100, 100, -1e8, 1e8]) {
+    const big = Math.abs(offset) >= 100;
+    list.push({
+      id: `109-makestep ${offset > 0 ? "+" : ""}${offset}`,
+      title: `makestep 2 1 with a ${offset} s offset`,
+      spec: {
+        name: `109 ${offset}`,
+        duration: 200,
+        clock: { offset },
+        servers: [{
+          path: { up: { base: 1e-4, jitter: 1e-5 }, down: { base: 1e-4, jitter: 1e-5 } },
+        }],
+        config: { makeStep: { threshold: 2, limit: 1 } },
+        limits: big
+          ? { minSyncTime: 120, maxSyncTime: 140 }
+          : { minSyncTime: 130, maxSyncTime: 150 },
+      },
+      checks: withSelection,
+    });
+  }
+  list.push({
+    id: "117-fallbackdrift",
+    title: "100 ppm sine(1000 s) drift, link lost after 4250 s, fallbackdrift 6 10",
+    spec: {
+      name: "117",
+      duration: 100_000,
+      clock: {
+        offset: 10,
+        freq: 0,
+        wander: 0,
+        freqFn: (t) => 1e-4 * Math.sin(2 * Math.PI * t / 1000),
+      },
+      servers: [{
+        path: {
+          up: { base: 0, jitter: 1e-6 },
+          down: { base: 0, jitter: 1e-6 },
+          drop: (t) => t >= 4250,
+        },
+      }],
+      sourceParams: { minPoll: 4, maxPoll: 4 },
+      config: { fallbackDrift: { min: 6, max: 10 } },
+      limits: { timeMax: 1, timeRms: 1, freqMax: 2e-4, freqRms: 1e-4 },
+    },
+    checks: withSelection,
+  });
+  const maxdelayPath = { up: { base: 1e-5, jitter: 1e-5 }, down: { base: 1e-5, jitter: 1e-5 } };
+  list.push({
+    id: "118-maxdelay sync",
+    title: "10 µs + 10 µs jitter, maxdelay 3e-5 maxdelayratio 2 maxdelaydevratio 2",
+    spec: {
+      name: "118a",
+      duration: 10_000,
+      clock: { freq: 0, wander: 0, freqFn: (t) => 1e-10 * t },
+      servers: [{ path: maxdelayPath }],
+      sourceParams: { maxPoll: 6, maxDelay: 3e-5, maxDelayRatio: 2, maxDelayDevRatio: 2 },
+      limits: { maxSyncTime: 2000, timeRms: 2e-4 },
+    },
+    checks: (r) => [...withSelection(r), ...packetIntervalOk(r)],
+  });
+  list.push({
+    id: "118-maxdelay 2e-5 no sync",
+    title: "maxdelay 2e-5 rejects nearly every sample: must not sync",
+    spec: {
+      name: "118b",
+      duration: 10_000,
+      clock: { freq: 0, wander: 0, freqFn: (t) => 1e-10 * t },
+      servers: [{ path: maxdelayPath }],
+      sourceParams: { maxPoll: 6, maxDelay: 2e-5 },
+      limits: { maxSyncTime: 2000, timeRms: 2e-4 },
+    },
+    expectSync: false,
+    checks: packetIntervalOk,
+  });
+  list.push({
+    id: "126-burst",
+    title: "3 of 4 client requests lost, burst polltarget 1",
+    spec: {
+      name: "126",
+      duration: 10_000,
+      servers: [{ path: { drop: (_t, dir, n) => dir === "up" && n % 4 !== 0 } }],
+      sourceParams: { burst: true, pollTarget: 1 },
+      limits: { minSyncTime: 700, maxSyncTime: 730 },
+    },
+    checks: (r) => [
+      ...withSelection(r),
+      ...(r.transport.meanOutInterval >= 150
+        ? []
+        : [`mean out interval ${r.transport.meanOutInterval.toFixed(1)} < 150`]),
+      ...(r.transport.minOutInterval <= 2.2
+        ? []
+        : [`min out interval ${r.transport.minOutInterval.toFixed(2)} > 2.2`]),
+    ],
+  });
+  for (const freq of [-5e-2, -5e-4, 5e-4, 5e-2]) {
+    for (const drift of [-1e4, -1e2, 1e2, 1e4]) {
+      list.push({
+        id: `201-freqaccumulation ${freq} drift ${drift}`,
+        title: `100 s off, freq ${freq}, wrong driftfile ${drift} ppm (skew 1e5), makestep 1 1`,
+        spec: {
+          name: `201 ${freq} ${drift}`,
+          duration: 180,
+          clock: { offset: 100, freq, wander: 0 },
+          servers: [{
+            path: { up: { base: 1e-6, jitter: 1e-6 }, down: { base: 1e-6, jitter: 1e-6 } },
+          }],
+          sourceParams: { minPoll: 6, maxPoll: 6 },
+          config: { makeStep: { threshold: 1, limit: 1 } },
+          // chrony's driftfile holds "ppm fast"; tempus's correction has the opposite sign.
+          initialDrift: { freqPpm: -drift, skewPpm: 1e5 },
+          limits: {
+            timeMax: 1e-5,
+            freqMax: 1e-7,
+            timeRms: 1e-5,
+            freqRms: 1e-7,
+            minSyncTime: 120,
+            maxSyncTime: 140,
+          },
+        },
+      });
+    }
+  }
+  return list;
+}
+
+/** Scenarios for tempus's own claims and for realistic oscillators and networks. */
+export function productScenarios(): CatalogEntry[] {
+  const list: CatalogEntry[] = [];
+  list.push({
+    id: "P1-short-windows",
+    title: "reference reachable 300 s of every 3 h, 2 days, temperature drift",
+    spec: {
+      name: "P1",
+      duration: 172_800,
+      clock: { sine: { amplitude: 2e-7, period: 86_400 } },
+      servers: [{ path: { linkWindows: { period: 10_800, upFor: 300 } } }],
+      sourceParams: { iburst: true },
+      limits: { timeMax: 0.1, freqMax: 1e-2, timeRms: 2e-3, freqRms: 2e-5 },
+    },
+    figure: (r) =>
+      `max offset after sync ${fmtS(r.metrics.maxOffset)}, RMS ${fmtS(r.metrics.rmsOffset)}`,
+  });
+  list.push({
+    id: "P2-congestion",
+    title: "1 ms path, 4 h of 10 ms + 40 ms·Exp extra one-way delay",
+    spec: {
+      name: "P2",
+      duration: 28_800,
+      servers: [{
+        path: {
+          up: { base: 1e-3, jitter: 1e-4 },
+          down: { base: 1e-3, jitter: 1e-4 },
+          congestion: [{ from: 7200, to: 7200 + 14_400, extraBase: 0.01, extraJitter: 0.04 }],
+        },
+      }],
+      limits: { timeMax: 5e-3, timeRms: 1e-3 },
+    },
+    figure: (r) => {
+      const w = windowStats(r.offsets, 7200, 21_600);
+      return `during congestion: max ${fmtS(w.max)}, RMS ${fmtS(w.rms)}`;
+    },
+  });
+  list.push({
+    id: "P3-rate-jump",
+    title: "sudden +10 ppm frequency step at 20 000 s",
+    spec: {
+      name: "P3",
+      duration: 40_000,
+      clock: { freqSteps: [{ at: 20_000, delta: 1e-5 }] },
+      limits: { timeMax: 1e-3, timeRms: 3e-4, freqMax: 5e-4, freqRms: 1e-5 },
+    },
+    checks: (r) => {
+      const t = recoveryTime(r.offsets, 20_000, 1e-4);
+      return t !== null && t <= 2000 ? [] : [`not back under 100 µs within 2000 s (${t})`];
+    },
+    figure: (r) => {
+      const peak = windowStats(r.offsets, 20_000).max;
+      return `peak ${fmtS(peak)}, back under 100 µs in ${recoveryTime(r.offsets, 20_000, 1e-4)} s`;
+    },
+  });
+  for (const freq of [-5e-2, 5e-2]) {
+    list.push({
+      id: `P4-50000ppm ${freq > 0 ? "+" : "-"}`,
+      title: `${freq * 1e6} ppm clock, 0.1 s off, iburst, makestep 1 3`,
+      spec: {
+        name: `P4 ${freq}`,
+        duration: 10_000,
+        clock: { freq, offset: 0.1 },
+        sourceParams: { iburst: true },
+        config: { makeStep: { threshold: 1, limit: 3 } },
+        limits: { minSyncTime: 0, maxSyncTime: 1000 },
+      },
+      figure: (r) => `sync ${r.metrics.syncTime} s, then max ${fmtS(r.metrics.maxOffset)}`,
+    });
+  }
+  list.push({
+    id: "P5-realistic",
+    title: "3 servers over a WAN: daily 3 ppm sine + wander, asymmetric busy-hour congestion",
+    spec: {
+      name: "P5",
+      duration: 172_800,
+      clock: { freq: 3e-5, wander: 2e-9, sine: { amplitude: 3e-6, period: 86_400 } },
+      servers: [5e-3, 12e-3, 25e-3].map((base, i) => ({
+        path: {
+          up: { base, jitter: 5e-4 * (i + 1) },
+          down: { base: base * 0.8, jitter: 5e-4 * (i + 1) },
+          congestion: [0, 1].map((d) => ({
+            from: d * 86_400 + 32_400,
+            to: d * 86_400 + 61_200,
+            extraJitter: 4e-3,
+            direction: "down" as const,
+          })),
+        },
+      })),
+      sourceParams: { iburst: true },
+      config: { makeStep: { threshold: 1, limit: 3 } },
+      limits: { minSyncTime: 0, maxSyncTime: 1000, timeMax: 5e-3, timeRms: 2e-3 },
+    },
+    figure: (r) => `max ${fmtS(r.metrics.maxOffset)}, RMS ${fmtS(r.metrics.rmsOffset)}`,
+  });
+  return list;
+}
+
+/** Every catalogued scenario. */
+export function allScenarios(): CatalogEntry[] {
+  return [...basicScenarios(), ...optionScenarios(), ...productScenarios()];
+}

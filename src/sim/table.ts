@@ -1,0 +1,45 @@
+/**
+ * Formatting of scenario results: one-line summaries for test messages and the markdown
+ * accuracy table (scenario, sync time, max/RMS offset, RMS frequency error beside chrony's
+ * thresholds).
+ *
+ * @module
+ */
+import type { CatalogEntry } from "./catalog.ts";
+import type { ScenarioResult } from "./scenario.ts";
+
+/** Seconds in engineering notation ("1.23e-4"). */
+function e(x: number): string {
+  return Number.isFinite(x) ? x.toExponential(2) : String(x);
+}
+
+/** A one-line summary of a result (chrony's check_sync line plus counters). */
+export function summarize(r: ScenarioResult): string {
+  const m = r.metrics;
+  return `${r.name}: sync ${m.syncTime ?? "never"} s, max ${e(m.maxOffset)} s / ${e(m.maxFreq)}, ` +
+    `RMS ${e(m.rmsOffset)} s / ${e(m.rmsFreq)}; sent ${r.transport.sent}, replies ` +
+    `${r.transport.received}, steps ${r.clockSteps}; log ${JSON.stringify(r.logCounts)}`;
+}
+
+/** The header of the accuracy table. */
+export const TABLE_HEADER = [
+  "| scenario | sync time (s) | chrony sync range | max offset | RMS offset | RMS freq | " +
+  "chrony max / RMS offset, RMS freq | result |",
+  "|---|---|---|---|---|---|---|---|",
+];
+
+/** One markdown row for an entry and its result; `failures` empty means pass. */
+export function tableRow(entry: CatalogEntry, r: ScenarioResult, failures: string[]): string {
+  const m = r.metrics;
+  const l = r.limits;
+  const range = Number.isFinite(l.timeMax) ? `${l.minSyncTime}–${l.maxSyncTime}` : "—";
+  const limits = Number.isFinite(l.timeMax)
+    ? `${e(l.timeMax)} / ${e(l.timeRms)}, ${e(l.freqRms)}`
+    : "—";
+  const verdict = failures.length === 0
+    ? (entry.expectSync === false ? "pass (no sync, as required)" : "pass")
+    : `FAIL: ${failures.join("; ")}`;
+  const extra = entry.figure ? ` — ${entry.figure(r)}` : "";
+  return `| ${entry.id} | ${m.syncTime ?? "never"} | ${range} | ${e(m.maxOffset)} | ` +
+    `${e(m.rmsOffset)} | ${e(m.rmsFreq)} | ${limits} | ${verdict}${extra} |`;
+}
