@@ -14,11 +14,13 @@ export class VirtualScheduler implements TimerPort {
   now = 0;
   #next = 1;
   #queue: { at: number; seq: number; handle: number; fn: () => void }[] = [];
+  /** Rate of the clock timers count (1 + rate error); true time when null. */
+  rate: (() => number) | null = null;
 
-  /** Calls `callback` after `delaySeconds` of virtual time. */
+  /** Calls `callback` after `delaySeconds` of local clock time. */
   setTimer(delaySeconds: number, callback: () => void): TimerHandle {
     const handle = this.#next++;
-    const at = this.now + Math.max(0, delaySeconds);
+    const at = this.now + Math.max(0, delaySeconds) / (this.rate?.() ?? 1);
     this.#queue.push({ at, seq: handle, handle, fn: callback });
     this.#queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
     return handle;
@@ -82,6 +84,7 @@ export class FakeDriver implements ClockDriver {
     this.error = opts.error ?? 0;
     this.#segOffset = opts.initialOffset ?? 0;
     this.maxFrequencyPpm = opts.maxFrequencyPpm ?? 100000;
+    sched.rate = () => 1 + this.rateError();
   }
 
   /** Raw clock minus true time now, seconds (> 0: the clock is ahead). */

@@ -225,16 +225,16 @@ export class LocalClock {
     this.#slewFreq = clamp(offset / duration, -Math.max(0, maxDown), Math.max(0, maxUp));
     this.#applyFrequency();
     if (this.#slewFreq === 0) return;
-    // Seconds until the register is slewed out at the base rate: |R / s|. (A timer that
-    // counts the faster raw clock fires a little early; the next segment finishes the job.)
-    const rawDuration = Math.abs(offset / this.#slewFreq);
+    // Timers count local (raw) seconds, which run (1 + s) times faster than the base rate:
+    // the register is slewed out after |R| (1 + s) / |s| of them.
+    const rawDuration = Math.abs((offset * (1 + this.#slewFreq)) / this.#slewFreq);
     this.#slewExpected = rawDuration;
     const started = raw;
     const rate = 1 + this.#slewFreq;
     this.#slewTimer = this.#timers.setTimer(rawDuration, () => {
       this.#slewTimer = null;
       const now = this.#driver.readRawTime();
-      const late = Number(now - started) / 1e9 / rate - this.#slewExpected;
+      const late = (Number(now - started) / 1e9 - this.#slewExpected) / rate;
       this.#timerLateness = late > 0 ? Math.min(late, 10) : 0;
       this.#updateSlew(now);
     });
