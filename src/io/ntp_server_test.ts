@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { AccessTable } from "../core/access.ts";
+import { ClientLog } from "../core/client_log.ts";
+import { silentLog } from "../core/ports.ts";
+import { instantFromParts } from "../core/time.ts";
+import type { ReferenceState } from "../core/types.ts";
+import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
+import { startNtpServer } from "./ntp_server.ts";
+
+const NOW = instantFromParts(1_763_900_000, 500);
+const REF: ReferenceState = {
+  synchronised: true,
+  leap: 0,
+  stratum: 3,
+  refId: 0x0a000001,
+  refTime: NOW,
+  rootDelay: 0.001,
+  rootDispersion: 0.001,
+  dispersionRate: 0,
+  precisionLog2: -20,
+};
+
+async function receiveWithin(conn: Deno.DatagramConn, ms: number): Promise<Uint8Array | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((r) => timer = setTimeout(() => r(null), ms));
+  try {
+    const got = await Promise.race([conn.receive().then(([d]) => d).catch(() => null), timeout]);
+    return got;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("ntp server: answers on loopback, survives garbage, closes cleanly", async () => {
+  const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0 }, {
+    readCookedTime: () => NOW,
+    reference: () => REF,
+    policy: {
+      access: new AccessTable([{ allow: true, subnet: "127.0.0.0/8", all: false }]),
+      clientLog: new ClientLog({ random: () => 0.5 }),
+    },
+    log: silentLog,
+  });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: server.addresses[0].port };
+    assert.notEqual(to.port, 0);
+    for (const junk of [new Uint8Array(0), new Uint8Array(47), new Uint8Array(3000).fill(0xff)]) {
+      await client.send(junk, to);
+    }
+    const req = emptyPacket(3);
+    req.transmitTime = 0x1234_5678_9abc_def0n;
+    await client.send(encodePacket(req), to);
+    const reply = await receiveWithin(client, 2000);
+    assert.ok(reply !== null, "no reply");
+    assert.equal(reply.length, 48);
+    const d = decodePacket(reply);
+    assert.ok(d.ok);
+    assert.equal(d.packet.stratum, 3);
+    assert.equal(d.packet.originTime, 0x1234_5678_9abc_def0n);
+    const s = server.stats();
+    assert.equal(s.received, 4);
+    assert.equal(s.malformed, 2);
+    assert.equal(s.ignoredMode, 1, "0xff... is mode 7");
+    assert.equal(s.replied, 1);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("ntp server: a bind failure rejects and leaves nothing open", async () => {
+  await assert.rejects(() =>
+    startNtpServer({ hosts: ["127.0.0.1", "192.0.2.254"], port: 0 }, {
+      readCookedTime: () => NOW,
+      reference: () => REF,
+      policy: { access: new AccessTable(), clientLog: null },
+      log: silentLog,
+    })
+  );
+});
