@@ -228,3 +228,19 @@ Deno.test("scenario runner: a day of simulated time with a link outage stays che
   assert.ok(r.transport.received < r.transport.sent * 0.2, "most polls lost in outages");
   assert.ok(r.events > 5000);
 });
+
+Deno.test("scenario runner: scripted actions run at their second; log lines are timed", () => {
+  const seen: number[] = [];
+  const r = runScenario({
+    name: "actions",
+    duration: 100,
+    clock: { offset: 0, freq: 0, wander: 0 },
+    actions: [
+      { at: 50, run: (ctx) => seen.push(ctx.seconds()) },
+      { at: 70, run: (ctx) => ctx.clock.stepBy(0.5) },
+    ],
+  }, (c, d) => new ToyEngine(c, d));
+  assert.deepEqual(seen, [50]);
+  assert.ok(Math.abs(r.offsets[69]) < 1e-3 && r.offsets[71] !== r.offsets[69]);
+  assert.ok(r.log.length > 0 && r.log[0].t > 0.2 && r.log[0].t < 1);
+});
