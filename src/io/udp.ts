@@ -39,10 +39,11 @@ export interface ExchangeOptions {
   /** How long to wait for a reply, milliseconds. */
   timeoutMs: number;
   /**
-   * Called for each datagram; return true to end the exchange (default: the first datagram
-   * from the server's address and port ends it). Datagrams from elsewhere are never kept.
+   * Called for each datagram from the server with the request's send time; return true to
+   * end the exchange (default: the first datagram ends it). Datagrams from other addresses
+   * or ports are never kept.
    */
-  accept?: (datagram: ReceivedDatagram) => boolean;
+  accept?: (datagram: ReceivedDatagram, sentAt: Instant) => boolean;
   /** Local address to bind (default: the wildcard of the server's family). */
   bindAddress?: string;
 }
@@ -131,7 +132,7 @@ export async function exchange(
       if (from.port !== to.port || !sameAddress(from.address, to.address)) continue;
       const datagram = { data: received[0].slice(), from, receivedAt };
       replies.push(datagram);
-      if (accept(datagram)) {
+      if (accept(datagram, sentAt)) {
         accepted = true;
         break;
       }

@@ -1,0 +1,133 @@
+/**
+ * A short burst of client exchanges with one server over real UDP (each request from a new
+ * random source port), keeping every valid measurement and honouring Kiss-o'-Death: DENY and
+ * RSTR stop all use of the server, RATE stops sending to it for this run.
+ *
+ * @module
+ */
+import type { SocketAddress } from "../core/ports.ts";
+import { type ClockFn, exchange } from "../io/udp.ts";
+import type { KissAction } from "../ntp/packet.ts";
+import {
+  buildClientRequest,
+  evaluateReply,
+  type Measurement,
+  type RejectReason,
+  type ReplyVerdict,
+} from "./measure.ts";
+
+/** Options of a burst. */
+export interface BurstOptions {
+  /** Number of requests (>= 1). */
+  count: number;
+  /** Pause between a reply (or `retryAfterMs` without one) and the next request, ms. */
+  spacingMs: number;
+  /** Send the next request after this long even if the previous one is unanswered, ms. */
+  retryAfterMs: number;
+  /** How long each request waits for its reply, ms. */
+  timeoutMs: number;
+  /** The clock stamping send and receive times. */
+  clock: ClockFn;
+  /** Fills a buffer with cryptographically random octets. */
+  randomFill: (bytes: Uint8Array) => void;
+}
+
+/** Reasonable defaults for a boot-time burst against LAN or Internet servers. */
+export const DEFAULT_BURST: Omit<BurstOptions, "clock" | "randomFill"> = {
+  count: 4,
+  spacingMs: 2,
+  retryAfterMs: 250,
+  timeoutMs: 1000,
+};
+
+/** Everything a burst learned about one server. */
+export interface BurstReport {
+  /** The server's address. */
+  server: SocketAddress;
+  /** Requests sent. */
+  sent: number;
+  /** Accepted measurements, in order of sending. */
+  samples: Measurement[];
+  /** The lowest-delay measurement, or null. */
+  best: Measurement | null;
+  /** The Kiss-o'-Death received, if any (the first one that stopped us). */
+  kod: { code: string; action: KissAction } | null;
+  /** Replies that were dropped, with the reason. */
+  rejected: Array<{ reason: RejectReason; detail: string }>;
+  /** A local error (sending failed), or null. */
+  error: string | null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs a burst against `server`. Never throws for network trouble. */
+export async function runBurst(server: SocketAddress, options: BurstOptions): Promise<BurstReport> {
+  const report: BurstReport = {
+    server,
+    sent: 0,
+    samples: [],
+    best: null,
+    kod: null,
+    rejected: [],
+    error: null,
+  };
+  const seenTransmits = new Set<bigint>();
+  let stop = false;
+  const pending: Promise<void>[] = [];
+  const handle = (verdict: ReplyVerdict): boolean => {
+    if (verdict.kind === "sample") {
+      report.samples.push(verdict.measurement);
+      return true;
+    }
+    if (verdict.kind === "kod") {
+      if (verdict.action === "demobilize" || verdict.action === "reduce-rate") {
+        report.kod ??= { code: verdict.code, action: verdict.action };
+        stop = true;
+        return true;
+      }
+      if (verdict.action === "ignore") return false;
+      report.rejected.push({ reason: "bad-stratum", detail: `kiss code ${verdict.code}` });
+      return false;
+    }
+    report.rejected.push({ reason: verdict.reason, detail: verdict.detail });
+    // A reply that fails the checks does not end the exchange: the genuine one may follow.
+    return false;
+  };
+  for (let i = 0; i < Math.max(1, options.count) && !stop; i++) {
+    if (i > 0) await sleep(options.spacingMs);
+    if (stop) break;
+    const random = new Uint8Array(8);
+    options.randomFill(random);
+    const request = buildClientRequest(random);
+    report.sent++;
+    const task = exchange(server, request.bytes, {
+      clock: options.clock,
+      timeoutMs: options.timeoutMs,
+      accept: (datagram, sentAt) =>
+        handle(evaluateReply(request, sentAt, datagram.receivedAt, datagram.data, seenTransmits)),
+    }).then((result) => {
+      if (result.sendError !== null) {
+        report.error ??= result.sendError;
+        stop = true;
+      }
+    }, (error) => {
+      report.error ??= error instanceof Error ? error.message : String(error);
+      stop = true;
+    });
+    pending.push(task);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      task,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, options.retryAfterMs)),
+    ]);
+    clearTimeout(timer);
+  }
+  await Promise.all(pending);
+  report.samples.sort((a, b) => Number(a.t1 - b.t1));
+  for (const s of report.samples) {
+    if (report.best === null || s.delay < report.best.delay) report.best = s;
+  }
+  return report;
+}

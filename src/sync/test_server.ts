@@ -1,0 +1,81 @@
+/**
+ * A scriptable NTP server on loopback for tests of query and sync: it answers client
+ * requests with a chosen clock offset, a Kiss-o'-Death, garbage, or silence.
+ *
+ * @module
+ */
+import type { SocketAddress } from "../core/ports.ts";
+import { UdpServerSocket } from "../io/udp.ts";
+import { decodePacket, emptyPacket, encodePacket, NtpMode, refIdFromAscii } from "../ntp/packet.ts";
+import { instantToNtp64 } from "../ntp/timestamp.ts";
+
+/** How the test server behaves. */
+export type TestServerBehaviour =
+  | { kind: "ok"; offsetSeconds: number; stratum?: number }
+  | { kind: "kod"; code: string }
+  | { kind: "garbage" }
+  | { kind: "wrong-origin" }
+  | { kind: "silent" };
+
+/** A running test server. */
+export interface TestServer {
+  /** Where it listens. */
+  address: SocketAddress;
+  /** Requests received so far. */
+  requests: number;
+  /** Stops it and waits for its loop to end. */
+  close(): Promise<void>;
+}
+
+const realtime = () => BigInt(Date.now()) * 1_000_000n;
+
+/** Starts a test server on `host` (default 127.0.0.1), port chosen by the OS. */
+export function startTestServer(
+  behaviour: TestServerBehaviour,
+  host = "127.0.0.1",
+): TestServer {
+  const socket = UdpServerSocket.bind(host, 0);
+  const state: TestServer = {
+    address: socket.localAddress,
+    requests: 0,
+    close: async () => {
+      socket.close();
+      await loop;
+    },
+  };
+  const loop = (async () => {
+    for await (const d of socket.datagrams(realtime)) {
+      state.requests++;
+      const request = decodePacket(d.data);
+      if (!request.ok) continue;
+      if (behaviour.kind === "silent") continue;
+      if (behaviour.kind === "garbage") {
+        await socket.send(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 1, 2, 3), d.from);
+        continue;
+      }
+      const reply = emptyPacket(NtpMode.Server);
+      reply.originTime = request.packet.transmitTime;
+      if (behaviour.kind === "wrong-origin") reply.originTime ^= 1n;
+      if (behaviour.kind === "kod") {
+        reply.leap = 3;
+        reply.stratum = 0;
+        reply.refId = refIdFromAscii(behaviour.code);
+        reply.transmitTime = reply.originTime;
+      } else {
+        const offsetNs = behaviour.kind === "ok"
+          ? BigInt(Math.round(behaviour.offsetSeconds * 1e9))
+          : 0n;
+        reply.stratum = behaviour.kind === "ok" ? behaviour.stratum ?? 1 : 1;
+        reply.refId = refIdFromAscii("TEST");
+        reply.precision = -20;
+        reply.rootDispersion = 0.0001;
+        const now = BigInt(Date.now()) * 1_000_000n + offsetNs;
+        reply.refTime = instantToNtp64(now - 1_000_000_000n);
+        reply.receiveTime = instantToNtp64(now);
+        reply.transmitTime = instantToNtp64(now);
+      }
+      await socket.send(encodePacket(reply), d.from);
+    }
+  })();
+  return state;
+}
