@@ -1,0 +1,244 @@
+/**
+ * A small declarative codec for chrony's fixed C structs: a layout is a list of named,
+ * typed fields in wire order (big-endian), and `encodeLayout`/`decodeLayout` write and read
+ * them. Field types cover what candm.h uses: integers, Float, Timespec, IPAddr, Integer64,
+ * fixed strings and arrays of sub-structs.
+ *
+ * @module
+ */
+import { decodeFloat, encodeFloat } from "./float.ts";
+import { type IpAddr, IPADDR_UNSPEC, unspecAddr } from "./ip_addr.ts";
+
+/** Timespec sec_high value meaning "no high part" (32-bit time_t senders). */
+export const TV_NOHIGHSEC = 0x7fffffff;
+
+/** One field type. */
+export type FieldType =
+  | "u8"
+  | "i8"
+  | "u16"
+  | "i16"
+  | "u32"
+  | "i32"
+  | "float"
+  | "timespec"
+  | "ip"
+  | "int64"
+  | { string: number }
+  | { reserved: number } // n u32 words written as 0xffffffff
+  | { array: Layout; count: number };
+
+/** A struct layout: [name, type] pairs in wire order. */
+export type Layout = ReadonlyArray<readonly [string, FieldType]>;
+
+/** A decoded value. Timespec = bigint ns since the epoch; Integer64 = bigint; IPAddr = IpAddr. */
+export type FieldValue = number | bigint | string | IpAddr | Record<string, unknown>[];
+
+/** A decoded struct. */
+export type Struct = Record<string, FieldValue>;
+
+/** Byte size of one field type. */
+export function fieldSize(type: FieldType): number {
+  if (typeof type === "object") {
+    if ("string" in type) return type.string;
+    if ("reserved" in type) return 4 * type.reserved;
+    return layoutSize(type.array) * type.count;
+  }
+  switch (type) {
+    case "u8":
+    case "i8":
+      return 1;
+    case "u16":
+    case "i16":
+      return 2;
+    case "u32":
+    case "i32":
+    case "float":
+      return 4;
+    case "int64":
+      return 8;
+    case "timespec":
+      return 12;
+    case "ip":
+      return 20;
+  }
+}
+
+/** Byte size of a layout. */
+export function layoutSize(layout: Layout): number {
+  let n = 0;
+  for (const [, t] of layout) n += fieldSize(t);
+  return n;
+}
+
+function num(v: unknown): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : typeof v === "bigint" ? Number(v) : 0;
+}
+
+/** Writes an IpAddr at `offset`. */
+export function writeIp(dv: DataView, offset: number, ip: IpAddr | null | undefined): void {
+  const a = ip ?? unspecAddr();
+  for (let i = 0; i < 16; i++) dv.setUint8(offset + i, a.bytes[i] ?? 0);
+  dv.setUint16(offset + 16, a.family);
+  dv.setUint16(offset + 18, 0);
+}
+
+/** Reads an IpAddr at `offset`. */
+export function readIp(dv: DataView, offset: number): IpAddr {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = dv.getUint8(offset + i);
+  const family = dv.getUint16(offset + 16);
+  return { family: family <= 3 ? family : IPADDR_UNSPEC, bytes };
+}
+
+/** Writes a Timespec (bigint ns since the epoch) as chrony does on 64-bit systems. */
+export function writeTimespec(dv: DataView, offset: number, t: bigint): void {
+  let sec = t / 1_000_000_000n;
+  let nsec = t % 1_000_000_000n;
+  if (nsec < 0n) {
+    nsec += 1_000_000_000n;
+    sec -= 1n;
+  }
+  const u = BigInt.asUintN(64, sec);
+  dv.setUint32(offset, Number(u >> 32n));
+  dv.setUint32(offset + 4, Number(u & 0xffffffffn));
+  dv.setUint32(offset + 8, Number(nsec));
+}
+
+/** Reads a Timespec to bigint ns since the epoch (sec_high 0x7fffffff = none). */
+export function readTimespec(dv: DataView, offset: number): bigint {
+  const hi = dv.getUint32(offset);
+  const lo = dv.getUint32(offset + 4);
+  let nsec = dv.getUint32(offset + 8);
+  if (nsec >= 1_000_000_000) nsec = 999_999_999;
+  const high = hi === TV_NOHIGHSEC ? 0n : BigInt(hi);
+  const sec = BigInt.asIntN(64, (high << 32n) | BigInt(lo));
+  return sec * 1_000_000_000n + BigInt(nsec);
+}
+
+/** Encodes `values` by `layout` into `dv` at `offset`; missing fields are written as zero. */
+export function encodeLayout(
+  dv: DataView,
+  offset: number,
+  layout: Layout,
+  values: Record<string, unknown>,
+): number {
+  let o = offset;
+  for (const [name, type] of layout) {
+    const v = values[name];
+    if (typeof type === "object") {
+      if ("string" in type) {
+        const bytes = new TextEncoder().encode(typeof v === "string" ? v : "");
+        for (let i = 0; i < type.string; i++) {
+          dv.setUint8(o + i, i < bytes.length && i < type.string - 1 ? bytes[i] : 0);
+        }
+      } else if ("reserved" in type) {
+        for (let i = 0; i < type.reserved; i++) dv.setUint32(o + 4 * i, 0xffffffff);
+      } else {
+        const items = Array.isArray(v) ? v : [];
+        const size = layoutSize(type.array);
+        for (let i = 0; i < type.count; i++) {
+          const item = items[i];
+          if (item && typeof item === "object") {
+            encodeLayout(dv, o + i * size, type.array, item as Record<string, unknown>);
+          }
+        }
+      }
+      o += fieldSize(type);
+      continue;
+    }
+    switch (type) {
+      case "u8":
+        dv.setUint8(o, num(v) & 0xff);
+        break;
+      case "i8":
+        dv.setInt8(o, num(v) << 24 >> 24);
+        break;
+      case "u16":
+        dv.setUint16(o, num(v) & 0xffff);
+        break;
+      case "i16":
+        dv.setInt16(o, num(v) << 16 >> 16);
+        break;
+      case "u32":
+        dv.setUint32(o, num(v) >>> 0);
+        break;
+      case "i32":
+        dv.setInt32(o, num(v) | 0);
+        break;
+      case "float":
+        dv.setUint32(o, encodeFloat(typeof v === "number" ? v : 0));
+        break;
+      case "int64": {
+        const b = BigInt.asUintN(64, typeof v === "bigint" ? v : BigInt(Math.trunc(num(v))));
+        dv.setUint32(o, Number(b >> 32n));
+        dv.setUint32(o + 4, Number(b & 0xffffffffn));
+        break;
+      }
+      case "timespec":
+        writeTimespec(dv, o, typeof v === "bigint" ? v : 0n);
+        break;
+      case "ip":
+        writeIp(dv, o, v as IpAddr | undefined);
+        break;
+    }
+    o += fieldSize(type);
+  }
+  return o - offset;
+}
+
+/** Decodes a struct by `layout` from `dv` at `offset`; the caller checks the length first. */
+export function decodeLayout(dv: DataView, offset: number, layout: Layout): Struct {
+  const out: Struct = {};
+  let o = offset;
+  for (const [name, type] of layout) {
+    if (typeof type === "object") {
+      if ("string" in type) {
+        const bytes = new Uint8Array(dv.buffer, dv.byteOffset + o, type.string);
+        const end = bytes.indexOf(0);
+        out[name] = new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end));
+      } else if ("array" in type) {
+        const size = layoutSize(type.array);
+        const items: Record<string, unknown>[] = [];
+        for (let i = 0; i < type.count; i++) items.push(decodeLayout(dv, o + i * size, type.array));
+        out[name] = items;
+      }
+      o += fieldSize(type);
+      continue;
+    }
+    switch (type) {
+      case "u8":
+        out[name] = dv.getUint8(o);
+        break;
+      case "i8":
+        out[name] = dv.getInt8(o);
+        break;
+      case "u16":
+        out[name] = dv.getUint16(o);
+        break;
+      case "i16":
+        out[name] = dv.getInt16(o);
+        break;
+      case "u32":
+        out[name] = dv.getUint32(o);
+        break;
+      case "i32":
+        out[name] = dv.getInt32(o);
+        break;
+      case "float":
+        out[name] = decodeFloat(dv.getUint32(o));
+        break;
+      case "int64":
+        out[name] = (BigInt(dv.getUint32(o)) << 32n) | BigInt(dv.getUint32(o + 4));
+        break;
+      case "timespec":
+        out[name] = readTimespec(dv, o);
+        break;
+      case "ip":
+        out[name] = readIp(dv, o);
+        break;
+    }
+    o += fieldSize(type);
+  }
+  return out;
+}
