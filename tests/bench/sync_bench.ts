@@ -1,0 +1,61 @@
+/**
+ * `deno bench` view of one `tempus sync --dry-run` (4 samples, in process) against a
+ * loopback chronyd -x, beside one `chronyd -Q` (iburst maxsamples 1) against the same server.
+ * The table with subprocess timings: tests/bench/sync_table.ts. Never touches the clock.
+ */
+import { runSync, type SyncDeps } from "../../src/cli/sync.ts";
+import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
+import { resolveHost } from "../../src/io/dns.ts";
+import {
+  chronydQuery,
+  type ChronydServer,
+  haveChronyd,
+  startChronyd,
+} from "../../src/sync/test_chronyd.ts";
+
+const deps: SyncDeps = {
+  now: systemTimeSource().realtime,
+  permissionError: () => Promise.resolve(null),
+  createClock: () => Promise.reject(new Error("benchmark never changes the clock")),
+  resolve: resolveHost,
+  randomFill: (b) => crypto.getRandomValues(b),
+  out: () => {},
+  err: () => {},
+};
+
+let server: ChronydServer | null = null;
+async function ensureServer(): Promise<ChronydServer> {
+  if (server === null) {
+    server = await startChronyd();
+    // deno bench has no afterAll: stop chronyd when the bench process unloads.
+    globalThis.addEventListener("unload", () => {
+      void server?.stop();
+    });
+  }
+  return server;
+}
+
+Deno.bench({
+  name: "tempus sync --dry-run, 4 samples (in process)",
+  group: "one-shot sync against loopback chronyd",
+  baseline: true,
+  ignore: !haveChronyd(),
+  n: 20,
+  warmup: 2,
+  async fn() {
+    const s = await ensureServer();
+    const r = await runSync(["--dry-run", s.target], deps);
+    if (r.code !== 0) throw new Error(`sync failed: ${r.error}`);
+  },
+});
+
+Deno.bench({
+  name: "chronyd -Q iburst maxsamples 1 (new process)",
+  group: "one-shot sync against loopback chronyd",
+  ignore: !haveChronyd(),
+  n: 5,
+  warmup: 1,
+  async fn() {
+    await chronydQuery(await ensureServer(), "maxsamples 1");
+  },
+});
