@@ -91,7 +91,7 @@ export async function run(args: string[]): Promise<number> {
   const report = await runBurst(server, {
     count,
     spacingMs: 10,
-    retryAfterMs: timeout * 1000,
+    retryAfterMs: Math.min(250, timeout * 1000),
     timeoutMs: timeout * 1000,
     clock: systemTimeSource().realtime,
     randomFill: (bytes) => crypto.getRandomValues(bytes),

@@ -24,7 +24,11 @@ export interface BurstOptions {
   spacingMs: number;
   /** Send the next request after this long even if the previous one is unanswered, ms. */
   retryAfterMs: number;
-  /** How long each request waits for its reply, ms. */
+  /**
+   * How long each request waits for its reply, ms. Until the server has answered once, the
+   * whole burst shares this budget from its first request, so a dead server costs one
+   * timeout, not one per request.
+   */
   timeoutMs: number;
   /** The clock stamping send and receive times. */
   clock: ClockFn;
@@ -95,18 +99,30 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
     // A reply that fails the checks does not end the exchange: the genuine one may follow.
     return false;
   };
+  let firstSend = 0;
+  let answered = false;
   for (let i = 0; i < Math.max(1, options.count) && !stop; i++) {
     if (i > 0) await sleep(options.spacingMs);
     if (stop) break;
     const random = new Uint8Array(8);
     options.randomFill(random);
     const request = buildClientRequest(random);
+    if (i === 0) firstSend = performance.now();
+    const timeoutMs = answered
+      ? options.timeoutMs
+      : Math.max(0, firstSend + options.timeoutMs - performance.now());
+    if (timeoutMs <= 0) break;
     report.sent++;
     const task = exchange(server, request.bytes, {
       clock: options.clock,
-      timeoutMs: options.timeoutMs,
-      accept: (datagram, sentAt) =>
-        handle(evaluateReply(request, sentAt, datagram.receivedAt, datagram.data, seenTransmits)),
+      timeoutMs,
+      accept: (datagram, sentAt) => {
+        const done = handle(
+          evaluateReply(request, sentAt, datagram.receivedAt, datagram.data, seenTransmits),
+        );
+        if (done) answered = true;
+        return done;
+      },
     }).then((result) => {
       if (result.sendError !== null) {
         report.error ??= result.sendError;
