@@ -278,7 +278,7 @@ const HANDLERS: Record<string, Handler> = {
         local.orphan = true;
         continue;
       }
-      const spec = specs[option];
+      const spec = Object.hasOwn(specs, option) ? specs[option] : undefined;
       if (spec === undefined) {
         sink.error(`local: unknown option '${args[i]}'`);
         return;
@@ -321,7 +321,7 @@ const HANDLERS: Record<string, Handler> = {
     };
     for (let i = 0; i < args.length; i += 2) {
       const option = args[i].toLowerCase();
-      const spec = specs[option];
+      const spec = Object.hasOwn(specs, option) ? specs[option] : undefined;
       if (spec === undefined) {
         sink.error(`ratelimit: unknown option '${args[i]}'`);
         return;

@@ -81,12 +81,16 @@ export function parseSourceArgs(type: SourceType, args: string[]): SourceParse {
     if (type === "peer" && PEER_IGNORED.has(option)) {
       warnings.push(`${type}: option '${option}' has no effect on a peer`);
     }
-    const flag = SOURCE_FLAG_OPTIONS[option];
+    const flag = Object.hasOwn(SOURCE_FLAG_OPTIONS, option)
+      ? SOURCE_FLAG_OPTIONS[option]
+      : undefined;
     if (flag !== undefined) {
       record[flag] = true;
       continue;
     }
-    const valued = SOURCE_VALUE_OPTIONS[option];
+    const valued = Object.hasOwn(SOURCE_VALUE_OPTIONS, option)
+      ? SOURCE_VALUE_OPTIONS[option]
+      : undefined;
     if (valued !== undefined) {
       if (option === "maxsources" && type !== "pool") {
         return { ok: false, error: `${type}: option 'maxsources' is valid only in pool` };
