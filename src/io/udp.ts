@@ -46,6 +46,8 @@ export interface ExchangeOptions {
   accept?: (datagram: ReceivedDatagram, sentAt: Instant) => boolean;
   /** Local address to bind (default: the wildcard of the server's family). */
   bindAddress?: string;
+  /** A socket already opened with `openClientSocket` (it is closed when the exchange ends). */
+  socket?: Deno.DatagramConn;
 }
 
 /** What `exchange` saw. */
@@ -85,6 +87,15 @@ function errorMessage(error: unknown): string {
 }
 
 /**
+ * Opens a client socket on a random ephemeral port, in the family of `to` (bound to the
+ * wildcard address unless `bindAddress` is given). Throws the OS error.
+ */
+export function openClientSocket(to: SocketAddress, bindAddress?: string): Deno.DatagramConn {
+  const family = ipFamily(to.address);
+  return openUdp(bindAddress ?? (family === 6 ? "::" : "0.0.0.0"), 0);
+}
+
+/**
  * Sends one request to `to` from a fresh socket with a random source port and collects the
  * replies until `accept` says done or the timeout passes. Never throws for network errors:
  * a failed send is reported in `sendError`; binding errors (no permission) do throw.
@@ -94,9 +105,7 @@ export async function exchange(
   request: Uint8Array,
   options: ExchangeOptions,
 ): Promise<ExchangeResult> {
-  const family = ipFamily(to.address);
-  const bind = options.bindAddress ?? (family === 6 ? "::" : "0.0.0.0");
-  const conn = openUdp(bind, 0);
+  const conn = options.socket ?? openClientSocket(to, options.bindAddress);
   const localPort = toSocketAddress(conn.addr).port;
   const replies: ReceivedDatagram[] = [];
   const accept = options.accept ?? (() => true);
@@ -168,21 +177,27 @@ export class UdpClientTransport implements NtpTransport {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Sends a request; returns false if no socket could be opened. */
+  /**
+   * Sends a request from a new socket on a random port; returns false when no socket could
+   * be opened (a send error found later counts as a lost packet). Every datagram from the
+   * server until the timeout goes to `onReply`, so the engine sees duplicates too.
+   */
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
-    let task: Promise<unknown>;
+    let socket: Deno.DatagramConn;
     try {
-      task = exchange(to, packet, {
-        clock: this.#clock,
-        timeoutMs: this.#timeoutMs,
-        accept: (d) => {
-          this.#onReply(requestId, d.data, d.receivedAt);
-          return false;
-        },
-      }).catch(() => undefined);
+      socket = openClientSocket(to);
     } catch {
       return false;
     }
+    const task = exchange(to, packet, {
+      clock: this.#clock,
+      timeoutMs: this.#timeoutMs,
+      socket,
+      accept: (d) => {
+        this.#onReply(requestId, d.data, d.receivedAt);
+        return false;
+      },
+    }).catch(() => undefined);
     this.#pending.add(task);
     task.finally(() => this.#pending.delete(task));
     return true;
