@@ -1,0 +1,115 @@
+/**
+ * The guest's reference NTP server: it serves TRUE time that does not depend on the guest's
+ * CLOCK_REALTIME. True time = an epoch handed in by the host on the kernel command line
+ * (`tempus.epoch=<Unix ns>`, taken just before qemu starts) + CLOCK_MONOTONIC_RAW, whose
+ * zero is the guest kernel's start. Stepping or slewing CLOCK_REALTIME changes nothing
+ * here. Replies are 48-byte NTPv4 server packets (stratum 1, refid "TMPS") encoded here.
+ *
+ * Run alone: `deno run -A --unstable-net ref_server.ts [--port N] [--epoch NS]`.
+ *
+ * @module
+ */
+import { monotonicRaw } from "./util.ts";
+
+const NTP_UNIX_OFFSET = 2_208_988_800n;
+
+/** The epoch from /proc/cmdline (`tempus.epoch=`), or null when absent. */
+export function epochFromCmdline(cmdline: string): bigint | null {
+  const m = /(?:^|\s)tempus\.epoch=(\d+)/.exec(cmdline);
+  return m ? BigInt(m[1]) : null;
+}
+
+/** A clock giving true time (ns since the Unix epoch) from an epoch plus MONOTONIC_RAW. */
+export function referenceClock(epochNs: bigint, rawAtEpoch = 0n): () => bigint {
+  return () => epochNs + (monotonicRaw() - rawAtEpoch);
+}
+
+/** Unix ns to a 64-bit NTP timestamp (32.32 since 1900). */
+export function toNtp64(ns: bigint): bigint {
+  const sec = ns / 1_000_000_000n;
+  const frac = ((ns % 1_000_000_000n) << 32n) / 1_000_000_000n;
+  return ((sec + NTP_UNIX_OFFSET) << 32n) | frac;
+}
+
+/** Builds the 48-byte reply to `request` with receive/transmit times `rx`, `tx` (Unix ns). */
+export function buildReply(request: Uint8Array, rx: bigint, tx: bigint): Uint8Array | null {
+  if (request.byteLength < 48) return null;
+  const req = new DataView(request.buffer, request.byteOffset, request.byteLength);
+  const version = (req.getUint8(0) >> 3) & 7;
+  const mode = req.getUint8(0) & 7;
+  if (mode !== 3 || version < 1 || version > 4) return null;
+  const reply = new Uint8Array(48);
+  const v = new DataView(reply.buffer);
+  v.setUint8(0, (0 << 6) | (version << 3) | 4);
+  v.setUint8(1, 1); // stratum
+  v.setUint8(2, req.getUint8(2)); // poll
+  v.setInt8(3, -20); // precision ~1 µs
+  v.setUint32(4, 0); // root delay
+  v.setUint32(8, 0x0000_0010); // root dispersion ~0.24 ms
+  v.setUint32(12, 0x544d_5053); // "TMPS"
+  v.setBigUint64(16, toNtp64(rx - 1_000_000_000n)); // reference time
+  v.setBigUint64(24, req.getBigUint64(40)); // origin = client's transmit
+  v.setBigUint64(32, toNtp64(rx));
+  v.setBigUint64(40, toNtp64(tx));
+  return reply;
+}
+
+/** A running reference server. */
+export interface RefServer {
+  /** The UDP port it listens on (127.0.0.1). */
+  port: number;
+  /** True time now, ns. */
+  now(): bigint;
+  /** Requests answered so far. */
+  answered(): number;
+  /** Stops the server. */
+  close(): void;
+}
+
+/** Starts the server on 127.0.0.1:`port` (0 = any free port). */
+export function startRefServer(epochNs: bigint, port = 0): RefServer {
+  const now = referenceClock(epochNs);
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  let count = 0;
+  let closed = false;
+  (async () => {
+    const buf = new Uint8Array(1024);
+    while (!closed) {
+      let got: [Uint8Array, Deno.Addr];
+      try {
+        got = await socket.receive(buf);
+      } catch {
+        break;
+      }
+      const rx = now();
+      const reply = buildReply(got[0], rx, now());
+      if (reply) {
+        // the transmit timestamp is rewritten as late as possible
+        new DataView(reply.buffer).setBigUint64(40, toNtp64(now()));
+        await socket.send(reply, got[1]).catch(() => 0);
+        count++;
+      }
+    }
+  })();
+  return {
+    port: (socket.addr as Deno.NetAddr).port,
+    now,
+    answered: () => count,
+    close() {
+      closed = true;
+      socket.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const portArg = args.indexOf("--port");
+  const epochArg = args.indexOf("--epoch");
+  const epoch = epochArg >= 0
+    ? BigInt(args[epochArg + 1])
+    : epochFromCmdline(Deno.readTextFileSync("/proc/cmdline")) ??
+      BigInt(Date.now()) * 1_000_000n - monotonicRaw();
+  const server = startRefServer(epoch, portArg >= 0 ? Number(args[portArg + 1]) : 0);
+  console.log(`ref_server listening on 127.0.0.1:${server.port}`);
+}

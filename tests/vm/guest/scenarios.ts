@@ -1,0 +1,23 @@
+/**
+ * The registry of guest scenarios by name.
+ *
+ * @module
+ */
+import { driverScenario } from "./clock_driver.ts";
+import { leapScenario } from "./leap.ts";
+import { rtcScenario } from "./rtc.ts";
+import { syncScenario } from "./sync_boot.ts";
+
+/** A scenario measures something and returns the figures (JSON-serialisable). */
+export type Scenario = () => Promise<Record<string, unknown>>;
+
+/** Scenarios by name. */
+export const SCENARIOS: Record<string, Scenario> = {
+  hello: () => {
+    return Promise.resolve({ uptime: Deno.readTextFileSync("/proc/uptime").split(" ")[0] });
+  },
+  driver: driverScenario,
+  rtc: rtcScenario,
+  leap: leapScenario,
+  sync: syncScenario,
+};
