@@ -262,7 +262,19 @@ async function buildProject(root: string, path: string, denoDir: string | null):
 async function warmDenoDir(tools: VmTools, root: string, buildDir: string): Promise<string | null> {
   const denoDir = `${buildDir}/deno_dir`;
   await Deno.remove(denoDir, { recursive: true }).catch(() => {});
+  // Command modules are imported lazily by src/cli/main.ts, so name them all explicitly.
   const entries = [`${root}/tests/vm/guest/main.ts`, `${root}/mod.ts`];
+  for (const dir of ["src/cli", "src/daemon"]) {
+    try {
+      for (const e of Deno.readDirSync(`${root}/${dir}`)) {
+        if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+          entries.push(`${root}/${dir}/${e.name}`);
+        }
+      }
+    } catch {
+      // directory not there yet
+    }
+  }
   const out = await new Deno.Command(tools.deno, {
     args: ["cache", "--quiet", ...entries],
     cwd: root,
