@@ -75,7 +75,9 @@ export function defaultConfig(): Config {
     maxSlewRate: 1e6 / 12, // 83333.333 ppm
     maxUpdateSkew: 1000,
     maxChange: null,
-    maxDrift: 100000,
+    // chrony 4.x conf.c and chrony.conf(5): 500000 ppm, so the driver's limit (100000 ppm on
+    // Linux) is what binds by default. (Was 100000; effective limit unchanged on Linux.)
+    maxDrift: 500000,
     maxClockError: 1,
     corrTimeRatio: 3,
     clockPrecision: null,
