@@ -148,6 +148,7 @@ export class Engine {
   readonly #sources = new Map<number, NtpSource>();
   readonly #pool = new Map<number, string | null>();
   readonly #requests = new Map<number, NtpSource>();
+  readonly #txSlots = new Map<number, Instant>();
   #nextSourceId = 1;
   #nextRequestId = 1;
   #started = false;
@@ -282,10 +283,10 @@ export class Engine {
         },
         releaseRequestId: (rid) => this.#requests.delete(rid),
         onSample: (src) => this.#select(src.id),
-        onUnreachable: (src) => {
-          this.#log("info", `Source ${src.addressText} unreachable`);
-          this.#select(null);
-          this.onReplaceSource?.(src.id);
+        onUnreachable: (src) => this.onReplaceSource?.(src.id),
+        onReachability: (src, reachable) => {
+          // A missed reply of the selected source: try to select a better one.
+          if (!reachable && src.id === this.#selectedId) this.#select(null);
         },
         onDenied: (src) => {
           this.#select(null);
@@ -294,12 +295,40 @@ export class Engine {
         referenceState: () => this.reference.state(),
         isLeapSecondClose: (t) => this.reference.isLeapSecondClose(t),
         isSelected: (src) => this.#selectedId === src.id,
+        separateTransmission: (src, delay, separation) => this.#separate(src.id, delay, separation),
       },
     });
     this.#sources.set(id, source);
     this.#pool.set(id, type === "pool" ? name : null);
     if (this.#started) source.start();
     return id;
+  }
+
+  /**
+   * Moves a source's next transmission so it is at least `separation` seconds away from the
+   * transmissions reserved by the other sources (chrony's sampling separation).
+   */
+  #separate(id: number, delay: number, separation: number): number {
+    const now = this.clock.cookedNow();
+    const sepNs = BigInt(Math.round(separation * 1e9));
+    let t = now + BigInt(Math.round(delay * 1e9));
+    const others = [...this.#txSlots.entries()]
+      .filter(([sid, at]) => sid !== id && at + sepNs > now)
+      .map(([, at]) => at)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let pass = 0; pass <= others.length; pass++) {
+      let moved = false;
+      for (const at of others) {
+        const d = t - at;
+        if (d > -sepNs && d < sepNs) {
+          t = at + sepNs;
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    this.#txSlots.set(id, t);
+    return Number(t - now) / 1e9;
   }
 
   /** Removes a source. */
@@ -309,6 +338,7 @@ export class Engine {
     s.stop();
     this.#sources.delete(id);
     this.#pool.delete(id);
+    this.#txSlots.delete(id);
     this.#selector.forget(id);
     if (this.#selectedId === id) {
       this.#selectedId = null;

@@ -62,6 +62,12 @@ export const MAX_SERVER_INTERVAL = 4.0;
 export const NTP_MAX_DISPERSION = 16.0;
 /** Unanswered polls after which a source is reported for replacement. */
 export const UNREACHABLE_POLLS = 8;
+/** Shortest poll (log2 s) used before the source is known to be on a LAN. */
+export const MIN_NONLAN_POLL = 0;
+/** Smallest separation between transmissions of different sources, seconds. */
+export const MIN_SAMPLING_SEPARATION = 0.002;
+/** Largest separation between transmissions of different sources, seconds. */
+export const MAX_SAMPLING_SEPARATION = 0.2;
 /** Randomness added to poll intervals (fraction). */
 export const SAMPLING_RANDOMNESS = 0.02;
 
@@ -100,6 +106,13 @@ export interface NtpSourceHooks {
   isLeapSecondClose(t: Instant): boolean;
   /** True when this source is the selected one. */
   isSelected(source: NtpSource): boolean;
+  /** A bit was shifted into the reachability register (the engine reselects on a miss). */
+  onReachability?(source: NtpSource, reachable: boolean): void;
+  /**
+   * Adjusts a transmission delay so that transmissions of different sources are at least
+   * `separation` seconds apart (chrony's timeout classes); returns the delay to use.
+   */
+  separateTransmission?(source: NtpSource, delay: number, separation: number): number;
 }
 
 /** Construction options of a source. */
@@ -224,8 +237,7 @@ export class NtpSource {
     this.#transport = o.transport;
     this.#hooks = o.hooks;
     this.#maxClockError = o.maxClockError;
-    this.#poll = Math.max(this.#params.minPoll, 0);
-    if (this.#poll > this.#params.maxPoll) this.#poll = this.#params.maxPoll;
+    this.#poll = Math.max(this.#params.minPoll, MIN_NONLAN_POLL);
   }
 
   /** The options in force. */
@@ -312,9 +324,18 @@ export class NtpSource {
     this.#timer = null;
   }
 
+  /** Separation of transmissions for the current poll (chrony get_separation). */
+  #separation(): number {
+    return clamp(2 ** (this.#poll - 3), MIN_SAMPLING_SEPARATION, MAX_SAMPLING_SEPARATION);
+  }
+
   #schedule(delay: number): void {
     this.#cancelTimer();
-    this.#timer = this.#timers.setTimer(Math.max(0, delay), () => {
+    let d = Math.max(0, delay);
+    if (this.#hooks.separateTransmission) {
+      d = this.#hooks.separateTransmission(this, d, this.#separation());
+    }
+    this.#timer = this.#timers.setTimer(d, () => {
       this.#timer = null;
       this.#transmitTimeout();
     });
@@ -447,6 +468,7 @@ export class NtpSource {
     if (this.#reachSize < 8) this.#reachSize++;
     if (bit === 1) this.#unreachableRun = 0;
     else if (this.#reach === 0) this.#unreachableRun++;
+    this.#hooks.onReachability?.(this, bit === 1);
   }
 
   #adjustPoll(adj: number): void {
@@ -485,15 +507,8 @@ export class NtpSource {
     }
     this.#presendDone = false;
 
-    // The previous request got no valid reply: shift a zero into the register.
-    if (this.#txCount >= 1) {
-      this.#shiftReach(0);
-      if (this.#txCount >= 2 && !this.#inBurst()) {
-        this.#adjustPoll(
-          this.#hooks.isSelected(this) ? NO_RESPONSE_SELECTED_ADJ : NO_RESPONSE_ADJ,
-        );
-      }
-    }
+    // The previous request got no valid reply: back off and shift a zero into the register.
+    const missed = this.#txCount >= 1;
     if (this.#txCount >= UNREACHABLE_POLLS && !this.#unreachableSignalled) {
       this.#unreachableSignalled = true;
       this.#hooks.onUnreachable(this);
@@ -510,6 +525,14 @@ export class NtpSource {
 
     const ok = this.#send(false);
     this.#txCount++;
+    if (missed) {
+      if (ok) {
+        this.#adjustPoll(
+          this.#hooks.isSelected(this) ? NO_RESPONSE_SELECTED_ADJ : NO_RESPONSE_ADJ,
+        );
+      }
+      this.#shiftReach(0);
+    }
     if (this.#inBurst()) this.#burstTotalLeft--;
     if (!ok && this.#params.autoOffline) {
       this.#log.log("info", `Source ${this.addressText} offline (send failed)`);
@@ -517,7 +540,7 @@ export class NtpSource {
       return;
     }
     this.#schedule(
-      this.#inBurst() ? this.#burstInterval() : this.#randomised(this.#pollInterval()),
+      this.#randomised(this.#inBurst() ? this.#burstInterval() : this.#pollInterval()),
     );
   }
 
@@ -680,17 +703,14 @@ export class NtpSource {
     }
     if (out === null) return;
     const predicted = this.stats.predictOffset(out.time);
-    const hadSamples = this.stats.sampleCount > 0;
     this.stats.accumulate(out);
     this.stats.regress();
     this.#lastSampleTime = out.time;
     const error = Math.abs(out.offset - predicted);
     const distance = out.peerDispersion + out.peerDelay / 2;
-    if (hadSamples) {
-      this.#adjustPoll(
-        pollAdjustment(error, distance, this.stats.sampleCount, this.#params.pollTarget),
-      );
-    }
+    this.#adjustPoll(
+      pollAdjustment(error, distance, this.stats.sampleCount, this.#params.pollTarget),
+    );
     this.#hooks.onSample(this);
   }
 
