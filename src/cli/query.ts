@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../core/ports.ts";
 import { resolveHost, splitHostPort } from "../io/dns.ts";
-import { runBurst } from "../sync/burst.ts";
+import { runBurst, warmUp } from "../sync/burst.ts";
 import {
   describeKiss,
   formatDuration,
@@ -88,12 +88,14 @@ export async function run(args: string[]): Promise<number> {
   const label = server.address.includes(":")
     ? `[${server.address}]:${server.port}`
     : `${server.address}:${server.port}`;
+  const clock = systemTimeSource().realtime;
+  await warmUp(clock);
   const report = await runBurst(server, {
     count,
     spacingMs: 10,
     retryAfterMs: Math.min(250, timeout * 1000),
     timeoutMs: timeout * 1000,
-    clock: systemTimeSource().realtime,
+    clock,
     randomFill: (bytes) => crypto.getRandomValues(bytes),
   });
   const best = report.best;

@@ -13,7 +13,13 @@ import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../core/ports.ts";
 import { resolveHost, splitHostPort } from "../io/dns.ts";
 import type { ClockFn } from "../io/udp.ts";
-import { type BurstOptions, type BurstReport, DEFAULT_BURST, runBurst } from "../sync/burst.ts";
+import {
+  type BurstOptions,
+  type BurstReport,
+  DEFAULT_BURST,
+  runBurst,
+  warmUp,
+} from "../sync/burst.ts";
 import { decideAction, STEP_THRESHOLD, type SyncDecision, type SyncMode } from "../sync/decide.ts";
 import { selectAndCombine, type SelectionOutcome } from "../sync/select.ts";
 import { describeKiss, formatDuration, formatSeconds, measurementToJson } from "../sync/report.ts";
@@ -228,6 +234,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
     clock: deps.now,
     randomFill: deps.randomFill,
   };
+  await warmUp(deps.now);
   result.servers = await Promise.all(targets.map((t) => runBurst(t, burst)));
 
   const usable = result.servers.filter((s) => s.best !== null && s.kod === null);

@@ -79,6 +79,11 @@ function sameAddress(a: string, b: string): boolean {
 
 /** Opens a UDP socket on `hostname:port` ("0.0.0.0" / "::" wildcards; port 0: any). */
 export function openUdp(hostname: string, port: number): Deno.DatagramConn {
+  if (typeof Deno.listenDatagram !== "function") {
+    throw new Error(
+      "UDP sockets need deno's --unstable-net flag (run: deno run -A --unstable-net)",
+    );
+  }
   return Deno.listenDatagram({ hostname, port, transport: "udp" });
 }
 

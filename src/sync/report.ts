@@ -56,9 +56,9 @@ export function measurementLine(m: Measurement): string {
 export function serverDetails(m: Measurement): string[] {
   const p = m.packet;
   return [
-    `  stratum ${p.stratum}, refid ${refIdToString(p.refId, p.stratum)} (${
-      refIdToHex(p.refId)
-    }), leap ${p.leap} (${LEAP_NAMES[p.leap]}), NTPv${p.version}`,
+    `  stratum ${p.stratum}, refid ${refIdText(p.refId, p.stratum)}, leap ${p.leap} (${
+      LEAP_NAMES[p.leap]
+    }), NTPv${p.version}`,
     `  root delay ${formatDuration(p.rootDelay)} s, root dispersion ${
       formatDuration(p.rootDispersion)
     } s`,
@@ -66,6 +66,13 @@ export function serverDetails(m: Measurement): string[] {
       formatPower(p.poll)
     })`,
   ];
+}
+
+/** The refid as text, with the hex form added when the text is not already hex. */
+export function refIdText(refId: number, stratum: number): string {
+  const text = refIdToString(refId, stratum);
+  const hex = refIdToHex(refId);
+  return text === hex ? hex : `${text} (${hex})`;
 }
 
 /** 2^n seconds in a readable unit. */

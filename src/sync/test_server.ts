@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../core/ports.ts";
 import { UdpServerSocket } from "../io/udp.ts";
 import { decodePacket, emptyPacket, encodePacket, NtpMode, refIdFromAscii } from "../ntp/packet.ts";
@@ -27,7 +28,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-const realtime = () => BigInt(Date.now()) * 1_000_000n;
+const clock = systemTimeSource();
+const realtime = () => clock.realtime();
 
 /** Starts a test server on `host` (default 127.0.0.1), port chosen by the OS. */
 export function startTestServer(
@@ -69,10 +71,10 @@ export function startTestServer(
         reply.refId = refIdFromAscii("TEST");
         reply.precision = -20;
         reply.rootDispersion = 0.0001;
-        const now = BigInt(Date.now()) * 1_000_000n + offsetNs;
-        reply.refTime = instantToNtp64(now - 1_000_000_000n);
-        reply.receiveTime = instantToNtp64(now);
-        reply.transmitTime = instantToNtp64(now);
+        const received = d.receivedAt + offsetNs;
+        reply.refTime = instantToNtp64(received - 1_000_000_000n);
+        reply.receiveTime = instantToNtp64(received);
+        reply.transmitTime = instantToNtp64(realtime() + offsetNs);
       }
       await socket.send(encodePacket(reply), d.from);
     }
