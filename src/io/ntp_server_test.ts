@@ -6,6 +6,7 @@ import { instantFromParts } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
 import { startNtpServer } from "./ntp_server.ts";
+import { kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
 
 const NOW = instantFromParts(1_763_900_000, 500);
 const REF: ReferenceState = {
@@ -31,8 +32,16 @@ async function receiveWithin(conn: Deno.DatagramConn, ms: number): Promise<Uint8
   }
 }
 
-Deno.test("ntp server: answers on loopback, survives garbage, closes cleanly", async () => {
-  const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0 }, {
+for (const timestamping of ["kernel", "daemon"] as const) {
+  Deno.test({
+    name: `ntp server (${timestamping}): answers on loopback, survives garbage, closes cleanly`,
+    ignore: timestamping === "kernel" && !kernelTimestampSocketsAvailable(),
+    fn: () => serveOnce(timestamping),
+  });
+}
+
+async function serveOnce(timestamping: "kernel" | "daemon") {
+  const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0, timestamping }, {
     readCookedTime: () => NOW,
     reference: () => REF,
     policy: {
@@ -63,15 +72,27 @@ Deno.test("ntp server: answers on loopback, survives garbage, closes cleanly", a
     assert.equal(s.malformed, 2);
     assert.equal(s.ignoredMode, 1, "0xff... is mode 7");
     assert.equal(s.replied, 1);
+    assert.equal(server.timestamping, timestamping);
+    assert.equal(s.kernelRxTimestamps, timestamping === "kernel" ? 4 : 0);
   } finally {
     client.close();
     await server.close();
   }
-});
+}
 
 Deno.test("ntp server: a bind failure rejects and leaves nothing open", async () => {
+  if (kernelTimestampSocketsAvailable()) {
+    await assert.rejects(() =>
+      startNtpServer({ hosts: ["127.0.0.1", "192.0.2.254"], port: 0, timestamping: "kernel" }, {
+        readCookedTime: () => NOW,
+        reference: () => REF,
+        policy: { access: new AccessTable(), clientLog: null },
+        log: silentLog,
+      })
+    );
+  }
   await assert.rejects(() =>
-    startNtpServer({ hosts: ["127.0.0.1", "192.0.2.254"], port: 0 }, {
+    startNtpServer({ hosts: ["127.0.0.1", "192.0.2.254"], port: 0, timestamping: "daemon" }, {
       readCookedTime: () => NOW,
       reference: () => REF,
       policy: { access: new AccessTable(), clientLog: null },

@@ -1,0 +1,379 @@
+/**
+ * A UDP server socket through libc (Deno FFI) with kernel receive timestamps
+ * (SO_TIMESTAMPNS), for the NTP server: Deno.listenDatagram gives no kernel timestamps, and
+ * on a busy machine the user-space receive time can be hundreds of microseconds late, which
+ * biases every client's offset by half of that. Here the kernel's software timestamp of the
+ * arrival comes with each datagram, and replies are sent with a synchronous sendto right
+ * after the transmit time is read.
+ *
+ * Waiting is an `await`ed poll() on the blocking thread pool (a nonblocking FFI call) over
+ * the socket and an eventfd that `close()` signals; receiving and sending are synchronous
+ * calls with MSG_DONTWAIT. Linux x86-64/aarch64 layouts (LP64). Needs --allow-ffi.
+ *
+ * @module
+ */
+import type { Instant } from "../core/time.ts";
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_TIMESTAMPNS = 35;
+const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
+const MSG_DONTWAIT = 0x40;
+const POLLIN = 1;
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+const EAGAIN = 11;
+const EINTR = 4;
+const CLOCK_REALTIME = 0;
+
+const SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  sendto: {
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
+    result: "isize",
+  },
+  close: { parameters: ["i32"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let libc: Libc | null = null;
+
+function sym(): Libc {
+  if (libc === null) libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  return libc;
+}
+
+function errno(): number {
+  const p = sym().__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/** True when the FFI socket can be used here (Linux with glibc, FFI permitted). */
+export function kernelTimestampSocketsAvailable(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return false;
+  try {
+    sym();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses an IPv4 or IPv6 literal into bytes (4 or 16), or null. */
+function ipBytes(text: string): Uint8Array | null {
+  if (!text.includes(":")) {
+    const parts = text.split(".");
+    if (parts.length !== 4) return null;
+    const b = new Uint8Array(4);
+    for (let i = 0; i < 4; i++) {
+      if (!/^[0-9]{1,3}$/.test(parts[i])) return null;
+      const v = Number(parts[i]);
+      if (v > 255) return null;
+      b[i] = v;
+    }
+    return b;
+  }
+  const zone = text.indexOf("%");
+  const body = zone >= 0 ? text.slice(0, zone) : text;
+  const halves = body.split("::");
+  if (halves.length > 2) return null;
+  const groups = (s: string): number[] | null => {
+    if (s === "") return [];
+    const out: number[] = [];
+    const parts = s.split(":");
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes(".")) {
+        const v4 = ipBytes(p);
+        if (v4 === null) return null;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+        out.push(parseInt(p, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (head === null || tail === null) return null;
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
+  const words = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    b[2 * i] = words[i] >> 8;
+    b[2 * i + 1] = words[i] & 0xff;
+  }
+  return b;
+}
+
+function formatIpv6(b: Uint8Array): string {
+  const v4mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  if (v4mapped) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((b[2 * i] << 8) | b[2 * i + 1]);
+  // Longest run of zero words (length >= 2) becomes "::".
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
+  if (bestStart < 0) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+}
+
+/** One received datagram; `data` is a view into the socket's buffer (valid until next). */
+export interface KernelDatagram {
+  /** The datagram bytes. */
+  data: Uint8Array;
+  /** Sender address (IPv4-mapped addresses on dual-stack sockets are reported as IPv4). */
+  address: string;
+  /** Sender port. */
+  port: number;
+  /** Kernel receive timestamp on CLOCK_REALTIME, or null if none came with it. */
+  kernelRxRaw: Instant | null;
+}
+
+/**
+ * A non-blocking UDP socket bound through libc, with kernel receive timestamps. Not
+ * thread-safe; one receive at a time.
+ */
+export class KernelTimestampSocket {
+  readonly #fd: number;
+  readonly #wakeFd: number;
+  readonly #family: number;
+  readonly #buffer: Uint8Array;
+  readonly #name = new Uint8Array(28);
+  readonly #control = new Uint8Array(256);
+  readonly #iov = new Uint8Array(16);
+  readonly #msg = new Uint8Array(56);
+  readonly #msgView = new DataView(this.#msg.buffer);
+  readonly #pollFds = new Uint8Array(16);
+  readonly #sendName = new Uint8Array(28);
+  readonly #sendView = new DataView(this.#sendName.buffer);
+  readonly #ts = new Uint8Array(16);
+  readonly #tsView = new DataView(this.#ts.buffer);
+  #closed = false;
+  #polling = false;
+  #wakeClosed = false;
+  /** Bound address and port. */
+  readonly local: { hostname: string; port: number };
+
+  private constructor(fd: number, wakeFd: number, family: number, maxLength: number) {
+    this.#fd = fd;
+    this.#wakeFd = wakeFd;
+    this.#family = family;
+    this.#buffer = new Uint8Array(maxLength);
+    const iov = new DataView(this.#iov.buffer);
+    iov.setBigUint64(
+      0,
+      BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.#buffer))),
+      true,
+    );
+    iov.setBigUint64(8, BigInt(maxLength), true);
+    const pf = new DataView(this.#pollFds.buffer);
+    pf.setInt32(0, fd, true);
+    pf.setInt16(4, POLLIN, true);
+    pf.setInt32(8, wakeFd, true);
+    pf.setInt16(12, POLLIN, true);
+    this.local = this.#localAddress();
+  }
+
+  /** Opens a socket bound to `host`:`port` with SO_TIMESTAMPNS. Throws on failure. */
+  static open(host: string, port: number, maxLength = 4096): KernelTimestampSocket {
+    const addr = ipBytes(host);
+    if (addr === null) throw new Error(`not an IP address: ${host}`);
+    const family = addr.length === 4 ? AF_INET : AF_INET6;
+    const c = sym();
+    const fd = c.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new Error(`socket() failed: errno ${errno()}`);
+    try {
+      const one = new Uint8Array(new Int32Array([1]).buffer);
+      if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
+        throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: errno ${errno()}`);
+      }
+      const sa = new Uint8Array(28);
+      const len = writeSockaddr(new DataView(sa.buffer), family, addr, port);
+      if (c.bind(fd, sa, len) < 0) {
+        const e = errno();
+        throw new Deno.errors.AddrInUse(`bind ${host} port ${port} failed: errno ${e}`);
+      }
+      const wakeFd = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (wakeFd < 0) throw new Error(`eventfd() failed: errno ${errno()}`);
+      return new KernelTimestampSocket(fd, wakeFd, family, maxLength);
+    } catch (e) {
+      c.close(fd);
+      throw e;
+    }
+  }
+
+  #localAddress(): { hostname: string; port: number } {
+    const sa = new Uint8Array(28);
+    const len = new Uint8Array(new Uint32Array([28]).buffer);
+    sym().getsockname(this.#fd, sa, len);
+    return readSockaddr(new DataView(sa.buffer), sa);
+  }
+
+  /** Waits until a datagram may be read; false when the socket was closed. */
+  async waitReadable(): Promise<boolean> {
+    while (!this.#closed) {
+      this.#polling = true;
+      const r = await sym().poll(this.#pollFds, 2n, -1);
+      this.#polling = false;
+      if (this.#closed) break;
+      if (r > 0) {
+        const revents = new DataView(this.#pollFds.buffer).getInt16(6, true);
+        if (revents !== 0) return true;
+      }
+    }
+    this.#closeWake();
+    return false;
+  }
+
+  #closeWake(): void {
+    if (this.#wakeClosed) return;
+    this.#wakeClosed = true;
+    sym().close(this.#wakeFd);
+  }
+
+  /**
+   * Reads one datagram without blocking: null when none is waiting. The returned view is
+   * only valid until the next call.
+   */
+  receive(): KernelDatagram | null {
+    if (this.#closed) return null;
+    const m = this.#msgView;
+    const ptr = (b: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+    m.setBigUint64(0, ptr(this.#name), true);
+    m.setUint32(8, 28, true);
+    m.setBigUint64(16, ptr(this.#iov), true);
+    m.setBigUint64(24, 1n, true);
+    m.setBigUint64(32, ptr(this.#control), true);
+    m.setBigUint64(40, BigInt(this.#control.length), true);
+    m.setInt32(48, 0, true);
+    for (;;) {
+      const n = Number(sym().recvmsg(this.#fd, this.#msg, MSG_DONTWAIT));
+      if (n >= 0) {
+        const from = readSockaddr(new DataView(this.#name.buffer), this.#name);
+        return {
+          data: this.#buffer.subarray(0, Math.min(n, this.#buffer.length)),
+          address: from.hostname,
+          port: from.port,
+          kernelRxRaw: this.#timestamp(Number(m.getBigUint64(40, true))),
+        };
+      }
+      const e = errno();
+      if (e === EINTR) continue;
+      if (e === EAGAIN) return null;
+      throw new Error(`recvmsg failed: errno ${e}`);
+    }
+  }
+
+  /** Finds SCM_TIMESTAMPNS in the control data of the last recvmsg. */
+  #timestamp(controlLength: number): Instant | null {
+    const c = new DataView(this.#control.buffer);
+    let off = 0;
+    while (off + 16 <= controlLength) {
+      const len = Number(c.getBigUint64(off, true));
+      const level = c.getInt32(off + 8, true);
+      const type = c.getInt32(off + 12, true);
+      if (len < 16) return null;
+      if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS && off + 32 <= controlLength) {
+        const sec = c.getBigInt64(off + 16, true);
+        const nsec = c.getBigInt64(off + 24, true);
+        return sec * 1_000_000_000n + nsec;
+      }
+      off += (len + 7) & ~7;
+    }
+    return null;
+  }
+
+  /** Sends `data` to `address`:`port` at once; returns false if the kernel refused it. */
+  send(data: Uint8Array, address: string, port: number): boolean {
+    if (this.#closed) return false;
+    let bytes = ipBytes(address);
+    if (bytes === null) return false;
+    if (bytes.length === 4 && this.#family === AF_INET6) {
+      const mapped = new Uint8Array(16);
+      mapped[10] = mapped[11] = 0xff;
+      mapped.set(bytes, 12);
+      bytes = mapped;
+    }
+    const len = writeSockaddr(this.#sendView, this.#family, bytes, port);
+    const n = Number(sym().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len));
+    return n === data.length;
+  }
+
+  /** CLOCK_REALTIME now (to age a kernel timestamp). */
+  realtimeNow(): Instant {
+    sym().clock_gettime(CLOCK_REALTIME, this.#ts);
+    return this.#tsView.getBigInt64(0, true) * 1_000_000_000n + this.#tsView.getBigInt64(8, true);
+  }
+
+  /** Closes the socket and wakes a pending `waitReadable`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const one = new Uint8Array(new BigUint64Array([1n]).buffer);
+    sym().write(this.#wakeFd, one, 8n);
+    sym().close(this.#fd);
+    // A pending poll closes the eventfd once it has woken; otherwise close it now.
+    if (!this.#polling) this.#closeWake();
+  }
+}
+
+function writeSockaddr(v: DataView, family: number, addr: Uint8Array, port: number): number {
+  for (let i = 0; i < 28; i++) v.setUint8(i, 0);
+  v.setUint16(0, family, true);
+  v.setUint16(2, port, false);
+  if (family === AF_INET) {
+    for (let i = 0; i < 4; i++) v.setUint8(4 + i, addr[i]);
+    return 16;
+  }
+  if (addr.length === 4) {
+    v.setUint8(18, 0xff);
+    v.setUint8(19, 0xff);
+    for (let i = 0; i < 4; i++) v.setUint8(20 + i, addr[i]);
+  } else {
+    for (let i = 0; i < 16; i++) v.setUint8(8 + i, addr[i]);
+  }
+  return 28;
+}
+
+function readSockaddr(v: DataView, b: Uint8Array): { hostname: string; port: number } {
+  const family = v.getUint16(0, true);
+  const port = v.getUint16(2, false);
+  if (family === AF_INET) return { hostname: `${b[4]}.${b[5]}.${b[6]}.${b[7]}`, port };
+  const addr = b.subarray(8, 24);
+  const text = formatIpv6(addr);
+  return {
+    hostname: text.startsWith("::ffff:") && text.includes(".") ? text.slice(7) : text,
+    port,
+  };
+}
