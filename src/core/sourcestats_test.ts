@@ -213,3 +213,23 @@ Deno.test("best single sample minimises root distance; maxsamples < 3 selects at
   assert.equal(qs.selectOk, true);
   assert.equal(qs.offset, 0.5);
 });
+
+Deno.test("skew bounds the true frequency error in nearly all trials", () => {
+  const rand = mulberry32(77);
+  let inside = 0;
+  const trials = 300;
+  for (let trial = 0; trial < trials; trial++) {
+    const s = new SourceStats(OPTS);
+    const f = (rand() - 0.5) * 1e-4;
+    for (let i = 0; i < 16; i++) {
+      // Exponential queueing delay on a random path direction.
+      const extra = -Math.log(Math.max(rand(), 1e-12)) * 1e-4;
+      const off = 0.001 + f * i * 64 + (rand() < 0.5 ? extra / 2 : -extra / 2);
+      s.accumulate(sample(addSeconds(T0, i * 64), off, 2e-4 + extra));
+      s.regress();
+    }
+    const tr = s.trackingData()!;
+    if (Math.abs(tr.frequencyPpm - f * 1e6) <= tr.skewPpm) inside++;
+  }
+  assert.ok(inside / trials >= 0.98, `coverage ${inside / trials}`);
+});
