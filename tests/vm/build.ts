@@ -199,7 +199,8 @@ export interface BuildResult {
 }
 
 async function buildBase(tools: VmTools, path: string): Promise<void> {
-  const out = await openArchiveFile(path + ".tmp");
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  const out = await openArchiveFile(tmp);
   const cpio = new CpioWriter(out.sink);
   for (const d of ["bin", "sbin", "dev", "proc", "sys", "tmp", "run", "root", "etc", "var"]) {
     await cpio.dir(d, d === "tmp" ? 0o1777 : 0o755);
@@ -218,7 +219,7 @@ async function buildBase(tools: VmTools, path: string): Promise<void> {
   }
   await cpio.finish();
   await out.close();
-  await Deno.rename(path + ".tmp", path);
+  await Deno.rename(tmp, path);
 }
 
 /** The project files that go into the guest (relative to the project root). */
@@ -229,7 +230,7 @@ export const PROJECT_DIRS = ["src", "ffi", "tests/vm/guest", "node_modules/smol-
 export const PROJECT_SCOPES = ["node_modules/@logtape"];
 
 async function buildProject(root: string, path: string, denoDir: string | null): Promise<void> {
-  const out = await openArchiveFile(path + ".tmp");
+  const out = await openArchiveFile(path);
   const cpio = new CpioWriter(out.sink);
   const skipTests = (name: string) => name.endsWith("_test.ts");
   await mkdirs(cpio, root);
@@ -251,7 +252,6 @@ async function buildProject(root: string, path: string, denoDir: string | null):
   await cpio.file("init", initScript(root), 0o755);
   await cpio.finish();
   await out.close();
-  await Deno.rename(path + ".tmp", path);
 }
 
 /**
@@ -260,7 +260,7 @@ async function buildProject(root: string, path: string, denoDir: string | null):
  * pre-caching failed (the guest then transpiles itself; still offline).
  */
 async function warmDenoDir(tools: VmTools, root: string, buildDir: string): Promise<string | null> {
-  const denoDir = `${buildDir}/deno_dir`;
+  const denoDir = `${buildDir}/deno_dir.${Deno.pid}`;
   await Deno.remove(denoDir, { recursive: true }).catch(() => {});
   // Command modules are imported lazily by src/cli/main.ts, so name them all explicitly.
   const entries = [`${root}/tests/vm/guest/main.ts`, `${root}/mod.ts`];
@@ -283,6 +283,19 @@ async function warmDenoDir(tools: VmTools, root: string, buildDir: string): Prom
     stderr: "piped",
   }).output();
   return out.success ? denoDir : null;
+}
+
+/** Removes per-process build files left by processes that are gone. */
+function removeStale(buildDir: string): void {
+  for (const e of Deno.readDirSync(buildDir)) {
+    const m = /\.(\d+)(?:\.img|\.tmp|\.cpio\.gz)?$/.exec(e.name);
+    if (!m || Number(m[1]) === Deno.pid) continue;
+    try {
+      Deno.statSync(`/proc/${m[1]}`);
+    } catch {
+      Deno.removeSync(`${buildDir}/${e.name}`, { recursive: true });
+    }
+  }
 }
 
 /** Builds (or reuses) the base archive and rebuilds the project archive. */
@@ -309,10 +322,13 @@ export async function buildInitramfs(tools: VmTools, root: string): Promise<Buil
     await buildBase(tools, basePath);
     await Deno.writeTextFile(`${buildDir}/base.key`, key);
   }
+  removeStale(buildDir);
+  // Per-process names below, so parallel test runs do not trample each other.
   const denoDir = await warmDenoDir(tools, root, buildDir);
-  const projectPath = `${buildDir}/project.cpio.gz`;
+  const projectPath = `${buildDir}/project.${Deno.pid}.cpio.gz`;
   await buildProject(root, projectPath, denoDir);
-  const initrd = `${buildDir}/initrd.img`;
+  if (denoDir) await Deno.remove(denoDir, { recursive: true }).catch(() => {});
+  const initrd = `${buildDir}/initrd.${Deno.pid}.img`;
   const dest = await Deno.open(initrd, { write: true, create: true, truncate: true });
   try {
     for (const part of [basePath, projectPath]) {
@@ -321,6 +337,7 @@ export async function buildInitramfs(tools: VmTools, root: string): Promise<Buil
     }
   } finally {
     dest.close();
+    await Deno.remove(projectPath).catch(() => {});
   }
   return { initrd, baseCached, ms: performance.now() - t0 };
 }

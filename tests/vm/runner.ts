@@ -70,6 +70,13 @@ export function prepareVm(): Promise<{ tools: VmTools; initrd: string }> {
       const tools = findVmTools(PROJECT_ROOT);
       if ("missing" in tools) throw new Error(tools.missing);
       const built = await buildInitramfs(tools, PROJECT_ROOT);
+      globalThis.addEventListener("unload", () => {
+        try {
+          Deno.removeSync(built.initrd);
+        } catch {
+          // already gone
+        }
+      });
       return { tools, initrd: built.initrd };
     })();
   }
