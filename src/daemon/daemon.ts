@@ -1,0 +1,423 @@
+/**
+ * `tempus daemon`: wires configuration, clock driver, engine, sources, the NTP server and
+ * the command servers together, and runs them until SIGTERM/SIGINT or `shutdown`.
+ *
+ * Start-up order: configuration → logging → clock driver (refuses clock control without
+ * CAP_SYS_TIME unless -x) → pidfile → driftfile → engine → sources → NTP server → command
+ * servers → privilege drop → sd_notify READY=1. Shutdown writes the driftfile atomically.
+ *
+ * @module
+ */
+import type { Config, SourceConfig } from "../config/model.ts";
+import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
+import { denoConfReader, parseChronyConfText } from "../config/chrony_conf.ts";
+import { formatDiagnostics, loadConfig } from "../config/load.ts";
+import type { ConfParseResult } from "../config/load.ts";
+import type { ClockDriver, LogPort } from "../core/ports.ts";
+import type { AddSourceRequest, ControlResult } from "../core/control.ts";
+import type { ManualTimestampReport, TrackingReport } from "../core/reports.ts";
+import type { Instant } from "../core/time.ts";
+import { Engine, type OneShotResult } from "../core/engine.ts";
+import { AccessTable } from "../core/access.ts";
+import { ClientLog } from "../core/client_log.ts";
+import { ManualInput } from "../core/manual.ts";
+import { NullClockDriver } from "../clock/null.ts";
+import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
+import { RealTimers } from "../io/timers.ts";
+import { CryptoRandom } from "../io/random.ts";
+import { sdNotify } from "../io/sd_notify.ts";
+import { acquirePidFile, releasePidFile } from "../io/pidfile.ts";
+import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
+import { type Logging, setupLogging } from "../io/logging.ts";
+import { UdpClientTransport } from "../io/udp.ts";
+import { resolveHost } from "../io/dns.ts";
+import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
+import { CAP_SYS_TIME } from "../../ffi/caps.ts";
+import { dropPrivileges } from "../../ffi/privileges.ts";
+import { SourceManager } from "./sources.ts";
+import { DaemonControl, type ManualSide } from "./control.ts";
+import type { DaemonOptions } from "./args.ts";
+
+/** A running daemon, for the CLI and for tests. */
+export interface RunningDaemon {
+  /** The configuration in force. */
+  config: Config;
+  /** The engine. */
+  engine: Engine;
+  /** The control surface the command servers use. */
+  control: DaemonControl;
+  /** The NTP server, when one was started. */
+  ntpServer: NtpServerHandle | null;
+  /** The command server, when one was started. */
+  commandServer: CommandServer | null;
+  /** Resolves with the exit code once the daemon has shut down. */
+  finished: Promise<number>;
+  /** Asks the daemon to shut down with `code`. */
+  stop(code?: number): void;
+}
+
+/** Thrown by `startDaemon` for a start-up failure that should end with one clear line. */
+export class StartupError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+/** Loads the configuration the options ask for. */
+export function loadDaemonConfig(options: DaemonOptions): Promise<ConfParseResult> {
+  if (options.configLines.length > 0) {
+    return Promise.resolve(
+      parseChronyConfText(options.configLines.join("\n"), "(command line)", denoConfReader()),
+    );
+  }
+  return loadConfig(options.configFile);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function logLevelFor(options: DaemonOptions): "debug" | "info" | "warning" | "error" {
+  if (options.debugLevel >= 2 || options.logLevel < 0) return "debug";
+  return (["info", "warning", "error", "error"] as const)[options.logLevel];
+}
+
+/** Chooses the clock driver: null with -x, else Linux (refused without CAP_SYS_TIME). */
+function openClockDriver(config: Config, options: DaemonOptions): ClockDriver {
+  if (options.noClockControl) return new NullClockDriver();
+  const refusal = clockPermissionError();
+  if (refusal !== null) throw new StartupError(`${refusal} (or run the daemon with -x)`);
+  return new LinuxClockDriver({ clearUnsync: config.rtcSync });
+}
+
+/** Formats a one-shot result like chronyd: "System clock wrong by X seconds (...)". */
+export function formatOneShot(result: OneShotResult): string {
+  // chrony prints the local clock's error: > 0 when the clock is ahead.
+  const wrongBy = -result.offset;
+  const what = result.action === "print" ? "ignored" : result.action;
+  return `System clock wrong by ${wrongBy.toFixed(6)} seconds (${what})`;
+}
+
+/** Starts the daemon; throws StartupError on a configuration or permission problem. */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const parsed = await loadDaemonConfig(options);
+  for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
+  if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
+  const config = parsed.config;
+
+  const logging: Logging = await setupLogging({
+    level: logLevelFor(options),
+    stderr: true,
+    file: options.logFile,
+  });
+  const log: LogPort = logging.port("daemon");
+  const driver = openClockDriver(config, options);
+  log.log(
+    "info",
+    `tempus starting (${
+      options.noClockControl ? "no clock control" : `clock driver ${driver.name}`
+    })`,
+  );
+
+  const pidFile = options.oneShot === null ? config.pidFile : null;
+  if (pidFile !== null) {
+    try {
+      acquirePidFile(pidFile);
+    } catch (error) {
+      throw new StartupError(describe(error));
+    }
+  }
+
+  let initialDrift: { freqPpm: number; skewPpm: number } | null = null;
+  if (config.driftFile !== null) {
+    const drift = readDriftFile(config.driftFile);
+    if (drift.warning !== null) log.log("warning", drift.warning);
+    initialDrift = drift.drift;
+    if (initialDrift !== null) {
+      log.log("info", `Frequency ${(-initialDrift.freqPpm).toFixed(3)} ppm read from driftfile`);
+    }
+  }
+
+  const timers = new RealTimers();
+  const random = new CryptoRandom();
+  let engineRef: Engine | null = null;
+  const transport = new UdpClientTransport(
+    () => engineRef?.clock.cookedNow() ?? driver.readRawTime(),
+    (id, packet, rx) => engineRef?.receiveReply(id, packet, rx),
+    (3 + 4) * 1000,
+  );
+
+  let resolveFinished: (code: number) => void = () => {};
+  const finished = new Promise<number>((r) => resolveFinished = r);
+  let stopping = false;
+  let exitCode = 0;
+  const stop = (code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    queueMicrotask(() => void shutdown());
+  };
+
+  const engine = new Engine(
+    config,
+    { driver, timers, random, log: logging.port("engine"), transport },
+    initialDrift,
+    options.oneShot === null ? {} : {
+      oneShot: {
+        action: options.oneShot === "print" ? "print" : "step",
+        onResult: (result) => {
+          console.log(formatOneShot(result));
+          stop(0);
+        },
+      },
+    },
+  );
+  engineRef = engine;
+  engine.onFatal = (message) => {
+    log.log("error", message);
+    stop(1);
+  };
+  if (config.driftFile !== null) {
+    const path = config.driftFile;
+    engine.onDriftUpdate = (freqPpm, skewPpm) => {
+      writeDriftFile(path, { freqPpm, skewPpm }).catch((error) =>
+        log.log("warning", `Could not write driftfile ${path}: ${describe(error)}`)
+      );
+    };
+  }
+
+  const manualInput = new ManualInput({ enabled: config.manual });
+  engine.clock.addObserver((change) => manualInput.applyClockChange(change));
+  const manual = manualSide(engine, manualInput);
+
+  const sources = new SourceManager(
+    engine,
+    async (name) => {
+      const r = await resolveHost(name);
+      if (!r.ok) throw new Error(r.error);
+      return r.addresses;
+    },
+    timers,
+    log,
+  );
+  engine.onReplaceSource = (id) => void sources.replace(id);
+
+  const ntpAccess = AccessTable.fromRules(config.ntpAccess);
+  for (const e of ntpAccess.errors) log.log("warning", `allow/deny: ${e}`);
+  const cmdAccess = AccessTable.fromRules(config.cmdAccess, { loopbackAlwaysAllowed: true });
+  for (const e of cmdAccess.errors) log.log("warning", `cmdallow/cmddeny: ${e}`);
+  const clientLog = new ClientLog({
+    limitBytes: config.clientLogLimit,
+    disabled: config.noClientLog,
+    ntpRateLimit: config.rateLimit,
+    random: () => random.next(),
+  });
+
+  engine.start();
+  for (const source of config.sources) void sources.add(source);
+
+  let ntpServer: NtpServerHandle | null = null;
+  if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
+    try {
+      ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
+        readCookedTime: () => engine.clock.cookedNow(),
+        reference: () => engine.referenceState(),
+        policy: { access: ntpAccess.table, clientLog: config.noClientLog ? null : clientLog },
+        log: logging.port("ntp"),
+      });
+    } catch (error) {
+      throw new StartupError(
+        `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,
+      );
+    }
+  }
+
+  const control = new DaemonControl(engine, manual, {
+    adjustTracking: driver instanceof NullClockDriver
+      ? (report: TrackingReport) => ({
+        ...report,
+        systemTimeOffset: driver.virtualOffsetSeconds() + engine.clock.remainingCorrection(),
+      })
+      : undefined,
+    unresolvedSources: () => sources.unresolvedCount,
+    serverStats: () => clientLog.serverStats(),
+    clients: () => clientLog.clients(engine.clock.cookedNow()),
+    sourceName: (address) => engine.sourceName(address),
+    addSource: (request) => addSource(sources, request),
+    deleteSource: (address) => engine.deleteSource(address),
+    ntpAccess: (subnet, allow, all) =>
+      accessResult(
+        allow ? ntpAccess.table.allow(subnet ?? "", all) : ntpAccess.table.deny(subnet ?? "", all),
+      ),
+    cmdAccess: (subnet, allow, all) =>
+      accessResult(
+        allow ? cmdAccess.table.allow(subnet ?? "", all) : cmdAccess.table.deny(subnet ?? "", all),
+      ),
+    ntpAccessCheck: (address) => ntpAccess.table.isAllowed(address),
+    cmdAccessCheck: (address) => cmdAccess.table.isAllowed(address),
+    refresh: () => {
+      void sources.refresh();
+      return { ok: true };
+    },
+    dump: () => ({ ok: true }),
+    cycleLogs: () => {
+      logging.reopen();
+      return { ok: true };
+    },
+    rtcReport: () => null,
+    writeRtc: () => ({ ok: false, status: "nortc" }),
+    trimRtc: () => ({ ok: false, status: "nortc" }),
+    shutdown: () => {
+      stop(0);
+      return { ok: true };
+    },
+  });
+
+  let commandServer: CommandServer | null = null;
+  if (options.oneShot === null) {
+    commandServer = await openCommandServer(config, control, cmdAccess.table, log);
+  }
+
+  if (options.user !== null && options.user !== "root") {
+    try {
+      const account = dropPrivileges(options.user, options.noClockControl ? [] : [CAP_SYS_TIME]);
+      log.log("info", `Running as ${account.name} (uid ${account.uid})`);
+    } catch (error) {
+      throw new StartupError(`Could not switch to user ${options.user}: ${describe(error)}`);
+    }
+  }
+
+  const onTerm = () => stop(0);
+  const onHup = () => logging.reopen();
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onTerm);
+  Deno.addSignalListener("SIGHUP", onHup);
+  void sdNotify("READY=1");
+
+  async function shutdown(): Promise<void> {
+    log.log("info", "tempus exiting");
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    Deno.removeSignalListener("SIGINT", onTerm);
+    Deno.removeSignalListener("SIGHUP", onHup);
+    sources.close();
+    engine.onDriftUpdate = null; // written once below, not also from the final flush
+    engine.stop();
+    if (config.driftFile !== null) {
+      const drift = engine.reference.driftValues();
+      try {
+        await writeDriftFile(config.driftFile, drift);
+      } catch (error) {
+        log.log("warning", `Could not write driftfile: ${describe(error)}`);
+      }
+    }
+    await ntpServer?.close();
+    await commandServer?.close();
+    timers.cancelAll();
+    if (pidFile !== null) releasePidFile(pidFile);
+    await logging.close();
+    resolveFinished(exitCode);
+  }
+
+  return { config, engine, control, ntpServer, commandServer, finished, stop };
+}
+
+/** The manual-input side of the control surface. */
+function manualSide(engine: Engine, input: ManualInput): ManualSide {
+  return {
+    manual(mode) {
+      if (mode === "on") input.enable();
+      else if (mode === "off") input.disable();
+      else input.reset();
+      return { ok: true };
+    },
+    manualDelete(index) {
+      const r = input.delete(index, engine.clock.cookedNow(), engine.clock.freqPpm);
+      if (!r.ok) return { ok: false, status: r.status === "notenabled" ? "notenabled" : "invalid" };
+      engine.reference.setManualReference(r.update.offset, r.update.freqPpm, r.update.skewPpm);
+      return { ok: true };
+    },
+    manualList: () => input.list(),
+    setTime(trueTime: Instant): ControlResult | { ok: true; report: ManualTimestampReport } {
+      const r = input.accept(engine.clock.cookedNow(), trueTime, engine.clock.freqPpm);
+      if (!r.ok) return { ok: false, status: r.status, message: r.message };
+      engine.reference.setManualReference(r.update.offset, r.update.freqPpm, r.update.skewPpm);
+      return { ok: true, report: r.report };
+    },
+  };
+}
+
+function accessResult(r: { ok: true } | { ok: false; error: string }): ControlResult {
+  return r.ok ? { ok: true } : { ok: false, status: "badsubnet", message: r.error };
+}
+
+async function addSource(
+  sources: SourceManager,
+  request: AddSourceRequest,
+): Promise<ControlResult> {
+  const params = { ...DEFAULT_SOURCE_PARAMS, port: request.port };
+  const p = params as unknown as Record<string, number | boolean | null>;
+  for (const [key, value] of Object.entries(request.options)) {
+    if (!(key in p)) return { ok: false, status: "invalid", message: `unknown option ${key}` };
+    p[key] = value;
+  }
+  const config: SourceConfig = {
+    type: request.type,
+    name: request.name,
+    params,
+    origin: "(chronyc add)",
+  };
+  await sources.add(config);
+  return { ok: true };
+}
+
+/** Opens the UDP and Unix command sockets; a host that cannot be bound is skipped. */
+async function openCommandServer(
+  config: Config,
+  control: DaemonControl,
+  cmdAccess: AccessTable,
+  log: LogPort,
+): Promise<CommandServer | null> {
+  const hosts = config.cmdPort > 0 ? config.bindCmdAddresses.filter((h) => !h.startsWith("/")) : [];
+  const options = {
+    port: config.cmdPort,
+    allowUdp: (address: string) => cmdAccess.isAllowed(address),
+  };
+  const open = (udpHosts: string[], socketPath: string | null) =>
+    startCommandServer({ ...options, udpHosts, socketPath }, control, log);
+  try {
+    return await open(hosts, config.cmdSocket);
+  } catch (error) {
+    log.log(
+      "warning",
+      `Could not open all command sockets (${describe(error)}); retrying one by one`,
+    );
+  }
+  const usable: string[] = [];
+  for (const host of hosts) {
+    try {
+      const server = await open([host], null);
+      await server.close();
+      usable.push(host);
+    } catch (error) {
+      log.log(
+        "warning",
+        `Could not open command socket on ${host}:${config.cmdPort}: ${describe(error)}`,
+      );
+    }
+  }
+  let socketPath = config.cmdSocket;
+  if (socketPath !== null) {
+    try {
+      const server = await open([], socketPath);
+      await server.close();
+    } catch (error) {
+      log.log("warning", `Could not open command socket ${socketPath}: ${describe(error)}`);
+      socketPath = null;
+    }
+  }
+  if (usable.length === 0 && socketPath === null) return null;
+  return await open(usable, socketPath);
+}
