@@ -221,10 +221,15 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
       }
     }
   }
-  if (!json) { for (const e of resolveErrors) deps.err(`tempus sync: ${e}`); }
   if (targets.length === 0) {
-    return finish(1, resolveErrors.length === 1 ? resolveErrors[0] : "no server could be resolved");
+    return finish(
+      1,
+      resolveErrors.length === 1
+        ? resolveErrors[0]
+        : `no server could be resolved (${resolveErrors.join("; ")})`,
+    );
   }
+  if (!json) { for (const e of resolveErrors) deps.err(`tempus sync: ${e}`); }
 
   const burst: BurstOptions = {
     ...DEFAULT_BURST,
@@ -237,7 +242,11 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
   await warmUp(deps.now);
   result.servers = await Promise.all(targets.map((t) => runBurst(t, burst)));
 
-  const usable = result.servers.filter((s) => s.best !== null && s.kod === null);
+  // DENY/RSTR: the server is not used at all. RATE: no more requests in this run, but
+  // samples it gave before the kiss remain valid.
+  const usable = result.servers.filter((s) =>
+    s.best !== null && (s.kod === null || s.kod.action === "reduce-rate")
+  );
   result.selection = selectAndCombine(usable.map((s) => ({
     id: label(s.server),
     offset: s.best!.offset,
@@ -269,7 +278,7 @@ function printServers(result: SyncResult, deps: SyncDeps): void {
   for (const s of result.servers) {
     const id = label(s.server);
     let line: string;
-    if (s.kod !== null) {
+    if (s.kod !== null && (s.best === null || s.kod.action !== "reduce-rate")) {
       line = `${id}  Kiss-o'-Death ${s.kod.code} (${describeKiss(s.kod.code)}); server not used`;
     } else if (s.best === null) {
       line = s.error !== null
@@ -285,7 +294,9 @@ function printServers(result: SyncResult, deps: SyncDeps): void {
         : "x";
       line = `${tag} ${id}  offset ${formatSeconds(s.best.offset)} s  delay ${
         formatDuration(s.best.delay)
-      } s  stratum ${s.best.packet.stratum}  ${s.samples.length}/${s.sent} samples`;
+      } s  stratum ${s.best.packet.stratum}  ${s.samples.length}/${s.sent} samples${
+        s.kod === null ? "" : `, then Kiss-o'-Death ${s.kod.code}`
+      }`;
     }
     deps.out(line);
   }
@@ -329,7 +340,7 @@ export function toJson(result: SyncResult): Record<string, unknown> {
         port: s.server.port,
         sent: s.sent,
         received: s.samples.length,
-        status: s.kod !== null
+        status: s.kod !== null && (s.best === null || s.kod.action !== "reduce-rate")
           ? "kod"
           : s.best === null
           ? "no-reply"

@@ -132,6 +132,21 @@ Deno.test("KoD servers are dropped; DENY stops after one request", async () => {
   }
 });
 
+Deno.test("samples taken before a RATE kiss stay usable; no request after it", async () => {
+  const server = startTestServer({ kind: "ok", offsetSeconds: 0.02, kissAfter: 2, kiss: "RATE" });
+  try {
+    const fake = fakeDeps();
+    const r = await runSync(["--dry-run", "--json", addr(server)], fake.deps);
+    assert.equal(r.code, 0);
+    assert.equal(server.requests, 3);
+    assert.equal(r.servers[0].samples.length, 2);
+    assert.equal(r.servers[0].kod?.code, "RATE");
+    assert.equal(JSON.parse(fake.out[0]).servers[0].status, "combined");
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("missing permission fails before any request, with the driver's message", async () => {
   await withServers([0], async ([a]) => {
     const fake = fakeDeps("tempus needs root or CAP_SYS_TIME to set the clock");

@@ -12,7 +12,7 @@ import { instantToNtp64 } from "../ntp/timestamp.ts";
 
 /** How the test server behaves. */
 export type TestServerBehaviour =
-  | { kind: "ok"; offsetSeconds: number; stratum?: number }
+  | { kind: "ok"; offsetSeconds: number; stratum?: number; kissAfter?: number; kiss?: string }
   | { kind: "kod"; code: string }
   | { kind: "garbage" }
   | { kind: "wrong-origin" }
@@ -58,10 +58,16 @@ export function startTestServer(
       const reply = emptyPacket(NtpMode.Server);
       reply.originTime = request.packet.transmitTime;
       if (behaviour.kind === "wrong-origin") reply.originTime ^= 1n;
-      if (behaviour.kind === "kod") {
+      const kissNow = behaviour.kind === "ok" && behaviour.kissAfter !== undefined &&
+        state.requests > behaviour.kissAfter;
+      if (behaviour.kind === "kod" || kissNow) {
         reply.leap = 3;
         reply.stratum = 0;
-        reply.refId = refIdFromAscii(behaviour.code);
+        reply.refId = refIdFromAscii(
+          behaviour.kind === "kod"
+            ? behaviour.code
+            : behaviour.kind === "ok" && behaviour.kiss || "RATE",
+        );
         reply.transmitTime = reply.originTime;
       } else {
         const offsetNs = behaviour.kind === "ok"
