@@ -37,6 +37,8 @@ interface ParseState {
   warnings: Diagnostic[];
   reader: ConfReader;
   sourceDirs: string[];
+  /** Where rtcsync / rtcfile were last set (to locate their conflict). */
+  rtcLine: { file: string; line: number } | null;
 }
 
 /** Splits a line into chrony tokens; null for blank and comment lines. */
@@ -169,6 +171,7 @@ function parseText(
     }
     const before = state.config.sources.length;
     applyDirective(state.config, name, args, sink);
+    if (directive === "rtcsync" || directive === "rtcfile") state.rtcLine = { file, line: lineNo };
     for (let s = before; s < state.config.sources.length; s++) {
       state.config.sources[s].origin = `${file}:${lineNo}`;
     }
@@ -195,8 +198,8 @@ function finish(state: ParseState): ConfParseResult {
   const c = state.config;
   if (c.rtcSync && c.rtcFile !== null) {
     state.errors.push({
-      file: "(configuration)",
-      line: null,
+      file: state.rtcLine?.file ?? "(configuration)",
+      line: state.rtcLine?.line ?? null,
       message: "rtcsync cannot be used together with rtcfile",
     });
   }
@@ -208,7 +211,14 @@ function finish(state: ParseState): ConfParseResult {
 }
 
 function newState(reader: ConfReader): ParseState {
-  return { config: defaultConfig(), errors: [], warnings: [], reader, sourceDirs: [] };
+  return {
+    config: defaultConfig(),
+    errors: [],
+    warnings: [],
+    reader,
+    sourceDirs: [],
+    rtcLine: null,
+  };
 }
 
 /** Parses the chrony.conf file at `path` (and everything it includes). */

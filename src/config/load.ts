@@ -48,6 +48,25 @@ export function loadConfigSync(
   return parseChronyConf(path, reader);
 }
 
+/** The name under which command-line directives appear in messages. */
+export const COMMAND_LINE_CONFIG_NAME = "(command line)";
+
+/**
+ * Parses configuration directives given as separate arguments (chronyd's
+ * `chronyd -q 'server 192.0.2.1 iburst'`): each argument is one line, and they replace the
+ * configuration file. `include`/`confdir`/`sourcedir` read through `reader`.
+ */
+export function loadConfigLines(
+  lines: string[],
+  reader: ConfReader = denoConfReader(),
+): ConfParseResult {
+  return parseChronyConfText(
+    lines.map((l) => l.replace(/\n/g, " ")).join("\n"),
+    COMMAND_LINE_CONFIG_NAME,
+    reader,
+  );
+}
+
 /** `loadConfigSync` as a promise (the daemon's start-up and reload paths await it). */
 export function loadConfig(
   path: string | null,

@@ -4,6 +4,7 @@ import {
   EMBEDDED_CONFIG_NAME,
   isTomlPath,
   loadConfig,
+  loadConfigLines,
   loadConfigSync,
 } from "../../../src/config/load.ts";
 import { memReader } from "./mem_reader.ts";
@@ -42,4 +43,17 @@ Deno.test("missing files are errors, not exceptions", async () => {
   assert.deepEqual(r.ok ? [] : r.errors, [
     { file: "/nonexistent/tempus.toml", line: null, message: "no such file" },
   ]);
+});
+
+Deno.test("directives given as arguments are one line each", () => {
+  const r = loadConfigLines(["server 192.0.2.1 iburst", "makestep 0.1 -1"], memReader({}));
+  assert.ok(r.ok);
+  assert.equal(r.config.sources[0].origin, "(command line):1");
+  assert.deepEqual(r.config.makeStep, { threshold: 0.1, limit: -1 });
+  const joined = loadConfigLines(["server a", "server b\niburst"], memReader({}));
+  assert.ok(joined.ok, "an embedded newline stays inside its argument");
+  assert.equal(joined.config.sources[1].params.iburst, true);
+  const e = loadConfigLines(["nonsense"], memReader({}));
+  assert.equal(e.ok, false);
+  assert.equal(e.ok ? "" : e.errors[0].line, 1);
 });

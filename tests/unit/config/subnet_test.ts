@@ -6,6 +6,7 @@ import {
   parseIpv6,
   parseSubnet,
 } from "../../../src/config/subnet.ts";
+import { parseSubnet as coreParseSubnet } from "../../../src/core/access.ts";
 
 Deno.test("parseSubnet: chrony's IPv4 forms", () => {
   const cases: [string, string][] = [
@@ -72,4 +73,25 @@ Deno.test("IPv6 formatting follows RFC 5952", () => {
   const a = parseIpAddress("192.0.2.7");
   assert.ok(a);
   assert.equal(formatIpAddress(a), "192.0.2.7");
+});
+
+Deno.test("every normalised subnet is accepted by the engine's access table", () => {
+  for (
+    const s of [
+      "1.2.3.4",
+      "3.4.5",
+      "192.168/16",
+      "0/0",
+      "::/0",
+      "2001:db8::/32",
+      "10",
+      "::ffff:192.0.2.1",
+      "2001:db8::ff/120",
+    ]
+  ) {
+    const r = parseSubnet(s);
+    assert.ok(r.ok, s);
+    assert.notEqual(coreParseSubnet(r.value), null, `${s} -> ${r.value}`);
+  }
+  assert.notEqual(coreParseSubnet("all"), null);
 });
