@@ -14,7 +14,7 @@
 import type { SourceStatsReport } from "./reports.ts";
 import type { LeapStatus } from "./reports.ts";
 import { findBestRegression, median, multipleRegression, tCoefficient } from "./regress.ts";
-import { type Instant, secondsBetween } from "./time.ts";
+import { type Instant, NS_PER_SECOND, secondsBetween } from "./time.ts";
 import {
   adjustForClockChange,
   type ClockChangeEvent,
@@ -469,6 +469,76 @@ export class SourceStats {
     this.#frequency = (this.#frequency - change.dfreq) / (1 + change.dfreq);
   }
 
+  /**
+   * The window in chrony's dump-file format (chronyc `dump`, chronyd `-r`): the sample count,
+   * one line per sample "sec(hex) usec(hex) offset orig_offset peer_delay peer_disp root_delay
+   * root_disp weight stratum" with chrony's offset sign (local − reference), then the
+   * asymmetry run.
+   */
+  dump(): string {
+    const window = this.#window();
+    const lines = [`${window.length}`];
+    for (const s of window) {
+      const sec = s.time / NS_PER_SECOND;
+      const usec = (s.time - sec * NS_PER_SECOND) / 1000n;
+      lines.push(
+        [
+          sec.toString(16).padStart(8, "0"),
+          usec.toString(16).padStart(8, "0"),
+          ...[-s.offset, -s.origOffset, s.peerDelay, s.peerDispersion, s.rootDelay].map(exp6),
+          exp6(s.rootDispersion),
+          exp6(1),
+          `${this.#stratum}`,
+        ].join(" "),
+      );
+    }
+    lines.push(`${this.#asymmetryRun}`);
+    return lines.join("\n") + "\n";
+  }
+
+  /**
+   * Replaces the samples with a dump made by {@link dump} (or chronyd) and runs the
+   * regression; returns false (and keeps nothing) on any sign of corruption.
+   */
+  restore(text: string): boolean {
+    this.reset();
+    const lines = text.split("\n");
+    const count = parseDecimal(lines[0]);
+    if (count === null || count < 0 || count > MAX_SAMPLES || lines.length < count + 1) {
+      return false;
+    }
+    const samples: StoredSample[] = [];
+    let stratum = 0;
+    for (let i = 1; i <= count; i++) {
+      const w = lines[i].trim().split(/\s+/);
+      if (w.length !== 10 || !/^[0-9a-f]+$/i.test(w[0]) || !/^[0-9a-f]+$/i.test(w[1])) {
+        return false;
+      }
+      const nums = w.slice(2, 9).map(Number);
+      const st = parseDecimal(w[9]);
+      if (nums.some((v) => !Number.isFinite(v)) || st === null) return false;
+      const time = BigInt(`0x${w[0]}`) * NS_PER_SECOND + BigInt(`0x${w[1]}`) * 1000n;
+      if (samples.length > 0 && samples[samples.length - 1].time >= time) return false;
+      samples.push({
+        time,
+        offset: -nums[0],
+        origOffset: -nums[1],
+        peerDelay: nums[2],
+        peerDispersion: nums[3],
+        rootDelay: nums[4],
+        rootDispersion: nums[5],
+      });
+      stratum = st;
+    }
+    this.#samples = samples;
+    this.#stratum = stratum;
+    this.#leap = 0;
+    const run = parseDecimal(lines[count + 1] ?? "");
+    this.#asymmetryRun = run !== null && Math.abs(run) <= MAX_ASYMMETRY_RUN ? run : 0;
+    if (samples.length > 0) this.regress();
+    return true;
+  }
+
   /** The numeric fields of chronyc `sourcestats` for this source at `now`. */
   report(now: Instant): Omit<SourceStatsReport, "id" | "refId" | "address"> {
     const window = this.#window();
@@ -506,4 +576,17 @@ export class SourceStats {
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
+}
+
+/** chrony's "%.6e". */
+function exp6(v: number): string {
+  const [m, e] = v.toExponential(6).split("e");
+  const n = Number(e);
+  return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+}
+
+/** A whole decimal number, or null. */
+function parseDecimal(text: string | undefined): number | null {
+  if (text === undefined || !/^\s*[+-]?\d+\s*$/.test(text)) return null;
+  return Number(text.trim());
 }

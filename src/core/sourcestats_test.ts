@@ -233,3 +233,23 @@ Deno.test("skew bounds the true frequency error in nearly all trials", () => {
   }
   assert.ok(inside / trials >= 0.98, `coverage ${inside / trials}`);
 });
+
+Deno.test("dump and restore in chrony's format", () => {
+  const rand = mulberry32(21);
+  const s = new SourceStats(OPTS);
+  const last = feed(s, rand, 12, 64, 3e-6, 5e-6);
+  const text = s.dump();
+  const lines = text.trim().split("\n");
+  assert.equal(lines[0], String(s.sampleCount));
+  assert.match(lines[1], /^[0-9a-f]{8} [0-9a-f]{8} -?\d\.\d{6}e[+-]\d\d( \S+){6} 2$/);
+  const r = new SourceStats(OPTS);
+  assert.equal(r.restore(text), true);
+  assert.equal(r.sampleCount, s.sampleCount);
+  const a = s.predictOffset(addSeconds(last, 100));
+  const b = r.predictOffset(addSeconds(last, 100));
+  assert.ok(Math.abs(a - b) < 1e-8, `${a} vs ${b}`);
+  assert.equal(r.restore("3\n1 2 3\n"), false);
+  assert.equal(r.sampleCount, 0);
+  assert.equal(r.restore("x"), false);
+  assert.equal(r.restore(lines.slice(0, 3).join("\n")), false);
+});
