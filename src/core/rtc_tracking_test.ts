@@ -148,3 +148,30 @@ Deno.test("boot decision: >= 1 s rule, half-second for arbitrary reads, driftfil
   });
   assert.equal(noFile.newTime, instantFromParts(rtcSeconds));
 });
+
+Deno.test("a frequency change of the system clock keeps the RTC model consistent", () => {
+  const rtcPpm = 20;
+  const sysPpm = -10; // the system clock runs 10 ppm slow until corrected
+  const t0 = instantFromParts(BASE);
+  const r = new RtcTracking();
+  // RTC reads BASE + k at true time t0 + k / (1 + 20 ppm).
+  const trueAt = (k: number) => addSeconds(t0, k / (1 + rtcPpm * 1e-6));
+  let sysRate = 1 + sysPpm * 1e-6;
+  let sysBaseTrue = t0;
+  let sysBase = t0;
+  const sysAt = (t: Instant) => addSeconds(sysBase, secondsBetween(t, sysBaseTrue) * sysRate);
+  for (let k = 0; k <= 3000; k += 100) r.addSample(BASE + k, sysAt(trueAt(k)));
+  assert.ok(Math.abs(r.gainRate * 1e6 - 30) < 0.05, `before ${r.gainRate * 1e6}`);
+  // Correct the system clock's frequency by +10 ppm at RTC time 3050.
+  const tc = trueAt(3050);
+  const when = sysAt(tc);
+  sysBase = when;
+  sysBaseTrue = tc;
+  sysRate *= 1 + 1e-5;
+  r.applyClockChange({ when, dfreq: 1e-5, doffset: 0, kind: "adjust" });
+  assert.ok(Math.abs(r.gainRate * 1e6 - 20) < 0.05, `after change ${r.gainRate * 1e6}`);
+  for (let k = 3100; k <= 6000; k += 100) r.addSample(BASE + k, sysAt(trueAt(k)));
+  assert.ok(Math.abs(r.gainRate * 1e6 - 20) < 0.05, `after samples ${r.gainRate * 1e6}`);
+  const predicted = r.predictTrueTime(BASE + 10_000)!;
+  assert.ok(Math.abs(secondsBetween(predicted, sysAt(trueAt(10_000)))) < 1e-4);
+});
