@@ -52,6 +52,21 @@ const MONITOR_COMMANDS = [
   "local",
   "maxupdateskew",
   "reselectdist",
+  "smoothing",
+  "smoothtime",
+  "authdata",
+  "dfreq",
+  "doffset",
+  "minpoll",
+  "maxpoll",
+  "maxdelay",
+  "maxdelayratio",
+  "maxdelaydevratio",
+  "minstratum",
+  "polltarget",
+  "reset",
+  "reload",
+  "rekey",
 ];
 
 const COMMANDS: Record<string, CommandEntry> = {

@@ -1,0 +1,239 @@
+/**
+ * `tempus tracking | sources | ... `: chronyc's job over chrony's command protocol, so the
+ * same commands work against `tempus daemon` and a real chronyd, with chronyc's output.
+ *
+ * Options (after the command): `-h HOST|SOCKET[,...]` (default: the Unix socket, then
+ * 127.0.0.1, then ::1), `-p PORT` (323; for `clients`, -p is chronyc's minimum-hits option
+ * and the port is `--port`), `-c` CSV, `-n` no DNS, `-v` legends, `-a` all sources,
+ * `--json`, `--timeout MS` and `--retries N` (chronyc's timeout/retries).
+ *
+ * @module
+ */
+import { CmdmonClient, type DaemonAddress, parseHostList } from "../cmdmon/client.ts";
+import { DEFAULT_CANDM_PORT } from "../cmdmon/constants.ts";
+import { defaultConfig } from "../config/defaults.ts";
+import type { MonitorContext, MonitorFlags } from "./monitor_context.ts";
+import { runControl } from "./monitor_control.ts";
+import { resolveHost } from "./monitor_names.ts";
+import * as reports from "./monitor_reports.ts";
+
+/** Parsed command line of a monitoring command. */
+export interface MonitorArgs {
+  /** -h value, or null for the default list. */
+  hosts: string | null;
+  /** UDP port. */
+  port: number;
+  /** Output flags. */
+  flags: MonitorFlags;
+  /** Arguments of the command itself. */
+  positional: string[];
+  /** clients: -p minimum hits, -k NTS-KE columns, -r reset. */
+  clients: { minHits: number; nke: boolean; reset: boolean };
+  /** First timeout in ms. */
+  timeoutMs: number;
+  /** Retries. */
+  retries: number;
+  /** --help was given. */
+  help: boolean;
+}
+
+/** Parses the arguments after the command name; returns an error text for bad options. */
+export function parseMonitorArgs(command: string, args: string[]): MonitorArgs | string {
+  const out: MonitorArgs = {
+    hosts: null,
+    port: DEFAULT_CANDM_PORT,
+    flags: { csv: false, noDns: false, verbose: false, all: false, json: false },
+    positional: [],
+    clients: { minHits: 0, nke: false, reset: false },
+    timeoutMs: 1000,
+    retries: 2,
+    help: false,
+  };
+  const value = (i: number, name: string): string | null => {
+    const v = args[i + 1];
+    return v === undefined ? null : v ?? `${name} needs a value`;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = value(i, a);
+    switch (a) {
+      case "-h":
+      case "--host":
+        if (next === null) return `${a} needs a value`;
+        out.hosts = next;
+        i++;
+        break;
+      case "-p":
+      case "--port": {
+        if (next === null) return `${a} needs a value`;
+        const n = Number(next);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) return `invalid ${a} value '${next}'`;
+        if (a === "-p" && command === "clients") out.clients.minHits = n;
+        else out.port = n;
+        i++;
+        break;
+      }
+      case "--timeout":
+      case "--retries": {
+        if (next === null) return `${a} needs a value`;
+        const n = Number(next);
+        if (!Number.isInteger(n) || n < 0) return `invalid ${a} value '${next}'`;
+        if (a === "--timeout") out.timeoutMs = Math.max(1, n);
+        else out.retries = n;
+        i++;
+        break;
+      }
+      case "-c":
+        out.flags.csv = true;
+        break;
+      case "-n":
+        out.flags.noDns = true;
+        break;
+      case "-v":
+        out.flags.verbose = true;
+        break;
+      case "-a":
+        out.flags.all = true;
+        break;
+      case "-k":
+        out.clients.nke = true;
+        break;
+      case "-r":
+        out.clients.reset = true;
+        break;
+      case "--json":
+        out.flags.json = true;
+        break;
+      case "--help":
+        out.help = true;
+        break;
+      case "-4":
+      case "-6":
+      case "-m":
+        break;
+      default:
+        out.positional.push(a);
+    }
+  }
+  if (out.flags.csv) out.flags.verbose = false;
+  return out;
+}
+
+/** Turns the -h list into daemon addresses, resolving host names. */
+export async function daemonAddresses(
+  hosts: string | null,
+  port: number,
+): Promise<DaemonAddress[]> {
+  const socket = defaultConfig().cmdSocket;
+  const list = hosts ?? [socket, "127.0.0.1", "::1"].filter((h) => h !== null).join(",");
+  const out: DaemonAddress[] = [];
+  for (const addr of parseHostList(list, port)) {
+    if (addr.kind === "unix") {
+      out.push(addr);
+      continue;
+    }
+    for (const ip of await resolveHost(addr.hostname)) {
+      out.push({ kind: "udp", hostname: ip, port });
+    }
+  }
+  return out;
+}
+
+const HELP =
+  `Usage: tempus <command> [args] [-h HOST|SOCKET[,...]] [-p PORT] [-c] [-n] [-v] [-a] [--json]
+Commands (as chronyc): tracking, sources [-v], sourcestats [-v], selectdata [-v], activity,
+ntpdata [ADDR], serverstats, clients [-p N] [-k] [-r], sourcename ADDR, rtcdata, smoothing,
+authdata, manual on|off|reset|list|delete N, settime TIME, waitsync [TRIES [CORR [SKEW [INT]]]],
+makestep [THRESHOLD LIMIT], burst GOOD/MAX [[MASK/]ADDR], online|offline [[MASK/]ADDR],
+onoffline, add server|pool|peer NAME [OPTIONS], delete ADDR, allow|deny [all] [SUBNET],
+cmdallow|cmddeny [all] [SUBNET], accheck ADDR, cmdaccheck ADDR, local [OPTIONS]|off,
+maxupdateskew PPM, reselectdist DIST, reselect, refresh, dump, cyclelogs, trimrtc, writertc,
+shutdown`;
+
+async function dispatch(ctx: MonitorContext, command: string, a: MonitorArgs): Promise<boolean> {
+  const args = a.positional;
+  switch (command) {
+    case "tracking":
+      return await reports.tracking(ctx);
+    case "sources":
+      return await reports.sources(ctx);
+    case "sourcestats":
+      return await reports.sourcestats(ctx);
+    case "selectdata":
+      return await reports.selectdata(ctx);
+    case "activity":
+      return await reports.activity(ctx);
+    case "ntpdata":
+      return await reports.ntpdata(ctx, args);
+    case "serverstats":
+      return await reports.serverstats(ctx);
+    case "clients":
+      return await reports.clients(ctx, a.clients);
+    case "rtcdata":
+      return await reports.rtcdata(ctx);
+    case "smoothing":
+      return await reports.smoothing(ctx);
+    case "authdata":
+      return await reports.authdata(ctx);
+    case "sourcename":
+      return await reports.sourcename(ctx, args);
+    case "waitsync":
+      return await reports.waitsync(ctx, args);
+    case "manual":
+      if (args[0] === "list") return await reports.manualList(ctx);
+  }
+  const result = await runControl(ctx, command, args);
+  if (result === null) {
+    console.error(`tempus: unknown monitoring command '${command}'`);
+    return false;
+  }
+  return result;
+}
+
+/** Runs one monitoring/control command; returns the exit code (0 success, 1 failure). */
+export async function runMonitor(command: string, args: string[]): Promise<number> {
+  const parsed = parseMonitorArgs(command, args);
+  if (typeof parsed === "string") {
+    console.error(`tempus ${command}: ${parsed}`);
+    return 2;
+  }
+  if (parsed.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const encoder = new TextEncoder();
+  const jsonValues: unknown[] = [];
+  const client = new CmdmonClient({
+    addresses: await daemonAddresses(parsed.hosts, parsed.port),
+    timeoutMs: parsed.timeoutMs,
+    retries: parsed.retries,
+  });
+  const ctx: MonitorContext = {
+    client,
+    flags: parsed.flags,
+    write(text: string) {
+      if (parsed.flags.json) return;
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+    },
+    json(value: unknown) {
+      jsonValues.push(value);
+    },
+  };
+  let ok = false;
+  try {
+    ok = await dispatch(ctx, command, parsed);
+  } finally {
+    await client.close();
+  }
+  if (parsed.flags.json) {
+    const value = jsonValues.length === 0
+      ? { status: ok ? "200 OK" : "failed" }
+      : jsonValues.length === 1
+      ? jsonValues[0]
+      : jsonValues;
+    console.log(JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v, 2));
+  }
+  return ok ? 0 : 1;
+}

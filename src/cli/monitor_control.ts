@@ -1,0 +1,432 @@
+/**
+ * The control commands of the monitoring client (chronyc's read-write commands): argument
+ * parsing as chronyc does it and the request each one sends. Each prints chronyc's status
+ * line ("200 OK", "501 Not authorised", ...).
+ *
+ * @module
+ */
+import { REQ, RPY, STT } from "../cmdmon/constants.ts";
+import {
+  type IpAddr,
+  IPADDR_INET4,
+  IPADDR_INET6,
+  parseIpAddr,
+  unspecAddr,
+} from "../cmdmon/ip_addr.ts";
+import { ask, type MonitorContext, showReply } from "./monitor_context.ts";
+import { cFormatFloat } from "./format_printf.ts";
+import { parseAddress } from "./monitor_reports.ts";
+import { parseSettime } from "./settime_parse.ts";
+
+function fail(message: string): false {
+  console.error(message);
+  return false;
+}
+
+async function simple(
+  ctx: MonitorContext,
+  command: number,
+  data: Record<string, unknown> = {},
+): Promise<boolean> {
+  return (await ask(ctx, command, data, true)) !== null;
+}
+
+/** chronyc's bits_to_mask: a netmask of `bits` for a family (-1 or out of range = host). */
+export function bitsToMask(bits: number, family: number): IpAddr {
+  const bytes = new Uint8Array(16);
+  const total = family === IPADDR_INET4 ? 32 : 128;
+  const b = bits < 0 || bits > total ? total : bits;
+  for (let i = 0; i < b; i++) bytes[i >> 3] |= 0x80 >> (i & 7);
+  return { family, bytes };
+}
+
+/** chronyc's read_mask_address: "", "ADDR", "MASK/ADDR" or "ADDR/BITS". */
+export async function readMaskAddress(
+  text: string | undefined,
+): Promise<{ mask: IpAddr; address: IpAddr } | null> {
+  if (text === undefined || text === "") return { mask: unspecAddr(), address: unspecAddr() };
+  const slash = text.indexOf("/");
+  if (slash >= 0) {
+    const first = parseIpAddr(text.slice(0, slash));
+    const second = text.slice(slash + 1);
+    if (first !== null) {
+      const addr = parseIpAddr(second);
+      if (addr !== null) {
+        return addr.family === first.family ? { mask: first, address: addr } : null;
+      }
+      if (/^[0-9]+$/.test(second)) {
+        return { mask: bitsToMask(Number(second), first.family), address: first };
+      }
+    }
+    return null;
+  }
+  const address = await parseAddress(text);
+  if (address === null) return null;
+  return { mask: bitsToMask(-1, address.family), address };
+}
+
+/** chrony's subnet syntax for allow/deny: "1.2.3" = 1.2.3.0/24, "ADDR/BITS", IPv6. */
+export function parseSubnet(text: string): { ip: IpAddr; subnetBits: number } | null {
+  const slash = text.indexOf("/");
+  const addrText = slash >= 0 ? text.slice(0, slash) : text;
+  const bitsText = slash >= 0 ? text.slice(slash + 1) : null;
+  let ip = parseIpAddr(addrText);
+  let bits: number;
+  if (ip !== null) {
+    bits = ip.family === IPADDR_INET4 ? 32 : 128;
+  } else {
+    const parts = addrText.split(".");
+    if (parts.length < 1 || parts.length > 3 || !parts.every((p) => /^[0-9]{1,3}$/.test(p))) {
+      return null;
+    }
+    const padded = [...parts, "0", "0", "0"].slice(0, 4).join(".");
+    ip = parseIpAddr(padded);
+    if (ip === null) return null;
+    bits = 8 * parts.length;
+  }
+  if (bitsText !== null) {
+    if (!/^[0-9]+$/.test(bitsText)) return null;
+    bits = Number(bitsText);
+    if (bits > (ip.family === IPADDR_INET6 ? 128 : 32)) return null;
+  }
+  return { ip, subnetBits: bits };
+}
+
+async function allowDeny(
+  ctx: MonitorContext,
+  args: string[],
+  codes: { one: number; all: number },
+): Promise<boolean> {
+  let rest = args;
+  let all = false;
+  if (rest[0] === "all") {
+    all = true;
+    rest = rest.slice(1);
+  }
+  let data: Record<string, unknown> = { ip: unspecAddr(), subnetBits: 0 };
+  if (rest.length > 0) {
+    const subnet = parseSubnet(rest[0]);
+    if (subnet === null) return fail("Could not read address");
+    data = subnet;
+  }
+  return await simple(ctx, all ? codes.all : codes.one, data);
+}
+
+const ADD_FLAGS: Record<string, number> = {
+  auto_offline: 0x2,
+  iburst: 0x4,
+  prefer: 0x8,
+  noselect: 0x10,
+  trust: 0x20,
+  require: 0x40,
+  xleave: 0x80,
+  burst: 0x100,
+  nts: 0x200,
+  copy: 0x400,
+  ipv4: 0x2000,
+  ipv6: 0x4000,
+};
+
+const ADD_VALUES: Record<string, string> = {
+  port: "port",
+  minpoll: "minpoll",
+  maxpoll: "maxpoll",
+  presend: "presendMinpoll",
+  minstratum: "minStratum",
+  polltarget: "pollTarget",
+  version: "version",
+  maxsources: "maxSources",
+  minsamples: "minSamples",
+  maxsamples: "maxSamples",
+  key: "authkey",
+  ntsport: "ntsPort",
+  maxdelay: "maxDelay",
+  maxdelayratio: "maxDelayRatio",
+  maxdelaydevratio: "maxDelayDevRatio",
+  maxdelayquant: "maxDelayQuant",
+  mindelay: "minDelay",
+  asymmetry: "asymmetry",
+  offset: "offset",
+  filter: "filterLength",
+  certset: "certSet",
+  maxunreach: "maxUnreach",
+};
+
+/** The ADD_SOURCE request for `add server|pool|peer NAME [options]`, or an error text. */
+export function buildAddSource(args: string[]): Record<string, unknown> | string {
+  const types: Record<string, number> = { server: 1, peer: 2, pool: 3 };
+  const type = types[args[0] ?? ""];
+  if (type === undefined || args.length < 2) return "Invalid syntax for add command";
+  const name = args[1];
+  if (new TextEncoder().encode(name).length >= 256) return "Invalid host/IP address";
+  const data: Record<string, unknown> = {
+    type,
+    name,
+    port: 123,
+    minpoll: 6,
+    maxpoll: 10,
+    presendMinpoll: 100,
+    minStratum: 0,
+    pollTarget: 8,
+    version: 0,
+    maxSources: 4,
+    minSamples: -1,
+    maxSamples: -1,
+    authkey: 0,
+    ntsPort: 4460,
+    maxDelay: 3.0,
+    maxDelayRatio: 0,
+    maxDelayDevRatio: 10.0,
+    minDelay: 0,
+    asymmetry: 1.0,
+    offset: 0,
+    flags: 0,
+    filterLength: 0,
+    certSet: 0,
+    maxDelayQuant: 0,
+    maxUnreach: 0,
+  };
+  let flags = 0x1; // online
+  for (let i = 2; i < args.length; i++) {
+    const word = args[i];
+    if (word === "offline") {
+      flags &= ~0x1;
+    } else if (word in ADD_FLAGS) {
+      flags |= ADD_FLAGS[word];
+    } else if (word in ADD_VALUES) {
+      const value = Number(args[++i]);
+      if (args[i] === undefined || !Number.isFinite(value)) {
+        return `Invalid value for ${word} option`;
+      }
+      data[ADD_VALUES[word]] = value;
+    } else {
+      return `Invalid option ${word}`;
+    }
+  }
+  data.flags = flags;
+  return data;
+}
+
+function numberArg(text: string | undefined): number | null {
+  if (text === undefined || text.trim() === "") return null;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : null;
+}
+
+async function local(ctx: MonitorContext, args: string[]): Promise<boolean> {
+  if (args[0] === "off") return await simple(ctx, REQ.LOCAL2, { onOff: 0 });
+  const data: Record<string, unknown> = {
+    onOff: 1,
+    stratum: 10,
+    distance: 1.0,
+    orphan: 0,
+    activate: 0,
+    waitSynced: 0,
+    waitUnsynced: -1,
+  };
+  let needs3 = false;
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i];
+    if (word === "orphan") {
+      data.orphan = 1;
+      continue;
+    }
+    const key = { stratum: "stratum", distance: "distance", activate: "activate" }[word] ??
+      { waitsynced: "waitSynced", waitunsynced: "waitUnsynced" }[word];
+    const value = numberArg(args[++i]);
+    if (key === undefined || value === null) return fail("Invalid syntax for local command");
+    data[key] = value;
+    if (key !== "stratum" && key !== "distance") needs3 = true;
+  }
+  if (!needs3) {
+    // chrony <= 4.x daemons know LOCAL2; newer ones only LOCAL3.
+    const reply = await ctx.client.request(REQ.LOCAL2, data);
+    if (reply === null || reply.header.status !== STT.INVALID) {
+      return showReply(ctx, reply, true, [RPY.NULL]) !== null;
+    }
+  }
+  return await simple(ctx, REQ.LOCAL3, data);
+}
+
+async function addressValue(
+  ctx: MonitorContext,
+  command: number,
+  args: string[],
+  integer: boolean,
+): Promise<boolean> {
+  const value = numberArg(args[1]);
+  if (args.length < 2 || value === null) return fail("Invalid syntax for address value");
+  const address = await parseAddress(args[0]);
+  if (address === null) return fail("Could not get address for hostname");
+  return await simple(ctx, command, { address, value: integer ? Math.trunc(value) : value });
+}
+
+async function floatCommand(
+  ctx: MonitorContext,
+  command: number,
+  args: string[],
+  what: string,
+): Promise<boolean> {
+  const value = numberArg(args[0]);
+  if (value === null) return fail(`Invalid syntax for ${what} command`);
+  return await simple(ctx, command, { value });
+}
+
+async function settime(ctx: MonitorContext, args: string[]): Promise<boolean> {
+  const t = parseSettime(args.join(" "));
+  if (t === null) {
+    ctx.write("510 - Could not parse date string\n");
+    return false;
+  }
+  // chronyc sends whole seconds.
+  const seconds = t / 1_000_000_000n - (t < 0n && t % 1_000_000_000n !== 0n ? 1n : 0n);
+  const reply = await ask(ctx, REQ.SETTIME, { ts: seconds * 1_000_000_000n }, true, [
+    RPY.MANUAL_TIMESTAMP2,
+  ]);
+  if (reply === null) return false;
+  const d = reply.data;
+  const fmt = (x: number) => cFormatFloat(x, { precision: 2 });
+  ctx.write(
+    `Clock was ${fmt(d.offset as number)} seconds fast.  Frequency change = ${
+      fmt(d.dfreqPpm as number)
+    }ppm, new frequency = ${fmt(d.newAfreqPpm as number)}ppm\n`,
+  );
+  ctx.json({ offset: d.offset, dfreqPpm: d.dfreqPpm, newAfreqPpm: d.newAfreqPpm });
+  return true;
+}
+
+async function connectivity(
+  ctx: MonitorContext,
+  command: number,
+  args: string[],
+): Promise<boolean> {
+  const ma = await readMaskAddress(args[0]);
+  if (ma === null) return fail("Invalid syntax for mask/address");
+  return await simple(ctx, command, ma);
+}
+
+async function burst(ctx: MonitorContext, args: string[]): Promise<boolean> {
+  const m = /^(-?\d+)\/(-?\d+)$/.exec(args[0] ?? "");
+  if (!m) return fail("Invalid syntax for burst command");
+  const ma = await readMaskAddress(args[1]);
+  if (ma === null) return fail("Invalid syntax for mask/address");
+  return await simple(ctx, REQ.BURST, {
+    ...ma,
+    nGoodSamples: Number(m[1]),
+    nTotalSamples: Number(m[2]),
+  });
+}
+
+/** Runs a control command; returns null if `command` is not one. */
+export async function runControl(
+  ctx: MonitorContext,
+  command: string,
+  args: string[],
+): Promise<boolean | null> {
+  switch (command) {
+    case "makestep": {
+      if (args.length === 0) return await simple(ctx, REQ.MAKESTEP);
+      const threshold = numberArg(args[0]);
+      const limit = numberArg(args[1]);
+      if (threshold === null || limit === null) return fail("Bad syntax for makestep command");
+      return await simple(ctx, REQ.MODIFY_MAKESTEP, { threshold, limit: Math.trunc(limit) });
+    }
+    case "burst":
+      return await burst(ctx, args);
+    case "online":
+      return await connectivity(ctx, REQ.ONLINE, args);
+    case "offline":
+      return await connectivity(ctx, REQ.OFFLINE, args);
+    case "onoffline":
+      return await simple(ctx, REQ.ONOFFLINE);
+    case "settime":
+      return await settime(ctx, args);
+    case "manual": {
+      const option = { off: 0, on: 1, reset: 2 }[args[0] ?? ""];
+      if (option !== undefined) return await simple(ctx, REQ.MANUAL, { option });
+      if (args[0] === "delete") {
+        const index = numberArg(args[1]);
+        if (index === null) return fail("Bad syntax for manual delete command");
+        return await simple(ctx, REQ.MANUAL_DELETE, { index: Math.trunc(index) });
+      }
+      return fail("Invalid syntax for manual command");
+    }
+    case "trimrtc":
+      return await simple(ctx, REQ.TRIMRTC);
+    case "writertc":
+      return await simple(ctx, REQ.WRITERTC);
+    case "reselect":
+      return await simple(ctx, REQ.RESELECT);
+    case "refresh":
+      return await simple(ctx, REQ.REFRESH);
+    case "dump":
+      return await simple(ctx, REQ.DUMP);
+    case "cyclelogs":
+      return await simple(ctx, REQ.CYCLELOGS);
+    case "shutdown":
+      return await simple(ctx, REQ.SHUTDOWN);
+    case "rekey":
+      return await simple(ctx, REQ.REKEY);
+    case "reset":
+      if (args[0] !== "sources") return fail("Invalid syntax for reset command");
+      return await simple(ctx, REQ.RESET_SOURCES);
+    case "reload":
+      if (args[0] !== "sources") return fail("Invalid syntax for reload command");
+      return await simple(ctx, REQ.RELOAD_SOURCES);
+    case "smoothtime": {
+      const option = { reset: 0, activate: 1 }[args[0] ?? ""];
+      if (option === undefined) return fail("Invalid syntax for smoothtime command");
+      return await simple(ctx, REQ.SMOOTHTIME, { option });
+    }
+    case "add": {
+      const data = buildAddSource(args);
+      if (typeof data === "string") return fail(data);
+      return await simple(ctx, REQ.ADD_SOURCE, data);
+    }
+    case "delete": {
+      const ip = args[0] ? await parseAddress(args[0]) : null;
+      if (ip === null) return fail("Could not get address for hostname");
+      return await simple(ctx, REQ.DEL_SOURCE, { ip });
+    }
+    case "allow":
+      return await allowDeny(ctx, args, { one: REQ.ALLOW, all: REQ.ALLOWALL });
+    case "deny":
+      return await allowDeny(ctx, args, { one: REQ.DENY, all: REQ.DENYALL });
+    case "cmdallow":
+      return await allowDeny(ctx, args, { one: REQ.CMDALLOW, all: REQ.CMDALLOWALL });
+    case "cmddeny":
+      return await allowDeny(ctx, args, { one: REQ.CMDDENY, all: REQ.CMDDENYALL });
+    case "accheck":
+    case "cmdaccheck": {
+      const ip = args[0] ? await parseAddress(args[0]) : null;
+      if (ip === null) return fail("Could not read address");
+      return await simple(ctx, command === "accheck" ? REQ.ACCHECK : REQ.CMDACCHECK, { ip });
+    }
+    case "local":
+      return await local(ctx, args);
+    case "maxupdateskew":
+      return await floatCommand(ctx, REQ.MODIFY_MAXUPDATESKEW, args, "maxupdateskew");
+    case "reselectdist":
+      return await floatCommand(ctx, REQ.RESELECTDISTANCE, args, "reselectdist");
+    case "dfreq":
+      return await floatCommand(ctx, REQ.DFREQ, args, "dfreq");
+    case "doffset":
+      return await floatCommand(ctx, REQ.DOFFSET2, args, "doffset");
+    case "minpoll":
+      return await addressValue(ctx, REQ.MODIFY_MINPOLL, args, true);
+    case "maxpoll":
+      return await addressValue(ctx, REQ.MODIFY_MAXPOLL, args, true);
+    case "minstratum":
+      return await addressValue(ctx, REQ.MODIFY_MINSTRATUM, args, true);
+    case "polltarget":
+      return await addressValue(ctx, REQ.MODIFY_POLLTARGET, args, true);
+    case "maxdelay":
+      return await addressValue(ctx, REQ.MODIFY_MAXDELAY, args, false);
+    case "maxdelayratio":
+      return await addressValue(ctx, REQ.MODIFY_MAXDELAYRATIO, args, false);
+    case "maxdelaydevratio":
+      return await addressValue(ctx, REQ.MODIFY_MAXDELAYDEVRATIO, args, false);
+    default:
+      return null;
+  }
+}
