@@ -5,12 +5,14 @@
  *
  * @module
  */
-import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "./defaults.ts";
+import { DEFAULT_SOURCE_PARAMS, defaultConfig, ORPHAN_WAIT_UNSYNCED } from "./defaults.ts";
 import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
 import type { AccessRule, Config, SourceConfig, SourceParams } from "./model.ts";
 
+const DEFAULTS = defaultConfig();
+
 /** chrony's driftfile interval default (seconds), omitted from the rendered line. */
-const DEFAULT_DRIFTFILE_INTERVAL = defaultConfig().driftFileInterval;
+const DEFAULT_DRIFTFILE_INTERVAL = DEFAULTS.driftFileInterval;
 
 function num(n: number): string {
   return String(n);
@@ -54,7 +56,9 @@ export function renderConfig(config: Config): string {
   line("minsamples", config.minSamples);
   line("maxsamples", config.maxSamples);
   line("acquisitionport", config.acquisitionPort);
-  line("refresh", config.refresh);
+  // refresh and maxstratum are newer than chrony 4.3: written only when set, so the output
+  // of a config using neither stays readable by chronyd 4.3 (`chronyd -p`).
+  if (config.refresh !== DEFAULTS.refresh) line("refresh", config.refresh);
   if (config.keyFile !== null) line("keyfile", config.keyFile);
   if (config.dumpDir !== null) line("dumpdir", config.dumpDir);
   if (config.manual) line("manual");
@@ -64,7 +68,7 @@ export function renderConfig(config: Config): string {
   line("maxdistance", num(config.maxDistance));
   line("maxjitter", num(config.maxJitter));
   line("minsources", config.minSources);
-  line("maxstratum", config.maxStratum);
+  if (config.maxStratum !== DEFAULTS.maxStratum) line("maxstratum", config.maxStratum);
   line("reselectdist", num(config.reselectDist));
   line("stratumweight", num(config.stratumWeight));
 
@@ -101,7 +105,10 @@ export function renderConfig(config: Config): string {
   if (config.ntpAccess.length === 0) out.push("# (no allow: serving nobody)");
   if (config.rateLimit !== null) {
     const r = config.rateLimit;
-    line("ratelimit", "interval", r.interval, "burst", r.burst, "leak", r.leak, "kod", r.kod);
+    const parts: (string | number)[] = ["ratelimit", "interval", r.interval, "burst", r.burst];
+    parts.push("leak", r.leak);
+    if (r.kod !== 0) parts.push("kod", r.kod); // kod is newer than chrony 4.3
+    line(...parts);
   }
   line("clientloglimit", config.clientLogLimit);
   if (config.noClientLog) line("noclientlog");
@@ -110,7 +117,8 @@ export function renderConfig(config: Config): string {
     const parts: (string | number)[] = ["local", "stratum", l.stratum, "distance", num(l.distance)];
     if (l.orphan) parts.push("orphan");
     if (l.waitSynced !== 0) parts.push("waitsynced", num(l.waitSynced));
-    if (l.waitUnsynced !== 0) parts.push("waitunsynced", num(l.waitUnsynced));
+    const impliedWait = l.orphan ? ORPHAN_WAIT_UNSYNCED : 0;
+    if (l.waitUnsynced !== impliedWait) parts.push("waitunsynced", num(l.waitUnsynced));
     if (l.activate !== 0) parts.push("activate", num(l.activate));
     line(...parts);
   }
