@@ -315,3 +315,44 @@ Deno.test("no sources and forgetting the selected source", () => {
   assert.equal(none.selectedId, null);
   assert.equal(none.message, "Can't synchronise: no sources");
 });
+
+Deno.test("bad sources are reported for replacement and logged after 4 updates", () => {
+  const sel = new SourceSelector({ ...OPTS, maxDistance: 0.5 });
+  const specs: Spec[] = [
+    { id: 1, offset: 0 },
+    { id: 2, offset: 0 },
+    { id: 3, offset: 0, distance: 0.8 },
+  ];
+  const cs = specs.map(cand);
+  const replaced: number[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = sel.select(NOW, cs, 3);
+    replaced.push(...r.replaceIds);
+    texts.push(...r.messages.map((m) => m.text));
+  }
+  assert.deepEqual(replaced, [3]);
+  assert.ok(texts.includes("Root distance of 10.0.0.3 exceeds maxdistance of 0.500 seconds"));
+});
+
+Deno.test("maxunreach makes an unreachable source stale (S)", () => {
+  const sel = new SourceSelector(OPTS);
+  const a = cand({ id: 1, offset: 0 });
+  const b = { ...cand({ id: 2, offset: 0, reachability: 0, lastAgo: 5, firstAgo: 2000 }) };
+  let r = sel.select(NOW, [a, b], 1);
+  assert.notEqual(r.status.get(2), "S");
+  r = sel.select(NOW, [a, { ...b, unreachableRun: 200_000 }], 1);
+  assert.equal(r.status.get(2), "S");
+});
+
+Deno.test("orphan mode: sources at the orphan stratum are O; the smallest refid is selected", () => {
+  const sel = new SourceSelector({ ...OPTS, orphanStratum: 5, localRefId: 0x7f7f0101 });
+  const o1 = { ...cand({ id: 1, offset: 0, stratum: 5 }), refId: 0x0a000002 };
+  const o2 = { ...cand({ id: 2, offset: 0, stratum: 5 }), refId: 0x0a000001 };
+  const r = sel.select(NOW, [o1, o2], 2);
+  assert.equal(r.selectedId, 2);
+  assert.equal(r.status.get(1), "O");
+  const sel2 = new SourceSelector({ ...OPTS, orphanStratum: 5, localRefId: 0x01000000 });
+  const r2 = sel2.select(NOW, [o1, o2], 2);
+  assert.equal(r2.selectedId, null);
+});
