@@ -139,3 +139,29 @@ export function windowStats(
   }
   return { max, rms: n > 0 ? Math.sqrt(sum / n) : NaN };
 }
+
+/**
+ * Seconds after `from` until the RMS of |offset| over a sliding window of `window` seconds
+ * first falls to `limit` or below, searching from the largest |offset| after `from` (the
+ * peak of a disturbance); null if it never does. Noise-robust "time to get back under".
+ */
+export function settleTime(
+  offsets: Float64Array,
+  from: number,
+  limit: number,
+  window = 300,
+): number | null {
+  let peak = from;
+  for (let k = from; k < offsets.length; k++) {
+    if (Math.abs(offsets[k]) > Math.abs(offsets[peak])) peak = k;
+  }
+  let sum = 0;
+  const end = offsets.length;
+  if (peak + window > end) return null;
+  for (let k = peak; k < peak + window; k++) sum += offsets[k] * offsets[k];
+  for (let k = peak; k + window <= end; k++) {
+    if (Math.sqrt(Math.max(0, sum) / window) <= limit) return k - from;
+    if (k + window < end) sum += offsets[k + window] ** 2 - offsets[k] ** 2;
+  }
+  return null;
+}

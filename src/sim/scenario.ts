@@ -66,6 +66,11 @@ export interface SimClientEngine {
   ): number;
   /** Hands a reply to the engine. */
   receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void;
+  /** chronyc online/offline (optional; used by scripted actions). */
+  setConnectivity?(
+    match: { address: string | null; mask: string | null },
+    online: boolean,
+  ): unknown;
 }
 
 /** Creates a client engine (tempus: `new Engine(config, deps, initialDrift)`). */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CatalogEntry } from "./catalog.ts";
+import type { CatalogEntry, CriterionResult } from "./catalog.ts";
 import type { ScenarioResult } from "./scenario.ts";
 
 /** Seconds in engineering notation ("1.23e-4"). */
@@ -28,8 +28,15 @@ export const TABLE_HEADER = [
   "|---|---|---|---|---|---|---|---|",
 ];
 
-/** One markdown row for an entry and its result; `failures` empty means pass. */
-export function tableRow(entry: CatalogEntry, r: ScenarioResult, failures: string[]): string {
+/** One markdown row for an entry, its result and the verdict of each criterion. */
+export function tableRow(
+  entry: CatalogEntry,
+  r: ScenarioResult,
+  criteria: CriterionResult[],
+): string {
+  const failures = criteria.filter((c) => c.failures.length > 0).map((c) =>
+    `${c.name}: ${c.failures.join(", ")}`
+  );
   const m = r.metrics;
   const l = r.limits;
   const range = Number.isFinite(l.timeMax) ? `${l.minSyncTime}–${l.maxSyncTime}` : "—";

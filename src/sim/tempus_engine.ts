@@ -1,0 +1,19 @@
+/**
+ * The engine factory for tempus's own `Engine` (src/core/engine.ts), driven unchanged by
+ * the scenario runner.
+ *
+ * @module
+ */
+import { Engine } from "../core/engine.ts";
+import type { SimEngineFactory } from "./scenario.ts";
+
+/**
+ * Clock precision reported to the engine when the config leaves it to measurement: the
+ * simulated clock has nanosecond resolution and reading it takes no time, so chrony's
+ * read-twice measurement would spin; this is what it would find.
+ */
+export const SIM_CLOCK_PRECISION = 1e-9;
+
+/** Builds tempus's Engine over the simulator's ports. */
+export const tempusEngine: SimEngineFactory = (config, deps, initialDrift) =>
+  new Engine(config, deps, initialDrift, { measurePrecision: () => SIM_CLOCK_PRECISION });

@@ -1,0 +1,22 @@
+import { optionScenarios } from "../../src/sim/catalog.ts";
+import { registerScenarioTests } from "./scenario_suite.ts";
+
+/** Scenarios tempus's engine does not pass yet, with the figures measured (see report). */
+const KNOWN_FAILING: Record<string, string> = {
+  // Measured 2026-11-24 (engine 34dc2d1): sync 4005 s (chrony: 120-210 s). While tracking
+  // the 100 ppm sine at poll 4 the engine slews ~1 ms offsets out in 1-3 s, so the clock's
+  // frequency error reaches 6.8e-4 at 3113 s, 6.7e-4 at 3534 s and 4.5e-4 at 4002 s (limit
+  // 2e-4; chrony's own script allows 5e-4, which this still exceeds). After the link is lost
+  // the fallback drifts hold the frequency (max offset 43 ms, RMS freq 7.0e-5: within limits).
+  "117-fallbackdrift / check_sync": "sync 4005 s; max freq 8.4e-4 > 2e-4",
+  // The engine logs "Can't synchronise: no selectable sources (1 unreachable sources)" at
+  // 4389 s, when the reach register of the only source empties after the link is lost.
+  // chrony's 117 requires no such line (check_source_selection).
+  "117-fallbackdrift / source selection": '"no selectable sources" logged at 4389 s',
+  // The engine logs "Can't synchronise: no selectable sources (0 unreachable sources)" at
+  // 453.6 s, before any source was selected (first "Selected source" at 711.6 s; sync 715 s
+  // within 700-730). chrony's 126 requires no such line.
+  "126-burst / source selection": '"no selectable sources" logged at 453.6 s before selection',
+};
+
+registerScenarioTests(optionScenarios(), KNOWN_FAILING);
