@@ -13,7 +13,7 @@ import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
 import { denoConfReader, parseChronyConfText } from "../config/chrony_conf.ts";
 import { formatDiagnostics, loadConfig } from "../config/load.ts";
 import type { ConfParseResult } from "../config/load.ts";
-import type { ClockDriver, LogPort } from "../core/ports.ts";
+import type { ClockDriver, LogPort, NtpTransport } from "../core/ports.ts";
 import type { AddSourceRequest, ControlResult } from "../core/control.ts";
 import type { ManualTimestampReport, TrackingReport } from "../core/reports.ts";
 import type { Instant } from "../core/time.ts";
@@ -30,6 +30,10 @@ import { acquirePidFile, releasePidFile } from "../io/pidfile.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
 import { type Logging, setupLogging } from "../io/logging.ts";
 import { UdpClientTransport } from "../io/udp.ts";
+import {
+  KernelClientTransport,
+  kernelClientTransportAvailable,
+} from "../io/kernel_client_transport.ts";
 import { resolveHost } from "../io/dns.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
@@ -144,11 +148,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const timers = new RealTimers();
   const random = new CryptoRandom();
   let engineRef: Engine | null = null;
-  const transport = new UdpClientTransport(
-    () => engineRef?.clock.cookedNow() ?? driver.readRawTime(),
-    (id, packet, rx) => engineRef?.receiveReply(id, packet, rx),
-    (3 + 4) * 1000,
-  );
+  const cookedNow = () => engineRef?.clock.cookedNow() ?? driver.readRawTime();
+  const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
+    engineRef?.receiveReply(id, packet, rx);
+  const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
+  const transport: NtpTransport & { close?: () => void } = kernelClientTransportAvailable()
+    ? new KernelClientTransport({ cookedNow, deliver, replyWaitSeconds, log })
+    : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 
   let resolveFinished: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => resolveFinished = r);
@@ -315,6 +321,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     await ntpServer?.close();
     await commandServer?.close();
+    transport.close?.();
     timers.cancelAll();
     if (pidFile !== null) releasePidFile(pidFile);
     await logging.close();

@@ -1,0 +1,114 @@
+/**
+ * The NTP client transport with kernel timestamps: each request goes out from a fresh
+ * libc socket bound to a random port (RFC 9109), sent synchronously right after the engine
+ * read its transmit time, and each reply comes with the kernel's receive timestamp
+ * (SO_TIMESTAMPNS) instead of the time the event loop got round to it. That removes the
+ * event-loop latency from both ends of the client's measurement.
+ *
+ * Kernel timestamps are on CLOCK_REALTIME; the engine wants cooked time, so the difference
+ * between the cooked clock and CLOCK_REALTIME (which changes only at ppm rates) is read at
+ * delivery and added.
+ *
+ * @module
+ */
+import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
+
+/** Options of the kernel-timestamping client transport. */
+export interface KernelClientTransportOptions {
+  /** Reads the cooked clock. */
+  cookedNow: () => Instant;
+  /** Delivers a reply with its cooked receive time (normally engine.receiveReply). */
+  deliver: (requestId: number, packet: Uint8Array, rxCooked: Instant) => void;
+  /** Seconds a request socket waits for replies. */
+  replyWaitSeconds: number;
+  /** Log for socket failures. */
+  log: LogPort;
+}
+
+/** True when kernel-timestamping client sockets can be used here. */
+export function kernelClientTransportAvailable(): boolean {
+  return kernelTimestampSocketsAvailable();
+}
+
+/** Per-request libc UDP sockets with kernel receive timestamps. */
+export class KernelClientTransport implements NtpTransport {
+  readonly #options: KernelClientTransportOptions;
+  readonly #open = new Set<KernelTimestampSocket>();
+  #closed = false;
+
+  /** Creates the transport. */
+  constructor(options: KernelClientTransportOptions) {
+    this.#options = options;
+  }
+
+  /** Sends one request at once from a fresh socket; false when it could not be sent. */
+  send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
+    if (this.#closed) return false;
+    let socket: KernelTimestampSocket;
+    try {
+      socket = KernelTimestampSocket.open(to.address.includes(":") ? "::" : "0.0.0.0", 0, 1024);
+    } catch (error) {
+      this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);
+      return false;
+    }
+    if (!socket.send(packet, to.address, to.port)) {
+      socket.close();
+      return false;
+    }
+    this.#open.add(socket);
+    void this.#collect(socket, requestId, to);
+    return true;
+  }
+
+  async #collect(socket: KernelTimestampSocket, requestId: number, to: SocketAddress) {
+    const timer = setTimeout(() => this.#close(socket), this.#options.replyWaitSeconds * 1000);
+    try {
+      while (await socket.waitReadable()) {
+        for (;;) {
+          const datagram = socket.receive();
+          if (datagram === null) break;
+          if (datagram.port !== to.port || !sameAddress(datagram.address, to.address)) continue;
+          const cooked = this.#options.cookedNow();
+          const realtime = socket.realtimeNow();
+          const rx = datagram.kernelRxRaw === null
+            ? cooked
+            : datagram.kernelRxRaw + (cooked - realtime);
+          this.#options.deliver(requestId, datagram.data.slice(), rx);
+        }
+      }
+    } catch (error) {
+      if (!this.#closed) {
+        this.#options.log.log("debug", `NTP exchange with ${to.address} ended: ${describe(error)}`);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.#close(socket);
+    }
+  }
+
+  #close(socket: KernelTimestampSocket): void {
+    if (this.#open.delete(socket)) socket.close();
+  }
+
+  /** Closes every request socket (shutdown). */
+  close(): void {
+    this.#closed = true;
+    for (const socket of [...this.#open]) this.#close(socket);
+  }
+
+  /** Request sockets currently open. */
+  get openSockets(): number {
+    return this.#open.size;
+  }
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const strip = (s: string) => (s.startsWith("::ffff:") ? s.slice(7) : s).toLowerCase();
+  return strip(a) === strip(b);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

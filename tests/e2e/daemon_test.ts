@@ -1,0 +1,313 @@
+/**
+ * End-to-end tests of `tempus daemon` as a real process on loopback, against the real
+ * peers: a chronyd -x serving as its upstream, the real chronyc and chronyd -Q and ntpdig
+ * measuring it. The host clock is never touched: the daemon always runs with -x.
+ */
+import assert from "node:assert/strict";
+import {
+  type Background,
+  chronydMeasure,
+  freeUdpPort,
+  haveBinary,
+  REPO_ROOT,
+  runCommand,
+  startBackground,
+  startChronydServer,
+  waitFor,
+} from "../helpers/peers.ts";
+
+const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
+const HAVE_NTPDIG = haveBinary("ntpdig");
+
+interface TempusDaemon extends Background {
+  dir: string;
+  cmdPort: number;
+  socket: string;
+}
+
+function startTempus(dir: string, lines: string[], extraArgs: string[] = []): Background {
+  return startBackground(Deno.execPath(), [
+    "run",
+    "-A",
+    "--unstable-net",
+    "--quiet",
+    `${REPO_ROOT}mod.ts`,
+    "daemon",
+    "-x",
+    "-d",
+    ...extraArgs,
+    ...lines,
+  ]);
+}
+
+async function startTempusDaemon(
+  upstreamPort: number,
+  extra: string[] = [],
+): Promise<TempusDaemon> {
+  const dir = await Deno.makeTempDir({ prefix: "tempus-e2e-" });
+  await Deno.chmod(dir, 0o750);
+  const cmdPort = freeUdpPort();
+  const socket = `${dir}/tempus.sock`;
+  const bg = startTempus(dir, [
+    `server 127.0.0.1 port ${upstreamPort} iburst minpoll -1 maxpoll 1`,
+    `pidfile ${dir}/tempus.pid`,
+    `driftfile ${dir}/drift`,
+    `cmdport ${cmdPort}`,
+    "bindcmdaddress 127.0.0.1",
+    `bindcmdaddress ${socket}`,
+    ...extra,
+  ]);
+  return {
+    ...bg,
+    dir,
+    cmdPort,
+    socket,
+    async stop(grace?: number) {
+      await bg.stop(grace);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function chronyc(daemon: TempusDaemon, ...args: string[]) {
+  return await runCommand("chronyc", ["-h", "127.0.0.1", "-p", String(daemon.cmdPort), ...args]);
+}
+
+async function waitSelected(daemon: TempusDaemon): Promise<string> {
+  let last = "";
+  await waitFor(
+    async () => {
+      const out = await chronyc(daemon, "-n", "sources");
+      last = out.stdout + out.stderr;
+      return /^\^\* 127\.0\.0\.1/m.test(out.stdout);
+    },
+    20_000,
+    "tempus to select its source",
+  ).catch((e) => {
+    throw new Error(`${e.message}\nchronyc sources:\n${last}\ndaemon:\n${daemon.output()}`);
+  });
+  return last;
+}
+
+Deno.test({
+  name: "daemon -x synchronises to a real chronyd and chronyc sees it selected",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const daemon = await startTempusDaemon(upstream.port);
+    try {
+      const sources = await waitSelected(daemon);
+      assert.match(sources, /\^\* 127\.0\.0\.1\s+1\s/);
+      const tracking = await chronyc(daemon, "-n", "tracking");
+      assert.equal(tracking.code, 0, tracking.stderr);
+      assert.match(tracking.stdout, /Reference ID\s+: 7F000001 \(127\.0\.0\.1\)/);
+      assert.match(tracking.stdout, /Stratum\s+: 2/);
+      assert.match(tracking.stdout, /Leap status\s+: Normal/);
+      const systemTime = tracking.stdout.match(/System time\s+: ([0-9.]+) seconds/);
+      assert.ok(systemTime, tracking.stdout);
+      // Same host clock: the daemon's estimate of the system clock's error must be tiny.
+      assert.ok(Number(systemTime[1]) < 0.005, tracking.stdout);
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "chronyd -Q measuring tempus daemon's NTP server sees an offset within 100 µs",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const servePort = freeUdpPort();
+    const daemon = await startTempusDaemon(upstream.port, [
+      "allow 127.0.0.0/8",
+      "bindaddress 127.0.0.1",
+      `port ${servePort}`,
+    ]);
+    try {
+      await waitSelected(daemon);
+      const offsets: number[] = [];
+      for (let i = 0; i < 2; i++) offsets.push(await chronydMeasure("127.0.0.1", servePort));
+      const best = Math.min(...offsets.map(Math.abs));
+      console.log(`chronyd -Q against tempus: offsets ${offsets.map((o) => o.toFixed(6))} s`);
+      assert.ok(best < 100e-6, `offset ${best} s`);
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "ntpdig against tempus daemon on 127.0.0.x:123",
+  ignore: !HAVE_CHRONY || !HAVE_NTPDIG,
+  async fn() {
+    const upstream = await startChronydServer();
+    const address = "127.0.0.61";
+    const daemon = await startTempusDaemon(upstream.port, [
+      "allow 127.0.0.0/8",
+      `bindaddress ${address}`,
+      "port 123",
+    ]);
+    try {
+      await waitSelected(daemon);
+      // ntpdig (Python) has about a millisecond of its own timing noise on a loaded
+      // machine (seen against chronyd too), so take the best of three.
+      const offsets: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const out = await runCommand("ntpdig", ["-j", "-t", "2", address], 10_000);
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        const result = JSON.parse(out.stdout);
+        assert.equal(result.stratum, 2);
+        assert.equal(result.leap, "no-leap");
+        offsets.push(result.offset);
+      }
+      console.log(`ntpdig against tempus: offsets ${offsets.join(", ")} s`);
+      assert.ok(Math.min(...offsets.map(Math.abs)) < 0.001, `offsets ${offsets}`);
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "without CAP_SYS_TIME the daemon refuses clock control with one clear line",
+  ignore: !haveBinary("setpriv"),
+  async fn() {
+    const out = await runCommand("setpriv", [
+      "--inh-caps=-sys_time",
+      "--bounding-set=-sys_time",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--unstable-net",
+      "--quiet",
+      `${REPO_ROOT}mod.ts`,
+      "daemon",
+      "server 127.0.0.1 port 9",
+      "cmdport 0",
+      "bindcmdaddress /",
+      "pidfile /tmp/tempus-e2e-nocap.pid",
+    ], 20_000);
+    assert.equal(out.code, 1);
+    const lines = out.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, out.stderr);
+    assert.match(lines[0], /tempus needs root or CAP_SYS_TIME to set the clock/);
+  },
+});
+
+Deno.test({
+  name: "a second daemon with the same pidfile refuses to start",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const daemon = await startTempusDaemon(upstream.port);
+    try {
+      await waitFor(
+        () => {
+          try {
+            return Deno.readTextFileSync(`${daemon.dir}/tempus.pid`).trim() !== "";
+          } catch {
+            return false;
+          }
+        },
+        15_000,
+        "the pidfile",
+      );
+      const second = await runCommand(Deno.execPath(), [
+        "run",
+        "-A",
+        "--unstable-net",
+        "--quiet",
+        `${REPO_ROOT}mod.ts`,
+        "daemon",
+        "-x",
+        `pidfile ${daemon.dir}/tempus.pid`,
+        "cmdport 0",
+        "bindcmdaddress /",
+      ], 20_000);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, /another tempus \(pid \d+\) is running/);
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "kill -9 never leaves a corrupt driftfile, and a restart reads it",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const dir = await Deno.makeTempDir({ prefix: "tempus-e2e-drift-" });
+    const lines = [
+      `server 127.0.0.1 port ${upstream.port} iburst minpoll -2 maxpoll -2`,
+      `pidfile ${dir}/tempus.pid`,
+      `driftfile ${dir}/drift interval 1`,
+      "cmdport 0",
+      "bindcmdaddress /",
+    ];
+    try {
+      for (let round = 0; round < 3; round++) {
+        const daemon = startTempus(dir, lines);
+        try {
+          await waitFor(
+            () => {
+              try {
+                return Deno.statSync(`${dir}/drift`).size > 0;
+              } catch {
+                return false;
+              }
+            },
+            20_000,
+            "a driftfile",
+          );
+          await new Promise((r) => setTimeout(r, 300 + 500 * round));
+          daemon.child.kill("SIGKILL");
+          await daemon.child.status;
+          const text = await Deno.readTextFile(`${dir}/drift`);
+          assert.match(
+            text,
+            /^\s*-?\d+\.\d{6}\s+\d+\.\d{6}\n$/,
+            `driftfile: ${JSON.stringify(text)}`,
+          );
+        } finally {
+          await daemon.stop();
+        }
+      }
+      const restarted = startTempus(dir, lines);
+      try {
+        await waitFor(() => /read from driftfile/.test(restarted.output()), 15_000, "drift read");
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await upstream.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "SIGTERM shuts down cleanly: driftfile written, pidfile removed, exit 0",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const daemon = await startTempusDaemon(upstream.port);
+    try {
+      await waitSelected(daemon);
+      daemon.child.kill("SIGTERM");
+      const status = await daemon.child.status;
+      assert.equal(status.code, 0, daemon.output());
+      const text = await Deno.readTextFile(`${daemon.dir}/drift`);
+      assert.match(text, /^\s*-?\d+\.\d{6}\s+\d+\.\d{6}\n$/);
+      await assert.rejects(() => Deno.stat(`${daemon.dir}/tempus.pid`));
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+    }
+  },
+});
