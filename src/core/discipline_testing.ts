@@ -5,7 +5,16 @@
  *
  * @module
  */
-import type { ClockDriver, LeapAction, RandomPort, TimerHandle, TimerPort } from "./ports.ts";
+import type { NtpPacket } from "../ntp/packet.ts";
+import { instantToNtp64 } from "../ntp/timestamp.ts";
+import type {
+  ClockDriver,
+  LeapAction,
+  RandomPort,
+  SocketAddress,
+  TimerHandle,
+  TimerPort,
+} from "./ports.ts";
 import type { Instant } from "./time.ts";
 
 /** A deterministic event queue in true time (seconds since the start, a number). */
@@ -170,4 +179,104 @@ export class SeededRandom implements RandomPort {
   fill(bytes: Uint8Array): void {
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(this.next() * 256);
   }
+}
+
+/** What a fake server answers with; null drops the request. */
+export interface FakeReplyOptions {
+  /** One-way delay each way, seconds. */
+  delay: number;
+  /** Server clock error, seconds (> 0: server ahead of true time). */
+  serverOffset: number;
+  /** Stratum (0 with a kiss code makes a KoD). */
+  stratum: number;
+  /** Kiss code for a KoD reply (stratum 0). */
+  kiss: string | null;
+  /** Leap indicator. */
+  leap: number;
+  /** Replace the origin timestamp (test 2 failure). */
+  badOrigin: boolean;
+}
+
+/**
+ * A transport that answers every request like a perfect server after `delay`, through
+ * `deliver` (set by the test to call engine.receiveReply). `drop(n)` drops the n-th request
+ * (1-based); `send` returns `sendOk`.
+ */
+export class FakeTransport {
+  /** Requests sent: id, destination and bytes. */
+  sent: { id: number; to: string; bytes: Uint8Array; at: number }[] = [];
+  /** Default reply options. */
+  reply: FakeReplyOptions = {
+    delay: 1e-4,
+    serverOffset: 0,
+    stratum: 1,
+    kiss: null,
+    leap: 0,
+    badOrigin: false,
+  };
+  /** Drops the n-th request when true. */
+  drop: (n: number) => boolean = () => false;
+  /** What send() returns. */
+  sendOk = true;
+  /** Called with (requestId, reply bytes) at delivery time. */
+  deliver: ((id: number, bytes: Uint8Array) => void) | null = null;
+  readonly #sched: VirtualScheduler;
+  readonly #driver: FakeDriver;
+  readonly #encode: (p: NtpPacket) => Uint8Array;
+  readonly #decode: (b: Uint8Array) => NtpPacket | null;
+
+  /** Binds the transport to the scheduler and the true-time source. */
+  constructor(
+    sched: VirtualScheduler,
+    driver: FakeDriver,
+    codec: { encode: (p: NtpPacket) => Uint8Array; decode: (b: Uint8Array) => NtpPacket | null },
+  ) {
+    this.#sched = sched;
+    this.#driver = driver;
+    this.#encode = codec.encode;
+    this.#decode = codec.decode;
+  }
+
+  /** NtpTransport.send. */
+  send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
+    this.sent.push({ id: requestId, to: to.address, bytes: packet, at: this.#sched.now });
+    if (!this.sendOk) return false;
+    if (this.drop(this.sent.length)) return true;
+    const req = this.#decode(packet);
+    if (req === null) return true;
+    const o = { ...this.reply };
+    const serverTime = (delaySoFar: number) =>
+      instantToNtp64(
+        this.#driver.trueNow() + BigInt(Math.round((delaySoFar + o.serverOffset) * 1e9)),
+      );
+    const rx = serverTime(o.delay);
+    const tx = serverTime(o.delay + 1e-5);
+    const reply: NtpPacket = {
+      leap: o.kiss ? 3 : o.leap,
+      version: req.version,
+      mode: 4,
+      stratum: o.kiss ? 0 : o.stratum,
+      poll: req.poll,
+      precision: -20,
+      rootDelay: 0,
+      rootDispersion: 0,
+      refId: o.kiss ? refIdAscii(o.kiss) : refIdAscii("GPS"),
+      refTime: rx,
+      originTime: o.badOrigin ? req.transmitTime ^ 1n : req.transmitTime,
+      receiveTime: rx,
+      transmitTime: tx,
+      extensions: [],
+      mac: null,
+    };
+    const bytes = this.#encode(reply);
+    this.#sched.setTimer(2 * o.delay + 1e-5, () => this.deliver?.(requestId, bytes));
+    return true;
+  }
+}
+
+/** A reference ID from ASCII text (test helper). */
+function refIdAscii(text: string): number {
+  let v = 0;
+  for (let i = 0; i < 4; i++) v = (v << 8) | (i < text.length ? text.charCodeAt(i) : 0);
+  return v >>> 0;
 }

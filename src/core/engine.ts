@@ -149,6 +149,7 @@ export class Engine {
   readonly #pool = new Map<number, string | null>();
   readonly #requests = new Map<number, NtpSource>();
   readonly #txSlots = new Map<number, Instant>();
+  readonly #lastTxAt = new Map<number, Instant>();
   #nextSourceId = 1;
   #nextRequestId = 1;
   #started = false;
@@ -277,6 +278,7 @@ export class Engine {
       maxClockError: this.#config.maxClockError,
       hooks: {
         nextRequestId: (src) => {
+          this.#lastTxAt.set(src.id, this.clock.rawNow());
           const rid = this.#nextRequestId++;
           this.#requests.set(rid, src);
           return rid;
@@ -309,10 +311,11 @@ export class Engine {
    * transmissions reserved by the other sources (chrony's sampling separation).
    */
   #separate(id: number, delay: number, separation: number): number {
-    const now = this.clock.cookedNow();
+    // Timers count local (raw) seconds, so slots are kept on the raw clock.
+    const now = this.clock.rawNow();
     const sepNs = BigInt(Math.round(separation * 1e9));
     let t = now + BigInt(Math.round(delay * 1e9));
-    const others = [...this.#txSlots.entries()]
+    const others = [...this.#txSlots.entries(), ...this.#lastTxAt.entries()]
       .filter(([sid, at]) => sid !== id && at + sepNs > now)
       .map(([, at]) => at)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -339,6 +342,7 @@ export class Engine {
     this.#sources.delete(id);
     this.#pool.delete(id);
     this.#txSlots.delete(id);
+    this.#lastTxAt.delete(id);
     this.#selector.forget(id);
     if (this.#selectedId === id) {
       this.#selectedId = null;

@@ -1,0 +1,274 @@
+import assert from "node:assert/strict";
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
+import type { Config, SourceParams } from "../config/model.ts";
+import { decodePacket, encodePacket } from "../ntp/packet.ts";
+import { FakeDriver, FakeTransport, SeededRandom, VirtualScheduler } from "./discipline_testing.ts";
+import { Engine, matchesSource, type OneShotResult } from "./engine.ts";
+import { TestBit } from "./ntp_source.ts";
+
+function setup(
+  opts: {
+    config?: Partial<Config>;
+    params?: Partial<SourceParams>;
+    offset?: number;
+    error?: number;
+    servers?: number;
+    oneShot?: "step" | "print";
+  } = {},
+) {
+  const sched = new VirtualScheduler();
+  const driver = new FakeDriver(sched, {
+    initialOffset: opts.offset ?? -0.1,
+    error: opts.error ?? -100e-6,
+  });
+  const transport = new FakeTransport(sched, driver, {
+    encode: encodePacket,
+    decode: (b) => {
+      const r = decodePacket(b);
+      return r.ok ? r.packet : null;
+    },
+  });
+  const lines: string[] = [];
+  const log = { log: (_l: string, m: string) => lines.push(m) };
+  const results: OneShotResult[] = [];
+  const engine = new Engine(
+    { ...defaultConfig(), clockPrecision: 1e-8, ...opts.config },
+    { driver, timers: sched, random: new SeededRandom(7), log, transport },
+    null,
+    opts.oneShot ? { oneShot: { action: opts.oneShot, onResult: (r) => results.push(r) } } : {},
+  );
+  transport.deliver = (id, bytes) => engine.receiveReply(id, bytes, engine.clock.cookedNow());
+  const ids: number[] = [];
+  for (let i = 0; i < (opts.servers ?? 1); i++) {
+    ids.push(
+      engine.addSource(
+        "server",
+        { address: `192.0.2.${i + 1}`, port: 123 },
+        { ...DEFAULT_SOURCE_PARAMS, ...opts.params },
+        null,
+      ),
+    );
+  }
+  return { sched, driver, transport, engine, lines, ids, results };
+}
+
+Deno.test("engine synchronises a 100 ppm clock 0.1 s off to well under a millisecond", () => {
+  const { sched, driver, engine, lines } = setup();
+  engine.start();
+  sched.runUntil(2000);
+  assert.ok(lines.includes("Selected source 192.0.2.1"), lines.join("\n"));
+  assert.ok(Math.abs(driver.clockError()) < 1e-4, `clock error ${driver.clockError()}`);
+  assert.ok(Math.abs(driver.rateError()) < 1e-6, `rate error ${driver.rateError()}`);
+  const t = engine.tracking();
+  assert.equal(t.synchronised, true);
+  assert.equal(t.stratum, 2);
+  assert.ok(Math.abs(t.freqPpm - 100 / (1 - 100e-6)) < 1, `freq ${t.freqPpm}`);
+  assert.equal(engine.referenceState().stratum, 2);
+  assert.equal(driver.steps.length, 0, "no step without makestep");
+  engine.stop();
+  assert.equal(sched.pending, 0, "stop cancels every timer");
+});
+
+Deno.test("requests are client mode with only a random transmit timestamp (data minimisation)", () => {
+  const { sched, engine, transport } = setup();
+  engine.start();
+  sched.runUntil(1);
+  assert.equal(transport.sent.length, 1);
+  const req = decodePacket(transport.sent[0].bytes);
+  assert.ok(req.ok);
+  if (!req.ok) return;
+  assert.equal(req.packet.mode, 3);
+  assert.equal(req.packet.version, 4);
+  assert.equal(req.packet.originTime, 0n);
+  assert.equal(req.packet.receiveTime, 0n);
+  assert.equal(req.packet.refTime, 0n);
+  assert.equal(req.packet.stratum, 0);
+  assert.notEqual(req.packet.transmitTime, 0n);
+  const ids = new Set(transport.sent.map((s) => s.id));
+  sched.runUntil(200);
+  assert.equal(new Set(transport.sent.map((s) => s.id)).size, transport.sent.length);
+  assert.ok(ids.size === 1);
+});
+
+Deno.test("iburst gets 4 good samples within about 6 s and selects the source", () => {
+  const { sched, engine, lines, ids } = setup({ params: { iburst: true } });
+  engine.start();
+  sched.runUntil(7);
+  const src = engine.source(ids[0])!;
+  assert.ok(src.counters.goodRx >= 4, `good ${src.counters.goodRx}`);
+  assert.ok(lines.includes("Selected source 192.0.2.1"));
+  assert.equal(src.mode, "online", "burst over");
+});
+
+Deno.test("a reply with a wrong origin timestamp fails test 2 and gives no sample", () => {
+  const { sched, engine, transport, ids } = setup();
+  transport.reply.badOrigin = true;
+  engine.start();
+  sched.runUntil(300);
+  const src = engine.source(ids[0])!;
+  assert.equal(src.counters.goodRx, 0);
+  assert.equal(src.counters.validRx, 0);
+  assert.equal(src.reachability, 0);
+});
+
+Deno.test("maxdelay rejects slow replies (test A) but keeps the source reachable", () => {
+  const { sched, engine, transport, ids } = setup({ params: { maxDelay: 0.01 } });
+  transport.reply.delay = 0.05;
+  engine.start();
+  sched.runUntil(300);
+  const src = engine.source(ids[0])!;
+  assert.equal(src.counters.goodRx, 0);
+  assert.ok(src.counters.validRx > 0);
+  assert.equal(src.ntpData().tests & TestBit.TA, 0);
+  assert.notEqual(src.ntpData().tests & TestBit.T2, 0);
+  assert.notEqual(src.reachability, 0);
+});
+
+Deno.test("KoD DENY stops polling the source and asks for a replacement", () => {
+  const { sched, engine, transport, ids, lines } = setup();
+  const replaced: number[] = [];
+  engine.onReplaceSource = (id) => replaced.push(id);
+  transport.reply.kiss = "DENY";
+  engine.start();
+  sched.runUntil(1000);
+  assert.equal(transport.sent.length, 1);
+  assert.deepEqual(replaced, [ids[0]]);
+  assert.ok(engine.source(ids[0])!.denied);
+  assert.ok(lines.includes("Received KoD DENY from 192.0.2.1"));
+});
+
+Deno.test("KoD RATE backs off by four poll intervals", () => {
+  const { sched, engine, transport } = setup();
+  transport.reply.kiss = "RATE";
+  engine.start();
+  sched.runUntil(250);
+  assert.equal(transport.sent.length, 1, "next request only after 4 x 64 s");
+  sched.runUntil(300);
+  assert.equal(transport.sent.length, 2);
+});
+
+Deno.test("8 unanswered polls signal replacement; the poll backs off", () => {
+  const { sched, engine, transport, ids } = setup();
+  const replaced: number[] = [];
+  engine.onReplaceSource = (id) => replaced.push(id);
+  transport.drop = () => true;
+  engine.start();
+  sched.runUntil(64 * 30);
+  assert.deepEqual(replaced, [ids[0]]);
+  const src = engine.source(ids[0])!;
+  assert.equal(src.reachability, 0);
+  assert.ok(src.poll > 6, `poll ${src.poll}`);
+});
+
+Deno.test("offline keeps the history and stops polling; online with iburst resumes", () => {
+  const { sched, engine, transport, ids } = setup({ params: { iburst: true } });
+  engine.start();
+  sched.runUntil(300);
+  const src = engine.source(ids[0])!;
+  const samples = src.stats.sampleCount;
+  assert.ok(samples >= 4);
+  assert.deepEqual(engine.setConnectivity({ address: null, mask: null }, false), { ok: true });
+  const sent = transport.sent.length;
+  sched.runUntil(2000);
+  assert.equal(transport.sent.length, sent);
+  assert.equal(src.stats.sampleCount, samples);
+  assert.equal(engine.activity().offline, 1);
+  engine.setConnectivity({ address: "192.0.2.1", mask: null }, true);
+  sched.runUntil(2008);
+  assert.ok(transport.sent.length >= sent + 4, "iburst on going online");
+  assert.deepEqual(engine.setConnectivity({ address: "192.0.2.9", mask: null }, true), {
+    ok: false,
+    status: "nosuchsource",
+  });
+});
+
+Deno.test("auto_offline takes the source offline when sending fails", () => {
+  const { sched, engine, transport, ids } = setup({ params: { autoOffline: true } });
+  transport.sendOk = false;
+  engine.start();
+  sched.runUntil(500);
+  assert.equal(transport.sent.length, 1);
+  assert.equal(engine.source(ids[0])!.mode, "offline");
+});
+
+Deno.test("the poll interval grows towards maxpoll while tracking well", () => {
+  const { sched, engine, ids } = setup({ params: { maxPoll: 8 } });
+  engine.start();
+  sched.runUntil(6000);
+  const src = engine.source(ids[0])!;
+  assert.ok(src.poll >= 7, `poll ${src.poll}`);
+  assert.ok(src.stats.sampleCount >= 6 && src.stats.sampleCount <= 12, "about polltarget samples");
+});
+
+Deno.test("transmissions of several sources are separated", () => {
+  // No initial offset: a fast slew would make the test timers (which convert local seconds
+  // at the rate when they are set) fire early in raw time.
+  const { sched, engine, transport } = setup({
+    servers: 3,
+    params: { iburst: true },
+    offset: 0,
+    error: 0,
+  });
+  engine.start();
+  sched.runUntil(30);
+  const times = transport.sent.map((s) => s.at).sort((a, b) => a - b);
+  for (let i = 1; i < times.length; i++) {
+    assert.ok(times[i] - times[i - 1] >= 0.19, `gap ${times[i] - times[i - 1]}`);
+  }
+});
+
+Deno.test("makestep 1 3 steps a 5 s offset at start; makestep now steps the rest", () => {
+  const { sched, driver, engine, lines } = setup({
+    offset: -5,
+    config: { makeStep: { threshold: 1, limit: 3 } },
+    params: { iburst: true },
+  });
+  engine.start();
+  sched.runUntil(20);
+  assert.equal(driver.steps.length, 1);
+  assert.ok(Math.abs(driver.clockError()) < 1e-3, `${driver.clockError()}`);
+  assert.ok(lines.some((l) => l.startsWith("System clock was stepped by 5.")));
+  engine.adjustOffset(0.5);
+  assert.deepEqual(engine.makeStepNow(), { ok: true });
+  assert.equal(driver.steps.length, 2);
+  assert.ok(Math.abs(driver.steps[1] - 0.5) < 1e-3);
+});
+
+Deno.test("one-shot mode reports the offset after the iburst and steps it", () => {
+  const { sched, driver, engine, results, transport } = setup({ offset: -2, oneShot: "step" });
+  engine.start();
+  sched.runUntil(30);
+  assert.equal(results.length, 1);
+  assert.ok(Math.abs(results[0].offset - 2) < 1e-3, `${results[0].offset}`);
+  assert.ok(Math.abs(driver.clockError()) < 1e-3);
+  const sent = transport.sent.length;
+  sched.runUntil(300);
+  assert.equal(transport.sent.length, sent, "polling stops after the result");
+});
+
+Deno.test("reports and commands: sources, sourcestats, selectdata, modify, delete", () => {
+  const { sched, engine } = setup({ servers: 2 });
+  engine.start();
+  sched.runUntil(1000);
+  const rows = engine.sources();
+  assert.equal(rows.length, 2);
+  assert.ok(rows.some((r) => r.state === "selected"));
+  assert.equal(rows[0].reachability & 1, 1);
+  assert.equal(engine.sourceStats()[0].address, "192.0.2.1");
+  assert.ok(engine.sourceStats()[0].samples > 3);
+  assert.ok(engine.selectData().some((r) => r.stateChar === "*"));
+  assert.deepEqual(engine.modifySource("192.0.2.2", "maxpoll", 7), { ok: true });
+  assert.equal(engine.modifySource("192.0.2.2", "bogus", 7).ok, false);
+  assert.ok(engine.ntpData("192.0.2.1")!.totalGoodRx > 3);
+  assert.deepEqual(engine.deleteSource("192.0.2.2"), { ok: true });
+  assert.equal(engine.sources().length, 1);
+  assert.deepEqual(engine.resetSources(), { ok: true });
+  assert.equal(engine.sourceStats()[0].samples, 0);
+});
+
+Deno.test("matchesSource applies chronyc's mask/address", () => {
+  assert.ok(matchesSource("192.0.2.7", { address: null, mask: null }));
+  assert.ok(matchesSource("192.0.2.7", { address: "192.0.2.0", mask: "255.255.255.0" }));
+  assert.ok(!matchesSource("192.0.3.7", { address: "192.0.2.0", mask: "255.255.255.0" }));
+  assert.ok(!matchesSource("192.0.2.7", { address: "192.0.2.8", mask: null }));
+});
