@@ -25,7 +25,7 @@ interface TempusDaemon extends Background {
   socket: string;
 }
 
-function startTempus(dir: string, lines: string[], extraArgs: string[] = []): Background {
+function startTempus(lines: string[], extraArgs: string[] = []): Background {
   return startBackground(Deno.execPath(), [
     "run",
     "-A",
@@ -48,7 +48,7 @@ async function startTempusDaemon(
   await Deno.chmod(dir, 0o750);
   const cmdPort = freeUdpPort();
   const socket = `${dir}/tempus.sock`;
-  const bg = startTempus(dir, [
+  const bg = startTempus([
     `server 127.0.0.1 port ${upstreamPort} iburst minpoll -1 maxpoll 1`,
     `pidfile ${dir}/tempus.pid`,
     `driftfile ${dir}/drift`,
@@ -252,7 +252,7 @@ Deno.test({
     ];
     try {
       for (let round = 0; round < 3; round++) {
-        const daemon = startTempus(dir, lines);
+        const daemon = startTempus(lines);
         try {
           await waitFor(
             () => {
@@ -278,7 +278,7 @@ Deno.test({
           await daemon.stop();
         }
       }
-      const restarted = startTempus(dir, lines);
+      const restarted = startTempus(lines);
       try {
         await waitFor(() => /read from driftfile/.test(restarted.output()), 15_000, "drift read");
       } finally {
