@@ -10,7 +10,7 @@
  * @module
  */
 import {
-  configure,
+  configureSync,
   getLogger,
   type LogLevel as TapeLevel,
   type LogRecord,
@@ -180,7 +180,12 @@ class TapePort implements LogPort {
  * Configures logging (replacing any earlier configuration) and returns the handle.
  * Throws if the log file cannot be opened.
  */
-export async function setupLogging(options: LoggingOptions = {}): Promise<Logging> {
+export function setupLogging(options: LoggingOptions = {}): Promise<Logging> {
+  return Promise.resolve(setupLoggingSync(options));
+}
+
+/** `setupLogging` without a promise (all sinks are synchronous). */
+export function setupLoggingSync(options: LoggingOptions = {}): Logging {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const journal = options.journal === undefined || options.journal === "auto"
     ? (env("JOURNAL_STREAM") ?? "") !== ""
@@ -197,7 +202,7 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<Loggin
     const f = fileSink;
     sinks.file = (record: LogRecord) => f.write(formatPlainLine(record));
   }
-  await configure({
+  configureSync({
     reset: true,
     sinks,
     loggers: [

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parseLogLevel, ReopenableFileSink, setupLogging } from "../../../src/io/logging.ts";
+import {
+  parseLogLevel,
+  ReopenableFileSink,
+  setupLogging,
+  setupLoggingSync,
+} from "../../../src/io/logging.ts";
 
 Deno.test("stderr lines carry time, level, message and fields; the level filters", async () => {
   const lines: string[] = [];
@@ -90,4 +95,24 @@ Deno.test("parseLogLevel", () => {
   assert.equal(parseLogLevel("warning"), "warning");
   assert.equal(parseLogLevel("error"), "error");
   assert.equal(parseLogLevel("loud"), null);
+});
+
+Deno.test("setupLoggingSync reconfigures at once (the last configuration wins)", async () => {
+  const first: string[] = [];
+  const second: string[] = [];
+  const a = setupLoggingSync({ journal: true, stderrWriter: (l) => first.push(l) });
+  a.port().log("info", "to first");
+  const b = setupLoggingSync({
+    journal: true,
+    level: "error",
+    stderrWriter: (l) => second.push(l),
+  });
+  try {
+    b.port().log("info", "filtered");
+    b.port("x").log("error", "to second");
+  } finally {
+    await b.close();
+  }
+  assert.deepEqual(first, ["<6>to first"]);
+  assert.deepEqual(second, ["<3>to second"]);
 });
