@@ -402,18 +402,22 @@ export class SourceStats {
   trackingData(): TrackingData | null {
     const best = this.#best();
     if (best === null) return null;
-    const refTime = this.#regressionOk ? this.#offsetTime : this.#lastStored()!.time;
+    const last = this.#lastStored()!;
+    const ok = this.#regressionOk;
+    const refTime = ok ? this.#offsetTime : last.time;
     const elapsed = secondsBetween(refTime, best.time);
-    const offset = this.#regressionOk ? this.#estimatedOffset : this.#lastStored()!.offset;
+    const offset = ok ? this.#estimatedOffset : last.offset;
+    // Without a regression (a single-sample source) the newest sample's own error stands in.
+    const offsetSd = ok ? this.#estimatedOffsetSd : 0.5 * last.peerDelay + last.peerDispersion;
     return {
       refTime,
       offset,
-      offsetSd: this.#estimatedOffsetSd,
+      offsetSd,
       frequencyPpm: this.#frequency * 1e6,
       frequencySdPpm: this.#frequencySd * 1e6,
       skewPpm: this.#skew * 1e6,
       rootDelay: best.rootDelay,
-      rootDispersion: best.rootDispersion + this.#skew * elapsed + this.#estimatedOffsetSd,
+      rootDispersion: best.rootDispersion + this.#skew * elapsed + offsetSd,
     };
   }
 

@@ -212,6 +212,9 @@ Deno.test("best single sample minimises root distance; maxsamples < 3 selects at
   const qs = q.selectionData(T0)!;
   assert.equal(qs.selectOk, true);
   assert.equal(qs.offset, 0.5);
+  const qt = q.trackingData()!;
+  assert.equal(qt.offset, 0.5);
+  assert.ok(qt.offsetSd < 0.001, `offsetSd ${qt.offsetSd}`);
 });
 
 Deno.test("skew bounds the true frequency error in nearly all trials", () => {
