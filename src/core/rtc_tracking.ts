@@ -360,3 +360,13 @@ export function preInitDecision(input: PreInitInput): PreInitDecision {
   }
   return { step: true, newTime, offset, predictedError };
 }
+
+/**
+ * Without a usable RTC, `-s` still refuses to run with a clock that is behind the last
+ * driftfile update: returns the step (seconds, > 0) to the driftfile's modification time when
+ * that is in the future, else null (chrony's fallback in main.c).
+ */
+export function driftFilePreInit(now: Instant, driftFileMtime: Instant | null): number | null {
+  if (driftFileMtime === null || driftFileMtime <= now) return null;
+  return Number(driftFileMtime - now) / 1e9;
+}

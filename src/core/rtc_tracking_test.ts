@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { preInitDecision, RTC_MAX_SAMPLES, RtcTracking } from "./rtc_tracking.ts";
+import { driftFilePreInit, preInitDecision, RTC_MAX_SAMPLES, RtcTracking } from "./rtc_tracking.ts";
 import { addSeconds, type Instant, instantFromParts, secondsBetween } from "./time.ts";
 
 const BASE = 1_700_000_000;
@@ -174,4 +174,11 @@ Deno.test("a frequency change of the system clock keeps the RTC model consistent
   assert.ok(Math.abs(r.gainRate * 1e6 - 20) < 0.05, `after samples ${r.gainRate * 1e6}`);
   const predicted = r.predictTrueTime(BASE + 10_000)!;
   assert.ok(Math.abs(secondsBetween(predicted, sysAt(trueAt(10_000)))) < 1e-4);
+});
+
+Deno.test("without an RTC the clock is moved up to the driftfile's mtime", () => {
+  const now = instantFromParts(BASE);
+  assert.equal(driftFilePreInit(now, null), null);
+  assert.equal(driftFilePreInit(now, instantFromParts(BASE - 10)), null);
+  assert.equal(driftFilePreInit(now, instantFromParts(BASE + 3600)), 3600);
 });
