@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { decodeReply, encodeRequest } from "../../../src/cmdmon/codec.ts";
+import { REQ, RPY, STT } from "../../../src/cmdmon/constants.ts";
+import { formatIpAddr, type IpAddr, parseIpAddr } from "../../../src/cmdmon/ip_addr.ts";
+import { requestLength } from "../../../src/cmdmon/messages.ts";
+import { handleCommand, openCommandsFromNames } from "../../../src/cmdmon/server.ts";
+import { FakeControl, fakeTracking } from "./fake_control.ts";
+
+const FULL = { full: true };
+const UDP = { full: false };
+
+function request(command: number, data: Record<string, unknown> = {}, length?: number) {
+  return encodeRequest({ command, sequence: 0x01020304, data, length });
+}
+
+function run(packet: Uint8Array, access = FULL, control = new FakeControl()) {
+  const reply = handleCommand(packet, access, control);
+  if (reply === null) return { reply, control, decoded: null };
+  const decoded = decodeReply(reply);
+  assert.ok(decoded.ok, "reply decodes");
+  assert.ok(reply.length <= packet.length, "reply not longer than request");
+  return { reply, control, decoded };
+}
+
+Deno.test("tracking goes out in chrony's signs", () => {
+  const { decoded } = run(request(REQ.TRACKING), UDP);
+  assert.ok(decoded);
+  assert.equal(decoded.header.reply, RPY.TRACKING);
+  assert.equal(decoded.header.status, STT.SUCCESS);
+  assert.equal(decoded.header.sequence, 0x01020304);
+  const d = decoded.data;
+  const t = fakeTracking();
+  const close = (a: unknown, b: number) =>
+    assert.ok(Math.abs((a as number) - b) <= Math.abs(b) * 1e-6);
+  close(d.currentCorrection, +t.systemTimeOffset); // > 0: "slow of NTP time"
+  close(d.lastOffset, -t.lastOffset);
+  close(d.freqPpm, -t.freqPpm); // tempus +12.5 (made faster) = chrony -12.5 ("slow")
+  close(d.residFreqPpm, -t.residualFreqPpm);
+  close(d.skewPpm, t.skewPpm);
+  assert.equal(d.refId, 0xc0000201);
+  assert.equal(formatIpAddr(d.ipAddr as IpAddr), "192.0.2.1");
+  assert.equal(d.refTime, t.refTime);
+});
+
+Deno.test("sources, sourcestats and selectdata flip offsets; bad index is NOSUCHSOURCE", () => {
+  const src = run(request(REQ.SOURCE_DATA, { index: 0 }), UDP).decoded!;
+  assert.equal(src.header.reply, RPY.SOURCE_DATA);
+  assert.ok(Math.abs((src.data.latestMeas as number) - 0.00012) < 1e-9);
+  assert.ok(Math.abs((src.data.origLatestMeas as number) - 0.00015) < 1e-9);
+  assert.equal(src.data.state, 0);
+  assert.equal(src.data.reachability, 0o377);
+  const stats = run(request(REQ.SOURCESTATS, { index: 1 }), UDP).decoded!;
+  assert.ok(Math.abs((stats.data.estOffset as number) + 0.0015) < 1e-9);
+  assert.ok(Math.abs((stats.data.residFreqPpm as number) - 1.234) < 1e-5);
+  const sel = run(request(REQ.SELECT_DATA, { index: 0 }), FULL).decoded!;
+  assert.ok(Math.abs((sel.data.loLimit as number) + 0.0001) < 1e-9);
+  assert.ok(Math.abs((sel.data.hiLimit as number) - 0.0003) < 1e-9);
+  const bad = run(request(REQ.SOURCE_DATA, { index: 7 }), UDP).decoded!;
+  assert.equal(bad.header.status, STT.NOSUCHSOURCE);
+  assert.equal(bad.header.reply, RPY.NULL);
+});
+
+Deno.test("validation: lengths, types and versions as chrony's cmdmon.c", () => {
+  const good = request(REQ.TRACKING);
+  assert.equal(run(good.subarray(0, 27)).reply, null, "shorter than 28: dropped");
+  const long = new Uint8Array(861);
+  long.set(good);
+  assert.equal(run(long).reply, null, "longer than 860: dropped");
+  const wrongType = good.slice();
+  wrongType[1] = 2;
+  assert.equal(run(wrongType).reply, null);
+  const res = good.slice();
+  res[3] = 1;
+  assert.equal(run(res).reply, null);
+  const v5 = good.slice();
+  v5[0] = 5;
+  const r5 = run(v5).decoded!;
+  assert.equal(r5.header.status, STT.BADPKTVERSION);
+  assert.equal(run(v5).reply!.length, 28);
+  const v4 = good.slice();
+  v4[0] = 4;
+  assert.equal(run(v4).reply, null);
+  const short = run(good.subarray(0, 103)).decoded!;
+  assert.equal(short.header.status, STT.BADPKTLENGTH);
+  const unknown = good.slice();
+  unknown[5] = 38; // SUBNETS_ACCESSED, obsolete
+  assert.equal(run(unknown).decoded!.header.status, STT.INVALID);
+  const beyond = good.slice();
+  beyond[5] = 200;
+  assert.equal(run(beyond).decoded!.header.status, STT.INVALID);
+});
+
+Deno.test("privileged commands need full access; UDP gets 501 and the engine is not touched", () => {
+  for (const command of [REQ.MAKESTEP, REQ.BURST, REQ.SETTIME, REQ.DFREQ, REQ.SHUTDOWN]) {
+    const { decoded, control } = run(request(command), UDP);
+    assert.equal(decoded!.header.status, STT.UNAUTH);
+    assert.deepEqual(control.methods(), []);
+  }
+  for (const command of [REQ.NTP_DATA, REQ.SERVER_STATS, REQ.SELECT_DATA, REQ.ACCHECK]) {
+    assert.equal(run(request(command), UDP).decoded!.header.status, STT.UNAUTH);
+  }
+  const { decoded, control } = run(request(REQ.MAKESTEP), FULL);
+  assert.equal(decoded!.header.status, STT.SUCCESS);
+  assert.deepEqual(control.methods(), ["makeStepNow"]);
+});
+
+Deno.test("opencommands can open ntpdata/serverstats/selectdata to UDP clients", () => {
+  const access = { full: false, openCommands: openCommandsFromNames(["ntpdata", "serverstats"]) };
+  const ntp = run(request(REQ.NTP_DATA, { ip: parseIpAddr("192.0.2.1") }), access).decoded!;
+  assert.equal(ntp.header.status, STT.SUCCESS);
+  assert.equal(ntp.header.reply, RPY.NTP_DATA2);
+  assert.ok(Math.abs((ntp.data.offset as number) - 0.000321) < 1e-9);
+  assert.equal(run(request(REQ.TRACKING), access).decoded!.header.status, STT.UNAUTH);
+});
+
+Deno.test("chrony 4.3 request lengths get the 4.3 reply forms", () => {
+  const stats3 = run(request(REQ.SERVER_STATS, {}, 72)).decoded!;
+  assert.equal(stats3.header.reply, RPY.SERVER_STATS3);
+  assert.equal(stats3.data.ntpHits, 1234);
+  const stats4 = run(request(REQ.SERVER_STATS)).decoded!;
+  assert.equal(stats4.header.reply, RPY.SERVER_STATS4);
+  assert.equal(stats4.data.ntpHits, 1234n);
+  const ntp = run(request(REQ.NTP_DATA, { ip: parseIpAddr("192.0.2.1") }, 152)).decoded!;
+  assert.equal(ntp.header.reply, RPY.NTP_DATA);
+  assert.equal(run(request(REQ.SERVER_STATS, {}, 71)).decoded!.header.status, STT.BADPKTLENGTH);
+});
+
+Deno.test("control commands reach the engine with tempus signs and chrony statuses", () => {
+  const control = new FakeControl();
+  const send = (command: number, data: Record<string, unknown> = {}) =>
+    run(request(command, data), FULL, control).decoded!.header;
+  assert.equal(send(REQ.SETTIME, { ts: 1_000_000_000n }).status, STT.NOTENABLED);
+  assert.equal(send(REQ.MANUAL, { option: 1 }).status, STT.SUCCESS);
+  const st = run(request(REQ.SETTIME, { ts: 5_000_000_000n }), FULL, control).decoded!;
+  assert.equal(st.header.reply, RPY.MANUAL_TIMESTAMP2);
+  assert.equal(st.data.offset, 1.5); // tempus -1.5 (local fast) = chrony "1.50 seconds fast"
+  assert.equal(send(REQ.MANUAL, { option: 9 }).status, STT.INVALID);
+  assert.equal(send(REQ.DFREQ, { value: 1.5 }).status, STT.SUCCESS);
+  assert.equal(send(REQ.DOFFSET2, { value: 0.25 }).status, STT.SUCCESS);
+  assert.equal(send(REQ.MANUAL_DELETE, { index: 4 }).status, STT.BADSAMPLE);
+  assert.equal(send(REQ.WRITERTC).status, STT.NORTC);
+  assert.equal(send(REQ.ACCHECK, { ip: parseIpAddr("192.0.2.9") }).status, STT.ACCESSALLOWED);
+  assert.equal(send(REQ.CMDACCHECK, { ip: parseIpAddr("192.0.2.9") }).status, STT.ACCESSDENIED);
+  send(REQ.ALLOW, { ip: parseIpAddr("10.1.0.0"), subnetBits: 16 });
+  send(REQ.BURST, {
+    mask: parseIpAddr("255.255.255.0"),
+    address: parseIpAddr("192.0.2.0"),
+    nGoodSamples: 2,
+    nTotalSamples: 4,
+  });
+  send(REQ.ONLINE);
+  const byName = new Map(control.calls.map((c) => [c.method, c.args]));
+  assert.deepEqual(byName.get("adjustFrequency"), [-1.5]);
+  assert.deepEqual(byName.get("adjustOffset"), [-0.25]);
+  assert.deepEqual(byName.get("ntpAccess"), ["10.1.0.0/16", true, false]);
+  assert.deepEqual(byName.get("burst"), [{ address: "192.0.2.0", mask: "255.255.255.0" }, 2, 4]);
+  assert.deepEqual(byName.get("setConnectivity"), [{ address: null, mask: null }, true]);
+  assert.deepEqual(byName.get("setTime"), [5_000_000_000n]);
+});
+
+Deno.test("every known command has a reply no longer than its padded request", () => {
+  for (let command = 0; command < 75; command++) {
+    const length = requestLength(command);
+    if (length === 0) continue;
+    const { reply } = run(request(command), FULL);
+    assert.ok(reply !== null, `command ${command} answered`);
+    assert.ok(reply.length <= length, `command ${command}`);
+  }
+});
