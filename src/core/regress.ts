@@ -335,7 +335,10 @@ function leastAbsoluteDeviationLine(
     }
   }
   if (slopes.length === 0) return { a: median(y.slice(from, to)), b: 0 };
-  const sorted = Float64Array.from(slopes).sort();
+  // Distinct candidate slopes, ascending (equal neighbours would stall the search).
+  const all = Float64Array.from(slopes).sort();
+  const sorted: number[] = [];
+  for (const v of all) if (sorted.length === 0 || v !== sorted[sorted.length - 1]) sorted.push(v);
   let lo = 0;
   let hi = sorted.length - 1;
   while (hi - lo > 1) {

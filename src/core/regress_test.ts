@@ -166,3 +166,20 @@ Deno.test("robust regression: two points give the line through them, one point f
   assert.ok(Math.abs(r.slope - 0.1) < 1e-15 && Math.abs(r.intercept - 1) < 1e-15);
   assert.equal(findBestRobustRegression([1], [1], 1e-8).ok, false);
 });
+
+Deno.test("robust regression handles collinear points and repeated slopes", () => {
+  // Exact line with one outlier: many pairs share the true slope.
+  const x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const y = x.map((v) => 2 + 0.5 * v);
+  y[2] += 10;
+  const r = findBestRobustRegression(x, y, 1e-12);
+  assert.ok(r.ok);
+  assert.ok(Math.abs(r.slope - 0.5) < 1e-12, `slope ${r.slope}`);
+  assert.ok(Math.abs(r.intercept - 2) < 1e-12, `intercept ${r.intercept}`);
+  // Many repeated slopes on both sides of the optimum.
+  const x2 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const y2 = x2.map((v) => (v % 3 === 0 ? 1 : 0) + 0.25 * v);
+  const r2 = findBestRobustRegression(x2, y2, 1e-12);
+  const sad = (a: number, b: number) => x2.reduce((s, v, i) => s + Math.abs(y2[i] - a - b * v), 0);
+  assert.ok(sad(r2.intercept, r2.slope) <= sad(0, 0.25) + 1e-12);
+});
