@@ -40,6 +40,7 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { dropPrivileges } from "../../ffi/privileges.ts";
 import { SourceManager } from "./sources.ts";
+import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { DaemonControl, type ManualSide } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
 
@@ -126,6 +127,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     })`,
   );
 
+  if (options.setFromRtc) log.log("info", await setClockFromRtc(config, driver, log));
+
   const pidFile = options.oneShot === null ? config.pidFile : null;
   if (pidFile !== null) {
     try {
@@ -198,6 +201,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const manualInput = new ManualInput({ enabled: config.manual });
   engine.clock.addObserver((change) => manualInput.applyClockChange(change));
   const manual = manualSide(engine, manualInput);
+
+  let rtc: RtcService | null = null;
+  if (config.rtcFile !== null && options.oneShot === null) {
+    try {
+      rtc = new RtcService(config, {
+        cookedNow: () => engine.clock.cookedNow(),
+        synchronised: () => engine.referenceState().synchronised,
+        slew: (offset) => engine.clock.accumulateOffset(offset, 1.0),
+        log,
+      }, options.setFromRtc);
+      const service = rtc;
+      engine.clock.addObserver((change) => service.applyClockChange(change));
+    } catch (error) {
+      log.log("warning", `RTC tracking disabled: ${describe(error)}`);
+    }
+  }
 
   const sources = new SourceManager(
     engine,
@@ -273,9 +292,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       logging.reopen();
       return { ok: true };
     },
-    rtcReport: () => null,
-    writeRtc: () => ({ ok: false, status: "nortc" }),
-    trimRtc: () => ({ ok: false, status: "nortc" }),
+    rtcReport: () => rtc?.report() ?? null,
+    writeRtc: () => {
+      if (rtc === null) return { ok: false, status: "nortc" };
+      void rtc.write();
+      return { ok: true };
+    },
+    trimRtc: () => rtc?.trim() ?? { ok: false, status: "nortc" },
     shutdown: () => {
       stop(0);
       return { ok: true };
@@ -319,6 +342,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log.log("warning", `Could not write driftfile: ${describe(error)}`);
       }
     }
+    await rtc?.close();
     await ntpServer?.close();
     await commandServer?.close();
     transport.close?.();
