@@ -38,6 +38,13 @@ interface Ctx {
   text: string;
   errors: Diagnostic[];
   warnings: Diagnostic[];
+  /** Built on first use (only needed for messages and source origins). */
+  index: KeyIndex | null;
+}
+
+function keyIndex(ctx: Ctx): KeyIndex {
+  if (ctx.index === null) ctx.index = indexKeys(ctx.text);
+  return ctx.index;
 }
 
 /** How a key maps to chrony: a directive taking a value of a kind. */
@@ -178,20 +185,19 @@ function stripKey(k: string): string {
     : t;
 }
 
-/**
- * Finds the line (1-based) where `path` is written in TOML `text`: the key itself, or the
- * nearest enclosing key or table header. Best effort (null when not found).
- */
-export function locateKey(text: string, path: KeyPath): number | null {
+/** Key paths (JSON-encoded) to the line (1-based) where each is first written. */
+export type KeyIndex = Map<string, number>;
+
+/** Indexes where every table header, key and inline-table member of `text` is written. */
+export function indexKeys(text: string): KeyIndex {
+  const index: KeyIndex = new Map();
+  const add = (p: KeyPath, line: number) => {
+    const k = JSON.stringify(p);
+    if (!index.has(k)) index.set(k, line);
+  };
   const lines = text.split("\n");
   let table: KeyPath = [];
   const arrayCounts = new Map<string, number>();
-  let best: { line: number; depth: number } | null = null;
-  const consider = (p: KeyPath, line: number) => {
-    if (p.length > path.length) return;
-    for (let i = 0; i < p.length; i++) if (p[i] !== path[i]) return;
-    if (best === null || p.length > best.depth) best = { line, depth: p.length };
-  };
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i].trim();
     if (l === "" || l.startsWith("#")) continue;
@@ -202,36 +208,53 @@ export function locateKey(text: string, path: KeyPath): number | null {
       const idx = arrayCounts.get(key) ?? 0;
       arrayCounts.set(key, idx + 1);
       table = [...name, idx];
-      consider(table, i + 1);
+      add(table, i + 1);
       continue;
     }
     m = /^\[\s*([^\]]+?)\s*\]/.exec(l);
     if (m !== null) {
       table = m[1].split(".").map(stripKey);
-      consider(table, i + 1);
+      add(table, i + 1);
       continue;
     }
     m = /^([A-Za-z0-9_\-."' ]+?)\s*=/.exec(l);
     if (m !== null) {
       const keyPath = [...table, ...m[1].split(".").map(stripKey)];
-      consider(keyPath, i + 1);
+      add(keyPath, i + 1);
       // inline table members on the same line: key = { a = 1, b = 2 }
       const inline = /\{(.*)\}/.exec(l);
       if (inline !== null) {
         for (const part of inline[1].split(",")) {
           const km = /^\s*([A-Za-z0-9_\-]+)\s*=/.exec(part);
-          if (km !== null) consider([...keyPath, km[1]], i + 1);
+          if (km !== null) add([...keyPath, km[1]], i + 1);
         }
       }
     }
   }
-  return (best as { line: number; depth: number } | null)?.line ?? null;
+  return index;
+}
+
+/** The line of `path` in an index: the key itself or its nearest enclosing key or table. */
+export function lineOf(index: KeyIndex, path: KeyPath): number | null {
+  for (let n = path.length; n > 0; n--) {
+    const line = index.get(JSON.stringify(path.slice(0, n)));
+    if (line !== undefined) return line;
+  }
+  return null;
+}
+
+/**
+ * Finds the line (1-based) where `path` is written in TOML `text`: the key itself, or the
+ * nearest enclosing key or table header. Best effort (null when not found).
+ */
+export function locateKey(text: string, path: KeyPath): number | null {
+  return lineOf(indexKeys(text), path);
 }
 
 function report(ctx: Ctx, path: KeyPath, message: string, warning = false): void {
   const d: Diagnostic = {
     file: ctx.file,
-    line: locateKey(ctx.text, path),
+    line: lineOf(keyIndex(ctx), path),
     message: `${formatKeyPath(path)}: ${message}`,
   };
   (warning ? ctx.warnings : ctx.errors).push(d);
@@ -452,7 +475,7 @@ function applySources(ctx: Ctx, value: unknown): void {
     }
     const before = ctx.config.sources.length;
     applyDirective(ctx.config, type, args, sinkAt(ctx, path));
-    const line = locateKey(ctx.text, path);
+    const line = lineOf(keyIndex(ctx), path);
     for (let s = before; s < ctx.config.sources.length; s++) {
       ctx.config.sources[s].origin = `${ctx.file}:${line ?? 0}`;
     }
@@ -461,7 +484,14 @@ function applySources(ctx: Ctx, value: unknown): void {
 
 /** Parses tempus.toml text into a Config; `file` names it in messages. Never throws. */
 export function parseTomlConfig(text: string, file: string): ConfParseResult {
-  const ctx: Ctx = { config: defaultConfig(), file, text, errors: [], warnings: [] };
+  const ctx: Ctx = {
+    config: defaultConfig(),
+    file,
+    text,
+    errors: [],
+    warnings: [],
+    index: null,
+  };
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;
