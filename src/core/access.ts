@@ -36,6 +36,9 @@ export interface Subnet {
   prefix: number;
 }
 
+/** Most address verdicts remembered by an `AccessTable` (the hot path parses no text). */
+const ACCESS_CACHE_SIZE = 4096;
+
 /** Why a subnet could not be used. */
 export type AccessError = { ok: false; error: string };
 
@@ -229,6 +232,8 @@ export class AccessTable {
   #v4: Node = newNode(DENY);
   #v6: Node = newNode(DENY);
   readonly #loopbackAlwaysAllowed: boolean;
+  /** Verdicts by address text, cleared on every rule change and when full. */
+  #cache = new Map<string, boolean>();
 
   /**
    * @param rules initial rules in order (e.g. `config.ntpAccess`); invalid ones are skipped
@@ -284,13 +289,18 @@ export class AccessTable {
   clear(): void {
     this.#v4 = newNode(DENY);
     this.#v6 = newNode(DENY);
+    this.#cache.clear();
   }
 
   /** True if `address` (an IP literal) may use the service. Non-addresses are denied. */
   isAllowed(address: string): boolean {
+    const cached = this.#cache.get(address);
+    if (cached !== undefined) return cached;
     const bytes = parseAddress(address);
-    if (bytes === null) return false;
-    return this.isAllowedBytes(bytes);
+    const verdict = bytes !== null && this.isAllowedBytes(bytes);
+    if (this.#cache.size >= ACCESS_CACHE_SIZE) this.#cache.clear();
+    this.#cache.set(address, verdict);
+    return verdict;
   }
 
   /** Like `isAllowed` for address bytes (4 = IPv4, 16 = IPv6). */
@@ -302,6 +312,7 @@ export class AccessTable {
   }
 
   #apply(subnetText: string, state: number, all: boolean): { ok: true } | AccessError {
+    this.#cache.clear();
     const subnet = parseSubnet(subnetText);
     if (subnet === null) return { ok: false, error: `invalid subnet "${subnetText}"` };
     if (subnet.bytes === null) {

@@ -5,7 +5,8 @@
  *
  * Size: `clientloglimit` bytes buy `limit / 128` records, rounded down to a power of two
  * (524 288 bytes = 4096 records, like chrony), at least 16 and at most 16 777 216. When the
- * table is full, the record hit least recently is replaced and counted as a log drop.
+ * table is full, a record not hit recently is replaced (second-chance approximation of least
+ * recently hit) and counted as a log drop.
  *
  * Rate limiting (per client address, only for clients that have a record):
  * - a bucket holds up to `burst` responses and refills at one response per 2^interval s
@@ -90,6 +91,8 @@ interface ServiceState {
 /** One client's record. */
 interface ClientRecord {
   address: string;
+  /** Hit since it was last passed over by the eviction hand (second-chance LRU). */
+  referenced: boolean;
   ntp: ServiceState;
   cmd: ServiceState;
 }
@@ -288,19 +291,32 @@ export class ClientLog {
     const recs = this.#records;
     let rec = recs.get(address);
     if (rec !== undefined) {
-      // Move to the end so the Map's order stays least-recently-hit first.
-      recs.delete(address);
-      recs.set(address, rec);
+      rec.referenced = true;
       return rec;
     }
-    if (recs.size >= this.#capacity) {
-      const oldest = recs.keys().next().value as string;
-      recs.delete(oldest);
-      this.#logDrops++;
-    }
-    rec = { address, ntp: newService(), cmd: newService() };
+    if (recs.size >= this.#capacity) this.#evictOne();
+    rec = { address, referenced: false, ntp: newService(), cmd: newService() };
     recs.set(address, rec);
     return rec;
+  }
+
+  /**
+   * Evicts one record, approximating least-recently-hit (second chance): records hit since
+   * they were last passed over are moved to the back once; the first one not hit goes.
+   */
+  #evictOne(): void {
+    const recs = this.#records;
+    for (const [key, rec] of recs) {
+      if (rec.referenced) {
+        rec.referenced = false;
+        recs.delete(key);
+        recs.set(key, rec);
+        continue;
+      }
+      recs.delete(key);
+      this.#logDrops++;
+      return;
+    }
   }
 
   /** Updates the hit statistics of `s` and applies `bucket`. */

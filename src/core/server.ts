@@ -101,14 +101,32 @@ export class NtpResponder {
     readTxTime: () => Instant,
   ): Uint8Array | null {
     this.stats.received++;
-    const decoded = decodePacket(request);
-    if (!decoded.ok) {
-      if (decoded.error.kind === "control-mode") this.stats.ignoredMode++;
-      else this.stats.malformed++;
-      return null;
+    let version: number;
+    let mode: number;
+    if (request.length === NTP_HEADER_LENGTH) {
+      // Fast path for the common header-only request: the same checks decodePacket makes
+      // on 48 octets (mode 6/7 control, mode 0, version 1-4), without building a packet.
+      mode = request[0] & 7;
+      version = (request[0] >> 3) & 7;
+      if (mode === 6 || mode === 7) {
+        this.stats.ignoredMode++;
+        return null;
+      }
+      if (mode === 0 || version < 1 || version > 4) {
+        this.stats.malformed++;
+        return null;
+      }
+    } else {
+      const decoded = decodePacket(request);
+      if (!decoded.ok) {
+        if (decoded.error.kind === "control-mode") this.stats.ignoredMode++;
+        else this.stats.malformed++;
+        return null;
+      }
+      mode = decoded.packet.mode;
+      version = decoded.packet.version;
     }
-    const req = decoded.packet;
-    if (req.mode !== MODE_CLIENT) {
+    if (mode !== MODE_CLIENT) {
       this.stats.ignoredMode++;
       return null;
     }
@@ -127,7 +145,7 @@ export class NtpResponder {
     const kod = decision === "kod";
     const synced = reference.synchronised;
     const leap = kod || !synced ? 3 : reference.leap & 3;
-    out[0] = (leap << 6) | ((req.version & 7) << 3) | MODE_SERVER;
+    out[0] = (leap << 6) | (version << 3) | MODE_SERVER;
     out[1] = kod ? 0 : synced ? reference.stratum & 0xff : UNSYNC_STRATUM;
     out[2] = request[2]; // poll, copied from the request
     out[3] = reference.precisionLog2 & 0xff;

@@ -251,3 +251,16 @@ Deno.test("server: 100 000 random and mutated requests never throw, reply <= req
   assert.equal(r.stats.received, 100_000);
   assert.ok(log.size <= log.capacity);
 });
+
+Deno.test("server: the 48-octet fast path agrees with decodePacket", () => {
+  const rnd = seededRandom(48);
+  const r = new NtpResponder({ access: allowAll(), clientLog: null });
+  for (let i = 0; i < 20_000; i++) {
+    const req = randomBytes(rnd, new Uint8Array(48));
+    const d = decodePacket(req);
+    const expected = d.ok && d.packet.mode === 3;
+    const out = r.respond(req, FROM, RX, reference(), () => TX);
+    assert.equal(out !== null, expected, `first octet 0x${req[0].toString(16)}`);
+    if (out !== null && d.ok) assert.equal((out[0] >> 3) & 7, d.packet.version);
+  }
+});
