@@ -6,7 +6,14 @@
  * @module
  */
 import type { SocketAddress } from "../core/ports.ts";
-import { type ClockFn, exchange, openUdp } from "../io/udp.ts";
+import {
+  type ClockFn,
+  exchange,
+  type ExchangeOptions,
+  type ExchangeResult,
+  openUdp,
+} from "../io/udp.ts";
+import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
 import type { KissAction } from "../ntp/packet.ts";
 import {
   buildClientRequest,
@@ -34,6 +41,35 @@ export interface BurstOptions {
   clock: ClockFn;
   /** Fills a buffer with cryptographically random octets. */
   randomFill: (bytes: Uint8Array) => void;
+  /** The exchange to use (default: `bestExchange`). */
+  exchange?: ExchangeFn;
+}
+
+/** A client exchange implementation (src/io/udp.ts `exchange` or `kernelExchange`). */
+export type ExchangeFn = (
+  to: SocketAddress,
+  request: Uint8Array,
+  options: ExchangeOptions,
+) => Promise<ExchangeResult>;
+
+/**
+ * The most accurate exchange available: a libc socket with kernel receive timestamps when
+ * FFI works, else the Deno socket (also when the libc socket cannot be created; the
+ * fallback happens before anything is sent).
+ */
+export async function bestExchange(
+  to: SocketAddress,
+  request: Uint8Array,
+  options: ExchangeOptions,
+): Promise<ExchangeResult> {
+  if (kernelExchangeAvailable()) {
+    try {
+      return await kernelExchange(to, request, options);
+    } catch {
+      // fall back to the Deno socket below
+    }
+  }
+  return await exchange(to, request, options);
 }
 
 /** Reasonable defaults for a boot-time burst against LAN or Internet servers. */
@@ -113,7 +149,7 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
       : Math.max(0, firstSend + options.timeoutMs - performance.now());
     if (timeoutMs <= 0) break;
     report.sent++;
-    const task = exchange(server, request.bytes, {
+    const task = (options.exchange ?? bestExchange)(server, request.bytes, {
       clock: options.clock,
       timeoutMs,
       accept: (datagram, sentAt) => {
@@ -154,13 +190,13 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
  * first socket, first clock read): in a fresh process that first exchange is otherwise
  * often a millisecond or more slower. Sends nothing off the host; never throws.
  */
-export async function warmUp(clock: ClockFn): Promise<void> {
+export async function warmUp(clock: ClockFn, exchangeFn: ExchangeFn = bestExchange): Promise<void> {
   let echo: Deno.DatagramConn | null = null;
   try {
     echo = openUdp("127.0.0.1", 0);
     const port = (echo.addr as Deno.NetAddr).port;
     const request = buildClientRequest(crypto.getRandomValues(new Uint8Array(8)));
-    const pending = exchange({ address: "127.0.0.1", port }, request.bytes, {
+    const pending = exchangeFn({ address: "127.0.0.1", port }, request.bytes, {
       clock,
       timeoutMs: 100,
       accept: (d, sentAt) => {
