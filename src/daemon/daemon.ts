@@ -100,10 +100,9 @@ function openClockDriver(config: Config, options: DaemonOptions): ClockDriver {
 
 /** Formats a one-shot result like chronyd: "System clock wrong by X seconds (...)". */
 export function formatOneShot(result: OneShotResult): string {
-  // chrony prints the local clock's error: > 0 when the clock is ahead.
-  const wrongBy = -result.offset;
+  // chrony prints the NTP-convention offset (reference minus local): tempus's own sign.
   const what = result.action === "print" ? "ignored" : result.action;
-  return `System clock wrong by ${wrongBy.toFixed(6)} seconds (${what})`;
+  return `System clock wrong by ${result.offset.toFixed(6)} seconds (${what})`;
 }
 
 /** Starts the daemon; throws StartupError on a configuration or permission problem. */
