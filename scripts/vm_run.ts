@@ -18,6 +18,7 @@ if (import.meta.main) {
       "rtc-base": { type: "string" },
       console: { type: "boolean", default: false },
       timeout: { type: "string", default: "240" },
+      cpus: { type: "string", default: "1" },
     },
   });
   const skip = vmSkipReason();
@@ -29,6 +30,7 @@ if (import.meta.main) {
   const r = await bootVm({
     scenarios: scenarios.length ? scenarios : ["hello"],
     rtcBase: values["rtc-base"],
+    cpus: Number(values.cpus),
     timeoutMs: Number(values.timeout) * 1000,
   });
   if (values.console) console.log(r.console);

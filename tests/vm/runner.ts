@@ -24,6 +24,8 @@ export interface BootOptions {
   rtcBase?: string;
   /** Extra kernel command-line words (e.g. tempus.epoch=...). */
   append?: string[];
+  /** Virtual CPUs (default 1). */
+  cpus?: number;
   /** Kill qemu after this many ms (default 180 000). */
   timeoutMs?: number;
 }
@@ -100,7 +102,7 @@ export async function bootVm(options: BootOptions): Promise<BootResult> {
     "-m",
     "1024",
     "-smp",
-    "1",
+    String(options.cpus ?? 1),
     "-nic",
     "none",
     "-accel",

@@ -4,6 +4,7 @@
  * @module
  */
 import { driverScenario } from "./clock_driver.ts";
+import { daemonScenario } from "./daemon_discipline.ts";
 import { leapScenario } from "./leap.ts";
 import { rtcScenario } from "./rtc.ts";
 import { syncScenario } from "./sync_boot.ts";
@@ -20,4 +21,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   rtc: rtcScenario,
   leap: leapScenario,
   sync: syncScenario,
+  daemon: daemonScenario,
 };

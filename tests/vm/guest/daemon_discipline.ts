@@ -1,0 +1,166 @@
+/**
+ * Scenario "daemon": `tempus daemon` disciplines the guest clock to the reference server.
+ * The harness puts the clock on the reference, plants a frequency error (+200 ppm through
+ * tick/freq) and an offset (+0.5 s), then runs the daemon with makestep disabled and samples
+ * once a second: the true offset (CLOCK_REALTIME minus reference), the kernel frequency and
+ * CLOCK_REALTIME - CLOCK_MONOTONIC (which moves only when the clock is stepped).
+ *
+ * @module
+ */
+import { adjtimex } from "../../../ffi/libc.ts";
+import { LinuxClockDriver, tickFreqToFrequency } from "../../../src/clock/linux.ts";
+import { epochFromCmdline, startRefServer } from "./ref_server.ts";
+import { trueOffset } from "./sync_boot.ts";
+import { monotonicRaw, realMinusMono, round, sleep } from "./util.ts";
+
+/** Frequency error planted before the daemon starts, ppm (> 0: clock runs fast). */
+export const PLANTED_PPM = 200;
+/** Offset planted before the daemon starts, seconds (> 0: clock ahead). */
+export const PLANTED_OFFSET = 0.5;
+/** How long the daemon runs, seconds. */
+export const RUN_SECONDS = 75;
+
+function kernelFrequency(): number {
+  const { timex } = adjtimex({ modes: 0 });
+  return tickFreqToFrequency(timex.tick, timex.freq, 10_000);
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, sink: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    sink.push(decoder.decode(chunk, { stream: true }));
+    if (sink.length > 2000) sink.splice(0, sink.length - 2000);
+  }
+}
+
+/** Least-squares slope of y over x. */
+export function slope(x: number[], y: number[]): number {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+/** Runs the scenario and returns its figures. */
+export async function daemonScenario(): Promise<Record<string, unknown>> {
+  const epoch = epochFromCmdline(Deno.readTextFileSync("/proc/cmdline"));
+  if (epoch === null) throw new Error("no tempus.epoch= on the kernel command line");
+  const server = startRefServer(epoch);
+  const root = new URL("../../..", import.meta.url).pathname;
+  const confPath = "/tmp/tempus-vm.conf";
+  Deno.mkdirSync("/run/tempus", { recursive: true });
+  Deno.writeTextFileSync(
+    confPath,
+    [
+      `server 127.0.0.1 port ${server.port} iburst minpoll 0 maxpoll 0`,
+      "pidfile /run/tempus/tempus.pid",
+      "port 0",
+      "",
+    ].join("\n"),
+  );
+  const setup = new LinuxClockDriver();
+  setup.setFrequencyPpm(0);
+  setup.stepBy(-trueOffset(server.now));
+  const aligned = trueOffset(server.now);
+  setup.setFrequencyPpm(PLANTED_PPM);
+  setup.stepBy(PLANTED_OFFSET);
+  const start = trueOffset(server.now);
+
+  const log: string[] = [];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      "--cached-only",
+      `${root}mod.ts`,
+      "daemon",
+      "-f",
+      confPath,
+      "-d",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reading = Promise.all([collect(child.stdout, log), collect(child.stderr, log)]);
+  let exited: Deno.CommandStatus | null = null;
+  child.status.then((s) => exited = s);
+
+  const base = realMinusMono();
+  const t0 = monotonicRaw();
+  const samples: { t: number; offset: number; freq: number; jump: number }[] = [];
+  let tracking = "";
+  let exitedEarly = false;
+  try {
+    while (exited === null) {
+      const t = Number(monotonicRaw() - t0) / 1e9;
+      if (t > RUN_SECONDS) break;
+      samples.push({
+        t: round(t, 2),
+        offset: round(trueOffset(server.now), 7),
+        freq: round(kernelFrequency(), 3),
+        jump: round(realMinusMono() - base, 7),
+      });
+      await sleep(1000);
+    }
+    if (exited === null) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--unstable-net", "--cached-only", `${root}mod.ts`, "tracking"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      tracking = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    }
+    exitedEarly = exited !== null;
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 3000);
+    await child.status;
+    clearTimeout(timer);
+    await reading.catch(() => {});
+    server.close();
+  }
+
+  const last = samples.at(-1);
+  const tail = samples.filter((s) => last && s.t >= last.t - 30);
+  const rate = tail.length >= 3
+    ? slope(tail.map((s) => s.t), tail.map((s) => s.offset)) * 1e6
+    : null;
+  const tailAbs = tail.map((s) => Math.abs(s.offset)).sort((a, b) => a - b);
+  let settledAt: number | null = null;
+  for (let i = samples.length - 1; i >= 0 && Math.abs(samples[i].offset) < 0.001; i--) {
+    settledAt = samples[i].t;
+  }
+  return {
+    aligned: round(aligned, 6),
+    start: round(start, 6),
+    planted: { ppm: PLANTED_PPM, offset: PLANTED_OFFSET },
+    exitedEarly,
+    finalOffset: last?.offset ?? null,
+    finalFreq: last?.freq ?? null,
+    trueRatePpmLast30s: rate === null ? null : round(rate, 3),
+    medianAbsOffsetLast30s: tailAbs.length ? tailAbs[Math.floor(tailAbs.length / 2)] : null,
+    maxAbsOffsetLast30s: tailAbs.at(-1) ?? null,
+    maxJump: Math.max(0, ...samples.map((s) => Math.abs(s.jump))),
+    settledUnder1msAt: settledAt,
+    samples,
+    tracking,
+    log: log.join("").slice(-4000),
+  };
+}
