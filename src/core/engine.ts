@@ -149,6 +149,7 @@ export class Engine {
   readonly #pool = new Map<number, string | null>();
   readonly #requests = new Map<number, NtpSource>();
   readonly #txSlots = new Map<number, Instant>();
+  readonly #timers: TimerPort;
   readonly #lastTxAt = new Map<number, Instant>();
   #nextSourceId = 1;
   #nextRequestId = 1;
@@ -200,6 +201,21 @@ export class Engine {
       localRefId: LOCAL_REFERENCE_ID,
     });
     this.clock.addObserver((c) => this.#onClockChange(c));
+    // Timers handed to sources watch for outside steps of the clock (chrony's sched.c).
+    const base = deps.timers;
+    this.#timers = {
+      setTimer: (delay, callback) => {
+        const stamp = this.clock.jumpStamp();
+        return base.setTimer(delay, () => {
+          const jump = this.clock.checkForJump(stamp, delay);
+          if (jump !== null) {
+            this.#log("warning", `${jump > 0 ? "Forward" : "Backward"} time jump detected!`);
+          }
+          callback();
+        });
+      },
+      cancelTimer: (handle) => base.cancelTimer(handle),
+    };
   }
 
   /** Drift values to persist: (absolute frequency ppm tempus sense, skew ppm). */
@@ -217,6 +233,7 @@ export class Engine {
   }
 
   #onClockChange(change: ClockChangeEvent): void {
+    if (change.kind === "unknown") this.reference.handleUnknownStep();
     for (const s of this.#sources.values()) {
       s.stats.applyClockChange(change);
       s.applyClockChange(change);
@@ -270,7 +287,7 @@ export class Engine {
       name,
       params: p,
       clock: this.clock,
-      timers: this.#deps.timers,
+      timers: this.#timers,
       random: this.#deps.random,
       log: this.#deps.log,
       transport: this.#deps.transport,
@@ -286,9 +303,9 @@ export class Engine {
         releaseRequestId: (rid) => this.#requests.delete(rid),
         onSample: (src) => this.#select(src.id),
         onUnreachable: (src) => this.onReplaceSource?.(src.id),
-        onReachability: (src, reachable) => {
-          // A missed reply of the selected source: try to select a better one.
-          if (!reachable && src.id === this.#selectedId) this.#select(null);
+        onReachability: (src) => {
+          // Selection can change with unreachable sources (chrony SRC_UpdateReachability).
+          if (src.reachability === 0) this.#select(null);
         },
         onDenied: (src) => {
           this.#select(null);

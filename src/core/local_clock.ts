@@ -19,6 +19,8 @@ export const MIN_SLEW_DURATION = 1.0;
 export const MAX_SLEW_DURATION = 10000.0;
 /** Default largest slew rate, ppm (chrony maxslewrate: 1e6/12). */
 export const DEFAULT_MAX_SLEW_RATE = 1e6 / 12;
+/** Smallest unexplained jump of the raw clock reported as a time jump, seconds. */
+export const JUMP_DETECT_THRESHOLD = 10;
 /** Offsets smaller than this (seconds) are treated as fully corrected. */
 const NEGLIGIBLE_OFFSET = 1e-12;
 
@@ -72,6 +74,8 @@ export class LocalClock {
   #slewExpected = 0;
   /** Largest lateness of the slew timer observed recently, seconds. */
   #timerLateness = 0;
+  /** Sum of the steps we made, seconds (to tell them from outside jumps). */
+  #stepped = 0;
   readonly #maxSlewRate: number;
   readonly #maxFreq: number;
   readonly #precision: number;
@@ -295,6 +299,7 @@ export class LocalClock {
     const total = offset + this.#offsetRegister;
     this.#offsetRegister = 0;
     this.#driver.stepBy(total);
+    this.#stepped += total;
     this.#slewStart = this.#driver.readRawTime();
     this.#updateSlew(this.#slewStart);
     this.#notify({ when, dfreq: 0, doffset: offset, kind: "step" });
@@ -305,6 +310,26 @@ export class LocalClock {
     const remaining = this.remainingCorrection();
     this.step(0);
     return remaining;
+  }
+
+  /** A stamp taken when a timer is set, for {@link checkForJump}. */
+  jumpStamp(): { raw: Instant; stepped: number } {
+    return { raw: this.#driver.readRawTime(), stepped: this.#stepped };
+  }
+
+  /**
+   * Called when a timer of `delay` local seconds set at `stamp` fires: if the raw clock moved
+   * by more than JUMP_DETECT_THRESHOLD (plus 20% of the delay for rate changes) beyond the
+   * delay and our own steps, something else stepped the clock (chrony sched.c). Observers
+   * then get an "unknown" change. Returns the jump in seconds, or null.
+   */
+  checkForJump(stamp: { raw: Instant; stepped: number }, delay: number): number | null {
+    const elapsed = Number(this.#driver.readRawTime() - stamp.raw) / 1e9 -
+      (this.#stepped - stamp.stepped);
+    const jump = elapsed - delay;
+    if (elapsed >= 0 && Math.abs(jump) <= JUMP_DETECT_THRESHOLD + 0.2 * delay) return null;
+    this.notifyUnknownStep();
+    return jump;
   }
 
   /** Tells observers the clock jumped by an unknown amount (an outside step was seen). */

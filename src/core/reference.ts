@@ -388,6 +388,14 @@ export class Reference {
     this.#driver.setSyncStatus(sync && this.#cfg.rtcSync, est, sync ? max : MAX_DISPERSION);
   }
 
+  /**
+   * The clock was stepped by something else: the next update is treated as the first one
+   * (update interval 0, so its offset is corrected as fast as allowed).
+   */
+  handleUnknownStep(): void {
+    this.#lastUpdate = null;
+  }
+
   /** No usable source: become unsynchronised (keeps frequency; starts fallback drifts). */
   setUnsynchronised(): void {
     const now = this.#clock.cookedNow();
