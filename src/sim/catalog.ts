@@ -36,6 +36,8 @@ export interface CatalogEntry {
   spec: ScenarioSpec;
   /** True: check_sync must pass (default). False: it must fail (the clock must not sync). */
   expectSync?: boolean;
+  /** False: chrony's script does not call check_sync for this scenario (default true). */
+  checkSync?: boolean;
   /** Named criteria beyond check_sync (chrony's other checks); each returns failures. */
   criteria?: Record<string, Criterion>;
   /** A measured figure to print beside the table (product claims). */
@@ -44,7 +46,7 @@ export interface CatalogEntry {
 
 /** The verdict on one run: check_sync (or its expected failure) plus each criterion. */
 export function evaluate(entry: CatalogEntry, r: ScenarioResult): CriterionResult[] {
-  const out: CriterionResult[] = entry.expectSync === false
+  const out: CriterionResult[] = entry.checkSync === false ? [] : entry.expectSync === false
     ? [{
       name: "must not sync",
       failures: r.pass ? ["check_sync passed but this scenario must not synchronise"] : [],
@@ -131,6 +133,31 @@ export function basicScenarios(): CatalogEntry[] {
         limits: { minSyncTime: 1300, maxSyncTime: 1400 },
       },
       criteria: { ...selection, "never stepped": neverStepped },
+    });
+  }
+  for (const step of [-100, 100]) {
+    list.push({
+      id: `005-externalstep ${step > 0 ? "+" : ""}${step}`,
+      title: `external ${step} s step at 150 s, no makestep`,
+      spec: {
+        name: `005 ${step}`,
+        duration: 10_000,
+        clock: { steps: [{ at: 150, delta: step }] },
+        limits: { minSyncTime: 1500, maxSyncTime: 1550 },
+      },
+    });
+  }
+  for (const step of [-1e8, -1e5, 1e5, 1e8]) {
+    list.push({
+      id: `005-externalstep makestep ${step > 0 ? "+" : ""}${step}`,
+      title: `external ${step} s step at 5000 s, makestep 1 -1`,
+      spec: {
+        name: `005 ms ${step}`,
+        duration: 10_000,
+        clock: { steps: [{ at: 5000, delta: step }] },
+        config: { makeStep: { threshold: 1, limit: -1 } },
+        limits: { minSyncTime: 5120, maxSyncTime: 6200 },
+      },
     });
   }
   list.push({
@@ -322,6 +349,56 @@ export function optionScenarios(): CatalogEntry[] {
     },
     criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r) },
   });
+  for (const freq of [-5e-2, -5e-4, -5e-6, 5e-6, 5e-4, 5e-2]) {
+    list.push({
+      id: `104-driftfile ${freq}`,
+      title: `no server, driftfile holds the exact frequency of a ${freq} clock`,
+      spec: {
+        name: `104 ${freq}`,
+        duration: 10,
+        clock: { offset: 0, freq, wander: 0 },
+        servers: [],
+        // chrony's driftfile value 1e6 - 1e6/(1 + f) ("fast"), as a tempus correction.
+        initialDrift: { freqPpm: -(1e6 - 1e6 / (1 + freq)), skewPpm: 1 },
+        limits: { freqMax: 1e-9, minSyncTime: 1, maxSyncTime: 1 },
+      },
+    });
+  }
+  list.push({
+    id: "125-packetloss",
+    title: "a third of the packets lost in each direction",
+    spec: {
+      name: "125",
+      duration: 20_000,
+      servers: [{ path: { loss: 1 / 3 } }],
+      limits: { maxSyncTime: 10_000 },
+    },
+    criteria: selection,
+  });
+  for (const kod of [0, 2]) {
+    list.push({
+      id: `135-ratelimit${kod ? " kod 2" : ""}`,
+      title: `server ratelimit interval 6 burst 2 leak 4${kod ? " kod 2" : ""}, client poll 3`,
+      spec: {
+        name: `135 ${kod}`,
+        duration: 10_000,
+        servers: [{ rateLimit: { interval: 6, burst: 2, leak: 4, kod } }],
+        sourceParams: { minPoll: 3, maxPoll: 3 },
+        watch: [...DEFAULT_WATCH, "Received KoD RATE"],
+      },
+      checkSync: false,
+      criteria: kod ? { "KoD messages": (r) => logCountIn(r, "Received KoD RATE", 100, 140) } : {
+        "requests and responses": (r) => [
+          ...(r.transport.sent >= 1200 && r.transport.sent <= 1300
+            ? []
+            : [`${r.transport.sent} requests, expected 1200-1300`]),
+          ...(r.transport.received >= 180 && r.transport.received <= 220
+            ? []
+            : [`${r.transport.received} responses, expected 180-220`]),
+        ],
+      },
+    });
+  }
   for (const offset of [-1, -0.1, 0.1, 1, -100, 100, -1e8, 1e8]) {
     const big = Math.abs(offset) >= 100;
     list.push({

@@ -216,8 +216,8 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const serverConfigs = spec.servers ?? [{}];
   const servers: SimServer[] = [];
   serverConfigs.forEach((sc, i) => {
-    const server = new SimServer(sc, start);
     const path = new SimPath(sc.path ?? {}, master.fork());
+    const server = new SimServer(sc, start, master.fork());
     servers.push(server);
     transport.addRoute(sc.address ?? `192.168.123.${i + 1}`, { server, path });
   });

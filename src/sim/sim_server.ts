@@ -6,9 +6,12 @@
  *
  * @module
  */
+import type { RateLimitConfig } from "../config/model.ts";
 import { AccessTable } from "../core/access.ts";
+import { ClientLog } from "../core/client_log.ts";
 import type { LeapStatus } from "../core/reports.ts";
-import { NtpResponder, type RequestSource } from "../core/server.ts";
+import type { RandomPort } from "../core/ports.ts";
+import { NtpResponder, type RequestSource, type ResponderStats } from "../core/server.ts";
 import type { Instant } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 
@@ -32,6 +35,8 @@ export interface ServerSpec {
   precision?: number;
   /** Processing time between receive and transmit, seconds (default 1 µs). */
   processing?: number;
+  /** Server-side `ratelimit` (null/absent = off), applied by tempus's ClientLog. */
+  rateLimit?: RateLimitConfig | null;
 }
 
 /** A reply built by a simulated server. */
@@ -56,15 +61,27 @@ export class SimServer {
   replies = 0;
   readonly #spec: ServerSpec;
   readonly #start: Instant;
-  readonly #responder = new NtpResponder({
-    access: new AccessTable([{ allow: true, subnet: "all", all: true }]),
-    clientLog: null,
-  });
+  readonly #responder: NtpResponder;
 
-  /** A server whose clock starts counting frequency error at true time `start`. */
-  constructor(spec: ServerSpec, start: Instant) {
+  /**
+   * A server whose clock starts counting frequency error at true time `start`; `random`
+   * drives rate limiting's leak and KoD choices (needed only with `rateLimit`).
+   */
+  constructor(spec: ServerSpec, start: Instant, random: RandomPort | null = null) {
     this.#spec = spec;
     this.#start = start;
+    const rateLimit = spec.rateLimit ?? null;
+    this.#responder = new NtpResponder({
+      access: new AccessTable([{ allow: true, subnet: "all", all: true }]),
+      clientLog: rateLimit && random
+        ? new ClientLog({ ntpRateLimit: rateLimit, random: () => random.next() })
+        : null,
+    });
+  }
+
+  /** What the responder did with requests (replies, rate-limit drops, KoDs...). */
+  get stats(): ResponderStats {
+    return this.#responder.stats;
   }
 
   /** The server's clock reading at true time `t`. */
