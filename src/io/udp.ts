@@ -170,16 +170,23 @@ export class UdpClientTransport implements NtpTransport {
   readonly #timeoutMs: number;
   readonly #onReply: (requestId: number, packet: Uint8Array, receivedAt: Instant) => void;
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #exchange: typeof exchange | null;
 
-  /** Creates the transport; `onReply` is normally `engine.receiveReply`. */
+  /**
+   * Creates the transport; `onReply` is normally `engine.receiveReply`. `exchangeFn`
+   * replaces the Deno-socket exchange, e.g. with `bestExchange` from src/sync/burst.ts
+   * (kernel receive timestamps); it must open its own socket per call.
+   */
   constructor(
     clock: ClockFn,
     onReply: (requestId: number, packet: Uint8Array, receivedAt: Instant) => void,
     timeoutMs = 4000,
+    exchangeFn: typeof exchange | null = null,
   ) {
     this.#clock = clock;
     this.#onReply = onReply;
     this.#timeoutMs = timeoutMs;
+    this.#exchange = exchangeFn;
   }
 
   /**
@@ -188,6 +195,20 @@ export class UdpClientTransport implements NtpTransport {
    * server until the timeout goes to `onReply`, so the engine sees duplicates too.
    */
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
+    const accept = (d: ReceivedDatagram) => {
+      this.#onReply(requestId, d.data, d.receivedAt);
+      return false;
+    };
+    if (this.#exchange !== null) {
+      const custom = this.#exchange(to, packet, {
+        clock: this.#clock,
+        timeoutMs: this.#timeoutMs,
+        accept,
+      }).catch(() => undefined);
+      this.#pending.add(custom);
+      custom.finally(() => this.#pending.delete(custom));
+      return true;
+    }
     let socket: Deno.DatagramConn;
     try {
       socket = openClientSocket(to);
@@ -198,10 +219,7 @@ export class UdpClientTransport implements NtpTransport {
       clock: this.#clock,
       timeoutMs: this.#timeoutMs,
       socket,
-      accept: (d) => {
-        this.#onReply(requestId, d.data, d.receivedAt);
-        return false;
-      },
+      accept,
     }).catch(() => undefined);
     this.#pending.add(task);
     task.finally(() => this.#pending.delete(task));

@@ -104,3 +104,29 @@ Deno.test("UdpClientTransport hands replies to the callback with the request id"
     await done;
   }
 });
+
+Deno.test("UdpClientTransport can use an injected exchange", async () => {
+  const { server, done } = echoServer("127.0.0.1");
+  const got: number[] = [];
+  let calls = 0;
+  const transport = new UdpClientTransport(
+    wallClock,
+    (id) => {
+      got.push(id);
+    },
+    200,
+    (to, request, options) => {
+      calls++;
+      return exchange(to, request, options);
+    },
+  );
+  try {
+    assert.ok(transport.send(5, server.localAddress, Uint8Array.of(1)));
+    await transport.drain();
+    assert.equal(calls, 1);
+    assert.deepEqual(got, [5]);
+  } finally {
+    server.close();
+    await done;
+  }
+});
