@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { monotonicRaw } from "./util.ts";
+import { type TimestampedDatagram, TimestampingUdpSocket } from "../../../ffi/udp_timestamps.ts";
+import { monotonicRaw, realtime } from "./util.ts";
 
 const NTP_UNIX_OFFSET = 2_208_988_800n;
 
@@ -66,33 +67,43 @@ export interface RefServer {
   close(): void;
 }
 
-/** Starts the server on 127.0.0.1:`port` (0 = any free port). */
+/**
+ * Starts the server on 127.0.0.1:`port` (0 = any free port). The receive timestamp comes
+ * from the kernel (SO_TIMESTAMPNS, a CLOCK_REALTIME stamp turned into an age and taken off
+ * the reference time now), and the transmit timestamp is taken just before a synchronous
+ * sendto(), so the JavaScript event loop's latency does not bias the reference.
+ */
 export function startRefServer(epochNs: bigint, port = 0): RefServer {
   const now = referenceClock(epochNs);
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  const socket = new TimestampingUdpSocket("127.0.0.1", port);
   let count = 0;
   let closed = false;
   (async () => {
-    const buf = new Uint8Array(1024);
     while (!closed) {
-      let got: [Uint8Array, Deno.Addr];
+      let got: TimestampedDatagram | null;
       try {
-        got = await socket.receive(buf);
+        got = await socket.receive(200);
       } catch {
         break;
       }
-      const rx = now();
-      const reply = buildReply(got[0], rx, now());
+      if (got === null) continue;
+      const refNow = now();
+      const age = got.kernelRxNs === null ? 0n : realtime() - got.kernelRxNs;
+      const rx = age > 0n && age < 1_000_000_000n ? refNow - age : refNow;
+      const reply = buildReply(got.data, rx, now());
       if (reply) {
-        // the transmit timestamp is rewritten as late as possible
         new DataView(reply.buffer).setBigUint64(40, toNtp64(now()));
-        await socket.send(reply, got[1]).catch(() => 0);
-        count++;
+        try {
+          socket.sendTo(reply, got.from);
+          count++;
+        } catch {
+          // the client went away
+        }
       }
     }
   })();
   return {
-    port: (socket.addr as Deno.NetAddr).port,
+    port: socket.port,
     now,
     answered: () => count,
     close() {
