@@ -8,6 +8,7 @@
  * @module
  */
 import { defaultConfig } from "./defaults.ts";
+import { configWarnings } from "./checks.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { applyDirective, type DirectiveSink } from "./directives.ts";
 import type { Config, SourceConfig } from "./model.ts";
@@ -32,6 +33,8 @@ export const MAX_INCLUDE_DEPTH = 10;
 const SOURCE_DIRECTIVES = new Set(["server", "pool", "peer"]);
 
 interface ParseState {
+  /** The top-level file (cross-checks are reported against it). */
+  mainFile: string;
   config: Config;
   errors: Diagnostic[];
   warnings: Diagnostic[];
@@ -203,6 +206,9 @@ function finish(state: ParseState): ConfParseResult {
       message: "rtcsync cannot be used together with rtcfile",
     });
   }
+  for (const message of configWarnings(c)) {
+    state.warnings.push({ file: state.mainFile, line: null, message });
+  }
   if (state.sourceDirs.length > 0) c.sourceDirs = state.sourceDirs;
   if (state.errors.length > 0) {
     return { ok: false, errors: state.errors, warnings: state.warnings };
@@ -210,8 +216,9 @@ function finish(state: ParseState): ConfParseResult {
   return { ok: true, config: c, warnings: state.warnings };
 }
 
-function newState(reader: ConfReader): ParseState {
+function newState(reader: ConfReader, mainFile: string): ParseState {
   return {
+    mainFile,
     config: defaultConfig(),
     errors: [],
     warnings: [],
@@ -223,7 +230,7 @@ function newState(reader: ConfReader): ParseState {
 
 /** Parses the chrony.conf file at `path` (and everything it includes). */
 export function parseChronyConf(path: string, reader: ConfReader): ConfParseResult {
-  const state = newState(reader);
+  const state = newState(reader, path);
   parseFile(state, path, 0, false, null);
   return finish(state);
 }
@@ -234,7 +241,7 @@ export function parseChronyConfText(
   file: string,
   reader: ConfReader = NO_FILES,
 ): ConfParseResult {
-  const state = newState(reader);
+  const state = newState(reader, file);
   parseText(state, text, file, 0, false);
   return finish(state);
 }
@@ -247,7 +254,7 @@ export function readSourceDirs(
   dirs: string[],
   reader: ConfReader,
 ): { sources: SourceConfig[]; errors: Diagnostic[]; warnings: Diagnostic[] } {
-  const state = newState(reader);
+  const state = newState(reader, dirs.join(" "));
   for (const path of filesInDirs(dirs, ".sources", reader)) {
     parseFile(state, path, 1, true, null);
   }

@@ -43,7 +43,7 @@ export function loadConfigSync(
     if (!r.ok) {
       return { ok: false, errors: [{ file: path, line: null, message: r.error }], warnings: [] };
     }
-    return parseTomlConfig(r.text, path);
+    return parseTomlConfig(r.text, path, reader);
   }
   return parseChronyConf(path, reader);
 }

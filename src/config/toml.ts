@@ -6,7 +6,7 @@
  *
  * ```toml
  * pidfile = "/run/tempus/tempus.pid"       # top level: pidfile user keyfile dumpdir
- *                                          #   acquisitionport refresh manual
+ *                                          #   acquisitionport refresh manual sourcedir
  * [[source]]                               # one table per server/pool/peer
  * type = "pool"                            # "server" | "pool" | "peer"
  * name = "pool.ntp.org"
@@ -23,7 +23,8 @@
  * @module
  */
 import { parse, TomlError } from "smol-toml";
-import type { ConfParseResult } from "./chrony_conf.ts";
+import { type ConfParseResult, type ConfReader, NO_FILES, readSourceDirs } from "./chrony_conf.ts";
+import { configWarnings } from "./checks.ts";
 import { defaultConfig } from "./defaults.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { applyDirective, type DirectiveSink } from "./directives.ts";
@@ -40,6 +41,8 @@ interface Ctx {
   warnings: Diagnostic[];
   /** Built on first use (only needed for messages and source origins). */
   index: KeyIndex | null;
+  /** Reads sourcedir files. */
+  reader: ConfReader;
 }
 
 function keyIndex(ctx: Ctx): KeyIndex {
@@ -78,6 +81,7 @@ const TOP_LEVEL: Record<string, KeySpec> = {
   acquisitionport: { directive: "acquisitionport", kind: "number" },
   refresh: { directive: "refresh", kind: "number" },
   manual: { directive: "manual", kind: "flag" },
+  sourcedir: { directive: "sourcedir", kind: "strings" },
 };
 
 const CLOCK: Record<string, KeySpec | InlineSpec> = {
@@ -340,6 +344,19 @@ function applyKey(ctx: Ctx, path: KeyPath, spec: KeySpec, value: unknown): void 
       if (spec.directive === "bindaddress") c.bindAddresses = [];
       if (spec.directive === "bindcmdaddress") c.bindCmdAddresses = [];
       if (spec.directive === "log") c.logKinds = [];
+      if (spec.directive === "sourcedir") {
+        const dirs = value.filter((d): d is string => typeof d === "string" && d !== "");
+        if (dirs.length !== value.length) {
+          return report(ctx, path, "expected an array of directory names");
+        }
+        const r = readSourceDirs(dirs, ctx.reader);
+        for (const d of [...r.errors, ...r.warnings]) {
+          (r.errors.includes(d) ? ctx.errors : ctx.warnings).push(d);
+        }
+        c.sources.push(...r.sources);
+        c.sourceDirs = [...(c.sourceDirs ?? []), ...dirs];
+        return;
+      }
       value.forEach((item, i) => {
         const p = [...path, i];
         if (typeof item !== "string") {
@@ -482,8 +499,15 @@ function applySources(ctx: Ctx, value: unknown): void {
   });
 }
 
-/** Parses tempus.toml text into a Config; `file` names it in messages. Never throws. */
-export function parseTomlConfig(text: string, file: string): ConfParseResult {
+/**
+ * Parses tempus.toml text into a Config; `file` names it in messages; `sourcedir`
+ * directories are read through `reader`. Never throws.
+ */
+export function parseTomlConfig(
+  text: string,
+  file: string,
+  reader: ConfReader = NO_FILES,
+): ConfParseResult {
   const ctx: Ctx = {
     config: defaultConfig(),
     file,
@@ -491,6 +515,7 @@ export function parseTomlConfig(text: string, file: string): ConfParseResult {
     errors: [],
     warnings: [],
     index: null,
+    reader,
   };
   let doc: Record<string, unknown>;
   try {
@@ -523,6 +548,7 @@ export function parseTomlConfig(text: string, file: string): ConfParseResult {
   if (c.rtcSync && c.rtcFile !== null) {
     report(ctx, ["rtc"], "rtc.sync cannot be used together with rtc.file");
   }
+  for (const message of configWarnings(c)) ctx.warnings.push({ file, line: null, message });
   if (ctx.errors.length > 0) return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
   return { ok: true, config: c, warnings: ctx.warnings };
 }

@@ -476,3 +476,25 @@ Deno.test("a missing main file is one error without a line", () => {
   assert.equal(r.ok, false);
   assert.deepEqual(errors(r), ["/does/not/exist.conf: no such file"]);
 });
+
+Deno.test("settings that cannot work together give warnings on the main file", () => {
+  const r = parseChronyConfText(
+    "server a key 5\nport 0\nallow 10/8\ncmdallow 10/8\nrtcautotrim 30\nlog tracking\n",
+    "w.conf",
+  );
+  assert.ok(r.ok);
+  const w = r.warnings.map(formatDiagnostic);
+  assert.deepEqual(w, [
+    "w.conf: source a uses key 5 but no keyfile is configured",
+    "w.conf: allow has no effect with port 0 (the NTP server port is never opened)",
+    "w.conf: cmdallow has no effect while the command port listens only on loopback (add bindcmdaddress 0.0.0.0 and/or ::, and a non-zero cmdport)",
+    "w.conf: rtcautotrim has no effect without rtcfile",
+    "w.conf: log has no effect without logdir",
+  ]);
+  const quiet = parseChronyConfText(
+    "server a key 5\nkeyfile /k\nallow 10/8\ncmdallow 10/8\nbindcmdaddress 0.0.0.0\n",
+    "q.conf",
+  );
+  assert.ok(quiet.ok);
+  assert.deepEqual(quiet.warnings, []);
+});

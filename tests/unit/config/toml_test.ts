@@ -3,6 +3,7 @@ import { parseChronyConfText } from "../../../src/config/chrony_conf.ts";
 import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
 import type { Config } from "../../../src/config/model.ts";
 import { formatKeyPath, locateKey, parseTomlConfig } from "../../../src/config/toml.ts";
+import { memReader } from "./mem_reader.ts";
 
 function ok(text: string): Config {
   const r = parseTomlConfig(text, "t.toml");
@@ -241,4 +242,25 @@ Deno.test("many sources parse in linear time (line lookup is indexed once)", () 
   assert.equal(c.sources[1999].origin, "t.toml:5998");
   // The quadratic version took about 24 s here; linear takes well under one.
   assert.ok(ms < 8000, `took ${ms.toFixed(0)} ms`);
+});
+
+Deno.test("sourcedir reads *.sources files in chrony syntax", () => {
+  const reader = memReader({
+    "/run/dhcp/eth0.sources": "server 192.0.2.1 iburst\n",
+    "/run/dhcp/bad.sources": "makestep 1 3\n",
+  });
+  const r = parseTomlConfig('sourcedir = ["/run/dhcp"]\n', "t.toml", reader);
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.ok ? [] : r.errors.map(formatDiagnostic), [
+    "/run/dhcp/bad.sources:1: 'makestep' is not allowed in a sources file (only server, pool and peer)",
+  ]);
+  const good = parseTomlConfig(
+    'sourcedir = ["/run/none", "/run/dhcp"]\n',
+    "t.toml",
+    memReader({ "/run/dhcp/eth0.sources": "server 192.0.2.1 iburst\n" }),
+  );
+  assert.ok(good.ok);
+  assert.equal(good.config.sources[0].name, "192.0.2.1");
+  assert.equal(good.config.sources[0].origin, "/run/dhcp/eth0.sources:1");
+  assert.deepEqual(good.config.sourceDirs, ["/run/none", "/run/dhcp"]);
 });
