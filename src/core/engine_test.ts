@@ -137,14 +137,17 @@ Deno.test("KoD DENY stops polling the source and asks for a replacement", () => 
   assert.ok(lines.includes("Received KoD DENY from 192.0.2.1"));
 });
 
-Deno.test("KoD RATE backs off by four poll intervals", () => {
-  const { sched, engine, transport } = setup();
+Deno.test("KoD RATE backs off by four more poll intervals and counts as a reply", () => {
+  const { sched, engine, transport, ids, lines } = setup();
   transport.reply.kiss = "RATE";
   engine.start();
-  sched.runUntil(250);
-  assert.equal(transport.sent.length, 1, "next request only after 4 x 64 s");
-  sched.runUntil(300);
+  sched.runUntil(310);
+  assert.equal(transport.sent.length, 1, "next request only after 64 s + 4 x 64 s");
+  sched.runUntil(330);
   assert.equal(transport.sent.length, 2);
+  assert.ok(lines.includes("Received KoD RATE from 192.0.2.1"));
+  assert.equal(engine.source(ids[0])!.reachability & 1, 1);
+  assert.equal(engine.source(ids[0])!.counters.goodRx, 0);
 });
 
 Deno.test("8 unanswered polls signal replacement; the poll backs off", () => {

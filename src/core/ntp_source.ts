@@ -586,11 +586,16 @@ export class NtpSource {
     const test3 = pkt.originTime !== 0n && pkt.receiveTime !== 0n && pkt.transmitTime !== 0n;
     const test5 = true;
 
-    // Kiss-o'-Death, honoured only for a reply to our request.
-    const kiss = kissCode(pkt);
-    if (kiss !== null && test1 && test2) {
+    // Kiss-o'-Death, honoured only for a reply to our request. DENY and RSTR stop the
+    // source; RATE goes on as an unsynchronised reply and backs off the next request.
+    const kiss = test1 && test2 && pkt.leap === 3 ? kissCode(pkt) : null;
+    const kodRate = kiss !== null && kissAction(kiss) === "reduce-rate";
+    if (kiss !== null && kissAction(kiss) === "demobilize") {
       req.answered = true;
-      this.#handleKod(kiss);
+      this.#log.log("warning", `Received KoD ${kiss} from ${this.addressText}`);
+      this.#denied = true;
+      this.#cancelTimer();
+      this.#hooks.onDenied(this, kiss);
       return { ...none, tests: TestBit.T1 | TestBit.T2 };
     }
 
@@ -665,7 +670,7 @@ export class NtpSource {
         const onlyD = synced && testA && testB && testC && !testD;
         this.#adjustPoll(onlyD ? SYNC_LOOP_ADJ : BAD_RESPONSE_ADJ);
       }
-      this.#afterResponse(false);
+      this.#afterResponse(false, kodRate);
       return { tests, valid, good: false, sample: null };
     }
     if (this.#hooks.isLeapSecondClose(sampleTime)) {
@@ -721,7 +726,16 @@ export class NtpSource {
   }
 
   /** Burst accounting and the next transmission after a valid response. */
-  #afterResponse(good: boolean): void {
+  #afterResponse(good: boolean, kodRate = false): void {
+    if (kodRate) {
+      this.#log.log("warning", `Received KoD RATE from ${this.addressText}`);
+      // Back off for a while and stop an ongoing burst.
+      if (this.#inBurst()) this.#endBurst();
+      if (this.#isOffline()) return;
+      const interval = this.#pollInterval();
+      this.#rescheduleFromLastTx(this.#randomised(interval) + 4 * interval);
+      return;
+    }
     if (this.#inBurst()) {
       if (good) this.#burstGoodLeft--;
       if (this.#burstGoodLeft <= 0) {
@@ -744,19 +758,6 @@ export class NtpSource {
   #rescheduleFromLastTx(interval: number): void {
     const since = this.#lastTx === null ? 0 : Number(this.#clock.cookedNow() - this.#lastTx) / 1e9;
     this.#schedule(Math.max(0, interval - since));
-  }
-
-  #handleKod(code: string): void {
-    const action = kissAction(code);
-    this.#log.log("warning", `Received KoD ${code} from ${this.addressText}`);
-    if (action === "reduce-rate") {
-      if (this.#inBurst()) this.#endBurst();
-      if (this.#mode !== "offline") this.#schedule(4 * this.#pollInterval());
-    } else if (action === "demobilize") {
-      this.#denied = true;
-      this.#cancelTimer();
-      this.#hooks.onDenied(this, code);
-    }
   }
 
   /** chronyc `ntpdata` for this source. */
