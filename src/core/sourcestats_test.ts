@@ -256,3 +256,29 @@ Deno.test("dump and restore in chrony's format", () => {
   assert.equal(r.restore("x"), false);
   assert.equal(r.restore(lines.slice(0, 3).join("\n")), false);
 });
+
+Deno.test("fuzz: odd samples never produce NaN or throw", () => {
+  const rand = mulberry32(99);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  for (let trial = 0; trial < 80; trial++) {
+    const s = new SourceStats({ ...OPTS, precision: pick([0, 1e-9, 1e-7]) });
+    let t = T0;
+    for (let i = 0; i < 40; i++) {
+      t = addSeconds(t, pick([1e-6, 1, 16, 1024, 1e5]));
+      s.accumulate(
+        sample(t, pick([0, 1e-9, -3, 1000, (rand() - 0.5) * 1e-3]), pick([0, 1e-9, 1e-3, 5])),
+      );
+      s.regress();
+      const tr = s.trackingData()!;
+      for (const v of [tr.offset, tr.offsetSd, tr.frequencyPpm, tr.skewPpm, tr.rootDispersion]) {
+        assert.ok(
+          Number.isFinite(v),
+          `trial ${trial} sample ${i}: ${JSON.stringify({ ...tr, refTime: 0 })}`,
+        );
+      }
+      const sel = s.selectionData(addSeconds(t, 10))!;
+      assert.ok(Number.isFinite(sel.rootDistance) && Number.isFinite(sel.offset));
+      assert.ok(sel.stdDev >= 1e-9);
+    }
+  }
+});
