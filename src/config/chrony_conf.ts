@@ -73,7 +73,12 @@ function globToRegExp(component: string): RegExp {
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
   }
-  return new RegExp(re + "$");
+  try {
+    return new RegExp(re + "$");
+  } catch {
+    // A malformed class such as "[z-a]" matches nothing rather than throwing.
+    return /(?!)/;
+  }
 }
 
 /** Expands a glob pattern (wildcards in any path component) to sorted existing paths. */

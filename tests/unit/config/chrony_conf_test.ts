@@ -498,3 +498,11 @@ Deno.test("settings that cannot work together give warnings on the main file", (
   assert.ok(quiet.ok);
   assert.deepEqual(quiet.warnings, []);
 });
+
+Deno.test("malformed glob classes match nothing instead of throwing", () => {
+  const reader = memReader({ "/d/a.conf": "server a\n" });
+  assert.deepEqual(expandGlob("/d/[z-a].conf", reader), []);
+  assert.deepEqual(expandGlob("/d/[.conf", reader), []);
+  const r = parseChronyConfText("include /d/[z-a]*.conf\n", "g.conf", reader);
+  assert.ok(r.ok);
+});

@@ -39,6 +39,8 @@ const WORDS = [
   "::/0",
   "/",
   "/etc/x/*.conf",
+  "/etc/x/[z-a]*.conf",
+  "/etc/x/[!b]?.conf",
   "[",
   "'",
   '"',
