@@ -283,7 +283,7 @@ async function runKernelLoop(
       from.address = got.address;
       from.port = got.port;
       const reply = answer(loop, got.data, from, rxTime, deps);
-      if (reply !== null && !sock.send(reply, got.address, got.port)) {
+      if (reply !== null && !sock.replyToLast(reply)) {
         countError(io, "sendErrors", "sendto failed", deps.log);
       }
     }

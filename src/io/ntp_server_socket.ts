@@ -29,6 +29,11 @@ const EFD_NONBLOCK = 0o4000;
 const EAGAIN = 11;
 const EINTR = 4;
 const CLOCK_REALTIME = 0;
+const CONTROL_LENGTH = 256n;
+
+function pointerOf(b: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+}
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -170,7 +175,7 @@ export class KernelTimestampSocket {
   readonly #family: number;
   readonly #buffer: Uint8Array;
   readonly #name = new Uint8Array(28);
-  readonly #control = new Uint8Array(256);
+  readonly #control = new Uint8Array(Number(CONTROL_LENGTH));
   readonly #iov = new Uint8Array(16);
   readonly #msg = new Uint8Array(56);
   readonly #msgView = new DataView(this.#msg.buffer);
@@ -202,6 +207,12 @@ export class KernelTimestampSocket {
     pf.setInt16(4, POLLIN, true);
     pf.setInt32(8, wakeFd, true);
     pf.setInt16(12, POLLIN, true);
+    // The msghdr points at buffers owned by this object (backing stores never move).
+    const m = this.#msgView;
+    m.setBigUint64(0, pointerOf(this.#name), true);
+    m.setBigUint64(16, pointerOf(this.#iov), true);
+    m.setBigUint64(24, 1n, true);
+    m.setBigUint64(32, pointerOf(this.#control), true);
     this.local = this.#localAddress();
   }
 
@@ -269,13 +280,8 @@ export class KernelTimestampSocket {
   receive(): KernelDatagram | null {
     if (this.#closed) return null;
     const m = this.#msgView;
-    const ptr = (b: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
-    m.setBigUint64(0, ptr(this.#name), true);
-    m.setUint32(8, 28, true);
-    m.setBigUint64(16, ptr(this.#iov), true);
-    m.setBigUint64(24, 1n, true);
-    m.setBigUint64(32, ptr(this.#control), true);
-    m.setBigUint64(40, BigInt(this.#control.length), true);
+    m.setUint32(8, 28, true); // msg_namelen and msg_controllen are written back by the kernel
+    m.setBigUint64(40, CONTROL_LENGTH, true);
     m.setInt32(48, 0, true);
     for (;;) {
       const n = Number(sym().recvmsg(this.#fd, this.#msg, MSG_DONTWAIT));
@@ -327,6 +333,17 @@ export class KernelTimestampSocket {
     }
     const len = writeSockaddr(this.#sendView, this.#family, bytes, port);
     const n = Number(sym().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len));
+    return n === data.length;
+  }
+
+  /**
+   * Sends `data` back to the sender of the last datagram `receive` returned (no address
+   * parsing); returns false if the kernel refused it.
+   */
+  replyToLast(data: Uint8Array): boolean {
+    if (this.#closed) return false;
+    const len = this.#msgView.getUint32(8, true);
+    const n = Number(sym().sendto(this.#fd, data, BigInt(data.length), 0, this.#name, len));
     return n === data.length;
   }
 

@@ -182,6 +182,14 @@ async function startChronyd(port: number, dir: string): Promise<Deno.ChildProces
   throw new Error("chronyd did not answer");
 }
 
+/** CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime) are at index 11 and 12 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ = 100 on Linux
+}
+
 function freePort(): number {
   const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (s.addr as Deno.NetAddr).port;
@@ -203,24 +211,24 @@ async function main() {
   const window = Number(values.window);
   const sockets = Number(values.sockets);
   const rounds = Number(values.rounds);
-  const rows: { name: string; r: LoadResult }[] = [];
+  const rows: { name: string; r: LoadResult; cpuUs: number }[] = [];
   const dir = await Deno.makeTempDir({ prefix: "tempus_bench_" });
   const targets: {
     name: string;
-    start: () => Promise<{ port: number; stop: () => Promise<void> }>;
+    start: () => Promise<{ port: number; pid: number; stop: () => Promise<void> }>;
   }[] = [
     {
       name: "tempus (kernel RX ts)",
       start: async () => {
         const f = await startFixture(["--port", "0", "--timestamping", "kernel"]);
-        return { port: f.port, stop: f.stop };
+        return { port: f.port, pid: f.pid, stop: f.stop };
       },
     },
     {
       name: "tempus (Deno socket)",
       start: async () => {
         const f = await startFixture(["--port", "0", "--timestamping", "daemon"]);
-        return { port: f.port, stop: f.stop };
+        return { port: f.port, pid: f.pid, stop: f.stop };
       },
     },
   ];
@@ -232,6 +240,7 @@ async function main() {
         const child = await startChronyd(port, dir);
         return {
           port,
+          pid: child.pid,
           stop: async () => {
             try {
               child.kill("SIGKILL");
@@ -248,10 +257,10 @@ async function main() {
         const server = await t.start();
         try {
           await load("127.0.0.1", server.port, Math.min(2000, total), window, sockets); // warm-up
-          rows.push({
-            name: t.name,
-            r: await load("127.0.0.1", server.port, total, window, sockets),
-          });
+          const cpu0 = cpuSeconds(server.pid);
+          const r = await load("127.0.0.1", server.port, total, window, sockets);
+          const cpuUs = (cpuSeconds(server.pid) - cpu0) / r.received * 1e6;
+          rows.push({ name: t.name, r, cpuUs });
         } finally {
           await server.stop();
         }
@@ -264,13 +273,18 @@ async function main() {
     `requests ${total}, ${sockets} sockets x window ${window}, ${rounds} rounds, ` +
       `${navigator.hardwareConcurrency} CPUs, load average ${Deno.loadavg().join(" ")}`,
   );
-  console.log("server                 | answered/s | answered | lost  | p50 µs | p99 µs");
-  console.log("-----------------------|-----------:|---------:|------:|-------:|-------:");
-  for (const { name, r } of rows) {
+  console.log(
+    "server                 | answered/s | answered | lost  | p50 µs | p99 µs | server CPU µs/req",
+  );
+  console.log(
+    "-----------------------|-----------:|---------:|------:|-------:|-------:|-----------------:",
+  );
+  for (const { name, r, cpuUs } of rows) {
     console.log(
       `${name.padEnd(22)} | ${(r.received / r.seconds).toFixed(0).padStart(10)} | ` +
         `${String(r.received).padStart(8)} | ${String(r.sent - r.received).padStart(5)} | ` +
-        `${r.p50us.toFixed(0).padStart(6)} | ${r.p99us.toFixed(0).padStart(6)}`,
+        `${r.p50us.toFixed(0).padStart(6)} | ${r.p99us.toFixed(0).padStart(6)} | ` +
+        `${cpuUs.toFixed(1).padStart(17)}`,
     );
   }
 }
