@@ -356,3 +356,37 @@ Deno.test("orphan mode: sources at the orphan stratum are O; the smallest refid 
   const r2 = sel2.select(NOW, [o1, o2], 2);
   assert.equal(r2.selectedId, null);
 });
+
+Deno.test("fuzz: random candidates give valid statuses and at most one selected source", () => {
+  const rand = mulberry32(2024);
+  const valid = new Set("N M s r d ~ w S O T x W P U D + *".split(" "));
+  const sel = new SourceSelector(OPTS);
+  for (let round = 0; round < 300; round++) {
+    const n = Math.floor(rand() * 7);
+    const specs: Spec[] = [];
+    for (let i = 1; i <= n; i++) {
+      specs.push({
+        id: i,
+        offset: (rand() - 0.5) * (rand() < 0.3 ? 2 : 1e-3),
+        distance: rand() < 0.1 ? 5 : rand() * 0.01,
+        stdDev: rand() < 0.1 ? 2 : 1e-4,
+        leap: rand() < 0.1 ? 3 : rand() < 0.1 ? 1 : 0,
+        prefer: rand() < 0.2,
+        trust: rand() < 0.2,
+        require: rand() < 0.1,
+        noselect: rand() < 0.1,
+        reachability: rand() < 0.2 ? 0 : 0xff,
+        selectOk: rand() < 0.1 ? null : rand() > 0.1,
+      });
+    }
+    const r = sel.select(NOW, specs.map(cand), n > 0 ? 1 + Math.floor(rand() * n) : null);
+    let stars = 0;
+    for (const [, c] of r.status) {
+      assert.ok(valid.has(c), `status ${c}`);
+      if (c === "*") stars++;
+    }
+    assert.ok(stars <= 1);
+    if (r.selectedId !== null) assert.equal(r.status.get(r.selectedId), "*");
+    if (r.combined !== null) assert.ok(Number.isFinite(r.combined.offset));
+  }
+});
