@@ -16,9 +16,6 @@ const KNOWN_FAILING: Record<string, string> = {
   // The engine logs "Can't synchronise: no selectable sources (0 unreachable sources)" at
   // 453.6 s, before any source was selected (first "Selected source" at 711.6 s; sync 715 s
   // within 700-730). chrony's 126 requires no such line.
-  // 150 "Received KoD RATE" lines (chrony: 100-140) with the server's ratelimit interval 6
-  // burst 2 leak 4 kod 2 against a client at poll 3 (1250 requests over 10 000 s).
-  "135-ratelimit kod 2 / KoD messages": "150 KoD RATE lines, expected 100-140",
   "126-burst / source selection": '"no selectable sources" logged at 453.6 s before selection',
 };
 
