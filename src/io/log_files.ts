@@ -218,7 +218,9 @@ export function cInt(value: number, width = 0): string {
 /** chrony's UTI_TimeToLogForm: "YYYY-MM-DD HH:MM:SS" in UTC. */
 export function logTime(t: Instant): string {
   const { seconds } = instantToParts(t);
-  const iso = new Date(Number(seconds) * 1000).toISOString();
+  const date = new Date(Number(seconds) * 1000);
+  if (Number.isNaN(date.getTime())) return "0000-00-00 00:00:00"; // beyond JS dates
+  const iso = date.toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 

@@ -12,6 +12,7 @@ import {
   formatTrackingLine,
   type LineFileSystem,
   LogFiles,
+  logTime,
   MEASUREMENTS_BANNER,
   TRACKING_BANNER,
   type TrackingLogRecord,
@@ -279,4 +280,10 @@ Deno.test("LogFiles.fromConfig and real files on disk", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("log times are UTC and never throw, even far out of range", () => {
+  assert.equal(logTime(0n), "1970-01-01 00:00:00");
+  assert.equal(logTime(-1n), "1969-12-31 23:59:59");
+  assert.equal(logTime(10n ** 40n), "0000-00-00 00:00:00");
 });
