@@ -137,7 +137,7 @@ Deno.test("KoD DENY stops polling the source and asks for a replacement", () => 
   assert.ok(lines.includes("Received KoD DENY from 192.0.2.1"));
 });
 
-Deno.test("KoD RATE backs off by four more poll intervals and counts as a reply", () => {
+Deno.test("KoD RATE backs off by four more poll intervals and counts as a valid reply", () => {
   const { sched, engine, transport, ids, lines } = setup();
   transport.reply.kiss = "RATE";
   engine.start();
@@ -146,8 +146,9 @@ Deno.test("KoD RATE backs off by four more poll intervals and counts as a reply"
   sched.runUntil(330);
   assert.equal(transport.sent.length, 2);
   assert.ok(lines.includes("Received KoD RATE from 192.0.2.1"));
-  assert.equal(engine.source(ids[0])!.reachability & 1, 1);
+  assert.equal(engine.source(ids[0])!.counters.validRx, 2);
   assert.equal(engine.source(ids[0])!.counters.goodRx, 0);
+  assert.equal(engine.source(ids[0])!.reachability, 0, "an unsynchronised reply is no reach");
 });
 
 Deno.test("8 unanswered polls signal replacement; the poll backs off", () => {

@@ -660,9 +660,10 @@ export class NtpSource {
     this.#lastPacket = pkt;
     this.#last = { offset, delay, dispersion, responseTime: remoteInterval, tests };
     if (!req.presend) {
+      // Only a synchronised reply makes the source reachable (chrony 4).
       this.#txCount = 0;
-      this.#unreachableSignalled = false;
-      this.#shiftReach(1);
+      if (synced) this.#unreachableSignalled = false;
+      this.#shiftReach(synced ? 1 : 0);
     }
 
     if (!good) {
