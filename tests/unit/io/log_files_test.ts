@@ -102,7 +102,8 @@ Deno.test("measurements.log line in chrony's layout", () => {
     interleaved: true,
     valid: false,
   });
-  assert.match(failed, / \? 16 110 111 1111  -2  6 0\.50 .* 00000000 1I D D$/);
+  assert.ok(failed.includes(" ? 16 110 111 1111  -2  6 0.50 "), failed);
+  assert.ok(failed.endsWith(" 00000000 1I D D"), failed);
 });
 
 Deno.test("statistics.log line matches chrony's documented example", () => {
