@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { closeFd, pollReadableAsync } from "../../ffi/libc.ts";
+import { errnoName } from "../../ffi/errno.ts";
+import { closeFd, lastErrno, pollReadableAsync } from "../../ffi/libc.ts";
 import type { SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
 import type { ExchangeOptions, ExchangeResult, ReceivedDatagram } from "../io/udp.ts";
@@ -201,7 +202,7 @@ export async function kernelExchange(
       sockaddr.bytes,
       sockaddr.bytes.length,
     );
-    if (Number(sent) !== request.length) sendError = "sendto() failed";
+    if (Number(sent) !== request.length) sendError = `sendto: ${errnoName(lastErrno())}`;
     const local = new Uint8Array(28);
     const localLength = new Uint8Array(4);
     new DataView(localLength.buffer).setUint32(0, local.length, true);
