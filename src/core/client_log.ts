@@ -144,6 +144,7 @@ export class ClientLog {
   #logDrops = 0;
   #ntpDaemonRx = 0;
   #ntpDaemonTx = 0;
+  #ntpKernelRx = 0;
 
   /** Creates an empty log. */
   constructor(options: ClientLogOptions) {
@@ -201,9 +202,13 @@ export class ClientLog {
     return "drop";
   }
 
-  /** Counts a reply sent with daemon (user-space) RX and TX timestamps, for serverstats. */
-  countDaemonTimestamps(): void {
-    this.#ntpDaemonRx++;
+  /**
+   * Counts the timestamps of a reply sent, for serverstats: the receive timestamp came from
+   * the kernel or the daemon; the transmit timestamp is always the daemon's.
+   */
+  countTimestamps(rx: "kernel" | "daemon"): void {
+    if (rx === "kernel") this.#ntpKernelRx++;
+    else this.#ntpDaemonRx++;
     this.#ntpDaemonTx++;
   }
 
@@ -223,7 +228,7 @@ export class ClientLog {
       ntpSpanSeconds: 0,
       ntpDaemonRxTimestamps: this.#ntpDaemonRx,
       ntpDaemonTxTimestamps: this.#ntpDaemonTx,
-      ntpKernelRxTimestamps: 0,
+      ntpKernelRxTimestamps: this.#ntpKernelRx,
       ntpKernelTxTimestamps: 0,
       ntpHwRxTimestamps: 0,
       ntpHwTxTimestamps: 0,
@@ -272,7 +277,7 @@ export class ClientLog {
       this.#cmdDrops =
       this.#logDrops =
         0;
-    this.#ntpDaemonRx = this.#ntpDaemonTx = 0;
+    this.#ntpDaemonRx = this.#ntpDaemonTx = this.#ntpKernelRx = 0;
   }
 
   /**

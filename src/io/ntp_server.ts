@@ -273,19 +273,22 @@ async function runKernelLoop(
       }
       if (got === null) break;
       let rxTime = deps.readCookedTime();
+      let kernelRx = false;
       if (got.kernelRxRaw !== null) {
         const age = sock.realtimeNow() - got.kernelRxRaw;
         if (age >= 0n && age < MAX_KERNEL_TS_AGE_NS) {
           rxTime -= age;
+          kernelRx = true;
           io.kernelRxTimestamps++;
         }
       }
       from.address = got.address;
       from.port = got.port;
       const reply = answer(loop, got.data, from, rxTime, deps);
-      if (reply !== null && !sock.replyToLast(reply)) {
-        countError(io, "sendErrors", "sendto failed", deps.log);
-      }
+      if (reply === null) continue;
+      if (sock.replyToLast(reply)) {
+        deps.policy.clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
+      } else countError(io, "sendErrors", "sendto failed", deps.log);
     }
   }
 }
@@ -321,6 +324,7 @@ async function runDenoLoop(
     const reply = answer(loop, data, from, rxTime, deps);
     if (reply === null) continue;
     try {
+      deps.policy.clientLog?.countTimestamps("daemon");
       await conn.send(reply, addr);
     } catch (e) {
       if (loop.closed) return;

@@ -41,12 +41,13 @@ for (const timestamping of ["kernel", "daemon"] as const) {
 }
 
 async function serveOnce(timestamping: "kernel" | "daemon") {
+  const clientLog = new ClientLog({ random: () => 0.5 });
   const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0, timestamping }, {
     readCookedTime: () => NOW,
     reference: () => REF,
     policy: {
       access: new AccessTable([{ allow: true, subnet: "127.0.0.0/8", all: false }]),
-      clientLog: new ClientLog({ random: () => 0.5 }),
+      clientLog,
     },
     log: silentLog,
   });
@@ -74,6 +75,11 @@ async function serveOnce(timestamping: "kernel" | "daemon") {
     assert.equal(s.replied, 1);
     assert.equal(server.timestamping, timestamping);
     assert.equal(s.kernelRxTimestamps, timestamping === "kernel" ? 4 : 0);
+    const ss = clientLog.serverStats();
+    assert.equal(ss.ntpHits, 1);
+    assert.equal(ss.ntpKernelRxTimestamps, timestamping === "kernel" ? 1 : 0);
+    assert.equal(ss.ntpDaemonRxTimestamps, timestamping === "kernel" ? 0 : 1);
+    assert.equal(ss.ntpDaemonTxTimestamps, 1);
   } finally {
     client.close();
     await server.close();
