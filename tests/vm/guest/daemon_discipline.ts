@@ -18,7 +18,7 @@ export const PLANTED_PPM = 200;
 /** Offset planted before the daemon starts, seconds (> 0: clock ahead). */
 export const PLANTED_OFFSET = 0.5;
 /** How long the daemon runs, seconds. */
-export const RUN_SECONDS = 75;
+export const RUN_SECONDS = 60;
 
 function kernelFrequency(): number {
   const { timex } = adjtimex({ modes: 0 });
@@ -33,18 +33,17 @@ async function collect(stream: ReadableStream<Uint8Array>, sink: string[]): Prom
   }
 }
 
-/** Least-squares slope of y over x. */
-export function slope(x: number[], y: number[]): number {
-  const n = x.length;
-  const mx = x.reduce((a, b) => a + b, 0) / n;
-  const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-  }
-  return sxx > 0 ? sxy / sxx : 0;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Rate (s/s) between the medians of the first and last 5 samples of a series. */
+export function endToEndRate(series: { t: number; offset: number }[]): number {
+  const head = series.slice(0, 5);
+  const tail = series.slice(-5);
+  const dt = median(tail.map((s) => s.t)) - median(head.map((s) => s.t));
+  return (median(tail.map((s) => s.offset)) - median(head.map((s) => s.offset))) / dt;
 }
 
 /** Runs the scenario and returns its figures. */
@@ -139,9 +138,8 @@ export async function daemonScenario(): Promise<Record<string, unknown>> {
 
   const last = samples.at(-1);
   const tail = samples.filter((s) => last && s.t >= last.t - 30);
-  const rate = tail.length >= 3
-    ? slope(tail.map((s) => s.t), tail.map((s) => s.offset)) * 1e6
-    : null;
+  // Mean true rate over the tail: medians of 5 samples at each end resist TCG's spikes.
+  const rate = tail.length >= 12 ? endToEndRate(tail) * 1e6 : null;
   const tailAbs = tail.map((s) => Math.abs(s.offset)).sort((a, b) => a - b);
   let settledAt: number | null = null;
   for (let i = samples.length - 1; i >= 0 && Math.abs(samples[i].offset) < 0.001; i--) {
@@ -155,6 +153,9 @@ export async function daemonScenario(): Promise<Record<string, unknown>> {
     finalOffset: last?.offset ?? null,
     finalFreq: last?.freq ?? null,
     trueRatePpmLast30s: rate === null ? null : round(rate, 3),
+    meanKernelFreqLast30s: tail.length
+      ? round(tail.reduce((a, s) => a + s.freq, 0) / tail.length, 3)
+      : null,
     medianAbsOffsetLast30s: tailAbs.length ? tailAbs[Math.floor(tailAbs.length / 2)] : null,
     maxAbsOffsetLast30s: tailAbs.at(-1) ?? null,
     maxJump: Math.max(0, ...samples.map((s) => Math.abs(s.jump))),
