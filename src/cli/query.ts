@@ -30,7 +30,9 @@ refid, leap, root delay/dispersion, precision and poll. Never touches the clock.
   --json             one JSON object on stdout
   -h, --help         this text
 
-SERVER may be a name, an IPv4 address, or an IPv6 address in brackets: [::1]:123`;
+SERVER may be a name, an IPv4 address, or an IPv6 address in brackets: [::1]:123
+
+Exit status: 0 measured; 1 no reply, invalid replies or Kiss-o'-Death; 2 usage error.`;
 
 /** Runs `tempus query`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {

@@ -71,7 +71,10 @@ and corrects the clock once: a step when |offset| > ${STEP_THRESHOLD} s, a slew 
   --timeout S        seconds to wait for each reply (default ${DEFAULT_BURST.timeoutMs / 1000})
   -4 / -6            use IPv4 / IPv6 addresses only
   --json             one JSON object on stdout
-  -h, --help         this text`;
+  -h, --help         this text
+
+Exit status: 0 measured (and corrected unless --dry-run); 1 no usable server, no majority,
+no permission or the clock could not be set; 2 usage error.`;
 
 /** The whole outcome, for the JSON report and tests. */
 export interface SyncResult {
@@ -318,6 +321,12 @@ function printSummary(result: SyncResult, deps: SyncDeps): void {
         d.slewSeconds.toFixed(1)
       } s at 500 ppm (${d.reason})`,
     );
+    if (d.slewSeconds > 3600) {
+      deps.err(
+        `tempus sync: warning: this slew takes ${(d.slewSeconds / 3600).toFixed(1)} h; ` +
+          "--step corrects at once",
+      );
+    }
   }
 }
 
