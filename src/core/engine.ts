@@ -11,6 +11,7 @@ import { parseIpv4, parseIpv6 } from "../ntp/ip.ts";
 import { refIdFromAddress } from "../ntp/packet.ts";
 import type { ControlResult, SourceMatch } from "./control.ts";
 import { LocalClock } from "./local_clock.ts";
+import { ManualInput } from "./manual.ts";
 import { NtpSource } from "./ntp_source.ts";
 import type {
   ClockDriver,
@@ -23,6 +24,8 @@ import type {
 import { LOCAL_REFERENCE_ID, Reference } from "./reference.ts";
 import type {
   ActivityReport,
+  ManualSampleReport,
+  ManualTimestampReport,
   NtpDataReport,
   SelectDataReport,
   SourceReport,
@@ -150,6 +153,7 @@ export class Engine {
   readonly #requests = new Map<number, NtpSource>();
   readonly #txSlots = new Map<number, Instant>();
   readonly #timers: TimerPort;
+  readonly #manual: ManualInput;
   readonly #lastTxAt = new Map<number, Instant>();
   #nextSourceId = 1;
   #nextRequestId = 1;
@@ -200,6 +204,7 @@ export class Engine {
       orphanStratum: config.local?.orphan ? config.local.stratum : null,
       localRefId: LOCAL_REFERENCE_ID,
     });
+    this.#manual = new ManualInput({ enabled: config.manual });
     this.clock.addObserver((c) => this.#onClockChange(c));
     // Timers handed to sources watch for outside steps of the clock (chrony's sched.c).
     const base = deps.timers;
@@ -234,6 +239,7 @@ export class Engine {
 
   #onClockChange(change: ClockChangeEvent): void {
     if (change.kind === "unknown") this.reference.handleUnknownStep();
+    this.#manual.applyClockChange(change);
     for (const s of this.#sources.values()) {
       s.stats.applyClockChange(change);
       s.applyClockChange(change);
@@ -713,6 +719,35 @@ export class Engine {
     this.clock.accumulateOffset(offset, 0);
     this.#log("info", `Accumulated delta offset of ${offset.toFixed(6)} seconds`);
     return { ok: true };
+  }
+
+  /** `manual list`. */
+  manualList(): ManualSampleReport[] {
+    return this.#manual.list();
+  }
+
+  /** `manual on|off|reset`. */
+  manual(mode: "on" | "off" | "reset"): ControlResult {
+    if (mode === "on") this.#manual.enable();
+    else if (mode === "off") this.#manual.disable();
+    else this.#manual.reset();
+    return { ok: true };
+  }
+
+  /** `manual delete N`: drops entry N and applies the new estimate. */
+  manualDelete(index: number): ControlResult {
+    const r = this.#manual.delete(index, this.clock.cookedNow(), this.clock.freqPpm);
+    if (!r.ok) return { ok: false, status: r.status, message: r.message };
+    this.reference.setManualReference(r.update.offset, r.update.freqPpm, r.update.skewPpm);
+    return { ok: true };
+  }
+
+  /** `settime`: the operator's true time becomes a manual reference update. */
+  setTime(trueTime: Instant): ControlResult | { ok: true; report: ManualTimestampReport } {
+    const r = this.#manual.accept(this.clock.cookedNow(), trueTime, this.clock.freqPpm);
+    if (!r.ok) return { ok: false, status: r.status, message: r.message };
+    this.reference.setManualReference(r.update.offset, r.update.freqPpm, r.update.skewPpm);
+    return { ok: true, report: r.report };
   }
 
   /** `local` on (with options) or off. */

@@ -276,3 +276,25 @@ Deno.test("matchesSource applies chronyc's mask/address", () => {
   assert.ok(!matchesSource("192.0.3.7", { address: "192.0.2.0", mask: "255.255.255.0" }));
   assert.ok(!matchesSource("192.0.2.7", { address: "192.0.2.8", mask: null }));
 });
+
+Deno.test("settime through manual input corrects offset and frequency (chrony 143-manual)", () => {
+  const { sched, driver, engine } = setup({ servers: 0, config: { manual: true }, offset: 0 });
+  engine.start();
+  let last: { offset: number; dfreqPpm: number; newFreqPpm: number } | null = null;
+  for (let h = 1; h <= 4; h++) {
+    sched.runUntil(h * 3600);
+    const r = engine.setTime(driver.trueNow());
+    assert.ok(r.ok);
+    if ("report" in r) last = r.report;
+  }
+  assert.ok(last !== null);
+  // The oscillator is 100 ppm slow: the correction converges on about +100 ppm.
+  assert.ok(Math.abs(engine.tracking().freqPpm - 100) < 1, `${engine.tracking().freqPpm}`);
+  assert.equal(engine.tracking().refId, 0x4d414e55);
+  assert.equal(engine.manualList().length, 4);
+  sched.runUntil(4 * 3600 + 10);
+  assert.ok(Math.abs(driver.clockError()) < 1e-3, `${driver.clockError()}`);
+  assert.deepEqual(engine.manual("off"), { ok: true });
+  const refused = engine.setTime(driver.trueNow());
+  assert.equal(refused.ok, false);
+});
