@@ -269,6 +269,8 @@ async function runKernelLoop(
         got = sock.receive();
       } catch (e) {
         countError(io, "receiveErrors", e, deps.log);
+        // Back off so a persistent error cannot spin the event loop.
+        await new Promise((r) => setTimeout(r, 10));
         break;
       }
       if (got === null) break;

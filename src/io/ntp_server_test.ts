@@ -106,3 +106,50 @@ Deno.test("ntp server: a bind failure rejects and leaves nothing open", async ()
     })
   );
 });
+
+for (const timestamping of ["kernel", "daemon"] as const) {
+  Deno.test({
+    name: `ntp server (${timestamping}): default dual-stack socket serves IPv4 and IPv6`,
+    ignore: timestamping === "kernel" && !kernelTimestampSocketsAvailable(),
+    async fn() {
+      const access = new AccessTable([
+        { allow: true, subnet: "127.0.0.0/8", all: false },
+        { allow: true, subnet: "::1", all: false },
+      ]);
+      const clientLog = new ClientLog({ random: () => 0.5 });
+      const server = await startNtpServer({ hosts: [], port: 0, timestamping }, {
+        readCookedTime: () => NOW,
+        reference: () => REF,
+        policy: { access, clientLog },
+        log: silentLog,
+      });
+      const v4 = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      let v6: Deno.DatagramConn | null = null;
+      try {
+        const port = server.addresses[0].port;
+        assert.equal(server.addresses[0].hostname, "::");
+        await v4.send(encodePacket(emptyPacket(3)), {
+          transport: "udp",
+          hostname: "127.0.0.1",
+          port,
+        });
+        assert.ok((await receiveWithin(v4, 2000)) !== null, "no reply over IPv4");
+        try {
+          v6 = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
+        } catch {
+          v6 = null; // no IPv6 loopback here
+        }
+        if (v6 !== null) {
+          await v6.send(encodePacket(emptyPacket(3)), { transport: "udp", hostname: "::1", port });
+          assert.ok((await receiveWithin(v6, 2000)) !== null, "no reply over IPv6");
+        }
+        const names = clientLog.clients(NOW).map((c) => c.address).sort();
+        assert.deepEqual(names, v6 !== null ? ["127.0.0.1", "::1"] : ["127.0.0.1"]);
+      } finally {
+        v4.close();
+        v6?.close();
+        await server.close();
+      }
+    },
+  });
+}
