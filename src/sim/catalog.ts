@@ -312,6 +312,39 @@ export function optionScenarios(): CatalogEntry[] {
       },
     });
   }
+  for (const poll of [-7, -5, -3, -1]) {
+    const p2 = 2 ** poll;
+    list.push({
+      id: `101-poll ${poll}`,
+      title: `minpoll = maxpoll = ${poll} over a 100 µs LAN, jitter 1 µs, no wander`,
+      spec: {
+        name: `101 ${poll}`,
+        duration: 20,
+        ticksPerSecond: 128,
+        clock: { wander: 0 },
+        servers: [{
+          path: { up: { base: 1e-4, jitter: 1e-6 }, down: { base: 1e-4, jitter: 1e-6 } },
+        }],
+        sourceParams: { minPoll: poll, maxPoll: poll },
+        config: { makeStep: { threshold: 1e-2, limit: 1 } },
+        limits: {
+          timeMax: 1e-5,
+          freqMax: 1e-5,
+          timeRms: 5e-6,
+          freqRms: 5e-6,
+          minSyncTime: 0,
+          maxSyncTime: 2.1 * p2 + 1,
+        },
+      },
+      criteria: {
+        ...selection,
+        "sub-second polling": (r) =>
+          r.transport.meanOutInterval <= 1.1 * p2
+            ? []
+            : [`mean outgoing interval ${r.transport.meanOutInterval.toFixed(4)} > 1.1·2^${poll}`],
+      },
+    });
+  }
   list.push({
     id: "101-poll -3 over 20 ms",
     title: "minpoll = maxpoll = -3 with 20 ms delay: held at 1 s",

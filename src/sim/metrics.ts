@@ -48,24 +48,26 @@ export interface SyncMetrics {
 }
 
 /**
- * Computes check_sync's figures from per-second offsets and frequency errors (index = second,
- * index 0 = start). `lastSecond` limits the records used (default: all).
+ * Computes check_sync's figures from offsets and frequency errors recorded every tick
+ * (index = tick, index 0 = start; `ticksPerSecond` ticks per second, default 1). `lastSecond`
+ * limits the records used (a tick index; default: all). Times are returned in seconds.
  */
 export function computeSyncMetrics(
   offsets: Float64Array,
   freqErrors: Float64Array,
   limits: SyncLimits,
   lastSecond = offsets.length - 1,
+  ticksPerSecond = 1,
 ): SyncMetrics {
   let syncTime: number | null = 0;
   for (let k = lastSecond; k >= 0; k--) {
     if (Math.abs(offsets[k]) > limits.timeMax || Math.abs(freqErrors[k]) > limits.freqMax) {
-      syncTime = k === lastSecond ? null : k + 1;
+      syncTime = k === lastSecond ? null : (k + 1) / ticksPerSecond;
       break;
     }
   }
   let maxOffset = 0, maxFreq = 0, sumO = 0, sumF = 0, n = 0;
-  const from = Math.min(Math.max(0, Math.ceil(limits.maxSyncTime)), lastSecond);
+  const from = Math.min(Math.max(0, Math.ceil(limits.maxSyncTime * ticksPerSecond)), lastSecond);
   for (let k = from; k <= lastSecond; k++) {
     const o = Math.abs(offsets[k]);
     const f = Math.abs(freqErrors[k]);

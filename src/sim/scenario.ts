@@ -146,6 +146,11 @@ export interface ScenarioSpec {
   startEpoch?: Instant;
   /** Print the engine's log lines as they happen. */
   echoLog?: boolean;
+  /**
+   * Oscillator updates and records per second (clknetsim's update rate; default 1). A power
+   * of two up to 1024 so that ticks fall on whole nanoseconds; sub-second polling needs more.
+   */
+  ticksPerSecond?: number;
 }
 
 /** The outcome of a scenario. */
@@ -160,10 +165,12 @@ export interface ScenarioResult {
   failures: string[];
   /** True when every check_sync limit holds. */
   pass: boolean;
-  /** Per-second offset of the client clock from true time, seconds. */
+  /** Offset of the client clock from true time per tick (1 tick/s by default), seconds. */
   offsets: Float64Array;
-  /** Per-second frequency error of the client clock, fraction. */
+  /** Frequency error of the client clock per tick, fraction. */
   freqErrors: Float64Array;
+  /** Ticks per second of `offsets` and `freqErrors`. */
+  ticksPerSecond: number;
   /** Client packet statistics. */
   transport: TransportStats;
   /** Requests received by all servers. */
@@ -204,7 +211,14 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const engineRandom = master.fork();
   const clockRandom = master.fork();
   const vt = new VirtualTime(start);
-  const clock = new SimClock(vt, { ...DEFAULT_CLIENT_CLOCK, ...spec.clock }, duration, clockRandom);
+  const tps = spec.ticksPerSecond ?? 1;
+  const clock = new SimClock(
+    vt,
+    { ...DEFAULT_CLIENT_CLOCK, ...spec.clock },
+    duration,
+    clockRandom,
+    tps,
+  );
   const timers = new SimTimers(vt, clock);
   const transport = new SimTransport(vt, start);
   const log = new LogCapture(
@@ -256,20 +270,22 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   }
   engine.start();
 
+  const tickNs = BigInt(Math.round(1e9 / tps));
+  const lastTick = clock.offsets.length - 1;
   let nextTick = 1;
-  let nextTickNs = start + 1_000_000_000n;
+  let nextTickNs = start + tickNs;
   const end = start + BigInt(duration) * 1_000_000_000n;
   vt.runUntil(end, (at) => {
-    while (nextTick <= duration && nextTickNs <= at) {
+    while (nextTick <= lastTick && nextTickNs <= at) {
       clock.tick(nextTick, nextTickNs);
       nextTick++;
-      nextTickNs += 1_000_000_000n;
+      nextTickNs += tickNs;
     }
   });
   engine.stop();
 
   const limits: SyncLimits = { ...CHRONY_DEFAULT_LIMITS, ...spec.limits };
-  const metrics = computeSyncMetrics(clock.offsets, clock.freqErrors, limits);
+  const metrics = computeSyncMetrics(clock.offsets, clock.freqErrors, limits, undefined, tps);
   const failures = checkSync(metrics, limits);
   return {
     name: spec.name,
@@ -279,6 +295,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     pass: failures.length === 0,
     offsets: clock.offsets,
     freqErrors: clock.freqErrors,
+    ticksPerSecond: tps,
     transport: transport.stats(),
     serverRequests: servers.reduce((n, s) => n + s.requests, 0),
     logCounts: Object.fromEntries(log.counts),

@@ -51,10 +51,12 @@ export class SimClock implements ClockDriver {
   readonly name = "sim";
   /** Largest |frequency| in ppm. */
   readonly maxFrequencyPpm = SIM_MAX_FREQUENCY_PPM;
-  /** Per-second offset of the reading from true time (index = simulated second). */
+  /** Offset of the reading from true time per tick (index = tick; 1 tick/s by default). */
   readonly offsets: Float64Array;
-  /** Per-second frequency error of the clock, fraction (rate - 1). */
+  /** Frequency error of the clock per tick, fraction (rate - 1). */
   readonly freqErrors: Float64Array;
+  /** Ticks (oscillator updates and records) per simulated second. */
+  readonly ticksPerSecond: number;
   /** Number of times the driver was asked to step. */
   stepCount = 0;
   /** Number of frequency settings. */
@@ -78,12 +80,22 @@ export class SimClock implements ClockDriver {
   #stepSum = 0;
   #oscError: number;
   #correction = 0;
+  readonly #wanderStep: number;
 
   /**
    * Creates the clock at true time `vt.now` (the simulation start). `seconds` sizes the
-   * per-second records; `random` drives wander (may be null when wander is 0).
+   * records; `random` drives wander (may be null when wander is 0); `ticksPerSecond`
+   * (clknetsim's update rate, default 1) sets how often the oscillator is re-evaluated and
+   * recorded; wander increments are scaled so the walk diffuses at the same rate per second.
    */
-  constructor(vt: VirtualTime, spec: ClockSpec, seconds: number, random: SimRandom | null) {
+  constructor(
+    vt: VirtualTime,
+    spec: ClockSpec,
+    seconds: number,
+    random: SimRandom | null,
+    ticksPerSecond = 1,
+  ) {
+    this.ticksPerSecond = ticksPerSecond;
     this.#vt = vt;
     this.#start = vt.now;
     this.#lastNs = vt.now;
@@ -92,8 +104,9 @@ export class SimClock implements ClockDriver {
     this.#error = spec.offset ?? 0;
     this.#freqSteps = [...(spec.freqSteps ?? [])].sort((a, b) => a.at - b.at);
     this.#steps = [...(spec.steps ?? [])].sort((a, b) => a.at - b.at);
-    this.offsets = new Float64Array(seconds + 1);
-    this.freqErrors = new Float64Array(seconds + 1);
+    this.offsets = new Float64Array(Math.ceil(seconds * ticksPerSecond) + 1);
+    this.freqErrors = new Float64Array(this.offsets.length);
+    this.#wanderStep = (spec.wander ?? 0) / Math.sqrt(ticksPerSecond);
     this.#oscError = this.#evalOscillator(0);
     this.offsets[0] = this.#error;
     this.freqErrors[0] = this.rate() - 1;
@@ -153,18 +166,20 @@ export class SimClock implements ClockDriver {
   }
 
   /**
-   * The per-second update at simulated second `k` (true time start + k s): integrates the
-   * error up to that instant, applies external steps and re-evaluates the oscillator, then
+   * The update at tick `k` (true time start + k / ticksPerSecond s): integrates the error
+   * up to that instant, applies external steps and re-evaluates the oscillator, then
    * records offset and frequency error at index k.
    */
   tick(k: number, atNs: Instant): void {
     this.#advanceTo(atNs);
-    while (this.#stepIdx < this.#steps.length && this.#steps[this.#stepIdx].at <= k) {
+    const t = k / this.ticksPerSecond;
+    while (this.#stepIdx < this.#steps.length && this.#steps[this.#stepIdx].at <= t) {
       this.#error += this.#steps[this.#stepIdx++].delta;
     }
-    const wander = this.#spec.wander ?? 0;
-    if (wander !== 0 && this.#random) this.#walk += wander * this.#random.normal();
-    this.#oscError = this.#evalOscillator(k);
+    if (this.#wanderStep !== 0 && this.#random) {
+      this.#walk += this.#wanderStep * this.#random.normal();
+    }
+    this.#oscError = this.#evalOscillator(t);
     if (k < this.offsets.length) {
       this.offsets[k] = this.#error;
       this.freqErrors[k] = this.rate() - 1;

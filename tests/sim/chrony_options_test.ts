@@ -3,6 +3,11 @@ import { registerScenarioTests } from "./scenario_suite.ts";
 
 /** Scenarios tempus's engine does not pass yet, with the figures measured (see report). */
 const KNOWN_FAILING: Record<string, string> = {
+  // Measured 2026-11-24 (engine 15aca1a), 128 records/s: synchronised by 0.26 s (step at
+  // 0.216 s, frequency within 1e-5 at 0.26 s), then at 14.766-14.805 s the frequency error
+  // jumps to 1.04e-5..1.50e-5 for ~40 ms (limit 1e-5) while polling 128 times a second
+  // (2510 requests in 20 s); the offset stays below 4e-7 s. Sync time 14.81 s > 1.016 s.
+  "101-poll -7 / check_sync": "freq error 1.5e-5 for 40 ms at 14.77 s",
   // Measured 2026-11-24 (engine 34dc2d1): sync 4005 s (chrony: 120-210 s). While tracking
   // the 100 ppm sine at poll 4 the engine slews ~1 ms offsets out in 1-3 s, so the clock's
   // frequency error reaches 6.8e-4 at 3113 s, 6.7e-4 at 3534 s and 4.5e-4 at 4002 s (limit
