@@ -160,8 +160,7 @@ const MODIFY_FIELDS: Record<number, string> = {
 };
 
 const ADDSRC_FLAGS: Array<[number, string]> = [
-  [0x1, "online"],
-  [0x2, "auto_offline"],
+  [0x2, "autoOffline"],
   [0x4, "iburst"],
   [0x8, "prefer"],
   [0x10, "noselect"],
@@ -169,11 +168,43 @@ const ADDSRC_FLAGS: Array<[number, string]> = [
   [0x40, "require"],
   [0x80, "xleave"],
   [0x100, "burst"],
-  [0x200, "nts"],
-  [0x400, "copy"],
-  [0x2000, "ipv4"],
-  [0x4000, "ipv6"],
 ];
+
+/**
+ * REQ_NTP_Source -> `AddSourceRequest.options`, keyed like `SourceParams` (the daemon's
+ * source model). chrony's "not set" encodings (presend 100, min/maxsamples -1, key 0,
+ * mindelay 0, asymmetry 1.0, filter 0, version 0, maxunreach 0 from 4.3 clients) are left
+ * out so the daemon keeps its defaults.
+ */
+export function addSourceOptions(data: Struct): Record<string, number | boolean> {
+  const flags = n(data, "flags");
+  const options: Record<string, number | boolean> = {
+    minPoll: n(data, "minpoll"),
+    maxPoll: n(data, "maxpoll"),
+    pollTarget: n(data, "pollTarget"),
+    minStratum: n(data, "minStratum"),
+    maxSources: n(data, "maxSources"),
+    maxDelay: n(data, "maxDelay"),
+    maxDelayRatio: n(data, "maxDelayRatio"),
+    maxDelayDevRatio: n(data, "maxDelayDevRatio"),
+    offset: n(data, "offset"),
+    offline: (flags & 0x1) === 0,
+  };
+  for (const [bit, word] of ADDSRC_FLAGS) options[word] = (flags & bit) !== 0;
+  const optional: Array<[string, number, (v: number) => boolean]> = [
+    ["presend", n(data, "presendMinpoll"), (v) => v !== 100],
+    ["minSamples", n(data, "minSamples"), (v) => v >= 0],
+    ["maxSamples", n(data, "maxSamples"), (v) => v >= 0],
+    ["key", n(data, "authkey"), (v) => v !== 0],
+    ["minDelay", n(data, "minDelay"), (v) => v !== 0],
+    ["asymmetry", n(data, "asymmetry"), (v) => v !== 1],
+    ["filter", n(data, "filterLength"), (v) => v > 0],
+    ["version", n(data, "version"), (v) => v !== 0],
+    ["maxUnreach", n(data, "maxUnreach"), (v) => v > 0],
+  ];
+  for (const [key, value, set] of optional) if (set(value)) options[key] = value;
+  return options;
+}
 
 function addSource(data: Struct, control: EngineControl, raw: Uint8Array): Outcome {
   const types: Record<number, "server" | "peer" | "pool"> = { 1: "server", 2: "peer", 3: "pool" };
@@ -183,31 +214,7 @@ function addSource(data: Struct, control: EngineControl, raw: Uint8Array): Outco
   if (raw[20 + 4 + 255] !== 0) return status(STT.INVALIDNAME);
   const name = data.name as string;
   if (name.length === 0 || !/^[\x21-\x7e]+$/.test(name)) return status(STT.INVALIDNAME);
-  const flags = n(data, "flags");
-  const options: Record<string, number | boolean> = {
-    minpoll: n(data, "minpoll"),
-    maxpoll: n(data, "maxpoll"),
-    presend: n(data, "presendMinpoll"),
-    minstratum: n(data, "minStratum"),
-    polltarget: n(data, "pollTarget"),
-    version: n(data, "version"),
-    maxsources: n(data, "maxSources"),
-    minsamples: n(data, "minSamples"),
-    maxsamples: n(data, "maxSamples"),
-    key: n(data, "authkey"),
-    ntsport: n(data, "ntsPort"),
-    maxdelay: n(data, "maxDelay"),
-    maxdelayratio: n(data, "maxDelayRatio"),
-    maxdelaydevratio: n(data, "maxDelayDevRatio"),
-    mindelay: n(data, "minDelay"),
-    asymmetry: n(data, "asymmetry"),
-    offset: n(data, "offset"),
-    filter: n(data, "filterLength"),
-    certset: n(data, "certSet"),
-    maxdelayquant: n(data, "maxDelayQuant"),
-    maxunreach: n(data, "maxUnreach"),
-  };
-  for (const [bit, word] of ADDSRC_FLAGS) options[word] = (flags & bit) !== 0;
+  const options = addSourceOptions(data);
   // chrony resolves names asynchronously and answers at once; so do we.
   control.addSource({ type, name, port: n(data, "port"), options }).catch(() => {});
   return OK;

@@ -167,3 +167,38 @@ Deno.test("every known command has a reply no longer than its padded request", (
     assert.ok(reply.length <= length, `command ${command}`);
   }
 });
+
+Deno.test("add source maps chronyc's request to SourceParams-style options", () => {
+  const control = new FakeControl();
+  const data = {
+    type: 3,
+    name: "pool.example.org",
+    port: 123,
+    minpoll: 4,
+    maxpoll: 9,
+    presendMinpoll: 100,
+    pollTarget: 8,
+    maxSources: 4,
+    minSamples: -1,
+    maxSamples: -1,
+    maxDelay: 3,
+    maxDelayDevRatio: 10,
+    asymmetry: 1,
+    flags: 0x1 | 0x4 | 0x8,
+  };
+  const r = run(request(REQ.ADD_SOURCE, data), FULL, control).decoded!;
+  assert.equal(r.header.status, STT.SUCCESS);
+  const call = control.calls.find((c) => c.method === "addSource")!;
+  const req = call.args[0] as { type: string; name: string; options: Record<string, unknown> };
+  assert.equal(req.type, "pool");
+  assert.equal(req.name, "pool.example.org");
+  assert.equal(req.options.minPoll, 4);
+  assert.equal(req.options.iburst, true);
+  assert.equal(req.options.prefer, true);
+  assert.equal(req.options.offline, false);
+  assert.ok(!("presend" in req.options) && !("minSamples" in req.options));
+  const bad = run(request(REQ.ADD_SOURCE, { ...data, name: "bad name" }), FULL, control).decoded!;
+  assert.equal(bad.header.status, STT.INVALIDNAME);
+  const badType = run(request(REQ.ADD_SOURCE, { ...data, type: 9 }), FULL, control).decoded!;
+  assert.equal(badType.header.status, STT.INVALID);
+});
