@@ -39,7 +39,8 @@ export function tableRow(
   );
   const m = r.metrics;
   const l = r.limits;
-  const range = Number.isFinite(l.timeMax) ? `${l.minSyncTime}–${l.maxSyncTime}` : "—";
+  const t = (x: number) => Number.isInteger(x) ? String(x) : x.toFixed(3);
+  const range = Number.isFinite(l.timeMax) ? `${t(l.minSyncTime)}–${t(l.maxSyncTime)}` : "—";
   const limits = Number.isFinite(l.timeMax)
     ? `${e(l.timeMax)} / ${e(l.timeRms)}, ${e(l.freqRms)}`
     : "—";
@@ -47,6 +48,8 @@ export function tableRow(
     ? (entry.expectSync === false ? "pass (no sync, as required)" : "pass")
     : `FAIL: ${failures.join("; ")}`;
   const extra = entry.figure ? ` — ${entry.figure(r)}` : "";
-  return `| ${entry.id} | ${m.syncTime ?? "never"} | ${range} | ${e(m.maxOffset)} | ` +
+  return `| ${entry.id} | ${m.syncTime === null ? "never" : t(m.syncTime)} | ${range} | ${
+    e(m.maxOffset)
+  } | ` +
     `${e(m.rmsOffset)} | ${e(m.rmsFreq)} | ${limits} | ${verdict}${extra} |`;
 }
