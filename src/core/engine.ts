@@ -70,6 +70,12 @@ export interface OneShotOptions {
   action: "step" | "slew" | "print";
   /** Receives the first estimate; the engine stops polling afterwards. */
   onResult: (result: OneShotResult) => void;
+  /**
+   * Called (once, polling stopped) when no source can give an estimate any more: every
+   * source has used up its initial burst without enough samples (chrony "No suitable
+   * source for synchronisation").
+   */
+  onFailure?: (reason: string) => void;
 }
 
 /** Extra engine options. */
@@ -310,6 +316,7 @@ export class Engine {
         onSample: (src) => this.#select(src.id),
         onUnreachable: (src) => this.onReplaceSource?.(src.id),
         onReachability: (src) => {
+          if (this.#oneShot !== null) this.#checkOneShotEnd();
           // Selection can change with unreachable sources (chrony SRC_UpdateReachability).
           if (src.reachability === 0) this.#select(null);
         },
@@ -470,6 +477,24 @@ export class Engine {
     ) {
       this.reference.setUnsynchronised();
     }
+  }
+
+  /**
+   * One-shot mode ends without a result when no source could still collect the 3 samples
+   * selection needs within its initial burst of 8 requests (chrony special_mode_end).
+   */
+  #checkOneShotEnd(): void {
+    const os = this.#oneShot;
+    if (os === null || this.#oneShotDone) return;
+    for (const s of this.#sources.values()) {
+      if (s.denied || s.mode === "offline") continue;
+      if (s.reachabilitySize >= 7) continue;
+      if (7 - s.reachabilitySize + s.stats.sampleCount >= 3) return;
+    }
+    this.#oneShotDone = true;
+    this.#log("warning", "No suitable source for synchronisation");
+    for (const s of this.#sources.values()) s.stop();
+    os.onFailure?.("No suitable source for synchronisation");
   }
 
   #finishOneShot(offset: number, freqPpm: number, source: string): void {

@@ -31,11 +31,20 @@ function setup(
   const lines: string[] = [];
   const log = { log: (_l: string, m: string) => lines.push(m) };
   const results: OneShotResult[] = [];
+  const failures: string[] = [];
   const engine = new Engine(
     { ...defaultConfig(), clockPrecision: 1e-8, ...opts.config },
     { driver, timers: sched, random: new SeededRandom(7), log, transport },
     null,
-    opts.oneShot ? { oneShot: { action: opts.oneShot, onResult: (r) => results.push(r) } } : {},
+    opts.oneShot
+      ? {
+        oneShot: {
+          action: opts.oneShot,
+          onResult: (r) => results.push(r),
+          onFailure: (m) => failures.push(m),
+        },
+      }
+      : {},
   );
   transport.deliver = (id, bytes) => engine.receiveReply(id, bytes, engine.clock.cookedNow());
   const ids: number[] = [];
@@ -49,7 +58,7 @@ function setup(
       ),
     );
   }
-  return { sched, driver, transport, engine, lines, ids, results };
+  return { sched, driver, transport, engine, lines, ids, results, failures };
 }
 
 Deno.test("engine synchronises a 100 ppm clock 0.1 s off to well under a millisecond", () => {
@@ -297,4 +306,17 @@ Deno.test("settime through manual input corrects offset and frequency (chrony 14
   assert.deepEqual(engine.manual("off"), { ok: true });
   const refused = engine.setTime(driver.trueNow());
   assert.equal(refused.ok, false);
+});
+
+Deno.test("one-shot mode gives up when no source answers its burst", () => {
+  const { sched, engine, transport, results, failures } = setup({ oneShot: "print" });
+  transport.drop = () => true;
+  engine.start();
+  sched.runUntil(600);
+  assert.equal(results.length, 0);
+  assert.deepEqual(failures, ["No suitable source for synchronisation"]);
+  const sent = transport.sent.length;
+  assert.ok(sent <= 9, `${sent} requests`);
+  sched.runUntil(2000);
+  assert.equal(transport.sent.length, sent, "no more requests after giving up");
 });

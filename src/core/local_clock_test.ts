@@ -96,3 +96,22 @@ Deno.test("slew plus base frequency stays within the driver range", () => {
   assert.ok(driver.freqPpm <= 100000 + 1e-6);
   assert.ok(clock.slewFreqPpm > 0);
 });
+
+Deno.test("a timer wake-up sees an outside step but not our own steps", () => {
+  const { sched, driver, clock } = setup(0);
+  const events: ClockChangeEvent[] = [];
+  clock.addObserver((c) => events.push(c));
+  let stamp = clock.jumpStamp();
+  sched.runUntil(64);
+  assert.equal(clock.checkForJump(stamp, 64), null, "no jump");
+  stamp = clock.jumpStamp();
+  clock.step(50);
+  sched.runUntil(128);
+  assert.equal(clock.checkForJump(stamp, 64), null, "our own step is not a jump");
+  stamp = clock.jumpStamp();
+  driver.stepBy(-100); // someone else steps the clock
+  sched.runUntil(192);
+  const jump = clock.checkForJump(stamp, 64);
+  assert.ok(jump !== null && Math.abs(jump + 100) < 1e-6, `${jump}`);
+  assert.equal(events.at(-1)!.kind, "unknown");
+});
