@@ -187,7 +187,10 @@ export interface LineFileSystem {
   append(path: string, text: string): void;
 }
 
-/** printf("%W.Pe"): C-style exponent with at least two digits, right-aligned in `width`. */
+/**
+ * printf("%W.Pe"): C-style exponent with at least two digits, right-aligned in `width`.
+ * Negative zero keeps its sign, as in C, so sign flips at this edge mirror chrony exactly.
+ */
 export function cExp(value: number, precision: number, width = 0): string {
   let s: string;
   if (Number.isNaN(value)) s = "nan";
@@ -206,7 +209,10 @@ export function cFixed(value: number, precision: number, width = 0): string {
   let s: string;
   if (Number.isNaN(value)) s = "nan";
   else if (!Number.isFinite(value)) s = value < 0 ? "-inf" : "inf";
-  else s = value.toFixed(precision);
+  else {
+    s = value.toFixed(precision);
+    if (Object.is(value, -0) || (value < 0 && !s.startsWith("-"))) s = "-" + s; // as C: "-0.000"
+  }
   return s.padStart(width);
 }
 
@@ -232,9 +238,9 @@ export function formatTrackingLine(r: TrackingLogRecord): string {
     logTime(r.time),
     r.reference.padEnd(15),
     cInt(r.stratum, 2),
-    cFixed(-r.freqPpm + 0, 3, 10),
+    cFixed(-r.freqPpm, 3, 10),
     cFixed(r.skewPpm, 3, 10),
-    cExp(-r.offset + 0, 3, 10),
+    cExp(-r.offset, 3, 10),
     LEAP_CHARS[r.leap] ?? "?",
     cInt(r.combinedSources, 2),
     cExp(r.offsetSd, 3, 10),
@@ -281,9 +287,9 @@ export function formatStatisticsLine(r: StatisticsLogRecord): string {
     logTime(r.time),
     r.address.padEnd(15),
     cExp(r.stdDev, 3, 10),
-    cExp(-r.estimatedOffset + 0, 3, 10),
+    cExp(-r.estimatedOffset, 3, 10),
     cExp(r.offsetSd, 3, 10),
-    cExp(-r.residualFreqPpm * 1e-6 + 0, 3, 10),
+    cExp(-r.residualFreqPpm * 1e-6, 3, 10),
     cExp(r.skewPpm * 1e-6, 3, 10),
     cExp(r.stress, 1, 7),
     cInt(r.samples, 3),
@@ -313,8 +319,8 @@ export function formatSelectionLine(r: SelectionLogRecord): string {
     (r.reachability & 0xff).toString(8).padStart(4),
     cFixed(r.score, 2, 5),
     cExp(r.lastSampleAgo, 3, 10),
-    cExp(-r.high + 0, 3, 10),
-    cExp(-r.low + 0, 3, 10),
+    cExp(-r.high, 3, 10),
+    cExp(-r.low, 3, 10),
   ].join(" ");
 }
 
