@@ -49,13 +49,9 @@ export function parseMonitorArgs(command: string, args: string[]): MonitorArgs |
     retries: 2,
     help: false,
   };
-  const value = (i: number, name: string): string | null => {
-    const v = args[i + 1];
-    return v === undefined ? null : v ?? `${name} needs a value`;
-  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    const next = value(i, a);
+    const next = args[i + 1] ?? null;
     switch (a) {
       case "-h":
       case "--host":
