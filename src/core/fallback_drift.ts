@@ -52,12 +52,16 @@ export class FallbackDrifts {
 
   /**
    * The next fallback after `unsyncedFor` seconds without synchronisation: the smallest i
-   * whose 2^i exceeds it and whose average spans at least 2^i s, with the delay until it applies.
+   * whose 2^i exceeds it (and is above `after`, the last one applied) and whose average spans
+   * at least 2^i s, with the delay until it applies.
    */
-  next(unsyncedFor: number): { index: number; delay: number; freqPpm: number } | null {
+  next(
+    unsyncedFor: number,
+    after = -Infinity,
+  ): { index: number; delay: number; freqPpm: number } | null {
     for (let k = 0; k < this.#avgs.length; k++) {
       const span = 2 ** (this.min + k);
-      if (span <= unsyncedFor) continue;
+      if (span <= unsyncedFor || this.min + k <= after) continue;
       const a = this.#avgs[k];
       if (a.seconds < span) continue;
       return { index: this.min + k, delay: span - unsyncedFor, freqPpm: a.freqPpm };

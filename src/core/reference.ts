@@ -130,6 +130,7 @@ export class Reference {
   #leapAt: Instant | null = null;
   #fallback: FallbackDrifts | null;
   #fallbackTimer: TimerHandle | null = null;
+  #fallbackApplied = -Infinity;
   #lastDriftWrite: Instant | null = null;
 
   /** Called with (absolute freq ppm tempus sense, skew ppm), at most every driftfile interval. */
@@ -353,6 +354,7 @@ export class Reference {
     if (this.#synchronised) this.#everSynchronised = true;
 
     this.#cancelFallback();
+    this.#fallbackApplied = -Infinity;
     if (this.#fallback && !manual) this.#fallback.update(this.#clock.freqPpm, interval);
     this.#maybeWriteDrift(now);
     this.#updateKernelStatus();
@@ -417,12 +419,13 @@ export class Reference {
     this.#cancelFallback();
     if (this.#fallback === null || this.#synchronised) return;
     const unsyncedFor = Math.max(0, Number(this.#clock.cookedNow() - this.#unsyncSince) / 1e9);
-    const next = this.#fallback.next(unsyncedFor);
+    const next = this.#fallback.next(unsyncedFor, this.#fallbackApplied);
     if (next === null) return;
     this.#fallbackTimer = this.#timers.setTimer(next.delay, () => {
       this.#fallbackTimer = null;
       if (this.#synchronised) return;
       const freq = this.#fallback?.get(next.index);
+      this.#fallbackApplied = next.index;
       if (freq !== null && freq !== undefined) {
         this.#clock.setAbsoluteFrequency(freq);
         this.#log.log(

@@ -148,7 +148,7 @@ Deno.test("unsynchronised state, local reference and manual reference", () => {
 });
 
 Deno.test("fallback drift sets the frequency after 2^i s unsynchronised", () => {
-  const { sched, clock, ref } = setup({ fallbackDrift: { min: 4, max: 6 } });
+  const { sched, clock, ref, lines } = setup({ fallbackDrift: { min: 4, max: 6 } });
   clock.setAbsoluteFrequency(50);
   for (let i = 0; i < 20; i++) {
     ref.update(estimate(clock, 0));
@@ -158,4 +158,7 @@ Deno.test("fallback drift sets the frequency after 2^i s unsynchronised", () => 
   ref.setUnsynchronised();
   sched.runUntil(sched.now + 20);
   assert.ok(Math.abs(clock.freqPpm - 50) < 1e-6, `${clock.freqPpm}`);
+  sched.runUntil(sched.now + 200);
+  assert.equal(lines.filter((l) => l.startsWith("Fallback drift 4 active")).length, 1);
+  assert.equal(lines.filter((l) => l.startsWith("Fallback drift 6 active")).length, 1);
 });
