@@ -1,7 +1,7 @@
 /**
  * VM system tests, group "daemon": `tempus daemon` disciplines a real kernel clock inside a
  * qemu guest (TCG) against the guest's reference server, starting 0.5 s ahead with a planted
- * +200 ppm frequency error and makestep disabled. Skipped when qemu, a kernel or busybox is
+ * +1000 ppm frequency error and makestep disabled. Skipped when qemu, a kernel or busybox is
  * missing, or when src/cli/daemon.ts does not exist yet.
  */
 import assert from "node:assert/strict";
@@ -26,7 +26,7 @@ Deno.test({
   ignore: skip !== null,
   sanitizeOps: false,
   sanitizeResources: false,
-  name: "vm daemon: slews (never steps) 0.5 s away onto the reference and removes +200 ppm",
+  name: "vm daemon: slews (never steps) 0.5 s away onto the reference and removes +1000 ppm",
   async fn() {
     const b = await bootVm({ scenarios: ["daemon"], timeoutMs: 240_000 });
     const r = b.results.get("daemon") as Figures | undefined;
@@ -39,8 +39,9 @@ Deno.test({
     // TCG's millisecond-scale packet latencies limit what any NTP client can see; these
     // bounds are what the daemon must reach despite them (figures are logged below).
     assert.ok(r.medianAbsOffsetLast30s < 0.010, `median |offset| ${r.medianAbsOffsetLast30s}`);
-    // Left alone the clock would run +200 ppm fast; what remains must be well under that.
-    assert.ok(Math.abs(r.trueRatePpmLast30s) < 100, `residual rate ${r.trueRatePpmLast30s} ppm`);
+    // Left alone the clock would run +1000 ppm fast; what remains must be well under that
+    // (about 1 ppm on a quiet host; a few hundred when the host is overloaded).
+    assert.ok(Math.abs(r.trueRatePpmLast30s) < 200, `residual rate ${r.trueRatePpmLast30s} ppm`);
     console.log(
       `daemon: median |true offset| last 30 s ${(r.medianAbsOffsetLast30s * 1e3).toFixed(3)} ms` +
         ` (max ${(r.maxAbsOffsetLast30s * 1e3).toFixed(3)} ms); residual rate ` +
