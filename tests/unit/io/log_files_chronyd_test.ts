@@ -4,9 +4,11 @@ import type { Instant } from "../../../src/core/time.ts";
 import {
   bannerBlock,
   formatMeasurementLine,
+  formatSelectionLine,
   formatStatisticsLine,
   formatTrackingLine,
   MEASUREMENTS_BANNER,
+  SELECTION_BANNER,
   STATISTICS_BANNER,
   TRACKING_BANNER,
 } from "../../../src/io/log_files.ts";
@@ -98,6 +100,24 @@ function restat(line: string): string {
   });
 }
 
+function reselect(line: string): string {
+  const f = line.trim().split(/\s+/);
+  return formatSelectionLine({
+    time: instant(f[0], f[1]),
+    address: f[2],
+    state: f[3],
+    noselect: f[4][1] === "N",
+    prefer: f[4][2] === "P",
+    trust: f[4][3] === "T",
+    require: f[4][4] === "R",
+    reachability: parseInt(f[5], 8),
+    score: Number(f[6]),
+    lastSampleAgo: Number(f[7]),
+    low: -Number(f[9]),
+    high: -Number(f[8]),
+  });
+}
+
 function runChronyd(conf: string): Deno.ChildProcess {
   return new Deno.Command(CHRONYD as string, {
     // -x: never touch the clock; -u root: no privilege drop, so it can write the temp dir.
@@ -125,7 +145,7 @@ Deno.test({
         `${dir}/client.conf`,
         `server 127.0.0.91 port ${port} minpoll -4 maxpoll -4 iburst\nport 0\ncmdport 0\n` +
           `bindcmdaddress /\npidfile ${dir}/c.pid\nlogdir ${dir}/logs\nlogbanner 4\n` +
-          `log measurements statistics tracking\n`,
+          `log measurements statistics tracking selection\n`,
       );
       children.push(runChronyd(`${dir}/server.conf`));
       children.push(runChronyd(`${dir}/client.conf`));
@@ -145,6 +165,7 @@ Deno.test({
         ["tracking", TRACKING_BANNER, retrack],
         ["measurements", MEASUREMENTS_BANNER, remeasure],
         ["statistics", STATISTICS_BANNER, restat],
+        ["selection", SELECTION_BANNER, reselect],
       ];
       for (const [name, banner, reformat] of checks) {
         const text = Deno.readTextFileSync(`${dir}/logs/${name}.log`);
