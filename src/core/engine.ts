@@ -21,7 +21,7 @@ import type {
   SocketAddress,
   TimerPort,
 } from "./ports.ts";
-import { LOCAL_REFERENCE_ID, Reference } from "./reference.ts";
+import { Reference } from "./reference.ts";
 import type {
   ActivityReport,
   ManualSampleReport,
@@ -84,6 +84,12 @@ export interface EngineOptions {
   oneShot?: OneShotOptions | null;
   /** Measures the clock precision (seconds) when config.clockPrecision is null. */
   measurePrecision?: () => number;
+  /**
+   * Reference ID of our own address as the other orphan-mode servers see it (the IPv4
+   * address, or the MD5-derived ID for IPv6). With `local ... orphan`, an orphan source is
+   * followed only if its ID is smaller; without it we never follow orphans.
+   */
+  localRefId?: number;
 }
 
 /** Options bits of selectdata: noselect, prefer, trust, require. */
@@ -208,7 +214,7 @@ export class Engine {
       maxClockError: config.maxClockError,
       maxStratum: config.maxStratum,
       orphanStratum: config.local?.orphan ? config.local.stratum : null,
-      localRefId: LOCAL_REFERENCE_ID,
+      localRefId: options.localRefId,
     });
     this.#manual = new ManualInput({ enabled: config.manual });
     this.clock.addObserver((c) => this.#onClockChange(c));
@@ -432,7 +438,7 @@ export class Engine {
         isNtp: true,
         name: s.addressText,
         reachabilitySize: s.reachabilitySize,
-        refId: s.ntpData().refId,
+        refId: refIdFromAddress(s.addressText) ?? 0,
       });
     }
     return out;

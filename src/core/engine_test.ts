@@ -14,6 +14,7 @@ function setup(
     error?: number;
     servers?: number;
     oneShot?: "step" | "print";
+    localRefId?: number;
   } = {},
 ) {
   const sched = new VirtualScheduler();
@@ -36,15 +37,16 @@ function setup(
     { ...defaultConfig(), clockPrecision: 1e-8, ...opts.config },
     { driver, timers: sched, random: new SeededRandom(7), log, transport },
     null,
-    opts.oneShot
-      ? {
-        oneShot: {
+    {
+      localRefId: opts.localRefId,
+      oneShot: opts.oneShot
+        ? {
           action: opts.oneShot,
           onResult: (r) => results.push(r),
           onFailure: (m) => failures.push(m),
-        },
-      }
-      : {},
+        }
+        : null,
+    },
   );
   transport.deliver = (id, bytes) => engine.receiveReply(id, bytes, engine.clock.cookedNow());
   const ids: number[] = [];
@@ -319,4 +321,29 @@ Deno.test("one-shot mode gives up when no source answers its burst", () => {
   assert.ok(sent <= 9, `${sent} requests`);
   sched.runUntil(2000);
   assert.equal(transport.sent.length, sent, "no more requests after giving up");
+});
+
+Deno.test("orphan mode follows an orphan with a smaller reference ID, else serves locally", () => {
+  const local = {
+    stratum: 5,
+    distance: 1,
+    orphan: true,
+    waitUnsynced: 0,
+    waitSynced: 0,
+    activate: 0,
+  };
+  const follow = setup({ config: { local }, localRefId: 0xc0000264 });
+  follow.transport.reply.stratum = 5;
+  follow.engine.start();
+  follow.sched.runUntil(1000);
+  assert.equal(follow.engine.referenceState().stratum, 6);
+  assert.equal(follow.engine.referenceState().refId, 0xc0000201);
+
+  const lead = setup({ config: { local }, localRefId: 0xc0000200 });
+  lead.transport.reply.stratum = 5;
+  lead.engine.start();
+  lead.sched.runUntil(1000);
+  assert.equal(lead.engine.referenceState().stratum, 5);
+  assert.equal(lead.engine.referenceState().refId, 0x7f7f0101);
+  assert.equal(lead.engine.referenceState().synchronised, true);
 });
