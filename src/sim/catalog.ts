@@ -8,12 +8,16 @@
  */
 import {
   DEFAULT_WATCH,
+  runScenario,
   type ScenarioAction,
   type ScenarioContext,
   type ScenarioResult,
   type ScenarioSpec,
+  type SimEngineFactory,
 } from "./scenario.ts";
 import { settleTime, windowStats } from "./metrics.ts";
+import { type NetworkSpec, runNetworkScenario } from "./network_scenario.ts";
+import type { SimNodeEngineFactory } from "./sim_node.ts";
 
 /** A pass criterion: returns what failed (empty: pass). */
 export type Criterion = (r: ScenarioResult) => string[];
@@ -32,8 +36,10 @@ export interface CatalogEntry {
   id: string;
   /** What it models. */
   title: string;
-  /** The scenario. */
+  /** The scenario (for a network scenario: its name and duration; `network` runs). */
   spec: ScenarioSpec;
+  /** A layered network of engines instead of one client (chrony's 002). */
+  network?: NetworkSpec;
   /** True: check_sync must pass (default). False: it must fail (the clock must not sync). */
   expectSync?: boolean;
   /** False: chrony's script does not call check_sync for this scenario (default true). */
@@ -42,6 +48,21 @@ export interface CatalogEntry {
   criteria?: Record<string, Criterion>;
   /** A measured figure to print beside the table (product claims). */
   figure?: (r: ScenarioResult) => string;
+}
+
+/** The engine factories a catalogue run needs. */
+export interface Engines {
+  /** A client engine over the simulator's ports. */
+  client: SimEngineFactory;
+  /** An engine for a host that also serves time. */
+  node: SimNodeEngineFactory;
+}
+
+/** Runs one catalogued scenario. */
+export function runEntry(entry: CatalogEntry, engines: Engines): ScenarioResult {
+  return entry.network
+    ? runNetworkScenario(entry.network, engines.node)
+    : runScenario(entry.spec, engines.client);
 }
 
 /** The verdict on one run: check_sync (or its expected failure) plus each criterion. */
@@ -108,6 +129,21 @@ export function basicScenarios(): CatalogEntry[] {
     title: "0.1 s and 100 ppm off, 100 µs + 100 µs·Exp delay",
     spec: { name: "001-defaults", duration: 10_000 },
     criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r) },
+  });
+  list.push({
+    id: "002-largenetwork",
+    title: "3 strata of 4 servers (strata 2-3 run tempus), 5 clients start at 2000 s",
+    spec: { name: "002", duration: 10_000 },
+    network: {
+      name: "002",
+      duration: 10_000,
+      strata: 3,
+      serversPerStratum: 4,
+      clients: 5,
+      clientStart: 2000,
+      limits: { timeRms: 5e-4, minSyncTime: 2100, maxSyncTime: 2300 },
+    },
+    criteria: { "packet interval": (r) => packetIntervalOk(r, 4) },
   });
   for (const freq of [-5e-2, -5e-3, 5e-3, 5e-2]) {
     list.push({

@@ -9,13 +9,19 @@
 import type { NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
 import type { SimPath } from "./network.ts";
-import type { SimServer } from "./sim_server.ts";
+import type { ServerReply } from "./sim_server.ts";
 import type { VirtualTime } from "./virtual_time.ts";
+
+/** Anything that answers NTP requests in the simulation (a SimServer or a SimNode). */
+export interface SimResponder {
+  /** Answers a request arriving at true time `rxTrue`, or returns null for no reply. */
+  respond(request: Uint8Array, rxTrue: Instant): ServerReply | null;
+}
 
 /** A server reachable through a path. */
 export interface SimRoute {
   /** The server answering at this address. */
-  server: SimServer;
+  server: SimResponder;
   /** The network path to it. */
   path: SimPath;
 }

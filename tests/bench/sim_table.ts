@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { allScenarios, evaluate } from "../../src/sim/catalog.ts";
-import { runScenario } from "../../src/sim/scenario.ts";
+import { allScenarios, evaluate, runEntry } from "../../src/sim/catalog.ts";
 import { TABLE_HEADER, tableRow } from "../../src/sim/table.ts";
-import { tempusEngine } from "../../src/sim/tempus_engine.ts";
+import { tempusEngines } from "../../src/sim/tempus_engine.ts";
 
 const filters = Deno.args;
 const entries = allScenarios().filter((e) =>
@@ -21,7 +20,7 @@ for (const entry of entries) {
   const t0 = performance.now();
   let row: string;
   try {
-    const r = runScenario(entry.spec, tempusEngine);
+    const r = runEntry(entry, tempusEngines);
     const criteria = evaluate(entry, r);
     if (criteria.every((c) => c.failures.length === 0)) passed++;
     row = tableRow(entry, r, criteria);

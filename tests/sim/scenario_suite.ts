@@ -8,10 +8,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type CatalogEntry, evaluate } from "../../src/sim/catalog.ts";
-import { runScenario } from "../../src/sim/scenario.ts";
+import { type CatalogEntry, evaluate, runEntry } from "../../src/sim/catalog.ts";
 import { summarize } from "../../src/sim/table.ts";
-import { tempusEngine } from "../../src/sim/tempus_engine.ts";
+import { tempusEngines } from "../../src/sim/tempus_engine.ts";
 
 /** Registers the tests; `knownFailing` maps "<id> / <criterion>" to the measured failure. */
 export function registerScenarioTests(
@@ -20,7 +19,7 @@ export function registerScenarioTests(
 ): void {
   for (const entry of entries) {
     Deno.test(`${entry.id}: ${entry.title}`, async (t) => {
-      const result = runScenario(entry.spec, tempusEngine);
+      const result = runEntry(entry, tempusEngines);
       if (entry.figure) console.log(`  ${entry.id}: ${entry.figure(result)}`);
       for (const criterion of evaluate(entry, result)) {
         await t.step({
