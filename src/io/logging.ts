@@ -68,6 +68,7 @@ function renderFields(fields: Record<string, unknown>): string {
     let text: string;
     if (typeof v === "string") text = /[\s"=]/.test(v) ? JSON.stringify(v) : v;
     else if (typeof v === "bigint") text = v.toString();
+    else if (v instanceof Error) text = JSON.stringify(v.message);
     else {
       try {
         text = JSON.stringify(v) ?? String(v);
@@ -94,7 +95,9 @@ export function formatPlainLine(record: LogRecord): string {
 /** Formats a record for journald: "<4>message k=v" (journald adds the time). */
 export function formatJournalLine(record: LogRecord): string {
   const priority = JOURNAL_PRIORITY[TAPE_TO_LEVEL[record.level]];
-  return `<${priority}>${messageOf(record)}${renderFields(record.properties)}`;
+  const text = `${messageOf(record)}${renderFields(record.properties)}`;
+  // journald reads one entry per line: every line carries the priority.
+  return text.split("\n").map((line) => `<${priority}>${line}`).join("\n");
 }
 
 /** A file sink that appends lines and can be re-opened after log rotation. */

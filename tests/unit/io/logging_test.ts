@@ -45,10 +45,11 @@ Deno.test("journal mode: <N> priorities, no timestamp; auto-detected from JOURNA
     log.log("info", "i");
     log.log("warning", "w");
     log.log("error", "e");
+    log.log("warning", "two\nlines", { error: new Error("boom") });
   } finally {
     await logging.close();
   }
-  assert.deepEqual(lines, ["<7>d", "<6>i", "<4>w", "<3>e"]);
+  assert.deepEqual(lines, ["<7>d", "<6>i", "<4>w", "<3>e", '<4>two\n<4>lines error="boom"']);
 });
 
 Deno.test("file sink appends, and reopen() follows a rotated file", async () => {
