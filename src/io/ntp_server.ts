@@ -46,6 +46,12 @@ const BATCH = 64;
 export interface NtpServerDeps {
   /** The cooked clock (raw time plus the correction being slewed), read at once on receive. */
   readCookedTime: () => Instant;
+  /**
+   * Converts a raw CLOCK_REALTIME instant (a kernel receive timestamp) to cooked time
+   * (LocalClock.cook). Optional: without it, the timestamp's age is taken from the raw clock
+   * and subtracted from the cooked time now.
+   */
+  cookRawTime?: (raw: Instant) => Instant;
   /** The current reference state (called once per request). */
   reference: () => ReferenceState;
   /** Access table and client log shared by all sockets. */
@@ -262,6 +268,7 @@ async function runKernelLoop(
   io: IoCounters,
 ): Promise<void> {
   const from = { address: "", port: 0 };
+  const cook = deps.cookRawTime;
   while (!loop.closed && await sock.waitReadable()) {
     for (let i = 0; i < BATCH && !loop.closed; i++) {
       let got;
@@ -274,16 +281,23 @@ async function runKernelLoop(
         break;
       }
       if (got === null) break;
-      let rxTime = deps.readCookedTime();
+      let rxTime: Instant;
       let kernelRx = false;
-      if (got.kernelRxRaw !== null) {
-        const age = sock.realtimeNow() - got.kernelRxRaw;
-        if (age >= 0n && age < MAX_KERNEL_TS_AGE_NS) {
-          rxTime -= age;
-          kernelRx = true;
-          io.kernelRxTimestamps++;
+      const raw = got.kernelRxRaw;
+      if (raw !== null && cook !== undefined) {
+        rxTime = cook(raw);
+        kernelRx = true;
+      } else {
+        rxTime = deps.readCookedTime();
+        if (raw !== null) {
+          const age = sock.realtimeNow() - raw;
+          if (age >= 0n && age < MAX_KERNEL_TS_AGE_NS) {
+            rxTime -= age;
+            kernelRx = true;
+          }
         }
       }
+      if (kernelRx) io.kernelRxTimestamps++;
       from.address = got.address;
       from.port = got.port;
       const reply = answer(loop, got.data, from, rxTime, deps);

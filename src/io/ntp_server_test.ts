@@ -5,10 +5,12 @@ import { silentLog } from "../core/ports.ts";
 import { instantFromParts } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
+import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { startNtpServer } from "./ntp_server.ts";
 import { kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
 
 const NOW = instantFromParts(1_763_900_000, 500);
+const COOKED_RX = instantFromParts(1_763_900_000, 100);
 const REF: ReferenceState = {
   synchronised: true,
   leap: 0,
@@ -44,6 +46,7 @@ async function serveOnce(timestamping: "kernel" | "daemon") {
   const clientLog = new ClientLog({ random: () => 0.5 });
   const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0, timestamping }, {
     readCookedTime: () => NOW,
+    cookRawTime: () => COOKED_RX,
     reference: () => REF,
     policy: {
       access: new AccessTable([{ allow: true, subnet: "127.0.0.0/8", all: false }]),
@@ -68,6 +71,9 @@ async function serveOnce(timestamping: "kernel" | "daemon") {
     assert.ok(d.ok);
     assert.equal(d.packet.stratum, 3);
     assert.equal(d.packet.originTime, 0x1234_5678_9abc_def0n);
+    // Kernel timestamps go through cookRawTime; the Deno socket reads the cooked clock.
+    assert.equal(d.packet.receiveTime, instantToNtp64(timestamping === "kernel" ? COOKED_RX : NOW));
+    assert.equal(d.packet.transmitTime, instantToNtp64(NOW));
     const s = server.stats();
     assert.equal(s.received, 4);
     assert.equal(s.malformed, 2);
