@@ -186,18 +186,38 @@ async function dispatch(ctx: MonitorContext, command: string, a: MonitorArgs): P
   return result;
 }
 
+/** Where a command's standard output goes (tests capture it). */
+export interface MonitorOutput {
+  /** Writes text as is. */
+  write(text: string): void;
+}
+
+const encoder = new TextEncoder();
+
+/** Standard output, written synchronously so lines keep their order. */
+export const stdoutOutput: MonitorOutput = {
+  write(text: string) {
+    const bytes = encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  },
+};
+
 /** Runs one monitoring/control command; returns the exit code (0 success, 1 failure). */
-export async function runMonitor(command: string, args: string[]): Promise<number> {
+export async function runMonitor(
+  command: string,
+  args: string[],
+  output: MonitorOutput = stdoutOutput,
+): Promise<number> {
   const parsed = parseMonitorArgs(command, args);
   if (typeof parsed === "string") {
     console.error(`tempus ${command}: ${parsed}`);
     return 2;
   }
   if (parsed.help) {
-    console.log(HELP);
+    output.write(`${HELP}\n`);
     return 0;
   }
-  const encoder = new TextEncoder();
   const jsonValues: unknown[] = [];
   const client = new CmdmonClient({
     addresses: await daemonAddresses(parsed.hosts, parsed.port),
@@ -208,10 +228,7 @@ export async function runMonitor(command: string, args: string[]): Promise<numbe
     client,
     flags: parsed.flags,
     write(text: string) {
-      if (parsed.flags.json) return;
-      const bytes = encoder.encode(text);
-      let written = 0;
-      while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+      if (!parsed.flags.json) output.write(text);
     },
     json(value: unknown) {
       jsonValues.push(value);
@@ -229,7 +246,8 @@ export async function runMonitor(command: string, args: string[]): Promise<numbe
       : jsonValues.length === 1
       ? jsonValues[0]
       : jsonValues;
-    console.log(JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v, 2));
+    const text = JSON.stringify(value, (_k, v) => typeof v === "bigint" ? v.toString() : v, 2);
+    output.write(`${text}\n`);
   }
   return ok ? 0 : 1;
 }
