@@ -96,3 +96,92 @@ Deno.test("the FAQ's minimal configurations parse", () => {
     assert.ok(r.config.sources.length > 0);
   }
 });
+
+/** Configurations in the style distributions and clouds ship (reconstructed by hand). */
+const DISTRO_STYLE: Record<string, string> = {
+  "ubuntu-style": `confdir /etc/chrony/conf.d
+pool ntp.ubuntu.com        iburst maxsources 4
+pool 0.ubuntu.pool.ntp.org iburst maxsources 1
+pool 1.ubuntu.pool.ntp.org iburst maxsources 1
+pool 2.ubuntu.pool.ntp.org iburst maxsources 2
+sourcedir /run/chrony-dhcp
+sourcedir /etc/chrony/sources.d
+keyfile /etc/chrony/chrony.keys
+driftfile /var/lib/chrony/chrony.drift
+ntsdumpdir /var/lib/chrony
+logdir /var/log/chrony
+maxupdateskew 100.0
+rtcsync
+makestep 1 3
+leapsectz right/UTC
+`,
+  "fedora-style": `# Use public servers from the pool.ntp.org project.
+pool 2.fedora.pool.ntp.org iburst
+sourcedir /run/chrony-dhcp
+driftfile /var/lib/chrony/drift
+makestep 1.0 3
+rtcsync
+#hwtimestamp *
+#minsources 2
+#allow 192.168.0.0/16
+#local stratum 10
+keyfile /etc/chrony.keys
+ntsdumpdir /var/lib/chrony
+leapsectz right/UTC
+logdir /var/log/chrony
+#log measurements statistics tracking
+`,
+  "cloud-link-local": `server 169.254.169.123 prefer iburst minpoll 4 maxpoll 4
+pool 2.pool.ntp.org iburst noselect
+driftfile /var/lib/chrony/drift
+makestep 1.0 3
+rtcsync
+dumpdir /var/run/chrony
+`,
+  "lan-server": `server ntp1.example.net iburst
+server ntp2.example.net iburst
+server ntp3.example.net iburst
+minsources 2
+driftfile /var/lib/chrony/drift
+makestep 1.0 3
+allow 10.0.0.0/8
+allow 192.168
+deny 192.168.66
+local stratum 10 orphan
+ratelimit interval 1 burst 16
+clientloglimit 1048576
+bindcmdaddress 0.0.0.0
+cmdallow 10.1.2.0/24
+logdir /var/log/chrony
+log measurements statistics tracking
+`,
+  "intermittent-dialup": `server foo.example.net offline
+server bar.example.net offline
+server baz.example.net offline auto_offline
+driftfile /var/lib/chrony/drift
+makestep 1.0 3
+rtcfile /var/lib/chrony/rtc
+rtconutc
+rtcautotrim 30
+`,
+};
+
+for (const [name, text] of Object.entries(DISTRO_STYLE)) {
+  Deno.test(`${name} configuration parses without errors`, () => {
+    const r = parseChronyConfText(text, name);
+    assert.ok(r.ok, r.ok ? "" : r.errors.map(formatDiagnostic).join("\n"));
+    assert.ok(r.config.sources.length >= 1);
+    for (const w of r.warnings) assert.match(w.message, /ntsdumpdir/);
+  });
+}
+
+Deno.test("a refclock (PHC/GPS) configuration is refused clearly, not half-used", () => {
+  const r = parseChronyConfText(
+    "refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0\nmakestep 1.0 -1\n",
+    "azure-style",
+  );
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.ok ? [] : r.errors.map(formatDiagnostic), [
+    "azure-style:1: unknown or unsupported directive 'refclock'",
+  ]);
+});
