@@ -23,6 +23,11 @@ export interface CommandServerOptions {
   allowUdp: (address: string) => boolean;
   /** Open commands (REQ codes) for UDP clients; default chrony's default set. */
   openCommands?: ReadonlySet<number>;
+  /**
+   * Called for every packet accepted for processing (after the cmdallow check), with the
+   * client's IP or null for the Unix socket: lets the daemon count serverstats cmd hits.
+   */
+  onCommand?: (address: string | null) => void;
 }
 
 /** A running command server. */
@@ -119,6 +124,7 @@ export async function startCommandServer(
     loops.push(serve(conn, (data, addr) => {
       const remote = (addr as Deno.NetAddr).hostname;
       if (!LOOPBACK.has(remote) && !options.allowUdp(remote)) return null;
+      options.onCommand?.(remote);
       return handleCommand(data, udpAccess, control);
     }, log));
   }
@@ -133,6 +139,7 @@ export async function startCommandServer(
       loops.push(serve(conn, (data, addr) => {
         const path = (addr as Deno.UnixAddr).path;
         if (!path) return null; // an unbound client cannot get a reply
+        options.onCommand?.(null);
         return handleCommand(data, { full: true }, control);
       }, log));
     } catch (error) {

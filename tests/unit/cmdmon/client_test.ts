@@ -96,6 +96,7 @@ Deno.test("client gives up after retries and falls through the address list", as
 Deno.test("UDP server: loopback allowed, others by the access function; reply is sent", async () => {
   const control = new FakeControl();
   const asked: string[] = [];
+  const hits: Array<string | null> = [];
   const server = await startCommandServer(
     {
       udpHosts: ["127.0.0.1"],
@@ -105,6 +106,7 @@ Deno.test("UDP server: loopback allowed, others by the access function; reply is
         asked.push(a);
         return false;
       },
+      onCommand: (a) => hits.push(a),
     },
     control,
     silentLog,
@@ -120,6 +122,7 @@ Deno.test("UDP server: loopback allowed, others by the access function; reply is
     const denied = await client.request(REQ.SHUTDOWN);
     assert.equal(denied?.header.status, STT.UNAUTH);
     assert.deepEqual(asked, [], "loopback never consults cmdallow");
+    assert.deepEqual(hits, ["127.0.0.1", "127.0.0.1"]);
     assert.ok(!control.methods().includes("shutdown"));
   } finally {
     await client.close();
