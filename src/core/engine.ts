@@ -408,6 +408,11 @@ export class Engine {
     return [...this.#sources.keys()];
   }
 
+  /** The pool name a source was added for (type "pool"), or null. */
+  poolOf(id: number): string | null {
+    return this.#pool.get(id) ?? null;
+  }
+
   /** The source object for an id (for the daemon and tests). */
   source(id: number): NtpSource | undefined {
     return this.#sources.get(id);
@@ -436,7 +441,10 @@ export class Engine {
         selection: s.stats.selectionData(now),
         tracking: s.stats.trackingData(),
         isNtp: true,
-        name: s.addressText,
+        // chrony logs "192.0.2.1 (ntp.example.net)" when the source has a name.
+        name: s.name !== null && s.name !== s.addressText
+          ? `${s.addressText} (${s.name})`
+          : s.addressText,
         reachabilitySize: s.reachabilitySize,
         refId: refIdFromAddress(s.addressText) ?? 0,
       });
