@@ -59,7 +59,8 @@ Deno.test({
     assert.ok(Math.abs(r.rtcAtStart - expected) <= 5, `RTC ${r.rtcAtStart} vs ${expected}`);
     assert.ok(Math.abs(r.systemAtStart - r.rtcAtStart) <= 2, "kernel hctosys took the RTC");
     assert.equal(r.intervals.length, 2, "three update interrupts");
-    for (const dt of r.intervals) assert.ok(dt > 0.9 && dt < 1.1, `interrupt interval ${dt}`);
+    // Wake-up latency under TCG on a busy host jitters by a few hundred ms per edge.
+    for (const dt of r.intervals) assert.ok(dt > 0.5 && dt < 1.5, `interrupt interval ${dt}`);
     const s = r.secondsAfterEdge as number[];
     assert.deepEqual(s, [s[0], s[0] + 1, s[0] + 2]);
     assert.equal(r.readBack, r.setTo);
