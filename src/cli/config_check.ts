@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { formatDiagnostic, loadConfigSync, renderConfig } from "../config/load.ts";
 
 /** Help text of `tempus config`. */
-export const CONFIG_USAGE = [
+export const CONFIG_USAGE: string = [
   "Usage: tempus config check FILE [--json]",
   "",
   "  Validates FILE (chrony.conf syntax, or tempus.toml when it ends in .toml) and prints",

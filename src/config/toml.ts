@@ -31,7 +31,8 @@ import { applyDirective, type DirectiveSink } from "./directives.ts";
 import type { Config } from "./model.ts";
 import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
 
-type KeyPath = (string | number)[];
+/** A TOML key path: table and key names, and array-of-tables indexes. */
+export type KeyPath = (string | number)[];
 
 interface Ctx {
   config: Config;

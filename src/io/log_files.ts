@@ -330,7 +330,8 @@ export function bannerBlock(header: string): string {
   return `${rule}\n${header}\n${rule}\n`;
 }
 
-type FileName = "tracking" | "measurements" | "statistics" | "rtc" | "selection";
+/** The log files tempus writes (name without ".log"). */
+export type FileName = "tracking" | "measurements" | "statistics" | "rtc" | "selection";
 
 const BANNERS: Record<FileName, string> = {
   tracking: TRACKING_BANNER,

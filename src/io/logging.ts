@@ -19,6 +19,8 @@ import {
 } from "@logtape/logtape";
 import type { LogLevel, LogPort } from "../core/ports.ts";
 
+export type { LogRecord };
+
 /** How to set up logging. */
 export interface LoggingOptions {
   /** Lowest level written (default "info"). */
