@@ -116,7 +116,7 @@ Deno.test("server e2e: flood of malformed and valid requests stays bounded", asy
       rss.push((latest as Stats).rss);
     }
     const replies = collectors.flatMap((col) => col.replies);
-    // A loaded machine drops some of the flood in socket buffers; most must still be answered.
+    // A loaded machine drops some of the flood in socket buffers; a good share must still be answered.
     assert.ok(replies.length >= validSent * 0.25, `${replies.length} replies to ${validSent}`);
     assert.ok(replies.length <= validSent, "more replies than valid requests");
     for (const r of replies) {
