@@ -178,6 +178,16 @@ export function serverStatsToWire(r: ServerStatsReport): Record<string, unknown>
   };
 }
 
+/**
+ * Test bits as chrony sends them: test 1 in bit 9 down to test D in bit 0 (tempus keeps
+ * test 1 in bit 0, see core TestBit), so the 10 bits are reversed.
+ */
+export function testBitsToWire(tests: number): number {
+  let out = 0;
+  for (let i = 0; i < 10; i++) if (tests & (1 << i)) out |= 1 << (9 - i);
+  return out;
+}
+
 /** RPY_NTPData / RPY_NTPData2. */
 export function ntpDataToWire(r: NtpDataReport): Record<string, unknown> {
   const local = parseIpAddr(r.localAddress) ?? unspecAddr();
@@ -200,7 +210,8 @@ export function ntpDataToWire(r: NtpDataReport): Record<string, unknown> {
     peerDispersion: r.peerDispersion,
     responseTime: r.responseTime,
     jitterAsymmetry: r.jitterAsymmetry,
-    flags: (r.tests & 0x3ff) | (r.interleaved ? 0x4000 : 0) | (r.authenticated ? 0x8000 : 0),
+    flags: testBitsToWire(r.tests & 0x3ff) | (r.interleaved ? 0x4000 : 0) |
+      (r.authenticated ? 0x8000 : 0),
     txTssChar: 0x44, // 'D': daemon timestamps
     rxTssChar: 0x44,
     totalTxCount: r.totalTx,

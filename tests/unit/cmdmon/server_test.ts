@@ -4,7 +4,7 @@ import { REQ, RPY, STT } from "../../../src/cmdmon/constants.ts";
 import { formatIpAddr, type IpAddr, parseIpAddr } from "../../../src/cmdmon/ip_addr.ts";
 import { requestLength } from "../../../src/cmdmon/messages.ts";
 import { handleCommand, openCommandsFromNames } from "../../../src/cmdmon/server.ts";
-import { FakeControl, fakeTracking } from "./fake_control.ts";
+import { FakeControl, fakeNtpData, fakeTracking } from "./fake_control.ts";
 
 const FULL = { full: true };
 const UDP = { full: false };
@@ -111,6 +111,11 @@ Deno.test("opencommands can open ntpdata/serverstats/selectdata to UDP clients",
   assert.equal(ntp.header.reply, RPY.NTP_DATA2);
   assert.ok(Math.abs((ntp.data.offset as number) - 0.000321) < 1e-9);
   assert.equal(run(request(REQ.TRACKING), access).decoded!.header.status, STT.UNAUTH);
+  // Tests 1 and 2 passed (tempus bits 0, 1) are chrony's bits 9 and 8, printed "110 000 0000".
+  const control = new FakeControl();
+  control.ntpData = () => ({ ...fakeNtpData(), tests: 0b11, interleaved: true });
+  const two = run(request(REQ.NTP_DATA, { ip: parseIpAddr("192.0.2.1") }), FULL, control);
+  assert.equal(two.decoded!.data.flags, 0x300 | 0x4000);
 });
 
 Deno.test("chrony 4.3 request lengths get the 4.3 reply forms", () => {
