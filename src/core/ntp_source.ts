@@ -68,6 +68,8 @@ export const MIN_NONLAN_POLL = 0;
 export const MIN_SAMPLING_SEPARATION = 0.002;
 /** Largest separation between transmissions of different sources, seconds. */
 export const MAX_SAMPLING_SEPARATION = 0.2;
+/** Largest frequency error assumed for a source without statistics (fraction). */
+export const WORST_CASE_FREQ_BOUND = 2000e-6;
 /** Randomness added to poll intervals (fraction). */
 export const SAMPLING_RANDOMNESS = 0.02;
 
@@ -612,17 +614,19 @@ export class NtpSource {
     let delay = Math.abs(localInterval - remoteInterval);
     delay = Math.max(delay, precision);
     const offset = Number((t2 - t1) + (t3 - t4)) / 2e9 + this.#params.offset;
-    const skew = this.stats.skew + this.#maxClockError * 1e-6;
+    // Half the width of the source's frequency range, limited to the worst case (2000 ppm).
+    const skew = Math.min(this.stats.skew, WORST_CASE_FREQ_BOUND);
     const dispersion = precision + skew * Math.abs(localInterval);
     const sampleTime = t1 + (t4 - t1) / 2n;
 
     // chrony's extra tests.
-    const testA = delay - dispersion <= this.#params.maxDelay && !req.presend &&
+    const testA = delay - dispersion <= this.#params.maxDelay &&
+      precision <= this.#params.maxDelay && !req.presend &&
       Math.abs(remoteInterval) <= MAX_SERVER_INTERVAL;
     const dtd = this.stats.delayTestData(sampleTime);
     const clockError = this.#maxClockError * 1e-6;
     let testB = true;
-    if (this.#params.maxDelayRatio > 1 && dtd !== null) {
+    if (this.#params.maxDelayRatio >= 1 && dtd !== null) {
       const allowed = dtd.minDelay * this.#params.maxDelayRatio +
         Math.abs(dtd.lastSampleAgo) * (dtd.skewPpm * 1e-6 + clockError);
       testB = delay <= allowed;
