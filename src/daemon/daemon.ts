@@ -37,6 +37,7 @@ import {
 import { resolveHost } from "../io/dns.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
+import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { dropPrivileges } from "../../ffi/privileges.ts";
 import { SourceManager } from "./sources.ts";
@@ -403,6 +404,25 @@ async function addSource(
   return { ok: true };
 }
 
+/**
+ * Read-only reports served over UDP: chrony's default open commands plus ntpdata,
+ * serverstats and selectdata (reports only; every command that changes something needs the
+ * Unix socket).
+ */
+const UDP_OPEN_COMMANDS = openCommandsFromNames([
+  "activity",
+  "manual",
+  "rtcdata",
+  "smoothing",
+  "sourcename",
+  "sources",
+  "sourcestats",
+  "tracking",
+  "ntpdata",
+  "serverstats",
+  "selectdata",
+]);
+
 /** Opens the UDP and Unix command sockets; a host that cannot be bound is skipped. */
 async function openCommandServer(
   config: Config,
@@ -414,6 +434,7 @@ async function openCommandServer(
   const options = {
     port: config.cmdPort,
     allowUdp: (address: string) => cmdAccess.isAllowed(address),
+    openCommands: UDP_OPEN_COMMANDS,
   };
   const open = (udpHosts: string[], socketPath: string | null) =>
     startCommandServer({ ...options, udpHosts, socketPath }, control, log);

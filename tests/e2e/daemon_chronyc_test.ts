@@ -1,0 +1,146 @@
+/**
+ * The real chronyc (Debian chrony 4.3) against a running `tempus daemon -x` synchronised to a
+ * real chronyd: the open monitoring commands over UDP, the privileged ones over the Unix
+ * socket (and refused over UDP), and manual time input with settime and manual list.
+ */
+import assert from "node:assert/strict";
+import {
+  freeUdpPort,
+  haveBinary,
+  REPO_ROOT,
+  runCommand,
+  startBackground,
+  startChronydServer,
+  waitFor,
+} from "../helpers/peers.ts";
+
+const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
+
+async function withDaemon(
+  extra: string[],
+  body: (
+    chronyc: (...args: string[]) => Promise<string>,
+    unix: (...args: string[]) => Promise<string>,
+  ) => Promise<void>,
+): Promise<void> {
+  const upstream = await startChronydServer();
+  const dir = await Deno.makeTempDir({ prefix: "tempus-chronyc-" });
+  await Deno.chmod(dir, 0o750);
+  const cmdPort = freeUdpPort();
+  const socket = `${dir}/tempus.sock`;
+  const daemon = startBackground(Deno.execPath(), [
+    "run",
+    "-A",
+    "--unstable-net",
+    "--quiet",
+    `${REPO_ROOT}mod.ts`,
+    "daemon",
+    "-x",
+    `server 127.0.0.1 port ${upstream.port} iburst minpoll -1 maxpoll 1`,
+    `pidfile ${dir}/tempus.pid`,
+    `cmdport ${cmdPort}`,
+    "bindcmdaddress 127.0.0.1",
+    `bindcmdaddress ${socket}`,
+    ...extra,
+  ]);
+  const run = async (host: string, args: string[]) => {
+    const out = await runCommand("chronyc", ["-n", "-h", host, "-p", `${cmdPort}`, ...args]);
+    return out.stdout + out.stderr;
+  };
+  try {
+    await waitFor(
+      async () => /^\^\* 127\.0\.0\.1/m.test(await run("127.0.0.1", ["sources"])),
+      20_000,
+      "tempus to select its source",
+    ).catch((e) => {
+      throw new Error(`${e.message}\n${daemon.output()}`);
+    });
+    await body((...args) => run("127.0.0.1", args), (...args) => run(socket, args));
+  } finally {
+    await daemon.stop();
+    await upstream.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.test({
+  name: "chronyc monitoring commands over UDP against tempus daemon",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    await withDaemon([], async (chronyc) => {
+      const tracking = await chronyc("tracking");
+      assert.match(tracking, /Reference ID\s+: 7F000001 \(127\.0\.0\.1\)/);
+      assert.match(tracking, /Stratum\s+: 2/);
+      assert.match(tracking, /Frequency\s+: [0-9.]+ ppm (slow|fast)/);
+      assert.match(tracking, /Leap status\s+: Normal/);
+      const sources = await chronyc("sources", "-v");
+      assert.match(sources, /Source mode\s+'\^' = server/);
+      assert.match(sources, /^\^\* 127\.0\.0\.1\s+1\s+-?\d+\s+[0-7]+\s/m);
+      const stats = await chronyc("sourcestats", "-v");
+      assert.match(stats, /Number of sample points in measurement set/);
+      assert.match(stats, /^127\.0\.0\.1\s+\d+\s+\d+\s+\d+/m);
+      assert.match(await chronyc("activity"), /1 sources online/);
+      const ntpdata = await chronyc("ntpdata", "127.0.0.1");
+      assert.match(ntpdata, /Remote address\s+: 127\.0\.0\.1/);
+      assert.match(ntpdata, /Stratum\s+: 1/);
+      assert.match(ntpdata, /Total good RX\s+: [1-9]/);
+      assert.match(await chronyc("serverstats"), /NTP packets received\s+: \d+/);
+      assert.match(await chronyc("selectdata"), /^\* 127\.0\.0\.1/m);
+      assert.match(await chronyc("waitsync", "3", "0.1"), /try: 1, refid: 7F000001/);
+      assert.match(await chronyc("makestep"), /501 Not authorised/);
+      assert.match(await chronyc("burst", "4/4"), /501 Not authorised/);
+    });
+  },
+});
+
+Deno.test({
+  name: "chronyc privileged commands over the Unix socket change tempus's behaviour",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    await withDaemon([], async (chronyc, unix) => {
+      assert.match(await unix("makestep"), /200 OK/);
+      await waitFor(
+        async () => /1 sources online/.test(await chronyc("activity")),
+        15_000,
+        "the initial burst to end",
+      );
+      assert.match(await unix("offline"), /200 OK/);
+      assert.match(await chronyc("activity"), /0 sources online\s+1 sources offline/);
+      assert.match(await unix("online"), /200 OK/);
+      // Going online starts the iburst again (the source is configured with iburst).
+      assert.match(
+        await chronyc("activity"),
+        /(1 sources online\s+0 sources offline)|(0 sources offline\s+1 sources doing burst \(return to online\))/,
+      );
+      assert.match(await unix("burst", "2/4"), /200 OK/);
+      assert.match(await chronyc("activity"), /1 sources doing burst \(return to online\)/);
+    });
+  },
+});
+
+Deno.test({
+  name: "manual time input through chronyc: settime entries, manual list, estimated rate",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    await withDaemon([], async (_chronyc, unix) => {
+      const now = new Date().toISOString().replace("T", " ").slice(0, 19);
+      assert.match(await unix("settime", now), /505 Facility not enabled/);
+      assert.match(await unix("manual", "on"), /200 OK/);
+      // Three entries 2 s apart that put the clock about a second behind (whole seconds:
+      // chronyc's date parser takes no fractions).
+      const outputs: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const when = new Date(Date.now() + 1000);
+        const text = when.toISOString().replace("T", " ").slice(0, 19);
+        outputs.push(await unix("settime", text));
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      // chronyc prints the signed offset: "Clock was -0.50 seconds fast" means 0.5 s slow.
+      for (const out of outputs) assert.match(out, /Clock was -?[0-9.]+ seconds fast/);
+      assert.match(outputs[2], /Frequency change = -?[0-9.]+ppm, new frequency = -?[0-9.]+ppm/);
+      const list = await unix("manual", "list");
+      assert.match(list, /210 n_samples = 3/);
+      assert.equal((list.match(/^\s*\d+ \d{4}-\d\d-\d\d/gm) ?? []).length, 3, list);
+    });
+  },
+});
