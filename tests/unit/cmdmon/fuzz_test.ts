@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeRequest } from "../../../src/cmdmon/codec.ts";
+import { decodeReply, decodeRequestHeader, encodeRequest } from "../../../src/cmdmon/codec.ts";
 import { requestLength } from "../../../src/cmdmon/messages.ts";
 import { handleCommand } from "../../../src/cmdmon/server.ts";
 import { FakeControl, PRIVILEGED_METHODS } from "./fake_control.ts";
@@ -66,4 +66,27 @@ Deno.test("fuzz: mutated and truncated valid requests of every command", () => {
   }
   assert.ok(!udp.methods().some((m) => PRIVILEGED_METHODS.has(m)));
   assert.ok(unix.methods().some((m) => PRIVILEGED_METHODS.has(m)), "full access does run them");
+});
+
+Deno.test("fuzz: reply and request decoders never throw", () => {
+  const rand = makeRandom(99);
+  for (let i = 0; i < 20000; i++) {
+    const length = Math.floor(rand() * 600);
+    const packet = new Uint8Array(length);
+    for (let j = 0; j < length; j++) packet[j] = Math.floor(rand() * 256);
+    if (length > 8 && rand() < 0.8) {
+      packet[0] = 6;
+      packet[1] = 2;
+      packet[2] = 0;
+      packet[3] = 0;
+      packet[6] = 0;
+      packet[7] = Math.floor(rand() * 30);
+    }
+    try {
+      decodeReply(packet);
+      decodeRequestHeader(packet);
+    } catch (error) {
+      assert.fail(`decoder threw: ${error}`);
+    }
+  }
 });
