@@ -339,12 +339,25 @@ export class LocalClock {
   }
 
   /**
-   * Tells observers the clock scale moved by `doffset` seconds without us touching the
-   * clock (a leap second inserted by the kernel: doffset = -1).
+   * Applies a leap second of `shift` seconds (-1 inserted, +1 deleted) to the clock:
+   * "kernel" when the driver already did it, "step" to step the clock at the leap, "slew" to
+   * slew it out at the fastest rate. UTC itself moves with the clock here, so stored offsets
+   * stay valid and observers are not told (their timestamps lose at most one second of span).
    */
-  notifyLeap(doffset: number): void {
-    const when = this.cookedNow();
-    this.#notify({ when, dfreq: 0, doffset, kind: "step" });
+  applyLeap(shift: number, how: "kernel" | "step" | "slew"): void {
+    if (how === "kernel") return;
+    const raw = this.#driver.readRawTime();
+    this.#settle(raw);
+    if (how === "step") {
+      this.#driver.stepBy(shift);
+      this.#stepped += shift;
+      this.#slewStart = this.#driver.readRawTime();
+      this.#updateSlew(this.#slewStart);
+    } else {
+      this.#offsetRegister += shift;
+      this.#correctionRate = 0;
+      this.#updateSlew(raw);
+    }
   }
 
   /** Stops the slew timer (the register is kept as it is). */

@@ -461,12 +461,10 @@ export class Reference {
     this.#leapTimer = this.#timers.setTimer(delay, () => {
       this.#leapTimer = null;
       if (mode === "system") {
-        this.#clock.notifyLeap(shift);
+        this.#clock.applyLeap(shift, "kernel");
         this.#driver.setLeap("none");
-      } else if (mode === "step") {
-        this.#clock.step(shift);
-      } else if (mode === "slew") {
-        this.#clock.accumulateOffset(shift, 0);
+      } else {
+        this.#clock.applyLeap(shift, mode === "step" ? "step" : "slew");
       }
       this.#log.log("warning", `Leap second ${leap === 1 ? "inserted" : "deleted"}`);
       if (this.#leap === 1 || this.#leap === 2) this.#leap = this.#synchronised ? 0 : 3;
