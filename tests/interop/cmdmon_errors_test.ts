@@ -78,6 +78,13 @@ Deno.test({
         ["makestep over UDP", encodeRequest({ command: REQ.MAKESTEP, sequence: 5 })],
         ["manual on over UDP", encodeRequest({ command: REQ.MANUAL, sequence: 6 })],
         ["too long", new Uint8Array([...tracking, ...new Uint8Array(800)])],
+        ["null command", encodeRequest({ command: REQ.NULL, sequence: 7 })],
+        ["rtcdata without RTC", encodeRequest({ command: REQ.RTCREPORT, sequence: 8 })],
+        ["smoothing disabled", encodeRequest({ command: REQ.SMOOTHING, sequence: 9 })],
+        [
+          "source index out of range",
+          encodeRequest({ command: REQ.SOURCE_DATA, sequence: 10, data: { index: 5 } }),
+        ],
       ];
       // Wait for chronyd's command socket.
       let ready = false;
