@@ -162,3 +162,14 @@ Deno.test("fallback drift sets the frequency after 2^i s unsynchronised", () => 
   assert.equal(lines.filter((l) => l.startsWith("Fallback drift 4 active")).length, 1);
   assert.equal(lines.filter((l) => l.startsWith("Fallback drift 6 active")).length, 1);
 });
+
+Deno.test("leapsecmode slew slews the inserted second out in about 12 s", () => {
+  const start = BigInt(Date.UTC(2026, 5, 30, 23, 59, 0)) * 1_000_000n;
+  const { sched, driver, clock, ref } = setup({ leapSecMode: "slew" }, start);
+  ref.update(estimate(clock, 0, { leap: 1 }));
+  sched.runUntil(60.5);
+  assert.ok(Math.abs(clock.remainingCorrection() + 1) < 0.05, `${clock.remainingCorrection()}`);
+  sched.runUntil(74);
+  assert.ok(Math.abs(driver.clockError() + 1) < 1e-3, `${driver.clockError()}`);
+  assert.deepEqual(driver.steps, []);
+});
