@@ -468,6 +468,24 @@ export function optionScenarios(): CatalogEntry[] {
       },
     });
   }
+  for (const mode of ["system", "step", "slew"] as const) {
+    const leap = 2 * 86_400;
+    list.push({
+      id: `113-leapsecond ${mode}`,
+      title: `leap second inserted at the end of 2008-12-31, leapsecmode ${mode}`,
+      spec: {
+        name: `113 ${mode}`,
+        duration: 4 * 86_400,
+        // 2008-12-30T00:00:00Z: the leap second ends 2008-12-31 (two days in).
+        startEpoch: 1_230_595_200n * 1_000_000_000n,
+        leapAt: leap,
+        tickPhase: 0.5,
+        config: { leapSecMode: mode },
+        limits: { maxSyncTime: mode === "slew" ? leap + 12 : leap },
+      },
+      criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r) },
+    });
+  }
   for (const offset of [-1, -0.1, 0.1, 1, -100, 100, -1e8, 1e8]) {
     const big = Math.abs(offset) >= 100;
     list.push({

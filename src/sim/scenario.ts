@@ -151,6 +151,13 @@ export interface ScenarioSpec {
    * of two up to 1024 so that ticks fall on whole nanoseconds; sub-second polling needs more.
    */
   ticksPerSecond?: number;
+  /** Records are taken this fraction of a tick after each whole tick (default 0). */
+  tickPhase?: number;
+  /**
+   * An inserted leap second at this simulated second: every server's UTC repeats a second
+   * there (announced the day before) and offsets are measured against UTC.
+   */
+  leapAt?: number;
 }
 
 /** The outcome of a scenario. */
@@ -220,6 +227,8 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     tps,
   );
   const timers = new SimTimers(vt, clock);
+  const leapAt = spec.leapAt;
+  if (leapAt !== undefined) clock.referenceOffset = (t) => t >= leapAt ? -1 : 0;
   const transport = new SimTransport(vt, start);
   const log = new LogCapture(
     () => clock.secondsSinceStart(vt.now),
@@ -231,7 +240,12 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const servers: SimServer[] = [];
   serverConfigs.forEach((sc, i) => {
     const path = new SimPath(sc.path ?? {}, master.fork());
-    const server = new SimServer(sc, start, master.fork());
+    const leapAt = sc.leapAt ?? spec.leapAt;
+    const server = new SimServer(
+      leapAt === undefined ? sc : { ...sc, leapAt },
+      start,
+      master.fork(),
+    );
     servers.push(server);
     transport.addRoute(sc.address ?? `192.168.123.${i + 1}`, { server, path });
   });
@@ -273,7 +287,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const tickNs = BigInt(Math.round(1e9 / tps));
   const lastTick = clock.offsets.length - 1;
   let nextTick = 1;
-  let nextTickNs = start + tickNs;
+  let nextTickNs = start + tickNs + BigInt(Math.round(Number(tickNs) * (spec.tickPhase ?? 0)));
   const end = start + BigInt(duration) * 1_000_000_000n;
   vt.runUntil(end, (at) => {
     while (nextTick <= lastTick && nextTickNs <= at) {

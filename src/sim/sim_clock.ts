@@ -42,6 +42,9 @@ export interface ClockSpec {
   freqFn?: (t: number) => number;
 }
 
+/** Nanoseconds in a UTC day. */
+const DAY_NS = 86_400_000_000_000n;
+
 /** Largest |frequency correction| the simulated kernel accepts, ppm. */
 export const SIM_MAX_FREQUENCY_PPM = 100_000;
 
@@ -61,8 +64,16 @@ export class SimClock implements ClockDriver {
   stepCount = 0;
   /** Number of frequency settings. */
   frequencySets = 0;
-  /** Last leap action armed. */
+  /** Leap action armed in the simulated kernel (cleared once the leap happens). */
   leap: LeapAction = "none";
+  /** Leap seconds the simulated kernel has inserted (+1) or deleted (-1). */
+  leapsApplied = 0;
+  /**
+   * The reference time scale relative to true time, seconds, as a function of simulated
+   * seconds (e.g. -1 after an inserted leap second: UTC repeats a second). Recorded offsets
+   * are measured against it. Null: the reference is true time.
+   */
+  referenceOffset: ((t: number) => number) | null = null;
   /** Last sync status reported. */
   syncStatus: { synchronised: boolean; estError: number; maxError: number } | null = null;
 
@@ -155,8 +166,12 @@ export class SimClock implements ClockDriver {
     this.stepCount++;
   }
 
-  /** Records the armed leap action. */
+  /**
+   * Arms the simulated kernel's leap second: when the reading next crosses a UTC midnight,
+   * "insert" sets it back by one second (23:59:60) and "delete" skips 23:59:59.
+   */
   setLeap(action: LeapAction): void {
+    this.#advanceTo(this.#vt.now);
     this.leap = action;
   }
 
@@ -181,7 +196,8 @@ export class SimClock implements ClockDriver {
     }
     this.#oscError = this.#evalOscillator(t);
     if (k < this.offsets.length) {
-      this.offsets[k] = this.#error;
+      const ref = this.referenceOffset ? this.referenceOffset(this.secondsSinceStart(atNs)) : 0;
+      this.offsets[k] = this.#error - ref;
       this.freqErrors[k] = this.rate() - 1;
     }
   }
@@ -204,8 +220,24 @@ export class SimClock implements ClockDriver {
   #advanceTo(t: Instant): void {
     if (t <= this.#lastNs) return;
     const dt = Number(t - this.#lastNs) / 1e9;
+    const rawBefore = this.#lastNs + BigInt(Math.round(this.#error * 1e9));
     this.#error += dt * (this.rate() - 1);
     this.#lastNs = t;
+    if (this.leap !== "none") {
+      this.#kernelLeap(rawBefore, t + BigInt(Math.round(this.#error * 1e9)));
+    }
+  }
+
+  /** Applies an armed leap when the reading crossed its moment between two updates. */
+  #kernelLeap(rawBefore: Instant, rawAfter: Instant): void {
+    const midnight = (rawBefore / DAY_NS + 1n) * DAY_NS;
+    const moment = this.leap === "insert" ? midnight : midnight - 1_000_000_000n;
+    if (rawBefore < moment && rawAfter >= moment) {
+      const shift = this.leap === "insert" ? -1 : 1;
+      this.#error += shift;
+      this.leapsApplied -= shift;
+      this.leap = "none";
+    }
   }
 
   /** Simulated seconds since the start at true time `t`. */

@@ -35,6 +35,11 @@ export interface ServerSpec {
   precision?: number;
   /** Processing time between receive and transmit, seconds (default 1 µs). */
   processing?: number;
+  /**
+   * An inserted leap second at this simulated second: the server's clock (UTC) repeats a
+   * second there, and it announces the leap (leap indicator 1) during the day before.
+   */
+  leapAt?: number;
   /** Server-side `ratelimit` (null/absent = off), applied by tempus's ClientLog. */
   rateLimit?: RateLimitConfig | null;
 }
@@ -87,7 +92,9 @@ export class SimServer {
   /** The server's clock reading at true time `t`. */
   readClock(t: Instant): Instant {
     const since = Number(t - this.#start) / 1e9;
-    const err = (this.#spec.offset ?? 0) + (this.#spec.freq ?? 0) * since;
+    const leapAt = this.#spec.leapAt;
+    const leap = leapAt !== undefined && since >= leapAt ? -1 : 0;
+    const err = (this.#spec.offset ?? 0) + (this.#spec.freq ?? 0) * since + leap;
     return t + BigInt(Math.round(err * 1e9));
   }
 
@@ -98,9 +105,11 @@ export class SimServer {
     const processing = s.processing ?? 1e-6;
     const rx = this.readClock(rxTrue);
     const txTrue = rxTrue + BigInt(Math.round(processing * 1e9));
+    const since = Number(rxTrue - this.#start) / 1e9;
+    const announce = s.leapAt !== undefined && since >= s.leapAt - 86_400 && since < s.leapAt;
     const reference: ReferenceState = {
       synchronised: true,
-      leap: s.leap ?? 0,
+      leap: s.leap ?? (announce ? 1 : 0),
       stratum: s.stratum ?? 1,
       refId: s.refId ?? SIM_SERVER_REFID,
       refTime: rx - (rx % 16_000_000_000n),

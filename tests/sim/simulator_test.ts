@@ -244,3 +244,39 @@ Deno.test("scenario runner: scripted actions run at their second; log lines are 
   assert.ok(Math.abs(r.offsets[69]) < 1e-3 && r.offsets[71] !== r.offsets[69]);
   assert.ok(r.log.length > 0 && r.log[0].t > 0.2 && r.log[0].t < 1);
 });
+
+Deno.test("sim clock: an armed kernel leap inserts a second at the reading's UTC midnight", () => {
+  const midnight = 1_230_768_000n * 1_000_000_000n; // 2009-01-01T00:00:00Z
+  const vt = new VirtualTime(midnight - 10_000_000_000n);
+  const clock = new SimClock(vt, { offset: 0, freq: 0 }, 20, null);
+  clock.referenceOffset = (t) => t >= 10 ? -1 : 0;
+  clock.setLeap("insert");
+  vt.runUntil(midnight - 1n);
+  clock.error();
+  assert.equal(clock.leapsApplied, 0);
+  vt.runUntil(midnight + 500_000_000n);
+  clock.error();
+  assert.equal(clock.leapsApplied, 1);
+  assert.equal(clock.leap, "none");
+  assert.equal(clock.readRawTime(), midnight - 500_000_000n, "23:59:60.5 reads as 23:59:59.5");
+  clock.tick(11, midnight + 1_000_000_000n);
+  assert.ok(Math.abs(clock.offsets[11]) < 1e-12, "in step with UTC after the leap");
+});
+
+Deno.test("sim server: announces an inserted leap the day before and repeats a second", () => {
+  const server = new SimServer({ leapAt: 100_000 }, T0);
+  const req = encodePacket(emptyPacket(NtpMode.Client));
+  const before = decodePacket(server.respond(req, T0 + 10_000n * 1_000_000_000n)!.bytes);
+  const during = decodePacket(server.respond(req, T0 + 90_000n * 1_000_000_000n)!.bytes);
+  const after = decodePacket(server.respond(req, T0 + 100_001n * 1_000_000_000n)!.bytes);
+  assert.ok(before.ok && during.ok && after.ok);
+  if (!before.ok || !during.ok || !after.ok) return;
+  assert.equal(before.packet.leap, 0);
+  assert.equal(during.packet.leap, 1);
+  assert.equal(after.packet.leap, 0);
+  assert.equal(
+    ntp64ToInstant(after.packet.receiveTime, T0),
+    T0 + 100_000n * 1_000_000_000n,
+    "one second behind true time after the leap",
+  );
+});
