@@ -157,7 +157,10 @@ export class NtpResponder {
       view.setBigUint64(16, 0n);
     } else {
       view.setUint32(4, secondsToNtpShort(reference.rootDelay));
-      view.setUint32(8, secondsToNtpShort(rootDispersionAt(reference, rxTime)));
+      view.setUint32(
+        8,
+        secondsToNtpShort(synced ? rootDispersionAt(reference, rxTime) : reference.rootDispersion),
+      );
       view.setUint32(12, reference.refId >>> 0);
       view.setBigUint64(16, reference.refTime === 0n ? 0n : instantToNtp64(reference.refTime));
     }
@@ -172,8 +175,9 @@ export class NtpResponder {
 }
 
 /**
- * Root dispersion announced at `now`: the reference's root dispersion grown by its
- * dispersion rate over the time since the reference time (never below the stored value).
+ * Root dispersion announced at `now` while synchronised: the reference's root dispersion
+ * grown by its dispersion rate over the time since the reference time (never below the
+ * stored value). Unsynchronised replies carry the reference's value as it is.
  */
 export function rootDispersionAt(reference: ReferenceState, now: Instant): number {
   if (reference.refTime === 0n) return reference.rootDispersion;

@@ -97,6 +97,20 @@ Deno.test("server: unsynchronised means leap 3 and stratum 16", () => {
   assert.equal(d.packet.leap, 3);
   assert.equal(d.packet.stratum, 16);
   assert.equal(d.packet.refTime, 0n, "never-set ref time stays zero on the wire");
+  const stale = respond(
+    clientRequest(),
+    FROM,
+    RX,
+    reference({ synchronised: false, rootDispersion: 2, dispersionRate: 1e-3 }),
+    () => TX,
+    { access: allowAll(), clientLog: null },
+  );
+  assert.ok(stale !== null);
+  assert.equal(
+    new DataView(stale.buffer).getUint32(8),
+    secondsToNtpShort(2),
+    "no growth on top of an unsynchronised reference's dispersion",
+  );
 });
 
 Deno.test("server: rate limiting drops or sends KoD RATE", () => {
