@@ -228,7 +228,11 @@ export class Engine {
           if (jump !== null) {
             this.#log("warning", `${jump > 0 ? "Forward" : "Backward"} time jump detected!`);
           }
-          callback();
+          try {
+            callback();
+          } catch (e) {
+            this.#log("error", `Timer failed: ${String(e)}`);
+          }
         });
       },
       cancelTimer: (handle) => base.cancelTimer(handle),
@@ -422,7 +426,12 @@ export class Engine {
   receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void {
     const source = this.#requests.get(requestId);
     if (source === undefined) return;
-    source.receive(requestId, packet, rxCooked);
+    try {
+      source.receive(requestId, packet, rxCooked);
+    } catch (e) {
+      // Nothing read from the network may throw out of the event loop.
+      this.#log("error", `Reply from ${source.addressText} not processed: ${String(e)}`);
+    }
   }
 
   #candidates(now: Instant): SelectionCandidate[] {

@@ -258,6 +258,8 @@ export class LocalClock {
    * LCL_AccumulateFrequencyAndOffset).
    */
   accumulateFrequencyAndOffset(dfreqPpm: number, offset: number, correctionRate: number): void {
+    if (!Number.isFinite(dfreqPpm) || !Number.isFinite(offset)) return;
+    if (!Number.isFinite(correctionRate)) correctionRate = 0;
     const raw = this.#driver.readRawTime();
     const when = this.cook(raw);
     this.#settle(raw);
@@ -277,6 +279,7 @@ export class LocalClock {
 
   /** Sets the absolute frequency, ppm (tempus sense), clamped to maxdrift. */
   setAbsoluteFrequency(ppm: number): void {
+    if (!Number.isFinite(ppm)) return;
     const raw = this.#driver.readRawTime();
     const when = this.cook(raw);
     this.#settle(raw);
@@ -293,6 +296,7 @@ export class LocalClock {
    * Observers see a cooked jump of `offset`.
    */
   step(offset: number): void {
+    if (!Number.isFinite(offset)) return;
     const raw = this.#driver.readRawTime();
     const when = this.cook(raw);
     this.#settle(raw);

@@ -286,6 +286,18 @@ export class Reference {
   }
 
   #update(u: ReferenceUpdate, manual: boolean): ReferenceOutcome {
+    const numbers = [
+      u.offset,
+      u.offsetSd,
+      u.frequencyPpm,
+      u.skewPpm,
+      u.rootDelay,
+      u.rootDispersion,
+    ];
+    if (!numbers.every(Number.isFinite)) {
+      this.#log.log("warning", "Ignoring a reference update with invalid values");
+      return "ignored";
+    }
     const now = this.#clock.cookedNow();
     const interval = this.#lastUpdate === null
       ? 0
