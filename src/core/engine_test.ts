@@ -347,3 +347,19 @@ Deno.test("orphan mode follows an orphan with a smaller reference ID, else serve
   assert.equal(lead.engine.referenceState().refId, 0x7f7f0101);
   assert.equal(lead.engine.referenceState().synchronised, true);
 });
+
+Deno.test("random bytes as replies never throw and never become samples", () => {
+  const { sched, engine, transport, ids } = setup();
+  transport.drop = () => true;
+  engine.start();
+  sched.runUntil(1);
+  const rnd = new SeededRandom(99);
+  const id = transport.sent[0].id;
+  for (let i = 0; i < 500; i++) {
+    const bytes = new Uint8Array(Math.floor(rnd.next() * 120));
+    rnd.fill(bytes);
+    if (bytes.length >= 1) bytes[0] = (bytes[0] & 0xc0) | (4 << 3) | 4; // v4 server mode
+    engine.receiveReply(id, bytes, engine.clock.cookedNow());
+  }
+  assert.equal(engine.source(ids[0])!.counters.goodRx, 0);
+});
