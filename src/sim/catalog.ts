@@ -18,6 +18,7 @@ import {
 import { settleTime, windowStats } from "./metrics.ts";
 import { type NetworkSpec, runNetworkScenario } from "./network_scenario.ts";
 import type { SimNodeEngineFactory } from "./sim_node.ts";
+import type { SourceParams } from "../config/model.ts";
 
 /** A pass criterion: returns what failed (empty: pass). */
 export type Criterion = (r: ScenarioResult) => string[];
@@ -46,6 +47,8 @@ export interface CatalogEntry {
   checkSync?: boolean;
   /** Named criteria beyond check_sync (chrony's other checks); each returns failures. */
   criteria?: Record<string, Criterion>;
+  /** Criteria chrony's script expects to fail here ("These checks are expected to fail"). */
+  mustFail?: string[];
   /** A measured figure to print beside the table (product claims). */
   figure?: (r: ScenarioResult) => string;
 }
@@ -74,7 +77,15 @@ export function evaluate(entry: CatalogEntry, r: ScenarioResult): CriterionResul
     }]
     : [{ name: "check_sync", failures: r.failures }];
   for (const [name, check] of Object.entries(entry.criteria ?? {})) {
-    out.push({ name, failures: check(r) });
+    const failures = check(r);
+    if (entry.mustFail?.includes(name)) {
+      out.push({
+        name: `${name} must fail`,
+        failures: failures.length > 0 ? [] : [`"${name}" passed but must fail here`],
+      });
+    } else {
+      out.push({ name, failures });
+    }
   }
   return out;
 }
@@ -105,6 +116,11 @@ export function packetIntervalOk(r: ScenarioResult, servers = 1): string[] {
 export function logCountIn(r: ScenarioResult, text: string, min: number, max: number): string[] {
   const n = r.logCounts[text] ?? r.log.filter((l) => l.message.includes(text)).length;
   return n >= min && n <= max ? [] : [`"${text}" logged ${n} times, expected ${min}-${max}`];
+}
+
+/** Lines containing `text` logged at simulated seconds in [from, to). */
+export function loggedBetween(r: ScenarioResult, text: string, from: number, to: number): number {
+  return r.log.filter((l) => l.message.includes(text) && l.t >= from && l.t < to).length;
 }
 
 /** The clock was never stepped by the engine. */
@@ -504,6 +520,125 @@ export function optionScenarios(): CatalogEntry[] {
           : { minSyncTime: 130, maxSyncTime: 150 },
       },
       criteria: selection,
+    });
+  }
+  for (const servers of [1, 3]) {
+    list.push({
+      id: `116-minsources 3 with ${servers}`,
+      title: `minsources 3 with ${servers} server${servers > 1 ? "s" : ""}`,
+      spec: {
+        name: `116 ${servers}`,
+        duration: 10_000,
+        servers: Array.from({ length: servers }, () => ({})),
+        config: { minSources: 3 },
+      },
+      expectSync: servers === 3,
+      criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r, servers) },
+      mustFail: servers === 3 ? [] : ["source selection"],
+    });
+  }
+  const two = (delay: number) => ({
+    up: { base: delay, jitter: 1e-4 },
+    down: { base: delay, jitter: 1e-4 },
+  });
+  const selectOptions: {
+    id: string;
+    delay: number;
+    falsetickers: number;
+    options: Partial<SourceParams>[];
+    sync: boolean;
+    selection: boolean;
+  }[] = [
+    {
+      id: "trust",
+      delay: 0.6,
+      falsetickers: 2,
+      options: [{}, {}, { trust: true }],
+      sync: true,
+      selection: true,
+    },
+    {
+      id: "prefer",
+      delay: 0.6,
+      falsetickers: 2,
+      options: [{}, {}, { prefer: true }],
+      sync: false,
+      selection: true,
+    },
+    {
+      id: "prefer 1.1 s",
+      delay: 1.1,
+      falsetickers: 2,
+      options: [{}, {}, { prefer: true }],
+      sync: true,
+      selection: true,
+    },
+    {
+      id: "require",
+      delay: 1e-4,
+      falsetickers: 1,
+      options: [{}, {}, { require: true }],
+      sync: true,
+      selection: true,
+    },
+    {
+      id: "require falseticker",
+      delay: 1e-4,
+      falsetickers: 1,
+      options: [{ require: true }, {}, {}],
+      sync: false,
+      selection: false,
+    },
+  ];
+  for (const o of selectOptions) {
+    list.push({
+      id: `120-selectoptions ${o.id}`,
+      title: `3 servers, ${o.falsetickers} false, delay ${o.delay} s, ` +
+        `${
+          o.options.map((p, i) => Object.keys(p).map((k) => `${k} on ${i + 1}`).join("")).join("")
+        }`,
+      spec: {
+        name: `120 ${o.id}`,
+        duration: 10_000,
+        servers: o.options.map((p, i) => ({
+          offset: i < o.falsetickers ? i + 1 : 0,
+          path: two(o.delay),
+          sourceParams: p,
+        })),
+      },
+      expectSync: o.sync,
+      criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r, 3) },
+      mustFail: o.selection ? [] : ["source selection"],
+    });
+  }
+  for (const maxUnreach of [100_000, 10]) {
+    const name1 = "Selected source 192.168.123.1";
+    const name2 = "Selected source 192.168.123.2";
+    list.push({
+      id: `150-maxunreach ${maxUnreach}`,
+      title:
+        `server 1 unreachable from 2000 s, server 2 at 0.5 s one-way; maxunreach ${maxUnreach}`,
+      spec: {
+        name: `150 ${maxUnreach}`,
+        duration: 5000,
+        servers: [
+          { path: { drop: (t, dir) => dir === "up" && t >= 2000 } },
+          { path: two(1e-4 + 0.5) },
+        ],
+        sourceParams: { minPoll: 6, maxPoll: 6, minSamples: 64, maxUnreach },
+        watch: [...DEFAULT_WATCH, name1, name2],
+      },
+      criteria: {
+        ...selection,
+        "packet interval": (r) => packetIntervalOk(r, 2),
+        "log messages": (r) => [
+          ...logCountIn(r, name1, 1, 1),
+          ...logCountIn(r, name2, maxUnreach === 10 ? 1 : 0, maxUnreach === 10 ? 1 : 0),
+          ...(maxUnreach === 10 && loggedBetween(r, name2, 3120, 3180) !== 1
+            ? [`"${name2}" not logged at 00:52 (3120-3180 s)`]
+            : []),
+        ],
+      },
     });
   }
   list.push({
