@@ -5,7 +5,9 @@
  * Options (after the command): `-h HOST|SOCKET[,...]` (default: the Unix socket, then
  * 127.0.0.1, then ::1), `-p PORT` (323; for `clients`, -p is chronyc's minimum-hits option
  * and the port is `--port`), `-c` CSV, `-n` no DNS, `-v` legends, `-a` all sources,
- * `--json`, `--timeout MS` and `--retries N` (chronyc's timeout/retries).
+ * `--json`, `-4`/`-6` (IPv4/IPv6 addresses only), `--timeout MS` and `--retries N`
+ * (chronyc's timeout/retries). `--json` prints the decoded reply fields as chrony sends
+ * them (chrony's signs: freqPpm > 0 = fast, latestMeas > 0 = local clock ahead).
  *
  * @module
  */
@@ -35,6 +37,8 @@ export interface MonitorArgs {
   retries: number;
   /** --help was given. */
   help: boolean;
+  /** -4 / -6: only addresses of this IP version (null = both). */
+  ipVersion: 4 | 6 | null;
 }
 
 /** Parses the arguments after the command name; returns an error text for bad options. */
@@ -48,6 +52,7 @@ export function parseMonitorArgs(command: string, args: string[]): MonitorArgs |
     timeoutMs: 1000,
     retries: 2,
     help: false,
+    ipVersion: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -104,7 +109,11 @@ export function parseMonitorArgs(command: string, args: string[]): MonitorArgs |
         out.help = true;
         break;
       case "-4":
+        out.ipVersion = 4;
+        break;
       case "-6":
+        out.ipVersion = 6;
+        break;
       case "-m":
         break;
       default:
@@ -115,10 +124,11 @@ export function parseMonitorArgs(command: string, args: string[]): MonitorArgs |
   return out;
 }
 
-/** Turns the -h list into daemon addresses, resolving host names. */
+/** Turns the -h list into daemon addresses, resolving host names (-4/-6 filter them). */
 export async function daemonAddresses(
   hosts: string | null,
   port: number,
+  ipVersion: 4 | 6 | null = null,
 ): Promise<DaemonAddress[]> {
   const socket = defaultConfig().cmdSocket;
   const list = hosts ?? [socket, "127.0.0.1", "::1"].filter((h) => h !== null).join(",");
@@ -129,6 +139,8 @@ export async function daemonAddresses(
       continue;
     }
     for (const ip of await resolveHost(addr.hostname)) {
+      const v6 = ip.includes(":");
+      if ((ipVersion === 4 && v6) || (ipVersion === 6 && !v6)) continue;
       out.push({ kind: "udp", hostname: ip, port });
     }
   }
@@ -220,7 +232,7 @@ export async function runMonitor(
   }
   const jsonValues: unknown[] = [];
   const client = new CmdmonClient({
-    addresses: await daemonAddresses(parsed.hosts, parsed.port),
+    addresses: await daemonAddresses(parsed.hosts, parsed.port, parsed.ipVersion),
     timeoutMs: parsed.timeoutMs,
     retries: parsed.retries,
   });

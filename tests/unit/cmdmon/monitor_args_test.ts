@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseMonitorArgs } from "../../../src/cli/monitor.ts";
+import { daemonAddresses, parseMonitorArgs } from "../../../src/cli/monitor.ts";
 import {
   bitsToMask,
   buildAddSource,
@@ -7,6 +7,7 @@ import {
   readMaskAddress,
 } from "../../../src/cli/monitor_control.ts";
 import { parseHostList } from "../../../src/cmdmon/client.ts";
+import { defaultConfig } from "../../../src/config/defaults.ts";
 import { encodeRequest } from "../../../src/cmdmon/codec.ts";
 import { REQ } from "../../../src/cmdmon/constants.ts";
 import { formatIpAddr } from "../../../src/cmdmon/ip_addr.ts";
@@ -84,4 +85,19 @@ Deno.test("add server builds the request chronyc 4.3 sends", () => {
   assert.equal(typeof buildAddSource(["server"]), "string");
   assert.equal(typeof buildAddSource(["server", "x", "minpoll"]), "string");
   assert.equal(typeof buildAddSource(["server", "x", "frobnicate"]), "string");
+});
+
+Deno.test("default daemon addresses: the Unix socket, then 127.0.0.1, then ::1; -4/-6 filter", async () => {
+  const all = await daemonAddresses(null, 323);
+  assert.deepEqual(all.map((a) => a.kind === "unix" ? a.path : a.hostname), [
+    defaultConfig().cmdSocket,
+    "127.0.0.1",
+    "::1",
+  ]);
+  const v4 = await daemonAddresses("localhost", 1323, 4);
+  assert.deepEqual(v4, [{ kind: "udp", hostname: "127.0.0.1", port: 1323 }]);
+  const v6 = await daemonAddresses("127.0.0.1,::1", 1323, 6);
+  assert.deepEqual(v6, [{ kind: "udp", hostname: "::1", port: 1323 }]);
+  const parsed = parseMonitorArgs("tracking", ["-4"]);
+  assert.ok(typeof parsed !== "string" && parsed.ipVersion === 4);
 });
