@@ -7,15 +7,8 @@
 import assert from "node:assert/strict";
 import { emptyPacket, encodePacket } from "../../src/ntp/packet.ts";
 import { ReplyCollector } from "./fixtures/fixture_process.ts";
-import {
-  freeUdpPort,
-  haveBinary,
-  REPO_ROOT,
-  runCommand,
-  startBackground,
-  startChronydServer,
-  waitFor,
-} from "../helpers/peers.ts";
+import { freeUdpPort, haveBinary, startChronydServer } from "../helpers/peers.ts";
+import { startTempusDaemon } from "../helpers/tempus_daemon.ts";
 
 function rssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -39,21 +32,8 @@ Deno.test({
   ignore: !haveBinary("chronyd") || !haveBinary("chronyc"),
   async fn() {
     const upstream = await startChronydServer();
-    const dir = await Deno.makeTempDir({ prefix: "tempus-flood-" });
-    const cmdPort = freeUdpPort();
     const ntpPort = freeUdpPort();
-    const daemon = startBackground(Deno.execPath(), [
-      "run",
-      "-A",
-      "--unstable-net",
-      "--quiet",
-      `${REPO_ROOT}mod.ts`,
-      "daemon",
-      "-x",
-      `server 127.0.0.1 port ${upstream.port} iburst minpoll -1 maxpoll 1`,
-      `pidfile ${dir}/tempus.pid`,
-      `cmdport ${cmdPort}`,
-      "bindcmdaddress 127.0.0.1",
+    const daemon = await startTempusDaemon(upstream.port, [
       "allow 127.0.0.0/8",
       "bindaddress 127.0.0.1",
       `port ${ntpPort}`,
@@ -61,19 +41,9 @@ Deno.test({
     ]);
     const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
     const collector = new ReplyCollector(sock);
-    const selected = async () => {
-      const out = await runCommand("chronyc", [
-        "-n",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        `${cmdPort}`,
-        "sources",
-      ]);
-      return /^\^\* 127\.0\.0\.1/m.test(out.stdout);
-    };
+    const selected = async () => /^\^\* 127\.0\.0\.1/m.test(await daemon.chronyc("sources"));
     try {
-      await waitFor(selected, 20_000, "tempus to select its source");
+      await daemon.waitSelected();
       let seed = 7;
       const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
       const rss: number[] = [];
@@ -105,7 +75,6 @@ Deno.test({
       await collector.done;
       await daemon.stop();
       await upstream.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });

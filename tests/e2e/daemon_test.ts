@@ -9,84 +9,18 @@ import {
   chronydMeasure,
   freeUdpPort,
   haveBinary,
-  REPO_ROOT,
   runCommand,
   startBackground,
   startChronydServer,
   waitFor,
 } from "../helpers/peers.ts";
+import { startTempusDaemon, tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
 
 const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
 const HAVE_NTPDIG = haveBinary("ntpdig");
 
-interface TempusDaemon extends Background {
-  dir: string;
-  cmdPort: number;
-  socket: string;
-}
-
-function startTempus(lines: string[], extraArgs: string[] = []): Background {
-  return startBackground(Deno.execPath(), [
-    "run",
-    "-A",
-    "--unstable-net",
-    "--quiet",
-    `${REPO_ROOT}mod.ts`,
-    "daemon",
-    "-x",
-    "-d",
-    ...extraArgs,
-    ...lines,
-  ]);
-}
-
-async function startTempusDaemon(
-  upstreamPort: number,
-  extra: string[] = [],
-): Promise<TempusDaemon> {
-  const dir = await Deno.makeTempDir({ prefix: "tempus-e2e-" });
-  await Deno.chmod(dir, 0o750);
-  const cmdPort = freeUdpPort();
-  const socket = `${dir}/tempus.sock`;
-  const bg = startTempus([
-    `server 127.0.0.1 port ${upstreamPort} iburst minpoll -1 maxpoll 1`,
-    `pidfile ${dir}/tempus.pid`,
-    `driftfile ${dir}/drift`,
-    `cmdport ${cmdPort}`,
-    "bindcmdaddress 127.0.0.1",
-    `bindcmdaddress ${socket}`,
-    ...extra,
-  ]);
-  return {
-    ...bg,
-    dir,
-    cmdPort,
-    socket,
-    async stop(grace?: number) {
-      await bg.stop(grace);
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
-async function chronyc(daemon: TempusDaemon, ...args: string[]) {
-  return await runCommand("chronyc", ["-h", "127.0.0.1", "-p", String(daemon.cmdPort), ...args]);
-}
-
-async function waitSelected(daemon: TempusDaemon): Promise<string> {
-  let last = "";
-  await waitFor(
-    async () => {
-      const out = await chronyc(daemon, "-n", "sources");
-      last = out.stdout + out.stderr;
-      return /^\^\* 127\.0\.0\.1/m.test(out.stdout);
-    },
-    20_000,
-    "tempus to select its source",
-  ).catch((e) => {
-    throw new Error(`${e.message}\nchronyc sources:\n${last}\ndaemon:\n${daemon.output()}`);
-  });
-  return last;
+function startTempus(lines: string[]): Background {
+  return startBackground(Deno.execPath(), tempusDaemonArgs(["-x", "-d", ...lines]));
 }
 
 Deno.test({
@@ -96,10 +30,9 @@ Deno.test({
     const upstream = await startChronydServer();
     const daemon = await startTempusDaemon(upstream.port);
     try {
-      const sources = await waitSelected(daemon);
-      assert.match(sources, /\^\* 127\.0\.0\.1\s+1\s/);
-      const tracking = await chronyc(daemon, "-n", "tracking");
-      assert.equal(tracking.code, 0, tracking.stderr);
+      await daemon.waitSelected();
+      assert.match(await daemon.chronyc("sources"), /\^\* 127\.0\.0\.1\s+1\s/);
+      const tracking = { stdout: await daemon.chronyc("tracking") };
       assert.match(tracking.stdout, /Reference ID\s+: 7F000001 \(127\.0\.0\.1\)/);
       assert.match(tracking.stdout, /Stratum\s+: 2/);
       assert.match(tracking.stdout, /Leap status\s+: Normal/);
@@ -126,7 +59,7 @@ Deno.test({
       `port ${servePort}`,
     ]);
     try {
-      await waitSelected(daemon);
+      await daemon.waitSelected();
       const offsets: number[] = [];
       for (let i = 0; i < 2; i++) offsets.push(await chronydMeasure("127.0.0.1", servePort));
       const best = Math.min(...offsets.map(Math.abs));
@@ -151,7 +84,7 @@ Deno.test({
       "port 123",
     ]);
     try {
-      await waitSelected(daemon);
+      await daemon.waitSelected();
       // ntpdig (Python) has about a millisecond of its own timing noise on a loaded
       // machine (seen against chronyd too), so take the best of three.
       const offsets: number[] = [];
@@ -180,12 +113,7 @@ Deno.test({
       "--inh-caps=-sys_time",
       "--bounding-set=-sys_time",
       Deno.execPath(),
-      "run",
-      "-A",
-      "--unstable-net",
-      "--quiet",
-      `${REPO_ROOT}mod.ts`,
-      "daemon",
+      ...tempusDaemonArgs([]),
       "server 127.0.0.1 port 9",
       "cmdport 0",
       "bindcmdaddress /",
@@ -216,18 +144,16 @@ Deno.test({
         15_000,
         "the pidfile",
       );
-      const second = await runCommand(Deno.execPath(), [
-        "run",
-        "-A",
-        "--unstable-net",
-        "--quiet",
-        `${REPO_ROOT}mod.ts`,
-        "daemon",
-        "-x",
-        `pidfile ${daemon.dir}/tempus.pid`,
-        "cmdport 0",
-        "bindcmdaddress /",
-      ], 20_000);
+      const second = await runCommand(
+        Deno.execPath(),
+        tempusDaemonArgs([
+          "-x",
+          `pidfile ${daemon.dir}/tempus.pid`,
+          "cmdport 0",
+          "bindcmdaddress /",
+        ]),
+        20_000,
+      );
       assert.equal(second.code, 1);
       assert.match(second.stderr, /another tempus \(pid \d+\) is running/);
     } finally {
@@ -298,7 +224,7 @@ Deno.test({
     const upstream = await startChronydServer();
     const daemon = await startTempusDaemon(upstream.port);
     try {
-      await waitSelected(daemon);
+      await daemon.waitSelected();
       daemon.child.kill("SIGTERM");
       const status = await daemon.child.status;
       assert.equal(status.code, 0, daemon.output());
