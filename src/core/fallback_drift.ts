@@ -16,7 +16,9 @@ interface FallbackAverage {
 
 /** The set of fallback drift averages. */
 export class FallbackDrifts {
+  /** Smallest interval index (2^min s). */
   readonly min: number;
+  /** Largest interval index (2^max s). */
   readonly max: number;
   readonly #avgs: FallbackAverage[];
   #lastInterval = 0;
