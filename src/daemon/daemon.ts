@@ -241,6 +241,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     random: () => random.next(),
   });
 
+  engine.clock.addObserver((change) => {
+    if (change.kind !== "adjust") clientLog.applyClockStep(change.doffset);
+  });
+
   engine.start();
   for (const source of config.sources) void sources.add(source);
 
