@@ -81,6 +81,7 @@ async function prepareSocketPath(path: string, log: LogPort): Promise<void> {
     await Deno.stat(dir);
   } catch {
     await Deno.mkdir(dir, { recursive: true, mode: 0o750 });
+    await Deno.chmod(dir, 0o750); // whatever the umask
   }
   try {
     const st = await Deno.lstat(path);

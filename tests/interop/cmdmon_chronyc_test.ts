@@ -43,7 +43,9 @@ async function chronyc(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 async function withServer(
-  fn: (ctx: { port: number; socket: string; control: FakeControl }) => Promise<void>,
+  fn: (
+    ctx: { port: number; port6: number | null; socket: string; control: FakeControl },
+  ) => Promise<void>,
   openCommands?: ReadonlySet<number>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tempus-cmdmon-" });
@@ -51,12 +53,23 @@ async function withServer(
   const socket = `${dir}/tempus.sock`;
   const control = new FakeControl();
   const server = await startCommandServer(
-    { udpHosts: ["127.0.0.1"], port: 0, socketPath: socket, allowUdp: () => false, openCommands },
+    {
+      udpHosts: ["127.0.0.1", "::1"],
+      port: 0,
+      socketPath: socket,
+      allowUdp: () => false,
+      openCommands,
+    },
     control,
     silentLog,
   );
   try {
-    await fn({ port: server.udpPorts.get("127.0.0.1")!, socket, control });
+    await fn({
+      port: server.udpPorts.get("127.0.0.1")!,
+      port6: server.udpPorts.get("::1") ?? null,
+      socket,
+      control,
+    });
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });
@@ -73,7 +86,7 @@ Deno.test({
   name: "chronyc over UDP: tracking, sources -v, sourcestats -v, activity, waitsync",
   ignore,
   fn: () =>
-    withServer(async ({ port }) => {
+    withServer(async ({ port, port6 }) => {
       const udp = ["-n", "-h", "127.0.0.1", "-p", String(port)];
       const t = await chronyc([...udp, "tracking"]);
       assert.equal(t.code, 0, t.out);
@@ -122,6 +135,11 @@ Deno.test({
       const w = await chronyc([...udp, "waitsync", "1", "0.01"]);
       assert.equal(w.code, 0, w.out);
       assert.equal(w.out.trim(), "try: 1, refid: C0000201, correction: 0.000012345, skew: 0.123");
+
+      if (port6 !== null) {
+        const v6 = await chronyc(["-n", "-h", "::1", "-p", String(port6), "tracking"]);
+        assert.equal(line(v6.out, "Reference ID"), "Reference ID    : C0000201 (192.0.2.1)");
+      }
 
       const csv = await chronyc([...udp, "-c", "tracking"]);
       assert.ok(

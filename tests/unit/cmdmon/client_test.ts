@@ -129,3 +129,39 @@ Deno.test("UDP server: loopback allowed, others by the access function; reply is
     await server.close();
   }
 });
+
+Deno.test("server creates a missing socket directory 0750 and replaces a stale socket", async () => {
+  const base = await Deno.makeTempDir();
+  const socket = `${base}/run/tempus.sock`;
+  const first = await startCommandServer(
+    { udpHosts: [], port: 0, socketPath: socket, allowUdp: () => false },
+    new FakeControl(),
+    silentLog,
+  );
+  try {
+    assert.equal((await Deno.stat(`${base}/run`)).mode! & 0o777, 0o750);
+    assert.equal((await Deno.stat(socket)).mode! & 0o777, 0o666);
+  } finally {
+    await first.close();
+  }
+  // A stale socket file left behind (daemon killed) does not stop the next start.
+  const stale = Deno.listenDatagram({ transport: "unixpacket", path: socket });
+  stale.close();
+  const second = await startCommandServer(
+    { udpHosts: [], port: 0, socketPath: socket, allowUdp: () => false },
+    new FakeControl(),
+    silentLog,
+  );
+  const client = new CmdmonClient({
+    addresses: [{ kind: "unix", path: socket }],
+    timeoutMs: 200,
+    retries: 0,
+  });
+  try {
+    assert.equal((await client.request(REQ.N_SOURCES))?.data.nSources, 2);
+  } finally {
+    await client.close();
+    await second.close();
+    await Deno.remove(base, { recursive: true });
+  }
+});
