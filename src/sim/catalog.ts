@@ -17,6 +17,7 @@ import {
 } from "./scenario.ts";
 import { settleTime, windowStats } from "./metrics.ts";
 import { type NetworkSpec, runNetworkScenario } from "./network_scenario.ts";
+import type { PathSpec } from "./network.ts";
 import type { SimNodeEngineFactory } from "./sim_node.ts";
 import type { SourceParams } from "../config/model.ts";
 
@@ -327,7 +328,12 @@ export function basicScenarios(): CatalogEntry[] {
   return list;
 }
 
-/** 101-201: chrony's option scenarios. */
+/** A path with the same base delay (and 100 µs jitter) each way. */
+function two(delay: number): PathSpec {
+  return { up: { base: delay, jitter: 1e-4 }, down: { base: delay, jitter: 1e-4 } };
+}
+
+/** 101-202: chrony's option scenarios. */
 export function optionScenarios(): CatalogEntry[] {
   const list: CatalogEntry[] = [];
   for (const poll of [2, 4, 6, 8, 10, 12, 14]) {
@@ -522,6 +528,21 @@ export function optionScenarios(): CatalogEntry[] {
       criteria: selection,
     });
   }
+  for (const delay of [1e-4, 5]) {
+    list.push({
+      id: `114-presend delay ${delay}`,
+      title: `presend 6 maxdelay 16, maxdistance 10, one-way base delay ${delay} s`,
+      spec: {
+        name: `114 ${delay}`,
+        duration: 10_000,
+        servers: [{ path: two(delay) }],
+        sourceParams: { presend: 6, maxDelay: 16 },
+        config: { maxDistance: 10 },
+        limits: { minSyncTime: 140, maxSyncTime: 260 },
+      },
+      criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r) },
+    });
+  }
   for (const servers of [1, 3]) {
     list.push({
       id: `116-minsources 3 with ${servers}`,
@@ -537,10 +558,6 @@ export function optionScenarios(): CatalogEntry[] {
       mustFail: servers === 3 ? [] : ["source selection"],
     });
   }
-  const two = (delay: number) => ({
-    up: { base: delay, jitter: 1e-4 },
-    down: { base: delay, jitter: 1e-4 },
-  });
   const selectOptions: {
     id: string;
     delay: number;
@@ -695,6 +712,28 @@ export function optionScenarios(): CatalogEntry[] {
     criteria: { "packet interval": (r) => packetIntervalOk(r) },
   });
   list.push({
+    id: "127-filter",
+    title: "minpoll = maxpoll = 4 with a 15-sample median filter",
+    spec: {
+      name: "127",
+      duration: 10_000,
+      sourceParams: { minPoll: 4, maxPoll: 4, filter: 15 },
+      limits: { minSyncTime: 710, maxSyncTime: 720 },
+    },
+    criteria: {
+      ...selection,
+      "packet interval": (r) => [
+        ...packetIntervalOk(r),
+        ...(r.transport.minOutInterval <= 16.1
+          ? []
+          : [`min out interval ${r.transport.minOutInterval.toFixed(2)} > 16.1`]),
+        ...(r.transport.meanOutInterval >= 15.9
+          ? []
+          : [`mean out interval ${r.transport.meanOutInterval.toFixed(2)} < 15.9`]),
+      ],
+    },
+  });
+  list.push({
     id: "126-burst",
     title: "3 of 4 client requests lost, burst polltarget 1",
     spec: {
@@ -715,6 +754,16 @@ export function optionScenarios(): CatalogEntry[] {
           : [`min out interval ${r.transport.minOutInterval.toFixed(2)} > 2.2`]),
       ],
     },
+  });
+  list.push({
+    id: "202-prefer",
+    title: "3 good servers, prefer on the third",
+    spec: {
+      name: "202",
+      duration: 10_000,
+      servers: [{}, {}, { sourceParams: { prefer: true } }],
+    },
+    criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r, 3) },
   });
   for (const freq of [-5e-2, -5e-4, 5e-4, 5e-2]) {
     for (const drift of [-1e4, -1e2, 1e2, 1e4]) {
