@@ -663,18 +663,15 @@ export class NtpSource {
     this.#totalValidRx++;
     this.#lastPacket = pkt;
     this.#last = { offset, delay, dispersion, responseTime: remoteInterval, tests };
-    if (!req.presend) {
-      // Only a synchronised reply makes the source reachable (chrony 4).
-      this.#txCount = 0;
-      if (synced) this.#unreachableSignalled = false;
-      this.#shiftReach(synced ? 1 : 0);
-    }
+    // Only a synchronised reply makes the source reachable (chrony 4); a presend reply
+    // counts like any other.
+    this.#txCount = 0;
+    if (synced) this.#unreachableSignalled = false;
+    this.#shiftReach(synced ? 1 : 0);
 
     if (!good) {
-      if (!req.presend) {
-        const onlyD = synced && testA && testB && testC && !testD;
-        this.#adjustPoll(onlyD ? SYNC_LOOP_ADJ : BAD_RESPONSE_ADJ);
-      }
+      // Slowly increase the polling interval without good replies; faster for a sync loop.
+      this.#adjustPoll(testD ? BAD_RESPONSE_ADJ : SYNC_LOOP_ADJ);
       this.#afterResponse(false, kodRate);
       return { tests, valid, good: false, sample: null };
     }

@@ -12,10 +12,10 @@ export const MAX_LAN_PEER_DELAY = 0.01;
 export const NO_RESPONSE_ADJ = 0.25;
 /** Same, when the source is the selected one. */
 export const NO_RESPONSE_SELECTED_ADJ = 0.1;
-/** Poll adjustment for an invalid or bad response. */
-export const BAD_RESPONSE_ADJ = 0.1;
-/** Poll adjustment for a response that failed only test D. */
-export const SYNC_LOOP_ADJ = 0.02;
+/** Poll adjustment for a valid reply that is not good (tests 6, 7, A, B or C failed). */
+export const BAD_RESPONSE_ADJ = 0.02;
+/** Poll adjustment for a reply that failed test D (a synchronisation loop). */
+export const SYNC_LOOP_ADJ = 0.1;
 
 /** A poll exponent with its score. */
 export interface PollState {
