@@ -5,7 +5,13 @@
  * missing, or when src/cli/daemon.ts does not exist yet.
  */
 import assert from "node:assert/strict";
-import { bootVm, PROJECT_ROOT, type ScenarioResult, vmSkipReason } from "./runner.ts";
+import {
+  type BootResult,
+  bootVm,
+  PROJECT_ROOT,
+  type ScenarioResult,
+  vmSkipReason,
+} from "./runner.ts";
 
 function daemonMissing(): string | null {
   try {
@@ -22,16 +28,24 @@ if (skip) console.log(skip);
 // deno-lint-ignore no-explicit-any
 type Figures = ScenarioResult & Record<string, any>;
 
+let boot: Promise<BootResult> | null = null;
+
+async function result(name: string): Promise<Figures> {
+  boot ??= bootVm({ scenarios: ["daemon", "daemon_rtc"], timeoutMs: 280_000 });
+  const b = await boot;
+  const r = b.results.get(name) as Figures | undefined;
+  assert.ok(r, `no result for ${name}; console tail:\n${b.console.slice(-3000)}`);
+  assert.equal(r.error, undefined, `scenario ${name} failed: ${r.error}`);
+  return r;
+}
+
 Deno.test({
   ignore: skip !== null,
   sanitizeOps: false,
   sanitizeResources: false,
   name: "vm daemon: slews (never steps) 0.5 s away onto the reference and removes +1000 ppm",
   async fn() {
-    const b = await bootVm({ scenarios: ["daemon"], timeoutMs: 240_000 });
-    const r = b.results.get("daemon") as Figures | undefined;
-    assert.ok(r, `no result; console tail:\n${b.console.slice(-3000)}`);
-    assert.equal(r.error, undefined, `scenario failed: ${r.error}`);
+    const r = await result("daemon");
     assert.equal(r.exitedEarly, false, `daemon exited early:\n${r.log}`);
     assert.ok(Math.abs(r.start - 0.5) < 0.01, `planted offset ${r.start}`);
     // Slewing moves CLOCK_REALTIME and CLOCK_MONOTONIC together; a step would show here.
@@ -49,5 +63,45 @@ Deno.test({
         `under 1 ms from ${r.settledUnder1msAt ?? "never"} s; max REALTIME-MONOTONIC move ` +
         `${r.maxJump} s\n${r.tracking}`,
     );
+  },
+});
+
+Deno.test({
+  ignore: skip !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  name: "vm daemon: -s sets a clock 3 h behind from the RTC",
+  async fn() {
+    const r = (await result("daemon_rtc")).setFromRtc;
+    assert.equal(r.before, -10800);
+    assert.equal(r.logged, true, r.log);
+    // The RTC counts whole seconds; chrony's rule sets rtc + 0.5 s.
+    assert.ok(Math.abs(r.after) < 1.5, `true offset after -s: ${r.after} s`);
+  },
+});
+
+Deno.test({
+  ignore: skip !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  name: "vm daemon: rtcsync clears STA_UNSYNC and the kernel copies the time to the RTC",
+  async fn() {
+    const r = (await result("daemon_rtc")).rtcSync;
+    assert.ok(Math.abs(r.rtcBefore - 3600) < 2, `RTC before ${r.rtcBefore}`);
+    assert.equal(r.unsyncCleared, true, r.log);
+    assert.ok(Math.abs(r.rtcAfter) < 2, `RTC minus system after: ${r.rtcAfter} s\n${r.log}`);
+  },
+});
+
+Deno.test({
+  ignore: skip !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  name: "vm daemon: trimrtc sets an RTC 5 s fast back to the system time",
+  async fn() {
+    const r = (await result("daemon_rtc")).trimRtc;
+    assert.ok(Math.abs(r.rtcBefore - 5) < 1.5, `RTC before ${r.rtcBefore}`);
+    assert.equal(r.trim.code, 0, `tempus trimrtc: ${r.trim.text}\n${r.log}`);
+    assert.ok(Math.abs(r.rtcAfter) < 1.5, `RTC minus system after trimrtc: ${r.rtcAfter} s`);
   },
 });

@@ -5,6 +5,7 @@
  */
 import { driverScenario } from "./clock_driver.ts";
 import { daemonScenario } from "./daemon_discipline.ts";
+import { daemonRtcScenario } from "./daemon_rtc.ts";
 import { leapScenario } from "./leap.ts";
 import { rtcScenario } from "./rtc.ts";
 import { syncScenario } from "./sync_boot.ts";
@@ -22,4 +23,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   leap: leapScenario,
   sync: syncScenario,
   daemon: daemonScenario,
+  daemon_rtc: daemonRtcScenario,
 };
