@@ -28,6 +28,7 @@ import { CryptoRandom } from "../io/random.ts";
 import { sdNotify } from "../io/sd_notify.ts";
 import { acquirePidFile, releasePidFile } from "../io/pidfile.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
+import { ensureDirSync } from "../io/files.ts";
 import { type Logging, setupLogging } from "../io/logging.ts";
 import { UdpClientTransport } from "../io/udp.ts";
 import {
@@ -135,6 +136,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       acquirePidFile(pidFile);
     } catch (error) {
       throw new StartupError(describe(error));
+    }
+  }
+
+  for (const file of [config.driftFile, config.rtcFile]) {
+    if (file === null || !file.includes("/")) continue;
+    try {
+      ensureDirSync(file.slice(0, file.lastIndexOf("/")) || "/");
+    } catch (error) {
+      log.log("warning", `Could not create the directory of ${file}: ${describe(error)}`);
     }
   }
 
