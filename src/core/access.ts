@@ -16,6 +16,7 @@
  * @module
  */
 import type { AccessRule } from "../config/model.ts";
+import { isV4Mapped, parseIpSubnet, parseIpv4, parseIpv6 } from "../ntp/ip.ts";
 
 /** Node state: inherit from the parent, allow, or deny. */
 const INHERIT = 0;
@@ -46,100 +47,18 @@ function newNode(state: number): Node {
   return { state, children: null };
 }
 
-/** Parses a dotted IPv4 literal with 1-4 parts (chrony's short forms); returns bytes+parts. */
-function parseDotted(text: string): { bytes: Uint8Array; parts: number } | null {
-  const parts = text.split(".");
-  if (parts.length < 1 || parts.length > 4) return null;
-  const bytes = new Uint8Array(4);
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
-    if (p.length < 1 || p.length > 3) return null;
-    let v = 0;
-    for (let j = 0; j < p.length; j++) {
-      const c = p.charCodeAt(j) - 48;
-      if (c < 0 || c > 9) return null;
-      v = v * 10 + c;
-    }
-    if (v > 255) return null;
-    bytes[i] = v;
-  }
-  return { bytes, parts: parts.length };
-}
-
-function parseIpv4Full(text: string): Uint8Array | null {
-  const r = parseDotted(text);
-  return r !== null && r.parts === 4 ? r.bytes : null;
-}
-
-function parseHexGroups(text: string, words: number[], allowV4Tail: boolean): boolean {
-  if (text === "") return true;
-  const groups = text.split(":");
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i];
-    if (allowV4Tail && i === groups.length - 1 && g.includes(".")) {
-      const v4 = parseIpv4Full(g);
-      if (v4 === null) return false;
-      words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      continue;
-    }
-    if (g.length < 1 || g.length > 4) return false;
-    let v = 0;
-    for (let j = 0; j < g.length; j++) {
-      const d = parseInt(g[j], 16);
-      if (Number.isNaN(d)) return false;
-      v = v * 16 + d;
-    }
-    words.push(v);
-  }
-  return true;
-}
-
-/** Parses an IPv6 literal (with "::", an IPv4 tail, an ignored "%zone") into 16 bytes. */
-export function parseIpv6Address(text: string): Uint8Array | null {
-  const zone = text.indexOf("%");
-  const body = zone >= 0 ? text.slice(0, zone) : text;
-  if (body.length < 2 || body.length > 45) return null;
-  const dc = body.indexOf("::");
-  const words: number[] = [];
-  if (dc >= 0) {
-    if (body.indexOf("::", dc + 1) >= 0) return null;
-    const head: number[] = [];
-    const tail: number[] = [];
-    if (!parseHexGroups(body.slice(0, dc), head, false)) return null;
-    if (!parseHexGroups(body.slice(dc + 2), tail, true)) return null;
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return null;
-    words.push(...head);
-    for (let i = 0; i < missing; i++) words.push(0);
-    words.push(...tail);
-  } else {
-    if (!parseHexGroups(body, words, true) || words.length !== 8) return null;
-  }
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = words[i] >> 8;
-    out[2 * i + 1] = words[i] & 0xff;
-  }
-  return out;
-}
-
 /**
  * Parses an address literal for a lookup: 4 bytes for IPv4 (and IPv4-mapped IPv6), 16 for
  * IPv6, null if it is not an address.
  */
 export function parseAddress(text: string): Uint8Array | null {
   if (text.includes(":")) {
-    const b = parseIpv6Address(text);
+    const b = parseIpv6(text);
     if (b === null) return null;
     if (isV4Mapped(b)) return b.slice(12);
     return b;
   }
-  return parseIpv4Full(text);
-}
-
-function isV4Mapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
+  return parseIpv4(text);
 }
 
 /**
@@ -149,26 +68,8 @@ function isV4Mapped(b: Uint8Array): boolean {
 export function parseSubnet(text: string): Subnet | null {
   const t = text.trim();
   if (t === "" || t === "all") return { bytes: null, prefix: 0 };
-  const slash = t.indexOf("/");
-  const addrText = slash >= 0 ? t.slice(0, slash) : t;
-  let prefix: number | null = null;
-  if (slash >= 0) {
-    const p = t.slice(slash + 1);
-    if (!/^[0-9]{1,3}$/.test(p)) return null;
-    prefix = Number(p);
-  }
-  if (addrText.includes(":")) {
-    const bytes = parseIpv6Address(addrText);
-    if (bytes === null) return null;
-    const len = prefix ?? 128;
-    if (len > 128) return null;
-    return { bytes, prefix: len };
-  }
-  const d = parseDotted(addrText);
-  if (d === null) return null;
-  const len = prefix ?? d.parts * 8;
-  if (len > 32) return null;
-  return { bytes: d.bytes, prefix: len };
+  const r = parseIpSubnet(t);
+  return r.ok ? { bytes: r.value.bytes, prefix: r.value.prefix } : null;
 }
 
 /** The nibble (4 bits) of `bytes` at nibble index `i` (0 = most significant). */

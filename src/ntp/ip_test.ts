@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ipFamily, parseIpv4, parseIpv6 } from "./ip.ts";
+import { canonicalIp, clearHostBits, ipFamily, parseIpSubnet, parseIpv4, parseIpv6 } from "./ip.ts";
 
 Deno.test("IPv4 literals", () => {
   assert.deepEqual(parseIpv4("192.0.2.10"), Uint8Array.of(192, 0, 2, 10));
@@ -22,4 +22,18 @@ Deno.test("IPv6 literals with ::, embedded IPv4 and zone", () => {
   assert.equal(ipFamily("::"), 6);
   assert.equal(ipFamily("10.0.0.1"), 4);
   assert.equal(ipFamily("example.com"), null);
+});
+
+Deno.test("strict parsing refuses leading zeros and zones; subnets in chrony's forms", () => {
+  assert.deepEqual(parseIpv4("01.2.3.4"), Uint8Array.of(1, 2, 3, 4));
+  assert.equal(parseIpv4("01.2.3.4", { strict: true }), null);
+  assert.equal(parseIpv6("fe80::1%eth0", { strict: true }), null);
+  assert.equal(canonicalIp("2001:0DB8::0:1"), "2001:db8::1");
+  const s = parseIpSubnet("192.168/16");
+  assert.ok(s.ok);
+  assert.deepEqual(s.value, { family: 4, bytes: Uint8Array.of(192, 168, 0, 0), prefix: 16 });
+  assert.deepEqual(parseIpSubnet("::/129"), { ok: false, error: "prefix-too-long" });
+  assert.deepEqual(parseIpSubnet("1.2.3.4/x"), { ok: false, error: "invalid-prefix" });
+  assert.deepEqual(parseIpSubnet("host.example"), { ok: false, error: "invalid-address" });
+  assert.deepEqual(clearHostBits(Uint8Array.of(10, 1, 2, 3), 12), Uint8Array.of(10, 0, 0, 0));
 });

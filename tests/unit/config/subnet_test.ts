@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  canonicalIp,
-  formatIpAddress,
-  parseIpAddress,
-  parseIpv6,
-  parseSubnet,
-} from "../../../src/config/subnet.ts";
+import { canonicalIp, parseIpAddress, parseSubnet } from "../../../src/config/subnet.ts";
+import { formatIpAddress, parseIpv6 } from "../../../src/ntp/ip.ts";
 import { parseSubnet as coreParseSubnet } from "../../../src/core/access.ts";
 
 Deno.test("parseSubnet: chrony's IPv4 forms", () => {
