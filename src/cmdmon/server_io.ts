@@ -57,6 +57,7 @@ async function serve(
         return;
       }
       log.log("debug", "command socket receive failed", { error: String(error) });
+      await new Promise((r) => setTimeout(r, 10)); // never spin on a failing socket
       continue;
     }
     let reply: Uint8Array | null = null;
