@@ -5,6 +5,10 @@
  * (SO_TIMESTAMPNS) instead of the time the event loop got round to it. That removes the
  * event-loop latency from both ends of the client's measurement.
  *
+ * A fresh socket is opened ahead of each request (one spare per address family), so
+ * between the engine reading its transmit time and the datagram leaving there is only the
+ * sendto call, not the socket, setsockopt and bind calls.
+ *
  * Kernel timestamps are on CLOCK_REALTIME; the engine wants cooked time, so the difference
  * between the cooked clock and CLOCK_REALTIME (which changes only at ppm rates) is read at
  * delivery and added.
@@ -36,6 +40,7 @@ export function kernelClientTransportAvailable(): boolean {
 export class KernelClientTransport implements NtpTransport {
   readonly #options: KernelClientTransportOptions;
   readonly #open = new Set<KernelTimestampSocket>();
+  readonly #spare = new Map<string, KernelTimestampSocket>();
   #closed = false;
 
   /** Creates the transport. */
@@ -46,20 +51,37 @@ export class KernelClientTransport implements NtpTransport {
   /** Sends one request at once from a fresh socket; false when it could not be sent. */
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
     if (this.#closed) return false;
-    let socket: KernelTimestampSocket;
-    try {
-      socket = KernelTimestampSocket.open(to.address.includes(":") ? "::" : "0.0.0.0", 0, 1024);
-    } catch (error) {
-      this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);
-      return false;
-    }
+    const bind = to.address.includes(":") ? "::" : "0.0.0.0";
+    const socket = this.#takeSocket(bind);
+    if (socket === null) return false;
     if (!socket.send(packet, to.address, to.port)) {
       socket.close();
       return false;
     }
     this.#open.add(socket);
     void this.#collect(socket, requestId, to);
+    // The next request of this family gets a socket opened now, after this one has left.
+    const next = this.#openSocket(bind);
+    if (next !== null) this.#spare.set(bind, next);
     return true;
+  }
+
+  #takeSocket(bind: string): KernelTimestampSocket | null {
+    const spare = this.#spare.get(bind);
+    if (spare !== undefined) {
+      this.#spare.delete(bind);
+      return spare;
+    }
+    return this.#openSocket(bind);
+  }
+
+  #openSocket(bind: string): KernelTimestampSocket | null {
+    try {
+      return KernelTimestampSocket.open(bind, 0, 1024);
+    } catch (error) {
+      this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);
+      return null;
+    }
   }
 
   async #collect(socket: KernelTimestampSocket, requestId: number, to: SocketAddress) {
@@ -96,6 +118,8 @@ export class KernelClientTransport implements NtpTransport {
   close(): void {
     this.#closed = true;
     for (const socket of [...this.#open]) this.#close(socket);
+    for (const socket of this.#spare.values()) socket.close();
+    this.#spare.clear();
   }
 
   /** Request sockets currently open. */
