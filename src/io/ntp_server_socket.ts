@@ -12,7 +12,9 @@
  *
  * @module
  */
+import { errnoName } from "../../ffi/errno.ts";
 import type { Instant } from "../core/time.ts";
+import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../ntp/ip.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -80,77 +82,7 @@ export function kernelTimestampSocketsAvailable(): boolean {
 
 /** Parses an IPv4 or IPv6 literal into bytes (4 or 16), or null. */
 function ipBytes(text: string): Uint8Array | null {
-  if (!text.includes(":")) {
-    const parts = text.split(".");
-    if (parts.length !== 4) return null;
-    const b = new Uint8Array(4);
-    for (let i = 0; i < 4; i++) {
-      if (!/^[0-9]{1,3}$/.test(parts[i])) return null;
-      const v = Number(parts[i]);
-      if (v > 255) return null;
-      b[i] = v;
-    }
-    return b;
-  }
-  const zone = text.indexOf("%");
-  const body = zone >= 0 ? text.slice(0, zone) : text;
-  const halves = body.split("::");
-  if (halves.length > 2) return null;
-  const groups = (s: string): number[] | null => {
-    if (s === "") return [];
-    const out: number[] = [];
-    const parts = s.split(":");
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (i === parts.length - 1 && p.includes(".")) {
-        const v4 = ipBytes(p);
-        if (v4 === null) return null;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
-        out.push(parseInt(p, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (head === null || tail === null) return null;
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
-  const words = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    b[2 * i] = words[i] >> 8;
-    b[2 * i + 1] = words[i] & 0xff;
-  }
-  return b;
-}
-
-function formatIpv6(b: Uint8Array): string {
-  const v4mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  if (v4mapped) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((b[2 * i] << 8) | b[2 * i + 1]);
-  // Longest run of zero words (length >= 2) becomes "::".
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  return text.includes(":") ? parseIpv6(text) : parseIpv4(text);
 }
 
 /** One received datagram; `data` is a view into the socket's buffer (valid until next). */
@@ -291,7 +223,7 @@ export class KernelTimestampSocket {
           data: this.#buffer.subarray(0, Math.min(n, this.#buffer.length)),
           address: from.hostname,
           port: from.port,
-          kernelRxRaw: this.#timestamp(Number(m.getBigUint64(40, true))),
+          kernelRxRaw: findRxTimestamp(this.#control, Number(m.getBigUint64(40, true))),
         };
       }
       const e = errno();
@@ -301,30 +233,19 @@ export class KernelTimestampSocket {
     }
   }
 
-  /** Finds SCM_TIMESTAMPNS in the control data of the last recvmsg. */
-  #timestamp(controlLength: number): Instant | null {
-    const c = new DataView(this.#control.buffer);
-    let off = 0;
-    while (off + 16 <= controlLength) {
-      const len = Number(c.getBigUint64(off, true));
-      const level = c.getInt32(off + 8, true);
-      const type = c.getInt32(off + 12, true);
-      if (len < 16) return null;
-      if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS && off + 32 <= controlLength) {
-        const sec = c.getBigInt64(off + 16, true);
-        const nsec = c.getBigInt64(off + 24, true);
-        return sec * 1_000_000_000n + nsec;
-      }
-      off += (len + 7) & ~7;
-    }
-    return null;
-  }
-
   /** Sends `data` to `address`:`port` at once; returns false if the kernel refused it. */
   send(data: Uint8Array, address: string, port: number): boolean {
-    if (this.#closed) return false;
+    return this.trySend(data, address, port) === null;
+  }
+
+  /**
+   * Sends `data` to `address`:`port` at once; returns null when the whole datagram went out,
+   * else why not ("sendto: ENETUNREACH", "not an IP address", "socket closed").
+   */
+  trySend(data: Uint8Array, address: string, port: number): string | null {
+    if (this.#closed) return "socket closed";
     let bytes = ipBytes(address);
-    if (bytes === null) return false;
+    if (bytes === null) return "not an IP address";
     if (bytes.length === 4 && this.#family === AF_INET6) {
       const mapped = new Uint8Array(16);
       mapped[10] = mapped[11] = 0xff;
@@ -333,7 +254,7 @@ export class KernelTimestampSocket {
     }
     const len = writeSockaddr(this.#sendView, this.#family, bytes, port);
     const n = Number(sym().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len));
-    return n === data.length;
+    return n === data.length ? null : `sendto: ${errnoName(errno())}`;
   }
 
   /**
@@ -365,7 +286,16 @@ export class KernelTimestampSocket {
   }
 }
 
-function writeSockaddr(v: DataView, family: number, addr: Uint8Array, port: number): number {
+/**
+ * Writes a sockaddr_in (AF_INET) or sockaddr_in6 (AF_INET6; a 4-byte address becomes
+ * IPv4-mapped) for `addr`:`port` into `v` (28 bytes); returns its length.
+ */
+export function writeSockaddr(
+  v: DataView,
+  family: number,
+  addr: Uint8Array,
+  port: number,
+): number {
   for (let i = 0; i < 28; i++) v.setUint8(i, 0);
   v.setUint16(0, family, true);
   v.setUint16(2, port, false);
@@ -383,14 +313,36 @@ function writeSockaddr(v: DataView, family: number, addr: Uint8Array, port: numb
   return 28;
 }
 
-function readSockaddr(v: DataView, b: Uint8Array): { hostname: string; port: number } {
+/** Reads the address and port of a sockaddr_in / sockaddr_in6 (IPv4-mapped as IPv4). */
+export function readSockaddr(v: DataView, b: Uint8Array): { hostname: string; port: number } {
   const family = v.getUint16(0, true);
   const port = v.getUint16(2, false);
   if (family === AF_INET) return { hostname: `${b[4]}.${b[5]}.${b[6]}.${b[7]}`, port };
   const addr = b.subarray(8, 24);
-  const text = formatIpv6(addr);
-  return {
-    hostname: text.startsWith("::ffff:") && text.includes(".") ? text.slice(7) : text,
-    port,
-  };
+  const hostname = isV4Mapped(addr)
+    ? `${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}`
+    : formatIpAddress({ family: 6, bytes: addr });
+  return { hostname, port };
+}
+
+/**
+ * Finds the SCM_TIMESTAMPNS control message in `control[0..length)` (the control data of a
+ * recvmsg) and returns its timestamp as an instant, or null.
+ */
+export function findRxTimestamp(control: Uint8Array, length: number): Instant | null {
+  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  let at = 0;
+  while (at + 16 <= length) {
+    const cmsgLen = Number(v.getBigUint64(at, true));
+    const level = v.getInt32(at + 8, true);
+    const type = v.getInt32(at + 12, true);
+    if (cmsgLen < 16 || at + cmsgLen > length) return null;
+    if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS && cmsgLen >= 32) {
+      const sec = v.getBigInt64(at + 16, true);
+      const nsec = v.getBigInt64(at + 24, true);
+      return sec * 1_000_000_000n + nsec;
+    }
+    at += Math.ceil(cmsgLen / 8) * 8;
+  }
+  return null;
 }
