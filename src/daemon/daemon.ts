@@ -284,7 +284,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     unresolvedSources: () => sources.unresolvedCount,
     serverStats: () => clientLog.serverStats(),
     clients: () => clientLog.clients(engine.clock.cookedNow()),
-    sourceName: (address) => engine.sourceName(address),
+    sourceName: (address) =>
+      engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),
     addSource: (request) => addSource(sources, request),
     deleteSource: (address) => engine.deleteSource(address),
     ntpAccess: (subnet, allow, all) =>
@@ -321,7 +322,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
-    commandServer = await openCommandServer(config, control, cmdAccess.table, log);
+    commandServer = await openCommandServer(
+      config,
+      control,
+      cmdAccess.table,
+      clientLog,
+      () => engine.clock.cookedNow(),
+      log,
+    );
   }
 
   if (options.user !== null && options.user !== "root") {
@@ -437,52 +445,30 @@ const UDP_OPEN_COMMANDS = openCommandsFromNames([
   "selectdata",
 ]);
 
-/** Opens the UDP and Unix command sockets; a host that cannot be bound is skipped. */
-async function openCommandServer(
+/** Opens the UDP and Unix command sockets (a host that cannot be bound is logged and skipped). */
+function openCommandServer(
   config: Config,
   control: DaemonControl,
   cmdAccess: AccessTable,
+  clientLog: ClientLog,
+  now: () => Instant,
   log: LogPort,
-): Promise<CommandServer | null> {
-  const hosts = config.cmdPort > 0 ? config.bindCmdAddresses.filter((h) => !h.startsWith("/")) : [];
-  const options = {
-    port: config.cmdPort,
-    allowUdp: (address: string) => cmdAccess.isAllowed(address),
-    openCommands: UDP_OPEN_COMMANDS,
-  };
-  const open = (udpHosts: string[], socketPath: string | null) =>
-    startCommandServer({ ...options, udpHosts, socketPath }, control, log);
-  try {
-    return await open(hosts, config.cmdSocket);
-  } catch (error) {
-    log.log(
-      "warning",
-      `Could not open all command sockets (${describe(error)}); retrying one by one`,
-    );
-  }
-  const usable: string[] = [];
-  for (const host of hosts) {
-    try {
-      const server = await open([host], null);
-      await server.close();
-      usable.push(host);
-    } catch (error) {
-      log.log(
-        "warning",
-        `Could not open command socket on ${host}:${config.cmdPort}: ${describe(error)}`,
-      );
-    }
-  }
-  let socketPath = config.cmdSocket;
-  if (socketPath !== null) {
-    try {
-      const server = await open([], socketPath);
-      await server.close();
-    } catch (error) {
-      log.log("warning", `Could not open command socket ${socketPath}: ${describe(error)}`);
-      socketPath = null;
-    }
-  }
-  if (usable.length === 0 && socketPath === null) return null;
-  return await open(usable, socketPath);
+): Promise<CommandServer> {
+  const udpHosts = config.cmdPort > 0
+    ? config.bindCmdAddresses.filter((h) => !h.startsWith("/"))
+    : [];
+  return startCommandServer(
+    {
+      udpHosts,
+      port: config.cmdPort,
+      socketPath: config.cmdSocket,
+      allowUdp: (address: string) => cmdAccess.isAllowed(address),
+      openCommands: UDP_OPEN_COMMANDS,
+      onCommand: (address) => {
+        if (address !== null) clientLog.cmdRequest(address, now(), true);
+      },
+    },
+    control,
+    log,
+  );
 }
