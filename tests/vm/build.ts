@@ -154,8 +154,19 @@ async function addTree(
       await addHostFile(cpio, h, g);
       count++;
     } else if (e.isSymlink) {
-      await cpio.symlink(g, Deno.readLinkSync(h));
-      count++;
+      // Follow links (deno's node_modules/.deno layout links packages in): the guest gets
+      // plain copies, which nodeModulesDir "manual" reads the same way.
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.statSync(h);
+      } catch {
+        continue; // dangling
+      }
+      if (info.isDirectory) count += await addTree(cpio, Deno.realPathSync(h), g, skip);
+      else if (info.isFile) {
+        await addHostFile(cpio, h, g);
+        count++;
+      }
     }
   }
   return count;
