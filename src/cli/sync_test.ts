@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../sync/test_server.ts";
+import { startTestServer, type TestServer } from "../../tests/helpers/test_server.ts";
 import { resolveHost } from "../io/dns.ts";
 import { runSync, type SyncClock, type SyncDeps, toJson } from "./sync.ts";
 

@@ -16,7 +16,8 @@ import { ClientLog } from "../../src/core/client_log.ts";
 import { NtpResponder } from "../../src/core/server.ts";
 import { instantFromParts } from "../../src/core/time.ts";
 import type { ReferenceState } from "../../src/core/types.ts";
-import { clientRequest, hasBinary, startFixture } from "../e2e/fixtures/fixture_process.ts";
+import { clientRequest, startFixture } from "../e2e/fixtures/fixture_process.ts";
+import { haveBinary, startChronydServer } from "../helpers/peers.ts";
 
 const REF: ReferenceState = {
   synchronised: true,
@@ -145,56 +146,12 @@ async function load(
   return { sent, received, seconds, p50us: q(0.5) * 1000, p99us: q(0.99) * 1000 };
 }
 
-/** Starts `chronyd -x` serving on 127.0.0.1:`port` as a local stratum-1 server. */
-async function startChronyd(port: number, dir: string): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command("chronyd", {
-    args: [
-      "-x",
-      "-d",
-      "-u",
-      "root",
-      "local stratum 1",
-      "allow 127.0.0.0/8",
-      `port ${port}`,
-      "bindaddress 127.0.0.1",
-      "cmdport 0",
-      `pidfile ${dir}/chronyd.pid`,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  // Wait until it answers.
-  const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  try {
-    for (let i = 0; i < 50; i++) {
-      await probe.send(clientRequest(1n), { transport: "udp", hostname: "127.0.0.1", port });
-      const got = await Promise.race([
-        probe.receive().then(() => true, () => false),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 200)),
-      ]);
-      if (got) return child;
-    }
-  } finally {
-    probe.close();
-  }
-  child.kill("SIGKILL");
-  await child.status;
-  throw new Error("chronyd did not answer");
-}
-
 /** CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat. */
 function cpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // Fields 14 and 15 (utime, stime) are at index 11 and 12 after the command name.
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ = 100 on Linux
-}
-
-function freePort(): number {
-  const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (s.addr as Deno.NetAddr).port;
-  s.close();
-  return port;
 }
 
 async function main() {
@@ -212,7 +169,6 @@ async function main() {
   const sockets = Number(values.sockets);
   const rounds = Number(values.rounds);
   const rows: { name: string; r: LoadResult; cpuUs: number }[] = [];
-  const dir = await Deno.makeTempDir({ prefix: "tempus_bench_" });
   const targets: {
     name: string;
     start: () => Promise<{ port: number; pid: number; stop: () => Promise<void> }>;
@@ -232,42 +188,28 @@ async function main() {
       },
     },
   ];
-  if (hasBinary("chronyd")) {
+  if (haveBinary("chronyd")) {
     targets.push({
       name: "chronyd 4.3 -x",
       start: async () => {
-        const port = freePort();
-        const child = await startChronyd(port, dir);
-        return {
-          port,
-          pid: child.pid,
-          stop: async () => {
-            try {
-              child.kill("SIGKILL");
-            } catch { /* gone */ }
-            await child.status;
-          },
-        };
+        const chronyd = await startChronydServer();
+        return { port: chronyd.port, pid: chronyd.child.pid, stop: () => chronyd.stop() };
       },
     });
   }
-  try {
-    for (let round = 0; round < rounds; round++) {
-      for (const t of targets) {
-        const server = await t.start();
-        try {
-          await load("127.0.0.1", server.port, Math.min(2000, total), window, sockets); // warm-up
-          const cpu0 = cpuSeconds(server.pid);
-          const r = await load("127.0.0.1", server.port, total, window, sockets);
-          const cpuUs = (cpuSeconds(server.pid) - cpu0) / r.received * 1e6;
-          rows.push({ name: t.name, r, cpuUs });
-        } finally {
-          await server.stop();
-        }
+  for (let round = 0; round < rounds; round++) {
+    for (const t of targets) {
+      const server = await t.start();
+      try {
+        await load("127.0.0.1", server.port, Math.min(2000, total), window, sockets); // warm-up
+        const cpu0 = cpuSeconds(server.pid);
+        const r = await load("127.0.0.1", server.port, total, window, sockets);
+        const cpuUs = (cpuSeconds(server.pid) - cpu0) / r.received * 1e6;
+        rows.push({ name: t.name, r, cpuUs });
+      } finally {
+        await server.stop();
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
   console.log(
     `requests ${total}, ${sockets} sockets x window ${window}, ${rounds} rounds, ` +

@@ -9,9 +9,9 @@ import { resolveHost } from "../../src/io/dns.ts";
 import {
   chronydQuery,
   type ChronydServer,
-  haveChronyd,
-  startChronyd,
-} from "../../src/sync/test_chronyd.ts";
+  haveBinary,
+  startChronydServer,
+} from "../helpers/peers.ts";
 
 const deps: SyncDeps = {
   now: systemTimeSource().realtime,
@@ -26,7 +26,7 @@ const deps: SyncDeps = {
 let server: ChronydServer | null = null;
 async function ensureServer(): Promise<ChronydServer> {
   if (server === null) {
-    server = await startChronyd();
+    server = await startChronydServer();
     // deno bench has no afterAll: stop chronyd when the bench process unloads.
     globalThis.addEventListener("unload", () => {
       void server?.stop();
@@ -39,7 +39,7 @@ Deno.bench({
   name: "tempus sync --dry-run, 4 samples (in process)",
   group: "one-shot sync against loopback chronyd",
   baseline: true,
-  ignore: !haveChronyd(),
+  ignore: !haveBinary("chronyd"),
   n: 20,
   warmup: 2,
   async fn() {
@@ -52,10 +52,11 @@ Deno.bench({
 Deno.bench({
   name: "chronyd -Q iburst maxsamples 1 (new process)",
   group: "one-shot sync against loopback chronyd",
-  ignore: !haveChronyd(),
+  ignore: !haveBinary("chronyd"),
   n: 5,
   warmup: 1,
   async fn() {
-    await chronydQuery(await ensureServer(), "maxsamples 1");
+    const server = await ensureServer();
+    await chronydQuery(server.address, server.port, "maxsamples 1");
   },
 });

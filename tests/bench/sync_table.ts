@@ -7,7 +7,7 @@
 import { runSync, type SyncDeps } from "../../src/cli/sync.ts";
 import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
 import { resolveHost } from "../../src/io/dns.ts";
-import { chronydQuery, haveChronyd, runTempus, startChronyd } from "../../src/sync/test_chronyd.ts";
+import { chronydQuery, haveBinary, runTempus, startChronydServer } from "../helpers/peers.ts";
 
 interface Row {
   what: string;
@@ -34,12 +34,12 @@ function quietDeps(): SyncDeps {
 }
 
 async function main(): Promise<void> {
-  if (!haveChronyd()) {
+  if (!haveBinary("chronyd")) {
     console.log("chronyd not installed: nothing to compare against");
     return;
   }
   const runs = Number(Deno.args[0] ?? 5);
-  const server = await startChronyd();
+  const server = await startChronydServer();
   const rows: Row[] = [];
   try {
     const inProcess: Row = {
@@ -73,15 +73,15 @@ async function main(): Promise<void> {
       inProcess.times.push(performance.now() - t0);
       if (r.selection?.ok) inProcess.offsets.push(r.selection.offset);
       const p = await runTempus(["sync", "--dry-run", "--json", server.target]);
-      subprocess.times.push(p.wallMs);
+      subprocess.times.push(p.elapsedMs);
       if (p.code === 0) subprocess.offsets.push(JSON.parse(p.stdout).offset);
-      const c = await chronydQuery(server, "maxsamples 1");
-      chronyOne.times.push(c.wallMs);
+      const c = await chronydQuery(server.address, server.port, "maxsamples 1");
+      chronyOne.times.push(c.elapsedMs);
       chronyOne.offsets.push(c.offset);
     }
     for (let i = 0; i < Math.min(2, runs); i++) {
-      const c = await chronydQuery(server);
-      chronyDefault.times.push(c.wallMs);
+      const c = await chronydQuery(server.address, server.port);
+      chronyDefault.times.push(c.elapsedMs);
       chronyDefault.offsets.push(c.offset);
     }
     rows.push(inProcess, subprocess, chronyOne, chronyDefault);

@@ -1,6 +1,7 @@
 /**
- * Test helpers for the real peers: free ports, a chronyd -x serving on loopback, running a
- * command with a timeout, and polling until a condition holds. Every process started here
+ * Test helpers for the real peers: finding binaries, free ports, a chronyd -x serving on
+ * loopback, chronyd -Q measurements, running a command or tempus with a timeout, and polling
+ * until a condition holds. Every process started here
  * is killed by the returned handle's `stop()`, which tests call in `finally`.
  *
  * @module
@@ -23,6 +24,17 @@ export function haveBinary(name: string): boolean {
   return false;
 }
 
+/** True if a UDP socket can be bound on `host`:`port` right now (e.g. 123 is free there). */
+export function canBind(host: string, port: number): boolean {
+  try {
+    const c = Deno.listenDatagram({ transport: "udp", hostname: host, port });
+    c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A UDP port free on `host` right now (bound and released). */
 export function freeUdpPort(host = "127.0.0.1"): number {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
@@ -43,15 +55,30 @@ export interface CommandOutput {
   elapsedMs: number;
 }
 
+/** Where and with what environment a command runs. */
+export interface CommandOptions {
+  /** Working directory (default: the current one). */
+  cwd?: string;
+  /** Variables added to the inherited environment. */
+  env?: Record<string, string>;
+}
+
 /** Runs a command to completion (killing it after `timeoutMs`). */
 export async function runCommand(
   cmd: string,
   args: string[],
   timeoutMs = 30_000,
+  options: CommandOptions = {},
 ): Promise<CommandOutput> {
   const started = performance.now();
-  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" })
-    .spawn();
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
   const timer = setTimeout(() => {
     try {
       child.kill("SIGKILL");
@@ -73,12 +100,20 @@ export async function runCommand(
   }
 }
 
-/** Runs `tempus ARGS...` from the source tree. */
-export function runTempus(args: string[], timeoutMs = 30_000): Promise<CommandOutput> {
+/**
+ * Runs `tempus ARGS...` from the source tree (in the repository root), with
+ * TEMPUS_NO_CLOCK=1 as a guard against clock writes and NO_COLOR=1; `env` adds variables.
+ */
+export function runTempus(
+  args: string[],
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<CommandOutput> {
   return runCommand(
     Deno.execPath(),
     ["run", "-A", "--unstable-net", "--quiet", `${REPO_ROOT}mod.ts`, ...args],
     timeoutMs,
+    { cwd: REPO_ROOT, env: { TEMPUS_NO_CLOCK: "1", NO_COLOR: "1", ...env } },
   );
 }
 
@@ -134,6 +169,8 @@ export interface ChronydServer extends Background {
   address: string;
   /** UDP port it serves on. */
   port: number;
+  /** "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6), as tempus query and sync take it. */
+  target: string;
   /** Its temporary directory. */
   dir: string;
 }
@@ -166,6 +203,7 @@ export async function startChronydServer(
     ...bg,
     address,
     port,
+    target: address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`,
     dir,
     async stop(graceMs?: number) {
       await bg.stop(graceMs);
@@ -211,8 +249,23 @@ export async function waitFor(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Runs `chronyd -Q` against a server and returns the measured offset in seconds. */
-export async function chronydMeasure(address: string, port: number): Promise<number> {
+/** What one `chronyd -Q` run measured. */
+export interface ChronydQuery {
+  /** "System clock wrong by X seconds": X, reference minus local (tempus sign). */
+  offset: number;
+  /** Wall time of the chronyd -Q process, ms. */
+  elapsedMs: number;
+}
+
+/**
+ * Runs `chronyd -Q` (measure only, never sets the clock; no command port) against a server,
+ * with `serverOptions` appended to its `server` line (e.g. "maxsamples 1").
+ */
+export async function chronydQuery(
+  address: string,
+  port: number,
+  serverOptions = "",
+): Promise<ChronydQuery> {
   const dir = await Deno.makeTempDir({ prefix: "tempus-chronyq-" });
   try {
     const out = await runCommand("chronyd", [
@@ -222,13 +275,23 @@ export async function chronydMeasure(address: string, port: number): Promise<num
       "-t",
       "20",
       `pidfile ${dir}/q.pid`,
-      `server ${address} port ${port} iburst`,
+      "cmdport 0",
+      `server ${address} port ${port} iburst ${serverOptions}`.trim(),
     ], 25_000);
     const text = out.stdout + out.stderr;
-    const match = text.match(/System clock wrong by (-?[0-9.]+) seconds/);
+    const match = text.match(/System clock wrong by ([-+0-9.eE]+) seconds/);
     if (!match) throw new Error(`chronyd -Q gave no offset:\n${text}`);
-    return Number(match[1]);
+    return { offset: Number(match[1]), elapsedMs: out.elapsedMs };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** Runs `chronyd -Q` against a server and returns the measured offset in seconds. */
+export async function chronydMeasure(
+  address: string,
+  port: number,
+  serverOptions = "",
+): Promise<number> {
+  return (await chronydQuery(address, port, serverOptions)).offset;
 }

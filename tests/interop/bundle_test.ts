@@ -5,7 +5,7 @@
  * or when chronyd is missing (query part).
  */
 import assert from "node:assert/strict";
-import { haveChronyd, startChronyd } from "../../src/sync/test_chronyd.ts";
+import { haveBinary, runCommand, startChronydServer } from "../helpers/peers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -28,16 +28,11 @@ if (missing.length > 0) {
   console.warn(`bundle_test skipped: src/cli/${missing.join(", ")} not written yet`);
 }
 
-async function denoRun(args: string[], cwd: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
+function denoRun(args: string[], cwd: string) {
+  return runCommand(Deno.execPath(), args, 300_000, {
     cwd,
     env: { NO_COLOR: "1", TEMPUS_NO_CLOCK: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  });
 }
 
 Deno.test({
@@ -54,8 +49,8 @@ Deno.test({
       const v = await denoRun(["run", "-A", "--unstable-net", bundled, "--version"], empty);
       assert.equal(v.code, 0, v.stderr);
       assert.match(v.stdout, /^tempus \d+\.\d+\.\d+/);
-      if (!haveChronyd()) return;
-      const server = await startChronyd();
+      if (!haveBinary("chronyd")) return;
+      const server = await startChronydServer();
       try {
         const q = await denoRun(
           ["run", "-A", "--unstable-net", bundled, "query", "--json", server.target],

@@ -4,11 +4,17 @@
  *
  * @module
  */
-import { systemTimeSource } from "../clock/kernel_ops.ts";
-import type { SocketAddress } from "../core/ports.ts";
-import { UdpServerSocket } from "../io/udp.ts";
-import { decodePacket, emptyPacket, encodePacket, NtpMode, refIdFromAscii } from "../ntp/packet.ts";
-import { instantToNtp64 } from "../ntp/timestamp.ts";
+import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
+import type { SocketAddress } from "../../src/core/ports.ts";
+import { UdpServerSocket } from "../../src/io/udp.ts";
+import {
+  decodePacket,
+  emptyPacket,
+  encodePacket,
+  NtpMode,
+  refIdFromAscii,
+} from "../../src/ntp/packet.ts";
+import { instantToNtp64 } from "../../src/ntp/timestamp.ts";
 
 /** How the test server behaves. */
 export type TestServerBehaviour =
