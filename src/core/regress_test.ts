@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { gaussian, seededRandom } from "../ntp/test_random.ts";
 import {
   countRuns,
   criticalRuns,
@@ -9,24 +10,6 @@ import {
   tCoefficient,
   weightedRegression,
 } from "./regress.ts";
-
-/** A tiny seeded PRNG (mulberry32) so the tests are deterministic. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal deviate from two uniforms (Box-Muller). */
-function gauss(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 Deno.test("critical runs and t coefficients match chrony's tables", () => {
   assert.equal(criticalRuns(10), 3);
@@ -50,7 +33,7 @@ Deno.test("countRuns and median", () => {
 });
 
 Deno.test("weighted regression recovers slope and intercept within noise", () => {
-  const rand = mulberry32(1);
+  const rand = seededRandom(1);
   for (let trial = 0; trial < 20; trial++) {
     const n = 10 + Math.floor(rand() * 50);
     const slope = (rand() - 0.5) * 1e-4;
@@ -61,7 +44,7 @@ Deno.test("weighted regression recovers slope and intercept within noise", () =>
     const w: number[] = [];
     for (let i = 0; i < n; i++) {
       x.push(-(n - 1 - i) * 64);
-      y.push(intercept + slope * x[i] + sd * gauss(rand));
+      y.push(intercept + slope * x[i] + sd * gaussian(rand));
       w.push(1 + rand());
     }
     const r = weightedRegression(x, y, w);
@@ -78,7 +61,7 @@ Deno.test("weighted regression recovers slope and intercept within noise", () =>
 });
 
 Deno.test("runs test shortens the window after a frequency step", () => {
-  const rand = mulberry32(7);
+  const rand = seededRandom(7);
   const n = 40;
   const x: number[] = [];
   const y: number[] = [];
@@ -89,7 +72,7 @@ Deno.test("runs test shortens the window after a frequency step", () => {
     const tStep = -19 * 16;
     const trend = t < tStep ? 5e-6 * (t - tStep) : -5e-6 * (t - tStep);
     x.push(t);
-    y.push(trend + 1e-7 * gauss(rand));
+    y.push(trend + 1e-7 * gaussian(rand));
     w.push(1);
   }
   const best = findBestRegression(x, y, w, 0, 3);
@@ -104,13 +87,13 @@ Deno.test("runs test shortens the window after a frequency step", () => {
 });
 
 Deno.test("extra samples extend the runs test", () => {
-  const rand = mulberry32(3);
+  const rand = seededRandom(3);
   const x: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < 24; i++) {
     x.push(-(23 - i) * 10);
     // The 12 older (extra) points bend away; the 12 newest are a clean line.
-    y.push((i < 12 ? 1e-4 * (12 - i) ** 2 : 0) + 1e-7 * gauss(rand));
+    y.push((i < 12 ? 1e-4 * (12 - i) ** 2 : 0) + 1e-7 * gaussian(rand));
   }
   const w = new Array(12).fill(1);
   const withExtra = findBestRegression(x, y, w, 12, 3);
@@ -121,7 +104,7 @@ Deno.test("extra samples extend the runs test", () => {
 });
 
 Deno.test("multiple regression recovers the second coefficient", () => {
-  const rand = mulberry32(11);
+  const rand = seededRandom(11);
   const n = 30;
   const x1: number[] = [];
   const x2: number[] = [];
@@ -139,7 +122,7 @@ Deno.test("multiple regression recovers the second coefficient", () => {
 });
 
 Deno.test("robust regression tolerates 1/7 outliers", () => {
-  const rand = mulberry32(5);
+  const rand = seededRandom(5);
   for (let trial = 0; trial < 20; trial++) {
     const n = 14 + Math.floor(rand() * 40);
     const slope = (rand() - 0.5) * 1e-3;

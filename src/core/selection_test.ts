@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { seededRandom } from "../ntp/test_random.ts";
 import {
   type SelectionCandidate,
   type SelectionResult,
@@ -7,17 +8,6 @@ import {
 } from "./selection.ts";
 import type { LeapStatus } from "./reports.ts";
 import type { Instant } from "./time.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOW: Instant = 1_700_000_000n * 1_000_000_000n;
 
@@ -109,7 +99,7 @@ function allMessages(sel: SourceSelector, specs: Spec[], rounds: number): string
 
 /** 5 sources: true offset 0 ± jitter; falsetickers far apart from each other. */
 function fiveSources(falsetickers: number, seed: number): Spec[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const specs: Spec[] = [];
   for (let i = 1; i <= 5; i++) {
     const isFalse = i <= falsetickers;
@@ -358,7 +348,7 @@ Deno.test("orphan mode: sources at the orphan stratum are O; the smallest refid 
 });
 
 Deno.test("fuzz: random candidates give valid statuses and at most one selected source", () => {
-  const rand = mulberry32(2024);
+  const rand = seededRandom(2024);
   const valid = new Set("N M s r d ~ w S O T x W P U D + *".split(" "));
   const sel = new SourceSelector(OPTS);
   for (let round = 0; round < 300; round++) {

@@ -1,23 +1,8 @@
 import assert from "node:assert/strict";
+import { gaussian, seededRandom } from "../ntp/test_random.ts";
 import { SourceStats, type SourceStatsOptions } from "./sourcestats.ts";
 import { addSeconds, type Instant } from "./time.ts";
 import type { NtpSample } from "./types.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gauss(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 const T0: Instant = 1_700_000_000n * 1_000_000_000n;
 
@@ -56,7 +41,7 @@ function feed(
   let t = T0;
   for (let i = 0; i < count; i++) {
     t = addSeconds(T0, i * interval);
-    stats.accumulate(sample(t, offset0 + freq * i * interval + noise * gauss(rand)));
+    stats.accumulate(sample(t, offset0 + freq * i * interval + noise * gaussian(rand)));
     stats.regress();
   }
   return t;
@@ -78,7 +63,7 @@ Deno.test("worst-case values with fewer than 3 samples", () => {
 });
 
 Deno.test("regression recovers frequency, offset and jitter", () => {
-  const rand = mulberry32(42);
+  const rand = seededRandom(42);
   const s = new SourceStats(OPTS);
   const freq = 12.5e-6;
   const last = feed(s, rand, 30, 64, freq, 20e-6);
@@ -106,7 +91,7 @@ Deno.test("regression recovers frequency, offset and jitter", () => {
 });
 
 Deno.test("the window holds at most 64 samples (or maxsamples)", () => {
-  const rand = mulberry32(1);
+  const rand = seededRandom(1);
   const s = new SourceStats(OPTS);
   feed(s, rand, 100, 16, 0, 1e-5);
   assert.ok(s.sampleCount <= 64 && s.sampleCount >= 6);
@@ -116,14 +101,14 @@ Deno.test("the window holds at most 64 samples (or maxsamples)", () => {
 });
 
 Deno.test("a frequency step shortens the window via the runs test", () => {
-  const rand = mulberry32(9);
+  const rand = seededRandom(9);
   const s = new SourceStats(OPTS);
   let t = T0;
   let off = 0;
   for (let i = 0; i < 60; i++) {
     t = addSeconds(T0, i * 16);
     off += (i < 40 ? 20e-6 : -20e-6) * 16;
-    s.accumulate(sample(t, off + 1e-7 * gauss(rand)));
+    s.accumulate(sample(t, off + 1e-7 * gaussian(rand)));
     s.regress();
   }
   assert.ok(s.sampleCount <= 24, `n ${s.sampleCount}`);
@@ -131,7 +116,7 @@ Deno.test("a frequency step shortens the window via the runs test", () => {
 });
 
 Deno.test("applyClockChange keeps predictions consistent; unknown step resets", () => {
-  const rand = mulberry32(2);
+  const rand = seededRandom(2);
   const s = new SourceStats(OPTS);
   const last = feed(s, rand, 20, 32, 5e-6, 1e-6);
   const when = addSeconds(last, 10);
@@ -158,13 +143,13 @@ Deno.test("out-of-order samples discard the history", () => {
 });
 
 Deno.test("delay-weighted regression discounts congested samples", () => {
-  const rand = mulberry32(4);
+  const rand = seededRandom(4);
   const s = new SourceStats(OPTS);
   for (let i = 0; i < 40; i++) {
     const congested = rand() < 0.3;
     const extra = congested ? 0.02 + rand() * 0.02 : rand() * 1e-5;
     // Extra delay on the return path only: the measured offset is off by -extra/2.
-    const off = 0.005 - extra / 2 + 1e-6 * gauss(rand);
+    const off = 0.005 - extra / 2 + 1e-6 * gaussian(rand);
     s.accumulate(sample(addSeconds(T0, i * 16), off, 1e-3 + extra));
     s.regress();
   }
@@ -174,12 +159,12 @@ Deno.test("delay-weighted regression discounts congested samples", () => {
 
 Deno.test("jitter asymmetry is estimated and corrected; asymmetry 0 disables it", () => {
   function run(asymmetry: number | null) {
-    const rand = mulberry32(8);
+    const rand = seededRandom(8);
     const s = new SourceStats({ ...OPTS, asymmetry });
     for (let i = 0; i < 60; i++) {
       const extra = rand() * 0.01;
       // All jitter on the path to the source: offset (reference − local) grows by extra/2.
-      const off = 0.002 + extra / 2 + 1e-6 * gauss(rand);
+      const off = 0.002 + extra / 2 + 1e-6 * gaussian(rand);
       s.accumulate(sample(addSeconds(T0, i * 16), off, 1e-3 + extra));
       s.regress();
     }
@@ -218,7 +203,7 @@ Deno.test("best single sample minimises root distance; maxsamples < 3 selects at
 });
 
 Deno.test("skew bounds the true frequency error in nearly all trials", () => {
-  const rand = mulberry32(77);
+  const rand = seededRandom(77);
   let inside = 0;
   const trials = 300;
   for (let trial = 0; trial < trials; trial++) {
@@ -238,7 +223,7 @@ Deno.test("skew bounds the true frequency error in nearly all trials", () => {
 });
 
 Deno.test("dump and restore in chrony's format", () => {
-  const rand = mulberry32(21);
+  const rand = seededRandom(21);
   const s = new SourceStats(OPTS);
   const last = feed(s, rand, 12, 64, 3e-6, 5e-6);
   const text = s.dump();
@@ -258,7 +243,7 @@ Deno.test("dump and restore in chrony's format", () => {
 });
 
 Deno.test("fuzz: odd samples never produce NaN or throw", () => {
-  const rand = mulberry32(99);
+  const rand = seededRandom(99);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   for (let trial = 0; trial < 80; trial++) {
     const s = new SourceStats({ ...OPTS, precision: pick([0, 1e-9, 1e-7]) });

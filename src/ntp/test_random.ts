@@ -1,5 +1,5 @@
 /**
- * A small seeded pseudo-random generator for the property and fuzz tests of src/ntp, so a
+ * A small seeded pseudo-random generator for the property, fuzz and statistics tests, so a
  * failing case can be reproduced from its seed.
  *
  * @module
@@ -16,6 +16,12 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A standard normal deviate from two uniforms of the generator (Box-Muller). */
+export function gaussian(rnd: () => number): number {
+  const u = Math.max(rnd(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
 }
 
 /** Fills `bytes` from the generator and returns it. */

@@ -6,19 +6,9 @@
  * of 99.xx/100.xx ppm).
  */
 import assert from "node:assert/strict";
+import { seededRandom } from "../../src/ntp/test_random.ts";
 import { ManualInput } from "../../src/core/manual.ts";
 import { addSeconds, type Instant, secondsBetween } from "../../src/core/time.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A local clock whose oscillator runs `errorPpm` off true time, with corrections applied. */
 class VirtualClock {
@@ -55,7 +45,7 @@ class VirtualClock {
 }
 
 Deno.test("manual entries an hour apart recover a 100 ppm error to within 1 ppm", () => {
-  const rand = mulberry32(143);
+  const rand = seededRandom(143);
   const start: Instant = 1_700_000_000n * 1_000_000_000n;
   const clock = new VirtualClock(start, -100);
   const manual = new ManualInput({ enabled: true });
