@@ -51,6 +51,27 @@ export interface ResponderStats {
   replied: number;
 }
 
+/** Counters that have seen nothing yet. */
+export function emptyResponderStats(): ResponderStats {
+  return {
+    received: 0,
+    malformed: 0,
+    ignoredMode: 0,
+    denied: 0,
+    rateDropped: 0,
+    kod: 0,
+    replied: 0,
+  };
+}
+
+/** Adds every counter of `more` into `sum` (e.g. one responder per socket); returns `sum`. */
+export function addResponderStats<T extends ResponderStats>(sum: T, more: ResponderStats): T {
+  for (const key of Object.keys(emptyResponderStats()) as (keyof ResponderStats)[]) {
+    sum[key] += more[key];
+  }
+  return sum;
+}
+
 /** The KoD RATE reference ID ("RATE"). */
 export const KOD_RATE_REFID = 0x52415445;
 /** Mode of a client request. */
@@ -69,15 +90,7 @@ export class NtpResponder {
   readonly #view = new DataView(this.#out.buffer);
   readonly #policy: ServerPolicy;
   /** Counters of what happened to requests. */
-  readonly stats: ResponderStats = {
-    received: 0,
-    malformed: 0,
-    ignoredMode: 0,
-    denied: 0,
-    rateDropped: 0,
-    kod: 0,
-    replied: 0,
-  };
+  readonly stats: ResponderStats = emptyResponderStats();
 
   /** Creates a responder over an access table and client log. */
   constructor(policy: ServerPolicy) {

@@ -19,7 +19,13 @@
  * @module
  */
 import type { LogPort } from "../core/ports.ts";
-import { NtpResponder, type ResponderStats, type ServerPolicy } from "../core/server.ts";
+import {
+  addResponderStats,
+  emptyResponderStats,
+  NtpResponder,
+  type ResponderStats,
+  type ServerPolicy,
+} from "../core/server.ts";
 import type { Instant } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
@@ -191,26 +197,8 @@ export function startNtpServer(
     addresses,
     timestamping,
     stats() {
-      const sum: NtpServerStats = {
-        received: 0,
-        malformed: 0,
-        ignoredMode: 0,
-        denied: 0,
-        rateDropped: 0,
-        kod: 0,
-        replied: 0,
-        ...io,
-      };
-      for (const l of loops) {
-        const s = l.responder.stats;
-        sum.received += s.received;
-        sum.malformed += s.malformed;
-        sum.ignoredMode += s.ignoredMode;
-        sum.denied += s.denied;
-        sum.rateDropped += s.rateDropped;
-        sum.kod += s.kod;
-        sum.replied += s.replied;
-      }
+      const sum: NtpServerStats = { ...emptyResponderStats(), ...io };
+      for (const l of loops) addResponderStats(sum, l.responder.stats);
       return sum;
     },
     async close() {
