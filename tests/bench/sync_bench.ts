@@ -3,25 +3,16 @@
  * loopback chronyd -x, beside one `chronyd -Q` (iburst maxsamples 1) against the same server.
  * The table with subprocess timings: tests/bench/sync_table.ts. Never touches the clock.
  */
-import { runSync, type SyncDeps } from "../../src/cli/sync.ts";
-import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
-import { resolveHost } from "../../src/io/dns.ts";
+import { runSync } from "../../src/cli/sync.ts";
 import {
   chronydQuery,
   type ChronydServer,
   haveBinary,
   startChronydServer,
 } from "../helpers/peers.ts";
+import { quietSyncDeps } from "./sync_table.ts";
 
-const deps: SyncDeps = {
-  now: systemTimeSource().realtime,
-  permissionError: () => Promise.resolve(null),
-  createClock: () => Promise.reject(new Error("benchmark never changes the clock")),
-  resolve: resolveHost,
-  randomFill: (b) => crypto.getRandomValues(b),
-  out: () => {},
-  err: () => {},
-};
+const deps = quietSyncDeps();
 
 let server: ChronydServer | null = null;
 async function ensureServer(): Promise<ChronydServer> {

@@ -21,7 +21,8 @@ function stats(xs: number[]): { median: number; min: number; max: number } {
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
 }
 
-function quietDeps(): SyncDeps {
+/** Sync dependencies that print nothing and refuse to change the clock. */
+export function quietSyncDeps(): SyncDeps {
   return {
     now: systemTimeSource().realtime,
     permissionError: () => Promise.resolve(null),
@@ -66,10 +67,10 @@ async function main(): Promise<void> {
       times: [],
       offsets: [],
     };
-    await runSync(["--dry-run", server.target], quietDeps()); // warm up the JIT
+    await runSync(["--dry-run", server.target], quietSyncDeps()); // warm up the JIT
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      const r = await runSync(["--dry-run", server.target], quietDeps());
+      const r = await runSync(["--dry-run", server.target], quietSyncDeps());
       inProcess.times.push(performance.now() - t0);
       if (r.selection?.ok) inProcess.offsets.push(r.selection.offset);
       const p = await runTempus(["sync", "--dry-run", "--json", server.target]);

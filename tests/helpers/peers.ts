@@ -10,18 +10,33 @@
 /** Repository root (tests run from anywhere). */
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 
-/** True when an executable exists on PATH (or as an absolute path). */
-export function haveBinary(name: string): boolean {
-  const dirs = name.startsWith("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
+/**
+ * The path of an executable found on PATH (or given as an absolute path), else in
+ * `extraDirs` (e.g. "/usr/sbin" when PATH lacks it); null when there is none.
+ */
+export function findBinary(name: string, extraDirs: readonly string[] = []): string | null {
+  const dirs = name.startsWith("/")
+    ? [""]
+    : [...(Deno.env.get("PATH") ?? "").split(":"), ...extraDirs];
   for (const dir of dirs) {
+    const path = dir ? `${dir}/${name}` : name;
     try {
-      const info = Deno.statSync(dir ? `${dir}/${name}` : name);
-      if (info.isFile) return true;
+      if (Deno.statSync(path).isFile) return path;
     } catch {
       // keep looking
     }
   }
-  return false;
+  return null;
+}
+
+/** True when an executable exists on PATH (or as an absolute path). */
+export function haveBinary(name: string): boolean {
+  return findBinary(name) !== null;
+}
+
+/** chronyd's path when installed (on PATH or where distributions put it), else null. */
+export function findChronyd(): string | null {
+  return findBinary("chronyd", ["/usr/sbin", "/usr/bin", "/sbin"]);
 }
 
 /** True if a UDP socket can be bound on `host`:`port` right now (e.g. 123 is free there). */

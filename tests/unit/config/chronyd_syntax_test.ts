@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
+import { findChronyd } from "../../helpers/peers.ts";
 import { parseChronyConfText } from "../../../src/config/chrony_conf.ts";
 import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
 import { renderConfig } from "../../../src/config/render.ts";
-
-/** chronyd, when installed (`chronyd -p` parses a configuration, prints it and exits). */
-function findChronyd(): string | null {
-  for (const p of ["/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd"]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 const CHRONYD = findChronyd();
 

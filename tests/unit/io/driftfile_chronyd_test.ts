@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
+import { findChronyd } from "../../helpers/peers.ts";
 import { writeDriftFile } from "../../../src/io/driftfile.ts";
-
-function findChronyd(): string | null {
-  for (const p of ["/usr/sbin/chronyd", "/usr/bin/chronyd"]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 const CHRONYD = findChronyd();
 

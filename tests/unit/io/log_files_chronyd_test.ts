@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { findChronyd } from "../../helpers/peers.ts";
 import type { LeapStatus } from "../../../src/core/reports.ts";
 import type { Instant } from "../../../src/core/time.ts";
 import {
@@ -12,17 +13,6 @@ import {
   STATISTICS_BANNER,
   TRACKING_BANNER,
 } from "../../../src/io/log_files.ts";
-
-function findChronyd(): string | null {
-  for (const p of ["/usr/sbin/chronyd", "/usr/bin/chronyd"]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 const CHRONYD = findChronyd();
 const LEAPS: Record<string, LeapStatus> = { N: 0, "+": 1, "-": 2, "?": 3 };
