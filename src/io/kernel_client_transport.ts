@@ -17,6 +17,7 @@
  */
 import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
+import { sameIpAddress } from "../ntp/ip.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
 
 /** Options of the kernel-timestamping client transport. */
@@ -91,7 +92,7 @@ export class KernelClientTransport implements NtpTransport {
         for (;;) {
           const datagram = socket.receive();
           if (datagram === null) break;
-          if (datagram.port !== to.port || !sameAddress(datagram.address, to.address)) continue;
+          if (datagram.port !== to.port || !sameIpAddress(datagram.address, to.address)) continue;
           const cooked = this.#options.cookedNow();
           const realtime = socket.realtimeNow();
           const rx = datagram.kernelRxRaw === null
@@ -126,11 +127,6 @@ export class KernelClientTransport implements NtpTransport {
   get openSockets(): number {
     return this.#open.size;
   }
-}
-
-function sameAddress(a: string, b: string): boolean {
-  const strip = (s: string) => (s.startsWith("::ffff:") ? s.slice(7) : s).toLowerCase();
-  return strip(a) === strip(b);
 }
 
 function describe(error: unknown): string {

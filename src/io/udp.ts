@@ -14,7 +14,7 @@
  */
 import type { NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
-import { ipFamily } from "../ntp/ip.ts";
+import { ipFamily, sameIpAddress } from "../ntp/ip.ts";
 
 /** A clock read at the edge (the daemon passes its cooked clock, the CLI the raw clock). */
 export type ClockFn = () => Instant;
@@ -69,12 +69,6 @@ function toSocketAddress(addr: Deno.Addr): SocketAddress {
     return { address: addr.hostname, port: addr.port };
   }
   return { address: "", port: 0 };
-}
-
-/** Compares two IP literals loosely (IPv4-mapped IPv6 equals its IPv4 form). */
-function sameAddress(a: string, b: string): boolean {
-  const strip = (s: string) => s.toLowerCase().replace(/^::ffff:/, "").replace(/^\[|\]$/g, "");
-  return strip(a) === strip(b);
 }
 
 /** Opens a UDP socket on `hostname:port` ("0.0.0.0" / "::" wildcards; port 0: any). */
@@ -143,7 +137,7 @@ export async function exchange(
       }
       const receivedAt = options.clock();
       const from = toSocketAddress(received[1]);
-      if (from.port !== to.port || !sameAddress(from.address, to.address)) continue;
+      if (from.port !== to.port || !sameIpAddress(from.address, to.address)) continue;
       const datagram = { data: received[0].slice(), from, receivedAt };
       replies.push(datagram);
       if (accept(datagram, sentAt)) {

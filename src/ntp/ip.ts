@@ -137,6 +137,22 @@ export function isV4Mapped(bytes: Uint8Array): boolean {
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
+/**
+ * True when two address texts name the same host: IPv6 compares by value ("2001:DB8::1"
+ * equals "2001:db8:0::1"), an IPv4-mapped IPv6 address equals its IPv4 form, brackets
+ * ("[::1]") and zones are ignored; text that is no literal compares case-insensitively.
+ */
+export function sameIpAddress(a: string, b: string): boolean {
+  return addressKey(a) === addressKey(b);
+}
+
+function addressKey(text: string): string {
+  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const addr = parseIpAddress(bare);
+  if (addr === null) return bare.toLowerCase();
+  return (isV4Mapped(addr.bytes) ? addr.bytes.subarray(12) : addr.bytes).join(".");
+}
+
 /** Formats an address canonically (IPv6 per RFC 5952: lower case, longest zero run "::"). */
 export function formatIpAddress(addr: IpAddress): string {
   const b = addr.bytes;

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { canonicalIp, clearHostBits, ipFamily, parseIpSubnet, parseIpv4, parseIpv6 } from "./ip.ts";
+import {
+  canonicalIp,
+  clearHostBits,
+  ipFamily,
+  parseIpSubnet,
+  parseIpv4,
+  parseIpv6,
+  sameIpAddress,
+} from "./ip.ts";
 
 Deno.test("IPv4 literals", () => {
   assert.deepEqual(parseIpv4("192.0.2.10"), Uint8Array.of(192, 0, 2, 10));
@@ -36,4 +44,13 @@ Deno.test("strict parsing refuses leading zeros and zones; subnets in chrony's f
   assert.deepEqual(parseIpSubnet("1.2.3.4/x"), { ok: false, error: "invalid-prefix" });
   assert.deepEqual(parseIpSubnet("host.example"), { ok: false, error: "invalid-address" });
   assert.deepEqual(clearHostBits(Uint8Array.of(10, 1, 2, 3), 12), Uint8Array.of(10, 0, 0, 0));
+});
+
+Deno.test("sameIpAddress: by value, IPv4-mapped as IPv4, brackets ignored", () => {
+  assert.ok(sameIpAddress("2001:DB8::1", "2001:db8:0::1"));
+  assert.ok(sameIpAddress("::ffff:192.0.2.1", "192.0.2.1"));
+  assert.ok(sameIpAddress("[::1]", "::1"));
+  assert.ok(sameIpAddress("Host.Example", "host.example"));
+  assert.ok(!sameIpAddress("192.0.2.1", "192.0.2.2"));
+  assert.ok(!sameIpAddress("::1", "127.0.0.1"));
 });

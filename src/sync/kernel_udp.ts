@@ -22,20 +22,11 @@ import {
   type ReceivedDatagram,
 } from "../io/udp.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../io/ntp_server_socket.ts";
-import { isV4Mapped, parseIpv4, parseIpv6 } from "../ntp/ip.ts";
+import { parseIpv4, parseIpv6, sameIpAddress } from "../ntp/ip.ts";
 
 /** True when exchanges with kernel receive timestamps can be made here. */
 export function kernelExchangeAvailable(): boolean {
   return kernelTimestampSocketsAvailable();
-}
-
-function sameAddress(a: string, b: string): boolean {
-  const norm = (s: string) => {
-    const v6 = parseIpv6(s);
-    if (v6 !== null && isV4Mapped(v6)) return v6.slice(12).join(".");
-    return v6 !== null ? [...v6].join(",") : s;
-  };
-  return norm(a) === norm(b);
 }
 
 /**
@@ -76,7 +67,7 @@ export async function kernelExchange(
         if (datagram === null) break; // drained
         const nowCaller = options.clock();
         const nowRaw = socket.realtimeNow();
-        if (datagram.port !== to.port || !sameAddress(datagram.address, to.address)) continue;
+        if (datagram.port !== to.port || !sameIpAddress(datagram.address, to.address)) continue;
         const kernelRx = datagram.kernelRxRaw;
         // The packet's age by the raw clock moves the caller's clock reading back to arrival.
         const receivedAt = kernelRx === null || kernelRx > nowRaw ||
