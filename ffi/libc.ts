@@ -1,6 +1,7 @@
 /**
- * Deno.dlopen bindings of the libc calls tempus needs: clocks, adjtimex, capabilities and
- * the file calls for /dev/rtc. libc.so.6 is opened lazily on first use, so importing this
+ * Deno.dlopen bindings of the libc calls tempus needs: clocks, adjtimex, capabilities, the
+ * file calls for /dev/rtc, and the socket calls of the kernel-timestamping UDP socket
+ * (src/io/ntp_server_socket.ts). libc.so.6 is opened lazily on first use, so importing this
  * module never fails on systems without it. Needs unscoped --allow-ffi (or -A).
  *
  * errno is read through __errno_location straight after each synchronous call; calls that
@@ -29,6 +30,17 @@ const SYMBOLS = {
     parameters: ["buffer", "u64", "i32"],
     result: "i32",
     nonblocking: true,
+  },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  sendto: {
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
+    result: "isize",
   },
 } as const;
 

@@ -13,6 +13,7 @@
  * @module
  */
 import { errnoName } from "../../ffi/errno.ts";
+import { lastErrno, libcAvailable, libcSymbols } from "../../ffi/libc.ts";
 import type { Instant } from "../core/time.ts";
 import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../ntp/ip.ts";
 
@@ -37,47 +38,11 @@ function pointerOf(b: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
 }
 
-const SYMBOLS = {
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
-  sendto: {
-    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
-    result: "isize",
-  },
-  close: { parameters: ["i32"], result: "i32" },
-  eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | null = null;
-
-function sym(): Libc {
-  if (libc === null) libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  return libc;
-}
-
-function errno(): number {
-  const p = sym().__errno_location();
-  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
-}
-
 /** True when the FFI socket can be used here (Linux with glibc, FFI permitted). */
 export function kernelTimestampSocketsAvailable(): boolean {
   if (Deno.build.os !== "linux") return false;
   if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return false;
-  try {
-    sym();
-    return true;
-  } catch {
-    return false;
-  }
+  return libcAvailable();
 }
 
 /** Parses an IPv4 or IPv6 literal into bytes (4 or 16), or null. */
@@ -153,22 +118,22 @@ export class KernelTimestampSocket {
     const addr = ipBytes(host);
     if (addr === null) throw new Error(`not an IP address: ${host}`);
     const family = addr.length === 4 ? AF_INET : AF_INET6;
-    const c = sym();
+    const c = libcSymbols();
     const fd = c.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw new Error(`socket() failed: errno ${errno()}`);
+    if (fd < 0) throw new Error(`socket() failed: errno ${lastErrno()}`);
     try {
       const one = new Uint8Array(new Int32Array([1]).buffer);
       if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
-        throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: errno ${errno()}`);
+        throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: errno ${lastErrno()}`);
       }
       const sa = new Uint8Array(28);
       const len = writeSockaddr(new DataView(sa.buffer), family, addr, port);
       if (c.bind(fd, sa, len) < 0) {
-        const e = errno();
+        const e = lastErrno();
         throw new Deno.errors.AddrInUse(`bind ${host} port ${port} failed: errno ${e}`);
       }
       const wakeFd = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-      if (wakeFd < 0) throw new Error(`eventfd() failed: errno ${errno()}`);
+      if (wakeFd < 0) throw new Error(`eventfd() failed: errno ${lastErrno()}`);
       return new KernelTimestampSocket(fd, wakeFd, family, maxLength);
     } catch (e) {
       c.close(fd);
@@ -179,7 +144,7 @@ export class KernelTimestampSocket {
   #localAddress(): { hostname: string; port: number } {
     const sa = new Uint8Array(28);
     const len = new Uint8Array(new Uint32Array([28]).buffer);
-    sym().getsockname(this.#fd, sa, len);
+    libcSymbols().getsockname(this.#fd, sa, len);
     return readSockaddr(new DataView(sa.buffer), sa);
   }
 
@@ -187,7 +152,7 @@ export class KernelTimestampSocket {
   async waitReadable(): Promise<boolean> {
     while (!this.#closed) {
       this.#polling = true;
-      const r = await sym().poll(this.#pollFds, 2n, -1);
+      const r = await libcSymbols().poll_async(this.#pollFds, 2n, -1);
       this.#polling = false;
       if (this.#closed) break;
       if (r > 0) {
@@ -202,7 +167,7 @@ export class KernelTimestampSocket {
   #closeWake(): void {
     if (this.#wakeClosed) return;
     this.#wakeClosed = true;
-    sym().close(this.#wakeFd);
+    libcSymbols().close(this.#wakeFd);
   }
 
   /**
@@ -216,7 +181,7 @@ export class KernelTimestampSocket {
     m.setBigUint64(40, CONTROL_LENGTH, true);
     m.setInt32(48, 0, true);
     for (;;) {
-      const n = Number(sym().recvmsg(this.#fd, this.#msg, MSG_DONTWAIT));
+      const n = Number(libcSymbols().recvmsg(this.#fd, this.#msg, MSG_DONTWAIT));
       if (n >= 0) {
         const from = readSockaddr(new DataView(this.#name.buffer), this.#name);
         return {
@@ -226,7 +191,7 @@ export class KernelTimestampSocket {
           kernelRxRaw: findRxTimestamp(this.#control, Number(m.getBigUint64(40, true))),
         };
       }
-      const e = errno();
+      const e = lastErrno();
       if (e === EINTR) continue;
       if (e === EAGAIN) return null;
       throw new Error(`recvmsg failed: errno ${e}`);
@@ -253,8 +218,10 @@ export class KernelTimestampSocket {
       bytes = mapped;
     }
     const len = writeSockaddr(this.#sendView, this.#family, bytes, port);
-    const n = Number(sym().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len));
-    return n === data.length ? null : `sendto: ${errnoName(errno())}`;
+    const n = Number(
+      libcSymbols().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len),
+    );
+    return n === data.length ? null : `sendto: ${errnoName(lastErrno())}`;
   }
 
   /**
@@ -264,13 +231,13 @@ export class KernelTimestampSocket {
   replyToLast(data: Uint8Array): boolean {
     if (this.#closed) return false;
     const len = this.#msgView.getUint32(8, true);
-    const n = Number(sym().sendto(this.#fd, data, BigInt(data.length), 0, this.#name, len));
+    const n = Number(libcSymbols().sendto(this.#fd, data, BigInt(data.length), 0, this.#name, len));
     return n === data.length;
   }
 
   /** CLOCK_REALTIME now (to age a kernel timestamp). */
   realtimeNow(): Instant {
-    sym().clock_gettime(CLOCK_REALTIME, this.#ts);
+    libcSymbols().clock_gettime(CLOCK_REALTIME, this.#ts);
     return this.#tsView.getBigInt64(0, true) * 1_000_000_000n + this.#tsView.getBigInt64(8, true);
   }
 
@@ -279,8 +246,8 @@ export class KernelTimestampSocket {
     if (this.#closed) return;
     this.#closed = true;
     const one = new Uint8Array(new BigUint64Array([1n]).buffer);
-    sym().write(this.#wakeFd, one, 8n);
-    sym().close(this.#fd);
+    libcSymbols().write(this.#wakeFd, one, 8n);
+    libcSymbols().close(this.#fd);
     // A pending poll closes the eventfd once it has woken; otherwise close it now.
     if (!this.#polling) this.#closeWake();
   }
