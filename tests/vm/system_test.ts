@@ -43,7 +43,7 @@ let daemonBoot: Promise<BootResult> | null = null;
 /** Starts both guests at once (the first test to need either one starts them). */
 function startGuests(): void {
   clockBoot ??= bootVm({
-    scenarios: ["rtc", "driver", "leap", "sync"],
+    scenarios: ["rtc", "driver", "leap", "sync", "daemon_leap"],
     rtcBase: RTC_BASE,
     timeoutMs: 280_000,
   });
@@ -68,6 +68,7 @@ async function fromGuest(boot: Promise<BootResult>, name: string): Promise<Figur
 function result(name: string): Promise<Figures> {
   startGuests();
   const boot = ["daemon", "daemon_rtc"].includes(name) ? daemonBoot! : clockBoot!;
+  if (name === "daemon_leap" && daemonSkip !== null) throw new Error(daemonSkip);
   return fromGuest(boot, name);
 }
 
@@ -80,7 +81,13 @@ Deno.test({
   async fn() {
     const b = await clockVm();
     assert.equal(b.timedOut, false, b.console.slice(-3000));
-    assert.deepEqual([...b.results.keys()].sort(), ["driver", "leap", "rtc", "sync"]);
+    assert.deepEqual([...b.results.keys()].sort(), [
+      "daemon_leap",
+      "driver",
+      "leap",
+      "rtc",
+      "sync",
+    ]);
     console.log(
       `boot+scenarios ${Math.round(b.bootMs)} ms; /init at uptime ${b.guestInitUptime} s`,
     );
@@ -251,5 +258,27 @@ Deno.test({
     assert.ok(Math.abs(r.rtcBefore - 5) < 1.5, `RTC before ${r.rtcBefore}`);
     assert.equal(r.trim.code, 0, `tempus trimrtc: ${r.trim.text}\n${r.log}`);
     assert.ok(Math.abs(r.rtcAfter) < 1.5, `RTC minus system after trimrtc: ${r.rtcAfter} s`);
+  },
+});
+
+Deno.test({
+  ...daemonOpts,
+  name: "vm daemon: a leap second announced by the server is inserted by the kernel",
+  async fn() {
+    const r = await result("daemon_leap");
+    assert.ok(Math.abs(r.aligned) < 0.001);
+    assert.equal(r.scheduledLogged, true, r.log);
+    assert.equal(r.staInsSeen, true, "the daemon armed STA_INS");
+    assert.equal(r.insertedLogged, true, r.log);
+    // Exactly one move of REALTIME - MONOTONIC: the kernel's -1 s at midnight.
+    assert.equal(r.jumps.length, 1, JSON.stringify(r.jumps));
+    assert.ok(Math.abs(r.jumps[0].jump + 1) < 0.001, JSON.stringify(r.jumps));
+    assert.match(r.jumps[0].wall, /^2027-06-30T23:59:59/);
+    assert.ok(r.maxAbsOffsetAfter < 0.010, `true offset after the leap ${r.maxAbsOffsetAfter}`);
+    console.log(
+      `daemon leap: max |true offset| in the 15 s after ${(r.maxAbsOffsetAfter * 1e3).toFixed(3)}` +
+        ` ms; daemon logged backward jump: ${r.backwardJumpLogged}, lost sync: ` +
+        `${r.unsynchronisedAfter}, reselected: ${r.reselectedAfter}`,
+    );
   },
 });

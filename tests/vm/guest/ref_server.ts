@@ -32,8 +32,30 @@ export function toNtp64(ns: bigint): bigint {
   return ((sec + NTP_UNIX_OFFSET) << 32n) | frac;
 }
 
+/**
+ * A leap second the reference inserts at `atNs` (a UTC midnight, Unix ns): until then it
+ * announces LI=1; during the inserted second its clock repeats 23:59:59 (as Linux does).
+ */
+export interface LeapPlan {
+  /** The midnight at which the leap second is inserted, Unix ns. */
+  atNs: bigint;
+}
+
+/**
+ * The reference's UTC reading for a continuous count `t` (ns, no leap seconds removed):
+ * after an inserted leap second every reading is one second less.
+ */
+export function utcWithLeap(t: bigint, leap: LeapPlan | null): bigint {
+  return leap !== null && t >= leap.atNs ? t - 1_000_000_000n : t;
+}
+
 /** Builds the 48-byte reply to `request` with receive/transmit times `rx`, `tx` (Unix ns). */
-export function buildReply(request: Uint8Array, rx: bigint, tx: bigint): Uint8Array | null {
+export function buildReply(
+  request: Uint8Array,
+  rx: bigint,
+  tx: bigint,
+  leapIndicator = 0,
+): Uint8Array | null {
   if (request.byteLength < 48) return null;
   const req = new DataView(request.buffer, request.byteOffset, request.byteLength);
   const version = (req.getUint8(0) >> 3) & 7;
@@ -41,7 +63,7 @@ export function buildReply(request: Uint8Array, rx: bigint, tx: bigint): Uint8Ar
   if (mode !== 3 || version < 1 || version > 4) return null;
   const reply = new Uint8Array(48);
   const v = new DataView(reply.buffer);
-  v.setUint8(0, (0 << 6) | (version << 3) | 4);
+  v.setUint8(0, (leapIndicator << 6) | (version << 3) | 4);
   v.setUint8(1, 1); // stratum
   v.setUint8(2, req.getUint8(2)); // poll
   v.setInt8(3, -20); // precision ~1 µs
@@ -73,10 +95,15 @@ export interface RefServer {
  * the reference time now), and the transmit timestamp is taken just before a synchronous
  * sendto(), so the JavaScript event loop's latency does not bias the reference.
  */
-export function startRefServer(epochNs: bigint, port = 0): RefServer {
-  const now = referenceClock(epochNs);
+export function startRefServer(
+  epochNs: bigint,
+  port = 0,
+  leap: LeapPlan | null = null,
+): RefServer {
+  const count = referenceClock(epochNs);
+  const now = () => utcWithLeap(count(), leap);
   const socket = new TimestampingUdpSocket("127.0.0.1", port);
-  let count = 0;
+  let answered = 0;
   let closed = false;
   (async () => {
     while (!closed) {
@@ -90,12 +117,13 @@ export function startRefServer(epochNs: bigint, port = 0): RefServer {
       const refNow = now();
       const age = got.kernelRxNs === null ? 0n : realtime() - got.kernelRxNs;
       const rx = age > 0n && age < 1_000_000_000n ? refNow - age : refNow;
-      const reply = buildReply(got.data, rx, now());
+      const li = leap !== null && count() < leap.atNs ? 1 : 0;
+      const reply = buildReply(got.data, rx, now(), li);
       if (reply) {
         new DataView(reply.buffer).setBigUint64(40, toNtp64(now()));
         try {
           socket.sendTo(reply, got.from);
-          count++;
+          answered++;
         } catch {
           // the client went away
         }
@@ -105,7 +133,7 @@ export function startRefServer(epochNs: bigint, port = 0): RefServer {
   return {
     port: socket.port,
     now,
-    answered: () => count,
+    answered: () => answered,
     close() {
       closed = true;
       socket.close();

@@ -6,6 +6,7 @@
 import { driverScenario } from "./clock_driver.ts";
 import { daemonScenario } from "./daemon_discipline.ts";
 import { daemonRtcScenario } from "./daemon_rtc.ts";
+import { daemonLeapScenario } from "./daemon_leap.ts";
 import { leapScenario } from "./leap.ts";
 import { rtcScenario } from "./rtc.ts";
 import { syncScenario } from "./sync_boot.ts";
@@ -24,4 +25,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   sync: syncScenario,
   daemon: daemonScenario,
   daemon_rtc: daemonRtcScenario,
+  daemon_leap: daemonLeapScenario,
 };
