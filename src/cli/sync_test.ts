@@ -24,7 +24,9 @@ function fakeDeps(permission: string | null = null): Fake {
     slewBy: (s) => fake.calls.push(`slew ${s.toFixed(3)}`),
   };
   fake.deps = {
-    now: () => BigInt(Date.now()) * 1_000_000n,
+    // A microsecond clock: Date.now()'s milliseconds made the truechimers' intervals miss
+    // each other now and then (the replies carry kernel timestamps in nanoseconds).
+    now: () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n,
     permissionError: () => Promise.resolve(permission),
     createClock: () => {
       fake.created++;
