@@ -138,16 +138,10 @@ export function runNetworkScenario(
     }
   }
 
-  let nextTick = 1;
-  let nextTickNs = start + 1_000_000_000n;
-  const end = start + BigInt(duration) * 1_000_000_000n;
-  vt.runUntil(end, (at) => {
-    while (nextTick <= duration && nextTickNs <= at) {
-      for (const node of nodes) node.clock.tick(nextTick, nextTickNs);
-      nextTick++;
-      nextTickNs += 1_000_000_000n;
-    }
+  vt.scheduleTicks(start + 1_000_000_000n, 1_000_000_000n, duration, (k, at) => {
+    for (const node of nodes) node.clock.tick(k, at);
   });
+  vt.runUntil(start + BigInt(duration) * 1_000_000_000n);
   const hosts = nodes.map((node) => {
     const ref = node.engine.referenceState();
     return {

@@ -285,17 +285,14 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   engine.start();
 
   const tickNs = BigInt(Math.round(1e9 / tps));
-  const lastTick = clock.offsets.length - 1;
-  let nextTick = 1;
-  let nextTickNs = start + tickNs + BigInt(Math.round(Number(tickNs) * (spec.tickPhase ?? 0)));
-  const end = start + BigInt(duration) * 1_000_000_000n;
-  vt.runUntil(end, (at) => {
-    while (nextTick <= lastTick && nextTickNs <= at) {
-      clock.tick(nextTick, nextTickNs);
-      nextTick++;
-      nextTickNs += tickNs;
-    }
-  });
+  const phaseNs = BigInt(Math.round(Number(tickNs) * (spec.tickPhase ?? 0)));
+  vt.scheduleTicks(
+    start + tickNs + phaseNs,
+    tickNs,
+    clock.offsets.length - 1,
+    (k, at) => clock.tick(k, at),
+  );
+  vt.runUntil(start + BigInt(duration) * 1_000_000_000n);
   engine.stop();
 
   const limits: SyncLimits = { ...CHRONY_DEFAULT_LIMITS, ...spec.limits };

@@ -74,6 +74,11 @@ export class SimClock implements ClockDriver {
    * are measured against it. Null: the reference is true time.
    */
   referenceOffset: ((t: number) => number) | null = null;
+  /**
+   * Called after the clock's rate changes (a frequency setting, or an oscillator change
+   * larger than 1e-9 relative), so timers counting local seconds can be re-planned.
+   */
+  onRateChange: (() => void) | null = null;
   /** Last sync status reported. */
   syncStatus: { synchronised: boolean; estError: number; maxError: number } | null = null;
 
@@ -91,6 +96,7 @@ export class SimClock implements ClockDriver {
   #stepSum = 0;
   #oscError: number;
   #correction = 0;
+  #mono = 0;
   readonly #wanderStep: number;
 
   /**
@@ -139,6 +145,15 @@ export class SimClock implements ClockDriver {
     return this.#oscError;
   }
 
+  /**
+   * Local seconds elapsed since the start on a monotonic scale: the integral of the clock's
+   * rate, unaffected by steps and leaps (what local timeouts count).
+   */
+  monotonic(): number {
+    this.#advanceTo(this.#vt.now);
+    return this.#mono;
+  }
+
   /** The raw reading now. */
   readRawTime(): Instant {
     this.#advanceTo(this.#vt.now);
@@ -154,8 +169,10 @@ export class SimClock implements ClockDriver {
   setFrequencyPpm(ppm: number): number {
     this.#advanceTo(this.#vt.now);
     const applied = Math.max(-SIM_MAX_FREQUENCY_PPM, Math.min(SIM_MAX_FREQUENCY_PPM, ppm));
+    const changed = applied * 1e-6 !== this.#correction;
     this.#correction = applied * 1e-6;
     this.frequencySets++;
+    if (changed && this.onRateChange) this.onRateChange();
     return applied;
   }
 
@@ -194,7 +211,9 @@ export class SimClock implements ClockDriver {
     if (this.#wanderStep !== 0 && this.#random) {
       this.#walk += this.#wanderStep * this.#random.normal();
     }
+    const before = this.#oscError;
     this.#oscError = this.#evalOscillator(t);
+    if (Math.abs(this.#oscError - before) > 1e-9 && this.onRateChange) this.onRateChange();
     if (k < this.offsets.length) {
       const ref = this.referenceOffset ? this.referenceOffset(this.secondsSinceStart(atNs)) : 0;
       this.offsets[k] = this.#error - ref;
@@ -221,7 +240,9 @@ export class SimClock implements ClockDriver {
     if (t <= this.#lastNs) return;
     const dt = Number(t - this.#lastNs) / 1e9;
     const rawBefore = this.#lastNs + BigInt(Math.round(this.#error * 1e9));
-    this.#error += dt * (this.rate() - 1);
+    const rate = this.rate();
+    this.#error += dt * (rate - 1);
+    this.#mono += dt * rate;
     this.#lastNs = t;
     if (this.leap !== "none") {
       this.#kernelLeap(rawBefore, t + BigInt(Math.round(this.#error * 1e9)));

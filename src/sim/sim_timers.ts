@@ -9,10 +9,24 @@ import type { TimerHandle, TimerPort } from "../core/ports.ts";
 import type { SimClock } from "./sim_clock.ts";
 import type { VirtualTime } from "./virtual_time.ts";
 
-/** TimerPort over virtual time and a simulated clock. */
+/** A pending timer: its deadline on the clock's monotonic scale and its event. */
+interface PendingTimer {
+  deadline: number;
+  callback: () => void;
+  event: number;
+}
+
+/**
+ * TimerPort over virtual time and a simulated clock. A timer's deadline is kept in local
+ * (monotonic) seconds; whenever the clock's rate changes, pending timers are re-planned at
+ * the new rate, so each fires when the local clock has counted its delay (as clknetsim
+ * converts a node's timeouts). Steps of the clock do not move timers.
+ */
 export class SimTimers implements TimerPort {
   readonly #vt: VirtualTime;
   readonly #clock: SimClock;
+  readonly #pending = new Map<TimerHandle, PendingTimer>();
+  #nextHandle = 1;
   /** Number of timers set so far. */
   timersSet = 0;
 
@@ -20,18 +34,51 @@ export class SimTimers implements TimerPort {
   constructor(vt: VirtualTime, clock: SimClock) {
     this.#vt = vt;
     this.#clock = clock;
+    clock.onRateChange = () => this.#replan();
   }
 
   /** Calls `callback` once after `delaySeconds` of local clock time. */
   setTimer(delaySeconds: number, callback: () => void): TimerHandle {
     this.timersSet++;
     const local = Number.isFinite(delaySeconds) && delaySeconds > 0 ? delaySeconds : 0;
-    const trueSeconds = local / this.#clock.rate();
-    return this.#vt.scheduleIn(BigInt(Math.ceil(trueSeconds * 1e9)), callback);
+    const handle = this.#nextHandle++;
+    const timer: PendingTimer = {
+      deadline: this.#clock.monotonic() + local,
+      callback,
+      event: 0,
+    };
+    this.#pending.set(handle, timer);
+    this.#plan(handle, timer, local);
+    return handle;
   }
 
   /** Cancels a timer. */
   cancelTimer(handle: TimerHandle): void {
-    this.#vt.cancel(handle);
+    const timer = this.#pending.get(handle);
+    if (!timer) return;
+    this.#vt.cancel(timer.event);
+    this.#pending.delete(handle);
+  }
+
+  /** Timers still pending. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  #plan(handle: TimerHandle, timer: PendingTimer, localLeft: number): void {
+    const trueSeconds = Math.max(0, localLeft) / this.#clock.rate();
+    timer.event = this.#vt.scheduleIn(BigInt(Math.ceil(trueSeconds * 1e9)), () => {
+      this.#pending.delete(handle);
+      timer.callback();
+    });
+  }
+
+  #replan(): void {
+    if (this.#pending.size === 0) return;
+    const now = this.#clock.monotonic();
+    for (const [handle, timer] of this.#pending) {
+      this.#vt.cancel(timer.event);
+      this.#plan(handle, timer, timer.deadline - now);
+    }
   }
 }

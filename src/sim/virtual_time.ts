@@ -64,6 +64,28 @@ export class VirtualTime {
     return this.scheduleAt(this.#now + (delayNs > 0n ? delayNs : 0n), callback);
   }
 
+  /**
+   * Schedules `fn(k, at)` for k = 1..count at `first + (k - 1) * interval`, one event at a
+   * time (each tick schedules the next), so periodic bookkeeping runs in true-time order
+   * with everything else and sees `now` equal to its own instant.
+   */
+  scheduleTicks(
+    first: Instant,
+    interval: bigint,
+    count: number,
+    fn: (k: number, at: Instant) => void,
+  ): void {
+    let k = 1;
+    let at = first;
+    const step = () => {
+      fn(k, at);
+      k++;
+      at += interval;
+      if (k <= count) this.scheduleAt(at, step);
+    };
+    if (count >= 1) this.scheduleAt(at, step);
+  }
+
   /** Cancels an event; unknown or already-run ids are ignored. */
   cancel(id: number): void {
     const ev = this.#pending.get(id);

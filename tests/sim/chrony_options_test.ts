@@ -8,16 +8,13 @@ const KNOWN_FAILING: Record<string, string> = {
   // jumps to 1.04e-5..1.50e-5 for ~40 ms (limit 1e-5) while polling 128 times a second
   // (2510 requests in 20 s); the offset stays below 4e-7 s. Sync time 14.81 s > 1.016 s.
   "101-poll -7 / check_sync": "freq error 1.5e-5 for 40 ms at 14.77 s",
-  // Measured 2026-11-24 (engine 15aca1a), identical in the three modes: the leap itself is
-  // right (kernel insertion at 172800.0 s, or the engine's step/slew; offset 1.2e-5 s
-  // against UTC across it), but the first sample after it (172821 s) makes the frequency
-  // jump by 126 ppm ("Skew 1040.153 too large to track, offset=-0.083662" at 173016 s), max
-  // offset 90.6 ms, resync only at 173146 s (chrony: <= 172800 s, slew <= 172812 s). 126 ppm
-  // is 1 s over the ~8000 s regression window: the stored samples look shifted by the leap
-  // (notifyLeap handled as a step of the local clock while the server's UTC stepped too).
-  "113-leapsecond system / check_sync": "post-leap 126 ppm jump; sync 173146 s > 172800 s",
-  "113-leapsecond step / check_sync": "post-leap 126 ppm jump; sync 173146 s > 172800 s",
-  "113-leapsecond slew / check_sync": "post-leap 126 ppm jump; sync 173146 s > 172812 s",
+  // Measured 2026-11-24 (engine 15aca1a): "Leap second inserted" is logged at 172800.000 s
+  // and the engine calls driver.setLeap("none") from its leap timer at that very instant,
+  // 12 µs before the simulated kernel's clock (12 µs behind UTC) reaches midnight, so the
+  // kernel never inserts the second: the clock stays 1.000 s ahead of UTC until the
+  // samples pull it back (sync 173141 s; chrony: <= 172800 s). chrony clears STA_INS only
+  // in its leap-end timeout, after the leap. (step and slew modes pass.)
+  "113-leapsecond system / check_sync": "kernel leap disarmed at 172800.000 s, before it ran",
   // Measured 2026-11-24 (engine 34dc2d1): sync 4005 s (chrony: 120-210 s). While tracking
   // the 100 ppm sine at poll 4 the engine slews ~1 ms offsets out in 1-3 s, so the clock's
   // frequency error reaches 6.8e-4 at 3113 s, 6.7e-4 at 3534 s and 4.5e-4 at 4002 s (limit
