@@ -239,3 +239,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "-u USER: the daemon drops root after binding its sockets and keeps serving",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const daemon = await startTempusDaemon(upstream.port, [], { args: ["-u", "nobody"] });
+    try {
+      await daemon.waitSelected();
+      const status = await Deno.readTextFile(`/proc/${daemon.child.pid}/status`);
+      const uid = status.match(/^Uid:\s+(\d+)\s+(\d+)/m);
+      assert.ok(uid, status);
+      assert.equal(uid[1], "65534");
+      assert.equal(uid[2], "65534");
+      assert.match(daemon.output(), /Running as nobody/);
+      assert.match(await daemon.chronyc("tracking"), /Reference ID\s+: 7F000001/);
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+    }
+  },
+});

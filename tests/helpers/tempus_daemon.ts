@@ -36,14 +36,14 @@ export function tempusDaemonArgs(args: string[]): string[] {
 }
 
 /**
- * Starts `tempus daemon -x -d` with a server line for `upstreamPort` on 127.0.0.1 (fast
+ * Starts `tempus daemon -x -d [args]` with a server line for `upstreamPort` on 127.0.0.1 (fast
  * polling), a pidfile, driftfile, UDP command port and Unix socket in a temporary directory,
  * and any `extra` directives.
  */
 export async function startTempusDaemon(
   upstreamPort: number,
   extra: string[] = [],
-  options: { serverOptions?: string } = {},
+  options: { serverOptions?: string; args?: string[] } = {},
 ): Promise<TempusUnderTest> {
   const dir = await Deno.makeTempDir({ prefix: "tempus-test-" });
   await Deno.chmod(dir, 0o750);
@@ -55,6 +55,7 @@ export async function startTempusDaemon(
     tempusDaemonArgs([
       "-x",
       "-d",
+      ...(options.args ?? []),
       `server 127.0.0.1 port ${upstreamPort} ${server}`,
       `pidfile ${dir}/tempus.pid`,
       `driftfile ${dir}/drift`,
