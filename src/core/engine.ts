@@ -179,6 +179,12 @@ export class Engine {
   onReplaceSource: ((id: number) => void) | null = null;
   /** Called when tempus must exit (maxchange). */
   onFatal: ((message: string) => void) | null = null;
+  /** Called after a source accepted a new sample (before selection): for measurement logs. */
+  onSampleAccepted: ((id: number) => void) | null = null;
+  /** Called after each reference update with what was applied: for tracking logs. */
+  onReferenceUpdated:
+    | ((update: { offset: number; offsetSd: number; combinedCount: number }) => void)
+    | null = null;
 
   /** Builds the engine; `initialDrift` comes from the driftfile (tempus sense). */
   constructor(
@@ -323,7 +329,10 @@ export class Engine {
           return rid;
         },
         releaseRequestId: (rid) => this.#requests.delete(rid),
-        onSample: (src) => this.#select(src.id),
+        onSample: (src) => {
+          this.onSampleAccepted?.(src.id);
+          this.#select(src.id);
+        },
         onUnreachable: (src) => this.onReplaceSource?.(src.id),
         onReachability: (src) => {
           if (this.#oneShot !== null) this.#checkOneShotEnd();
@@ -494,6 +503,11 @@ export class Engine {
         skewPpm: c.skewPpm,
         rootDelay: c.rootDelay,
         rootDispersion: c.rootDispersion,
+      });
+      this.onReferenceUpdated?.({
+        offset: c.offset,
+        offsetSd: c.offsetSd,
+        combinedCount: c.combinedCount,
       });
     } else if (
       result.unsynchronise || (result.selectedId === null && this.reference.synchronised)
