@@ -236,6 +236,16 @@ export function basicScenarios(): CatalogEntry[] {
     },
     criteria: selection,
   });
+  list.push({
+    id: "008-ntpera",
+    title: "start 500 s before the NTP era 1 rollover (2036-02-07T06:28:16Z)",
+    spec: {
+      name: "008",
+      duration: 10_000,
+      startEpoch: (2_085_978_496n - 500n) * 1_000_000_000n,
+    },
+    criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r) },
+  });
   for (const falsetickers of [1, 2, 3, 4]) {
     const servers = [1, 2, 3, 4, 5].map((i) => ({
       offset: i <= falsetickers ? i : 0,
