@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../core/ports.ts";
-import { resolveHost, splitHostPort } from "../io/dns.ts";
+import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
 import { runBurst, warmUp } from "../sync/burst.ts";
 import {
   describeKiss,
@@ -87,9 +87,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   const server: SocketAddress = { address: resolved.addresses[0], port: target.port };
-  const label = server.address.includes(":")
-    ? `[${server.address}]:${server.port}`
-    : `${server.address}:${server.port}`;
+  const label = joinHostPort(server.address, server.port);
   const clock = systemTimeSource().realtime;
   await warmUp(clock);
   const report = await runBurst(server, {

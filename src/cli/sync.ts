@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../core/ports.ts";
-import { resolveHost, splitHostPort } from "../io/dns.ts";
+import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
 import type { ClockFn } from "../io/udp.ts";
 import {
   type BurstOptions,
@@ -93,7 +93,7 @@ export interface SyncResult {
 }
 
 function label(a: SocketAddress): string {
-  return a.address.includes(":") ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  return joinHostPort(a.address, a.port);
 }
 
 function errorText(error: unknown): string {

@@ -142,3 +142,8 @@ export function splitHostPort(
   if (port < 1 || port > 65535) return null;
   return { host, port };
 }
+
+/** The inverse of `splitHostPort`: "HOST:PORT", with an IPv6 address in brackets. */
+export function joinHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

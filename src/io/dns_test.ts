@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resolveHost, splitHostPort } from "./dns.ts";
+import { joinHostPort, resolveHost, splitHostPort } from "./dns.ts";
 
 Deno.test("literals short-circuit without a lookup", async () => {
   assert.deepEqual(await resolveHost("192.0.2.7"), { ok: true, addresses: ["192.0.2.7"] });
@@ -31,4 +31,13 @@ Deno.test("host:port splitting, IPv6 in brackets", () => {
   assert.equal(splitHostPort("host:99999", 123), null);
   assert.equal(splitHostPort("[::1", 123), null);
   assert.equal(splitHostPort("[::1]x", 123), null);
+});
+
+Deno.test("joinHostPort brackets IPv6 and round-trips through splitHostPort", () => {
+  assert.equal(joinHostPort("192.0.2.1", 123), "192.0.2.1:123");
+  assert.equal(joinHostPort("::1", 1123), "[::1]:1123");
+  assert.deepEqual(splitHostPort(joinHostPort("2001:db8::1", 4123), 123), {
+    host: "2001:db8::1",
+    port: 4123,
+  });
 });

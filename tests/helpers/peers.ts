@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { joinHostPort } from "../../src/io/dns.ts";
 
 /** Repository root (tests run from anywhere). */
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
@@ -218,7 +219,7 @@ export async function startChronydServer(
     ...bg,
     address,
     port,
-    target: address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`,
+    target: joinHostPort(address, port),
     dir,
     async stop(graceMs?: number) {
       await bg.stop(graceMs);
