@@ -43,6 +43,8 @@ import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { dropPrivileges } from "../../ffi/privileges.ts";
 import { SourceManager } from "./sources.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
+import { attachLogFiles } from "./log_writer.ts";
+import { LogFiles } from "../io/log_files.ts";
 import { DaemonControl, type ManualSide } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
 
@@ -208,6 +210,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     };
   }
 
+  const logFiles = LogFiles.fromConfig(config, { log });
+  if (logFiles !== null) attachLogFiles(engine, logFiles);
+
   const manualInput = new ManualInput({ enabled: config.manual });
   engine.clock.addObserver((change) => manualInput.applyClockChange(change));
   const manual = manualSide(engine, manualInput);
@@ -305,6 +310,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     dump: () => ({ ok: true }),
     cycleLogs: () => {
       logging.reopen();
+      logFiles?.reopen();
       return { ok: true };
     },
     rtcReport: () => rtc?.report() ?? null,
@@ -342,7 +348,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   const onTerm = () => stop(0);
-  const onHup = () => logging.reopen();
+  const onHup = () => {
+    logging.reopen();
+    logFiles?.reopen();
+  };
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGINT", onTerm);
   Deno.addSignalListener("SIGHUP", onHup);

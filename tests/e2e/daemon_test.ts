@@ -261,3 +261,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "log measurements statistics tracking: chrony-style files under logdir",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const upstream = await startChronydServer();
+    const logDir = await Deno.makeTempDir({ prefix: "tempus-logs-" });
+    const daemon = await startTempusDaemon(upstream.port, [
+      `logdir ${logDir}`,
+      "log measurements statistics tracking",
+    ]);
+    try {
+      await daemon.waitSelected();
+      await waitFor(
+        () => {
+          try {
+            return Deno.readTextFileSync(`${logDir}/tracking.log`).includes("127.0.0.1");
+          } catch {
+            return false;
+          }
+        },
+        15_000,
+        "a tracking.log line",
+      );
+      const tracking = await Deno.readTextFile(`${logDir}/tracking.log`);
+      assert.match(tracking, /Date \(UTC\) Time\s+IP Address\s+St\s+Freq ppm/);
+      assert.match(tracking, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1\s+2\s/m);
+      const measurements = await Deno.readTextFile(`${logDir}/measurements.log`);
+      assert.match(
+        measurements,
+        /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1\s+N\s+1\s+111 111 1111/m,
+      );
+      const statistics = await Deno.readTextFile(`${logDir}/statistics.log`);
+      assert.match(statistics, /Std dev'n Est offset/);
+      assert.match(statistics, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1\s+[0-9.e+-]+\s/m);
+    } finally {
+      await daemon.stop();
+      await upstream.stop();
+      await Deno.remove(logDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
