@@ -766,6 +766,26 @@ export function optionScenarios(): CatalogEntry[] {
     },
   });
   list.push({
+    id: "131-maxchange",
+    title: "maxchange 0.1 1 3 and a +0.5 s external step at 3000 s: 3 ignored, then exit",
+    spec: {
+      name: "131",
+      duration: 10_000,
+      clock: { offset: 0.05, steps: [{ at: 3000, delta: 0.5 }] },
+      config: { maxChange: { offset: 0.1, start: 1, ignore: 3 } },
+      watch: [...DEFAULT_WATCH, "seconds (ignored)", "seconds (exiting)"],
+    },
+    checkSync: false,
+    criteria: {
+      "log messages": (r) => [
+        ...logCountIn(r, "seconds (ignored)", 3, 3),
+        ...logCountIn(r, "seconds (exiting)", 1, 1),
+      ],
+      "exit": (r) =>
+        r.fatal && r.fatal.t > 3000 ? [] : [`no exit after the step (${JSON.stringify(r.fatal)})`],
+    },
+  });
+  list.push({
     id: "202-prefer",
     title: "3 good servers, prefer on the third",
     spec: {

@@ -66,6 +66,8 @@ export interface SimClientEngine {
   ): number;
   /** Hands a reply to the engine. */
   receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void;
+  /** Called when the engine must exit (maxchange); the runner stops it, as the daemon would. */
+  onFatal?: ((message: string) => void) | null;
   /** chronyc online/offline (optional; used by scripted actions). */
   setConnectivity?(
     match: { address: string | null; mask: string | null },
@@ -190,6 +192,8 @@ export interface ScenarioResult {
   clockSteps: number;
   /** Events processed by the simulator. */
   events: number;
+  /** When and why the engine asked to exit (maxchange), or null. */
+  fatal?: { t: number; message: string } | null;
 }
 
 /** The log substrings chrony's check_source_selection looks at. */
@@ -255,9 +259,19 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     { driver: clock, timers, random: engineRandom, log, transport },
     spec.initialDrift ?? null,
   );
+  let fatal: { t: number; message: string } | null = null;
+  let stopped = false;
   transport.deliver = (requestId, bytes) => {
-    engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
+    if (!stopped) engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
   };
+  if ("onFatal" in engine) {
+    engine.onFatal = (message) => {
+      if (fatal) return;
+      fatal = { t: clock.secondsSinceStart(vt.now), message };
+      stopped = true;
+      vt.scheduleIn(0n, () => engine.stop());
+    };
+  }
   const sourceIds: number[] = [];
   serverConfigs.forEach((sc, i) => {
     const params: SourceParams = {
@@ -293,7 +307,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     (k, at) => clock.tick(k, at),
   );
   vt.runUntil(start + BigInt(duration) * 1_000_000_000n);
-  engine.stop();
+  if (!stopped) engine.stop();
 
   const limits: SyncLimits = { ...CHRONY_DEFAULT_LIMITS, ...spec.limits };
   const metrics = computeSyncMetrics(clock.offsets, clock.freqErrors, limits, undefined, tps);
@@ -313,5 +327,6 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     log: log.lines,
     clockSteps: clock.stepCount,
     events: vt.eventsRun,
+    fatal,
   };
 }
