@@ -364,9 +364,21 @@ export class LocalClock {
     }
   }
 
-  /** Stops the slew timer (the register is kept as it is). */
-  stop(): void {
+  /**
+   * Stops slewing: the timer is cancelled and the driver is left at the base frequency, so a
+   * stopped engine does not leave the clock running at a slew rate. Returns the correction
+   * that was still outstanding (not applied).
+   */
+  stop(): number {
     if (this.#slewTimer !== null) this.#timers.cancelTimer(this.#slewTimer);
     this.#slewTimer = null;
+    const raw = this.#driver.readRawTime();
+    this.#settle(raw);
+    const left = this.#offsetRegister;
+    if (this.#slewFreq !== 0) {
+      this.#slewFreq = 0;
+      this.#applyFrequency();
+    }
+    return left;
   }
 }

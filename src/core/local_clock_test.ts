@@ -115,3 +115,13 @@ Deno.test("a timer wake-up sees an outside step but not our own steps", () => {
   assert.ok(jump !== null && Math.abs(jump + 100) < 1e-6, `${jump}`);
   assert.equal(events.at(-1)!.kind, "unknown");
 });
+
+Deno.test("stop leaves the driver at the base frequency", () => {
+  const { driver, clock } = setup(-1);
+  clock.setAbsoluteFrequency(12);
+  clock.accumulateOffset(1, 0);
+  assert.ok(driver.freqPpm > 1000);
+  const left = clock.stop();
+  assert.ok(Math.abs(left - 1) < 1e-6);
+  assert.equal(driver.freqPpm, 12);
+});
