@@ -168,7 +168,7 @@ Deno.test({
 
 Deno.test({
   ...opts,
-  name: "vm clock: the kernel inserts a leap second armed by setLeap",
+  name: "vm clock: the kernel inserts and deletes leap seconds armed by setLeap",
   async fn() {
     const r = await result("leap");
     assert.equal(r.armedIns, true);
@@ -181,6 +181,15 @@ Deno.test({
     assert.ok(Math.abs(r.realMinusMonoChange + 1) < 0.005, `change ${r.realMinusMonoChange}`);
     assert.equal(r.taiAfter, r.taiBefore + 1);
     assert.match(r.endWall, /^2027-07-01T00:00:0/);
+    const del = r.deletion;
+    assert.equal(del.armedDel, true);
+    assert.deepEqual(del.states.filter((s: string) => s !== "TIME_OK"), ["TIME_DEL", "TIME_WAIT"]);
+    // Sampling every 50 ms: a second that exists gets ~20 samples; a deleted one at most a
+    // reading or two taken in the tick before the kernel applied the deletion.
+    assert.ok(del.samplesIn235959 <= 2, `23:59:59 seen ${del.samplesIn235959} times`);
+    assert.ok(Math.abs(del.realMinusMonoChange - 1) < 0.005, `change ${del.realMinusMonoChange}`);
+    assert.equal(del.taiAfter, del.taiBefore - 1);
+    assert.match(del.endWall, /^2028-01-01T00:00:0/);
   },
 });
 
