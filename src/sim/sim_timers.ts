@@ -27,6 +27,7 @@ export class SimTimers implements TimerPort {
   readonly #clock: SimClock;
   readonly #pending = new Map<TimerHandle, PendingTimer>();
   #nextHandle = 1;
+  #plannedRate = 1;
   /** Number of timers set so far. */
   timersSet = 0;
 
@@ -66,7 +67,9 @@ export class SimTimers implements TimerPort {
   }
 
   #plan(handle: TimerHandle, timer: PendingTimer, localLeft: number): void {
-    const trueSeconds = Math.max(0, localLeft) / this.#clock.rate();
+    const rate = this.#clock.rate();
+    if (this.#pending.size === 1) this.#plannedRate = rate;
+    const trueSeconds = Math.max(0, localLeft) / rate;
     timer.event = this.#vt.scheduleIn(BigInt(Math.ceil(trueSeconds * 1e9)), () => {
       this.#pending.delete(handle);
       timer.callback();
@@ -74,7 +77,10 @@ export class SimTimers implements TimerPort {
   }
 
   #replan(): void {
-    if (this.#pending.size === 0) return;
+    const rate = this.#clock.rate();
+    // Rate changes below 1e-8 (wander) move a 1024-s timer by < 11 µs: not worth a re-plan.
+    if (this.#pending.size === 0 || Math.abs(rate / this.#plannedRate - 1) < 1e-8) return;
+    this.#plannedRate = rate;
     const now = this.#clock.monotonic();
     for (const [handle, timer] of this.#pending) {
       this.#vt.cancel(timer.event);
