@@ -11,7 +11,7 @@
  */
 import type { Config, LocalConfig } from "../config/model.ts";
 import { FallbackDrifts } from "./fallback_drift.ts";
-import { effectiveLeap, isCloseToLeap, leapInstant } from "./leap.ts";
+import { effectiveLeap, isCloseToLeap, LEAP_SECOND_CLOSE, leapInstant } from "./leap.ts";
 import type { LocalClock } from "./local_clock.ts";
 import type { ClockDriver, LogPort, TimerHandle, TimerPort } from "./ports.ts";
 import type { LeapStatus, TrackingReport } from "./reports.ts";
@@ -468,7 +468,10 @@ export class Reference {
     if (mode === "ignore") return;
     if (mode === "system") this.#driver.setLeap(leap === 1 ? "insert" : "delete");
     this.#log.log("info", `Leap second ${leap === 1 ? "insertion" : "deletion"} scheduled`);
-    const delay = Math.max(0, Number(at - now) / 1e9);
+    // In system mode the kernel inserts the second itself; the flag is cleared a few
+    // seconds later, so that it cannot be disarmed just before the kernel acts.
+    const settle = mode === "system" ? LEAP_SECOND_CLOSE : 0;
+    const delay = Math.max(0, Number(at - now) / 1e9 + settle);
     const shift = leap === 1 ? -1 : 1;
     this.#leapTimer = this.#timers.setTimer(delay, () => {
       this.#leapTimer = null;
@@ -488,7 +491,10 @@ export class Reference {
     if (this.#leapTimer !== null) {
       this.#timers.cancelTimer(this.#leapTimer);
       this.#leapTimer = null;
-      if (this.#cfg.leapSecMode === "system") this.#driver.setLeap("none");
+      // Once the leap moment has passed the kernel has done (or is doing) the leap and
+      // clears its flag itself; only a leap cancelled before midnight is disarmed.
+      const before = this.#leapAt === null || this.#clock.cookedNow() < this.#leapAt;
+      if (this.#cfg.leapSecMode === "system" && before) this.#driver.setLeap("none");
     }
     this.#leapAt = null;
   }
