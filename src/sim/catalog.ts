@@ -966,6 +966,33 @@ export function productScenarios(): CatalogEntry[] {
     figure: (r) => `max ${fmtS(r.metrics.maxOffset)}, RMS ${fmtS(r.metrics.rmsOffset)}`,
   });
   list.push({
+    id: "P7-pool",
+    title: "4 WAN servers (10-30 ms): one 50 ms falseticker, one gone after a day",
+    spec: {
+      name: "P7",
+      duration: 172_800,
+      clock: { freq: -4e-5, wander: 2e-9, sine: { amplitude: 1e-6, period: 86_400 } },
+      servers: [10e-3, 15e-3, 20e-3, 30e-3].map((base, i) => ({
+        offset: i === 2 ? 0.05 : 0,
+        path: {
+          up: { base, jitter: 1e-3 },
+          down: { base, jitter: 1e-3 },
+          ...(i === 0 ? { drop: (t: number) => t >= 86_400 } : {}),
+        },
+      })),
+      sourceParams: { iburst: true },
+      config: { makeStep: { threshold: 1, limit: 3 } },
+      limits: { minSyncTime: 0, maxSyncTime: 1000, timeMax: 5e-3, timeRms: 2e-3 },
+    },
+    criteria: {
+      "falseticker never selected": (r) =>
+        r.log.some((l) => l.message.includes("Selected source 192.168.123.3"))
+          ? ["the 50 ms falseticker was selected"]
+          : [],
+    },
+    figure: (r) => `max ${fmtS(r.metrics.maxOffset)}, RMS ${fmtS(r.metrics.rmsOffset)}`,
+  });
+  list.push({
     id: "P6-temperature",
     title: "LAN, 1 ppm/12 min temperature cycle + 0.5 ppm steps + wander (chrony 007 limits)",
     spec: {
