@@ -413,8 +413,10 @@ export class NtpSource {
       if (this.#mode === "online") {
         this.#mode = "offline";
         this.#cancelTimer();
+        // Unreachable now (chrony SRC_ResetReachability), which triggers a reselection.
         this.#reach = 0;
         this.#reachSize = 0;
+        this.#shiftReach(0);
       } else if (this.#mode === "burst-online") {
         this.#mode = "burst-offline";
       }
