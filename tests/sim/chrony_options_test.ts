@@ -11,13 +11,6 @@ const KNOWN_FAILING: Record<string, string> = {
   // (14.74 s) and 10 (14.76 s, ~0.08 s of data): residual frequency +15 ppm, skew 40 ppm,
   // and the update moves the clock's rate to +1.5e-5.
   "101-poll -7 / check_sync": "freq error 1.5e-5 for 40 ms at 14.77 s",
-  // Measured 2026-11-24 (engine 15aca1a): "Leap second inserted" is logged at 172800.000 s
-  // and the engine calls driver.setLeap("none") from its leap timer at that very instant,
-  // 12 µs before the simulated kernel's clock (12 µs behind UTC) reaches midnight, so the
-  // kernel never inserts the second: the clock stays 1.000 s ahead of UTC until the
-  // samples pull it back (sync 173141 s; chrony: <= 172800 s). chrony clears STA_INS only
-  // in its leap-end timeout, after the leap. (step and slew modes pass.)
-  "113-leapsecond system / check_sync": "kernel leap disarmed at 172800.000 s, before it ran",
   // Measured 2026-11-24 (engine 34dc2d1): sync 4005 s (chrony: 120-210 s). While tracking
   // the 100 ppm sine at poll 4 the engine slews ~1 ms offsets out in 1-3 s, so the clock's
   // frequency error reaches 6.8e-4 at 3113 s, 6.7e-4 at 3534 s and 4.5e-4 at 4002 s (limit
