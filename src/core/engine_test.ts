@@ -363,3 +363,16 @@ Deno.test("random bytes as replies never throw and never become samples", () => 
   }
   assert.equal(engine.source(ids[0])!.counters.goodRx, 0);
 });
+
+Deno.test("presend sends a warm-up request 2 s before each real one; its reply is no sample", () => {
+  const { sched, engine, transport, ids } = setup({ params: { presend: 6 } });
+  engine.start();
+  sched.runUntil(100);
+  const times = transport.sent.map((s) => s.at);
+  assert.ok(times.length >= 4, `${times}`);
+  assert.ok(Math.abs(times[1] - times[0] - 2) < 0.1, `${times}`);
+  assert.ok(Math.abs(times[3] - times[2] - 2) < 0.1, `${times}`);
+  const src = engine.source(ids[0])!;
+  assert.equal(src.counters.goodRx, 2);
+  assert.equal(src.counters.validRx, 4);
+});
