@@ -57,4 +57,4 @@ export {
   productScenarios,
   runEntry,
 } from "./catalog.ts";
-export { summarize, TABLE_HEADER, tableRow } from "./table.ts";
+export { summarize, TABLE_HEADER, tableNotes, tableRow } from "./table.ts";

@@ -34,9 +34,7 @@ export function tableRow(
   r: ScenarioResult,
   criteria: CriterionResult[],
 ): string {
-  const failures = criteria.filter((c) => c.failures.length > 0).map((c) =>
-    `${c.name}: ${c.failures.join(", ")}`
-  );
+  const failed = criteria.filter((c) => c.failures.length > 0).map((c) => c.name);
   const m = r.metrics;
   const l = r.limits;
   const t = (x: number) => Number.isInteger(x) ? String(x) : x.toFixed(3);
@@ -44,12 +42,27 @@ export function tableRow(
   const limits = Number.isFinite(l.timeMax)
     ? `${e(l.timeMax)} / ${e(l.timeRms)}, ${e(l.freqRms)}`
     : "—";
-  const verdict = failures.length === 0
+  const verdict = failed.length === 0
     ? (entry.expectSync === false ? "pass (no sync, as required)" : "pass")
-    : `FAIL: ${failures.join("; ")}`;
-  const extra = entry.figure ? ` — ${entry.figure(r)}` : "";
-  return `| ${entry.id} | ${m.syncTime === null ? "never" : t(m.syncTime)} | ${range} | ${
-    e(m.maxOffset)
-  } | ` +
-    `${e(m.rmsOffset)} | ${e(m.rmsFreq)} | ${limits} | ${verdict}${extra} |`;
+    : `**FAIL** (${failed.join(", ")})`;
+  const sync = m.syncTime === null ? "never" : t(m.syncTime);
+  return `| ${entry.id} | ${sync} | ${range} | ${e(m.maxOffset)} | ${e(m.rmsOffset)} | ` +
+    `${e(m.rmsFreq)} | ${limits} | ${verdict} |`;
+}
+
+/**
+ * The notes printed under the table: every failed criterion with its message, and every
+ * scenario's measured figure (product claims). Empty when there is nothing to say.
+ */
+export function tableNotes(
+  entry: CatalogEntry,
+  r: ScenarioResult,
+  criteria: CriterionResult[],
+): string[] {
+  const notes: string[] = [];
+  for (const c of criteria) {
+    if (c.failures.length > 0) notes.push(`- ${entry.id}, ${c.name}: ${c.failures.join("; ")}`);
+  }
+  if (entry.figure) notes.push(`- ${entry.id}: ${entry.figure(r)}`);
+  return notes;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { allScenarios, evaluate, runEntry } from "../../src/sim/catalog.ts";
-import { TABLE_HEADER, tableRow } from "../../src/sim/table.ts";
+import { TABLE_HEADER, tableNotes, tableRow } from "../../src/sim/table.ts";
 import { tempusEngines } from "../../src/sim/tempus_engine.ts";
 
 const filters = Deno.args;
@@ -15,6 +15,7 @@ const entries = allScenarios().filter((e) =>
 );
 console.log(TABLE_HEADER.join("\n"));
 let passed = 0;
+const notes: string[] = [];
 const started = performance.now();
 for (const entry of entries) {
   const t0 = performance.now();
@@ -24,12 +25,14 @@ for (const entry of entries) {
     const criteria = evaluate(entry, r);
     if (criteria.every((c) => c.failures.length === 0)) passed++;
     row = tableRow(entry, r, criteria);
+    notes.push(...tableNotes(entry, r, criteria));
   } catch (err) {
     row = `| ${entry.id} | — | — | — | — | — | — | ERROR: ${String(err).split("\n")[0]} |`;
   }
   console.log(row);
   console.error(`  ${entry.id}: ${((performance.now() - t0) / 1000).toFixed(2)} s CPU`);
 }
+if (notes.length > 0) console.log(`\nFailures and measured figures:\n\n${notes.join("\n")}`);
 console.log(
   `\n${passed} of ${entries.length} scenarios pass; ` +
     `${((performance.now() - started) / 1000).toFixed(1)} s in total.`,
