@@ -37,6 +37,7 @@ import { type SelectionCandidate, type SelectionResult, SourceSelector } from ".
 import { SourceStats } from "./sourcestats.ts";
 import type { Instant } from "./time.ts";
 import type { ClockChangeEvent, ReferenceState } from "./types.ts";
+import type { KeyStore } from "../ntp/auth.ts";
 
 /** The ports an engine is built with. */
 export interface EngineDeps {
@@ -90,6 +91,11 @@ export interface EngineOptions {
    * followed only if its ID is smaller; without it we never follow orphans.
    */
   localRefId?: number;
+  /**
+   * Symmetric keys from the keyfile, for sources with the `key` option (absent: none; such a
+   * source then logs an error and sends nothing).
+   */
+  keys?: KeyStore | null;
 }
 
 /** Options bits of selectdata: noselect, prefer, trust, require. */
@@ -173,6 +179,8 @@ export class Engine {
   #lastResult: SelectionResult | null = null;
   #selectedId: number | null = null;
   #oneShot: OneShotOptions | null;
+  readonly #localRefId: number | undefined;
+  readonly #keys: KeyStore | null;
   #oneShotDone = false;
 
   /** Called when a source should be replaced (unreachable, falseticker, KoD DENY). */
@@ -196,6 +204,8 @@ export class Engine {
     this.#config = config;
     this.#deps = deps;
     this.#oneShot = options.oneShot ?? null;
+    this.#localRefId = options.localRefId;
+    this.#keys = options.keys ?? null;
     this.clock = new LocalClock(deps.driver, deps.timers, {
       maxSlewRate: config.maxSlewRate,
       maxDrift: config.maxDrift,
@@ -321,6 +331,7 @@ export class Engine {
       transport: this.#deps.transport,
       stats,
       maxClockError: this.#config.maxClockError,
+      key: p.key === null ? null : this.#keys?.get(p.key) ?? null,
       hooks: {
         nextRequestId: (src) => {
           this.#lastTxAt.set(src.id, this.clock.rawNow());
@@ -344,6 +355,7 @@ export class Engine {
           this.onReplaceSource?.(src.id);
         },
         referenceState: () => this.reference.state(),
+        localRefId: () => this.#localRefId,
         isLeapSecondClose: (t) => this.reference.isLeapSecondClose(t),
         isSelected: (src) => this.#selectedId === src.id,
         separateTransmission: (src, delay, separation) => this.#separate(src.id, delay, separation),
@@ -615,7 +627,7 @@ export class Engine {
         address: s.addressText,
         refId: refIdFromAddress(s.addressText) ?? 0,
         stateChar: r?.status.get(s.id) ?? "M",
-        authenticated: false,
+        authenticated: p.key !== null,
         leap: sel?.leap ?? 3,
         configuredOptions: opts,
         effectiveOptions: opts,

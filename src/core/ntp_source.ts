@@ -18,6 +18,14 @@ import {
   type NtpPacket,
 } from "../ntp/packet.ts";
 import { ntp64ToInstant } from "../ntp/timestamp.ts";
+import {
+  appendMac,
+  checkPacketAuth,
+  KeyStore,
+  suggestedVersion,
+  type SymmetricKey,
+} from "../ntp/auth.ts";
+import { delayDevRatioOk, delayRatioOk } from "./delay_tests.ts";
 import type { LocalClock } from "./local_clock.ts";
 import {
   adjustPoll,
@@ -108,6 +116,8 @@ export interface NtpSourceHooks {
   isLeapSecondClose(t: Instant): boolean;
   /** True when this source is the selected one. */
   isSelected(source: NtpSource): boolean;
+  /** Reference ID of our own address, if known (test D). */
+  localRefId?(): number | undefined;
   /** A bit was shifted into the reachability register (the engine reselects on a miss). */
   onReachability?(source: NtpSource, reachable: boolean): void;
   /**
@@ -145,6 +155,12 @@ export interface NtpSourceOptions {
   maxClockError: number;
   /** Engine callbacks. */
   hooks: NtpSourceHooks;
+  /**
+   * The symmetric key named by `params.key` (null or absent: none found). With `params.key`
+   * set, requests carry a MAC and only replies authenticated with that key are valid; a
+   * missing key means no request is sent at all.
+   */
+  key?: SymmetricKey | null;
 }
 
 /** One outstanding request. */
@@ -197,6 +213,9 @@ export class NtpSource {
   readonly #transport: NtpTransport;
   readonly #hooks: NtpSourceHooks;
   readonly #maxClockError: number;
+  readonly #key: SymmetricKey | null;
+  readonly #keyStore: KeyStore | null;
+  #keyMissingLogged = false;
 
   #mode: SourceMode = "offline";
   #started = false;
@@ -239,6 +258,8 @@ export class NtpSource {
     this.#transport = o.transport;
     this.#hooks = o.hooks;
     this.#maxClockError = o.maxClockError;
+    this.#key = o.params.key === null ? null : o.key ?? null;
+    this.#keyStore = this.#key === null ? null : new KeyStore([this.#key]);
     this.#poll = Math.max(this.#params.minPoll, MIN_NONLAN_POLL);
   }
 
@@ -550,13 +571,26 @@ export class NtpSource {
 
   /** Builds and sends one request; returns the transport's verdict. */
   #send(presend: boolean): boolean {
+    if (this.#params.key !== null && this.#key === null) {
+      // chrony: no request can be authenticated without the key (NAU_GenerateRequestAuth).
+      if (!this.#keyMissingLogged) {
+        this.#log.log(
+          "error",
+          `Key ${this.#params.key} is missing: not polling ${this.addressText}`,
+        );
+        this.#keyMissingLogged = true;
+      }
+      return false;
+    }
     const txStampBytes = new Uint8Array(8);
     this.#random.fill(txStampBytes);
     let txStamp = 0n;
     for (const b of txStampBytes) txStamp = (txStamp << 8n) | BigInt(b);
     if (txStamp === 0n) txStamp = 1n;
     const packet = emptyPacket(NtpMode.Client);
-    packet.version = this.#params.version;
+    packet.version = this.#key === null
+      ? this.#params.version
+      : suggestedVersion(this.#key, this.#params.version);
     packet.transmitTime = txStamp;
     const id = this.#hooks.nextRequestId(this);
     // Keep the current request and, for presend, the one before it.
@@ -565,7 +599,12 @@ export class NtpSource {
     this.#requests.push({ id, txStamp, localTx, presend, answered: false });
     if (!presend) this.#lastTx = localTx;
     this.#totalTx++;
-    return this.#transport.send(id, this.address, encodePacket(packet));
+    const bytes = encodePacket(packet);
+    return this.#transport.send(
+      id,
+      this.address,
+      this.#key === null ? bytes : appendMac(bytes, this.#key),
+    );
   }
 
   /** True when `requestId` belongs to this source's outstanding requests. */
@@ -588,11 +627,18 @@ export class NtpSource {
     const test1 = !req.answered && pkt.transmitTime !== this.#lastRemoteTx;
     const test2 = pkt.originTime === req.txStamp;
     const test3 = pkt.originTime !== 0n && pkt.receiveTime !== 0n && pkt.transmitTime !== 0n;
-    const test5 = true;
+    // Test 5: authenticated with the source's key, or not authenticated at all when the
+    // source has none (chrony NAU_CheckResponseAuth: the mode must match).
+    let test5: boolean;
+    if (this.#keyStore === null) test5 = pkt.mac === null;
+    else {
+      const auth = checkPacketAuth(bytes, this.#keyStore);
+      test5 = auth.kind === "ok" && auth.key.id === this.#params.key;
+    }
 
     // Kiss-o'-Death, honoured only for a reply to our request. DENY and RSTR stop the
     // source; RATE goes on as an unsynchronised reply and backs off the next request.
-    const kiss = test1 && test2 && pkt.leap === 3 ? kissCode(pkt) : null;
+    const kiss = test1 && test2 && test5 && pkt.leap === 3 ? kissCode(pkt) : null;
     const kodRate = kiss !== null && kissAction(kiss) === "reduce-rate";
     if (kiss !== null && kissAction(kiss) === "demobilize") {
       req.answered = true;
@@ -626,28 +672,21 @@ export class NtpSource {
       precision <= this.#params.maxDelay && !req.presend &&
       Math.abs(remoteInterval) <= MAX_SERVER_INTERVAL;
     const dtd = this.stats.delayTestData(sampleTime);
-    const clockError = this.#maxClockError * 1e-6;
-    let testB = true;
-    if (this.#params.maxDelayRatio >= 1 && dtd !== null) {
-      const allowed = dtd.minDelay * this.#params.maxDelayRatio +
-        Math.abs(dtd.lastSampleAgo) * (dtd.skewPpm * 1e-6 + clockError);
-      testB = delay <= allowed;
-    }
-    let testC = true;
-    if (dtd !== null && this.#params.maxDelayDevRatio > 0) {
-      const allowed = dtd.delaySd * this.#params.maxDelayDevRatio +
-        Math.abs(dtd.lastSampleAgo) * (dtd.skewPpm * 1e-6 + clockError);
-      const increase = (delay - dtd.minDelay) / 2;
-      if (increase >= allowed) {
-        // A real clock change is not congestion: keep the sample if the offset moved more
-        // than the extra delay can explain.
-        const delta = Math.abs(offset - dtd.predictedOffset);
-        testC = delta - increase > allowed;
-      }
-    }
+    const testB = delayRatioOk(dtd, delay, this.#params.maxDelayRatio, this.#maxClockError);
+    const testC = delayDevRatioOk(
+      dtd,
+      offset,
+      delay,
+      this.#params.maxDelayDevRatio,
+      this.#maxClockError,
+    );
     const ref = this.#hooks.referenceState();
-    const testD = !(ref.synchronised && pkt.stratum > 1 && pkt.refId === ref.refId &&
-      pkt.stratum === ref.stratum && Math.abs(pkt.rootDelay - ref.rootDelay) < 1e-5);
+    // Test D: the server is not synchronised to us (its reference ID is our address) and
+    // is not us (same reference, stratum and root delay as ours).
+    const ourId = this.#hooks.localRefId?.();
+    const testD = !(pkt.stratum > 1 && ourId !== undefined && pkt.refId === ourId) &&
+      !(ref.synchronised && pkt.stratum > 1 && pkt.refId === ref.refId &&
+        pkt.stratum === ref.stratum && Math.abs(pkt.rootDelay - ref.rootDelay) < 1e-5);
 
     const tests = (test1 ? TestBit.T1 : 0) | (test2 ? TestBit.T2 : 0) |
       (test3 ? TestBit.T3 : 0) | (test5 ? TestBit.T5 : 0) | (test6 ? TestBit.T6 : 0) |
@@ -658,6 +697,7 @@ export class NtpSource {
     const good = valid && synced && testA && testB && testC && testD;
 
     if (!valid) {
+      if (!test5) this.#last = { ...this.#last, tests };
       return { tests, valid, good: false, sample: null };
     }
     req.answered = true;
@@ -788,7 +828,7 @@ export class NtpSource {
       jitterAsymmetry: this.stats.jitterAsymmetry,
       tests: this.#last.tests,
       interleaved: false,
-      authenticated: false,
+      authenticated: this.#params.key !== null,
       totalTx: this.#totalTx,
       totalRx: this.#totalRx,
       totalValidRx: this.#totalValidRx,

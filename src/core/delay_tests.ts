@@ -1,0 +1,60 @@
+/**
+ * chrony's delay tests B and C for an NTP sample (ntp_core.c check_delay_ratio and
+ * check_delay_dev_ratio), as pure functions over the source statistics' delay-test data.
+ *
+ * @module
+ */
+
+/** What the delay tests need from the statistics (SourceStats.delayTestData). */
+export interface DelayTestInput {
+  /** Minimum round-trip delay in the history, seconds. */
+  minDelay: number;
+  /** Standard deviation of the offsets, seconds. */
+  delaySd: number;
+  /** Seconds from the regression reference time to the sample. */
+  lastSampleAgo: number;
+  /** Skew, ppm. */
+  skewPpm: number;
+  /** Offset predicted for the sample time, seconds (tempus sign). */
+  predictedOffset: number;
+}
+
+/** Growth of the allowed delay with time: |ago| x (skew + maxclockerror). */
+function growth(d: DelayTestInput, maxClockErrorPpm: number): number {
+  return Math.abs(d.lastSampleAgo) * (d.skewPpm + maxClockErrorPpm) * 1e-6;
+}
+
+/**
+ * Test B (maxdelayratio, off below 1): the delay must not exceed the minimum delay times
+ * the ratio, plus the growth allowed by the skew since the reference time.
+ */
+export function delayRatioOk(
+  d: DelayTestInput | null,
+  delay: number,
+  maxDelayRatio: number,
+  maxClockErrorPpm: number,
+): boolean {
+  if (d === null || !(maxDelayRatio >= 1)) return true;
+  return delay <= d.minDelay * maxDelayRatio + growth(d, maxClockErrorPpm);
+}
+
+/**
+ * Test C (maxdelaydevratio): half the increase of the delay over the minimum must not exceed
+ * the offset standard deviation times the ratio (plus growth) - unless the offset moved
+ * from the prediction by clearly more than that increase: a real clock change is not
+ * congestion.
+ */
+export function delayDevRatioOk(
+  d: DelayTestInput | null,
+  offset: number,
+  delay: number,
+  maxDelayDevRatio: number,
+  maxClockErrorPpm: number,
+): boolean {
+  if (d === null) return true;
+  const maxDelta = d.delaySd * maxDelayDevRatio + growth(d, maxClockErrorPpm);
+  const delta = (delay - d.minDelay) / 2;
+  if (delta <= maxDelta) return true;
+  const errorInEstimate = Math.abs(offset - d.predictedOffset);
+  return errorInEstimate - delta > maxDelta;
+}
