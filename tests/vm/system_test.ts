@@ -43,7 +43,7 @@ let daemonBoot: Promise<BootResult> | null = null;
 /** Starts both guests at once (the first test to need either one starts them). */
 function startGuests(): void {
   clockBoot ??= bootVm({
-    scenarios: ["rtc", "driver", "leap", "sync", "daemon_leap"],
+    scenarios: ["rtc", "driver", "leap", "sync", "sync_slew", "daemon_leap"],
     rtcBase: RTC_BASE,
     timeoutMs: 280_000,
   });
@@ -87,6 +87,7 @@ Deno.test({
       "leap",
       "rtc",
       "sync",
+      "sync_slew",
     ]);
     console.log(
       `boot+scenarios ${Math.round(b.bootMs)} ms; /init at uptime ${b.guestInitUptime} s`,
@@ -208,6 +209,21 @@ Deno.test({
       `sync: offset after ${(r.after * 1000).toFixed(3)} ms; run ${r.runSeconds} s ` +
         `(deno startup alone ${r.startupSeconds} s; last reply after ${r.measuredAfter} s)`,
     );
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "vm clock: tempus sync --slew hands the kernel a single-shot slew",
+  async fn() {
+    const r = await result("sync_slew");
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(Math.abs(r.before - 0.2) < 0.001, `before ${r.before}`);
+    // The measured correction is the whole 0.2 s, pending in the kernel's adjtime().
+    assert.ok(Math.abs(r.pending + 0.2) < 0.002, `pending ${r.pending}`);
+    assert.ok(r.pendingAfter > r.pending && r.pendingAfter < 0, `${r.pendingAfter}`);
+    // The kernel slews adjtime() at 500 ppm; TCG's timekeeping lag shows as less over 2 s.
+    assert.ok(r.slewRatePpm < -300 && r.slewRatePpm > -600, `slew rate ${r.slewRatePpm} ppm`);
   },
 });
 

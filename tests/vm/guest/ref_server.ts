@@ -105,6 +105,10 @@ export function startRefServer(
   const socket = new TimestampingUdpSocket("127.0.0.1", port);
   let answered = 0;
   let closed = false;
+  // Warm the reply path up so the first request does not pay for compiling it.
+  const probe = new Uint8Array(48);
+  probe[0] = (4 << 3) | 3;
+  for (let i = 0; i < 3; i++) buildReply(probe, now(), realtime(), 0);
   (async () => {
     while (!closed) {
       let got: TimestampedDatagram | null;
@@ -114,8 +118,12 @@ export function startRefServer(
         break;
       }
       if (got === null) continue;
+      // The reference reading is bracketed by two REALTIME readings, so a pause between
+      // them (GC, lazy compilation: milliseconds under TCG) cannot skew the packet's age.
+      const r1 = realtime();
       const refNow = now();
-      const age = got.kernelRxNs === null ? 0n : realtime() - got.kernelRxNs;
+      const r2 = realtime();
+      const age = got.kernelRxNs === null ? 0n : r1 + (r2 - r1) / 2n - got.kernelRxNs;
       const rx = age > 0n && age < 1_000_000_000n ? refNow - age : refNow;
       const li = leap !== null && count() < leap.atNs ? 1 : 0;
       const reply = buildReply(got.data, rx, now(), li);

@@ -9,7 +9,7 @@ import { daemonRtcScenario } from "./daemon_rtc.ts";
 import { daemonLeapScenario } from "./daemon_leap.ts";
 import { leapScenario } from "./leap.ts";
 import { rtcScenario } from "./rtc.ts";
-import { syncScenario } from "./sync_boot.ts";
+import { syncScenario, syncSlewScenario } from "./sync_boot.ts";
 
 /** A scenario measures something and returns the figures (JSON-serialisable). */
 export type Scenario = () => Promise<Record<string, unknown>>;
@@ -23,6 +23,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   rtc: rtcScenario,
   leap: leapScenario,
   sync: syncScenario,
+  sync_slew: syncSlewScenario,
   daemon: daemonScenario,
   daemon_rtc: daemonRtcScenario,
   daemon_leap: daemonLeapScenario,

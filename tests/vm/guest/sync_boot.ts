@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { adjtimex } from "../../../ffi/libc.ts";
+import { ADJ_OFFSET_SINGLESHOT, ADJ_OFFSET_SS_READ } from "../../../ffi/timex.ts";
 import { LinuxClockDriver } from "../../../src/clock/linux.ts";
 import { epochFromCmdline, startRefServer } from "./ref_server.ts";
 import { monotonicRaw, realtime, round } from "./util.ts";
@@ -79,6 +81,51 @@ export async function syncScenario(): Promise<Record<string, unknown>> {
       report,
       stdout: report ? undefined : stdout.slice(0, 2000),
       stderr: new TextDecoder().decode(out.stderr).slice(0, 2000),
+    };
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * Scenario "sync_slew": `tempus sync --slew` with the clock 0.2 s ahead must hand the kernel
+ * a single-shot slew of about -0.2 s, which then runs at 500 ppm.
+ */
+export async function syncSlewScenario(): Promise<Record<string, unknown>> {
+  const epoch = epochFromCmdline(Deno.readTextFileSync("/proc/cmdline"));
+  if (epoch === null) throw new Error("no tempus.epoch= on the kernel command line");
+  const server = startRefServer(epoch);
+  try {
+    const driver = new LinuxClockDriver();
+    driver.setFrequencyPpm(0);
+    driver.stepBy(-trueOffset(server.now));
+    driver.stepBy(0.2);
+    const before = trueOffset(server.now);
+    const root = new URL("../../..", import.meta.url).pathname;
+    const out = await denoRun([
+      `${root}mod.ts`,
+      "sync",
+      "--slew",
+      "--json",
+      `127.0.0.1:${server.port}`,
+    ]);
+    const pending = adjtimex({ modes: ADJ_OFFSET_SS_READ }).timex.offset / 1e6;
+    const o1 = trueOffset(server.now);
+    const t1 = monotonicRaw();
+    await new Promise((r) => setTimeout(r, 2000));
+    const o2 = trueOffset(server.now);
+    const t2 = monotonicRaw();
+    const pendingAfter = adjtimex({ modes: ADJ_OFFSET_SS_READ }).timex.offset / 1e6;
+    // Cancel what is left so later scenarios start clean.
+    adjtimex({ modes: ADJ_OFFSET_SINGLESHOT, offset: 0 });
+    return {
+      before: round(before, 6),
+      exitCode: out.code,
+      pending: round(pending, 6),
+      pendingAfter: round(pendingAfter, 6),
+      slewRatePpm: round((o2 - o1) / (Number(t2 - t1) / 1e9) * 1e6, 1),
+      stdout: new TextDecoder().decode(out.stdout).slice(0, 1500),
+      stderr: new TextDecoder().decode(out.stderr).slice(0, 1500),
     };
   } finally {
     server.close();
