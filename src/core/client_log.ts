@@ -145,6 +145,7 @@ export class ClientLog {
   #ntpDaemonRx = 0;
   #ntpDaemonTx = 0;
   #ntpKernelRx = 0;
+  #ntpAuthHits = 0;
 
   /** Creates an empty log. */
   constructor(options: ClientLogOptions) {
@@ -212,6 +213,11 @@ export class ClientLog {
     this.#ntpDaemonTx++;
   }
 
+  /** Counts an NTP request that was authenticated with a symmetric key (serverstats). */
+  countAuthenticated(): void {
+    this.#ntpAuthHits++;
+  }
+
   /** `serverstats`. */
   serverStats(): ServerStatsReport {
     return {
@@ -222,7 +228,7 @@ export class ClientLog {
       ntsKeDrops: 0,
       cmdDrops: this.#cmdDrops,
       logDrops: this.#logDrops,
-      ntpAuthHits: 0,
+      ntpAuthHits: this.#ntpAuthHits,
       ntpInterleavedHits: 0,
       ntpTimestamps: 0,
       ntpSpanSeconds: 0,
@@ -277,7 +283,11 @@ export class ClientLog {
       this.#cmdDrops =
       this.#logDrops =
         0;
-    this.#ntpDaemonRx = this.#ntpDaemonTx = this.#ntpKernelRx = 0;
+    this.#ntpDaemonRx =
+      this.#ntpDaemonTx =
+      this.#ntpKernelRx =
+      this.#ntpAuthHits =
+        0;
   }
 
   /**

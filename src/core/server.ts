@@ -10,6 +10,13 @@
  * @module
  */
 import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
+import {
+  checkPacketAuth,
+  type KeyStore,
+  MAX_MAC_LENGTH,
+  type SymmetricKey,
+  writeMac,
+} from "../ntp/auth.ts";
 import { instantToNtp64, secondsToNtpShort } from "../ntp/timestamp.ts";
 import type { Config } from "../config/model.ts";
 import { AccessTable } from "./access.ts";
@@ -31,6 +38,11 @@ export interface ServerPolicy {
   access: AccessTable;
   /** Client log with rate limiting (null = `noclientlog`, no rate limiting). */
   clientLog: ClientLog | null;
+  /**
+   * Symmetric keys (keyfile). A request with a MAC that verifies with one of them gets a
+   * reply with a MAC of the same key; any other request with a MAC gets no reply (chrony).
+   */
+  keys?: KeyStore | null;
 }
 
 /** Why a request got no normal reply (counters kept by `NtpResponder`). */
@@ -47,6 +59,8 @@ export interface ResponderStats {
   rateDropped: number;
   /** Answered with a KoD RATE. */
   kod: number;
+  /** Carried a MAC that did not verify (unknown key, bad digest, crypto-NAK): no reply. */
+  authFailed: number;
   /** Answered normally. */
   replied: number;
 }
@@ -60,6 +74,7 @@ export function emptyResponderStats(): ResponderStats {
     denied: 0,
     rateDropped: 0,
     kod: 0,
+    authFailed: 0,
     replied: 0,
   };
 }
@@ -86,8 +101,10 @@ const UNSYNC_STRATUM = 16;
  * `respond` is only valid until the next call (send it before responding again).
  */
 export class NtpResponder {
-  readonly #out = new Uint8Array(NTP_HEADER_LENGTH);
-  readonly #view = new DataView(this.#out.buffer);
+  /** Room for a header and the longest MAC; unauthenticated replies use the first 48. */
+  readonly #buffer = new Uint8Array(NTP_HEADER_LENGTH + MAX_MAC_LENGTH);
+  readonly #out = this.#buffer.subarray(0, NTP_HEADER_LENGTH);
+  readonly #view = new DataView(this.#buffer.buffer);
   readonly #policy: ServerPolicy;
   /** Counters of what happened to requests. */
   readonly stats: ResponderStats = emptyResponderStats();
@@ -132,13 +149,22 @@ export class NtpResponder {
       }
     } else {
       const decoded = decodePacket(request);
-      if (!decoded.ok) {
+      if (decoded.ok) {
+        mode = decoded.packet.mode;
+        version = decoded.packet.version;
+      } else if (
+        decoded.error.kind === "bad-extension-length" &&
+        checkPacketAuth(request, this.#policy.keys ?? null).kind === "ok"
+      ) {
+        // An NTPv4 request with a MAC longer than 24 octets right after the header (older
+        // chrony clients with SHA256 and longer keys) that authenticates (chrony does too).
+        mode = request[0] & 7;
+        version = (request[0] >> 3) & 7;
+      } else {
         if (decoded.error.kind === "control-mode") this.stats.ignoredMode++;
         else this.stats.malformed++;
         return null;
       }
-      mode = decoded.packet.mode;
-      version = decoded.packet.version;
     }
     if (mode !== MODE_CLIENT) {
       this.stats.ignoredMode++;
@@ -153,6 +179,19 @@ export class NtpResponder {
     if (decision === "drop") {
       this.stats.rateDropped++;
       return null;
+    }
+    let replyKey: SymmetricKey | null = null;
+    if (request.length > NTP_HEADER_LENGTH) {
+      const auth = checkPacketAuth(request, this.#policy.keys ?? null);
+      if (auth.kind === "bad") {
+        // chrony (NAU_CheckRequestAuth failing): no reply at all, not even a crypto-NAK.
+        this.stats.authFailed++;
+        return null;
+      }
+      if (auth.kind === "ok") {
+        replyKey = auth.key;
+        log?.countAuthenticated();
+      }
     }
     const out = this.#out;
     const view = this.#view;
@@ -183,6 +222,9 @@ export class NtpResponder {
     view.setBigUint64(40, instantToNtp64(readTxTime()));
     if (kod) this.stats.kod++;
     else this.stats.replied++;
+    if (replyKey !== null) {
+      return this.#buffer.subarray(0, writeMac(this.#buffer, NTP_HEADER_LENGTH, replyKey));
+    }
     return out;
   }
 }
