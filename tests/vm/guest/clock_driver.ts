@@ -91,7 +91,7 @@ export async function driverScenario(): Promise<Record<string, unknown>> {
   for (const ppm of [50_000, -50_000, 1000]) {
     driver.setFrequencyPpm(ppm);
     await awakeSleep(1000);
-    rates.push({ set: ppm, measured: round(await measureRatePpm(2000), 1) });
+    rates.push({ set: ppm, measured: round(await measureRatePpm(4000), 1) });
   }
   driver.setFrequencyPpm(0);
 

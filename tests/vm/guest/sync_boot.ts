@@ -110,9 +110,10 @@ export async function syncSlewScenario(): Promise<Record<string, unknown>> {
       `127.0.0.1:${server.port}`,
     ]);
     const pending = adjtimex({ modes: ADJ_OFFSET_SS_READ }).timex.offset / 1e6;
+    await new Promise((r) => setTimeout(r, 1000));
     const o1 = trueOffset(server.now);
     const t1 = monotonicRaw();
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 4000));
     const o2 = trueOffset(server.now);
     const t2 = monotonicRaw();
     const pendingAfter = adjtimex({ modes: ADJ_OFFSET_SS_READ }).timex.offset / 1e6;
