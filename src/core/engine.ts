@@ -424,7 +424,8 @@ export class Engine {
     const name = old.name;
     this.removeSource(id);
     const newId = this.addSource(type, address, params, name);
-    this.#log("info", `Source ${old.addressText} replaced with ${address.address}`);
+    const named = name !== null && name !== address.address ? ` (${name})` : "";
+    this.#log("info", `Source ${old.addressText} replaced with ${address.address}${named}`);
     return newId;
   }
 

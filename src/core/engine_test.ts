@@ -376,3 +376,27 @@ Deno.test("presend sends a warm-up request 2 s before each real one; its reply i
   assert.equal(src.counters.goodRx, 2);
   assert.equal(src.counters.validRx, 4);
 });
+
+Deno.test("replaceSource swaps the address, keeps options and logs like chrony", () => {
+  const sched = new VirtualScheduler();
+  const driver = new FakeDriver(sched);
+  const lines: string[] = [];
+  const engine = new Engine(defaultConfig(), {
+    driver,
+    timers: sched,
+    random: new SeededRandom(3),
+    log: { log: (_l, m) => lines.push(m) },
+    transport: { send: () => true },
+  });
+  const id = engine.addSource(
+    "pool",
+    { address: "192.0.2.1", port: 123 },
+    { ...DEFAULT_SOURCE_PARAMS, maxPoll: 8 },
+    "pool.example",
+  );
+  assert.equal(engine.poolOf(id), "pool.example");
+  const newId = engine.replaceSource(id, { address: "192.0.2.5", port: 123 })!;
+  assert.equal(engine.source(newId)!.params.maxPoll, 8);
+  assert.equal(engine.sources().length, 1);
+  assert.ok(lines.includes("Source 192.0.2.1 replaced with 192.0.2.5 (pool.example)"));
+});
