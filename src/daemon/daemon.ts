@@ -21,6 +21,7 @@ import { Engine, type OneShotResult } from "../core/engine.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
 import { ManualInput } from "../core/manual.ts";
+import { loadKeyFile } from "./keys.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
 import { RealTimers } from "../io/timers.ts";
@@ -115,6 +116,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
   if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
   const config = parsed.config;
+  const keys = loadKeyFile(config);
+  for (const w of keys.warnings) console.error(`warning: ${w}`);
+  if (keys.errors.length > 0) throw new StartupError(keys.errors.join("\n"));
 
   const logging: Logging = await setupLogging({
     level: logLevelFor(options),
@@ -186,7 +190,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     config,
     { driver, timers, random, log: logging.port("engine"), transport },
     initialDrift,
-    options.oneShot === null ? {} : {
+    options.oneShot === null ? { keys: keys.keys } : {
+      keys: keys.keys,
       oneShot: {
         action: options.oneShot === "print" ? "print" : "step",
         onResult: (result) => {
@@ -269,7 +274,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
         readCookedTime: () => engine.clock.cookedNow(),
         reference: () => engine.referenceState(),
-        policy: { access: ntpAccess.table, clientLog: config.noClientLog ? null : clientLog },
+        policy: {
+          access: ntpAccess.table,
+          clientLog: config.noClientLog ? null : clientLog,
+          keys: keys.keys,
+        },
         log: logging.port("ntp"),
       });
     } catch (error) {
