@@ -400,3 +400,16 @@ Deno.test("replaceSource swaps the address, keeps options and logs like chrony",
   assert.equal(engine.sources().length, 1);
   assert.ok(lines.includes("Source 192.0.2.1 replaced with 192.0.2.5 (pool.example)"));
 });
+
+Deno.test("an unanswered iburst sends 8 requests, then polls a poll interval later", () => {
+  const { sched, engine, transport } = setup({ params: { iburst: true } });
+  transport.drop = () => true;
+  engine.start();
+  sched.runUntil(30);
+  assert.equal(transport.sent.length, 8);
+  const last = transport.sent[7].at;
+  sched.runUntil(last + 63);
+  assert.equal(transport.sent.length, 8);
+  sched.runUntil(last + 70);
+  assert.equal(transport.sent.length, 9);
+});

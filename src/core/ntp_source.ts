@@ -514,10 +514,13 @@ export class NtpSource {
     if (this.#denied || !this.#started) return;
     if (this.#mode === "offline") return;
 
-    // A burst that used up its requests ends here.
-    if (this.#inBurst() && this.#burstTotalLeft <= 0) {
+    // An online burst turns back to normal polling before its last request (so the next
+    // request after it is a poll interval away); an offline burst ends when used up.
+    if (this.#mode === "burst-online" && this.#burstTotalLeft <= 1) {
       this.#endBurst();
-      if (this.#isOffline()) return;
+    } else if (this.#mode === "burst-offline" && this.#burstTotalLeft <= 0) {
+      this.#endBurst();
+      return;
     }
 
     // Presend: a warm-up exchange WARM_UP_DELAY before the real one.
