@@ -119,9 +119,16 @@ export async function syncSlewScenario(): Promise<Record<string, unknown>> {
     const pendingAfter = adjtimex({ modes: ADJ_OFFSET_SS_READ }).timex.offset / 1e6;
     // Cancel what is left so later scenarios start clean.
     adjtimex({ modes: ADJ_OFFSET_SINGLESHOT, offset: 0 });
+    let correction: number | null = null;
+    try {
+      correction = JSON.parse(new TextDecoder().decode(out.stdout)).correction ?? null;
+    } catch {
+      correction = null;
+    }
     return {
       before: round(before, 6),
       exitCode: out.code,
+      correction,
       pending: round(pending, 6),
       pendingAfter: round(pendingAfter, 6),
       slewRatePpm: round((o2 - o1) / (Number(t2 - t1) / 1e9) * 1e6, 1),
