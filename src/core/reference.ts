@@ -16,7 +16,7 @@ import type { LocalClock } from "./local_clock.ts";
 import type { ClockDriver, LogPort, TimerHandle, TimerPort } from "./ports.ts";
 import type { LeapStatus, TrackingReport } from "./reports.ts";
 import type { Instant } from "./time.ts";
-import type { ReferenceState } from "./types.ts";
+import { adjustForClockChange, type ClockChangeEvent, type ReferenceState } from "./types.ts";
 
 /** Reference ID of the local reference (127.127.1.1). */
 export const LOCAL_REFERENCE_ID = 0x7f7f0101;
@@ -131,6 +131,8 @@ export class Reference {
   #fallback: FallbackDrifts | null;
   #fallbackTimer: TimerHandle | null = null;
   #fallbackApplied = -Infinity;
+  /** The root distance has been below `local activate` at least once. */
+  #localActivated = false;
   #lastDriftWrite: Instant | null = null;
 
   /** Called with (absolute freq ppm tempus sense, skew ppm), at most every driftfile interval. */
@@ -338,6 +340,8 @@ export class Reference {
         `System clock wrong by ${offset.toFixed(6)} seconds${step ? "" : ", adjustment started"}`,
       );
     }
+    // Set before correcting the clock: the clock-change observer then moves it with the clock.
+    this.#refTime = u.refTime;
     if (step) {
       this.#clock.accumulateFrequencyAndOffset(est.freqPpm, 0, correctionRate);
       this.#clock.step(offset);
@@ -359,11 +363,14 @@ export class Reference {
     this.#stratum = u.stratum + 1;
     this.#refId = u.refId >>> 0;
     this.#refAddress = u.refAddress;
-    this.#refTime = u.refTime;
     this.#rootDelay = u.rootDelay;
     this.#rootDispersion = u.rootDispersion;
     this.#synchronised = this.#leap !== 3;
     if (this.#synchronised) this.#everSynchronised = true;
+    const activate = this.#local?.activate ?? 0;
+    if (this.#synchronised && activate > 0 && u.rootDelay / 2 + u.rootDispersion < activate) {
+      this.#localActivated = true;
+    }
 
     this.#cancelFallback();
     this.#fallbackApplied = -Infinity;
@@ -400,6 +407,25 @@ export class Reference {
     const est = Math.abs(this.#offsetSd);
     const max = this.#rootDelay / 2 + this.#rootDispersion;
     this.#driver.setSyncStatus(sync && this.#cfg.rtcSync, est, sync ? max : MAX_DISPERSION);
+  }
+
+  /**
+   * Keeps the stored cooked instants (reference time, last update, unsynchronised-since,
+   * last drift write) on the clock's scale after a slew or step, and re-arms a pending leap
+   * timer after a step (chrony reference.c handle_slew).
+   */
+  applyClockChange(change: ClockChangeEvent): void {
+    if (change.kind === "unknown") return;
+    const move = (t: Instant) => adjustForClockChange(t, change).instant;
+    if (this.#refTime !== 0n) this.#refTime = move(this.#refTime);
+    if (this.#lastUpdate !== null) this.#lastUpdate = move(this.#lastUpdate);
+    this.#unsyncSince = move(this.#unsyncSince);
+    if (this.#lastDriftWrite !== null) this.#lastDriftWrite = move(this.#lastDriftWrite);
+    if (
+      change.kind === "step" && this.#leapTimer !== null && (this.#leap === 1 || this.#leap === 2)
+    ) {
+      this.#armLeap(this.#leap, this.#clock.cookedNow());
+    }
   }
 
   /**
@@ -500,16 +526,26 @@ export class Reference {
   }
 
   /** True when the local reference is serving now. */
+  /**
+   * True when the local reference is serving now: enabled, activated (with `activate D`,
+   * only once the root distance has been below D), and either synchronised with a root
+   * distance above `distance` for `waitsynced` s since the last update, or unsynchronised
+   * for `waitunsynced` s.
+   */
   #localActive(now: Instant): boolean {
     const local = this.#local;
     if (local === null) return false;
+    if (local.activate > 0 && !this.#localActivated) return false;
     if (this.#synchronised) {
       const distance = this.#rootDelay / 2 + this.#rootDispersionAt(now);
-      return distance > local.distance;
+      if (distance <= local.distance) return false;
+      const sinceUpdate = this.#lastUpdate === null
+        ? Infinity
+        : Number(now - this.#lastUpdate) / 1e9;
+      return sinceUpdate >= local.waitSynced;
     }
-    const wait = local.waitUnsynced;
     const since = Number(now - this.#unsyncSince) / 1e9;
-    return since >= wait;
+    return since >= local.waitUnsynced;
   }
 
   #dispersionRate(): number {

@@ -173,3 +173,25 @@ Deno.test("leapsecmode slew slews the inserted second out in about 12 s", () => 
   assert.ok(Math.abs(driver.clockError() + 1) < 1e-3, `${driver.clockError()}`);
   assert.deepEqual(driver.steps, []);
 });
+
+Deno.test("local activate waits for a good root distance; waitunsynced delays the local reference", () => {
+  const { sched, clock, ref } = setup();
+  ref.setLocal({
+    stratum: 8,
+    distance: 1,
+    orphan: false,
+    waitUnsynced: 100,
+    waitSynced: 0,
+    activate: 0.01,
+  });
+  ref.setUnsynchronised();
+  sched.runUntil(200);
+  assert.equal(ref.state().synchronised, false, "never activated: root distance never < 10 ms");
+  ref.update(estimate(clock, 0, { rootDelay: 1e-3, rootDispersion: 1e-4 }));
+  assert.equal(ref.state().stratum, 2, "synchronised to the source");
+  ref.setUnsynchronised();
+  sched.runUntil(250);
+  assert.equal(ref.state().synchronised, false, "waitunsynced 100 s not over yet");
+  sched.runUntil(320);
+  assert.equal(ref.state().stratum, 8);
+});
