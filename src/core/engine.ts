@@ -271,6 +271,7 @@ export class Engine {
 
   #onClockChange(change: ClockChangeEvent): void {
     if (change.kind === "unknown") this.reference.handleUnknownStep();
+    else this.reference.applyClockChange(change);
     this.#manual.applyClockChange(change);
     for (const s of this.#sources.values()) {
       s.stats.applyClockChange(change);
