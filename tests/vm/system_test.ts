@@ -240,9 +240,9 @@ Deno.test({
     assert.ok(Math.abs(r.start - 0.5) < 0.01, `planted offset ${r.start}`);
     // Slewing moves CLOCK_REALTIME and CLOCK_MONOTONIC together; a step would show here.
     assert.ok(r.maxJump < 0.001, `REALTIME-MONOTONIC moved ${r.maxJump} s: the clock was stepped`);
-    // TCG's millisecond-scale packet latencies limit what any NTP client can see; these
-    // bounds are what the daemon must reach despite them (figures are logged below).
-    assert.ok(r.medianAbsOffsetLast30s < 0.010, `median |offset| ${r.medianAbsOffsetLast30s}`);
+    // The goal is < 1 ms (reached in about 15-30 s on a quiet host); TCG on a loaded host
+    // adds packet-latency noise, so the hard bound is 2 ms (figures are logged below).
+    assert.ok(r.medianAbsOffsetLast30s < 0.002, `median |offset| ${r.medianAbsOffsetLast30s}`);
     // Left alone the clock would run +1000 ppm fast; what remains must be well under that
     // (about 1 ppm on a quiet host; a few hundred when the host is overloaded).
     assert.ok(Math.abs(r.trueRatePpmLast30s) < 200, `residual rate ${r.trueRatePpmLast30s} ppm`);
