@@ -2,7 +2,7 @@
  * Interop of symmetric-key authentication with the real chrony (chronyd -x / -Q only; the
  * host clock is never touched):
  *
- * - tempus as the client of a chronyd server with a keyfile (SHA1, MD5, AES128): it
+ * - tempus as the client of a chronyd server with a keyfile (SHA1, MD5, AES128, SHA256): it
  *   synchronises with the right key (chronyc ntpdata: "Authenticated : Yes") and never with a
  *   wrong one;
  * - chronyd -Q as the client of a tempus daemon serving with a keyfile: it measures with the
@@ -24,11 +24,14 @@ const KEYS: Record<string, string> = {
   SHA1: "1 SHA1 HEX:19C12E347D12C16E1712D64604145A767B7628C7",
   MD5: "1 MD5 HEX:EEC59B2C20E7D077929B4F6A11D5E3C2",
   AES128: "1 AES128 HEX:FAB72067F047CE06ED1BE7BE97E19B6D",
+  // Longer than an NTPv4 MAC allows: both sides fall back to NTPv3 with the full digest.
+  SHA256: "1 SHA256 HEX:00112233445566778899AABBCCDDEEFF0011223344556677",
 };
 const WRONG: Record<string, string> = {
   SHA1: "1 SHA1 HEX:29C12E347D12C16E1712D64604145A767B7628C7",
   MD5: "1 MD5 HEX:FEC59B2C20E7D077929B4F6A11D5E3C2",
   AES128: "1 AES128 HEX:0AB72067F047CE06ED1BE7BE97E19B6D",
+  SHA256: "1 SHA256 HEX:10112233445566778899AABBCCDDEEFF0011223344556677",
 };
 
 const ignore = !haveBinary("chronyd") || !haveBinary("chronyc");
