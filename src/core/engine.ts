@@ -191,7 +191,15 @@ export class Engine {
   onSampleAccepted: ((id: number) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
   onReferenceUpdated:
-    | ((update: { offset: number; offsetSd: number; combinedCount: number }) => void)
+    | ((
+      update: {
+        offset: number;
+        offsetSd: number;
+        combinedCount: number;
+        /** Correction still being slewed just before this update (tracking.log "Rem. corr."). */
+        remainingBefore: number;
+      },
+    ) => void)
     | null = null;
 
   /** Builds the engine; `initialDrift` comes from the driftfile (tempus sense). */
@@ -503,6 +511,7 @@ export class Engine {
         );
         return;
       }
+      const remainingBefore = this.clock.remainingCorrection();
       this.reference.update({
         stratum: c.stratum,
         leap: c.leapVote,
@@ -522,6 +531,7 @@ export class Engine {
         offset: c.offset,
         offsetSd: c.offsetSd,
         combinedCount: c.combinedCount,
+        remainingBefore,
       });
     } else if (
       result.unsynchronise || (result.selectedId === null && this.reference.synchronised)

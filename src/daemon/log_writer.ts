@@ -56,7 +56,6 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
       });
     }
   };
-  let previousCorrection = 0;
   engine.onReferenceUpdated = (update) => {
     if (!files.enabled("tracking")) return;
     const t = engine.tracking();
@@ -70,11 +69,10 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
       leap: t.leapStatus,
       combinedSources: update.combinedCount,
       offsetSd: update.offsetSd,
-      remainingCorrection: previousCorrection,
+      remainingCorrection: update.remainingBefore,
       rootDelay: t.rootDelay,
       rootDispersion: t.rootDispersion,
       maxError: t.rootDelay / 2 + t.rootDispersion + Math.abs(update.offset),
     });
-    previousCorrection = t.systemTimeOffset;
   };
 }
