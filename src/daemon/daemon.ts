@@ -15,12 +15,11 @@ import { formatDiagnostics, loadConfig } from "../config/load.ts";
 import type { ConfParseResult } from "../config/load.ts";
 import type { ClockDriver, LogPort, NtpTransport } from "../core/ports.ts";
 import type { AddSourceRequest, ControlResult } from "../core/control.ts";
-import type { ManualTimestampReport, TrackingReport } from "../core/reports.ts";
+import type { TrackingReport } from "../core/reports.ts";
 import type { Instant } from "../core/time.ts";
 import { Engine, type OneShotResult } from "../core/engine.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
-import { ManualInput } from "../core/manual.ts";
 import { loadKeyFile } from "./keys.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
@@ -46,7 +45,7 @@ import { SourceManager } from "./sources.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { LogFiles } from "../io/log_files.ts";
-import { DaemonControl, type ManualSide } from "./control.ts";
+import { DaemonControl } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
 
 /** A running daemon, for the CLI and for tests. */
@@ -218,10 +217,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const logFiles = LogFiles.fromConfig(config, { log });
   if (logFiles !== null) attachLogFiles(engine, logFiles);
 
-  const manualInput = new ManualInput({ enabled: config.manual });
-  engine.clock.addObserver((change) => manualInput.applyClockChange(change));
-  const manual = manualSide(engine, manualInput);
-
   let rtc: RtcService | null = null;
   if (config.rtcFile !== null && options.oneShot === null) {
     try {
@@ -288,7 +283,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   }
 
-  const control = new DaemonControl(engine, manual, {
+  const control = new DaemonControl(engine, engine, {
     adjustTracking: driver instanceof NullClockDriver
       ? (report: TrackingReport) => ({
         ...report,
@@ -301,7 +296,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sourceName: (address) =>
       engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),
     addSource: (request) => addSource(sources, request),
-    deleteSource: (address) => engine.deleteSource(address),
+    deleteSource: (address) =>
+      sources.removeByAddress(address) ? { ok: true } : engine.deleteSource(address),
     ntpAccess: (subnet, allow, all) =>
       accessResult(
         allow ? ntpAccess.table.allow(subnet ?? "", all) : ntpAccess.table.deny(subnet ?? "", all),
@@ -393,31 +389,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   return { config, engine, control, ntpServer, commandServer, finished, stop };
-}
-
-/** The manual-input side of the control surface. */
-function manualSide(engine: Engine, input: ManualInput): ManualSide {
-  return {
-    manual(mode) {
-      if (mode === "on") input.enable();
-      else if (mode === "off") input.disable();
-      else input.reset();
-      return { ok: true };
-    },
-    manualDelete(index) {
-      const r = input.delete(index, engine.clock.cookedNow(), engine.clock.freqPpm);
-      if (!r.ok) return { ok: false, status: r.status === "notenabled" ? "notenabled" : "invalid" };
-      engine.reference.setManualReference(r.update.offset, r.update.freqPpm, r.update.skewPpm);
-      return { ok: true };
-    },
-    manualList: () => input.list(),
-    setTime(trueTime: Instant): ControlResult | { ok: true; report: ManualTimestampReport } {
-      const r = input.accept(engine.clock.cookedNow(), trueTime, engine.clock.freqPpm);
-      if (!r.ok) return { ok: false, status: r.status, message: r.message };
-      engine.reference.setManualReference(r.update.offset, r.update.freqPpm, r.update.skewPpm);
-      return { ok: true, report: r.report };
-    },
-  };
 }
 
 function accessResult(r: { ok: true } | { ok: false; error: string }): ControlResult {
