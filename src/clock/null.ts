@@ -22,6 +22,8 @@ export interface NullClockOptions {
 export class NullClockDriver implements ClockDriver {
   /** Driver name for logs. */
   readonly name = "null";
+  /** No kernel to insert a leap second: leapsecmode system falls back to step. */
+  readonly canSystemLeap = false;
   /** Largest |frequency| accepted, ppm. */
   readonly maxFrequencyPpm: number;
 

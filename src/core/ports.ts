@@ -29,6 +29,12 @@ export interface ClockDriver {
   setFrequencyPpm(ppm: number): number;
   /** Steps the clock: the clock's reading increases by `deltaSeconds` (negative = back). */
   stepBy(deltaSeconds: number): void;
+  /**
+   * False when the driver cannot make the kernel insert/delete a leap second itself (the
+   * null driver); `leapsecmode system` then falls back to stepping, as chrony does.
+   * Absent means true.
+   */
+  readonly canSystemLeap?: boolean;
   /** Arms or clears a leap second at the end of the current UTC day. */
   setLeap(action: LeapAction, taiOffset?: number): void;
   /** Reports sync status, estimated and maximum error to the kernel (adjtimex). */
