@@ -87,13 +87,14 @@ export function ntp64Difference(later: bigint, earlier: bigint): number {
 }
 
 /**
- * Converts seconds to the 16.16 short format (unsigned 32-bit), rounded to the nearest
- * 2^-16 s and clamped to [0, 65535.99998] (NaN gives 0).
+ * Converts seconds to the 16.16 short format (unsigned 32-bit), rounded up to the next
+ * 2^-16 s (as chrony's UTI_DoubleToNtp32: an announced root delay or dispersion is never
+ * smaller than the real one) and clamped to [0, 65535.99998] (NaN gives 0).
  */
 export function secondsToNtpShort(s: number): number {
   if (!(s > 0)) return 0;
   if (s >= NTP_SHORT_MAX_SECONDS) return 0xffff_ffff;
-  return Math.min(0xffff_ffff, Math.round(s * 65536));
+  return Math.min(0xffff_ffff, Math.ceil(s * 65536));
 }
 
 /** Converts a 16.16 short-format value (unsigned 32-bit) to seconds. */
