@@ -53,9 +53,11 @@ export interface NtpServerDeps {
   /** The cooked clock (raw time plus the correction being slewed), read at once on receive. */
   readCookedTime: () => Instant;
   /**
-   * Converts a raw CLOCK_REALTIME instant (a kernel receive timestamp) to cooked time
-   * (LocalClock.cook). Optional: without it, the timestamp's age is taken from the raw clock
-   * and subtracted from the cooked time now.
+   * Converts a CLOCK_REALTIME instant (a kernel receive timestamp) to cooked time. Only
+   * LocalClock.cook when the driver's raw time is CLOCK_REALTIME (the Linux driver); with
+   * the null driver (-x) raw time includes the virtual correction, so leave this out.
+   * Optional: without it, the timestamp's age is taken from CLOCK_REALTIME and subtracted
+   * from the cooked time now, which is right for every driver.
    */
   cookRawTime?: (raw: Instant) => Instant;
   /** The current reference state (called once per request). */
