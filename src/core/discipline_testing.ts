@@ -195,6 +195,8 @@ export interface FakeReplyOptions {
   leap: number;
   /** Replace the origin timestamp (test 2 failure). */
   badOrigin: boolean;
+  /** Extra random one-way delay, uniform in [0, jitter) seconds, each way. */
+  jitter?: number;
 }
 
 /**
@@ -224,6 +226,7 @@ export class FakeTransport {
   readonly #driver: FakeDriver;
   readonly #encode: (p: NtpPacket) => Uint8Array;
   readonly #decode: (b: Uint8Array) => NtpPacket | null;
+  readonly #random = new SeededRandom(4242);
 
   /** Binds the transport to the scheduler and the true-time source. */
   constructor(
@@ -245,12 +248,14 @@ export class FakeTransport {
     const req = this.#decode(packet);
     if (req === null) return true;
     const o = { ...this.reply };
+    const up = o.delay + (o.jitter ?? 0) * this.#random.next();
+    const down = o.delay + (o.jitter ?? 0) * this.#random.next();
     const serverTime = (delaySoFar: number) =>
       instantToNtp64(
         this.#driver.trueNow() + BigInt(Math.round((delaySoFar + o.serverOffset) * 1e9)),
       );
-    const rx = serverTime(o.delay);
-    const tx = serverTime(o.delay + 1e-5);
+    const rx = serverTime(up);
+    const tx = serverTime(up + 1e-5);
     const reply: NtpPacket = {
       leap: o.kiss ? 3 : o.leap,
       version: req.version,
@@ -269,7 +274,7 @@ export class FakeTransport {
       mac: null,
     };
     const bytes = this.#encode(reply);
-    this.#sched.setTimer(2 * o.delay + 1e-5, () => this.deliver?.(requestId, bytes));
+    this.#sched.setTimer(up + 1e-5 + down, () => this.deliver?.(requestId, bytes));
     return true;
   }
 }

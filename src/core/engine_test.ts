@@ -207,7 +207,8 @@ Deno.test("auto_offline takes the source offline when sending fails", () => {
 });
 
 Deno.test("the poll interval grows towards maxpoll while tracking well", () => {
-  const { sched, engine, ids } = setup({ params: { maxPoll: 8 } });
+  const { sched, engine, ids, transport } = setup({ params: { maxPoll: 8 } });
+  transport.reply.jitter = 1e-4;
   engine.start();
   sched.runUntil(6000);
   const src = engine.source(ids[0])!;
