@@ -195,3 +195,15 @@ Deno.test("local activate waits for a good root distance; waitunsynced delays th
   sched.runUntil(320);
   assert.equal(ref.state().stratum, 8);
 });
+
+Deno.test("an offset is slewed over at least half the update interval (not for manual input)", () => {
+  const { sched, clock, ref } = setup();
+  ref.update(estimate(clock, 0));
+  sched.runUntil(16);
+  // 1 ms with a 1 µs standard deviation: chrony's rate alone would take 1 s (1000 ppm).
+  ref.update(estimate(clock, 1e-3, { offsetSd: 1e-6 }));
+  assert.ok(Math.abs(clock.slewFreqPpm) <= 1e-3 / 8 * 1e6 + 1e-6, `${clock.slewFreqPpm}`);
+  sched.runUntil(32);
+  ref.setManualReference(1e-3, 0, 0.1);
+  assert.ok(Math.abs(clock.slewFreqPpm) >= 900, `manual: ${clock.slewFreqPpm}`);
+});
