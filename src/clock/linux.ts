@@ -109,6 +109,8 @@ export class LinuxClockDriver implements ClockDriver {
   readonly name = "linux";
   /** Largest |frequency| settable: 10% of the nominal tick, 100 000 ppm at USER_HZ 100. */
   readonly maxFrequencyPpm: number;
+  /** The kernel inserts and deletes leap seconds itself (STA_INS/STA_DEL). */
+  readonly canSystemLeap = true;
   /** Nominal tick, µs (10 000 at USER_HZ 100). */
   readonly nominalTick: number;
 
