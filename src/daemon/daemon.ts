@@ -42,6 +42,8 @@ import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { dropPrivileges } from "../../ffi/privileges.ts";
 import { SourceManager } from "./sources.ts";
+import { parseIpv4 } from "../ntp/ip.ts";
+import { refIdFromAddress } from "../ntp/packet.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { LogFiles } from "../io/log_files.ts";
@@ -189,8 +191,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     config,
     { driver, timers, random, log: logging.port("engine"), transport },
     initialDrift,
-    options.oneShot === null ? { keys: keys.keys } : {
+    options.oneShot === null ? { keys: keys.keys, localRefId: localRefId(config) } : {
       keys: keys.keys,
+      localRefId: localRefId(config),
       oneShot: {
         action: options.oneShot === "print" ? "print" : "step",
         onResult: (result) => {
@@ -389,6 +392,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   return { config, engine, control, ntpServer, commandServer, finished, stop };
+}
+
+/**
+ * The reference ID of this host's own address (orphan mode compares it, test D checks it
+ * against a source's refid): the first IPv4 bind address, else the first non-loopback IPv4
+ * interface address.
+ */
+function localRefId(config: Config): number | undefined {
+  const candidates = [
+    ...config.bindAddresses,
+    ...Deno.networkInterfaces().filter((i) => i.family === "IPv4").map((i) => i.address),
+  ];
+  const address = candidates.find((a) => parseIpv4(a) !== null && !a.startsWith("127."));
+  return address === undefined ? undefined : refIdFromAddress(address) ?? undefined;
 }
 
 function accessResult(r: { ok: true } | { ok: false; error: string }): ControlResult {
