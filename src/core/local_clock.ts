@@ -331,7 +331,10 @@ export class LocalClock {
     const elapsed = Number(this.#driver.readRawTime() - stamp.raw) / 1e9 -
       (this.#stepped - stamp.stepped);
     const jump = elapsed - delay;
-    if (elapsed >= 0 && Math.abs(jump) <= JUMP_DETECT_THRESHOLD + 0.2 * delay) return null;
+    // Symmetric, as chrony's scheduler: a kernel leap second moves the raw clock back 1 s,
+    // which must not count as an outside step even when it makes a short timer's elapsed
+    // time negative.
+    if (Math.abs(jump) <= JUMP_DETECT_THRESHOLD + 0.2 * delay) return null;
     this.notifyUnknownStep();
     return jump;
   }

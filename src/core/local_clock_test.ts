@@ -125,3 +125,19 @@ Deno.test("stop leaves the driver at the base frequency", () => {
   assert.ok(Math.abs(left - 1) < 1e-6);
   assert.equal(driver.freqPpm, 12);
 });
+
+Deno.test("a kernel leap second (raw clock back 1 s) under a short timer is not an outside step", () => {
+  const { sched, driver, clock } = setup(0);
+  const kinds: string[] = [];
+  clock.addObserver((c) => kinds.push(c.kind));
+  let stamp = clock.jumpStamp();
+  driver.stepBy(-1); // what the kernel does at 23:59:60
+  sched.runUntil(sched.now + 0.5);
+  assert.equal(clock.checkForJump(stamp, 0.5), null);
+  assert.deepEqual(kinds, []);
+  stamp = clock.jumpStamp();
+  driver.stepBy(-30); // a real outside step is still seen
+  sched.runUntil(sched.now + 0.5);
+  assert.notEqual(clock.checkForJump(stamp, 0.5), null);
+  assert.deepEqual(kinds, ["unknown"]);
+});
