@@ -11,15 +11,11 @@ const KNOWN_FAILING: Record<string, string> = {
   // (14.74 s) and 10 (14.76 s, ~0.08 s of data): residual frequency +15 ppm, skew 40 ppm,
   // and the update moves the clock's rate to +1.5e-5.
   "101-poll -7 / check_sync": "freq error 1.5e-5 for 40 ms at 14.77 s",
-  // Measured 2026-11-24 (engine 34dc2d1): sync 4005 s (chrony: 120-210 s). While tracking
-  // the 100 ppm sine at poll 4 the engine slews ~1 ms offsets out in 1-3 s, so the clock's
-  // frequency error reaches 6.8e-4 at 3113 s, 6.7e-4 at 3534 s and 4.5e-4 at 4002 s (limit
-  // 2e-4; chrony's own script allows 5e-4, which this still exceeds). After the link is lost
-  // the fallback drifts hold the frequency (max offset 43 ms, RMS freq 7.0e-5: within limits).
-  "117-fallbackdrift / check_sync": "sync 4005 s; max freq 8.4e-4 > 2e-4",
   // The engine logs "Can't synchronise: no selectable sources (1 unreachable sources)" at
   // 4389 s, when the reach register of the only source empties after the link is lost.
-  // chrony's 117 requires no such line (check_source_selection).
+  // chrony's 117 requires no such line (check_source_selection), although chrony's own
+  // stale rule (an unreachable source whose newest sample is older than the oldest sample
+  // of the reachable sources, here none) reads as if it would log it too: to be settled.
   "117-fallbackdrift / source selection": '"no selectable sources" logged at 4389 s',
   // Measured 2026-11-24 (engine 15aca1a): sync 137 s (chrony: 140-260). Warm-up requests go
   // out at 0.3, 66.4, 133.4 s and the real ones 2 s later; the source is selected at
