@@ -1,7 +1,7 @@
 /**
  * Deno.dlopen bindings of the libc calls tempus needs: clocks, adjtimex, capabilities, the
  * file calls for /dev/rtc, and the socket calls of the kernel-timestamping UDP socket
- * (src/io/ntp_server_socket.ts). libc.so.6 is opened lazily on first use, so importing this
+ * (ffi/udp_socket.ts). libc.so.6 is opened lazily on first use, so importing this
  * module never fails on systems without it. Needs unscoped --allow-ffi (or -A).
  *
  * errno is read through __errno_location straight after each synchronous call; calls that

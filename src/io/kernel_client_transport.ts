@@ -18,7 +18,7 @@
 import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
 import { sameIpAddress } from "../ntp/ip.ts";
-import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
+import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 
 /** Options of the kernel-timestamping client transport. */
 export interface KernelClientTransportOptions {

@@ -6,7 +6,7 @@
  *
  * Two socket backends:
  * - "kernel" (Linux, needs FFI permission): libc sockets with SO_TIMESTAMPNS
- *   (src/io/ntp_server_socket.ts). The receive time is the kernel's arrival timestamp moved
+ *   (ffi/udp_socket.ts). The receive time is the kernel's arrival timestamp moved
  *   onto the cooked clock (cooked now minus the timestamp's age), so event-loop latency does
  *   not bias clients; replies leave with a synchronous sendto just after the transmit time
  *   is read.
@@ -28,7 +28,7 @@ import {
 } from "../core/server.ts";
 import type { Instant } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
-import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
+import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;

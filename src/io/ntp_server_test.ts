@@ -7,7 +7,7 @@ import type { ReferenceState } from "../core/types.ts";
 import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { startNtpServer } from "./ntp_server.ts";
-import { kernelTimestampSocketsAvailable } from "./ntp_server_socket.ts";
+import { kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 
 const NOW = instantFromParts(1_763_900_000, 500);
 const COOKED_RX = instantFromParts(1_763_900_000, 100);

@@ -1,6 +1,6 @@
 /**
  * A client exchange over a libc UDP socket with kernel receive timestamps (SO_TIMESTAMPNS;
- * the socket is `KernelTimestampSocket` from src/io/ntp_server_socket.ts), for the one-shot
+ * the socket is `KernelTimestampSocket` from ffi/udp_socket.ts), for the one-shot
  * commands. Deno's datagram API gives no kernel timestamps, so a receive time read in
  * JavaScript includes the event-loop latency, which is milliseconds on a busy machine. Here
  * the request is sent by a synchronous sendto(2) right after the transmit clock read, and
@@ -21,7 +21,7 @@ import {
   MAX_DATAGRAM,
   type ReceivedDatagram,
 } from "../io/udp.ts";
-import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../io/ntp_server_socket.ts";
+import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 import { parseIpv4, parseIpv6, sameIpAddress } from "../ntp/ip.ts";
 
 /** True when exchanges with kernel receive timestamps can be made here. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type TimestampedDatagram, TimestampingUdpSocket } from "../../../ffi/udp_timestamps.ts";
+import { type KernelDatagram, KernelTimestampSocket } from "../../../ffi/udp_socket.ts";
 import { monotonicRaw, realtime } from "./util.ts";
 
 const NTP_UNIX_OFFSET = 2_208_988_800n;
@@ -102,7 +102,7 @@ export function startRefServer(
 ): RefServer {
   const count = referenceClock(epochNs);
   const now = () => utcWithLeap(count(), leap);
-  const socket = new TimestampingUdpSocket("127.0.0.1", port);
+  const socket = KernelTimestampSocket.open("127.0.0.1", port);
   let answered = 0;
   let closed = false;
   // Warm the reply path up so the first request does not pay for compiling it.
@@ -110,36 +110,34 @@ export function startRefServer(
   probe[0] = (4 << 3) | 3;
   for (let i = 0; i < 3; i++) buildReply(probe, now(), realtime(), 0);
   (async () => {
-    while (!closed) {
-      let got: TimestampedDatagram | null;
-      try {
-        got = await socket.receive(200);
-      } catch {
-        break;
-      }
-      if (got === null) continue;
-      // The reference reading is bracketed by two REALTIME readings, so a pause between
-      // them (GC, lazy compilation: milliseconds under TCG) cannot skew the packet's age.
-      const r1 = realtime();
-      const refNow = now();
-      const r2 = realtime();
-      const age = got.kernelRxNs === null ? 0n : r1 + (r2 - r1) / 2n - got.kernelRxNs;
-      const rx = age > 0n && age < 1_000_000_000n ? refNow - age : refNow;
-      const li = leap !== null && count() < leap.atNs ? 1 : 0;
-      const reply = buildReply(got.data, rx, now(), li);
-      if (reply) {
-        new DataView(reply.buffer).setBigUint64(40, toNtp64(now()));
+    receiving: while (!closed && await socket.waitReadable()) {
+      for (;;) {
+        let got: KernelDatagram | null;
         try {
-          socket.sendTo(reply, got.from);
-          answered++;
+          got = socket.receive();
         } catch {
-          // the client went away
+          break receiving;
+        }
+        if (got === null) break;
+        // The reference reading is bracketed by two REALTIME readings, so a pause between
+        // them (GC, lazy compilation: milliseconds under TCG) cannot skew the packet's age.
+        const r1 = realtime();
+        const refNow = now();
+        const r2 = realtime();
+        const age = got.kernelRxRaw === null ? 0n : r1 + (r2 - r1) / 2n - got.kernelRxRaw;
+        const rx = age > 0n && age < 1_000_000_000n ? refNow - age : refNow;
+        const li = leap !== null && count() < leap.atNs ? 1 : 0;
+        const reply = buildReply(got.data, rx, now(), li);
+        if (reply) {
+          new DataView(reply.buffer).setBigUint64(40, toNtp64(now()));
+          // A refused send means the client went away.
+          if (socket.replyToLast(reply)) answered++;
         }
       }
     }
   })();
   return {
-    port: socket.port,
+    port: socket.local.port,
     now,
     answered: () => answered,
     close() {

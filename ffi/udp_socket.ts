@@ -1,8 +1,9 @@
 /**
- * A UDP server socket through libc (Deno FFI) with kernel receive timestamps
- * (SO_TIMESTAMPNS), for the NTP server: Deno.listenDatagram gives no kernel timestamps, and
- * on a busy machine the user-space receive time can be hundreds of microseconds late, which
- * biases every client's offset by half of that. Here the kernel's software timestamp of the
+ * A UDP socket through libc (Deno FFI) with kernel receive timestamps (SO_TIMESTAMPNS),
+ * for the NTP server, the kernel-timestamping client transports and the VM's reference
+ * server: Deno.listenDatagram gives no kernel timestamps, and on a busy machine the
+ * user-space receive time can be hundreds of microseconds late, which biases every
+ * client's offset by half of that. Here the kernel's software timestamp of the
  * arrival comes with each datagram, and replies are sent with a synchronous sendto right
  * after the transmit time is read.
  *
@@ -12,10 +13,10 @@
  *
  * @module
  */
-import { errnoName } from "../../ffi/errno.ts";
-import { lastErrno, libcAvailable, libcSymbols } from "../../ffi/libc.ts";
-import type { Instant } from "../core/time.ts";
-import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../ntp/ip.ts";
+import { errnoName } from "./errno.ts";
+import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
+import type { Instant } from "../src/core/time.ts";
+import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/ntp/ip.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
