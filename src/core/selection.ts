@@ -26,6 +26,15 @@ export const BAD_HANDLE_THRESHOLD = 4;
 /** Bits in the reachability register. */
 export const SOURCE_REACH_BITS = 8;
 
+/**
+ * Consecutive unanswered polls after which a source counts as silent (tempus addition):
+ * it is then stale for selection while a comparable source still answers.
+ */
+export const SILENT_POLLS = 4;
+const SILENT_MASK = (1 << SILENT_POLLS) - 1;
+/** How much larger a live source's root distance may be for it to replace a silent one. */
+export const SILENT_DISTANCE_RATIO = 3;
+
 /** Internal "OK so far" status (never reported). */
 const OK = "ok";
 
@@ -392,6 +401,25 @@ export class SourceSelector {
       maxSelReachSize = Math.max(maxSelReachSize, reachSize);
     }
 
+    // tempus addition (not in chrony): a source whose last SILENT_POLLS polls all went
+    // unanswered is stale while another selectable source that still answers has a newer
+    // sample and a root distance at most SILENT_DISTANCE_RATIO times larger. chrony keeps
+    // such a source selectable until its whole 8-poll reachability register is empty (at
+    // poll 10, ~2.4 h of following extrapolated data: P7's dead selected server drifted the
+    // clock to 7.1 ms before the switch). A much more distant live source (chrony's 150:
+    // 0.5 s one-way) still does not replace it, and with a single source, or when every
+    // source is silent (link loss), nothing changes.
+    const silent = (c: SelectionCandidate) =>
+      (c.reachabilitySize ?? SOURCE_REACH_BITS) >= SILENT_POLLS &&
+      (c.reachability & SILENT_MASK) === 0;
+    const live = work.filter((w) => w.status === OK && !silent(w.cand));
+    const replaceable = (w: Working) =>
+      silent(w.cand) &&
+      live.some((l) =>
+        (lastAgo.get(l.cand.id) ?? Infinity) < (lastAgo.get(w.cand.id) ?? 0) &&
+        l.distance <= SILENT_DISTANCE_RATIO * w.distance
+      );
+
     // Step 2: stale unreachable sources and orphans.
     let nSel = 0;
     let orphan: Working | null = null;
@@ -400,8 +428,9 @@ export class SourceSelector {
       if (w.status !== OK) continue;
       const c = w.cand;
       if (
-        c.reachability === 0 &&
-        (maxReachSampleAgo < (lastAgo.get(c.id) ?? 0) || c.unreachableRun > c.maxUnreach)
+        (c.reachability === 0 &&
+          (maxReachSampleAgo < (lastAgo.get(c.id) ?? 0) || c.unreachableRun > c.maxUnreach)) ||
+        replaceable(w)
       ) {
         markSource(w, "S");
         continue;

@@ -380,3 +380,23 @@ Deno.test("fuzz: random candidates give valid statuses and at most one selected 
     if (r.combined !== null) assert.ok(Number.isFinite(r.combined.offset));
   }
 });
+
+Deno.test("a source silent for 4 polls is stale (S) while a comparable source answers", () => {
+  const silent = { id: 1, offset: 0, distance: 0.001, reachability: 0xf0, lastAgo: 5000 };
+  const live = { id: 2, offset: 0, distance: 0.0015, firstAgo: 20000, lastAgo: 10 };
+  const dead = { ...silent, firstAgo: 20000 };
+  let r = round(new SourceSelector(OPTS), [dead, live]);
+  assert.equal(r.status.get(1), "S");
+  assert.equal(r.selectedId, 2);
+  // Three missed polls are not enough.
+  r = round(new SourceSelector(OPTS), [{ ...dead, reachability: 0xf8 }, live]);
+  assert.notEqual(r.status.get(1), "S");
+  // A much more distant live source (chrony's 150 scenario) does not replace it.
+  r = round(new SourceSelector(OPTS), [dead, { ...live, distance: 0.5 }]);
+  assert.notEqual(r.status.get(1), "S");
+  // Alone, or with every source silent, nothing changes.
+  r = round(new SourceSelector(OPTS), [dead]);
+  assert.notEqual(r.status.get(1), "S");
+  r = round(new SourceSelector(OPTS), [dead, { ...live, reachability: 0xf0 }]);
+  assert.notEqual(r.status.get(1), "S");
+});
