@@ -27,6 +27,11 @@ const SOL_SOCKET = 1;
 const SO_TIMESTAMPNS = 35;
 const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
 const MSG_DONTWAIT = 0x40;
+const MSG_ERRQUEUE = 0x2000;
+const SO_TIMESTAMPING = 37;
+const SCM_TIMESTAMPING = SO_TIMESTAMPING;
+/** SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY. */
+const TX_SOFTWARE_FLAGS = (1 << 1) | (1 << 4) | (1 << 11);
 const POLLIN = 1;
 const EFD_CLOEXEC = 0o2000000;
 const EFD_NONBLOCK = 0o4000;
@@ -194,9 +199,44 @@ export class KernelTimestampSocket {
       }
       const e = lastErrno();
       if (e === EINTR) continue;
-      if (e === EAGAIN) return null;
+      if (e === EAGAIN) {
+        // A late transmit timestamp would keep poll() reporting POLLERR: drain it.
+        this.readTxTimestamp();
+        return null;
+      }
       throw new Error(`recvmsg failed: errno ${e}`);
     }
+  }
+
+  /**
+   * Asks the kernel for software transmit timestamps (SO_TIMESTAMPING), read back with
+   * {@link readTxTimestamp} after each send. Returns false when the kernel refuses.
+   */
+  enableTxTimestamps(): boolean {
+    const flags = new Uint8Array(new Int32Array([TX_SOFTWARE_FLAGS]).buffer);
+    return libcSymbols().setsockopt(this.#fd, SOL_SOCKET, SO_TIMESTAMPING, flags, 4) === 0;
+  }
+
+  /**
+   * The kernel's transmit timestamp (CLOCK_REALTIME) of the datagram just sent, from the
+   * socket's error queue; null when none is there (yet). Drains the error queue.
+   */
+  readTxTimestamp(): Instant | null {
+    if (this.#closed) return null;
+    const m = this.#msgView;
+    let found: Instant | null = null;
+    for (let i = 0; i < 4; i++) {
+      m.setUint32(8, 28, true);
+      m.setBigUint64(40, CONTROL_LENGTH, true);
+      m.setInt32(48, 0, true);
+      const n = Number(libcSymbols().recvmsg(this.#fd, this.#msg, MSG_ERRQUEUE | MSG_DONTWAIT));
+      if (n < 0) {
+        if (lastErrno() === EINTR) continue;
+        break;
+      }
+      found = findTxTimestamp(this.#control, Number(m.getBigUint64(40, true))) ?? found;
+    }
+    return found;
   }
 
   /** Sends `data` to `address`:`port` at once; returns false if the kernel refused it. */
@@ -309,6 +349,28 @@ export function findRxTimestamp(control: Uint8Array, length: number): Instant | 
       const sec = v.getBigInt64(at + 16, true);
       const nsec = v.getBigInt64(at + 24, true);
       return sec * 1_000_000_000n + nsec;
+    }
+    at += Math.ceil(cmsgLen / 8) * 8;
+  }
+  return null;
+}
+
+/**
+ * Finds the SCM_TIMESTAMPING control message (struct scm_timestamping: software, legacy,
+ * hardware timespecs) in `control[0..length)` and returns its software timestamp, or null.
+ */
+export function findTxTimestamp(control: Uint8Array, length: number): Instant | null {
+  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  let at = 0;
+  while (at + 16 <= length) {
+    const cmsgLen = Number(v.getBigUint64(at, true));
+    const level = v.getInt32(at + 8, true);
+    const type = v.getInt32(at + 12, true);
+    if (cmsgLen < 16 || at + cmsgLen > length) return null;
+    if (level === SOL_SOCKET && type === SCM_TIMESTAMPING && cmsgLen >= 16 + 48) {
+      const sec = v.getBigInt64(at + 16, true);
+      const nsec = v.getBigInt64(at + 24, true);
+      if (sec !== 0n || nsec !== 0n) return sec * 1_000_000_000n + nsec;
     }
     at += Math.ceil(cmsgLen / 8) * 8;
   }

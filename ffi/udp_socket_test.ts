@@ -87,3 +87,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kernel transmit timestamps: read back after send, before the receiver's RX timestamp",
+  ignore: !libcAvailable(),
+  fn() {
+    const rx = KernelTimestampSocket.open("127.0.0.1", 0);
+    const tx = KernelTimestampSocket.open("127.0.0.1", 0);
+    try {
+      assert.equal(tx.enableTxTimestamps(), true);
+      const before = tx.realtimeNow();
+      assert.equal(tx.send(new Uint8Array([1, 2, 3]), "127.0.0.1", rx.local.port), true);
+      const txTs = tx.readTxTimestamp();
+      assert.ok(txTs !== null, "a transmit timestamp");
+      assert.ok(txTs >= before && txTs <= tx.realtimeNow(), `${before} ${txTs}`);
+      let got = rx.receive();
+      for (let i = 0; got === null && i < 1000; i++) got = rx.receive();
+      assert.ok(got !== null && got.kernelRxRaw !== null);
+      assert.ok(got.kernelRxRaw >= txTs, "sent before received");
+      assert.equal(tx.readTxTimestamp(), null, "the error queue was drained");
+    } finally {
+      rx.close();
+      tx.close();
+    }
+  },
+});

@@ -453,6 +453,15 @@ export class Engine {
     return this.#sources.get(id);
   }
 
+  /**
+   * The transport's better transmit time for request `requestId` (a kernel transmit
+   * timestamp, cooked), reported right after sending; replaces the time read before the
+   * packet was built.
+   */
+  transmitted(requestId: number, txCooked: Instant): void {
+    this.#requests.get(requestId)?.setTransmitTime(requestId, txCooked);
+  }
+
   /** Hands a reply to the source that sent request `requestId`. */
   receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void {
     const source = this.#requests.get(requestId);

@@ -610,6 +610,14 @@ export class NtpSource {
     );
   }
 
+  /** Replaces the local transmit time of request `requestId` (a kernel TX timestamp). */
+  setTransmitTime(requestId: number, txCooked: Instant): void {
+    const req = this.#requests.find((r) => r.id === requestId);
+    if (req === undefined || req.answered) return;
+    req.localTx = txCooked;
+    if (!req.presend) this.#lastTx = txCooked;
+  }
+
   /** True when `requestId` belongs to this source's outstanding requests. */
   ownsRequest(requestId: number): boolean {
     return this.#requests.some((r) => r.id === requestId);

@@ -173,7 +173,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     engineRef?.receiveReply(id, packet, rx);
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
   const transport: NtpTransport & { close?: () => void } = kernelClientTransportAvailable()
-    ? new KernelClientTransport({ cookedNow, deliver, replyWaitSeconds, log })
+    ? new KernelClientTransport({
+      cookedNow,
+      deliver,
+      replyWaitSeconds,
+      log,
+      onTransmitted: (id, tx) => engineRef?.transmitted(id, tx),
+    })
     : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 
   let resolveFinished: (code: number) => void = () => {};

@@ -30,6 +30,12 @@ export interface KernelClientTransportOptions {
   replyWaitSeconds: number;
   /** Log for socket failures. */
   log: LogPort;
+  /**
+   * Receives the kernel's transmit timestamp of a request, cooked, right after it was sent
+   * (normally engine.transmitted): the time the datagram really left, not the time the
+   * engine read before building it.
+   */
+  onTransmitted?: (requestId: number, txCooked: Instant) => void;
 }
 
 /** True when kernel-timestamping client sockets can be used here. */
@@ -59,6 +65,13 @@ export class KernelClientTransport implements NtpTransport {
       socket.close();
       return false;
     }
+    const txRaw = socket.readTxTimestamp();
+    if (txRaw !== null && this.#options.onTransmitted) {
+      this.#options.onTransmitted(
+        requestId,
+        txRaw + (this.#options.cookedNow() - socket.realtimeNow()),
+      );
+    }
     this.#open.add(socket);
     void this.#collect(socket, requestId, to);
     // The next request of this family gets a socket opened now, after this one has left.
@@ -78,7 +91,9 @@ export class KernelClientTransport implements NtpTransport {
 
   #openSocket(bind: string): KernelTimestampSocket | null {
     try {
-      return KernelTimestampSocket.open(bind, 0, 1024);
+      const socket = KernelTimestampSocket.open(bind, 0, 1024);
+      if (this.#options.onTransmitted) socket.enableTxTimestamps();
+      return socket;
     } catch (error) {
       this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);
       return null;
