@@ -47,13 +47,17 @@ export async function kernelExchange(
     throw new Error("kernel UDP socket unavailable");
   }
   const socket = KernelTimestampSocket.open(wildcard, 0, MAX_DATAGRAM);
+  socket.enableTxTimestamps();
   const replies: ReceivedDatagram[] = [];
   let accepted = false;
   // The deadline closes the socket, which ends the wait below.
   const timer = setTimeout(() => socket.close(), Math.max(0, options.timeoutMs));
   try {
-    const sentAt: Instant = options.clock();
+    let sentAt: Instant = options.clock();
     const sendError = socket.trySend(request, to.address, to.port);
+    // The kernel's transmit timestamp, moved onto the caller's clock, when there is one.
+    const txRaw = sendError === null ? socket.readTxTimestamp() : null;
+    if (txRaw !== null) sentAt = options.clock() - (socket.realtimeNow() - txRaw);
     const localPort = socket.local.port;
     const accept = options.accept ?? (() => true);
     while (sendError === null && !accepted && await socket.waitReadable()) {
