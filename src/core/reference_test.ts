@@ -207,3 +207,18 @@ Deno.test("an offset is slewed over at least half the update interval (not for m
   ref.setManualReference(1e-3, 0, 0.1);
   assert.ok(Math.abs(clock.slewFreqPpm) >= 900, `manual: ${clock.slewFreqPpm}`);
 });
+
+Deno.test("a step moves the reference time and last update with the clock", () => {
+  const { sched, clock, ref } = setup({ makeStep: { threshold: 1, limit: -1 } });
+  clock.addObserver((c) => ref.applyClockChange(c));
+  assert.equal(ref.update(estimate(clock, 1000)), "stepped");
+  const now = clock.cookedNow();
+  const report = ref.trackingReport();
+  // The reference time is on the stepped scale: now, not 1000 s ago.
+  assert.ok(Math.abs(Number(now - report.refTime) / 1e9) < 1e-3, `${now} ${report.refTime}`);
+  assert.ok(report.rootDispersion < 1e-3, `root dispersion ${report.rootDispersion}`);
+  sched.runUntil(sched.now + 64);
+  ref.update(estimate(clock, 0.001));
+  const interval = ref.trackingReport().lastUpdateInterval;
+  assert.ok(Math.abs(interval - 64) < 1, `update interval ${interval}`);
+});
