@@ -99,8 +99,11 @@ function logLevelFor(options: DaemonOptions): "debug" | "info" | "warning" | "er
 /** Chooses the clock driver: null with -x, else Linux (refused without CAP_SYS_TIME). */
 function openClockDriver(config: Config, options: DaemonOptions): ClockDriver {
   if (options.noClockControl) return new NullClockDriver();
-  const refusal = clockPermissionError();
-  if (refusal !== null) throw new StartupError(`${refusal} (or run the daemon with -x)`);
+  if (clockPermissionError() !== null) {
+    throw new StartupError(
+      "tempus needs root or CAP_SYS_TIME to set the clock; use -x to run without clock control",
+    );
+  }
   return new LinuxClockDriver({ clearUnsync: config.rtcSync });
 }
 
