@@ -107,6 +107,27 @@ async function sourceCount(ctx: MonitorContext): Promise<number | null> {
   return reply === null ? null : num(reply.data, "nSources");
 }
 
+/**
+ * Asks `request` for each of the `n` source indices and hands every reply's data and address
+ * to `visit`; sources known only by a reference ID are skipped unless -a. False when the
+ * daemon stopped answering.
+ */
+async function forEachSource(
+  ctx: MonitorContext,
+  n: number,
+  request: number,
+  visit: (d: Struct, ip: IpAddr) => Promise<void> | void,
+): Promise<boolean> {
+  for (let i = 0; i < n; i++) {
+    const reply = await ask(ctx, request, { index: i });
+    if (reply === null) return false;
+    const ip = ipOf(reply.data, "ipAddr");
+    if (!ctx.flags.all && ip.family === IPADDR_ID) continue;
+    await visit(reply.data, ip);
+  }
+  return true;
+}
+
 const SOURCES_LEGEND = [
   "",
   "  .-- Source mode  '^' = server, '=' = peer, '#' = local clock.",
@@ -126,12 +147,7 @@ export async function sources(ctx: MonitorContext): Promise<boolean> {
   if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(SOURCES_LEGEND.join("\n") + "\n");
   header(ctx, "MS Name/IP address         Stratum Poll Reach LastRx Last sample               ");
   const rows: unknown[] = [];
-  for (let i = 0; i < n; i++) {
-    const reply = await ask(ctx, REQ.SOURCE_DATA, { index: i });
-    if (reply === null) return false;
-    const d = reply.data;
-    const ip = ipOf(d, "ipAddr");
-    if (!ctx.flags.all && ip.family === IPADDR_ID) continue;
+  const ok = await forEachSource(ctx, n, REQ.SOURCE_DATA, async (d, ip) => {
     const mode = num(d, "mode");
     const ref = mode === 2 && ip.family === IPADDR_INET4;
     const name = await formatName(ctx, ip, { ref, refId: ref ? ipToRefId(ip) : 0, trunc: 25 });
@@ -150,7 +166,8 @@ export async function sources(ctx: MonitorContext): Promise<boolean> {
       num(d, "origLatestMeas"),
       num(d, "latestMeasErr"),
     ]);
-  }
+  });
+  if (!ok) return false;
   ctx.json(rows);
   return true;
 }
@@ -174,12 +191,7 @@ export async function sourcestats(ctx: MonitorContext): Promise<boolean> {
   if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(SOURCESTATS_LEGEND.join("\n") + "\n");
   header(ctx, "Name/IP Address            NP  NR  Span  Frequency  Freq Skew  Offset  Std Dev");
   const rows: unknown[] = [];
-  for (let i = 0; i < n; i++) {
-    const reply = await ask(ctx, REQ.SOURCESTATS, { index: i });
-    if (reply === null) return false;
-    const d = reply.data;
-    const ip = ipOf(d, "ipAddr");
-    if (!ctx.flags.all && ip.family === IPADDR_ID) continue;
+  const ok = await forEachSource(ctx, n, REQ.SOURCESTATS, async (d, ip) => {
     const name = await formatName(ctx, ip, {
       ref: ip.family === IPADDR_UNSPEC,
       refId: num(d, "refId"),
@@ -196,7 +208,8 @@ export async function sourcestats(ctx: MonitorContext): Promise<boolean> {
       num(d, "estOffset"),
       num(d, "sd"),
     ]);
-  }
+  });
+  if (!ok) return false;
   ctx.json(rows);
   return true;
 }
@@ -229,12 +242,7 @@ export async function selectdata(ctx: MonitorContext): Promise<boolean> {
   if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(SELECTDATA_LEGEND.join("\n") + "\n");
   header(ctx, "S Name/IP Address        Auth COpts EOpts Last Score     Interval  Leap");
   const rows: unknown[] = [];
-  for (let i = 0; i < n; i++) {
-    const reply = await ask(ctx, REQ.SELECT_DATA, { index: i });
-    if (reply === null) return false;
-    const d = reply.data;
-    const ip = ipOf(d, "ipAddr");
-    if (!ctx.flags.all && ip.family === IPADDR_ID) continue;
+  const ok = await forEachSource(ctx, n, REQ.SELECT_DATA, async (d, ip) => {
     const name = await formatName(ctx, ip, {
       ref: ip.family === IPADDR_UNSPEC,
       refId: num(d, "refId"),
@@ -254,7 +262,8 @@ export async function selectdata(ctx: MonitorContext): Promise<boolean> {
       num(d, "hiLimit"),
       num(d, "leap"),
     ]);
-  }
+  });
+  if (!ok) return false;
   ctx.json(rows);
   return true;
 }
