@@ -4,21 +4,17 @@
  * socket (and refused over UDP), and manual time input with settime and manual list.
  */
 import assert from "node:assert/strict";
-import { haveBinary, startChronydServer, waitFor } from "../helpers/peers.ts";
-import { startTempusDaemon, type TempusUnderTest } from "../helpers/tempus_daemon.ts";
+import { haveBinary, waitFor } from "../helpers/peers.ts";
+import { type TempusUnderTest, withTempusDaemon } from "../helpers/tempus_daemon.ts";
 
 const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
 
-async function withDaemon(body: (daemon: TempusUnderTest) => Promise<void>): Promise<void> {
-  const upstream = await startChronydServer();
-  const daemon = await startTempusDaemon(upstream.port);
-  try {
+/** A tempus daemon synchronised to a chronyd upstream, selected before `body` runs. */
+function withDaemon(body: (daemon: TempusUnderTest) => Promise<void>): Promise<void> {
+  return withTempusDaemon([], {}, async (daemon) => {
     await daemon.waitSelected();
     await body(daemon);
-  } finally {
-    await daemon.stop();
-    await upstream.stop();
-  }
+  });
 }
 
 Deno.test({

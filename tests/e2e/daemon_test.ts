@@ -14,7 +14,7 @@ import {
   startChronydServer,
   waitFor,
 } from "../helpers/peers.ts";
-import { startTempusDaemon, tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
+import { startTempusDaemon, tempusDaemonArgs, withTempusDaemon } from "../helpers/tempus_daemon.ts";
 
 const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
 const HAVE_NTPDIG = haveBinary("ntpdig");
@@ -27,9 +27,7 @@ Deno.test({
   name: "daemon -x synchronises to a real chronyd and chronyc sees it selected",
   ignore: !HAVE_CHRONY,
   async fn() {
-    const upstream = await startChronydServer();
-    const daemon = await startTempusDaemon(upstream.port);
-    try {
+    await withTempusDaemon([], {}, async (daemon) => {
       await daemon.waitSelected();
       assert.match(await daemon.chronyc("sources"), /\^\* 127\.0\.0\.1\s+1\s/);
       const tracking = { stdout: await daemon.chronyc("tracking") };
@@ -40,10 +38,7 @@ Deno.test({
       assert.ok(systemTime, tracking.stdout);
       // Same host clock: the daemon's estimate of the system clock's error must be tiny.
       assert.ok(Number(systemTime[1]) < 0.005, tracking.stdout);
-    } finally {
-      await daemon.stop();
-      await upstream.stop();
-    }
+    });
   },
 });
 
@@ -51,26 +46,25 @@ Deno.test({
   name: "chronyd -Q measuring tempus daemon's NTP server sees an offset within 100 µs",
   ignore: !HAVE_CHRONY,
   async fn() {
-    const upstream = await startChronydServer();
     const servePort = freeUdpPort();
-    const daemon = await startTempusDaemon(upstream.port, [
-      "allow 127.0.0.0/8",
-      "bindaddress 127.0.0.1",
-      `port ${servePort}`,
-    ]);
-    try {
-      await daemon.waitSelected();
-      // Let the regression collect a few more samples than the first selection needs.
-      await new Promise((r) => setTimeout(r, 4000));
-      const offsets: number[] = [];
-      for (let i = 0; i < 3; i++) offsets.push(await chronydMeasure("127.0.0.1", servePort));
-      const best = Math.min(...offsets.map(Math.abs));
-      console.log(`chronyd -Q against tempus: offsets ${offsets.map((o) => o.toFixed(6))} s`);
-      assert.ok(best < 100e-6, `offset ${best} s`);
-    } finally {
-      await daemon.stop();
-      await upstream.stop();
-    }
+    await withTempusDaemon(
+      [
+        "allow 127.0.0.0/8",
+        "bindaddress 127.0.0.1",
+        `port ${servePort}`,
+      ],
+      {},
+      async (daemon) => {
+        await daemon.waitSelected();
+        // Let the regression collect a few more samples than the first selection needs.
+        await new Promise((r) => setTimeout(r, 4000));
+        const offsets: number[] = [];
+        for (let i = 0; i < 3; i++) offsets.push(await chronydMeasure("127.0.0.1", servePort));
+        const best = Math.min(...offsets.map(Math.abs));
+        console.log(`chronyd -Q against tempus: offsets ${offsets.map((o) => o.toFixed(6))} s`);
+        assert.ok(best < 100e-6, `offset ${best} s`);
+      },
+    );
   },
 });
 
@@ -78,32 +72,31 @@ Deno.test({
   name: "ntpdig against tempus daemon on 127.0.0.x:123",
   ignore: !HAVE_CHRONY || !HAVE_NTPDIG,
   async fn() {
-    const upstream = await startChronydServer();
     const address = "127.0.0.61";
-    const daemon = await startTempusDaemon(upstream.port, [
-      "allow 127.0.0.0/8",
-      `bindaddress ${address}`,
-      "port 123",
-    ]);
-    try {
-      await daemon.waitSelected();
-      // ntpdig (Python) has about a millisecond of its own timing noise on a loaded
-      // machine (seen against chronyd too), so take the best of three.
-      const offsets: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const out = await runCommand("ntpdig", ["-j", "-t", "2", address], 10_000);
-        assert.equal(out.code, 0, out.stdout + out.stderr);
-        const result = JSON.parse(out.stdout);
-        assert.equal(result.stratum, 2);
-        assert.equal(result.leap, "no-leap");
-        offsets.push(result.offset);
-      }
-      console.log(`ntpdig against tempus: offsets ${offsets.join(", ")} s`);
-      assert.ok(Math.min(...offsets.map(Math.abs)) < 0.001, `offsets ${offsets}`);
-    } finally {
-      await daemon.stop();
-      await upstream.stop();
-    }
+    await withTempusDaemon(
+      [
+        "allow 127.0.0.0/8",
+        `bindaddress ${address}`,
+        "port 123",
+      ],
+      {},
+      async (daemon) => {
+        await daemon.waitSelected();
+        // ntpdig (Python) has about a millisecond of its own timing noise on a loaded
+        // machine (seen against chronyd too), so take the best of three.
+        const offsets: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const out = await runCommand("ntpdig", ["-j", "-t", "2", address], 10_000);
+          assert.equal(out.code, 0, out.stdout + out.stderr);
+          const result = JSON.parse(out.stdout);
+          assert.equal(result.stratum, 2);
+          assert.equal(result.leap, "no-leap");
+          offsets.push(result.offset);
+        }
+        console.log(`ntpdig against tempus: offsets ${offsets.join(", ")} s`);
+        assert.ok(Math.min(...offsets.map(Math.abs)) < 0.001, `offsets ${offsets}`);
+      },
+    );
   },
 });
 
@@ -132,9 +125,7 @@ Deno.test({
   name: "a second daemon with the same pidfile refuses to start",
   ignore: !HAVE_CHRONY,
   async fn() {
-    const upstream = await startChronydServer();
-    const daemon = await startTempusDaemon(upstream.port);
-    try {
+    await withTempusDaemon([], {}, async (daemon) => {
       await waitFor(
         () => {
           try {
@@ -158,10 +149,7 @@ Deno.test({
       );
       assert.equal(second.code, 1);
       assert.match(second.stderr, /another tempus \(pid \d+\) is running/);
-    } finally {
-      await daemon.stop();
-      await upstream.stop();
-    }
+    });
   },
 });
 
@@ -223,9 +211,7 @@ Deno.test({
   name: "SIGTERM shuts down cleanly: driftfile written, pidfile removed, exit 0",
   ignore: !HAVE_CHRONY,
   async fn() {
-    const upstream = await startChronydServer();
-    const daemon = await startTempusDaemon(upstream.port);
-    try {
+    await withTempusDaemon([], {}, async (daemon) => {
       await daemon.waitSelected();
       daemon.child.kill("SIGTERM");
       const status = await daemon.child.status;
@@ -233,10 +219,7 @@ Deno.test({
       const text = await Deno.readTextFile(`${daemon.dir}/drift`);
       assert.match(text, /^\s*-?\d+\.\d{6}\s+\d+\.\d{6}\n$/);
       await assert.rejects(() => Deno.stat(`${daemon.dir}/tempus.pid`));
-    } finally {
-      await daemon.stop();
-      await upstream.stop();
-    }
+    });
   },
 });
 
@@ -244,9 +227,7 @@ Deno.test({
   name: "-u USER: the daemon drops root after binding its sockets and keeps serving",
   ignore: !HAVE_CHRONY,
   async fn() {
-    const upstream = await startChronydServer();
-    const daemon = await startTempusDaemon(upstream.port, [], { args: ["-u", "nobody"] });
-    try {
+    await withTempusDaemon([], { args: ["-u", "nobody"] }, async (daemon) => {
       await daemon.waitSelected();
       const status = await Deno.readTextFile(`/proc/${daemon.child.pid}/status`);
       const uid = status.match(/^Uid:\s+(\d+)\s+(\d+)/m);
@@ -255,10 +236,7 @@ Deno.test({
       assert.equal(uid[2], "65534");
       assert.match(daemon.output(), /Running as nobody/);
       assert.match(await daemon.chronyc("tracking"), /Reference ID\s+: 7F000001/);
-    } finally {
-      await daemon.stop();
-      await upstream.stop();
-    }
+    });
   },
 });
 

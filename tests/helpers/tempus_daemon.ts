@@ -11,6 +11,7 @@ import {
   REPO_ROOT,
   runCommand,
   startBackground,
+  startChronydServer,
   waitFor,
 } from "./peers.ts";
 
@@ -95,4 +96,24 @@ export async function startTempusDaemon(
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Starts a `chronyd -x` upstream (stratum 1) and a tempus daemon synchronising to it
+ * (`startTempusDaemon(upstream.port, extra, options)`), runs `body`, and stops both whatever
+ * happens.
+ */
+export async function withTempusDaemon(
+  extra: string[],
+  options: { serverOptions?: string; args?: string[] },
+  body: (daemon: TempusUnderTest) => Promise<void>,
+): Promise<void> {
+  const upstream = await startChronydServer();
+  const daemon = await startTempusDaemon(upstream.port, extra, options);
+  try {
+    await body(daemon);
+  } finally {
+    await daemon.stop();
+    await upstream.stop();
+  }
 }
