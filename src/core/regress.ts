@@ -204,8 +204,8 @@ export interface BestRegressionResult extends WeightedRegressionResult {
  * chrony's RGR_FindBestRegression. `x` and `y` hold `extra` older points (used only to extend
  * the runs test, up to REGRESS_RUNS_RATIO times the window) followed by the `n = w.length`
  * regression points, oldest first. The oldest regression point is dropped while the runs test
- * fails, stopping at MIN_SAMPLES_FOR_REGRESS or `minSamples` points. Returns null with fewer
- * than 3 regression points.
+ * fails, stopping at MIN_SAMPLES_FOR_REGRESS or `minSamples` points, or (a tempus addition)
+ * when dropping it would leave points spanning less than `minSpan` in x. Returns null with fewer than 3 regression points.
  */
 export function findBestRegression(
   x: readonly number[],
@@ -213,6 +213,7 @@ export function findBestRegression(
   w: readonly number[],
   extra: number,
   minSamples: number,
+  minSpan = 0,
 ): BestRegressionResult | null {
   const n = w.length;
   if (n < MIN_SAMPLES_FOR_REGRESS || x.length !== n + extra || y.length !== n + extra) {
@@ -231,7 +232,7 @@ export function findBestRegression(
     let runs = countRuns(resid, residFrom, to);
     if (
       runs > criticalRuns(to - residFrom) || kept <= MIN_SAMPLES_FOR_REGRESS ||
-      kept <= minSamples
+      kept <= minSamples || Math.abs(x[to - 1] - x[from + 1]) < minSpan
     ) {
       if (residFrom !== from) runs = countRuns(resid, from, to);
       const stats = statistics(fit, x, y, w, from, to, extra);

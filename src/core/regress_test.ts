@@ -86,6 +86,29 @@ Deno.test("runs test shortens the window after a frequency step", () => {
   assert.ok(limited.start <= 5);
 });
 
+Deno.test("minSpan keeps the window from being cut below a time span", () => {
+  const rand = seededRandom(7);
+  const n = 40;
+  const x: number[] = [];
+  const y: number[] = [];
+  // The same bent line, as 40 samples 1/128 s apart: the runs test wants ~20 of them.
+  for (let i = 0; i < n; i++) {
+    const t = -(n - 1 - i) / 128;
+    const tStep = -19 / 128;
+    x.push(t);
+    y.push((t < tStep ? 5e-4 * (t - tStep) : -5e-4 * (t - tStep)) + 1e-8 * gaussian(rand));
+  }
+  const w = new Array(n).fill(1);
+  const free = findBestRegression(x, y, w, 0, 3);
+  assert.ok(free && free.start >= 18, `start ${free?.start}`);
+  // A 0.25 s floor (32 intervals) keeps at least 33 samples.
+  const floored = findBestRegression(x, y, w, 0, 3, 0.25);
+  assert.ok(floored);
+  assert.equal(floored.start, n - 33);
+  // A floor longer than the whole window keeps everything.
+  assert.equal(findBestRegression(x, y, w, 0, 3, 1.0)?.start, 0);
+});
+
 Deno.test("extra samples extend the runs test", () => {
   const rand = seededRandom(3);
   const x: number[] = [];

@@ -29,6 +29,16 @@ export const MAX_SAMPLES = 64;
 /** Extra history kept for the runs test, as a multiple of the window. */
 const RUNS_RATIO = 2;
 
+/**
+ * Shortest span of samples, in seconds, the runs test may cut the window to (a tempus
+ * addition; chrony has no such floor). It only binds at sub-second polls: 64 samples at
+ * 128 requests/s span 0.5 s, a white-noise false alarm of the runs test (one of ~100 tests a
+ * second) could leave 10 samples over 0.07 s with a ±40 ppm slope, and chrony's gain rules then
+ * moved the clock's rate by 15-30 ppm (101 at poll -7). No oscillator changes its rate
+ * measurably within a second, so nothing is lost by keeping a second of data.
+ */
+const MIN_RUNS_TEST_SPAN = 1.0;
+
 /** Worst-case frequency bound when nothing is known (2000 ppm). */
 export const WORST_CASE_FREQ_BOUND = 2000e-6;
 
@@ -320,6 +330,7 @@ export class SourceStats {
       weights,
       this.#runsSamples,
       this.#opts.minSamples,
+      MIN_RUNS_TEST_SPAN,
     );
     let bestStart = 0;
     if (result !== null) {
