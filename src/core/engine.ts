@@ -495,6 +495,7 @@ export class Engine {
           ? `${s.addressText} (${s.name})`
           : s.addressText,
         reachabilitySize: s.reachabilitySize,
+        pollsSinceGoodSample: s.pollsSinceGoodSample,
         refId: refIdFromAddress(s.addressText) ?? 0,
       });
     }

@@ -224,6 +224,7 @@ export class NtpSource {
   #reach = 0;
   #reachSize = 0;
   #unreachableRun = 0;
+  #pollsSinceGoodSample = 0;
   #txCount = 0;
   #unreachableSignalled = false;
   #burstGoodLeft = 0;
@@ -291,6 +292,15 @@ export class NtpSource {
   /** Consecutive polls without reply while the register is all zero. */
   get unreachableRun(): number {
     return this.#unreachableRun;
+  }
+
+  /**
+   * Polls shifted into the reachability register since a reply last passed every test and
+   * went to the filter or the statistics (counted from the start, so a source that never
+   * produced a sample has the number of polls made).
+   */
+  get pollsSinceGoodSample(): number {
+    return this.#pollsSinceGoodSample;
   }
 
   /** Operating mode. */
@@ -491,6 +501,7 @@ export class NtpSource {
   #shiftReach(bit: 0 | 1): void {
     this.#reach = ((this.#reach << 1) | bit) & 0xff;
     if (this.#reachSize < 8) this.#reachSize++;
+    this.#pollsSinceGoodSample++;
     if (bit === 1) this.#unreachableRun = 0;
     else if (this.#reach === 0) this.#unreachableRun++;
     this.#hooks.onReachability?.(this, bit === 1);
@@ -751,6 +762,7 @@ export class NtpSource {
 
   /** Runs the filter and hands a sample to the statistics. */
   #accept(sample: NtpSample): void {
+    this.#pollsSinceGoodSample = 0;
     const n = this.#params.filter;
     let out: NtpSample | null = sample;
     if (n !== null && n > 1) {

@@ -90,6 +90,12 @@ export interface SelectionCandidate {
   name?: string;
   /** Polls shifted into the reachability register so far, 0..8 (default 8). */
   reachabilitySize?: number;
+  /**
+   * Polls since a reply last passed every test (into the filter or the statistics); by
+   * default the reachability size. A source without statistics that is still producing
+   * samples is collecting, not failing (see the first-report rule in `select`).
+   */
+  pollsSinceGoodSample?: number;
   /** Reference ID of the source (orphan mode tie-break). */
   refId?: number;
 }
@@ -342,6 +348,7 @@ export class SourceSelector {
     let nBadStats = 0;
     let maxBadReach = 0;
     let maxBadReachSize = 0;
+    let maxStuckReachSize = 0;
     let maxSelReach = 0;
     let maxSelReachSize = 0;
     let maxReachSampleAgo = 0;
@@ -361,6 +368,9 @@ export class SourceSelector {
         markSource(w, "M");
         maxBadReach = Math.max(maxBadReach, c.reachability);
         maxBadReachSize = Math.max(maxBadReachSize, reachSize);
+        if ((c.pollsSinceGoodSample ?? reachSize) >= SOURCE_REACH_BITS) {
+          maxStuckReachSize = Math.max(maxStuckReachSize, reachSize);
+        }
         continue;
       }
       let low = sel.lowLimit;
@@ -465,9 +475,15 @@ export class SourceSelector {
       return finish(null);
     }
 
-    // Allow one failed selection to be logged before the first successful one.
+    // Allow one failed selection to be logged before the first successful one. chrony counts
+    // every source whose reachability register is full; tempus leaves out a source without
+    // statistics that gave a good sample within its last 8 polls: it is still collecting
+    // (filter 15 needs 45 replies for 3 samples, 127; one reply in four arrives, 126), and a
+    // "Can't synchronise" warning there would only alarm. A source whose replies all fail the
+    // tests for 8 polls (maxdelay) is still reported.
     if (
-      !this.#forcedFirstReport && Math.max(maxSelReachSize, maxBadReachSize) === SOURCE_REACH_BITS
+      !this.#forcedFirstReport &&
+      Math.max(maxSelReachSize, maxStuckReachSize) === SOURCE_REACH_BITS
     ) {
       this.#reportSelectionLoss = true;
       this.#forcedFirstReport = true;

@@ -400,3 +400,27 @@ Deno.test("a source silent for 4 polls is stale (S) while a comparable source an
   r = round(new SourceSelector(OPTS), [dead, { ...live, reachability: 0xf0 }]);
   assert.notEqual(r.status.get(1), "S");
 });
+
+Deno.test("a source still collecting samples is not reported before the first selection", () => {
+  // Reachable for 8 polls but without statistics yet (selectOk false).
+  const collecting = (polls: number) => ({
+    ...cand({ id: 1, offset: 0, selectOk: false }),
+    pollsSinceGoodSample: polls,
+  });
+  const sel = new SourceSelector(OPTS);
+  const quiet = sel.select(NOW, [collecting(2)], 1);
+  assert.equal(quiet.selectedId, null);
+  assert.deepEqual(quiet.messages.map((m) => m.text), []);
+  // Eight polls without a good sample (e.g. every reply over maxdelay): reported once.
+  const stuck = sel.select(NOW, [collecting(8)], 1);
+  assert.deepEqual(stuck.messages.map((m) => m.text), [
+    "Can't synchronise: no selectable sources (0 unreachable sources)",
+  ]);
+  assert.deepEqual(sel.select(NOW, [collecting(9)], 1).messages, []);
+  // Without the field (reference clocks, older callers) the full register counts, as in chrony.
+  const plain = new SourceSelector(OPTS);
+  assert.equal(
+    plain.select(NOW, [cand({ id: 1, offset: 0, selectOk: false })], 1).messages.length,
+    1,
+  );
+});

@@ -544,11 +544,12 @@ export function optionScenarios(): CatalogEntry[] {
       title: `presend 6 maxdelay 16, maxdistance 10, one-way base delay ${delay} s`,
       spec: {
         name: `114 ${delay}`,
-        duration: 10_000,
         servers: [{ path: two(delay) }],
         sourceParams: { presend: 6, maxDelay: 16 },
         config: { maxDistance: 10 },
-        limits: { minSyncTime: 140, maxSyncTime: 260 },
+        // chrony's current script (limit 9900, min_sync_time 136); an older one had 140.
+        duration: 9_900,
+        limits: { minSyncTime: 136, maxSyncTime: 260 },
       },
       criteria: { ...selection, "packet interval": (r) => packetIntervalOk(r) },
     });
@@ -691,7 +692,20 @@ export function optionScenarios(): CatalogEntry[] {
       config: { fallbackDrift: { min: 6, max: 10 } },
       limits: { timeMax: 1, timeRms: 1, freqMax: 2e-4, freqRms: 1e-4 },
     },
-    criteria: selection,
+    // chrony's current 117 script checks only the sync figures; an older one also ran
+    // check_source_selection (no "no selectable sources" at all). But the only source goes
+    // silent at 4250 s and chrony logs that line when its reach register empties (014, the
+    // same loss, expects it 9-10 times). So: selected, never "no majority", and "no selectable
+    // sources" exactly once, after the link is lost.
+    criteria: {
+      "source selection": (r) => [
+        ...sourceSelectionOk(r).filter((f) => !f.includes("no selectable sources")),
+        ...(loggedBetween(r, "no selectable sources", 0, 4250) > 0
+          ? ['"no selectable sources" logged before the link was lost']
+          : []),
+        ...logCountIn(r, "no selectable sources", 1, 1),
+      ],
+    },
   });
   const maxdelayPath = { up: { base: 1e-5, jitter: 1e-5 }, down: { base: 1e-5, jitter: 1e-5 } };
   list.push({
