@@ -496,6 +496,7 @@ export class Engine {
           : s.addressText,
         reachabilitySize: s.reachabilitySize,
         pollsSinceGoodSample: s.pollsSinceGoodSample,
+        pollInterval: 2 ** s.poll,
         refId: refIdFromAddress(s.addressText) ?? 0,
       });
     }

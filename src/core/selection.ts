@@ -34,6 +34,11 @@ export const SILENT_POLLS = 4;
 const SILENT_MASK = (1 << SILENT_POLLS) - 1;
 /** How much larger a live source's root distance may be for it to replace a silent one. */
 export const SILENT_DISTANCE_RATIO = 3;
+/**
+ * Polls after which the selected source's newest sample is overdue, so a combined source's
+ * new sample may update the reference (tempus addition).
+ */
+export const OVERDUE_POLLS = 1.5;
 
 /** Internal "OK so far" status (never reported). */
 const OK = "ok";
@@ -96,6 +101,8 @@ export interface SelectionCandidate {
    * samples is collecting, not failing (see the first-report rule in `select`).
    */
   pollsSinceGoodSample?: number;
+  /** Current polling interval, seconds (unknown: the selected source is never overdue). */
+  pollInterval?: number;
   /** Reference ID of the source (orphan mode tie-break). */
   refId?: number;
 }
@@ -130,7 +137,8 @@ export interface SelectionResult {
   intervals: Map<number, { low: number; high: number }>;
   /**
    * Non-null when the reference should be updated now (the selected source has a new
-   * sample): the selected source's tracking data combined with the other survivors.
+   * sample, or it is overdue while still answering and a combined source has one): the
+   * selected source's tracking data combined with the other survivors.
    */
   combined: CombinedEstimate | null;
   /** The last (most significant) log line of this selection, or null. */
@@ -668,7 +676,20 @@ export class SourceSelector {
     const selected = byId.get(this.#selectedId!)!;
     markSource(selected, "*");
 
-    if (selected.st.updates === 0) {
+    // tempus addition: chrony updates the reference only on a new sample of the selected
+    // source. When that source still answers but its replies give no sample (failing test C
+    // in congestion) while a combined source has a new one, the update goes ahead with the
+    // selected source's data extrapolated, so the clock is not left on its old frequency for
+    // several polls (P5: 3100 s without an update while the offset grew by 4 ms). A silent
+    // selected source (last poll unanswered) keeps chrony's rule.
+    const overdue = (w: Working) =>
+      w.cand.pollInterval !== undefined && w.cand.selection !== null &&
+      (w.cand.reachability & 1) !== 0 &&
+      w.cand.selection.lastSampleAgo > OVERDUE_POLLS * w.cand.pollInterval;
+    if (
+      selected.st.updates === 0 &&
+      !(overdue(selected) && sel.some((w) => w !== selected && w.st.updates > 0))
+    ) {
       for (const w of sel) {
         if (w.status === OK) setStatus(w, w.st.distant > 0 ? "D" : "+");
       }

@@ -424,3 +424,28 @@ Deno.test("a source still collecting samples is not reported before the first se
     1,
   );
 });
+
+Deno.test("an overdue selected source that still answers lets a combined source update", () => {
+  // Source 1 (nearest) is selected; then only source 2 gets new samples.
+  const specs = (lastAgo1: number, reach1: number) => [
+    {
+      ...cand({ id: 1, offset: 1e-4, distance: 0.001, lastAgo: lastAgo1, reachability: reach1 }),
+      pollInterval: 64,
+    },
+    { ...cand({ id: 2, offset: 2e-4, distance: 0.0015, lastAgo: 5 }), pollInterval: 64 },
+  ];
+  const sel = new SourceSelector(OPTS);
+  const first = specs(10, 0xff);
+  sel.select(NOW, first, 1);
+  sel.select(NOW, first, 2);
+  assert.equal(sel.select(NOW, first, 1).selectedId, 1);
+  // Source 1's last sample is within 1.5 polls: chrony's rule, no update from source 2.
+  assert.equal(sel.select(NOW, specs(80, 0xff), 2).combined, null);
+  // Two polls without a sample but replies still arriving (test C failures): update.
+  const overdue = sel.select(NOW, specs(130, 0xff), 2);
+  assert.equal(overdue.selectedId, 1);
+  assert.ok(overdue.combined);
+  assert.equal(overdue.combined.combinedCount, 2);
+  // Silent (last poll unanswered): no update, as in chrony.
+  assert.equal(sel.select(NOW, specs(130, 0xfe), 2).combined, null);
+});
