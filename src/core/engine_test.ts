@@ -95,6 +95,9 @@ Deno.test("requests are client mode with only a random transmit timestamp (data 
   assert.equal(req.packet.refTime, 0n);
   assert.equal(req.packet.stratum, 0);
   assert.notEqual(req.packet.transmitTime, 0n);
+  // The polling interval, as chrony sends it (servers echo it in the reply).
+  assert.equal(req.packet.poll, engine.sources()[0].poll);
+  assert.equal(req.packet.poll, 6);
   const ids = new Set(transport.sent.map((s) => s.id));
   sched.runUntil(200);
   assert.equal(new Set(transport.sent.map((s) => s.id)).size, transport.sent.length);

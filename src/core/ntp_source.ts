@@ -606,6 +606,9 @@ export class NtpSource {
       ? this.#params.version
       : suggestedVersion(this.#key, this.#params.version);
     packet.transmitTime = txStamp;
+    // Like chrony, a request carries the client's polling interval (servers echo it back)
+    // and nothing else about the local clock.
+    packet.poll = this.#poll;
     const id = this.#hooks.nextRequestId(this);
     // Keep the current request and, for presend, the one before it.
     while (this.#requests.length >= 2) this.#hooks.releaseRequestId(this.#requests.shift()!.id);

@@ -320,8 +320,9 @@ export class Reference {
       this.#maxUpdateSkew,
     );
     if (!manual && u.skewPpm > this.#maxUpdateSkew) {
+      // chrony logs this at debug level: it is routine during the first updates.
       this.#log.log(
-        "warning",
+        "debug",
         `Skew ${u.skewPpm.toFixed(3)} too large to track, offset=${offset.toFixed(6)}`,
       );
     }
