@@ -112,6 +112,10 @@ export interface SourceStatsReport {
   estimatedOffset: number;
   /** Error of that estimate, seconds. */
   estimatedOffsetError: number;
+  /** Standard deviation of the regression's offset estimate, seconds (statistics.log). */
+  offsetSd?: number;
+  /** Jitter asymmetry applied to the samples, chrony's sense (statistics.log). */
+  asymmetry?: number;
 }
 
 /** chronyc `activity`. */

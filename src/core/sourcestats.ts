@@ -585,6 +585,8 @@ export class SourceStats {
       skewPpm: this.#skew * 1e6,
       estimatedOffset,
       estimatedOffsetError,
+      offsetSd: this.#regressionOk ? this.#estimatedOffsetSd : 0,
+      asymmetry: this.#asymmetry,
     };
   }
 }

@@ -84,6 +84,11 @@ Deno.test("regression recovers frequency, offset and jitter", () => {
   assert.equal(rep.samples, s.sampleCount);
   assert.ok(rep.spanSeconds > 0 && rep.runs > 0);
   assert.ok(Math.abs(rep.residualFreqPpm - 12.5) < 0.2);
+  // statistics.log's "Offset sd" is the regression's own figure, not the sourcestats error
+  // bound (which adds half the root delay).
+  assert.equal(rep.offsetSd, tr.offsetSd);
+  assert.ok(rep.offsetSd! < 10e-6 && rep.offsetSd! < rep.estimatedOffsetError);
+  assert.equal(rep.asymmetry, 0);
   const dt = s.delayTestData(addSeconds(last, 30));
   assert.ok(dt);
   assert.equal(dt.minDelay, 1e-3);

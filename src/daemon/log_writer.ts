@@ -45,14 +45,14 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
         address: source.address,
         stdDev: stats.stdDev,
         estimatedOffset: stats.estimatedOffset,
-        offsetSd: stats.estimatedOffsetError,
+        offsetSd: stats.offsetSd ?? stats.estimatedOffsetError,
         residualFreqPpm: stats.residualFreqPpm,
         skewPpm: stats.skewPpm,
         stress: 0,
         samples: stats.samples,
         bestStart: 0,
         runs: stats.runs,
-        asymmetry: 0,
+        asymmetry: stats.asymmetry ?? 0,
       });
     }
   };
