@@ -462,6 +462,11 @@ export class Engine {
     this.#requests.get(requestId)?.setTransmitTime(requestId, txCooked);
   }
 
+  /** The transport could not send request `requestId` after all (auto_offline applies). */
+  sendFailed(requestId: number): void {
+    this.#requests.get(requestId)?.sendFailed(requestId);
+  }
+
   /** Hands a reply to the source that sent request `requestId`. */
   receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void {
     const source = this.#requests.get(requestId);

@@ -209,6 +209,22 @@ Deno.test("auto_offline takes the source offline when sending fails", () => {
   assert.equal(engine.source(ids[0])!.mode, "offline");
 });
 
+Deno.test("a send that fails after the engine's turn (sendFailed) also takes it offline", () => {
+  for (const autoOffline of [true, false]) {
+    const { sched, engine, transport, ids, lines } = setup({ params: { autoOffline } });
+    transport.deliver = () => {}; // the request never left
+    engine.start();
+    sched.runUntil(1);
+    assert.equal(transport.sent.length, 1);
+    engine.sendFailed(999); // not a request of this engine: ignored
+    assert.equal(engine.source(ids[0])!.mode, "online");
+    engine.sendFailed(transport.sent[0].id);
+    assert.equal(engine.source(ids[0])!.mode, autoOffline ? "offline" : "online");
+    assert.equal(lines.includes("Source 192.0.2.1 offline (send failed)"), autoOffline);
+    engine.stop();
+  }
+});
+
 Deno.test("the poll interval grows towards maxpoll while tracking well", () => {
   const { sched, engine, ids, transport } = setup({ params: { maxPoll: 8 } });
   transport.reply.jitter = 1e-4;

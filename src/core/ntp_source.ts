@@ -632,6 +632,19 @@ export class NtpSource {
     if (!req.presend) this.#lastTx = txCooked;
   }
 
+  /**
+   * A request the transport reported sent turned out not to leave (the transport sends
+   * after the engine's turn): with auto_offline the source goes offline, as for a send that
+   * failed at once.
+   */
+  sendFailed(requestId: number): void {
+    const latest = this.#requests[this.#requests.length - 1];
+    if (latest === undefined || latest.id !== requestId) return;
+    if (!this.#params.autoOffline || this.#mode === "offline") return;
+    this.#log.log("info", `Source ${this.addressText} offline (send failed)`);
+    this.setOnline(false);
+  }
+
   /** True when `requestId` belongs to this source's outstanding requests. */
   ownsRequest(requestId: number): boolean {
     return this.#requests.some((r) => r.id === requestId);

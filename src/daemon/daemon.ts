@@ -182,6 +182,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       replyWaitSeconds,
       log,
       onTransmitted: (id, tx) => engineRef?.transmitted(id, tx),
+      onSendFailed: (id) => engineRef?.sendFailed(id),
     })
     : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 
