@@ -100,7 +100,9 @@ export class KernelClientTransport implements NtpTransport {
         this.#options.onSendFailed?.(requestId);
         return;
       }
-      this.#later(AFTER_SEND_MS, () => this.#afterSend(socket, requestId, to, null));
+      // Cooked minus CLOCK_REALTIME at the moment of sending, for the transmit timestamp.
+      const toCooked = this.#options.cookedNow() - socket.realtimeNow();
+      this.#later(AFTER_SEND_MS, () => this.#afterSend(socket, requestId, to, null, toCooked));
       this.#later(SPARE_REFILL_MS, () => this.#refillSpare(bind));
     });
     return true;
@@ -112,12 +114,13 @@ export class KernelClientTransport implements NtpTransport {
     requestId: number,
     to: SocketAddress,
     refill: string | null,
+    toCooked: bigint | null = null,
   ): void {
     const txRaw = socket.readTxTimestamp();
     if (txRaw !== null && this.#options.onTransmitted) {
       this.#options.onTransmitted(
         requestId,
-        txRaw + (this.#options.cookedNow() - socket.realtimeNow()),
+        txRaw + (toCooked ?? this.#options.cookedNow() - socket.realtimeNow()),
       );
     }
     this.#open.add(socket);
