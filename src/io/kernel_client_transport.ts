@@ -26,7 +26,11 @@
 import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
 import { sameIpAddress } from "../ntp/ip.ts";
-import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
+import {
+  IDLE_AFTER_SEND_MS,
+  KernelTimestampSocket,
+  kernelTimestampSocketsAvailable,
+} from "../../ffi/udp_socket.ts";
 
 /** Options of the kernel-timestamping client transport. */
 export interface KernelClientTransportOptions {
@@ -51,8 +55,6 @@ export interface KernelClientTransportOptions {
   onSendFailed?: (requestId: number) => void;
 }
 
-/** Milliseconds after a deferred send before its transmit timestamp and reply are read. */
-const AFTER_SEND_MS = 3;
 /** Milliseconds after a deferred send before the next spare socket is opened. */
 const SPARE_REFILL_MS = 100;
 
@@ -102,7 +104,7 @@ export class KernelClientTransport implements NtpTransport {
       }
       // Cooked minus CLOCK_REALTIME at the moment of sending, for the transmit timestamp.
       const toCooked = this.#options.cookedNow() - socket.realtimeNow();
-      this.#later(AFTER_SEND_MS, () => this.#afterSend(socket, requestId, to, null, toCooked));
+      this.#later(IDLE_AFTER_SEND_MS, () => this.#afterSend(socket, requestId, to, null, toCooked));
       this.#later(SPARE_REFILL_MS, () => this.#refillSpare(bind));
     });
     return true;
