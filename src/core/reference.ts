@@ -26,6 +26,12 @@ export const MANUAL_REFERENCE_ID = 0x4d414e55;
 export const INITIAL_SKEW_PPM = 1e6;
 /** Shortest slew of an offset as a fraction of the update interval (tempus addition). */
 export const MIN_SLEW_FRACTION = 0.5;
+/**
+ * Longest update interval the minimum slew is taken from, seconds (tempus addition): after a
+ * long gap (an intermittent reference) the first offset is a real, well-measured drift, and
+ * slewing it over half of a gap of hours would keep the clock wrong for hours.
+ */
+export const MIN_SLEW_MAX_INTERVAL = 1024;
 /** Largest root dispersion announced, seconds (NTP_MAX_DISPERSION). */
 const MAX_DISPERSION = 16;
 
@@ -343,7 +349,8 @@ export class Reference {
     // the correction is still done before the next update. Not for manual input or the first
     // update (interval 0), which correct as fast as allowed.
     if (!manual) {
-      correctionRate = Math.max(correctionRate, Math.abs(offset) * interval * MIN_SLEW_FRACTION);
+      const span = Math.min(interval, MIN_SLEW_MAX_INTERVAL);
+      correctionRate = Math.max(correctionRate, Math.abs(offset) * span * MIN_SLEW_FRACTION);
     }
 
     if (Math.abs(offset) >= this.#cfg.logChange) {

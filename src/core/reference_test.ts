@@ -208,6 +208,16 @@ Deno.test("an offset is slewed over at least half the update interval (not for m
   assert.ok(Math.abs(clock.slewFreqPpm) >= 900, `manual: ${clock.slewFreqPpm}`);
 });
 
+Deno.test("after a long gap the minimum slew is taken from at most 1024 s", () => {
+  const { sched, clock, ref } = setup();
+  ref.update(estimate(clock, 0));
+  sched.runUntil(20_000); // the reference was away for 5.5 hours
+  // 5 ms measured precisely: slewed in ~512 s (about 10 ppm), not over 10 000 s (0.5 ppm).
+  ref.update(estimate(clock, 5e-3, { offsetSd: 1e-6 }));
+  const ppm = Math.abs(clock.slewFreqPpm);
+  assert.ok(ppm > 9 && ppm < 11, `${ppm} ppm`);
+});
+
 Deno.test("a step moves the reference time and last update with the clock", () => {
   const { sched, clock, ref } = setup({ makeStep: { threshold: 1, limit: -1 } });
   clock.addObserver((c) => ref.applyClockChange(c));
