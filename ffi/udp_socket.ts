@@ -44,15 +44,6 @@ function pointerOf(b: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
 }
 
-/**
- * Milliseconds a client stays idle after sending a request before it reads the transmit
- * timestamp and waits for the reply: Linux wakes the receiver of a loopback or veth datagram
- * on the sender's CPU, so work done right after sendto delays the request on its way (a
- * user-space relay forwarded tempus's requests 0.7 ms slower than chronyd's; docs/realtime.md).
- * The reply waits in the socket buffer with its kernel timestamp meanwhile.
- */
-export const IDLE_AFTER_SEND_MS = 3;
-
 /** True when the FFI socket can be used here (Linux with glibc, FFI permitted). */
 export function kernelTimestampSocketsAvailable(): boolean {
   if (Deno.build.os !== "linux") return false;

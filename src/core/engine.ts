@@ -501,7 +501,6 @@ export class Engine {
           : s.addressText,
         reachabilitySize: s.reachabilitySize,
         pollsSinceGoodSample: s.pollsSinceGoodSample,
-        pollInterval: 2 ** s.poll,
         refId: refIdFromAddress(s.addressText) ?? 0,
       });
     }

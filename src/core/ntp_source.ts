@@ -629,7 +629,8 @@ export class NtpSource {
     const req = this.#requests.find((r) => r.id === requestId);
     if (req === undefined || req.answered) return;
     req.localTx = txCooked;
-    if (!req.presend) this.#lastTx = txCooked;
+    const newest = this.#requests[this.#requests.length - 1];
+    if (!req.presend && req === newest) this.#lastTx = txCooked;
   }
 
   /**

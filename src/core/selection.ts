@@ -35,10 +35,11 @@ const SILENT_MASK = (1 << SILENT_POLLS) - 1;
 /** How much larger a live source's root distance may be for it to replace a silent one. */
 export const SILENT_DISTANCE_RATIO = 3;
 /**
- * Polls after which the selected source's newest sample is overdue, so a combined source's
- * new sample may update the reference (tempus addition).
+ * Consecutive polls without a good reply (all failing the tests) after which the selected
+ * source is overdue, so a combined source's new sample may update the reference (tempus
+ * addition).
  */
-export const OVERDUE_POLLS = 1.5;
+export const OVERDUE_POLLS = 2;
 
 /** Internal "OK so far" status (never reported). */
 const OK = "ok";
@@ -101,8 +102,6 @@ export interface SelectionCandidate {
    * samples is collecting, not failing (see the first-report rule in `select`).
    */
   pollsSinceGoodSample?: number;
-  /** Current polling interval, seconds (unknown: the selected source is never overdue). */
-  pollInterval?: number;
   /** Reference ID of the source (orphan mode tie-break). */
   refId?: number;
 }
@@ -677,19 +676,19 @@ export class SourceSelector {
     markSource(selected, "*");
 
     // tempus addition: chrony updates the reference only on a new sample of the selected
-    // source. When that source still answers but its replies give no sample (failing test C
-    // in congestion) while a combined source has a new one, the update goes ahead with the
-    // selected source's data extrapolated, so the clock is not left on its old frequency for
-    // several polls (P5: 3100 s without an update while the offset grew by 4 ms). A silent
-    // selected source (last poll unanswered) keeps chrony's rule.
+    // source. When that source still answers but its last OVERDUE_POLLS replies all failed
+    // the tests (test C in congestion) while a combined source has a new sample, the update
+    // goes ahead with the selected source's data extrapolated, so the clock is not left on its
+    // old frequency for several polls (P5: 3100 s without an update while the offset grew by
+    // 4 ms). Counted in polls since a good reply (before any sample filter), so `filter N`
+    // and sub-second polling do not make a source overdue. A silent selected source (last
+    // poll unanswered) keeps chrony's rule, and so does an update nobody else contributes to.
     const overdue = (w: Working) =>
-      w.cand.pollInterval !== undefined && w.cand.selection !== null &&
-      (w.cand.reachability & 1) !== 0 &&
-      w.cand.selection.lastSampleAgo > OVERDUE_POLLS * w.cand.pollInterval;
-    if (
-      selected.st.updates === 0 &&
-      !(overdue(selected) && sel.some((w) => w !== selected && w.st.updates > 0))
-    ) {
+      w.cand.pollsSinceGoodSample !== undefined && (w.cand.reachability & 1) !== 0 &&
+      w.cand.pollsSinceGoodSample >= OVERDUE_POLLS;
+    const overdueUpdate = selected.st.updates === 0 && overdue(selected) &&
+      sel.some((w) => w !== selected && w.st.updates > 0);
+    if (selected.st.updates === 0 && !overdueUpdate) {
       for (const w of sel) {
         if (w.status === OK) setStatus(w, w.st.distant > 0 ? "D" : "+");
       }
@@ -701,6 +700,7 @@ export class SourceSelector {
     const base = selected.cand.tracking;
     if (base === null) return finish(null);
     const combined = this.#combine(sel, selected, base);
+    if (overdueUpdate && combined.combinedCount < 2) return finish(null);
     return finish({ ...combined, stratum: selected.stratum, leapVote });
   }
 

@@ -427,25 +427,41 @@ Deno.test("a source still collecting samples is not reported before the first se
 
 Deno.test("an overdue selected source that still answers lets a combined source update", () => {
   // Source 1 (nearest) is selected; then only source 2 gets new samples.
-  const specs = (lastAgo1: number, reach1: number) => [
+  const specs = (polls1: number, reach1: number, distance2 = 0.0015) => [
     {
-      ...cand({ id: 1, offset: 1e-4, distance: 0.001, lastAgo: lastAgo1, reachability: reach1 }),
-      pollInterval: 64,
+      ...cand({ id: 1, offset: 1e-4, distance: 0.001, reachability: reach1 }),
+      pollsSinceGoodSample: polls1,
     },
-    { ...cand({ id: 2, offset: 2e-4, distance: 0.0015, lastAgo: 5 }), pollInterval: 64 },
+    { ...cand({ id: 2, offset: 2e-4, distance: distance2 }), pollsSinceGoodSample: 0 },
   ];
   const sel = new SourceSelector(OPTS);
-  const first = specs(10, 0xff);
+  const first = specs(0, 0xff);
   sel.select(NOW, first, 1);
   sel.select(NOW, first, 2);
   assert.equal(sel.select(NOW, first, 1).selectedId, 1);
-  // Source 1's last sample is within 1.5 polls: chrony's rule, no update from source 2.
-  assert.equal(sel.select(NOW, specs(80, 0xff), 2).combined, null);
-  // Two polls without a sample but replies still arriving (test C failures): update.
-  const overdue = sel.select(NOW, specs(130, 0xff), 2);
+  // One poll without a good sample: chrony's rule, no update from source 2.
+  assert.equal(sel.select(NOW, specs(1, 0xff), 2).combined, null);
+  // Two polls whose replies all failed the tests: source 2's sample updates.
+  const overdue = sel.select(NOW, specs(2, 0xff), 2);
   assert.equal(overdue.selectedId, 1);
   assert.ok(overdue.combined);
   assert.equal(overdue.combined.combinedCount, 2);
   // Silent (last poll unanswered): no update, as in chrony.
-  assert.equal(sel.select(NOW, specs(130, 0xfe), 2).combined, null);
+  assert.equal(sel.select(NOW, specs(3, 0xfe), 2).combined, null);
+  // Without the count (reference clocks) never overdue.
+  const plain = specs(5, 0xff).map(({ pollsSinceGoodSample: _, ...c }) => c);
+  assert.equal(sel.select(NOW, plain, 2).combined, null);
+});
+
+Deno.test("an overdue update is dropped when the new sample's source is not combined", () => {
+  const sel = new SourceSelector(OPTS);
+  // Source 2 is far (distance 10 times the selected one): selectable but not combined.
+  const specs = (polls1: number) => [
+    { ...cand({ id: 1, offset: 1e-4, distance: 0.001 }), pollsSinceGoodSample: polls1 },
+    { ...cand({ id: 2, offset: 2e-4, distance: 0.01 }), pollsSinceGoodSample: 0 },
+  ];
+  sel.select(NOW, specs(0), 1);
+  sel.select(NOW, specs(0), 2);
+  assert.equal(sel.select(NOW, specs(0), 1).selectedId, 1);
+  assert.equal(sel.select(NOW, specs(4), 2).combined, null);
 });

@@ -183,6 +183,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log,
       onTransmitted: (id, tx) => engineRef?.transmitted(id, tx),
       onSendFailed: (id) => engineRef?.sendFailed(id),
+      rawNow: () => engineRef?.clock.rawNow() ?? driver.readRawTime(),
+      cookRaw: (raw) => engineRef?.clock.cook(raw) ?? raw,
     })
     : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 

@@ -1,36 +1,36 @@
 /**
  * The NTP client transport with kernel timestamps: each request goes out from a fresh
- * libc socket bound to a random port (RFC 9109), sent synchronously right after the engine
- * read its transmit time, and each reply comes with the kernel's receive timestamp
- * (SO_TIMESTAMPNS) instead of the time the event loop got round to it. That removes the
- * event-loop latency from both ends of the client's measurement.
+ * libc socket bound to a random port (RFC 9109), and each reply comes with the kernel's
+ * receive timestamp (SO_TIMESTAMPNS) instead of the time the event loop got round to it;
+ * with `onTransmitted` the kernel's transmit timestamp of the request replaces the time the
+ * engine read before building it. That removes the event-loop latency from both ends of the
+ * client's measurement.
  *
  * A fresh socket is opened ahead of each request (one spare per address family), so
  * between the engine reading its transmit time and the datagram leaving there is only the
  * sendto call, not the socket, setsockopt and bind calls.
  *
- * With kernel transmit timestamps (`onTransmitted`) the process goes idle right after the
- * datagram left: sendto runs as a microtask once the engine's timer callback is done, and the
- * transmit timestamp, the reply wait and the next spare socket come a few milliseconds
- * later (the reply waits in the socket buffer with its kernel timestamp). Linux wakes the
- * receiver of a loopback or veth datagram on the sender's CPU; a sender that kept running
- * there delayed the forwarding of every request (relay up-direction median 1.6 ms against
- * chronyd's 0.8 ms through the same relay, a 0.4 ms offset bias).
+ * With kernel transmit timestamps the process goes idle as soon as the datagram has left:
+ * sendto runs as a microtask once the engine's timer callback is done, followed only by
+ * reading the transmit timestamp; the wait for the reply starts 3 ms later (at once when
+ * requests to the server are less than 100 ms apart) and the next spare socket is opened
+ * 100 ms later. (Starting the reply wait before sending was tried: its thread wake-up made
+ * the bias worse, 1.28 ms up-direction median.) Linux wakes the receiver of a loopback or veth datagram on the
+ * sender's CPU; a sender that kept working there delayed the forwarding of every request
+ * (through a user-space relay: up-direction median 1.6 ms against chronyd's 0.8 ms, a 0.4 ms
+ * offset bias; docs/realtime.md).
  *
- * Kernel timestamps are on CLOCK_REALTIME; the engine wants cooked time, so the difference
- * between the cooked clock and CLOCK_REALTIME (which changes only at ppm rates) is read at
- * delivery and added.
+ * Kernel timestamps are on CLOCK_REALTIME. With `rawNow` and `cookRaw` (the engine's clock)
+ * they are moved onto the driver's raw scale with the difference read now and cooked at their
+ * own instant, so a slew in progress is accounted for exactly; otherwise the difference between
+ * the cooked clock and CLOCK_REALTIME read now is added.
  *
  * @module
  */
 import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
 import { sameIpAddress } from "../ntp/ip.ts";
-import {
-  IDLE_AFTER_SEND_MS,
-  KernelTimestampSocket,
-  kernelTimestampSocketsAvailable,
-} from "../../ffi/udp_socket.ts";
+import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 
 /** Options of the kernel-timestamping client transport. */
 export interface KernelClientTransportOptions {
@@ -53,10 +53,18 @@ export interface KernelClientTransportOptions {
    * engine.sendFailed), so auto_offline still sees the failure.
    */
   onSendFailed?: (requestId: number) => void;
+  /** The driver's raw clock now (engine.clock.rawNow), for exact timestamp conversion. */
+  rawNow?: () => Instant;
+  /** Cooked time of a raw instant (engine.clock.cook), for exact timestamp conversion. */
+  cookRaw?: (raw: Instant) => Instant;
 }
 
 /** Milliseconds after a deferred send before the next spare socket is opened. */
 const SPARE_REFILL_MS = 100;
+/** Milliseconds the process stays idle after a request left before it waits for the reply. */
+const IDLE_AFTER_SEND_MS = 3;
+/** Requests to one server closer than this (ms) are answered without the idle delay. */
+const FREQUENT_SEND_MS = 100;
 
 /** True when kernel-timestamping client sockets can be used here. */
 export function kernelClientTransportAvailable(): boolean {
@@ -69,6 +77,8 @@ export class KernelClientTransport implements NtpTransport {
   readonly #open = new Set<KernelTimestampSocket>();
   readonly #spare = new Map<string, KernelTimestampSocket>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** performance.now() of the last request per server (address|port). */
+  readonly #lastSend = new Map<string, number>();
   #closed = false;
 
   /** Creates the transport. */
@@ -91,8 +101,23 @@ export class KernelClientTransport implements NtpTransport {
         socket.close();
         return false;
       }
-      this.#afterSend(socket, requestId, to, bind);
+      this.#open.add(socket);
+      void this.#collect(socket, requestId, to);
+      this.#refillSpare(bind);
       return true;
+    }
+    // Send at the end of this turn and do next to nothing after it: the reply wait starts
+    // IDLE_AFTER_SEND_MS later (the reply waits in the socket with its kernel timestamp),
+    // unless requests to this server follow each other closely (sub-second polling, bursts),
+    // when the reply must be processed before the next request goes out.
+    const key = `${to.address}|${to.port}`;
+    const now = performance.now();
+    const frequent = now - (this.#lastSend.get(key) ?? -Infinity) < FREQUENT_SEND_MS;
+    this.#lastSend.set(key, now);
+    if (this.#lastSend.size > 256) {
+      for (const [k, t] of this.#lastSend) {
+        if (now - t >= FREQUENT_SEND_MS) this.#lastSend.delete(k);
+      }
     }
     this.#open.add(socket);
     queueMicrotask(() => {
@@ -102,32 +127,22 @@ export class KernelClientTransport implements NtpTransport {
         this.#options.onSendFailed?.(requestId);
         return;
       }
-      // Cooked minus CLOCK_REALTIME at the moment of sending, for the transmit timestamp.
-      const toCooked = this.#options.cookedNow() - socket.realtimeNow();
-      this.#later(IDLE_AFTER_SEND_MS, () => this.#afterSend(socket, requestId, to, null, toCooked));
+      const txRaw = socket.readTxTimestamp();
+      if (txRaw !== null) this.#options.onTransmitted?.(requestId, this.#cook(txRaw, socket));
+      if (frequent) void this.#collect(socket, requestId, to);
+      else this.#later(IDLE_AFTER_SEND_MS, () => void this.#collect(socket, requestId, to));
       this.#later(SPARE_REFILL_MS, () => this.#refillSpare(bind));
     });
     return true;
   }
 
-  /** Reads the transmit timestamp and starts waiting for replies; refills the spare. */
-  #afterSend(
-    socket: KernelTimestampSocket,
-    requestId: number,
-    to: SocketAddress,
-    refill: string | null,
-    toCooked: bigint | null = null,
-  ): void {
-    const txRaw = socket.readTxTimestamp();
-    if (txRaw !== null && this.#options.onTransmitted) {
-      this.#options.onTransmitted(
-        requestId,
-        txRaw + (toCooked ?? this.#options.cookedNow() - socket.realtimeNow()),
-      );
+  /** Cooked time of a kernel (CLOCK_REALTIME) timestamp. */
+  #cook(kernel: Instant, socket: KernelTimestampSocket): Instant {
+    const { rawNow, cookRaw, cookedNow } = this.#options;
+    if (rawNow !== undefined && cookRaw !== undefined) {
+      return cookRaw(kernel + (rawNow() - socket.realtimeNow()));
     }
-    this.#open.add(socket);
-    void this.#collect(socket, requestId, to);
-    if (refill !== null) this.#refillSpare(refill);
+    return kernel + (cookedNow() - socket.realtimeNow());
   }
 
   #refillSpare(bind: string): void {
@@ -172,11 +187,9 @@ export class KernelClientTransport implements NtpTransport {
           const datagram = socket.receive();
           if (datagram === null) break;
           if (datagram.port !== to.port || !sameIpAddress(datagram.address, to.address)) continue;
-          const cooked = this.#options.cookedNow();
-          const realtime = socket.realtimeNow();
           const rx = datagram.kernelRxRaw === null
-            ? cooked
-            : datagram.kernelRxRaw + (cooked - realtime);
+            ? this.#options.cookedNow()
+            : this.#cook(datagram.kernelRxRaw, socket);
           this.#options.deliver(requestId, datagram.data.slice(), rx);
         }
       }

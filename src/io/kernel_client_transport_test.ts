@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import type { Instant } from "../core/time.ts";
 import { silentLog } from "../core/ports.ts";
+import { systemTimeSource } from "../clock/kernel_ops.ts";
 import {
   KernelClientTransport,
   kernelClientTransportAvailable,
   type KernelClientTransportOptions,
 } from "./kernel_client_transport.ts";
 
-const realtimeNow = (): Instant => BigInt(Date.now()) * 1_000_000n;
+const realtimeNow = systemTimeSource().realtime;
 
 /** A one-shot echo server on 127.0.0.1 that answers every datagram with its own bytes. */
 function echoServer(): { port: number; close: () => void; done: Promise<void> } {
@@ -56,17 +57,17 @@ Deno.test({
       const before = realtimeNow();
       const packet = new Uint8Array(48).fill(7);
       assert.equal(t.send(41, { address: "127.0.0.1", port: echo.port }, packet), true);
-      // Nothing is reported in the engine's turn: the datagram leaves in a microtask and
-      // its timestamp is read a few milliseconds later.
+      // Nothing is reported in the engine's turn: the datagram leaves in a microtask.
       assert.equal(transmitted.length, 0);
-      await waitFor(() => got.length === 1 && transmitted.length === 1);
+      await Promise.resolve();
+      assert.equal(transmitted.length, 1, "the TX timestamp right after the microtask send");
+      await waitFor(() => got.length === 1);
       assert.deepEqual([...got[0].bytes], [...packet]);
       assert.equal(got[0].id, 41);
       assert.equal(transmitted[0].id, 41);
       const tx = transmitted[0].tx;
       const rx = got[0].rx;
-      // Kernel times: after the call started, the reply after the request, both well
-      // before the (3 ms later) moment they were handed over.
+      // Kernel times: after the call started, the reply after the request.
       assert.ok(tx >= before - 2_000_000n, `tx ${tx - before} ns`);
       assert.ok(rx > tx, "reply after request");
       assert.ok(rx - tx < 50_000_000n, `round trip ${rx - tx} ns`);
@@ -126,5 +127,37 @@ Deno.test({
     assert.equal(t.openSockets, 0);
     assert.equal(transmitted.length, 0);
     // The test sanitizers fail the test if a timer or an op is still pending here.
+  },
+});
+
+Deno.test({
+  name: "kernel client transport: timestamps are cooked at their own instant (rawNow/cookRaw)",
+  ignore: !kernelClientTransportAvailable(),
+  async fn() {
+    const echo = echoServer();
+    // A raw scale 5 s ahead of CLOCK_REALTIME and a cooked scale that is the raw one plus
+    // 1 ms plus 1000 ppm of the raw time since `base` (a slew in progress).
+    const base = realtimeNow() + 5_000_000_000n;
+    const rawNow = () => realtimeNow() + 5_000_000_000n;
+    const cookRaw = (raw: Instant) => raw + 1_000_000n + (raw - base) / 1000n;
+    const { t, got, transmitted } = transport({
+      rawNow,
+      cookRaw,
+      cookedNow: () => cookRaw(rawNow()),
+    });
+    try {
+      const before = cookRaw(rawNow());
+      t.send(5, { address: "127.0.0.1", port: echo.port }, new Uint8Array(48));
+      await waitFor(() => got.length === 1 && transmitted.length === 1);
+      const after = cookRaw(rawNow());
+      for (const v of [transmitted[0].tx, got[0].rx]) {
+        assert.ok(v >= before - 1_000_000n && v <= after, `${v - before} ns after the start`);
+      }
+      assert.ok(got[0].rx > transmitted[0].tx);
+    } finally {
+      t.close();
+      echo.close();
+      await echo.done;
+    }
   },
 });
