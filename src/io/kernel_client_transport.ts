@@ -79,6 +79,8 @@ export class KernelClientTransport implements NtpTransport {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** performance.now() of the last request per server (address|port). */
   readonly #lastSend = new Map<string, number>();
+  /** The socket of the newest request per server (address|port). */
+  readonly #current = new Map<string, KernelTimestampSocket>();
   #closed = false;
 
   /** Creates the transport. */
@@ -96,6 +98,15 @@ export class KernelClientTransport implements NtpTransport {
     const bind = to.address.includes(":") ? "::" : "0.0.0.0";
     const socket = this.#takeSocket(bind);
     if (socket === null) return false;
+    // A new request to a server ends the wait for replies to the previous one (chrony closes
+    // the previous client socket too): at most one socket, and one blocking-pool poll, per
+    // server, even polling 128 times a second with a 7-s reply wait.
+    const key = `${to.address}|${to.port}`;
+    const previous = this.#current.get(key);
+    if (previous !== undefined) this.#close(previous);
+    this.#current.set(key, socket);
+    if (this.#current.size > 256) {
+    }
     if (this.#options.onTransmitted === undefined) {
       if (!socket.send(packet, to.address, to.port)) {
         socket.close();
@@ -110,7 +121,6 @@ export class KernelClientTransport implements NtpTransport {
     // IDLE_AFTER_SEND_MS later (the reply waits in the socket with its kernel timestamp),
     // unless requests to this server follow each other closely (sub-second polling, bursts),
     // when the reply must be processed before the next request goes out.
-    const key = `${to.address}|${to.port}`;
     const now = performance.now();
     const frequent = now - (this.#lastSend.get(key) ?? -Infinity) < FREQUENT_SEND_MS;
     this.#lastSend.set(key, now);
@@ -118,6 +128,7 @@ export class KernelClientTransport implements NtpTransport {
       for (const [k, t] of this.#lastSend) {
         if (now - t >= FREQUENT_SEND_MS) this.#lastSend.delete(k);
       }
+      for (const [k, open] of this.#current) if (!this.#open.has(open)) this.#current.delete(k);
     }
     this.#open.add(socket);
     queueMicrotask(() => {
@@ -215,6 +226,7 @@ export class KernelClientTransport implements NtpTransport {
     for (const socket of [...this.#open]) this.#close(socket);
     for (const socket of this.#spare.values()) socket.close();
     this.#spare.clear();
+    this.#current.clear();
   }
 
   /** Request sockets currently open. */

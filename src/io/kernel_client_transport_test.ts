@@ -161,3 +161,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kernel client transport: a new request to a server ends the wait for the previous one",
+  ignore: !kernelClientTransportAvailable(),
+  async fn() {
+    // A server that never answers: each request would otherwise wait the full reply time.
+    const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const port = (silent.addr as Deno.NetAddr).port;
+    const other = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const otherPort = (other.addr as Deno.NetAddr).port;
+    for (const withTx of [true, false]) {
+      const { t } = transport(withTx ? {} : { onTransmitted: undefined });
+      try {
+        for (let i = 0; i < 20; i++) {
+          t.send(i, { address: "127.0.0.1", port }, new Uint8Array(48));
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        assert.equal(t.openSockets, 1, "one outstanding request per server");
+        t.send(99, { address: "127.0.0.1", port: otherPort }, new Uint8Array(48));
+        assert.equal(t.openSockets, 2, "servers are independent");
+      } finally {
+        t.close();
+      }
+    }
+    silent.close();
+    other.close();
+  },
+});
