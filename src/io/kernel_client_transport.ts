@@ -106,6 +106,9 @@ export class KernelClientTransport implements NtpTransport {
     if (previous !== undefined) this.#close(previous);
     this.#current.set(key, socket);
     if (this.#current.size > 256) {
+      for (const [k, open] of this.#current) {
+        if (k !== key && !this.#open.has(open)) this.#current.delete(k);
+      }
     }
     if (this.#options.onTransmitted === undefined) {
       if (!socket.send(packet, to.address, to.port)) {
@@ -128,7 +131,6 @@ export class KernelClientTransport implements NtpTransport {
       for (const [k, t] of this.#lastSend) {
         if (now - t >= FREQUENT_SEND_MS) this.#lastSend.delete(k);
       }
-      for (const [k, open] of this.#current) if (!this.#open.has(open)) this.#current.delete(k);
     }
     this.#open.add(socket);
     queueMicrotask(() => {
