@@ -281,3 +281,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "daemon -x polling 128 times a second keeps one socket per server and stays synchronised",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    await withTempusDaemon(
+      [],
+      { serverOptions: "iburst minpoll -7 maxpoll -7" },
+      async (daemon) => {
+        await daemon.waitSelected();
+        // Longer than the 7-s reply wait: each request's socket used to wait that long, about
+        // 900 sockets and blocking-pool threads per server at this rate.
+        await new Promise((r) => setTimeout(r, 9000));
+        const pid = daemon.child.pid;
+        const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+        const threads = Number(
+          Deno.readTextFileSync(`/proc/${pid}/status`).match(/^Threads:\s+(\d+)/m)?.[1],
+        );
+        const stats = await daemon.chronyc("sourcestats");
+        const tracking = await daemon.chronyc("tracking");
+        console.log(`  poll -7: ${fds} file descriptors, ${threads} threads`);
+        assert.ok(fds < 64, `${fds} open file descriptors`);
+        assert.ok(threads < 64, `${threads} threads`);
+        assert.match(stats, /127\.0\.0\.1\s+\d+/);
+        const systemTime = tracking.match(/System time\s+: ([0-9.]+) seconds/);
+        assert.ok(systemTime && Number(systemTime[1]) < 1e-4, tracking);
+      },
+    );
+  },
+});
