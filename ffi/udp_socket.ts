@@ -334,21 +334,27 @@ export function readSockaddr(v: DataView, b: Uint8Array): { hostname: string; po
 }
 
 /**
- * Finds the SCM_TIMESTAMPNS control message in `control[0..length)` (the control data of a
- * recvmsg) and returns its timestamp as an instant, or null.
+ * Walks the control messages in `control[0..length)` (the control data of a recvmsg) and
+ * returns the first timespec of the first SOL_SOCKET message of `type`, at least `minLength`
+ * octets long, that `accept` takes; null when there is none or the data is malformed.
  */
-export function findRxTimestamp(control: Uint8Array, length: number): Instant | null {
+function findCmsgTimespec(
+  control: Uint8Array,
+  length: number,
+  type: number,
+  minLength: number,
+  accept: (t: Instant) => boolean,
+): Instant | null {
   const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
   let at = 0;
   while (at + 16 <= length) {
     const cmsgLen = Number(v.getBigUint64(at, true));
     const level = v.getInt32(at + 8, true);
-    const type = v.getInt32(at + 12, true);
+    const cmsgType = v.getInt32(at + 12, true);
     if (cmsgLen < 16 || at + cmsgLen > length) return null;
-    if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS && cmsgLen >= 32) {
-      const sec = v.getBigInt64(at + 16, true);
-      const nsec = v.getBigInt64(at + 24, true);
-      return sec * 1_000_000_000n + nsec;
+    if (level === SOL_SOCKET && cmsgType === type && cmsgLen >= minLength) {
+      const t = v.getBigInt64(at + 16, true) * 1_000_000_000n + v.getBigInt64(at + 24, true);
+      if (accept(t)) return t;
     }
     at += Math.ceil(cmsgLen / 8) * 8;
   }
@@ -356,23 +362,17 @@ export function findRxTimestamp(control: Uint8Array, length: number): Instant | 
 }
 
 /**
+ * Finds the SCM_TIMESTAMPNS control message in `control[0..length)` (the control data of a
+ * recvmsg) and returns its timestamp as an instant, or null.
+ */
+export function findRxTimestamp(control: Uint8Array, length: number): Instant | null {
+  return findCmsgTimespec(control, length, SCM_TIMESTAMPNS, 32, () => true);
+}
+
+/**
  * Finds the SCM_TIMESTAMPING control message (struct scm_timestamping: software, legacy,
  * hardware timespecs) in `control[0..length)` and returns its software timestamp, or null.
  */
 export function findTxTimestamp(control: Uint8Array, length: number): Instant | null {
-  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
-  let at = 0;
-  while (at + 16 <= length) {
-    const cmsgLen = Number(v.getBigUint64(at, true));
-    const level = v.getInt32(at + 8, true);
-    const type = v.getInt32(at + 12, true);
-    if (cmsgLen < 16 || at + cmsgLen > length) return null;
-    if (level === SOL_SOCKET && type === SCM_TIMESTAMPING && cmsgLen >= 16 + 48) {
-      const sec = v.getBigInt64(at + 16, true);
-      const nsec = v.getBigInt64(at + 24, true);
-      if (sec !== 0n || nsec !== 0n) return sec * 1_000_000_000n + nsec;
-    }
-    at += Math.ceil(cmsgLen / 8) * 8;
-  }
-  return null;
+  return findCmsgTimespec(control, length, SCM_TIMESTAMPING, 16 + 48, (t) => t !== 0n);
 }

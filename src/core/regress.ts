@@ -205,7 +205,8 @@ export interface BestRegressionResult extends WeightedRegressionResult {
  * the runs test, up to REGRESS_RUNS_RATIO times the window) followed by the `n = w.length`
  * regression points, oldest first. The oldest regression point is dropped while the runs test
  * fails, stopping at MIN_SAMPLES_FOR_REGRESS or `minSamples` points, or (a tempus addition)
- * when dropping it would leave points spanning less than `minSpan` in x. Returns null with fewer than 3 regression points.
+ * when dropping it would leave points spanning less than `minSpan` in x. Returns null with
+ * fewer than 3 regression points.
  */
 export function findBestRegression(
   x: readonly number[],

@@ -14,11 +14,11 @@
  * sendto runs as a microtask once the engine's timer callback is done, followed only by
  * reading the transmit timestamp; the wait for the reply starts 3 ms later (at once when
  * requests to the server are less than 100 ms apart) and the next spare socket is opened
- * 100 ms later. (Starting the reply wait before sending was tried: its thread wake-up made
- * the bias worse, 1.28 ms up-direction median.) Linux wakes the receiver of a loopback or veth datagram on the
- * sender's CPU; a sender that kept working there delayed the forwarding of every request
- * (through a user-space relay: up-direction median 1.6 ms against chronyd's 0.8 ms, a 0.4 ms
- * offset bias; docs/realtime.md).
+ * 100 ms later. Linux wakes the receiver of a loopback or veth datagram on the sender's CPU;
+ * a sender that kept working there delayed the forwarding of every request (through a
+ * user-space relay: up-direction median 1.6 ms against chronyd's 0.8 ms, a 0.4 ms offset bias;
+ * docs/realtime.md). Starting the reply wait before sending was tried: its thread wake-up
+ * made it worse (1.28 ms).
  *
  * Kernel timestamps are on CLOCK_REALTIME. With `rawNow` and `cookRaw` (the engine's clock)
  * they are moved onto the driver's raw scale with the difference read now and cooked at their
@@ -77,10 +77,8 @@ export class KernelClientTransport implements NtpTransport {
   readonly #open = new Set<KernelTimestampSocket>();
   readonly #spare = new Map<string, KernelTimestampSocket>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  /** performance.now() of the last request per server (address|port). */
-  readonly #lastSend = new Map<string, number>();
-  /** The socket of the newest request per server (address|port). */
-  readonly #current = new Map<string, KernelTimestampSocket>();
+  /** The newest request per server (address|port): its socket and performance.now(). */
+  readonly #newest = new Map<string, { socket: KernelTimestampSocket; sentAt: number }>();
   #closed = false;
 
   /** Creates the transport. */
@@ -102,12 +100,15 @@ export class KernelClientTransport implements NtpTransport {
     // the previous client socket too): at most one socket, and one blocking-pool poll, per
     // server, even polling 128 times a second with a 7-s reply wait.
     const key = `${to.address}|${to.port}`;
-    const previous = this.#current.get(key);
-    if (previous !== undefined) this.#close(previous);
-    this.#current.set(key, socket);
-    if (this.#current.size > 256) {
-      for (const [k, open] of this.#current) {
-        if (k !== key && !this.#open.has(open)) this.#current.delete(k);
+    const now = performance.now();
+    const previous = this.#newest.get(key);
+    if (previous !== undefined) this.#close(previous.socket);
+    const frequent = previous !== undefined && now - previous.sentAt < FREQUENT_SEND_MS;
+    this.#newest.set(key, { socket, sentAt: now });
+    if (this.#newest.size > 256) {
+      for (const [k, n] of this.#newest) {
+        const old = now - n.sentAt >= FREQUENT_SEND_MS;
+        if (k !== key && old && !this.#open.has(n.socket)) this.#newest.delete(k);
       }
     }
     if (this.#options.onTransmitted === undefined) {
@@ -124,14 +125,6 @@ export class KernelClientTransport implements NtpTransport {
     // IDLE_AFTER_SEND_MS later (the reply waits in the socket with its kernel timestamp),
     // unless requests to this server follow each other closely (sub-second polling, bursts),
     // when the reply must be processed before the next request goes out.
-    const now = performance.now();
-    const frequent = now - (this.#lastSend.get(key) ?? -Infinity) < FREQUENT_SEND_MS;
-    this.#lastSend.set(key, now);
-    if (this.#lastSend.size > 256) {
-      for (const [k, t] of this.#lastSend) {
-        if (now - t >= FREQUENT_SEND_MS) this.#lastSend.delete(k);
-      }
-    }
     this.#open.add(socket);
     queueMicrotask(() => {
       if (this.#closed || !this.#open.has(socket)) return;
@@ -228,7 +221,7 @@ export class KernelClientTransport implements NtpTransport {
     for (const socket of [...this.#open]) this.#close(socket);
     for (const socket of this.#spare.values()) socket.close();
     this.#spare.clear();
-    this.#current.clear();
+    this.#newest.clear();
   }
 
   /** Request sockets currently open. */

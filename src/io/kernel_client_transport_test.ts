@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Instant } from "../core/time.ts";
 import { silentLog } from "../core/ports.ts";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
+import { waitFor } from "../../tests/helpers/peers.ts";
 import {
   KernelClientTransport,
   kernelClientTransportAvailable,
@@ -39,14 +40,6 @@ function transport(extra: Partial<KernelClientTransportOptions>) {
   return { t, got, transmitted, failed };
 }
 
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 Deno.test({
   name: "kernel client transport: deferred send, kernel TX and RX timestamps, reply delivered",
   ignore: !kernelClientTransportAvailable(),
@@ -61,7 +54,7 @@ Deno.test({
       assert.equal(transmitted.length, 0);
       await Promise.resolve();
       assert.equal(transmitted.length, 1, "the TX timestamp right after the microtask send");
-      await waitFor(() => got.length === 1);
+      await waitFor(() => got.length === 1, 2000, "the reply");
       assert.deepEqual([...got[0].bytes], [...packet]);
       assert.equal(got[0].id, 41);
       assert.equal(transmitted[0].id, 41);
@@ -88,7 +81,7 @@ Deno.test({
     try {
       // The limited broadcast address without SO_BROADCAST: sendto fails (EACCES).
       assert.equal(t.send(7, { address: "255.255.255.255", port: 123 }, new Uint8Array(48)), true);
-      await waitFor(() => failed.length === 1);
+      await waitFor(() => failed.length === 1, 2000, "the failure");
       assert.deepEqual(failed, [7]);
       assert.equal(transmitted.length, 0);
       assert.equal(t.openSockets, 0);
@@ -107,7 +100,7 @@ Deno.test({
     try {
       assert.equal(t.send(1, { address: "255.255.255.255", port: 123 }, new Uint8Array(48)), false);
       assert.equal(t.send(2, { address: "127.0.0.1", port: echo.port }, new Uint8Array(48)), true);
-      await waitFor(() => got.length === 1);
+      await waitFor(() => got.length === 1, 2000, "the reply");
       assert.deepEqual(failed, []);
     } finally {
       t.close();
@@ -148,7 +141,7 @@ Deno.test({
     try {
       const before = cookRaw(rawNow());
       t.send(5, { address: "127.0.0.1", port: echo.port }, new Uint8Array(48));
-      await waitFor(() => got.length === 1 && transmitted.length === 1);
+      await waitFor(() => got.length === 1 && transmitted.length === 1, 2000, "reply and TX");
       const after = cookRaw(rawNow());
       for (const v of [transmitted[0].tx, got[0].rx]) {
         assert.ok(v >= before - 1_000_000n && v <= after, `${v - before} ns after the start`);

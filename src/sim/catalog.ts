@@ -346,29 +346,31 @@ function two(delay: number): PathSpec {
 /** 101-202: chrony's option scenarios. */
 export function optionScenarios(): CatalogEntry[] {
   const list: CatalogEntry[] = [];
+  // chrony's 101: fixed polling, 1 µs jitter, no wander, makestep 1e-2 1, limits 1e-5/5e-6.
+  const pollSpec = (poll: number, duration: number, minSyncTime: number, maxSyncTime: number) => ({
+    name: `101 ${poll}`,
+    duration,
+    clock: { wander: 0 },
+    servers: [{
+      path: { up: { base: 1e-4, jitter: 1e-6 }, down: { base: 1e-4, jitter: 1e-6 } },
+    }],
+    sourceParams: { minPoll: poll, maxPoll: poll },
+    config: { makeStep: { threshold: 1e-2, limit: 1 } },
+    limits: {
+      timeMax: 1e-5,
+      freqMax: 1e-5,
+      timeRms: 5e-6,
+      freqRms: 5e-6,
+      minSyncTime,
+      maxSyncTime,
+    },
+  });
   for (const poll of [2, 4, 6, 8, 10, 12, 14]) {
     const p2 = 2 ** poll;
     list.push({
       id: `101-poll ${poll}`,
       title: `minpoll = maxpoll = ${poll}, jitter 1 µs, no wander`,
-      spec: {
-        name: `101 ${poll}`,
-        duration: p2 * 10,
-        clock: { wander: 0 },
-        servers: [{
-          path: { up: { base: 1e-4, jitter: 1e-6 }, down: { base: 1e-4, jitter: 1e-6 } },
-        }],
-        sourceParams: { minPoll: poll, maxPoll: poll },
-        config: { makeStep: { threshold: 1e-2, limit: 1 } },
-        limits: {
-          timeMax: 1e-5,
-          freqMax: 1e-5,
-          timeRms: 5e-6,
-          freqRms: 5e-6,
-          minSyncTime: p2 * 2,
-          maxSyncTime: Math.floor(p2 * 21 / 10) + 1,
-        },
-      },
+      spec: pollSpec(poll, p2 * 10, p2 * 2, Math.floor(p2 * 21 / 10) + 1),
       criteria: {
         ...selection,
         "packet interval": (r) => [
@@ -385,25 +387,7 @@ export function optionScenarios(): CatalogEntry[] {
     list.push({
       id: `101-poll ${poll}`,
       title: `minpoll = maxpoll = ${poll} over a 100 µs LAN, jitter 1 µs, no wander`,
-      spec: {
-        name: `101 ${poll}`,
-        duration: 20,
-        ticksPerSecond: 128,
-        clock: { wander: 0 },
-        servers: [{
-          path: { up: { base: 1e-4, jitter: 1e-6 }, down: { base: 1e-4, jitter: 1e-6 } },
-        }],
-        sourceParams: { minPoll: poll, maxPoll: poll },
-        config: { makeStep: { threshold: 1e-2, limit: 1 } },
-        limits: {
-          timeMax: 1e-5,
-          freqMax: 1e-5,
-          timeRms: 5e-6,
-          freqRms: 5e-6,
-          minSyncTime: 0,
-          maxSyncTime: 2.1 * p2 + 1,
-        },
-      },
+      spec: { ...pollSpec(poll, 20, 0, 2.1 * p2 + 1), ticksPerSecond: 128 },
       criteria: {
         ...selection,
         "sub-second polling": (r) =>
