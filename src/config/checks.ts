@@ -38,6 +38,12 @@ export function configWarnings(config: Config): string[] {
   if (config.rtcAutoTrim > 0 && config.rtcFile === null) {
     out.push("rtcautotrim has no effect without rtcfile");
   }
+  const metricsAddress = config.bindMetricsAddress ?? "127.0.0.1";
+  if ((config.metricsPort ?? 0) > 0 && !isLoopback(metricsAddress)) {
+    out.push(
+      `metrics endpoint on ${metricsAddress}: anyone who can reach it reads the daemon's state`,
+    );
+  }
   if (config.logKinds.length > 0 && config.logDir === null) {
     out.push("log has no effect without logdir");
   }

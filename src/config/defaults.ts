@@ -62,6 +62,9 @@ export const DEFAULT_RATE_LIMIT: Readonly<RateLimitConfig> = Object.freeze({
 /** The chrony run directory under which the Unix command socket lives by default. */
 export const DEFAULT_RUN_DIR = "/var/run/tempus";
 
+/** The conventional metrics port (ntpd-rs's exporter uses 9975). */
+export const DEFAULT_METRICS_PORT = 9975;
+
 /** Where state (driftfile, rtcfile) lives in the embedded default config. */
 export const DEFAULT_STATE_DIR = "/var/lib/tempus";
 
@@ -122,6 +125,10 @@ export function defaultConfig(): Config {
     acquisitionPort: 0,
     keyFile: null,
     refresh: 1209600,
+    // tempus-only (no chrony directive): ntpd-rs's metrics exporter listens on loopback only.
+    metricsPort: 0, // metricsport: off unless configured
+    bindMetricsAddress: "127.0.0.1", // bindmetricsaddress
+    errorBoundFile: null, // errorboundfile: off unless configured (AWS ClockBound's job)
   };
 }
 

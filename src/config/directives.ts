@@ -374,6 +374,24 @@ const HANDLERS: Record<string, Handler> = {
   acquisitionport: numberField("acquisitionPort", { int: true, min: 0, max: 65535 }),
   keyfile: stringField("keyFile"),
   refresh: numberField("refresh", { int: true, min: 0, max: 1e9 }),
+  metricsport: numberField("metricsPort", { int: true, min: 0, max: 65535 }),
+  bindmetricsaddress: (config, args, sink) => {
+    if (!arity(sink, "bindmetricsaddress", args, 1, 1)) return;
+    const ip = canonicalIp(args[0]);
+    if (ip === null) {
+      sink.error(`bindmetricsaddress: invalid address '${args[0]}' (an IP address)`);
+      return;
+    }
+    config.bindMetricsAddress = ip;
+  },
+  errorboundfile: (config, args, sink) => {
+    if (!arity(sink, "errorboundfile", args, 1, 1)) return;
+    if (!args[0].startsWith("/")) {
+      sink.error(`errorboundfile: '${args[0]}' is not an absolute path`);
+      return;
+    }
+    config.errorBoundFile = args[0];
+  },
 };
 
 /** Names of every directive `applyDirective` implements. */

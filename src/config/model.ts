@@ -269,4 +269,16 @@ export interface Config {
    * Added by the config owner; optional so existing Config literals stay valid.
    */
   sourceDirs?: string[];
+  /**
+   * metricsport: TCP port of the Prometheus metrics endpoint (0 = off). tempus-only (ntpd-rs's
+   * metrics exporter); optional so existing Config literals stay valid (default in defaults.ts).
+   */
+  metricsPort?: number;
+  /** bindmetricsaddress: the address the metrics endpoint listens on (default 127.0.0.1). */
+  bindMetricsAddress?: string;
+  /**
+   * errorboundfile: where the daemon publishes the clock's error bound for applications (a
+   * one-page file read under a sequence lock, `tempus now`), or null for none. tempus-only.
+   */
+  errorBoundFile?: string | null;
 }

@@ -145,5 +145,12 @@ export function renderConfig(config: Config): string {
   if (config.pidFile !== null) line("pidfile", config.pidFile);
   else out.push("# (no pidfile)");
   if (config.user !== null) line("user", config.user);
+
+  section("Operations");
+  line("metricsport", config.metricsPort ?? 0);
+  if (config.bindMetricsAddress !== undefined && (config.metricsPort ?? 0) > 0) {
+    line("bindmetricsaddress", config.bindMetricsAddress);
+  }
+  if (config.errorBoundFile) line("errorboundfile", config.errorBoundFile);
   return out.join("\n") + "\n";
 }

@@ -164,6 +164,12 @@ const LOG: Record<string, KeySpec> = {
   change: { directive: "logchange", kind: "number" },
 };
 
+const METRICS: Record<string, KeySpec> = {
+  port: { directive: "metricsport", kind: "number" },
+  bindaddress: { directive: "bindmetricsaddress", kind: "string" },
+  errorboundfile: { directive: "errorboundfile", kind: "string" },
+};
+
 const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   clock: CLOCK,
   selection: SELECTION,
@@ -171,6 +177,7 @@ const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   server: SERVER,
   cmd: CMD,
   log: LOG,
+  metrics: METRICS,
 };
 
 /** Renders a key path as TOML dotted text: source[1].minpoll, clock.makestep.limit. */

@@ -46,6 +46,7 @@ import { parseIpv4 } from "../ntp/ip.ts";
 import { refIdFromAddress } from "../ntp/packet.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { attachLogFiles } from "./log_writer.ts";
+import { type OpsServices, startOpsServices } from "./ops_services.ts";
 import { LogFiles } from "../io/log_files.ts";
 import { DaemonControl } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
@@ -358,6 +359,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     );
   }
 
+  const ops: OpsServices | null = options.oneShot === null
+    ? await startOpsServices(config, control, engine.clock, log)
+    : null; // ops: metrics endpoint and error-bound page (src/daemon/ops_services.ts)
+
   if (options.user !== null && options.user !== "root") {
     try {
       const account = dropPrivileges(options.user, options.noClockControl ? [] : [CAP_SYS_TIME]);
@@ -396,6 +401,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await rtc?.close();
     await ntpServer?.close();
     await commandServer?.close();
+    await ops?.close();
     transport.close?.();
     timers.cancelAll();
     if (pidFile !== null) releasePidFile(pidFile);

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { parseChronyConfText } from "./chrony_conf.ts";
+import { configWarnings } from "./checks.ts";
+import { defaultConfig } from "./defaults.ts";
+import { renderConfig } from "./render.ts";
+import { parseTomlConfig } from "./toml.ts";
+
+Deno.test("metricsport, bindmetricsaddress, errorboundfile: defaults, chrony.conf and TOML agree", () => {
+  const d = defaultConfig();
+  assert.equal(d.metricsPort, 0);
+  assert.equal(d.bindMetricsAddress, "127.0.0.1");
+  assert.equal(d.errorBoundFile, null);
+  const conf = parseChronyConfText(
+    "metricsport 9975\nbindmetricsaddress ::1\nerrorboundfile /run/tempus/errorbound\n",
+    "t.conf",
+  );
+  assert.ok(conf.ok);
+  const toml = parseTomlConfig(
+    '[metrics]\nport = 9975\nbindaddress = "::1"\nerrorboundfile = "/run/tempus/errorbound"\n',
+    "t.toml",
+  );
+  assert.ok(toml.ok, toml.ok ? "" : JSON.stringify(toml.errors));
+  for (const c of [conf.config, toml.config]) {
+    assert.equal(c.metricsPort, 9975);
+    assert.equal(c.bindMetricsAddress, "::1");
+    assert.equal(c.errorBoundFile, "/run/tempus/errorbound");
+  }
+  const text = renderConfig(conf.config);
+  assert.match(text, /^metricsport 9975$/m);
+  assert.match(text, /^bindmetricsaddress ::1$/m);
+  assert.match(text, /^errorboundfile \/run\/tempus\/errorbound$/m);
+});
+
+Deno.test("bad metrics/error-bound values are errors with the directive named", () => {
+  for (
+    const [line, message] of [
+      ["metricsport 70000", /metricsport/],
+      ["metricsport", /metricsport/],
+      ["bindmetricsaddress localhost", /bindmetricsaddress: invalid address/],
+      ["errorboundfile relative/path", /errorboundfile: .*absolute/],
+    ] as const
+  ) {
+    const r = parseChronyConfText(line + "\n", "t.conf");
+    assert.equal(r.ok, false, line);
+    if (!r.ok) assert.match(r.errors.map((e) => e.message).join("\n"), message);
+  }
+});
+
+Deno.test("a metrics endpoint off loopback is warned about", () => {
+  const c = { ...defaultConfig(), metricsPort: 9975, bindMetricsAddress: "0.0.0.0" };
+  assert.ok(configWarnings(c).some((w) => w.includes("metrics endpoint on 0.0.0.0")));
+  assert.equal(configWarnings({ ...c, bindMetricsAddress: "127.0.0.1" }).length, 0);
+});

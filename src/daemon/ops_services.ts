@@ -1,0 +1,131 @@
+/**
+ * The daemon's operator services: the Prometheus endpoint (metricsport) and the error-bound
+ * page for applications (errorboundfile). Both read the daemon's reports through
+ * `EngineControl` (the same reports chronyc gets) and never change anything.
+ *
+ * @module
+ */
+import type { Config } from "../config/model.ts";
+import type { EngineControl } from "../core/control.ts";
+import {
+  ERROR_BOUND_DRIFT_PPM,
+  errorBoundSnapshot,
+  selectedSample,
+  StepWatch,
+} from "../core/error_bound.ts";
+import type { LogPort } from "../core/ports.ts";
+import type { NtpDataReport } from "../core/reports.ts";
+import type { ClockChangeEvent } from "../core/types.ts";
+import { ErrorBoundWriter } from "../io/error_bound_file.ts";
+import { type MetricsServerHandle, startMetricsServer } from "../io/metrics_server.ts";
+import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
+import { VERSION } from "../version.ts";
+
+/** CLOCK_MONOTONIC: slewed like CLOCK_REALTIME, never stepped. */
+const CLOCK_MONOTONIC = 1;
+const CLOCK_REALTIME = 0;
+
+/** Reads the two clocks the error bound is expressed in. */
+export type ClockReader = () => { realtime: bigint; monotonic: bigint };
+
+async function libcClocks(): Promise<ClockReader> {
+  const { clockGettime } = await import("../../ffi/libc.ts");
+  return () => ({
+    realtime: clockGettime(CLOCK_REALTIME),
+    monotonic: clockGettime(CLOCK_MONOTONIC),
+  });
+}
+
+/** The reports of one scrape, from the daemon's control surface. */
+export function metricsSnapshot(
+  control: EngineControl,
+  maxError: number | null = null,
+): MetricsSnapshot {
+  const sources = control.sources();
+  const ntpData = new Map<string, NtpDataReport>();
+  for (const s of sources) {
+    const d = control.ntpData(s.address);
+    if (d !== null) ntpData.set(s.address, d);
+  }
+  return {
+    version: VERSION,
+    tracking: control.tracking(),
+    sources,
+    sourceStats: control.sourceStats(),
+    ntpData,
+    serverStats: control.serverStats(),
+    maxError,
+  };
+}
+
+/** What the daemon needs to close. */
+export interface OpsServices {
+  /** The metrics port, or null when off. */
+  metricsPort: number | null;
+  /** Stops both services (the page is marked unsynchronised). */
+  close(): Promise<void>;
+}
+
+/** Starts what the configuration asks for (nothing by default). */
+export async function startOpsServices(
+  config: Config,
+  control: EngineControl,
+  clock: { precision: number; addObserver(fn: (c: ClockChangeEvent) => void): void },
+  log: LogPort,
+  clocks?: ClockReader,
+): Promise<OpsServices> {
+  let writer: ErrorBoundWriter | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let lastMaxError: number | null = null;
+  if (config.errorBoundFile) {
+    const read = clocks ?? await libcClocks();
+    writer = ErrorBoundWriter.open(config.errorBoundFile);
+    const w = writer;
+    const watch = new StepWatch();
+    const params = {
+      maxClockErrorPpm: config.maxClockError,
+      precision: clock.precision,
+      maxSlewRatePpm: config.maxSlewRate,
+      driftPpm: ERROR_BOUND_DRIFT_PPM,
+    };
+    let failed = false;
+    const publish = () => {
+      try {
+        const tracking = control.tracking();
+        const sample = selectedSample(control.sources());
+        const { realtime, monotonic } = read();
+        const extra = watch.observe(realtime, monotonic, tracking.refTime);
+        const snapshot = errorBoundSnapshot(tracking, sample, realtime, monotonic, params, extra);
+        w.publish(snapshot);
+        lastMaxError = snapshot.maxError;
+        failed = false;
+      } catch (error) {
+        if (!failed) log.log("warning", `Could not publish the error bound: ${String(error)}`);
+        failed = true;
+      }
+    };
+    clock.addObserver((change) => {
+      if (change.kind === "step") watch.ownStep(change.doffset);
+      queueMicrotask(publish); // after the update that changed the clock is complete
+    });
+    publish();
+    timer = setInterval(publish, 1000);
+  }
+  let server: MetricsServerHandle | null = null;
+  const port = config.metricsPort ?? 0;
+  if (port > 0) {
+    server = await startMetricsServer(
+      { hostname: config.bindMetricsAddress ?? "127.0.0.1", port },
+      () => renderMetrics(metricsSnapshot(control, lastMaxError)),
+    );
+    log.log("info", `Metrics on http://${config.bindMetricsAddress}:${server.port}/metrics`);
+  }
+  return {
+    metricsPort: server?.port ?? null,
+    close: async () => {
+      if (timer !== null) clearInterval(timer);
+      writer?.close();
+      await server?.close();
+    },
+  };
+}

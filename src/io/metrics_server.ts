@@ -1,0 +1,74 @@
+/**
+ * The Prometheus endpoint: an HTTP server (Deno.serve) answering `GET /metrics` with the
+ * text exposition the caller renders on each scrape. Mechanism only: what is shown comes
+ * from io/metrics_text.ts over the daemon's reports.
+ *
+ * @module
+ */
+
+/** Content type of the Prometheus text format. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** A running endpoint. */
+export interface MetricsServerHandle {
+  /** The port it listens on (useful with port 0). */
+  port: number;
+  /** Stops listening and waits for open requests. */
+  close(): Promise<void>;
+}
+
+/** Answers one request: /metrics, a pointer at /, 404 elsewhere, 405 for other methods. */
+export function handleMetricsRequest(request: Request, render: () => string): Response {
+  const path = new URL(request.url).pathname;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+  }
+  if (path === "/metrics") {
+    let body: string;
+    try {
+      body = render();
+    } catch (error) {
+      return new Response(`error: ${error instanceof Error ? error.message : String(error)}\n`, {
+        status: 500,
+      });
+    }
+    return new Response(request.method === "HEAD" ? null : body, {
+      headers: { "content-type": METRICS_CONTENT_TYPE },
+    });
+  }
+  if (path === "/") {
+    return new Response("tempus metrics: see /metrics\n", {
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  return new Response("not found\n", { status: 404 });
+}
+
+/** Starts the endpoint on `hostname`:`port` (0: any free port). */
+export function startMetricsServer(
+  listen: { hostname: string; port: number },
+  render: () => string,
+): Promise<MetricsServerHandle> {
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        hostname: listen.hostname,
+        port: listen.port,
+        onListen: (addr) => {
+          resolve({
+            port: (addr as Deno.NetAddr).port,
+            close: async () => {
+              await server.shutdown();
+            },
+          });
+        },
+        onError: (error) =>
+          new Response(`error: ${error instanceof Error ? error.message : String(error)}\n`, {
+            status: 500,
+          }),
+      }, (request) => handleMetricsRequest(request, render));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
