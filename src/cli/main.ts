@@ -86,6 +86,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "config check FILE: validate a chrony.conf or tempus.toml and print it",
     load: async () => (await import("./config_check.ts")).run,
   },
+  metrics: {
+    summary: "print the daemon's metrics once (Prometheus text)",
+    load: async () => (await import("./metrics.ts")).run,
+  },
+  now: {
+    summary: "earliest <= true time <= latest from the error-bound page",
+    load: async () => (await import("./now.ts")).run,
+  },
 };
 
 for (const name of MONITOR_COMMANDS) {
@@ -109,6 +117,8 @@ export function usage(): string {
     "  sync    [SERVER...] [--step|--slew|--dry-run] [--json]   one-shot sync at boot",
     "  query   SERVER[:PORT] [--json]                        measure one server",
     "  config  check FILE                                    validate a config file",
+    "  metrics [-h HOST|SOCKET]                              Prometheus metrics, once",
+    "  now     [--file PATH] [--json]                        earliest <= true time <= latest",
     "  tracking | sources [-v] | sourcestats [-v] | selectdata | activity | ntpdata",
     "  serverstats | clients | makestep | burst | online | offline | onoffline",
     "  settime TIME | manual on|off|reset|list|delete N | waitsync | rtcdata | trimrtc",

@@ -62,6 +62,9 @@ export const DEFAULT_RATE_LIMIT: Readonly<RateLimitConfig> = Object.freeze({
 /** The chrony run directory under which the Unix command socket lives by default. */
 export const DEFAULT_RUN_DIR = "/var/run/tempus";
 
+/** Where `tempus now` reads the error-bound page unless told otherwise (errorboundfile). */
+export const DEFAULT_ERROR_BOUND_FILE = `${DEFAULT_RUN_DIR}/errorbound`;
+
 /** The conventional metrics port (ntpd-rs's exporter uses 9975). */
 export const DEFAULT_METRICS_PORT = 9975;
 

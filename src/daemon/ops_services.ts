@@ -79,7 +79,11 @@ export async function startOpsServices(
   let lastMaxError: number | null = null;
   if (config.errorBoundFile) {
     const read = clocks ?? await libcClocks();
-    writer = ErrorBoundWriter.open(config.errorBoundFile);
+    try {
+      writer = ErrorBoundWriter.open(config.errorBoundFile);
+    } catch (error) {
+      throw new Error(`Could not open errorboundfile ${config.errorBoundFile}: ${String(error)}`);
+    }
     const w = writer;
     const watch = new StepWatch();
     const params = {
@@ -114,10 +118,17 @@ export async function startOpsServices(
   let server: MetricsServerHandle | null = null;
   const port = config.metricsPort ?? 0;
   if (port > 0) {
-    server = await startMetricsServer(
-      { hostname: config.bindMetricsAddress ?? "127.0.0.1", port },
-      () => renderMetrics(metricsSnapshot(control, lastMaxError)),
-    );
+    const hostname = config.bindMetricsAddress ?? "127.0.0.1";
+    try {
+      server = await startMetricsServer(
+        { hostname, port },
+        () => renderMetrics(metricsSnapshot(control, lastMaxError)),
+      );
+    } catch (error) {
+      writer?.close();
+      if (timer !== null) clearInterval(timer);
+      throw new Error(`Could not open metrics port ${hostname}:${port}: ${String(error)}`);
+    }
     log.log("info", `Metrics on http://${config.bindMetricsAddress}:${server.port}/metrics`);
   }
   return {
