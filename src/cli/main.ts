@@ -90,6 +90,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "print the daemon's metrics once (Prometheus text)",
     load: async () => (await import("./metrics.ts")).run,
   },
+  plot: {
+    summary: "draw offset, frequency, delay, root distance as SVG from chrony-style logs",
+    load: async () => (await import("./plot.ts")).run,
+  },
   now: {
     summary: "earliest <= true time <= latest from the error-bound page",
     load: async () => (await import("./now.ts")).run,
@@ -119,6 +123,7 @@ export function usage(): string {
     "  config  check FILE                                    validate a config file",
     "  metrics [-h HOST|SOCKET]                              Prometheus metrics, once",
     "  now     [--file PATH] [--json]                        earliest <= true time <= latest",
+    "  plot    [LOGDIR] [-o OUT.svg]                         history as SVG from the logs",
     "  tracking | sources [-v] | sourcestats [-v] | selectdata | activity | ntpdata",
     "  serverstats | clients | makestep | burst | online | offline | onoffline",
     "  settime TIME | manual on|off|reset|list|delete N | waitsync | rtcdata | trimrtc",
