@@ -246,6 +246,12 @@ Deno.test({
     // Left alone the clock would run +1000 ppm fast; what remains must be well under that
     // (about 1 ppm on a quiet host; a few hundred when the host is overloaded).
     assert.ok(Math.abs(r.trueRatePpmLast30s) < 200, `residual rate ${r.trueRatePpmLast30s} ppm`);
+    // The published error bound (errorboundfile) contains the reference's time throughout,
+    // while the daemon slews 0.5 s away and removes 1000 ppm.
+    const eb = r.errorBound;
+    assert.ok(eb.bounded >= 20, `only ${eb.bounded} of ${eb.readings} readings were bounded`);
+    assert.equal(eb.outside, 0, `true time outside the bound: ${JSON.stringify(eb)}`);
+    console.log(`daemon: error bound ${JSON.stringify(eb)}`);
     console.log(
       `daemon: median |true offset| last 30 s ${(r.medianAbsOffsetLast30s * 1e3).toFixed(3)} ms` +
         ` (max ${(r.maxAbsOffsetLast30s * 1e3).toFixed(3)} ms); residual rate ` +

@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { adjtimex } from "../../../ffi/libc.ts";
+import { adjtimex, clockGettime } from "../../../ffi/libc.ts";
+import { boundAt } from "../../../src/core/error_bound.ts";
+import { readErrorBoundPage } from "../../../src/io/error_bound_file.ts";
 import { LinuxClockDriver, tickFreqToFrequency } from "../../../src/clock/linux.ts";
 import { epochFromCmdline, startRefServer } from "./ref_server.ts";
 import { trueOffset } from "./sync_boot.ts";
@@ -60,6 +62,7 @@ export async function daemonScenario(): Promise<Record<string, unknown>> {
       `server 127.0.0.1 port ${server.port} iburst minpoll 0 maxpoll 0`,
       "pidfile /run/tempus/tempus.pid",
       "port 0",
+      "errorboundfile /run/tempus/errorbound",
       "",
     ].join("\n"),
   );
@@ -96,6 +99,34 @@ export async function daemonScenario(): Promise<Record<string, unknown>> {
   const samples: { t: number; offset: number; freq: number; jump: number }[] = [];
   let tracking = "";
   let exitedEarly = false;
+  // The published error bound against the reference (true time), once a second.
+  const bound = {
+    readings: 0,
+    bounded: 0,
+    outside: 0,
+    minMargin: Infinity,
+    widths: [] as number[],
+  };
+  const readBound = () => {
+    bound.readings++;
+    let page;
+    try {
+      page = readErrorBoundPage("/run/tempus/errorbound");
+    } catch {
+      return;
+    }
+    if (!page.ok) return;
+    const monotonic = clockGettime(1);
+    const realtime = clockGettime(0);
+    const interval = boundAt(page.snapshot, realtime, monotonic);
+    const offset = trueOffset(server.now); // CLOCK_REALTIME minus reference, s
+    if (interval === null) return;
+    bound.bounded++;
+    bound.widths.push(interval.maxError);
+    const margin = interval.maxError - Math.abs(offset);
+    bound.minMargin = Math.min(bound.minMargin, margin);
+    if (margin < 0) bound.outside++;
+  };
   try {
     while (exited === null) {
       const t = Number(monotonicRaw() - t0) / 1e9;
@@ -106,6 +137,7 @@ export async function daemonScenario(): Promise<Record<string, unknown>> {
         freq: round(kernelFrequency(), 3),
         jump: round(realMinusMono() - base, 7),
       });
+      readBound();
       await sleep(1000);
     }
     if (exited === null) {
@@ -159,6 +191,13 @@ export async function daemonScenario(): Promise<Record<string, unknown>> {
     medianAbsOffsetLast30s: tailAbs.length ? tailAbs[Math.floor(tailAbs.length / 2)] : null,
     maxAbsOffsetLast30s: tailAbs.at(-1) ?? null,
     maxJump: Math.max(0, ...samples.map((s) => Math.abs(s.jump))),
+    errorBound: {
+      readings: bound.readings,
+      bounded: bound.bounded,
+      outside: bound.outside,
+      minMargin: bound.bounded > 0 ? round(bound.minMargin, 7) : null,
+      medianMaxError: bound.widths.length ? round(median(bound.widths), 7) : null,
+    },
     settledUnder1msAt: settledAt,
     samples,
     tracking,
