@@ -2,7 +2,7 @@
  * Renders a clock's history as one SVG: four panels over a shared UTC time axis (offset,
  * frequency, delay, root distance), sources in colour with a legend, steps and leap seconds
  * marked by vertical lines. Pure: data in, SVG text out. Each panel's range covers the
- * 0.5th..99.5th percentile of its values (so one start-up outlier does not flatten the
+ * 2nd..98th percentile of its values (so one start-up outlier does not flatten the
  * rest); values beyond it are drawn hollow at the edge.
  *
  * @module
@@ -129,6 +129,11 @@ function fmtTick(v: number): string {
   return String(r);
 }
 
+function fmtSeconds(v: number): string {
+  const u = secondsUnit(v);
+  return `${Number((v * u.scale).toPrecision(3))} ${u.name}`;
+}
+
 function panel(
   out: string[],
   top: number,
@@ -138,8 +143,15 @@ function panel(
   series: Series[],
   x: (t: number) => number,
   ticks: { ticks: number[]; step: number },
+  logScale = false,
 ): void {
   const plotW = W - LEFT - RIGHT;
+  if (logScale) {
+    series = series.map((s) => ({
+      ...s,
+      points: s.points.filter(([, v]) => v > 0).map(([t, v]) => [t, Math.log10(v)]),
+    }));
+  }
   const values = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite).sort((
     a,
     b,
@@ -156,8 +168,8 @@ function panel(
     out.push(`<text x="${LEFT}" y="${top - 8}" font-weight="bold">${xmlEscape(title)}</text>`);
     return;
   }
-  let lo = quantile(values, 0.005);
-  let hi = quantile(values, 0.995);
+  let lo = logScale ? values[0] : quantile(values, 0.02);
+  let hi = logScale ? values[values.length - 1] : quantile(values, 0.98);
   if (hi - lo < 1e-12) {
     const pad = Math.max(Math.abs(hi) * 0.1, seconds ? 1e-9 : 1e-6);
     lo -= pad;
@@ -166,16 +178,31 @@ function panel(
   const pad = (hi - lo) * 0.06;
   lo -= pad;
   hi += pad;
-  const unit = seconds
+  const unit = seconds && !logScale
     ? secondsUnit(Math.max(Math.abs(lo), Math.abs(hi)))
-    : { name: unitName, scale: 1 };
+    : { name: logScale ? "log scale" : unitName, scale: 1 };
   const y = (v: number) => top + PANEL_H - ((v - lo) / (hi - lo)) * PANEL_H;
   out.push(
     `<text x="${LEFT}" y="${top - 8}" font-weight="bold">${xmlEscape(title)} (${
       xmlEscape(unit.name)
     })</text>`,
   );
-  for (const v of niceTicks(lo * unit.scale, hi * unit.scale)) {
+  if (logScale) {
+    for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) {
+      const yy = y(k);
+      out.push(
+        `<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${yy.toFixed(1)}" y2="${
+          yy.toFixed(1)
+        }" stroke="#e4e4e4"/>`,
+      );
+      out.push(
+        `<text x="${LEFT - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end">${
+          xmlEscape(fmtSeconds(10 ** k))
+        }</text>`,
+      );
+    }
+  }
+  for (const v of logScale ? [] : niceTicks(lo * unit.scale, hi * unit.scale)) {
     const yy = y(v / unit.scale);
     out.push(
       `<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${yy.toFixed(1)}" y2="${
@@ -264,7 +291,7 @@ export function renderPlot(data: PlotData): string {
       )
     }</text>`,
   ];
-  const panels: [string, boolean, string, Series[]][] = [
+  const panels: [string, boolean, string, Series[], boolean?][] = [
     ["Offset", true, "", [
       ...bySource((m) => m.offset),
       {
@@ -294,11 +321,11 @@ export function renderPlot(data: PlotData): string {
         style: "dashed",
         points: tr((e) => e.maxError),
       },
-    ]],
+    ], true],
   ];
-  panels.forEach(([title, seconds, unit, series], i) => {
+  panels.forEach(([title, seconds, unit, series, logScale], i) => {
     const top = TOP + 20 + i * (PANEL_H + GAP);
-    panel(out, top, title, seconds, unit, series, x, ticks);
+    panel(out, top, title, seconds, unit, series, x, ticks, logScale ?? false);
     for (const s of data.steps) {
       const xx = x(s.t).toFixed(1);
       out.push(

@@ -70,7 +70,7 @@ Deno.test({
         "Offset (µs)",
         "Frequency",
         "Round-trip delay (ms)",
-        "Root distance (µs)",
+        "Root distance (log scale)",
         "step 2.00 s",
         "leap second inserted",
         "&lt;odd&amp;source&gt;",
