@@ -94,6 +94,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "draw offset, frequency, delay, root distance as SVG from chrony-style logs",
     load: async () => (await import("./plot.ts")).run,
   },
+  replay: {
+    summary: "run recorded measurements through the engine and show its decisions",
+    load: async () => (await import("./replay.ts")).run,
+  },
   now: {
     summary: "earliest <= true time <= latest from the error-bound page",
     load: async () => (await import("./now.ts")).run,
@@ -124,6 +128,7 @@ export function usage(): string {
     "  metrics [-h HOST|SOCKET]                              Prometheus metrics, once",
     "  now     [--file PATH] [--json]                        earliest <= true time <= latest",
     "  plot    [LOGDIR] [-o OUT.svg]                         history as SVG from the logs",
+    "  replay  LOGDIR [-f CONFIG]                            the engine's decisions on recorded samples",
     "  tracking | sources [-v] | sourcestats [-v] | selectdata | activity | ntpdata",
     "  serverstats | clients | makestep | burst | online | offline | onoffline",
     "  settime TIME | manual on|off|reset|list|delete N | waitsync | rtcdata | trimrtc",

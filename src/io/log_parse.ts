@@ -45,6 +45,8 @@ export interface MeasurementEntry {
   delay: number;
   /** True when every test passed (the sample was usable). */
   valid: boolean;
+  /** Local poll when the sample was taken, log2 s (the LP column). */
+  poll?: number;
 }
 
 /** One statistics.log line. */
@@ -128,7 +130,15 @@ export function parseMeasurementsLog(text: string): Parsed<MeasurementEntry> {
     if (t === null || v === null) return null;
     const tests = tk[5] + tk[6] + tk[7];
     if (!/^[01]{10}$/.test(tests)) return null;
-    return { t, source: tk[2], offset: v[0], delay: v[1], valid: tests === "1111111111" };
+    const poll = Number(tk[8]);
+    return {
+      t,
+      source: tk[2],
+      offset: v[0],
+      delay: v[1],
+      valid: tests === "1111111111",
+      ...(Number.isInteger(poll) ? { poll } : {}),
+    };
   });
 }
 

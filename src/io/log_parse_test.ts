@@ -72,6 +72,7 @@ Deno.test("measurements.log and statistics.log lines read back", () => {
     offset: -3.25e-4,
     delay: 1.5e-3,
     valid: true,
+    poll: 6,
   });
   assert.equal(r.entries[1].valid, false);
   const s = formatStatisticsLine({

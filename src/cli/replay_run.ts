@@ -1,0 +1,245 @@
+/**
+ * Replays recorded measurements (chrony-style measurements.log, `log measurements` or
+ * `log rawmeasurements`) through tempus's Engine in the simulator's virtual time. Every
+ * request the engine sends to a recorded source is answered with the recorded samples
+ * in order, once each (a request gets no reply when the next recorded sample lies after the
+ * current second, as when the original daemon got none): the reply's timestamps are built from the engine's own clock so
+ * that the engine measures exactly the recorded offset and delay. What the engine then does
+ * (accepts or rejects each sample, selects, updates the clock) is collected as events.
+ *
+ * @module
+ */
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
+import type { Config, SourceParams } from "../config/model.ts";
+import { Engine } from "../core/engine.ts";
+import type { NtpTransport, SocketAddress } from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import type { MeasurementEntry } from "../io/log_parse.ts";
+import { decodePacket, encodePacket } from "../ntp/packet.ts";
+import { instantToNtp64 } from "../ntp/timestamp.ts";
+import { LogCapture } from "../sim/log_capture.ts";
+import { SimRandom } from "../sim/prng.ts";
+import { SimClock } from "../sim/sim_clock.ts";
+import { SimTimers } from "../sim/sim_timers.ts";
+import { SIM_CLOCK_PRECISION } from "../sim/tempus_engine.ts";
+import { VirtualTime } from "../sim/virtual_time.ts";
+
+/** One thing the engine did during the replay. */
+export type ReplayEvent =
+  | {
+    kind: "sample";
+    t: number;
+    source: string;
+    offset: number;
+    delay: number;
+    accepted: boolean;
+    /** Log lines the engine wrote while handling it (why it was rejected, ...). */
+    why: string[];
+  }
+  | {
+    kind: "update";
+    t: number;
+    offset: number;
+    freqPpm: number;
+    combined: number;
+    selected: string | null;
+    states: Record<string, string>;
+  }
+  | { kind: "log"; t: number; level: string; message: string }
+  | { kind: "unanswered"; t: number; source: string };
+
+/** What a replay produced. */
+export interface ReplayResult {
+  /** Events in time order. */
+  events: ReplayEvent[];
+  /** Recorded samples never asked for. */
+  unused: number;
+}
+
+/** Options: the configuration (sources are taken from the records) and per-source options. */
+export interface ReplayOptions {
+  /** Configuration (default: chrony's defaults). */
+  config?: Config;
+  /** Source options by address (default: minpoll/maxpoll from the records' local poll). */
+  params?: Map<string, SourceParams>;
+}
+
+const NS = 1_000_000_000n;
+
+/** What each NTP test checks (chrony's names; bit i of ntpdata's tests, 1 = passed). */
+const TEST_NAMES = [
+  "test 1 (duplicate)",
+  "test 2 (bogus: origin mismatch)",
+  "test 3 (invalid timestamps)",
+  "test 5 (authentication)",
+  "test 6 (unsynchronised server)",
+  "test 7 (root distance too large)",
+  "test A (delay above maxdelay)",
+  "test B (delay ratio above maxdelayratio)",
+  "test C (delay jump above maxdelaydevratio)",
+  "test D (synchronisation loop)",
+];
+
+/** The tests a sample failed, from ntpdata's test bits. */
+export function failedTests(tests: number): string[] {
+  return TEST_NAMES.filter((_, i) => (tests & (1 << i)) === 0);
+}
+
+/**
+ * Source options inferred from the records: minpoll and maxpoll from the local polls logged
+ * (else from the spacing of the samples), iburst when the first samples came in quick
+ * succession.
+ */
+export function inferredParams(records: MeasurementEntry[], source: string): SourceParams {
+  const mine = records.filter((r) => r.source === source);
+  const polls = mine.map((r) => r.poll).filter((p): p is number => p !== undefined);
+  let minPoll: number, maxPoll: number;
+  if (polls.length > 0) {
+    minPoll = Math.min(...polls);
+    maxPoll = Math.max(...polls);
+  } else {
+    const gaps = mine.slice(1).map((r, i) => r.t - mine[i].t).filter((g) => g > 0).sort((a, b) =>
+      a - b
+    );
+    const median = gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)] : 64;
+    minPoll = maxPoll = Math.round(Math.log2(Math.max(median, 1 / 64)));
+  }
+  const clamp = (p: number) => Math.max(-7, Math.min(24, p));
+  return {
+    ...DEFAULT_SOURCE_PARAMS,
+    minPoll: clamp(minPoll),
+    maxPoll: clamp(Math.max(minPoll, maxPoll)),
+    iburst: mine.length >= 4 && mine[3].t - mine[0].t <= 8,
+  };
+}
+
+/** Runs the replay. */
+export function replay(records: MeasurementEntry[], options: ReplayOptions = {}): ReplayResult {
+  const sorted = [...records].sort((a, b) => a.t - b.t);
+  const events: ReplayEvent[] = [];
+  if (sorted.length === 0) return { events, unused: 0 };
+  const t0 = sorted[0].t - 1;
+  const t1 = sorted[sorted.length - 1].t + 2;
+  const start: Instant = BigInt(Math.floor(t0)) * NS;
+  const vt = new VirtualTime(start);
+  const clock = new SimClock(vt, { offset: 0, freq: 0, wander: 0 }, t1 - t0 + 1, null);
+  const timers = new SimTimers(vt, clock);
+  const seconds = () => Number(vt.now) / 1e9;
+  const log = new LogCapture(seconds, [], 100_000);
+  const config: Config = { ...defaultConfig(), ...options.config, sources: [] };
+  const pending = new Map<string, MeasurementEntry[]>();
+  for (const r of sorted) {
+    const list = pending.get(r.source) ?? [];
+    list.push(r);
+    pending.set(r.source, list);
+  }
+  let engine: Engine | null = null;
+  const idToAddress = new Map<number, string>();
+  let accepted = false;
+  let logMark = 0;
+  let updates: ReplayEvent[] | null = null;
+
+  const transport: NtpTransport = {
+    send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
+      const eng = engine!;
+      const list = pending.get(to.address);
+      const now = seconds();
+      const decoded = decodePacket(packet);
+      if (!list || !decoded.ok) return false;
+      // The next recorded sample, in order, unless it lies in the future: the log's times
+      // are truncated to the second, so "future" means after the current second.
+      const next = list[0];
+      if (next === undefined || next.t > now + 1) {
+        events.push({ kind: "unanswered", t: now, source: to.address });
+        return true;
+      }
+      const best = 0;
+      const r = list.splice(best, 1)[0];
+      const t1c = eng.clock.cookedNow();
+      const delay = Math.max(0, r.delay);
+      const t2 = t1c + BigInt(Math.round((delay / 2 + r.offset) * 1e9));
+      const reply = encodePacket({
+        leap: 0,
+        version: decoded.packet.version,
+        mode: 4,
+        stratum: 1,
+        poll: decoded.packet.poll,
+        precision: -25,
+        rootDelay: 0,
+        rootDispersion: 0,
+        refId: 0x5245504c, // "REPL"
+        refTime: instantToNtp64(t2 - 8n * NS),
+        originTime: decoded.packet.transmitTime,
+        receiveTime: instantToNtp64(t2),
+        transmitTime: instantToNtp64(t2),
+        extensions: [],
+        mac: null,
+      });
+      vt.scheduleIn(BigInt(Math.round(delay * 1e9)), () => {
+        accepted = false;
+        logMark = log.lines.length;
+        updates = [];
+        eng.receiveReply(requestId, reply, eng.clock.cookedNow());
+        const after = updates;
+        updates = null;
+        events.push({
+          kind: "sample",
+          t: seconds(),
+          source: to.address,
+          offset: r.offset,
+          delay: r.delay,
+          accepted,
+          why: [
+            ...(accepted
+              ? []
+              : failedTests(eng.ntpData(to.address)?.tests ?? 0x3ff).map((n) => `failed ${n}`)),
+            ...log.lines.slice(logMark).map((l) => l.message),
+          ],
+        });
+        events.push(...after);
+      });
+      return true;
+    },
+  };
+
+  engine = new Engine(
+    config,
+    { driver: clock, timers, random: new SimRandom(1), log, transport },
+    null,
+    { measurePrecision: () => SIM_CLOCK_PRECISION },
+  );
+  const eng = engine;
+  eng.onSampleAccepted = () => accepted = true;
+  eng.onReferenceUpdated = (u) => {
+    const tracking = eng.tracking();
+    const states: Record<string, string> = {};
+    for (const s of eng.sources()) states[s.address] = s.state;
+    (updates ?? events).push({
+      kind: "update",
+      t: seconds(),
+      offset: u.offset,
+      freqPpm: tracking.freqPpm,
+      combined: u.combinedCount,
+      selected: tracking.refAddress,
+      states,
+    });
+  };
+  for (const source of pending.keys()) {
+    const params = options.params?.get(source) ?? inferredParams(sorted, source);
+    const id = eng.addSource("server", { address: source, port: 123 }, params, source);
+    idToAddress.set(id, source);
+  }
+  eng.start();
+  vt.runUntil(BigInt(Math.ceil(t1)) * NS);
+  eng.stop();
+  for (const l of log.lines) {
+    if (l.level === "info" || l.level === "warning" || l.level === "error") {
+      events.push({ kind: "log", t: l.t, level: l.level, message: l.message });
+    }
+  }
+  // Stable: a sample stays before the update it caused.
+  events.sort((a, b) => a.t - b.t);
+  let unused = 0;
+  for (const list of pending.values()) unused += list.length;
+  return { events, unused };
+}

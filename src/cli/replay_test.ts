@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { parseMeasurementsLog, parseTrackingLog } from "../io/log_parse.ts";
+import { compareUpdates, formatEvent } from "./replay.ts";
+import { failedTests, inferredParams, replay } from "./replay_run.ts";
+
+const LOGS = new URL("../../docs/img/logs/congestion-tempus/", import.meta.url);
+
+Deno.test("a recorded real-time run of tempus replays sample for sample", () => {
+  const records = parseMeasurementsLog(
+    Deno.readTextFileSync(new URL("measurements.log", LOGS)),
+  ).entries;
+  const recorded = parseTrackingLog(Deno.readTextFileSync(new URL("tracking.log", LOGS)))
+    .entries;
+  assert.ok(records.length >= 80);
+  const params = inferredParams(records, "127.0.0.1");
+  assert.deepEqual([params.minPoll, params.maxPoll, params.iburst], [-2, 2, true]);
+  const r = replay(records);
+  const samples = r.events.filter((e) => e.kind === "sample");
+  // Every recorded sample was asked for, in order, and accepted as the daemon accepted it.
+  assert.equal(samples.length, records.length);
+  assert.equal(r.unused, 0);
+  samples.forEach((s, i) => {
+    assert.ok(s.kind === "sample" && s.accepted, formatEvent(s));
+    assert.equal(s.kind === "sample" && s.offset, records[i].offset);
+  });
+  // The same number of clock updates, always with the recorded source selected, and the
+  // offsets agree within the log's precision for most (the log's times are whole seconds,
+  // so the regression sees slightly different sample times).
+  const c = compareUpdates(recorded, r.events);
+  assert.equal(c.replayed, c.recorded);
+  assert.ok(c.matched >= 0.6 * c.recorded, JSON.stringify(c));
+  assert.ok(c.medianDiff < 5e-6, JSON.stringify(c));
+  for (const e of r.events) if (e.kind === "update") assert.equal(e.selected, "127.0.0.1");
+  console.log(`  replay: ${JSON.stringify(c)}`);
+});
+
+Deno.test("rejections name the failed tests; an unanswered poll is reported", () => {
+  assert.deepEqual(failedTests(0x3ff), []);
+  assert.deepEqual(failedTests(0x3ff & ~(1 << 8)), [
+    "test C (delay jump above maxdelaydevratio)",
+  ]);
+  const t = 1_780_000_000;
+  const records = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 100, 102].map((dt, i) => ({
+    t: t + dt,
+    source: "192.0.2.1",
+    offset: i === 8 ? 0.5 : 1e-4,
+    delay: i === 8 ? 0.9 : 1e-3,
+    valid: true,
+    poll: 1,
+  }));
+  // Trying a configuration change on recorded traffic: maxdelay 0.1 rejects the slow sample.
+  const params = { ...inferredParams(records, "192.0.2.1"), maxDelay: 0.1 };
+  const r = replay(records, { params: new Map([["192.0.2.1", params]]) });
+  const samples = r.events.filter((e) => e.kind === "sample");
+  const big = samples.find((e) => e.kind === "sample" && e.delay === 0.9);
+  assert.ok(big && big.kind === "sample" && !big.accepted, JSON.stringify(big));
+  assert.ok(big.why.includes("failed test A (delay above maxdelay)"), big.why.join("; "));
+  assert.equal(samples.filter((e) => e.kind === "sample" && e.accepted).length, 11);
+  assert.ok(r.events.some((e) => e.kind === "unanswered"), "the gap left polls unanswered");
+});
