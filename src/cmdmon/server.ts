@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { smoothingToWire } from "./smoothing_report.ts";
 import type { ControlResult, EngineControl, SourceMatch } from "../core/control.ts";
 import {
   MAX_REQUEST_LENGTH,
@@ -327,8 +328,10 @@ function readWrite(command: number, data: Struct, control: EngineControl, raw: U
       return settime(data, control);
     case REQ.SHUTDOWN:
       return fromResult(control.shutdown());
-    case REQ.SMOOTHTIME:
-      return status(STT.NOTENABLED);
+    case REQ.SMOOTHTIME: // 0 reset, 1 activate (ops: smoothtime)
+      return control.smoothTime
+        ? fromResult(control.smoothTime(n(data, "option") === 1 ? "activate" : "reset"))
+        : status(STT.NOTENABLED);
     case REQ.TRIMRTC:
       return fromResult(control.trimRtc());
     case REQ.WRITERTC:
@@ -431,8 +434,11 @@ function readOnly(
         : RPY.SERVER_STATS3;
       return { reply, status: STT.SUCCESS, data: serverStatsToWire(control.serverStats()) };
     }
-    case REQ.SMOOTHING:
-      return status(STT.NOTENABLED);
+    case REQ.SMOOTHING: { // ops: smoothtime
+      const report = control.smoothing?.() ?? null;
+      if (report === null) return status(STT.NOTENABLED);
+      return { reply: RPY.SMOOTHING, status: STT.SUCCESS, data: smoothingToWire(report) };
+    }
     case REQ.SOURCESTATS: {
       const report = byIndex(control.sourceStats(), n(data, "index"));
       if (report === null) return status(STT.NOSUCHSOURCE);

@@ -44,6 +44,16 @@ export function configWarnings(config: Config): string[] {
       `metrics endpoint on ${metricsAddress}: anyone who can reach it reads the daemon's state`,
     );
   }
+  if (config.smoothTime) {
+    out.push(
+      "smoothtime: the time served to clients is deliberately not the best estimate; its " +
+        "clients must not mix this server with unsmoothed ones (RFC 8633)",
+    );
+    if (config.smoothTime.leapOnly && config.leapSecMode !== "slew") {
+      out.push("smoothtime leaponly: use leapsecmode slew (a clock step resets the smoothing)");
+    }
+    if (config.ntpAccess.length === 0) out.push("smoothtime has no effect without allow");
+  }
   if (config.logKinds.length > 0 && config.logDir === null) {
     out.push("log has no effect without logdir");
   }

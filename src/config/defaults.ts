@@ -132,6 +132,7 @@ export function defaultConfig(): Config {
     metricsPort: 0, // metricsport: off unless configured
     bindMetricsAddress: "127.0.0.1", // bindmetricsaddress
     errorBoundFile: null, // errorboundfile: off unless configured (AWS ClockBound's job)
+    smoothTime: null, // smoothtime: off (chrony's default)
   };
 }
 

@@ -384,6 +384,33 @@ const HANDLERS: Record<string, Handler> = {
     }
     config.bindMetricsAddress = ip;
   },
+  smoothtime: (config, args, sink) => {
+    const rest = args.filter((a) => a.toLowerCase() !== "leaponly");
+    if (!arity(sink, "smoothtime", rest, 2, 2) || args.length - rest.length > 1) {
+      if (args.length - rest.length > 1) sink.error("smoothtime: leaponly given twice");
+      return;
+    }
+    const maxFreq = num(
+      sink,
+      "smoothtime",
+      rest[0],
+      { int: false, min: 0, minExclusive: true },
+      "max-freq",
+    );
+    const maxWander = num(
+      sink,
+      "smoothtime",
+      rest[1],
+      { int: false, min: 0, minExclusive: true },
+      "max-wander",
+    );
+    if (maxFreq === null || maxWander === null) return;
+    config.smoothTime = {
+      maxFreqPpm: maxFreq,
+      maxWanderPpm: maxWander,
+      leapOnly: rest.length !== args.length,
+    };
+  },
   errorboundfile: (config, args, sink) => {
     if (!arity(sink, "errorboundfile", args, 1, 1)) return;
     if (!args[0].startsWith("/")) {

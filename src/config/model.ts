@@ -281,4 +281,19 @@ export interface Config {
    * one-page file read under a sequence lock, `tempus now`), or null for none. tempus-only.
    */
   errorBoundFile?: string | null;
+  /**
+   * smoothtime max-freq max-wander [leaponly]: smoothing of the time served to NTP clients,
+   * or null (chrony's default: off). Optional so existing Config literals stay valid.
+   */
+  smoothTime?: SmoothTimeConfig | null;
+}
+
+/** chrony's `smoothtime` (core/smoothing.ts). */
+export interface SmoothTimeConfig {
+  /** Largest frequency offset of the served time, ppm. */
+  maxFreqPpm: number;
+  /** Largest rate of change of that frequency, ppm per second. */
+  maxWanderPpm: number;
+  /** Smooth only leap seconds. */
+  leapOnly: boolean;
 }

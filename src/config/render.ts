@@ -146,11 +146,19 @@ export function renderConfig(config: Config): string {
   else out.push("# (no pidfile)");
   if (config.user !== null) line("user", config.user);
 
-  section("Operations");
-  line("metricsport", config.metricsPort ?? 0);
-  if (config.bindMetricsAddress !== undefined && (config.metricsPort ?? 0) > 0) {
-    line("bindmetricsaddress", config.bindMetricsAddress);
+  // tempus-only directives (chronyd would reject them) appear only when set.
+  const port = config.metricsPort ?? 0;
+  if (port > 0 || config.errorBoundFile || config.smoothTime) section("Operations");
+  if (port > 0) {
+    line("metricsport", port);
+    line("bindmetricsaddress", config.bindMetricsAddress ?? "127.0.0.1");
   }
   if (config.errorBoundFile) line("errorboundfile", config.errorBoundFile);
+  if (config.smoothTime) {
+    const st = config.smoothTime;
+    const parts: (string | number)[] = ["smoothtime", num(st.maxFreqPpm), num(st.maxWanderPpm)];
+    if (st.leapOnly) parts.push("leaponly");
+    line(...parts);
+  }
   return out.join("\n") + "\n";
 }

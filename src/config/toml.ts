@@ -138,6 +138,11 @@ const SERVER: Record<string, KeySpec | InlineSpec> = {
   },
   clientloglimit: { directive: "clientloglimit", kind: "number" },
   noclientlog: { directive: "noclientlog", kind: "flag" },
+  smoothtime: {
+    directive: "smoothtime",
+    fields: ["maxfreq", "maxwander"],
+    flags: ["leaponly"],
+  },
   local: {
     directive: "local",
     fields: ["stratum", "distance", "waitsynced", "waitunsynced", "activate"],

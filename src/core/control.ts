@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { SmoothingReport } from "./smoothing.ts";
 import type {
   ActivityReport,
   ClientAccessReport,
@@ -141,6 +142,10 @@ export interface EngineControl {
   adjustOffset(offset: number): ControlResult;
   /** `local` on (with options) or off. */
   local(enabled: boolean, stratum?: number, distance?: number, orphan?: boolean): ControlResult;
+  /** `smoothing` (null: smoothtime not configured). Optional: added with smoothtime (ops). */
+  smoothing?(): SmoothingReport | null;
+  /** `smoothtime reset|activate`. Optional: added with smoothtime (ops). */
+  smoothTime?(action: "reset" | "activate"): ControlResult;
   /** `shutdown`. */
   shutdown(): ControlResult;
 }

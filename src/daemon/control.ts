@@ -24,6 +24,7 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "../core/reports.ts";
+import type { SmoothingReport } from "../core/smoothing.ts";
 import type { Instant } from "../core/time.ts";
 
 /** The engine-level part of `EngineControl` that the engine itself implements. */
@@ -91,6 +92,10 @@ export interface DaemonServices {
   trimRtc: () => ControlResult;
   /** Shut the daemon down. */
   shutdown: () => ControlResult;
+  /** `smoothing` (ops: smoothtime; absent or null when not configured). */
+  smoothing?: () => SmoothingReport | null;
+  /** `smoothtime reset|activate` (ops: smoothtime). */
+  smoothTime?: (action: "reset" | "activate") => ControlResult;
 }
 
 /** Composes the engine, manual input and daemon services into one `EngineControl`. */
@@ -106,6 +111,14 @@ export class DaemonControl implements EngineControl {
     this.#services = services;
   }
 
+  /** `smoothing` (ops). */
+  smoothing(): SmoothingReport | null {
+    return this.#services.smoothing?.() ?? null;
+  }
+  /** `smoothtime reset|activate` (ops). */
+  smoothTime(action: "reset" | "activate"): ControlResult {
+    return this.#services.smoothTime?.(action) ?? { ok: false, status: "notenabled" };
+  }
   /** `tracking`. */
   tracking(): TrackingReport {
     const report = this.#engine.tracking();

@@ -47,6 +47,7 @@ import { refIdFromAddress } from "../ntp/packet.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { type OpsServices, startOpsServices } from "./ops_services.ts";
+import { startSmoothing } from "./smoothing_service.ts";
 import { LogFiles } from "../io/log_files.ts";
 import { DaemonControl } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
@@ -279,12 +280,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   engine.start();
   for (const source of config.sources) void sources.add(source);
 
+  // ops: smoothtime (served time smoothing, src/daemon/smoothing_service.ts)
+  const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
   let ntpServer: NtpServerHandle | null = null;
   if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
-        readCookedTime: () => engine.clock.cookedNow(),
-        reference: () => engine.referenceState(),
+        readCookedTime: () =>
+          smoothing?.serve(engine.clock.cookedNow()) ?? engine.clock.cookedNow(),
+        reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
         policy: {
           access: ntpAccess.table,
           clientLog: config.noClientLog ? null : clientLog,
@@ -345,6 +349,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       stop(0);
       return { ok: true };
     },
+    smoothing: smoothing ? () => smoothing.report() : undefined,
+    smoothTime: smoothing ? (action) => smoothing.smoothTime(action) : undefined,
   });
 
   let commandServer: CommandServer | null = null;
@@ -402,6 +408,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await ntpServer?.close();
     await commandServer?.close();
     await ops?.close();
+    smoothing?.close();
     transport.close?.();
     timers.cancelAll();
     if (pidFile !== null) releasePidFile(pidFile);

@@ -165,3 +165,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "chronyc smoothing and smoothtime against tempus with smoothtime ... leaponly",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const ntpPort = freeTcpPort();
+    await withTempusDaemon(
+      [
+        "smoothtime 400 0.001024 leaponly",
+        "leapsecmode slew",
+        "maxslewrate 1000",
+        "allow 127.0.0.1",
+        `port ${ntpPort}`,
+        "bindaddress 127.0.0.1",
+      ],
+      {},
+      async (daemon) => {
+        await daemon.waitSelected();
+        const out = await daemon.chronyc("smoothing");
+        assert.match(out, /^Active\s+: Yes \(leap second only\)$/m, out);
+        assert.match(out, /^Offset\s+: \+0\.000000000 seconds$/m, out);
+        assert.match(out, /^Frequency\s+: [+-]0\.000000 ppm$/m, out);
+        assert.match(out, /^Remaining time : 0\.0 seconds$/m, out);
+        assert.match(await daemon.chronycUnix("smoothtime", "reset"), /200 OK/);
+        assert.match(await daemon.chronyc("smoothtime", "reset"), /501 Not authorised/);
+        const json = await runTempus(["smoothing", "--json", "-h", daemon.socket]);
+        assert.equal(json.code, 0, json.stdout + json.stderr);
+        assert.equal(JSON.parse(json.stdout).flags, 3);
+      },
+    );
+    // Without smoothtime the daemon says so, as chronyd does (chronyc: 505).
+    await withTempusDaemon([], {}, async (daemon) => {
+      await daemon.waitSelected();
+      assert.match(await daemon.chronyc("smoothing"), /505 Facility not enabled in daemon/);
+    });
+  },
+});
