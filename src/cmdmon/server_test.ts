@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { decodeReply, encodeRequest } from "../../../src/cmdmon/codec.ts";
-import { REQ, RPY, STT } from "../../../src/cmdmon/constants.ts";
-import { formatIpAddr, type IpAddr, parseIpAddr } from "../../../src/cmdmon/ip_addr.ts";
-import { requestLength } from "../../../src/cmdmon/messages.ts";
-import { handleCommand, openCommandsFromNames } from "../../../src/cmdmon/server.ts";
-import { FakeControl, fakeNtpData, fakeTracking } from "./fake_control.ts";
+import { decodeReply, encodeRequest } from "./codec.ts";
+import { REQ, RPY, STT } from "./constants.ts";
+import { formatIpAddr, type IpAddr, parseIpAddr } from "./ip_addr.ts";
+import { requestLength } from "./messages.ts";
+import { handleCommand, openCommandsFromNames } from "./server.ts";
+import { FakeControl, fakeNtpData, fakeTracking } from "../../tests/helpers/fake_control.ts";
 
 const FULL = { full: true };
 const UDP = { full: false };

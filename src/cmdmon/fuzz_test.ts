@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { decodeReply, decodeRequestHeader, encodeRequest } from "../../../src/cmdmon/codec.ts";
-import { requestLength } from "../../../src/cmdmon/messages.ts";
-import { handleCommand } from "../../../src/cmdmon/server.ts";
-import { FakeControl, PRIVILEGED_METHODS } from "./fake_control.ts";
+import { decodeReply, decodeRequestHeader, encodeRequest } from "./codec.ts";
+import { requestLength } from "./messages.ts";
+import { handleCommand } from "./server.ts";
+import { FakeControl, PRIVILEGED_METHODS } from "../../tests/helpers/fake_control.ts";
 
 function makeRandom(seed: number): () => number {
   let s = seed >>> 0;

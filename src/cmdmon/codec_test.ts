@@ -4,10 +4,10 @@ import {
   decodeRequestHeader,
   encodeReply,
   encodeRequest,
-} from "../../../src/cmdmon/codec.ts";
-import { REQ, RPY, STT } from "../../../src/cmdmon/constants.ts";
-import { formatIpAddr, parseIpAddr } from "../../../src/cmdmon/ip_addr.ts";
-import { readTimespec, writeTimespec } from "../../../src/cmdmon/layout.ts";
+} from "./codec.ts";
+import { REQ, RPY, STT } from "./constants.ts";
+import { formatIpAddr, parseIpAddr } from "./ip_addr.ts";
+import { readTimespec, writeTimespec } from "./layout.ts";
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
