@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import { bitsToMask, buildAddSource, parseSubnet, readMaskAddress } from "./monitor_control.ts";
-import { encodeRequest } from "../cmdmon/codec.ts";
-import { REQ } from "../cmdmon/constants.ts";
+import { bitsToMask, parseSubnet, readMaskAddress } from "./monitor_control.ts";
 import { formatIpAddr } from "../cmdmon/ip_addr.ts";
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 Deno.test("subnets and mask/address as chronyc parses them", async () => {
   const s = parseSubnet("1.2.3");
@@ -31,23 +25,4 @@ Deno.test("subnets and mask/address as chronyc parses them", async () => {
   const none = await readMaskAddress(undefined);
   assert.equal(none!.address.family, 0);
   assert.equal(await readMaskAddress("1.2.3.4/::1"), null);
-});
-
-Deno.test("add server builds the request chronyc 4.3 sends", () => {
-  const data = buildAddSource(["server", "1.2.3.4"]);
-  assert.ok(typeof data !== "string");
-  const packet = encodeRequest({ command: REQ.ADD_SOURCE, sequence: 1, data });
-  assert.equal(packet.length, 372);
-  const tail =
-    "0000007b000000060000000a0000006400000000000000080000000000000004ffffffffffffffff000000000000116c06c00000000000000aa000000000000004800000000000000000000100000000000000000000000000000000";
-  assert.equal(hex(packet.subarray(20, 28)), "00000001312e322e");
-  assert.equal(hex(packet.subarray(280)), tail);
-  const pool = buildAddSource(["pool", "pool.example", "iburst", "maxpoll", "8", "offline"]);
-  assert.ok(typeof pool !== "string");
-  assert.equal(pool.type, 3);
-  assert.equal(pool.maxpoll, 8);
-  assert.equal(pool.flags, 0x4);
-  assert.equal(typeof buildAddSource(["server"]), "string");
-  assert.equal(typeof buildAddSource(["server", "x", "minpoll"]), "string");
-  assert.equal(typeof buildAddSource(["server", "x", "frobnicate"]), "string");
 });

@@ -42,7 +42,7 @@ Deno.test("client retries with a new sequence, ignores foreign replies, counts a
   });
   try {
     const reply = await client.request(REQ.N_SOURCES);
-    assert.ok(reply !== null);
+    assert.ok(reply !== null && reply.reply === RPY.N_SOURCES);
     assert.equal(reply.data.nSources, 7);
     assert.deepEqual(attempts, [0, 1]);
     assert.equal(sequences.size, 2);
@@ -158,7 +158,9 @@ Deno.test("server creates a missing socket directory 0750 and replaces a stale s
     retries: 0,
   });
   try {
-    assert.equal((await client.request(REQ.N_SOURCES))?.data.nSources, 2);
+    const reply = await client.request(REQ.N_SOURCES);
+    assert.ok(reply !== null && reply.reply === RPY.N_SOURCES);
+    assert.equal(reply.data.nSources, 2);
   } finally {
     await client.close();
     await second.close();
