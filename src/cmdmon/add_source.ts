@@ -63,18 +63,17 @@ export interface AddSourceValue {
   readonly field: NumericAddSourceField;
   /** What chronyc sends when the option is not given. */
   readonly default: number;
-  /**
-   * The `SourceParams` field it sets; null when tempus has no such option, or (port) when
-   * the request carries it apart.
-   */
+  /** The `SourceParams` field it sets; null when tempus has no such option. */
   readonly param: NumericSourceParam | null;
+  /** Carried apart from the options (the port goes in `AddSourceRequest.port`). */
+  readonly apart?: true;
   /** chrony's "not set" encoding: the daemon keeps its own default. */
   readonly unset?: (value: number) => boolean;
 }
 
 /** chronyc's valued options, by option word, in ADD_SOURCE field order. */
 export const ADD_SOURCE_VALUES: Readonly<Record<string, AddSourceValue>> = {
-  port: { field: "port", default: 123, param: null },
+  port: { field: "port", default: 123, param: null, apart: true },
   minpoll: { field: "minpoll", default: 6, param: "minPoll" },
   maxpoll: { field: "maxpoll", default: 10, param: "maxPoll" },
   presend: { field: "presendMinpoll", default: 100, param: "presend", unset: (v) => v === 100 },
@@ -85,7 +84,8 @@ export const ADD_SOURCE_VALUES: Readonly<Record<string, AddSourceValue>> = {
   minsamples: { field: "minSamples", default: -1, param: "minSamples", unset: (v) => v < 0 },
   maxsamples: { field: "maxSamples", default: -1, param: "maxSamples", unset: (v) => v < 0 },
   key: { field: "authkey", default: 0, param: "key", unset: (v) => v === 0 },
-  ntsport: { field: "ntsPort", default: 4460, param: null },
+  // Only used with nts, which tempus refuses: never counts as set.
+  ntsport: { field: "ntsPort", default: 4460, param: null, unset: () => true },
   maxdelay: { field: "maxDelay", default: 3.0, param: "maxDelay" },
   maxdelayratio: { field: "maxDelayRatio", default: 0, param: "maxDelayRatio" },
   maxdelaydevratio: { field: "maxDelayDevRatio", default: 10.0, param: "maxDelayDevRatio" },
@@ -93,8 +93,8 @@ export const ADD_SOURCE_VALUES: Readonly<Record<string, AddSourceValue>> = {
   asymmetry: { field: "asymmetry", default: 1.0, param: "asymmetry", unset: (v) => v === 1 },
   offset: { field: "offset", default: 0, param: "offset" },
   filter: { field: "filterLength", default: 0, param: "filter", unset: (v) => v <= 0 },
-  certset: { field: "certSet", default: 0, param: null },
-  maxdelayquant: { field: "maxDelayQuant", default: 0, param: null },
+  certset: { field: "certSet", default: 0, param: null, unset: (v) => v === 0 },
+  maxdelayquant: { field: "maxDelayQuant", default: 0, param: null, unset: (v) => v === 0 },
   maxunreach: { field: "maxUnreach", default: 0, param: "maxUnreach", unset: (v) => v <= 0 },
 };
 
@@ -135,6 +135,22 @@ export function addSourceRequest(args: string[]): AddSourceData | string {
 /** The source type of an ADD_SOURCE request, or null for an unknown code. */
 export function addSourceType(data: AddSourceData): SourceType | null {
   return SOURCE_TYPES[data.type - 1] ?? null;
+}
+
+/**
+ * The chronyc word of an option in ADD_SOURCE request data that tempus does not implement
+ * (`nts`, `copy`, `ipv4`, `ipv6`, `certset`, `maxdelayquant`), or null. Such a request is
+ * refused rather than run without it, as the configuration file refuses these options.
+ */
+export function unsupportedAddSourceOption(data: AddSourceData): string | null {
+  for (const [word, flag] of Object.entries(ADD_SOURCE_FLAGS)) {
+    if (flag.param === null && (data.flags & flag.bit) !== 0) return word;
+  }
+  for (const [word, option] of Object.entries(ADD_SOURCE_VALUES)) {
+    if (option.param !== null || option.apart || option.unset === undefined) continue;
+    if (!option.unset(data[option.field])) return word;
+  }
+  return null;
 }
 
 /**

@@ -5,7 +5,12 @@
  * @module
  */
 import type { EngineControl, SourceMatch } from "../core/control.ts";
-import { addSourceOptions, addSourceType, SOURCE_MODIFIERS } from "./add_source.ts";
+import {
+  addSourceOptions,
+  addSourceType,
+  SOURCE_MODIFIERS,
+  unsupportedAddSourceOption,
+} from "./add_source.ts";
 import { REQ, REQUEST_HEADER_LENGTH, RPY, STT } from "./constants.ts";
 import { formatIpAddr, type IpAddr, IPADDR_UNSPEC } from "./ip_addr.ts";
 import type { AddSourceData, RequestData, TypedRequest } from "./requests.ts";
@@ -38,6 +43,8 @@ function addSource(data: AddSourceData, control: EngineControl, raw: Uint8Array)
   if (raw[NAME_LAST_BYTE] !== 0) return status(STT.INVALIDNAME);
   const name = data.name;
   if (name.length === 0 || !/^[\x21-\x7e]+$/.test(name)) return status(STT.INVALIDNAME);
+  // Never run a source without an option it was asked for (nts, copy, ipv4, ...).
+  if (unsupportedAddSourceOption(data) !== null) return status(STT.INVALID);
   const options = addSourceOptions(data);
   // chrony resolves names asynchronously and answers at once; so do we.
   control.addSource({ type, name, port: data.port, options }).catch(() => {});

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { addSourceRequest } from "./add_source.ts";
 import { decodeReply, encodeRequest, type Reply } from "./codec.ts";
 import { REQ, RPY, STT } from "./constants.ts";
 import { formatIpAddr, parseIpAddr } from "./ip_addr.ts";
@@ -225,4 +226,24 @@ Deno.test("add source maps chronyc's request to SourceParams-style options", () 
   assert.equal(bad.header.status, STT.INVALIDNAME);
   const badType = run(request(REQ.ADD_SOURCE, { ...data, type: 9 }), FULL, control).decoded!;
   assert.equal(badType.header.status, STT.INVALID);
+});
+
+Deno.test("add source with an option tempus lacks (nts, copy, ipv4, certset...) is refused", () => {
+  const data = addSourceRequest(["server", "192.0.2.7", "iburst"]);
+  assert.ok(typeof data !== "string");
+  const send = (changes: Partial<typeof data>) => {
+    const control = new FakeControl();
+    const r = run(request(REQ.ADD_SOURCE, { ...data, ...changes }), FULL, control).decoded!;
+    return { status: r.header.status, added: control.methods().includes("addSource") };
+  };
+  // chronyc's defaults (ntsport 4460, certset 0, maxdelayquant 0) are accepted; ntsport
+  // only matters with nts.
+  assert.deepEqual(send({}), { status: STT.SUCCESS, added: true });
+  assert.deepEqual(send({ ntsPort: 0 }), { status: STT.SUCCESS, added: true });
+  for (const flag of [0x200, 0x400, 0x2000, 0x4000]) {
+    assert.deepEqual(send({ flags: data.flags | flag }), { status: STT.INVALID, added: false });
+  }
+  for (const changes of [{ certSet: 1 }, { maxDelayQuant: 0.01 }]) {
+    assert.deepEqual(send(changes), { status: STT.INVALID, added: false }, JSON.stringify(changes));
+  }
 });
