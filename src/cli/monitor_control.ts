@@ -20,6 +20,11 @@ import { cFormatFloat } from "./format_printf.ts";
 import { parseAddress } from "./monitor_names.ts";
 import { parseSettime } from "./settime_parse.ts";
 
+/** `table[word]` for the table's own words only (never Object.prototype's, like "toString"). */
+function wordValue<T>(table: Readonly<Record<string, T>>, word: string | undefined): T | undefined {
+  return word !== undefined && Object.hasOwn(table, word) ? table[word] : undefined;
+}
+
 function fail(message: string): false {
   console.error(message);
   return false;
@@ -157,9 +162,7 @@ async function local(ctx: MonitorContext, args: string[]): Promise<boolean> {
       data.orphan = 1;
       continue;
     }
-    const key = Object.hasOwn(LOCAL_OPTIONS, word)
-      ? LOCAL_OPTIONS[word as keyof typeof LOCAL_OPTIONS]
-      : undefined;
+    const key = wordValue<(typeof LOCAL_OPTIONS)[keyof typeof LOCAL_OPTIONS]>(LOCAL_OPTIONS, word);
     const value = numberArg(args[++i]);
     if (key === undefined || value === null) return fail("Invalid syntax for local command");
     data[key] = value;
@@ -281,7 +284,7 @@ export async function runControl(
     case "settime":
       return await settime(ctx, args);
     case "manual": {
-      const option = { off: 0, on: 1, reset: 2 }[args[0] ?? ""];
+      const option = wordValue({ off: 0, on: 1, reset: 2 }, args[0]);
       if (option !== undefined) return await simple(ctx, REQ.MANUAL, { option });
       if (args[0] === "delete") {
         const index = numberArg(args[1]);
@@ -313,7 +316,7 @@ export async function runControl(
       if (args[0] !== "sources") return fail("Invalid syntax for reload command");
       return await simple(ctx, REQ.RELOAD_SOURCES);
     case "smoothtime": {
-      const option = { reset: 0, activate: 1 }[args[0] ?? ""];
+      const option = wordValue({ reset: 0, activate: 1 }, args[0]);
       if (option === undefined) return fail("Invalid syntax for smoothtime command");
       return await simple(ctx, REQ.SMOOTHTIME, { option });
     }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { bitsToMask, parseSubnet, readMaskAddress } from "./monitor_control.ts";
+import { bitsToMask, parseSubnet, readMaskAddress, runControl } from "./monitor_control.ts";
+import type { MonitorContext } from "./monitor_context.ts";
+import type { CmdmonClient } from "../cmdmon/client.ts";
+import { REQ } from "../cmdmon/constants.ts";
 import { formatIpAddr } from "../cmdmon/ip_addr.ts";
 
 Deno.test("subnets and mask/address as chronyc parses them", async () => {
@@ -25,4 +28,41 @@ Deno.test("subnets and mask/address as chronyc parses them", async () => {
   const none = await readMaskAddress(undefined);
   assert.equal(none!.address.family, 0);
   assert.equal(await readMaskAddress("1.2.3.4/::1"), null);
+});
+
+Deno.test("option words are the tables' own: 'toString' is a syntax error, nothing is sent", async () => {
+  const sent: number[] = [];
+  const client = {
+    request(command: number) {
+      sent.push(command);
+      return Promise.resolve(null);
+    },
+  } as unknown as CmdmonClient;
+  const ctx: MonitorContext = {
+    client,
+    flags: { csv: false, noDns: true, verbose: false, all: false, json: false },
+    write: () => {},
+    json: () => {},
+  };
+  const error = console.error;
+  const errors: string[] = [];
+  console.error = (text: string) => errors.push(text);
+  try {
+    assert.equal(await runControl(ctx, "manual", ["toString"]), false);
+    assert.equal(await runControl(ctx, "smoothtime", ["constructor"]), false);
+    assert.equal(await runControl(ctx, "local", ["toString", "5"]), false);
+    assert.equal(await runControl(ctx, "add", ["server", "192.0.2.1", "toString"]), false);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(sent, []);
+  assert.deepEqual(errors, [
+    "Invalid syntax for manual command",
+    "Invalid syntax for smoothtime command",
+    "Invalid syntax for local command",
+    "Invalid option toString",
+  ]);
+  // The real words still go out.
+  assert.equal(await runControl(ctx, "manual", ["on"]), false); // no daemon: 506
+  assert.deepEqual(sent, [REQ.MANUAL]);
 });

@@ -88,3 +88,10 @@ Deno.test("chronyc's add options reach the server as SourceParams options, both 
   assert.equal(plain.offline, false);
   assert.equal(plain.maxDelay, 3);
 });
+
+Deno.test("option words are the table's own: Object.prototype names are invalid options", () => {
+  for (const word of ["toString", "constructor", "hasOwnProperty", "__proto__"]) {
+    assert.equal(addSourceRequest(["server", "192.0.2.1", word, "1"]), `Invalid option ${word}`);
+  }
+  assert.equal(addSourceRequest(["toString", "192.0.2.1"]), "Invalid syntax for add command");
+});

@@ -73,7 +73,10 @@ const OPEN_COMMAND_NAMES: Record<string, number[]> = {
  */
 export function openCommandsFromNames(names: string[]): Set<number> {
   const out = new Set<number>([REQ.NULL]);
-  for (const name of names) for (const code of OPEN_COMMAND_NAMES[name] ?? []) out.add(code);
+  for (const name of names) {
+    if (!Object.hasOwn(OPEN_COMMAND_NAMES, name)) continue;
+    for (const code of OPEN_COMMAND_NAMES[name]) out.add(code);
+  }
   return out;
 }
 

@@ -122,6 +122,13 @@ Deno.test("privileged commands need full access; UDP gets 501 and the engine is 
   assert.deepEqual(control.methods(), ["makeStepNow"]);
 });
 
+Deno.test("opencommands names are the table's own ('toString' opens nothing, no throw)", () => {
+  assert.deepEqual([...openCommandsFromNames(["toString", "tracking"])].sort((a, b) => a - b), [
+    REQ.NULL,
+    REQ.TRACKING,
+  ]);
+});
+
 Deno.test("opencommands can open ntpdata/serverstats/selectdata to UDP clients", () => {
   const access = { full: false, openCommands: openCommandsFromNames(["ntpdata", "serverstats"]) };
   const ntp = expectReply(
