@@ -110,6 +110,7 @@ export function addSourceRequest(args: string[]): AddSourceData | string {
   if (type === 0 || args.length < 2) return "Invalid syntax for add command";
   const name = args[1];
   if (new TextEncoder().encode(name).length >= 256) return "Invalid host/IP address";
+  // Every numeric field has its option in ADD_SOURCE_VALUES (add_source_test checks it).
   const values = {} as Record<NumericAddSourceField, number>;
   for (const option of Object.values(ADD_SOURCE_VALUES)) values[option.field] = option.default;
   let flags = ADDSRC_ONLINE;
@@ -160,19 +161,14 @@ export function unsupportedAddSourceOption(data: AddSourceData): string | null {
  * out so the daemon keeps its defaults.
  */
 export function addSourceOptions(data: AddSourceData): AddSourceOptions {
-  const options: AddSourceOptions = {};
-  for (const option of Object.values(ADD_SOURCE_VALUES)) {
-    if (option.param === null || option.unset !== undefined) continue;
-    options[option.param] = data[option.field];
-  }
-  options.offline = (data.flags & ADDSRC_ONLINE) === 0;
+  const options: AddSourceOptions = { offline: (data.flags & ADDSRC_ONLINE) === 0 };
   for (const flag of Object.values(ADD_SOURCE_FLAGS)) {
     if (flag.param !== null) options[flag.param] = (data.flags & flag.bit) !== 0;
   }
   for (const option of Object.values(ADD_SOURCE_VALUES)) {
-    if (option.param === null || option.unset === undefined) continue;
+    if (option.param === null) continue;
     const value = data[option.field];
-    if (!option.unset(value)) options[option.param] = value;
+    if (option.unset === undefined || !option.unset(value)) options[option.param] = value;
   }
   return options;
 }
