@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { seededRandom } from "../ntp/test_random.ts";
+import { seededRandom } from "../../ntp/test_random.ts";
 import {
   type SelectionCandidate,
   type SelectionResult,
   SourceSelector,
   type SourceSelectorOptions,
-} from "./selection.ts";
-import type { LeapStatus } from "./reports.ts";
-import type { Instant } from "./time.ts";
+} from "./mod.ts";
+import type { LeapStatus } from "../reports.ts";
+import type { Instant } from "../time.ts";
 
 const NOW: Instant = 1_700_000_000n * 1_000_000_000n;
 
