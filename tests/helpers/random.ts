@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NtpPacket } from "./packet.ts";
+import type { NtpPacket } from "../../src/ntp/packet.ts";
 
 /** Returns a function yielding uniform numbers in [0, 1) from a 32-bit seed (mulberry32). */
 export function seededRandom(seed: number): () => number {
