@@ -13,6 +13,10 @@
 import type { LeapStatus } from "../reports.ts";
 import type { SelectionData, TrackingData } from "../types.ts";
 
+// The engine types this API refers to, so the folder documents on its own.
+export type { Instant } from "../time.ts";
+export type { LeapStatus, SelectionData, TrackingData };
+
 /** Score another source must exceed to replace the selected one. */
 export const SCORE_LIMIT = 10;
 /** Updates a source stays distant (D) after failing the combine test. */
