@@ -1,101 +1,14 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../../../tests/helpers/random.ts";
 import {
-  type SelectionCandidate,
-  type SelectionResult,
-  SourceSelector,
-  type SourceSelectorOptions,
-} from "./mod.ts";
-import type { LeapStatus } from "../reports.ts";
-import type { Instant } from "../time.ts";
-
-const NOW: Instant = 1_700_000_000n * 1_000_000_000n;
-
-const OPTS: SourceSelectorOptions = {
-  maxDistance: 3,
-  maxJitter: 1,
-  minSources: 1,
-  reselectDist: 1e-4,
-  stratumWeight: 1e-3,
-  combineLimit: 3,
-  maxClockError: 1,
-  maxStratum: 15,
-};
-
-interface Spec {
-  id: number;
-  offset: number;
-  distance?: number;
-  stdDev?: number;
-  stratum?: number;
-  leap?: LeapStatus;
-  freqPpm?: number;
-  skewPpm?: number;
-  noselect?: boolean;
-  prefer?: boolean;
-  trust?: boolean;
-  require?: boolean;
-  reachability?: number;
-  unreachableRun?: number;
-  selectOk?: boolean | null;
-  firstAgo?: number;
-  lastAgo?: number;
-}
-
-function cand(s: Spec): SelectionCandidate {
-  const distance = s.distance ?? 0.001;
-  return {
-    id: s.id,
-    name: `10.0.0.${s.id}`,
-    noselect: s.noselect ?? false,
-    prefer: s.prefer ?? false,
-    trust: s.trust ?? false,
-    require: s.require ?? false,
-    reachability: s.reachability ?? 0xff,
-    unreachableRun: s.unreachableRun ?? 0,
-    maxUnreach: 100000,
-    isNtp: true,
-    selection: s.selectOk === null ? null : {
-      stratum: s.stratum ?? 2,
-      leap: s.leap ?? 0,
-      offset: s.offset,
-      lowLimit: s.offset - distance,
-      highLimit: s.offset + distance,
-      rootDistance: distance,
-      stdDev: s.stdDev ?? 1e-4,
-      firstSampleAgo: s.firstAgo ?? 1000,
-      lastSampleAgo: s.lastAgo ?? 10,
-      selectOk: s.selectOk ?? true,
-    },
-    tracking: {
-      refTime: NOW,
-      offset: s.offset,
-      offsetSd: 1e-4,
-      frequencyPpm: s.freqPpm ?? 0,
-      frequencySdPpm: 0.01,
-      skewPpm: s.skewPpm ?? 0.05,
-      rootDelay: distance,
-      rootDispersion: distance / 2,
-    },
-  };
-}
-
-/** Runs one update of each source in turn and returns the last result. */
-function round(sel: SourceSelector, specs: Spec[]): SelectionResult {
-  const cs = specs.map(cand);
-  let r: SelectionResult | null = null;
-  for (const c of cs) r = sel.select(NOW, cs, c.id);
-  return r!;
-}
-
-function allMessages(sel: SourceSelector, specs: Spec[], rounds: number): string[] {
-  const out: string[] = [];
-  const cs = specs.map(cand);
-  for (let i = 0; i < rounds; i++) {
-    for (const c of cs) out.push(...sel.select(NOW, cs, c.id).messages.map((m) => m.text));
-  }
-  return out;
-}
+  allMessages,
+  cand,
+  NOW,
+  OPTS,
+  round,
+  type Spec,
+} from "../../../tests/helpers/selection.ts";
+import { SourceSelector } from "./mod.ts";
 
 /** 5 sources: true offset 0 ± jitter; falsetickers far apart from each other. */
 function fiveSources(falsetickers: number, seed: number): Spec[] {
@@ -379,89 +292,4 @@ Deno.test("fuzz: random candidates give valid statuses and at most one selected 
     if (r.selectedId !== null) assert.equal(r.status.get(r.selectedId), "*");
     if (r.combined !== null) assert.ok(Number.isFinite(r.combined.offset));
   }
-});
-
-Deno.test("a source silent for 4 polls is stale (S) while a comparable source answers", () => {
-  const silent = { id: 1, offset: 0, distance: 0.001, reachability: 0xf0, lastAgo: 5000 };
-  const live = { id: 2, offset: 0, distance: 0.0015, firstAgo: 20000, lastAgo: 10 };
-  const dead = { ...silent, firstAgo: 20000 };
-  let r = round(new SourceSelector(OPTS), [dead, live]);
-  assert.equal(r.status.get(1), "S");
-  assert.equal(r.selectedId, 2);
-  // Three missed polls are not enough.
-  r = round(new SourceSelector(OPTS), [{ ...dead, reachability: 0xf8 }, live]);
-  assert.notEqual(r.status.get(1), "S");
-  // A much more distant live source (chrony's 150 scenario) does not replace it.
-  r = round(new SourceSelector(OPTS), [dead, { ...live, distance: 0.5 }]);
-  assert.notEqual(r.status.get(1), "S");
-  // Alone, or with every source silent, nothing changes.
-  r = round(new SourceSelector(OPTS), [dead]);
-  assert.notEqual(r.status.get(1), "S");
-  r = round(new SourceSelector(OPTS), [dead, { ...live, reachability: 0xf0 }]);
-  assert.notEqual(r.status.get(1), "S");
-});
-
-Deno.test("a source still collecting samples is not reported before the first selection", () => {
-  // Reachable for 8 polls but without statistics yet (selectOk false).
-  const collecting = (polls: number) => ({
-    ...cand({ id: 1, offset: 0, selectOk: false }),
-    pollsSinceGoodSample: polls,
-  });
-  const sel = new SourceSelector(OPTS);
-  const quiet = sel.select(NOW, [collecting(2)], 1);
-  assert.equal(quiet.selectedId, null);
-  assert.deepEqual(quiet.messages.map((m) => m.text), []);
-  // Eight polls without a good sample (e.g. every reply over maxdelay): reported once.
-  const stuck = sel.select(NOW, [collecting(8)], 1);
-  assert.deepEqual(stuck.messages.map((m) => m.text), [
-    "Can't synchronise: no selectable sources (0 unreachable sources)",
-  ]);
-  assert.deepEqual(sel.select(NOW, [collecting(9)], 1).messages, []);
-  // Without the field (reference clocks, older callers) the full register counts, as in chrony.
-  const plain = new SourceSelector(OPTS);
-  assert.equal(
-    plain.select(NOW, [cand({ id: 1, offset: 0, selectOk: false })], 1).messages.length,
-    1,
-  );
-});
-
-Deno.test("an overdue selected source that still answers lets a combined source update", () => {
-  // Source 1 (nearest) is selected; then only source 2 gets new samples.
-  const specs = (polls1: number, reach1: number, distance2 = 0.0015) => [
-    {
-      ...cand({ id: 1, offset: 1e-4, distance: 0.001, reachability: reach1 }),
-      pollsSinceGoodSample: polls1,
-    },
-    { ...cand({ id: 2, offset: 2e-4, distance: distance2 }), pollsSinceGoodSample: 0 },
-  ];
-  const sel = new SourceSelector(OPTS);
-  const first = specs(0, 0xff);
-  sel.select(NOW, first, 1);
-  sel.select(NOW, first, 2);
-  assert.equal(sel.select(NOW, first, 1).selectedId, 1);
-  // One poll without a good sample: chrony's rule, no update from source 2.
-  assert.equal(sel.select(NOW, specs(1, 0xff), 2).combined, null);
-  // Two polls whose replies all failed the tests: source 2's sample updates.
-  const overdue = sel.select(NOW, specs(2, 0xff), 2);
-  assert.equal(overdue.selectedId, 1);
-  assert.ok(overdue.combined);
-  assert.equal(overdue.combined.combinedCount, 2);
-  // Silent (last poll unanswered): no update, as in chrony.
-  assert.equal(sel.select(NOW, specs(3, 0xfe), 2).combined, null);
-  // Without the count (reference clocks) never overdue.
-  const plain = specs(5, 0xff).map(({ pollsSinceGoodSample: _, ...c }) => c);
-  assert.equal(sel.select(NOW, plain, 2).combined, null);
-});
-
-Deno.test("an overdue update is dropped when the new sample's source is not combined", () => {
-  const sel = new SourceSelector(OPTS);
-  // Source 2 is far (distance 10 times the selected one): selectable but not combined.
-  const specs = (polls1: number) => [
-    { ...cand({ id: 1, offset: 1e-4, distance: 0.001 }), pollsSinceGoodSample: polls1 },
-    { ...cand({ id: 2, offset: 2e-4, distance: 0.01 }), pollsSinceGoodSample: 0 },
-  ];
-  sel.select(NOW, specs(0), 1);
-  sel.select(NOW, specs(0), 2);
-  assert.equal(sel.select(NOW, specs(0), 1).selectedId, 1);
-  assert.equal(sel.select(NOW, specs(4), 2).combined, null);
 });
