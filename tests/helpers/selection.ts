@@ -15,6 +15,16 @@ import type {
   SourceSelectorOptions,
 } from "../../src/core/select/mod.ts";
 
+export type {
+  Instant,
+  LeapStatus,
+  SelectionCandidate,
+  SelectionData,
+  SelectionResult,
+  SourceSelector,
+  SourceSelectorOptions,
+};
+
 /** The instant every selection test runs at. */
 export const NOW: Instant = 1_700_000_000n * 1_000_000_000n;
 
