@@ -98,11 +98,29 @@ export function fieldSize(type: FieldType): number {
   }
 }
 
+/** A layout's fields in wire order and its size, computed once per layout object. */
+interface Compiled {
+  fields: ReadonlyArray<readonly [string, FieldType]>;
+  size: number;
+}
+
+const compiled = new WeakMap<Layout, Compiled>();
+
+function compile(layout: Layout): Compiled {
+  let c = compiled.get(layout);
+  if (c === undefined) {
+    const fields = Object.entries(layout);
+    let size = 0;
+    for (const [, t] of fields) size += fieldSize(t);
+    c = { fields, size };
+    compiled.set(layout, c);
+  }
+  return c;
+}
+
 /** Byte size of a layout. */
 export function layoutSize(layout: Layout): number {
-  let n = 0;
-  for (const t of Object.values(layout)) n += fieldSize(t);
-  return n;
+  return compile(layout).size;
 }
 
 function num(v: unknown): number {
@@ -170,7 +188,7 @@ function encodeFields(
   values: Readonly<Record<string, unknown>>,
 ): number {
   let o = offset;
-  for (const [name, type] of Object.entries(layout)) {
+  for (const [name, type] of compile(layout).fields) {
     const v = values[name];
     if (typeof type === "object") {
       if ("string" in type) {
@@ -246,7 +264,7 @@ export function decodeLayout<L extends Layout>(
 function decodeFields(dv: DataView, offset: number, layout: Layout): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let o = offset;
-  for (const [name, type] of Object.entries(layout)) {
+  for (const [name, type] of compile(layout).fields) {
     if (typeof type === "object") {
       if ("string" in type) {
         const bytes = new Uint8Array(dv.buffer, dv.byteOffset + o, type.string);
