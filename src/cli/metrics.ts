@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { CmdmonClient, type Reply } from "../cmdmon/client.ts";
+import { CmdmonClient } from "../cmdmon/client.ts";
+import type { Reply } from "../cmdmon/codec.ts";
 import { REQ, RPY, STT } from "../cmdmon/constants.ts";
 import { formatIpAddr, type IpAddr, IPADDR_INET4, IPADDR_INET6 } from "../cmdmon/ip_addr.ts";
-import type { Struct } from "../cmdmon/layout.ts";
 import type {
   LeapStatus,
   NtpDataReport,
@@ -25,6 +25,9 @@ import { daemonAddresses, parseMonitorArgs } from "./monitor.ts";
 const HELP = `Usage: tempus metrics [-h HOST|SOCKET[,...]] [-p PORT]
 Prints the daemon's tracking, per-source and server counters once in the Prometheus text
 format (what the metricsport endpoint serves). Works against tempus and chronyd.`;
+
+/** A decoded reply's fields, read by name (the layouts are in cmdmon/replies.ts). */
+export type Struct = Readonly<Record<string, unknown>>;
 
 const n = (s: Struct, k: string): number => Number(s[k] ?? 0);
 const ip = (s: Struct, k: string): IpAddr => s[k] as IpAddr;
@@ -155,7 +158,7 @@ export function serverStatsFromWire(d: Struct): ServerStatsReport {
 
 function ok(reply: Reply | null, expected: number[]): Struct | null {
   if (reply === null || reply.header.status !== STT.SUCCESS) return null;
-  return expected.includes(reply.header.reply) ? reply.data : null;
+  return expected.includes(reply.reply) ? reply.data as unknown as Struct : null;
 }
 
 /** Collects one snapshot from the daemon; null when it does not answer. */
