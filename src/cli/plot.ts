@@ -1,7 +1,9 @@
 /**
  * `tempus plot [LOGDIR] [--tracking FILE] [--measurements FILE] [-o OUT.svg] [--title T]
- * [--step-threshold S]`: draws offset, frequency, delay and root distance history as SVG
- * from chrony-style logs (`log measurements tracking` in tempus or chronyd). Steps are the
+ * [--step-threshold S]` or `tempus plot --url http://127.0.0.1:9975`: draws offset,
+ * frequency, delay and root distance history as SVG from chrony-style logs (`log measurements
+ * tracking` in tempus or chronyd) or from a running daemon's recent history (GET /history on
+ * its metrics endpoint). Steps are the
  * tracking updates whose correction reached the threshold (default 1 s, as the `makestep 1.0`
  * of the default configuration); a leap announced in tracking.log is marked at the UTC
  * midnight it applies to (or where it was first announced if that midnight is outside).
@@ -15,13 +17,16 @@ import {
   parseTrackingLog,
   type TrackingEntry,
 } from "../io/log_parse.ts";
+import type { HistoryData } from "../daemon/history.ts";
 import { type PlotData, renderPlot } from "./plot_svg.ts";
 
 const HELP = `Usage: tempus plot [LOGDIR] [--tracking FILE] [--measurements FILE] [-o OUT.svg]
                    [--title TEXT] [--step-threshold SECONDS]
+       tempus plot --url http://127.0.0.1:9975 [-o OUT.svg]
 Draws offset, frequency, delay and root distance history as SVG from chrony-style logs
 (LOGDIR/tracking.log and LOGDIR/measurements.log, as written by 'log measurements tracking'
-in tempus or chronyd). Writes to stdout unless -o is given.`;
+in tempus or chronyd), or from a running daemon's recent history (its metrics endpoint,
+metricsport). Writes to stdout unless -o is given.`;
 
 /** Steps and leap events found in the tracking log. */
 export function findEvents(
@@ -64,6 +69,7 @@ export async function run(args: string[]): Promise<number> {
       options: {
         tracking: { type: "string" },
         measurements: { type: "string" },
+        url: { type: "string" },
         output: { type: "string", short: "o" },
         title: { type: "string" },
         "step-threshold": { type: "string" },
@@ -88,6 +94,34 @@ export async function run(args: string[]): Promise<number> {
   if (!Number.isFinite(threshold) || threshold <= 0) {
     console.error(`tempus plot: invalid --step-threshold '${values["step-threshold"]}'`);
     return 2;
+  }
+  if (values.url !== undefined) {
+    if (positionals.length > 0 || values.tracking || values.measurements) {
+      console.error("tempus plot: --url replaces the log files");
+      return 2;
+    }
+    let data: HistoryData;
+    try {
+      const res = await fetch(new URL("/history", values.url));
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      data = await res.json() as HistoryData;
+    } catch (error) {
+      console.error(
+        `tempus plot: no history from ${values.url}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+      return 1;
+    }
+    const svg = renderPlot({
+      title: values.title ?? `tempus plot: ${values.url}`,
+      tracking: data.tracking,
+      measurements: data.measurements.filter((m) => m.valid),
+      ...findEvents(data.tracking, threshold),
+    });
+    if (values.output) await Deno.writeTextFile(values.output, svg);
+    else await Deno.stdout.write(new TextEncoder().encode(svg));
+    return 0;
   }
   const dir = positionals[0] ?? null;
   const trackingPath = values.tracking ?? (dir === null ? null : `${dir}/tracking.log`);

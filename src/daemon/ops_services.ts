@@ -1,6 +1,7 @@
 /**
- * The daemon's operator services: the Prometheus endpoint (metricsport) and the error-bound
- * page for applications (errorboundfile). Both read the daemon's reports through
+ * The daemon's operator services: the Prometheus endpoint (metricsport, with the recent
+ * history for `tempus plot --url` at /history) and the error-bound page for applications
+ * (errorboundfile). Both read the daemon's reports through
  * `EngineControl` (the same reports chronyc gets) and never change anything.
  *
  * @module
@@ -19,6 +20,7 @@ import type { ClockChangeEvent } from "../core/types.ts";
 import { ErrorBoundWriter } from "../io/error_bound_file.ts";
 import { type MetricsServerHandle, startMetricsServer } from "../io/metrics_server.ts";
 import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
+import { History } from "./history.ts";
 import { VERSION } from "../version.ts";
 
 /** CLOCK_MONOTONIC: slewed like CLOCK_REALTIME, never stepped. */
@@ -76,6 +78,7 @@ export async function startOpsServices(
 ): Promise<OpsServices> {
   let writer: ErrorBoundWriter | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
+  let historyTimer: ReturnType<typeof setInterval> | null = null;
   let lastMaxError: number | null = null;
   if (config.errorBoundFile) {
     const read = clocks ?? await libcClocks();
@@ -119,14 +122,18 @@ export async function startOpsServices(
   const port = config.metricsPort ?? 0;
   if (port > 0) {
     const hostname = config.bindMetricsAddress ?? "127.0.0.1";
+    const history = new History();
+    historyTimer = setInterval(() => history.sample(control, Date.now() / 1000), 1000);
     try {
       server = await startMetricsServer(
         { hostname, port },
         () => renderMetrics(metricsSnapshot(control, lastMaxError)),
+        { "/history": () => history.data() },
       );
     } catch (error) {
       writer?.close();
       if (timer !== null) clearInterval(timer);
+      if (historyTimer !== null) clearInterval(historyTimer);
       throw new Error(`Could not open metrics port ${hostname}:${port}: ${String(error)}`);
     }
     log.log("info", `Metrics on http://${config.bindMetricsAddress}:${server.port}/metrics`);
@@ -135,6 +142,7 @@ export async function startOpsServices(
     metricsPort: server?.port ?? null,
     close: async () => {
       if (timer !== null) clearInterval(timer);
+      if (historyTimer !== null) clearInterval(historyTimer);
       writer?.close();
       await server?.close();
     },

@@ -17,8 +17,18 @@ export interface MetricsServerHandle {
   close(): Promise<void>;
 }
 
-/** Answers one request: /metrics, a pointer at /, 404 elsewhere, 405 for other methods. */
-export function handleMetricsRequest(request: Request, render: () => string): Response {
+/** Extra JSON routes (path to a value producer), e.g. /history. */
+export type JsonRoutes = Record<string, () => unknown>;
+
+/**
+ * Answers one request: /metrics, the extra JSON routes, a pointer at /, 404 elsewhere, 405
+ * for other methods.
+ */
+export function handleMetricsRequest(
+  request: Request,
+  render: () => string,
+  routes: JsonRoutes = {},
+): Response {
   const path = new URL(request.url).pathname;
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
@@ -36,6 +46,11 @@ export function handleMetricsRequest(request: Request, render: () => string): Re
       headers: { "content-type": METRICS_CONTENT_TYPE },
     });
   }
+  if (Object.hasOwn(routes, path)) {
+    return new Response(request.method === "HEAD" ? null : JSON.stringify(routes[path]()), {
+      headers: { "content-type": "application/json" },
+    });
+  }
   if (path === "/") {
     return new Response("tempus metrics: see /metrics\n", {
       headers: { "content-type": "text/plain; charset=utf-8" },
@@ -48,6 +63,7 @@ export function handleMetricsRequest(request: Request, render: () => string): Re
 export function startMetricsServer(
   listen: { hostname: string; port: number },
   render: () => string,
+  routes: JsonRoutes = {},
 ): Promise<MetricsServerHandle> {
   return new Promise((resolve, reject) => {
     try {
@@ -66,7 +82,7 @@ export function startMetricsServer(
           new Response(`error: ${error instanceof Error ? error.message : String(error)}\n`, {
             status: 500,
           }),
-      }, (request) => handleMetricsRequest(request, render));
+      }, (request) => handleMetricsRequest(request, render, routes));
     } catch (error) {
       reject(error);
     }

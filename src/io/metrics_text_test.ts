@@ -78,7 +78,7 @@ Deno.test("label values are escaped", () => {
   assert.match(renderMetrics(snap), /name="we\\"ird\\\\name\\n"/);
 });
 
-Deno.test("the HTTP handler: /metrics, HEAD, 404, 405, 500 on a failing render", async () => {
+Deno.test("the HTTP handler: /metrics, JSON routes, HEAD, 404, 405, 500 on a failing render", async () => {
   const get = (path: string, method = "GET") =>
     handleMetricsRequest(new Request(`http://x${path}`, { method }), () => "m 1\n");
   const ok = get("/metrics");
@@ -92,5 +92,11 @@ Deno.test("the HTTP handler: /metrics, HEAD, 404, 405, 500 on a failing render",
     throw new Error("boom");
   });
   assert.equal(bad.status, 500);
+  const json = handleMetricsRequest(new Request("http://x/history"), () => "", {
+    "/history": () => ({ tracking: [1] }),
+  });
+  assert.equal(json.headers.get("content-type"), "application/json");
+  assert.deepEqual(await json.json(), { tracking: [1] });
+  assert.equal(get("/history").status, 404, "no route unless given");
   assert.match(await bad.text(), /boom/);
 });

@@ -143,6 +143,29 @@ Deno.test({
           } finally {
             await prom.stop();
           }
+
+          // tempus plot from the running daemon's recent history (GET /history).
+          const history = await (await fetch(`http://127.0.0.1:${metricsPort}/history`)).json();
+          assert.ok(history.tracking.length >= 3, JSON.stringify(history).slice(0, 500));
+          assert.ok(history.measurements.length >= 3);
+          assert.equal(history.measurements[0].source, "127.0.0.1");
+          const live = await runTempus([
+            "plot",
+            "--url",
+            `http://127.0.0.1:${metricsPort}`,
+            "-o",
+            `${dir}/live.svg`,
+          ]);
+          assert.equal(live.code, 0, live.stderr);
+          if (haveBinary("rsvg-convert")) {
+            const png = await runCommand("rsvg-convert", [
+              `${dir}/live.svg`,
+              "-o",
+              `${dir}/live.png`,
+            ]);
+            assert.equal(png.code, 0, png.stderr);
+            assert.ok(Deno.statSync(`${dir}/live.png`).size > 10_000);
+          }
         },
       );
       // After the daemon stopped, the page says unsynchronised and tempus now exits 1.
