@@ -42,7 +42,8 @@ export interface SmoothingReport {
   remainingTime: number;
 }
 
-interface Stage {
+/** One stage of the plan: constant wander for a length of time. */
+export interface Stage {
   /** Wander during the stage, fraction per second. */
   wander: number;
   /** Length, seconds. */

@@ -366,7 +366,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   const ops: OpsServices | null = options.oneShot === null
-    ? await startOpsServices(config, control, engine.clock, log)
+    ? await startOpsServices(config, control, engine.clock, log, {
+      stepsMoveRealtime: !(driver instanceof NullClockDriver),
+    })
     : null; // ops: metrics endpoint and error-bound page (src/daemon/ops_services.ts)
 
   if (options.user !== null && options.user !== "root") {

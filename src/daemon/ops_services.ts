@@ -74,14 +74,20 @@ export async function startOpsServices(
   control: EngineControl,
   clock: { precision: number; addObserver(fn: (c: ClockChangeEvent) => void): void },
   log: LogPort,
-  clocks?: ClockReader,
+  options: {
+    /** Reads the clocks (default: clock_gettime through ffi). */
+    clocks?: ClockReader;
+    /** False with -x: the engine's steps are virtual and do not move CLOCK_REALTIME. */
+    stepsMoveRealtime?: boolean;
+  } = {},
 ): Promise<OpsServices> {
   let writer: ErrorBoundWriter | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   let historyTimer: ReturnType<typeof setInterval> | null = null;
   let lastMaxError: number | null = null;
   if (config.errorBoundFile) {
-    const read = clocks ?? await libcClocks();
+    const read = options.clocks ?? await libcClocks();
+    const stepsMoveRealtime = options.stepsMoveRealtime ?? true;
     try {
       writer = ErrorBoundWriter.open(config.errorBoundFile);
     } catch (error) {
@@ -112,7 +118,7 @@ export async function startOpsServices(
       }
     };
     clock.addObserver((change) => {
-      if (change.kind === "step") watch.ownStep(change.doffset);
+      if (change.kind === "step" && stepsMoveRealtime) watch.ownStep(change.doffset);
       queueMicrotask(publish); // after the update that changed the clock is complete
     });
     publish();
