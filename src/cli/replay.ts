@@ -12,13 +12,16 @@ import { parseArgs } from "node:util";
 import { formatDiagnostics, loadConfig } from "../config/load.ts";
 import type { Config, SourceParams } from "../config/model.ts";
 import { parseMeasurementsLog, parseTrackingLog, type TrackingEntry } from "../io/log_parse.ts";
+import { parseSampleRecords } from "../io/sample_record.ts";
 import { replay, type ReplayEvent } from "./replay_run.ts";
 
-const HELP = `Usage: tempus replay LOGDIR|MEASUREMENTS.LOG [-f CONFIG] [--compare TRACKING.LOG]
+const HELP = `Usage: tempus replay LOGDIR|RECORDING [-f CONFIG] [--compare TRACKING.LOG]
                      [--json] [--quiet]
-Runs recorded measurements (chrony-style measurements.log from 'log measurements' or
-'log rawmeasurements', tempus's or chronyd's) through tempus's engine in virtual time and
-prints what it decided: samples accepted or rejected and why, clock updates, selection.`;
+Runs recorded measurements through tempus's engine in virtual time and prints what it
+decided: samples accepted or rejected and why, clock updates, selection. RECORDING is the
+compact recording of 'recordmeasurements FILE' (exact) or a chrony-style measurements.log
+('log measurements' or 'log rawmeasurements', tempus's or chronyd's; whole seconds). A
+LOGDIR is searched for samples.jsonl, then measurements.log; its tracking.log is compared.`;
 
 /** How the replayed updates compare with the recorded ones, in order. */
 export interface Comparison {
@@ -134,12 +137,18 @@ export async function run(args: string[]): Promise<number> {
     console.error(`tempus replay: cannot read ${input}`);
     return 1;
   }
-  const measurementsText = readText(isDir ? `${input}/measurements.log` : input);
+  const measurementsText = isDir
+    ? readText(`${input}/samples.jsonl`) ?? readText(`${input}/measurements.log`)
+    : readText(input);
   if (measurementsText === null) {
-    console.error(`tempus replay: no measurements.log in ${input}`);
+    console.error(`tempus replay: no samples.jsonl or measurements.log in ${input}`);
     return 1;
   }
-  const records = parseMeasurementsLog(measurementsText).entries;
+  // The compact recording (recordmeasurements) is JSON lines; chrony's logs are columns.
+  const exactTimes = measurementsText.trimStart().startsWith("{");
+  const records = exactTimes
+    ? parseSampleRecords(measurementsText).entries
+    : parseMeasurementsLog(measurementsText).entries;
   if (records.length === 0) {
     console.error("tempus replay: no measurements to replay");
     return 1;
@@ -155,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
     config = loaded.config;
     params = new Map(config.sources.map((s) => [s.name, s.params]));
   }
-  const result = replay(records, { config, params });
+  const result = replay(records, { config, params, exactTimes });
   const comparePath = values.compare ?? (isDir ? `${input}/tracking.log` : null);
   const trackingText = comparePath === null ? null : readText(comparePath);
   const comparison = trackingText === null

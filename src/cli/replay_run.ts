@@ -62,6 +62,11 @@ export interface ReplayOptions {
   config?: Config;
   /** Source options by address (default: minpoll/maxpoll from the records' local poll). */
   params?: Map<string, SourceParams>;
+  /**
+   * The records' times are exact (recordmeasurements), not whole seconds: replies arrive at
+   * the recorded instants.
+   */
+  exactTimes?: boolean;
 }
 
 const NS = 1_000_000_000n;
@@ -118,11 +123,14 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   const sorted = [...records].sort((a, b) => a.t - b.t);
   const events: ReplayEvent[] = [];
   if (sorted.length === 0) return { events, unused: 0 };
-  const t0 = sorted[0].t - 1;
+  // Start just before the first request of the recording (exact) or its second (logs).
+  const t0 = options.exactTimes
+    ? sorted[0].t - Math.max(0, sorted[0].delay) - 0.002
+    : sorted[0].t - 1;
   const t1 = sorted[sorted.length - 1].t + 2;
-  const start: Instant = BigInt(Math.floor(t0)) * NS;
+  const start: Instant = BigInt(Math.floor(t0 * 1e6)) * 1000n;
   const vt = new VirtualTime(start);
-  const clock = new SimClock(vt, { offset: 0, freq: 0, wander: 0 }, t1 - t0 + 1, null);
+  const clock = new SimClock(vt, { offset: 0, freq: 0, wander: 0 }, Math.ceil(t1 - t0) + 1, null);
   const timers = new SimTimers(vt, clock);
   const seconds = () => Number(vt.now) / 1e9;
   const log = new LogCapture(seconds, [], 100_000);
@@ -149,7 +157,12 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
       // The next recorded sample, in order, unless it lies in the future: the log's times
       // are truncated to the second, so "future" means after the current second.
       const next = list[0];
-      if (next === undefined || next.t > now + 1) {
+      // Exact times: the original sent within a fraction of its poll interval of now (the
+      // engine randomises polls by 2%); whole-second logs: within the current second.
+      const ahead = options.exactTimes
+        ? Math.max(0.05, 0.5 * 2 ** (next?.poll ?? 0)) + Math.max(0, next?.delay ?? 0)
+        : 1;
+      if (next === undefined || next.t > now + ahead) {
         events.push({ kind: "unanswered", t: now, source: to.address });
         return true;
       }
@@ -157,29 +170,36 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
       const r = list.splice(best, 1)[0];
       const t1c = eng.clock.cookedNow();
       const delay = Math.max(0, r.delay);
-      const t2 = t1c + BigInt(Math.round((delay / 2 + r.offset) * 1e9));
-      const reply = encodePacket({
-        leap: 0,
-        version: decoded.packet.version,
-        mode: 4,
-        stratum: 1,
-        poll: decoded.packet.poll,
-        precision: -25,
-        rootDelay: 0,
-        rootDispersion: 0,
-        refId: 0x5245504c, // "REPL"
-        refTime: instantToNtp64(t2 - 8n * NS),
-        originTime: decoded.packet.transmitTime,
-        receiveTime: instantToNtp64(t2),
-        transmitTime: instantToNtp64(t2),
-        extensions: [],
-        mac: null,
-      });
-      vt.scheduleIn(BigInt(Math.round(delay * 1e9)), () => {
+      // With exact recorded times the reply arrives when the original sample was taken (if
+      // the engine asked before then), so the engine sees the same sample times.
+      const wait = options.exactTimes ? Math.max(delay, r.t - now) : delay;
+      vt.scheduleIn(BigInt(Math.round(wait * 1e9)), () => {
+        // T2 and T3 are built at arrival from T1 and T4 so that the engine measures exactly
+        // the recorded offset and delay (the server "held" the reply for the rest).
+        const t4c = eng.clock.cookedNow();
+        const t2 = t1c + BigInt(Math.round((delay / 2 + r.offset) * 1e9));
+        const t3 = t4c + BigInt(Math.round((r.offset - delay / 2) * 1e9));
+        const reply = encodePacket({
+          leap: 0,
+          version: decoded.packet.version,
+          mode: 4,
+          stratum: 1,
+          poll: decoded.packet.poll,
+          precision: -25,
+          rootDelay: 0,
+          rootDispersion: 0,
+          refId: 0x5245504c, // "REPL"
+          refTime: instantToNtp64(t2 - 8n * NS),
+          originTime: decoded.packet.transmitTime,
+          receiveTime: instantToNtp64(t2),
+          transmitTime: instantToNtp64(t3 > t2 ? t3 : t2),
+          extensions: [],
+          mac: null,
+        });
         accepted = false;
         logMark = log.lines.length;
         updates = [];
-        eng.receiveReply(requestId, reply, eng.clock.cookedNow());
+        eng.receiveReply(requestId, reply, t4c);
         const after = updates;
         updates = null;
         events.push({

@@ -133,6 +133,7 @@ export function defaultConfig(): Config {
     bindMetricsAddress: "127.0.0.1", // bindmetricsaddress
     errorBoundFile: null, // errorboundfile: off unless configured (AWS ClockBound's job)
     smoothTime: null, // smoothtime: off (chrony's default)
+    recordMeasurements: null, // recordmeasurements: off
   };
 }
 

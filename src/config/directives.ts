@@ -411,6 +411,14 @@ const HANDLERS: Record<string, Handler> = {
       leapOnly: rest.length !== args.length,
     };
   },
+  recordmeasurements: (config, args, sink) => {
+    if (!arity(sink, "recordmeasurements", args, 1, 1)) return;
+    if (!args[0].startsWith("/")) {
+      sink.error(`recordmeasurements: '${args[0]}' is not an absolute path`);
+      return;
+    }
+    config.recordMeasurements = args[0];
+  },
   errorboundfile: (config, args, sink) => {
     if (!arity(sink, "errorboundfile", args, 1, 1)) return;
     if (!args[0].startsWith("/")) {

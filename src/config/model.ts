@@ -282,6 +282,11 @@ export interface Config {
    */
   errorBoundFile?: string | null;
   /**
+   * recordmeasurements: a file where every accepted sample is appended (JSON lines, full
+   * precision) for `tempus replay`, or null. tempus-only.
+   */
+  recordMeasurements?: string | null;
+  /**
    * smoothtime max-freq max-wander [leaponly]: smoothing of the time served to NTP clients,
    * or null (chrony's default: off). Optional so existing Config literals stay valid.
    */

@@ -11,12 +11,14 @@ Deno.test("metricsport, bindmetricsaddress, errorboundfile: defaults, chrony.con
   assert.equal(d.bindMetricsAddress, "127.0.0.1");
   assert.equal(d.errorBoundFile, null);
   const conf = parseChronyConfText(
-    "metricsport 9975\nbindmetricsaddress ::1\nerrorboundfile /run/tempus/errorbound\n",
+    "metricsport 9975\nbindmetricsaddress ::1\nerrorboundfile /run/tempus/errorbound\n" +
+      "recordmeasurements /var/log/tempus/samples.jsonl\n",
     "t.conf",
   );
   assert.ok(conf.ok);
   const toml = parseTomlConfig(
-    '[metrics]\nport = 9975\nbindaddress = "::1"\nerrorboundfile = "/run/tempus/errorbound"\n',
+    '[metrics]\nport = 9975\nbindaddress = "::1"\nerrorboundfile = "/run/tempus/errorbound"\n' +
+      'recordmeasurements = "/var/log/tempus/samples.jsonl"\n',
     "t.toml",
   );
   assert.ok(toml.ok, toml.ok ? "" : JSON.stringify(toml.errors));
@@ -24,6 +26,7 @@ Deno.test("metricsport, bindmetricsaddress, errorboundfile: defaults, chrony.con
     assert.equal(c.metricsPort, 9975);
     assert.equal(c.bindMetricsAddress, "::1");
     assert.equal(c.errorBoundFile, "/run/tempus/errorbound");
+    assert.equal(c.recordMeasurements, "/var/log/tempus/samples.jsonl");
   }
   const text = renderConfig(conf.config);
   assert.match(text, /^metricsport 9975$/m);
@@ -38,6 +41,7 @@ Deno.test("bad metrics/error-bound values are errors with the directive named", 
       ["metricsport", /metricsport/],
       ["bindmetricsaddress localhost", /bindmetricsaddress: invalid address/],
       ["errorboundfile relative/path", /errorboundfile: .*absolute/],
+      ["recordmeasurements x.jsonl", /recordmeasurements: .*absolute/],
     ] as const
   ) {
     const r = parseChronyConfText(line + "\n", "t.conf");

@@ -148,12 +148,15 @@ export function renderConfig(config: Config): string {
 
   // tempus-only directives (chronyd would reject them) appear only when set.
   const port = config.metricsPort ?? 0;
-  if (port > 0 || config.errorBoundFile || config.smoothTime) section("Operations");
+  if (port > 0 || config.errorBoundFile || config.smoothTime || config.recordMeasurements) {
+    section("Operations");
+  }
   if (port > 0) {
     line("metricsport", port);
     line("bindmetricsaddress", config.bindMetricsAddress ?? "127.0.0.1");
   }
   if (config.errorBoundFile) line("errorboundfile", config.errorBoundFile);
+  if (config.recordMeasurements) line("recordmeasurements", config.recordMeasurements);
   if (config.smoothTime) {
     const st = config.smoothTime;
     const parts: (string | number)[] = ["smoothtime", num(st.maxFreqPpm), num(st.maxWanderPpm)];

@@ -173,6 +173,7 @@ const METRICS: Record<string, KeySpec> = {
   port: { directive: "metricsport", kind: "number" },
   bindaddress: { directive: "bindmetricsaddress", kind: "string" },
   errorboundfile: { directive: "errorboundfile", kind: "string" },
+  recordmeasurements: { directive: "recordmeasurements", kind: "string" },
 };
 
 const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {

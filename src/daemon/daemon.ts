@@ -368,6 +368,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const ops: OpsServices | null = options.oneShot === null
     ? await startOpsServices(config, control, engine.clock, log, {
       stepsMoveRealtime: !(driver instanceof NullClockDriver),
+      cookedNow: () => engine.clock.cookedNow(),
+      onSample: (fn) => {
+        const previous = engine.onSampleAccepted; // the log files' hook, kept
+        engine.onSampleAccepted = (id) => {
+          previous?.(id);
+          fn(id);
+        };
+      },
     })
     : null; // ops: metrics endpoint and error-bound page (src/daemon/ops_services.ts)
 

@@ -18,6 +18,8 @@ import type { LogPort } from "../core/ports.ts";
 import type { NtpDataReport } from "../core/reports.ts";
 import type { ClockChangeEvent } from "../core/types.ts";
 import { ErrorBoundWriter } from "../io/error_bound_file.ts";
+import { SampleRecorder } from "../io/sample_record.ts";
+import type { Instant } from "../core/time.ts";
 import { type MetricsServerHandle, startMetricsServer } from "../io/metrics_server.ts";
 import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
 import { History } from "./history.ts";
@@ -79,6 +81,10 @@ export async function startOpsServices(
     clocks?: ClockReader;
     /** False with -x: the engine's steps are virtual and do not move CLOCK_REALTIME. */
     stepsMoveRealtime?: boolean;
+    /** Subscribes to accepted samples (source id), for recordmeasurements. */
+    onSample?: (fn: (id: number) => void) => void;
+    /** The NTP clock, for the recording's timestamps. */
+    cookedNow?: () => Instant;
   } = {},
 ): Promise<OpsServices> {
   let writer: ErrorBoundWriter | null = null;
@@ -124,6 +130,36 @@ export async function startOpsServices(
     publish();
     timer = setInterval(publish, 1000);
   }
+  let recorder: SampleRecorder | null = null;
+  if (config.recordMeasurements && options.onSample && options.cookedNow) {
+    try {
+      recorder = SampleRecorder.open(config.recordMeasurements);
+    } catch (error) {
+      throw new Error(
+        `Could not open recordmeasurements ${config.recordMeasurements}: ${String(error)}`,
+      );
+    }
+    const rec = recorder;
+    const cookedNow = options.cookedNow;
+    let failed = false;
+    options.onSample((id) => {
+      const source = control.sources().find((s) => s.id === id);
+      const data = source ? control.ntpData(source.address) : null;
+      if (!source || data === null) return;
+      try {
+        rec.write({
+          t: cookedNow(),
+          source: source.address,
+          offset: data.offset,
+          delay: data.peerDelay,
+          poll: source.poll,
+        });
+      } catch (error) {
+        if (!failed) log.log("warning", `Could not record a measurement: ${String(error)}`);
+        failed = true;
+      }
+    });
+  }
   let server: MetricsServerHandle | null = null;
   const port = config.metricsPort ?? 0;
   if (port > 0) {
@@ -138,6 +174,7 @@ export async function startOpsServices(
       );
     } catch (error) {
       writer?.close();
+      recorder?.close();
       if (timer !== null) clearInterval(timer);
       if (historyTimer !== null) clearInterval(historyTimer);
       throw new Error(`Could not open metrics port ${hostname}:${port}: ${String(error)}`);
@@ -150,6 +187,7 @@ export async function startOpsServices(
       if (timer !== null) clearInterval(timer);
       if (historyTimer !== null) clearInterval(historyTimer);
       writer?.close();
+      recorder?.close();
       await server?.close();
     },
   };

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { formatSampleRecord, parseSampleRecords, SampleRecorder } from "./sample_record.ts";
+
+Deno.test("recorded samples round-trip at full precision; bad lines are counted", () => {
+  const r = {
+    t: 1_796_406_901_123_456_789n,
+    source: "192.0.2.1",
+    offset: -1.2345678901e-5,
+    delay: 0.0012345678,
+    poll: 6,
+  };
+  const line = formatSampleRecord(r);
+  const parsed = parseSampleRecords(line + '\n\nnot json\n{"t":"x"}\n' + line);
+  assert.equal(parsed.entries.length, 2);
+  assert.equal(parsed.skipped, 2);
+  assert.deepEqual(parsed.entries[0], {
+    t: 1_796_406_901.1234567,
+    source: "192.0.2.1",
+    offset: r.offset,
+    delay: r.delay,
+    valid: true,
+    poll: 6,
+  });
+  let seed = 3;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  const chars = '{}":,0123456789.-etsourcdlaypn \n';
+  for (let i = 0; i < 3000; i++) {
+    const text = Array.from({ length: rnd() % 200 }, () => chars[rnd() % chars.length]).join("");
+    for (const e of parseSampleRecords(text).entries) assert.ok(Number.isFinite(e.offset));
+  }
+});
+
+Deno.test("the recorder appends lines to a file it creates", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/sub/samples.jsonl`;
+    for (let k = 0; k < 2; k++) {
+      const w = SampleRecorder.open(path);
+      w.write({ t: BigInt(k), source: "a", offset: k, delay: 0, poll: 0 });
+      w.close();
+    }
+    assert.deepEqual(parseSampleRecords(Deno.readTextFileSync(path)).entries.map((e) => e.offset), [
+      0,
+      1,
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

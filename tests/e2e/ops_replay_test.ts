@@ -1,0 +1,50 @@
+/**
+ * Replay of a recorded real-time run: a `tempus daemon -x` synchronised to a real chronyd
+ * records its samples (`recordmeasurements`) beside its tracking.log; `tempus replay` then
+ * runs the recording through the engine in virtual time and must take the same decisions,
+ * sample for sample: every sample accepted as the daemon accepted it, the same number of
+ * clock updates, and the update offsets equal within tracking.log's 4 digits (+1 µs).
+ */
+import assert from "node:assert/strict";
+import { haveBinary, runTempus } from "../helpers/peers.ts";
+import { withTempusDaemon } from "../helpers/tempus_daemon.ts";
+
+const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
+
+Deno.test({
+  name: "a recorded real-time run replays sample for sample",
+  ignore: !HAVE_CHRONY,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-replay-" });
+    try {
+      await withTempusDaemon(
+        [`recordmeasurements ${dir}/samples.jsonl`, `logdir ${dir}`, "log measurements tracking"],
+        {},
+        async (daemon) => {
+          await daemon.waitSelected();
+          await new Promise((r) => setTimeout(r, 15_000));
+        },
+      );
+      const recorded = Deno.readTextFileSync(`${dir}/samples.jsonl`).trim().split("\n");
+      assert.ok(recorded.length >= 15, `${recorded.length} samples recorded`);
+      const out = await runTempus(["replay", "--json", dir]);
+      assert.equal(out.code, 0, out.stderr);
+      const r = JSON.parse(out.stdout);
+      const samples = r.events.filter((e: { kind: string }) => e.kind === "sample");
+      assert.equal(samples.length, recorded.length);
+      assert.ok(samples.every((s: { accepted: boolean }) => s.accepted), "all accepted");
+      assert.equal(r.unused, 0);
+      const c = r.comparison;
+      assert.equal(c.replayed, c.recorded, JSON.stringify(c));
+      assert.ok(c.matched >= 0.9 * c.recorded, JSON.stringify(c));
+      console.log(`  replay of ${recorded.length} recorded samples: ${JSON.stringify(c)}`);
+      const text = await runTempus(["replay", "-q", dir]);
+      assert.match(
+        text.stdout,
+        /^replayed (\d+) of \1 recorded samples \(\1 accepted, 0 rejected/m,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
