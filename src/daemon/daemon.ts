@@ -20,7 +20,9 @@ import type { Instant } from "../core/time.ts";
 import { Engine, type OneShotResult } from "../core/engine.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
-import { loadKeyFile } from "./keys.ts";
+import { checkStartup } from "./startup_checks.ts";
+import { applyRunUser } from "./run_user.ts";
+import type { Owner } from "../io/private_dir.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
 import { RealTimers } from "../io/timers.ts";
@@ -40,7 +42,6 @@ import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
-import { dropPrivileges } from "../../ffi/privileges.ts";
 import { SourceManager } from "./sources.ts";
 import { parseIpv4 } from "../ntp/ip.ts";
 import { refIdFromAddress } from "../ntp/packet.ts";
@@ -120,9 +121,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
   if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
   const config = parsed.config;
-  const keys = loadKeyFile(config);
+  const keys = checkStartup(config, options.user);
   for (const w of keys.warnings) console.error(`warning: ${w}`);
-  if (keys.errors.length > 0) throw new StartupError(keys.errors.join("\n"));
+  if (keys.errors.length > 0 || keys.runUser === null) {
+    throw new StartupError(keys.errors.join("\n"));
+  }
+  const runUser = keys.runUser;
 
   const logging: Logging = await setupLogging({
     level: logLevelFor(options),
@@ -143,7 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const pidFile = options.oneShot === null ? config.pidFile : null;
   if (pidFile !== null) {
     try {
-      acquirePidFile(pidFile);
+      acquirePidFile(pidFile, runUser);
     } catch (error) {
       throw new StartupError(describe(error));
     }
@@ -355,16 +359,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       clientLog,
       () => engine.clock.cookedNow(),
       log,
+      runUser,
     );
   }
 
-  if (options.user !== null && options.user !== "root") {
-    try {
-      const account = dropPrivileges(options.user, options.noClockControl ? [] : [CAP_SYS_TIME]);
-      log.log("info", `Running as ${account.name} (uid ${account.uid})`);
-    } catch (error) {
-      throw new StartupError(`Could not switch to user ${options.user}: ${describe(error)}`);
-    }
+  try {
+    const done = applyRunUser(runUser, options.noClockControl ? [] : [CAP_SYS_TIME]);
+    if (done !== null) log.log("info", done);
+  } catch (error) {
+    throw new StartupError(`Could not switch to user ${runUser.name}: ${describe(error)}`);
   }
 
   const onTerm = () => stop(0);
@@ -471,6 +474,7 @@ function openCommandServer(
   clientLog: ClientLog,
   now: () => Instant,
   log: LogPort,
+  socketOwner: Owner,
 ): Promise<CommandServer> {
   const udpHosts = config.cmdPort > 0
     ? config.bindCmdAddresses.filter((h) => !h.startsWith("/"))
@@ -482,6 +486,7 @@ function openCommandServer(
       socketPath: config.cmdSocket,
       allowUdp: (address: string) => cmdAccess.isAllowed(address),
       openCommands: UDP_OPEN_COMMANDS,
+      socketOwner,
       onCommand: (address) => {
         if (address !== null) clientLog.cmdRequest(address, now(), true);
       },
