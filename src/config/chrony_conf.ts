@@ -43,6 +43,15 @@ export const MAX_CONFIG_WARNINGS = 100;
 /** Files read through include/confdir/sourcedir in one configuration, at most. */
 export const MAX_CONFIG_FILES = 1000;
 
+/**
+ * What a file's invalid UTF-8 bytes are decoded to. A directive holding one is refused: a
+ * path in it would silently name a different file than the one written.
+ */
+export const REPLACEMENT_CHARACTER = "\uFFFD";
+
+/** The error for a line with bytes that are not UTF-8. */
+export const NOT_UTF8 = "contains bytes that are not valid UTF-8 (names and paths must be UTF-8)";
+
 /** Directives allowed in `sourcedir` *.sources files. */
 const SOURCE_DIRECTIVES = new Set(["server", "pool", "peer"]);
 
@@ -184,6 +193,10 @@ function parseText(
     const [name, ...args] = tokens;
     const directive = name.toLowerCase();
     const sink = sinkFor(state, file, lineNo);
+    if (lines[i].includes(REPLACEMENT_CHARACTER)) {
+      sink.error(NOT_UTF8);
+      continue;
+    }
     if (sourcesOnly && !SOURCE_DIRECTIVES.has(directive)) {
       sink.error(`'${name}' is not allowed in a sources file (only server, pool and peer)`);
       continue;

@@ -29,7 +29,9 @@ import {
   MAX_CONFIG_ERRORS,
   MAX_CONFIG_WARNINGS,
   NO_FILES,
+  NOT_UTF8,
   readSourceDirs,
+  REPLACEMENT_CHARACTER,
 } from "./chrony_conf.ts";
 import { configWarnings } from "./checks.ts";
 import { defaultConfig } from "./defaults.ts";
@@ -535,6 +537,11 @@ export function parseTomlConfig(
     reader,
     dropped: 0,
   };
+  const bad = text.indexOf(REPLACEMENT_CHARACTER);
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split("\n").length;
+    return { ok: false, errors: [{ file, line, message: NOT_UTF8 }], warnings: [] };
+  }
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;
