@@ -34,6 +34,8 @@ import {
   unlinkAt,
 } from "../../ffi/dir_fd.ts";
 import { dirOf } from "../io/private_dir.ts";
+import { ConnectedUdpSocket } from "../../ffi/connected_udp.ts";
+import { parseIpv4, parseIpv6 } from "../ntp/ip.ts";
 
 /** A daemon address: a Unix socket path or an IP address and port. */
 export type DaemonAddress =
@@ -275,7 +277,39 @@ async function openUnix(path: string): Promise<Channel | null> {
   );
 }
 
+/**
+ * A connected UDP channel (chronyc's): an ICMP port unreachable from a host where no daemon
+ * listens ends the attempt at once instead of after the whole timeout.
+ */
+class ConnectedUdpChannel implements Channel {
+  constructor(private socket: ConnectedUdpSocket) {}
+
+  send(packet: Uint8Array): Promise<void> {
+    this.socket.send(packet);
+    return Promise.resolve();
+  }
+
+  async receive(timeoutMs: number): Promise<Uint8Array | null | "error"> {
+    const got = await this.socket.receive(timeoutMs);
+    if (got.kind === "data") return got.data;
+    return got.kind === "timeout" ? null : "error";
+  }
+
+  close(): Promise<void> {
+    this.socket.close();
+    return Promise.resolve();
+  }
+}
+
 function openUdp(hostname: string, port: number): Channel | null {
+  const ip = parseIpv4(hostname) ?? parseIpv6(hostname);
+  if (ip !== null) {
+    try {
+      return new ConnectedUdpChannel(ConnectedUdpSocket.connect(ip, port));
+    } catch {
+      // no FFI, or no such route: the plain Deno socket below
+    }
+  }
   try {
     const v6 = hostname.includes(":");
     const conn = Deno.listenDatagram({
