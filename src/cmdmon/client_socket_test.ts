@@ -5,9 +5,9 @@
  * directory.
  */
 import assert from "node:assert/strict";
-import { CmdmonClient } from "../../../src/cmdmon/client.ts";
-import { encodeReply } from "../../../src/cmdmon/codec.ts";
-import { REQ, RPY, STT } from "../../../src/cmdmon/constants.ts";
+import { CmdmonClient } from "./client.ts";
+import { encodeReply } from "./codec.ts";
+import { REQ, RPY, STT } from "./constants.ts";
 
 /** A fake daemon on `path`: answers N_SOURCES requests, records client paths and their modes. */
 function fakeDaemon(path: string) {
@@ -56,7 +56,7 @@ async function ask(path: string): Promise<number | null> {
   const client = new CmdmonClient({ addresses: [{ kind: "unix", path }], timeoutMs: 500 });
   try {
     const reply = await client.request(REQ.N_SOURCES);
-    return reply === null ? null : Number(reply.data.nSources);
+    return reply !== null && reply.reply === RPY.N_SOURCES ? reply.data.nSources : null;
   } finally {
     await client.close();
   }

@@ -4,9 +4,9 @@
  * (chronyc: 20 s) rather than 41 s.
  */
 import assert from "node:assert/strict";
-import { CmdmonClient } from "../../../src/cmdmon/client.ts";
-import { REQ } from "../../../src/cmdmon/constants.ts";
-import { freeUdpPort, runTempus } from "../../helpers/peers.ts";
+import { CmdmonClient } from "./client.ts";
+import { REQ } from "./constants.ts";
+import { freeUdpPort, runTempus } from "../../tests/helpers/peers.ts";
 
 Deno.test("a dead daemon on 127.0.0.1 and ::1: no reply within milliseconds, not 2 x 7 s", async () => {
   const port = freeUdpPort();
