@@ -11,7 +11,7 @@ import type { Config } from "../config/model.ts";
 import type { KeyStore } from "../ntp/auth.ts";
 import { loadKeyFile } from "./keys.ts";
 import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";
-import { dirOf, privateDirProblem } from "../io/private_dir.ts";
+import { dirOf } from "../io/private_dir.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
 
 /** What start-up found. */
@@ -38,17 +38,21 @@ export function checkStartup(
   const user = resolveRunUser(cliUser, config.user, deps.passwd ?? readPasswd());
   if (!user.ok) errors.push(user.error);
   const runUser = user.ok ? user.user : null;
-  if (runUser !== null && config.cmdSocket !== null) {
+  if (config.cmdSocket !== null) {
+    // Only what the daemon refuses whoever runs it: bits for others. The owner is not
+    // compared here, since `config check` may run as another user than the daemon will.
     const dir = dirOf(config.cmdSocket);
-    let exists = true;
+    let mode: number | null = null;
     try {
-      Deno.statSync(dir);
+      mode = Deno.statSync(dir).mode;
     } catch {
-      exists = false; // created with the right mode at start-up
+      // missing: created with the right mode at start-up
     }
-    const problem = exists ? privateDirProblem(dir, SOCKET_DIR_MODE, runUser) : null;
-    if (problem !== null) {
-      warnings.push(`${problem}: the daemon will disable command socket ${config.cmdSocket}`);
+    if (mode !== null && (mode & 0o777 & ~SOCKET_DIR_MODE) !== 0) {
+      warnings.push(
+        `${dir} is reachable by others (0${(mode & 0o777).toString(8)}): the daemon will ` +
+          `disable command socket ${config.cmdSocket}`,
+      );
     }
   }
   return { keys: keys.keys, runUser, errors, warnings };

@@ -99,3 +99,17 @@ Deno.test("a path with bytes that are not UTF-8 is refused, not silently renamed
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("config check: a socket directory others can reach is a warning naming the outcome", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tempus-sockdir-" });
+  try {
+    Deno.chmodSync(dir, 0o755);
+    const r = await check(`bindcmdaddress ${dir}/tempus.sock\n`);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /reachable by others \(0755\): the daemon will disable command socket/);
+    Deno.chmodSync(dir, 0o750);
+    assert.doesNotMatch((await check(`bindcmdaddress ${dir}/tempus.sock\n`)).err, /reachable/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
