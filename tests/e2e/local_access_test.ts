@@ -34,6 +34,14 @@ async function denoDirForNobody(): Promise<string> {
   if (nobodyDenoDir === null) {
     nobodyDenoDir = await Deno.makeTempDir({ prefix: "tempus-nobody-deno-" });
     await Deno.chmod(nobodyDenoDir, 0o777);
+    const dir = nobodyDenoDir;
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
   }
   return nobodyDenoDir;
 }
