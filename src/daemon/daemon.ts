@@ -17,7 +17,7 @@ import type { ClockDriver, LogPort, NtpTransport } from "../core/ports.ts";
 import type { AddSourceRequest, ControlResult } from "../core/control.ts";
 import type { TrackingReport } from "../core/reports.ts";
 import type { Instant } from "../core/time.ts";
-import { Engine, type OneShotResult } from "../core/engine.ts";
+import { Engine, type OneShotResult } from "../core/engine/engine.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
 import { loadKeyFile } from "./keys.ts";
@@ -170,24 +170,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const timers = new RealTimers();
   const random = new CryptoRandom();
-  let engineRef: Engine | null = null;
-  const cookedNow = () => engineRef?.clock.cookedNow() ?? driver.readRawTime();
-  const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
-    engineRef?.receiveReply(id, packet, rx);
-  const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
-  const transport: NtpTransport & { close?: () => void } = kernelClientTransportAvailable()
-    ? new KernelClientTransport({
-      cookedNow,
-      deliver,
-      replyWaitSeconds,
-      log,
-      onTransmitted: (id, tx) => engineRef?.transmitted(id, tx),
-      onSendFailed: (id) => engineRef?.sendFailed(id),
-      rawNow: () => engineRef?.clock.rawNow() ?? driver.readRawTime(),
-      cookRaw: (raw) => engineRef?.clock.cook(raw) ?? raw,
-    })
-    : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
-
   let resolveFinished: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => resolveFinished = r);
   let stopping = false;
@@ -201,7 +183,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const engine = new Engine(
     config,
-    { driver, timers, random, log: logging.port("engine"), transport },
+    { driver, timers, random, log: logging.port("engine") },
     initialDrift,
     options.oneShot === null ? { keys: keys.keys, localRefId: localRefId(config) } : {
       keys: keys.keys,
@@ -215,7 +197,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     },
   );
-  engineRef = engine;
   engine.onFatal = (message) => {
     log.log("error", message);
     stop(1);
@@ -275,7 +256,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (change.kind !== "adjust") clientLog.applyClockStep(change.doffset);
   });
 
-  engine.start();
+  const transport = openClientTransport(engine, log);
+  engine.start(transport);
   for (const source of config.sources) void sources.add(source);
 
   let ntpServer: NtpServerHandle | null = null;
@@ -404,6 +386,30 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   return { config, engine, control, ntpServer, commandServer, finished, stop };
+}
+
+/**
+ * The client transport over the engine's clock: kernel timestamps when the libc sockets work,
+ * else Deno sockets. Replies, transmit timestamps and late send failures go to the engine.
+ */
+function openClientTransport(engine: Engine, log: LogPort): NtpTransport & { close?: () => void } {
+  const cookedNow = () => engine.clock.cookedNow();
+  const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
+    engine.receiveReply(id, packet, rx);
+  const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
+  if (!kernelClientTransportAvailable()) {
+    return new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
+  }
+  return new KernelClientTransport({
+    cookedNow,
+    deliver,
+    replyWaitSeconds,
+    log,
+    onTransmitted: (id, tx) => engine.transmitted(id, tx),
+    onSendFailed: (id) => engine.sendFailed(id),
+    rawNow: () => engine.clock.rawNow(),
+    cookRaw: (raw) => engine.clock.cook(raw),
+  });
 }
 
 /**

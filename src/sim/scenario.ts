@@ -45,16 +45,14 @@ export interface SimEngineDeps {
   random: RandomPort;
   /** Log. */
   log: LogPort;
-  /** Transport. */
-  transport: NtpTransport;
 }
 
 /** What the runner needs of a client engine (tempus's `Engine` fits structurally). */
 export interface SimClientEngine {
   /** The local clock (the runner reads the cooked time at packet arrival). */
   readonly clock: { cookedNow(): Instant };
-  /** Starts polling. */
-  start(): void;
+  /** Starts polling, sending through `transport`. */
+  start(transport: NtpTransport): void;
   /** Stops. */
   stop(): void;
   /** Adds a source; returns its id. */
@@ -256,7 +254,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const config: Config = { ...defaultConfig(), ...spec.config };
   const engine = factory(
     config,
-    { driver: clock, timers, random: engineRandom, log, transport },
+    { driver: clock, timers, random: engineRandom, log },
     spec.initialDrift ?? null,
   );
   let fatal: { t: number; message: string } | null = null;
@@ -296,7 +294,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   for (const action of spec.actions ?? []) {
     vt.scheduleAt(start + BigInt(Math.round(action.at * 1e9)), () => action.run(ctx));
   }
-  engine.start();
+  engine.start(transport);
 
   const tickNs = BigInt(Math.round(1e9 / tps));
   const phaseNs = BigInt(Math.round(Number(tickNs) * (spec.tickPhase ?? 0)));

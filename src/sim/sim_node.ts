@@ -95,7 +95,6 @@ export class SimNode {
       timers: this.timers,
       random: options.random.fork(),
       log: this.log,
-      transport: this.transport,
     });
     this.transport.deliver = (id, bytes) => {
       this.engine.receiveReply(id, bytes, this.engine.clock.cookedNow());

@@ -1,10 +1,10 @@
 /**
- * The engine factory for tempus's own `Engine` (src/core/engine.ts), driven unchanged by
+ * The engine factory for tempus's own `Engine` (src/core/engine/engine.ts), driven unchanged by
  * the scenario runner.
  *
  * @module
  */
-import { Engine } from "../core/engine.ts";
+import { Engine } from "../core/engine/engine.ts";
 import type { SimEngineFactory } from "./scenario.ts";
 import type { SimNodeEngineFactory } from "./sim_node.ts";
 
