@@ -21,7 +21,7 @@ import {
   warmUp,
 } from "../sync/burst.ts";
 import { decideAction, STEP_THRESHOLD, type SyncDecision, type SyncMode } from "../sync/decide.ts";
-import { selectAndCombine, type SelectionOutcome } from "../sync/select.ts";
+import { type OneShotSelection, selectOneShot } from "../core/engine/one_shot_select.ts";
 import { describeKiss, formatDuration, formatSeconds, measurementToJson } from "../sync/report.ts";
 
 /** The server used when none is given. */
@@ -83,7 +83,7 @@ export interface SyncResult {
   /** Per-server bursts. */
   servers: BurstReport[];
   /** Selection outcome (null if it never ran). */
-  selection: SelectionOutcome | null;
+  selection: OneShotSelection | null;
   /** The decision (null if none was made). */
   decision: SyncDecision | null;
   /** True when the clock was actually changed. */
@@ -250,11 +250,18 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
   const usable = result.servers.filter((s) =>
     s.best !== null && (s.kod === null || s.kod.action === "reduce-rate")
   );
-  result.selection = selectAndCombine(usable.map((s) => ({
-    id: label(s.server),
-    offset: s.best!.offset,
-    rootDistance: s.best!.rootDistance,
-  })));
+  result.selection = selectOneShot(
+    usable.map((s) => ({
+      id: label(s.server),
+      offset: s.best!.offset,
+      rootDistance: s.best!.rootDistance,
+      rootDelay: s.best!.sample.rootDelay,
+      rootDispersion: s.best!.sample.rootDispersion,
+      stratum: s.best!.sample.stratum,
+      leap: s.best!.sample.leap,
+    })),
+    deps.now(),
+  );
   if (!json) printServers(result, deps);
   if (usable.length === 0) return finish(1, "no usable reply from any server");
   if (!result.selection.ok) return finish(1, `cannot synchronise: ${result.selection.message}`);

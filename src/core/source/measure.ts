@@ -191,8 +191,12 @@ export interface Measurement {
 export type ReplyVerdict =
   /** Not a reply at all (undecodable, or not in server or symmetric-passive mode). */
   | { kind: "ignored"; detail: string }
-  /** Failed test 1, 2, 3 or 5: the request still waits for its reply. */
-  | { kind: "invalid"; tests: number; reason: RejectReason }
+  /**
+   * Failed test 1, 2, 3 or 5: the request still waits for its reply. `kodRate`: it is a
+   * KoD RATE to our request all the same (tests 1, 2, 5 passed; KoD packets often carry
+   * zero timestamps), which the daemon's sources ignore and a one-shot honours.
+   */
+  | { kind: "invalid"; tests: number; reason: RejectReason; kodRate: boolean }
   /** Kiss-o'-Death DENY or RSTR: stop using the server. */
   | { kind: "kod"; tests: number; code: string; packet: NtpPacket }
   /**
@@ -290,10 +294,10 @@ export function measureReply(
     (test7 ? TestBit.T7 : 0) | (testA ? TestBit.TA : 0) | (testB ? TestBit.TB : 0) |
     (testC ? TestBit.TC : 0) | (testD ? TestBit.TD : 0);
 
-  if (!test1) return { kind: "invalid", tests, reason: "duplicate" };
-  if (!test2) return { kind: "invalid", tests, reason: "origin-mismatch" };
-  if (!test3) return { kind: "invalid", tests, reason: "zero-timestamp" };
-  if (!test5) return { kind: "invalid", tests, reason: "authentication" };
+  if (!test1) return { kind: "invalid", tests, reason: "duplicate", kodRate };
+  if (!test2) return { kind: "invalid", tests, reason: "origin-mismatch", kodRate };
+  if (!test3) return { kind: "invalid", tests, reason: "zero-timestamp", kodRate };
+  if (!test5) return { kind: "invalid", tests, reason: "authentication", kodRate };
 
   const rejection: RejectReason | null = pkt.leap === 3
     ? "unsynchronised"

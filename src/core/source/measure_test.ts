@@ -164,6 +164,18 @@ Deno.test("Kiss-o'-Death: DENY stops, RATE backs off, both only for our request"
   assert.equal(deny.tests, TestBit.T1 | TestBit.T2);
   const rate = measureReply(kod("RATE"), T4, REQ, CTX);
   assert.ok(rate.kind === "valid" && rate.kodRate && !rate.synced);
+  const zeros = measureReply(
+    reply((p) => {
+      p.leap = 3;
+      p.stratum = 0;
+      p.refId = refIdFromAscii("RATE");
+      p.receiveTime = 0n;
+    }),
+    T4,
+    REQ,
+    CTX,
+  );
+  assert.ok(zeros.kind === "invalid" && zeros.reason === "zero-timestamp" && zeros.kodRate);
   const spoofed = measureReply(kod("DENY", 42n), T4, REQ, CTX);
   assert.ok(spoofed.kind === "invalid" && spoofed.reason === "origin-mismatch");
 });
