@@ -7,7 +7,7 @@ import {
   FakeTransport,
   SeededRandom,
   VirtualScheduler,
-} from "../discipline_testing.ts";
+} from "../../../tests/helpers/discipline_testing.ts";
 import { Engine } from "../engine/engine.ts";
 import { TestBit } from "../source/measure.ts";
 
