@@ -8,9 +8,8 @@
  * @module
  */
 import type { SourceParams, SourceType } from "../../config/model.ts";
-import { KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
+import type { SymmetricKey } from "../../ntp/auth.ts";
 import type { NtpPacket } from "../../ntp/packet.ts";
-import { ntp64ToInstant } from "../../ntp/timestamp.ts";
 import {
   BAD_RESPONSE_ADJ,
   MAX_LAN_PEER_DELAY,
@@ -21,10 +20,14 @@ import {
 } from "../poll.ts";
 import type { RandomPort, SocketAddress } from "../ports.ts";
 import type { NtpDataReport } from "../reports.ts";
+import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
+import { Reachability } from "./reachability.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../time.ts";
 import { adjustForClockChange, type ClockChangeEvent, type NtpSample } from "../types.ts";
-import { buildClientRequest, measureReply, TestBit } from "./measure.ts";
+import { TestBit } from "./measure.ts";
+import { RequestLog } from "./ntp_requests.ts";
+import { MedianFilter } from "./sample_filter.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
@@ -59,22 +62,6 @@ export interface NtpClientOptions {
   key?: SymmetricKey | null;
 }
 
-/** One outstanding request. */
-interface Request {
-  /** The engine's token for it. */
-  token: number;
-  /** Random transmit timestamp sent (expected back as origin). */
-  cookie: bigint;
-  /** Our real (cooked) transmit time, kept corrected for clock changes. */
-  localTx: Instant;
-  /** A presend warm-up request. */
-  presend: boolean;
-  /** A valid reply has been processed. */
-  answered: boolean;
-  /** The previous poll went unanswered (set for a regular request). */
-  missed: boolean;
-}
-
 /** The NTP client state machine for one source. */
 export class NtpSource implements Source {
   /** Engine id. */
@@ -88,32 +75,21 @@ export class NtpSource implements Source {
   /** The source's statistics. */
   readonly stats: SourceStats;
   readonly #precision: number;
-  readonly #random: RandomPort;
   readonly #maxClockError: number;
-  readonly #key: SymmetricKey | null;
-  readonly #keyStore: KeyStore | null;
+  readonly #keyMissing: boolean;
+  readonly #requests: RequestLog;
   readonly #schedule: PollSchedule;
   #keyMissingLogged = false;
   #started = false;
-  #reach = 0;
-  #reachSize = 0;
-  #unreachableRun = 0;
-  #pollsSinceGoodSample = 0;
+  readonly #reach = new Reachability();
   #txCount = 0;
   #unreachableSignalled = false;
-  #nextToken = 1;
-  #requests: Request[] = [];
-  #lastTx: Instant | null = null;
-  #lastRemoteTx: bigint | null = null;
   #denied = false;
-  #filter: NtpSample[] = [];
+  readonly #filter = new MedianFilter();
   #lastSampleTime: Instant | null = null;
   #lastPacket: NtpPacket | null = null;
-  #last = { offset: 0, delay: 0, dispersion: 0, responseTime: 0, tests: 0 };
-  #totalTx = 0;
-  #totalRx = 0;
-  #totalValidRx = 0;
-  #totalGoodRx = 0;
+  #last: LastMeasurement = { offset: 0, delay: 0, dispersion: 0, responseTime: 0, tests: 0 };
+  readonly #counters: SourceCounters = { tx: 0, rx: 0, validRx: 0, goodRx: 0 };
 
   /** Creates a source (not polling until `start`). */
   constructor(o: NtpClientOptions) {
@@ -123,10 +99,10 @@ export class NtpSource implements Source {
     this.name = o.name;
     this.stats = o.stats;
     this.#precision = o.precision;
-    this.#random = o.random;
     this.#maxClockError = o.maxClockError;
-    this.#key = o.params.key === null ? null : o.key ?? null;
-    this.#keyStore = this.#key === null ? null : new KeyStore([this.#key]);
+    const key = o.params.key === null ? null : o.key ?? null;
+    this.#keyMissing = o.params.key !== null && key === null;
+    this.#requests = new RequestLog(o.random, key);
     this.#schedule = new PollSchedule({ ...o.params }, o.random);
   }
 
@@ -144,23 +120,19 @@ export class NtpSource implements Source {
   }
   /** 8-bit reachability register. */
   get reachability(): number {
-    return this.#reach;
+    return this.#reach.register;
   }
   /** Polls shifted into the reachability register so far (0..8). */
   get reachabilitySize(): number {
-    return this.#reachSize;
+    return this.#reach.size;
   }
   /** Consecutive polls without reply while the register is all zero. */
   get unreachableRun(): number {
-    return this.#unreachableRun;
+    return this.#reach.unreachableRun;
   }
-  /**
-   * Polls shifted into the reachability register since a reply last passed every test and
-   * went to the filter or the statistics (counted from the start, so a source that never
-   * produced a sample has the number of polls made).
-   */
+  /** Polls since a reply last passed every test (see Reachability). */
   get pollsSinceGoodSample(): number {
-    return this.#pollsSinceGoodSample;
+    return this.#reach.pollsSinceGoodSample;
   }
   /** Operating mode. */
   get mode(): SourceMode {
@@ -176,20 +148,15 @@ export class NtpSource implements Source {
   }
   /** Cooked time of the last regular request. */
   get lastTransmit(): Instant | null {
-    return this.#lastTx;
+    return this.#requests.lastTx;
   }
   /** True between start and stop. */
   get running(): boolean {
     return this.#started;
   }
   /** Counters: requests sent, replies, valid replies, good samples. */
-  get counters(): { tx: number; rx: number; validRx: number; goodRx: number } {
-    return {
-      tx: this.#totalTx,
-      rx: this.#totalRx,
-      validRx: this.#totalValidRx,
-      goodRx: this.#totalGoodRx,
-    };
+  get counters(): SourceCounters {
+    return { ...this.#counters };
   }
   /** Address as text ("192.0.2.1"). */
   get addressText(): string {
@@ -209,7 +176,7 @@ export class NtpSource implements Source {
 
   /** Stops the source; the engine cancels its wake-up and forgets its requests. */
   stop(): void {
-    this.#requests = [];
+    this.#requests.clear();
     this.#started = false;
   }
 
@@ -220,7 +187,7 @@ export class NtpSource implements Source {
   #goOnline(ctx: SourceContext): SourceOutcome[] {
     this.#txCount = 0;
     this.#unreachableSignalled = false;
-    return [this.#wake(this.#schedule.goOnline(ctx.now, this.#lastTx))];
+    return [this.#wake(this.#schedule.goOnline(ctx.now, this.#requests.lastTx))];
   }
 
   /** Sets the source online or offline (chronyc online/offline; offline keeps history). */
@@ -242,8 +209,7 @@ export class NtpSource implements Source {
     if (s.mode === "online") {
       s.mode = "offline";
       // Unreachable now (chrony SRC_ResetReachability), which triggers a reselection.
-      this.#reach = 0;
-      this.#reachSize = 0;
+      this.#reach.reset();
       return [{ kind: "cancel-wake" }, this.#shiftReach(0)];
     }
     if (s.mode === "burst-online") s.mode = "burst-offline";
@@ -263,39 +229,28 @@ export class NtpSource implements Source {
 
   /** Drops the sample filter (chronyc reset sources keeps polling). */
   resetHistory(): void {
-    this.#filter = [];
+    this.#filter.clear();
     this.#lastSampleTime = null;
   }
 
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
   applyClockChange(change: ClockChangeEvent): void {
-    if (change.kind === "unknown") {
-      this.#filter = [];
-      return;
-    }
-    for (const r of this.#requests) r.localTx = adjustForClockChange(r.localTx, change).instant;
-    if (this.#lastTx !== null) this.#lastTx = adjustForClockChange(this.#lastTx, change).instant;
+    this.#filter.applyClockChange(change);
+    if (change.kind === "unknown") return;
+    this.#requests.applyClockChange(change);
     if (this.#lastSampleTime !== null) {
       this.#lastSampleTime = adjustForClockChange(this.#lastSampleTime, change).instant;
-    }
-    for (const s of this.#filter) {
-      const { instant, shift } = adjustForClockChange(s.time, change);
-      s.time = instant;
-      s.offset -= shift;
     }
   }
 
   #shiftReach(bit: 0 | 1): SourceOutcome {
-    this.#reach = ((this.#reach << 1) | bit) & 0xff;
-    if (this.#reachSize < 8) this.#reachSize++;
-    this.#pollsSinceGoodSample++;
-    if (bit === 1) this.#unreachableRun = 0;
-    else if (this.#reach === 0) this.#unreachableRun++;
+    this.#reach.shift(bit);
     return { kind: "reachability", reachable: bit === 1 };
   }
 
   #adjustPoll(adj: number): void {
-    const lanOk = this.#reach !== 0 && this.stats.minRoundTripDelay() <= MAX_LAN_PEER_DELAY;
+    const lanOk = this.#reach.register !== 0 &&
+      this.stats.minRoundTripDelay() <= MAX_LAN_PEER_DELAY;
     this.#schedule.adjust(adj, lanOk);
   }
 
@@ -320,7 +275,7 @@ export class NtpSource implements Source {
 
   /** Builds one request; without its key, none can be sent and it fails at once. */
   #request(presend: boolean, missed: boolean, ctx: SourceContext): SourceOutcome[] {
-    if (this.params.key !== null && this.#key === null) {
+    if (this.#keyMissing) {
       // chrony: no request can be authenticated without the key (NAU_GenerateRequestAuth).
       const out: SourceOutcome[] = [];
       if (!this.#keyMissingLogged) {
@@ -333,36 +288,18 @@ export class NtpSource implements Source {
       }
       return [...out, ...this.#afterTransmit(presend, missed, false, ctx)];
     }
-    const random8 = new Uint8Array(8);
-    this.#random.fill(random8);
     // Like chrony, a request carries the client's polling interval (servers echo it back)
     // and nothing else about the local clock.
-    const request = buildClientRequest(random8, {
-      version: this.params.version,
-      poll: this.poll,
-      key: this.#key,
-    });
-    const token = this.#nextToken++;
-    // Keep the current request and, for presend, the one before it.
-    while (this.#requests.length >= 2) this.#requests.shift();
-    this.#requests.push({
-      token,
-      cookie: request.cookie,
-      localTx: ctx.now,
-      presend,
-      answered: false,
-      missed,
-    });
-    this.#totalTx++;
-    return [{ kind: "send", token, to: this.address, bytes: request.bytes }];
+    const options = { version: this.params.version, poll: this.poll };
+    const { token, bytes } = this.#requests.create(options, presend, missed, ctx.now);
+    this.#counters.tx++;
+    return [{ kind: "send", token, to: this.address, bytes }];
   }
 
   /** The engine sent (or failed to send) the request of `token` at cooked time `txTime`. */
   sent(token: number, ok: boolean, txTime: Instant, ctx: SourceContext): SourceOutcome[] {
-    const req = this.#requests.find((r) => r.token === token);
+    const req = this.#requests.sent(token, txTime);
     if (req === undefined) return [];
-    req.localTx = txTime;
-    if (!req.presend) this.#lastTx = txTime;
     return this.#afterTransmit(req.presend, req.missed, ok, ctx);
   }
 
@@ -395,11 +332,7 @@ export class NtpSource implements Source {
 
   /** Replaces the local transmit time of request `token` (a kernel TX timestamp). */
   transmitted(token: number, txTime: Instant): void {
-    const req = this.#requests.find((r) => r.token === token);
-    if (req === undefined || req.answered) return;
-    req.localTx = txTime;
-    const newest = this.#requests[this.#requests.length - 1];
-    if (!req.presend && req === newest) this.#lastTx = txTime;
+    this.#requests.transmitted(token, txTime);
   }
 
   /**
@@ -408,8 +341,7 @@ export class NtpSource implements Source {
    * failed at once.
    */
   sendFailed(token: number): SourceOutcome[] {
-    const latest = this.#requests[this.#requests.length - 1];
-    if (latest === undefined || latest.token !== token) return [];
+    if (!this.#requests.isLatest(token)) return [];
     if (!this.params.autoOffline || this.mode === "offline") return [];
     const log: SourceOutcome = {
       kind: "log",
@@ -421,18 +353,16 @@ export class NtpSource implements Source {
 
   /** True when a reply to `token` may still come. */
   expects(token: number): boolean {
-    return this.#requests.some((r) => r.token === token);
+    return this.#requests.find(token) !== undefined;
   }
 
   /** Processes a reply to request `token` received at cooked time `rx`. */
   receive(token: number, bytes: Uint8Array, rx: Instant, ctx: SourceContext): SourceOutcome[] {
-    const req = this.#requests.find((r) => r.token === token);
+    const req = this.#requests.find(token);
     if (req === undefined) return [];
-    this.#totalRx++;
+    this.#counters.rx++;
     const p = this.params;
-    const verdict = measureReply(bytes, rx, req, {
-      lastRemoteTx: this.#lastRemoteTx,
-      auth: this.#keyStore === null ? null : { keys: this.#keyStore, keyId: p.key! },
+    const verdict = this.#requests.measure(req, bytes, rx, {
       localPrecision: this.#precision,
       offsetCorrection: p.offset,
       skew: this.stats.skew,
@@ -453,7 +383,6 @@ export class NtpSource implements Source {
         }
         return [];
       case "kod":
-        req.answered = true;
         this.#denied = true;
         return [
           {
@@ -466,9 +395,7 @@ export class NtpSource implements Source {
         ];
     }
     const m = verdict.measurement;
-    req.answered = true;
-    this.#lastRemoteTx = verdict.packet.transmitTime;
-    this.#totalValidRx++;
+    this.#counters.validRx++;
     this.#lastPacket = verdict.packet;
     this.#last = {
       offset: m.offset,
@@ -493,7 +420,7 @@ export class NtpSource implements Source {
       out.push(...this.#afterResponse(false, false));
       return out;
     }
-    this.#totalGoodRx++;
+    this.#counters.goodRx++;
     out.push(...this.#accept(m.sample));
     out.push(...this.#afterResponse(true, false));
     return out;
@@ -501,17 +428,9 @@ export class NtpSource implements Source {
 
   /** Runs the filter and hands a sample to the statistics. */
   #accept(sample: NtpSample): SourceOutcome[] {
-    this.#pollsSinceGoodSample = 0;
+    this.#reach.pollsSinceGoodSample = 0;
     const n = this.params.filter;
-    let out: NtpSample | null = sample;
-    if (n !== null && n > 1) {
-      this.#filter.push(sample);
-      if (this.#filter.length < n) out = null;
-      else {
-        out = NtpSource.#median(this.#filter);
-        this.#filter = [];
-      }
-    }
+    const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
     if (out === null) return [];
     const predicted = this.stats.predictOffset(out.time);
     this.stats.accumulate(out);
@@ -523,12 +442,6 @@ export class NtpSource implements Source {
       pollAdjustment(error, distance, this.stats.sampleCount, this.params.pollTarget),
     );
     return [{ kind: "sample", sample: out }];
-  }
-
-  /** The sample with the median offset (a simple form of chrony's sample filter). */
-  static #median(samples: NtpSample[]): NtpSample {
-    const sorted = [...samples].sort((a, b) => a.offset - b.offset);
-    return sorted[Math.floor((sorted.length - 1) / 2)];
   }
 
   /** Burst accounting and the next transmission after a valid response. */
@@ -549,33 +462,10 @@ export class NtpSource implements Source {
 
   /** chronyc `ntpdata` for this source. */
   ntpData(now: Instant): NtpDataReport {
-    const p = this.#lastPacket;
-    return {
-      remoteAddress: this.address.address,
-      remotePort: this.address.port,
-      localAddress: this.address.address.includes(":") ? "::" : "0.0.0.0",
-      leap: p?.leap ?? 3,
-      version: p?.version ?? 0,
-      mode: p?.mode ?? 0,
-      stratum: p?.stratum ?? 0,
-      poll: p?.poll ?? 0,
-      precision: p?.precision ?? 0,
-      rootDelay: p?.rootDelay ?? 0,
-      rootDispersion: p?.rootDispersion ?? 0,
-      refId: p?.refId ?? 0,
-      refTime: p ? ntp64ToInstant(p.refTime, now) : 0n,
-      offset: this.#last.offset,
-      peerDelay: this.#last.delay,
-      peerDispersion: this.#last.dispersion,
-      responseTime: this.#last.responseTime,
+    return ntpDataReport(this.address, this.#lastPacket, this.#last, this.#counters, {
       jitterAsymmetry: this.stats.jitterAsymmetry,
-      tests: this.#last.tests,
-      interleaved: false,
       authenticated: this.params.key !== null,
-      totalTx: this.#totalTx,
-      totalRx: this.#totalRx,
-      totalValidRx: this.#totalValidRx,
-      totalGoodRx: this.#totalGoodRx,
-    };
+      now,
+    });
   }
 }
