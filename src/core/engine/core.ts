@@ -12,68 +12,19 @@ import type { KeyStore } from "../../ntp/auth.ts";
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import { LocalClock } from "../local_clock.ts";
 import { ManualInput } from "../manual.ts";
-import type {
-  ClockDriver,
-  LogLevel,
-  LogPort,
-  NtpTransport,
-  RandomPort,
-  SocketAddress,
-  TimerHandle,
-  TimerPort,
-} from "../ports.ts";
+import type { LogLevel, NtpTransport, SocketAddress, TimerHandle, TimerPort } from "../ports.ts";
 import { Reference } from "../reference.ts";
-import { type SelectionCandidate, type SelectionResult, SourceSelector } from "../selection.ts";
+import { type SelectionResult, SourceSelector } from "../selection.ts";
 import { NtpSource } from "../source/ntp_client.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../time.ts";
 import type { ClockChangeEvent } from "../types.ts";
-import { OneShotController, type OneShotOptions } from "./one_shot.ts";
+import { selectionCandidate } from "./candidates.ts";
+import { jumpWatchingTimers } from "./jump_timers.ts";
+import { OneShotController } from "./one_shot.ts";
+import type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
 import { TransmitSpacing } from "./spacing.ts";
-
-/** The ports an engine is built with (the transport comes with `start`). */
-export interface EngineDeps {
-  /** Clock driver. */
-  driver: ClockDriver;
-  /** Timers. */
-  timers: TimerPort;
-  /** Randomness. */
-  random: RandomPort;
-  /** Log lines. */
-  log: LogPort;
-}
-
-/** Extra engine options. */
-export interface EngineOptions {
-  /** One-shot mode (null: continuous). */
-  oneShot?: OneShotOptions | null;
-  /** Measures the clock precision (seconds) when config.clockPrecision is null. */
-  measurePrecision?: () => number;
-  /**
-   * Reference ID of our own address as the other orphan-mode servers see it (the IPv4
-   * address, or the MD5-derived ID for IPv6). With `local ... orphan`, an orphan source is
-   * followed only if its ID is smaller; without it we never follow orphans.
-   */
-  localRefId?: number;
-  /**
-   * Symmetric keys from the keyfile, for sources with the `key` option (absent: none; such a
-   * source then logs an error and sends nothing).
-   */
-  keys?: KeyStore | null;
-}
-
-/** What the reference update told its listener (for tracking logs). */
-export interface ReferenceUpdate {
-  /** Offset applied, seconds. */
-  offset: number;
-  /** Its standard deviation, seconds. */
-  offsetSd: number;
-  /** Sources combined. */
-  combinedCount: number;
-  /** Correction still being slewed just before this update (tracking.log "Rem. corr."). */
-  remainingBefore: number;
-}
 
 /** Registry, routing and sequencing; `Engine` adds the reports and commands. */
 export class EngineCore {
@@ -155,24 +106,7 @@ export class EngineCore {
     this.manualInput = new ManualInput({ enabled: config.manual });
     this.clock.addObserver((c) => this.#onClockChange(c));
     // Timers of sources watch for outside steps of the clock (chrony's sched.c).
-    const base = deps.timers;
-    this.#timers = {
-      setTimer: (delay, callback) => {
-        const stamp = this.clock.jumpStamp();
-        return base.setTimer(delay, () => {
-          const jump = this.clock.checkForJump(stamp, delay);
-          if (jump !== null) {
-            this.log("warning", `${jump > 0 ? "Forward" : "Backward"} time jump detected!`);
-          }
-          try {
-            callback();
-          } catch (e) {
-            this.log("error", `Timer failed: ${String(e)}`);
-          }
-        });
-      },
-      cancelTimer: (handle) => base.cancelTimer(handle),
-    };
+    this.#timers = jumpWatchingTimers(deps.timers, this.clock, deps.log);
   }
 
   /** Drift values to persist: (absolute frequency ppm tempus sense, skew ppm). */
@@ -426,38 +360,14 @@ export class EngineCore {
     }
   }
 
-  #candidates(now: Instant): SelectionCandidate[] {
-    const out: SelectionCandidate[] = [];
-    for (const s of this.registry.values()) {
-      const p = s.params;
-      out.push({
-        id: s.id,
-        noselect: p.noselect,
-        prefer: p.prefer,
-        trust: p.trust,
-        require: p.require,
-        reachability: s.reachability,
-        unreachableRun: s.unreachableRun,
-        maxUnreach: p.maxUnreach,
-        selection: s.stats.selectionData(now),
-        tracking: s.stats.trackingData(),
-        isNtp: true,
-        // chrony logs "192.0.2.1 (ntp.example.net)" when the source has a name.
-        name: s.name !== null && s.name !== s.addressText
-          ? `${s.addressText} (${s.name})`
-          : s.addressText,
-        reachabilitySize: s.reachabilitySize,
-        pollsSinceGoodSample: s.pollsSinceGoodSample,
-        refId: refIdFromAddress(s.addressText) ?? 0,
-      });
-    }
-    return out;
-  }
-
   /** Runs the selection (after a new sample of `updatedId`, or null) and updates the reference. */
   protected select(updatedId: number | null): void {
     const now = this.clock.cookedNow();
-    const result = this.selector.select(now, this.#candidates(now), updatedId);
+    const result = this.selector.select(
+      now,
+      [...this.registry.values()].map((s) => selectionCandidate(s, now)),
+      updatedId,
+    );
     this.lastResult = result;
     this.#selectedId = result.selectedId;
     for (const m of result.messages) this.log(m.level, m.text);

@@ -25,7 +25,7 @@ import type { ReferenceState } from "../types.ts";
 import { EngineCore } from "./core.ts";
 import { activityReport, selectDataReport, sourcesReport, sourceStatsReport } from "./reports.ts";
 
-export type { EngineDeps, EngineOptions, ReferenceUpdate } from "./core.ts";
+export type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
 export type { OneShotOptions, OneShotResult } from "./one_shot.ts";
 
 /** Run-time modifiable source options (chronyc names and field names) onto SourceParams. */
