@@ -28,23 +28,28 @@ import { activityReport, selectDataReport, sourcesReport, sourceStatsReport } fr
 export type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
 export type { OneShotOptions, OneShotResult } from "./one_shot.ts";
 
-/** Run-time modifiable source options (chronyc names and field names) onto SourceParams. */
-const MODIFIABLE: Record<string, keyof SourceParams> = {
-  minpoll: "minPoll",
-  maxpoll: "maxPoll",
-  maxdelay: "maxDelay",
-  maxdelayratio: "maxDelayRatio",
-  maxdelaydevratio: "maxDelayDevRatio",
-  minstratum: "minStratum",
-  polltarget: "pollTarget",
-  minPoll: "minPoll",
-  maxPoll: "maxPoll",
-  maxDelay: "maxDelay",
-  maxDelayRatio: "maxDelayRatio",
-  maxDelayDevRatio: "maxDelayDevRatio",
-  minStratum: "minStratum",
-  pollTarget: "pollTarget",
-};
+/** The source options that may be changed at run time (chronyc minpoll, maxdelay, ...). */
+export type ModifiableField = keyof Pick<
+  SourceParams,
+  | "minPoll"
+  | "maxPoll"
+  | "maxDelay"
+  | "maxDelayRatio"
+  | "maxDelayDevRatio"
+  | "minStratum"
+  | "pollTarget"
+>;
+
+/** Every ModifiableField, for callers that check a name first. */
+export const MODIFIABLE_FIELDS: readonly ModifiableField[] = [
+  "minPoll",
+  "maxPoll",
+  "maxDelay",
+  "maxDelayRatio",
+  "maxDelayDevRatio",
+  "minStratum",
+  "pollTarget",
+];
 
 /** The IP bytes of an address literal, or null. */
 function ipBytes(text: string): Uint8Array | null {
@@ -187,13 +192,14 @@ export class Engine extends EngineCore {
     return { ok: true };
   }
 
-  /** Per-source modifiers (minpoll, maxpoll, maxdelay, maxdelayratio, ...). */
-  modifySource(address: string, field: string, value: number): ControlResult {
+  /** Changes a source option at run time (minpoll, maxpoll, maxdelay, offset, ...). */
+  modifySource(address: string, field: ModifiableField, value: number): ControlResult {
     const s = this.#byAddress(address);
     if (s === undefined) return { ok: false, status: "nosuchsource" };
-    const key = MODIFIABLE[field];
-    if (key === undefined || !Number.isFinite(value)) return { ok: false, status: "invalid" };
-    s.modify(key, value);
+    if (!MODIFIABLE_FIELDS.includes(field) || !Number.isFinite(value)) {
+      return { ok: false, status: "invalid" };
+    }
+    s.modify(field, value);
     return { ok: true };
   }
 

@@ -297,8 +297,8 @@ Deno.test("reports and commands: sources, sourcestats, selectdata, modify, delet
   assert.equal(engine.sourceStats()[0].address, "192.0.2.1");
   assert.ok(engine.sourceStats()[0].samples > 3);
   assert.ok(engine.selectData().some((r) => r.stateChar === "*"));
-  assert.deepEqual(engine.modifySource("192.0.2.2", "maxpoll", 7), { ok: true });
-  assert.equal(engine.modifySource("192.0.2.2", "bogus", 7).ok, false);
+  assert.deepEqual(engine.modifySource("192.0.2.2", "maxPoll", 7), { ok: true });
+  assert.equal(engine.modifySource("192.0.2.2", "bogus" as "maxPoll", 7).ok, false);
   assert.ok(engine.ntpData("192.0.2.1")!.totalGoodRx > 3);
   assert.deepEqual(engine.deleteSource("192.0.2.2"), { ok: true });
   assert.equal(engine.sources().length, 1);
