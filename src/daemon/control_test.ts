@@ -18,3 +18,16 @@ Deno.test("modifySource: chronyc's names reach the engine as typed fields", () =
   assert.equal(control.modifySource("192.0.2.1", "bogus", 1).ok, false);
   assert.equal(calls.length, 2, "an unknown name never reaches the engine");
 });
+
+Deno.test("modifySource: chronyc's offset command reaches the engine (was refused)", () => {
+  const fields: ModifiableField[] = [];
+  const engine = {
+    modifySource: (_a: string, field: ModifiableField): ControlResult => {
+      fields.push(field);
+      return { ok: true };
+    },
+  } as unknown as EngineSide;
+  const control = new DaemonControl(engine, {} as ManualSide, {} as DaemonServices);
+  assert.deepEqual(control.modifySource("192.0.2.1", "offset", 0.25), { ok: true });
+  assert.deepEqual(fields, ["offset"]);
+});

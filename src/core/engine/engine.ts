@@ -38,6 +38,7 @@ export type ModifiableField = keyof Pick<
   | "maxDelayDevRatio"
   | "minStratum"
   | "pollTarget"
+  | "offset"
 >;
 
 /** Every ModifiableField, for callers that check a name first. */
@@ -49,6 +50,7 @@ export const MODIFIABLE_FIELDS: readonly ModifiableField[] = [
   "maxDelayDevRatio",
   "minStratum",
   "pollTarget",
+  "offset",
 ];
 
 /** The IP bytes of an address literal, or null. */

@@ -287,7 +287,7 @@ Deno.test("one-shot mode reports the offset after the iburst and steps it", () =
 });
 
 Deno.test("reports and commands: sources, sourcestats, selectdata, modify, delete", () => {
-  const { sched, engine, transport } = setup({ servers: 2 });
+  const { sched, engine, transport, ids } = setup({ servers: 2 });
   engine.start(transport);
   sched.runUntil(1000);
   const rows = engine.sources();
@@ -299,6 +299,9 @@ Deno.test("reports and commands: sources, sourcestats, selectdata, modify, delet
   assert.ok(engine.selectData().some((r) => r.stateChar === "*"));
   assert.deepEqual(engine.modifySource("192.0.2.2", "maxPoll", 7), { ok: true });
   assert.equal(engine.modifySource("192.0.2.2", "bogus" as "maxPoll", 7).ok, false);
+  // chronyc `offset ADDRESS SECONDS` (REQ_MODIFY_OFFSET) used to be refused as invalid.
+  assert.deepEqual(engine.modifySource("192.0.2.2", "offset", 0.25), { ok: true });
+  assert.equal(engine.source(ids[1])!.params.offset, 0.25);
   assert.ok(engine.ntpData("192.0.2.1")!.totalGoodRx > 3);
   assert.deepEqual(engine.deleteSource("192.0.2.2"), { ok: true });
   assert.equal(engine.sources().length, 1);
