@@ -5,7 +5,7 @@
  * @module
  */
 import { refIdFromAddress } from "../../ntp/packet.ts";
-import type { SelectionCandidate } from "../selection.ts";
+import type { SelectionCandidate } from "../select/mod.ts";
 import type { Source } from "../source/source.ts";
 import type { Instant } from "../time.ts";
 

@@ -14,7 +14,7 @@ import { LocalClock } from "../local_clock.ts";
 import { ManualInput } from "../manual.ts";
 import type { LogLevel, NtpTransport, SocketAddress, TimerHandle, TimerPort } from "../ports.ts";
 import { Reference } from "../reference.ts";
-import { type SelectionResult, SourceSelector } from "../selection.ts";
+import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";

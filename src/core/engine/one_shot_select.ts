@@ -8,7 +8,7 @@
  */
 import { defaultConfig } from "../../config/defaults.ts";
 import type { LeapStatus } from "../reports.ts";
-import { type SelectionCandidate, type SelectionResult, SourceSelector } from "../selection.ts";
+import { type SelectionCandidate, type SelectionResult, SourceSelector } from "../select/mod.ts";
 import type { Instant } from "../time.ts";
 
 /** One server's best sample, as selection sees it. */

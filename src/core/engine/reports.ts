@@ -12,7 +12,7 @@ import type {
   SourceState,
   SourceStatsReport,
 } from "../reports.ts";
-import type { SelectionResult } from "../selection.ts";
+import type { SelectionResult } from "../select/mod.ts";
 import type { Source } from "../source/source.ts";
 import type { Instant } from "../time.ts";
 
