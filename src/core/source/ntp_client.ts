@@ -18,7 +18,7 @@ import {
   pollAdjustment,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
-import type { RandomPort, SocketAddress } from "../ports.ts";
+import type { LogLevel, RandomPort, SocketAddress } from "../ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import { Reachability } from "./reachability.ts";
@@ -30,6 +30,11 @@ import { RequestLog } from "./ntp_requests.ts";
 import { MedianFilter } from "./sample_filter.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
+
+/** A log outcome. */
+function log(level: LogLevel, message: string): SourceOutcome {
+  return { kind: "log", level, message };
+}
 
 /** Unanswered polls after which a source is reported for replacement. */
 export const UNREACHABLE_POLLS = 8;
@@ -113,10 +118,6 @@ export class NtpSource implements Source {
   /** Current poll exponent, log2 s. */
   get poll(): number {
     return this.#schedule.poll;
-  }
-  /** Poll score (for tests and debugging). */
-  get pollScore(): number {
-    return this.#schedule.score;
   }
   /** 8-bit reachability register. */
   get reachability(): number {
@@ -280,11 +281,9 @@ export class NtpSource implements Source {
       const out: SourceOutcome[] = [];
       if (!this.#keyMissingLogged) {
         this.#keyMissingLogged = true;
-        out.push({
-          kind: "log",
-          level: "error",
-          message: `Key ${this.params.key} is missing: not polling ${this.addressText}`,
-        });
+        out.push(
+          log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`),
+        );
       }
       return [...out, ...this.#afterTransmit(presend, missed, false, ctx)];
     }
@@ -318,11 +317,7 @@ export class NtpSource implements Source {
     }
     this.#schedule.countBurstRequest();
     if (!ok && this.params.autoOffline) {
-      out.push({
-        kind: "log",
-        level: "info",
-        message: `Source ${this.addressText} offline (send failed)`,
-      });
+      out.push(log("info", `Source ${this.addressText} offline (send failed)`));
       out.push(...this.#offline());
       return out;
     }
@@ -343,12 +338,7 @@ export class NtpSource implements Source {
   sendFailed(token: number): SourceOutcome[] {
     if (!this.#requests.isLatest(token)) return [];
     if (!this.params.autoOffline || this.mode === "offline") return [];
-    const log: SourceOutcome = {
-      kind: "log",
-      level: "info",
-      message: `Source ${this.addressText} offline (send failed)`,
-    };
-    return [log, ...this.#offline()];
+    return [log("info", `Source ${this.addressText} offline (send failed)`), ...this.#offline()];
   }
 
   /** True when a reply to `token` may still come. */
@@ -385,11 +375,7 @@ export class NtpSource implements Source {
       case "kod":
         this.#denied = true;
         return [
-          {
-            kind: "log",
-            level: "warning",
-            message: `Received KoD ${verdict.code} from ${this.addressText}`,
-          },
+          log("warning", `Received KoD ${verdict.code} from ${this.addressText}`),
           { kind: "cancel-wake" },
           { kind: "demobilize", code: verdict.code },
         ];
@@ -448,11 +434,7 @@ export class NtpSource implements Source {
   #afterResponse(good: boolean, kodRate: boolean): SourceOutcome[] {
     const out: SourceOutcome[] = [];
     if (kodRate) {
-      out.push({
-        kind: "log",
-        level: "warning",
-        message: `Received KoD RATE from ${this.addressText}`,
-      });
+      out.push(log("warning", `Received KoD RATE from ${this.addressText}`));
     }
     const next = this.#schedule.afterResponse(good, kodRate);
     if (next === "cancel") out.push({ kind: "cancel-wake" });
