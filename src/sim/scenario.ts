@@ -231,13 +231,23 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const timers = new SimTimers(vt, clock);
   const leapAt = spec.leapAt;
   if (leapAt !== undefined) clock.referenceOffset = (t) => t >= leapAt ? -1 : 0;
-  const transport = new SimTransport(vt, start);
   const log = new LogCapture(
     () => clock.secondsSinceStart(vt.now),
     spec.watch ?? DEFAULT_WATCH,
     5000,
     spec.echoLog ?? false,
   );
+  const config: Config = { ...defaultConfig(), ...spec.config };
+  const engine = factory(
+    config,
+    { driver: clock, timers, random: engineRandom, log },
+    spec.initialDrift ?? null,
+  );
+  let fatal: { t: number; message: string } | null = null;
+  let stopped = false;
+  const transport = new SimTransport(vt, start, (requestId, bytes) => {
+    if (!stopped) engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
+  });
   const serverConfigs = spec.servers ?? [{}];
   const servers: SimServer[] = [];
   serverConfigs.forEach((sc, i) => {
@@ -251,17 +261,6 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     servers.push(server);
     transport.addRoute(sc.address ?? `192.168.123.${i + 1}`, { server, path });
   });
-  const config: Config = { ...defaultConfig(), ...spec.config };
-  const engine = factory(
-    config,
-    { driver: clock, timers, random: engineRandom, log },
-    spec.initialDrift ?? null,
-  );
-  let fatal: { t: number; message: string } | null = null;
-  let stopped = false;
-  transport.deliver = (requestId, bytes) => {
-    if (!stopped) engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
-  };
   if ("onFatal" in engine) {
     engine.onFatal = (message) => {
       if (fatal) return;
