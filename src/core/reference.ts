@@ -31,7 +31,12 @@ import type { LocalClock } from "./local_clock.ts";
 import type { ClockDriver, LogPort, TimerPort } from "./ports.ts";
 import type { TrackingReport } from "./reports.ts";
 import type { Instant } from "./time.ts";
-import { adjustForClockChange, type ClockChangeEvent, type ReferenceState } from "./types.ts";
+import {
+  adjustForClockChange,
+  type ClockChangeEvent,
+  NTP_MAX_DISPERSION,
+  type ReferenceState,
+} from "./types.ts";
 
 export { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference_report.ts";
 /** Initial skew without a driftfile, ppm (chrony: 1.0, "rather bad"). */
@@ -44,8 +49,6 @@ export const MIN_SLEW_FRACTION = 0.5;
  * slewing it over half of a gap of hours would keep the clock wrong for hours.
  */
 export const MIN_SLEW_MAX_INTERVAL = 1024;
-/** Largest root dispersion announced, seconds (NTP_MAX_DISPERSION). */
-const MAX_DISPERSION = 16;
 
 export type {
   ReferenceConfig,
@@ -354,7 +357,7 @@ export class Reference {
     const sync = this.#synchronised;
     const est = Math.abs(this.#offsetSd);
     const max = this.#rootDelay / 2 + this.#rootDispersion;
-    this.#driver.setSyncStatus(sync && this.#cfg.rtcSync, est, sync ? max : MAX_DISPERSION);
+    this.#driver.setSyncStatus(sync && this.#cfg.rtcSync, est, sync ? max : NTP_MAX_DISPERSION);
   }
 
   /**
@@ -419,7 +422,7 @@ export class Reference {
   }
 
   #rootDispersionAt(now: Instant): number {
-    if (this.#refTime === 0n) return MAX_DISPERSION;
+    if (this.#refTime === 0n) return NTP_MAX_DISPERSION;
     const age = Math.max(0, Number(now - this.#refTime) / 1e9);
     return this.#rootDispersion + age * this.#dispersionRate();
   }

@@ -27,14 +27,11 @@ import { ntp64ToInstant } from "../../ntp/timestamp.ts";
 import { delayDevRatioOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../time.ts";
-import type { NtpSample, ReferenceState } from "../types.ts";
+import { WORST_CASE_FREQ_BOUND } from "../sourcestats.ts";
+import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
 
 /** Largest server processing time accepted (test A), seconds (MAX_SERVER_INTERVAL). */
 export const MAX_SERVER_INTERVAL = 4.0;
-/** Largest root distance accepted (test 7), seconds (NTP_MAX_DISPERSION). */
-export const NTP_MAX_DISPERSION = 16.0;
-/** Largest frequency error assumed for a source without statistics (fraction). */
-export const WORST_CASE_FREQ_BOUND = 2000e-6;
 
 /** Test bits of the ntpdata report: 1,2,3,5,6,7,A,B,C,D in bits 0..9. */
 export const TestBit = {
