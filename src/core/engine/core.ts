@@ -171,8 +171,11 @@ export class EngineCore {
     };
   }
 
-  /** Carries out a source's outcomes, in order. */
-  protected run(s: Source, outcomes: SourceOutcome[]): void {
+  /**
+   * Carries out a source's outcomes, in order; `samplesBefore` is the source's sample count
+   * before the call that returned them (a reply's sample is already in its statistics).
+   */
+  protected run(s: Source, outcomes: SourceOutcome[], samplesBefore?: number): void {
     for (const o of outcomes) {
       switch (o.kind) {
         case "send":
@@ -193,7 +196,13 @@ export class EngineCore {
           break;
         case "reachability":
           if (this.#oneShot !== null) {
-            this.#oneShot.checkEnd(this.registry.values(), this.#deps.log, () => this.#stopAll());
+            // As in chrony, the check comes before the reply's own sample is counted.
+            this.#oneShot.checkEnd(
+              this.registry.values(),
+              { id: s.id, samples: samplesBefore ?? s.stats.sampleCount },
+              this.#deps.log,
+              () => this.#stopAll(),
+            );
           }
           // Selection can change with unreachable sources (chrony SRC_UpdateReachability).
           if (s.reachability === 0) this.select(null);
@@ -353,7 +362,8 @@ export class EngineCore {
     if (route === undefined) return;
     const s = route.source;
     try {
-      this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)));
+      const samplesBefore = s.stats.sampleCount;
+      this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)), samplesBefore);
     } catch (e) {
       // Nothing read from the network may throw out of the event loop.
       this.log("error", `Reply from ${s.addressText} not processed: ${String(e)}`);

@@ -58,14 +58,21 @@ export class OneShotController {
   /**
    * Ends the run without a result when no source could still collect the samples selection
    * needs within its initial burst of 8 requests (chrony special_mode_end): logs, calls
-   * `stopAll` and reports the failure.
+   * `stopAll` and reports the failure. `counted` gives the sample count of the source whose
+   * reply is being processed as it was before the reply (chrony checks before accumulating).
    */
-  checkEnd(sources: Iterable<Source>, log: LogPort, stopAll: () => void): void {
+  checkEnd(
+    sources: Iterable<Source>,
+    counted: { id: number; samples: number },
+    log: LogPort,
+    stopAll: () => void,
+  ): void {
     if (this.#done) return;
     for (const s of sources) {
       if (s.denied || s.mode === "offline") continue;
       if (s.reachabilitySize >= BURST_POLLS) continue;
-      if (BURST_POLLS - s.reachabilitySize + s.stats.sampleCount >= NEEDED_SAMPLES) return;
+      const samples = s.id === counted.id ? counted.samples : s.stats.sampleCount;
+      if (BURST_POLLS - s.reachabilitySize + samples >= NEEDED_SAMPLES) return;
     }
     this.#done = true;
     const reason = "No suitable source for synchronisation";
