@@ -297,11 +297,7 @@ function printServers(result: SyncResult, deps: SyncDeps): void {
         ? `${id}  invalid replies: ${s.rejected[0].detail}`
         : `${id}  no reply`;
     } else {
-      const tag = selection?.combined.includes(id)
-        ? "*"
-        : selection?.survivors.includes(id)
-        ? "+"
-        : "x";
+      const tag = verdictOf(selection, id).tag;
       line = `${tag} ${id}  offset ${formatSeconds(s.best.offset)} s  delay ${
         formatDuration(s.best.delay)
       } s  stratum ${s.best.packet.stratum}  ${s.samples.length}/${s.sent} samples${
@@ -337,6 +333,23 @@ function printSummary(result: SyncResult, deps: SyncDeps): void {
   }
 }
 
+/**
+ * What selection made of a server with a sample: combined (`*`), a truechimer left out of the
+ * combination (`+`), a falseticker (`x`), or not selectable at all (`?`: e.g. its root distance
+ * exceeds maxdistance).
+ */
+function verdictOf(
+  selection: OneShotSelection | null,
+  id: string,
+): { tag: string; status: "combined" | "truechimer" | "falseticker" | "unselectable" } {
+  if (selection?.combined.includes(id)) return { tag: "*", status: "combined" };
+  if (selection?.survivors.includes(id)) return { tag: "+", status: "truechimer" };
+  if (selection === null || selection.falsetickers.includes(id)) {
+    return { tag: "x", status: "falseticker" };
+  }
+  return { tag: "?", status: "unselectable" };
+}
+
 /** The JSON report of a sync run. */
 export function toJson(result: SyncResult): Record<string, unknown> {
   return {
@@ -360,11 +373,7 @@ export function toJson(result: SyncResult): Record<string, unknown> {
           ? "kod"
           : s.best === null
           ? "no-reply"
-          : result.selection?.combined.includes(id)
-          ? "combined"
-          : result.selection?.survivors.includes(id)
-          ? "truechimer"
-          : "falseticker",
+          : verdictOf(result.selection, id).status,
         kod: s.kod,
         error: s.error,
         rejected: s.rejected,

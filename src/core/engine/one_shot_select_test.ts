@@ -51,3 +51,11 @@ Deno.test("two disagreeing servers give no majority; none gives a reason too", (
   assert.equal(none.ok, false);
   assert.ok((none.message ?? "").length > 0);
 });
+
+Deno.test("a server beyond maxdistance is neither a survivor nor a falseticker", () => {
+  const r = selectOneShot([input("a", 0.001), input("b", 0.002), input("far", 0.001, 5)], NOW);
+  assert.ok(r.ok);
+  assert.deepEqual(r.survivors, ["a", "b"]);
+  assert.deepEqual(r.falsetickers, []);
+  assert.notEqual(r.status.get("far"), "x");
+});
