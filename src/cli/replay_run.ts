@@ -11,7 +11,7 @@
  */
 import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
 import type { Config, SourceParams } from "../config/model.ts";
-import { Engine } from "../core/engine.ts";
+import { Engine } from "../core/engine/engine.ts";
 import type { NtpTransport, SocketAddress } from "../core/ports.ts";
 import type { Instant } from "../core/time.ts";
 import type { MeasurementEntry } from "../io/log_parse.ts";
@@ -224,7 +224,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
 
   engine = new Engine(
     config,
-    { driver: clock, timers, random: new SimRandom(1), log, transport },
+    { driver: clock, timers, random: new SimRandom(1), log },
     null,
     { measurePrecision: () => SIM_CLOCK_PRECISION },
   );
@@ -249,7 +249,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
     const id = eng.addSource("server", { address: source, port: 123 }, params, source);
     idToAddress.set(id, source);
   }
-  eng.start();
+  eng.start(transport);
   vt.runUntil(BigInt(Math.ceil(t1)) * NS);
   eng.stop();
   for (const l of log.lines) {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Engine } from "../../src/core/engine.ts";
+import { Engine } from "../../src/core/engine/engine.ts";
 import {
   boundAt,
   type ErrorBoundSnapshot,

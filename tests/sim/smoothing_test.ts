@@ -7,7 +7,7 @@
  * leaponly) pass through unchanged, as in chrony.
  */
 import assert from "node:assert/strict";
-import { Engine } from "../../src/core/engine.ts";
+import { Engine } from "../../src/core/engine/engine.ts";
 import { Smoother } from "../../src/core/smoothing.ts";
 import { allScenarios } from "../../src/sim/catalog.ts";
 import { runScenario, type ScenarioContext } from "../../src/sim/scenario.ts";
