@@ -146,8 +146,9 @@ export async function run(args: string[]): Promise<number> {
   }
   // The compact recording (recordmeasurements) is JSON lines; chrony's logs are columns.
   const exactTimes = measurementsText.trimStart().startsWith("{");
-  const records = exactTimes
-    ? parseSampleRecords(measurementsText).entries
+  const recording = exactTimes ? parseSampleRecords(measurementsText) : null;
+  const records = recording !== null
+    ? recording.entries
     : parseMeasurementsLog(measurementsText).entries;
   if (records.length === 0) {
     console.error("tempus replay: no measurements to replay");
@@ -164,7 +165,12 @@ export async function run(args: string[]): Promise<number> {
     config = loaded.config;
     params = new Map(config.sources.map((s) => [s.name, s.params]));
   }
-  const result = replay(records, { config, params, exactTimes });
+  const result = replay(records, {
+    config,
+    params,
+    exactTimes,
+    localPrecision: recording?.precision ?? undefined,
+  });
   const comparePath = values.compare ?? (isDir ? `${input}/tracking.log` : null);
   const trackingText = comparePath === null ? null : readText(comparePath);
   const comparison = trackingText === null

@@ -63,10 +63,14 @@ export interface ReplayOptions {
   /** Source options by address (default: minpoll/maxpoll from the records' local poll). */
   params?: Map<string, SourceParams>;
   /**
-   * The records' times are exact (recordmeasurements), not whole seconds: replies arrive at
-   * the recorded instants.
+   * The records' times are exact (recordmeasurements), not whole seconds: the replay starts
+   * so that the engine's first request goes out when the original's did.
    */
   exactTimes?: boolean;
+  /** The recording daemon's clock precision, s (default: the simulator's 1 ns). */
+  localPrecision?: number;
+  /** Seconds to start earlier (found by a first pass in exact mode). */
+  lead?: number;
 }
 
 const NS = 1_000_000_000n;
@@ -146,6 +150,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   let accepted = false;
   let logMark = 0;
   let updates: ReplayEvent[] | null = null;
+  let firstSend: { now: number; recorded: number } | null = null;
 
   const transport: NtpTransport = {
     send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
@@ -172,8 +177,8 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
       const delay = Math.max(0, r.delay);
       // With exact recorded times the reply arrives when the original sample was taken (if
       // the engine asked before then), so the engine sees the same sample times.
-      const wait = options.exactTimes ? Math.max(delay, r.t - now) : delay;
-      vt.scheduleIn(BigInt(Math.round(wait * 1e9)), () => {
+      firstSend ??= { now, recorded: r.t - delay };
+      vt.scheduleIn(BigInt(Math.round(delay * 1e9)), () => {
         // T2 and T3 are built at arrival from T1 and T4 so that the engine measures exactly
         // the recorded offset and delay (the server "held" the reply for the rest).
         const t4c = eng.clock.cookedNow();
@@ -183,11 +188,11 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
           leap: 0,
           version: decoded.packet.version,
           mode: 4,
-          stratum: 1,
+          stratum: r.stratum ?? 1,
           poll: decoded.packet.poll,
-          precision: -25,
-          rootDelay: 0,
-          rootDispersion: 0,
+          precision: r.serverPrecision ?? -25,
+          rootDelay: r.rootDelay ?? 0,
+          rootDispersion: r.rootDispersion ?? 0,
           refId: 0x5245504c, // "REPL"
           refTime: instantToNtp64(t2 - 8n * NS),
           originTime: decoded.packet.transmitTime,
@@ -226,7 +231,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
     config,
     { driver: clock, timers, random: new SimRandom(1), log },
     null,
-    { measurePrecision: () => SIM_CLOCK_PRECISION },
+    { measurePrecision: () => options.localPrecision ?? SIM_CLOCK_PRECISION },
   );
   const eng = engine;
   eng.onSampleAccepted = () => accepted = true;
@@ -261,5 +266,11 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   events.sort((a, b) => a.t - b.t);
   let unused = 0;
   for (const list of pending.values()) unused += list.length;
+  if (options.exactTimes && options.lead === undefined && firstSend !== null) {
+    // Second pass: start earlier by the engine's start-up delay so that its requests go out
+    // when the original's did.
+    const f: { now: number; recorded: number } = firstSend;
+    return replay(records, { ...options, lead: Math.max(0, f.now - f.recorded) });
+  }
   return { events, unused };
 }

@@ -133,7 +133,7 @@ export async function startOpsServices(
   let recorder: SampleRecorder | null = null;
   if (config.recordMeasurements && options.onSample && options.cookedNow) {
     try {
-      recorder = SampleRecorder.open(config.recordMeasurements);
+      recorder = SampleRecorder.open(config.recordMeasurements, clock.precision);
     } catch (error) {
       throw new Error(
         `Could not open recordmeasurements ${config.recordMeasurements}: ${String(error)}`,
@@ -153,6 +153,12 @@ export async function startOpsServices(
           offset: data.offset,
           delay: data.peerDelay,
           poll: source.poll,
+          server: {
+            stratum: data.stratum,
+            precision: data.precision,
+            rootDelay: data.rootDelay,
+            rootDispersion: data.rootDispersion,
+          },
         });
       } catch (error) {
         if (!failed) log.log("warning", `Could not record a measurement: ${String(error)}`);

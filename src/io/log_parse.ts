@@ -47,6 +47,14 @@ export interface MeasurementEntry {
   valid: boolean;
   /** Local poll when the sample was taken, log2 s (the LP column). */
   poll?: number;
+  /** What the server announced (recordmeasurements only): stratum. */
+  stratum?: number;
+  /** Server precision, log2 s. */
+  serverPrecision?: number;
+  /** Server root delay, s. */
+  rootDelay?: number;
+  /** Server root dispersion, s. */
+  rootDispersion?: number;
 }
 
 /** One statistics.log line. */

@@ -23,6 +23,8 @@ export interface SampleRecord {
   delay: number;
   /** Local poll, log2 s. */
   poll: number;
+  /** What the server announced: stratum, precision (log2 s), root delay and dispersion (s). */
+  server?: { stratum: number; precision: number; rootDelay: number; rootDispersion: number };
 }
 
 /** One line (without the newline). */
@@ -33,17 +35,32 @@ export function formatSampleRecord(r: SampleRecord): string {
     offset: r.offset,
     delay: r.delay,
     poll: r.poll,
+    ...(r.server ? { server: r.server } : {}),
   });
 }
 
+/** The first line of a recording: the recording daemon's clock precision (s). */
+export function formatRecordingHeader(precision: number): string {
+  return JSON.stringify({ recording: "tempus", precision });
+}
+
 /** Parses recorded lines; bad lines are counted, never thrown. */
-export function parseSampleRecords(text: string): Parsed<MeasurementEntry> {
+export function parseSampleRecords(
+  text: string,
+): Parsed<MeasurementEntry> & { precision: number | null } {
   const entries: MeasurementEntry[] = [];
   let skipped = 0;
+  let precision: number | null = null;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     try {
       const v = JSON.parse(line) as Record<string, unknown>;
+      if (v && v.recording === "tempus") {
+        if (typeof v.precision === "number" && v.precision > 0 && v.precision < 1) {
+          precision = v.precision;
+        }
+        continue;
+      }
       const t = typeof v.t === "string" && /^\d{1,20}$/.test(v.t) ? Number(BigInt(v.t)) / 1e9 : NaN;
       const ok = Number.isFinite(t) && typeof v.source === "string" &&
         typeof v.offset === "number" && Number.isFinite(v.offset) &&
@@ -52,6 +69,18 @@ export function parseSampleRecords(text: string): Parsed<MeasurementEntry> {
         skipped++;
         continue;
       }
+      const sv = v.server as Record<string, unknown> | undefined;
+      const server = sv && typeof sv === "object" &&
+          [sv.stratum, sv.precision, sv.rootDelay, sv.rootDispersion].every((x) =>
+            typeof x === "number" && Number.isFinite(x)
+          )
+        ? {
+          stratum: sv.stratum as number,
+          serverPrecision: sv.precision as number,
+          rootDelay: sv.rootDelay as number,
+          rootDispersion: sv.rootDispersion as number,
+        }
+        : {};
       entries.push({
         t,
         source: v.source as string,
@@ -59,12 +88,13 @@ export function parseSampleRecords(text: string): Parsed<MeasurementEntry> {
         delay: v.delay as number,
         valid: true,
         ...(Number.isInteger(v.poll) ? { poll: v.poll as number } : {}),
+        ...server,
       });
     } catch {
       skipped++;
     }
   }
-  return { entries, skipped };
+  return { entries, skipped, precision };
 }
 
 /** Appends records to a file (created 0644). */
@@ -76,20 +106,26 @@ export class SampleRecorder {
     this.#file = file;
   }
 
-  /** Opens `path` for appending, creating its directory. */
-  static open(path: string): SampleRecorder {
+  /** Opens `path` for appending, creating its directory; writes a header with `precision`. */
+  static open(path: string, precision: number | null = null): SampleRecorder {
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
     Deno.mkdirSync(dir, { recursive: true });
-    return new SampleRecorder(
+    const r = new SampleRecorder(
       Deno.openSync(path, { append: true, create: true, mode: 0o644 }),
     );
+    if (precision !== null) r.#line(formatRecordingHeader(precision));
+    return r;
+  }
+
+  #line(text: string): void {
+    const bytes = this.#encoder.encode(text + "\n");
+    let done = 0;
+    while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
   }
 
   /** Appends one record. */
   write(r: SampleRecord): void {
-    const bytes = this.#encoder.encode(formatSampleRecord(r) + "\n");
-    let done = 0;
-    while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
+    this.#line(formatSampleRecord(r));
   }
 
   /** Closes the file. */

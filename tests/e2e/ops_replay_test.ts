@@ -25,7 +25,10 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 15_000));
         },
       );
-      const recorded = Deno.readTextFileSync(`${dir}/samples.jsonl`).trim().split("\n");
+      const lines = Deno.readTextFileSync(`${dir}/samples.jsonl`).trim().split("\n");
+      assert.match(lines[0], /^\{"recording":"tempus","precision":[0-9.e-]+\}$/);
+      const recorded = lines.slice(1);
+      assert.match(recorded[0], /"server":\{"stratum":1,/);
       assert.ok(recorded.length >= 15, `${recorded.length} samples recorded`);
       const out = await runTempus(["replay", "--json", dir]);
       assert.equal(out.code, 0, out.stderr);
@@ -37,6 +40,7 @@ Deno.test({
       const c = r.comparison;
       assert.equal(c.replayed, c.recorded, JSON.stringify(c));
       assert.ok(c.matched >= 0.9 * c.recorded, JSON.stringify(c));
+      assert.ok(c.medianDiff < 1e-7, JSON.stringify(c)); // tracking.log's rounding
       console.log(`  replay of ${recorded.length} recorded samples: ${JSON.stringify(c)}`);
       const text = await runTempus(["replay", "-q", dir]);
       assert.match(
