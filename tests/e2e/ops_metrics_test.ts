@@ -92,6 +92,27 @@ Deno.test({
           assert.equal(v.status, "synchronised");
           assert.ok(v.earliest <= host + 0.05 && host - 0.05 <= v.latest, now.stdout);
           assert.ok(v.latest - v.earliest < 0.1, `width ${v.latest - v.earliest}`);
+          // An application reads the page through mmap, unprivileged (docs/examples).
+          if (haveBinary("cc") && haveBinary("setpriv")) {
+            const exe = `${dir}/errorbound_read`;
+            const source = new URL("../../docs/examples/errorbound_read.c", import.meta.url);
+            const built = await runCommand("cc", ["-O2", "-o", exe, source.pathname, "-lm"]);
+            assert.equal(built.code, 0, built.stderr);
+            await Deno.chmod(dir, 0o755);
+            await Deno.chmod(`${dir}/run`, 0o755);
+            const app = await runCommand("setpriv", [
+              "--reuid=nobody",
+              "--regid=nogroup",
+              "--clear-groups",
+              exe,
+              page,
+            ]);
+            assert.equal(app.code, 0, app.stdout + app.stderr);
+            const [earliest, latest] = app.stdout.trim().split(" ").map(Number);
+            const hostNow = Date.now() / 1000;
+            assert.ok(earliest <= hostNow + 0.05 && hostNow - 0.05 <= latest, app.stdout);
+            assert.ok(Math.abs((latest - earliest) - (v.latest - v.earliest)) < 0.01);
+          }
           const text = await runTempus(["now", "--file", page]);
           assert.match(text.stdout, /^\d{4}-\d\d-\d\dT[0-9:.]+Z ≤ true time ≤ \d{4}-.*Z {2}\(±/);
 
