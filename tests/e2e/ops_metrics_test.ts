@@ -6,7 +6,15 @@
  * time (the upstream chronyd serves this very clock).
  */
 import assert from "node:assert/strict";
-import { haveBinary, runCommand, runTempus, startBackground, waitFor } from "../helpers/peers.ts";
+import {
+  freeUdpPort,
+  haveBinary,
+  runCommand,
+  runTempus,
+  startBackground,
+  startChronydServer,
+  waitFor,
+} from "../helpers/peers.ts";
 import { withTempusDaemon } from "../helpers/tempus_daemon.ts";
 
 const HAVE_CHRONY = haveBinary("chronyd") && haveBinary("chronyc");
@@ -244,5 +252,34 @@ Deno.test({
       await daemon.waitSelected();
       assert.match(await daemon.chronyc("smoothing"), /505 Facility not enabled in daemon/);
     });
+  },
+});
+
+Deno.test({
+  name: "tempus metrics against a real chronyd (an exporter for chrony too)",
+  ignore: !HAVE_CHRONY || !HAVE_PROMETHEUS,
+  async fn() {
+    const cmdPort = freeUdpPort();
+    const chronyd = await startChronydServer({
+      extra: [`cmdport ${cmdPort}`, "bindcmdaddress 127.0.0.1"],
+    });
+    try {
+      let out = "";
+      await waitFor(
+        async () => {
+          const r = await runTempus(["metrics", "-h", "127.0.0.1", "-p", String(cmdPort)]);
+          out = r.stdout;
+          return r.code === 0;
+        },
+        10_000,
+        "chronyd's command port",
+      );
+      assert.match(out, /^tempus_stratum 1$/m);
+      assert.match(out, /^tempus_reference_info\{ref_id="7F7F0101",address=""\} 1$/m);
+      const check = await promtoolCheck(out);
+      assert.equal(check.code, 0, check.output);
+    } finally {
+      await chronyd.stop();
+    }
   },
 });
