@@ -37,6 +37,7 @@ import {
 } from "../io/kernel_client_transport.ts";
 import { resolveHost } from "../io/dns.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
@@ -177,14 +178,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
   const transport: NtpTransport & { close?: () => void } = kernelClientTransportAvailable()
     ? new KernelClientTransport({
-      cookedNow,
+      clock: {
+        rawNow: () => engineRef?.clock.rawNow() ?? driver.readRawTime(),
+        cook: (raw) => engineRef?.clock.cook(raw) ?? raw,
+      },
       deliver,
       replyWaitSeconds,
+      timing: DEFAULT_CLIENT_SEND_TIMING,
       log,
       onTransmitted: (id, tx) => engineRef?.transmitted(id, tx),
       onSendFailed: (id) => engineRef?.sendFailed(id),
-      rawNow: () => engineRef?.clock.rawNow() ?? driver.readRawTime(),
-      cookRaw: (raw) => engineRef?.clock.cook(raw) ?? raw,
     })
     : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 
@@ -282,7 +285,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
-        readCookedTime: () => engine.clock.cookedNow(),
+        clock: engine.clock,
         reference: () => engine.referenceState(),
         policy: {
           access: ntpAccess.table,

@@ -5,11 +5,11 @@
  * Nothing read from the network can throw out of the loop.
  *
  * Two socket backends:
- * - "kernel" (Linux, needs FFI permission): libc sockets with SO_TIMESTAMPNS
- *   (ffi/udp_socket.ts). The receive time is the kernel's arrival timestamp moved
- *   onto the cooked clock (cooked now minus the timestamp's age), so event-loop latency does
- *   not bias clients; replies leave with a synchronous sendto just after the transmit time
- *   is read.
+ * - "kernel" (Linux, needs FFI permission): the kernel-timestamp socket adapter
+ *   (src/io/kernel_socket.ts). The receive time is the kernel's arrival timestamp cooked by
+ *   the adapter's one rule (src/io/kernel_timestamps.ts), so event-loop latency does not
+ *   bias clients; replies leave with a synchronous sendto just after the transmit time is
+ *   read.
  * - "daemon": Deno.listenDatagram; the cooked clock is read as soon as the datagram reaches
  *   JavaScript (late by the event loop's wake-up latency, tens to hundreds of µs when busy).
  * "auto" (the default) picks "kernel" when it is available.
@@ -28,7 +28,8 @@ import {
 } from "../core/server.ts";
 import type { Instant } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
-import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
+import { KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
+import type { TimeScale } from "./kernel_timestamps.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;
@@ -43,23 +44,16 @@ export interface NtpServerOptions {
   timestamping?: "auto" | "kernel" | "daemon";
 }
 
-/** A kernel receive timestamp older than this is not trusted (the clock was stepped). */
-const MAX_KERNEL_TS_AGE_NS = 1_000_000_000n;
 /** Datagrams read per wake-up before yielding to the event loop. */
 const BATCH = 64;
 
 /** What the server needs from the daemon. */
 export interface NtpServerDeps {
-  /** The cooked clock (raw time plus the correction being slewed), read at once on receive. */
-  readCookedTime: () => Instant;
   /**
-   * Converts a CLOCK_REALTIME instant (a kernel receive timestamp) to cooked time. Only
-   * LocalClock.cook when the driver's raw time is CLOCK_REALTIME (the Linux driver); with
-   * the null driver (-x) raw time includes the virtual correction, so leave this out.
-   * Optional: without it, the timestamp's age is taken from CLOCK_REALTIME and subtracted
-   * from the cooked time now, which is right for every driver.
+   * The cooked clock (the engine's `LocalClock`): receive times are cooked onto it, and the
+   * transmit time is read from it as late as possible.
    */
-  cookRawTime?: (raw: Instant) => Instant;
+  clock: TimeScale;
   /** The current reference state (called once per request). */
   reference: () => ReferenceState;
   /** Access table and client log shared by all sockets. */
@@ -100,6 +94,8 @@ interface BoundSocket {
 interface SocketLoop {
   socket: BoundSocket;
   responder: NtpResponder;
+  /** Cooked time now, on `deps.clock`. */
+  readCookedTime: () => Instant;
   done: Promise<void>;
   closed: boolean;
 }
@@ -152,16 +148,22 @@ export function startNtpServer(
   deps: NtpServerDeps,
 ): Promise<NtpServerHandle> {
   const mode = options.timestamping ?? "auto";
-  const kernel = mode === "kernel" || (mode === "auto" && kernelTimestampSocketsAvailable());
+  const kernel = mode === "kernel" || (mode === "auto" && kernelSocketsAvailable());
   const io: IoCounters = { sendErrors: 0, receiveErrors: 0, kernelRxTimestamps: 0 };
+  const clock = deps.clock;
+  const readCookedTime = () => clock.cook(clock.rawNow());
   let loops: SocketLoop[];
   try {
     if (kernel) {
-      const socks = bindAll(options.hosts, (h) => KernelTimestampSocket.open(h, options.port));
+      const socks = bindAll(
+        options.hosts,
+        (h) => KernelSocket.open(h, options.port, { scale: deps.clock }),
+      );
       loops = socks.map((sock) => {
         const loop: SocketLoop = {
           socket: { ...sock.local, close: () => sock.close() },
           responder: new NtpResponder(deps.policy),
+          readCookedTime,
           done: Promise.resolve(),
           closed: false,
         };
@@ -175,6 +177,7 @@ export function startNtpServer(
         const loop: SocketLoop = {
           socket: { hostname: a.hostname, port: a.port, close: () => conn.close() },
           responder: new NtpResponder(deps.policy),
+          readCookedTime,
           done: Promise.resolve(),
           closed: false,
         };
@@ -242,7 +245,7 @@ function answer(
   deps: NtpServerDeps,
 ): Uint8Array | null {
   try {
-    return loop.responder.respond(data, from, rxTime, deps.reference(), deps.readCookedTime);
+    return loop.responder.respond(data, from, rxTime, deps.reference(), loop.readCookedTime);
   } catch (e) {
     // The responder never throws on input; this guards the loop against bugs.
     deps.log.log("error", `NTP responder failed: ${String(e)}`);
@@ -253,12 +256,11 @@ function answer(
 /** The kernel-timestamp loop: wait, then drain up to BATCH datagrams synchronously. */
 async function runKernelLoop(
   loop: SocketLoop,
-  sock: KernelTimestampSocket,
+  sock: KernelSocket,
   deps: NtpServerDeps,
   io: IoCounters,
 ): Promise<void> {
   const from = { address: "", port: 0 };
-  const cook = deps.cookRawTime;
   while (!loop.closed && await sock.waitReadable()) {
     for (let i = 0; i < BATCH && !loop.closed; i++) {
       let got;
@@ -271,29 +273,13 @@ async function runKernelLoop(
         break;
       }
       if (got === null) break;
-      let rxTime: Instant;
-      let kernelRx = false;
-      const raw = got.kernelRxRaw;
-      if (raw !== null && cook !== undefined) {
-        rxTime = cook(raw);
-        kernelRx = true;
-      } else {
-        rxTime = deps.readCookedTime();
-        if (raw !== null) {
-          const age = sock.realtimeNow() - raw;
-          if (age >= 0n && age < MAX_KERNEL_TS_AGE_NS) {
-            rxTime -= age;
-            kernelRx = true;
-          }
-        }
-      }
-      if (kernelRx) io.kernelRxTimestamps++;
+      if (got.kernelRx) io.kernelRxTimestamps++;
       from.address = got.address;
       from.port = got.port;
-      const reply = answer(loop, got.data, from, rxTime, deps);
+      const reply = answer(loop, got.data, from, got.rx, deps);
       if (reply === null) continue;
       if (sock.replyToLast(reply)) {
-        deps.policy.clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
+        deps.policy.clientLog?.countTimestamps(got.kernelRx ? "kernel" : "daemon");
       } else countError(io, "sendErrors", "sendto failed", deps.log);
     }
   }
@@ -308,7 +294,7 @@ async function runDenoLoop(
 ): Promise<void> {
   const buffer = new Uint8Array(MAX_REQUEST_LENGTH);
   const from = { address: "", port: 0 };
-  const readTime = deps.readCookedTime;
+  const readTime = loop.readCookedTime;
   while (!loop.closed) {
     let data: Uint8Array;
     let addr: Deno.NetAddr;

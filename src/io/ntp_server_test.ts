@@ -2,15 +2,24 @@ import assert from "node:assert/strict";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
 import { silentLog } from "../core/ports.ts";
-import { instantFromParts } from "../core/time.ts";
+import { type Instant, instantFromParts } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
-import { instantToNtp64 } from "../ntp/timestamp.ts";
+import { instantToNtp64, ntp64Difference } from "../ntp/timestamp.ts";
 import { startNtpServer } from "./ntp_server.ts";
 import { kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 
 const NOW = instantFromParts(1_763_900_000, 500);
-const COOKED_RX = instantFromParts(1_763_900_000, 100);
+/**
+ * A clock stopped at NOW on the raw scale whose cooked time runs 1000 ppm fast from BASE (a
+ * slew in progress): a kernel timestamp `age` old is cooked to cook(NOW - age).
+ */
+const BASE = instantFromParts(1_763_899_000);
+const SCALE = {
+  rawNow: () => NOW,
+  cook: (raw: Instant) => raw + (raw - BASE) / 1000n,
+};
+const COOKED_NOW = SCALE.cook(NOW);
 const REF: ReferenceState = {
   synchronised: true,
   leap: 0,
@@ -45,8 +54,7 @@ for (const timestamping of ["kernel", "daemon"] as const) {
 async function serveOnce(timestamping: "kernel" | "daemon") {
   const clientLog = new ClientLog({ random: () => 0.5 });
   const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0, timestamping }, {
-    readCookedTime: () => NOW,
-    cookRawTime: () => COOKED_RX,
+    clock: SCALE,
     reference: () => REF,
     policy: {
       access: new AccessTable([{ allow: true, subnet: "127.0.0.0/8", all: false }]),
@@ -71,9 +79,14 @@ async function serveOnce(timestamping: "kernel" | "daemon") {
     assert.ok(d.ok);
     assert.equal(d.packet.stratum, 3);
     assert.equal(d.packet.originTime, 0x1234_5678_9abc_def0n);
-    // Kernel timestamps go through cookRawTime; the Deno socket reads the cooked clock.
-    assert.equal(d.packet.receiveTime, instantToNtp64(timestamping === "kernel" ? COOKED_RX : NOW));
-    assert.equal(d.packet.transmitTime, instantToNtp64(NOW));
+    // The kernel's timestamp is cooked at its own instant, a little before now (its age on
+    // CLOCK_REALTIME); the Deno socket reads the cooked clock.
+    const rx = d.packet.receiveTime;
+    if (timestamping === "kernel") {
+      const before = ntp64Difference(instantToNtp64(COOKED_NOW), rx);
+      assert.ok(before > 0 && before < 1, `${before} s before now`);
+    } else assert.equal(rx, instantToNtp64(COOKED_NOW));
+    assert.equal(d.packet.transmitTime, instantToNtp64(COOKED_NOW));
     const s = server.stats();
     assert.equal(s.received, 4);
     assert.equal(s.malformed, 2);
@@ -96,7 +109,7 @@ Deno.test("ntp server: a bind failure rejects and leaves nothing open", async ()
   if (kernelTimestampSocketsAvailable()) {
     await assert.rejects(() =>
       startNtpServer({ hosts: ["127.0.0.1", "192.0.2.254"], port: 0, timestamping: "kernel" }, {
-        readCookedTime: () => NOW,
+        clock: SCALE,
         reference: () => REF,
         policy: { access: new AccessTable(), clientLog: null },
         log: silentLog,
@@ -105,7 +118,7 @@ Deno.test("ntp server: a bind failure rejects and leaves nothing open", async ()
   }
   await assert.rejects(() =>
     startNtpServer({ hosts: ["127.0.0.1", "192.0.2.254"], port: 0, timestamping: "daemon" }, {
-      readCookedTime: () => NOW,
+      clock: SCALE,
       reference: () => REF,
       policy: { access: new AccessTable(), clientLog: null },
       log: silentLog,
@@ -124,7 +137,7 @@ for (const timestamping of ["kernel", "daemon"] as const) {
       ]);
       const clientLog = new ClientLog({ random: () => 0.5 });
       const server = await startNtpServer({ hosts: [], port: 0, timestamping }, {
-        readCookedTime: () => NOW,
+        clock: SCALE,
         reference: () => REF,
         policy: { access, clientLog },
         log: silentLog,

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  formatDriftFile,
-  parseDriftFile,
-  readDriftFile,
-  writeDriftFile,
-} from "../../../src/io/driftfile.ts";
+import { formatDriftFile, parseDriftFile, readDriftFile, writeDriftFile } from "./driftfile.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "tempus-drift-" });
@@ -90,7 +85,7 @@ Deno.test("writeDriftFile replaces the file atomically and leaves no temp file",
   }
 });
 
-const CHILD = new URL("./driftfile_writer_child.ts", import.meta.url).pathname;
+const CHILD = new URL("../../tests/helpers/driftfile_writer_child.ts", import.meta.url).pathname;
 
 async function readLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   const reader = stream.getReader();

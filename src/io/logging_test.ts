@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  parseLogLevel,
-  ReopenableFileSink,
-  setupLogging,
-  setupLoggingSync,
-} from "../../../src/io/logging.ts";
+import { parseLogLevel, ReopenableFileSink, setupLogging, setupLoggingSync } from "./logging.ts";
 
 Deno.test("stderr lines carry time, level, message and fields; the level filters", async () => {
   const lines: string[] = [];

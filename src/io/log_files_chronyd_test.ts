@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { findChronyd } from "../../helpers/peers.ts";
-import type { LeapStatus } from "../../../src/core/reports.ts";
-import type { Instant } from "../../../src/core/time.ts";
+import { findChronyd } from "../../tests/helpers/peers.ts";
+import type { LeapStatus } from "../core/reports.ts";
+import type { Instant } from "../core/time.ts";
 import {
   bannerBlock,
   formatMeasurementLine,
@@ -12,7 +12,7 @@ import {
   SELECTION_BANNER,
   STATISTICS_BANNER,
   TRACKING_BANNER,
-} from "../../../src/io/log_files.ts";
+} from "./log_files.ts";
 
 const CHRONYD = findChronyd();
 const LEAPS: Record<string, LeapStatus> = { N: 0, "+": 1, "-": 2, "?": 3 };

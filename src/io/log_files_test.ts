@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../../src/config/defaults.ts";
-import type { Instant } from "../../../src/core/time.ts";
+import { defaultConfig } from "../config/defaults.ts";
+import type { Instant } from "../core/time.ts";
 import {
   bannerBlock,
   cExp,
@@ -16,7 +16,7 @@ import {
   MEASUREMENTS_BANNER,
   TRACKING_BANNER,
   type TrackingLogRecord,
-} from "../../../src/io/log_files.ts";
+} from "./log_files.ts";
 
 function at(iso: string): Instant {
   return BigInt(Date.parse(iso)) * 1_000_000n + 123_456n;

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  ensureDirSync,
-  tempPathFor,
-  writeFileAtomic,
-  writeFileAtomicSync,
-} from "../../../src/io/files.ts";
+import { ensureDirSync, tempPathFor, writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 
 Deno.test("atomic writes replace content, set the mode and leave no temp files", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tempus-files-" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { findChronyd } from "../../helpers/peers.ts";
-import { writeDriftFile } from "../../../src/io/driftfile.ts";
+import { findChronyd } from "../../tests/helpers/peers.ts";
+import { writeDriftFile } from "./driftfile.ts";
 
 const CHRONYD = findChronyd();
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readDriftFile, writeDriftFileSync } from "../../../src/io/driftfile.ts";
+import { readDriftFile, writeDriftFileSync } from "../../src/io/driftfile.ts";
 
 const [mode, path] = Deno.args;
 if (mode === "write") {

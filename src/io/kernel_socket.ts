@@ -1,0 +1,130 @@
+/**
+ * The kernel-timestamp socket adapter: a libc UDP socket (ffi/udp_socket.ts) whose
+ * datagrams come out with their receive time already cooked, and whose sends report their
+ * transmit time cooked, both made once by the rule of kernel_timestamps.ts. The NTP server,
+ * the daemon's client transport and the one-shot exchange all go through it, so a kernel
+ * timestamp means the same thing everywhere. It holds no timing policy: when to send, how
+ * long to wait and what to answer are the caller's (core's) business.
+ *
+ * @module
+ */
+import type { Instant } from "../core/time.ts";
+import {
+  type ClockPair,
+  type CookedTime,
+  cookKernelTimestamp,
+  type TimeScale,
+} from "./kernel_timestamps.ts";
+import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
+
+/** One received datagram, its receive time cooked. */
+export interface CookedDatagram {
+  /** The datagram bytes: a view into the socket's buffer, valid until the next receive. */
+  data: Uint8Array;
+  /** Sender address (IPv4-mapped addresses on dual-stack sockets are reported as IPv4). */
+  address: string;
+  /** Sender port. */
+  port: number;
+  /** Cooked receive time. */
+  rx: Instant;
+  /** True when `rx` is the kernel's timestamp (false: the time the datagram was read). */
+  kernelRx: boolean;
+}
+
+/** Options of {@link KernelSocket.open}. */
+export interface KernelSocketOptions {
+  /** The clock timestamps are cooked onto. */
+  scale: TimeScale;
+  /** Largest datagram read (longer ones are truncated). Default 4096. */
+  maxLength?: number;
+  /** Ask for kernel transmit timestamps too (reported by `sendStamped`). */
+  txTimestamps?: boolean;
+}
+
+/** True when kernel-timestamp sockets can be used here (Linux, glibc, FFI permitted). */
+export function kernelSocketsAvailable(): boolean {
+  return kernelTimestampSocketsAvailable();
+}
+
+/** A UDP socket whose timestamps are cooked once, by one rule. */
+export class KernelSocket {
+  readonly #socket: KernelTimestampSocket;
+  readonly #scale: TimeScale;
+  readonly #pair: ClockPair = { realtime: 0n, raw: 0n };
+  /** Bound address and port. */
+  readonly local: { hostname: string; port: number };
+
+  private constructor(socket: KernelTimestampSocket, scale: TimeScale) {
+    this.#socket = socket;
+    this.#scale = scale;
+    this.local = socket.local;
+  }
+
+  /** Opens a socket bound to `host`:`port` (port 0: any). Throws on failure. */
+  static open(host: string, port: number, options: KernelSocketOptions): KernelSocket {
+    const socket = KernelTimestampSocket.open(host, port, options.maxLength ?? 4096);
+    if (options.txTimestamps) socket.enableTxTimestamps();
+    return new KernelSocket(socket, options.scale);
+  }
+
+  /** Reads both clocks back to back (CLOCK_REALTIME first). */
+  #readClocks(): ClockPair {
+    this.#pair.realtime = this.#socket.realtimeNow();
+    this.#pair.raw = this.#scale.rawNow();
+    return this.#pair;
+  }
+
+  /** Cooks a kernel timestamp (null: none) with both clocks read now. */
+  cook(kernel: Instant | null): CookedTime {
+    return cookKernelTimestamp(kernel, this.#readClocks(), this.#scale);
+  }
+
+  /** Waits until a datagram may be read; false when the socket was closed. */
+  waitReadable(): Promise<boolean> {
+    return this.#socket.waitReadable();
+  }
+
+  /** Reads one datagram without blocking, its receive time cooked; null when none waits. */
+  receive(): CookedDatagram | null {
+    const d = this.#socket.receive();
+    if (d === null) return null;
+    const t = this.cook(d.kernelRxRaw);
+    return { data: d.data, address: d.address, port: d.port, rx: t.time, kernelRx: t.kernel };
+  }
+
+  /**
+   * Sends `data` to `address`:`port` at once; null when the whole datagram went out, else
+   * why not ("sendto: ENETUNREACH", "not an IP address", "socket closed").
+   */
+  send(data: Uint8Array, address: string, port: number): string | null {
+    return this.#socket.trySend(data, address, port);
+  }
+
+  /**
+   * Sends like `send`, then reads the kernel's transmit timestamp (sockets opened with
+   * `txTimestamps`): `tx` is it cooked, or null when there is none or it is not trusted
+   * (the caller keeps the time it read before sending).
+   */
+  sendStamped(
+    data: Uint8Array,
+    address: string,
+    port: number,
+  ): { error: string | null; tx: Instant | null } {
+    const error = this.#socket.trySend(data, address, port);
+    if (error !== null) return { error, tx: null };
+    const raw = this.#socket.readTxTimestamp();
+    if (raw === null) return { error, tx: null };
+    const t = this.cook(raw);
+    return { error, tx: t.kernel ? t.time : null };
+  }
+
+  /** Sends `data` back to the sender of the last datagram received; false if refused. */
+  replyToLast(data: Uint8Array): boolean {
+    return this.#socket.replyToLast(data);
+  }
+
+  /** Closes the socket and wakes a pending `waitReadable`. */
+  close(): void {
+    this.#socket.close();
+  }
+}
