@@ -16,6 +16,32 @@ import {
   type TimeScale,
 } from "./kernel_timestamps.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
+import { DatagramBatch } from "../../ffi/udp_batch.ts";
+
+/**
+ * Datagrams read by one `KernelSocket.receiveBatch`, receive times cooked. Everything is
+ * allocated once; views and values are valid until the next receive into the same batch.
+ */
+export class CookedBatch {
+  /** The raw batch (datagram slots, senders, kernel timestamps). */
+  readonly raw: DatagramBatch;
+  /** Cooked receive time of each datagram. */
+  readonly rx: Instant[];
+  /** 1 where the receive time is the kernel's, 0 where it is the time of reading. */
+  readonly kernelRx: Uint8Array;
+
+  /** Room for `capacity` datagrams of up to `slotLength` octets. */
+  constructor(capacity = 64, slotLength = 4096) {
+    this.raw = new DatagramBatch(capacity, slotLength);
+    this.rx = new Array<Instant>(capacity).fill(0n);
+    this.kernelRx = new Uint8Array(capacity);
+  }
+
+  /** Datagrams held. */
+  get count(): number {
+    return this.raw.count;
+  }
+}
 
 /** One received datagram, its receive time cooked. */
 export interface CookedDatagram {
@@ -90,6 +116,27 @@ export class KernelSocket {
     if (d === null) return null;
     const t = this.cook(d.kernelRxRaw);
     return { data: d.data, address: d.address, port: d.port, rx: t.time, kernelRx: t.kernel };
+  }
+
+  /**
+   * Reads every datagram waiting (up to the batch's capacity) in one call, each receive time
+   * cooked by the one rule against one reading of the clocks: how many (0: none waits).
+   */
+  receiveBatch(batch: CookedBatch): number {
+    const n = this.#socket.receiveBatch(batch.raw);
+    if (n === 0) return 0;
+    const pair = this.#readClocks();
+    for (let i = 0; i < n; i++) {
+      const t = cookKernelTimestamp(batch.raw.kernelRx(i), pair, this.#scale);
+      batch.rx[i] = t.time;
+      batch.kernelRx[i] = t.kernel ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */
+  replyInBatch(batch: CookedBatch, i: number, data: Uint8Array): boolean {
+    return this.#socket.replyInBatch(batch.raw, i, data);
   }
 
   /**

@@ -28,7 +28,7 @@ import {
 } from "../core/server.ts";
 import type { Instant } from "../core/time.ts";
 import type { ReferenceState } from "../core/types.ts";
-import { KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
+import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
@@ -44,8 +44,10 @@ export interface NtpServerOptions {
   timestamping?: "auto" | "kernel" | "daemon";
 }
 
-/** Datagrams read per wake-up before yielding to the event loop. */
+/** Datagrams read per recvmmsg call. */
 const BATCH = 64;
+/** Batches served per wake-up before the loop waits again (and the event loop runs). */
+const BATCHES_PER_WAKE = 16;
 
 /** What the server needs from the daemon. */
 export interface NtpServerDeps {
@@ -242,10 +244,12 @@ function answer(
   data: Uint8Array,
   from: { address: string; port: number },
   rxTime: Instant,
+  reference: ReferenceState,
   deps: NtpServerDeps,
+  readTxTime: () => Instant,
 ): Uint8Array | null {
   try {
-    return loop.responder.respond(data, from, rxTime, deps.reference(), loop.readCookedTime);
+    return loop.responder.respond(data, from, rxTime, reference, readTxTime);
   } catch (e) {
     // The responder never throws on input; this guards the loop against bugs.
     deps.log.log("error", `NTP responder failed: ${String(e)}`);
@@ -253,7 +257,22 @@ function answer(
   }
 }
 
-/** The kernel-timestamp loop: wait, then drain up to BATCH datagrams synchronously. */
+/**
+ * The kernel-timestamp loop: wait until readable, then read the waiting datagrams in
+ * batches (recvmmsg, receive times cooked once per batch) and answer each at once, its
+ * transmit time read just before its own sendto, until none waits or BATCHES_PER_WAKE
+ * batches were served; then wait again, which lets the rest of the daemon run.
+ *
+ * Replies are not batched: the kernel sends the replies of one sendmmsg one after the
+ * other, 3-4 µs apart on this loopback, so a shared transmit time read before the call
+ * would be late for all but the first (measured with 8 per call: median 21 µs from the
+ * transmit time to the client's kernel receive timestamp, against 5 µs with one sendto per
+ * reply, i.e. a 8 µs offset bias for clients of a busy server). Predicting each reply's
+ * departure from the measured per-reply cost overshot (transmit times after the client's
+ * receive time). sendmmsg saved about 15 % of CPU per request; it becomes free of that
+ * cost when the transmit time no longer has to be read before sending (interleaved mode,
+ * kernel transmit timestamps).
+ */
 async function runKernelLoop(
   loop: SocketLoop,
   sock: KernelSocket,
@@ -261,26 +280,35 @@ async function runKernelLoop(
   io: IoCounters,
 ): Promise<void> {
   const from = { address: "", port: 0 };
+  const batch = new CookedBatch(BATCH, MAX_REQUEST_LENGTH);
+  const raw = batch.raw;
+  const clientLog = deps.policy.clientLog;
+  const readTxTime = loop.readCookedTime;
   while (!loop.closed && await sock.waitReadable()) {
-    for (let i = 0; i < BATCH && !loop.closed; i++) {
-      let got;
+    for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
+      let n: number;
       try {
-        got = sock.receive();
+        n = sock.receiveBatch(batch);
       } catch (e) {
         countError(io, "receiveErrors", e, deps.log);
         // Back off so a persistent error cannot spin the event loop.
         await new Promise((r) => setTimeout(r, 10));
         break;
       }
-      if (got === null) break;
-      if (got.kernelRx) io.kernelRxTimestamps++;
-      from.address = got.address;
-      from.port = got.port;
-      const reply = answer(loop, got.data, from, got.rx, deps);
-      if (reply === null) continue;
-      if (sock.replyToLast(reply)) {
-        deps.policy.clientLog?.countTimestamps(got.kernelRx ? "kernel" : "daemon");
-      } else countError(io, "sendErrors", "sendto failed", deps.log);
+      if (n === 0) break;
+      // The engine cannot run during a batch: one reference state serves it all.
+      const reference = deps.reference();
+      for (let i = 0; i < n; i++) {
+        const kernelRx = batch.kernelRx[i] === 1;
+        if (kernelRx) io.kernelRxTimestamps++;
+        from.address = raw.senderAddress(i);
+        from.port = raw.senderPort(i);
+        const reply = answer(loop, raw.data(i), from, batch.rx[i], reference, deps, readTxTime);
+        if (reply === null) continue;
+        if (sock.replyInBatch(batch, i, reply)) {
+          clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
+        } else countError(io, "sendErrors", "sendto failed", deps.log);
+      }
     }
   }
 }
@@ -313,7 +341,7 @@ async function runDenoLoop(
     }
     from.address = plainAddress(addr.hostname);
     from.port = addr.port;
-    const reply = answer(loop, data, from, rxTime, deps);
+    const reply = answer(loop, data, from, rxTime, deps.reference(), deps, readTime);
     if (reply === null) continue;
     try {
       deps.policy.clientLog?.countTimestamps("daemon");
