@@ -137,6 +137,9 @@ export class NtpResponder {
   readonly #out = this.#buffer.subarray(0, NTP_HEADER_LENGTH);
   readonly #view = new DataView(this.#buffer.buffer);
   readonly #policy: ServerPolicy;
+  /** The last reference time written, and its NTP form. */
+  #refTime: Instant = 0n;
+  readonly #refTimeBytes = new Uint8Array(8);
   /** Counters of what happened to requests. */
   readonly stats: ResponderStats = emptyResponderStats();
 
@@ -245,8 +248,13 @@ export class NtpResponder {
         secondsToNtpShort(synced ? rootDispersionAt(reference, rxTime) : reference.rootDispersion),
       );
       view.setUint32(12, reference.refId >>> 0);
-      if (reference.refTime === 0n) view.setBigUint64(16, 0n);
-      else writeNtpTimestamp(view, 16, reference.refTime);
+      if (reference.refTime !== this.#refTime) {
+        // Converted once per reference update, not per request.
+        this.#refTime = reference.refTime;
+        if (reference.refTime === 0n) this.#refTimeBytes.fill(0);
+        else writeNtpTimestamp(new DataView(this.#refTimeBytes.buffer), 0, reference.refTime);
+      }
+      out.set(this.#refTimeBytes, 16);
     }
     // Origin = the request's transmit timestamp, copied octet for octet.
     out.set(request.subarray(40, 48), 24);

@@ -13,6 +13,7 @@ import {
   type ClockPair,
   type CookedTime,
   cookKernelTimestamp,
+  cookRealtimeAfter,
   type TimeScale,
 } from "./kernel_timestamps.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
@@ -29,6 +30,8 @@ export class CookedBatch {
   readonly rx: Instant[];
   /** 1 where the receive time is the kernel's, 0 where it is the time of reading. */
   readonly kernelRx: Uint8Array;
+  /** Both clocks as read for this batch's receive times. */
+  readonly clocks: ClockPair = { realtime: 0n, raw: 0n };
 
   /** Room for `capacity` datagrams of up to `slotLength` octets. */
   constructor(capacity = 64, slotLength = 4096) {
@@ -42,6 +45,11 @@ export class CookedBatch {
     return this.raw.count;
   }
 }
+
+/** Longest CLOCK_REALTIME interval around a raw clock reading that is taken as is, ns. */
+const PAIR_GAP_NS = 4_000n;
+/** Readings of the clock pair at most. */
+const PAIR_TRIES = 4;
 
 /** One received datagram, its receive time cooked. */
 export interface CookedDatagram {
@@ -93,10 +101,26 @@ export class KernelSocket {
     return new KernelSocket(socket, options.scale);
   }
 
-  /** Reads both clocks back to back (CLOCK_REALTIME first). */
+  /**
+   * Reads both clocks back to back: the raw clock between two CLOCK_REALTIME readings,
+   * whose midpoint pairs with it (so the time a reading takes biases nothing). A reading
+   * interrupted for longer than PAIR_GAP_NS (the thread was preempted) is taken again; of
+   * PAIR_TRIES the tightest is kept.
+   */
   #readClocks(): ClockPair {
-    this.#pair.realtime = this.#socket.realtimeNow();
-    this.#pair.raw = this.#scale.rawNow();
+    let bestGap = -1n;
+    for (let i = 0; i < PAIR_TRIES; i++) {
+      const before = this.#socket.realtimeNow();
+      const raw = this.#scale.rawNow();
+      const after = this.#socket.realtimeNow();
+      const gap = after - before;
+      if (bestGap < 0n || gap < bestGap) {
+        bestGap = gap;
+        this.#pair.raw = raw;
+        this.#pair.realtime = (before + after) / 2n;
+      }
+      if (gap <= PAIR_GAP_NS) break;
+    }
     return this.#pair;
   }
 
@@ -126,12 +150,23 @@ export class KernelSocket {
     const n = this.#socket.receiveBatch(batch.raw);
     if (n === 0) return 0;
     const pair = this.#readClocks();
+    batch.clocks.realtime = pair.realtime;
+    batch.clocks.raw = pair.raw;
     for (let i = 0; i < n; i++) {
       const t = cookKernelTimestamp(batch.raw.kernelRx(i), pair, this.#scale);
       batch.rx[i] = t.time;
       batch.kernelRx[i] = t.kernel ? 1 : 0;
     }
     return n;
+  }
+
+  /**
+   * Cooked time now, through the clocks read for `batch` (`cookRealtimeAfter`): one
+   * CLOCK_REALTIME reading instead of the scale's raw clock, else the scale itself.
+   */
+  cookedNowAfter(batch: CookedBatch): Instant {
+    const t = cookRealtimeAfter(this.#socket.realtimeNow(), batch.clocks, this.#scale);
+    return t ?? this.#scale.cook(this.#scale.rawNow());
   }
 
   /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */

@@ -81,3 +81,20 @@ export function cookKernelTimestamp(
   }
   return { time: scale.cook(now.raw), kernel: false };
 }
+
+/**
+ * Cooked time of `realtime`, a CLOCK_REALTIME reading taken after the clocks of `pair` were
+ * read: the same conversion as a kernel timestamp (the raw clock at the pair plus the
+ * CLOCK_REALTIME time since, cooked at that instant), so a busy loop reads one cheap clock
+ * per transmit time instead of the driver's. Null when `realtime` is before the pair or
+ * more than 1 s after it (a step in between): then read the cooked clock itself. Pure.
+ */
+export function cookRealtimeAfter(
+  realtime: Instant,
+  pair: ClockPair,
+  scale: TimeScale,
+): Instant | null {
+  const elapsed = realtime - pair.realtime;
+  if (elapsed < 0n || elapsed > MAX_KERNEL_TS_AGE_NS) return null;
+  return scale.cook(pair.raw + elapsed);
+}

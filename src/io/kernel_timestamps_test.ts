@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   cookKernelTimestamp,
+  cookRealtimeAfter,
   MAX_KERNEL_TS_AGE_NS,
   singleClockScale,
   type TimeScale,
@@ -60,4 +61,12 @@ Deno.test("kernel timestamp: fuzz, the result is never later than cooked now", (
     assert.ok(got.time <= slewing.cook(RAW));
     assert.equal(got.kernel, k <= REAL && REAL - k <= MAX_KERNEL_TS_AGE_NS);
   }
+});
+
+Deno.test("a CLOCK_REALTIME reading after the pair is cooked like a kernel timestamp", () => {
+  const later = cookRealtimeAfter(REAL + 40_000n, now, slewing);
+  assert.equal(later, slewing.cook(RAW + 40_000n));
+  assert.equal(cookRealtimeAfter(REAL, now, slewing), slewing.cook(RAW));
+  assert.equal(cookRealtimeAfter(REAL - 1n, now, slewing), null, "before the pair: a step");
+  assert.equal(cookRealtimeAfter(REAL + MAX_KERNEL_TS_AGE_NS + 1n, now, slewing), null);
 });
