@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { describeErrno } from "./errno.ts";
 import { lastErrno } from "./libc.ts";
 import { findRxTimestamp, readSockaddr } from "./udp_socket.ts";
 import type { Instant } from "../src/core/time.ts";
@@ -138,7 +139,7 @@ export class DatagramBatch {
       if (e === EINTR) continue;
       this.#count = 0;
       if (e === EAGAIN) return 0;
-      throw new Error(`recvmmsg failed: errno ${e}`);
+      throw new Error(`recvmmsg failed: ${describeErrno(e)}`);
     }
   }
 
