@@ -15,7 +15,7 @@
 import { describeErrno } from "./errno.ts";
 import { lastErrno } from "./libc.ts";
 import { findRxTimestamp, readSockaddr } from "./udp_socket.ts";
-import type { Instant } from "../src/core/time.ts";
+import type { Instant } from "../src/base/time.ts";
 
 const SYMBOLS = {
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },

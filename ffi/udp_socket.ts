@@ -16,8 +16,8 @@
 import { describeErrno, errnoName } from "./errno.ts";
 import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
-import type { Instant } from "../src/core/time.ts";
-import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/ntp/ip.ts";
+import type { Instant } from "../src/base/time.ts";
+import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/base/ip.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;

@@ -13,7 +13,7 @@ import {
   type IpAddress,
   parseIpAddress as parseIpAddressText,
   parseIpSubnet,
-} from "../ntp/ip.ts";
+} from "../base/ip.ts";
 
 /** A parse result: a value or an error message. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { ClockDriver, TimerHandle, TimerPort } from "./ports.ts";
+import type { ClockDriver, TimerHandle, TimerPort } from "../base/ports.ts";
 import type { ClockChangeEvent } from "./types.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** Shortest slew of an offset, seconds (chrony MIN_SLEW_DURATION). */
 export const MIN_SLEW_DURATION = 1.0;

@@ -28,9 +28,9 @@ import {
   trackingReport,
 } from "./reference_report.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerPort } from "./ports.ts";
+import type { ClockDriver, LogPort, TimerPort } from "../base/ports.ts";
 import type { TrackingReport } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 import {
   adjustForClockChange,
   type ClockChangeEvent,

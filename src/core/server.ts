@@ -21,7 +21,7 @@ import { secondsToNtpShort } from "../ntp/timestamp.ts";
 import type { Config } from "../config/model.ts";
 import { AccessTable } from "./access.ts";
 import { ClientLog } from "./client_log.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "./types.ts";
 
 /** Where a request came from. */

@@ -13,7 +13,7 @@ import {
   rootDispersionAt,
   writeNtpTimestamp,
 } from "./server.ts";
-import { addSeconds, instantFromParts } from "./time.ts";
+import { addSeconds, instantFromParts } from "../base/time.ts";
 import type { ReferenceState } from "./types.ts";
 
 const RX = instantFromParts(1_763_900_000, 123_456_789);

@@ -18,14 +18,14 @@
  *
  * @module
  */
-import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { LogPort, NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import {
   type ClientSendTiming,
   replyWaitDelayMs,
   sendRecordMatters,
 } from "../core/client_send_timing.ts";
-import { sameIpAddress } from "../ntp/ip.ts";
+import { sameIpAddress } from "../base/ip.ts";
 import { KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
 

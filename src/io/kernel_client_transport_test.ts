@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { Instant } from "../core/time.ts";
-import { silentLog } from "../core/ports.ts";
+import type { Instant } from "../base/time.ts";
+import { silentLog } from "../base/ports.ts";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
 import { waitFor } from "../../tests/helpers/peers.ts";

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** A kernel timestamp older than this (or in the future) is not trusted. */
 export const MAX_KERNEL_TS_AGE_NS = 1_000_000_000n;

@@ -11,9 +11,9 @@
  * @module
  */
 import type { Config, LogKind } from "../config/model.ts";
-import type { LogPort } from "../core/ports.ts";
+import type { LogPort } from "../base/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
-import { type Instant, instantToParts } from "../core/time.ts";
+import { type Instant, instantToParts } from "../base/time.ts";
 
 /** Column header of tracking.log (chrony reference.c). */
 export const TRACKING_BANNER =

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { findChronyd } from "../../tests/helpers/peers.ts";
 import type { LeapStatus } from "../core/reports.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import {
   bannerBlock,
   formatMeasurementLine,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../config/defaults.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import {
   bannerBlock,
   cExp,

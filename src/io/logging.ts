@@ -17,7 +17,7 @@ import {
   reset,
   type Sink,
 } from "@logtape/logtape";
-import type { LogLevel, LogPort } from "../core/ports.ts";
+import type { LogLevel, LogPort } from "../base/ports.ts";
 
 export type { LogRecord };
 

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { LogPort } from "../core/ports.ts";
+import type { LogPort } from "../base/ports.ts";
 import {
   addResponderStats,
   emptyResponderStats,
@@ -26,7 +26,7 @@ import {
   type ResponderStats,
   type ServerPolicy,
 } from "../core/server.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
-import { silentLog } from "../core/ports.ts";
-import { type Instant, instantFromParts } from "../core/time.ts";
+import { silentLog } from "../base/ports.ts";
+import { type Instant, instantFromParts } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
 import { instantToNtp64, ntp64Difference, ntp64ToInstant } from "../ntp/timestamp.ts";

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { SocketAddress } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { SocketAddress } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import {
   type ExchangeOptions,
   type ExchangeResult,
@@ -22,7 +22,7 @@ import {
 } from "../io/udp.ts";
 import { KernelSocket, kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import { singleClockScale } from "../io/kernel_timestamps.ts";
-import { parseIpv4, parseIpv6, sameIpAddress } from "../ntp/ip.ts";
+import { parseIpv4, parseIpv6, sameIpAddress } from "../base/ip.ts";
 
 /** True when exchanges with kernel receive timestamps can be made here. */
 export function kernelExchangeAvailable(): boolean {

@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { AccessTable } from "../../src/core/access.ts";
 import { ClientLog } from "../../src/core/client_log.ts";
 import { NtpResponder } from "../../src/core/server.ts";
-import { instantFromParts } from "../../src/core/time.ts";
+import { instantFromParts } from "../../src/base/time.ts";
 import type { ReferenceState } from "../../src/core/types.ts";
 import { clientRequest } from "../e2e/fixtures/fixture_process.ts";
 import {

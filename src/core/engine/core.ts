@@ -12,13 +12,19 @@ import type { KeyStore } from "../../ntp/auth.ts";
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import { LocalClock } from "../local_clock.ts";
 import { ManualInput } from "../manual.ts";
-import type { LogLevel, NtpTransport, SocketAddress, TimerHandle, TimerPort } from "../ports.ts";
+import type {
+  LogLevel,
+  NtpTransport,
+  SocketAddress,
+  TimerHandle,
+  TimerPort,
+} from "../../base/ports.ts";
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent } from "../types.ts";
 import { selectionCandidate } from "./candidates.ts";
 import { jumpWatchingTimers } from "./jump_timers.ts";

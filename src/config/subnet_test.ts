@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { canonicalIp, parseIpAddress, parseSubnet } from "../../../src/config/subnet.ts";
-import { formatIpAddress, parseIpv6 } from "../../../src/ntp/ip.ts";
-import { parseSubnet as coreParseSubnet } from "../../../src/core/access.ts";
+import { canonicalIp, parseIpAddress, parseSubnet } from "./subnet.ts";
+import { formatIpAddress, parseIpv6 } from "../base/ip.ts";
+import { parseSubnet as coreParseSubnet } from "../core/access.ts";
 
 Deno.test("parseSubnet: chrony's IPv4 forms", () => {
   const cases: [string, string][] = [

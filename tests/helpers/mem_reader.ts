@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ConfReader } from "../../../src/config/chrony_conf.ts";
+import type { ConfReader } from "../../src/config/chrony_conf.ts";
 
 /** Builds a reader over `files` (path → text). */
 export function memReader(files: Record<string, string>): ConfReader {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { isLiteral, SourceManager } from "../../../src/daemon/sources.ts";
-import { DEFAULT_SOURCE_PARAMS } from "../../../src/config/defaults.ts";
-import type { SourceConfig } from "../../../src/config/model.ts";
-import { silentLog, type TimerPort } from "../../../src/core/ports.ts";
+import { isLiteral, SourceManager } from "./sources.ts";
+import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
+import type { SourceConfig } from "../config/model.ts";
+import { silentLog, type TimerPort } from "../base/ports.ts";
 
 class FakeTimers implements TimerPort {
   pending: { delay: number; fn: () => void }[] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { DEFAULT_SOURCE_PARAMS } from "../../../src/config/defaults.ts";
-import type { SourceConfig } from "../../../src/config/model.ts";
-import { loadKeyFile } from "../../../src/daemon/keys.ts";
+import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
+import type { SourceConfig } from "../config/model.ts";
+import { loadKeyFile } from "./keys.ts";
 
 function source(key: number | null): SourceConfig {
   return {

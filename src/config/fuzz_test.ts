@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { parseChronyConfText } from "../../../src/config/chrony_conf.ts";
-import { IMPLEMENTED_DIRECTIVES } from "../../../src/config/directives.ts";
-import { parseTomlConfig } from "../../../src/config/toml.ts";
-import { memReader } from "./mem_reader.ts";
+import { parseChronyConfText } from "./chrony_conf.ts";
+import { IMPLEMENTED_DIRECTIVES } from "./directives.ts";
+import { parseTomlConfig } from "./toml.ts";
+import { memReader } from "../../tests/helpers/mem_reader.ts";
 
 /** A small seeded PRNG (xorshift32) so failures reproduce. */
 function rng(seed: number): () => number {

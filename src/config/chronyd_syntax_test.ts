@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { findChronyd } from "../../helpers/peers.ts";
-import { parseChronyConfText } from "../../../src/config/chrony_conf.ts";
-import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
-import { renderConfig } from "../../../src/config/render.ts";
+import { findChronyd } from "../../tests/helpers/peers.ts";
+import { parseChronyConfText } from "./chrony_conf.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
+import { renderConfig } from "./render.ts";
 
 const CHRONYD = findChronyd();
 
@@ -77,7 +77,7 @@ Deno.test({
     (CHRONYD === null ? " (skipped: chronyd not installed)" : ""),
   ignore: CHRONYD === null,
   async fn() {
-    const text = Deno.readTextFileSync(new URL("../../../dist/tempus.conf", import.meta.url));
+    const text = Deno.readTextFileSync(new URL("../../dist/tempus.conf", import.meta.url));
     const res = await chronydAccepts(text);
     assert.ok(res.ok, res.stderr);
   },

@@ -11,9 +11,9 @@ import {
   MAX_CONFIG_WARNINGS,
   parseChronyConf,
   parseChronyConfText,
-} from "../../../src/config/chrony_conf.ts";
-import type { ConfReader } from "../../../src/config/chrony_conf.ts";
-import { parseTomlConfig } from "../../../src/config/toml.ts";
+} from "./chrony_conf.ts";
+import type { ConfReader } from "./chrony_conf.ts";
+import { parseTomlConfig } from "./toml.ts";
 
 Deno.test("four files that include *.conf: the loop is reported, errors stay bounded", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tempus-loop-" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { run } from "../../../src/cli/config_check.ts";
+import { run } from "../cli/config_check.ts";
 
 function capture() {
   const out: string[] = [];

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { DEFAULT_STATE_DIR } from "../../../src/config/defaults.ts";
+import { DEFAULT_STATE_DIR } from "./defaults.ts";
 import {
   EMBEDDED_CONFIG_NAME,
   isTomlPath,
   loadConfig,
   loadConfigLines,
   loadConfigSync,
-} from "../../../src/config/load.ts";
-import { memReader } from "./mem_reader.ts";
+} from "./load.ts";
+import { memReader } from "../../tests/helpers/mem_reader.ts";
 
 Deno.test("loadConfig(null) is the embedded default", async () => {
   const r = await loadConfig(null);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { parseChronyConfText } from "../../../src/config/chrony_conf.ts";
-import { defaultConfig } from "../../../src/config/defaults.ts";
-import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
-import type { Config } from "../../../src/config/model.ts";
-import { renderConfig, renderSource } from "../../../src/config/render.ts";
+import { parseChronyConfText } from "./chrony_conf.ts";
+import { defaultConfig } from "./defaults.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
+import type { Config } from "./model.ts";
+import { renderConfig, renderSource } from "./render.ts";
 
 function parse(text: string): Config {
   const r = parseChronyConfText(text, "r.conf");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { setClockFromRtc } from "../../../src/daemon/rtc_service.ts";
-import { defaultConfig } from "../../../src/config/defaults.ts";
-import type { ClockDriver } from "../../../src/core/ports.ts";
-import { silentLog } from "../../../src/core/ports.ts";
-import type { RtcDevice } from "../../../src/clock/rtc.ts";
+import { setClockFromRtc } from "./rtc_service.ts";
+import { defaultConfig } from "../config/defaults.ts";
+import type { ClockDriver } from "../base/ports.ts";
+import { silentLog } from "../base/ports.ts";
+import type { RtcDevice } from "../clock/rtc.ts";
 
 function fakeDriver(now: bigint) {
   const steps: number[] = [];

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  denoConfReader,
-  parseChronyConf,
-  parseChronyConfText,
-} from "../../../src/config/chrony_conf.ts";
-import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
+import { denoConfReader, parseChronyConf, parseChronyConfText } from "./chrony_conf.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
 
 const DEBIAN_CONF = "/etc/chrony/chrony.conf";
 const EXAMPLES = "/usr/share/doc/chrony/examples";

@@ -7,11 +7,11 @@ import {
   parseChronyConfText,
   readSourceDirs,
   tokenizeLine,
-} from "../../../src/config/chrony_conf.ts";
-import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../../src/config/defaults.ts";
-import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
-import type { Config } from "../../../src/config/model.ts";
-import { memReader } from "./mem_reader.ts";
+} from "./chrony_conf.ts";
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "./defaults.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
+import type { Config } from "./model.ts";
+import { memReader } from "../../tests/helpers/mem_reader.ts";
 
 function ok(text: string): Config {
   const r = parseChronyConfText(text, "test.conf");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { parseChronyConfText } from "../../../src/config/chrony_conf.ts";
-import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
-import type { Config } from "../../../src/config/model.ts";
-import { formatKeyPath, locateKey, parseTomlConfig } from "../../../src/config/toml.ts";
-import { memReader } from "./mem_reader.ts";
+import { parseChronyConfText } from "./chrony_conf.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
+import type { Config } from "./model.ts";
+import { formatKeyPath, locateKey, parseTomlConfig } from "./toml.ts";
+import { memReader } from "../../tests/helpers/mem_reader.ts";
 
 function ok(text: string): Config {
   const r = parseTomlConfig(text, "t.toml");
@@ -22,7 +22,7 @@ function withoutOrigins(c: Config): Config {
 }
 
 Deno.test("dist/tempus.toml and dist/tempus.conf give the same Config", () => {
-  const root = new URL("../../../dist/", import.meta.url);
+  const root = new URL("../../dist/", import.meta.url);
   const tomlText = Deno.readTextFileSync(new URL("tempus.toml", root));
   const toml = parseTomlConfig(tomlText, "tempus.toml");
   const conf = parseChronyConfText(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 async function tempus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -3,11 +3,11 @@
  * bytes that are not UTF-8 are refused rather than silently replaced.
  */
 import assert from "node:assert/strict";
-import { run } from "../../../src/cli/config_check.ts";
-import { parseChronyConf, parseChronyConfText } from "../../../src/config/chrony_conf.ts";
-import { denoConfReader } from "../../../src/config/chrony_conf.ts";
-import { formatDiagnostic } from "../../../src/config/diagnostics.ts";
-import { parseTomlConfig } from "../../../src/config/toml.ts";
+import { run } from "../cli/config_check.ts";
+import { parseChronyConf, parseChronyConfText } from "./chrony_conf.ts";
+import { denoConfReader } from "./chrony_conf.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
+import { parseTomlConfig } from "./toml.ts";
 
 async function check(text: string, files: Record<string, string | Uint8Array> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "tempus-check-" });
