@@ -30,6 +30,7 @@ import { acquirePidFile, releasePidFile } from "../io/pidfile.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
 import { ensureDirSync } from "../io/files.ts";
 import { type Logging, setupLogging } from "../io/logging.ts";
+import { isBackgroundChild } from "../io/daemonize.ts";
 import { UdpClientTransport } from "../io/udp.ts";
 import {
   KernelClientTransport,
@@ -116,27 +117,32 @@ export function formatOneShot(result: OneShotResult): string {
 
 /** Starts the daemon; throws StartupError on a configuration or permission problem. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const parsed = await loadDaemonConfig(options);
-  for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
-  if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
-  const config = parsed.config;
-  const keys = loadKeyFile(config);
-  for (const w of keys.warnings) console.error(`warning: ${w}`);
-  if (keys.errors.length > 0) throw new StartupError(keys.errors.join("\n"));
-
+  // Logging first, so configuration warnings reach the -l file too (dropin: -l FILE logs
+  // only there; in the background without -l, syslog, as chronyd).
+  const background = isBackgroundChild();
   const logging: Logging = await setupLogging({
     level: logLevelFor(options),
-    stderr: true,
+    stderr: options.logFile === null && !background,
+    syslog: options.logFile === null && background ? options.logName : null,
     file: options.logFile,
   });
   const log: LogPort = logging.port("daemon");
+  const parsed = await loadDaemonConfig(options);
+  for (const w of formatDiagnostics(parsed.warnings)) log.log("warning", w);
+  if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
+  const config = parsed.config;
+  const keys = loadKeyFile(config);
+  for (const w of keys.warnings) log.log("warning", w);
+  if (keys.errors.length > 0) throw new StartupError(keys.errors.join("\n"));
+
   const driver = openClockDriver(config, options);
   log.log(
     "info",
-    `tempus starting (${
+    `${options.logName} starting (${
       options.noClockControl ? "no clock control" : `clock driver ${driver.name}`
     })`,
   );
+  if (options.noClockControl) log.log("info", "Disabled control of system clock");
 
   if (options.setFromRtc) log.log("info", await setClockFromRtc(config, driver, log));
 
@@ -378,7 +384,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   void sdNotify("READY=1");
 
   async function shutdown(): Promise<void> {
-    log.log("info", "tempus exiting");
+    log.log("info", `${options.logName} exiting`);
     Deno.removeSignalListener("SIGTERM", onTerm);
     Deno.removeSignalListener("SIGINT", onTerm);
     Deno.removeSignalListener("SIGHUP", onHup);
