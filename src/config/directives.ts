@@ -170,6 +170,22 @@ function accessHandler(list: "ntpAccess" | "cmdAccess", allow: boolean, name: st
 }
 
 /** Replaces the address of the same family in a bind list (chrony: one per family). */
+/** binddevice/bindacqdevice/bindcmddevice: an interface name (SO_BINDTODEVICE). */
+function deviceField(
+  directive: string,
+  field: "bindDevice" | "bindAcqDevice" | "bindCmdDevice",
+): Handler {
+  return (config, args, sink) => {
+    if (!arity(sink, directive, args, 1, 1)) return;
+    const name = args[0];
+    if (name.length === 0 || new TextEncoder().encode(name).length > 15 || /[\s/]/.test(name)) {
+      sink.error(`${directive}: invalid interface name '${name}' (1 to 15 bytes)`);
+      return;
+    }
+    config[field] = name;
+  };
+}
+
 function setBindAddress(list: string[], address: string): string[] {
   const family = parseIpAddress(address)?.family;
   return [...list.filter((a) => parseIpAddress(a)?.family !== family), address];
@@ -309,6 +325,19 @@ const HANDLERS: Record<string, Handler> = {
     }
     config.bindAddresses = setBindAddress(config.bindAddresses, ip);
   },
+  bindacqaddress: (config, args, sink) => {
+    if (!arity(sink, "bindacqaddress", args, 1, 1)) return;
+    const ip = canonicalIp(args[0]);
+    if (ip === null) {
+      sink.error(`bindacqaddress: invalid address '${args[0]}'`);
+      return;
+    }
+    config.bindAcqAddresses = setBindAddress(config.bindAcqAddresses ?? [], ip);
+  },
+  binddevice: deviceField("binddevice", "bindDevice"),
+  bindacqdevice: deviceField("bindacqdevice", "bindAcqDevice"),
+  bindcmddevice: deviceField("bindcmddevice", "bindCmdDevice"),
+  dscp: numberField("dscp", { int: true, min: 0, max: 63 }),
   allow: accessHandler("ntpAccess", true, "allow"),
   deny: accessHandler("ntpAccess", false, "deny"),
   ratelimit: (config, args, sink) => {

@@ -269,4 +269,14 @@ export interface Config {
    * Added by the config owner; optional so existing Config literals stay valid.
    */
   sourceDirs?: string[];
+  /** bindacqaddress: source addresses of client requests, one per family (empty = any). */
+  bindAcqAddresses?: string[];
+  /** binddevice: interface the NTP server sockets are bound to (SO_BINDTODEVICE). */
+  bindDevice?: string | null;
+  /** bindacqdevice: interface the client request sockets are bound to. */
+  bindAcqDevice?: string | null;
+  /** bindcmddevice: interface the UDP command sockets are bound to. */
+  bindCmdDevice?: string | null;
+  /** dscp: DSCP of NTP packets sent (server and client sockets), 0 = the default. */
+  dscp?: number;
 }

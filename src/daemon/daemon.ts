@@ -31,6 +31,15 @@ import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
 import { ensureDirSync } from "../io/files.ts";
 import { type Logging, setupLogging } from "../io/logging.ts";
 import { isBackgroundChild } from "../io/daemonize.ts";
+import {
+  acquisitionAddresses,
+  clientTuning,
+  commandTuning,
+  serverTuning,
+  socketConfigurer,
+  tuneBoundSockets,
+} from "../io/socket_tuning.ts";
+import type { SocketTuning } from "../../ffi/socket_options.ts";
 import { UdpClientTransport } from "../io/udp.ts";
 import {
   KernelClientTransport,
@@ -181,6 +190,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
     engineRef?.receiveReply(id, packet, rx);
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
+  const acqTuning = clientTuning(config);
+  if (!kernelClientTransportAvailable() && (acqTuning || config.bindAcqAddresses?.length)) {
+    throw new StartupError("bindacqaddress, bindacqdevice and dscp need libc sockets (FFI)");
+  }
   const transport: NtpTransport & { close?: () => void } = kernelClientTransportAvailable()
     ? new KernelClientTransport({
       cookedNow,
@@ -191,6 +204,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onSendFailed: (id) => engineRef?.sendFailed(id),
       rawNow: () => engineRef?.clock.rawNow() ?? driver.readRawTime(),
       cookRaw: (raw) => engineRef?.clock.cook(raw) ?? raw,
+      bindAddress: acquisitionAddresses(config),
+      configureSocket: acqTuning === null ? undefined : socketConfigurer(acqTuning),
     })
     : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 
@@ -302,6 +317,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,
       );
     }
+    applyTuning(ntpServer.addresses[0]?.port ?? 0, serverTuning(config), "binddevice/dscp");
   }
 
   const control = new DaemonControl(engine, engine, {
@@ -364,6 +380,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     );
   }
 
+  if (commandServer !== null) {
+    for (const port of new Set(commandServer.udpPorts.values())) {
+      applyTuning(port, commandTuning(config), "bindcmddevice");
+    }
+  }
+
   if (options.user !== null && options.user !== "root") {
     try {
       const account = dropPrivileges(options.user, options.noClockControl ? [] : [CAP_SYS_TIME]);
@@ -410,6 +432,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   return { config, engine, control, ntpServer, commandServer, finished, stop };
+}
+
+/** dropin: applies binddevice/bindcmddevice/dscp to the sockets bound on `port`. */
+function applyTuning(port: number, tuning: SocketTuning | null, what: string): void {
+  if (tuning === null || port === 0) return;
+  try {
+    tuneBoundSockets(port, tuning);
+  } catch (error) {
+    throw new StartupError(`${what} on port ${port}: ${describe(error)}`);
+  }
 }
 
 /**

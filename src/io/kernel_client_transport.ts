@@ -57,6 +57,10 @@ export interface KernelClientTransportOptions {
   rawNow?: () => Instant;
   /** Cooked time of a raw instant (engine.clock.cook), for exact timestamp conversion. */
   cookRaw?: (raw: Instant) => Instant;
+  /** bindacqaddress: the local address of requests, per family (default the wildcard). */
+  bindAddress?: { v4: string | null; v6: string | null };
+  /** Sets options on each new socket before bind (bindacqdevice, dscp). */
+  configureSocket?: (fd: number, family: number) => void;
 }
 
 /** Milliseconds after a deferred send before the next spare socket is opened. */
@@ -93,7 +97,8 @@ export class KernelClientTransport implements NtpTransport {
    */
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
     if (this.#closed) return false;
-    const bind = to.address.includes(":") ? "::" : "0.0.0.0";
+    const acq = this.#options.bindAddress;
+    const bind = to.address.includes(":") ? acq?.v6 ?? "::" : acq?.v4 ?? "0.0.0.0";
     const socket = this.#takeSocket(bind);
     if (socket === null) return false;
     // A new request to a server ends the wait for replies to the previous one (chrony closes
@@ -176,7 +181,7 @@ export class KernelClientTransport implements NtpTransport {
 
   #openSocket(bind: string): KernelTimestampSocket | null {
     try {
-      const socket = KernelTimestampSocket.open(bind, 0, 1024);
+      const socket = KernelTimestampSocket.open(bind, 0, 1024, this.#options.configureSocket);
       if (this.#options.onTransmitted) socket.enableTxTimestamps();
       return socket;
     } catch (error) {
