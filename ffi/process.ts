@@ -55,14 +55,16 @@ const RLIMIT_MEMLOCK = 8;
 
 /**
  * Locks all current and future pages into RAM, as chronyd -m does: raises RLIMIT_MEMLOCK to
- * unlimited, then mlockall(MCL_CURRENT | MCL_FUTURE). Throws ErrnoError naming the call
- * that failed.
+ * unlimited (where allowed: CAP_IPC_LOCK makes the limit irrelevant anyway), then
+ * mlockall(MCL_CURRENT | MCL_FUTURE). Returns whether the limit was raised; throws
+ * ErrnoError when mlockall fails.
  */
-export function lockAllMemory(): void {
+export function lockAllMemory(): boolean {
   const limit = new Uint8Array(16); // struct rlimit { rlim_t cur, max } = RLIM_INFINITY (~0)
   limit.fill(0xff);
-  check(symbols().setrlimit(RLIMIT_MEMLOCK, limit), "setrlimit(RLIMIT_MEMLOCK)");
+  const raised = symbols().setrlimit(RLIMIT_MEMLOCK, limit) === 0;
   check(symbols().mlockall(MCL_CURRENT | MCL_FUTURE), "mlockall");
+  return raised;
 }
 
 /** The SCHED_FIFO policy number. */

@@ -127,6 +127,7 @@ export function defaultConfig(): Config {
     bindAcqDevice: null,
     bindCmdDevice: null,
     dscp: 0,
+    tempComp: null,
   };
 }
 

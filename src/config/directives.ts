@@ -46,6 +46,7 @@ export const LOG_KINDS: readonly LogKind[] = [
   "refclocks",
   "rawmeasurements",
   "selection",
+  "tempcomp",
 ];
 
 const LEAP_MODES: readonly LeapSecMode[] = ["system", "step", "slew", "ignore"];
@@ -338,6 +339,33 @@ const HANDLERS: Record<string, Handler> = {
   bindacqdevice: deviceField("bindacqdevice", "bindAcqDevice"),
   bindcmddevice: deviceField("bindcmddevice", "bindCmdDevice"),
   dscp: numberField("dscp", { int: true, min: 0, max: 63 }),
+  tempcomp: (config, args, sink) => {
+    // chrony: "tempcomp FILE INTERVAL T0 K0 K1 K2" or "tempcomp FILE INTERVAL POINTFILE".
+    if (args.length !== 6 && args.length !== 3) {
+      sink.error("tempcomp: expected FILE INTERVAL T0 K0 K1 K2, or FILE INTERVAL POINTFILE");
+      return;
+    }
+    const interval = num(sink, "tempcomp", args[1], { int: false, min: 0 }, "interval");
+    if (interval === null) return;
+    const values = [0, 0, 0, 0];
+    if (args.length === 6) {
+      const names = ["T0", "k0", "k1", "k2"];
+      for (let i = 0; i < 4; i++) {
+        const v = num(sink, "tempcomp", args[2 + i], { int: false }, names[i]);
+        if (v === null) return;
+        values[i] = v;
+      }
+    }
+    config.tempComp = {
+      file: args[0],
+      interval: interval > 0 ? interval : 1.0,
+      pointFile: args.length === 3 ? args[2] : null,
+      t0: values[0],
+      k0: values[1],
+      k1: values[2],
+      k2: values[3],
+    };
+  },
   allow: accessHandler("ntpAccess", true, "allow"),
   deny: accessHandler("ntpAccess", false, "deny"),
   ratelimit: (config, args, sink) => {
@@ -385,11 +413,7 @@ const HANDLERS: Record<string, Handler> = {
     for (const a of args) {
       const kind = a.toLowerCase() as LogKind;
       if (!LOG_KINDS.includes(kind)) {
-        sink.error(
-          a.toLowerCase() === "tempcomp"
-            ? "log: 'tempcomp' is not supported by tempus"
-            : `log: unknown log '${a}' (${LOG_KINDS.join(", ")})`,
-        );
+        sink.error(`log: unknown log '${a}' (${LOG_KINDS.join(", ")})`);
         return;
       }
       if (!config.logKinds.includes(kind)) config.logKinds.push(kind);

@@ -187,6 +187,11 @@ export class Engine {
   onReplaceSource: ((id: number) => void) | null = null;
   /** Called when tempus must exit (maxchange). */
   onFatal: ((message: string) => void) | null = null;
+  /**
+   * Called after every reply to a request was processed, with its test bits (TestBit) and
+   * whether it passed tests 1-3 and 5 (its values are then in ntpData): measurements.log.
+   */
+  onReply: ((id: number, tests: number, valid: boolean) => void) | null = null;
   /** Called after a source accepted a new sample (before selection): for measurement logs. */
   onSampleAccepted: ((id: number) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
@@ -472,7 +477,8 @@ export class Engine {
     const source = this.#requests.get(requestId);
     if (source === undefined) return;
     try {
-      source.receive(requestId, packet, rxCooked);
+      const outcome = source.receive(requestId, packet, rxCooked);
+      this.onReply?.(source.id, outcome.tests, outcome.valid); // dropin: measurement logs
     } catch (e) {
       // Nothing read from the network may throw out of the event loop.
       this.#log("error", `Reply from ${source.addressText} not processed: ${String(e)}`);

@@ -57,6 +57,7 @@ import { refIdFromAddress } from "../ntp/packet.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { LogFiles } from "../io/log_files.ts";
+import { TempCompService } from "./tempcomp.ts";
 import { DaemonControl } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
 
@@ -297,6 +298,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   engine.start();
+  const tempComp = startTempComp(config, engine, logFiles, log, options.oneShot === null);
   for (const source of config.sources) void sources.add(source);
 
   let ntpServer: NtpServerHandle | null = null;
@@ -411,6 +413,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     Deno.removeSignalListener("SIGINT", onTerm);
     Deno.removeSignalListener("SIGHUP", onHup);
     sources.close();
+    tempComp?.stop();
     engine.onDriftUpdate = null; // written once below, not also from the final flush
     engine.stop();
     if (config.driftFile !== null) {
@@ -432,6 +435,30 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   return { config, engine, control, ntpServer, commandServer, finished, stop };
+}
+
+/** dropin: starts tempcomp (temperature compensation) when configured. */
+function startTempComp(
+  config: Config,
+  engine: Engine,
+  logFiles: LogFiles | null,
+  log: LogPort,
+  enabled: boolean,
+): TempCompService | null {
+  if (!config.tempComp || !enabled) return null;
+  let service: TempCompService;
+  try {
+    service = new TempCompService(config.tempComp, {
+      apply: (ppm) => engine.clock.setTempComp(ppm),
+      now: () => engine.clock.cookedNow(),
+      logLine: (time, temperature, comp) => logFiles?.tempcomp(time, temperature, comp),
+      log,
+    });
+  } catch (error) {
+    throw new StartupError(`tempcomp: ${describe(error)}`);
+  }
+  service.start();
+  return service;
 }
 
 /** dropin: applies binddevice/bindcmddevice/dscp to the sockets bound on `port`. */

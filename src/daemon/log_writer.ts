@@ -1,27 +1,36 @@
 /**
  * Feeds chrony-style log files (`log measurements statistics tracking` under `logdir`) from
- * the engine's hooks and reports: a measurements.log and statistics.log line for every
- * accepted sample, a tracking.log line for every clock update.
+ * the engine's hooks and reports: a measurements.log line for every synchronised reply
+ * (every measured one with rawmeasurements), a statistics.log line for every accepted
+ * sample, a tracking.log line for every clock update.
  *
  * @module
  */
 import type { Engine } from "../core/engine.ts";
 import type { LogFiles } from "../io/log_files.ts";
 
+/** Test bits 1, 2, 3, 5, 6 and 7 (ntp_source TestBit): a synchronised reply. */
+const SYNC_TESTS = 0b111111;
+
 /** Connects `files` to `engine`'s hooks. */
 export function attachLogFiles(engine: Engine, files: LogFiles): void {
-  engine.onSampleAccepted = (id) => {
+  // measurements.log, as chrony: every synchronised reply (tests 1-3 and 5-7 passed) with
+  // its test bits, whether or not tests A-D let it become a sample; with rawmeasurements,
+  // every reply whose values were measured (tests 1-3 and 5 passed).
+  engine.onReply = (id, tests, valid) => {
+    const raw = files.enabled("rawmeasurements");
+    const synced = valid && (tests & SYNC_TESTS) === SYNC_TESTS;
+    if (!valid || !(raw || (synced && files.enabled("measurements")))) return;
     const source = engine.sources().find((s) => s.id === id);
     if (source === undefined) return;
-    const now = engine.clock.cookedNow();
     const data = engine.ntpData(source.address);
-    if (data !== null && files.enabled("measurements")) {
+    if (data !== null) {
       files.measurements({
-        time: now,
+        time: engine.clock.cookedNow(),
         address: source.address,
         leap: data.leap as 0 | 1 | 2 | 3,
         stratum: data.stratum,
-        tests: data.tests,
+        tests,
         localPoll: source.poll,
         remotePoll: data.poll,
         score: 0,
@@ -35,9 +44,14 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
         interleaved: data.interleaved,
         txSource: "D",
         rxSource: "K",
-        valid: true,
+        valid: synced,
       });
     }
+  };
+  engine.onSampleAccepted = (id) => {
+    const source = engine.sources().find((s) => s.id === id);
+    if (source === undefined) return;
+    const now = engine.clock.cookedNow();
     const stats = engine.sourceStats().find((s) => s.id === id);
     if (stats !== undefined && files.enabled("statistics")) {
       files.statistics({
