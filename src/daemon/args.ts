@@ -68,10 +68,24 @@ Run the time service (chronyd's job).
   --log-name NAME  the program name used in log lines (default tempus)
   DIRECTIVE  configuration lines used instead of the file, e.g. 'server 192.0.2.1 iburst'`;
 
+/** "-F", "-1" -> "-F-1": chronyd's getopt takes a negative level as -F's value. */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if ((a === "-F" || a === "-P" || a === "-L") && next !== undefined && /^-\d/.test(next)) {
+      out.push(a + next);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Parses daemon arguments; throws an Error with a clear message on bad usage. */
 export function parseDaemonArgs(args: string[]): DaemonOptions {
   const { values, positionals } = parseArgs({
-    args,
+    args: joinNegativeValues(args),
     allowPositionals: true,
     strict: true,
     options: {
