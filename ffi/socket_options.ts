@@ -32,7 +32,7 @@ const IPV6_TCLASS = 67;
 export const AF_INET = 2;
 /** AF_INET6. */
 export const AF_INET6 = 10;
-const IFNAMSIZ = 16;
+const IFNAMSIZ = 16; // interface names are checked by the configuration (1-15 bytes)
 
 /** What to apply to a socket. */
 export interface SocketTuning {
@@ -40,14 +40,6 @@ export interface SocketTuning {
   device: string | null;
   /** DSCP value (0-63) for IP_TOS / IPV6_TCLASS, or null (0 leaves the default). */
   dscp: number | null;
-}
-
-/** Checks an interface name for SO_BINDTODEVICE; returns an error message or null. */
-export function deviceNameError(name: string): string | null {
-  if (name.length === 0 || new TextEncoder().encode(name).length >= IFNAMSIZ) {
-    return `invalid interface name '${name}' (1 to ${IFNAMSIZ - 1} bytes)`;
-  }
-  return /[\s/]/.test(name) ? `invalid interface name '${name}'` : null;
 }
 
 function int32(value: number): Uint8Array {
