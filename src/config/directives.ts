@@ -424,7 +424,22 @@ const HANDLERS: Record<string, Handler> = {
   pidfile: stringField("pidFile"),
   dumpdir: stringField("dumpDir"),
   user: stringField("user"),
-  acquisitionport: numberField("acquisitionPort", { int: true, min: 0, max: 65535 }),
+  acquisitionport: (config, args, sink) => {
+    // tempus sends each request from its own socket on a random port (chrony's default,
+    // acquisitionport 0); one fixed port for all requests is not implemented: an error
+    // rather than a setting silently ignored.
+    if (!arity(sink, "acquisitionport", args, 1, 1)) return;
+    const v = num(sink, "acquisitionport", args[0], { int: true, min: 0, max: 65535 });
+    if (v === null) return;
+    if (v !== 0) {
+      sink.error(
+        "acquisitionport: a fixed client port is not supported (tempus uses a random port " +
+          "per request, as acquisitionport 0)",
+      );
+      return;
+    }
+    config.acquisitionPort = v;
+  },
   keyfile: stringField("keyFile"),
   refresh: numberField("refresh", { int: true, min: 0, max: 1e9 }),
 };

@@ -185,7 +185,7 @@ logchange 0.5
 pidfile /run/tempus.pid
 dumpdir /var/lib/tempus
 user tempus
-acquisitionport 1123
+acquisitionport 0
 keyfile /etc/tempus.keys
 refresh 3600
 `);
@@ -230,7 +230,7 @@ refresh 3600
   assert.equal(c.pidFile, "/run/tempus.pid");
   assert.equal(c.dumpDir, "/var/lib/tempus");
   assert.equal(c.user, "tempus");
-  assert.equal(c.acquisitionPort, 1123);
+  assert.equal(c.acquisitionPort, 0);
   assert.equal(c.keyFile, "/etc/tempus.keys");
   assert.equal(c.refresh, 3600);
 });

@@ -78,3 +78,8 @@ Deno.test("sourcedir sources come after the whole configuration, as chronyd adds
   );
   assert.equal(r.config.sources[3].origin, "/s/1.sources:1");
 });
+
+Deno.test("acquisitionport other than 0 is an error, not a setting silently ignored", () => {
+  assert.equal(ok("acquisitionport 0").acquisitionPort, 0);
+  assert.match(fails("acquisitionport 1123")[0], /acquisitionport: a fixed client port is not/);
+});

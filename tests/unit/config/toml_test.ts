@@ -41,7 +41,7 @@ pidfile = "/run/t.pid"
 user = "tempus"
 keyfile = "/etc/t.keys"
 dumpdir = "/var/lib/t"
-acquisitionport = 1123
+acquisitionport = 0
 refresh = 3600
 manual = true
 
@@ -107,7 +107,7 @@ change = 0.5
 user tempus
 keyfile /etc/t.keys
 dumpdir /var/lib/t
-acquisitionport 1123
+acquisitionport 0
 refresh 3600
 manual
 server a.example iburst minpoll 4 maxpoll 8 maxdelay 0.5 prefer
