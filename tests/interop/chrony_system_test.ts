@@ -25,7 +25,10 @@ const CACHE = Deno.env.get("TEMPUS_CHRONY_SRC") ?? "/var/cache/tempus-chrony-src
 const TARBALL = "chrony_4.3.orig.tar.gz";
 const WRAPPER_DIR = `${REPO_ROOT}tests/helpers/chronyd_wrapper`;
 
-/** The non-destructive tests of chrony 4.3 (001-010; 005 does not exist in 4.3). */
+/**
+ * The non-destructive tests of chrony 4.3 (001-010, 099; 005 does not exist in 4.3). The
+ * 1xx tests control the clock and are never run.
+ */
 const TESTS = [
   "001-minimal",
   "002-extended",
@@ -36,6 +39,7 @@ const TESTS = [
   "008-confload",
   "009-binddevice",
   "010-nts",
+  "099-scfilter",
 ] as const;
 
 /**
@@ -72,6 +76,7 @@ const FULL_CONFIG = new Set([
 /** Tests expected to be skipped by chrony's own script (exit code 9), with the reason. */
 const EXPECTED_SKIPS: Partial<Record<(typeof TESTS)[number], string>> = {
   "010-nts": "tempus has no NTS yet: the wrapper does not advertise +NTS",
+  "099-scfilter": "tempus honours only -F 0: the wrapper does not advertise +SCFILTER",
 };
 
 function run(cmd: string, args: string[], cwd?: string): { code: number; out: string } {
