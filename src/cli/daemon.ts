@@ -8,7 +8,7 @@
  * @module
  */
 import { DAEMON_USAGE, type DaemonOptions, parseDaemonArgs } from "../daemon/args.ts";
-import { startDaemon, StartupError } from "../daemon/daemon.ts";
+import { startDaemon } from "../daemon/daemon.ts";
 import {
   detachSession,
   isBackgroundChild,
@@ -57,12 +57,11 @@ export async function run(args: string[]): Promise<number> {
     if (child) signalReady();
     return await daemon.finished;
   } catch (error) {
-    if (error instanceof StartupError) {
-      console.error(`tempus daemon: ${error.message}`);
-      // With -l the failure is in the log file too (stderr is not one of its sinks then).
-      if (options.logFile !== null) currentLogPort("daemon").log("error", error.message);
-      return 1;
-    }
-    throw error;
+    // A start-up failure (StartupError, or a setting that cannot be honoured): one clear
+    // line, in the -l file too (stderr is not one of its sinks then).
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`tempus daemon: ${message}`);
+    if (options.logFile !== null) currentLogPort("daemon").log("error", message);
+    return 1;
   }
 }

@@ -29,17 +29,7 @@ import { sdNotify } from "../io/sd_notify.ts";
 import { acquirePidFile, releasePidFile } from "../io/pidfile.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
 import { ensureDirSync } from "../io/files.ts";
-import { type Logging, setupLogging } from "../io/logging.ts";
-import { isBackgroundChild } from "../io/daemonize.ts";
-import {
-  acquisitionAddresses,
-  clientTuning,
-  commandTuning,
-  serverTuning,
-  socketConfigurer,
-  tuneBoundSockets,
-} from "../io/socket_tuning.ts";
-import type { SocketTuning } from "../../ffi/socket_options.ts";
+import type { Logging } from "../io/logging.ts";
 import { UdpClientTransport } from "../io/udp.ts";
 import {
   KernelClientTransport,
@@ -57,7 +47,7 @@ import { refIdFromAddress } from "../ntp/packet.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { LogFiles } from "../io/log_files.ts";
-import { TempCompService } from "./tempcomp.ts";
+import * as edge from "./edge_options.ts";
 import { DaemonControl } from "./control.ts";
 import type { DaemonOptions } from "./args.ts";
 
@@ -127,15 +117,8 @@ export function formatOneShot(result: OneShotResult): string {
 
 /** Starts the daemon; throws StartupError on a configuration or permission problem. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  // Logging first, so configuration warnings reach the -l file too (dropin: -l FILE logs
-  // only there; in the background without -l, syslog, as chronyd).
-  const background = isBackgroundChild();
-  const logging: Logging = await setupLogging({
-    level: logLevelFor(options),
-    stderr: options.logFile === null && !background,
-    syslog: options.logFile === null && background ? options.logName : null,
-    file: options.logFile,
-  });
+  // Logging first, so that configuration warnings reach the -l file too.
+  const logging: Logging = edge.daemonLogging(options, logLevelFor(options));
   const log: LogPort = logging.port("daemon");
   const parsed = await loadDaemonConfig(options);
   for (const w of formatDiagnostics(parsed.warnings)) log.log("warning", w);
@@ -191,10 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
     engineRef?.receiveReply(id, packet, rx);
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
-  const acqTuning = clientTuning(config);
-  if (!kernelClientTransportAvailable() && (acqTuning || config.bindAcqAddresses?.length)) {
-    throw new StartupError("bindacqaddress, bindacqdevice and dscp need libc sockets (FFI)");
-  }
+  const acquisition = edge.clientSocketOptions(config); // throws when it cannot be honoured
   const transport: NtpTransport & { close?: () => void } = kernelClientTransportAvailable()
     ? new KernelClientTransport({
       cookedNow,
@@ -205,8 +185,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onSendFailed: (id) => engineRef?.sendFailed(id),
       rawNow: () => engineRef?.clock.rawNow() ?? driver.readRawTime(),
       cookRaw: (raw) => engineRef?.clock.cook(raw) ?? raw,
-      bindAddress: acquisitionAddresses(config),
-      configureSocket: acqTuning === null ? undefined : socketConfigurer(acqTuning),
+      ...acquisition,
     })
     : new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
 
@@ -298,7 +277,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   engine.start();
-  const tempComp = startTempComp(config, engine, logFiles, log, options.oneShot === null);
+  const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   for (const source of config.sources) void sources.add(source);
 
   let ntpServer: NtpServerHandle | null = null;
@@ -319,7 +298,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,
       );
     }
-    applyTuning(ntpServer.addresses[0]?.port ?? 0, serverTuning(config), "binddevice/dscp");
   }
 
   const control = new DaemonControl(engine, engine, {
@@ -382,11 +360,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     );
   }
 
-  if (commandServer !== null) {
-    for (const port of new Set(commandServer.udpPorts.values())) {
-      applyTuning(port, commandTuning(config), "bindcmddevice");
-    }
-  }
+  edge.tuneListeningSockets(
+    config,
+    ntpServer?.addresses[0]?.port ?? null,
+    commandServer?.udpPorts.values() ?? [],
+  );
 
   if (options.user !== null && options.user !== "root") {
     try {
@@ -435,40 +413,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   return { config, engine, control, ntpServer, commandServer, finished, stop };
-}
-
-/** dropin: starts tempcomp (temperature compensation) when configured. */
-function startTempComp(
-  config: Config,
-  engine: Engine,
-  logFiles: LogFiles | null,
-  log: LogPort,
-  enabled: boolean,
-): TempCompService | null {
-  if (!config.tempComp || !enabled) return null;
-  let service: TempCompService;
-  try {
-    service = new TempCompService(config.tempComp, {
-      apply: (ppm) => engine.clock.setTempComp(ppm),
-      now: () => engine.clock.cookedNow(),
-      logLine: (time, temperature, comp) => logFiles?.tempcomp(time, temperature, comp),
-      log,
-    });
-  } catch (error) {
-    throw new StartupError(`tempcomp: ${describe(error)}`);
-  }
-  service.start();
-  return service;
-}
-
-/** dropin: applies binddevice/bindcmddevice/dscp to the sockets bound on `port`. */
-function applyTuning(port: number, tuning: SocketTuning | null, what: string): void {
-  if (tuning === null || port === 0) return;
-  try {
-    tuneBoundSockets(port, tuning);
-  } catch (error) {
-    throw new StartupError(`${what} on port ${port}: ${describe(error)}`);
-  }
 }
 
 /**

@@ -8,9 +8,11 @@ import {
 } from "./tempcomp.ts";
 import { LocalClock } from "../core/local_clock.ts";
 import { NullClockDriver } from "../clock/null.ts";
-import { VirtualScheduler } from "../core/discipline_testing.ts";
 import type { TempCompConfig } from "../config/model.ts";
-import type { LogLevel } from "../core/ports.ts";
+import type { LogLevel, TimerPort } from "../core/ports.ts";
+
+/** Timers that never fire (no slew is started in these tests). */
+const NO_TIMERS: TimerPort = { setTimer: () => 0, cancelTimer: () => {} };
 
 const QUAD: TempCompConfig = {
   file: "/sensor",
@@ -101,7 +103,7 @@ Deno.test("the point file is read when the service is created", () => {
 
 Deno.test("LocalClock.setTempComp: the driver frequency moves, the learned frequency does not", () => {
   const driver = new NullClockDriver();
-  const clock = new LocalClock(driver, new VirtualScheduler(), {
+  const clock = new LocalClock(driver, NO_TIMERS, {
     precision: 1e-9,
     initialFrequencyPpm: 10,
   });

@@ -1,6 +1,6 @@
 /** chronyd's process options on `tempus daemon` (issue 13, item 2). */
 import assert from "node:assert/strict";
-import { parseDaemonArgs } from "../../../src/daemon/args.ts";
+import { parseDaemonArgs } from "./args.ts";
 
 Deno.test("-n, -m, -P and -F 0 are accepted with chronyd's meaning", () => {
   const o = parseDaemonArgs(["-n", "-m", "-P", "1", "-F", "0", "-x", "-f", "/c"]);

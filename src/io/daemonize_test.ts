@@ -1,7 +1,7 @@
 /** Going to the background (issue 13, item 1) and logging there (syslog, as chronyd). */
 import assert from "node:assert/strict";
-import { ownCommandLine, staysInForeground } from "../../../src/io/daemonize.ts";
-import { syslogDatagram, SyslogSink } from "../../../src/io/syslog.ts";
+import { ownCommandLine, staysInForeground } from "./daemonize.ts";
+import { syslogDatagram, SyslogSink } from "./syslog.ts";
 
 const BASE = { noFork: false, debugLevel: 0, oneShot: null, notifySocket: undefined, child: false };
 
