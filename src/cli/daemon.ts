@@ -19,6 +19,7 @@ import {
 import { currentLogPort } from "../io/logging.ts";
 import { applyProcessOptions } from "../io/process_options.ts";
 import { VERSION } from "../version.ts";
+import { enableDenyFilter } from "../../ffi/seccomp.ts";
 
 /** Runs the daemon; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -54,6 +55,17 @@ export async function run(args: string[]): Promise<number> {
     const daemon = await startDaemon(options);
     const log = currentLogPort("daemon");
     for (const note of notes) log.log(note.level, note.message);
+    if (options.filterLevel === 2 || options.filterLevel === -2) {
+      // As chronyd: once started and privileges dropped; a failure stops the daemon.
+      try {
+        enableDenyFilter(options.filterLevel);
+        log.log("info", `Loaded seccomp filter (level ${options.filterLevel})`);
+      } catch (error) {
+        daemon.stop(1);
+        await daemon.finished;
+        throw new Error(`Failed to load seccomp rules: ${(error as Error).message}`);
+      }
+    }
     if (child) signalReady();
     return await daemon.finished;
   } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * `tempus daemon` command-line options, chronyd's set: -f FILE, -x, -d, -n, -q, -Q, -s,
- * -u USER, -L LEVEL, -l FILE, -m, -P PRIORITY, -F LEVEL (0 only), -v, plus configuration
+ * -u USER, -L LEVEL, -l FILE, -m, -P PRIORITY, -F LEVEL (0, 2, -2), -v, plus configuration
  * lines given as arguments (as `chronyd -q 'server ...'`).
  *
  * @module
@@ -33,7 +33,7 @@ export interface DaemonOptions {
   lockMemory: boolean;
   /** -P PRIORITY: run under SCHED_FIFO at this priority (1-99); 0 keeps the default. */
   schedPriority: number;
-  /** -F LEVEL: system call filter level; only 0 (no filter) is accepted. */
+  /** -F LEVEL: system call filter: 0 none, 2 / -2 deny exec, fork, ptrace (kill / SIGSYS). */
   filterLevel: number;
   /** --log-name NAME: the program name in log lines ("NAME starting", "NAME exiting"). */
   logName: string;
@@ -63,7 +63,8 @@ Run the time service (chronyd's job).
   -l FILE    log to FILE only (default: stderr in the foreground, syslog in the background)
   -m         lock the daemon's memory into RAM (mlockall)
   -P PRIO    run with the SCHED_FIFO real-time scheduler at priority PRIO (1-99; 0: off)
-  -F LEVEL   system call filter: only 0 (none) is supported; other levels are refused
+  -F LEVEL   system call filter (seccomp): 0 none (default); 2 deny exec, fork and ptrace,
+             killing the daemon; -2 the same with SIGSYS; level 1 (allow-list) is refused
   -v         print the version and exit
   --log-name NAME  the program name used in log lines (default tempus)
   DIRECTIVE  configuration lines used instead of the file, e.g. 'server 192.0.2.1 iburst'`;
@@ -120,9 +121,10 @@ export function parseDaemonArgs(args: string[]): DaemonOptions {
   if (!/^-?\d+$/.test(values.F ?? "0") || filterLevel < -2 || filterLevel > 2) {
     throw new Error(`invalid filter level '${values.F}' for -F (chronyd's levels are -2 to 2)`);
   }
-  if (filterLevel !== 0) {
+  if (filterLevel === 1 || filterLevel === -1) {
     throw new Error(
-      `-F ${filterLevel}: tempus has no system call filter (seccomp); only -F 0 is supported`,
+      `-F ${filterLevel}: level 1 (an allow-list of system calls) is not supported by tempus; ` +
+        "use -F 2 (deny exec, fork and ptrace) or -F 0",
     );
   }
   const logName = values["log-name"] ?? "tempus";

@@ -17,11 +17,13 @@ Deno.test("-n, -m, -P and -F 0 are accepted with chronyd's meaning", () => {
   ]);
 });
 
-Deno.test("-F levels other than 0 are refused in one clear line (no seccomp filter)", () => {
-  for (const level of ["1", "-1", "2", "-2"]) {
+Deno.test("-F 2 and -2 are accepted; level 1 (allow-list) is refused in one clear line", () => {
+  assert.equal(parseDaemonArgs(["-F", "2"]).filterLevel, 2);
+  assert.equal(parseDaemonArgs(["-F", "-2"]).filterLevel, -2);
+  for (const level of ["1", "-1"]) {
     assert.throws(
       () => parseDaemonArgs(["-F", level]),
-      new RegExp(`^Error: -F ${level}: tempus has no system call filter \\(seccomp\\); only -F 0`),
+      new RegExp(`^Error: -F ${level}: level 1 \\(an allow-list of system calls\\) is not`),
     );
   }
   assert.throws(() => parseDaemonArgs(["-F", "3"]), /invalid filter level '3'/);

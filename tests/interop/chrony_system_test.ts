@@ -76,7 +76,8 @@ const FULL_CONFIG = new Set([
 /** Tests expected to be skipped by chrony's own script (exit code 9), with the reason. */
 const EXPECTED_SKIPS: Partial<Record<(typeof TESTS)[number], string>> = {
   "010-nts": "tempus has no NTS yet: the wrapper does not advertise +NTS",
-  "099-scfilter": "tempus honours only -F 0: the wrapper does not advertise +SCFILTER",
+  "099-scfilter": "tempus has -F 0 and -F 2/-2, not level 1 (an allow-list), which 099 " +
+    "runs too: the wrapper does not advertise +SCFILTER",
 };
 
 function run(cmd: string, args: string[], cwd?: string): { code: number; out: string } {
@@ -134,7 +135,11 @@ function obtainSystemTests(): { dir: string } | { skip: string } {
 const source = obtainSystemTests();
 if ("skip" in source) console.log(`chrony system tests skipped: ${source.skip}`);
 
-async function runSystemTest(dir: string, name: string): Promise<{ code: number; out: string }> {
+async function runSystemTest(
+  dir: string,
+  name: string,
+  scfilter: number,
+): Promise<{ code: number; out: string }> {
   const testDir = await Deno.makeTempDir({ prefix: `tempus-chrony-${name}-` });
   await Deno.chmod(testDir, 0o755); // 006-privdrop's user "nobody" must reach TEST_DIR
   try {
@@ -143,6 +148,7 @@ async function runSystemTest(dir: string, name: string): Promise<{ code: number;
       cwd: dir,
       env: {
         CHRONY_PATH: WRAPPER_DIR,
+        TEST_SCFILTER: String(scfilter),
         TEST_DIR: `${testDir}/tmp`,
         PATH: `${WRAPPER_DIR}:${Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`,
       },
@@ -169,19 +175,30 @@ const SMOOTHTIME = smoothtimeMissing();
 /** TEMPUS_CHRONY_SYSTEM_ALL=1 runs the known failures too (to see where they stand). */
 const RUN_ALL = Deno.env.get("TEMPUS_CHRONY_SYSTEM_ALL") === "1";
 
-for (const name of TESTS) {
+/**
+ * Every test at filter level 0, and, as 099-scfilter does for levels 2 and -2, the tests
+ * chrony's scripts run with TEST_SCFILTER (their daemons start with -F LEVEL).
+ */
+const RUNS: { name: (typeof TESTS)[number]; scfilter: number }[] = [
+  ...TESTS.map((name) => ({ name, scfilter: 0 })),
+  ...[2, -2].flatMap((scfilter) =>
+    TESTS.filter((n) => !(n in EXPECTED_SKIPS)).map((name) => ({ name, scfilter }))
+  ),
+];
+
+for (const { name, scfilter } of RUNS) {
   const known = KNOWN_FAILURES[name] ??
     (FULL_CONFIG.has(name) && SMOOTHTIME !== null ? SMOOTHTIME : undefined);
   const skip = EXPECTED_SKIPS[name];
   Deno.test({
-    name: `chrony 4.3 test/system ${name}` +
+    name: `chrony 4.3 test/system ${name}${scfilter === 0 ? "" : ` (-F ${scfilter})`}` +
       (known ? ` (ignored: ${known})` : skip ? ` (skipped by the script: ${skip})` : ""),
     ignore: "skip" in source || (known !== undefined && !RUN_ALL),
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async () => {
       assert("dir" in source);
-      const r = await runSystemTest(source.dir, name);
+      const r = await runSystemTest(source.dir, name, scfilter);
       if (skip !== undefined) {
         assert.equal(r.code, 9, `${name} was expected to skip:\n${r.out}`);
         assert.match(r.out, /SKIP/);
