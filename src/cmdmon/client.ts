@@ -15,8 +15,8 @@ import {
   PROTO_VERSION_MISMATCH_COMPAT_CLIENT,
   STT,
 } from "./constants.ts";
-import { decodeReply, encodeRequest, type ReplyHeader } from "./codec.ts";
-import type { Struct } from "./layout.ts";
+import { decodeReply, encodeRequest, type Reply } from "./codec.ts";
+import type { RequestCode, RequestData } from "./requests.ts";
 
 /** A daemon address: a Unix socket path or an IP address and port. */
 export type DaemonAddress =
@@ -31,14 +31,6 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Retries after the first attempt (chronyc default 2). */
   retries?: number;
-}
-
-/** A decoded reply. */
-export interface Reply {
-  /** Header (status, reply code...). */
-  header: ReplyHeader;
-  /** Data by the reply's layout. */
-  data: Struct;
 }
 
 /** One open socket to one daemon address. */
@@ -232,6 +224,7 @@ export class CmdmonClient {
     this.retries = options.retries ?? 2;
   }
 
+  /** Opens a channel to the current address or the next one that can be opened. */
   private async openCurrent(): Promise<boolean> {
     while (this.index < this.options.addresses.length) {
       const addr = this.options.addresses[this.index];
@@ -244,7 +237,11 @@ export class CmdmonClient {
     return false;
   }
 
-  private async submit(command: number, data: Record<string, unknown>): Promise<Reply | null> {
+  /** Sends a request with chronyc's retries and waits for its matching reply. */
+  private async submit<C extends RequestCode>(
+    command: C,
+    data: Partial<RequestData<C>>,
+  ): Promise<Reply | null> {
     const channel = this.channel;
     if (channel === null) return null;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
@@ -265,7 +262,7 @@ export class CmdmonClient {
           if (decoded.error.kind === "too-short") break;
           continue;
         }
-        const h = decoded.header;
+        const h = decoded.reply.header;
         const versionOk = h.version === PROTO_VERSION ||
           (h.version >= PROTO_VERSION_MISMATCH_COMPAT_CLIENT && h.status === STT.BADPKTVERSION);
         if (
@@ -274,17 +271,21 @@ export class CmdmonClient {
         ) {
           continue;
         }
-        return { header: h, data: decoded.data };
+        return decoded.reply;
       }
     }
     return null;
   }
 
   /**
-   * Sends one request and returns the reply, or null when no daemon address answered
-   * (chronyc then prints "506 Cannot talk to daemon").
+   * Sends one request (fields left out of `data` are sent as zero) and returns the reply,
+   * whatever its code, or null when no daemon address answered (chronyc then prints "506
+   * Cannot talk to daemon").
    */
-  async request(command: number, data: Record<string, unknown> = {}): Promise<Reply | null> {
+  async request<C extends RequestCode>(
+    command: C,
+    data: Partial<RequestData<C>> = {},
+  ): Promise<Reply | null> {
     while (true) {
       if (this.channel === null && !(await this.openCurrent())) {
         this.index = 0;

@@ -33,7 +33,7 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "./reports.ts";
-import { type SelectionCandidate, type SelectionResult, SourceSelector } from "./selection.ts";
+import { type SelectionCandidate, type SelectionResult, SourceSelector } from "./select/mod.ts";
 import { SourceStats } from "./sourcestats.ts";
 import type { Instant } from "./time.ts";
 import type { ClockChangeEvent, ReferenceState } from "./types.ts";

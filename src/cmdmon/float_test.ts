@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeFloat, encodeFloat } from "../../../src/cmdmon/float.ts";
+import { decodeFloat, encodeFloat } from "./float.ts";
 
 function relErr(x: number): number {
   return Math.abs(decodeFloat(encodeFloat(x)) - x) / Math.abs(x);

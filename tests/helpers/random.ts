@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { NtpPacket } from "./packet.ts";
+import type { NtpPacket } from "../../src/ntp/packet.ts";
+
+export type { NtpPacket };
 
 /** Returns a function yielding uniform numbers in [0, 1) from a 32-bit seed (mulberry32). */
 export function seededRandom(seed: number): () => number {

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import { cFormatFloat } from "../../../src/cli/format_printf.ts";
-import {
-  formatInterval,
-  formatOffset,
-  formatPpm,
-  printReport,
-} from "../../../src/cli/format_report.ts";
+import { cFormatFloat } from "./format_printf.ts";
+import { formatInterval, formatOffset, formatPpm, printReport } from "./format_report.ts";
 
 Deno.test("printf %f rounds like glibc: exact binary value, ties to even", () => {
   assert.equal(cFormatFloat(64.25, { precision: 1 }), "64.2");

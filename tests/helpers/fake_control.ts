@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ControlResult, EngineControl } from "../../../src/core/control.ts";
+import type { ControlResult, EngineControl } from "../../src/core/control.ts";
 import type {
   ActivityReport,
   ClientAccessReport,
@@ -15,7 +15,7 @@ import type {
   SourceReport,
   SourceStatsReport,
   TrackingReport,
-} from "../../../src/core/reports.ts";
+} from "../../src/core/reports.ts";
 
 /** One recorded call: method name and arguments. */
 export interface RecordedCall {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { CmdmonClient } from "../../../src/cmdmon/client.ts";
-import { encodeReply } from "../../../src/cmdmon/codec.ts";
-import { REQ, RPY, STT } from "../../../src/cmdmon/constants.ts";
-import { startCommandServer } from "../../../src/cmdmon/server_io.ts";
-import { silentLog } from "../../../src/core/ports.ts";
-import { FakeControl } from "./fake_control.ts";
+import { CmdmonClient } from "./client.ts";
+import { encodeReply } from "./codec.ts";
+import { REQ, RPY, STT } from "./constants.ts";
+import { startCommandServer } from "./server_io.ts";
+import { silentLog } from "../core/ports.ts";
+import { FakeControl } from "../../tests/helpers/fake_control.ts";
 
 Deno.test("client retries with a new sequence, ignores foreign replies, counts attempts", async () => {
   const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
@@ -42,7 +42,7 @@ Deno.test("client retries with a new sequence, ignores foreign replies, counts a
   });
   try {
     const reply = await client.request(REQ.N_SOURCES);
-    assert.ok(reply !== null);
+    assert.ok(reply !== null && reply.reply === RPY.N_SOURCES);
     assert.equal(reply.data.nSources, 7);
     assert.deepEqual(attempts, [0, 1]);
     assert.equal(sequences.size, 2);
@@ -158,7 +158,9 @@ Deno.test("server creates a missing socket directory 0750 and replaces a stale s
     retries: 0,
   });
   try {
-    assert.equal((await client.request(REQ.N_SOURCES))?.data.nSources, 2);
+    const reply = await client.request(REQ.N_SOURCES);
+    assert.ok(reply !== null && reply.reply === RPY.N_SOURCES);
+    assert.equal(reply.data.nSources, 2);
   } finally {
     await client.close();
     await second.close();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseSettime } from "../../../src/cli/settime_parse.ts";
+import { parseSettime } from "./settime_parse.ts";
 
 const NOW = new Date(2026, 10, 24, 9, 15, 0); // local time, like chronyc
 
