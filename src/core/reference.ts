@@ -114,6 +114,12 @@ export class Reference {
   #maxChangeIgnore: number;
   #local: LocalConfig | null;
 
+  /**
+   * A leap-second table (leapsectz, leapseclist; set by the daemon): the leap status it
+   * schedules for the day of `now`. Consulted when the sources' vote is normal, as chrony.
+   */
+  leapTable: ((now: Instant) => LeapStatus) | null = null;
+
   #synchronised = false;
   #everSynchronised = false;
   #leap: LeapStatus = 3;
@@ -337,7 +343,9 @@ export class Reference {
     this.#lastUpdateInterval = interval;
     this.#updates++;
 
-    this.#updateLeap(effectiveLeap(u.leap, now), now);
+    // leapsectz/leapseclist (dropin): a table's leap second when the sources say "normal".
+    const vote = u.leap === 0 && this.leapTable !== null ? this.leapTable(now) : u.leap;
+    this.#updateLeap(effectiveLeap(vote, now), now);
 
     const remaining = this.#clock.remainingCorrection();
     const step = this.#isStepLimitReached(offset, remaining);

@@ -277,6 +277,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   engine.start();
+  engine.reference.leapTable = edge.leapTable(config, log);
   const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   for (const source of config.sources) void sources.add(source);
 

@@ -7,7 +7,8 @@
  * - client sockets: bindacqaddress, bindacqdevice, dscp (options of the client transport);
  * - listening sockets: binddevice and dscp on the NTP server's, bindcmddevice on the UDP
  *   command sockets' (found by their bound port);
- * - tempcomp: the temperature compensation service.
+ * - tempcomp: the temperature compensation service;
+ * - leapsectz / leapseclist: the leap-second table the reference consults.
  *
  * Failures throw an Error with a clear message; the CLI reports it as a start-up failure.
  *
@@ -30,6 +31,7 @@ import {
 } from "../io/socket_tuning.ts";
 import type { SocketTuning } from "../../ffi/socket_options.ts";
 import { TempCompService } from "./tempcomp.ts";
+import { type LeapTable, loadLeapTable } from "./leap_table.ts";
 
 /** Sets up the daemon's logging as chronyd does for -l, -d/-n and the background. */
 export function daemonLogging(
@@ -107,4 +109,12 @@ export function startTempComp(
   }
   service.start();
   return service;
+}
+
+/** The leap-second table of leapsectz / leapseclist, or null (throws for a bad list). */
+export function leapTable(
+  config: Pick<Config, "leapSecTz" | "leapSecList">,
+  log: LogPort,
+): LeapTable | null {
+  return loadLeapTable(config, log);
 }

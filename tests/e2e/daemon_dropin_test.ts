@@ -3,7 +3,8 @@
  * (issue 13, items 1, 2, 7 and 11): both go to the background and return once ready,
  * with a pidfile naming the live daemon; a start-up failure returns non-zero with the reason
  * on stderr and in the -l file; -l FILE keeps stderr quiet; -m locks memory and -P 1 runs
- * under SCHED_FIFO; measurements.log has every synchronised reply with its test bits.
+ * under SCHED_FIFO; -F 2 loads a seccomp filter; measurements.log has every synchronised
+ * reply with its test bits; leapsectz right/UTC is read.
  * Both daemons always run with -x: the host clock is never touched.
  */
 import assert from "node:assert/strict";
@@ -79,7 +80,7 @@ for (const daemon of ["chronyd", "tempus"] as const) {
     async fn() {
       const dir = await tempDir();
       try {
-        await Deno.writeTextFile(`${dir}/c.conf`, minimalConf(dir));
+        await Deno.writeTextFile(`${dir}/c.conf`, minimalConf(dir, ["leapsectz right/UTC"]));
         const [cmd, args] = command(daemon, ["-f", `${dir}/c.conf`, "-l", `${dir}/log`]);
         const r = await runCommand(cmd, args, 60_000);
         assert.equal(r.code, 0, r.stderr);
@@ -96,6 +97,7 @@ for (const daemon of ["chronyd", "tempus"] as const) {
         await stopPid(pid);
         const log = await Deno.readTextFile(`${dir}/log`);
         assert.match(log, / exiting/);
+        assert.match(log, /Using right\/UTC timezone to obtain leap second data/);
         await assert.rejects(Deno.stat(`${dir}/daemon.pid`), "pidfile removed at exit");
       } finally {
         await Deno.remove(dir, { recursive: true }).catch(() => {});
