@@ -124,6 +124,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   for (const w of formatDiagnostics(parsed.warnings)) log.log("warning", w);
   if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
   const config = parsed.config;
+  edge.applyHwclockFile(config, log);
   const keys = loadKeyFile(config);
   for (const w of keys.warnings) log.log("warning", w);
   if (keys.errors.length > 0) throw new StartupError(keys.errors.join("\n"));

@@ -8,7 +8,8 @@
  * - listening sockets: binddevice and dscp on the NTP server's, bindcmddevice on the UDP
  *   command sockets' (found by their bound port);
  * - tempcomp: the temperature compensation service;
- * - leapsectz / leapseclist: the leap-second table the reference consults.
+ * - leapsectz / leapseclist: the leap-second table the reference consults;
+ * - hwclockfile: whether the RTC keeps UTC or local time, from an adjtime file.
  *
  * Failures throw an Error with a clear message; the CLI reports it as a start-up failure.
  *
@@ -117,4 +118,28 @@ export function leapTable(
   log: LogPort,
 ): LeapTable | null {
   return loadLeapTable(config, log);
+}
+
+/**
+ * hwclockfile: the third line of an adjtime file (/etc/adjtime) says whether the RTC keeps
+ * UTC or local time; it overrides rtconutc, as chronyd. A missing file is ignored (as
+ * chronyd); a file without LOCAL/UTC there is warned about.
+ */
+export function applyHwclockFile(
+  config: Config,
+  log: LogPort,
+  read: (path: string) => string = (p) => Deno.readTextFileSync(p),
+): void {
+  const path = config.hwclockFile;
+  if (path === null || path === "") return;
+  let text: string;
+  try {
+    text = read(path);
+  } catch {
+    return;
+  }
+  const line = text.split("\n")[2];
+  if (line?.startsWith("LOCAL")) config.rtcOnUtc = false;
+  else if (line?.startsWith("UTC")) config.rtcOnUtc = true;
+  else log.log("warning", `Could not read RTC LOCAL/UTC setting from ${path}`);
 }
