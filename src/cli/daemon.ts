@@ -11,6 +11,7 @@ import { DAEMON_USAGE, type DaemonOptions, parseDaemonArgs } from "../daemon/arg
 import { startDaemon } from "../daemon/daemon.ts";
 import {
   detachSession,
+  envOrUndefined,
   isBackgroundChild,
   signalReady,
   startInBackground,
@@ -44,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
     noFork: options.noFork,
     debugLevel: options.debugLevel,
     oneShot: options.oneShot,
-    notifySocket: Deno.env.get("NOTIFY_SOCKET"),
+    notifySocket: envOrUndefined("NOTIFY_SOCKET"),
     child,
   });
   if (!foreground) return await startInBackground();

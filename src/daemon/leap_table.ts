@@ -11,6 +11,7 @@ import type { Config } from "../config/model.ts";
 import type { LogPort } from "../core/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
 import type { Instant } from "../core/time.ts";
+import { envOrUndefined } from "../io/daemonize.ts";
 
 /** One change of TAI - UTC: from the Unix time `at` (a UTC midnight) the offset is `tai`. */
 export interface LeapEntry {
@@ -150,7 +151,7 @@ export function loadLeapTable(
     log.log("info", `Using leap second list ${path}`);
   } else if (config.leapSecTz !== null) {
     const name = config.leapSecTz;
-    const dir = options.zoneDir ?? Deno.env.get("TZDIR") ?? "/usr/share/zoneinfo";
+    const dir = options.zoneDir ?? envOrUndefined("TZDIR") ?? "/usr/share/zoneinfo";
     let tz: LeapEntry[] | null = null;
     try {
       if (name.includes("..")) throw new Error("bad zone name");

@@ -17,9 +17,18 @@ export const CHILD_ENV = "TEMPUS_DAEMON_CHILD";
 
 const READY_LINE = "READY\n";
 
+/** Reads an environment variable; undefined when unset or not permitted. */
+export function envOrUndefined(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env for it: as if unset
+  }
+}
+
 /** True in the re-executed background process. */
 export function isBackgroundChild(
-  env: (name: string) => string | undefined = Deno.env.get,
+  env: (name: string) => string | undefined = envOrUndefined,
 ): boolean {
   return env(CHILD_ENV) === "1";
 }
