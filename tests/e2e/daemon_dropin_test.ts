@@ -201,54 +201,56 @@ for (const daemon of ["chronyd", "tempus"] as const) {
     },
   });
 
-  Deno.test({
-    name: `${daemon} log measurements: synchronised replies failing test D are logged with ` +
-      "their test bits; tempcomp.log has the readings",
-    ignore: daemon === "chronyd" && CHRONYD === null,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    async fn() {
-      const dir = await tempDir();
-      const port = freeUdpPort();
-      try {
-        await Deno.writeTextFile(`${dir}/temp`, "26000\n");
-        await Deno.writeTextFile(
-          `${dir}/c.conf`,
-          minimalConf(dir, [
-            "bindaddress 127.0.0.1",
-            "allow 127.0.0.1",
-            "local",
-            `server 127.0.0.1 port ${port} minpoll -6 maxpoll -6`,
-            `logdir ${dir}`,
-            "log measurements tempcomp",
-            `tempcomp ${dir}/temp 0.5 26000 0.5 0.001 0`,
-          ], port),
-        );
-        const [cmd, args] = command(daemon, ["-f", `${dir}/c.conf`, "-l", `${dir}/log`]);
-        const r = await runCommand(cmd, args, 60_000);
-        assert.equal(r.code, 0, r.stderr);
-        const pid = readPid(`${dir}/daemon.pid`)!;
+  for (const kind of ["measurements", "rawmeasurements"]) {
+    Deno.test({
+      name: `${daemon} log ${kind}: synchronised replies failing test D are logged with ` +
+        "their test bits; tempcomp.log has the readings",
+      ignore: daemon === "chronyd" && CHRONYD === null,
+      sanitizeResources: false,
+      sanitizeOps: false,
+      async fn() {
+        const dir = await tempDir();
+        const port = freeUdpPort();
         try {
-          await waitFor(
-            async () => {
-              const m = await Deno.readTextFile(`${dir}/measurements.log`).catch(() => "");
-              return / 127\.0\.0\.1 +N 10 111 111 1110 /.test(m);
-            },
-            20_000,
-            "a measurements.log line with tests 111 111 1110",
+          await Deno.writeTextFile(`${dir}/temp`, "26000\n");
+          await Deno.writeTextFile(
+            `${dir}/c.conf`,
+            minimalConf(dir, [
+              "bindaddress 127.0.0.1",
+              "allow 127.0.0.1",
+              "local",
+              `server 127.0.0.1 port ${port} minpoll -6 maxpoll -6`,
+              `logdir ${dir}`,
+              `log ${kind} tempcomp`,
+              `tempcomp ${dir}/temp 0.5 26000 0.5 0.001 0`,
+            ], port),
           );
+          const [cmd, args] = command(daemon, ["-f", `${dir}/c.conf`, "-l", `${dir}/log`]);
+          const r = await runCommand(cmd, args, 60_000);
+          assert.equal(r.code, 0, r.stderr);
+          const pid = readPid(`${dir}/daemon.pid`)!;
+          try {
+            await waitFor(
+              async () => {
+                const m = await Deno.readTextFile(`${dir}/measurements.log`).catch(() => "");
+                return / 127\.0\.0\.1 +N 10 111 111 1110 /.test(m);
+              },
+              20_000,
+              "a measurements.log line with tests 111 111 1110",
+            );
+          } finally {
+            await stopPid(pid);
+          }
+          const lines = (await Deno.readTextFile(`${dir}/tempcomp.log`)).trim().split("\n")
+            .filter((l) => /^\d{4}-/.test(l));
+          assert.ok(lines.length >= 1, "tempcomp.log lines");
+          assert.match(lines[0], / 2\.6000e\+04 {2}5\.0000e-01$/);
         } finally {
-          await stopPid(pid);
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
         }
-        const lines = (await Deno.readTextFile(`${dir}/tempcomp.log`)).trim().split("\n")
-          .filter((l) => /^\d{4}-/.test(l));
-        assert.ok(lines.length >= 1, "tempcomp.log lines");
-        assert.match(lines[0], / 2\.6000e\+04 {2}5\.0000e-01$/);
-      } finally {
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
-    },
-  });
+      },
+    });
+  }
 }
 
 Deno.test({
@@ -318,3 +320,66 @@ Deno.test({
     assert.match(r.stderr.split("\n")[0], /-F 1: level 1 \(an allow-list of system calls\)/);
   },
 });
+
+for (const daemon of ["chronyd", "tempus"] as const) {
+  for (const kind of ["measurements", "rawmeasurements"]) {
+    Deno.test({
+      name: `${daemon} log ${kind} with an unsynchronised server: ` +
+        (kind === "rawmeasurements" ? "every reply is logged, test 6 failed" : "nothing logged"),
+      ignore: daemon === "chronyd" && CHRONYD === null,
+      sanitizeResources: false,
+      sanitizeOps: false,
+      async fn() {
+        const dir = await tempDir();
+        const port = freeUdpPort();
+        try {
+          await Deno.writeTextFile(
+            `${dir}/c.conf`,
+            minimalConf(dir, [
+              "bindaddress 127.0.0.1",
+              "allow 127.0.0.1",
+              `server 127.0.0.1 port ${port} minpoll -6 maxpoll -6`,
+              `logdir ${dir}`,
+              `log ${kind}`,
+            ], port),
+          );
+          const [cmd, args] = command(daemon, ["-f", `${dir}/c.conf`, "-l", `${dir}/log`]);
+          const r = await runCommand(cmd, args, 60_000);
+          assert.equal(r.code, 0, r.stderr);
+          const pid = readPid(`${dir}/daemon.pid`)!;
+          const read = () => Deno.readTextFile(`${dir}/measurements.log`).catch(() => "");
+          try {
+            if (kind === "rawmeasurements") {
+              await waitFor(
+                async () => / 127\.0\.0\.1 +\? +\d+ 111 1[01]{2} /.test(await read()),
+                20_000,
+                "a measurements.log line with leap ? and test 6 failed",
+              );
+            } else {
+              // Replies arrive (ntpdata counts them) but none is synchronised.
+              await waitFor(
+                async () => {
+                  const nd = await runCommand("chronyc", [
+                    "-h",
+                    `${dir}/daemon.sock`,
+                    "-n",
+                    "ntpdata",
+                    "127.0.0.1",
+                  ]);
+                  return Number(nd.stdout.match(/^Total RX\s+:\s+(\d+)/m)?.[1] ?? 0) >= 3;
+                },
+                20_000,
+                "three replies",
+              );
+              assert.doesNotMatch(await read(), / 127\.0\.0\.1 /);
+            }
+          } finally {
+            await stopPid(pid);
+          }
+        } finally {
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+        }
+      },
+    });
+  }
+}
