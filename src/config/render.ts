@@ -100,6 +100,19 @@ export function renderConfig(config: Config): string {
   line("maxdrift", num(config.maxDrift));
   line("maxupdateskew", num(config.maxUpdateSkew));
   line("maxslewrate", num(config.maxSlewRate));
+  const tc = config.tempComp;
+  if (tc) {
+    if (tc.pointFile !== null) line("tempcomp", tc.file, num(tc.interval), tc.pointFile);
+    else {line(
+        "tempcomp",
+        tc.file,
+        num(tc.interval),
+        num(tc.t0),
+        num(tc.k0),
+        num(tc.k1),
+        num(tc.k2),
+      );}
+  }
 
   section("NTP server");
   line("port", config.port);
