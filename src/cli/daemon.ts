@@ -62,9 +62,11 @@ export async function run(args: string[]): Promise<number> {
         enableDenyFilter(options.filterLevel);
         log.log("info", `Loaded seccomp filter (level ${options.filterLevel})`);
       } catch (error) {
+        const message = `Failed to load seccomp rules: ${(error as Error).message}`;
+        log.log("error", message); // before the shutdown closes the log file
+        console.error(`tempus daemon: ${message}`);
         daemon.stop(1);
-        await daemon.finished;
-        throw new Error(`Failed to load seccomp rules: ${(error as Error).message}`);
+        return await daemon.finished;
       }
     }
     if (child) signalReady();
