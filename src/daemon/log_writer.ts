@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Engine } from "../core/engine.ts";
+import type { Engine } from "../core/engine/engine.ts";
 import type { LogFiles } from "../io/log_files.ts";
 
 /** Test bits 1, 2, 3, 5, 6 and 7 (ntp_source TestBit): a synchronised reply. */
@@ -17,36 +17,41 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
   // measurements.log, as chrony: every synchronised reply (tests 1-3 and 5-7 passed) with
   // its test bits, whether or not tests A-D let it become a sample; with rawmeasurements,
   // every reply whose values were measured (tests 1-3 and 5 passed).
-  engine.onReply = (id, tests, valid) => {
-    const raw = files.enabled("rawmeasurements");
-    const synced = valid && (tests & SYNC_TESTS) === SYNC_TESTS;
-    if (!valid || !(raw || (synced && files.enabled("measurements")))) return;
+  // A reply was measured when the source's valid-reply count moved (tests 1-3 and 5 passed:
+  // its values and test bits are then in ntpData).
+  const validSeen = new Map<number, number>();
+  engine.onReply = (id) => {
     const source = engine.sources().find((s) => s.id === id);
     if (source === undefined) return;
     const data = engine.ntpData(source.address);
-    if (data !== null) {
-      files.measurements({
-        time: engine.clock.cookedNow(),
-        address: source.address,
-        leap: data.leap as 0 | 1 | 2 | 3,
-        stratum: data.stratum,
-        tests,
-        localPoll: source.poll,
-        remotePoll: data.poll,
-        score: 0,
-        offset: data.offset,
-        peerDelay: data.peerDelay,
-        peerDispersion: data.peerDispersion,
-        rootDelay: data.rootDelay,
-        rootDispersion: data.rootDispersion,
-        refId: data.refId,
-        mode: data.mode,
-        interleaved: data.interleaved,
-        txSource: "D",
-        rxSource: "K",
-        valid: synced,
-      });
-    }
+    if (data === null) return;
+    const valid = data.totalValidRx !== (validSeen.get(id) ?? 0);
+    validSeen.set(id, data.totalValidRx);
+    const tests = data.tests;
+    const raw = files.enabled("rawmeasurements");
+    const synced = valid && (tests & SYNC_TESTS) === SYNC_TESTS;
+    if (!valid || !(raw || (synced && files.enabled("measurements")))) return;
+    files.measurements({
+      time: engine.clock.cookedNow(),
+      address: source.address,
+      leap: data.leap as 0 | 1 | 2 | 3,
+      stratum: data.stratum,
+      tests,
+      localPoll: source.poll,
+      remotePoll: data.poll,
+      score: 0,
+      offset: data.offset,
+      peerDelay: data.peerDelay,
+      peerDispersion: data.peerDispersion,
+      rootDelay: data.rootDelay,
+      rootDispersion: data.rootDispersion,
+      refId: data.refId,
+      mode: data.mode,
+      interleaved: data.interleaved,
+      txSource: "D",
+      rxSource: "K",
+      valid: synced,
+    });
   };
   engine.onSampleAccepted = (id) => {
     const source = engine.sources().find((s) => s.id === id);

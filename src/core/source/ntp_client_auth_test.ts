@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
-import { appendMac, checkPacketAuth, type KeyStore, parseKeyFile } from "../ntp/auth.ts";
-import { decodePacket, encodePacket } from "../ntp/packet.ts";
-import { FakeDriver, FakeTransport, SeededRandom, VirtualScheduler } from "./discipline_testing.ts";
-import { Engine } from "./engine.ts";
-import { TestBit } from "./ntp_source.ts";
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../config/defaults.ts";
+import { appendMac, checkPacketAuth, type KeyStore, parseKeyFile } from "../../ntp/auth.ts";
+import { decodePacket, encodePacket } from "../../ntp/packet.ts";
+import {
+  FakeDriver,
+  FakeTransport,
+  SeededRandom,
+  VirtualScheduler,
+} from "../../../tests/helpers/discipline_testing.ts";
+import { Engine } from "../engine/engine.ts";
+import { TestBit } from "../source/measure.ts";
 
 const KEYS = parseKeyFile(
   "1 SHA1 HEX:19C12E347D12C16E1712D64604145A767B7628C7\n" +
@@ -31,7 +36,6 @@ function setup(key: number, serverKeyId: number | null, keys: KeyStore | null = 
       timers: sched,
       random: new SeededRandom(7),
       log: { log: (_l: string, m: string) => lines.push(m) },
-      transport,
     },
     null,
     { keys },
@@ -53,7 +57,7 @@ function setup(key: number, serverKeyId: number | null, keys: KeyStore | null = 
 Deno.test("auth: a keyed source sends MACs and synchronises on authenticated replies", () => {
   for (const keyId of [1, 2, 3]) {
     const { sched, engine, transport, lines, id } = setup(keyId, keyId);
-    engine.start();
+    engine.start(transport);
     sched.runUntil(10);
     const check = checkPacketAuth(transport.sent[0].bytes, KEYS);
     assert.ok(check.kind === "ok" && check.key.id === keyId, `key ${keyId}`);
@@ -62,7 +66,7 @@ Deno.test("auth: a keyed source sends MACs and synchronises on authenticated rep
     const src = engine.source(id)!;
     assert.ok(src.counters.goodRx >= 4, `key ${keyId}: good ${src.counters.goodRx}`);
     assert.ok(lines.includes("Selected source 192.0.2.1"));
-    const nd = src.ntpData();
+    const nd = src.ntpData(engine.clock.cookedNow());
     assert.equal(nd.authenticated, true);
     assert.ok(nd.tests & TestBit.T5);
     engine.stop();
@@ -71,14 +75,14 @@ Deno.test("auth: a keyed source sends MACs and synchronises on authenticated rep
 
 Deno.test("auth: unauthenticated or wrongly keyed replies fail test 5", () => {
   for (const serverKey of [null, 2]) {
-    const { sched, engine, id } = setup(1, serverKey);
-    engine.start();
+    const { sched, engine, id, transport } = setup(1, serverKey);
+    engine.start(transport);
     sched.runUntil(100);
     const src = engine.source(id)!;
     assert.equal(src.counters.validRx, 0);
     assert.equal(src.counters.goodRx, 0);
     assert.equal(src.reachability, 0);
-    const nd = src.ntpData();
+    const nd = src.ntpData(engine.clock.cookedNow());
     assert.equal(nd.tests & TestBit.T5, 0);
     assert.ok(nd.tests & TestBit.T1 && nd.tests & TestBit.T2);
     engine.stop();
@@ -86,8 +90,8 @@ Deno.test("auth: unauthenticated or wrongly keyed replies fail test 5", () => {
 });
 
 Deno.test("auth: a source without key rejects replies carrying a MAC", () => {
-  const { sched, engine, id } = setup(1, 1);
-  engine.start();
+  const { sched, engine, id, transport } = setup(1, 1);
+  engine.start(transport);
   sched.runUntil(10);
   engine.stop();
   const plain = setup(1, null);
@@ -100,7 +104,7 @@ Deno.test("auth: a source without key rejects replies carrying a MAC", () => {
   );
   plain.transport.deliver = (rid, bytes) =>
     plain.engine.receiveReply(rid, appendMac(bytes, KEYS.get(1)!), plain.engine.clock.cookedNow());
-  plain.engine.start();
+  plain.engine.start(transport);
   plain.sched.runUntil(10);
   assert.equal(plain.engine.source(s2)!.counters.validRx, 0);
   plain.engine.stop();
@@ -109,7 +113,7 @@ Deno.test("auth: a source without key rejects replies carrying a MAC", () => {
 
 Deno.test("auth: a source whose key is missing sends nothing and says so", () => {
   const { sched, engine, transport, lines } = setup(7, 1);
-  engine.start();
+  engine.start(transport);
   sched.runUntil(100);
   assert.equal(transport.sent.length, 0);
   assert.ok(lines.some((l) => l.includes("Key 7 is missing")), lines.join("\n"));

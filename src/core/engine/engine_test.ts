@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
-import type { Config, SourceParams } from "../config/model.ts";
-import { decodePacket, encodePacket } from "../ntp/packet.ts";
-import { FakeDriver, FakeTransport, SeededRandom, VirtualScheduler } from "./discipline_testing.ts";
+import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../config/defaults.ts";
+import type { Config, SourceParams } from "../../config/model.ts";
+import { decodePacket, encodePacket } from "../../ntp/packet.ts";
+import {
+  FakeDriver,
+  FakeTransport,
+  SeededRandom,
+  VirtualScheduler,
+} from "../../../tests/helpers/discipline_testing.ts";
 import { Engine, matchesSource, type OneShotResult } from "./engine.ts";
-import { TestBit } from "./ntp_source.ts";
+import { TestBit } from "../source/measure.ts";
 
 function setup(
   opts: {
@@ -35,7 +40,7 @@ function setup(
   const failures: string[] = [];
   const engine = new Engine(
     { ...defaultConfig(), clockPrecision: 1e-8, ...opts.config },
-    { driver, timers: sched, random: new SeededRandom(7), log, transport },
+    { driver, timers: sched, random: new SeededRandom(7), log },
     null,
     {
       localRefId: opts.localRefId,
@@ -64,8 +69,8 @@ function setup(
 }
 
 Deno.test("engine synchronises a 100 ppm clock 0.1 s off to well under a millisecond", () => {
-  const { sched, driver, engine, lines } = setup();
-  engine.start();
+  const { sched, driver, engine, lines, transport } = setup();
+  engine.start(transport);
   sched.runUntil(2000);
   assert.ok(lines.includes("Selected source 192.0.2.1"), lines.join("\n"));
   assert.ok(Math.abs(driver.clockError()) < 1e-4, `clock error ${driver.clockError()}`);
@@ -82,7 +87,7 @@ Deno.test("engine synchronises a 100 ppm clock 0.1 s off to well under a millise
 
 Deno.test("requests are client mode with only a random transmit timestamp (data minimisation)", () => {
   const { sched, engine, transport } = setup();
-  engine.start();
+  engine.start(transport);
   sched.runUntil(1);
   assert.equal(transport.sent.length, 1);
   const req = decodePacket(transport.sent[0].bytes);
@@ -105,8 +110,8 @@ Deno.test("requests are client mode with only a random transmit timestamp (data 
 });
 
 Deno.test("iburst gets 4 good samples within about 6 s and selects the source", () => {
-  const { sched, engine, lines, ids } = setup({ params: { iburst: true } });
-  engine.start();
+  const { sched, engine, lines, ids, transport } = setup({ params: { iburst: true } });
+  engine.start(transport);
   sched.runUntil(7);
   const src = engine.source(ids[0])!;
   assert.ok(src.counters.goodRx >= 4, `good ${src.counters.goodRx}`);
@@ -117,7 +122,7 @@ Deno.test("iburst gets 4 good samples within about 6 s and selects the source", 
 Deno.test("a reply with a wrong origin timestamp fails test 2 and gives no sample", () => {
   const { sched, engine, transport, ids } = setup();
   transport.reply.badOrigin = true;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(300);
   const src = engine.source(ids[0])!;
   assert.equal(src.counters.goodRx, 0);
@@ -128,13 +133,13 @@ Deno.test("a reply with a wrong origin timestamp fails test 2 and gives no sampl
 Deno.test("maxdelay rejects slow replies (test A) but keeps the source reachable", () => {
   const { sched, engine, transport, ids } = setup({ params: { maxDelay: 0.01 } });
   transport.reply.delay = 0.05;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(300);
   const src = engine.source(ids[0])!;
   assert.equal(src.counters.goodRx, 0);
   assert.ok(src.counters.validRx > 0);
-  assert.equal(src.ntpData().tests & TestBit.TA, 0);
-  assert.notEqual(src.ntpData().tests & TestBit.T2, 0);
+  assert.equal(src.ntpData(engine.clock.cookedNow()).tests & TestBit.TA, 0);
+  assert.notEqual(src.ntpData(engine.clock.cookedNow()).tests & TestBit.T2, 0);
   assert.notEqual(src.reachability, 0);
 });
 
@@ -143,7 +148,7 @@ Deno.test("KoD DENY stops polling the source and asks for a replacement", () => 
   const replaced: number[] = [];
   engine.onReplaceSource = (id) => replaced.push(id);
   transport.reply.kiss = "DENY";
-  engine.start();
+  engine.start(transport);
   sched.runUntil(1000);
   assert.equal(transport.sent.length, 1);
   assert.deepEqual(replaced, [ids[0]]);
@@ -154,7 +159,7 @@ Deno.test("KoD DENY stops polling the source and asks for a replacement", () => 
 Deno.test("KoD RATE backs off by four more poll intervals and counts as a valid reply", () => {
   const { sched, engine, transport, ids, lines } = setup();
   transport.reply.kiss = "RATE";
-  engine.start();
+  engine.start(transport);
   sched.runUntil(310);
   assert.equal(transport.sent.length, 1, "next request only after 64 s + 4 x 64 s");
   sched.runUntil(330);
@@ -170,7 +175,7 @@ Deno.test("8 unanswered polls signal replacement; the poll backs off", () => {
   const replaced: number[] = [];
   engine.onReplaceSource = (id) => replaced.push(id);
   transport.drop = () => true;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(64 * 30);
   assert.deepEqual(replaced, [ids[0]]);
   const src = engine.source(ids[0])!;
@@ -180,7 +185,7 @@ Deno.test("8 unanswered polls signal replacement; the poll backs off", () => {
 
 Deno.test("offline keeps the history and stops polling; online with iburst resumes", () => {
   const { sched, engine, transport, ids } = setup({ params: { iburst: true } });
-  engine.start();
+  engine.start(transport);
   sched.runUntil(300);
   const src = engine.source(ids[0])!;
   const samples = src.stats.sampleCount;
@@ -203,7 +208,7 @@ Deno.test("offline keeps the history and stops polling; online with iburst resum
 Deno.test("auto_offline takes the source offline when sending fails", () => {
   const { sched, engine, transport, ids } = setup({ params: { autoOffline: true } });
   transport.sendOk = false;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(500);
   assert.equal(transport.sent.length, 1);
   assert.equal(engine.source(ids[0])!.mode, "offline");
@@ -213,7 +218,7 @@ Deno.test("a send that fails after the engine's turn (sendFailed) also takes it 
   for (const autoOffline of [true, false]) {
     const { sched, engine, transport, ids, lines } = setup({ params: { autoOffline } });
     transport.deliver = () => {}; // the request never left
-    engine.start();
+    engine.start(transport);
     sched.runUntil(1);
     assert.equal(transport.sent.length, 1);
     engine.sendFailed(999); // not a request of this engine: ignored
@@ -228,7 +233,7 @@ Deno.test("a send that fails after the engine's turn (sendFailed) also takes it 
 Deno.test("the poll interval grows towards maxpoll while tracking well", () => {
   const { sched, engine, ids, transport } = setup({ params: { maxPoll: 8 } });
   transport.reply.jitter = 1e-4;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(6000);
   const src = engine.source(ids[0])!;
   assert.ok(src.poll >= 7, `poll ${src.poll}`);
@@ -244,7 +249,7 @@ Deno.test("transmissions of several sources are separated", () => {
     offset: 0,
     error: 0,
   });
-  engine.start();
+  engine.start(transport);
   sched.runUntil(30);
   const times = transport.sent.map((s) => s.at).sort((a, b) => a - b);
   for (let i = 1; i < times.length; i++) {
@@ -253,12 +258,12 @@ Deno.test("transmissions of several sources are separated", () => {
 });
 
 Deno.test("makestep 1 3 steps a 5 s offset at start; makestep now steps the rest", () => {
-  const { sched, driver, engine, lines } = setup({
+  const { sched, driver, engine, lines, transport } = setup({
     offset: -5,
     config: { makeStep: { threshold: 1, limit: 3 } },
     params: { iburst: true },
   });
-  engine.start();
+  engine.start(transport);
   sched.runUntil(20);
   assert.equal(driver.steps.length, 1);
   assert.ok(Math.abs(driver.clockError()) < 1e-3, `${driver.clockError()}`);
@@ -271,7 +276,7 @@ Deno.test("makestep 1 3 steps a 5 s offset at start; makestep now steps the rest
 
 Deno.test("one-shot mode reports the offset after the iburst and steps it", () => {
   const { sched, driver, engine, results, transport } = setup({ offset: -2, oneShot: "step" });
-  engine.start();
+  engine.start(transport);
   sched.runUntil(30);
   assert.equal(results.length, 1);
   assert.ok(Math.abs(results[0].offset - 2) < 1e-3, `${results[0].offset}`);
@@ -282,8 +287,8 @@ Deno.test("one-shot mode reports the offset after the iburst and steps it", () =
 });
 
 Deno.test("reports and commands: sources, sourcestats, selectdata, modify, delete", () => {
-  const { sched, engine } = setup({ servers: 2 });
-  engine.start();
+  const { sched, engine, transport, ids } = setup({ servers: 2 });
+  engine.start(transport);
   sched.runUntil(1000);
   const rows = engine.sources();
   assert.equal(rows.length, 2);
@@ -292,8 +297,11 @@ Deno.test("reports and commands: sources, sourcestats, selectdata, modify, delet
   assert.equal(engine.sourceStats()[0].address, "192.0.2.1");
   assert.ok(engine.sourceStats()[0].samples > 3);
   assert.ok(engine.selectData().some((r) => r.stateChar === "*"));
-  assert.deepEqual(engine.modifySource("192.0.2.2", "maxpoll", 7), { ok: true });
-  assert.equal(engine.modifySource("192.0.2.2", "bogus", 7).ok, false);
+  assert.deepEqual(engine.modifySource("192.0.2.2", "maxPoll", 7), { ok: true });
+  assert.equal(engine.modifySource("192.0.2.2", "bogus" as "maxPoll", 7).ok, false);
+  // chronyc `offset ADDRESS SECONDS` (REQ_MODIFY_OFFSET) used to be refused as invalid.
+  assert.deepEqual(engine.modifySource("192.0.2.2", "offset", 0.25), { ok: true });
+  assert.equal(engine.source(ids[1])!.params.offset, 0.25);
   assert.ok(engine.ntpData("192.0.2.1")!.totalGoodRx > 3);
   assert.deepEqual(engine.deleteSource("192.0.2.2"), { ok: true });
   assert.equal(engine.sources().length, 1);
@@ -309,8 +317,12 @@ Deno.test("matchesSource applies chronyc's mask/address", () => {
 });
 
 Deno.test("settime through manual input corrects offset and frequency (chrony 143-manual)", () => {
-  const { sched, driver, engine } = setup({ servers: 0, config: { manual: true }, offset: 0 });
-  engine.start();
+  const { sched, driver, engine, transport } = setup({
+    servers: 0,
+    config: { manual: true },
+    offset: 0,
+  });
+  engine.start(transport);
   let last: { offset: number; dfreqPpm: number; newFreqPpm: number } | null = null;
   for (let h = 1; h <= 4; h++) {
     sched.runUntil(h * 3600);
@@ -333,7 +345,7 @@ Deno.test("settime through manual input corrects offset and frequency (chrony 14
 Deno.test("one-shot mode gives up when no source answers its burst", () => {
   const { sched, engine, transport, results, failures } = setup({ oneShot: "print" });
   transport.drop = () => true;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(600);
   assert.equal(results.length, 0);
   assert.deepEqual(failures, ["No suitable source for synchronisation"]);
@@ -354,14 +366,14 @@ Deno.test("orphan mode follows an orphan with a smaller reference ID, else serve
   };
   const follow = setup({ config: { local }, localRefId: 0xc0000264 });
   follow.transport.reply.stratum = 5;
-  follow.engine.start();
+  follow.engine.start(follow.transport);
   follow.sched.runUntil(1000);
   assert.equal(follow.engine.referenceState().stratum, 6);
   assert.equal(follow.engine.referenceState().refId, 0xc0000201);
 
   const lead = setup({ config: { local }, localRefId: 0xc0000200 });
   lead.transport.reply.stratum = 5;
-  lead.engine.start();
+  lead.engine.start(lead.transport);
   lead.sched.runUntil(1000);
   assert.equal(lead.engine.referenceState().stratum, 5);
   assert.equal(lead.engine.referenceState().refId, 0x7f7f0101);
@@ -371,7 +383,7 @@ Deno.test("orphan mode follows an orphan with a smaller reference ID, else serve
 Deno.test("random bytes as replies never throw and never become samples", () => {
   const { sched, engine, transport, ids } = setup();
   transport.drop = () => true;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(1);
   const rnd = new SeededRandom(99);
   const id = transport.sent[0].id;
@@ -386,7 +398,7 @@ Deno.test("random bytes as replies never throw and never become samples", () => 
 
 Deno.test("presend sends a warm-up request 2 s before each real one; its reply is no sample", () => {
   const { sched, engine, transport, ids } = setup({ params: { presend: 6 } });
-  engine.start();
+  engine.start(transport);
   sched.runUntil(100);
   const times = transport.sent.map((s) => s.at);
   assert.ok(times.length >= 4, `${times}`);
@@ -406,7 +418,6 @@ Deno.test("replaceSource swaps the address, keeps options and logs like chrony",
     timers: sched,
     random: new SeededRandom(3),
     log: { log: (_l, m) => lines.push(m) },
-    transport: { send: () => true },
   });
   const id = engine.addSource(
     "pool",
@@ -424,7 +435,7 @@ Deno.test("replaceSource swaps the address, keeps options and logs like chrony",
 Deno.test("an unanswered iburst sends 8 requests, then polls a (backed-off) poll interval later", () => {
   const { sched, engine, transport } = setup({ params: { iburst: true } });
   transport.drop = () => true;
-  engine.start();
+  engine.start(transport);
   sched.runUntil(30);
   assert.equal(transport.sent.length, 8);
   const last = transport.sent[7].at;

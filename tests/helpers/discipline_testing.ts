@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { NtpPacket } from "../ntp/packet.ts";
-import { instantToNtp64 } from "../ntp/timestamp.ts";
+import type { NtpPacket } from "../../src/ntp/packet.ts";
+import { instantToNtp64 } from "../../src/ntp/timestamp.ts";
 import type {
   ClockDriver,
   LeapAction,
@@ -14,8 +14,8 @@ import type {
   SocketAddress,
   TimerHandle,
   TimerPort,
-} from "./ports.ts";
-import type { Instant } from "./time.ts";
+} from "../../src/core/ports.ts";
+import type { Instant } from "../../src/core/time.ts";
 
 /** A deterministic event queue in true time (seconds since the start, a number). */
 export class VirtualScheduler implements TimerPort {
