@@ -121,8 +121,16 @@ export class KernelTimestampSocket {
     this.local = this.#localAddress();
   }
 
-  /** Opens a socket bound to `host`:`port` with SO_TIMESTAMPNS. Throws on failure. */
-  static open(host: string, port: number, maxLength = 4096): KernelTimestampSocket {
+  /**
+   * Opens a socket bound to `host`:`port` with SO_TIMESTAMPNS. `configure` may set more
+   * options on the descriptor before bind (device, DSCP). Throws on failure.
+   */
+  static open(
+    host: string,
+    port: number,
+    maxLength = 4096,
+    configure?: (fd: number, family: number) => void,
+  ): KernelTimestampSocket {
     const addr = ipBytes(host);
     if (addr === null) throw new Error(`not an IP address: ${host}`);
     const family = addr.length === 4 ? AF_INET : AF_INET6;
@@ -134,6 +142,7 @@ export class KernelTimestampSocket {
       if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
         throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: ${describeErrno(lastErrno())}`);
       }
+      configure?.(fd, family);
       const sa = new Uint8Array(28);
       const len = writeSockaddr(new DataView(sa.buffer), family, addr, port);
       if (c.bind(fd, sa, len) < 0) {

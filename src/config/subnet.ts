@@ -1,7 +1,7 @@
 /**
  * Subnet and address validation for allow/deny/cmdallow/cmddeny and bind addresses, with
  * inet_pton's strictness (no leading zeros, no zones) and config error messages. Parsing
- * itself lives in src/ntp/ip.ts; results are normalised to CIDR text with the host bits
+ * itself lives in src/base/ip.ts; results are normalised to CIDR text with the host bits
  * cleared ("192.168.0.0/16", "2001:db8::/32").
  *
  * @module

@@ -41,7 +41,7 @@ pidfile = "/run/t.pid"
 user = "tempus"
 keyfile = "/etc/t.keys"
 dumpdir = "/var/lib/t"
-acquisitionport = 1123
+acquisitionport = 0
 refresh = 3600
 manual = true
 
@@ -107,7 +107,7 @@ change = 0.5
 user tempus
 keyfile /etc/t.keys
 dumpdir /var/lib/t
-acquisitionport 1123
+acquisitionport 0
 refresh 3600
 manual
 server a.example iburst minpoll 4 maxpoll 8 maxdelay 0.5 prefer
@@ -198,8 +198,8 @@ Deno.test("wrong types and values are errors located at the key", () => {
   );
   assert.match(fails('[cmd]\nsocket = "relative.sock"\n')[0], /must be an absolute path/);
   assert.match(
-    fails('[log]\nkinds = ["tracking", "tempcomp"]\n')[0],
-    /log\.kinds\[1\]: log: 'tempcomp' is not supported/,
+    fails('[log]\nkinds = ["tracking", "tempcomps"]\n')[0],
+    /log\.kinds\[1\]: log: unknown log 'tempcomps'/,
   );
   assert.match(fails("[clock]\ndriftfile_interval = 0\n")[0], /invalid interval/);
   assert.match(fails("source = 3\n")[0], /source: expected an array of tables/);

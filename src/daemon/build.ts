@@ -27,7 +27,9 @@ import {
   kernelClientTransportAvailable,
 } from "../io/kernel_client_transport.ts";
 import { LogFiles } from "../io/log_files.ts";
-import { type Logging, setupLogging } from "../io/logging.ts";
+import type { Logging } from "../io/logging.ts";
+import * as edge from "./edge_options.ts";
+import type { TempCompService } from "./tempcomp.ts";
 import { acquirePidFile } from "../io/pidfile.ts";
 import { CryptoRandom } from "../io/random.ts";
 import { RealTimers } from "../io/timers.ts";
@@ -81,6 +83,10 @@ export interface DaemonParts {
   rtc: RtcService | null;
   /** measurements/statistics/tracking logs, when configured. */
   logFiles: LogFiles | null;
+  /** tempcomp, when configured (running). */
+  tempComp: TempCompService | null;
+  /** The program name of the start and exit log lines (--log-name). */
+  logName: string;
   /** NTP allow/deny. */
   ntpAccess: AccessTable;
   /** cmdallow/cmddeny. */
@@ -147,32 +153,32 @@ export async function buildDaemon(
   options: DaemonOptions,
   oneShot: EngineOptions["oneShot"],
 ): Promise<DaemonParts> {
+  // Logging first, so that configuration warnings reach the -l file too (dropin).
+  const logging: Logging = edge.daemonLogging(options, logLevelFor(options));
+  const log = logging.port("daemon");
   const parsed = await loadDaemonConfig(options);
-  for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
+  for (const w of formatDiagnostics(parsed.warnings)) log.log("warning", w);
   if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
   const config = parsed.config;
+  edge.applyHwclockFile(config, log);
+  const acquisition = edge.clientSocketOptions(config); // throws when it cannot be honoured
   // The checks config check also makes: keyfile, keys in use, the run user (-u over user).
   const startup = checkStartup(config, options.user);
-  for (const w of startup.warnings) console.error(`warning: ${w}`);
+  for (const w of startup.warnings) log.log("warning", w);
   if (startup.errors.length > 0 || startup.runUser === null) {
     throw new StartupError(startup.errors.join("\n"));
   }
   const keys = startup.keys;
   const runUser = startup.runUser;
 
-  const logging = await setupLogging({
-    level: logLevelFor(options),
-    stderr: true,
-    file: options.logFile,
-  });
-  const log = logging.port("daemon");
   const driver = openClockDriver(config, options);
   log.log(
     "info",
-    `tempus starting (${
+    `${options.logName} starting (${
       options.noClockControl ? "no clock control" : `clock driver ${driver.name}`
     })`,
   );
+  if (options.noClockControl) log.log("info", "Disabled control of system clock");
   if (options.setFromRtc) log.log("info", await setClockFromRtc(config, driver, log));
 
   const pidFile = options.oneShot === null ? config.pidFile : null;
@@ -203,6 +209,8 @@ export async function buildDaemon(
   }
   const logFiles = LogFiles.fromConfig(config, { log });
   if (logFiles !== null) attachLogFiles(engine, logFiles);
+  engine.reference.leapTable = edge.leapTable(config, log);
+  const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   const rtc = options.oneShot === null ? openRtc(config, engine, log, options.setFromRtc) : null;
 
   const sources = new SourceManager(
@@ -242,7 +250,9 @@ export async function buildDaemon(
     timers,
     random,
     engine,
-    transport: openClientTransport(engine, log),
+    transport: openClientTransport(engine, log, acquisition),
+    tempComp,
+    logName: options.logName,
     sources,
     rtc,
     logFiles,
@@ -279,7 +289,11 @@ function openRtc(
  * The client transport over the engine's clock: kernel timestamps when the libc sockets work,
  * else Deno sockets. Replies, transmit timestamps and late send failures go to the engine.
  */
-function openClientTransport(engine: Engine, log: LogPort): ClientTransport {
+function openClientTransport(
+  engine: Engine,
+  log: LogPort,
+  acquisition: ReturnType<typeof edge.clientSocketOptions>,
+): ClientTransport {
   const cookedNow = () => engine.clock.cookedNow();
   const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
     engine.receiveReply(id, packet, rx);
@@ -295,6 +309,7 @@ function openClientTransport(engine: Engine, log: LogPort): ClientTransport {
     log,
     onTransmitted: (id, tx) => engine.transmitted(id, tx),
     onSendFailed: (id) => engine.sendFailed(id),
+    ...acquisition,
   });
 }
 

@@ -20,6 +20,7 @@ import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
+import * as edge from "./edge_options.ts";
 import type { SourceManager } from "./sources.ts";
 
 /** What serving opened. */
@@ -78,6 +79,12 @@ export async function serve(
       parts.runUser,
     );
   }
+  // binddevice/dscp, bindcmddevice (dropin): on the sockets just opened, found by port.
+  edge.tuneListeningSockets(
+    config,
+    ntpServer?.addresses[0]?.port ?? null,
+    commandServer?.udpPorts.values() ?? [],
+  );
   return { control, ntpServer, commandServer };
 }
 

@@ -55,6 +55,10 @@ export interface KernelClientTransportOptions {
    * engine.sendFailed), so auto_offline still sees the failure.
    */
   onSendFailed?: (requestId: number) => void;
+  /** bindacqaddress: the local address of requests, per family (default the wildcard). */
+  bindAddress?: { v4: string | null; v6: string | null };
+  /** Sets options on each new socket before bind (bindacqdevice, dscp). */
+  configureSocket?: (fd: number, family: number) => void;
 }
 
 /** True when kernel-timestamping client sockets can be used here. */
@@ -85,7 +89,8 @@ export class KernelClientTransport implements NtpTransport {
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
     if (this.#closed) return false;
     const timing = this.#options.timing;
-    const bind = to.address.includes(":") ? "::" : "0.0.0.0";
+    const acq = this.#options.bindAddress;
+    const bind = to.address.includes(":") ? acq?.v6 ?? "::" : acq?.v4 ?? "0.0.0.0";
     const socket = this.#takeSocket(bind);
     if (socket === null) return false;
     const key = `${to.address}|${to.port}`;
@@ -159,6 +164,7 @@ export class KernelClientTransport implements NtpTransport {
         scale: this.#options.clock,
         maxLength: 1024,
         txTimestamps: this.#options.onTransmitted !== undefined,
+        configure: this.#options.configureSocket,
       });
     } catch (error) {
       this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);

@@ -73,6 +73,8 @@ export interface KernelSocketOptions {
   maxLength?: number;
   /** Ask for kernel transmit timestamps too (reported by `sendStamped`). */
   txTimestamps?: boolean;
+  /** Sets options on the new socket before bind (bindacqdevice, dscp). */
+  configure?: (fd: number, family: number) => void;
 }
 
 /** True when kernel-timestamp sockets can be used here (Linux, glibc, FFI permitted). */
@@ -96,7 +98,12 @@ export class KernelSocket {
 
   /** Opens a socket bound to `host`:`port` (port 0: any). Throws on failure. */
   static open(host: string, port: number, options: KernelSocketOptions): KernelSocket {
-    const socket = KernelTimestampSocket.open(host, port, options.maxLength ?? 4096);
+    const socket = KernelTimestampSocket.open(
+      host,
+      port,
+      options.maxLength ?? 4096,
+      options.configure,
+    );
     if (options.txTimestamps) socket.enableTxTimestamps();
     return new KernelSocket(socket, options.scale);
   }

@@ -18,6 +18,7 @@ import {
   type Sink,
 } from "@logtape/logtape";
 import type { LogLevel, LogPort } from "../base/ports.ts";
+import { SyslogSink } from "./syslog.ts";
 
 export type { LogRecord };
 
@@ -31,6 +32,8 @@ export interface LoggingOptions {
   journal?: boolean | "auto";
   /** Also append to this file (re-opened by `reopen()`), or null. */
   file?: string | null;
+  /** Send to syslog (/dev/log) under this identity, or null (the default). */
+  syslog?: string | null;
   /** Where stderr lines go (tests inject a collector; default Deno.stderr). */
   stderrWriter?: (line: string) => void;
   /** The environment lookup (tests inject; default Deno.env.get). */
@@ -207,6 +210,16 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
     const f = fileSink;
     sinks.file = (record: LogRecord) => f.write(formatPlainLine(record));
   }
+  let syslogSink: SyslogSink | null = null;
+  if (options.syslog) {
+    syslogSink = new SyslogSink(options.syslog);
+    const s = syslogSink;
+    sinks.syslog = (record: LogRecord) =>
+      s.write(
+        TAPE_TO_LEVEL[record.level],
+        `${messageOf(record)}${renderFields(record.properties)}`,
+      );
+  }
   configureSync({
     reset: true,
     sinks,
@@ -221,8 +234,17 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
     close: async () => {
       await reset();
       fileSink?.close();
+      syslogSink?.close();
     },
   };
+}
+
+/**
+ * A LogPort writing through whatever logging is configured now (for the few lines written
+ * outside the daemon's own wiring, e.g. start-up failures and process options).
+ */
+export function currentLogPort(category = "daemon"): LogPort {
+  return new TapePort(["tempus", category]);
 }
 
 /** Parses a level name as used on the command line ("debug", "info", "warn[ing]", "error"). */

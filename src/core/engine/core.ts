@@ -44,6 +44,11 @@ export class EngineCore {
   onFatal: ((message: string) => void) | null = null;
   /** Called after a source accepted a new sample (before selection): for measurement logs. */
   onSampleAccepted: ((id: number) => void) | null = null;
+  /**
+   * Called after every reply to one of a source's requests was processed (its ntpData then
+   * shows the reply's test bits and counters): measurements.log.
+   */
+  onReply: ((id: number) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
   onReferenceUpdated: ((update: ReferenceUpdate) => void) | null = null;
 
@@ -370,6 +375,7 @@ export class EngineCore {
     try {
       const samplesBefore = s.stats.sampleCount;
       this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)), samplesBefore);
+      this.onReply?.(s.id); // dropin: measurements.log
     } catch (e) {
       // Nothing read from the network may throw out of the event loop.
       this.log("error", `Reply from ${s.addressText} not processed: ${String(e)}`);
