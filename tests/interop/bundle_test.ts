@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { haveBinary, runCommand, startChronydServer } from "../helpers/peers.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 
 /** Command modules main.ts loads with import(): bundling needs them all. */
 function missingCommandModules(): string[] {
