@@ -12,8 +12,8 @@
 import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
 import type { Config, SourceParams } from "../config/model.ts";
 import { Engine } from "../core/engine/engine.ts";
-import type { NtpTransport, SocketAddress } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import type { MeasurementEntry } from "../io/log_parse.ts";
 import { decodePacket, encodePacket } from "../ntp/packet.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";

@@ -128,21 +128,18 @@ export function defaultConfig(): Config {
     acquisitionPort: 0,
     keyFile: null,
     refresh: 1209600,
-<<<<<<< HEAD
-    // tempus-only (no chrony directive): ntpd-rs's metrics exporter listens on loopback only.
-    metricsPort: 0, // metricsport: off unless configured
-    bindMetricsAddress: "127.0.0.1", // bindmetricsaddress
-    errorBoundFile: null, // errorboundfile: off unless configured (AWS ClockBound's job)
-    smoothTime: null, // smoothtime: off (chrony's default)
-    recordMeasurements: null, // recordmeasurements: off
-=======
     bindAcqAddresses: [],
     bindDevice: null,
     bindAcqDevice: null,
     bindCmdDevice: null,
     dscp: 0,
     tempComp: null,
->>>>>>> main
+    // tempus-only (no chrony directive): ntpd-rs's metrics exporter listens on loopback only.
+    metricsPort: 0, // metricsport: off unless configured
+    bindMetricsAddress: "127.0.0.1", // bindmetricsaddress
+    errorBoundFile: null, // errorboundfile: off unless configured (AWS ClockBound's job)
+    smoothTime: null, // smoothtime: off (chrony's default)
+    recordMeasurements: null, // recordmeasurements: off
   };
 }
 

@@ -288,7 +288,18 @@ export interface Config {
    * Added by the config owner; optional so existing Config literals stay valid.
    */
   sourceDirs?: string[];
-<<<<<<< HEAD
+  /** bindacqaddress: source addresses of client requests, one per family (empty = any). */
+  bindAcqAddresses?: string[];
+  /** binddevice: interface the NTP server sockets are bound to (SO_BINDTODEVICE). */
+  bindDevice?: string | null;
+  /** bindacqdevice: interface the client request sockets are bound to. */
+  bindAcqDevice?: string | null;
+  /** bindcmddevice: interface the UDP command sockets are bound to. */
+  bindCmdDevice?: string | null;
+  /** dscp: DSCP of NTP packets sent (server and client sockets), 0 = the default. */
+  dscp?: number;
+  /** tempcomp, or null. */
+  tempComp?: TempCompConfig | null;
   /**
    * metricsport: TCP port of the Prometheus metrics endpoint (0 = off). tempus-only (ntpd-rs's
    * metrics exporter); optional so existing Config literals stay valid (default in defaults.ts).
@@ -321,18 +332,4 @@ export interface SmoothTimeConfig {
   maxWanderPpm: number;
   /** Smooth only leap seconds. */
   leapOnly: boolean;
-=======
-  /** bindacqaddress: source addresses of client requests, one per family (empty = any). */
-  bindAcqAddresses?: string[];
-  /** binddevice: interface the NTP server sockets are bound to (SO_BINDTODEVICE). */
-  bindDevice?: string | null;
-  /** bindacqdevice: interface the client request sockets are bound to. */
-  bindAcqDevice?: string | null;
-  /** bindcmddevice: interface the UDP command sockets are bound to. */
-  bindCmdDevice?: string | null;
-  /** dscp: DSCP of NTP packets sent (server and client sockets), 0 = the default. */
-  dscp?: number;
-  /** tempcomp, or null. */
-  tempComp?: TempCompConfig | null;
->>>>>>> main
 }

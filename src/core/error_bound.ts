@@ -24,7 +24,7 @@
  */
 import type { LeapStatus, SourceReport, TrackingReport } from "./reports.ts";
 import { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /**
  * What a snapshot promises: `synchronised`: true time is within the bound; `unsynchronised`:

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 import type { ClockChangeEvent } from "./types.ts";
 
 /** smoothtime max-freq max-wander [leaponly]. */

@@ -24,12 +24,8 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "../core/reports.ts";
-<<<<<<< HEAD
 import type { SmoothingReport } from "../core/smoothing.ts";
-import type { Instant } from "../core/time.ts";
-=======
 import type { Instant } from "../base/time.ts";
->>>>>>> main
 import { MODIFIABLE_FIELDS, type ModifiableField } from "../core/engine/engine.ts";
 
 /** The engine-level part of `EngineControl` that the engine itself implements. */

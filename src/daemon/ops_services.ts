@@ -14,12 +14,12 @@ import {
   selectedSample,
   StepWatch,
 } from "../core/error_bound.ts";
-import type { LogPort } from "../core/ports.ts";
+import type { LogPort } from "../base/ports.ts";
 import type { NtpDataReport } from "../core/reports.ts";
 import type { ClockChangeEvent } from "../core/types.ts";
 import { ErrorBoundWriter } from "../io/error_bound_file.ts";
 import { SampleRecorder } from "../io/sample_record.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import { type MetricsServerHandle, startMetricsServer } from "../io/metrics_server.ts";
 import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
 import { History } from "./history.ts";

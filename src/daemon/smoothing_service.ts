@@ -9,7 +9,7 @@ import type { Config } from "../config/model.ts";
 import type { ControlResult } from "../core/control.ts";
 import type { TrackingReport } from "../core/reports.ts";
 import { Smoother, type SmoothingReport } from "../core/smoothing.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import type { ClockChangeEvent, ReferenceState } from "../core/types.ts";
 
 /** What the daemon uses. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import type { MeasurementEntry, Parsed } from "./log_parse.ts";
 
 /** One recorded sample. */
