@@ -25,8 +25,8 @@ export const MIRROR = Deno.env.get("TEMPUS_VM_MIRROR") ?? "http://deb.debian.org
 
 /** Modules (from the host's /lib/modules/VERSION) loaded by the initramfs, in order. */
 const MODULES = [
-  "kernel/drivers/virtio/virtio.ko",
   "kernel/drivers/virtio/virtio_ring.ko",
+  "kernel/drivers/virtio/virtio.ko",
   "kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
   "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
   "kernel/drivers/virtio/virtio_pci.ko",
@@ -163,7 +163,7 @@ export async function ensureImage(): Promise<string> {
 /** The initramfs that loads virtio and switches to the image's systemd. */
 export async function ensureInitramfs(kernel: string, busybox: string): Promise<string> {
   const version = kernel.replace(/^.*vmlinuz-/, "");
-  const path = `${CACHE_DIR}/initrd-systemd-${version}.img`;
+  const path = `${CACHE_DIR}/initrd-systemd-v2-${version}.img`;
   if (exists(path)) return path;
   const chunks: Uint8Array[] = [];
   const cpio = new CpioWriter({
