@@ -45,9 +45,9 @@ unpack() {
   tmp="$base/.unpack.$$"
   rm -rf "$tmp"
   mkdir -m 0755 "$tmp"
-  tail -c +"$deno_offset" "$self" | head -c "$deno_size" | gzip -dc >"$tmp/deno" ||
+  tail -c +"$deno_offset" "$self" 2>/dev/null | head -c "$deno_size" | gzip -dc >"$tmp/deno" ||
     { rm -rf "$tmp"; die "cannot unpack the Deno runtime into $base"; }
-  tail -c +"$js_offset" "$self" | head -c "$js_size" | gzip -dc >"$tmp/tempus.js" ||
+  tail -c +"$js_offset" "$self" 2>/dev/null | head -c "$js_size" | gzip -dc >"$tmp/tempus.js" ||
     { rm -rf "$tmp"; die "cannot unpack the program into $base"; }
   (cd "$tmp" && printf '%s\n' "$sums" | sha256sum -c >/dev/null 2>&1) ||
     { rm -rf "$tmp"; die "$self is damaged (SHA-256 mismatch after unpacking)"; }

@@ -17,7 +17,8 @@ try {
     ntpPort: ntp.port,
     plantSeconds: 3,
     disciplineSeconds: 30,
-    timeoutMs: 420_000,
+    timeoutMs: Number(Deno.env.get("TIMEOUT_MS") ?? 420_000),
+    showStatus: Deno.args.includes("--status"),
   });
   if (Deno.args.includes("--console")) console.log(r.console);
   console.log(`accel ${r.accel}, ${Math.round(r.ms)} ms, done ${r.done}`);

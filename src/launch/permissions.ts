@@ -207,6 +207,7 @@ function configFileGrants(files: Set<string>, dirs: Set<string>, g: Grants): voi
   for (const d of dirs) g.read.push(d);
 }
 
+/** True when no allow/cmdallow rule lets other hosts in (so replies go to loopback only). */
 function isLoopbackRule(config: Config): boolean {
   const rules = [...config.ntpAccess, ...config.cmdAccess];
   return rules.every((r) => !r.allow);
@@ -280,10 +281,7 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
       }
       net.push("127.0.0.1", "[::1]");
     }
-    if (c.port > 0) {
-      const hosts = c.bindAddresses.length ? c.bindAddresses : ["0.0.0.0", "::"];
-      for (const h of hosts) net.push(`${netHost(h)}:${c.port}`);
-    }
+    // The NTP port is opened only with `allow` rules, which make net unscoped above.
     g.net = net;
   }
   return g;

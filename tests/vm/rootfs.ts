@@ -48,10 +48,9 @@ ConditionPathExists=/dev/vdb
 
 [Service]
 Type=exec
-ExecStart=/bin/sh -c 'mkdir -p /run/harness && tar -xf /dev/vdb -C /run/harness && exec /bin/sh /run/harness/run.sh'
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
+ExecStart=/bin/sh -c 'mkdir -p /run/harness && tar -xf /dev/vdb -C /run/harness && exec /bin/sh /run/harness/run.sh >/dev/ttyS0 2>&1'
+StandardOutput=journal+console
+StandardError=journal+console
 
 [Install]
 WantedBy=multi-user.target
@@ -89,6 +88,8 @@ const IMAGE_LINKS: [string, string][] = [
   ["etc/systemd/system/apt-daily-upgrade.timer", "/dev/null"],
   ["etc/systemd/system/e2scrub_reap.service", "/dev/null"],
   ["etc/systemd/system/systemd-timesyncd.service", "/dev/null"],
+  // The harness owns the serial console.
+  ["etc/systemd/system/serial-getty@ttyS0.service", "/dev/null"],
 ];
 
 async function sha(text: string): Promise<string> {
@@ -214,7 +215,7 @@ exec switch_root /newroot /sbin/init
 }
 
 /** Null when the cached systemd guest is ready, else a one-line reason. */
-export async function systemdImageMissing(): Promise<string | null> {
+export function systemdImageMissing(): string | null {
   if (!exists(`${debootstrapDir()}/sbin/init`)) {
     return `systemd VM test skipped: no Debian rootfs cached at ${debootstrapDir()} ` +
       `(build it once: ./deno task vm:rootfs, a few minutes, needs root and deb.debian.org)`;

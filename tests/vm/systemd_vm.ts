@@ -58,6 +58,8 @@ export interface SystemdBootOptions {
   disciplineSeconds: number;
   /** Kill qemu after this many ms. */
   timeoutMs: number;
+  /** systemd's boot status on the console (for debugging). */
+  showStatus?: boolean;
 }
 
 async function harnessTar(options: SystemdBootOptions, busybox: string): Promise<string> {
@@ -108,7 +110,9 @@ export async function bootSystemdVm(options: SystemdBootOptions): Promise<GuestR
     "-initrd",
     initrd,
     "-append",
-    "console=ttyS0 quiet loglevel=3 systemd.show_status=0 panic=-1 net.ifnames=0",
+    `console=ttyS0 quiet loglevel=3 systemd.show_status=${
+      options.showStatus ? 1 : 0
+    } panic=-1 net.ifnames=0`,
     "-drive",
     `file=${image},format=raw,if=virtio`,
     "-drive",

@@ -50,6 +50,14 @@ EOF
 block config_check tempus config check /etc/tempus/tempus.conf
 kv config_check_rc "$(tempus config check /etc/tempus/tempus.conf >/dev/null 2>&1; echo $?)"
 
+# One-shot boot sync (root, no service yet): the clock 1 h behind, stepped onto the server.
+date -s "@$(($(date +%s) - 3600))" >/dev/null
+block sync_before tempus query "$SERVER" --json
+t0=$(uptime_s)
+block sync tempus sync "$SERVER" --json
+kv sync_s "$(echo "$(uptime_s) $t0" | awk '{printf "%.2f", $1 - $2}')"
+block sync_after tempus query "$SERVER" --json
+
 # The guest clock starts wrong: PLANT_SECONDS ahead and +500 ppm fast.
 bb adjtimex -t 10005 >/dev/null
 date -s "@$(($(date +%s) + PLANT_SECONDS))" >/dev/null
@@ -65,6 +73,8 @@ systemctl enable --now tempus.service >/dev/null 2>&1
 kv enable_rc "$?"
 t1=$(uptime_s)
 kv start_s "$(echo "$t1 $t0" | awk '{printf "%.2f", $1 - $2}')"
+block status_started systemctl status --no-pager -l tempus.service
+block journal_started journalctl -u tempus.service -o short-monotonic --no-pager
 block show_started systemctl show tempus.service -p Type,ActiveState,SubState,MainPID,NRestarts,Result,StatusText
 pid=$(systemctl show tempus.service -p MainPID --value)
 kv main_pid "$pid"
