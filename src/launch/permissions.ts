@@ -263,10 +263,12 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   if (user !== null) g.read.push("/etc/passwd", "/etc/group");
   const notify = host.env("NOTIFY_SOCKET");
   if (notify) {
-    // sd_notify binds a datagram socket in a fresh temporary directory.
+    // sd_notify binds a datagram socket in a fresh temporary directory and sends to
+    // $NOTIFY_SOCKET (Deno checks a Unix datagram destination as a write).
     const tmp = host.env("TMPDIR") || "/tmp";
     g.read.push(tmp);
     g.write.push(tmp);
+    if (notify.startsWith("/")) g.write.push(notify);
   }
   if (c.cmdSocket !== null || notify || !isLoopbackRule(c)) {
     g.net = "all";

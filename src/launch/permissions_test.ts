@@ -84,3 +84,13 @@ Deno.test("permissions: monitoring commands read the socket directory, net unsco
   assert.ok(flags.includes("--allow-net"));
   assert.ok(flags.includes("--allow-read=/etc/hosts,/tmp,/var/run/tempus"), flags.join(" "));
 });
+
+Deno.test("permissions: under systemd the daemon may write to $NOTIFY_SOCKET and $TMPDIR", () => {
+  const facts = host({ "/etc/t.conf": "cmdport 0\nbindcmdaddress /\n" }, {
+    NOTIFY_SOCKET: "/run/systemd/notify",
+  });
+  const flags = denoFlags(grantsFor(["daemon", "-f", "/etc/t.conf"], facts));
+  const write = flags.find((f) => f.startsWith("--allow-write="))!.slice(14).split(",");
+  assert.ok(write.includes("/run/systemd/notify") && write.includes("/tmp"), flags.join(" "));
+  assert.ok(flags.includes("--allow-net"), "sd_notify's own socket has a random path");
+});

@@ -75,6 +75,7 @@ t1=$(uptime_s)
 kv start_s "$(echo "$t1 $t0" | awk '{printf "%.2f", $1 - $2}')"
 block status_started systemctl status --no-pager -l tempus.service
 block journal_started journalctl -u tempus.service -o short-monotonic --no-pager
+[ -n "${DEBUG_STOP:-}" ] && { echo TEMPUS-VM-DONE; echo o >/proc/sysrq-trigger; }
 block show_started systemctl show tempus.service -p Type,ActiveState,SubState,MainPID,NRestarts,Result,StatusText
 pid=$(systemctl show tempus.service -p MainPID --value)
 kv main_pid "$pid"
