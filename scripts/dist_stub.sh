@@ -87,9 +87,11 @@ deno_run() {
   exec "$dir/deno" run --quiet --no-config --no-lock --cached-only --no-prompt "$@"
 }
 prestage="--allow-read --allow-env=NOTIFY_SOCKET,TMPDIR"
-if [ "${1:-}" = permissions ]; then
-  deno_run $prestage "$dir/tempus.js" "$@"
-fi
+case "${1:-}" in
+  permissions) deno_run $prestage "$dir/tempus.js" "$@" ;;
+  # These need no permission at all: skip the pre-stage.
+  "" | --version | -V | version | --help | -h | help) deno_run "$dir/tempus.js" "$@" ;;
+esac
 flags=$(deno_run $prestage "$dir/tempus.js" permissions "$@") || exit 1
 set -f
 IFS='

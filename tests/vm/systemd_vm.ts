@@ -75,8 +75,7 @@ async function harnessTar(options: SystemdBootOptions, busybox: string): Promise
   await Deno.writeTextFile(
     `${dir}/params`,
     `SERVER=10.0.2.2:${options.ntpPort}\nPLANT_SECONDS=${options.plantSeconds}\n` +
-      `DISCIPLINE_SECONDS=${options.disciplineSeconds}\n` +
-      (Deno.env.get("TEMPUS_VM_DEBUG_STOP") ? "DEBUG_STOP=1\n" : ""),
+      `DISCIPLINE_SECONDS=${options.disciplineSeconds}\n`,
   );
   const tar = `${dir}.tar`;
   const out = await new Deno.Command("tar", {
