@@ -18,14 +18,34 @@ export const ERRNO_NAMES: Readonly<Record<number, string>> = {
   13: "EACCES",
   14: "EFAULT",
   16: "EBUSY",
+  17: "EEXIST",
   19: "ENODEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
   22: "EINVAL",
+  24: "EMFILE",
   25: "ENOTTY",
+  28: "ENOSPC",
   30: "EROFS",
+  32: "EPIPE",
   34: "ERANGE",
+  36: "ENAMETOOLONG",
   38: "ENOSYS",
+  40: "ELOOP",
+  88: "ENOTSOCK",
+  90: "EMSGSIZE",
+  93: "EPROTONOSUPPORT",
   95: "EOPNOTSUPP",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  100: "ENETDOWN",
+  101: "ENETUNREACH",
+  104: "ECONNRESET",
+  105: "ENOBUFS",
   110: "ETIMEDOUT",
+  111: "ECONNREFUSED",
+  113: "EHOSTUNREACH",
 };
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -40,15 +60,46 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   EACCES: "permission denied",
   EFAULT: "bad address",
   EBUSY: "device or resource busy",
+  EEXIST: "file exists",
   ENODEV: "no such device",
+  ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
   EINVAL: "invalid argument",
+  EMFILE: "too many open files",
   ENOTTY: "inappropriate ioctl for device",
+  ENOSPC: "no space left on device",
   EROFS: "read-only file system",
+  EPIPE: "broken pipe",
   ERANGE: "result out of range",
+  ENAMETOOLONG: "file name too long",
   ENOSYS: "function not implemented",
+  ELOOP: "too many levels of symbolic links",
+  ENOTSOCK: "not a socket",
+  EMSGSIZE: "message too long",
+  EPROTONOSUPPORT: "protocol not supported",
   EOPNOTSUPP: "operation not supported",
+  EAFNOSUPPORT: "address family not supported by protocol",
+  EADDRINUSE: "address already in use",
+  EADDRNOTAVAIL: "cannot assign requested address",
+  ENETDOWN: "network is down",
+  ENETUNREACH: "network is unreachable",
+  ECONNRESET: "connection reset by peer",
+  ENOBUFS: "no buffer space available",
   ETIMEDOUT: "timed out",
+  ECONNREFUSED: "connection refused",
+  EHOSTUNREACH: "no route to host",
 };
+
+/**
+ * An errno as people read it: "Address already in use (EADDRINUSE)", or "errno N" for one
+ * this table does not know.
+ */
+export function describeErrno(errno: number): string {
+  const code = ERRNO_NAMES[errno];
+  const text = code === undefined ? undefined : DESCRIPTIONS[code];
+  if (code === undefined || text === undefined) return `errno ${errno}`;
+  return `${text[0].toUpperCase()}${text.slice(1)} (${code})`;
+}
 
 /** The symbolic name of an errno value ("EPERM"), or "E<n>" when unknown. */
 export function errnoName(errno: number): string {

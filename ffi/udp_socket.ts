@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { errnoName } from "./errno.ts";
+import { describeErrno, errnoName } from "./errno.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
 import type { Instant } from "../src/core/time.ts";
 import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/ntp/ip.ts";
@@ -126,20 +126,20 @@ export class KernelTimestampSocket {
     const family = addr.length === 4 ? AF_INET : AF_INET6;
     const c = libcSymbols();
     const fd = c.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw new Error(`socket() failed: errno ${lastErrno()}`);
+    if (fd < 0) throw new Error(`socket() failed: ${describeErrno(lastErrno())}`);
     try {
       const one = new Uint8Array(new Int32Array([1]).buffer);
       if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
-        throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: errno ${lastErrno()}`);
+        throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: ${describeErrno(lastErrno())}`);
       }
       const sa = new Uint8Array(28);
       const len = writeSockaddr(new DataView(sa.buffer), family, addr, port);
       if (c.bind(fd, sa, len) < 0) {
         const e = lastErrno();
-        throw new Deno.errors.AddrInUse(`bind ${host} port ${port} failed: errno ${e}`);
+        throw new Deno.errors.AddrInUse(`bind ${host} port ${port} failed: ${describeErrno(e)}`);
       }
       const wakeFd = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-      if (wakeFd < 0) throw new Error(`eventfd() failed: errno ${lastErrno()}`);
+      if (wakeFd < 0) throw new Error(`eventfd() failed: ${describeErrno(lastErrno())}`);
       return new KernelTimestampSocket(fd, wakeFd, family, maxLength);
     } catch (e) {
       c.close(fd);
@@ -204,7 +204,7 @@ export class KernelTimestampSocket {
         this.readTxTimestamp();
         return null;
       }
-      throw new Error(`recvmsg failed: errno ${e}`);
+      throw new Error(`recvmsg failed: ${describeErrno(e)}`);
     }
   }
 

@@ -1,12 +1,15 @@
 /**
  * `tempus config check FILE [--json]`: validates a chrony.conf or tempus.toml and prints the
  * effective configuration (chrony.conf syntax, or JSON with --json), exiting 0; or prints
- * `file:line: error` lines on stderr and exits 1.
+ * `file:line: error` lines on stderr and exits 1. After parsing it runs the daemon's own
+ * start-up checks (keyfile and the keys sources name, the run user), so a configuration that
+ * passes here is one `tempus daemon` accepts.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { formatDiagnostic, loadConfigSync, renderConfig } from "../config/load.ts";
+import { checkStartup } from "../daemon/startup_checks.ts";
 
 /** Help text of `tempus config`. */
 export const CONFIG_USAGE: string = [
@@ -64,6 +67,15 @@ function runSync(args: string[], io: ConfigCheckIo): number {
   if (!result.ok) {
     for (const e of result.errors) io.err(formatDiagnostic(e));
     io.err(`${file}: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}`);
+    return 1;
+  }
+  // The checks the daemon makes before it starts (keyfile, keys in use, run user).
+  const startup = checkStartup(result.config, null);
+  for (const w of startup.warnings) io.err(`${file}: ${w} (warning)`);
+  if (startup.errors.length > 0) {
+    for (const e of startup.errors) io.err(`${file}: ${e}`);
+    const n = startup.errors.length;
+    io.err(`${file}: ${n} error${n === 1 ? "" : "s"}`);
     return 1;
   }
   if (parsed.values.json) io.out(JSON.stringify(result.config, null, 2));

@@ -18,6 +18,7 @@ import type { MonitorContext, MonitorFlags } from "./monitor_context.ts";
 import { runControl } from "./monitor_control.ts";
 import { resolveHost } from "./monitor_names.ts";
 import * as reports from "./monitor_reports.ts";
+import * as perSource from "./monitor_sources.ts";
 
 /** Parsed command line of a monitoring command. */
 export interface MonitorArgs {
@@ -164,15 +165,15 @@ async function dispatch(ctx: MonitorContext, command: string, a: MonitorArgs): P
     case "tracking":
       return await reports.tracking(ctx);
     case "sources":
-      return await reports.sources(ctx);
+      return await perSource.sources(ctx);
     case "sourcestats":
-      return await reports.sourcestats(ctx);
+      return await perSource.sourcestats(ctx);
     case "selectdata":
-      return await reports.selectdata(ctx);
+      return await perSource.selectdata(ctx);
     case "activity":
       return await reports.activity(ctx);
     case "ntpdata":
-      return await reports.ntpdata(ctx, args);
+      return await perSource.ntpdata(ctx, args);
     case "serverstats":
       return await reports.serverstats(ctx);
     case "clients":
@@ -182,7 +183,7 @@ async function dispatch(ctx: MonitorContext, command: string, a: MonitorArgs): P
     case "smoothing":
       return await reports.smoothing(ctx);
     case "authdata":
-      return await reports.authdata(ctx);
+      return await perSource.authdata(ctx);
     case "sourcename":
       return await reports.sourcename(ctx, args);
     case "waitsync":

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { CmdmonClient, Reply } from "../cmdmon/client.ts";
+import type { CmdmonClient } from "../cmdmon/client.ts";
+import type { Reply } from "../cmdmon/codec.ts";
 import { BAD_REPLY, CANNOT_TALK, statusLine, STT } from "../cmdmon/constants.ts";
 import {
   formatIpAddr,
@@ -14,7 +15,9 @@ import {
   IPADDR_INET6,
   refIdToString,
 } from "../cmdmon/ip_addr.ts";
-import { acceptedReplies } from "../cmdmon/messages.ts";
+import { acceptedReplies, type ReplyCodeTo } from "../cmdmon/messages.ts";
+import type { ReplyCode } from "../cmdmon/replies.ts";
+import type { RequestCode, RequestData } from "../cmdmon/requests.ts";
 import { addressToName } from "./monitor_names.ts";
 
 /** Options parsed from the command line. */
@@ -44,27 +47,27 @@ export interface MonitorContext {
 }
 
 /**
- * chronyc's request_reply: sends a request, prints the status line when `verbose` or on
- * error, and returns the reply when it succeeded and has an expected type.
+ * chronyc's request_reply: sends a request (fields left out of `data` go as zero), prints
+ * the status line when `verbose` or on error, and returns the reply when it succeeded and
+ * has a code that answers `command` (so its data is typed by that code).
  */
-export async function ask(
+export async function ask<C extends RequestCode>(
   ctx: MonitorContext,
-  command: number,
-  data: Record<string, unknown> = {},
+  command: C,
+  data: Partial<RequestData<C>> = {},
   verbose = false,
-  expected: number[] = acceptedReplies(command),
-): Promise<Reply | null> {
+): Promise<Reply<ReplyCodeTo<C>> | null> {
   const reply = await ctx.client.request(command, data);
-  return showReply(ctx, reply, verbose, expected);
+  return showReply(ctx, reply, verbose, acceptedReplies(command));
 }
 
 /** The checking and printing half of `ask`, for a reply already received (or null). */
-export function showReply(
+export function showReply<R extends ReplyCode>(
   ctx: MonitorContext,
   reply: Reply | null,
   verbose: boolean,
-  expected: number[],
-): Reply | null {
+  expected: readonly R[],
+): Reply<R> | null {
   if (reply === null) {
     ctx.write(`${CANNOT_TALK}\n`);
     ctx.json({ error: CANNOT_TALK });
@@ -76,12 +79,16 @@ export function showReply(
   if (status !== STT.SUCCESS && status !== STT.ACCESSALLOWED && status !== STT.ACCESSDENIED) {
     return null;
   }
-  if (!expected.includes(reply.header.reply)) {
+  if (!isExpected(reply, expected)) {
     ctx.write(`${BAD_REPLY}\n`);
     ctx.json({ error: BAD_REPLY });
     return null;
   }
   return reply;
+}
+
+function isExpected<R extends ReplyCode>(reply: Reply, expected: readonly R[]): reply is Reply<R> {
+  return (expected as readonly ReplyCode[]).includes(reply.reply);
 }
 
 /** chronyc's format_name: refid text, IP text (-n, -c) or the DNS name truncated with '>'. */
@@ -99,6 +106,21 @@ export async function formatName(
     name = `${name.slice(0, options.trunc - 1)}>`;
   }
   return name;
+}
+
+/**
+ * A JSON-friendly copy of decoded reply data (addresses as text, bigints as strings), in
+ * wire field order.
+ */
+export function jsonFields(data: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v === "bigint") out[k] = v.toString();
+    else if (v && typeof v === "object" && "family" in v) out[k] = formatIpAddr(v as IpAddr);
+    else if (Array.isArray(v)) out[k] = v.map((x) => jsonFields(x));
+    else out[k] = v;
+  }
+  return out;
 }
 
 /** chronyc's print_header: the header and a line of '=' (not in CSV mode). */

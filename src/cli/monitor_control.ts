@@ -13,20 +13,27 @@ import {
   parseIpAddr,
   unspecAddr,
 } from "../cmdmon/ip_addr.ts";
+import { addSourceRequest } from "../cmdmon/add_source.ts";
+import type { RequestCode, RequestData } from "../cmdmon/requests.ts";
 import { ask, type MonitorContext, showReply } from "./monitor_context.ts";
 import { cFormatFloat } from "./format_printf.ts";
-import { parseAddress } from "./monitor_reports.ts";
+import { parseAddress } from "./monitor_names.ts";
 import { parseSettime } from "./settime_parse.ts";
+
+/** `table[word]` for the table's own words only (never Object.prototype's, like "toString"). */
+function wordValue<T>(table: Readonly<Record<string, T>>, word: string | undefined): T | undefined {
+  return word !== undefined && Object.hasOwn(table, word) ? table[word] : undefined;
+}
 
 function fail(message: string): false {
   console.error(message);
   return false;
 }
 
-async function simple(
+async function simple<C extends RequestCode>(
   ctx: MonitorContext,
-  command: number,
-  data: Record<string, unknown> = {},
+  command: C,
+  data: Partial<RequestData<C>> = {},
 ): Promise<boolean> {
   return (await ask(ctx, command, data, true)) !== null;
 }
@@ -65,8 +72,11 @@ export async function readMaskAddress(
   return { mask: bitsToMask(-1, address.family), address };
 }
 
+/** An allow/deny request's data (subnet and prefix length). */
+export type SubnetData = RequestData<typeof REQ.ALLOW>;
+
 /** chrony's subnet syntax for allow/deny: "1.2.3" = 1.2.3.0/24, "ADDR/BITS", IPv6. */
-export function parseSubnet(text: string): { ip: IpAddr; subnetBits: number } | null {
+export function parseSubnet(text: string): SubnetData | null {
   const slash = text.indexOf("/");
   const addrText = slash >= 0 ? text.slice(0, slash) : text;
   const bitsText = slash >= 0 ? text.slice(slash + 1) : null;
@@ -92,10 +102,17 @@ export function parseSubnet(text: string): { ip: IpAddr; subnetBits: number } | 
   return { ip, subnetBits: bits };
 }
 
+/** The request pairs (one subnet, "all") of allow, deny, cmdallow and cmddeny. */
+type AllowDenyCodes =
+  | { one: typeof REQ.ALLOW; all: typeof REQ.ALLOWALL }
+  | { one: typeof REQ.DENY; all: typeof REQ.DENYALL }
+  | { one: typeof REQ.CMDALLOW; all: typeof REQ.CMDALLOWALL }
+  | { one: typeof REQ.CMDDENY; all: typeof REQ.CMDDENYALL };
+
 async function allowDeny(
   ctx: MonitorContext,
   args: string[],
-  codes: { one: number; all: number },
+  codes: AllowDenyCodes,
 ): Promise<boolean> {
   let rest = args;
   let all = false;
@@ -103,7 +120,7 @@ async function allowDeny(
     all = true;
     rest = rest.slice(1);
   }
-  let data: Record<string, unknown> = { ip: unspecAddr(), subnetBits: 0 };
+  let data: SubnetData = { ip: unspecAddr(), subnetBits: 0 };
   if (rest.length > 0) {
     const subnet = parseSubnet(rest[0]);
     if (subnet === null) return fail("Could not read address");
@@ -112,110 +129,24 @@ async function allowDeny(
   return await simple(ctx, all ? codes.all : codes.one, data);
 }
 
-const ADD_FLAGS: Record<string, number> = {
-  auto_offline: 0x2,
-  iburst: 0x4,
-  prefer: 0x8,
-  noselect: 0x10,
-  trust: 0x20,
-  require: 0x40,
-  xleave: 0x80,
-  burst: 0x100,
-  nts: 0x200,
-  copy: 0x400,
-  ipv4: 0x2000,
-  ipv6: 0x4000,
-};
-
-const ADD_VALUES: Record<string, string> = {
-  port: "port",
-  minpoll: "minpoll",
-  maxpoll: "maxpoll",
-  presend: "presendMinpoll",
-  minstratum: "minStratum",
-  polltarget: "pollTarget",
-  version: "version",
-  maxsources: "maxSources",
-  minsamples: "minSamples",
-  maxsamples: "maxSamples",
-  key: "authkey",
-  ntsport: "ntsPort",
-  maxdelay: "maxDelay",
-  maxdelayratio: "maxDelayRatio",
-  maxdelaydevratio: "maxDelayDevRatio",
-  maxdelayquant: "maxDelayQuant",
-  mindelay: "minDelay",
-  asymmetry: "asymmetry",
-  offset: "offset",
-  filter: "filterLength",
-  certset: "certSet",
-  maxunreach: "maxUnreach",
-};
-
-/** The ADD_SOURCE request for `add server|pool|peer NAME [options]`, or an error text. */
-export function buildAddSource(args: string[]): Record<string, unknown> | string {
-  const types: Record<string, number> = { server: 1, peer: 2, pool: 3 };
-  const type = types[args[0] ?? ""];
-  if (type === undefined || args.length < 2) return "Invalid syntax for add command";
-  const name = args[1];
-  if (new TextEncoder().encode(name).length >= 256) return "Invalid host/IP address";
-  const data: Record<string, unknown> = {
-    type,
-    name,
-    port: 123,
-    minpoll: 6,
-    maxpoll: 10,
-    presendMinpoll: 100,
-    minStratum: 0,
-    pollTarget: 8,
-    version: 0,
-    maxSources: 4,
-    minSamples: -1,
-    maxSamples: -1,
-    authkey: 0,
-    ntsPort: 4460,
-    maxDelay: 3.0,
-    maxDelayRatio: 0,
-    maxDelayDevRatio: 10.0,
-    minDelay: 0,
-    asymmetry: 1.0,
-    offset: 0,
-    flags: 0,
-    filterLength: 0,
-    certSet: 0,
-    maxDelayQuant: 0,
-    maxUnreach: 0,
-  };
-  let flags = 0x1; // online
-  for (let i = 2; i < args.length; i++) {
-    const word = args[i];
-    if (word === "offline") {
-      flags &= ~0x1;
-    } else if (word in ADD_FLAGS) {
-      flags |= ADD_FLAGS[word];
-    } else if (word in ADD_VALUES) {
-      const value = Number(args[++i]);
-      if (args[i] === undefined || !Number.isFinite(value)) {
-        return `Invalid value for ${word} option`;
-      }
-      data[ADD_VALUES[word]] = value;
-    } else {
-      return `Invalid option ${word}`;
-    }
-  }
-  data.flags = flags;
-  return data;
-}
-
 function numberArg(text: string | undefined): number | null {
   if (text === undefined || text.trim() === "") return null;
   const v = Number(text);
   return Number.isFinite(v) ? v : null;
 }
 
+/** `local` option words and the LOCAL3 field each sets. */
+const LOCAL_OPTIONS = {
+  stratum: "stratum",
+  distance: "distance",
+  activate: "activate",
+  waitsynced: "waitSynced",
+  waitunsynced: "waitUnsynced",
+} as const;
+
 async function local(ctx: MonitorContext, args: string[]): Promise<boolean> {
   if (args[0] === "off") return await simple(ctx, REQ.LOCAL2, { onOff: 0 });
-  const data: Record<string, unknown> = {
+  const data: RequestData<typeof REQ.LOCAL3> = {
     onOff: 1,
     stratum: 10,
     distance: 1.0,
@@ -231,8 +162,7 @@ async function local(ctx: MonitorContext, args: string[]): Promise<boolean> {
       data.orphan = 1;
       continue;
     }
-    const key = { stratum: "stratum", distance: "distance", activate: "activate" }[word] ??
-      { waitsynced: "waitSynced", waitunsynced: "waitUnsynced" }[word];
+    const key = wordValue<(typeof LOCAL_OPTIONS)[keyof typeof LOCAL_OPTIONS]>(LOCAL_OPTIONS, word);
     const value = numberArg(args[++i]);
     if (key === undefined || value === null) return fail("Invalid syntax for local command");
     data[key] = value;
@@ -248,9 +178,19 @@ async function local(ctx: MonitorContext, args: string[]): Promise<boolean> {
   return await simple(ctx, REQ.LOCAL3, data);
 }
 
+/** The per-source modify requests chronyc sends (address and value). */
+type AddressValueCode =
+  | typeof REQ.MODIFY_MINPOLL
+  | typeof REQ.MODIFY_MAXPOLL
+  | typeof REQ.MODIFY_MINSTRATUM
+  | typeof REQ.MODIFY_POLLTARGET
+  | typeof REQ.MODIFY_MAXDELAY
+  | typeof REQ.MODIFY_MAXDELAYRATIO
+  | typeof REQ.MODIFY_MAXDELAYDEVRATIO;
+
 async function addressValue(
   ctx: MonitorContext,
-  command: number,
+  command: AddressValueCode,
   args: string[],
   integer: boolean,
 ): Promise<boolean> {
@@ -263,7 +203,11 @@ async function addressValue(
 
 async function floatCommand(
   ctx: MonitorContext,
-  command: number,
+  command:
+    | typeof REQ.MODIFY_MAXUPDATESKEW
+    | typeof REQ.RESELECTDISTANCE
+    | typeof REQ.DFREQ
+    | typeof REQ.DOFFSET2,
   args: string[],
   what: string,
 ): Promise<boolean> {
@@ -280,16 +224,14 @@ async function settime(ctx: MonitorContext, args: string[]): Promise<boolean> {
   }
   // chronyc sends whole seconds.
   const seconds = t / 1_000_000_000n - (t < 0n && t % 1_000_000_000n !== 0n ? 1n : 0n);
-  const reply = await ask(ctx, REQ.SETTIME, { ts: seconds * 1_000_000_000n }, true, [
-    RPY.MANUAL_TIMESTAMP2,
-  ]);
+  const reply = await ask(ctx, REQ.SETTIME, { ts: seconds * 1_000_000_000n }, true);
   if (reply === null) return false;
   const d = reply.data;
   const fmt = (x: number) => cFormatFloat(x, { precision: 2 });
   ctx.write(
-    `Clock was ${fmt(d.offset as number)} seconds fast.  Frequency change = ${
-      fmt(d.dfreqPpm as number)
-    }ppm, new frequency = ${fmt(d.newAfreqPpm as number)}ppm\n`,
+    `Clock was ${fmt(d.offset)} seconds fast.  Frequency change = ${
+      fmt(d.dfreqPpm)
+    }ppm, new frequency = ${fmt(d.newAfreqPpm)}ppm\n`,
   );
   ctx.json({ offset: d.offset, dfreqPpm: d.dfreqPpm, newAfreqPpm: d.newAfreqPpm });
   return true;
@@ -297,7 +239,7 @@ async function settime(ctx: MonitorContext, args: string[]): Promise<boolean> {
 
 async function connectivity(
   ctx: MonitorContext,
-  command: number,
+  command: typeof REQ.ONLINE | typeof REQ.OFFLINE,
   args: string[],
 ): Promise<boolean> {
   const ma = await readMaskAddress(args[0]);
@@ -342,7 +284,7 @@ export async function runControl(
     case "settime":
       return await settime(ctx, args);
     case "manual": {
-      const option = { off: 0, on: 1, reset: 2 }[args[0] ?? ""];
+      const option = wordValue({ off: 0, on: 1, reset: 2 }, args[0]);
       if (option !== undefined) return await simple(ctx, REQ.MANUAL, { option });
       if (args[0] === "delete") {
         const index = numberArg(args[1]);
@@ -374,12 +316,12 @@ export async function runControl(
       if (args[0] !== "sources") return fail("Invalid syntax for reload command");
       return await simple(ctx, REQ.RELOAD_SOURCES);
     case "smoothtime": {
-      const option = { reset: 0, activate: 1 }[args[0] ?? ""];
+      const option = wordValue({ reset: 0, activate: 1 }, args[0]);
       if (option === undefined) return fail("Invalid syntax for smoothtime command");
       return await simple(ctx, REQ.SMOOTHTIME, { option });
     }
     case "add": {
-      const data = buildAddSource(args);
+      const data = addSourceRequest(args);
       if (typeof data === "string") return fail(data);
       return await simple(ctx, REQ.ADD_SOURCE, data);
     }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseIpAddr } from "../cmdmon/ip_addr.ts";
+import { type IpAddr, parseIpAddr } from "../cmdmon/ip_addr.ts";
 
 let hostsCache: Array<[string, string[]]> | null = null;
 
@@ -88,4 +88,12 @@ export async function addressToName(address: string, timeoutMs = 1000): Promise<
   }
   reverseCache.set(address, name);
   return name;
+}
+
+/** Parses an address argument: IP literal or resolvable name. */
+export async function parseAddress(text: string): Promise<IpAddr | null> {
+  const direct = parseIpAddr(text);
+  if (direct !== null) return direct;
+  const resolved = await resolveHost(text);
+  return resolved.length > 0 ? parseIpAddr(resolved[0]) : null;
 }

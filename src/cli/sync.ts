@@ -21,7 +21,7 @@ import {
   warmUp,
 } from "../sync/burst.ts";
 import { decideAction, STEP_THRESHOLD, type SyncDecision, type SyncMode } from "../sync/decide.ts";
-import { selectAndCombine, type SelectionOutcome } from "../sync/select.ts";
+import { type OneShotSelection, selectOneShot } from "../core/engine/one_shot_select.ts";
 import { describeKiss, formatDuration, formatSeconds, measurementToJson } from "../sync/report.ts";
 
 /** The server used when none is given. */
@@ -83,7 +83,7 @@ export interface SyncResult {
   /** Per-server bursts. */
   servers: BurstReport[];
   /** Selection outcome (null if it never ran). */
-  selection: SelectionOutcome | null;
+  selection: OneShotSelection | null;
   /** The decision (null if none was made). */
   decision: SyncDecision | null;
   /** True when the clock was actually changed. */
@@ -250,11 +250,18 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
   const usable = result.servers.filter((s) =>
     s.best !== null && (s.kod === null || s.kod.action === "reduce-rate")
   );
-  result.selection = selectAndCombine(usable.map((s) => ({
-    id: label(s.server),
-    offset: s.best!.offset,
-    rootDistance: s.best!.rootDistance,
-  })));
+  result.selection = selectOneShot(
+    usable.map((s) => ({
+      id: label(s.server),
+      offset: s.best!.offset,
+      rootDistance: s.best!.rootDistance,
+      rootDelay: s.best!.sample.rootDelay,
+      rootDispersion: s.best!.sample.rootDispersion,
+      stratum: s.best!.sample.stratum,
+      leap: s.best!.sample.leap,
+    })),
+    deps.now(),
+  );
   if (!json) printServers(result, deps);
   if (usable.length === 0) return finish(1, "no usable reply from any server");
   if (!result.selection.ok) return finish(1, `cannot synchronise: ${result.selection.message}`);
@@ -290,11 +297,7 @@ function printServers(result: SyncResult, deps: SyncDeps): void {
         ? `${id}  invalid replies: ${s.rejected[0].detail}`
         : `${id}  no reply`;
     } else {
-      const tag = selection?.combined.includes(id)
-        ? "*"
-        : selection?.survivors.includes(id)
-        ? "+"
-        : "x";
+      const tag = verdictOf(selection, id).tag;
       line = `${tag} ${id}  offset ${formatSeconds(s.best.offset)} s  delay ${
         formatDuration(s.best.delay)
       } s  stratum ${s.best.packet.stratum}  ${s.samples.length}/${s.sent} samples${
@@ -330,6 +333,23 @@ function printSummary(result: SyncResult, deps: SyncDeps): void {
   }
 }
 
+/**
+ * What selection made of a server with a sample: combined (`*`), a truechimer left out of the
+ * combination (`+`), a falseticker (`x`), or not selectable at all (`?`: e.g. its root distance
+ * exceeds maxdistance).
+ */
+function verdictOf(
+  selection: OneShotSelection | null,
+  id: string,
+): { tag: string; status: "combined" | "truechimer" | "falseticker" | "unselectable" } {
+  if (selection?.combined.includes(id)) return { tag: "*", status: "combined" };
+  if (selection?.survivors.includes(id)) return { tag: "+", status: "truechimer" };
+  if (selection === null || selection.falsetickers.includes(id)) {
+    return { tag: "x", status: "falseticker" };
+  }
+  return { tag: "?", status: "unselectable" };
+}
+
 /** The JSON report of a sync run. */
 export function toJson(result: SyncResult): Record<string, unknown> {
   return {
@@ -353,11 +373,7 @@ export function toJson(result: SyncResult): Record<string, unknown> {
           ? "kod"
           : s.best === null
           ? "no-reply"
-          : result.selection?.combined.includes(id)
-          ? "combined"
-          : result.selection?.survivors.includes(id)
-          ? "truechimer"
-          : "falseticker",
+          : verdictOf(result.selection, id).status,
         kod: s.kod,
         error: s.error,
         rejected: s.rejected,

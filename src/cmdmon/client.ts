@@ -1,9 +1,10 @@
 /**
  * The client side of chrony's command protocol, as chronyc does it: a list of daemon
  * addresses (Unix socket paths and IP addresses) tried in order; over the Unix socket the
- * client binds its own datagram socket in a private directory (0711, random name, socket
- * 0666, next to the server socket like chronyc, else in a temp dir) so the daemon can reply
- * to it; each request is sent up to `retries + 1` times with a fresh random sequence and
+ * client binds its own datagram socket in a directory it has just created exclusively (next
+ * to the server socket like chronyc, else in a private temp dir; 0711 with a hidden random
+ * level, socket 0666; set up through descriptors, never following a link) so the daemon can
+ * reply to it; each request is sent up to `retries + 1` times with a fresh random sequence and
  * timeouts doubling from `timeoutMs` (1 s, 2 s, 4 s: chronyc's schedule). A reply is
  * accepted only if its header matches the request and it is as long as its type requires.
  *
@@ -15,8 +16,26 @@ import {
   PROTO_VERSION_MISMATCH_COMPAT_CLIENT,
   STT,
 } from "./constants.ts";
-import { decodeReply, encodeRequest, type ReplyHeader } from "./codec.ts";
-import type { Struct } from "./layout.ts";
+import { decodeReply, encodeRequest, type Reply } from "./codec.ts";
+import type { RequestCode, RequestData } from "./requests.ts";
+import {
+  closeDirFd,
+  fchmodAt,
+  fchmodFd,
+  fstatAt,
+  fstatFd,
+  geteuid,
+  isType,
+  mkdirAt,
+  openDirAt,
+  openDirNoFollow,
+  S_IFDIR,
+  S_IFSOCK,
+  unlinkAt,
+} from "../../ffi/dir_fd.ts";
+import { dirOf } from "../io/private_dir.ts";
+import { ConnectedUdpSocket } from "../../ffi/connected_udp.ts";
+import { parseIpv4, parseIpv6 } from "../ntp/ip.ts";
 
 /** A daemon address: a Unix socket path or an IP address and port. */
 export type DaemonAddress =
@@ -31,14 +50,6 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Retries after the first attempt (chronyc default 2). */
   retries?: number;
-}
-
-/** A decoded reply. */
-export interface Reply {
-  /** Header (status, reply code...). */
-  header: ReplyHeader;
-  /** Data by the reply's layout. */
-  data: Struct;
 }
 
 /** One open socket to one daemon address. */
@@ -148,43 +159,100 @@ class DatagramChannel implements Channel {
   }
 }
 
-async function bindUnixClient(path: string): Promise<Opened> {
-  const slash = path.lastIndexOf("/");
-  const serverDir = slash > 0 ? path.slice(0, slash) : "/";
-  let lastError: unknown = null;
-  for (const base of [`${serverDir}/tempus.${Deno.pid}`, null]) {
-    try {
-      let dir1: string;
-      let made = false;
-      if (base === null) {
-        dir1 = await Deno.makeTempDir({ prefix: "tempus-cmd-" });
-        made = true;
-      } else {
-        dir1 = base;
-        try {
-          await Deno.mkdir(dir1, { mode: 0o711 });
-          made = true;
-        } catch (e) {
-          if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-        }
+/** Closes what a failed or finished client socket setup holds, never through a path. */
+function releaseClientDirs(
+  fd1: number,
+  fd2: number,
+  rand: string | null,
+  boundSock: boolean,
+): void {
+  if (fd2 >= 0) {
+    if (boundSock) {
+      try {
+        unlinkAt(fd2, "sock");
+      } catch {
+        // already gone
       }
-      await Deno.chmod(dir1, 0o711);
-      const dir2 = `${dir1}/${randomName(16)}`;
-      await Deno.mkdir(dir2, { mode: 0o711 });
-      const sockPath = `${dir2}/sock`;
-      const conn = Deno.listenDatagram({ transport: "unixpacket", path: sockPath });
-      await Deno.chmod(sockPath, 0o666);
-      const cleanup = async () => {
-        await Deno.remove(sockPath).catch(() => {});
-        await Deno.remove(dir2).catch(() => {});
-        if (made) await Deno.remove(dir1).catch(() => {});
-      };
-      return { conn, cleanup };
-    } catch (e) {
-      lastError = e;
     }
+    closeDirFd(fd2);
   }
-  throw lastError;
+  if (fd1 >= 0) {
+    if (rand !== null) {
+      try {
+        unlinkAt(fd1, rand, true);
+      } catch {
+        // not created, or not empty
+      }
+    }
+    closeDirFd(fd1);
+  }
+}
+
+/**
+ * Binds the client's socket as `dir1/RANDOM/sock`, where `dir1` is a directory this client
+ * has just created itself, exclusively (`fresh`: made by makeTempDir; else made here as
+ * `dir0/tempus.PID.RANDOM`). Nothing is followed through a link: dir1 is opened O_NOFOLLOW
+ * and checked (a directory owned by us, writable by no one else), the hidden random level is
+ * created, chmod-ed and checked through descriptors, and the bound socket must turn up in
+ * that very directory. Whoever can write `dir0` (a world-writable directory, or a daemon's
+ * user owning its run directory) can neither predict nor redirect any of it.
+ */
+function bindClientIn(dir0: string, fresh: boolean): Opened {
+  const dir1 = fresh ? dir0 : `${dir0}/tempus.${Deno.pid}.${randomName(8)}`;
+  if (!fresh) Deno.mkdirSync(dir1, { mode: 0o700 }); // exclusive: fails on anything there
+  let fd1 = -1;
+  let fd2 = -1;
+  let rand: string | null = null;
+  let bound = false;
+  try {
+    fd1 = openDirNoFollow(dir1);
+    const st = fstatFd(fd1);
+    if (!isType(st.mode, S_IFDIR) || st.uid !== geteuid() || (st.mode & 0o022) !== 0) {
+      throw new Error(`unexpected owner or mode of ${dir1}`);
+    }
+    fchmodFd(fd1, 0o711); // the daemon (maybe another user) must reach the socket
+    rand = randomName(16);
+    mkdirAt(fd1, rand, 0o700);
+    fd2 = openDirAt(fd1, rand);
+    fchmodFd(fd2, 0o711);
+    const sockPath = `${dir1}/${rand}/sock`;
+    const conn = Deno.listenDatagram({ transport: "unixpacket", path: sockPath });
+    bound = true;
+    try {
+      if (!isType(fstatAt(fd2, "sock").mode, S_IFSOCK)) throw new Error("socket misplaced");
+      fchmodAt(fd2, "sock", 0o666);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    const held = { fd1, fd2, rand };
+    fd1 = -1; // handed over to the clean-up
+    fd2 = -1;
+    const cleanup = () => {
+      releaseClientDirs(held.fd1, held.fd2, held.rand, true);
+      return Deno.remove(dir1).catch(() => {}); // a link swapped in is unlinked, not followed
+    };
+    return { conn, cleanup };
+  } catch (error) {
+    releaseClientDirs(fd1, fd2, rand, bound);
+    try {
+      Deno.removeSync(dir1);
+    } catch {
+      // not ours to remove any more
+    }
+    throw error;
+  }
+}
+
+async function bindUnixClient(path: string): Promise<Opened> {
+  try {
+    return bindClientIn(dirOf(path), false);
+  } catch {
+    // Not allowed to create next to the server socket (an unprivileged user): use a
+    // private temporary directory instead.
+  }
+  const temp = await Deno.makeTempDir({ prefix: "tempus-cmd-" });
+  return bindClientIn(temp, true);
 }
 
 async function openUnix(path: string): Promise<Channel | null> {
@@ -201,7 +269,39 @@ async function openUnix(path: string): Promise<Channel | null> {
   );
 }
 
+/**
+ * A connected UDP channel (chronyc's): an ICMP port unreachable from a host where no daemon
+ * listens ends the attempt at once instead of after the whole timeout.
+ */
+class ConnectedUdpChannel implements Channel {
+  constructor(private socket: ConnectedUdpSocket) {}
+
+  send(packet: Uint8Array): Promise<void> {
+    this.socket.send(packet);
+    return Promise.resolve();
+  }
+
+  async receive(timeoutMs: number): Promise<Uint8Array | null | "error"> {
+    const got = await this.socket.receive(timeoutMs);
+    if (got.kind === "data") return got.data;
+    return got.kind === "timeout" ? null : "error";
+  }
+
+  close(): Promise<void> {
+    this.socket.close();
+    return Promise.resolve();
+  }
+}
+
 function openUdp(hostname: string, port: number): Channel | null {
+  const ip = parseIpv4(hostname) ?? parseIpv6(hostname);
+  if (ip !== null) {
+    try {
+      return new ConnectedUdpChannel(ConnectedUdpSocket.connect(ip, port));
+    } catch {
+      // no FFI, or no such route: the plain Deno socket below
+    }
+  }
   try {
     const v6 = hostname.includes(":");
     const conn = Deno.listenDatagram({
@@ -232,6 +332,7 @@ export class CmdmonClient {
     this.retries = options.retries ?? 2;
   }
 
+  /** Opens a channel to the current address or the next one that can be opened. */
   private async openCurrent(): Promise<boolean> {
     while (this.index < this.options.addresses.length) {
       const addr = this.options.addresses[this.index];
@@ -244,7 +345,11 @@ export class CmdmonClient {
     return false;
   }
 
-  private async submit(command: number, data: Record<string, unknown>): Promise<Reply | null> {
+  /** Sends a request with chronyc's retries and waits for its matching reply. */
+  private async submit<C extends RequestCode>(
+    command: C,
+    data: Partial<RequestData<C>>,
+  ): Promise<Reply | null> {
     const channel = this.channel;
     if (channel === null) return null;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
@@ -265,7 +370,7 @@ export class CmdmonClient {
           if (decoded.error.kind === "too-short") break;
           continue;
         }
-        const h = decoded.header;
+        const h = decoded.reply.header;
         const versionOk = h.version === PROTO_VERSION ||
           (h.version >= PROTO_VERSION_MISMATCH_COMPAT_CLIENT && h.status === STT.BADPKTVERSION);
         if (
@@ -274,17 +379,21 @@ export class CmdmonClient {
         ) {
           continue;
         }
-        return { header: h, data: decoded.data };
+        return decoded.reply;
       }
     }
     return null;
   }
 
   /**
-   * Sends one request and returns the reply, or null when no daemon address answered
-   * (chronyc then prints "506 Cannot talk to daemon").
+   * Sends one request (fields left out of `data` are sent as zero) and returns the reply,
+   * whatever its code, or null when no daemon address answered (chronyc then prints "506
+   * Cannot talk to daemon").
    */
-  async request(command: number, data: Record<string, unknown> = {}): Promise<Reply | null> {
+  async request<C extends RequestCode>(
+    command: C,
+    data: Partial<RequestData<C>> = {},
+  ): Promise<Reply | null> {
     while (true) {
       if (this.channel === null && !(await this.openCurrent())) {
         this.index = 0;

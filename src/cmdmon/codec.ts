@@ -1,7 +1,7 @@
 /**
  * Packets of chrony's command protocol: the 20-byte request header, the 28-byte reply
- * header, and whole requests/replies built from the layouts in messages.ts. Decoders never
- * throw; they return a typed error.
+ * header, and whole requests/replies built from the layouts in requests.ts and replies.ts,
+ * typed by their code both ways. Decoders never throw; they return a typed error.
  *
  * @module
  */
@@ -14,8 +14,16 @@ import {
   REQUEST_HEADER_LENGTH,
   RPY,
 } from "./constants.ts";
-import { decodeLayout, encodeLayout, type Struct } from "./layout.ts";
-import { REPLY_LAYOUTS, replyLength, REQUEST_LAYOUTS, requestLength } from "./messages.ts";
+import { decodeLayout, encodeLayout, type LayoutValue } from "./layout.ts";
+import { replyLength, requestLength } from "./messages.ts";
+import { isReplyCode, REPLY_LAYOUTS, type ReplyBody, type ReplyCode } from "./replies.ts";
+import {
+  isRequestCode,
+  REQUEST_LAYOUTS,
+  type RequestCode,
+  type RequestData,
+  type TypedRequest,
+} from "./requests.ts";
 
 /** A request header. */
 export interface RequestHeader {
@@ -89,38 +97,42 @@ export function decodeRequestHeader(
   };
 }
 
-/** Reads the data of a request whose length was already checked against its command. */
-export function decodeRequestData(command: number, bytes: Uint8Array): Struct | null {
-  const layout = REQUEST_LAYOUTS[command];
-  if (layout === undefined) return null;
+/**
+ * Reads the data of a request whose length was already checked against its command: the
+ * code and its typed data, or null for an unknown code or a packet too short for it.
+ */
+export function decodeRequestData(command: number, bytes: Uint8Array): TypedRequest | null {
+  if (!isRequestCode(command)) return null;
   try {
-    return decodeLayout(view(bytes), REQUEST_HEADER_LENGTH, layout);
+    const data = decodeLayout(view(bytes), REQUEST_HEADER_LENGTH, REQUEST_LAYOUTS[command]);
+    // `data` was decoded by the layout of `command`, so the two belong together.
+    return { command, data } as TypedRequest;
   } catch {
     return null;
   }
 }
 
-/** Options for building a request. */
-export interface RequestOptions {
-  /** REQ_* code (must be known). */
-  command: number;
+/** Options for building a request of code `C`. */
+export interface RequestOptions<C extends RequestCode> {
+  /** REQ_* code. */
+  command: C;
   /** Sequence number. */
   sequence: number;
   /** Retry count. */
   attempt?: number;
-  /** Data fields by name (layout from messages.ts). */
-  data?: Record<string, unknown>;
+  /** Data fields by name (requests.ts); a field left out is sent as zero. */
+  data?: Partial<RequestData<C>>;
   /** Total length override (default: chrony's padded length). */
   length?: number;
 }
 
 /** Builds a padded request packet. Throws only for an unknown command (a programming error). */
-export function encodeRequest(options: RequestOptions): Uint8Array {
-  const layout = REQUEST_LAYOUTS[options.command];
+export function encodeRequest<C extends RequestCode>(options: RequestOptions<C>): Uint8Array {
   const length = options.length ?? requestLength(options.command);
-  if (layout === undefined || length === 0) {
+  if (!isRequestCode(options.command) || length === 0) {
     throw new RangeError(`unknown command ${options.command}`);
   }
+  const layout = REQUEST_LAYOUTS[options.command];
   const out = new Uint8Array(Math.max(length, REQUEST_HEADER_LENGTH));
   const dv = view(out);
   dv.setUint8(0, PROTO_VERSION);
@@ -129,29 +141,39 @@ export function encodeRequest(options: RequestOptions): Uint8Array {
   dv.setUint16(6, options.attempt ?? 0);
   dv.setUint32(8, options.sequence >>> 0);
   const scratch = new Uint8Array(MAX_REQUEST_LENGTH);
-  encodeLayout(view(scratch), REQUEST_HEADER_LENGTH, layout, options.data ?? {});
+  // Fields left out of a partial request are written as zero, as chrony pads.
+  const data = (options.data ?? {}) as LayoutValue<typeof layout>;
+  encodeLayout(view(scratch), REQUEST_HEADER_LENGTH, layout, data);
   out.set(scratch.subarray(REQUEST_HEADER_LENGTH, out.length), REQUEST_HEADER_LENGTH);
   return out;
 }
 
-/** Options for building a reply. */
-export interface ReplyOptions {
+/** Options for building a reply: header fields plus the reply code and its typed data. */
+export type ReplyOptions = ReplyBody & {
   /** Echoed command. */
   command: number;
-  /** RPY_* code. */
-  reply: number;
   /** STT_* code. */
   status: number;
   /** Echoed sequence. */
   sequence: number;
-  /** Data fields by name. */
-  data?: Record<string, unknown>;
-}
+};
+
+/**
+ * A decoded reply (of one of the codes `R`; default any): its header, and its code and
+ * data narrowed together by `reply`.
+ */
+export type Reply<R extends ReplyCode = ReplyCode> = Extract<
+  ReplyBody & {
+    /** Header (status, echoed command and sequence...). */
+    header: ReplyHeader;
+  },
+  { reply: R }
+>;
 
 /** Builds a reply packet of exactly chrony's reply length for its code. */
 export function encodeReply(options: ReplyOptions): Uint8Array {
-  const layout = REPLY_LAYOUTS[options.reply] ?? [];
-  const length = replyLength(options.reply) || REPLY_HEADER_LENGTH;
+  const layout = REPLY_LAYOUTS[options.reply];
+  const length = replyLength(options.reply);
   const out = new Uint8Array(length);
   const dv = view(out);
   dv.setUint8(0, PROTO_VERSION);
@@ -160,7 +182,8 @@ export function encodeReply(options: ReplyOptions): Uint8Array {
   dv.setUint16(6, options.reply);
   dv.setUint16(8, options.status);
   dv.setUint32(16, options.sequence >>> 0);
-  encodeLayout(dv, REPLY_HEADER_LENGTH, layout, options.data ?? {});
+  // `data` is typed by `reply`, whose layout this is.
+  encodeLayout(dv, REPLY_HEADER_LENGTH, layout, options.data as LayoutValue<typeof layout>);
   return out;
 }
 
@@ -188,22 +211,19 @@ export function decodeReplyHeader(
   return { ok: true, header };
 }
 
-/** Reads a whole reply: header plus data by its reply code (data null for RPY_NULL). */
+/** Reads a whole reply: header plus the data of its reply code. */
 export function decodeReply(
   bytes: Uint8Array,
-): { ok: true; header: ReplyHeader; data: Struct } | { ok: false; error: CodecError } {
+): { ok: true; reply: Reply } | { ok: false; error: CodecError } {
   const h = decodeReplyHeader(bytes);
   if (!h.ok) return h;
-  const layout = REPLY_LAYOUTS[h.header.reply];
-  if (layout === undefined) {
-    return { ok: false, error: { kind: "unknown-reply", reply: h.header.reply } };
-  }
-  const need = replyLength(h.header.reply);
+  const code = h.header.reply;
+  if (!isReplyCode(code)) return { ok: false, error: { kind: "unknown-reply", reply: code } };
+  const need = replyLength(code);
   if (bytes.length < need) return { ok: false, error: { kind: "too-short", length: bytes.length } };
-  if (h.header.reply === RPY.NULL) return { ok: true, header: h.header, data: {} };
-  return {
-    ok: true,
-    header: h.header,
-    data: decodeLayout(view(bytes), REPLY_HEADER_LENGTH, layout),
-  };
+  const data = code === RPY.NULL
+    ? {}
+    : decodeLayout(view(bytes), REPLY_HEADER_LENGTH, REPLY_LAYOUTS[code]);
+  // `data` was decoded by the layout of `code`, so the two belong together.
+  return { ok: true, reply: { header: h.header, reply: code, data } as Reply };
 }

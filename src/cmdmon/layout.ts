@@ -1,8 +1,11 @@
 /**
- * A small declarative codec for chrony's fixed C structs: a layout is a list of named,
- * typed fields in wire order (big-endian), and `encodeLayout`/`decodeLayout` write and read
- * them. Field types cover what candm.h uses: integers, Float, Timespec, IPAddr, Integer64,
- * fixed strings and arrays of sub-structs.
+ * A small declarative codec for chrony's fixed C structs. A layout is an object of named,
+ * typed fields in wire order (big-endian; JavaScript keeps string keys in insertion order),
+ * and `encodeLayout`/`decodeLayout` write and read it. The value type of a layout,
+ * `LayoutValue<L>`, follows from the layout itself, so the server's encoders and the
+ * client's readers share one description and a misspelt field name is a compile error.
+ * Field types cover what candm.h uses: integers, Float, Timespec, IPAddr, Integer64, fixed
+ * strings, reserved words and arrays of sub-structs.
  *
  * @module
  */
@@ -12,30 +15,61 @@ import { type IpAddr, IPADDR_UNSPEC, unspecAddr } from "./ip_addr.ts";
 /** Timespec sec_high value meaning "no high part" (32-bit time_t senders). */
 export const TV_NOHIGHSEC = 0x7fffffff;
 
+/** A fixed-size, NUL-padded string field of `string` bytes. */
+export interface StringField {
+  /** Size in bytes (the last one is always NUL on encode). */
+  readonly string: number;
+}
+
+/** `reserved` u32 words, written as 0xffffffff and not decoded. */
+export interface ReservedField {
+  /** Number of 32-bit words. */
+  readonly reserved: number;
+}
+
+/** An array of `count` sub-structs. */
+export interface ArrayField<L extends Layout = Layout> {
+  /** Layout of one element. */
+  readonly array: L;
+  /** Number of elements on the wire. */
+  readonly count: number;
+}
+
+/** A numeric field type (decoded as a number). */
+export type NumberFieldType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "float";
+
 /** One field type. */
 export type FieldType =
-  | "u8"
-  | "i8"
-  | "u16"
-  | "i16"
-  | "u32"
-  | "i32"
-  | "float"
+  | NumberFieldType
   | "timespec"
   | "ip"
   | "int64"
-  | { string: number }
-  | { reserved: number } // n u32 words written as 0xffffffff
-  | { array: Layout; count: number };
+  | StringField
+  | ReservedField
+  | ArrayField;
 
-/** A struct layout: [name, type] pairs in wire order. */
-export type Layout = ReadonlyArray<readonly [string, FieldType]>;
+/** A struct layout: field name to type, in wire order. */
+export type Layout = { readonly [name: string]: FieldType };
 
-/** A decoded value. Timespec = bigint ns since the epoch; Integer64 = bigint; IPAddr = IpAddr. */
-export type FieldValue = number | bigint | string | IpAddr | Record<string, unknown>[];
+/** The value a field type decodes to (and encodes from). */
+export type FieldValue<T extends FieldType> = T extends "timespec" | "int64" ? bigint
+  : T extends "ip" ? IpAddr
+  : T extends StringField ? string
+  : T extends ArrayField<infer L> ? LayoutValue<L>[]
+  : number;
 
-/** A decoded struct. */
-export type Struct = Record<string, FieldValue>;
+/**
+ * The value of a layout: every field but the reserved ones, typed by its field type.
+ * Timespec = bigint ns since the epoch; Integer64 = bigint; IPAddr = IpAddr.
+ */
+export type LayoutValue<L extends Layout> = {
+  -readonly [K in keyof L as L[K] extends ReservedField ? never : K]: FieldValue<L[K]>;
+};
+
+/** Declares a layout, keeping its literal field types (for `LayoutValue`). */
+export function layout<const L extends Layout>(fields: L): L {
+  return fields;
+}
 
 /** Byte size of one field type. */
 export function fieldSize(type: FieldType): number {
@@ -64,11 +98,29 @@ export function fieldSize(type: FieldType): number {
   }
 }
 
+/** A layout's fields in wire order and its size, computed once per layout object. */
+interface Compiled {
+  fields: ReadonlyArray<readonly [string, FieldType]>;
+  size: number;
+}
+
+const compiled = new WeakMap<Layout, Compiled>();
+
+function compile(layout: Layout): Compiled {
+  let c = compiled.get(layout);
+  if (c === undefined) {
+    const fields = Object.entries(layout);
+    let size = 0;
+    for (const [, t] of fields) size += fieldSize(t);
+    c = { fields, size };
+    compiled.set(layout, c);
+  }
+  return c;
+}
+
 /** Byte size of a layout. */
 export function layoutSize(layout: Layout): number {
-  let n = 0;
-  for (const [, t] of layout) n += fieldSize(t);
-  return n;
+  return compile(layout).size;
 }
 
 function num(v: unknown): number {
@@ -116,15 +168,27 @@ export function readTimespec(dv: DataView, offset: number): bigint {
   return sec * 1_000_000_000n + BigInt(nsec);
 }
 
-/** Encodes `values` by `layout` into `dv` at `offset`; missing fields are written as zero. */
-export function encodeLayout(
+/**
+ * Encodes `values` by `layout` into `dv` at `offset` and returns the bytes written. A field
+ * missing at run time (or an array shorter than its count) is written as zero.
+ */
+export function encodeLayout<L extends Layout>(
+  dv: DataView,
+  offset: number,
+  layout: L,
+  values: LayoutValue<L>,
+): number {
+  return encodeFields(dv, offset, layout, values);
+}
+
+function encodeFields(
   dv: DataView,
   offset: number,
   layout: Layout,
-  values: Record<string, unknown>,
+  values: Readonly<Record<string, unknown>>,
 ): number {
   let o = offset;
-  for (const [name, type] of layout) {
+  for (const [name, type] of compile(layout).fields) {
     const v = values[name];
     if (typeof type === "object") {
       if ("string" in type) {
@@ -140,7 +204,7 @@ export function encodeLayout(
         for (let i = 0; i < type.count; i++) {
           const item = items[i];
           if (item && typeof item === "object") {
-            encodeLayout(dv, o + i * size, type.array, item as Record<string, unknown>);
+            encodeFields(dv, o + i * size, type.array, item as Record<string, unknown>);
           }
         }
       }
@@ -188,10 +252,19 @@ export function encodeLayout(
 }
 
 /** Decodes a struct by `layout` from `dv` at `offset`; the caller checks the length first. */
-export function decodeLayout(dv: DataView, offset: number, layout: Layout): Struct {
-  const out: Struct = {};
+export function decodeLayout<L extends Layout>(
+  dv: DataView,
+  offset: number,
+  layout: L,
+): LayoutValue<L> {
+  // Every non-reserved field of the layout is set below with its field type's value.
+  return decodeFields(dv, offset, layout) as LayoutValue<L>;
+}
+
+function decodeFields(dv: DataView, offset: number, layout: Layout): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   let o = offset;
-  for (const [name, type] of layout) {
+  for (const [name, type] of compile(layout).fields) {
     if (typeof type === "object") {
       if ("string" in type) {
         const bytes = new Uint8Array(dv.buffer, dv.byteOffset + o, type.string);
@@ -200,7 +273,7 @@ export function decodeLayout(dv: DataView, offset: number, layout: Layout): Stru
       } else if ("array" in type) {
         const size = layoutSize(type.array);
         const items: Record<string, unknown>[] = [];
-        for (let i = 0; i < type.count; i++) items.push(decodeLayout(dv, o + i * size, type.array));
+        for (let i = 0; i < type.count; i++) items.push(decodeFields(dv, o + i * size, type.array));
         out[name] = items;
       }
       o += fieldSize(type);

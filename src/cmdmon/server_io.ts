@@ -1,8 +1,10 @@
 /**
  * The command server's sockets: UDP on the bindcmdaddress hosts (127.0.0.1 and ::1, port 323
  * by default) with chrony's open commands only, and a Unix datagram socket with full access,
- * protected by its directory's permissions (created 0750 when missing; the socket itself is
- * 0666 as chronyd leaves it). Replies go to the sender's address, or the client's bound
+ * protected by its directory's permissions: created 0770 (less the umask) and owned by the
+ * daemon's user when missing, and refused (the socket disabled, as chronyd does) when it
+ * grants anything to others or belongs to someone else; the socket itself is 0666 as
+ * chronyd leaves it. Replies go to the sender's address, or the client's bound
  * socket path for Unix clients. Policy lives in server.ts; this module only moves bytes.
  *
  * @module
@@ -10,6 +12,16 @@
 import type { EngineControl } from "../core/control.ts";
 import type { LogPort } from "../core/ports.ts";
 import { handleCommand } from "./server.ts";
+import {
+  currentOwner,
+  dirOf,
+  ensurePrivateDir,
+  type Owner,
+  privateDirProblem,
+} from "../io/private_dir.ts";
+
+/** Mode bits the socket directory may have at most (chronyd: 0770, nothing for others). */
+export const SOCKET_DIR_MODE = 0o770;
 
 /** Options of `startCommandServer`. */
 export interface CommandServerOptions {
@@ -28,6 +40,11 @@ export interface CommandServerOptions {
    * client's IP or null for the Unix socket: lets the daemon count serverstats cmd hits.
    */
   onCommand?: (address: string | null) => void;
+  /**
+   * The user and group the daemon runs as (after any privilege drop): the socket directory
+   * must belong to them. Default: the current process.
+   */
+  socketOwner?: Owner;
 }
 
 /** A running command server. */
@@ -75,29 +92,32 @@ async function serve(
   }
 }
 
-async function prepareSocketPath(path: string, log: LogPort): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash > 0 ? path.slice(0, slash) : "/";
+/**
+ * Makes the socket's directory safe or refuses it (chronyd's CNF_CreateDirs): a missing
+ * directory is created 0770 (less the umask) owned by the daemon's user; an existing one
+ * must grant nothing to others and belong to that user and group, else the socket is
+ * disabled. A stale socket file is removed. Returns false when the socket must not be bound.
+ */
+function prepareSocketPath(path: string, owner: Owner, log: LogPort): boolean {
+  const dir = dirOf(path);
   try {
-    await Deno.stat(dir);
-  } catch {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o750 });
-    await Deno.chmod(dir, 0o750); // whatever the umask
+    ensurePrivateDir(dir, SOCKET_DIR_MODE, owner);
+  } catch (error) {
+    log.log("error", error instanceof Error ? error.message : String(error));
+  }
+  const problem = privateDirProblem(dir, SOCKET_DIR_MODE, owner);
+  if (problem !== null) {
+    log.log("error", problem);
+    log.log("warning", `Disabled command socket ${path}`);
+    return false;
   }
   try {
-    const st = await Deno.lstat(path);
-    if (st.isSocket) await Deno.remove(path);
+    const st = Deno.lstatSync(path);
+    if (st.isSocket) Deno.removeSync(path);
   } catch {
     // nothing there
   }
-  try {
-    const st = await Deno.stat(dir);
-    if (st.mode !== null && (st.mode & 0o007) !== 0) {
-      log.log("warning", `command socket directory ${dir} is accessible to others`);
-    }
-  } catch {
-    // checked above
-  }
+  return true;
 }
 
 /** Opens the command sockets and serves requests until `close()`. */
@@ -131,9 +151,9 @@ export async function startCommandServer(
     }, log));
   }
   let socketPath: string | null = null;
-  if (options.socketPath !== null) {
+  const owner = options.socketOwner ?? currentOwner();
+  if (options.socketPath !== null && prepareSocketPath(options.socketPath, owner, log)) {
     try {
-      await prepareSocketPath(options.socketPath, log);
       const conn = Deno.listenDatagram({ transport: "unixpacket", path: options.socketPath });
       await Deno.chmod(options.socketPath, 0o666);
       socketPath = options.socketPath;

@@ -27,14 +27,21 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "../core/reports.ts";
-import {
-  type IpAddr,
-  IPADDR_ID,
-  IPADDR_INET4,
-  ipv4FromNumber,
-  parseIpAddr,
-  unspecAddr,
-} from "./ip_addr.ts";
+import type {
+  ActivityData,
+  ClientData,
+  ManualSampleData,
+  ManualTimestampData,
+  NtpData2Data,
+  RtcData,
+  SelectData,
+  ServerStats3Data,
+  ServerStats4Data,
+  SourceData,
+  SourceStatsData,
+  TrackingData,
+} from "./replies.ts";
+import { type IpAddr, IPADDR_ID, ipv4FromNumber, parseIpAddr, unspecAddr } from "./ip_addr.ts";
 
 /** A tempus address string as an IPAddr (unspecified when not an IP literal). */
 export function addressToIp(address: string | null): IpAddr {
@@ -57,7 +64,7 @@ function seconds32(value: number | null): number {
 }
 
 /** RPY_Tracking. */
-export function trackingToWire(r: TrackingReport): Record<string, unknown> {
+export function trackingToWire(r: TrackingReport): TrackingData {
   return {
     refId: r.refId >>> 0,
     ipAddr: addressToIp(r.refAddress),
@@ -87,7 +94,7 @@ const STATE_CODES: Record<SourceReport["state"], number> = {
 const MODE_CODES: Record<SourceReport["mode"], number> = { client: 0, peer: 1, refclock: 2 };
 
 /** RPY_Source_Data. Refclocks carry their refid in the IPv4 field, as chrony does. */
-export function sourceToWire(r: SourceReport): Record<string, unknown> {
+export function sourceToWire(r: SourceReport): SourceData {
   let ipAddr: IpAddr;
   if (r.mode === "refclock") {
     ipAddr = ipv4FromNumber(refIdFromText(r.address));
@@ -116,7 +123,7 @@ export function sourceToWire(r: SourceReport): Record<string, unknown> {
 }
 
 /** RPY_Sourcestats. Non-IP sources (refclocks) go out as UNSPEC with their refid. */
-export function sourceStatsToWire(r: SourceStatsReport): Record<string, unknown> {
+export function sourceStatsToWire(r: SourceStatsReport): SourceStatsData {
   const ip = parseIpAddr(r.address);
   return {
     refId: ip === null && r.refId === 0 ? refIdFromText(r.address) : r.refId >>> 0,
@@ -133,7 +140,7 @@ export function sourceStatsToWire(r: SourceStatsReport): Record<string, unknown>
 }
 
 /** RPY_SelectData. The offset interval flips with the sign. */
-export function selectDataToWire(r: SelectDataReport): Record<string, unknown> {
+export function selectDataToWire(r: SelectDataReport): SelectData {
   const ip = parseIpAddr(r.address);
   return {
     refId: ip === null && r.refId === 0 ? refIdFromText(r.address) : r.refId >>> 0,
@@ -141,6 +148,7 @@ export function selectDataToWire(r: SelectDataReport): Record<string, unknown> {
     stateChar: r.stateChar.length > 0 ? r.stateChar.charCodeAt(0) & 0xff : 0x3f,
     authentication: r.authenticated ? 1 : 0,
     leap: r.leap,
+    pad: 0,
     confOptions: r.configuredOptions,
     effOptions: r.effectiveOptions,
     lastSampleAgo: seconds32(r.lastSampleAgo),
@@ -151,12 +159,18 @@ export function selectDataToWire(r: SelectDataReport): Record<string, unknown> {
 }
 
 /** RPY_Activity. */
-export function activityToWire(r: ActivityReport): Record<string, unknown> {
-  return { ...r };
+export function activityToWire(r: ActivityReport): ActivityData {
+  return {
+    online: r.online,
+    offline: r.offline,
+    burstOnline: r.burstOnline,
+    burstOffline: r.burstOffline,
+    unresolved: r.unresolved,
+  };
 }
 
-/** RPY_ServerStats3/4 (fields named alike; the layout picks what it needs). */
-export function serverStatsToWire(r: ServerStatsReport): Record<string, unknown> {
+/** RPY_ServerStats3 (chrony 4.3 clients): the first 11 counters, 32 bits each. */
+export function serverStats3ToWire(r: ServerStatsReport): ServerStats3Data {
   return {
     ntpHits: r.ntpHits,
     nkeHits: r.ntsKeHits,
@@ -169,12 +183,30 @@ export function serverStatsToWire(r: ServerStatsReport): Record<string, unknown>
     ntpInterleavedHits: r.ntpInterleavedHits,
     ntpTimestamps: r.ntpTimestamps,
     ntpSpanSeconds: r.ntpSpanSeconds,
-    ntpDaemonRxTimestamps: r.ntpDaemonRxTimestamps,
-    ntpDaemonTxTimestamps: r.ntpDaemonTxTimestamps,
-    ntpKernelRxTimestamps: r.ntpKernelRxTimestamps,
-    ntpKernelTxTimestamps: r.ntpKernelTxTimestamps,
-    ntpHwRxTimestamps: r.ntpHwRxTimestamps,
-    ntpHwTxTimestamps: r.ntpHwTxTimestamps,
+  };
+}
+
+/** RPY_ServerStats4: every counter, 64 bits each. */
+export function serverStats4ToWire(r: ServerStatsReport): ServerStats4Data {
+  const big = (n: number) => BigInt(Math.trunc(Number.isFinite(n) ? n : 0));
+  return {
+    ntpHits: big(r.ntpHits),
+    nkeHits: big(r.ntsKeHits),
+    cmdHits: big(r.cmdHits),
+    ntpDrops: big(r.ntpDrops),
+    nkeDrops: big(r.ntsKeDrops),
+    cmdDrops: big(r.cmdDrops),
+    logDrops: big(r.logDrops),
+    ntpAuthHits: big(r.ntpAuthHits),
+    ntpInterleavedHits: big(r.ntpInterleavedHits),
+    ntpTimestamps: big(r.ntpTimestamps),
+    ntpSpanSeconds: big(r.ntpSpanSeconds),
+    ntpDaemonRxTimestamps: big(r.ntpDaemonRxTimestamps),
+    ntpDaemonTxTimestamps: big(r.ntpDaemonTxTimestamps),
+    ntpKernelRxTimestamps: big(r.ntpKernelRxTimestamps),
+    ntpKernelTxTimestamps: big(r.ntpKernelTxTimestamps),
+    ntpHwRxTimestamps: big(r.ntpHwRxTimestamps),
+    ntpHwTxTimestamps: big(r.ntpHwTxTimestamps),
   };
 }
 
@@ -189,7 +221,7 @@ export function testBitsToWire(tests: number): number {
 }
 
 /** RPY_NTPData / RPY_NTPData2. */
-export function ntpDataToWire(r: NtpDataReport): Record<string, unknown> {
+export function ntpDataToWire(r: NtpDataReport): NtpData2Data {
   const local = parseIpAddr(r.localAddress) ?? unspecAddr();
   return {
     remoteAddr: addressToIp(r.remoteAddress),
@@ -218,16 +250,23 @@ export function ntpDataToWire(r: NtpDataReport): Record<string, unknown> {
     totalRxCount: r.totalRx,
     totalValidCount: r.totalValidRx,
     totalGoodCount: r.totalGoodRx,
+    // Kernel and hardware timestamp counts: tempus reports daemon timestamps only.
+    totalKernelTxTs: 0,
+    totalKernelRxTs: 0,
+    totalHwTxTs: 0,
+    totalHwRxTs: 0,
   };
 }
 
 /** One RPY_ClientAccesses_Client. */
-export function clientToWire(r: ClientAccessReport): Record<string, unknown> {
+export function clientToWire(r: ClientAccessReport): ClientData {
   return {
     ip: addressToIp(r.address),
     ntpHits: r.ntpHits,
+    nkeHits: 0,
     cmdHits: r.cmdHits,
     ntpDrops: r.ntpDrops,
+    nkeDrops: 0,
     cmdDrops: r.cmdDrops,
     ntpInterval: r.ntpInterval,
     nkeInterval: 127,
@@ -240,7 +279,7 @@ export function clientToWire(r: ClientAccessReport): Record<string, unknown> {
 }
 
 /** One RPY_ManualListSample. */
-export function manualSampleToWire(r: ManualSampleReport): Record<string, unknown> {
+export function manualSampleToWire(r: ManualSampleReport): ManualSampleData {
   return {
     when: r.when,
     slewedOffset: -r.slewedOffset,
@@ -250,12 +289,12 @@ export function manualSampleToWire(r: ManualSampleReport): Record<string, unknow
 }
 
 /** RPY_ManualTimestamp2 ("Clock was X seconds fast"). */
-export function manualTimestampToWire(r: ManualTimestampReport): Record<string, unknown> {
+export function manualTimestampToWire(r: ManualTimestampReport): ManualTimestampData {
   return { offset: -r.offset, dfreqPpm: -r.dfreqPpm, newAfreqPpm: -r.newFreqPpm };
 }
 
 /** RPY_Rtc. */
-export function rtcToWire(r: RtcReport): Record<string, unknown> {
+export function rtcToWire(r: RtcReport): RtcData {
   return {
     refTime: r.refTime,
     nSamples: r.samples,
@@ -264,9 +303,4 @@ export function rtcToWire(r: RtcReport): Record<string, unknown> {
     rtcSecondsFast: r.rtcSecondsFast,
     rtcGainRatePpm: r.rtcGainRatePpm,
   };
-}
-
-/** Whether an IpAddr is a real IPv4/IPv6 address. */
-export function isRealIp(ip: IpAddr): boolean {
-  return ip.family === IPADDR_INET4 || ip.family === 2;
 }

@@ -19,6 +19,8 @@ export interface ConfReader {
   readFile(path: string): { ok: true; text: string } | { ok: false; error: string };
   /** Entry names (not paths) in a directory, or null if it does not exist or is unreadable. */
   listDir(path: string): string[] | null;
+  /** The canonical path (links resolved), to recognise a file included again; optional. */
+  realPath?(path: string): string | null;
 }
 
 /** Outcome of parsing a configuration. */
@@ -26,8 +28,29 @@ export type ConfParseResult =
   | { ok: true; config: Config; warnings: Diagnostic[] }
   | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
-/** Deepest include/confdir nesting accepted (guards against include loops). */
+/** Deepest include/confdir nesting accepted (chronyd: 10). */
 export const MAX_INCLUDE_DEPTH = 10;
+
+/**
+ * Errors after which reading stops (chronyd stops at the first; a few more make `config
+ * check` useful while a loop or a huge file of junk still ends at once).
+ */
+export const MAX_CONFIG_ERRORS = 20;
+
+/** Warnings kept; further ones are counted in one last warning. */
+export const MAX_CONFIG_WARNINGS = 100;
+
+/** Files read through include/confdir/sourcedir in one configuration, at most. */
+export const MAX_CONFIG_FILES = 1000;
+
+/**
+ * What a file's invalid UTF-8 bytes are decoded to. A directive holding one is refused: a
+ * path in it would silently name a different file than the one written.
+ */
+export const REPLACEMENT_CHARACTER = "\uFFFD";
+
+/** The error for a line with bytes that are not UTF-8. */
+export const NOT_UTF8 = "contains bytes that are not valid UTF-8 (names and paths must be UTF-8)";
 
 /** Directives allowed in `sourcedir` *.sources files. */
 const SOURCE_DIRECTIVES = new Set(["server", "pool", "peer"]);
@@ -42,6 +65,14 @@ interface ParseState {
   sourceDirs: string[];
   /** Where rtcsync / rtcfile were last set (to locate their conflict). */
   rtcLine: { file: string; line: number } | null;
+  /** Canonical paths of the files being read, outermost first (to detect include loops). */
+  stack: string[];
+  /** Files read so far. */
+  filesRead: number;
+  /** Warnings dropped past MAX_CONFIG_WARNINGS. */
+  warningsDropped: number;
+  /** Set once MAX_CONFIG_ERRORS is reached: nothing more is read. */
+  stopped: boolean;
 }
 
 /** Splits a line into chrony tokens; null for blank and comment lines. */
@@ -108,10 +139,28 @@ export function expandGlob(pattern: string, reader: ConfReader): string[] {
   return candidates.map((c) => (absolute || !c.startsWith("./") ? c : c.slice(2))).sort();
 }
 
+function addError(state: ParseState, d: Diagnostic): void {
+  if (state.stopped) return;
+  state.errors.push(d);
+  if (state.errors.length >= MAX_CONFIG_ERRORS) {
+    state.errors.push({
+      file: d.file,
+      line: d.line,
+      message: `too many errors (${MAX_CONFIG_ERRORS}); stopped reading the configuration`,
+    });
+    state.stopped = true;
+  }
+}
+
+function addWarning(state: ParseState, d: Diagnostic): void {
+  if (state.warnings.length < MAX_CONFIG_WARNINGS) state.warnings.push(d);
+  else state.warningsDropped++;
+}
+
 function sinkFor(state: ParseState, file: string, line: number): DirectiveSink {
   return {
-    error: (message) => state.errors.push({ file, line, message }),
-    warn: (message) => state.warnings.push({ file, line, message }),
+    error: (message) => addError(state, { file, line, message }),
+    warn: (message) => addWarning(state, { file, line, message }),
   };
 }
 
@@ -137,13 +186,17 @@ function parseText(
   sourcesOnly: boolean,
 ): void {
   const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < lines.length && !state.stopped; i++) {
     const lineNo = i + 1;
     const tokens = tokenizeLine(lines[i].replace(/\r$/, ""));
     if (tokens === null) continue;
     const [name, ...args] = tokens;
     const directive = name.toLowerCase();
     const sink = sinkFor(state, file, lineNo);
+    if (lines[i].includes(REPLACEMENT_CHARACTER)) {
+      sink.error(NOT_UTF8);
+      continue;
+    }
     if (sourcesOnly && !SOURCE_DIRECTIVES.has(directive)) {
       sink.error(`'${name}' is not allowed in a sources file (only server, pool and peer)`);
       continue;
@@ -193,18 +246,40 @@ function parseFile(
   sourcesOnly: boolean,
   from: { file: string; line: number } | null,
 ): void {
-  const r = state.reader.readFile(path);
-  if (!r.ok) {
-    if (from === null) state.errors.push({ file: path, line: null, message: r.error });
-    else state.errors.push({ ...from, message: `cannot read '${path}': ${r.error}` });
+  if (state.stopped) return;
+  const where = from ?? { file: path, line: null };
+  const canonical = state.reader.realPath?.(path) ?? path;
+  const seen = state.stack.indexOf(canonical);
+  if (seen >= 0) {
+    const chain = [...state.stack.slice(seen), canonical].join(" -> ");
+    addError(state, { ...where, message: `include loop: ${chain}` });
     return;
   }
-  parseText(state, r.text, path, depth, sourcesOnly);
+  if (++state.filesRead > MAX_CONFIG_FILES) {
+    addError(state, {
+      ...where,
+      message: `more than ${MAX_CONFIG_FILES} configuration files; stopped reading`,
+    });
+    state.stopped = true;
+    return;
+  }
+  const r = state.reader.readFile(path);
+  if (!r.ok) {
+    if (from === null) addError(state, { file: path, line: null, message: r.error });
+    else addError(state, { ...from, message: `cannot read '${path}': ${r.error}` });
+    return;
+  }
+  state.stack.push(canonical);
+  try {
+    parseText(state, r.text, path, depth, sourcesOnly);
+  } finally {
+    state.stack.pop();
+  }
 }
 
 function finish(state: ParseState): ConfParseResult {
   const c = state.config;
-  if (c.rtcSync && c.rtcFile !== null) {
+  if (c.rtcSync && c.rtcFile !== null && !state.stopped) {
     state.errors.push({
       file: state.rtcLine?.file ?? "(configuration)",
       line: state.rtcLine?.line ?? null,
@@ -213,6 +288,13 @@ function finish(state: ParseState): ConfParseResult {
   }
   for (const message of configWarnings(c)) {
     state.warnings.push({ file: state.mainFile, line: null, message });
+  }
+  if (state.warningsDropped > 0) {
+    state.warnings.push({
+      file: state.mainFile,
+      line: null,
+      message: `${state.warningsDropped} more warnings not shown`,
+    });
   }
   if (state.sourceDirs.length > 0) c.sourceDirs = state.sourceDirs;
   if (state.errors.length > 0) {
@@ -230,6 +312,10 @@ function newState(reader: ConfReader, mainFile: string): ParseState {
     reader,
     sourceDirs: [],
     rtcLine: null,
+    stack: [],
+    filesRead: 0,
+    warningsDropped: 0,
+    stopped: false,
   };
 }
 
@@ -285,6 +371,13 @@ export function denoConfReader(): ConfReader {
         }
         if (e instanceof Deno.errors.IsADirectory) return { ok: false, error: "is a directory" };
         return { ok: false, error: e instanceof Error ? e.message : String(e) };
+      }
+    },
+    realPath(path) {
+      try {
+        return Deno.realPathSync(path);
+      } catch {
+        return null;
       }
     },
     listDir(path) {

@@ -15,7 +15,13 @@ export interface Diagnostic {
   message: string;
 }
 
+/** Longest message text printed; longer ones (a huge token echoed back) are cut. */
+export const MAX_DIAGNOSTIC_LENGTH = 300;
+
 /** Formats a diagnostic as `file:line: message` (or `file: message` without a line). */
 export function formatDiagnostic(d: Diagnostic): string {
-  return d.line === null ? `${d.file}: ${d.message}` : `${d.file}:${d.line}: ${d.message}`;
+  const message = d.message.length <= MAX_DIAGNOSTIC_LENGTH
+    ? d.message
+    : `${d.message.slice(0, MAX_DIAGNOSTIC_LENGTH)}... (${d.message.length} characters)`;
+  return d.line === null ? `${d.file}: ${message}` : `${d.file}:${d.line}: ${message}`;
 }

@@ -61,6 +61,12 @@ export const UNSUPPORTED_SOURCE_OPTIONS: ReadonlySet<string> = new Set([
 /** Options chrony accepts in `peer` but which have no effect there. */
 const PEER_IGNORED = new Set(["iburst", "burst", "presend"]);
 
+/**
+ * Longest source name accepted: a DNS name is at most 253 characters (RFC 1035), and an
+ * unbounded one would be echoed into the log at every resolver retry.
+ */
+export const MAX_HOST_NAME_LENGTH = 253;
+
 /** Result of parsing a source directive's arguments. */
 export type SourceParse =
   | { ok: true; name: string; params: SourceParams; warnings: string[] }
@@ -70,6 +76,13 @@ export type SourceParse =
 export function parseSourceArgs(type: SourceType, args: string[]): SourceParse {
   if (args.length === 0) return { ok: false, error: `${type}: missing host name` };
   const name = args[0];
+  if (name.length > MAX_HOST_NAME_LENGTH) {
+    return {
+      ok: false,
+      error: `${type}: host name too long (${name.length} characters, at most ` +
+        `${MAX_HOST_NAME_LENGTH}): '${name.slice(0, 40)}...'`,
+    };
+  }
   if (!/^[A-Za-z0-9._:%\[\]-]+$/.test(name)) {
     return { ok: false, error: `${type}: invalid host name '${name}'` };
   }

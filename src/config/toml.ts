@@ -23,7 +23,16 @@
  * @module
  */
 import { parse, TomlError } from "smol-toml";
-import { type ConfParseResult, type ConfReader, NO_FILES, readSourceDirs } from "./chrony_conf.ts";
+import {
+  type ConfParseResult,
+  type ConfReader,
+  MAX_CONFIG_ERRORS,
+  MAX_CONFIG_WARNINGS,
+  NO_FILES,
+  NOT_UTF8,
+  readSourceDirs,
+  REPLACEMENT_CHARACTER,
+} from "./chrony_conf.ts";
 import { configWarnings } from "./checks.ts";
 import { defaultConfig } from "./defaults.ts";
 import type { Diagnostic } from "./diagnostics.ts";
@@ -44,6 +53,8 @@ interface Ctx {
   index: KeyIndex | null;
   /** Reads sourcedir files. */
   reader: ConfReader;
+  /** Diagnostics dropped past MAX_CONFIG_ERRORS / MAX_CONFIG_WARNINGS. */
+  dropped: number;
 }
 
 function keyIndex(ctx: Ctx): KeyIndex {
@@ -257,6 +268,13 @@ export function locateKey(text: string, path: KeyPath): number | null {
 }
 
 function report(ctx: Ctx, path: KeyPath, message: string, warning = false): void {
+  // Bounded like chrony.conf: past the limits, diagnostics are only counted.
+  if (
+    warning ? ctx.warnings.length >= MAX_CONFIG_WARNINGS : ctx.errors.length >= MAX_CONFIG_ERRORS
+  ) {
+    ctx.dropped++;
+    return;
+  }
   const d: Diagnostic = {
     file: ctx.file,
     line: lineOf(keyIndex(ctx), path),
@@ -517,7 +535,13 @@ export function parseTomlConfig(
     warnings: [],
     index: null,
     reader,
+    dropped: 0,
   };
+  const bad = text.indexOf(REPLACEMENT_CHARACTER);
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split("\n").length;
+    return { ok: false, errors: [{ file, line, message: NOT_UTF8 }], warnings: [] };
+  }
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;
@@ -531,6 +555,7 @@ export function parseTomlConfig(
     return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
   }
   for (const [key, value] of Object.entries(doc)) {
+    if (ctx.errors.length >= MAX_CONFIG_ERRORS) break;
     if (key === "source") applySources(ctx, value);
     else if (Object.hasOwn(SECTIONS, key)) {
       if (!isTable(value)) report(ctx, [key], `expected a table, got ${typeName(value)}`);
@@ -550,6 +575,16 @@ export function parseTomlConfig(
     report(ctx, ["rtc"], "rtc.sync cannot be used together with rtc.file");
   }
   for (const message of configWarnings(c)) ctx.warnings.push({ file, line: null, message });
+  if (ctx.errors.length >= MAX_CONFIG_ERRORS || ctx.dropped > 0) {
+    const message = ctx.errors.length >= MAX_CONFIG_ERRORS
+      ? `too many errors (${MAX_CONFIG_ERRORS}); stopped reading the configuration`
+      : `${ctx.dropped} more warnings not shown`;
+    (ctx.errors.length >= MAX_CONFIG_ERRORS ? ctx.errors : ctx.warnings).push({
+      file,
+      line: null,
+      message,
+    });
+  }
   if (ctx.errors.length > 0) return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
   return { ok: true, config: c, warnings: ctx.warnings };
 }

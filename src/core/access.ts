@@ -137,6 +137,8 @@ export class AccessTable {
   #cache = new Map<string, boolean>();
 
   /**
+   * Creates a table that denies everything not allowed by `rules`.
+   *
    * @param rules initial rules in order (e.g. `config.ntpAccess`); invalid ones are skipped
    *   (the config validator reports them).
    * @param options `loopbackAlwaysAllowed` for the command port (127.0.0.0/8 and ::1).

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seededRandom } from "../ntp/test_random.ts";
+import { seededRandom } from "../../tests/helpers/random.ts";
 import {
   ClientLog,
   clientRecordsForLimit,

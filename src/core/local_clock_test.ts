@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeDriver, VirtualScheduler } from "./discipline_testing.ts";
+import { FakeDriver, VirtualScheduler } from "../../tests/helpers/discipline_testing.ts";
 import { LocalClock } from "./local_clock.ts";
 import type { ClockChangeEvent } from "./types.ts";
 

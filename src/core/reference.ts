@@ -9,19 +9,36 @@
  *
  * @module
  */
-import type { Config, LocalConfig } from "../config/model.ts";
+import type { LocalConfig } from "../config/model.ts";
+import type {
+  ReferenceConfig,
+  ReferenceDeps,
+  ReferenceOutcome,
+  ReferenceUpdate,
+} from "./reference_types.ts";
 import { FallbackDrifts } from "./fallback_drift.ts";
-import { effectiveLeap, isCloseToLeap, LEAP_SECOND_CLOSE, leapInstant } from "./leap.ts";
+import { FallbackSchedule } from "./fallback_schedule.ts";
+import { clockEstimates, MakeStep, MaxChange } from "./reference_guards.ts";
+import { effectiveLeap } from "./leap.ts";
+import { LeapControl } from "./leap_control.ts";
+import {
+  MANUAL_REFERENCE_ID,
+  type ReferenceSnapshot,
+  referenceState,
+  trackingReport,
+} from "./reference_report.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerHandle, TimerPort } from "./ports.ts";
-import type { LeapStatus, TrackingReport } from "./reports.ts";
+import type { ClockDriver, LogPort, TimerPort } from "./ports.ts";
+import type { TrackingReport } from "./reports.ts";
 import type { Instant } from "./time.ts";
-import { adjustForClockChange, type ClockChangeEvent, type ReferenceState } from "./types.ts";
+import {
+  adjustForClockChange,
+  type ClockChangeEvent,
+  NTP_MAX_DISPERSION,
+  type ReferenceState,
+} from "./types.ts";
 
-/** Reference ID of the local reference (127.127.1.1). */
-export const LOCAL_REFERENCE_ID = 0x7f7f0101;
-/** Reference ID of manual input ("MANU"). */
-export const MANUAL_REFERENCE_ID = 0x4d414e55;
+export { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference_report.ts";
 /** Initial skew without a driftfile, ppm (chrony: 1.0, "rather bad"). */
 export const INITIAL_SKEW_PPM = 1e6;
 /** Shortest slew of an offset as a fraction of the update interval (tempus addition). */
@@ -32,69 +49,13 @@ export const MIN_SLEW_FRACTION = 0.5;
  * slewing it over half of a gap of hours would keep the clock wrong for hours.
  */
 export const MIN_SLEW_MAX_INTERVAL = 1024;
-/** Largest root dispersion announced, seconds (NTP_MAX_DISPERSION). */
-const MAX_DISPERSION = 16;
 
-/** One estimate handed to the reference by selection (chrony REF_SetReference arguments). */
-export interface ReferenceUpdate {
-  /** Stratum of the selected source (we become stratum + 1). */
-  stratum: number;
-  /** The sources' leap vote. */
-  leap: LeapStatus;
-  /** Number of combined sources. */
-  combinedCount: number;
-  /** Reference ID of the selected source. */
-  refId: number;
-  /** Address of the selected source, or null. */
-  refAddress: string | null;
-  /** Cooked time the estimate refers to. */
-  refTime: Instant;
-  /** Offset at refTime, seconds (reference minus local). */
-  offset: number;
-  /** Standard deviation of the offset, seconds. */
-  offsetSd: number;
-  /** Residual frequency relative to the current one, ppm (tempus sense). */
-  frequencyPpm: number;
-  /** Its standard deviation, ppm. */
-  frequencySdPpm: number;
-  /** Skew of the estimate, ppm. */
-  skewPpm: number;
-  /** Root delay, seconds. */
-  rootDelay: number;
-  /** Root dispersion, seconds. */
-  rootDispersion: number;
-}
-
-/** What an update did. */
-export type ReferenceOutcome = "slewed" | "stepped" | "ignored";
-
-/** The part of Config the reference uses. */
-export type ReferenceConfig = Pick<
-  Config,
-  | "makeStep"
-  | "maxChange"
-  | "maxUpdateSkew"
-  | "corrTimeRatio"
-  | "maxClockError"
-  | "fallbackDrift"
-  | "leapSecMode"
-  | "local"
-  | "rtcSync"
-  | "driftFileInterval"
-  | "logChange"
->;
-
-/** Dependencies of the reference. */
-export interface ReferenceDeps {
-  /** The disciplined clock. */
-  clock: LocalClock;
-  /** The driver, for leap and kernel sync status. */
-  driver: ClockDriver;
-  /** Timers (leap seconds, fallback drifts). */
-  timers: TimerPort;
-  /** Log lines. */
-  log: LogPort;
-}
+export type {
+  ReferenceConfig,
+  ReferenceDeps,
+  ReferenceOutcome,
+  ReferenceUpdate,
+} from "./reference_types.ts";
 
 /**
  * The clock discipline. Call `update` with each selected estimate, `setUnsynchronised`
@@ -107,16 +68,13 @@ export class Reference {
   readonly #log: LogPort;
   readonly #cfg: ReferenceConfig;
 
-  #makeStepThreshold: number;
-  #makeStepLimit: number;
+  readonly #makeStep: MakeStep;
+  readonly #maxChange: MaxChange;
   #maxUpdateSkew: number;
-  #maxChangeDelay: number;
-  #maxChangeIgnore: number;
   #local: LocalConfig | null;
 
   #synchronised = false;
   #everSynchronised = false;
-  #leap: LeapStatus = 3;
   #stratum = 0;
   #refId = 0;
   #refAddress: string | null = null;
@@ -134,11 +92,9 @@ export class Reference {
   #unsyncSince: Instant;
   #updates = 0;
 
-  #leapTimer: TimerHandle | null = null;
-  #leapAt: Instant | null = null;
-  #fallback: FallbackDrifts | null;
-  #fallbackTimer: TimerHandle | null = null;
-  #fallbackApplied = -Infinity;
+  readonly #leap: LeapControl;
+  readonly #fallbackDrifts: FallbackDrifts | null;
+  readonly #fallback: FallbackSchedule | null;
   /** The root distance has been below `local activate` at least once. */
   #localActivated = false;
   #lastDriftWrite: Instant | null = null;
@@ -159,17 +115,34 @@ export class Reference {
     this.#driver = deps.driver;
     this.#timers = deps.timers;
     this.#log = deps.log;
-    this.#makeStepThreshold = cfg.makeStep?.threshold ?? 0;
-    this.#makeStepLimit = cfg.makeStep?.limit ?? 0;
+    this.#makeStep = new MakeStep(cfg.makeStep);
+    this.#maxChange = new MaxChange(cfg.maxChange);
     this.#maxUpdateSkew = cfg.maxUpdateSkew;
-    this.#maxChangeDelay = cfg.maxChange ? cfg.maxChange.start : -1;
-    this.#maxChangeIgnore = cfg.maxChange ? cfg.maxChange.ignore : 0;
     this.#local = cfg.local;
     this.#skewPpm = initialDrift ? Math.max(initialDrift.skewPpm, 1e-6) : INITIAL_SKEW_PPM;
-    this.#fallback = cfg.fallbackDrift
+    this.#fallbackDrifts = cfg.fallbackDrift
       ? new FallbackDrifts(cfg.fallbackDrift.min, cfg.fallbackDrift.max)
       : null;
+    this.#fallback = this.#fallbackDrifts === null
+      ? null
+      : new FallbackSchedule(this.#fallbackDrifts, {
+        clock: deps.clock,
+        timers: deps.timers,
+        log: deps.log,
+        unsyncedFor: () =>
+          this.#synchronised
+            ? null
+            : Math.max(0, Number(this.#clock.cookedNow() - this.#unsyncSince) / 1e9),
+      });
     this.#unsyncSince = this.#clock.cookedNow();
+    this.#leap = new LeapControl({
+      mode: cfg.leapSecMode,
+      clock: deps.clock,
+      driver: deps.driver,
+      timers: deps.timers,
+      log: deps.log,
+      synchronised: () => this.#synchronised,
+    });
   }
 
   /** True when synchronised to a source (not counting the local reference). */
@@ -194,8 +167,7 @@ export class Reference {
 
   /** `makestep THRESHOLD LIMIT` at run time. */
   modifyMakeStep(threshold: number, limit: number): void {
-    this.#makeStepThreshold = threshold;
-    this.#makeStepLimit = limit;
+    this.#makeStep.modify(threshold, limit);
   }
 
   /** `maxupdateskew PPM` at run time. */
@@ -215,34 +187,11 @@ export class Reference {
 
   /** True when samples taken at `t` must be dropped because a leap second is close. */
   isLeapSecondClose(t: Instant): boolean {
-    return this.#leapAt !== null && isCloseToLeap(t, this.#leapAt);
+    return this.#leap.isClose(t);
   }
 
-  /**
-   * Frequency gain and new skew from the previous skew e and the measured skew m
-   * (chrony get_clock_estimates). Exported through the class for tests.
-   */
-  static clockEstimates(
-    manual: boolean,
-    measuredFreqPpm: number,
-    measuredSkewPpm: number,
-    previousSkewPpm: number,
-    maxUpdateSkewPpm: number,
-  ): { gain: number; freqPpm: number; skewPpm: number; residualPpm: number } {
-    const e = previousSkewPpm;
-    const m = measuredSkewPpm;
-    let gain: number;
-    if (manual) gain = 1;
-    else if (m > maxUpdateSkewPpm) gain = 0;
-    else gain = (3 * e * e) / (3 * e * e + m * m);
-    if (!(gain >= 0)) gain = 0;
-    if (gain > 1) gain = 1;
-    const freq = gain * measuredFreqPpm;
-    const residual = measuredFreqPpm - freq;
-    const extra = Math.sqrt(freq * freq * (1 - gain) + residual * residual * gain);
-    const skew = e + gain * (m - e) + extra;
-    return { gain, freqPpm: freq, skewPpm: skew, residualPpm: residual };
-  }
+  /** chrony get_clock_estimates (reference_guards.ts), here for tests. */
+  static clockEstimates: typeof clockEstimates = clockEstimates;
 
   /** Applies one estimate from selection. */
   update(u: ReferenceUpdate): ReferenceOutcome {
@@ -272,27 +221,11 @@ export class Reference {
   }
 
   #isOffsetOk(offset: number): boolean {
-    const mc = this.#cfg.maxChange;
-    if (mc === null || this.#maxChangeDelay < 0) return true;
-    if (this.#maxChangeDelay > 0) {
-      this.#maxChangeDelay--;
-      return true;
-    }
-    if (Math.abs(offset) <= mc.offset) return true;
-    const exiting = this.#maxChangeIgnore === 0;
-    const message = `Adjustment of ${offset.toFixed(3)} seconds exceeds the allowed maximum of ${
-      mc.offset.toFixed(3)
-    } seconds (${exiting ? "exiting" : "ignored"})`;
-    this.#log.log("warning", message);
-    if (exiting) this.onFatal?.(message);
-    else if (this.#maxChangeIgnore > 0) this.#maxChangeIgnore--;
+    const verdict = this.#maxChange.check(offset);
+    if (verdict.ok) return true;
+    this.#log.log("warning", verdict.message);
+    if (verdict.fatal) this.onFatal?.(verdict.message);
     return false;
-  }
-
-  #isStepLimitReached(offset: number, remaining: number): boolean {
-    if (this.#makeStepLimit === 0) return false;
-    if (this.#makeStepLimit > 0) this.#makeStepLimit--;
-    return Math.abs(offset + remaining) > this.#makeStepThreshold;
   }
 
   #update(u: ReferenceUpdate, manual: boolean): ReferenceOutcome {
@@ -318,7 +251,7 @@ export class Reference {
     const elapsed = Number(now - u.refTime) / 1e9;
     const offset = u.offset + elapsed * u.frequencyPpm * 1e-6;
 
-    const est = Reference.clockEstimates(
+    const est = clockEstimates(
       manual,
       u.frequencyPpm,
       u.skewPpm,
@@ -337,10 +270,10 @@ export class Reference {
     this.#lastUpdateInterval = interval;
     this.#updates++;
 
-    this.#updateLeap(effectiveLeap(u.leap, now), now);
+    this.#leap.update(effectiveLeap(u.leap, now), now);
 
     const remaining = this.#clock.remainingCorrection();
-    const step = this.#isStepLimitReached(offset, remaining);
+    const step = this.#makeStep.shouldStep(offset, remaining);
     let correctionRate = this.#cfg.corrTimeRatio * 0.5 * u.offsetSd * interval;
     // tempus deviation from chrony: an offset is never slewed out in less than half the
     // update interval. chrony's rate alone slews an offset of 20 standard deviations in
@@ -384,16 +317,15 @@ export class Reference {
     this.#refAddress = u.refAddress;
     this.#rootDelay = u.rootDelay;
     this.#rootDispersion = u.rootDispersion;
-    this.#synchronised = this.#leap !== 3;
+    this.#synchronised = this.#leap.status !== 3;
     if (this.#synchronised) this.#everSynchronised = true;
     const activate = this.#local?.activate ?? 0;
     if (this.#synchronised && activate > 0 && u.rootDelay / 2 + u.rootDispersion < activate) {
       this.#localActivated = true;
     }
 
-    this.#cancelFallback();
-    this.#fallbackApplied = -Infinity;
-    if (this.#fallback && !manual) this.#fallback.update(this.#clock.freqPpm, interval);
+    this.#fallback?.reset();
+    if (this.#fallbackDrifts && !manual) this.#fallbackDrifts.update(this.#clock.freqPpm, interval);
     this.#maybeWriteDrift(now);
     this.#updateKernelStatus();
     return step ? "stepped" : "slewed";
@@ -425,7 +357,7 @@ export class Reference {
     const sync = this.#synchronised;
     const est = Math.abs(this.#offsetSd);
     const max = this.#rootDelay / 2 + this.#rootDispersion;
-    this.#driver.setSyncStatus(sync && this.#cfg.rtcSync, est, sync ? max : MAX_DISPERSION);
+    this.#driver.setSyncStatus(sync && this.#cfg.rtcSync, est, sync ? max : NTP_MAX_DISPERSION);
   }
 
   /**
@@ -440,11 +372,7 @@ export class Reference {
     if (this.#lastUpdate !== null) this.#lastUpdate = move(this.#lastUpdate);
     this.#unsyncSince = move(this.#unsyncSince);
     if (this.#lastDriftWrite !== null) this.#lastDriftWrite = move(this.#lastDriftWrite);
-    if (
-      change.kind === "step" && this.#leapTimer !== null && (this.#leap === 1 || this.#leap === 2)
-    ) {
-      this.#armLeap(this.#leap, this.#clock.cookedNow());
-    }
+    if (change.kind === "step") this.#leap.afterStep(this.#clock.cookedNow());
   }
 
   /**
@@ -461,96 +389,12 @@ export class Reference {
     if (this.#synchronised) this.#unsyncSince = this.#lastUpdate ?? now;
     const was = this.#synchronised;
     this.#synchronised = false;
-    if (this.#leap !== 3) this.#updateLeap(3, now);
-    this.#leap = 3;
+    if (this.#leap.status !== 3) this.#leap.update(3, now);
+    this.#leap.status = 3;
     this.#updateKernelStatus();
-    if (was || this.#fallbackTimer === null) this.#scheduleFallback();
+    if (was || !this.#fallback?.pending) this.#fallback?.schedule();
   }
 
-  #cancelFallback(): void {
-    if (this.#fallbackTimer !== null) this.#timers.cancelTimer(this.#fallbackTimer);
-    this.#fallbackTimer = null;
-  }
-
-  #scheduleFallback(): void {
-    this.#cancelFallback();
-    if (this.#fallback === null || this.#synchronised) return;
-    const unsyncedFor = Math.max(0, Number(this.#clock.cookedNow() - this.#unsyncSince) / 1e9);
-    const next = this.#fallback.next(unsyncedFor, this.#fallbackApplied);
-    if (next === null) return;
-    this.#fallbackTimer = this.#timers.setTimer(next.delay, () => {
-      this.#fallbackTimer = null;
-      if (this.#synchronised) return;
-      const freq = this.#fallback?.get(next.index);
-      this.#fallbackApplied = next.index;
-      if (freq !== null && freq !== undefined) {
-        this.#clock.setAbsoluteFrequency(freq);
-        this.#log.log(
-          "info",
-          `Fallback drift ${next.index} active: ${(-freq).toFixed(3)} ppm`,
-        );
-      }
-      this.#scheduleFallback();
-    });
-  }
-
-  #updateLeap(leap: LeapStatus, now: Instant): void {
-    const pending = leap === 1 || leap === 2;
-    const wasPending = this.#leap === 1 || this.#leap === 2;
-    if (pending && (!wasPending || leap !== this.#leap)) {
-      this.#armLeap(leap, now);
-    } else if (!pending && wasPending) {
-      this.#disarmLeap();
-    }
-    this.#leap = leap;
-  }
-
-  #armLeap(leap: LeapStatus, now: Instant): void {
-    this.#disarmLeap();
-    const mode = this.#leapMode();
-    const at = leapInstant(leap, now);
-    this.#leapAt = at;
-    if (mode === "ignore") return;
-    if (mode === "system") this.#driver.setLeap(leap === 1 ? "insert" : "delete");
-    this.#log.log("info", `Leap second ${leap === 1 ? "insertion" : "deletion"} scheduled`);
-    // In system mode the kernel inserts the second itself; the flag is cleared a few
-    // seconds later, so that it cannot be disarmed just before the kernel acts.
-    const settle = mode === "system" ? LEAP_SECOND_CLOSE : 0;
-    const delay = Math.max(0, Number(at - now) / 1e9 + settle);
-    const shift = leap === 1 ? -1 : 1;
-    this.#leapTimer = this.#timers.setTimer(delay, () => {
-      this.#leapTimer = null;
-      if (mode === "system") {
-        this.#clock.applyLeap(shift, "kernel");
-        this.#driver.setLeap("none");
-      } else {
-        this.#clock.applyLeap(shift, mode === "step" ? "step" : "slew");
-      }
-      this.#log.log("warning", `Leap second ${leap === 1 ? "inserted" : "deleted"}`);
-      if (this.#leap === 1 || this.#leap === 2) this.#leap = this.#synchronised ? 0 : 3;
-      // Keep #leapAt so samples right after the leap are still dropped.
-    });
-  }
-
-  /** leapsecmode, with system falling back to step when the driver cannot do it (-x). */
-  #leapMode(): Config["leapSecMode"] {
-    const mode = this.#cfg.leapSecMode;
-    return mode === "system" && this.#driver.canSystemLeap === false ? "step" : mode;
-  }
-
-  #disarmLeap(): void {
-    if (this.#leapTimer !== null) {
-      this.#timers.cancelTimer(this.#leapTimer);
-      this.#leapTimer = null;
-      // Once the leap moment has passed the kernel has done (or is doing) the leap and
-      // clears its flag itself; only a leap cancelled before midnight is disarmed.
-      const before = this.#leapAt === null || this.#clock.cookedNow() < this.#leapAt;
-      if (this.#leapMode() === "system" && before) this.#driver.setLeap("none");
-    }
-    this.#leapAt = null;
-  }
-
-  /** True when the local reference is serving now. */
   /**
    * True when the local reference is serving now: enabled, activated (with `activate D`,
    * only once the root distance has been below D), and either synchronised with a root
@@ -578,111 +422,55 @@ export class Reference {
   }
 
   #rootDispersionAt(now: Instant): number {
-    if (this.#refTime === 0n) return MAX_DISPERSION;
+    if (this.#refTime === 0n) return NTP_MAX_DISPERSION;
     const age = Math.max(0, Number(now - this.#refTime) / 1e9);
     return this.#rootDispersion + age * this.#dispersionRate();
   }
 
-  /** The reference state the NTP server answers from. */
-  state(): ReferenceState {
+  #snapshot(): ReferenceSnapshot {
     const now = this.#clock.cookedNow();
-    const precisionLog2 = this.#clock.precisionLog2;
-    if (this.#synchronised && !this.#localActive(now)) {
-      return {
-        synchronised: true,
-        leap: this.#leap,
-        stratum: Math.min(this.#stratum, 16),
-        refId: this.#refId,
-        refTime: this.#refTime,
-        rootDelay: this.#rootDelay,
-        rootDispersion: this.#rootDispersion,
-        dispersionRate: this.#dispersionRate(),
-        precisionLog2,
-      };
-    }
-    if (this.#local !== null && this.#localActive(now)) {
-      // The reference time of the local reference is refreshed every 64 s.
-      const ref = now - ((now % 64_000_000_000n) + 64_000_000_000n) % 64_000_000_000n;
-      return {
-        synchronised: true,
-        leap: 0,
-        stratum: this.#local.stratum,
-        refId: LOCAL_REFERENCE_ID,
-        refTime: ref,
-        rootDelay: 0,
-        rootDispersion: this.#clock.precision,
-        dispersionRate: this.#cfg.maxClockError * 1e-6,
-        precisionLog2,
-      };
-    }
     return {
-      synchronised: false,
-      leap: 3,
-      stratum: 16,
-      refId: 0,
+      now,
+      synchronised: this.#synchronised,
+      localActive: this.#localActive(now),
+      localStratum: this.#local?.stratum ?? 0,
+      leap: this.#leap.status,
+      stratum: this.#stratum,
+      refId: this.#refId,
+      refAddress: this.#refAddress,
       refTime: this.#refTime,
       rootDelay: this.#rootDelay,
-      rootDispersion: this.#rootDispersionAt(now),
+      rootDispersion: this.#rootDispersion,
+      rootDispersionNow: this.#rootDispersionAt(now),
       dispersionRate: this.#dispersionRate(),
-      precisionLog2,
+      precision: this.#clock.precision,
+      precisionLog2: this.#clock.precisionLog2,
+      maxClockError: this.#cfg.maxClockError,
+      tracking: () => ({
+        systemTimeOffset: this.#clock.remainingCorrection(),
+        lastOffset: this.#lastOffset,
+        rmsOffset: Math.sqrt(this.#avg2Offset),
+        freqPpm: this.#clock.freqPpm,
+        residualFreqPpm: this.#residualFreqPpm,
+        skewPpm: this.#skewPpm,
+        lastUpdateInterval: this.#lastUpdateInterval,
+      }),
     };
+  }
+
+  /** The reference state the NTP server answers from. */
+  state(): ReferenceState {
+    return referenceState(this.#snapshot());
   }
 
   /** chronyc `tracking`. */
   trackingReport(): TrackingReport {
-    const now = this.#clock.cookedNow();
-    const base = {
-      systemTimeOffset: this.#clock.remainingCorrection(),
-      lastOffset: this.#lastOffset,
-      rmsOffset: Math.sqrt(this.#avg2Offset),
-      freqPpm: this.#clock.freqPpm,
-      residualFreqPpm: this.#residualFreqPpm,
-      skewPpm: this.#skewPpm,
-      lastUpdateInterval: this.#lastUpdateInterval,
-    };
-    if (this.#synchronised && !this.#localActive(now)) {
-      return {
-        ...base,
-        refId: this.#refId,
-        refAddress: this.#refAddress,
-        stratum: this.#stratum,
-        leapStatus: this.#leap,
-        refTime: this.#refTime,
-        rootDelay: this.#rootDelay,
-        rootDispersion: this.#rootDispersionAt(now),
-        synchronised: true,
-      };
-    }
-    if (this.#local !== null && this.#localActive(now)) {
-      return {
-        ...base,
-        refId: LOCAL_REFERENCE_ID,
-        refAddress: null,
-        stratum: this.#local.stratum,
-        leapStatus: 0,
-        refTime: now,
-        rootDelay: 0,
-        rootDispersion: this.#clock.precision,
-        synchronised: true,
-      };
-    }
-    return {
-      ...base,
-      refId: this.#refId === MANUAL_REFERENCE_ID ? MANUAL_REFERENCE_ID : 0,
-      refAddress: null,
-      stratum: this.#refId === MANUAL_REFERENCE_ID ? this.#stratum : 0,
-      leapStatus: 3,
-      refTime: this.#refId === MANUAL_REFERENCE_ID ? this.#refTime : 0n,
-      rootDelay: this.#rootDelay,
-      rootDispersion: this.#rootDispersionAt(now),
-      synchronised: false,
-    };
+    return trackingReport(this.#snapshot());
   }
 
   /** Cancels timers (leap, fallback). */
   stop(): void {
-    this.#cancelFallback();
-    if (this.#leapTimer !== null) this.#timers.cancelTimer(this.#leapTimer);
-    this.#leapTimer = null;
+    this.#fallback?.cancel();
+    this.#leap.stop();
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../config/defaults.ts";
 import type { Config } from "../config/model.ts";
-import { FakeDriver, VirtualScheduler } from "./discipline_testing.ts";
+import { FakeDriver, VirtualScheduler } from "../../tests/helpers/discipline_testing.ts";
 import { LocalClock } from "./local_clock.ts";
 import {
   LOCAL_REFERENCE_ID,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gaussian, seededRandom } from "../ntp/test_random.ts";
+import { gaussian, seededRandom } from "../../tests/helpers/random.ts";
 import {
   countRuns,
   criticalRuns,

@@ -7,7 +7,7 @@ import { AccessTable } from "./access.ts";
 import { ClientLog } from "./client_log.ts";
 import { NtpResponder } from "./server.ts";
 import type { ReferenceState } from "./types.ts";
-import { seededRandom } from "../ntp/test_random.ts";
+import { seededRandom } from "../../tests/helpers/random.ts";
 
 const KEYS = parseKeyFile(
   "1 SHA1 HEX:19C12E347D12C16E1712D64604145A767B7628C7\n" +

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodePacket, emptyPacket, encodePacket, refIdFromAscii } from "../ntp/packet.ts";
-import { randomBytes, seededRandom } from "../ntp/test_random.ts";
+import { randomBytes, seededRandom } from "../../tests/helpers/random.ts";
 import { instantToNtp64, ntp64ToInstant, secondsToNtpShort } from "../ntp/timestamp.ts";
 import { AccessTable } from "./access.ts";
 import { ClientLog } from "./client_log.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gaussian, seededRandom } from "../ntp/test_random.ts";
+import { gaussian, seededRandom } from "../../tests/helpers/random.ts";
 import { SourceStats, type SourceStatsOptions } from "./sourcestats.ts";
 import { addSeconds, type Instant } from "./time.ts";
 import type { NtpSample } from "./types.ts";

@@ -7,6 +7,12 @@
 import type { LeapStatus } from "./reports.ts";
 import type { Instant } from "./time.ts";
 
+/**
+ * RFC 5905 MAXDISP and chrony's NTP_MAX_DISPERSION, seconds: the largest root distance a
+ * reply may announce (test 7) and the root dispersion announced without a reference.
+ */
+export const NTP_MAX_DISPERSION = 16.0;
+
 /** One accepted NTP measurement of a source, as handed to source statistics. */
 export interface NtpSample {
   /** Cooked local time of the measurement (midpoint of local transmit and receive). */

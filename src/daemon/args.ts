@@ -50,6 +50,11 @@ Run the time service (chronyd's job).
 
 /** Parses daemon arguments; throws an Error with a clear message on bad usage. */
 export function parseDaemonArgs(args: string[]): DaemonOptions {
+  // Deno decodes argv lossily: a path with bytes that are not UTF-8 would name another file.
+  const garbled = args.find((a) => a.includes("\uFFFD"));
+  if (garbled !== undefined) {
+    throw new Error(`argument '${garbled.slice(0, 60)}' holds bytes that are not valid UTF-8`);
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

@@ -25,9 +25,16 @@ import type {
   TrackingReport,
 } from "../core/reports.ts";
 import type { Instant } from "../core/time.ts";
+import { MODIFIABLE_FIELDS, type ModifiableField } from "../core/engine/engine.ts";
 
 /** The engine-level part of `EngineControl` that the engine itself implements. */
-export type EngineSide = Pick<
+export type EngineSide = EngineReportsAndCommands & {
+  /** Changes a source option at run time. */
+  modifySource(address: string, field: ModifiableField, value: number): ControlResult;
+};
+
+/** The reports and commands the engine answers with EngineControl's signatures. */
+export type EngineReportsAndCommands = Pick<
   EngineControl,
   | "tracking"
   | "sources"
@@ -43,12 +50,16 @@ export type EngineSide = Pick<
   | "reselect"
   | "reselectDistance"
   | "maxUpdateSkew"
-  | "modifySource"
   | "resetSources"
   | "adjustFrequency"
   | "adjustOffset"
   | "local"
 >;
+
+/** chronyc's names of the run-time source options (and the field names themselves). */
+const CHRONYC_MODIFY_FIELDS: ReadonlyMap<string, ModifiableField> = new Map(
+  MODIFIABLE_FIELDS.flatMap((f) => [[f.toLowerCase(), f], [f, f]] as const),
+);
 
 /** The manual-input part (engine or daemon provides it). */
 export type ManualSide = Pick<EngineControl, "manual" | "manualDelete" | "manualList" | "setTime">;
@@ -220,9 +231,11 @@ export class DaemonControl implements EngineControl {
   maxUpdateSkew(ppm: number): ControlResult {
     return this.#engine.maxUpdateSkew(ppm);
   }
-  /** Per-source modifiers. */
+  /** Per-source modifiers, by chronyc's name (minpoll, maxdelayratio, ...). */
   modifySource(address: string, field: string, value: number): ControlResult {
-    return this.#engine.modifySource(address, field, value);
+    const key = CHRONYC_MODIFY_FIELDS.get(field);
+    if (key === undefined) return { ok: false, status: "invalid" };
+    return this.#engine.modifySource(address, key, value);
   }
   /** `refresh`. */
   refresh(): ControlResult {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Engine } from "../core/engine.ts";
+import type { Engine } from "../core/engine/engine.ts";
 import type { LogFiles } from "../io/log_files.ts";
 
 /** Connects `files` to `engine`'s hooks. */

@@ -3,11 +3,12 @@
  * "%20.6f %20.6f\n" holding the frequency in ppm with CHRONY's sign (the negation of
  * tempus `freqPpm`, see src/core/time.ts) and the skew in ppm. Reading is tolerant: a
  * missing, empty or garbled file gives null and a warning, never an exception. Writing is
- * atomic (src/io/files.ts), so a crash never leaves a torn file.
+ * atomic (src/io/files.ts) through one fixed temporary name, so a crash never leaves a torn
+ * file nor a growing pile of temporary ones; reading at start removes any left over.
  *
  * @module
  */
-import { writeFileAtomic, writeFileAtomicSync } from "./files.ts";
+import { removeStaleTemps, writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 
 /** Drift values in tempus's sign convention. */
 export interface DriftValues {
@@ -64,8 +65,12 @@ export function parseDriftFile(
   return { ok: true, value: { freqPpm: chronyFreq === 0 ? 0 : -chronyFreq, skewPpm: skew } };
 }
 
-/** Reads a driftfile; never throws. A missing file is not worth a warning (first start). */
+/**
+ * Reads a driftfile; never throws. A missing file is not worth a warning (first start).
+ * Temporary files a crash left beside it are removed first (this runs once at start-up).
+ */
 export function readDriftFile(path: string): DriftReadResult {
+  removeStaleTemps(path);
   let text: string;
   try {
     text = Deno.readTextFileSync(path);

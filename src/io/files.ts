@@ -19,12 +19,60 @@ function splitPath(path: string): { dir: string; base: string } {
   return { dir: i === 0 ? "/" : path.slice(0, i), base: path.slice(i + 1) };
 }
 
-/** The temporary name used while replacing `path` (hidden, unique per process and call). */
+/**
+ * The temporary name used while replacing `path`: one fixed hidden name per target (as
+ * chronyd's `drift.tmp`), so a crash (kill -9 mid-write) leaves at most one file, which the
+ * next write replaces.
+ */
 export function tempPathFor(path: string): string {
   const { dir, base } = splitPath(path);
-  const tag = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  return `${dir === "/" ? "" : dir}/.${base}.tmp-${tag}`;
+  return `${dir === "/" ? "" : dir}/.${base}.tmp`;
 }
+
+/** Temp names of earlier versions: `.BASE.tmp-PID-RANDOM`, one left behind per crash. */
+function oldTempPattern(base: string): RegExp {
+  return new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.tmp-\\d+-[0-9a-f]{8}$`);
+}
+
+/**
+ * Removes the temporary files an interrupted write of `path` left behind (the fixed name,
+ * and the per-process names of earlier versions). Regular files only; never throws.
+ * Returns the names removed.
+ */
+export function removeStaleTemps(path: string): string[] {
+  const { dir, base } = splitPath(path);
+  const old = oldTempPattern(base);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (name !== `.${base}.tmp` && !old.test(name)) continue;
+    try {
+      Deno.removeSync(`${dir === "/" ? "" : dir}/${name}`);
+      removed.push(name);
+    } catch {
+      // gone, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** Creates `tmp` exclusively (a stale one is removed first; a link is never followed). */
+function openTempSync(tmp: string, mode: number): Deno.FsFile {
+  try {
+    Deno.removeSync(tmp);
+  } catch {
+    // none
+  }
+  return Deno.openSync(tmp, { write: true, createNew: true, mode });
+}
+
+/** Writes in flight per target, so that two writes of one file never share its temp name. */
+const inFlight = new Map<string, Promise<void>>();
 
 function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -53,12 +101,7 @@ export function writeFileAtomicSync(
   const bytes = toBytes(data);
   let renamed = false;
   try {
-    const f = Deno.openSync(tmp, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: options.mode ?? 0o644,
-    });
+    const f = openTempSync(tmp, options.mode ?? 0o644);
     try {
       let written = 0;
       while (written < bytes.length) written += f.writeSync(bytes.subarray(written));
@@ -80,22 +123,36 @@ export function writeFileAtomicSync(
   }
 }
 
-/** Atomically replaces `path` with `data`. Rejects on I/O errors. */
-export async function writeFileAtomic(
+/**
+ * Atomically replaces `path` with `data`. Rejects on I/O errors. Writes of one path are
+ * queued one after another.
+ */
+export function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
+): Promise<void> {
+  const previous = inFlight.get(path) ?? Promise.resolve();
+  const mine = previous.catch(() => {}).then(() => writeNow(path, data, options));
+  const tail = mine.catch(() => {});
+  inFlight.set(path, tail);
+  void tail.then(() => {
+    if (inFlight.get(path) === tail) inFlight.delete(path);
+  });
+  return mine;
+}
+
+async function writeNow(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
 ): Promise<void> {
   const tmp = tempPathFor(path);
   const bytes = toBytes(data);
   let renamed = false;
   try {
-    const f = await Deno.open(tmp, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: options.mode ?? 0o644,
-    });
+    await Deno.remove(tmp).catch(() => {});
+    const f = await Deno.open(tmp, { write: true, createNew: true, mode: options.mode ?? 0o644 });
     try {
       let written = 0;
       while (written < bytes.length) written += await f.write(bytes.subarray(written));

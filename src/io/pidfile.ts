@@ -1,9 +1,12 @@
 /**
  * The pidfile: refuses to start when another live tempus holds it, writes our pid, and
- * removes it on shutdown.
+ * removes it on shutdown. A missing directory is created 0750 owned by the daemon's user
+ * (never 0755: it is usually the command socket's directory too); the file is created
+ * exclusively, so a link planted in its place is never followed.
  *
  * @module
  */
+import { dirOf, ensurePrivateDir, type Owner } from "./private_dir.ts";
 
 /** Reads the pid stored in `path`, or null when missing or unreadable. */
 export function readPid(path: string): number | null {
@@ -26,17 +29,29 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Writes our pid to `path` (creating its directory). Throws an Error with a clear message
- * when another live process already holds the pidfile.
+ * Writes our pid to `path`, creating a missing directory 0750 owned by `owner` (default:
+ * the current process). Throws an Error with a clear message when another live process
+ * already holds the pidfile, or when the file cannot be written.
  */
-export function acquirePidFile(path: string): void {
+export function acquirePidFile(path: string, owner: Owner | null = null): void {
   const existing = readPid(path);
   if (existing !== null && existing !== Deno.pid && processAlive(existing)) {
     throw new Error(`another tempus (pid ${existing}) is running (pidfile ${path})`);
   }
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  if (dir) Deno.mkdirSync(dir, { recursive: true });
-  Deno.writeTextFileSync(path, `${Deno.pid}\n`);
+  ensurePrivateDir(dirOf(path), 0o750, owner);
+  try {
+    const st = Deno.lstatSync(path);
+    if (st.isDirectory) throw new Error(`pidfile ${path} is a directory`);
+    Deno.removeSync(path); // a stale file, or a link: replaced, never written through
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  try {
+    Deno.writeTextFileSync(path, `${Deno.pid}\n`, { createNew: true, mode: 0o644 });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`Could not write pidfile ${path}: ${why}`);
+  }
 }
 
 /** Removes the pidfile if it still holds our pid. */

@@ -13,7 +13,7 @@ import {
   writeMac,
 } from "./auth.ts";
 import { decodePacket, emptyPacket, encodePacket, NtpMode } from "./packet.ts";
-import { randomBytes, seededRandom } from "./test_random.ts";
+import { randomBytes, seededRandom } from "../../tests/helpers/random.ts";
 
 function hex(text: string): Uint8Array {
   const t = text.replace(/\s+/g, "");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodePacket, encodePacket, type NtpPacket } from "./packet.ts";
-import { randomBytes, randomPacket, seededRandom } from "./test_random.ts";
+import { randomBytes, randomPacket, seededRandom } from "../../tests/helpers/random.ts";
 
 /** Octets held by the decoded value's byte buffers (counting whole backing buffers). */
 function bufferedOctets(p: NtpPacket): number {

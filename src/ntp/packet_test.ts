@@ -9,7 +9,7 @@ import {
   refIdFromAscii,
   refIdToString,
 } from "./packet.ts";
-import { randomBytes, randomPacket, seededRandom } from "./test_random.ts";
+import { randomBytes, randomPacket, seededRandom } from "../../tests/helpers/random.ts";
 
 Deno.test("decode(encode(p)) == p over random packets", () => {
   const rnd = seededRandom(11);

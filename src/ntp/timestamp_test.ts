@@ -9,7 +9,7 @@ import {
   ntpShortToSeconds,
   secondsToNtpShort,
 } from "./timestamp.ts";
-import { seededRandom } from "./test_random.ts";
+import { seededRandom } from "../../tests/helpers/random.ts";
 
 /** 2036-02-07T06:28:16Z: NTP era 1 starts (Unix seconds). */
 const ERA1_UNIX = 2_085_978_496n;

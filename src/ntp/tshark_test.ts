@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { encodePacket, type NtpPacket } from "./packet.ts";
 import { secondsToNtpShort } from "./timestamp.ts";
-import { randomPacket, seededRandom } from "./test_random.ts";
+import { randomPacket, seededRandom } from "../../tests/helpers/random.ts";
 
 const TSHARK = "/usr/bin/tshark";
 const haveTshark = (() => {

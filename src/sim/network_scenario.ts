@@ -132,9 +132,12 @@ export function runNetworkScenario(
   }
   for (const node of nodes) {
     if (clients.includes(node) && (spec.clientStart ?? 0) > 0) {
-      vt.scheduleAt(start + BigInt(Math.round(spec.clientStart! * 1e9)), () => node.engine.start());
+      vt.scheduleAt(
+        start + BigInt(Math.round(spec.clientStart! * 1e9)),
+        () => node.engine.start(node.transport),
+      );
     } else {
-      node.engine.start();
+      node.engine.start(node.transport);
     }
   }
 

@@ -45,16 +45,14 @@ export interface SimEngineDeps {
   random: RandomPort;
   /** Log. */
   log: LogPort;
-  /** Transport. */
-  transport: NtpTransport;
 }
 
 /** What the runner needs of a client engine (tempus's `Engine` fits structurally). */
 export interface SimClientEngine {
   /** The local clock (the runner reads the cooked time at packet arrival). */
   readonly clock: { cookedNow(): Instant };
-  /** Starts polling. */
-  start(): void;
+  /** Starts polling, sending through `transport`. */
+  start(transport: NtpTransport): void;
   /** Stops. */
   stop(): void;
   /** Adds a source; returns its id. */
@@ -233,13 +231,23 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   const timers = new SimTimers(vt, clock);
   const leapAt = spec.leapAt;
   if (leapAt !== undefined) clock.referenceOffset = (t) => t >= leapAt ? -1 : 0;
-  const transport = new SimTransport(vt, start);
   const log = new LogCapture(
     () => clock.secondsSinceStart(vt.now),
     spec.watch ?? DEFAULT_WATCH,
     5000,
     spec.echoLog ?? false,
   );
+  const config: Config = { ...defaultConfig(), ...spec.config };
+  const engine = factory(
+    config,
+    { driver: clock, timers, random: engineRandom, log },
+    spec.initialDrift ?? null,
+  );
+  let fatal: { t: number; message: string } | null = null;
+  let stopped = false;
+  const transport = new SimTransport(vt, start, (requestId, bytes) => {
+    if (!stopped) engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
+  });
   const serverConfigs = spec.servers ?? [{}];
   const servers: SimServer[] = [];
   serverConfigs.forEach((sc, i) => {
@@ -253,17 +261,6 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     servers.push(server);
     transport.addRoute(sc.address ?? `192.168.123.${i + 1}`, { server, path });
   });
-  const config: Config = { ...defaultConfig(), ...spec.config };
-  const engine = factory(
-    config,
-    { driver: clock, timers, random: engineRandom, log, transport },
-    spec.initialDrift ?? null,
-  );
-  let fatal: { t: number; message: string } | null = null;
-  let stopped = false;
-  transport.deliver = (requestId, bytes) => {
-    if (!stopped) engine.receiveReply(requestId, bytes, engine.clock.cookedNow());
-  };
   if ("onFatal" in engine) {
     engine.onFatal = (message) => {
       if (fatal) return;
@@ -296,7 +293,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
   for (const action of spec.actions ?? []) {
     vt.scheduleAt(start + BigInt(Math.round(action.at * 1e9)), () => action.run(ctx));
   }
-  engine.start();
+  engine.start(transport);
 
   const tickNs = BigInt(Math.round(1e9 / tps));
   const phaseNs = BigInt(Math.round(Number(tickNs) * (spec.tickPhase ?? 0)));

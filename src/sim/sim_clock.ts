@@ -53,7 +53,7 @@ export class SimClock implements ClockDriver {
   /** Driver name. */
   readonly name = "sim";
   /** Largest |frequency| in ppm. */
-  readonly maxFrequencyPpm = SIM_MAX_FREQUENCY_PPM;
+  readonly maxFrequencyPpm: number = SIM_MAX_FREQUENCY_PPM;
   /** Offset of the reading from true time per tick (index = tick; 1 tick/s by default). */
   readonly offsets: Float64Array;
   /** Frequency error of the clock per tick, fraction (rate - 1). */

@@ -88,18 +88,17 @@ export class SimNode {
     const start = vt.now;
     this.clock = new SimClock(vt, options.clock, options.seconds, options.random.fork());
     this.timers = new SimTimers(vt, this.clock);
-    this.transport = new SimTransport(vt, start);
     this.log = new LogCapture(() => this.clock.secondsSinceStart(vt.now), options.watch);
     this.engine = factory(options.config, {
       driver: this.clock,
       timers: this.timers,
       random: options.random.fork(),
       log: this.log,
-      transport: this.transport,
     });
-    this.transport.deliver = (id, bytes) => {
-      this.engine.receiveReply(id, bytes, this.engine.clock.cookedNow());
-    };
+    const engine = this.engine;
+    this.transport = new SimTransport(vt, start, (id, bytes) => {
+      engine.receiveReply(id, bytes, engine.clock.cookedNow());
+    });
   }
 
   /** Answers a request arriving now (true time `rxTrue`) from the engine's reference. */

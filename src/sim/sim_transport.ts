@@ -45,8 +45,7 @@ export interface TransportStats {
 
 /** The simulated client transport. */
 export class SimTransport implements NtpTransport {
-  /** Where replies go; set by the scenario once the engine exists. */
-  deliver: DeliverFn | null = null;
+  readonly #deliver: DeliverFn;
   readonly #vt: VirtualTime;
   readonly #start: Instant;
   readonly #routes = new Map<string, SimRoute>();
@@ -57,10 +56,14 @@ export class SimTransport implements NtpTransport {
   #lastSend: Instant | null = null;
   #minInterval = Infinity;
 
-  /** A transport over virtual time; `start` is the simulation start (for path clocks). */
-  constructor(vt: VirtualTime, start: Instant) {
+  /**
+   * A transport over virtual time; `start` is the simulation start (for path clocks) and
+   * replies go to `deliver` (normally the engine's receiveReply).
+   */
+  constructor(vt: VirtualTime, start: Instant, deliver: DeliverFn) {
     this.#vt = vt;
     this.#start = start;
+    this.#deliver = deliver;
   }
 
   /** Registers a server at an address. */
@@ -117,7 +120,7 @@ export class SimTransport implements NtpTransport {
     if (down === null) return;
     this.#vt.scheduleAt(txAt + BigInt(Math.round(down * 1e9)), () => {
       this.#received++;
-      if (this.deliver) this.deliver(requestId, reply.bytes);
+      this.#deliver(requestId, reply.bytes);
     });
   }
 

@@ -1,10 +1,10 @@
 /**
- * The engine factory for tempus's own `Engine` (src/core/engine.ts), driven unchanged by
+ * The engine factory for tempus's own `Engine` (src/core/engine/engine.ts), driven unchanged by
  * the scenario runner.
  *
  * @module
  */
-import { Engine } from "../core/engine.ts";
+import { Engine } from "../core/engine/engine.ts";
 import type { SimEngineFactory } from "./scenario.ts";
 import type { SimNodeEngineFactory } from "./sim_node.ts";
 
@@ -16,11 +16,11 @@ import type { SimNodeEngineFactory } from "./sim_node.ts";
 export const SIM_CLOCK_PRECISION = 1e-9;
 
 /** Builds tempus's Engine over the simulator's ports. */
-export const tempusEngine: SimEngineFactory = (config, deps, initialDrift) =>
+export const tempusEngine: SimEngineFactory = (config, deps, initialDrift): Engine =>
   new Engine(config, deps, initialDrift, { measurePrecision: () => SIM_CLOCK_PRECISION });
 
 /** Builds tempus's Engine for a simulated host that also serves time. */
-export const tempusNodeEngine: SimNodeEngineFactory = (config, deps) =>
+export const tempusNodeEngine: SimNodeEngineFactory = (config, deps): Engine =>
   new Engine(config, deps, null, { measurePrecision: () => SIM_CLOCK_PRECISION });
 
 /** Both factories, as the scenario catalogue takes them. */

@@ -1,10 +1,23 @@
 /**
  * A short burst of client exchanges with one server over real UDP (each request from a new
- * random source port), keeping every valid measurement and honouring Kiss-o'-Death: DENY and
- * RSTR stop all use of the server, RATE stops sending to it for this run.
+ * random source port), keeping every good measurement and honouring Kiss-o'-Death: DENY and
+ * RSTR stop all use of the server, RATE stops sending to it for this run. Requests are built
+ * and replies measured by core (src/core/source/measure.ts), with the daemon's tests.
  *
  * @module
  */
+import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
+import {
+  buildClientRequest,
+  type ClientRequest,
+  type MeasureContext,
+  type Measurement,
+  measureReply,
+  REJECT_TEXT,
+  type RejectReason,
+} from "../core/source/measure.ts";
+import type { Instant } from "../core/time.ts";
+import type { NtpPacket } from "../ntp/packet.ts";
 import type { SocketAddress } from "../core/ports.ts";
 import {
   type ClockFn,
@@ -15,13 +28,71 @@ import {
 } from "../io/udp.ts";
 import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
 import type { KissAction } from "../ntp/packet.ts";
-import {
-  buildClientRequest,
-  evaluateReply,
-  type Measurement,
-  type RejectReason,
-  type ReplyVerdict,
-} from "./measure.ts";
+
+/** Local clock precision assumed for the dispersion of a sample, seconds. */
+export const LOCAL_PRECISION = 1e-6;
+
+/** A good measurement with the reply it came from. */
+export interface BurstSample extends Measurement {
+  /** The decoded reply. */
+  packet: NtpPacket;
+}
+
+/** Why a reply of a burst was not used: a test it failed, or not a reply at all. */
+export type BurstRejectReason = RejectReason | "not-a-reply";
+
+/** What one reply of a burst turned out to be. */
+export type BurstVerdict =
+  | { kind: "sample"; sample: BurstSample }
+  | { kind: "kod"; code: string; action: KissAction }
+  | { kind: "rejected"; reason: BurstRejectReason; detail: string };
+
+/** The tests of a one-shot: the daemon's defaults, no history, no reference of our own. */
+const ONE_SHOT_CONTEXT: Omit<MeasureContext, "lastRemoteTx"> = {
+  auth: null,
+  localPrecision: LOCAL_PRECISION,
+  offsetCorrection: 0,
+  skew: 0,
+  maxDelay: DEFAULT_SOURCE_PARAMS.maxDelay,
+  maxDelayRatio: DEFAULT_SOURCE_PARAMS.maxDelayRatio,
+  maxDelayDevRatio: DEFAULT_SOURCE_PARAMS.maxDelayDevRatio,
+  maxClockError: 1,
+  delayTestData: () => null,
+  reference: null,
+};
+
+/**
+ * Measures a reply to `request` sent at `t1` and received at `t4` (core's measureReply);
+ * `lastRemoteTx` is the transmit timestamp of the last good reply from the server (test 1).
+ */
+export function measureBurstReply(
+  request: ClientRequest,
+  t1: Instant,
+  t4: Instant,
+  bytes: Uint8Array,
+  lastRemoteTx: bigint | null = null,
+): BurstVerdict {
+  const v = measureReply(
+    bytes,
+    t4,
+    { cookie: request.cookie, localTx: t1, presend: false, answered: false },
+    { ...ONE_SHOT_CONTEXT, lastRemoteTx },
+  );
+  switch (v.kind) {
+    case "ignored":
+      return { kind: "rejected", reason: "not-a-reply", detail: v.detail };
+    case "invalid":
+      if (v.kodRate) return { kind: "kod", code: "RATE", action: "reduce-rate" };
+      return { kind: "rejected", reason: v.reason, detail: REJECT_TEXT[v.reason] };
+    case "kod":
+      return { kind: "kod", code: v.code, action: "demobilize" };
+  }
+  if (v.kodRate) return { kind: "kod", code: "RATE", action: "reduce-rate" };
+  if (v.rejection !== null) {
+    return { kind: "rejected", reason: v.rejection, detail: REJECT_TEXT[v.rejection] };
+  }
+  return { kind: "sample", sample: { ...v.measurement, packet: v.packet } };
+}
 
 /** Options of a burst. */
 export interface BurstOptions {
@@ -87,13 +158,13 @@ export interface BurstReport {
   /** Requests sent. */
   sent: number;
   /** Accepted measurements, in order of sending. */
-  samples: Measurement[];
+  samples: BurstSample[];
   /** The lowest-delay measurement, or null. */
-  best: Measurement | null;
+  best: BurstSample | null;
   /** The Kiss-o'-Death received, if any (the first one that stopped us). */
   kod: { code: string; action: KissAction } | null;
   /** Replies that were dropped, with the reason. */
-  rejected: Array<{ reason: RejectReason; detail: string }>;
+  rejected: Array<{ reason: BurstRejectReason; detail: string }>;
   /** A local error (sending failed), or null. */
   error: string | null;
 }
@@ -113,23 +184,19 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
     rejected: [],
     error: null,
   };
-  const seenTransmits = new Set<bigint>();
+  let lastRemoteTx: bigint | null = null;
   let stop = false;
   const pending: Promise<void>[] = [];
-  const handle = (verdict: ReplyVerdict): boolean => {
+  const handle = (verdict: BurstVerdict): boolean => {
     if (verdict.kind === "sample") {
-      report.samples.push(verdict.measurement);
+      report.samples.push(verdict.sample);
+      lastRemoteTx = verdict.sample.packet.transmitTime;
       return true;
     }
     if (verdict.kind === "kod") {
-      if (verdict.action === "demobilize" || verdict.action === "reduce-rate") {
-        report.kod ??= { code: verdict.code, action: verdict.action };
-        stop = true;
-        return true;
-      }
-      if (verdict.action === "ignore") return false;
-      report.rejected.push({ reason: "bad-stratum", detail: `kiss code ${verdict.code}` });
-      return false;
+      report.kod ??= { code: verdict.code, action: verdict.action };
+      stop = true;
+      return true;
     }
     report.rejected.push({ reason: verdict.reason, detail: verdict.detail });
     // A reply that fails the checks does not end the exchange: the genuine one may follow.
@@ -154,7 +221,7 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
       timeoutMs,
       accept: (datagram, sentAt) => {
         const done = handle(
-          evaluateReply(request, sentAt, datagram.receivedAt, datagram.data, seenTransmits),
+          measureBurstReply(request, sentAt, datagram.receivedAt, datagram.data, lastRemoteTx),
         );
         if (done) answered = true;
         return done;
@@ -200,7 +267,7 @@ export async function warmUp(clock: ClockFn, exchangeFn: ExchangeFn = bestExchan
       clock,
       timeoutMs: 100,
       accept: (d, sentAt) => {
-        evaluateReply(request, sentAt, d.receivedAt, d.data);
+        measureBurstReply(request, sentAt, d.receivedAt, d.data);
         return true;
       },
     });

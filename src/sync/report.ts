@@ -6,7 +6,7 @@
  */
 import { formatInstant } from "../core/time.ts";
 import { refIdToHex, refIdToString } from "../ntp/packet.ts";
-import type { Measurement } from "./measure.ts";
+import type { BurstSample as Measurement } from "./burst.ts";
 
 /** Names of the leap indicator values. */
 export const LEAP_NAMES = ["none", "insert second", "delete second", "unsynchronised"];

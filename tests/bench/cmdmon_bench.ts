@@ -4,7 +4,7 @@ import { REQ } from "../../src/cmdmon/constants.ts";
 import { decodeFloat, encodeFloat } from "../../src/cmdmon/float.ts";
 import { handleCommand } from "../../src/cmdmon/server.ts";
 import { printReport } from "../../src/cli/format_report.ts";
-import { FakeControl } from "../unit/cmdmon/fake_control.ts";
+import { FakeControl } from "../helpers/fake_control.ts";
 
 const control = new FakeControl();
 const tracking = encodeRequest({ command: REQ.TRACKING, sequence: 1 });

@@ -68,6 +68,10 @@ Deno.test({
       );
       assert.match(await unix("burst", "2/4"), /200 OK/);
       assert.match(await chronyc("activity"), /1 sources doing burst \(return to online\)/);
+      // Per-source modifiers reach the engine's source (a field it did not know: 502).
+      assert.match(await unix("maxdelay", "127.0.0.1", "0.5"), /200 OK/);
+      assert.match(await unix("polltarget", "127.0.0.1", "10"), /200 OK/);
+      assert.match(await unix("maxdelay", "192.0.2.99", "0.5"), /503 No such source/);
     });
   },
 });

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { emptyPacket, encodePacket } from "../../src/ntp/packet.ts";
-import { seededRandom } from "../../src/ntp/test_random.ts";
+import { seededRandom } from "../helpers/random.ts";
 import { clientRequest, ReplyCollector, startFixture } from "./fixtures/fixture_process.ts";
 
 const CLIENTS = 64;

@@ -14,7 +14,7 @@ import {
 } from "../../src/cmdmon/server.ts";
 import { startCommandServer } from "../../src/cmdmon/server_io.ts";
 import { silentLog } from "../../src/core/ports.ts";
-import { FakeControl } from "../unit/cmdmon/fake_control.ts";
+import { FakeControl } from "../helpers/fake_control.ts";
 
 function hasChronyc(): boolean {
   try {

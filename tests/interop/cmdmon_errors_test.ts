@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { encodeRequest } from "../../src/cmdmon/codec.ts";
 import { REQ } from "../../src/cmdmon/constants.ts";
 import { handleCommand } from "../../src/cmdmon/server.ts";
-import { FakeControl } from "../unit/cmdmon/fake_control.ts";
+import { FakeControl } from "../helpers/fake_control.ts";
 
 function hasChronyd(): boolean {
   try {

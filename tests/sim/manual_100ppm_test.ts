@@ -6,7 +6,7 @@
  * of 99.xx/100.xx ppm).
  */
 import assert from "node:assert/strict";
-import { seededRandom } from "../../src/ntp/test_random.ts";
+import { seededRandom } from "../helpers/random.ts";
 import { ManualInput } from "../../src/core/manual.ts";
 import { addSeconds, type Instant, secondsBetween } from "../../src/core/time.ts";
 

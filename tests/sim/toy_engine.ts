@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config, SourceParams, SourceType } from "../../src/config/model.ts";
-import type { SocketAddress } from "../../src/core/ports.ts";
+import type { NtpTransport, SocketAddress } from "../../src/core/ports.ts";
 import type { Instant } from "../../src/core/time.ts";
 import { decodePacket, emptyPacket, encodePacket, NtpMode } from "../../src/ntp/packet.ts";
 import { instantToNtp64, ntp64ToInstant } from "../../src/ntp/timestamp.ts";
@@ -24,6 +24,7 @@ export class ToyEngine implements SimClientEngine {
   #nextId = 1;
   #pending = new Map<number, bigint>();
   #timer: number | null = null;
+  #transport: NtpTransport | null = null;
   #lastOffsetTime: Instant | null = null;
 
   /** A toy polling every `interval` local seconds. */
@@ -40,7 +41,8 @@ export class ToyEngine implements SimClientEngine {
   }
 
   /** Starts polling. */
-  start(): void {
+  start(transport: NtpTransport): void {
+    this.#transport = transport;
     this.#timer = this.#deps.timers.setTimer(0.2, () => this.#poll());
   }
 
@@ -79,6 +81,6 @@ export class ToyEngine implements SimClientEngine {
     const p = emptyPacket(NtpMode.Client);
     p.transmitTime = instantToNtp64(now);
     this.#pending.set(id, now);
-    this.#deps.transport.send(id, this.#source, encodePacket(p));
+    this.#transport?.send(id, this.#source, encodePacket(p));
   }
 }

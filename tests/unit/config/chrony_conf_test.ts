@@ -418,8 +418,16 @@ Deno.test("include of a missing file is an error; a glob matching nothing is not
   assert.ok(r.ok);
 });
 
-Deno.test("include loops stop with an error instead of recursing forever", () => {
+Deno.test("include loops are detected and reported with their chain", () => {
   const r = parseChronyConf("/a.conf", memReader({ "/a.conf": "include /a.conf\n" }));
+  assert.equal(r.ok, false);
+  assert.match(errors(r)[0], /include loop: \/a\.conf -> \/a\.conf/);
+});
+
+Deno.test("include nesting deeper than 10 distinct files is an error", () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 12; i++) files[`/f${i}.conf`] = `include /f${i + 1}.conf\n`;
+  const r = parseChronyConf("/f0.conf", memReader(files));
   assert.equal(r.ok, false);
   assert.match(errors(r)[0], /nesting deeper than 10/);
 });

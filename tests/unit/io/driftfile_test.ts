@@ -140,8 +140,12 @@ Deno.test("kill -9 during repeated writes never leaves a torn or empty driftfile
       lastSkew = r.value.skewPpm;
       if (Deno.env.get("TEMPUS_TEST_VERBOSE")) console.log(`round ${round}: ${lastSkew} writes`);
     }
+    // One fixed temp name: at most one file left behind, whatever the number of kills
+    // (earlier versions left a .drift.tmp-PID-RANDOM per kill, forever).
+    const temps = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "drift");
+    assert.ok(temps.length <= 1, `left behind: ${temps.join(" ")}`);
     const reader = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", CHILD, "read", path],
+      args: ["run", "--allow-read", "--allow-write", CHILD, "read", path],
       stdout: "piped",
       stderr: "piped",
     });
@@ -151,6 +155,51 @@ Deno.test("kill -9 during repeated writes never leaves a torn or empty driftfile
     assert.equal(restarted.warning, null);
     assert.equal(restarted.drift.skewPpm, lastSkew);
     assert.equal(restarted.drift.freqPpm, -lastSkew / 1000);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["drift"]); // cleaned up
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readDriftFile at start removes temp files an earlier crash left (old and new names)", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/drift`;
+    await writeDriftFile(path, { freqPpm: 1, skewPpm: 2 });
+    for (const name of [".drift.tmp-1234-0a1b2c3d", ".drift.tmp-99-deadbeef", ".drift.tmp"]) {
+      Deno.writeTextFileSync(`${dir}/${name}`, "junk");
+    }
+    Deno.writeTextFileSync(`${dir}/.other.tmp-1-0a1b2c3d`, "not ours");
+    assert.deepEqual(readDriftFile(path).drift, { freqPpm: 1, skewPpm: 2 });
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, [".other.tmp-1-0a1b2c3d", "drift"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("concurrent writes of one driftfile share the fixed temp name safely", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/drift`;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => writeDriftFile(path, { freqPpm: i, skewPpm: i + 1 })),
+    );
+    assert.deepEqual(readDriftFile(path).drift, { freqPpm: 19, skewPpm: 20 });
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["drift"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a link planted at the temp name is replaced, never written through", async () => {
+  const dir = await tempDir();
+  try {
+    const victim = `${dir}/victim`;
+    Deno.writeTextFileSync(victim, "precious\n");
+    Deno.symlinkSync(victim, `${dir}/.drift.tmp`);
+    await writeDriftFile(`${dir}/drift`, { freqPpm: 1, skewPpm: 2 });
+    assert.equal(Deno.readTextFileSync(victim), "precious\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,0 +1,424 @@
+/**
+ * The engine's registry, routing and sequencing: a LocalClock over the driver, the sources
+ * by id, replies routed to the source that sent the request, and the outcomes sources
+ * return carried out in order - sends, wake-ups (spaced between sources), the selection
+ * after a new sample, the reference update and then the clock-change corrections of every
+ * source, never while a source's own call is on the stack.
+ *
+ * @module
+ */
+import type { Config, SourceParams, SourceType } from "../../config/model.ts";
+import type { KeyStore } from "../../ntp/auth.ts";
+import { refIdFromAddress } from "../../ntp/packet.ts";
+import { LocalClock } from "../local_clock.ts";
+import { ManualInput } from "../manual.ts";
+import type { LogLevel, NtpTransport, SocketAddress, TimerHandle, TimerPort } from "../ports.ts";
+import { Reference } from "../reference.ts";
+import { type SelectionResult, SourceSelector } from "../select/mod.ts";
+import { NtpSource } from "../source/ntp_client.ts";
+import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
+import { SourceStats } from "../sourcestats.ts";
+import type { Instant } from "../time.ts";
+import type { ClockChangeEvent } from "../types.ts";
+import { selectionCandidate } from "./candidates.ts";
+import { jumpWatchingTimers } from "./jump_timers.ts";
+import { OneShotController } from "./one_shot.ts";
+import type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
+import { TransmitSpacing } from "./spacing.ts";
+
+/** Registry, routing and sequencing; `Engine` adds the reports and commands. */
+export class EngineCore {
+  /** The disciplined local clock. */
+  readonly clock: LocalClock;
+  /** The reference (clock discipline). */
+  readonly reference: Reference;
+  /** Called when a source should be replaced (unreachable, falseticker, KoD DENY). */
+  onReplaceSource: ((id: number) => void) | null = null;
+  /** Called when tempus must exit (maxchange). */
+  onFatal: ((message: string) => void) | null = null;
+  /** Called after a source accepted a new sample (before selection): for measurement logs. */
+  onSampleAccepted: ((id: number) => void) | null = null;
+  /** Called after each reference update with what was applied: for tracking logs. */
+  onReferenceUpdated: ((update: ReferenceUpdate) => void) | null = null;
+
+  /** The configuration. */
+  protected readonly config: Config;
+  /** The selector. */
+  protected readonly selector: SourceSelector;
+  /** Manual input (settime). */
+  protected readonly manualInput: ManualInput;
+  /** The sources by id, in order of addition. */
+  protected readonly registry = new Map<number, Source>();
+  /** The newest selection, for reports. */
+  protected lastResult: SelectionResult | null = null;
+  readonly #deps: EngineDeps;
+  readonly #timers: TimerPort;
+  readonly #pool = new Map<number, string | null>();
+  readonly #routes = new Map<number, { source: Source; token: number }>();
+  readonly #wakes = new Map<number, TimerHandle>();
+  readonly #spacing = new TransmitSpacing();
+  readonly #localRefId: number | undefined;
+  readonly #keys: KeyStore | null;
+  readonly #oneShot: OneShotController | null;
+  #transport: NtpTransport | null = null;
+  #nextSourceId = 1;
+  #nextRequestId = 1;
+  #selectedId: number | null = null;
+
+  /** Builds the engine; `initialDrift` comes from the driftfile (tempus sense). */
+  constructor(
+    config: Config,
+    deps: EngineDeps,
+    initialDrift: { freqPpm: number; skewPpm: number } | null = null,
+    options: EngineOptions = {},
+  ) {
+    this.config = config;
+    this.#deps = deps;
+    this.#oneShot = options.oneShot ? new OneShotController(options.oneShot) : null;
+    this.#localRefId = options.localRefId;
+    this.#keys = options.keys ?? null;
+    this.clock = new LocalClock(deps.driver, deps.timers, {
+      maxSlewRate: config.maxSlewRate,
+      maxDrift: config.maxDrift,
+      precision: config.clockPrecision,
+      measurePrecision: options.measurePrecision,
+      initialFrequencyPpm: initialDrift?.freqPpm ?? null,
+    });
+    this.reference = new Reference(config, {
+      clock: this.clock,
+      driver: deps.driver,
+      timers: deps.timers,
+      log: deps.log,
+    }, initialDrift);
+    this.reference.onFatal = (m) => this.onFatal?.(m);
+    this.selector = new SourceSelector({
+      maxDistance: config.maxDistance,
+      maxJitter: config.maxJitter,
+      minSources: config.minSources,
+      reselectDist: config.reselectDist,
+      stratumWeight: config.stratumWeight,
+      combineLimit: config.combineLimit,
+      maxClockError: config.maxClockError,
+      maxStratum: config.maxStratum,
+      orphanStratum: config.local?.orphan ? config.local.stratum : null,
+      localRefId: options.localRefId,
+    });
+    this.manualInput = new ManualInput({ enabled: config.manual });
+    this.clock.addObserver((c) => this.#onClockChange(c));
+    // Timers of sources watch for outside steps of the clock (chrony's sched.c).
+    this.#timers = jumpWatchingTimers(deps.timers, this.clock, deps.log);
+  }
+
+  /** Drift values to persist: (absolute frequency ppm tempus sense, skew ppm). */
+  get onDriftUpdate(): ((freqPpm: number, skewPpm: number) => void) | null {
+    return this.reference.onDriftUpdate;
+  }
+
+  /** Sets the drift callback (at most every driftfile interval, and at stop). */
+  set onDriftUpdate(fn: ((freqPpm: number, skewPpm: number) => void) | null) {
+    this.reference.onDriftUpdate = fn;
+  }
+
+  /** Writes a log line. */
+  protected log(level: LogLevel, message: string): void {
+    this.#deps.log.log(level, message);
+  }
+
+  #onClockChange(change: ClockChangeEvent): void {
+    if (change.kind === "unknown") this.reference.handleUnknownStep();
+    else this.reference.applyClockChange(change);
+    this.manualInput.applyClockChange(change);
+    for (const s of this.registry.values()) {
+      s.stats.applyClockChange(change);
+      s.applyClockChange(change);
+    }
+  }
+
+  /** Starts polling every source, sending through `transport`. */
+  start(transport: NtpTransport): void {
+    if (this.#transport !== null) return;
+    this.#transport = transport;
+    for (const s of this.registry.values()) this.run(s, s.start(this.context(s)));
+  }
+
+  /** Stops polling and timers; hands the final drift to onDriftUpdate. */
+  stop(): void {
+    if (this.#transport === null) return;
+    this.#transport = null;
+    for (const s of this.registry.values()) this.#stopSource(s);
+    this.reference.stop();
+    this.clock.stop();
+    this.reference.flushDrift();
+  }
+
+  #stopSource(s: Source): void {
+    s.stop();
+    const wake = this.#wakes.get(s.id);
+    if (wake !== undefined) this.#timers.cancelTimer(wake);
+    this.#wakes.delete(s.id);
+    for (const [rid, route] of this.#routes) if (route.source === s) this.#routes.delete(rid);
+  }
+
+  /** The read-only context a source sees during one call. */
+  protected context(s: Source): SourceContext {
+    const reference = this.reference;
+    return {
+      now: this.clock.cookedNow(),
+      selected: this.#selectedId === s.id,
+      reference: () => reference.state(),
+      localRefId: this.#localRefId,
+      isLeapSecondClose: (t) => reference.isLeapSecondClose(t),
+    };
+  }
+
+  /**
+   * Carries out a source's outcomes, in order; `samplesBefore` is the source's sample count
+   * before the call that returned them (a reply's sample is already in its statistics).
+   */
+  protected run(s: Source, outcomes: SourceOutcome[], samplesBefore?: number): void {
+    for (const o of outcomes) {
+      switch (o.kind) {
+        case "send":
+          this.#send(s, o.token, o.to, o.bytes);
+          break;
+        case "wake":
+          this.#wake(s, o.delay, o.fromLastTx, o.separation);
+          break;
+        case "cancel-wake": {
+          const wake = this.#wakes.get(s.id);
+          if (wake !== undefined) this.#timers.cancelTimer(wake);
+          this.#wakes.delete(s.id);
+          break;
+        }
+        case "sample":
+          this.onSampleAccepted?.(s.id);
+          this.select(s.id);
+          break;
+        case "reachability":
+          if (this.#oneShot !== null) {
+            // As in chrony, the check comes before the reply's own sample is counted.
+            this.#oneShot.checkEnd(
+              this.registry.values(),
+              { id: s.id, samples: samplesBefore ?? s.stats.sampleCount },
+              this.#deps.log,
+              () => this.#stopAll(),
+            );
+          }
+          // Selection can change with unreachable sources (chrony SRC_UpdateReachability).
+          if (s.reachability === 0) this.select(null);
+          break;
+        case "replace":
+          this.onReplaceSource?.(s.id);
+          break;
+        case "demobilize":
+          this.select(null);
+          this.onReplaceSource?.(s.id);
+          break;
+        case "log":
+          this.log(o.level, o.message);
+          break;
+      }
+    }
+  }
+
+  #stopAll(): void {
+    for (const s of this.registry.values()) this.#stopSource(s);
+  }
+
+  #send(s: Source, token: number, to: SocketAddress, bytes: Uint8Array): void {
+    for (const [rid, route] of this.#routes) {
+      if (route.source === s && !s.expects(route.token)) this.#routes.delete(rid);
+    }
+    const rid = this.#nextRequestId++;
+    this.#routes.set(rid, { source: s, token });
+    this.#spacing.transmitted(s.id, this.clock.rawNow());
+    const tx = this.clock.cookedNow();
+    const ok = this.#transport?.send(rid, to, bytes) ?? false;
+    this.run(s, s.sent(token, ok, tx, this.context(s)));
+  }
+
+  #wake(s: Source, delay: number, fromLastTx: boolean, separation: number): void {
+    if (!s.running) return;
+    const old = this.#wakes.get(s.id);
+    if (old !== undefined) this.#timers.cancelTimer(old);
+    let d = delay;
+    if (fromLastTx && s.lastTransmit !== null) {
+      d -= Number(this.clock.cookedNow() - s.lastTransmit) / 1e9;
+    }
+    d = this.#spacing.separate(s.id, this.clock.rawNow(), Math.max(0, d), separation);
+    this.#wakes.set(
+      s.id,
+      this.#timers.setTimer(d, () => {
+        this.#wakes.delete(s.id);
+        this.run(s, s.timeout(this.context(s)));
+      }),
+    );
+  }
+
+  /**
+   * Adds a source by address (names are resolved by the daemon); pools are several sources
+   * added with the same `name`. Returns the source id.
+   */
+  addSource(
+    type: SourceType,
+    address: SocketAddress,
+    params: SourceParams,
+    name: string | null,
+  ): number {
+    const id = this.#nextSourceId++;
+    const p: SourceParams = { ...params };
+    if (this.#oneShot !== null) p.iburst = true;
+    const stats = new SourceStats({
+      minSamples: p.minSamples ?? this.config.minSamples,
+      maxSamples: p.maxSamples ?? this.config.maxSamples,
+      asymmetry: p.asymmetry,
+      precision: this.clock.precision,
+      maxClockError: this.config.maxClockError,
+      minDelay: p.minDelay,
+      maxJitter: this.config.maxJitter,
+    });
+    const source = new NtpSource({
+      id,
+      type,
+      address,
+      name,
+      params: p,
+      precision: this.clock.precision,
+      random: this.#deps.random,
+      stats,
+      maxClockError: this.config.maxClockError,
+      key: p.key === null ? null : this.#keys?.get(p.key) ?? null,
+    });
+    this.registry.set(id, source);
+    this.#pool.set(id, type === "pool" ? name : null);
+    if (this.#transport !== null) this.run(source, source.start(this.context(source)));
+    return id;
+  }
+
+  /** Removes a source. */
+  removeSource(id: number): boolean {
+    const s = this.registry.get(id);
+    if (s === undefined) return false;
+    this.#stopSource(s);
+    this.registry.delete(id);
+    this.#pool.delete(id);
+    this.#spacing.forget(id);
+    this.selector.forget(id);
+    if (this.#selectedId === id) {
+      this.#selectedId = null;
+      this.select(null);
+    }
+    return true;
+  }
+
+  /**
+   * Replaces a source's address (re-resolved pool member or name), keeping its options;
+   * the history is dropped. Returns the new id, or null if unknown.
+   */
+  replaceSource(id: number, address: SocketAddress): number | null {
+    const old = this.registry.get(id);
+    if (old === undefined) return null;
+    const params = { ...old.params };
+    this.removeSource(id);
+    const newId = this.addSource(old.type, address, params, old.name);
+    const named = old.name !== null && old.name !== address.address ? ` (${old.name})` : "";
+    this.log("info", `Source ${old.addressText} replaced with ${address.address}${named}`);
+    return newId;
+  }
+
+  /** Ids of the configured sources, in order. */
+  sourceIds(): number[] {
+    return [...this.registry.keys()];
+  }
+
+  /** The pool name a source was added for (type "pool"), or null. */
+  poolOf(id: number): string | null {
+    return this.#pool.get(id) ?? null;
+  }
+
+  /** The source object for an id (for the daemon and tests). */
+  source(id: number): Source | undefined {
+    return this.registry.get(id);
+  }
+
+  /**
+   * The transport's better transmit time for request `requestId` (a kernel transmit
+   * timestamp, cooked), reported right after sending; replaces the time read before.
+   */
+  transmitted(requestId: number, txCooked: Instant): void {
+    const route = this.#routes.get(requestId);
+    route?.source.transmitted(route.token, txCooked);
+  }
+
+  /** The transport could not send request `requestId` after all (auto_offline applies). */
+  sendFailed(requestId: number): void {
+    const route = this.#routes.get(requestId);
+    if (route !== undefined) this.run(route.source, route.source.sendFailed(route.token));
+  }
+
+  /** Hands a reply to the source that sent request `requestId`. */
+  receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void {
+    const route = this.#routes.get(requestId);
+    if (route === undefined) return;
+    const s = route.source;
+    try {
+      const samplesBefore = s.stats.sampleCount;
+      this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)), samplesBefore);
+    } catch (e) {
+      // Nothing read from the network may throw out of the event loop.
+      this.log("error", `Reply from ${s.addressText} not processed: ${String(e)}`);
+    }
+  }
+
+  /** Runs the selection (after a new sample of `updatedId`, or null) and updates the reference. */
+  protected select(updatedId: number | null): void {
+    const now = this.clock.cookedNow();
+    const result = this.selector.select(
+      now,
+      [...this.registry.values()].map((s) => selectionCandidate(s, now)),
+      updatedId,
+    );
+    this.lastResult = result;
+    this.#selectedId = result.selectedId;
+    for (const m of result.messages) this.log(m.level, m.text);
+    for (const id of result.replaceIds) this.onReplaceSource?.(id);
+    if (result.combined !== null && result.selectedId !== null) {
+      const sel = this.registry.get(result.selectedId)!;
+      const c = result.combined;
+      if (this.#oneShot !== null) {
+        this.#oneShot.finish(this.clock, this.#deps.log, () => this.#stopAll(), {
+          offset: c.offset + Number(now - c.refTime) / 1e9 * c.frequencyPpm * 1e-6,
+          freqPpm: c.frequencyPpm,
+          source: sel.addressText,
+        });
+        return;
+      }
+      const remainingBefore = this.clock.remainingCorrection();
+      this.reference.update({
+        stratum: c.stratum,
+        leap: c.leapVote,
+        combinedCount: c.combinedCount,
+        refId: refIdFromAddress(sel.addressText) ?? 0,
+        refAddress: sel.addressText,
+        refTime: c.refTime,
+        offset: c.offset,
+        offsetSd: c.offsetSd,
+        frequencyPpm: c.frequencyPpm,
+        frequencySdPpm: c.frequencySdPpm,
+        skewPpm: c.skewPpm,
+        rootDelay: c.rootDelay,
+        rootDispersion: c.rootDispersion,
+      });
+      this.onReferenceUpdated?.({
+        offset: c.offset,
+        offsetSd: c.offsetSd,
+        combinedCount: c.combinedCount,
+        remainingBefore,
+      });
+    } else if (
+      result.unsynchronise || (result.selectedId === null && this.reference.synchronised)
+    ) {
+      this.reference.setUnsynchronised();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Running the fallback drifts (chrony's fallbackdrift): while unsynchronised, the clock's
+ * frequency is set to the fallback drift of the longest interval already spent without
+ * synchronisation, one timer per step.
+ *
+ * @module
+ */
+import type { FallbackDrifts } from "./fallback_drift.ts";
+import type { LocalClock } from "./local_clock.ts";
+import type { LogPort, TimerHandle, TimerPort } from "./ports.ts";
+
+/** What the fallback schedule needs. */
+export interface FallbackScheduleDeps {
+  /** The disciplined clock. */
+  clock: LocalClock;
+  /** Timers. */
+  timers: TimerPort;
+  /** Log lines. */
+  log: LogPort;
+  /** Seconds spent unsynchronised so far (null: synchronised, nothing to do). */
+  unsyncedFor: () => number | null;
+}
+
+/** The timer of the next fallback drift. */
+export class FallbackSchedule {
+  readonly #drifts: FallbackDrifts;
+  readonly #deps: FallbackScheduleDeps;
+  #timer: TimerHandle | null = null;
+  #applied = -Infinity;
+
+  /** A schedule over `drifts`. */
+  constructor(drifts: FallbackDrifts, deps: FallbackScheduleDeps) {
+    this.#drifts = drifts;
+    this.#deps = deps;
+  }
+
+  /** True while a fallback step is pending. */
+  get pending(): boolean {
+    return this.#timer !== null;
+  }
+
+  /** Synchronised again: nothing pending, and the next unsynchronised spell starts over. */
+  reset(): void {
+    this.cancel();
+    this.#applied = -Infinity;
+  }
+
+  /** Cancels the pending step. */
+  cancel(): void {
+    if (this.#timer !== null) this.#deps.timers.cancelTimer(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Arms the next step (when unsynchronised and there is one). */
+  schedule(): void {
+    this.cancel();
+    const unsyncedFor = this.#deps.unsyncedFor();
+    if (unsyncedFor === null) return;
+    const next = this.#drifts.next(unsyncedFor, this.#applied);
+    if (next === null) return;
+    this.#timer = this.#deps.timers.setTimer(next.delay, () => {
+      this.#timer = null;
+      if (this.#deps.unsyncedFor() === null) return;
+      const freq = this.#drifts.get(next.index);
+      this.#applied = next.index;
+      if (freq !== null && freq !== undefined) {
+        this.#deps.clock.setAbsoluteFrequency(freq);
+        this.#deps.log.log(
+          "info",
+          `Fallback drift ${next.index} active: ${(-freq).toFixed(3)} ppm`,
+        );
+      }
+      this.schedule();
+    });
+  }
+}

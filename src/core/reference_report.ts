@@ -1,0 +1,149 @@
+/**
+ * What the reference answers with, pure: the reference state the NTP server announces and
+ * chronyc's `tracking`, from a snapshot of the reference - synchronised to a source, serving
+ * as the local reference, or unsynchronised (manual input keeps its reference in tracking).
+ *
+ * @module
+ */
+import type { LeapStatus, TrackingReport } from "./reports.ts";
+import type { Instant } from "./time.ts";
+import type { ReferenceState } from "./types.ts";
+
+/** Reference ID of the local reference (127.127.1.1). */
+export const LOCAL_REFERENCE_ID = 0x7f7f0101;
+/** Reference ID of manual input ("MANU"). */
+export const MANUAL_REFERENCE_ID = 0x4d414e55;
+
+/** The reference at one instant. */
+export interface ReferenceSnapshot {
+  /** Cooked time now. */
+  now: Instant;
+  /** Synchronised to a source (or manual input). */
+  synchronised: boolean;
+  /** The local reference serves now. */
+  localActive: boolean;
+  /** Stratum of the local reference (when active). */
+  localStratum: number;
+  /** Leap status announced. */
+  leap: LeapStatus;
+  /** Our stratum. */
+  stratum: number;
+  /** Reference ID. */
+  refId: number;
+  /** Reference address, or null. */
+  refAddress: string | null;
+  /** Reference time (cooked), 0n if never. */
+  refTime: Instant;
+  /** Root delay, seconds. */
+  rootDelay: number;
+  /** Root dispersion at refTime, seconds. */
+  rootDispersion: number;
+  /** Root dispersion now, seconds. */
+  rootDispersionNow: number;
+  /** Dispersion growth rate, fraction/s. */
+  dispersionRate: number;
+  /** Clock precision, seconds. */
+  precision: number;
+  /** Clock precision, log2 s. */
+  precisionLog2: number;
+  /** maxclockerror, ppm. */
+  maxClockError: number;
+  /** The tracking figures that do not depend on the state above (read when needed). */
+  tracking: () => Pick<
+    TrackingReport,
+    | "systemTimeOffset"
+    | "lastOffset"
+    | "rmsOffset"
+    | "freqPpm"
+    | "residualFreqPpm"
+    | "skewPpm"
+    | "lastUpdateInterval"
+  >;
+}
+
+/** The reference state the NTP server answers from. */
+export function referenceState(r: ReferenceSnapshot): ReferenceState {
+  if (r.synchronised && !r.localActive) {
+    return {
+      synchronised: true,
+      leap: r.leap,
+      stratum: Math.min(r.stratum, 16),
+      refId: r.refId,
+      refTime: r.refTime,
+      rootDelay: r.rootDelay,
+      rootDispersion: r.rootDispersion,
+      dispersionRate: r.dispersionRate,
+      precisionLog2: r.precisionLog2,
+    };
+  }
+  if (r.localActive) {
+    // The reference time of the local reference is refreshed every 64 s.
+    const now = r.now;
+    const ref = now - ((now % 64_000_000_000n) + 64_000_000_000n) % 64_000_000_000n;
+    return {
+      synchronised: true,
+      leap: 0,
+      stratum: r.localStratum,
+      refId: LOCAL_REFERENCE_ID,
+      refTime: ref,
+      rootDelay: 0,
+      rootDispersion: r.precision,
+      dispersionRate: r.maxClockError * 1e-6,
+      precisionLog2: r.precisionLog2,
+    };
+  }
+  return {
+    synchronised: false,
+    leap: 3,
+    stratum: 16,
+    refId: 0,
+    refTime: r.refTime,
+    rootDelay: r.rootDelay,
+    rootDispersion: r.rootDispersionNow,
+    dispersionRate: r.dispersionRate,
+    precisionLog2: r.precisionLog2,
+  };
+}
+
+/** chronyc `tracking`. */
+export function trackingReport(r: ReferenceSnapshot): TrackingReport {
+  const base = r.tracking();
+  if (r.synchronised && !r.localActive) {
+    return {
+      ...base,
+      refId: r.refId,
+      refAddress: r.refAddress,
+      stratum: r.stratum,
+      leapStatus: r.leap,
+      refTime: r.refTime,
+      rootDelay: r.rootDelay,
+      rootDispersion: r.rootDispersionNow,
+      synchronised: true,
+    };
+  }
+  if (r.localActive) {
+    return {
+      ...base,
+      refId: LOCAL_REFERENCE_ID,
+      refAddress: null,
+      stratum: r.localStratum,
+      leapStatus: 0,
+      refTime: r.now,
+      rootDelay: 0,
+      rootDispersion: r.precision,
+      synchronised: true,
+    };
+  }
+  const manual = r.refId === MANUAL_REFERENCE_ID;
+  return {
+    ...base,
+    refId: manual ? MANUAL_REFERENCE_ID : 0,
+    refAddress: null,
+    stratum: manual ? r.stratum : 0,
+    leapStatus: 3,
+    refTime: manual ? r.refTime : 0n,
+    rootDelay: r.rootDelay,
+    rootDispersion: r.rootDispersionNow,
+    synchronised: false,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * What the reference (src/core/reference.ts) is built with, takes and answers.
+ *
+ * @module
+ */
+import type { Config } from "../config/model.ts";
+import type { LocalClock } from "./local_clock.ts";
+import type { ClockDriver, LogPort, TimerPort } from "./ports.ts";
+import type { LeapStatus } from "./reports.ts";
+import type { Instant } from "./time.ts";
+
+/** One estimate handed to the reference by selection (chrony REF_SetReference arguments). */
+export interface ReferenceUpdate {
+  /** Stratum of the selected source (we become stratum + 1). */
+  stratum: number;
+  /** The sources' leap vote. */
+  leap: LeapStatus;
+  /** Number of combined sources. */
+  combinedCount: number;
+  /** Reference ID of the selected source. */
+  refId: number;
+  /** Address of the selected source, or null. */
+  refAddress: string | null;
+  /** Cooked time the estimate refers to. */
+  refTime: Instant;
+  /** Offset at refTime, seconds (reference minus local). */
+  offset: number;
+  /** Standard deviation of the offset, seconds. */
+  offsetSd: number;
+  /** Residual frequency relative to the current one, ppm (tempus sense). */
+  frequencyPpm: number;
+  /** Its standard deviation, ppm. */
+  frequencySdPpm: number;
+  /** Skew of the estimate, ppm. */
+  skewPpm: number;
+  /** Root delay, seconds. */
+  rootDelay: number;
+  /** Root dispersion, seconds. */
+  rootDispersion: number;
+}
+
+/** What an update did. */
+export type ReferenceOutcome = "slewed" | "stepped" | "ignored";
+
+/** The part of Config the reference uses. */
+export type ReferenceConfig = Pick<
+  Config,
+  | "makeStep"
+  | "maxChange"
+  | "maxUpdateSkew"
+  | "corrTimeRatio"
+  | "maxClockError"
+  | "fallbackDrift"
+  | "leapSecMode"
+  | "local"
+  | "rtcSync"
+  | "driftFileInterval"
+  | "logChange"
+>;
+
+/** Dependencies of the reference. */
+export interface ReferenceDeps {
+  /** The disciplined clock. */
+  clock: LocalClock;
+  /** The driver, for leap and kernel sync status. */
+  driver: ClockDriver;
+  /** Timers (leap seconds, fallback drifts). */
+  timers: TimerPort;
+  /** Log lines. */
+  log: LogPort;
+}

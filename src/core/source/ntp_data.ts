@@ -1,0 +1,75 @@
+/**
+ * chronyc `ntpdata` for an NTP source: the last valid reply's header and what was measured
+ * from it, with the source's counters.
+ *
+ * @module
+ */
+import type { NtpPacket } from "../../ntp/packet.ts";
+import { ntp64ToInstant } from "../../ntp/timestamp.ts";
+import type { SocketAddress } from "../ports.ts";
+import type { NtpDataReport } from "../reports.ts";
+import type { Instant } from "../time.ts";
+
+/** What the last reply measured (zero before the first). */
+export interface LastMeasurement {
+  /** Offset, seconds. */
+  offset: number;
+  /** Delay, seconds. */
+  delay: number;
+  /** Dispersion, seconds. */
+  dispersion: number;
+  /** Server processing time, seconds. */
+  responseTime: number;
+  /** Test bits (TestBit). */
+  tests: number;
+}
+
+/** Request and reply counters of a source. */
+export interface SourceCounters {
+  /** Requests sent. */
+  tx: number;
+  /** Replies received. */
+  rx: number;
+  /** Replies that passed tests 1, 2, 3 and 5. */
+  validRx: number;
+  /** Replies that gave a good sample. */
+  goodRx: number;
+}
+
+/** Builds the ntpdata report at cooked time `now`. */
+export function ntpDataReport(
+  address: SocketAddress,
+  packet: NtpPacket | null,
+  last: LastMeasurement,
+  counters: SourceCounters,
+  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant },
+): NtpDataReport {
+  const p = packet;
+  return {
+    remoteAddress: address.address,
+    remotePort: address.port,
+    localAddress: address.address.includes(":") ? "::" : "0.0.0.0",
+    leap: p?.leap ?? 3,
+    version: p?.version ?? 0,
+    mode: p?.mode ?? 0,
+    stratum: p?.stratum ?? 0,
+    poll: p?.poll ?? 0,
+    precision: p?.precision ?? 0,
+    rootDelay: p?.rootDelay ?? 0,
+    rootDispersion: p?.rootDispersion ?? 0,
+    refId: p?.refId ?? 0,
+    refTime: p ? ntp64ToInstant(p.refTime, extra.now) : 0n,
+    offset: last.offset,
+    peerDelay: last.delay,
+    peerDispersion: last.dispersion,
+    responseTime: last.responseTime,
+    jitterAsymmetry: extra.jitterAsymmetry,
+    tests: last.tests,
+    interleaved: false,
+    authenticated: extra.authenticated,
+    totalTx: counters.tx,
+    totalRx: counters.rx,
+    totalValidRx: counters.validRx,
+    totalGoodRx: counters.goodRx,
+  };
+}

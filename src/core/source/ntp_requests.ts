@@ -1,0 +1,128 @@
+/**
+ * The requests an NTP client source has in flight: building each one (random cookie, key),
+ * its transmit time (corrected by the kernel's timestamp and by clock changes), and measuring
+ * a reply against it with `measureReply`. At most two are kept: the current one and, for
+ * presend, the one before.
+ *
+ * @module
+ */
+import { KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
+import type { RandomPort } from "../ports.ts";
+import type { Instant } from "../time.ts";
+import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
+import {
+  buildClientRequest,
+  type MeasureContext,
+  measureReply,
+  type ReplyVerdict,
+  type RequestState,
+} from "./measure.ts";
+
+/** One outstanding request. */
+export interface Request extends RequestState {
+  /** The engine's token for it. */
+  token: number;
+  /** The previous poll went unanswered (set for a regular request). */
+  missed: boolean;
+}
+
+/** The tests' context less what the requests know themselves (test 1 and the key). */
+export type ReplyContext = Omit<MeasureContext, "lastRemoteTx" | "auth">;
+
+/** Requests in flight, for one source. */
+export class RequestLog {
+  /** Cooked time of the last regular request, kept corrected for clock changes. */
+  lastTx: Instant | null = null;
+  readonly #random: RandomPort;
+  readonly #key: SymmetricKey | null;
+  readonly #auth: MeasureContext["auth"];
+  #requests: Request[] = [];
+  #nextToken = 1;
+  #lastRemoteTx: bigint | null = null;
+
+  /** Requests signed with `key` (null: none) and checked for `keyId`'s MAC. */
+  constructor(random: RandomPort, key: SymmetricKey | null) {
+    this.#random = random;
+    this.#key = key;
+    this.#auth = key === null ? null : { keys: new KeyStore([key]), keyId: key.id };
+  }
+
+  /** Builds a request; `now` stands as its transmit time until the engine reports it sent. */
+  create(
+    options: { version: number; poll: number },
+    presend: boolean,
+    missed: boolean,
+    now: Instant,
+  ): { token: number; bytes: Uint8Array } {
+    const random8 = new Uint8Array(8);
+    this.#random.fill(random8);
+    const request = buildClientRequest(random8, { ...options, key: this.#key });
+    const token = this.#nextToken++;
+    while (this.#requests.length >= 2) this.#requests.shift();
+    this.#requests.push({
+      token,
+      cookie: request.cookie,
+      localTx: now,
+      presend,
+      answered: false,
+      missed,
+    });
+    return { token, bytes: request.bytes };
+  }
+
+  /** The request of `token`, if still kept. */
+  find(token: number): Request | undefined {
+    return this.#requests.find((r) => r.token === token);
+  }
+
+  /** True when `token` is the newest request. */
+  isLatest(token: number): boolean {
+    return this.#requests[this.#requests.length - 1]?.token === token;
+  }
+
+  /** The engine sent the request at `txTime`; returns it. */
+  sent(token: number, txTime: Instant): Request | undefined {
+    const req = this.find(token);
+    if (req === undefined) return undefined;
+    req.localTx = txTime;
+    if (!req.presend) this.lastTx = txTime;
+    return req;
+  }
+
+  /** A better transmit time (kernel timestamp) for a request not yet answered. */
+  transmitted(token: number, txTime: Instant): void {
+    const req = this.find(token);
+    if (req === undefined || req.answered) return;
+    req.localTx = txTime;
+    if (!req.presend && this.isLatest(token)) this.lastTx = txTime;
+  }
+
+  /** Forgets every request. */
+  clear(): void {
+    this.#requests = [];
+  }
+
+  /**
+   * Measures a reply to request `req` received at `rx`; a valid reply or a KoD answers the
+   * request (test 1 then refuses a duplicate).
+   */
+  measure(req: Request, bytes: Uint8Array, rx: Instant, ctx: ReplyContext): ReplyVerdict {
+    const verdict = measureReply(bytes, rx, req, {
+      ...ctx,
+      lastRemoteTx: this.#lastRemoteTx,
+      auth: this.#auth,
+    });
+    if (verdict.kind === "kod") req.answered = true;
+    if (verdict.kind === "valid") {
+      req.answered = true;
+      this.#lastRemoteTx = verdict.packet.transmitTime;
+    }
+    return verdict;
+  }
+
+  /** Moves the stored transmit times onto the new clock scale. */
+  applyClockChange(change: ClockChangeEvent): void {
+    for (const r of this.#requests) r.localTx = adjustForClockChange(r.localTx, change).instant;
+    if (this.lastTx !== null) this.lastTx = adjustForClockChange(this.lastTx, change).instant;
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * Building the daemon: configuration and keys, logging, the clock driver, the pidfile and
+ * driftfile, the engine, its client transport (built after the engine, over the engine's
+ * clock), the source manager, access tables and the client log. Nothing here serves yet.
+ *
+ * @module
+ */
+import type { Config } from "../config/model.ts";
+import { denoConfReader, parseChronyConfText } from "../config/chrony_conf.ts";
+import { type ConfParseResult, formatDiagnostics, loadConfig } from "../config/load.ts";
+import { AccessTable } from "../core/access.ts";
+import { ClientLog } from "../core/client_log.ts";
+import { Engine, type EngineOptions } from "../core/engine/engine.ts";
+import type { ClockDriver, LogPort, NtpTransport } from "../core/ports.ts";
+import type { Instant } from "../core/time.ts";
+import { NullClockDriver } from "../clock/null.ts";
+import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
+import type { KeyStore } from "../ntp/auth.ts";
+import { parseIpv4 } from "../ntp/ip.ts";
+import { refIdFromAddress } from "../ntp/packet.ts";
+import { resolveHost } from "../io/dns.ts";
+import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
+import { ensureDirSync } from "../io/files.ts";
+import {
+  KernelClientTransport,
+  kernelClientTransportAvailable,
+} from "../io/kernel_client_transport.ts";
+import { LogFiles } from "../io/log_files.ts";
+import { type Logging, setupLogging } from "../io/logging.ts";
+import { acquirePidFile } from "../io/pidfile.ts";
+import { CryptoRandom } from "../io/random.ts";
+import { RealTimers } from "../io/timers.ts";
+import { UdpClientTransport } from "../io/udp.ts";
+import type { DaemonOptions } from "./args.ts";
+import { checkStartup } from "./startup_checks.ts";
+import type { RunUser } from "./run_user.ts";
+import { attachLogFiles } from "./log_writer.ts";
+import { RtcService, setClockFromRtc } from "./rtc_service.ts";
+import { SourceManager } from "./sources.ts";
+
+/** Thrown by `startDaemon` for a start-up failure that should end with one clear line. */
+export class StartupError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+/** A client transport that can be closed at shutdown. */
+export type ClientTransport = NtpTransport & { close?: () => void };
+
+/** Everything the daemon is made of, built and wired but not yet serving. */
+export interface DaemonParts {
+  /** The configuration in force. */
+  config: Config;
+  /** Symmetric keys from the keyfile. */
+  keys: KeyStore;
+  /** Logging (stderr and file). */
+  logging: Logging;
+  /** The daemon's log. */
+  log: LogPort;
+  /** The clock driver. */
+  driver: ClockDriver;
+  /** The pidfile held, or null. */
+  pidFile: string | null;
+  /** The user the daemon runs as (owns the command socket's directory). */
+  runUser: RunUser;
+  /** Real timers. */
+  timers: RealTimers;
+  /** Cryptographic randomness. */
+  random: CryptoRandom;
+  /** The engine. */
+  engine: Engine;
+  /** Its client transport (the engine sends through it once started). */
+  transport: ClientTransport;
+  /** Turns configured names into engine sources. */
+  sources: SourceManager;
+  /** RTC tracking, when configured. */
+  rtc: RtcService | null;
+  /** measurements/statistics/tracking logs, when configured. */
+  logFiles: LogFiles | null;
+  /** NTP allow/deny. */
+  ntpAccess: AccessTable;
+  /** cmdallow/cmddeny. */
+  cmdAccess: AccessTable;
+  /** Clients seen by the NTP server and the command port. */
+  clientLog: ClientLog;
+}
+
+/** Loads the configuration the options ask for. */
+export function loadDaemonConfig(options: DaemonOptions): Promise<ConfParseResult> {
+  if (options.configLines.length > 0) {
+    return Promise.resolve(
+      parseChronyConfText(options.configLines.join("\n"), "(command line)", denoConfReader()),
+    );
+  }
+  return loadConfig(options.configFile);
+}
+
+/** The message of an error. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function logLevelFor(options: DaemonOptions): "debug" | "info" | "warning" | "error" {
+  if (options.debugLevel >= 2 || options.logLevel < 0) return "debug";
+  return (["info", "warning", "error", "error"] as const)[options.logLevel];
+}
+
+/** Chooses the clock driver: null with -x, else Linux (refused without CAP_SYS_TIME). */
+function openClockDriver(config: Config, options: DaemonOptions): ClockDriver {
+  if (options.noClockControl) return new NullClockDriver();
+  if (clockPermissionError() !== null) {
+    throw new StartupError(
+      "tempus needs root or CAP_SYS_TIME to set the clock; use -x to run without clock control",
+    );
+  }
+  return new LinuxClockDriver({ clearUnsync: config.rtcSync });
+}
+
+/** Reads the driftfile (creating the directories of the drift and RTC files). */
+function readDrift(config: Config, log: LogPort): { freqPpm: number; skewPpm: number } | null {
+  for (const file of [config.driftFile, config.rtcFile]) {
+    if (file === null || !file.includes("/")) continue;
+    try {
+      ensureDirSync(file.slice(0, file.lastIndexOf("/")) || "/");
+    } catch (error) {
+      log.log("warning", `Could not create the directory of ${file}: ${describe(error)}`);
+    }
+  }
+  if (config.driftFile === null) return null;
+  const drift = readDriftFile(config.driftFile);
+  if (drift.warning !== null) log.log("warning", drift.warning);
+  if (drift.drift !== null) {
+    log.log("info", `Frequency ${(-drift.drift.freqPpm).toFixed(3)} ppm read from driftfile`);
+  }
+  return drift.drift;
+}
+
+/**
+ * Builds the daemon's parts; throws StartupError on a configuration or permission problem.
+ * `oneShot` is the engine's one-shot mode (daemon -q/-Q), or null.
+ */
+export async function buildDaemon(
+  options: DaemonOptions,
+  oneShot: EngineOptions["oneShot"],
+): Promise<DaemonParts> {
+  const parsed = await loadDaemonConfig(options);
+  for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
+  if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
+  const config = parsed.config;
+  // The checks config check also makes: keyfile, keys in use, the run user (-u over user).
+  const startup = checkStartup(config, options.user);
+  for (const w of startup.warnings) console.error(`warning: ${w}`);
+  if (startup.errors.length > 0 || startup.runUser === null) {
+    throw new StartupError(startup.errors.join("\n"));
+  }
+  const keys = startup.keys;
+  const runUser = startup.runUser;
+
+  const logging = await setupLogging({
+    level: logLevelFor(options),
+    stderr: true,
+    file: options.logFile,
+  });
+  const log = logging.port("daemon");
+  const driver = openClockDriver(config, options);
+  log.log(
+    "info",
+    `tempus starting (${
+      options.noClockControl ? "no clock control" : `clock driver ${driver.name}`
+    })`,
+  );
+  if (options.setFromRtc) log.log("info", await setClockFromRtc(config, driver, log));
+
+  const pidFile = options.oneShot === null ? config.pidFile : null;
+  if (pidFile !== null) {
+    try {
+      acquirePidFile(pidFile, runUser);
+    } catch (error) {
+      throw new StartupError(describe(error));
+    }
+  }
+  const initialDrift = readDrift(config, log);
+
+  const timers = new RealTimers();
+  const random = new CryptoRandom();
+  const engine = new Engine(
+    config,
+    { driver, timers, random, log: logging.port("engine") },
+    initialDrift,
+    { keys, localRefId: localRefId(config), oneShot },
+  );
+  if (config.driftFile !== null) {
+    const path = config.driftFile;
+    engine.onDriftUpdate = (freqPpm, skewPpm) => {
+      writeDriftFile(path, { freqPpm, skewPpm }).catch((error) =>
+        log.log("warning", `Could not write driftfile ${path}: ${describe(error)}`)
+      );
+    };
+  }
+  const logFiles = LogFiles.fromConfig(config, { log });
+  if (logFiles !== null) attachLogFiles(engine, logFiles);
+  const rtc = options.oneShot === null ? openRtc(config, engine, log, options.setFromRtc) : null;
+
+  const sources = new SourceManager(
+    engine,
+    async (name) => {
+      const r = await resolveHost(name);
+      if (!r.ok) throw new Error(r.error);
+      return r.addresses;
+    },
+    timers,
+    log,
+  );
+  engine.onReplaceSource = (id) => void sources.replace(id);
+
+  const ntpAccess = AccessTable.fromRules(config.ntpAccess);
+  for (const e of ntpAccess.errors) log.log("warning", `allow/deny: ${e}`);
+  const cmdAccess = AccessTable.fromRules(config.cmdAccess, { loopbackAlwaysAllowed: true });
+  for (const e of cmdAccess.errors) log.log("warning", `cmdallow/cmddeny: ${e}`);
+  const clientLog = new ClientLog({
+    limitBytes: config.clientLogLimit,
+    disabled: config.noClientLog,
+    ntpRateLimit: config.rateLimit,
+    random: () => random.next(),
+  });
+  engine.clock.addObserver((change) => {
+    if (change.kind !== "adjust") clientLog.applyClockStep(change.doffset);
+  });
+
+  return {
+    config,
+    keys,
+    logging,
+    log,
+    driver,
+    pidFile,
+    runUser,
+    timers,
+    random,
+    engine,
+    transport: openClientTransport(engine, log),
+    sources,
+    rtc,
+    logFiles,
+    ntpAccess: ntpAccess.table,
+    cmdAccess: cmdAccess.table,
+    clientLog,
+  };
+}
+
+/** RTC tracking over the engine's clock (a failure is logged and leaves it off). */
+function openRtc(
+  config: Config,
+  engine: Engine,
+  log: LogPort,
+  setFromRtc: boolean,
+): RtcService | null {
+  if (config.rtcFile === null) return null;
+  try {
+    const rtc = new RtcService(config, {
+      cookedNow: () => engine.clock.cookedNow(),
+      synchronised: () => engine.referenceState().synchronised,
+      slew: (offset) => engine.clock.accumulateOffset(offset, 1.0),
+      log,
+    }, setFromRtc);
+    engine.clock.addObserver((change) => rtc.applyClockChange(change));
+    return rtc;
+  } catch (error) {
+    log.log("warning", `RTC tracking disabled: ${describe(error)}`);
+    return null;
+  }
+}
+
+/**
+ * The client transport over the engine's clock: kernel timestamps when the libc sockets work,
+ * else Deno sockets. Replies, transmit timestamps and late send failures go to the engine.
+ */
+function openClientTransport(engine: Engine, log: LogPort): ClientTransport {
+  const cookedNow = () => engine.clock.cookedNow();
+  const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
+    engine.receiveReply(id, packet, rx);
+  const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
+  if (!kernelClientTransportAvailable()) {
+    return new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
+  }
+  return new KernelClientTransport({
+    cookedNow,
+    deliver,
+    replyWaitSeconds,
+    log,
+    onTransmitted: (id, tx) => engine.transmitted(id, tx),
+    onSendFailed: (id) => engine.sendFailed(id),
+    rawNow: () => engine.clock.rawNow(),
+    cookRaw: (raw) => engine.clock.cook(raw),
+  });
+}
+
+/**
+ * The reference ID of this host's own address (orphan mode compares it, test D checks it
+ * against a source's refid): the first IPv4 bind address, else the first non-loopback IPv4
+ * interface address.
+ */
+function localRefId(config: Config): number | undefined {
+  const candidates = [
+    ...config.bindAddresses,
+    ...Deno.networkInterfaces().filter((i) => i.family === "IPv4").map((i) => i.address),
+  ];
+  const address = candidates.find((a) => parseIpv4(a) !== null && !a.startsWith("127."));
+  return address === undefined ? undefined : refIdFromAddress(address) ?? undefined;
+}

@@ -1,0 +1,81 @@
+/**
+ * The daemon's lifecycle: the exit request (shutdown command, SIGTERM/SIGINT, maxchange, a
+ * one-shot result), SIGHUP's log reopening, sd_notify READY=1, and the orderly shutdown
+ * that writes the driftfile atomically and closes everything that was opened.
+ *
+ * @module
+ */
+import { releasePidFile } from "../io/pidfile.ts";
+import { writeDriftFile } from "../io/driftfile.ts";
+import { sdNotify } from "../io/sd_notify.ts";
+import { type DaemonParts, describe } from "./build.ts";
+import type { Serving } from "./serve.ts";
+
+/** A request to exit with a code; only the first one counts. */
+export class ExitRequest {
+  /** Resolves with the code of the first request. */
+  readonly requested: Promise<number>;
+  #resolve: (code: number) => void = () => {};
+  #made = false;
+
+  /** A request nobody made yet. */
+  constructor() {
+    this.requested = new Promise<number>((r) => this.#resolve = r);
+  }
+
+  /** Asks the daemon to exit with `code` (later requests are ignored). */
+  request(code = 0): void {
+    if (this.#made) return;
+    this.#made = true;
+    this.#resolve(code);
+  }
+}
+
+/**
+ * Runs the daemon until the exit request: listens for signals, tells systemd it is ready,
+ * then shuts down. Resolves with the exit code once everything is closed.
+ */
+export async function runUntilExit(
+  parts: DaemonParts,
+  serving: Serving,
+  exit: ExitRequest,
+): Promise<number> {
+  const onTerm = () => exit.request(0);
+  const onHup = () => {
+    parts.logging.reopen();
+    parts.logFiles?.reopen();
+  };
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onTerm);
+  Deno.addSignalListener("SIGHUP", onHup);
+  void sdNotify("READY=1");
+  const code = await exit.requested;
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  Deno.removeSignalListener("SIGINT", onTerm);
+  Deno.removeSignalListener("SIGHUP", onHup);
+  await shutdown(parts, serving);
+  return code;
+}
+
+/** Stops everything in order; the driftfile is written once, atomically. */
+async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
+  const { engine, config, log } = parts;
+  log.log("info", "tempus exiting");
+  parts.sources.close();
+  engine.onDriftUpdate = null; // written once below, not also from the final flush
+  engine.stop();
+  if (config.driftFile !== null) {
+    try {
+      await writeDriftFile(config.driftFile, engine.reference.driftValues());
+    } catch (error) {
+      log.log("warning", `Could not write driftfile: ${describe(error)}`);
+    }
+  }
+  await parts.rtc?.close();
+  await serving.ntpServer?.close();
+  await serving.commandServer?.close();
+  parts.transport.close?.();
+  parts.timers.cancelAll();
+  if (parts.pidFile !== null) releasePidFile(parts.pidFile);
+  await parts.logging.close();
+}

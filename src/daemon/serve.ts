@@ -1,0 +1,203 @@
+/**
+ * Serving: the engine starts polling, configured sources are added, the NTP server and the
+ * command servers open, and the control surface chronyc-style commands reach is composed.
+ *
+ * @module
+ */
+import type { Config, SourceConfig } from "../config/model.ts";
+import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
+import type { AccessTable } from "../core/access.ts";
+import type { ClientLog } from "../core/client_log.ts";
+import type { AddSourceRequest, ControlResult } from "../core/control.ts";
+import type { LogPort } from "../core/ports.ts";
+import type { TrackingReport } from "../core/reports.ts";
+import type { Instant } from "../core/time.ts";
+import { NullClockDriver } from "../clock/null.ts";
+import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
+import type { Owner } from "../io/private_dir.ts";
+import { openCommandsFromNames } from "../cmdmon/server.ts";
+import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import type { DaemonOptions } from "./args.ts";
+import { type DaemonParts, describe, StartupError } from "./build.ts";
+import { DaemonControl } from "./control.ts";
+import type { SourceManager } from "./sources.ts";
+
+/** What serving opened. */
+export interface Serving {
+  /** The control surface the command servers use. */
+  control: DaemonControl;
+  /** The NTP server, when one was started. */
+  ntpServer: NtpServerHandle | null;
+  /** The command server, when one was started. */
+  commandServer: CommandServer | null;
+}
+
+/**
+ * Starts the engine and the sources, opens the NTP and command servers (not in one-shot
+ * mode); `shutdown` is what the `shutdown` command asks for.
+ */
+export async function serve(
+  parts: DaemonParts,
+  options: DaemonOptions,
+  shutdown: () => void,
+): Promise<Serving> {
+  const { config, engine, sources, logging, log, clientLog } = parts;
+  engine.start(parts.transport);
+  for (const source of config.sources) void sources.add(source);
+
+  let ntpServer: NtpServerHandle | null = null;
+  if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
+    try {
+      ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
+        readCookedTime: () => engine.clock.cookedNow(),
+        reference: () => engine.referenceState(),
+        policy: {
+          access: parts.ntpAccess,
+          clientLog: config.noClientLog ? null : clientLog,
+          keys: parts.keys,
+        },
+        log: logging.port("ntp"),
+      });
+    } catch (error) {
+      throw new StartupError(
+        `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,
+      );
+    }
+  }
+
+  const control = daemonControl(parts, shutdown);
+  let commandServer: CommandServer | null = null;
+  if (options.oneShot === null) {
+    commandServer = await openCommandServer(
+      config,
+      control,
+      parts.cmdAccess,
+      clientLog,
+      () => engine.clock.cookedNow(),
+      log,
+      parts.runUser,
+    );
+  }
+  return { control, ntpServer, commandServer };
+}
+
+/** The daemon's EngineControl over the engine and the daemon's own services. */
+function daemonControl(parts: DaemonParts, shutdown: () => void): DaemonControl {
+  const { engine, driver, sources, clientLog, ntpAccess, cmdAccess, rtc } = parts;
+  return new DaemonControl(engine, engine, {
+    adjustTracking: driver instanceof NullClockDriver
+      ? (report: TrackingReport) => ({
+        ...report,
+        systemTimeOffset: driver.virtualOffsetSeconds() + engine.clock.remainingCorrection(),
+      })
+      : undefined,
+    unresolvedSources: () => sources.unresolvedCount,
+    serverStats: () => clientLog.serverStats(),
+    clients: () => clientLog.clients(engine.clock.cookedNow()),
+    sourceName: (address) =>
+      engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),
+    addSource: (request) => addSource(sources, request),
+    deleteSource: (address) =>
+      sources.removeByAddress(address) ? { ok: true } : engine.deleteSource(address),
+    ntpAccess: (subnet, allow, all) =>
+      accessResult(allow ? ntpAccess.allow(subnet ?? "", all) : ntpAccess.deny(subnet ?? "", all)),
+    cmdAccess: (subnet, allow, all) =>
+      accessResult(allow ? cmdAccess.allow(subnet ?? "", all) : cmdAccess.deny(subnet ?? "", all)),
+    ntpAccessCheck: (address) => ntpAccess.isAllowed(address),
+    cmdAccessCheck: (address) => cmdAccess.isAllowed(address),
+    refresh: () => {
+      void sources.refresh();
+      return { ok: true };
+    },
+    dump: () => ({ ok: true }),
+    cycleLogs: () => {
+      parts.logging.reopen();
+      parts.logFiles?.reopen();
+      return { ok: true };
+    },
+    rtcReport: () => rtc?.report() ?? null,
+    writeRtc: () => {
+      if (rtc === null) return { ok: false, status: "nortc" };
+      void rtc.write();
+      return { ok: true };
+    },
+    trimRtc: () => rtc?.trim() ?? { ok: false, status: "nortc" },
+    shutdown: () => {
+      shutdown();
+      return { ok: true };
+    },
+  });
+}
+
+function accessResult(r: { ok: true } | { ok: false; error: string }): ControlResult {
+  return r.ok ? { ok: true } : { ok: false, status: "badsubnet", message: r.error };
+}
+
+async function addSource(
+  sources: SourceManager,
+  request: AddSourceRequest,
+): Promise<ControlResult> {
+  const params = { ...DEFAULT_SOURCE_PARAMS, port: request.port };
+  const p = params as unknown as Record<string, number | boolean | null>;
+  for (const [key, value] of Object.entries(request.options)) {
+    if (!(key in p)) return { ok: false, status: "invalid", message: `unknown option ${key}` };
+    p[key] = value;
+  }
+  const config: SourceConfig = {
+    type: request.type,
+    name: request.name,
+    params,
+    origin: "(chronyc add)",
+  };
+  await sources.add(config);
+  return { ok: true };
+}
+
+/**
+ * Read-only reports served over UDP: chrony's default open commands plus ntpdata,
+ * serverstats and selectdata (reports only; every command that changes something needs the
+ * Unix socket).
+ */
+const UDP_OPEN_COMMANDS = openCommandsFromNames([
+  "activity",
+  "manual",
+  "rtcdata",
+  "smoothing",
+  "sourcename",
+  "sources",
+  "sourcestats",
+  "tracking",
+  "ntpdata",
+  "serverstats",
+  "selectdata",
+]);
+
+/** Opens the UDP and Unix command sockets (a host that cannot be bound is logged and skipped). */
+function openCommandServer(
+  config: Config,
+  control: DaemonControl,
+  cmdAccess: AccessTable,
+  clientLog: ClientLog,
+  now: () => Instant,
+  log: LogPort,
+  socketOwner: Owner,
+): Promise<CommandServer> {
+  const udpHosts = config.cmdPort > 0
+    ? config.bindCmdAddresses.filter((h) => !h.startsWith("/"))
+    : [];
+  return startCommandServer(
+    {
+      udpHosts,
+      port: config.cmdPort,
+      socketPath: config.cmdSocket,
+      allowUdp: (address: string) => cmdAccess.isAllowed(address),
+      openCommands: UDP_OPEN_COMMANDS,
+      socketOwner,
+      onCommand: (address) => {
+        if (address !== null) clientLog.cmdRequest(address, now(), true);
+      },
+    },
+    control,
+    log,
+  );
+}
