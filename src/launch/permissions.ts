@@ -196,6 +196,8 @@ function monitorGrants(args: string[], host: HostFacts): Grants {
   const socketDirs = list.filter((h) => h.startsWith("/")).map(dirOf);
   g.read = [...socketDirs, tmp, "/etc/hosts"];
   g.write = [...socketDirs, tmp];
+  g.sys = ["uid", "gid"]; // the client's private socket directory is checked for its owner
+  g.ffi = FFI_ALL; // connected UDP sockets and directory descriptors (ffi/)
   // Each request goes out from a socket bound at a random path (chronyc's scheme), which
   // Deno's net permission can name only unscoped.
   g.net = "all";
@@ -218,7 +220,7 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   const g = empty();
   g.ffi = FFI_ALL;
   g.env = ["NOTIFY_SOCKET", "JOURNAL_STREAM"];
-  g.sys = ["networkInterfaces"];
+  g.sys = ["networkInterfaces", "uid", "gid"];
   let options;
   try {
     options = parseDaemonArgs(args);

@@ -64,7 +64,7 @@ Deno.test("permissions: the daemon gets its configured paths, the sources' names
     "--allow-net=10.0.0.53:53,127.0.0.1,[::1],ntp.example.org",
     "--allow-ffi",
     "--allow-env=JOURNAL_STREAM,NOTIFY_SOCKET",
-    "--allow-sys=networkInterfaces",
+    "--allow-sys=gid,networkInterfaces,uid",
   ]);
 });
 
@@ -83,6 +83,7 @@ Deno.test("permissions: monitoring commands read the socket directory, net unsco
   const flags = denoFlags(grantsFor(["tracking"], host()));
   assert.ok(flags.includes("--allow-net"));
   assert.ok(flags.includes("--allow-read=/etc/hosts,/tmp,/var/run/tempus"), flags.join(" "));
+  assert.ok(flags.includes("--allow-ffi"), "connected UDP sockets are libc sockets");
 });
 
 Deno.test("permissions: under systemd the daemon may write to $NOTIFY_SOCKET and $TMPDIR", () => {
