@@ -155,6 +155,10 @@ Deno.test({
     );
     const tracking = lines(r, "tracking_at_sync").join("\n");
     assert.match(tracking, /Leap status\s*: Normal/, tracking);
+    // The clock started 500 ppm fast (tick 10005): the daemon's frequency takes it back.
+    const tick = /tick:\s+(\d+)/.exec(lines(r, "adjtimex").join("\n"));
+    assert.ok(tick, lines(r, "adjtimex").join("\n"));
+    assert.ok(Math.abs(Number(tick[1]) - 10000) <= 1, `kernel tick ${tick[1]}`);
     const after = queryOffset(r, "after");
     assert.ok(
       Math.abs(after) < 0.005,
