@@ -261,8 +261,8 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   for (const d of c.sourceDirs ?? []) ro(d);
   if (c.cmdSocket !== null) rw(dirOf(c.cmdSocket));
   if (c.pidFile !== null) ro("/proc"); // is the pid in an existing pidfile alive?
-  const user = options.user ?? c.user;
-  if (user !== null) g.read.push("/etc/passwd", "/etc/group");
+  // The run user (or the process's own name) is looked up in /etc/passwd.
+  g.read.push("/etc/passwd");
   const notify = host.env("NOTIFY_SOCKET");
   if (notify) {
     // sd_notify binds a datagram socket in a fresh temporary directory and sends to
@@ -291,14 +291,18 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   return g;
 }
 
+/**
+ * `config check FILE` runs the daemon's start-up checks (keyfile, run user, command socket
+ * directory): the daemon's reads and user look-ups, nothing else.
+ */
 function configCheckGrants(args: string[], host: HostFacts): Grants {
   const g = empty();
-  const file = args.find((a, i) => i > 0 && !a.startsWith("-"));
+  const file = args.find((a, i) => i > 0 && !a.startsWith("-")) ??
+    (args.includes("-") ? "-" : undefined);
   if (file === undefined || args[0] !== "check") return g;
-  const rec = recordingReader(host.reader);
-  loadConfigSync(file, rec.reader);
-  rec.files.add(file);
-  configFileGrants(rec.files, rec.dirs, g);
+  const daemon = daemonGrants(file === "-" ? [] : ["-f", file], host);
+  g.read = daemon.read;
+  g.sys = ["uid", "gid"];
   return g;
 }
 

@@ -59,7 +59,7 @@ Deno.test("permissions: the daemon gets its configured paths, the sources' names
   });
   const flags = denoFlags(grantsFor(["daemon", "-f", "/etc/t/t.conf"], facts));
   assert.deepEqual(flags, [
-    "--allow-read=/etc/t/keys,/etc/t/t.conf,/proc,/srv/log,/srv/run,/srv/run/t.pid,/srv/t,/srv/t/drift",
+    "--allow-read=/etc/passwd,/etc/t/keys,/etc/t/t.conf,/proc,/srv/log,/srv/run,/srv/run/t.pid,/srv/t,/srv/t/drift",
     "--allow-write=/srv/log,/srv/run,/srv/run/t.pid,/srv/t,/srv/t/drift",
     "--allow-net=10.0.0.53:53,127.0.0.1,[::1],ntp.example.org",
     "--allow-ffi",
@@ -94,4 +94,12 @@ Deno.test("permissions: under systemd the daemon may write to $NOTIFY_SOCKET and
   const write = flags.find((f) => f.startsWith("--allow-write="))!.slice(14).split(",");
   assert.ok(write.includes("/run/systemd/notify") && write.includes("/tmp"), flags.join(" "));
   assert.ok(flags.includes("--allow-net"), "sd_notify's own socket has a random path");
+});
+
+Deno.test("permissions: config check reads what the daemon reads, writes nothing", () => {
+  const facts = host({ "/etc/t.conf": "keyfile /etc/k\ncmdport 0\n", "/etc/k": "1 MD5 x\n" });
+  const flags = denoFlags(grantsFor(["config", "check", "/etc/t.conf"], facts));
+  assert.equal(flags.length, 2, flags.join(" "));
+  assert.match(flags[0], /^--allow-read=.*\/etc\/k,.*\/etc\/passwd,.*\/etc\/t\.conf/);
+  assert.equal(flags[1], "--allow-sys=gid,uid");
 });
