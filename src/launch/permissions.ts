@@ -31,6 +31,8 @@ import { parseDaemonArgs } from "../daemon/args.ts";
 import { NO_CLOCK_ENV } from "../cli/sync.ts";
 import { DEFAULT_RUN_DIR } from "../config/defaults.ts";
 
+export type { ConfReader };
+
 /** What a command may touch. `net: "all"` means unscoped network permission. */
 export interface Grants {
   /** Paths readable (a directory grants everything below it). */

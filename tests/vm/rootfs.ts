@@ -15,13 +15,13 @@
 import { CpioWriter } from "./cpio.ts";
 
 /** Where the debootstrap tree and images are cached. */
-export const CACHE_DIR = Deno.env.get("TEMPUS_VM_CACHE") ?? "/var/cache/tempus-vm";
+export const CACHE_DIR: string = Deno.env.get("TEMPUS_VM_CACHE") ?? "/var/cache/tempus-vm";
 /** Debian suite and packages of the rootfs. */
 export const SUITE = "bookworm";
 /** Packages on top of minbase. */
 export const PACKAGES = ["systemd", "systemd-sysv", "udev", "kmod", "iproute2", "procps"];
 /** The Debian mirror debootstrap fetches from. */
-export const MIRROR = Deno.env.get("TEMPUS_VM_MIRROR") ?? "http://deb.debian.org/debian";
+export const MIRROR: string = Deno.env.get("TEMPUS_VM_MIRROR") ?? "http://deb.debian.org/debian";
 
 /** Modules (from the host's /lib/modules/VERSION) loaded by the initramfs, in order. */
 const MODULES = [
