@@ -14,9 +14,10 @@
  * @module
  */
 import { describeErrno, errnoName } from "./errno.ts";
+import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
-import type { Instant } from "../src/core/time.ts";
-import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/ntp/ip.ts";
+import type { Instant } from "../src/base/time.ts";
+import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/base/ip.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -88,6 +89,7 @@ export class KernelTimestampSocket {
   readonly #ts = new Uint8Array(16);
   readonly #tsView = new DataView(this.#ts.buffer);
   #closed = false;
+  #txTimestamps = false;
   #polling = false;
   #wakeClosed = false;
   /** Bound address and port. */
@@ -119,8 +121,16 @@ export class KernelTimestampSocket {
     this.local = this.#localAddress();
   }
 
-  /** Opens a socket bound to `host`:`port` with SO_TIMESTAMPNS. Throws on failure. */
-  static open(host: string, port: number, maxLength = 4096): KernelTimestampSocket {
+  /**
+   * Opens a socket bound to `host`:`port` with SO_TIMESTAMPNS. `configure` may set more
+   * options on the descriptor before bind (device, DSCP). Throws on failure.
+   */
+  static open(
+    host: string,
+    port: number,
+    maxLength = 4096,
+    configure?: (fd: number, family: number) => void,
+  ): KernelTimestampSocket {
     const addr = ipBytes(host);
     if (addr === null) throw new Error(`not an IP address: ${host}`);
     const family = addr.length === 4 ? AF_INET : AF_INET6;
@@ -132,6 +142,7 @@ export class KernelTimestampSocket {
       if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
         throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: ${describeErrno(lastErrno())}`);
       }
+      configure?.(fd, family);
       const sa = new Uint8Array(28);
       const len = writeSockaddr(new DataView(sa.buffer), family, addr, port);
       if (c.bind(fd, sa, len) < 0) {
@@ -201,7 +212,7 @@ export class KernelTimestampSocket {
       if (e === EINTR) continue;
       if (e === EAGAIN) {
         // A late transmit timestamp would keep poll() reporting POLLERR: drain it.
-        this.readTxTimestamp();
+        if (this.#txTimestamps) this.readTxTimestamp();
         return null;
       }
       throw new Error(`recvmsg failed: ${describeErrno(e)}`);
@@ -214,7 +225,9 @@ export class KernelTimestampSocket {
    */
   enableTxTimestamps(): boolean {
     const flags = new Uint8Array(new Int32Array([TX_SOFTWARE_FLAGS]).buffer);
-    return libcSymbols().setsockopt(this.#fd, SOL_SOCKET, SO_TIMESTAMPING, flags, 4) === 0;
+    this.#txTimestamps =
+      libcSymbols().setsockopt(this.#fd, SOL_SOCKET, SO_TIMESTAMPING, flags, 4) === 0;
+    return this.#txTimestamps;
   }
 
   /**
@@ -274,6 +287,23 @@ export class KernelTimestampSocket {
     const len = this.#msgView.getUint32(8, true);
     const n = Number(libcSymbols().sendto(this.#fd, data, BigInt(data.length), 0, this.#name, len));
     return n === data.length;
+  }
+
+  /**
+   * Reads up to `batch.capacity` waiting datagrams at once (recvmmsg) into `batch`: how
+   * many, 0 when none waits or the socket is closed.
+   */
+  receiveBatch(batch: DatagramBatch): number {
+    if (this.#closed) return 0;
+    const n = batch.receiveFrom(this.#fd);
+    // A late transmit timestamp would keep poll() reporting POLLERR: drain it.
+    if (n === 0 && this.#txTimestamps) this.readTxTimestamp();
+    return n;
+  }
+
+  /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */
+  replyInBatch(batch: DatagramBatch, i: number, data: Uint8Array): boolean {
+    return !this.#closed && batch.replyTo(this.#fd, i, data);
   }
 
   /** CLOCK_REALTIME now (to age a kernel timestamp). */

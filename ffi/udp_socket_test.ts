@@ -6,7 +6,7 @@ import {
   readSockaddr,
   writeSockaddr,
 } from "./udp_socket.ts";
-import { parseIpv4, parseIpv6 } from "../src/ntp/ip.ts";
+import { parseIpv4, parseIpv6 } from "../src/base/ip.ts";
 
 function roundTrip(family: number, addr: Uint8Array, port: number) {
   const b = new Uint8Array(28);

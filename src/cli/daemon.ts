@@ -1,14 +1,30 @@
 /**
- * `tempus daemon`: parses chronyd-style options, starts the daemon and waits for it to end.
+ * `tempus daemon`: parses chronyd-style options, goes to the background like chronyd (unless
+ * -n, -d, -q, -Q or systemd's Type=notify), starts the daemon and waits for it to end.
+ *
+ * In the background the parent returns once the daemon is ready (exit 0) or has failed (its
+ * exit code, with its error on stderr).
  *
  * @module
  */
-import { DAEMON_USAGE, parseDaemonArgs } from "../daemon/args.ts";
-import { startDaemon, StartupError } from "../daemon/daemon.ts";
+import { DAEMON_USAGE, type DaemonOptions, parseDaemonArgs } from "../daemon/args.ts";
+import { startDaemon } from "../daemon/daemon.ts";
+import {
+  detachSession,
+  envOrUndefined,
+  isBackgroundChild,
+  signalReady,
+  startInBackground,
+  staysInForeground,
+} from "../io/daemonize.ts";
+import { currentLogPort } from "../io/logging.ts";
+import { applyProcessOptions } from "../io/process_options.ts";
+import { VERSION } from "../version.ts";
+import { enableDenyFilter } from "../../ffi/seccomp.ts";
 
 /** Runs the daemon; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
-  let options;
+  let options: DaemonOptions;
   try {
     options = parseDaemonArgs(args);
   } catch (error) {
@@ -20,15 +36,47 @@ export async function run(args: string[]): Promise<number> {
     console.log(DAEMON_USAGE);
     return 0;
   }
+  if (options.version) {
+    console.log(`tempus ${VERSION}`);
+    return 0;
+  }
+  const child = isBackgroundChild();
+  const foreground = staysInForeground({
+    noFork: options.noFork,
+    debugLevel: options.debugLevel,
+    oneShot: options.oneShot,
+    notifySocket: envOrUndefined("NOTIFY_SOCKET"),
+    child,
+  });
+  if (!foreground) return await startInBackground();
+  if (child) detachSession();
   try {
+    // Before the daemon starts (and drops root): mlockall and SCHED_FIFO need privileges.
+    const notes = applyProcessOptions(options);
     const daemon = await startDaemon(options);
-    const code = await daemon.finished;
-    return code;
-  } catch (error) {
-    if (error instanceof StartupError) {
-      console.error(`tempus daemon: ${error.message}`);
-      return 1;
+    const log = currentLogPort("daemon");
+    for (const note of notes) log.log(note.level, note.message);
+    if (options.filterLevel === 2 || options.filterLevel === -2) {
+      // As chronyd: once started and privileges dropped; a failure stops the daemon.
+      try {
+        enableDenyFilter(options.filterLevel);
+        log.log("info", `Loaded seccomp filter (level ${options.filterLevel})`);
+      } catch (error) {
+        const message = `Failed to load seccomp rules: ${(error as Error).message}`;
+        log.log("error", message); // before the shutdown closes the log file
+        console.error(`tempus daemon: ${message}`);
+        daemon.stop(1);
+        return await daemon.finished;
+      }
     }
-    throw error;
+    if (child) signalReady();
+    return await daemon.finished;
+  } catch (error) {
+    // A start-up failure (StartupError, or a setting that cannot be honoured): one clear
+    // line, in the -l file too (stderr is not one of its sinks then).
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`tempus daemon: ${message}`);
+    if (options.logFile !== null) currentLogPort("daemon").log("error", message);
+    return 1;
   }
 }

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
-import type { SocketAddress } from "../core/ports.ts";
+import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
 import { runBurst, warmUp } from "../sync/burst.ts";
 import {

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
-import type { SocketAddress } from "../core/ports.ts";
+import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
 import type { ClockFn } from "../io/udp.ts";
 import {

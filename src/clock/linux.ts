@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { ClockDriver, LeapAction } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { ClockDriver, LeapAction } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import { hasCapSysTime } from "../../ffi/caps.ts";
 import { ErrnoError } from "../../ffi/errno.ts";
 import type { AdjtimexResult } from "../../ffi/libc.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { ClockDriver, LeapAction } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { ClockDriver, LeapAction } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import { systemTimeSource, type TimeSource } from "./kernel_ops.ts";
 
 /** Options of NullClockDriver. */

@@ -35,7 +35,7 @@ import {
 } from "../../ffi/dir_fd.ts";
 import { dirOf } from "../io/private_dir.ts";
 import { ConnectedUdpSocket } from "../../ffi/connected_udp.ts";
-import { parseIpv4, parseIpv6 } from "../ntp/ip.ts";
+import { parseIpv4, parseIpv6 } from "../base/ip.ts";
 
 /** A daemon address: a Unix socket path or an IP address and port. */
 export type DaemonAddress =

@@ -3,7 +3,7 @@ import { CmdmonClient } from "./client.ts";
 import { encodeReply } from "./codec.ts";
 import { REQ, RPY, STT } from "./constants.ts";
 import { startCommandServer } from "./server_io.ts";
-import { silentLog } from "../core/ports.ts";
+import { silentLog } from "../base/ports.ts";
 import { FakeControl } from "../../tests/helpers/fake_control.ts";
 
 Deno.test("client retries with a new sequence, ignores foreign replies, counts attempts", async () => {

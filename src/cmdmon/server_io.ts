@@ -10,7 +10,7 @@
  * @module
  */
 import type { EngineControl } from "../core/control.ts";
-import type { LogPort } from "../core/ports.ts";
+import type { LogPort } from "../base/ports.ts";
 import { handleCommand } from "./server.ts";
 import {
   currentOwner,

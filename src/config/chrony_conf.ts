@@ -63,6 +63,8 @@ interface ParseState {
   warnings: Diagnostic[];
   reader: ConfReader;
   sourceDirs: string[];
+  /** Where the first sourcedir stands (its files are read after the whole configuration). */
+  sourceDirLine?: { file: string; line: number };
   /** Where rtcsync / rtcfile were last set (to locate their conflict). */
   rtcLine: { file: string; line: number } | null;
   /** Canonical paths of the files being read, outermost first (to detect include loops). */
@@ -223,10 +225,9 @@ function parseText(
           parseFile(state, path, depth + 1, false, { file, line: lineNo });
         }
       } else {
+        // As chronyd: the *.sources files are read after the whole configuration.
         for (const d of args) if (!state.sourceDirs.includes(d)) state.sourceDirs.push(d);
-        for (const path of filesInDirs(args, ".sources", state.reader)) {
-          parseFile(state, path, depth + 1, true, { file, line: lineNo });
-        }
+        state.sourceDirLine ??= { file, line: lineNo };
       }
       continue;
     }
@@ -279,6 +280,11 @@ function parseFile(
 
 function finish(state: ParseState): ConfParseResult {
   const c = state.config;
+  if (state.sourceDirLine !== undefined && !state.stopped) {
+    for (const path of filesInDirs(state.sourceDirs, ".sources", state.reader)) {
+      parseFile(state, path, 1, true, state.sourceDirLine);
+    }
+  }
   if (c.rtcSync && c.rtcFile !== null && !state.stopped) {
     state.errors.push({
       file: state.rtcLine?.file ?? "(configuration)",

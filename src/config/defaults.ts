@@ -122,6 +122,12 @@ export function defaultConfig(): Config {
     acquisitionPort: 0,
     keyFile: null,
     refresh: 1209600,
+    bindAcqAddresses: [],
+    bindDevice: null,
+    bindAcqDevice: null,
+    bindCmdDevice: null,
+    dscp: 0,
+    tempComp: null,
   };
 }
 

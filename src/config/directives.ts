@@ -46,6 +46,7 @@ export const LOG_KINDS: readonly LogKind[] = [
   "refclocks",
   "rawmeasurements",
   "selection",
+  "tempcomp",
 ];
 
 const LEAP_MODES: readonly LeapSecMode[] = ["system", "step", "slew", "ignore"];
@@ -170,6 +171,22 @@ function accessHandler(list: "ntpAccess" | "cmdAccess", allow: boolean, name: st
 }
 
 /** Replaces the address of the same family in a bind list (chrony: one per family). */
+/** binddevice/bindacqdevice/bindcmddevice: an interface name (SO_BINDTODEVICE). */
+function deviceField(
+  directive: string,
+  field: "bindDevice" | "bindAcqDevice" | "bindCmdDevice",
+): Handler {
+  return (config, args, sink) => {
+    if (!arity(sink, directive, args, 1, 1)) return;
+    const name = args[0];
+    if (name.length === 0 || new TextEncoder().encode(name).length > 15 || /[\s/]/.test(name)) {
+      sink.error(`${directive}: invalid interface name '${name}' (1 to 15 bytes)`);
+      return;
+    }
+    config[field] = name;
+  };
+}
+
 function setBindAddress(list: string[], address: string): string[] {
   const family = parseIpAddress(address)?.family;
   return [...list.filter((a) => parseIpAddress(a)?.family !== family), address];
@@ -309,6 +326,46 @@ const HANDLERS: Record<string, Handler> = {
     }
     config.bindAddresses = setBindAddress(config.bindAddresses, ip);
   },
+  bindacqaddress: (config, args, sink) => {
+    if (!arity(sink, "bindacqaddress", args, 1, 1)) return;
+    const ip = canonicalIp(args[0]);
+    if (ip === null) {
+      sink.error(`bindacqaddress: invalid address '${args[0]}'`);
+      return;
+    }
+    config.bindAcqAddresses = setBindAddress(config.bindAcqAddresses ?? [], ip);
+  },
+  binddevice: deviceField("binddevice", "bindDevice"),
+  bindacqdevice: deviceField("bindacqdevice", "bindAcqDevice"),
+  bindcmddevice: deviceField("bindcmddevice", "bindCmdDevice"),
+  dscp: numberField("dscp", { int: true, min: 0, max: 63 }),
+  tempcomp: (config, args, sink) => {
+    // chrony: "tempcomp FILE INTERVAL T0 K0 K1 K2" or "tempcomp FILE INTERVAL POINTFILE".
+    if (args.length !== 6 && args.length !== 3) {
+      sink.error("tempcomp: expected FILE INTERVAL T0 K0 K1 K2, or FILE INTERVAL POINTFILE");
+      return;
+    }
+    const interval = num(sink, "tempcomp", args[1], { int: false, min: 0 }, "interval");
+    if (interval === null) return;
+    const values = [0, 0, 0, 0];
+    if (args.length === 6) {
+      const names = ["T0", "k0", "k1", "k2"];
+      for (let i = 0; i < 4; i++) {
+        const v = num(sink, "tempcomp", args[2 + i], { int: false }, names[i]);
+        if (v === null) return;
+        values[i] = v;
+      }
+    }
+    config.tempComp = {
+      file: args[0],
+      interval: interval > 0 ? interval : 1.0,
+      pointFile: args.length === 3 ? args[2] : null,
+      t0: values[0],
+      k0: values[1],
+      k1: values[2],
+      k2: values[3],
+    };
+  },
   allow: accessHandler("ntpAccess", true, "allow"),
   deny: accessHandler("ntpAccess", false, "deny"),
   ratelimit: (config, args, sink) => {
@@ -356,11 +413,7 @@ const HANDLERS: Record<string, Handler> = {
     for (const a of args) {
       const kind = a.toLowerCase() as LogKind;
       if (!LOG_KINDS.includes(kind)) {
-        sink.error(
-          a.toLowerCase() === "tempcomp"
-            ? "log: 'tempcomp' is not supported by tempus"
-            : `log: unknown log '${a}' (${LOG_KINDS.join(", ")})`,
-        );
+        sink.error(`log: unknown log '${a}' (${LOG_KINDS.join(", ")})`);
         return;
       }
       if (!config.logKinds.includes(kind)) config.logKinds.push(kind);
@@ -371,7 +424,22 @@ const HANDLERS: Record<string, Handler> = {
   pidfile: stringField("pidFile"),
   dumpdir: stringField("dumpDir"),
   user: stringField("user"),
-  acquisitionport: numberField("acquisitionPort", { int: true, min: 0, max: 65535 }),
+  acquisitionport: (config, args, sink) => {
+    // tempus sends each request from its own socket on a random port (chrony's default,
+    // acquisitionport 0); one fixed port for all requests is not implemented: an error
+    // rather than a setting silently ignored.
+    if (!arity(sink, "acquisitionport", args, 1, 1)) return;
+    const v = num(sink, "acquisitionport", args[0], { int: true, min: 0, max: 65535 });
+    if (v === null) return;
+    if (v !== 0) {
+      sink.error(
+        "acquisitionport: a fixed client port is not supported (tempus uses a random port " +
+          "per request, as acquisitionport 0)",
+      );
+      return;
+    }
+    config.acquisitionPort = v;
+  },
   keyfile: stringField("keyFile"),
   refresh: numberField("refresh", { int: true, min: 0, max: 1e9 }),
 };

@@ -156,7 +156,26 @@ export type LogKind =
   | "rtc"
   | "refclocks"
   | "rawmeasurements"
-  | "selection";
+  | "selection"
+  | "tempcomp";
+
+/** tempcomp: temperature compensation of the clock's frequency (chrony's TMC). */
+export interface TempCompConfig {
+  /** File whose first number is the temperature (a sensor file under /sys). */
+  file: string;
+  /** Seconds between readings. */
+  interval: number;
+  /** File of "temperature compensation" points, or null for the quadratic. */
+  pointFile: string | null;
+  /** Quadratic: comp = k0 + (T - t0) k1 + (T - t0)^2 k2, ppm. */
+  t0: number;
+  /** Constant term, ppm. */
+  k0: number;
+  /** Linear term, ppm per degree. */
+  k1: number;
+  /** Quadratic term, ppm per degree squared. */
+  k2: number;
+}
 
 /** Everything tempus can be configured with. */
 export interface Config {
@@ -269,4 +288,16 @@ export interface Config {
    * Added by the config owner; optional so existing Config literals stay valid.
    */
   sourceDirs?: string[];
+  /** bindacqaddress: source addresses of client requests, one per family (empty = any). */
+  bindAcqAddresses?: string[];
+  /** binddevice: interface the NTP server sockets are bound to (SO_BINDTODEVICE). */
+  bindDevice?: string | null;
+  /** bindacqdevice: interface the client request sockets are bound to. */
+  bindAcqDevice?: string | null;
+  /** bindcmddevice: interface the UDP command sockets are bound to. */
+  bindCmdDevice?: string | null;
+  /** dscp: DSCP of NTP packets sent (server and client sockets), 0 = the default. */
+  dscp?: number;
+  /** tempcomp, or null. */
+  tempComp?: TempCompConfig | null;
 }

@@ -56,6 +56,9 @@ export function renderConfig(config: Config): string {
   line("minsamples", config.minSamples);
   line("maxsamples", config.maxSamples);
   line("acquisitionport", config.acquisitionPort);
+  for (const a of config.bindAcqAddresses ?? []) line("bindacqaddress", a);
+  if (config.bindAcqDevice) line("bindacqdevice", config.bindAcqDevice);
+  if (config.dscp) line("dscp", config.dscp);
   // refresh and maxstratum are newer than chrony 4.3: written only when set, so the output
   // of a config using neither stays readable by chronyd 4.3 (`chronyd -p`).
   if (config.refresh !== DEFAULTS.refresh) line("refresh", config.refresh);
@@ -97,10 +100,24 @@ export function renderConfig(config: Config): string {
   line("maxdrift", num(config.maxDrift));
   line("maxupdateskew", num(config.maxUpdateSkew));
   line("maxslewrate", num(config.maxSlewRate));
+  const tc = config.tempComp;
+  if (tc) {
+    if (tc.pointFile !== null) line("tempcomp", tc.file, num(tc.interval), tc.pointFile);
+    else {line(
+        "tempcomp",
+        tc.file,
+        num(tc.interval),
+        num(tc.t0),
+        num(tc.k0),
+        num(tc.k1),
+        num(tc.k2),
+      );}
+  }
 
   section("NTP server");
   line("port", config.port);
   for (const a of config.bindAddresses) line("bindaddress", a);
+  if (config.bindDevice) line("binddevice", config.bindDevice);
   for (const r of config.ntpAccess) out.push(renderAccess(r.allow ? "allow" : "deny", r));
   if (config.ntpAccess.length === 0) out.push("# (no allow: serving nobody)");
   if (config.rateLimit !== null) {
@@ -127,6 +144,7 @@ export function renderConfig(config: Config): string {
   line("cmdport", config.cmdPort);
   for (const a of config.bindCmdAddresses) line("bindcmdaddress", a);
   line("bindcmdaddress", config.cmdSocket ?? "/");
+  if (config.bindCmdDevice) line("bindcmddevice", config.bindCmdDevice);
   for (const r of config.cmdAccess) out.push(renderAccess(r.allow ? "cmdallow" : "cmddeny", r));
 
   section("Real-time clock");

@@ -1,7 +1,7 @@
 /**
  * Subnet and address validation for allow/deny/cmdallow/cmddeny and bind addresses, with
  * inet_pton's strictness (no leading zeros, no zones) and config error messages. Parsing
- * itself lives in src/ntp/ip.ts; results are normalised to CIDR text with the host bits
+ * itself lives in src/base/ip.ts; results are normalised to CIDR text with the host bits
  * cleared ("192.168.0.0/16", "2001:db8::/32").
  *
  * @module
@@ -13,7 +13,7 @@ import {
   type IpAddress,
   parseIpAddress as parseIpAddressText,
   parseIpSubnet,
-} from "../ntp/ip.ts";
+} from "../base/ip.ts";
 
 /** A parse result: a value or an error message. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -16,7 +16,7 @@
  * @module
  */
 import type { AccessRule } from "../config/model.ts";
-import { isV4Mapped, parseIpSubnet, parseIpv4, parseIpv6 } from "../ntp/ip.ts";
+import { isV4Mapped, parseIpSubnet, parseIpv4, parseIpv6 } from "../base/ip.ts";
 
 /** Node state: inherit from the parent, allow, or deny. */
 const INHERIT = 0;

@@ -24,7 +24,7 @@
  */
 import type { RateLimitConfig } from "../config/model.ts";
 import type { ClientAccessReport, ServerStatsReport } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** Bytes of `clientloglimit` per client record (chrony: 524 288 bytes = 4096 records). */
 export const CLIENT_RECORD_BYTES = 128;

@@ -7,7 +7,7 @@ import {
   NEVER_AGO,
   type RateDecision,
 } from "./client_log.ts";
-import { addSeconds, instantFromParts } from "./time.ts";
+import { addSeconds, instantFromParts } from "../base/time.ts";
 
 const T0 = instantFromParts(1_700_000_000);
 

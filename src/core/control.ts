@@ -18,7 +18,7 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** Selects sources by address and mask (both null = all sources), like chronyc's [mask/]addr. */
 export interface SourceMatch {

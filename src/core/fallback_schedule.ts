@@ -7,7 +7,7 @@
  */
 import type { FallbackDrifts } from "./fallback_drift.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { LogPort, TimerHandle, TimerPort } from "./ports.ts";
+import type { LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
 
 /** What the fallback schedule needs. */
 export interface FallbackScheduleDeps {

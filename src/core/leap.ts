@@ -5,7 +5,7 @@
  * @module
  */
 import type { LeapStatus } from "./reports.ts";
-import { type Instant, instantToParts, NS_PER_SECOND } from "./time.ts";
+import { type Instant, instantToParts, NS_PER_SECOND } from "../base/time.ts";
 
 /** Samples within this many seconds of a leap second are dropped (chrony LEAP_SECOND_CLOSE). */
 export const LEAP_SECOND_CLOSE = 5;

@@ -9,9 +9,9 @@
 import type { Config } from "../config/model.ts";
 import { isCloseToLeap, LEAP_SECOND_CLOSE, leapInstant } from "./leap.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerHandle, TimerPort } from "./ports.ts";
+import type { ClockDriver, LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
 import type { LeapStatus } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** What leap handling needs. */
 export interface LeapControlDeps {

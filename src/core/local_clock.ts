@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { ClockDriver, TimerHandle, TimerPort } from "./ports.ts";
+import type { ClockDriver, TimerHandle, TimerPort } from "../base/ports.ts";
 import type { ClockChangeEvent } from "./types.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** Shortest slew of an offset, seconds (chrony MIN_SLEW_DURATION). */
 export const MIN_SLEW_DURATION = 1.0;
@@ -197,9 +197,30 @@ export class LocalClock {
     if (Math.abs(this.#offsetRegister) < NEGLIGIBLE_OFFSET) this.#offsetRegister = 0;
   }
 
+  /**
+   * Temperature compensation (tempcomp, set by src/daemon/tempcomp.ts), ppm, chrony's sign:
+   * the driver runs at base (1 - c 1e-6) + c (tempus sense) while the reported and learned
+   * base frequency stays uncompensated, as chrony's LCL_SetTempComp.
+   */
+  #tempCompPpm = 0;
+
+  /** Sets the temperature compensation in ppm (dropin: the tempcomp hook). */
+  setTempComp(ppm: number): void {
+    if (!Number.isFinite(ppm) || ppm === this.#tempCompPpm) return;
+    this.#settle(this.#driver.readRawTime());
+    this.#tempCompPpm = ppm;
+    this.#applyFrequency();
+  }
+
+  /** The temperature compensation in force, ppm. */
+  get tempCompPpm(): number {
+    return this.#tempCompPpm;
+  }
+
   /** Sets the driver to base + slew (multiplicatively); records the slew actually applied. */
   #applyFrequency(): void {
-    const base = this.#baseFreqPpm;
+    const c = this.#tempCompPpm;
+    const base = this.#baseFreqPpm * (1 - 1e-6 * c) + c;
     const wanted = base + this.#slewFreq * (1e6 + base);
     const applied = this.#driver.setFrequencyPpm(clamp(wanted, -this.#maxFreq, this.#maxFreq));
     if (Number.isFinite(applied) && this.#slewFreq !== 0) {

@@ -12,7 +12,7 @@
  */
 import { findBestRobustRegression } from "./regress.ts";
 import type { ManualSampleReport, ManualTimestampReport } from "./reports.ts";
-import { type Instant, secondsBetween } from "./time.ts";
+import { type Instant, secondsBetween } from "../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "./types.ts";
 
 /** Most samples kept; the oldest is dropped beyond this. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MANUAL_MAX_SAMPLES, ManualInput } from "./manual.ts";
-import { addSeconds, type Instant } from "./time.ts";
+import { addSeconds, type Instant } from "../base/time.ts";
 
 const T0: Instant = 1_700_000_000n * 1_000_000_000n;
 

@@ -28,9 +28,9 @@ import {
   trackingReport,
 } from "./reference_report.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerPort } from "./ports.ts";
-import type { TrackingReport } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { ClockDriver, LogPort, TimerPort } from "../base/ports.ts";
+import type { LeapStatus, TrackingReport } from "./reports.ts";
+import type { Instant } from "../base/time.ts";
 import {
   adjustForClockChange,
   type ClockChangeEvent,
@@ -72,6 +72,12 @@ export class Reference {
   readonly #maxChange: MaxChange;
   #maxUpdateSkew: number;
   #local: LocalConfig | null;
+
+  /**
+   * A leap-second table (leapsectz, leapseclist; set by the daemon): the leap status it
+   * schedules for the day of `now`. Consulted when the sources' vote is normal, as chrony.
+   */
+  leapTable: ((now: Instant) => LeapStatus) | null = null;
 
   #synchronised = false;
   #everSynchronised = false;
@@ -270,7 +276,9 @@ export class Reference {
     this.#lastUpdateInterval = interval;
     this.#updates++;
 
-    this.#leap.update(effectiveLeap(u.leap, now), now);
+    // leapsectz/leapseclist (dropin): a table's leap second when the sources say "normal".
+    const vote = u.leap === 0 && this.leapTable !== null ? this.leapTable(now) : u.leap;
+    this.#leap.update(effectiveLeap(vote, now), now);
 
     const remaining = this.#clock.remainingCorrection();
     const step = this.#makeStep.shouldStep(offset, remaining);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { LeapStatus, TrackingReport } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "./types.ts";
 
 /** Reference ID of the local reference (127.127.1.1). */

@@ -5,9 +5,9 @@
  */
 import type { Config } from "../config/model.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerPort } from "./ports.ts";
+import type { ClockDriver, LogPort, TimerPort } from "../base/ports.ts";
 import type { LeapStatus } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** One estimate handed to the reference by selection (chrony REF_SetReference arguments). */
 export interface ReferenceUpdate {

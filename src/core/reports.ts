@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** Leap status as reported: 0 normal, 1 insert, 2 delete, 3 unsynchronised. */
 export type LeapStatus = 0 | 1 | 2 | 3;

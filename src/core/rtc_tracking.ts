@@ -13,7 +13,7 @@
 import { findBestRobustRegression } from "./regress.ts";
 import type { RtcReport } from "./reports.ts";
 import type { RtcCoefficients } from "./rtc_file.ts";
-import { addSeconds, type Instant, instantFromParts, NS_PER_SECOND } from "./time.ts";
+import { addSeconds, type Instant, instantFromParts, NS_PER_SECOND } from "../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "./types.ts";
 
 /** Most samples held. */

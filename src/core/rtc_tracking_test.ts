@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { driftFilePreInit, preInitDecision, RTC_MAX_SAMPLES, RtcTracking } from "./rtc_tracking.ts";
-import { addSeconds, type Instant, instantFromParts, secondsBetween } from "./time.ts";
+import { addSeconds, type Instant, instantFromParts, secondsBetween } from "../base/time.ts";
 
 const BASE = 1_700_000_000;
 

@@ -11,8 +11,9 @@ import {
   ntpServerWanted,
   respond,
   rootDispersionAt,
+  writeNtpTimestamp,
 } from "./server.ts";
-import { addSeconds, instantFromParts } from "./time.ts";
+import { addSeconds, instantFromParts } from "../base/time.ts";
 import type { ReferenceState } from "./types.ts";
 
 const RX = instantFromParts(1_763_900_000, 123_456_789);
@@ -309,4 +310,19 @@ Deno.test("server: policy from config (allow rules, ratelimit, clientloglimit)",
   assert.equal(ntpServerWanted(cfg), true);
   assert.equal(ntpServerWanted({ ...cfg, port: 0 }), false);
   assert.equal(ntpServerWanted({ ...cfg, ntpAccess: [] }), false);
+});
+
+Deno.test("writeNtpTimestamp writes exactly what instantToNtp64 gives (fuzz)", () => {
+  const view = new DataView(new ArrayBuffer(8));
+  let seed = 987654321;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const cases: bigint[] = [0n, -1n, 1n, 999_999_999n, 1_000_000_000n, -1_000_000_000n];
+  for (let i = 0; i < 5000; i++) {
+    const seconds = BigInt(Math.floor((rand() - 0.3) * 6e9));
+    cases.push(seconds * 1_000_000_000n + BigInt(Math.floor(rand() * 1e9)));
+  }
+  for (const t of cases) {
+    writeNtpTimestamp(view, 0, t);
+    assert.equal(view.getBigUint64(0), instantToNtp64(t), `instant ${t}`);
+  }
 });

@@ -14,7 +14,7 @@
 import type { SourceStatsReport } from "./reports.ts";
 import type { LeapStatus } from "./reports.ts";
 import { findBestRegression, median, multipleRegression, tCoefficient } from "./regress.ts";
-import { type Instant, NS_PER_SECOND, secondsBetween } from "./time.ts";
+import { type Instant, NS_PER_SECOND, secondsBetween } from "../base/time.ts";
 import {
   adjustForClockChange,
   type ClockChangeEvent,

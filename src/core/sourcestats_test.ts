@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { gaussian, seededRandom } from "../../tests/helpers/random.ts";
 import { SourceStats, type SourceStatsOptions } from "./sourcestats.ts";
-import { addSeconds, type Instant } from "./time.ts";
+import { addSeconds, type Instant } from "../base/time.ts";
 import type { NtpSample } from "./types.ts";
 
 const T0: Instant = 1_700_000_000n * 1_000_000_000n;

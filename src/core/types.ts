@@ -5,7 +5,7 @@
  * @module
  */
 import type { LeapStatus } from "./reports.ts";
-import type { Instant } from "./time.ts";
+import type { Instant } from "../base/time.ts";
 
 /**
  * RFC 5905 MAXDISP and chrony's NTP_MAX_DISPERSION, seconds: the largest root distance a

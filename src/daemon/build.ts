@@ -10,13 +10,14 @@ import { denoConfReader, parseChronyConfText } from "../config/chrony_conf.ts";
 import { type ConfParseResult, formatDiagnostics, loadConfig } from "../config/load.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
+import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
 import { Engine, type EngineOptions } from "../core/engine/engine.ts";
-import type { ClockDriver, LogPort, NtpTransport } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { ClockDriver, LogPort, NtpTransport } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
 import type { KeyStore } from "../ntp/auth.ts";
-import { parseIpv4 } from "../ntp/ip.ts";
+import { parseIpv4 } from "../base/ip.ts";
 import { refIdFromAddress } from "../ntp/packet.ts";
 import { resolveHost } from "../io/dns.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
@@ -26,7 +27,9 @@ import {
   kernelClientTransportAvailable,
 } from "../io/kernel_client_transport.ts";
 import { LogFiles } from "../io/log_files.ts";
-import { type Logging, setupLogging } from "../io/logging.ts";
+import type { Logging } from "../io/logging.ts";
+import * as edge from "./edge_options.ts";
+import type { TempCompService } from "./tempcomp.ts";
 import { acquirePidFile } from "../io/pidfile.ts";
 import { CryptoRandom } from "../io/random.ts";
 import { RealTimers } from "../io/timers.ts";
@@ -80,6 +83,10 @@ export interface DaemonParts {
   rtc: RtcService | null;
   /** measurements/statistics/tracking logs, when configured. */
   logFiles: LogFiles | null;
+  /** tempcomp, when configured (running). */
+  tempComp: TempCompService | null;
+  /** The program name of the start and exit log lines (--log-name). */
+  logName: string;
   /** NTP allow/deny. */
   ntpAccess: AccessTable;
   /** cmdallow/cmddeny. */
@@ -146,32 +153,32 @@ export async function buildDaemon(
   options: DaemonOptions,
   oneShot: EngineOptions["oneShot"],
 ): Promise<DaemonParts> {
+  // Logging first, so that configuration warnings reach the -l file too (dropin).
+  const logging: Logging = edge.daemonLogging(options, logLevelFor(options));
+  const log = logging.port("daemon");
   const parsed = await loadDaemonConfig(options);
-  for (const w of formatDiagnostics(parsed.warnings)) console.error(`warning: ${w}`);
+  for (const w of formatDiagnostics(parsed.warnings)) log.log("warning", w);
   if (!parsed.ok) throw new StartupError(formatDiagnostics(parsed.errors).join("\n"));
   const config = parsed.config;
+  edge.applyHwclockFile(config, log);
+  const acquisition = edge.clientSocketOptions(config); // throws when it cannot be honoured
   // The checks config check also makes: keyfile, keys in use, the run user (-u over user).
   const startup = checkStartup(config, options.user);
-  for (const w of startup.warnings) console.error(`warning: ${w}`);
+  for (const w of startup.warnings) log.log("warning", w);
   if (startup.errors.length > 0 || startup.runUser === null) {
     throw new StartupError(startup.errors.join("\n"));
   }
   const keys = startup.keys;
   const runUser = startup.runUser;
 
-  const logging = await setupLogging({
-    level: logLevelFor(options),
-    stderr: true,
-    file: options.logFile,
-  });
-  const log = logging.port("daemon");
   const driver = openClockDriver(config, options);
   log.log(
     "info",
-    `tempus starting (${
+    `${options.logName} starting (${
       options.noClockControl ? "no clock control" : `clock driver ${driver.name}`
     })`,
   );
+  if (options.noClockControl) log.log("info", "Disabled control of system clock");
   if (options.setFromRtc) log.log("info", await setClockFromRtc(config, driver, log));
 
   const pidFile = options.oneShot === null ? config.pidFile : null;
@@ -202,6 +209,8 @@ export async function buildDaemon(
   }
   const logFiles = LogFiles.fromConfig(config, { log });
   if (logFiles !== null) attachLogFiles(engine, logFiles);
+  engine.reference.leapTable = edge.leapTable(config, log);
+  const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   const rtc = options.oneShot === null ? openRtc(config, engine, log, options.setFromRtc) : null;
 
   const sources = new SourceManager(
@@ -241,7 +250,9 @@ export async function buildDaemon(
     timers,
     random,
     engine,
-    transport: openClientTransport(engine, log),
+    transport: openClientTransport(engine, log, acquisition),
+    tempComp,
+    logName: options.logName,
     sources,
     rtc,
     logFiles,
@@ -278,7 +289,11 @@ function openRtc(
  * The client transport over the engine's clock: kernel timestamps when the libc sockets work,
  * else Deno sockets. Replies, transmit timestamps and late send failures go to the engine.
  */
-function openClientTransport(engine: Engine, log: LogPort): ClientTransport {
+function openClientTransport(
+  engine: Engine,
+  log: LogPort,
+  acquisition: ReturnType<typeof edge.clientSocketOptions>,
+): ClientTransport {
   const cookedNow = () => engine.clock.cookedNow();
   const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
     engine.receiveReply(id, packet, rx);
@@ -287,14 +302,14 @@ function openClientTransport(engine: Engine, log: LogPort): ClientTransport {
     return new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
   }
   return new KernelClientTransport({
-    cookedNow,
+    clock: engine.clock,
     deliver,
     replyWaitSeconds,
+    timing: DEFAULT_CLIENT_SEND_TIMING,
     log,
     onTransmitted: (id, tx) => engine.transmitted(id, tx),
     onSendFailed: (id) => engine.sendFailed(id),
-    rawNow: () => engine.clock.rawNow(),
-    cookRaw: (raw) => engine.clock.cook(raw),
+    ...acquisition,
   });
 }
 

@@ -24,7 +24,7 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "../core/reports.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import { MODIFIABLE_FIELDS, type ModifiableField } from "../core/engine/engine.ts";
 
 /** The engine-level part of `EngineControl` that the engine itself implements. */

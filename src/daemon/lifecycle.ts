@@ -60,8 +60,9 @@ export async function runUntilExit(
 /** Stops everything in order; the driftfile is written once, atomically. */
 async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   const { engine, config, log } = parts;
-  log.log("info", "tempus exiting");
+  log.log("info", `${parts.logName} exiting`);
   parts.sources.close();
+  parts.tempComp?.stop();
   engine.onDriftUpdate = null; // written once below, not also from the final flush
   engine.stop();
   if (config.driftFile !== null) {

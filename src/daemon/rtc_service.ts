@@ -8,11 +8,11 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import type { ClockDriver, LogPort } from "../core/ports.ts";
+import type { ClockDriver, LogPort } from "../base/ports.ts";
 import type { ControlResult } from "../core/control.ts";
 import type { RtcReport } from "../core/reports.ts";
 import type { ClockChangeEvent } from "../core/types.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import { preInitDecision, RtcTracking } from "../core/rtc_tracking.ts";
 import { parseRtcFile, type RtcCoefficients, serializeRtcFile } from "../core/rtc_file.ts";
 import { openRtc, type RtcDevice } from "../clock/rtc.ts";

@@ -9,9 +9,9 @@ import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
 import type { AccessTable } from "../core/access.ts";
 import type { ClientLog } from "../core/client_log.ts";
 import type { AddSourceRequest, ControlResult } from "../core/control.ts";
-import type { LogPort } from "../core/ports.ts";
+import type { LogPort } from "../base/ports.ts";
 import type { TrackingReport } from "../core/reports.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
@@ -20,6 +20,7 @@ import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
+import * as edge from "./edge_options.ts";
 import type { SourceManager } from "./sources.ts";
 
 /** What serving opened. */
@@ -49,7 +50,7 @@ export async function serve(
   if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
-        readCookedTime: () => engine.clock.cookedNow(),
+        clock: engine.clock,
         reference: () => engine.referenceState(),
         policy: {
           access: parts.ntpAccess,
@@ -78,6 +79,12 @@ export async function serve(
       parts.runUser,
     );
   }
+  // binddevice/dscp, bindcmddevice (dropin): on the sockets just opened, found by port.
+  edge.tuneListeningSockets(
+    config,
+    ntpServer?.addresses[0]?.port ?? null,
+    commandServer?.udpPorts.values() ?? [],
+  );
   return { control, ntpServer, commandServer };
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
-import type { LogPort, SocketAddress, TimerPort } from "../core/ports.ts";
+import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {

@@ -7,7 +7,7 @@
  * @module
  */
 import { lookup as systemLookup } from "node:dns/promises";
-import { ipFamily } from "../ntp/ip.ts";
+import { ipFamily } from "../base/ip.ts";
 
 /** Which address families to return. */
 export type FamilyPreference = "any" | "ipv4" | "ipv6";

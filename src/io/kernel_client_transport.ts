@@ -1,45 +1,47 @@
 /**
  * The NTP client transport with kernel timestamps: each request goes out from a fresh
- * libc socket bound to a random port (RFC 9109), and each reply comes with the kernel's
- * receive timestamp (SO_TIMESTAMPNS) instead of the time the event loop got round to it;
- * with `onTransmitted` the kernel's transmit timestamp of the request replaces the time the
- * engine read before building it. That removes the event-loop latency from both ends of the
- * client's measurement.
+ * kernel-timestamp socket (src/io/kernel_socket.ts) bound to a random port (RFC 9109), and
+ * each reply comes with the kernel's receive timestamp instead of the time the event loop
+ * got round to it; with `onTransmitted` the kernel's transmit timestamp of the request
+ * replaces the time the engine read before building it. Both are cooked by the adapter's
+ * one rule (src/io/kernel_timestamps.ts) onto the engine's clock.
  *
  * A fresh socket is opened ahead of each request (one spare per address family), so
  * between the engine reading its transmit time and the datagram leaving there is only the
  * sendto call, not the socket, setsockopt and bind calls.
  *
- * With kernel transmit timestamps the process goes idle as soon as the datagram has left:
- * sendto runs as a microtask once the engine's timer callback is done, followed only by
- * reading the transmit timestamp; the wait for the reply starts 3 ms later (at once when
- * requests to the server are less than 100 ms apart) and the next spare socket is opened
- * 100 ms later. Linux wakes the receiver of a loopback or veth datagram on the sender's CPU;
- * a sender that kept working there delayed the forwarding of every request (through a
- * user-space relay: up-direction median 1.6 ms against chronyd's 0.8 ms, a 0.4 ms offset bias;
- * docs/realtime.md). Starting the reply wait before sending was tried: its thread wake-up
- * made it worse (1.28 ms).
- *
- * Kernel timestamps are on CLOCK_REALTIME. With `rawNow` and `cookRaw` (the engine's clock)
- * they are moved onto the driver's raw scale with the difference read now and cooked at their
- * own instant, so a slew in progress is accounted for exactly; otherwise the difference between
- * the cooked clock and CLOCK_REALTIME read now is added.
+ * When to send, when to start waiting for the reply and when to open the next spare socket
+ * is decided by the `timing` policy passed in (src/core/client_send_timing.ts, which says
+ * why); this module only executes it: with kernel transmit timestamps, sendto runs as a
+ * microtask once the engine's timer callback is done, followed only by reading the
+ * transmit timestamp.
  *
  * @module
  */
-import type { LogPort, NtpTransport, SocketAddress } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
-import { sameIpAddress } from "../ntp/ip.ts";
-import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
+import type { LogPort, NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
+import {
+  type ClientSendTiming,
+  replyWaitDelayMs,
+  sendRecordMatters,
+} from "../core/client_send_timing.ts";
+import { sameIpAddress } from "../base/ip.ts";
+import { KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
+import type { TimeScale } from "./kernel_timestamps.ts";
 
 /** Options of the kernel-timestamping client transport. */
 export interface KernelClientTransportOptions {
-  /** Reads the cooked clock. */
-  cookedNow: () => Instant;
+  /**
+   * The engine's clock (its `LocalClock`: `rawNow` and `cook`), onto which every kernel
+   * timestamp is cooked.
+   */
+  clock: TimeScale;
   /** Delivers a reply with its cooked receive time (normally engine.receiveReply). */
   deliver: (requestId: number, packet: Uint8Array, rxCooked: Instant) => void;
   /** Seconds a request socket waits for replies. */
   replyWaitSeconds: number;
+  /** When to send, wait and open the next socket (DEFAULT_CLIENT_SEND_TIMING in core). */
+  timing: ClientSendTiming;
   /** Log for socket failures. */
   log: LogPort;
   /**
@@ -53,32 +55,25 @@ export interface KernelClientTransportOptions {
    * engine.sendFailed), so auto_offline still sees the failure.
    */
   onSendFailed?: (requestId: number) => void;
-  /** The driver's raw clock now (engine.clock.rawNow), for exact timestamp conversion. */
-  rawNow?: () => Instant;
-  /** Cooked time of a raw instant (engine.clock.cook), for exact timestamp conversion. */
-  cookRaw?: (raw: Instant) => Instant;
+  /** bindacqaddress: the local address of requests, per family (default the wildcard). */
+  bindAddress?: { v4: string | null; v6: string | null };
+  /** Sets options on each new socket before bind (bindacqdevice, dscp). */
+  configureSocket?: (fd: number, family: number) => void;
 }
-
-/** Milliseconds after a deferred send before the next spare socket is opened. */
-const SPARE_REFILL_MS = 100;
-/** Milliseconds the process stays idle after a request left before it waits for the reply. */
-const IDLE_AFTER_SEND_MS = 3;
-/** Requests to one server closer than this (ms) are answered without the idle delay. */
-const FREQUENT_SEND_MS = 100;
 
 /** True when kernel-timestamping client sockets can be used here. */
 export function kernelClientTransportAvailable(): boolean {
-  return kernelTimestampSocketsAvailable();
+  return kernelSocketsAvailable();
 }
 
 /** Per-request libc UDP sockets with kernel receive timestamps. */
 export class KernelClientTransport implements NtpTransport {
   readonly #options: KernelClientTransportOptions;
-  readonly #open = new Set<KernelTimestampSocket>();
-  readonly #spare = new Map<string, KernelTimestampSocket>();
+  readonly #open = new Set<KernelSocket>();
+  readonly #spare = new Map<string, KernelSocket>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** The newest request per server (address|port): its socket and performance.now(). */
-  readonly #newest = new Map<string, { socket: KernelTimestampSocket; sentAt: number }>();
+  readonly #newest = new Map<string, { socket: KernelSocket; sentAt: number }>();
   #closed = false;
 
   /** Creates the transport. */
@@ -93,26 +88,28 @@ export class KernelClientTransport implements NtpTransport {
    */
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
     if (this.#closed) return false;
-    const bind = to.address.includes(":") ? "::" : "0.0.0.0";
+    const timing = this.#options.timing;
+    const acq = this.#options.bindAddress;
+    const bind = to.address.includes(":") ? acq?.v6 ?? "::" : acq?.v4 ?? "0.0.0.0";
     const socket = this.#takeSocket(bind);
     if (socket === null) return false;
-    // A new request to a server ends the wait for replies to the previous one (chrony closes
-    // the previous client socket too): at most one socket, and one blocking-pool poll, per
-    // server, even polling 128 times a second with a 7-s reply wait.
     const key = `${to.address}|${to.port}`;
     const now = performance.now();
     const previous = this.#newest.get(key);
-    if (previous !== undefined) this.#close(previous.socket);
-    const frequent = previous !== undefined && now - previous.sentAt < FREQUENT_SEND_MS;
+    if (previous !== undefined && timing.endPreviousWait) this.#close(previous.socket);
+    const waitDelay = replyWaitDelayMs(
+      timing,
+      previous === undefined ? null : now - previous.sentAt,
+    );
     this.#newest.set(key, { socket, sentAt: now });
     if (this.#newest.size > 256) {
       for (const [k, n] of this.#newest) {
-        const old = now - n.sentAt >= FREQUENT_SEND_MS;
+        const old = !sendRecordMatters(timing, now - n.sentAt);
         if (k !== key && old && !this.#open.has(n.socket)) this.#newest.delete(k);
       }
     }
     if (this.#options.onTransmitted === undefined) {
-      if (!socket.send(packet, to.address, to.port)) {
+      if (socket.send(packet, to.address, to.port) !== null) {
         socket.close();
         return false;
       }
@@ -121,34 +118,21 @@ export class KernelClientTransport implements NtpTransport {
       this.#refillSpare(bind);
       return true;
     }
-    // Send at the end of this turn and do next to nothing after it: the reply wait starts
-    // IDLE_AFTER_SEND_MS later (the reply waits in the socket with its kernel timestamp),
-    // unless requests to this server follow each other closely (sub-second polling, bursts),
-    // when the reply must be processed before the next request goes out.
     this.#open.add(socket);
     queueMicrotask(() => {
       if (this.#closed || !this.#open.has(socket)) return;
-      if (!socket.send(packet, to.address, to.port)) {
+      const sent = socket.sendStamped(packet, to.address, to.port);
+      if (sent.error !== null) {
         this.#close(socket);
         this.#options.onSendFailed?.(requestId);
         return;
       }
-      const txRaw = socket.readTxTimestamp();
-      if (txRaw !== null) this.#options.onTransmitted?.(requestId, this.#cook(txRaw, socket));
-      if (frequent) void this.#collect(socket, requestId, to);
-      else this.#later(IDLE_AFTER_SEND_MS, () => void this.#collect(socket, requestId, to));
-      this.#later(SPARE_REFILL_MS, () => this.#refillSpare(bind));
+      if (sent.tx !== null) this.#options.onTransmitted?.(requestId, sent.tx);
+      if (waitDelay <= 0) void this.#collect(socket, requestId, to);
+      else this.#later(waitDelay, () => void this.#collect(socket, requestId, to));
+      this.#later(timing.spareRefillMs, () => this.#refillSpare(bind));
     });
     return true;
-  }
-
-  /** Cooked time of a kernel (CLOCK_REALTIME) timestamp. */
-  #cook(kernel: Instant, socket: KernelTimestampSocket): Instant {
-    const { rawNow, cookRaw, cookedNow } = this.#options;
-    if (rawNow !== undefined && cookRaw !== undefined) {
-      return cookRaw(kernel + (rawNow() - socket.realtimeNow()));
-    }
-    return kernel + (cookedNow() - socket.realtimeNow());
   }
 
   #refillSpare(bind: string): void {
@@ -165,7 +149,7 @@ export class KernelClientTransport implements NtpTransport {
     this.#timers.add(id);
   }
 
-  #takeSocket(bind: string): KernelTimestampSocket | null {
+  #takeSocket(bind: string): KernelSocket | null {
     const spare = this.#spare.get(bind);
     if (spare !== undefined) {
       this.#spare.delete(bind);
@@ -174,18 +158,21 @@ export class KernelClientTransport implements NtpTransport {
     return this.#openSocket(bind);
   }
 
-  #openSocket(bind: string): KernelTimestampSocket | null {
+  #openSocket(bind: string): KernelSocket | null {
     try {
-      const socket = KernelTimestampSocket.open(bind, 0, 1024);
-      if (this.#options.onTransmitted) socket.enableTxTimestamps();
-      return socket;
+      return KernelSocket.open(bind, 0, {
+        scale: this.#options.clock,
+        maxLength: 1024,
+        txTimestamps: this.#options.onTransmitted !== undefined,
+        configure: this.#options.configureSocket,
+      });
     } catch (error) {
       this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);
       return null;
     }
   }
 
-  async #collect(socket: KernelTimestampSocket, requestId: number, to: SocketAddress) {
+  async #collect(socket: KernelSocket, requestId: number, to: SocketAddress) {
     const timer = setTimeout(() => this.#close(socket), this.#options.replyWaitSeconds * 1000);
     try {
       while (await socket.waitReadable()) {
@@ -193,10 +180,7 @@ export class KernelClientTransport implements NtpTransport {
           const datagram = socket.receive();
           if (datagram === null) break;
           if (datagram.port !== to.port || !sameIpAddress(datagram.address, to.address)) continue;
-          const rx = datagram.kernelRxRaw === null
-            ? this.#options.cookedNow()
-            : this.#cook(datagram.kernelRxRaw, socket);
-          this.#options.deliver(requestId, datagram.data.slice(), rx);
+          this.#options.deliver(requestId, datagram.data.slice(), datagram.rx);
         }
       }
     } catch (error) {
@@ -209,7 +193,7 @@ export class KernelClientTransport implements NtpTransport {
     }
   }
 
-  #close(socket: KernelTimestampSocket): void {
+  #close(socket: KernelSocket): void {
     if (this.#open.delete(socket)) socket.close();
   }
 

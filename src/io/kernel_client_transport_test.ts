@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import type { Instant } from "../core/time.ts";
-import { silentLog } from "../core/ports.ts";
+import type { Instant } from "../base/time.ts";
+import { silentLog } from "../base/ports.ts";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
+import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
 import { waitFor } from "../../tests/helpers/peers.ts";
 import {
   KernelClientTransport,
@@ -29,9 +30,10 @@ function transport(extra: Partial<KernelClientTransportOptions>) {
   const transmitted: { id: number; tx: Instant }[] = [];
   const failed: number[] = [];
   const t = new KernelClientTransport({
-    cookedNow: realtimeNow,
+    clock: { rawNow: realtimeNow, cook: (raw) => raw },
     deliver: (id, bytes, rx) => got.push({ id, bytes, rx }),
     replyWaitSeconds: 1,
+    timing: DEFAULT_CLIENT_SEND_TIMING,
     log: silentLog,
     onTransmitted: (id, tx) => transmitted.push({ id, tx }),
     onSendFailed: (id) => failed.push(id),
@@ -124,7 +126,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "kernel client transport: timestamps are cooked at their own instant (rawNow/cookRaw)",
+  name: "kernel client transport: timestamps are cooked at their own instant (rawNow/cook)",
   ignore: !kernelClientTransportAvailable(),
   async fn() {
     const echo = echoServer();
@@ -133,11 +135,7 @@ Deno.test({
     const base = realtimeNow() + 5_000_000_000n;
     const rawNow = () => realtimeNow() + 5_000_000_000n;
     const cookRaw = (raw: Instant) => raw + 1_000_000n + (raw - base) / 1000n;
-    const { t, got, transmitted } = transport({
-      rawNow,
-      cookRaw,
-      cookedNow: () => cookRaw(rawNow()),
-    });
+    const { t, got, transmitted } = transport({ clock: { rawNow, cook: cookRaw } });
     try {
       const before = cookRaw(rawNow());
       t.send(5, { address: "127.0.0.1", port: echo.port }, new Uint8Array(48));

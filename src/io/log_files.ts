@@ -11,9 +11,9 @@
  * @module
  */
 import type { Config, LogKind } from "../config/model.ts";
-import type { LogPort } from "../core/ports.ts";
+import type { LogPort } from "../base/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
-import { type Instant, instantToParts } from "../core/time.ts";
+import { type Instant, instantToParts } from "../base/time.ts";
 
 /** Column header of tracking.log (chrony reference.c). */
 export const TRACKING_BANNER =
@@ -30,6 +30,9 @@ export const RTC_BANNER =
 /** Column header of selection.log (chrony sources.c). */
 export const SELECTION_BANNER =
   "   Date (UTC) Time     IP Address   S EOpts Reach Score Last sample  Low end   High end";
+
+/** Column header of tempcomp.log (chrony tempcomp.c). */
+export const TEMPCOMP_BANNER = "   Date (UTC) Time        Temp.       Comp.";
 
 /** One clock update (chrony tracking.log). Values in tempus signs. */
 export interface TrackingLogRecord {
@@ -331,7 +334,13 @@ export function bannerBlock(header: string): string {
 }
 
 /** The log files tempus writes (name without ".log"). */
-export type FileName = "tracking" | "measurements" | "statistics" | "rtc" | "selection";
+export type FileName =
+  | "tracking"
+  | "measurements"
+  | "statistics"
+  | "rtc"
+  | "selection"
+  | "tempcomp";
 
 const BANNERS: Record<FileName, string> = {
   tracking: TRACKING_BANNER,
@@ -339,6 +348,7 @@ const BANNERS: Record<FileName, string> = {
   statistics: STATISTICS_BANNER,
   rtc: RTC_BANNER,
   selection: SELECTION_BANNER,
+  tempcomp: TEMPCOMP_BANNER,
 };
 
 /** The real file system. */
@@ -453,6 +463,19 @@ export class LogFiles {
   /** Logs a source's selection state to selection.log (if enabled). */
   selection(r: SelectionLogRecord): void {
     if (this.#enabled.has("selection")) this.#write("selection", formatSelectionLine(r));
+  }
+
+  /**
+   * Logs a temperature reading and the compensation applied (ppm, chrony's sign) to
+   * tempcomp.log, as chrony: "%s %11.4e %11.4e".
+   */
+  tempcomp(time: Instant, temperature: number, compPpm: number): void {
+    if (this.#enabled.has("tempcomp")) {
+      this.#write(
+        "tempcomp",
+        `${logTime(time)} ${cExp(temperature, 4, 11)} ${cExp(compPpm, 4, 11)}`,
+      );
+    }
   }
 
   /** Starts new files (cyclelogs / SIGHUP): the next line of each file starts with a banner. */

@@ -17,9 +17,26 @@ import {
   reset,
   type Sink,
 } from "@logtape/logtape";
-import type { LogLevel, LogPort } from "../core/ports.ts";
+import type { LogLevel, LogPort } from "../base/ports.ts";
+import { SyslogSink } from "./syslog.ts";
 
-export type { LogRecord };
+/** logtape's level names (its `LogLevel`, spelt out so this API names no logtape type). */
+export type TapeLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+
+/**
+ * The fields of a logtape record the line formatters read (a structural subset of logtape's
+ * `LogRecord`, so this module's API does not expose logtape's internal types).
+ */
+export interface FormattableRecord {
+  /** logtape's level name. */
+  readonly level: TapeLevelName;
+  /** When the record was made, ms since the Unix epoch. */
+  readonly timestamp: number;
+  /** The message parts (strings and interpolated values). */
+  readonly message: readonly unknown[];
+  /** Structured fields, rendered as k=v. */
+  readonly properties: Record<string, unknown>;
+}
 
 /** How to set up logging. */
 export interface LoggingOptions {
@@ -31,6 +48,8 @@ export interface LoggingOptions {
   journal?: boolean | "auto";
   /** Also append to this file (re-opened by `reopen()`), or null. */
   file?: string | null;
+  /** Send to syslog (/dev/log) under this identity, or null (the default). */
+  syslog?: string | null;
   /** Where stderr lines go (tests inject a collector; default Deno.stderr). */
   stderrWriter?: (line: string) => void;
   /** The environment lookup (tests inject; default Deno.env.get). */
@@ -83,19 +102,19 @@ function renderFields(fields: Record<string, unknown>): string {
   return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }
 
-function messageOf(record: LogRecord): string {
+function messageOf(record: FormattableRecord): string {
   return record.message.map((m) => (typeof m === "string" ? m : String(m))).join("");
 }
 
 /** Formats a record as a plain line: "2026-01-02T03:04:05.678Z WARN message k=v". */
-export function formatPlainLine(record: LogRecord): string {
+export function formatPlainLine(record: FormattableRecord): string {
   const level = TAPE_TO_LEVEL[record.level].toUpperCase().padEnd(7);
   const time = new Date(record.timestamp).toISOString();
   return `${time} ${level} ${messageOf(record)}${renderFields(record.properties)}`;
 }
 
 /** Formats a record for journald: "<4>message k=v" (journald adds the time). */
-export function formatJournalLine(record: LogRecord): string {
+export function formatJournalLine(record: FormattableRecord): string {
   const priority = JOURNAL_PRIORITY[TAPE_TO_LEVEL[record.level]];
   const text = `${messageOf(record)}${renderFields(record.properties)}`;
   // journald reads one entry per line: every line carries the priority.
@@ -207,6 +226,16 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
     const f = fileSink;
     sinks.file = (record: LogRecord) => f.write(formatPlainLine(record));
   }
+  let syslogSink: SyslogSink | null = null;
+  if (options.syslog) {
+    syslogSink = new SyslogSink(options.syslog);
+    const s = syslogSink;
+    sinks.syslog = (record: LogRecord) =>
+      s.write(
+        TAPE_TO_LEVEL[record.level],
+        `${messageOf(record)}${renderFields(record.properties)}`,
+      );
+  }
   configureSync({
     reset: true,
     sinks,
@@ -221,8 +250,17 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
     close: async () => {
       await reset();
       fileSink?.close();
+      syslogSink?.close();
     },
   };
+}
+
+/**
+ * A LogPort writing through whatever logging is configured now (for the few lines written
+ * outside the daemon's own wiring, e.g. start-up failures and process options).
+ */
+export function currentLogPort(category = "daemon"): LogPort {
+  return new TapePort(["tempus", category]);
 }
 
 /** Parses a level name as used on the command line ("debug", "info", "warn[ing]", "error"). */

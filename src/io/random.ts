@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RandomPort } from "../core/ports.ts";
+import type { RandomPort } from "../base/ports.ts";
 
 /** `RandomPort` backed by crypto.getRandomValues, buffered to keep the per-call cost low. */
 export class CryptoRandom implements RandomPort {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TimerHandle, TimerPort } from "../core/ports.ts";
+import type { TimerHandle, TimerPort } from "../base/ports.ts";
 
 /** The longest delay setTimeout accepts (about 24.8 days), in milliseconds. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -12,9 +12,9 @@
  *
  * @module
  */
-import type { NtpTransport, SocketAddress } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
-import { ipFamily, sameIpAddress } from "../ntp/ip.ts";
+import type { NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
+import { ipFamily, sameIpAddress } from "../base/ip.ts";
 
 /** A clock read at the edge (the daemon passes its cooked clock, the CLI the raw clock). */
 export type ClockFn = () => Instant;

@@ -16,7 +16,7 @@ import {
   parseTrailer,
   trailerLength,
 } from "./extensions.ts";
-import { parseIpv4, parseIpv6 } from "./ip.ts";
+import { parseIpv4, parseIpv6 } from "../base/ip.ts";
 import { ntpShortToSeconds, secondsToNtpShort } from "./timestamp.ts";
 
 export type { ExtensionField, MacTrailer } from "./extensions.ts";

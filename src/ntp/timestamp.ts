@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Instant, NS_PER_SECOND } from "../core/time.ts";
+import { type Instant, NS_PER_SECOND } from "../base/time.ts";
 
 /** Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01). */
 export const NTP_UNIX_OFFSET_SECONDS = 2_208_988_800n;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { instantFromParts } from "../core/time.ts";
+import { instantFromParts } from "../base/time.ts";
 import {
   instantToNtp64,
   ntp64Difference,

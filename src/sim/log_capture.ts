@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogLevel, LogPort } from "../core/ports.ts";
+import type { LogLevel, LogPort } from "../base/ports.ts";
 
 /** One captured log line. */
 export interface CapturedLine {

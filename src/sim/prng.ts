@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { RandomPort } from "../core/ports.ts";
+import type { RandomPort } from "../base/ports.ts";
 
 /** One step of splitmix32: returns the next state and output. */
 function splitmix32(state: number): [number, number] {

@@ -17,8 +17,8 @@ import type {
   RandomPort,
   SocketAddress,
   TimerPort,
-} from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+} from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import { type CapturedLine, LogCapture } from "./log_capture.ts";
 import {
   checkSync,

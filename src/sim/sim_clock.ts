@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { ClockDriver, LeapAction } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { ClockDriver, LeapAction } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import type { SimRandom } from "./prng.ts";
 import type { VirtualTime } from "./virtual_time.ts";
 

@@ -8,7 +8,7 @@
  */
 import { AccessTable } from "../core/access.ts";
 import { NtpResponder, type RequestSource } from "../core/server.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import type { Config } from "../config/model.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { LogCapture } from "./log_capture.ts";

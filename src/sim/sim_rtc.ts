@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { addSeconds, type Instant, NS_PER_SECOND, secondsBetween } from "../core/time.ts";
+import { addSeconds, type Instant, NS_PER_SECOND, secondsBetween } from "../base/time.ts";
 
 /** Options of a simulated RTC. */
 export interface SimRtcOptions {

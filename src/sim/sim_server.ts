@@ -10,9 +10,9 @@ import type { RateLimitConfig } from "../config/model.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
 import type { LeapStatus } from "../core/reports.ts";
-import type { RandomPort } from "../core/ports.ts";
+import type { RandomPort } from "../base/ports.ts";
 import { NtpResponder, type RequestSource, type ResponderStats } from "../core/server.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 
 /** How a simulated server behaves. */

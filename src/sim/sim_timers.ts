@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TimerHandle, TimerPort } from "../core/ports.ts";
+import type { TimerHandle, TimerPort } from "../base/ports.ts";
 import type { SimClock } from "./sim_clock.ts";
 import type { VirtualTime } from "./virtual_time.ts";
 

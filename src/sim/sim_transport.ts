@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { NtpTransport, SocketAddress } from "../core/ports.ts";
-import type { Instant } from "../core/time.ts";
+import type { NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { Instant } from "../base/time.ts";
 import type { SimPath } from "./network.ts";
 import type { ServerReply } from "./sim_server.ts";
 import type { VirtualTime } from "./virtual_time.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 
 /** A scheduled event (internal; exposed as an opaque id). */
 interface SimEvent {

@@ -16,9 +16,9 @@ import {
   REJECT_TEXT,
   type RejectReason,
 } from "../core/source/measure.ts";
-import type { Instant } from "../core/time.ts";
+import type { Instant } from "../base/time.ts";
 import type { NtpPacket } from "../ntp/packet.ts";
-import type { SocketAddress } from "../core/ports.ts";
+import type { SocketAddress } from "../base/ports.ts";
 import {
   type ClockFn,
   exchange,

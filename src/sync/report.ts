@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatInstant } from "../core/time.ts";
+import { formatInstant } from "../base/time.ts";
 import { refIdToHex, refIdToString } from "../ntp/packet.ts";
 import type { BurstSample as Measurement } from "./burst.ts";
 

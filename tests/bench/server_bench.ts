@@ -2,11 +2,18 @@
  * NTP server benchmark.
  *
  * - `./deno bench -A tests/bench/server_bench.ts`: the pure responder's cost per request.
- * - `./deno run -A tests/bench/server_bench.ts [--requests N] [--window W] [--sockets S]
- *   [--rounds R]`: requests per second answered and reply latency (p50/p99) of tempus's
- *   server (kernel and daemon timestamping) beside a real `chronyd -x` (local stratum 1,
- *   allow 127.0.0.0/8) on loopback in the same run, driven by the load generator below
- *   (S sockets, each keeping W requests outstanding, N requests in all). Prints a table.
+ * - `./deno task bench:server [--requests N] [--rounds R] [--window W] [--sockets S]
+ *   [--seconds T] [--flood-seconds F]`: `tempus daemon -x` and a real `chronyd -x` (both
+ *   `local stratum 1`, `allow 127.0.0.0/8`, on 127.0.0.1), started alternately in the same
+ *   run, R rounds, driven by a native load generator (tests/bench/ntp_load.c, compiled here
+ *   with gcc) that keeps W requests in flight from S sockets. For each server and round:
+ *   start-up time to the first answered request, idle RSS, requests/s, p50/p99 latency, CPU
+ *   per request, lost requests, RSS after the load, and the offset `chronyd -Q` measures
+ *   against the server while the load runs. Then the same under a flood of twice the
+ *   measured capacity from 256 source addresses (127.1.0.x) with `ratelimit` on, while 64
+ *   well-behaved clients (127.2.0.x) ask every 500 ms. Prints tables (docs/benchmarks.md).
+ *
+ * Loopback only; every load is bounded in count and in time.
  *
  * @module
  */
@@ -14,10 +21,18 @@ import { parseArgs } from "node:util";
 import { AccessTable } from "../../src/core/access.ts";
 import { ClientLog } from "../../src/core/client_log.ts";
 import { NtpResponder } from "../../src/core/server.ts";
-import { instantFromParts } from "../../src/core/time.ts";
+import { instantFromParts } from "../../src/base/time.ts";
 import type { ReferenceState } from "../../src/core/types.ts";
-import { clientRequest, startFixture } from "../e2e/fixtures/fixture_process.ts";
-import { haveBinary, startChronydServer } from "../helpers/peers.ts";
+import { clientRequest } from "../e2e/fixtures/fixture_process.ts";
+import {
+  chronydQuery,
+  freeUdpPort,
+  haveBinary,
+  ntpAnswers,
+  REPO_ROOT,
+  runCommand,
+  startBackground,
+} from "../helpers/peers.ts";
 
 const REF: ReferenceState = {
   synchronised: true,
@@ -47,103 +62,46 @@ Deno.bench("responder: 48-octet request, allowed, client log, no rate limit", (b
   b.end();
 });
 
-/** What one load run measured. */
-interface LoadResult {
-  sent: number;
-  received: number;
-  seconds: number;
-  p50us: number;
-  p99us: number;
+/** The rate limit both servers get in the flood runs (chrony syntax). */
+const FLOOD_RATELIMIT = "ratelimit interval -1 burst 4 leak 2";
+/** Well-behaved clients in the flood runs, and how often each asks (ms, = 2^interval). */
+const LEGIT_CLIENTS = 64;
+const LEGIT_MS = 500;
+/** Flooding source addresses. */
+const FLOOD_SOURCES = 256;
+
+/** One line of the load generator's output, parsed. */
+type LoadResult = Record<string, number>;
+
+/** A server under test. */
+interface Running {
+  pid: number;
+  port: number;
+  startupMs: number;
+  stop(): Promise<void>;
 }
 
-/**
- * Drives `host:port` with `total` requests from `sockets` sockets, each keeping `window`
- * requests outstanding; requests lost for 200 ms are written off and replaced.
- */
-async function load(
-  host: string,
-  port: number,
-  total: number,
-  window: number,
-  sockets: number,
-): Promise<LoadResult> {
-  const to = { transport: "udp" as const, hostname: host, port };
-  const sendTimes = new Float64Array(total);
-  const latencies: number[] = [];
-  let sent = 0;
-  let received = 0;
-  let lost = 0;
-  const conns: Deno.DatagramConn[] = [];
-  const outstanding = new Array<number>(sockets).fill(0);
-  const templates: Uint8Array[] = [];
-  const start = performance.now();
-  let lastProgress = start;
+interface Target {
+  name: string;
+  start(extra: string[]): Promise<Running>;
+}
 
-  const sendOne = (k: number): Promise<void> | null => {
-    if (sent >= total) return null;
-    const seq = sent++;
-    const req = templates[k];
-    new DataView(req.buffer).setUint32(44, seq);
-    sendTimes[seq] = performance.now();
-    outstanding[k]++;
-    return conns[k].send(req, to).then(() => {}, () => {});
-  };
+/** Compiles the load generator with gcc into a temporary directory. */
+async function compileLoadGenerator(dir: string): Promise<string> {
+  const out = `${dir}/ntp_load`;
+  const src = new URL("./ntp_load.c", import.meta.url).pathname;
+  const r = await runCommand("gcc", ["-O2", "-Wall", "-o", out, src], 60_000);
+  if (r.code !== 0) throw new Error(`gcc failed:\n${r.stdout}${r.stderr}`);
+  return out;
+}
 
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((r) => finish = r);
-  const checkDone = () => {
-    if (received + lost >= total) finish();
-  };
-
-  for (let k = 0; k < sockets; k++) {
-    conns.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }));
-    templates.push(clientRequest(0n));
-  }
-  const loops = conns.map(async (conn, k) => {
-    const buf = new Uint8Array(1024);
-    try {
-      for (;;) {
-        const [data] = await conn.receive(buf);
-        const now = performance.now();
-        if (data.length < 48) continue;
-        const seq = new DataView(data.buffer, data.byteOffset).getUint32(28);
-        if (seq >= total || sendTimes[seq] === 0) continue;
-        latencies.push(now - sendTimes[seq]);
-        sendTimes[seq] = 0;
-        received++;
-        outstanding[k]--;
-        lastProgress = now;
-        const p = sendOne(k);
-        if (p !== null) await p;
-        checkDone();
-      }
-    } catch {
-      // closed
-    }
-  });
-  for (let k = 0; k < sockets; k++) {
-    for (let i = 0; i < window; i++) await sendOne(k);
-  }
-  const watchdog = setInterval(() => {
-    if (performance.now() - lastProgress < 200) return;
-    // Write off everything outstanding and refill the windows.
-    for (let k = 0; k < sockets; k++) {
-      lost += outstanding[k];
-      outstanding[k] = 0;
-      for (let i = 0; i < window; i++) sendOne(k);
-    }
-    lastProgress = performance.now();
-    checkDone();
-  }, 50);
-  await finished;
-  const seconds = (performance.now() - start) / 1000;
-  clearInterval(watchdog);
-  for (const c of conns) c.close();
-  await Promise.all(loops);
-  latencies.sort((a, b) => a - b);
-  const q = (f: number) =>
-    latencies.length ? latencies[Math.floor(f * (latencies.length - 1))] : NaN;
-  return { sent, received, seconds, p50us: q(0.5) * 1000, p99us: q(0.99) * 1000 };
+/** Runs the load generator; its key=value line as numbers. */
+async function runLoad(bin: string, args: string[]): Promise<LoadResult> {
+  const r = await runCommand(bin, args, 120_000);
+  const out: LoadResult = {};
+  for (const m of r.stdout.matchAll(/(\w+)=([-0-9.]+)/g)) out[m[1]] = Number(m[2]);
+  if (!("received" in out)) throw new Error(`load generator: ${r.stdout}${r.stderr}`);
+  return out;
 }
 
 /** CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat. */
@@ -154,79 +112,305 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ = 100 on Linux
 }
 
+/** Resident set size of `pid`, MB. */
+function rssMb(pid: number): number {
+  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Starts a server process and times it to its first answered request. */
+async function startServer(
+  cmd: string,
+  args: string[],
+  port: number,
+  pidOf: () => number,
+): Promise<Running> {
+  const t0 = performance.now();
+  const bg = startBackground(cmd, args);
+  const deadline = t0 + 20_000;
+  while (!(await ntpAnswers("127.0.0.1", port))) {
+    if (performance.now() > deadline) {
+      await bg.stop();
+      throw new Error(`${cmd} did not answer:\n${bg.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const startupMs = performance.now() - t0;
+  return { pid: pidOf(), port, startupMs, stop: () => bg.stop() };
+}
+
+function targets(dir: string): Target[] {
+  const list: Target[] = [{
+    name: "tempus daemon -x",
+    start(extra) {
+      const port = freeUdpPort();
+      const pidfile = `${dir}/tempus-${port}.pid`;
+      return startServer(
+        Deno.execPath(),
+        [
+          "run",
+          "-A",
+          "--unstable-net",
+          "--quiet",
+          `${REPO_ROOT}mod.ts`,
+          "daemon",
+          "-x",
+          "-d",
+          "local stratum 1",
+          "allow 127.0.0.0/8",
+          "bindaddress 127.0.0.1",
+          `port ${port}`,
+          "cmdport 0",
+          `pidfile ${pidfile}`,
+          ...extra,
+        ],
+        port,
+        () => Number(Deno.readTextFileSync(pidfile).trim()),
+      );
+    },
+  }];
+  if (haveBinary("chronyd")) {
+    list.push({
+      name: "chronyd 4.3 -x",
+      async start(extra) {
+        const port = freeUdpPort();
+        const conf = `${dir}/chronyd-${port}.conf`;
+        await Deno.writeTextFile(
+          conf,
+          [
+            "local stratum 1",
+            "allow 127.0.0.0/8",
+            "bindaddress 127.0.0.1",
+            `port ${port}`,
+            "cmdport 0",
+            `pidfile ${dir}/chronyd-${port}.pid`,
+            ...extra,
+          ].join("\n") + "\n",
+        );
+        return startServer(
+          "chronyd",
+          ["-x", "-d", "-u", "root", "-f", conf],
+          port,
+          () => Number(Deno.readTextFileSync(`${dir}/chronyd-${port}.pid`).trim()),
+        );
+      },
+    });
+  }
+  return list;
+}
+
+/** RSS of `deno run` of an empty program that waits (the floor for any Deno daemon). */
+async function denoFloorMb(dir: string): Promise<number> {
+  const file = `${dir}/empty.ts`;
+  await Deno.writeTextFile(file, "setTimeout(() => {}, 3000);\n");
+  const child = new Deno.Command(Deno.execPath(), { args: ["run", "--quiet", file] }).spawn();
+  await new Promise((r) => setTimeout(r, 1500));
+  const rss = rssMb(child.pid);
+  await child.status;
+  return rss;
+}
+
+interface Row {
+  name: string;
+  round: number;
+  startupMs: number;
+  idleMb: number;
+  load: LoadResult;
+  cpuUs: number;
+  loadMb: number;
+  offsetUs: number;
+}
+
+interface FloodRow {
+  name: string;
+  round: number;
+  rate: number;
+  flood: LoadResult;
+  cpuUs: number;
+  beforeMb: number;
+  afterMb: number;
+  offsetUs: number;
+}
+
+const fmt = (x: number, d = 0, w = 8) => (Number.isFinite(x) ? x.toFixed(d) : "-").padStart(w);
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      requests: { type: "string", default: "50000" },
-      window: { type: "string", default: "16" },
-      sockets: { type: "string", default: "2" },
-      rounds: { type: "string", default: "2" },
+      requests: { type: "string", default: "300000" },
+      window: { type: "string", default: "64" },
+      sockets: { type: "string", default: "4" },
+      rounds: { type: "string", default: "3" },
+      seconds: { type: "string", default: "60" },
+      "flood-seconds": { type: "string", default: "8" },
     },
   });
   const total = Number(values.requests);
   const window = Number(values.window);
   const sockets = Number(values.sockets);
   const rounds = Number(values.rounds);
-  const rows: { name: string; r: LoadResult; cpuUs: number }[] = [];
-  const targets: {
-    name: string;
-    start: () => Promise<{ port: number; pid: number; stop: () => Promise<void> }>;
-  }[] = [
-    {
-      name: "tempus (kernel RX ts)",
-      start: async () => {
-        const f = await startFixture(["--port", "0", "--timestamping", "kernel"]);
-        return { port: f.port, pid: f.pid, stop: f.stop };
-      },
-    },
-    {
-      name: "tempus (Deno socket)",
-      start: async () => {
-        const f = await startFixture(["--port", "0", "--timestamping", "daemon"]);
-        return { port: f.port, pid: f.pid, stop: f.stop };
-      },
-    },
-  ];
-  if (haveBinary("chronyd")) {
-    targets.push({
-      name: "chronyd 4.3 -x",
-      start: async () => {
-        const chronyd = await startChronydServer();
-        return { port: chronyd.port, pid: chronyd.child.pid, stop: () => chronyd.stop() };
-      },
-    });
+  const seconds = Number(values.seconds);
+  const floodSeconds = Number(values["flood-seconds"]);
+  for (const [k, v] of [["requests", total], ["window", window], ["sockets", sockets]] as const) {
+    if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
   }
-  for (let round = 0; round < rounds; round++) {
-    for (const t of targets) {
-      const server = await t.start();
-      try {
-        await load("127.0.0.1", server.port, Math.min(2000, total), window, sockets); // warm-up
-        const cpu0 = cpuSeconds(server.pid);
-        const r = await load("127.0.0.1", server.port, total, window, sockets);
-        const cpuUs = (cpuSeconds(server.pid) - cpu0) / r.received * 1e6;
-        rows.push({ name: t.name, r, cpuUs });
-      } finally {
-        await server.stop();
+  if (!haveBinary("gcc")) throw new Error("gcc is needed to build the load generator");
+  const dir = await Deno.makeTempDir({ prefix: "tempus-server-bench-" });
+  try {
+    const bin = await compileLoadGenerator(dir);
+    const list = targets(dir);
+    const floorMb = await denoFloorMb(dir);
+    const rows: Row[] = [];
+    const loadArgs = (port: number, n: number, t: number) => [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-n",
+      String(n),
+      "-w",
+      String(window),
+      "-s",
+      String(sockets),
+      "-t",
+      String(t),
+    ];
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of list) {
+        const server = await target.start([]);
+        try {
+          await new Promise((r) => setTimeout(r, 1000));
+          const idleMb = rssMb(server.pid);
+          await runLoad(bin, loadArgs(server.port, Math.min(20_000, total), 20));
+          const cpu0 = cpuSeconds(server.pid);
+          const load = await runLoad(bin, loadArgs(server.port, total, seconds));
+          const cpuUs = (cpuSeconds(server.pid) - cpu0) / Math.max(1, load.received) * 1e6;
+          const loadMb = rssMb(server.pid);
+          // chronyd -Q against the server while a time-bounded load runs.
+          const background = runLoad(bin, loadArgs(server.port, 1e9, 8));
+          const q = await chronydQuery("127.0.0.1", server.port).catch(() => null);
+          await background;
+          rows.push({
+            name: target.name,
+            round,
+            startupMs: server.startupMs,
+            idleMb,
+            load,
+            cpuUs,
+            loadMb,
+            offsetUs: q === null ? NaN : q.offset * 1e6,
+          });
+        } finally {
+          await server.stop();
+        }
       }
     }
+    const capacity = Math.max(...rows.map((r) => r.load.rate));
+    const floodRate = Math.round(2 * capacity);
+    const floods: FloodRow[] = [];
+    // The same flood against each server with the same ratelimit, and against tempus with
+    // `kod 2` too (chronyd 4.3 has no kod option: it never sends KoD RATE).
+    const floodTargets = [
+      ...list.map((t) => ({ name: t.name, target: t, ratelimit: FLOOD_RATELIMIT })),
+      { name: "tempus, kod 2", target: list[0], ratelimit: `${FLOOD_RATELIMIT} kod 2` },
+    ];
+    for (let round = 1; floodSeconds > 0 && round <= Math.min(rounds, 2); round++) {
+      for (const { name, target, ratelimit } of floodTargets) {
+        const server = await target.start([ratelimit]);
+        try {
+          await new Promise((r) => setTimeout(r, 500));
+          const beforeMb = rssMb(server.pid);
+          const cpu0 = cpuSeconds(server.pid);
+          const floodRun = runLoad(bin, [
+            "-a",
+            "127.0.0.1",
+            "-p",
+            String(server.port),
+            "-r",
+            String(floodRate),
+            "-f",
+            String(FLOOD_SOURCES),
+            "-l",
+            String(LEGIT_CLIENTS),
+            "-L",
+            String(LEGIT_MS),
+            "-t",
+            String(floodSeconds),
+          ]);
+          const q = await chronydQuery("127.0.0.1", server.port).catch(() => null);
+          const flood = await floodRun;
+          const cpuUs = (cpuSeconds(server.pid) - cpu0) / Math.max(1, flood.sent) * 1e6;
+          floods.push({
+            name,
+            round,
+            rate: floodRate,
+            flood,
+            cpuUs,
+            beforeMb,
+            afterMb: rssMb(server.pid),
+            offsetUs: q === null ? NaN : q.offset * 1e6,
+          });
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    report(rows, floods, { total, window, sockets, rounds, floorMb });
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+function report(
+  rows: Row[],
+  floods: FloodRow[],
+  o: { total: number; window: number; sockets: number; rounds: number; floorMb: number },
+): void {
   console.log(
-    `requests ${total}, ${sockets} sockets x window ${window}, ${rounds} rounds, ` +
-      `${navigator.hardwareConcurrency} CPUs, load average ${Deno.loadavg().join(" ")}`,
+    `${new Date().toISOString().slice(0, 16)}Z, ${navigator.hardwareConcurrency} CPUs, load ` +
+      `average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}; native load generator, ` +
+      `${o.sockets} sockets x ${o.window} in flight, ${o.total} requests per run`,
   );
   console.log(
-    "server                 | answered/s | answered | lost  | p50 µs | p99 µs | server CPU µs/req",
+    "\nserver           | round | answered/s | p50 us | p99 us | CPU us/req |  lost | " +
+      "start ms | idle MB | load MB | chronyd -Q us",
   );
   console.log(
-    "-----------------------|-----------:|---------:|------:|-------:|-------:|-----------------:",
+    "-----------------|------:|-----------:|-------:|-------:|-----------:|------:|" +
+      "---------:|--------:|--------:|--------------:",
   );
-  for (const { name, r, cpuUs } of rows) {
+  for (const r of rows) {
     console.log(
-      `${name.padEnd(22)} | ${(r.received / r.seconds).toFixed(0).padStart(10)} | ` +
-        `${String(r.received).padStart(8)} | ${String(r.sent - r.received).padStart(5)} | ` +
-        `${r.p50us.toFixed(0).padStart(6)} | ${r.p99us.toFixed(0).padStart(6)} | ` +
-        `${cpuUs.toFixed(1).padStart(17)}`,
+      `${r.name.padEnd(16)} | ${String(r.round).padStart(5)} | ${fmt(r.load.rate, 0, 10)} | ` +
+        `${fmt(r.load.p50_us, 0, 6)} | ${fmt(r.load.p99_us, 0, 6)} | ${fmt(r.cpuUs, 2, 10)} | ` +
+        `${fmt(r.load.lost, 0, 5)} | ${fmt(r.startupMs, 0, 8)} | ${fmt(r.idleMb, 1, 7)} | ` +
+        `${fmt(r.loadMb, 1, 7)} | ${fmt(r.offsetUs, 0, 13)}`,
+    );
+  }
+  console.log(`\nRSS floor, deno run of an empty program: ${o.floorMb.toFixed(1)} MB`);
+  if (floods.length === 0) return;
+  console.log(
+    `\nflood: ${floods[0].rate} requests/s (2x the best rate above) from ${FLOOD_SOURCES} ` +
+      `addresses, "${FLOOD_RATELIMIT}", plus ${LEGIT_CLIENTS} clients asking every ` +
+      `${LEGIT_MS} ms`,
+  );
+  console.log(
+    "\nserver           | round | flood sent | answered | KoD RATE | CPU us/req | " +
+      "legit answered | legit p50 us | RSS MB before/after | chronyd -Q us",
+  );
+  console.log(
+    "-----------------|------:|-----------:|---------:|---------:|-----------:|" +
+      "---------------:|-------------:|--------------------:|--------------:",
+  );
+  for (const f of floods) {
+    const legit = `${f.flood.legit_received}/${f.flood.legit_sent}`;
+    console.log(
+      `${f.name.padEnd(16)} | ${String(f.round).padStart(5)} | ${fmt(f.flood.sent, 0, 10)} | ` +
+        `${fmt(f.flood.received, 0, 8)} | ${fmt(f.flood.kod, 0, 8)} | ${fmt(f.cpuUs, 2, 10)} | ` +
+        `${legit.padStart(14)} | ${fmt(f.flood.legit_p50_us, 0, 12)} | ` +
+        `${(f.beforeMb.toFixed(1) + " / " + f.afterMb.toFixed(1)).padStart(19)} | ` +
+        `${fmt(f.offsetUs, 0, 13)}`,
     );
   }
 }

@@ -14,8 +14,8 @@ import type {
   SocketAddress,
   TimerHandle,
   TimerPort,
-} from "../../src/core/ports.ts";
-import type { Instant } from "../../src/core/time.ts";
+} from "../../src/base/ports.ts";
+import type { Instant } from "../../src/base/time.ts";
 
 /** A deterministic event queue in true time (seconds since the start, a number). */
 export class VirtualScheduler implements TimerPort {

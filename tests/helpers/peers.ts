@@ -9,7 +9,7 @@
 import { joinHostPort } from "../../src/io/dns.ts";
 
 /** Repository root (tests run from anywhere). */
-export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
+export const REPO_ROOT = new URL("../..", import.meta.url).pathname;
 
 /**
  * The path of an executable found on PATH (or given as an absolute path), else in

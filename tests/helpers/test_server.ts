@@ -5,7 +5,7 @@
  * @module
  */
 import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
-import type { SocketAddress } from "../../src/core/ports.ts";
+import type { SocketAddress } from "../../src/base/ports.ts";
 import { UdpServerSocket } from "../../src/io/udp.ts";
 import {
   decodePacket,

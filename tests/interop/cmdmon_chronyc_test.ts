@@ -13,7 +13,7 @@ import {
   openCommandsFromNames,
 } from "../../src/cmdmon/server.ts";
 import { startCommandServer } from "../../src/cmdmon/server_io.ts";
-import { silentLog } from "../../src/core/ports.ts";
+import { silentLog } from "../../src/base/ports.ts";
 import { FakeControl } from "../helpers/fake_control.ts";
 
 function hasChronyc(): boolean {

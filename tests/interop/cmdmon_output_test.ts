@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { runMonitor } from "../../src/cli/monitor.ts";
 import { startCommandServer } from "../../src/cmdmon/server_io.ts";
-import { silentLog } from "../../src/core/ports.ts";
+import { silentLog } from "../../src/base/ports.ts";
 import { FakeControl } from "../helpers/fake_control.ts";
 
 function hasChronyc(): boolean {

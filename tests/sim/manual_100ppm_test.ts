@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../helpers/random.ts";
 import { ManualInput } from "../../src/core/manual.ts";
-import { addSeconds, type Instant, secondsBetween } from "../../src/core/time.ts";
+import { addSeconds, type Instant, secondsBetween } from "../../src/base/time.ts";
 
 /** A local clock whose oscillator runs `errorPpm` off true time, with corrections applied. */
 class VirtualClock {

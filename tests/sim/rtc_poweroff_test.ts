@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseRtcFile, serializeRtcFile } from "../../src/core/rtc_file.ts";
 import { preInitDecision, RtcTracking } from "../../src/core/rtc_tracking.ts";
-import { addSeconds, type Instant, instantFromParts, secondsBetween } from "../../src/core/time.ts";
+import { addSeconds, type Instant, instantFromParts, secondsBetween } from "../../src/base/time.ts";
 import { SimRtc } from "../../src/sim/sim_rtc.ts";
 
 const T0: Instant = instantFromParts(1_700_000_000, 123_456_789);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { RtcTracking } from "../../src/core/rtc_tracking.ts";
-import { addSeconds, type Instant, instantFromParts, secondsBetween } from "../../src/core/time.ts";
+import { addSeconds, type Instant, instantFromParts, secondsBetween } from "../../src/base/time.ts";
 import { SimRtc } from "../../src/sim/sim_rtc.ts";
 
 Deno.test("trimrtc with a simulated RTC 3 s fast: relock keeps the gain rate", () => {

@@ -6,8 +6,8 @@
  * @module
  */
 import type { Config, SourceParams, SourceType } from "../../src/config/model.ts";
-import type { NtpTransport, SocketAddress } from "../../src/core/ports.ts";
-import type { Instant } from "../../src/core/time.ts";
+import type { NtpTransport, SocketAddress } from "../../src/base/ports.ts";
+import type { Instant } from "../../src/base/time.ts";
 import { decodePacket, emptyPacket, encodePacket, NtpMode } from "../../src/ntp/packet.ts";
 import { instantToNtp64, ntp64ToInstant } from "../../src/ntp/timestamp.ts";
 import type { SimClientEngine, SimEngineDeps } from "../../src/sim/scenario.ts";

@@ -7,7 +7,7 @@
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import type { SelectionCandidate } from "../select/mod.ts";
 import type { Source } from "../source/source.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 
 /** The selection candidate for source `s` at cooked time `now`. */
 export function selectionCandidate(s: Source, now: Instant): SelectionCandidate {

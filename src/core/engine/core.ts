@@ -12,13 +12,19 @@ import type { KeyStore } from "../../ntp/auth.ts";
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import { LocalClock } from "../local_clock.ts";
 import { ManualInput } from "../manual.ts";
-import type { LogLevel, NtpTransport, SocketAddress, TimerHandle, TimerPort } from "../ports.ts";
+import type {
+  LogLevel,
+  NtpTransport,
+  SocketAddress,
+  TimerHandle,
+  TimerPort,
+} from "../../base/ports.ts";
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent } from "../types.ts";
 import { selectionCandidate } from "./candidates.ts";
 import { jumpWatchingTimers } from "./jump_timers.ts";
@@ -38,6 +44,11 @@ export class EngineCore {
   onFatal: ((message: string) => void) | null = null;
   /** Called after a source accepted a new sample (before selection): for measurement logs. */
   onSampleAccepted: ((id: number) => void) | null = null;
+  /**
+   * Called after every reply to one of a source's requests was processed (its ntpData then
+   * shows the reply's test bits and counters): measurements.log.
+   */
+  onReply: ((id: number) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
   onReferenceUpdated: ((update: ReferenceUpdate) => void) | null = null;
 
@@ -364,6 +375,7 @@ export class EngineCore {
     try {
       const samplesBefore = s.stats.sampleCount;
       this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)), samplesBefore);
+      this.onReply?.(s.id); // dropin: measurements.log
     } catch (e) {
       // Nothing read from the network may throw out of the event loop.
       this.log("error", `Reply from ${s.addressText} not processed: ${String(e)}`);

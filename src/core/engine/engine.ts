@@ -7,7 +7,7 @@
  */
 import { DEFAULT_LOCAL } from "../../config/defaults.ts";
 import type { SourceParams } from "../../config/model.ts";
-import { parseIpv4, parseIpv6 } from "../../ntp/ip.ts";
+import { parseIpv4, parseIpv6 } from "../../base/ip.ts";
 import type { ControlResult, SourceMatch } from "../control.ts";
 import type {
   ActivityReport,
@@ -20,7 +20,7 @@ import type {
   TrackingReport,
 } from "../reports.ts";
 import type { Source } from "../source/source.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import type { ReferenceState } from "../types.ts";
 import { EngineCore } from "./core.ts";
 import { activityReport, selectDataReport, sourcesReport, sourceStatsReport } from "./reports.ts";

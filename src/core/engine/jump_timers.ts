@@ -6,7 +6,7 @@
  * @module
  */
 import type { LocalClock } from "../local_clock.ts";
-import type { LogPort, TimerPort } from "../ports.ts";
+import type { LogPort, TimerPort } from "../../base/ports.ts";
 
 /** `base` with jump detection against `clock`. */
 export function jumpWatchingTimers(base: TimerPort, clock: LocalClock, log: LogPort): TimerPort {

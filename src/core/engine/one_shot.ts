@@ -6,7 +6,7 @@
  * @module
  */
 import type { LocalClock } from "../local_clock.ts";
-import type { LogPort } from "../ports.ts";
+import type { LogPort } from "../../base/ports.ts";
 import type { Source } from "../source/source.ts";
 
 /** Result of a one-shot measurement (`tempus sync`, daemon -q/-Q). */

@@ -9,7 +9,7 @@
 import { defaultConfig } from "../../config/defaults.ts";
 import type { LeapStatus } from "../reports.ts";
 import { type SelectionCandidate, type SelectionResult, SourceSelector } from "../select/mod.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 
 /** One server's best sample, as selection sees it. */
 export interface OneShotInput {

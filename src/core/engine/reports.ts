@@ -14,7 +14,7 @@ import type {
 } from "../reports.ts";
 import type { SelectionResult } from "../select/mod.ts";
 import type { Source } from "../source/source.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 
 /** Options bits of selectdata: noselect, prefer, trust, require. */
 const OPTION_BITS = { noselect: 1, prefer: 2, trust: 4, require: 8 } as const;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 
 /** Reserved and recent transmission times per source, on the raw clock. */
 export class TransmitSpacing {

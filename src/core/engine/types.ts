@@ -4,7 +4,7 @@
  * @module
  */
 import type { KeyStore } from "../../ntp/auth.ts";
-import type { ClockDriver, LogPort, RandomPort, TimerPort } from "../ports.ts";
+import type { ClockDriver, LogPort, RandomPort, TimerPort } from "../../base/ports.ts";
 import type { OneShotOptions } from "./one_shot.ts";
 
 /** The ports an engine is built with (the transport comes with `start`). */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { secondsBetween } from "../time.ts";
+import { secondsBetween } from "../../base/time.ts";
 import type { TrackingData } from "../types.ts";
 import { DISTANT_PENALTY, SOURCE_REACH_BITS } from "./types.ts";
 

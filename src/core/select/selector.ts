@@ -11,7 +11,7 @@
  * @module
  */
 import type { LeapStatus } from "../reports.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import { assessCandidate, summarizeAssessments } from "./assess.ts";
 import { combineSources } from "./combine.ts";
 import { hasMajority, intersect, noMajorityText } from "./intersection.ts";

@@ -14,7 +14,7 @@ import type { LeapStatus } from "../reports.ts";
 import type { SelectionData, TrackingData } from "../types.ts";
 
 // The engine types this API refers to, so the folder documents on its own.
-export type { Instant } from "../time.ts";
+export type { Instant } from "../../base/time.ts";
 export type { LeapStatus, SelectionData, TrackingData };
 
 /** Score another source must exceed to replace the selected one. */

@@ -26,7 +26,7 @@ import {
 import { ntp64ToInstant } from "../../ntp/timestamp.ts";
 import { delayDevRatioOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
 import type { LeapStatus } from "../reports.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import { WORST_CASE_FREQ_BOUND } from "../sourcestats.ts";
 import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
 

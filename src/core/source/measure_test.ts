@@ -9,7 +9,7 @@ import {
   refIdFromAscii,
 } from "../../ntp/packet.ts";
 import { instantToNtp64 } from "../../ntp/timestamp.ts";
-import { instantFromParts } from "../time.ts";
+import { instantFromParts } from "../../base/time.ts";
 import {
   buildClientRequest,
   type MeasureContext,

@@ -18,12 +18,12 @@ import {
   pollAdjustment,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
-import type { LogLevel, RandomPort, SocketAddress } from "../ports.ts";
+import type { LogLevel, RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import { Reachability } from "./reachability.ts";
 import type { SourceStats } from "../sourcestats.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent, type NtpSample } from "../types.ts";
 import { TestBit } from "./measure.ts";
 import { RequestLog } from "./ntp_requests.ts";

@@ -9,7 +9,7 @@ import {
   VirtualScheduler,
 } from "../../../tests/helpers/discipline_testing.ts";
 import { Engine } from "../engine/engine.ts";
-import { TestBit } from "../source/measure.ts";
+import { TestBit } from "./measure.ts";
 
 const KEYS = parseKeyFile(
   "1 SHA1 HEX:19C12E347D12C16E1712D64604145A767B7628C7\n" +

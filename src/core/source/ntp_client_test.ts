@@ -5,7 +5,7 @@ import { decodePacket, emptyPacket, encodePacket, NtpMode } from "../../ntp/pack
 import { instantToNtp64 } from "../../ntp/timestamp.ts";
 import { SeededRandom } from "../../../tests/helpers/discipline_testing.ts";
 import { SourceStats } from "../sourcestats.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import type { ReferenceState } from "../types.ts";
 import { NtpSource } from "./ntp_client.ts";
 import type { SourceContext, SourceOutcome } from "./source.ts";

@@ -6,9 +6,9 @@
  */
 import type { NtpPacket } from "../../ntp/packet.ts";
 import { ntp64ToInstant } from "../../ntp/timestamp.ts";
-import type { SocketAddress } from "../ports.ts";
+import type { SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 
 /** What the last reply measured (zero before the first). */
 export interface LastMeasurement {

@@ -7,8 +7,8 @@
  * @module
  */
 import { KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
-import type { RandomPort } from "../ports.ts";
-import type { Instant } from "../time.ts";
+import type { RandomPort } from "../../base/ports.ts";
+import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
 import {
   buildClientRequest,

@@ -7,8 +7,8 @@
  */
 import type { SourceParams } from "../../config/model.ts";
 import { adjustPoll } from "../poll.ts";
-import type { RandomPort } from "../ports.ts";
-import type { Instant } from "../time.ts";
+import type { RandomPort } from "../../base/ports.ts";
+import type { Instant } from "../../base/time.ts";
 import type { SourceMode } from "./source.ts";
 
 /** Delay before the first request after start or going online, seconds (INITIAL_DELAY). */

@@ -13,10 +13,10 @@
  * @module
  */
 import type { SourceParams, SourceType } from "../../config/model.ts";
-import type { LogLevel, SocketAddress } from "../ports.ts";
+import type { LogLevel, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
-import type { Instant } from "../time.ts";
+import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent, NtpSample, ReferenceState } from "../types.ts";
 
 /** Operating mode of a source (chrony OperatingMode). */
