@@ -26,7 +26,7 @@
 import { type ConfReader, loadConfigLines, loadConfigSync } from "../config/load.ts";
 import { denoConfReader } from "../config/chrony_conf.ts";
 import type { Config } from "../config/model.ts";
-import { ipFamily } from "../ntp/ip.ts";
+import { ipFamily } from "../base/ip.ts";
 import { parseDaemonArgs } from "../daemon/args.ts";
 import { NO_CLOCK_ENV } from "../cli/sync.ts";
 import { DEFAULT_RUN_DIR } from "../config/defaults.ts";
