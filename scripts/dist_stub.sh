@@ -96,6 +96,12 @@ flags=$(deno_run $prestage "$dir/tempus.js" permissions "$@") || exit 1
 set -f
 IFS='
 '
+if [ "$1" = daemon ]; then
+  # The daemon re-executes itself to go to the background; Deno hides /proc/self/cmdline.
+  TEMPUS_COMMAND_LINE=$(printf '%s\n' "$dir/deno" run --quiet --no-config --no-lock \
+    --cached-only --no-prompt --unstable-net $flags "$dir/tempus.js" "$@")
+  export TEMPUS_COMMAND_LINE
+fi
 deno_run --unstable-net $flags "$dir/tempus.js" "$@"
 exit 1
 # The payload (gzip'd deno, gzip'd tempus.js) follows the next line.

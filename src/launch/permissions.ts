@@ -30,6 +30,7 @@ import { ipFamily } from "../base/ip.ts";
 import { parseDaemonArgs } from "../daemon/args.ts";
 import { NO_CLOCK_ENV } from "../cli/sync.ts";
 import { DEFAULT_RUN_DIR } from "../config/defaults.ts";
+import { CHILD_ENV, COMMAND_LINE_ENV } from "../io/daemonize.ts";
 
 export type { ConfReader };
 
@@ -47,6 +48,8 @@ export interface Grants {
   env: string[];
   /** System information APIs (`Deno.networkInterfaces` is "networkInterfaces"). */
   sys: string[];
+  /** Programs that may be run (the daemon going to the background re-executes deno). */
+  run: string[];
 }
 
 /** What the pre-stage may look at on the host (injected in tests). */
@@ -59,6 +62,8 @@ export interface HostFacts {
   readText(path: string): string | null;
   /** The configuration reader (wrapped to record what it reads). */
   reader: ConfReader;
+  /** The deno binary running this (the one the launcher execs). */
+  execPath(): string;
 }
 
 /** The host facts through Deno (needs read permission, and env for the names read). */
@@ -87,14 +92,15 @@ export function denoHostFacts(reader: ConfReader): HostFacts {
       }
     },
     reader,
+    execPath: () => Deno.execPath(),
   };
 }
 
 /** Environment variables the pre-stage itself reads. */
-export const PRESTAGE_ENV = ["NOTIFY_SOCKET", "TMPDIR"];
+export const PRESTAGE_ENV: readonly string[] = ["NOTIFY_SOCKET", "TMPDIR"];
 
 function empty(): Grants {
-  return { read: [], write: [], net: [], ffi: [], env: [], sys: [] };
+  return { read: [], write: [], net: [], ffi: [], env: [], sys: [], run: [] };
 }
 
 function dirOf(path: string): string {
@@ -229,6 +235,15 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   } catch {
     return g; // the daemon prints the usage error itself
   }
+  const notify = host.env("NOTIFY_SOCKET");
+  if (!(options.noFork || options.debugLevel > 0 || options.oneShot !== null || notify)) {
+    // Going to the background: deno re-executes itself with the same flags (the launcher
+    // passes its command line, since Deno keeps /proc/self/cmdline from a sandbox).
+    const deno = host.execPath();
+    g.run.push(deno);
+    g.read.push(deno);
+    g.env.push(CHILD_ENV, COMMAND_LINE_ENV);
+  }
   const rec = recordingReader(host.reader);
   const parsed = options.configLines.length > 0
     ? loadConfigLines(options.configLines, rec.reader)
@@ -265,7 +280,6 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   if (c.pidFile !== null) ro("/proc"); // is the pid in an existing pidfile alive?
   // The run user (or the process's own name) is looked up in /etc/passwd.
   g.read.push("/etc/passwd");
-  const notify = host.env("NOTIFY_SOCKET");
   if (notify) {
     // sd_notify binds a datagram socket in a fresh temporary directory and sends to
     // $NOTIFY_SOCKET (Deno checks a Unix datagram destination as a write).
@@ -358,6 +372,7 @@ export function denoFlags(g: Grants): string[] {
     ...(g.ffi.includes("*") ? ["--allow-ffi"] : flag("ffi", g.ffi)),
     ...flag("env", g.env),
     ...flag("sys", g.sys),
+    ...flag("run", g.run),
   ];
 }
 

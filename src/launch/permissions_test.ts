@@ -11,6 +11,7 @@ function host(files: Record<string, string> = {}, env: Record<string, string> = 
         path in files ? { ok: true, text: files[path] } : { ok: false, error: "no such file" },
       listDir: () => null,
     },
+    execPath: () => "/opt/deno/deno",
   };
 }
 
@@ -57,7 +58,7 @@ Deno.test("permissions: the daemon gets its configured paths, the sources' names
     "/etc/t/keys": "1 MD5 x\n",
     "/etc/resolv.conf": "nameserver 10.0.0.53\n",
   });
-  const flags = denoFlags(grantsFor(["daemon", "-f", "/etc/t/t.conf"], facts));
+  const flags = denoFlags(grantsFor(["daemon", "-n", "-f", "/etc/t/t.conf"], facts));
   assert.deepEqual(flags, [
     "--allow-read=/etc/passwd,/etc/t/keys,/etc/t/t.conf,/proc,/srv/log,/srv/run,/srv/run/t.pid,/srv/t,/srv/t/drift",
     "--allow-write=/srv/log,/srv/run,/srv/run/t.pid,/srv/t,/srv/t/drift",
@@ -70,7 +71,7 @@ Deno.test("permissions: the daemon gets its configured paths, the sources' names
 
 Deno.test("permissions: a daemon configuration that does not parse still grants its files", () => {
   const facts = host({ "/etc/t/bad.conf": "nosuchdirective 1\n" });
-  const flags = denoFlags(grantsFor(["daemon", "-f", "/etc/t/bad.conf"], facts));
+  const flags = denoFlags(grantsFor(["daemon", "-n", "-f", "/etc/t/bad.conf"], facts));
   assert.equal(flags[0], "--allow-read=/etc/t/bad.conf");
 });
 
@@ -102,4 +103,20 @@ Deno.test("permissions: config check reads what the daemon reads, writes nothing
   assert.equal(flags.length, 2, flags.join(" "));
   assert.match(flags[0], /^--allow-read=.*\/etc\/k,.*\/etc\/passwd,.*\/etc\/t\.conf/);
   assert.equal(flags[1], "--allow-sys=gid,uid");
+});
+
+Deno.test("permissions: a daemon going to the background may re-run deno, nothing else", () => {
+  const facts = host({ "/etc/t.conf": "cmdport 0\nbindcmdaddress /\n" });
+  const flags = denoFlags(grantsFor(["daemon", "-f", "/etc/t.conf"], facts));
+  assert.ok(flags.includes("--allow-run=/opt/deno/deno"), flags.join(" "));
+  assert.ok(
+    flags.includes(
+      "--allow-env=JOURNAL_STREAM,NOTIFY_SOCKET,TEMPUS_COMMAND_LINE,TEMPUS_DAEMON_CHILD",
+    ),
+    flags.join(" "),
+  );
+  for (const fg of [["-d"], ["-n"], ["-q"], ["-Q"]]) {
+    const f = denoFlags(grantsFor(["daemon", ...fg, "-f", "/etc/t.conf"], facts));
+    assert.ok(!f.some((x) => x.startsWith("--allow-run")), `${fg}: ${f.join(" ")}`);
+  }
 });
