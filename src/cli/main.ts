@@ -102,6 +102,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "earliest <= true time <= latest from the error-bound page",
     load: async () => (await import("./now.ts")).run,
   },
+  permissions: {
+    summary: "permissions COMMAND [ARGS]: the Deno permission flags the launcher grants it",
+    load: async () => (await import("../launch/permissions.ts")).run,
+  },
 };
 
 for (const name of MONITOR_COMMANDS) {
@@ -129,6 +133,7 @@ export function usage(): string {
     "  now     [--file PATH] [--json]                        earliest <= true time <= latest",
     "  plot    [LOGDIR] [-o OUT.svg]                         history as SVG from the logs",
     "  replay  LOGDIR [-f CONFIG]                            the engine's decisions on recorded samples",
+    "  permissions COMMAND [ARGS]    the Deno permission flags the launcher runs it with",
     "  tracking | sources [-v] | sourcestats [-v] | selectdata | activity | ntpdata",
     "  serverstats | clients | makestep | burst | online | offline | onoffline",
     "  settime TIME | manual on|off|reset|list|delete N | waitsync | rtcdata | trimrtc",
