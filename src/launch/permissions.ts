@@ -278,6 +278,9 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   for (const d of c.sourceDirs ?? []) ro(d);
   if (c.cmdSocket !== null) rw(dirOf(c.cmdSocket));
   if (c.pidFile !== null) ro("/proc"); // is the pid in an existing pidfile alive?
+  // ops: the error-bound page and the recording are created (with their directory).
+  rw(c.errorBoundFile ?? null, true);
+  rw(c.recordMeasurements ?? null, true);
   // The run user (or the process's own name) is looked up in /etc/passwd.
   g.read.push("/etc/passwd");
   if (notify) {
@@ -302,6 +305,10 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
       net.push("127.0.0.1", "[::1]");
     }
     // The NTP port is opened only with `allow` rules, which make net unscoped above.
+    // ops: the metrics endpoint (Deno.serve) listens on bindmetricsaddress:metricsport.
+    if ((c.metricsPort ?? 0) > 0) {
+      net.push(`${netHost(c.bindMetricsAddress ?? "127.0.0.1")}:${c.metricsPort}`);
+    }
     g.net = net;
   }
   return g;
@@ -322,6 +329,72 @@ function configCheckGrants(args: string[], host: HostFacts): Grants {
   return g;
 }
 
+/** The value after `name` (or its short form) in `args`, or null. */
+function optionValue(args: string[], names: string[]): string | null {
+  for (let i = 0; i < args.length - 1; i++) if (names.includes(args[i])) return args[i + 1];
+  const eq = args.find((a) => names.some((n) => a.startsWith(`${n}=`)));
+  return eq === undefined ? null : eq.slice(eq.indexOf("=") + 1);
+}
+
+/** Positional arguments: not options, not values of the `valued` options. */
+function positionals(args: string[], valued: string[]): string[] {
+  return args.filter((a, i) => !a.startsWith("-") && !valued.includes(args[i - 1] ?? ""));
+}
+
+/** ops: `tempus now` reads the error-bound page and the clocks (libc). */
+function nowGrants(args: string[]): Grants {
+  const g = empty();
+  g.ffi = FFI_ALL;
+  g.read = [optionValue(args, ["--file", "-f"]) ?? `${DEFAULT_RUN_DIR}/errorbound`];
+  return g;
+}
+
+/** ops: `tempus plot` reads the logs it is given and writes its output (or asks a daemon). */
+function plotGrants(args: string[]): Grants {
+  const g = empty();
+  const valued = [
+    "--tracking",
+    "--measurements",
+    "-o",
+    "--output",
+    "--title",
+    "--url",
+    "--step-threshold",
+  ];
+  for (const p of positionals(args, valued)) g.read.push(p);
+  for (const o of ["--tracking", "--measurements"]) {
+    const v = optionValue(args, [o]);
+    if (v !== null) g.read.push(v);
+  }
+  const out = optionValue(args, ["-o", "--output"]);
+  if (out !== null) g.write.push(out);
+  const url = optionValue(args, ["--url"]);
+  if (url !== null) {
+    try {
+      g.net = [new URL(url).host];
+    } catch {
+      // the command reports a bad URL itself
+    }
+  }
+  return g;
+}
+
+/** ops: `tempus replay` reads the recording (or log directory) and the configuration. */
+function replayGrants(args: string[], host: HostFacts): Grants {
+  const g = empty();
+  for (const p of positionals(args, ["-f", "--config", "--compare"])) g.read.push(p);
+  const compare = optionValue(args, ["--compare"]);
+  if (compare !== null) g.read.push(compare);
+  const config = optionValue(args, ["-f", "--config"]);
+  if (config !== null) {
+    const rec = recordingReader(host.reader);
+    loadConfigSync(config, rec.reader);
+    rec.files.add(config);
+    configFileGrants(rec.files, rec.dirs, g);
+  }
+  return g;
+}
+
 /** The grants of one tempus command line (the arguments after `tempus`). */
 export function grantsFor(args: string[], host: HostFacts): Grants {
   const [command, ...rest] = args;
@@ -334,6 +407,12 @@ export function grantsFor(args: string[], host: HostFacts): Grants {
       return clientGrants(rest, null);
     case "config":
       return configCheckGrants(rest, host);
+    case "now":
+      return nowGrants(rest);
+    case "plot":
+      return plotGrants(rest);
+    case "replay":
+      return replayGrants(rest, host);
     case undefined:
     case "--help":
     case "-h":
