@@ -43,7 +43,6 @@ async function ntpReply(address: string, port: number): Promise<NtpPacket> {
 Deno.test({
   name: "holdover: the upstream stops; tempus serves synchronised, chronyd -Q still uses it",
   ignore: !HAVE_CHRONY,
-  sanitizeResources: false,
   async fn() {
     const servePort = freeUdpPort();
     const upstream = await startChronydServer();
