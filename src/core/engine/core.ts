@@ -94,6 +94,7 @@ export class EngineCore {
       precision: config.clockPrecision,
       measurePrecision: options.measurePrecision,
       initialFrequencyPpm: initialDrift?.freqPpm ?? null,
+      slewTimerMargin: options.slewTimerMargin,
     });
     this.reference = new Reference(config, {
       clock: this.clock,
