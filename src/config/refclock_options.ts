@@ -74,7 +74,9 @@ export type RefclockParse =
 /** Checks a SHM unit ("0".."255"; the `:perm=` option is not implemented). */
 function checkParameter(driver: RefclockDriver, parameter: string): string | null {
   if (driver === "SHM") {
-    if (parameter.includes(":")) return `refclock SHM: driver options ('${parameter}') not supported`;
+    if (parameter.includes(":")) {
+      return `refclock SHM: driver options ('${parameter}') not supported`;
+    }
     if (!/^[0-9]{1,3}$/.test(parameter) || Number(parameter) > 255) {
       return `refclock SHM: invalid unit '${parameter}' (expected 0..255)`;
     }
@@ -82,7 +84,9 @@ function checkParameter(driver: RefclockDriver, parameter: string): string | nul
     if (!parameter.startsWith("/")) {
       return `refclock SOCK: socket path '${parameter}' must be absolute`;
     }
-    if (parameter.includes(":")) return `refclock SOCK: driver options ('${parameter}') not supported`;
+    if (parameter.includes(":")) {
+      return `refclock SOCK: driver options ('${parameter}') not supported`;
+    }
   }
   return null;
 }

@@ -479,7 +479,11 @@ function applyTable(
 /** `[[refclock]]` tables: driver, parameter and chrony's refclock options by name. */
 function applyRefclocks(ctx: Ctx, value: unknown): void {
   if (!Array.isArray(value)) {
-    return report(ctx, ["refclock"], `expected an array of tables ([[refclock]]), got ${typeName(value)}`);
+    return report(
+      ctx,
+      ["refclock"],
+      `expected an array of tables ([[refclock]]), got ${typeName(value)}`,
+    );
   }
   value.forEach((entry, i) => {
     const path: KeyPath = ["refclock", i];

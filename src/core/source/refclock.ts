@@ -196,7 +196,11 @@ export class RefclockSource implements Source {
     this.#counters.rx++;
     if (!this.#running) return [];
     if (!Number.isFinite(s.offset) || Math.abs(s.offset) > MAX_REFCLOCK_OFFSET) {
-      return [{ kind: "log", level: "debug", message: `${this.addressText}: insane offset dropped` }];
+      return [{
+        kind: "log",
+        level: "debug",
+        message: `${this.addressText}: insane offset dropped`,
+      }];
     }
     if (s.leap !== 0 && s.leap !== 1 && s.leap !== 2) {
       return [{ kind: "log", level: "debug", message: `${this.addressText}: bad leap ${s.leap}` }];

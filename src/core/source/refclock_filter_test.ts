@@ -98,7 +98,9 @@ Deno.test("refclock filter fuzz: random samples never throw and results are fini
   for (let round = 0; round < 300; round++) {
     const f = filter(1 + Math.floor(rnd() * 20), rnd() < 0.3 ? rnd() : 0);
     const n = Math.floor(rnd() * 30);
-    for (let i = 0; i < n; i++) f.add(sample(i, (rnd() - 0.5) * 10 ** (rnd() * 6 - 4), rnd() * 1e-3));
+    for (let i = 0; i < n; i++) {
+      f.add(sample(i, (rnd() - 0.5) * 10 ** (rnd() * 6 - 4), rnd() * 1e-3));
+    }
     const out = f.filtered();
     if (out !== null) {
       assert.ok(Number.isFinite(out.offset) && Number.isFinite(out.peerDispersion));
