@@ -13,7 +13,8 @@ import { ErrnoError } from "./errno.ts";
 import { encodeTimespec, TIMESPEC_SIZE } from "./timespec.ts";
 import { decodeTimex, encodeTimex, type Timex } from "./timex.ts";
 
-const SYMBOLS = {
+/** The libc functions tempus binds, with their FFI signatures. */
+export const LIBC_SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   clock_settime: { parameters: ["i32", "buffer"], result: "i32" },
   clock_adjtime: { parameters: ["i32", "buffer"], result: "i32" },
@@ -44,13 +45,14 @@ const SYMBOLS = {
   },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** The opened libc symbols (see SYMBOLS). */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 
 let libc: Libc | null = null;
 
 /** The libc symbols, opening libc.so.6 on first use. Throws if it cannot be opened. */
 export function libcSymbols(): Libc {
-  if (libc === null) libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  if (libc === null) libc = Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
   return libc;
 }
 

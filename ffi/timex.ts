@@ -36,23 +36,23 @@ export const ADJ_OFFSET_SINGLESHOT = 0x8001;
 export const ADJ_OFFSET_SS_READ = 0xa001;
 
 /** NTP-style aliases of the ADJ_* bits. */
-export const MOD_OFFSET = ADJ_OFFSET;
+export const MOD_OFFSET: number = ADJ_OFFSET;
 /** Alias of ADJ_FREQUENCY. */
-export const MOD_FREQUENCY = ADJ_FREQUENCY;
+export const MOD_FREQUENCY: number = ADJ_FREQUENCY;
 /** Alias of ADJ_MAXERROR. */
-export const MOD_MAXERROR = ADJ_MAXERROR;
+export const MOD_MAXERROR: number = ADJ_MAXERROR;
 /** Alias of ADJ_ESTERROR. */
-export const MOD_ESTERROR = ADJ_ESTERROR;
+export const MOD_ESTERROR: number = ADJ_ESTERROR;
 /** Alias of ADJ_STATUS. */
-export const MOD_STATUS = ADJ_STATUS;
+export const MOD_STATUS: number = ADJ_STATUS;
 /** Alias of ADJ_TIMECONST. */
-export const MOD_TIMECONST = ADJ_TIMECONST;
+export const MOD_TIMECONST: number = ADJ_TIMECONST;
 /** Alias of ADJ_TAI. */
-export const MOD_TAI = ADJ_TAI;
+export const MOD_TAI: number = ADJ_TAI;
 /** Alias of ADJ_MICRO. */
-export const MOD_MICRO = ADJ_MICRO;
+export const MOD_MICRO: number = ADJ_MICRO;
 /** Alias of ADJ_NANO. */
-export const MOD_NANO = ADJ_NANO;
+export const MOD_NANO: number = ADJ_NANO;
 /** Clock source B. */
 export const MOD_CLKB = 0x4000;
 /** Clock source A. */

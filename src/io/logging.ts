@@ -20,7 +20,23 @@ import {
 import type { LogLevel, LogPort } from "../base/ports.ts";
 import { SyslogSink } from "./syslog.ts";
 
-export type { LogRecord };
+/** logtape's level names (its `LogLevel`, spelt out so this API names no logtape type). */
+export type TapeLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+
+/**
+ * The fields of a logtape record the line formatters read (a structural subset of logtape's
+ * `LogRecord`, so this module's API does not expose logtape's internal types).
+ */
+export interface FormattableRecord {
+  /** logtape's level name. */
+  readonly level: TapeLevelName;
+  /** When the record was made, ms since the Unix epoch. */
+  readonly timestamp: number;
+  /** The message parts (strings and interpolated values). */
+  readonly message: readonly unknown[];
+  /** Structured fields, rendered as k=v. */
+  readonly properties: Record<string, unknown>;
+}
 
 /** How to set up logging. */
 export interface LoggingOptions {
@@ -86,19 +102,19 @@ function renderFields(fields: Record<string, unknown>): string {
   return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }
 
-function messageOf(record: LogRecord): string {
+function messageOf(record: FormattableRecord): string {
   return record.message.map((m) => (typeof m === "string" ? m : String(m))).join("");
 }
 
 /** Formats a record as a plain line: "2026-01-02T03:04:05.678Z WARN message k=v". */
-export function formatPlainLine(record: LogRecord): string {
+export function formatPlainLine(record: FormattableRecord): string {
   const level = TAPE_TO_LEVEL[record.level].toUpperCase().padEnd(7);
   const time = new Date(record.timestamp).toISOString();
   return `${time} ${level} ${messageOf(record)}${renderFields(record.properties)}`;
 }
 
 /** Formats a record for journald: "<4>message k=v" (journald adds the time). */
-export function formatJournalLine(record: LogRecord): string {
+export function formatJournalLine(record: FormattableRecord): string {
   const priority = JOURNAL_PRIORITY[TAPE_TO_LEVEL[record.level]];
   const text = `${messageOf(record)}${renderFields(record.properties)}`;
   // journald reads one entry per line: every line carries the priority.

@@ -17,6 +17,7 @@
  * @module
  */
 import { createCipheriv, createHash } from "node:crypto";
+import { MAX_MAC_LENGTH, MAX_V4_MAC_LENGTH } from "./extensions.ts";
 
 /** Hash-based key types (digest = H(key || data)). */
 export const HASH_KEY_TYPES = {
@@ -76,11 +77,8 @@ export interface KeyFileError {
 /** Octets of a MAC's key ID field. */
 export const MAC_KEY_ID_LENGTH = 4;
 /** Shortest MAC that can authenticate: key ID + 16-octet digest (NTP_MIN_MAC_LENGTH). */
-export const MIN_MAC_LENGTH = 4 + 16;
-/** Longest MAC in an NTPv4 packet (NTP_MAX_V4_MAC_LENGTH). */
-export const MAX_V4_MAC_LENGTH = 24;
-/** Longest MAC in other packets (NTP_MAX_MAC_LENGTH). */
-export const MAX_MAC_LENGTH = 4 + 64;
+export const MIN_MAC_LENGTH: number = 4 + 16;
+export { MAX_MAC_LENGTH, MAX_V4_MAC_LENGTH };
 /** Keys shorter than this many octets are weak (chrony's MIN_SECURE_KEY_LENGTH, 80 bits). */
 export const MIN_SECURE_KEY_LENGTH = 10;
 

@@ -47,7 +47,7 @@ export const MIN_LAST_EXTENSION_LENGTH = 28;
 /** Longest trailer of an NTPv4 packet that is taken as a MAC (key ID + 20-octet digest). */
 export const MAX_V4_MAC_LENGTH = 24;
 /** Longest MAC accepted in packets before NTPv4 (key ID + 64-octet digest). */
-export const MAX_MAC_LENGTH = 4 + 64;
+export const MAX_MAC_LENGTH: number = 4 + 64;
 
 /** Reads a big-endian u32 at `offset`. */
 function readU32(bytes: Uint8Array, offset: number): number {
