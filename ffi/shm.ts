@@ -11,6 +11,7 @@ const SYMBOLS = {
   shmget: { parameters: ["i32", "usize", "i32"], result: "i32" },
   shmat: { parameters: ["i32", "pointer", "i32"], result: "pointer" },
   shmdt: { parameters: ["pointer"], result: "i32" },
+  shmctl: { parameters: ["i32", "i32", "pointer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -31,11 +32,13 @@ function errno(): number {
 /** An attached segment. */
 export class ShmSegment {
   readonly #ptr: Deno.PointerObject;
+  readonly #id: number;
   readonly #view: DataView;
   readonly #bytes: Uint8Array;
   #attached = true;
 
-  private constructor(ptr: Deno.PointerObject, size: number) {
+  private constructor(id: number, ptr: Deno.PointerObject, size: number) {
+    this.#id = id;
     this.#ptr = ptr;
     const buf = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
     this.#view = new DataView(buf);
@@ -51,7 +54,7 @@ export class ShmSegment {
     if (p === null || Deno.UnsafePointer.value(p) === 0xffffffffffffffffn) {
       throw new ErrnoError("shmat", errno());
     }
-    return new ShmSegment(p, size);
+    return new ShmSegment(id, p, size);
   }
 
   /** A copy of the segment's bytes. */
@@ -72,6 +75,11 @@ export class ShmSegment {
   /** Writes bytes at 0 (a test writer). */
   write(bytes: Uint8Array): void {
     this.#bytes.set(bytes);
+  }
+
+  /** Marks the segment for removal (IPC_RMID; gone when the last user detaches). */
+  remove(): void {
+    symbols().shmctl(this.#id, 0, null);
   }
 
   /** Detaches. */

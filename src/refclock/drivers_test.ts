@@ -47,5 +47,6 @@ Deno.test("SHM driver: a mode 1 sample is read once and valid is cleared", async
   assert.equal(got.length, 1, "read once");
   assert.ok(Math.abs(got[0] - 0.25) < 1e-9);
   assert.equal(writer.int32(SHM_VALID_OFFSET), 0);
+  writer.remove();
   writer.detach();
 });
