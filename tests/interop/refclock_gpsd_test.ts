@@ -1,0 +1,159 @@
+/**
+ * Interop: reference clocks with the real chrony and ntpsec tools.
+ *
+ * A feeder in the test plays gpsd's part: it writes chrony's `struct sock_sample` datagrams
+ * to the SOCK refclocks of tempus and of a real `chronyd -x` beside it, and an ntpd SHM
+ * segment (mode 1, as gpsd writes it) to tempus's SHM refclock. Both daemons must select the
+ * GPS source (`chronyc sources` shows `#*`); tempus, a stratum-1 server on the GPS refclock,
+ * must be accepted by chronyd as a client (`ntpdata`: stratum 1, reference ID GPS), by
+ * `chronyd -Q` and by ntpsec's `ntpdig` (stratum 1).
+ *
+ * The feeder's samples carry the system time with an offset of ~0: the test asserts
+ * selection, stratum and refid, not accuracy. gpsd 3.22 itself cannot take part on this host:
+ * it never writes NTP outputs (SHM or SOCK) for a pty source ("test harness"), which is what
+ * gpsfake feeds it, so the real gpsd -> tempus path needs a real serial port (the VM).
+ * Nothing here touches the clock: both daemons run with -x.
+ */
+import assert from "node:assert/strict";
+import { ShmSegment } from "../../ffi/shm.ts";
+import { encodeSockSample } from "../../src/refclock/sock_sample.ts";
+import { encodeShmTime, SHM_KEY_BASE, SHM_TIME_SIZE } from "../../src/refclock/shm_time.ts";
+import {
+  canBind,
+  chronydQuery,
+  freeUdpPort,
+  haveBinary,
+  runCommand,
+  startBackground,
+  waitFor,
+} from "../helpers/peers.ts";
+import { tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
+
+const HOST = "127.0.0.163";
+const missing = ["chronyd", "chronyc", "ntpdig"].filter((b) => !haveBinary(b));
+const ready = missing.length === 0 && canBind(HOST, 123);
+
+/** System time now in ns (ms resolution plus a sub-ms part from the monotonic clock). */
+function nowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
+Deno.test({
+  name: "refclock interop: SOCK and SHM selected as #* in tempus and chronyd; tempus serves stratum 1 refid GPS",
+  ignore: !ready,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-refclock-" });
+    const tempusSock = `${dir}/chrony.tempus.sock`;
+    const chronySock = `${dir}/chrony.chronyd.sock`;
+    const unit = 100 + Math.floor(Math.random() * 100);
+    const shm = ShmSegment.attach(SHM_KEY_BASE + unit, SHM_TIME_SIZE, 0o600);
+    const tempusCmd = freeUdpPort();
+    const chronyCmd = freeUdpPort();
+    const tempus = startBackground(
+      Deno.execPath(),
+      tempusDaemonArgs([
+        "-x",
+        "-d",
+        `refclock SOCK ${tempusSock} refid GPS poll 0`,
+        `refclock SHM ${unit} refid NMEA poll 0 dpoll -2`,
+        `pidfile ${dir}/tempus.pid`,
+        `cmdport ${tempusCmd}`,
+        "bindcmdaddress 127.0.0.1",
+        `bindaddress ${HOST}`,
+        "port 123",
+        "allow 127.0.0.0/8",
+      ]),
+    );
+    const chronyd = startBackground("chronyd", [
+      "-x",
+      "-d",
+      "-u",
+      "root",
+      `pidfile ${dir}/chronyd.pid`,
+      `cmdport ${chronyCmd}`,
+      "bindcmdaddress 127.0.0.1",
+      `bindcmdaddress ${dir}/chronyd.sock`,
+      "port 0",
+      `refclock SOCK ${chronySock} refid GPS poll 0`,
+      `server ${HOST} iburst minpoll -1 maxpoll 0`,
+    ]);
+    const feeder = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/feeder.sock` });
+    let count = 0;
+    let feeding = true;
+    const feed = (async () => {
+      while (feeding) {
+        const time = nowNs();
+        const offset = (Math.random() - 0.5) * 2e-6;
+        const bytes = encodeSockSample({ time, offset, pulse: false, leap: 0 });
+        for (const path of [tempusSock, chronySock]) {
+          await feeder.send(bytes, { transport: "unixpacket", path }).catch(() => {});
+        }
+        count++;
+        shm.setInt32(48, 0);
+        shm.write(encodeShmTime({
+          mode: 1,
+          count,
+          clockTime: time + BigInt(Math.round(offset * 1e9)),
+          receiveTime: time,
+          leap: 0,
+          precision: -20,
+          valid: 1,
+        }));
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const chronyc = async (port: number, ...args: string[]) => {
+      const out = await runCommand("chronyc", ["-n", "-h", "127.0.0.1", "-p", `${port}`, ...args]);
+      return out.stdout + out.stderr;
+    };
+    try {
+      let last = "";
+      await waitFor(async () => {
+        last = await chronyc(tempusCmd, "sources");
+        return /^#\* GPS /m.test(last) && /^#[*+] NMEA /m.test(last);
+      }, 30_000, "tempus to select its GPS refclock").catch((e) => {
+        throw new Error(`${e.message}\n${last}\n${tempus.output()}`);
+      });
+      const stats = await chronyc(tempusCmd, "sourcestats");
+      assert.match(stats, /^GPS +\d+/m);
+      const sel = await chronyc(tempusCmd, "selectdata");
+      assert.match(sel, /^\* GPS /m);
+      const tracking = await chronyc(tempusCmd, "tracking");
+      assert.match(tracking, /Reference ID +: 47505300 \(GPS\)/);
+      assert.match(tracking, /Stratum +: 1/);
+
+      // chronyd beside it, fed the same samples, selects its own GPS refclock too ...
+      let chronySources = "";
+      await waitFor(async () => {
+        chronySources = await chronyc(chronyCmd, "sources");
+        return /^#\* GPS /m.test(chronySources) && /^\^[*+\-] 127\.0\.0\.163/m.test(chronySources);
+      }, 30_000, "chronyd to select GPS and to accept tempus").catch((e) => {
+        throw new Error(`${e.message}\n${chronySources}\n${chronyd.output()}`);
+      });
+      // ... and as tempus's client sees a stratum-1 server whose reference is GPS.
+      const nd = await runCommand("chronyc", ["-n", "-h", `${dir}/chronyd.sock`, "ntpdata", HOST]);
+      const ntpdata = nd.stdout + nd.stderr;
+      assert.match(ntpdata, /Stratum +: 1\b/);
+      assert.match(ntpdata, /Reference ID +: 47505300 \(GPS\)/);
+
+      const q = await chronydQuery(HOST, 123);
+      assert.ok(Math.abs(q.offset) < 0.01, `chronyd -Q offset ${q.offset}`);
+      const dig = await runCommand("ntpdig", ["-j", "-t", "2", "-p", "2", HOST]);
+      assert.equal(dig.code, 0, dig.stderr);
+      const r = JSON.parse(dig.stdout.trim().split("\n").pop()!);
+      assert.equal(r.stratum, 1);
+      assert.equal(r.leap, "no-leap");
+    } finally {
+      feeding = false;
+      await feed;
+      feeder.close();
+      await tempus.stop();
+      await chronyd.stop();
+      shm.remove();
+      shm.detach();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
