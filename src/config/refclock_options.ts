@@ -133,6 +133,18 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
   return { ok: true, refclock: r };
 }
 
+/** A refclock as a `refclock DRIVER PARAM [options]` line (non-default options only). */
+export function renderRefclock(r: RefclockConfig): string {
+  const parts: string[] = ["refclock", r.driver, r.parameter];
+  if (r.refId !== null) parts.push("refid", r.refId);
+  for (const [option, { key }] of Object.entries(NUMERIC)) {
+    const v = r[key];
+    if (v !== null && v !== DEFAULT_REFCLOCK[key]) parts.push(option, String(v));
+  }
+  for (const f of FLAGS) if (r[f]) parts.push(f);
+  return parts.join(" ");
+}
+
 /** chrony's default refid: the driver name's first three letters and the refclock index. */
 export function defaultRefId(driver: string, index: number): string {
   const ref = [...driver.slice(0, 3).padStart(3, " ")];

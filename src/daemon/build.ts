@@ -228,7 +228,17 @@ export async function buildDaemon(
     log,
   );
   engine.onReplaceSource = (id) => void sources.replace(id);
-  const refclocks = options.oneShot === null ? openRefclocks(config.refclocks, engine, log) : [];
+  if (options.oneShot !== null && config.refclocks.length > 0) {
+    throw new StartupError(
+      `refclock (${config.refclocks[0].origin}) is not supported with -q/-Q yet`,
+    );
+  }
+  let refclocks: RefclockDriverHandle[];
+  try {
+    refclocks = openRefclocks(config.refclocks, engine, log);
+  } catch (e) {
+    throw new StartupError(describe(e));
+  }
 
   const ntpAccess = AccessTable.fromRules(config.ntpAccess);
   for (const e of ntpAccess.errors) log.log("warning", `allow/deny: ${e}`);

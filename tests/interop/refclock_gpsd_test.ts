@@ -39,7 +39,8 @@ function nowNs(): bigint {
 }
 
 Deno.test({
-  name: "refclock interop: SOCK and SHM selected as #* in tempus and chronyd; tempus serves stratum 1 refid GPS",
+  name:
+    "refclock interop: SOCK and SHM selected as #* in tempus and chronyd; tempus serves stratum 1 refid GPS",
   ignore: !ready,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -110,10 +111,14 @@ Deno.test({
     };
     try {
       let last = "";
-      await waitFor(async () => {
-        last = await chronyc(tempusCmd, "sources");
-        return /^#\* GPS /m.test(last) && /^#[*+] NMEA /m.test(last);
-      }, 30_000, "tempus to select its GPS refclock").catch((e) => {
+      await waitFor(
+        async () => {
+          last = await chronyc(tempusCmd, "sources");
+          return /^#\* GPS /m.test(last) && /^#[*+] NMEA /m.test(last);
+        },
+        30_000,
+        "tempus to select its GPS refclock",
+      ).catch((e) => {
         throw new Error(`${e.message}\n${last}\n${tempus.output()}`);
       });
       const stats = await chronyc(tempusCmd, "sourcestats");
@@ -126,10 +131,15 @@ Deno.test({
 
       // chronyd beside it, fed the same samples, selects its own GPS refclock too ...
       let chronySources = "";
-      await waitFor(async () => {
-        chronySources = await chronyc(chronyCmd, "sources");
-        return /^#\* GPS /m.test(chronySources) && /^\^[*+\-] 127\.0\.0\.163/m.test(chronySources);
-      }, 30_000, "chronyd to select GPS and to accept tempus").catch((e) => {
+      await waitFor(
+        async () => {
+          chronySources = await chronyc(chronyCmd, "sources");
+          return /^#\* GPS /m.test(chronySources) &&
+            /^\^[*+\-] 127\.0\.0\.163/m.test(chronySources);
+        },
+        30_000,
+        "chronyd to select GPS and to accept tempus",
+      ).catch((e) => {
         throw new Error(`${e.message}\n${chronySources}\n${chronyd.output()}`);
       });
       // ... and as tempus's client sees a stratum-1 server whose reference is GPS.
