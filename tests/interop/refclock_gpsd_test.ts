@@ -65,6 +65,8 @@ Deno.test({
         `bindaddress ${HOST}`,
         "port 123",
         "allow 127.0.0.0/8",
+        `logdir ${dir}/tempus-log`,
+        "log refclocks",
       ]),
     );
     const chronyd = startBackground("chronyd", [
@@ -79,6 +81,8 @@ Deno.test({
       "port 0",
       `refclock SOCK ${chronySock} refid GPS poll 0`,
       `server ${HOST} iburst minpoll -1 maxpoll 0`,
+      `logdir ${dir}/chronyd-log`,
+      "log refclocks",
     ]);
     const feeder = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/feeder.sock` });
     let count = 0;
@@ -155,6 +159,20 @@ Deno.test({
       const r = JSON.parse(dig.stdout.trim().split("\n").pop()!);
       assert.equal(r.stratum, 1);
       assert.equal(r.leap, "no-leap");
+
+      // refclocks.log: the same banner and the same columns as chronyd's.
+      const ours = await Deno.readTextFile(`${dir}/tempus-log/refclocks.log`);
+      const theirs = await Deno.readTextFile(`${dir}/chronyd-log/refclocks.log`);
+      const header = (t: string) => t.split("\n").slice(0, 3).join("\n");
+      assert.equal(header(ours), header(theirs));
+      const shape = (line: string) =>
+        line.replace(/\d/g, "9").replace(/[+-](?=9\.)/g, " ").replace(/e[+-]/g, "e+");
+      const raw = (t: string) => t.split("\n").find((l) => /^\S+ \S+ GPS +\d+ N 0 /.test(l))!;
+      const filtered = (t: string) => t.split("\n").find((l) => /^\S+ \S+ GPS +- N - /.test(l))!;
+      assert.ok(raw(ours) && raw(theirs), `no raw GPS line:\n${ours}\n---\n${theirs}`);
+      assert.ok(filtered(ours) && filtered(theirs), "no filtered GPS line");
+      assert.equal(shape(raw(ours)).length, shape(raw(theirs)).length);
+      assert.equal(shape(filtered(ours)).length, shape(filtered(theirs)).length);
     } finally {
       feeding = false;
       await feed;

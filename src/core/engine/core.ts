@@ -22,7 +22,7 @@ import type {
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
-import { RefclockSource } from "../source/refclock.ts";
+import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -50,6 +50,8 @@ export class EngineCore {
    * shows the reply's test bits and counters): measurements.log.
    */
   onReply: ((id: number) => void) | null = null;
+  /** Called with each refclock sample, raw and filtered: refclocks.log. */
+  onRefclockSample: ((r: RefclockSampleLog) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
   onReferenceUpdated: ((update: ReferenceUpdate) => void) | null = null;
 
@@ -329,6 +331,7 @@ export class EngineCore {
       stats,
       precision: this.clock.precision,
     });
+    source.onSampleLog = (r) => this.onRefclockSample?.(r);
     this.registry.set(id, source);
     this.#pool.set(id, null);
     if (this.#transport !== null) this.run(source, source.start(this.context(source)));

@@ -41,6 +41,24 @@ export interface RefclockRawSample {
   leap: number;
 }
 
+/** A sample as refclocks.log shows it (see io/log_files.ts RefclockLogRecord). */
+export interface RefclockSampleLog {
+  /** Cooked time of the sample. */
+  time: Instant;
+  /** Refid text. */
+  refId: string;
+  /** Samples since the last poll (raw sample), or null (filtered sample). */
+  count: number | null;
+  /** Leap status. */
+  leap: number;
+  /** Offset from the driver after the clock correction, seconds (raw samples). */
+  rawOffset: number;
+  /** Offset with the `offset` option applied, seconds. */
+  offset: number;
+  /** Dispersion, seconds. */
+  dispersion: number;
+}
+
 /** Construction options of a refclock source. */
 export interface RefclockSourceOptions {
   /** Engine id. */
@@ -71,6 +89,8 @@ export class RefclockSource implements Source {
   readonly config: RefclockConfig;
   /** Reference ID (from the refid text). */
   readonly refId: number;
+  /** Called with every accepted raw sample and every filtered sample (refclocks.log). */
+  onSampleLog: ((r: RefclockSampleLog) => void) | null = null;
   readonly #params: SourceParams;
   readonly #filter: RefclockFilter;
   readonly #precision: number;
@@ -219,7 +239,18 @@ export class RefclockSource implements Source {
       peerDispersion: dispersion,
       rootDispersion: dispersion,
     });
-    if (ok) this.#counters.validRx++;
+    if (ok) {
+      this.#counters.validRx++;
+      this.onSampleLog?.({
+        time: s.time,
+        refId: this.addressText,
+        count: this.#reached - 1,
+        leap: this.#leap,
+        rawOffset: s.offset,
+        offset,
+        dispersion,
+      });
+    }
     return [];
   }
 
@@ -250,6 +281,15 @@ export class RefclockSource implements Source {
       this.#lastOffset = f.offset;
       this.#lastDispersion = f.peerDispersion;
       out.push({ kind: "sample", sample });
+      this.onSampleLog?.({
+        time: f.time,
+        refId: this.addressText,
+        count: null,
+        leap: this.#leap,
+        rawOffset: f.offset,
+        offset: f.offset,
+        dispersion: f.peerDispersion,
+      });
     }
     out.push(this.#wake());
     return out;
