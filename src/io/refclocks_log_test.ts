@@ -30,5 +30,5 @@ Deno.test("refclocks.log lines are chronyd's, character for character", () => {
     }),
     "2026-12-04 18:52:43.133808 GPS     3 N 0  4.760000e-07 -2.000000e-08  3.000e-08",
   );
-  assert.match(REFCLOCKS_BANNER, /Refid  DP L P  Raw offset/);
+  assert.ok(REFCLOCKS_BANNER.endsWith("Refid  DP L P  Raw offset   Cooked offset      Disp."));
 });
