@@ -28,6 +28,15 @@ Deno.test("SOCK driver: samples from a datagram socket reach the sink, garbage d
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("SOCK driver: refuses to replace a file that is not a socket", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/precious`;
+  await Deno.writeTextFile(path, "keep me");
+  assert.throws(() => openSockRefclock(path, () => {}, silentLog), /not a socket/);
+  assert.equal(await Deno.readTextFile(path), "keep me");
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("SHM driver: a mode 1 sample is read once and valid is cleared", async () => {
   const unit = 200 + Math.floor(Math.random() * 50);
   const writer = ShmSegment.attach(SHM_KEY_BASE + unit, SHM_TIME_SIZE, 0o600);

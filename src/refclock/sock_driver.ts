@@ -16,10 +16,16 @@ export function openSockRefclock(
   sink: RefclockSink,
   log: LogPort,
 ): RefclockDriverHandle {
+  // A stale socket from an earlier run is replaced; anything else at the path is an error.
+  let existing: Deno.FileInfo | null = null;
   try {
-    Deno.removeSync(path);
+    existing = Deno.lstatSync(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (existing !== null) {
+    if (existing.isSocket !== true) throw new Error(`${path} exists and is not a socket`);
+    Deno.removeSync(path);
   }
   const conn = Deno.listenDatagram({ transport: "unixpacket", path });
   let accepted = 0;
