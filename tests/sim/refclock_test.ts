@@ -18,7 +18,8 @@ function feedRefclock(
   outlierEvery: number,
 ): (ctx: ScenarioContext) => void {
   return (ctx) => {
-    const engine = ctx.engine as Engine;
+    const engine = ctx.engine;
+    if (!(engine instanceof Engine)) throw new Error("the scenario runs tempus's Engine");
     const r = parseRefclockArgs(line.split(" "));
     if (!r.ok) throw new Error(r.error);
     const id = engine.addRefclock(r.refclock, "GPS");
