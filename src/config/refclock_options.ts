@@ -2,7 +2,8 @@
  * `refclock DRIVER PARAMETER [OPTIONS]` (chrony's parse_refclock) for the drivers tempus
  * implements, SHM and SOCK. chrony's other drivers (PPS, PHC, RTC) and the options that only
  * make sense for them or that tempus does not implement yet (lock, rate, pps, width,
- * maxlockage, local, tai) are errors, never accepted and ignored.
+ * maxlockage, local, tai) are errors, never accepted and ignored. SHM takes chrony's
+ * `UNIT:perm=MODE`; SOCK driver options do not exist in chrony 4.3 and are errors.
  *
  * @module
  */
@@ -71,15 +72,28 @@ export type RefclockParse =
   | { ok: true; refclock: RefclockConfig }
   | { ok: false; error: string };
 
-/** Checks a SHM unit ("0".."255"; the `:perm=` option is not implemented). */
+/** A SHM parameter: chrony's `UNIT[:perm=MODE]` (octal mode, default 0600). */
+export function parseShmParameter(
+  parameter: string,
+): { unit: number; perm: number } | string {
+  const [unitText, ...options] = parameter.split(":");
+  if (!/^[0-9]{1,3}$/.test(unitText) || Number(unitText) > 255) {
+    return `refclock SHM: invalid unit '${unitText}' (expected 0..255)`;
+  }
+  let perm = 0o600;
+  for (const o of options) {
+    const m = /^perm=([0-7]{1,4})$/.exec(o);
+    if (m === null) return `refclock SHM: unknown driver option '${o}' (perm=MODE is supported)`;
+    perm = parseInt(m[1], 8) & 0o777;
+  }
+  return { unit: Number(unitText), perm };
+}
+
+/** Checks a driver parameter; an error message or null. */
 function checkParameter(driver: RefclockDriver, parameter: string): string | null {
   if (driver === "SHM") {
-    if (parameter.includes(":")) {
-      return `refclock SHM: driver options ('${parameter}') not supported`;
-    }
-    if (!/^[0-9]{1,3}$/.test(parameter) || Number(parameter) > 255) {
-      return `refclock SHM: invalid unit '${parameter}' (expected 0..255)`;
-    }
+    const p = parseShmParameter(parameter);
+    if (typeof p === "string") return p;
   } else {
     if (!parameter.startsWith("/")) {
       return `refclock SOCK: socket path '${parameter}' must be absolute`;

@@ -5,6 +5,7 @@ import {
   DEFAULT_REFCLOCK,
   defaultRefId,
   parseRefclockArgs,
+  parseShmParameter,
   renderRefclock,
 } from "./refclock_options.ts";
 
@@ -59,7 +60,8 @@ Deno.test("refclock: what is not implemented is refused, never ignored", () => {
   for (const o of ["lock GPS", "rate 1", "pps", "width 0.1", "maxlockage 3", "local", "tai"]) {
     assert.match(err(`SHM 0 ${o}`), /not implemented yet/, o);
   }
-  assert.match(err("SHM 0:perm=0644"), /driver options/);
+  assert.match(err("SHM 0:perm=0944"), /unknown driver option/);
+  assert.match(err("SHM 0:owner=x"), /unknown driver option/);
   assert.match(err("SOCK /run/x.sock:foo"), /driver options/);
   assert.match(err("NMEA /dev/ttyS0"), /unknown refclock driver/);
   assert.match(err("SHM"), /expected DRIVER PARAMETER/);
@@ -69,6 +71,12 @@ Deno.test("refclock: what is not implemented is refused, never ignored", () => {
   assert.match(err("SHM 0 stratum 16"), /out of range/);
   assert.match(err("SHM 0 refid TOOLONG"), /invalid refid/);
   assert.match(err("SHM 0 iburst"), /unknown option/);
+});
+
+Deno.test("refclock SHM: chrony's UNIT:perm=MODE", () => {
+  assert.equal(ok("SHM 1:perm=0644").parameter, "1:perm=0644");
+  assert.deepEqual(parseShmParameter("1:perm=0644"), { unit: 1, perm: 0o644 });
+  assert.deepEqual(parseShmParameter("2"), { unit: 2, perm: 0o600 });
 });
 
 Deno.test("refclock: chrony's default refids", () => {

@@ -41,7 +41,7 @@ Deno.test("SHM driver: a mode 1 sample is read once and valid is cleared", async
   const unit = 200 + Math.floor(Math.random() * 50);
   const writer = ShmSegment.attach(SHM_KEY_BASE + unit, SHM_TIME_SIZE, 0o600);
   const got: number[] = [];
-  const h = openShmRefclock(unit, -3, (_t, o) => got.push(o), silentLog);
+  const h = openShmRefclock(unit, 0o600, -3, (_t, o) => got.push(o), silentLog);
   writer.write(encodeShmTime({
     mode: 1,
     count: 5,

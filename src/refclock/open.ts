@@ -5,7 +5,7 @@
  * @module
  */
 import type { RefclockConfig } from "../config/model.ts";
-import { defaultRefId } from "../config/refclock_options.ts";
+import { defaultRefId, parseShmParameter } from "../config/refclock_options.ts";
 import type { LogPort } from "../base/ports.ts";
 import type { EngineCore } from "../core/engine/core.ts";
 import type { RefclockDriverHandle } from "./driver.ts";
@@ -26,11 +26,13 @@ export function openRefclocks(
       const sink = (raw: bigint, offset: number, leap: number) =>
         engine.refclockSample(id, raw, offset, leap);
       try {
-        handles.push(
-          rc.driver === "SHM"
-            ? openShmRefclock(Number(rc.parameter), rc.dpoll, sink, log)
-            : openSockRefclock(rc.parameter, sink, log),
-        );
+        if (rc.driver === "SHM") {
+          const p = parseShmParameter(rc.parameter);
+          if (typeof p === "string") throw new Error(p);
+          handles.push(openShmRefclock(p.unit, p.perm, rc.dpoll, sink, log));
+        } else {
+          handles.push(openSockRefclock(rc.parameter, sink, log));
+        }
       } catch (e) {
         throw new Error(`refclock ${rc.driver} ${rc.parameter} (${rc.origin}): ${String(e)}`);
       }

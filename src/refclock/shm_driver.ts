@@ -16,14 +16,18 @@ import {
   SHM_VALID_OFFSET,
 } from "./shm_time.ts";
 
-/** Attaches unit `unit` and polls it every `2^dpoll` seconds. */
+/**
+ * Attaches unit `unit` (created with mode `perm` if it does not exist yet) and polls it
+ * every `2^dpoll` seconds.
+ */
 export function openShmRefclock(
   unit: number,
+  perm: number,
   dpoll: number,
   sink: RefclockSink,
   log: LogPort,
 ): RefclockDriverHandle {
-  const seg = ShmSegment.attach(SHM_KEY_BASE + unit, SHM_TIME_SIZE, 0o600);
+  const seg = ShmSegment.attach(SHM_KEY_BASE + unit, SHM_TIME_SIZE, perm);
   let accepted = 0;
   let rejected = 0;
   const poll = () => {
