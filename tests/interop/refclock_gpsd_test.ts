@@ -32,6 +32,13 @@ import { tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
 const HOST = "127.0.0.163";
 const missing = ["chronyd", "chronyc", "ntpdig"].filter((b) => !haveBinary(b));
 const ready = missing.length === 0 && canBind(HOST, 123);
+if (!ready) {
+  console.warn(
+    `refclock interop skipped: ${
+      missing.length > 0 ? `missing ${missing.join(", ")}` : `cannot bind ${HOST}:123`
+    }`,
+  );
+}
 
 /** System time now in ns (ms resolution plus a sub-ms part from the monotonic clock). */
 function nowNs(): bigint {
