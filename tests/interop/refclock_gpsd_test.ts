@@ -9,9 +9,17 @@
  * `chronyd -Q` and by ntpsec's `ntpdig` (stratum 1).
  *
  * The feeder's samples carry the system time with an offset of ~0: the test asserts
- * selection, stratum and refid, not accuracy. gpsd 3.22 itself cannot take part on this host:
- * it never writes NTP outputs (SHM or SOCK) for a pty source ("test harness"), which is what
- * gpsfake feeds it, so the real gpsd -> tempus path needs a real serial port (the VM).
+ * selection, stratum and refid, not accuracy.
+ *
+ * The second test runs the real gpsd 3.22: an NMEA log made by the test is replayed at 1 Hz
+ * through a pty that is gpsd's controlling terminal, opened by gpsd as `/dev/tty` (an
+ * explicit device, `-n -N`). gpsfake cannot be used: gpsd never writes its NTP outputs for a
+ * `/dev/pts/*` source (its "test harness" check), which is what gpsfake hands it. gpsd
+ * writes the NMEA time to SHM unit 0, which chronyd and then tempus read and select (`#*`),
+ * one after the other: each read clears the segment's `valid` flag, so two readers of one
+ * segment starve each other (SHM has a single consumer by design).
+ * gpsd writes chrony's SOCK only for PPS edges (its PPS thread), which a pty cannot give:
+ * SOCK is covered by the first test's feeder.
  * Nothing here touches the clock: both daemons run with -x.
  */
 import assert from "node:assert/strict";
@@ -23,6 +31,7 @@ import {
   chronydQuery,
   freeUdpPort,
   haveBinary,
+  REPO_ROOT,
   runCommand,
   startBackground,
   waitFor,
@@ -188,6 +197,122 @@ Deno.test({
       await chronyd.stop();
       shm.remove();
       shm.detach();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+const gpsdMissing = ["gpsd", "python3", "chronyd", "chronyc"].filter((b) => !haveBinary(b));
+if (gpsdMissing.length > 0) {
+  console.warn(`refclock gpsd interop skipped: missing ${gpsdMissing.join(", ")}`);
+}
+
+/** NMEA checksum of a sentence body. */
+function nmeaChecksum(body: string): string {
+  let x = 0;
+  for (const c of body) x ^= c.charCodeAt(0);
+  return x.toString(16).toUpperCase().padStart(2, "0");
+}
+
+/** An NMEA log (GGA + RMC each second, groups separated by empty lines) from `start`. */
+function nmeaLog(start: number, seconds: number): string {
+  const groups: string[] = [];
+  for (let k = 0; k < seconds; k++) {
+    const d = new Date((start + k) * 1000);
+    const p = (n: number) => String(n).padStart(2, "0");
+    const hms = `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}.00`;
+    const dmy = `${p(d.getUTCDate())}${p(d.getUTCMonth() + 1)}${p(d.getUTCFullYear() % 100)}`;
+    const gga = `GPGGA,${hms},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,`;
+    const rmc = `GPRMC,${hms},A,4807.038,N,01131.000,E,000.0,000.0,${dmy},,,A`;
+    groups.push(`$${gga}*${nmeaChecksum(gga)}\n$${rmc}*${nmeaChecksum(rmc)}`);
+  }
+  return groups.join("\n\n") + "\n";
+}
+
+Deno.test({
+  name:
+    "refclock interop: the real gpsd writes SHM 0 from a replayed NMEA log; chronyd then tempus select GPS (#*)",
+  ignore: gpsdMissing.length > 0,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-gpsd-" });
+    const start = Math.ceil(Date.now() / 1000) + 2;
+    await Deno.writeTextFile(`${dir}/gps.nmea`, nmeaLog(start, 120));
+    const tempusCmd = freeUdpPort();
+    const chronyCmd = freeUdpPort();
+    const gpsd = startBackground("python3", [
+      `${REPO_ROOT}tests/helpers/nmea_replay.py`,
+      `${dir}/gps.nmea`,
+      String(start),
+      `${dir}/gpsd.sock`,
+      String(freeUdpPort()),
+    ]);
+    const startChronyd = () =>
+      startBackground("chronyd", [
+        "-x",
+        "-d",
+        "-u",
+        "root",
+        `pidfile ${dir}/chronyd.pid`,
+        `cmdport ${chronyCmd}`,
+        "bindcmdaddress 127.0.0.1",
+        "port 0",
+        "refclock SHM 0 refid GPS poll 2",
+      ]);
+    const startTempus = () =>
+      startBackground(
+        Deno.execPath(),
+        tempusDaemonArgs([
+          "-x",
+          "-d",
+          "refclock SHM 0 refid GPS poll 2",
+          `pidfile ${dir}/tempus.pid`,
+          `cmdport ${tempusCmd}`,
+          "bindcmdaddress 127.0.0.1",
+        ]),
+      );
+    let chronyd: ReturnType<typeof startBackground> | null = startChronyd();
+    let tempus: ReturnType<typeof startBackground> | null = null;
+    const chronyc = async (port: number, ...args: string[]) => {
+      const out = await runCommand("chronyc", ["-n", "-h", "127.0.0.1", "-p", `${port}`, ...args]);
+      return out.stdout + out.stderr;
+    };
+    try {
+      const selects = async (name: string, port: number, daemon: { output(): string }) => {
+        let last = "";
+        await waitFor(
+          async () => {
+            last = await chronyc(port, "sources");
+            return /^#\* GPS /m.test(last);
+          },
+          60_000,
+          `${name} to select gpsd's SHM refclock`,
+        ).catch((e) => {
+          throw new Error(`${e.message}\n${last}\n${daemon.output()}\n${gpsd.output()}`);
+        });
+      };
+      await selects("chronyd", chronyCmd, chronyd);
+      await chronyd.stop();
+      chronyd = null;
+      tempus = startTempus();
+      await selects("tempus", tempusCmd, tempus);
+      const tracking = await chronyc(tempusCmd, "tracking");
+      assert.match(tracking, /Reference ID +: 47505300 \(GPS\)/);
+      assert.match(tracking, /Stratum +: 1/);
+      // gpsd stamps the end of the sentence: the offset is the serial delay, well under 1 s.
+      const rows = await chronyc(tempusCmd, "-c", "sources");
+      const offset = Number(rows.trim().split(",")[8]);
+      assert.ok(Math.abs(offset) < 0.5, `GPS offset ${offset} s`);
+    } finally {
+      await gpsd.stop();
+      await tempus?.stop();
+      await chronyd?.stop();
+      // gpsd's segments (NTP0..7 and its own export "GPSD"), created by this test's gpsd.
+      for (let key = 0x4e545030; key <= 0x4e545037; key++) {
+        await runCommand("ipcrm", ["-M", `0x${key.toString(16)}`]).catch(() => {});
+      }
+      await runCommand("ipcrm", ["-M", "0x47505344"]).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
