@@ -175,6 +175,7 @@ export function opensslErrors(): string {
 /** An OpenSSL call failed; the message carries the drained error queue. */
 export class OpensslError extends Error {
   /**
+   * Builds the error for a failed call.
    * @param call the OpenSSL function that failed
    * @param detail extra text (defaults to the error queue)
    */
