@@ -15,10 +15,10 @@
  * @module
  */
 import { aeadOpen, aeadSeal, SIV_KEY_LENGTH, SIV_TAG_LENGTH } from "./aead.ts";
-import type { ExtensionField } from "../ntp/extensions.ts";
+import type { ExtensionField, MacTrailer } from "../ntp/extensions.ts";
 import { decodePacket, encodePacket, NTP_HEADER_LENGTH, type NtpPacket } from "../ntp/packet.ts";
 
-export type { ExtensionField, NtpPacket };
+export type { ExtensionField, MacTrailer, NtpPacket };
 
 /** Extension field types of RFC 8915. */
 export const NtsFieldType = {
