@@ -318,3 +318,24 @@ export function interpretKeResponse(
   if (cookies.length === 0) return fail("missing-record", "no cookie");
   return { ok: true, response: { nextProtocol, aeadId, cookies, server, port, warnings } };
 }
+
+/** Label of the TLS exporter for NTS keys (RFC 8915 section 5.1). */
+export const NTS_EXPORTER_LABEL = "EXPORTER-network-time-security";
+
+/**
+ * The exporter context of RFC 8915 section 5.1: the Next Protocol ID (16 bits), the AEAD ID
+ * (16 bits), then 0x00 for the client-to-server key or 0x01 for the server-to-client key.
+ */
+export function keyExporterContext(
+  protocolId: number,
+  aeadId: number,
+  direction: "c2s" | "s2c",
+): Uint8Array {
+  return new Uint8Array([
+    (protocolId >> 8) & 0xff,
+    protocolId & 0xff,
+    (aeadId >> 8) & 0xff,
+    aeadId & 0xff,
+    direction === "c2s" ? 0 : 1,
+  ]);
+}

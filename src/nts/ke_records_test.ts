@@ -6,6 +6,7 @@ import {
   interpretKeResponse,
   type KeRecord,
   KeRecordType,
+  keyExporterContext,
   MAX_KE_MESSAGE_LENGTH,
   u16ListBody,
 } from "./ke_records.ts";
@@ -160,4 +161,10 @@ Deno.test("NTS-KE fuzz: 60 000 random and mutated inputs never throw nor over-al
     } else assert.equal(typeof v.error.kind, "string");
   }
   assert.ok(interpreted > 2000, `only ${interpreted} mutated responses accepted`);
+});
+
+Deno.test("NTS-KE: exporter contexts for AES-SIV-CMAC-256 over NTPv4", () => {
+  assert.deepEqual(Array.from(keyExporterContext(0, 15, "c2s")), [0, 0, 0, 15, 0]);
+  assert.deepEqual(Array.from(keyExporterContext(0, 15, "s2c")), [0, 0, 0, 15, 1]);
+  assert.deepEqual(Array.from(keyExporterContext(0x8001, 30, "s2c")), [0x80, 1, 0, 30, 1]);
 });

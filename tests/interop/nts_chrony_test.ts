@@ -1,0 +1,241 @@
+/**
+ * NTS interop with the real chrony (chronyd -x; the host clock is never touched): chronyd
+ * serves NTS-KE with a certificate from a private CA made at test time by the openssl CLI;
+ * tempus's NTS-KE client (src/nts/ke_client.ts) gets keys and cookies from it, refuses it
+ * under the wrong CA or name, and then runs one NTS-protected NTP exchange with the fields
+ * of src/nts/ntp_fields.ts.
+ */
+import assert from "node:assert/strict";
+import { haveBinary, runCommand, startChronydServer } from "../helpers/peers.ts";
+import { opensslAvailable } from "../../ffi/openssl.ts";
+import { TlsError } from "../../ffi/openssl_tls.ts";
+import { NtsKeError, ntsKeExchange } from "../../src/nts/ke_client.ts";
+import { buildNtsRequest, verifyNtsReply } from "../../src/nts/ntp_fields.ts";
+import type { NtpPacket } from "../../src/ntp/packet.ts";
+import { instantToNtp64, ntp64Difference } from "../../src/ntp/timestamp.ts";
+
+const ignore = !haveBinary("chronyd") || !haveBinary("openssl") || !opensslAvailable();
+
+/** A TCP port nobody listens on right now. */
+function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function openssl(dir: string, ...args: string[]): Promise<void> {
+  const out = await runCommand("openssl", args, 30_000, { cwd: dir });
+  if (out.code !== 0) throw new Error(`openssl ${args[0]} failed: ${out.stderr}`);
+}
+
+const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+/** A private CA `caName`.crt / .key in `dir`. */
+async function makeCa(dir: string, caName: string): Promise<void> {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    ...EC,
+    "-keyout",
+    `${caName}.key`,
+    "-out",
+    `${caName}.crt`,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${caName}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign",
+  );
+}
+
+/** server.key / server.crt in `dir`, for localhost and 127.0.0.1, signed by `caName`. */
+async function makeServerCertificate(dir: string, caName: string): Promise<void> {
+  await openssl(
+    dir,
+    "req",
+    ...EC,
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=localhost",
+  );
+  await Deno.writeTextFile(
+    `${dir}/ext.cnf`,
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" +
+      "extendedKeyUsage=serverAuth\n",
+  );
+  await openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    `${caName}.crt`,
+    "-CAkey",
+    `${caName}.key`,
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "2",
+    "-extfile",
+    "ext.cnf",
+  );
+}
+
+function clientHeader(transmitTime: bigint): NtpPacket {
+  return {
+    leap: 0,
+    version: 4,
+    mode: 3,
+    stratum: 0,
+    poll: 0,
+    precision: 0,
+    rootDelay: 0,
+    rootDispersion: 0,
+    refId: 0,
+    refTime: 0n,
+    originTime: 0n,
+    receiveTime: 0n,
+    transmitTime,
+    extensions: [],
+    mac: null,
+  };
+}
+
+function nowNtp(): bigint {
+  // Sub-millisecond wall-clock time (Date.now() has only milliseconds).
+  const ns = Math.round((performance.timeOrigin + performance.now()) * 1e3);
+  return instantToNtp64(BigInt(ns) * 1000n);
+}
+
+Deno.test({
+  name: "NTS interop: NTS-KE with chronyd gives keys and cookies; one NTS NTP exchange",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-nts-" });
+    try {
+      await makeCa(dir, "ca");
+      await makeCa(dir, "otherca");
+      await makeServerCertificate(dir, "ca");
+      const ntsPort = freeTcpPort();
+      const chronyd = await startChronydServer({
+        extra: [
+          `ntsserverkey ${dir}/server.key`,
+          `ntsservercert ${dir}/server.crt`,
+          `ntsport ${ntsPort}`,
+          `ntsdumpdir ${dir}`,
+        ],
+      });
+      try {
+        const ke = await ntsKeExchange({
+          host: "127.0.0.1",
+          port: ntsPort,
+          serverName: "localhost",
+          caFile: `${dir}/ca.crt`,
+        });
+        assert.equal(ke.aeadId, 15);
+        assert.equal(ke.c2sKey.length, 32);
+        assert.equal(ke.s2cKey.length, 32);
+        assert.notDeepEqual(ke.c2sKey, ke.s2cKey);
+        assert.ok(ke.cookies.length >= 1 && ke.cookies.length <= 16, `${ke.cookies.length}`);
+        assert.equal(ke.ntpServer, "127.0.0.1");
+        console.log(
+          `NTS-KE: ${ke.cookies.length} cookies of ${ke.cookies[0].length} octets, ` +
+            `NTP port ${ke.ntpPort} (chronyd NTP port ${chronyd.port})`,
+        );
+
+        // Wrong trust anchor and wrong name are refused by certificate verification.
+        await assert.rejects(
+          ntsKeExchange({
+            host: "127.0.0.1",
+            port: ntsPort,
+            serverName: "localhost",
+            caFile: `${dir}/otherca.crt`,
+          }),
+          (e: unknown) => e instanceof TlsError && /certificate verif/.test(e.message),
+        );
+        await assert.rejects(
+          ntsKeExchange({
+            host: "127.0.0.1",
+            port: ntsPort,
+            serverName: "not-this-host.example",
+            caFile: `${dir}/ca.crt`,
+          }),
+          (e: unknown) => e instanceof TlsError && /certificate verif/.test(e.message),
+        );
+        await assert.rejects(
+          ntsKeExchange({ host: "127.0.0.1", port: freeTcpPort(), caFile: `${dir}/ca.crt` }),
+          NtsKeError,
+        );
+
+        // One NTS-protected exchange on the negotiated port.
+        const uniqueId = crypto.getRandomValues(new Uint8Array(32));
+        const nonce = crypto.getRandomValues(new Uint8Array(16));
+        const t1 = nowNtp();
+        const request = buildNtsRequest({
+          header: clientHeader(t1),
+          uniqueId,
+          cookie: ke.cookies[0],
+          placeholders: 1,
+          c2sKey: ke.c2sKey,
+          nonce,
+        });
+        const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+        const timer = setTimeout(() => socket.close(), 3000);
+        try {
+          await socket.send(request, {
+            transport: "udp",
+            hostname: ke.ntpServer,
+            port: ke.ntpPort === 123 ? chronyd.port : ke.ntpPort,
+          });
+          const [bytes] = await socket.receive();
+          const t4 = nowNtp();
+          const verified = verifyNtsReply(bytes, ke.s2cKey, uniqueId);
+          assert.ok(verified.ok, verified.ok ? "" : verified.error.message);
+          const reply = verified.reply.packet;
+          assert.equal(reply.mode, 4);
+          assert.equal(reply.originTime, t1);
+          assert.equal(
+            verified.reply.cookies.length,
+            2,
+            "one cookie back plus one per placeholder",
+          );
+          const offset = (ntp64Difference(reply.receiveTime, t1) +
+            ntp64Difference(reply.transmitTime, t4)) / 2;
+          const delay = ntp64Difference(t4, t1) -
+            ntp64Difference(reply.transmitTime, reply.receiveTime);
+          console.log(
+            `NTS NTP: offset ${(offset * 1e6).toFixed(1)} us, delay ${(delay * 1e6).toFixed(1)} us`,
+          );
+          assert.ok(Math.abs(offset) < 0.05, `offset ${offset}`);
+          assert.ok(delay >= -0.001 && delay < 0.5, `delay ${delay}`);
+          // A reply checked with the wrong key or another request's identifier is refused.
+          assert.ok(!verifyNtsReply(bytes, ke.c2sKey, uniqueId).ok);
+          assert.ok(!verifyNtsReply(bytes, ke.s2cKey, new Uint8Array(32)).ok);
+        } finally {
+          clearTimeout(timer);
+          try {
+            socket.close();
+          } catch {
+            // closed by the timer
+          }
+        }
+      } finally {
+        await chronyd.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
