@@ -11,6 +11,7 @@ import { opensslAvailable } from "../../ffi/openssl.ts";
 import { TlsError } from "../../ffi/openssl_tls.ts";
 import { NtsKeError, ntsKeExchange } from "../../src/nts/ke_client.ts";
 import { buildNtsRequest, verifyNtsReply } from "../../src/nts/ntp_fields.ts";
+import { NtsSession, TARGET_COOKIES } from "../../src/nts/session.ts";
 import type { NtpPacket } from "../../src/ntp/packet.ts";
 import { instantToNtp64, ntp64Difference } from "../../src/ntp/timestamp.ts";
 
@@ -227,6 +228,45 @@ Deno.test({
           clearTimeout(timer);
           try {
             socket.close();
+          } catch {
+            // closed by the timer
+          }
+        }
+
+        // An NtsSession over a fresh NTS-KE: a few exchanges keep the jar full, each reply
+        // authenticated, with a different cookie every time.
+        const again = await ntsKeExchange({
+          host: "127.0.0.1",
+          port: ntsPort,
+          serverName: "localhost",
+          caFile: `${dir}/ca.crt`,
+        });
+        const session = new NtsSession(
+          again,
+          (n) => crypto.getRandomValues(new Uint8Array(n)),
+        );
+        const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+        const sockTimer = setTimeout(() => sock.close(), 5000);
+        try {
+          for (let i = 0; i < 3; i++) {
+            const t1 = nowNtp();
+            const request = session.buildRequest(clientHeader(t1));
+            assert.ok(request !== null);
+            await sock.send(request, {
+              transport: "udp",
+              hostname: "127.0.0.1",
+              port: again.ntpPort,
+            });
+            const [bytes] = await sock.receive();
+            const r = session.acceptReply(bytes);
+            assert.ok(r.ok, r.ok ? "" : r.error.message);
+            assert.equal(r.reply.packet.originTime, t1);
+            assert.equal(session.cookieCount, TARGET_COOKIES);
+          }
+        } finally {
+          clearTimeout(sockTimer);
+          try {
+            sock.close();
           } catch {
             // closed by the timer
           }
