@@ -46,6 +46,7 @@ export const LIBCRYPTO_SYMBOLS = {
   BIO_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
   BIO_ctrl_pending: { parameters: ["pointer"], result: "usize" },
   X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
+  X509_VERIFY_PARAM_set1_ip_asc: { parameters: ["pointer", "buffer"], result: "i32" },
 } as const;
 
 /** The libssl functions bound, with their FFI signatures. */
@@ -64,6 +65,7 @@ export const LIBSSL_SYMBOLS = {
   SSL_free: { parameters: ["pointer"], result: "void" },
   SSL_ctrl: { parameters: ["pointer", "i32", "i64", "buffer"], result: "i64" },
   SSL_set1_host: { parameters: ["pointer", "buffer"], result: "i32" },
+  SSL_get0_param: { parameters: ["pointer"], result: "pointer" },
   SSL_set_alpn_protos: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   SSL_get0_alpn_selected: { parameters: ["pointer", "buffer", "buffer"], result: "void" },
   SSL_set_bio: { parameters: ["pointer", "pointer", "pointer"], result: "void" },

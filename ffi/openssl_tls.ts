@@ -3,8 +3,8 @@
  * feeds it the bytes received from the network (`receive`), sends what it produces
  * (`takeOutgoing`), and calls `handshake`, `write` and `read`, each of which returns at once
  * (no OpenSSL call here can block). The peer's certificate is verified against the given CA
- * file (or the system's default paths) and the host name (SNI is sent for names, not for
- * IP literals). The keying-material exporter (RFC 5705 / RFC 8446 section 7.5) is exposed
+ * file (or the system's default paths) and the host name, or for an IP literal the
+ * certificate's IP addresses (SNI is sent for names only). The keying-material exporter (RFC 5705 / RFC 8446 section 7.5) is exposed
  * because Deno's own TLS lacks it.
  *
  * @module
@@ -30,7 +30,7 @@ import {
 
 /** Options of a TLS client engine. */
 export interface TlsClientOptions {
-  /** Name the certificate must match (and SNI, unless it is an IP literal). */
+  /** Name (or IP literal) the certificate must match; names are also sent as SNI. */
   serverName: string;
   /** ALPN protocols to offer, in preference order (e.g. ["ntske/1"]). */
   alpn: readonly string[];
@@ -110,10 +110,17 @@ export class MemoryTlsClient {
       ssl.SSL_set_bio(handle, rbio, wbio);
       this.#rbio = rbio;
       this.#wbio = wbio;
-      if (ssl.SSL_set1_host(handle, cString(options.serverName)) !== 1) {
-        throw new OpensslError("SSL_set1_host");
-      }
-      if (!isIpLiteral(options.serverName)) {
+      if (isIpLiteral(options.serverName)) {
+        // An address is matched against the certificate's IP SANs (and sent without SNI).
+        const param = ssl.SSL_get0_param(handle);
+        const ip = cString(options.serverName);
+        if (param === null || crypto.X509_VERIFY_PARAM_set1_ip_asc(param, ip) !== 1) {
+          throw new OpensslError(`X509_VERIFY_PARAM_set1_ip_asc(${options.serverName})`);
+        }
+      } else {
+        if (ssl.SSL_set1_host(handle, cString(options.serverName)) !== 1) {
+          throw new OpensslError("SSL_set1_host");
+        }
         const sni = ssl.SSL_ctrl(
           handle,
           SSL_CTRL_SET_TLSEXT_HOSTNAME,

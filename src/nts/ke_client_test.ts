@@ -209,6 +209,21 @@ Deno.test({
 });
 
 Deno.test({
+  name: "NTS-KE client: by address, a certificate without that IP address is refused",
+  ignore,
+  async fn() {
+    await withServer({ alpn: ALPN, expectRequest: false }, async (conn) => {
+      await conn.write(encodeKeRecords(GOOD));
+    }, async (port, caFile) => {
+      await assert.rejects(
+        ntsKeExchange({ host: "127.0.0.1", port, caFile }),
+        (e: unknown) => e instanceof TlsError && /certificate verification/.test(e.message),
+      );
+    });
+  },
+});
+
+Deno.test({
   name: "NTS-KE client: a server without ALPN ntske/1 is refused",
   ignore,
   async fn() {
