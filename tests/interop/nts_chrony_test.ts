@@ -4,9 +4,21 @@
  * tempus's NTS-KE client (src/nts/ke_client.ts) gets keys and cookies from it, refuses it
  * under the wrong CA or name, and then runs one NTS-protected NTP exchange with the fields
  * of src/nts/ntp_fields.ts.
+ *
+ * The same client against ntpsec's NTS server (`disable ntp`: no clock control), whose
+ * NTS-KE (4460) and NTP (123) ports are fixed: it runs in a network namespace the test
+ * creates and removes, and the client runs there too (`ip netns exec ... deno eval`).
  */
 import assert from "node:assert/strict";
-import { haveBinary, runCommand, startChronydServer } from "../helpers/peers.ts";
+import {
+  findBinary,
+  haveBinary,
+  REPO_ROOT,
+  runCommand,
+  startBackground,
+  startChronydServer,
+  waitFor,
+} from "../helpers/peers.ts";
 import { opensslAvailable } from "../../ffi/openssl.ts";
 import { TlsError } from "../../ffi/openssl_tls.ts";
 import { NtsKeError, ntsKeExchange } from "../../src/nts/ke_client.ts";
@@ -275,6 +287,114 @@ Deno.test({
         await chronyd.stop();
       }
     } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+const NTPSEC = findBinary("ntpd", ["/opt/ntpsec/usr/sbin"]);
+const ntpsecIgnore = ignore || NTPSEC === null || !NTPSEC.startsWith("/opt/ntpsec") ||
+  !haveBinary("ip") || Deno.uid() !== 0;
+
+/** The client run inside the namespace: NTS-KE, then one exchange; prints one JSON line. */
+function probeCode(caFile: string): string {
+  const ke = new URL("src/nts/ke_client.ts", `file://${REPO_ROOT}`).href;
+  const session = new URL("src/nts/session.ts", `file://${REPO_ROOT}`).href;
+  const ts = new URL("src/ntp/timestamp.ts", `file://${REPO_ROOT}`).href;
+  return `
+import { ntsKeExchange } from "${ke}";
+import { NtsSession } from "${session}";
+import { instantToNtp64, ntp64Difference } from "${ts}";
+const ke = await ntsKeExchange({ host: "127.0.0.1", serverName: "localhost", caFile: ${
+    JSON.stringify(caFile)
+  } });
+const s = new NtsSession(ke, (n) => crypto.getRandomValues(new Uint8Array(n)));
+const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+const timer = setTimeout(() => sock.close(), 5000);
+const now = () => instantToNtp64(BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n);
+const t1 = now();
+const req = s.buildRequest({ leap: 0, version: 4, mode: 3, stratum: 0, poll: 0, precision: 0,
+  rootDelay: 0, rootDispersion: 0, refId: 0, refTime: 0n, originTime: 0n, receiveTime: 0n,
+  transmitTime: t1, extensions: [], mac: null });
+await sock.send(req, { transport: "udp", hostname: ke.ntpServer, port: ke.ntpPort });
+const [b] = await sock.receive();
+const t4 = now();
+const r = s.acceptReply(b);
+const p = r.ok ? r.reply.packet : null;
+console.log(JSON.stringify({
+  aead: ke.aeadId, cookies: ke.cookies.length, cookieLength: ke.cookies[0].length,
+  ntpServer: ke.ntpServer, ntpPort: ke.ntpPort, ok: r.ok, error: r.ok ? null : r.error.message,
+  newCookies: r.ok ? r.reply.cookies.length : 0, originMatches: p !== null && p.originTime === t1,
+  offset: p === null ? null : (ntp64Difference(p.receiveTime, t1) + ntp64Difference(p.transmitTime, t4)) / 2,
+}));
+clearTimeout(timer);
+sock.close();
+`;
+}
+
+Deno.test({
+  name: "NTS interop: NTS-KE and one NTS exchange with ntpsec's NTS server (in a netns)",
+  ignore: ntpsecIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-ntpsec-nts-" });
+    const ns = `tempus-nts-${Deno.pid}`;
+    let ntpd: ReturnType<typeof startBackground> | null = null;
+    try {
+      await makeCa(dir, "ca");
+      await makeServerCertificate(dir, "ca");
+      await Deno.writeTextFile(
+        `${dir}/ntp.conf`,
+        [
+          "disable ntp",
+          "nts enable",
+          `nts cert ${dir}/server.crt`,
+          `nts key ${dir}/server.key`,
+          `nts cookie ${dir}/ntskeys`,
+          "",
+        ].join("\n"),
+      );
+      for (const args of [["netns", "add", ns], ["-n", ns, "link", "set", "lo", "up"]]) {
+        const out = await runCommand("ip", args);
+        assert.equal(out.code, 0, `ip ${args.join(" ")}: ${out.stderr}`);
+      }
+      ntpd = startBackground("ip", ["netns", "exec", ns, NTPSEC!, "-n", "-c", `${dir}/ntp.conf`]);
+      await waitFor(
+        () =>
+          /Private Key OK/.test(ntpd!.output()) &&
+          /Listen normally on \d+ lo 127/.test(ntpd!.output()),
+        10_000,
+        "ntpsec's NTS-KE server",
+      );
+      const out = await runCommand(
+        "ip",
+        [
+          "netns",
+          "exec",
+          ns,
+          Deno.execPath(),
+          "eval",
+          "--unstable-net",
+          probeCode(`${dir}/ca.crt`),
+        ],
+        60_000,
+        { cwd: REPO_ROOT },
+      );
+      const line = out.stdout.trim().split("\n").pop() ?? "";
+      assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
+      const r = JSON.parse(line);
+      console.log(`ntpsec: ${line}`);
+      assert.equal(r.aead, 15);
+      assert.ok(r.cookies >= 1, line);
+      assert.equal(r.ntpPort, 123);
+      assert.equal(r.ok, true, r.error);
+      assert.equal(r.originMatches, true);
+      assert.ok(r.newCookies >= 1, line);
+      assert.ok(Math.abs(r.offset) < 0.05, `offset ${r.offset}`);
+    } finally {
+      await ntpd?.stop();
+      await runCommand("ip", ["netns", "del", ns]).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
