@@ -52,6 +52,12 @@ export const LIBCRYPTO_SYMBOLS = {
 /** The libssl functions bound, with their FFI signatures. */
 export const LIBSSL_SYMBOLS = {
   TLS_client_method: { parameters: [], result: "pointer" },
+  TLS_server_method: { parameters: [], result: "pointer" },
+  SSL_CTX_use_certificate_chain_file: { parameters: ["pointer", "buffer"], result: "i32" },
+  SSL_CTX_use_PrivateKey_file: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_CTX_check_private_key: { parameters: ["pointer"], result: "i32" },
+  SSL_CTX_set_alpn_select_cb: { parameters: ["pointer", "function", "pointer"], result: "void" },
+  SSL_set_accept_state: { parameters: ["pointer"], result: "void" },
   SSL_CTX_new: { parameters: ["pointer"], result: "pointer" },
   SSL_CTX_free: { parameters: ["pointer"], result: "void" },
   SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
@@ -112,6 +118,17 @@ export const SSL_ERROR_WANT_WRITE = 3;
 export const SSL_ERROR_SYSCALL = 5;
 /** SSL_get_error: the peer sent close_notify. */
 export const SSL_ERROR_ZERO_RETURN = 6;
+/** SSL_FILETYPE_PEM. */
+export const SSL_FILETYPE_PEM = 1;
+/** ALPN select callback result: protocol chosen. */
+export const SSL_TLSEXT_ERR_OK = 0;
+/** ALPN select callback result: no common protocol, abort with a fatal alert. */
+export const SSL_TLSEXT_ERR_ALERT_FATAL = 2;
+/** Signature of the ALPN select callback (SSL_CTX_set_alpn_select_cb). */
+export const ALPN_SELECT_CALLBACK = {
+  parameters: ["pointer", "pointer", "pointer", "pointer", "u32", "pointer"],
+  result: "i32",
+} as const;
 /** TLSEXT_NAMETYPE_host_name. */
 export const TLSEXT_NAMETYPE_HOST_NAME = 0;
 

@@ -1,5 +1,5 @@
 /**
- * A TLS 1.3 client engine over OpenSSL memory BIOs. It never touches a socket: the caller
+ * TLS 1.3 client and server engines over OpenSSL memory BIOs. It never touches a socket: the caller
  * feeds it the bytes received from the network (`receive`), sends what it produces
  * (`takeOutgoing`), and calls `handshake`, `write` and `read`, each of which returns at once
  * (no OpenSSL call here can block). The peer's certificate is verified against the given CA
@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  ALPN_SELECT_CALLBACK,
   cString,
   libcrypto,
   libssl,
@@ -23,6 +24,9 @@ import {
   SSL_ERROR_WANT_READ,
   SSL_ERROR_WANT_WRITE,
   SSL_ERROR_ZERO_RETURN,
+  SSL_FILETYPE_PEM,
+  SSL_TLSEXT_ERR_ALERT_FATAL,
+  SSL_TLSEXT_ERR_OK,
   SSL_VERIFY_PEER,
   TLS1_3_VERSION,
   TLSEXT_NAMETYPE_HOST_NAME,
@@ -71,75 +75,108 @@ export function alpnWire(protocols: readonly string[]): Uint8Array<ArrayBuffer> 
   return out;
 }
 
-/** A TLS 1.3 client driven through memory BIOs. Call `free` when done. */
-export class MemoryTlsClient {
+/** The OpenSSL objects behind one TLS endpoint. */
+interface TlsHandles {
+  ctx: NonNullable<Deno.PointerValue>;
+  ssl: NonNullable<Deno.PointerValue>;
+  rbio: NonNullable<Deno.PointerValue>;
+  wbio: NonNullable<Deno.PointerValue>;
+  onFree: () => void;
+}
+
+/** A context restricted to TLS 1.3; throws OpensslError. */
+function tls13Context(method: Deno.PointerValue): NonNullable<Deno.PointerValue> {
+  const ssl = libssl();
+  opensslErrors();
+  const ctx = ssl.SSL_CTX_new(method);
+  if (ctx === null) throw new OpensslError("SSL_CTX_new");
+  if (
+    ssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, BigInt(TLS1_3_VERSION), null) !== 1n ||
+    ssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, BigInt(TLS1_3_VERSION), null) !== 1n
+  ) {
+    ssl.SSL_CTX_free(ctx);
+    throw new OpensslError("SSL_CTX_set_min/max_proto_version(TLS 1.3)");
+  }
+  return ctx;
+}
+
+/** An SSL object on `ctx` with two memory BIOs; throws OpensslError. */
+function memorySsl(ctx: NonNullable<Deno.PointerValue>): TlsHandles {
+  const ssl = libssl();
+  const crypto = libcrypto();
+  const handle = ssl.SSL_new(ctx);
+  if (handle === null) throw new OpensslError("SSL_new");
+  const rbio = crypto.BIO_new(crypto.BIO_s_mem());
+  const wbio = crypto.BIO_new(crypto.BIO_s_mem());
+  if (rbio === null || wbio === null) {
+    ssl.SSL_free(handle);
+    throw new OpensslError("BIO_new");
+  }
+  ssl.SSL_set_bio(handle, rbio, wbio);
+  return { ctx, ssl: handle, rbio, wbio, onFree: () => {} };
+}
+
+function clientHandles(options: TlsClientOptions): TlsHandles {
+  const ssl = libssl();
+  const crypto = libcrypto();
+  const ctx = tls13Context(ssl.TLS_client_method());
+  let handles: TlsHandles | null = null;
+  try {
+    ssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, null);
+    const loaded = options.caFile === undefined
+      ? ssl.SSL_CTX_set_default_verify_paths(ctx)
+      : ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null);
+    if (loaded !== 1) throw new OpensslError(`loading trusted certificates`);
+    handles = memorySsl(ctx);
+    const handle = handles.ssl;
+    if (isIpLiteral(options.serverName)) {
+      // An address is matched against the certificate's IP SANs (and sent without SNI).
+      const param = ssl.SSL_get0_param(handle);
+      const ip = cString(options.serverName);
+      if (param === null || crypto.X509_VERIFY_PARAM_set1_ip_asc(param, ip) !== 1) {
+        throw new OpensslError(`X509_VERIFY_PARAM_set1_ip_asc(${options.serverName})`);
+      }
+    } else {
+      if (ssl.SSL_set1_host(handle, cString(options.serverName)) !== 1) {
+        throw new OpensslError("SSL_set1_host");
+      }
+      const sni = ssl.SSL_ctrl(
+        handle,
+        SSL_CTRL_SET_TLSEXT_HOSTNAME,
+        BigInt(TLSEXT_NAMETYPE_HOST_NAME),
+        cString(options.serverName),
+      );
+      if (sni !== 1n) throw new OpensslError("SSL_set_tlsext_host_name");
+    }
+    const alpn = alpnWire(options.alpn);
+    if (ssl.SSL_set_alpn_protos(handle, alpn, alpn.length) !== 0) {
+      throw new OpensslError("SSL_set_alpn_protos");
+    }
+    ssl.SSL_set_connect_state(handle);
+    return handles;
+  } catch (e) {
+    if (handles !== null) ssl.SSL_free(handles.ssl);
+    ssl.SSL_CTX_free(ctx);
+    throw e;
+  }
+}
+
+/** One TLS 1.3 endpoint driven through memory BIOs. Call `free` when done. */
+export class MemoryTls {
   #ctx: NonNullable<Deno.PointerValue>;
   #ssl: NonNullable<Deno.PointerValue>;
   #rbio: NonNullable<Deno.PointerValue>;
   #wbio: NonNullable<Deno.PointerValue>;
+  #onFree: () => void;
   #freed = false;
 
-  /** Creates the engine; throws OpensslError when OpenSSL refuses the configuration. */
-  constructor(options: TlsClientOptions) {
-    const ssl = libssl();
-    const crypto = libcrypto();
-    opensslErrors();
-    const ctx = ssl.SSL_CTX_new(ssl.TLS_client_method());
-    if (ctx === null) throw new OpensslError("SSL_CTX_new");
-    this.#ctx = ctx;
-    let handle: Deno.PointerValue = null;
-    try {
-      if (
-        ssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, BigInt(TLS1_3_VERSION), null) !==
-          1n ||
-        ssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, BigInt(TLS1_3_VERSION), null) !==
-          1n
-      ) {
-        throw new OpensslError("SSL_CTX_set_min/max_proto_version(TLS 1.3)");
-      }
-      ssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, null);
-      const loaded = options.caFile === undefined
-        ? ssl.SSL_CTX_set_default_verify_paths(ctx)
-        : ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null);
-      if (loaded !== 1) throw new OpensslError(`loading trusted certificates`);
-      handle = ssl.SSL_new(ctx);
-      if (handle === null) throw new OpensslError("SSL_new");
-      const rbio = crypto.BIO_new(crypto.BIO_s_mem());
-      const wbio = crypto.BIO_new(crypto.BIO_s_mem());
-      if (rbio === null || wbio === null) throw new OpensslError("BIO_new");
-      ssl.SSL_set_bio(handle, rbio, wbio);
-      this.#rbio = rbio;
-      this.#wbio = wbio;
-      if (isIpLiteral(options.serverName)) {
-        // An address is matched against the certificate's IP SANs (and sent without SNI).
-        const param = ssl.SSL_get0_param(handle);
-        const ip = cString(options.serverName);
-        if (param === null || crypto.X509_VERIFY_PARAM_set1_ip_asc(param, ip) !== 1) {
-          throw new OpensslError(`X509_VERIFY_PARAM_set1_ip_asc(${options.serverName})`);
-        }
-      } else {
-        if (ssl.SSL_set1_host(handle, cString(options.serverName)) !== 1) {
-          throw new OpensslError("SSL_set1_host");
-        }
-        const sni = ssl.SSL_ctrl(
-          handle,
-          SSL_CTRL_SET_TLSEXT_HOSTNAME,
-          BigInt(TLSEXT_NAMETYPE_HOST_NAME),
-          cString(options.serverName),
-        );
-        if (sni !== 1n) throw new OpensslError("SSL_set_tlsext_host_name");
-      }
-      const alpn = alpnWire(options.alpn);
-      if (ssl.SSL_set_alpn_protos(handle, alpn, alpn.length) !== 0) {
-        throw new OpensslError("SSL_set_alpn_protos");
-      }
-      ssl.SSL_set_connect_state(handle);
-      this.#ssl = handle;
-    } catch (e) {
-      if (handle !== null) ssl.SSL_free(handle);
-      ssl.SSL_CTX_free(ctx);
-      throw e;
-    }
+  /** Wraps handles made by the client or server constructors. */
+  protected constructor(handles: TlsHandles) {
+    this.#ctx = handles.ctx;
+    this.#ssl = handles.ssl;
+    this.#rbio = handles.rbio;
+    this.#wbio = handles.wbio;
+    this.#onFree = handles.onFree;
   }
 
   /** Feeds bytes received from the network. */
@@ -264,5 +301,80 @@ export class MemoryTlsClient {
     this.#freed = true;
     libssl().SSL_free(this.#ssl);
     libssl().SSL_CTX_free(this.#ctx);
+    this.#onFree();
+  }
+}
+
+/** A TLS 1.3 client: verifies the server's certificate and name, offers ALPN. */
+export class MemoryTlsClient extends MemoryTls {
+  /** Creates the engine; throws OpensslError when OpenSSL refuses the configuration. */
+  constructor(options: TlsClientOptions) {
+    super(clientHandles(options));
+  }
+}
+
+/** Options of a TLS server engine. */
+export interface TlsServerOptions {
+  /** PEM file with the certificate chain (server certificate first). */
+  certFile: string;
+  /** PEM file with the private key. */
+  keyFile: string;
+  /** The one ALPN protocol served; clients not offering it are refused. */
+  alpn: string;
+}
+
+function serverHandles(options: TlsServerOptions): TlsHandles {
+  const ssl = libssl();
+  const ctx = tls13Context(ssl.TLS_server_method());
+  const wanted = new TextEncoder().encode(options.alpn);
+  // ALPN: pick `wanted` from the client's list (the chosen name points into that list).
+  const callback = new Deno.UnsafeCallback(
+    ALPN_SELECT_CALLBACK,
+    (_ssl, out, outLength, input, inputLength) => {
+      if (out === null || outLength === null || input === null) return SSL_TLSEXT_ERR_ALERT_FATAL;
+      const list = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(input, inputLength));
+      for (let pos = 0; pos < list.length;) {
+        const length = list[pos];
+        const name = list.subarray(pos + 1, pos + 1 + length);
+        if (name.length === wanted.length && name.every((b, i) => b === wanted[i])) {
+          const chosen = Deno.UnsafePointer.value(input) as bigint + BigInt(pos + 1);
+          new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(out, 8))[0] = chosen;
+          new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(outLength, 1))[0] = length;
+          return SSL_TLSEXT_ERR_OK;
+        }
+        pos += 1 + length;
+      }
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    },
+  );
+  try {
+    if (ssl.SSL_CTX_use_certificate_chain_file(ctx, cString(options.certFile)) !== 1) {
+      throw new OpensslError(`loading certificate ${options.certFile}`);
+    }
+    if (ssl.SSL_CTX_use_PrivateKey_file(ctx, cString(options.keyFile), SSL_FILETYPE_PEM) !== 1) {
+      throw new OpensslError(`loading private key ${options.keyFile}`);
+    }
+    if (ssl.SSL_CTX_check_private_key(ctx) !== 1) {
+      throw new OpensslError("the private key does not match the certificate");
+    }
+    ssl.SSL_CTX_set_alpn_select_cb(ctx, callback.pointer, null);
+    const handles = memorySsl(ctx);
+    ssl.SSL_set_accept_state(handles.ssl);
+    return { ...handles, onFree: () => callback.close() };
+  } catch (e) {
+    ssl.SSL_CTX_free(ctx);
+    callback.close();
+    throw e;
+  }
+}
+
+/**
+ * A TLS 1.3 server for one connection: presents the certificate, requires the ALPN
+ * protocol. (One context per connection keeps it simple; NTS-KE connections are short.)
+ */
+export class MemoryTlsServer extends MemoryTls {
+  /** Creates the engine; throws OpensslError when the certificate or key cannot be used. */
+  constructor(options: TlsServerOptions) {
+    super(serverHandles(options));
   }
 }
