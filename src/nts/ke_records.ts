@@ -339,3 +339,109 @@ export function keyExporterContext(
     direction === "c2s" ? 0 : 1,
   ]);
 }
+
+/** What the server makes of a client's request. */
+export type KeRequestResult =
+  | { ok: true; aeadId: number }
+  | { ok: false; errorCode: number; message: string };
+
+/**
+ * Applies RFC 8915's server rules to the records of a complete client request: exactly one
+ * Next Protocol record that includes NTPv4, at most one AEAD record, the first offered
+ * algorithm that is in `supportedAead` chosen, unrecognised critical records refused, and
+ * no record types only a server may send. Never throws.
+ */
+export function interpretKeRequest(
+  records: readonly KeRecord[],
+  supportedAead: readonly number[],
+): KeRequestResult {
+  let protocols: number[] | null = null;
+  let aeadOffers: number[] | null = null;
+  const bad = (message: string): KeRequestResult => ({
+    ok: false,
+    errorCode: KeErrorCode.BAD_REQUEST,
+    message,
+  });
+  for (const record of records) {
+    switch (record.type) {
+      case KeRecordType.END_OF_MESSAGE:
+        break;
+      case KeRecordType.NEXT_PROTOCOL:
+        if (protocols !== null) return bad("more than one Next Protocol record");
+        protocols = readU16List(record.body);
+        if (protocols === null) return bad("Next Protocol record of odd length");
+        break;
+      case KeRecordType.AEAD_ALGORITHM:
+        if (aeadOffers !== null) return bad("more than one AEAD record");
+        aeadOffers = readU16List(record.body);
+        if (aeadOffers === null) return bad("AEAD record of odd length");
+        break;
+      case KeRecordType.ERROR:
+      case KeRecordType.WARNING:
+      case KeRecordType.NEW_COOKIE:
+        return bad(`record type ${record.type} in a request`);
+      case KeRecordType.SERVER:
+      case KeRecordType.PORT:
+        // A client may suggest a server or port; this server ignores the suggestion.
+        break;
+      default:
+        if (record.critical) {
+          return {
+            ok: false,
+            errorCode: KeErrorCode.UNRECOGNIZED_CRITICAL_RECORD,
+            message: `unrecognised critical record type ${record.type}`,
+          };
+        }
+    }
+  }
+  if (protocols === null || !protocols.includes(NEXT_PROTOCOL_NTPV4)) {
+    return bad("the request does not offer NTPv4");
+  }
+  const chosen = (aeadOffers ?? []).find((id) => supportedAead.includes(id));
+  if (chosen === undefined) return bad("no supported AEAD algorithm offered");
+  return { ok: true, aeadId: chosen };
+}
+
+/** A server's successful response: NTPv4, the AEAD chosen, cookies, optional server/port. */
+export function encodeKeResponse(options: {
+  /** The AEAD algorithm chosen. */
+  aeadId: number;
+  /** Cookies for the client. */
+  cookies: readonly Uint8Array[];
+  /** NTP server to name, if not this host. */
+  server?: string;
+  /** NTP port to name, if not 123. */
+  port?: number;
+}): Uint8Array {
+  const records: KeRecord[] = [
+    {
+      critical: true,
+      type: KeRecordType.NEXT_PROTOCOL,
+      body: u16ListBody([NEXT_PROTOCOL_NTPV4]),
+    },
+    { critical: true, type: KeRecordType.AEAD_ALGORITHM, body: u16ListBody([options.aeadId]) },
+  ];
+  for (const cookie of options.cookies) {
+    records.push({ critical: false, type: KeRecordType.NEW_COOKIE, body: cookie });
+  }
+  if (options.server !== undefined) {
+    records.push({
+      critical: true,
+      type: KeRecordType.SERVER,
+      body: new TextEncoder().encode(options.server),
+    });
+  }
+  if (options.port !== undefined) {
+    records.push({ critical: true, type: KeRecordType.PORT, body: u16ListBody([options.port]) });
+  }
+  records.push({ critical: true, type: KeRecordType.END_OF_MESSAGE, body: new Uint8Array(0) });
+  return encodeKeRecords(records);
+}
+
+/** A server's error response: one Error record with `code`, then End of Message. */
+export function encodeKeError(code: number): Uint8Array {
+  return encodeKeRecords([
+    { critical: true, type: KeRecordType.ERROR, body: u16ListBody([code]) },
+    { critical: true, type: KeRecordType.END_OF_MESSAGE, body: new Uint8Array(0) },
+  ]);
+}

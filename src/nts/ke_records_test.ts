@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import {
   decodeKeMessage,
+  encodeKeError,
   encodeKeRecords,
   encodeKeRequest,
+  encodeKeResponse,
+  interpretKeRequest,
   interpretKeResponse,
   type KeRecord,
   KeRecordType,
@@ -167,4 +170,34 @@ Deno.test("NTS-KE: exporter contexts for AES-SIV-CMAC-256 over NTPv4", () => {
   assert.deepEqual(Array.from(keyExporterContext(0, 15, "c2s")), [0, 0, 0, 15, 0]);
   assert.deepEqual(Array.from(keyExporterContext(0, 15, "s2c")), [0, 0, 0, 15, 1]);
   assert.deepEqual(Array.from(keyExporterContext(0x8001, 30, "s2c")), [0x80, 1, 0, 30, 1]);
+});
+
+Deno.test("NTS-KE server side: requests interpreted, responses the client accepts", () => {
+  const request = decodeAll(encodeKeRequest([30, 15]));
+  const r = interpretKeRequest(request, [15]);
+  assert.deepEqual(r, { ok: true, aeadId: 15 });
+  const none = interpretKeRequest(decodeAll(encodeKeRequest([30])), [15]);
+  assert.ok(!none.ok && none.errorCode === 1);
+  const critical = interpretKeRequest(
+    [{ critical: true, type: 0x2222, body: new Uint8Array() }, ...request],
+    [15],
+  );
+  assert.ok(!critical.ok && critical.errorCode === 0);
+  const noNtp = interpretKeRequest(
+    decodeAll(encodeKeRecords([
+      { critical: true, type: 1, body: u16ListBody([0x8001]) },
+      { critical: true, type: 4, body: u16ListBody([15]) },
+      END,
+    ])),
+    [15],
+  );
+  assert.ok(!noNtp.ok && noNtp.errorCode === 1);
+  const cookie = new Uint8Array(104).fill(5);
+  const response = encodeKeResponse({ aeadId: 15, cookies: [cookie, cookie], port: 4123 });
+  const i = interpretKeResponse(decodeAll(response), [15]);
+  assert.ok(i.ok);
+  assert.equal(i.response.cookies.length, 2);
+  assert.equal(i.response.port, 4123);
+  const err = interpretKeResponse(decodeAll(encodeKeError(2)), [15]);
+  assert.ok(!err.ok && /error 2/.test(err.error.message));
 });
