@@ -5,6 +5,9 @@
  * under the wrong CA or name, and then runs one NTS-protected NTP exchange with the fields
  * of src/nts/ntp_fields.ts.
  *
+ * The other way round: chronyd -Q as NTS client of tempus's NTS-KE server (src/nts/ke_server.ts)
+ * and of a test responder answering NTS requests with src/nts/server.ts.
+ *
  * The same client against ntpsec's NTS server (`disable ntp`: no clock control), whose
  * NTS-KE (4460) and NTP (123) ports are fixed: it runs in a network namespace the test
  * creates and removes, and the client runs there too (`ip netns exec ... deno eval`).
@@ -24,6 +27,10 @@ import { TlsError } from "../../ffi/openssl_tls.ts";
 import { NtsKeError, ntsKeExchange } from "../../src/nts/ke_client.ts";
 import { buildNtsRequest, verifyNtsReply } from "../../src/nts/ntp_fields.ts";
 import { NtsSession, TARGET_COOKIES } from "../../src/nts/session.ts";
+import { serveNtsKeConnection } from "../../src/nts/ke_server.ts";
+import { buildNtsNak, buildNtsReply, checkNtsRequest } from "../../src/nts/server.ts";
+import { type CookieKey, makeCookie } from "../../src/nts/cookies.ts";
+import { decodePacket } from "../../src/ntp/packet.ts";
 import type { NtpPacket } from "../../src/ntp/packet.ts";
 import { instantToNtp64, ntp64Difference } from "../../src/ntp/timestamp.ts";
 
@@ -395,6 +402,142 @@ Deno.test({
     } finally {
       await ntpd?.stop();
       await runCommand("ip", ["netns", "del", ns]).catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+/** Answers NTS requests on `socket` until it is closed; counts what it did. */
+async function ntsResponder(
+  socket: Deno.DatagramConn,
+  masters: CookieKey[],
+  stats: { ok: number; nak: number; other: number },
+): Promise<void> {
+  const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  for (;;) {
+    let bytes: Uint8Array;
+    let from: Deno.Addr;
+    try {
+      [bytes, from] = await socket.receive();
+    } catch {
+      return;
+    }
+    const t2 = nowNtp();
+    const decoded = decodePacket(bytes);
+    if (!decoded.ok || decoded.packet.mode !== 3) {
+      stats.other++;
+      continue;
+    }
+    const request = decoded.packet;
+    const header: NtpPacket = {
+      leap: 0,
+      version: request.version,
+      mode: 4,
+      stratum: 1,
+      poll: request.poll,
+      precision: -20,
+      rootDelay: 0,
+      rootDispersion: 0.001,
+      refId: 0x54454d50, // "TEMP"
+      refTime: t2,
+      originTime: request.transmitTime,
+      receiveTime: t2,
+      transmitTime: 0n,
+      extensions: [],
+      mac: null,
+    };
+    const check = checkNtsRequest(bytes, masters);
+    let reply: Uint8Array;
+    if (check.ok) {
+      const cookies = Array.from(
+        { length: check.cookiesWanted },
+        () => makeCookie(masters[0], random(16), check.keys),
+      );
+      reply = buildNtsReply(
+        { ...header, transmitTime: nowNtp() },
+        check.uniqueId,
+        check.keys.s2cKey,
+        random(16),
+        cookies,
+      );
+      stats.ok++;
+    } else if (check.nak && check.uniqueId !== null) {
+      reply = buildNtsNak({ ...header, transmitTime: nowNtp() }, check.uniqueId);
+      stats.nak++;
+    } else {
+      stats.other++;
+      continue;
+    }
+    await socket.send(reply, from).catch(() => {});
+  }
+}
+
+Deno.test({
+  name: "NTS interop: chronyd -Q as NTS client of tempus's NTS-KE server and NTS responder",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-nts-server-" });
+    const masters: CookieKey[] = [{ id: 3, key: crypto.getRandomValues(new Uint8Array(32)) }];
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const udp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const kePort = (listener.addr as Deno.NetAddr).port;
+    const ntpPort = (udp.addr as Deno.NetAddr).port;
+    const stats = { ok: 0, nak: 0, other: 0 };
+    const keResults: string[] = [];
+    try {
+      await makeCa(dir, "ca");
+      await makeServerCertificate(dir, "ca");
+      const accepting = (async () => {
+        for await (const conn of listener) {
+          const r = await serveNtsKeConnection(conn, {
+            certFile: `${dir}/server.crt`,
+            keyFile: `${dir}/server.key`,
+            cookieKey: masters[0],
+            random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+            ntpPort,
+          });
+          keResults.push(r.ok ? `ok aead ${r.aeadId}, ${r.cookies} cookies` : r.message);
+        }
+      })().catch(() => {});
+      const responding = ntsResponder(udp, masters, stats);
+      const out = await runCommand("chronyd", [
+        "-Q",
+        "-u",
+        "root",
+        "-t",
+        "20",
+        `pidfile ${dir}/q.pid`,
+        "cmdport 0",
+        `ntstrustedcerts ${dir}/ca.crt`,
+        `server 127.0.0.1 iburst nts ntsport ${kePort} maxsamples 1`,
+      ], 25_000);
+      const text = out.stdout + out.stderr;
+      console.log(`NTS-KE connections: ${keResults.join("; ")}`);
+      console.log(`NTS responder: ${JSON.stringify(stats)}`);
+      const match = text.match(/System clock wrong by ([-+0-9.eE]+) seconds/);
+      assert.ok(match, `chronyd -Q gave no offset:\n${text}`);
+      console.log(`chronyd -Q over NTS: offset ${match[1]} s`);
+      assert.ok(Math.abs(Number(match[1])) < 0.05, text);
+      assert.ok(keResults.length >= 1 && keResults[0].startsWith("ok aead 15, 8 cookies"));
+      assert.ok(stats.ok >= 1, JSON.stringify(stats));
+      assert.equal(stats.nak, 0);
+      listener.close();
+      udp.close();
+      await accepting;
+      await responding;
+    } finally {
+      try {
+        listener.close();
+      } catch {
+        // closed above
+      }
+      try {
+        udp.close();
+      } catch {
+        // closed above
+      }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
