@@ -86,6 +86,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "config check FILE: validate a chrony.conf or tempus.toml and print it",
     load: async () => (await import("./config_check.ts")).run,
   },
+  permissions: {
+    summary: "permissions COMMAND [ARGS]: the Deno permission flags the launcher grants it",
+    load: async () => (await import("../launch/permissions.ts")).run,
+  },
 };
 
 for (const name of MONITOR_COMMANDS) {
@@ -109,6 +113,7 @@ export function usage(): string {
     "  sync    [SERVER...] [--step|--slew|--dry-run] [--json]   one-shot sync at boot",
     "  query   SERVER[:PORT] [--json]                        measure one server",
     "  config  check FILE                                    validate a config file",
+    "  permissions COMMAND [ARGS]    the Deno permission flags the launcher runs it with",
     "  tracking | sources [-v] | sourcestats [-v] | selectdata | activity | ntpdata",
     "  serverstats | clients | makestep | burst | online | offline | onoffline",
     "  settime TIME | manual on|off|reset|list|delete N | waitsync | rtcdata | trimrtc",

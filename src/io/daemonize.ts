@@ -53,9 +53,23 @@ export function staysInForeground(inputs: ForegroundInputs): boolean {
     (inputs.notifySocket ?? "") !== "" || inputs.child;
 }
 
+/**
+ * The variable in which the launchers (`./tempus`, dist/tempus) pass the deno command line
+ * they exec, one argument per line: under their permission sandbox Deno refuses to read
+ * /proc/self/cmdline (it needs -A).
+ */
+export const COMMAND_LINE_ENV = "TEMPUS_COMMAND_LINE";
+
 /** This process's argv as the kernel holds it (argv[0] included). */
 export function ownCommandLine(): string[] {
-  const raw = Deno.readTextFileSync("/proc/self/cmdline");
+  let raw: string;
+  try {
+    raw = Deno.readTextFileSync("/proc/self/cmdline");
+  } catch (error) {
+    const passed = envOrUndefined(COMMAND_LINE_ENV);
+    if (!(error instanceof Deno.errors.NotCapable) || !passed) throw error;
+    return passed.split("\n");
+  }
   const parts = raw.split("\0");
   if (parts.at(-1) === "") parts.pop();
   return parts;

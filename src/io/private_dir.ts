@@ -73,13 +73,34 @@ function createOne(path: string, mode: number, owner: Owner | null): void {
  */
 export function ensurePrivateDir(dir: string, mode: number, owner: Owner | null): void {
   if (dir === "." || dir === "/") return;
+  if (existingDirectory(dir)) return;
   const absolute = dir.startsWith("/");
   const parts = dir.split("/").filter((p) => p !== "");
   let path = absolute ? "" : ".";
   for (let i = 0; i < parts.length; i++) {
     path = `${path}/${parts[i]}`;
     const last = i === parts.length - 1;
+    // Under the launcher's permission sandbox only `dir` is granted, not its ancestors:
+    // an ancestor that cannot be looked at is taken to exist (mkdir below it says if not).
+    if (!last && notCapable(() => Deno.statSync(path))) continue;
     createOne(path, last ? mode : 0o755, last ? owner : null);
+  }
+}
+
+function existingDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function notCapable(f: () => unknown): boolean {
+  try {
+    f();
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotCapable;
   }
 }
 

@@ -61,7 +61,7 @@ export function parseResults(text: string): Map<string, ScenarioResult> {
 }
 
 /** The project root (two levels above this file). */
-export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export const PROJECT_ROOT: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
 let cachedBuild: Promise<{ tools: VmTools; initrd: string }> | null = null;
 
