@@ -1,7 +1,8 @@
 /**
- * Running the fallback drifts (chrony's fallbackdrift): while unsynchronised, the clock's
- * frequency is set to the fallback drift of the longest interval already spent without
- * synchronisation, one timer per step.
+ * Running the fallback drifts (chrony's fallbackdrift): counting from the last reference
+ * update (in holdover or unsynchronised), the clock's frequency is set to the fallback drift
+ * of the longest interval already spent without an update, one timer per step; each step
+ * that comes due also sets the reference unsynchronised (chrony's fb_drift_timeout).
  *
  * @module
  */
@@ -17,8 +18,10 @@ export interface FallbackScheduleDeps {
   timers: TimerPort;
   /** Log lines. */
   log: LogPort;
-  /** Seconds spent unsynchronised so far (null: synchronised, nothing to do). */
-  unsyncedFor: () => number | null;
+  /** Seconds since the last reference update (or since start-up without one). */
+  sinceUpdate: () => number;
+  /** A step came due (after its frequency was set): the reference gives up synchronisation. */
+  onStep: () => void;
 }
 
 /** The timer of the next fallback drift. */
@@ -39,7 +42,7 @@ export class FallbackSchedule {
     return this.#timer !== null;
   }
 
-  /** Synchronised again: nothing pending, and the next unsynchronised spell starts over. */
+  /** A reference update: nothing pending, and the next spell without updates starts over. */
   reset(): void {
     this.cancel();
     this.#applied = -Infinity;
@@ -51,16 +54,13 @@ export class FallbackSchedule {
     this.#timer = null;
   }
 
-  /** Arms the next step (when unsynchronised and there is one). */
+  /** Arms the next step (when there is one). */
   schedule(): void {
     this.cancel();
-    const unsyncedFor = this.#deps.unsyncedFor();
-    if (unsyncedFor === null) return;
-    const next = this.#drifts.next(unsyncedFor, this.#applied);
+    const next = this.#drifts.next(this.#deps.sinceUpdate(), this.#applied);
     if (next === null) return;
     this.#timer = this.#deps.timers.setTimer(next.delay, () => {
       this.#timer = null;
-      if (this.#deps.unsyncedFor() === null) return;
       const freq = this.#drifts.get(next.index);
       this.#applied = next.index;
       if (freq !== null && freq !== undefined) {
@@ -70,7 +70,8 @@ export class FallbackSchedule {
           `Fallback drift ${next.index} active: ${(-freq).toFixed(3)} ppm`,
         );
       }
-      this.schedule();
+      this.#deps.onStep();
+      if (this.#timer === null) this.schedule();
     });
   }
 }

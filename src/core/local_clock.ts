@@ -36,7 +36,20 @@ export interface LocalClockOptions {
   measurePrecision?: () => number;
   /** Starting absolute frequency in ppm (e.g. from the driftfile); default: the driver's. */
   initialFrequencyPpm?: number | null;
+  /**
+   * How early the timer of a fast slew (above FAST_SLEW_RATE) is set, seconds; the rest is
+   * then slewed in over MIN_SLEW_DURATION (tempus addition). Real timers can fire late (Deno's
+   * event loop at start-up: ~11 ms), and a late end overshoots by rate x lateness (330 us at
+   * 30 000 ppm). Default 0: the slew ends on its timer, as chrony's (and the simulator's
+   * exact timers).
+   */
+  slewTimerMargin?: number;
 }
+
+/** Slew rate above which `slewTimerMargin` applies, fraction (1000 ppm). */
+export const FAST_SLEW_RATE = 1e-3;
+/** The margin the daemon uses with real timers, seconds. */
+export const REAL_TIMER_SLEW_MARGIN = 0.05;
 
 /** A listener of clock changes. */
 export type ClockObserver = (change: ClockChangeEvent) => void;
@@ -74,6 +87,10 @@ export class LocalClock {
   #slewExpected = 0;
   /** Largest lateness of the slew timer observed recently, seconds. */
   #timerLateness = 0;
+  /** How early a fast slew's timer is set, seconds (0: on time). */
+  readonly #slewTimerMargin: number;
+  /** The next slew is the tail of a fast one: over the minimum duration, whatever the rate. */
+  #tail = false;
   /** Sum of the steps we made, seconds (to tell them from outside jumps). */
   #stepped = 0;
   readonly #maxSlewRate: number;
@@ -85,6 +102,8 @@ export class LocalClock {
     this.#driver = driver;
     this.#timers = timers;
     this.#maxSlewRate = options.maxSlewRate ?? DEFAULT_MAX_SLEW_RATE;
+    const margin = options.slewTimerMargin ?? 0;
+    this.#slewTimerMargin = Number.isFinite(margin) && margin > 0 ? margin : 0;
     const driverMax = driver.maxFrequencyPpm > 0 ? driver.maxFrequencyPpm : Infinity;
     this.#maxFreq = Math.min(options.maxDrift ?? 100000, driverMax);
     this.#slewStart = driver.readRawTime();
@@ -242,7 +261,10 @@ export class LocalClock {
       return;
     }
     const minDuration = Math.max(MIN_SLEW_DURATION, 5 * this.#timerLateness);
-    const duration = clamp(this.#correctionRate / Math.abs(offset), minDuration, MAX_SLEW_DURATION);
+    const duration = this.#tail
+      ? minDuration
+      : clamp(this.#correctionRate / Math.abs(offset), minDuration, MAX_SLEW_DURATION);
+    this.#tail = false;
     const base = this.#baseFreqPpm;
     // Keep the total frequency within the driver's range.
     const maxUp = Math.min(this.#maxSlewRate, (this.#maxFreq - base) * 1e6 / (1e6 + base)) / 1e6;
@@ -253,14 +275,19 @@ export class LocalClock {
     // Timers count local (raw) seconds, which run (1 + s) times faster than the base rate:
     // the register is slewed out after |R| (1 + s) / |s| of them.
     const rawDuration = Math.abs((offset * (1 + this.#slewFreq)) / this.#slewFreq);
-    this.#slewExpected = rawDuration;
-    const started = raw;
     const rate = 1 + this.#slewFreq;
-    this.#slewTimer = this.#timers.setTimer(rawDuration, () => {
+    const early = this.#slewTimerMargin > 0 && Math.abs(this.#slewFreq) > FAST_SLEW_RATE;
+    const timerDuration = early
+      ? rawDuration - Math.min(rawDuration / 2, this.#slewTimerMargin * rate)
+      : rawDuration;
+    this.#slewExpected = timerDuration;
+    const started = raw;
+    this.#slewTimer = this.#timers.setTimer(timerDuration, () => {
       this.#slewTimer = null;
       const now = this.#driver.readRawTime();
       const late = (Number(now - started) / 1e9 - this.#slewExpected) / rate;
       this.#timerLateness = late > 0 ? Math.min(late, 10) : 0;
+      this.#tail = early;
       this.#updateSlew(now);
     });
   }

@@ -141,3 +141,21 @@ Deno.test("a kernel leap second (raw clock back 1 s) under a short timer is not 
   assert.notEqual(clock.checkForJump(stamp, 0.5), null);
   assert.deepEqual(kinds, ["unknown"]);
 });
+
+Deno.test("slewTimerMargin: a fast slew ends before its timer is due, the rest over a second", () => {
+  const sched = new VirtualScheduler();
+  const driver = new FakeDriver(sched, { initialOffset: -0.03 });
+  const clock = new LocalClock(driver, sched, { precision: 1e-9, slewTimerMargin: 0.05 });
+  clock.accumulateOffset(0.03, 0); // 1 s at 30 000 ppm
+  assert.ok(Math.abs(clock.slewFreqPpm - 30000) < 1e-6);
+  sched.runUntil(0.97);
+  // The timer came 50 ms early: about 1.5 ms left, slewed at about 1500 ppm.
+  assert.ok(
+    Math.abs(clock.remainingCorrection() - 1.5e-3) < 1e-4,
+    `${clock.remainingCorrection()}`,
+  );
+  assert.ok(clock.slewFreqPpm > 1000 && clock.slewFreqPpm < 2000, `${clock.slewFreqPpm}`);
+  sched.runUntil(5);
+  assert.ok(Math.abs(driver.clockError()) < 1e-6, `done: ${driver.clockError()}`);
+  assert.equal(clock.slewFreqPpm, 0);
+});

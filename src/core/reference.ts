@@ -135,10 +135,14 @@ export class Reference {
         clock: deps.clock,
         timers: deps.timers,
         log: deps.log,
-        unsyncedFor: () =>
-          this.#synchronised
-            ? null
-            : Math.max(0, Number(this.#clock.cookedNow() - this.#unsyncSince) / 1e9),
+        // chrony measures the fallback steps from the last reference update, synchronised
+        // (holdover) or not; a step that comes due sets the reference unsynchronised.
+        sinceUpdate: () =>
+          Math.max(
+            0,
+            Number(this.#clock.cookedNow() - (this.#lastUpdate ?? this.#unsyncSince)) / 1e9,
+          ),
+        onStep: () => this.setUnsynchronised(),
       });
     this.#unsyncSince = this.#clock.cookedNow();
     this.#leap = new LeapControl({
@@ -334,6 +338,9 @@ export class Reference {
 
     this.#fallback?.reset();
     if (this.#fallbackDrifts && !manual) this.#fallbackDrifts.update(this.#clock.freqPpm, interval);
+    // chrony update_fb_drifts + schedule_fb_drift: the first step is armed while synchronised,
+    // so that a holdover longer than 2^min s hands the clock to the fallback drifts.
+    if (this.#synchronised && !manual) this.#fallback?.schedule();
     this.#maybeWriteDrift(now);
     this.#updateKernelStatus();
     return step ? "stepped" : "slewed";
@@ -385,22 +392,28 @@ export class Reference {
 
   /**
    * The clock was stepped by something else: the next update is treated as the first one
-   * (update interval 0, so its offset is corrected as fast as allowed).
+   * (update interval 0, so its offset is corrected as fast as allowed), and the reference no
+   * longer vouches for the clock (chrony's handle_slew on LCL_ChangeUnknownStep).
    */
   handleUnknownStep(): void {
     this.#lastUpdate = null;
+    this.setUnsynchronised();
   }
 
-  /** No usable source: become unsynchronised (keeps frequency; starts fallback drifts). */
+  /**
+   * The majority of sources was lost (or the clock jumped, or a fallback drift took over):
+   * become unsynchronised (keeps frequency; the fallback drifts go on). Losing every source
+   * is not a reason: the engine keeps the reference in holdover then, as chrony does.
+   */
   setUnsynchronised(): void {
     const now = this.#clock.cookedNow();
-    if (this.#synchronised) this.#unsyncSince = this.#lastUpdate ?? now;
-    const was = this.#synchronised;
+    if (this.#synchronised) this.#unsyncSince = now;
     this.#synchronised = false;
     if (this.#leap.status !== 3) this.#leap.update(3, now);
     this.#leap.status = 3;
     this.#updateKernelStatus();
-    if (was || !this.#fallback?.pending) this.#fallback?.schedule();
+    // chrony schedule_fb_drift: keeps a pending step, else arms the next one.
+    if (!this.#fallback?.pending) this.#fallback?.schedule();
   }
 
   /**

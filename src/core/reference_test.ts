@@ -163,6 +163,38 @@ Deno.test("fallback drift sets the frequency after 2^i s unsynchronised", () => 
   assert.equal(lines.filter((l) => l.startsWith("Fallback drift 6 active")).length, 1);
 });
 
+Deno.test("holdover: no updates keeps the reference until the first fallback drift is due", () => {
+  const { sched, clock, ref, lines } = setup({ fallbackDrift: { min: 4, max: 6 } });
+  clock.setAbsoluteFrequency(50);
+  for (let i = 0; i < 20; i++) {
+    ref.update(estimate(clock, 0));
+    sched.runUntil(sched.now + 8);
+  }
+  clock.setAbsoluteFrequency(0);
+  sched.runUntil(sched.now + 5); // 13 s since the last update
+  assert.equal(ref.state().synchronised, true, "holdover");
+  assert.equal(ref.trackingReport().stratum, 2);
+  assert.equal(clock.freqPpm, 0);
+  sched.runUntil(sched.now + 5); // 18 s: fallback drift 4 (16 s) came due
+  assert.equal(ref.state().synchronised, false, "a due fallback drift unsynchronises");
+  assert.ok(Math.abs(clock.freqPpm - 50) < 1e-6, `${clock.freqPpm}`);
+  assert.equal(lines.filter((l) => l.startsWith("Fallback drift 4 active")).length, 1);
+  sched.runUntil(sched.now + 100);
+  assert.equal(lines.filter((l) => l.startsWith("Fallback drift 6 active")).length, 1);
+});
+
+Deno.test("an unknown step of the clock unsynchronises the reference (chrony handle_slew)", () => {
+  const { clock, ref } = setup();
+  ref.update(estimate(clock, 0));
+  assert.equal(ref.state().synchronised, true);
+  ref.handleUnknownStep();
+  assert.equal(ref.state().synchronised, false);
+  assert.equal(ref.trackingReport().leapStatus, 3);
+  ref.update(estimate(clock, 0));
+  assert.equal(ref.state().synchronised, true, "the next update synchronises again");
+  assert.equal(ref.trackingReport().lastUpdateInterval, 0, "treated as the first update");
+});
+
 Deno.test("leapsecmode slew slews the inserted second out in about 12 s", () => {
   const start = BigInt(Date.UTC(2026, 5, 30, 23, 59, 0)) * 1_000_000n;
   const { sched, driver, clock, ref } = setup({ leapSecMode: "slew" }, start);

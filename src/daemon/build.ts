@@ -33,6 +33,7 @@ import type { TempCompService } from "./tempcomp.ts";
 import { acquirePidFile } from "../io/pidfile.ts";
 import { CryptoRandom } from "../io/random.ts";
 import { RealTimers } from "../io/timers.ts";
+import { REAL_TIMER_SLEW_MARGIN } from "../core/local_clock.ts";
 import { UdpClientTransport } from "../io/udp.ts";
 import type { DaemonOptions } from "./args.ts";
 import { checkStartup } from "./startup_checks.ts";
@@ -197,7 +198,7 @@ export async function buildDaemon(
     config,
     { driver, timers, random, log: logging.port("engine") },
     initialDrift,
-    { keys, localRefId: localRefId(config), oneShot },
+    { keys, localRefId: localRefId(config), oneShot, slewTimerMargin: REAL_TIMER_SLEW_MARGIN },
   );
   if (config.driftFile !== null) {
     const path = config.driftFile;

@@ -94,6 +94,7 @@ export class EngineCore {
       precision: config.clockPrecision,
       measurePrecision: options.measurePrecision,
       initialFrequencyPpm: initialDrift?.freqPpm ?? null,
+      slewTimerMargin: options.slewTimerMargin,
     });
     this.reference = new Reference(config, {
       clock: this.clock,
@@ -427,9 +428,11 @@ export class EngineCore {
         combinedCount: c.combinedCount,
         remainingBefore,
       });
-    } else if (
-      result.unsynchronise || (result.selectedId === null && this.reference.synchronised)
-    ) {
+    } else if (result.unsynchronise) {
+      // Holdover, as chrony's sources.c: losing every selectable source (unreachable, stale,
+      // too few for minsources, waiting for statistics) only unselects the source; the
+      // reference, its leap status and stratum survive with a root dispersion growing at the
+      // clock's error bound. Only a lost majority sets the reference unsynchronised.
       this.reference.setUnsynchronised();
     }
   }

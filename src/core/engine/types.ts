@@ -36,6 +36,8 @@ export interface EngineOptions {
    * source then logs an error and sends nothing).
    */
   keys?: KeyStore | null;
+  /** LocalClock's `slewTimerMargin` (the daemon's real timers; default 0). */
+  slewTimerMargin?: number;
 }
 
 /** What the reference update told its listener (for tracking logs). */
