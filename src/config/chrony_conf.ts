@@ -232,7 +232,11 @@ function parseText(
       continue;
     }
     const before = state.config.sources.length;
+    const refclocksBefore = state.config.refclocks.length;
     applyDirective(state.config, name, args, sink);
+    for (let r = refclocksBefore; r < state.config.refclocks.length; r++) {
+      state.config.refclocks[r].origin = `${file}:${lineNo}`;
+    }
     if (directive === "rtcsync" || directive === "rtcfile") state.rtcLine = { file, line: lineNo };
     for (let s = before; s < state.config.sources.length; s++) {
       state.config.sources[s].origin = `${file}:${lineNo}`;

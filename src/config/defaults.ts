@@ -75,6 +75,7 @@ export const DEFAULT_STATE_DIR = "/var/lib/tempus";
 export function defaultConfig(): Config {
   return {
     sources: [],
+    refclocks: [],
     driftFile: null,
     driftFileInterval: 3600,
     makeStep: null, // never step after start-up unless configured

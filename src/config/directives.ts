@@ -7,6 +7,7 @@
  */
 import { DEFAULT_LOCAL, DEFAULT_RATE_LIMIT, ORPHAN_WAIT_UNSYNCED } from "./defaults.ts";
 import type { AccessRule, Config, LeapSecMode, LocalConfig, LogKind, SourceType } from "./model.ts";
+import { parseRefclockArgs } from "./refclock_options.ts";
 import { parseSourceArgs } from "./source_options.ts";
 import { canonicalIp, parseIpAddress, parseSubnet } from "./subnet.ts";
 import { type NumberSpec, parseNumber } from "./values.ts";
@@ -195,6 +196,11 @@ function setBindAddress(list: string[], address: string): string[] {
 const HANDLERS: Record<string, Handler> = {
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),
+  refclock: (config, args, sink) => {
+    const r = parseRefclockArgs(args);
+    if (r.ok) config.refclocks.push(r.refclock);
+    else sink.error(r.error);
+  },
   peer: sourceHandler("peer"),
 
   driftfile: (config, args, sink) => {

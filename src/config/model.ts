@@ -81,6 +81,51 @@ export interface SourceConfig {
   origin: string;
 }
 
+/** Reference clock drivers tempus implements. */
+export type RefclockDriver = "SHM" | "SOCK";
+
+/** One `refclock DRIVER PARAM [OPTIONS]` (chrony's RefclockParameters, the options tempus has). */
+export interface RefclockConfig {
+  /** Driver name. */
+  driver: RefclockDriver;
+  /** Driver parameter: SHM unit number, SOCK socket path. */
+  parameter: string;
+  /** poll: log2 s between filtered samples (chrony default 4). */
+  poll: number;
+  /** dpoll: log2 s between driver reads (SHM; chrony default 0). */
+  dpoll: number;
+  /** filter: samples held by the median filter (chrony default 64). */
+  filter: number;
+  /** refid: up to four characters (null: driver name + index, e.g. "SHM0"). */
+  refId: string | null;
+  /** offset added to the samples, seconds. */
+  offset: number;
+  /** delay of the samples (root delay), seconds (chrony default 1e-9). */
+  delay: number;
+  /** precision of the refclock, seconds (0: the local clock's). */
+  precision: number;
+  /** stratum reported for the refclock (0..15; tempus serves one more). */
+  stratum: number;
+  /** maxdispersion of a filtered sample, seconds (0: no limit). */
+  maxDispersion: number;
+  /** Selection options. */
+  prefer: boolean;
+  /** noselect. */
+  noselect: boolean;
+  /** trust. */
+  trust: boolean;
+  /** require. */
+  require: boolean;
+  /** minsamples (null = global). */
+  minSamples: number | null;
+  /** maxsamples (null = global). */
+  maxSamples: number | null;
+  /** maxunreach. */
+  maxUnreach: number;
+  /** Where it was written ("file:line"). */
+  origin: string;
+}
+
 /** `makestep THRESHOLD LIMIT`; limit < 0 means always, 0 means never. */
 export interface MakeStepConfig {
   /** Step when |offset| exceeds this, seconds. */
@@ -181,6 +226,8 @@ export interface TempCompConfig {
 export interface Config {
   /** Sources in configuration order. */
   sources: SourceConfig[];
+  /** Reference clocks (`refclock`), in order. */
+  refclocks: RefclockConfig[];
   /** driftfile path (null = none) and its update interval in seconds. */
   driftFile: string | null;
   /** driftfile interval, seconds. */

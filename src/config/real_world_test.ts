@@ -178,6 +178,32 @@ Deno.test("a refclock (PHC/GPS) configuration is refused clearly, not half-used"
   );
   assert.equal(r.ok, false);
   assert.deepEqual(r.ok ? [] : r.errors.map(formatDiagnostic), [
-    "azure-style:1: unknown or unsupported directive 'refclock'",
+    "azure-style:1: refclock driver PHC is not implemented yet (SHM, SOCK are)",
+  ]);
+});
+
+Deno.test("refclock SHM/SOCK lines (gpsd style) parse with chrony's defaults and file:line", () => {
+  const r = parseChronyConfText(
+    "refclock SHM 0 refid GPS poll 3 offset 0.2 delay 0.2 noselect\n" +
+      "refclock SOCK /run/chrony.ttyS0.sock refid PPS prefer\n",
+    "gpsd-style",
+  );
+  assert.ok(r.ok, r.ok ? "" : r.errors.map(formatDiagnostic).join("\n"));
+  const [shm, sock] = r.config.refclocks;
+  assert.equal(shm.driver, "SHM");
+  assert.equal(shm.refId, "GPS");
+  assert.equal(shm.poll, 3);
+  assert.equal(shm.offset, 0.2);
+  assert.equal(shm.noselect, true);
+  assert.equal(shm.filter, 64);
+  assert.equal(shm.origin, "gpsd-style:1");
+  assert.equal(sock.parameter, "/run/chrony.ttyS0.sock");
+  assert.equal(sock.prefer, true);
+  assert.equal(sock.origin, "gpsd-style:2");
+  const bad = parseChronyConfText("refclock SHM 0 lock PPS\nrefclock SOCK rel.sock\n", "x");
+  assert.equal(bad.ok, false);
+  assert.deepEqual(bad.ok ? [] : bad.errors.map(formatDiagnostic), [
+    "x:1: refclock option 'lock' is not implemented yet",
+    "x:2: refclock SOCK: socket path 'rel.sock' must be absolute",
   ]);
 });

@@ -6,6 +6,7 @@
  * @module
  */
 import { DEFAULT_SOURCE_PARAMS, defaultConfig, ORPHAN_WAIT_UNSYNCED } from "./defaults.ts";
+import { renderRefclock } from "./refclock_options.ts";
 import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
 import type { AccessRule, Config, SourceConfig, SourceParams } from "./model.ts";
 
@@ -49,7 +50,8 @@ export function renderConfig(config: Config): string {
 
   section("Time sources");
   for (const s of config.sources) out.push(renderSource(s));
-  if (config.sources.length === 0) out.push("# (no sources)");
+  for (const r of config.refclocks) out.push(renderRefclock(r));
+  if (config.sources.length === 0 && config.refclocks.length === 0) out.push("# (no sources)");
   for (const dir of config.sourceDirs ?? []) {
     out.push(`# sourcedir ${dir} (its sources are listed above)`);
   }

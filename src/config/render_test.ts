@@ -12,12 +12,18 @@ function parse(text: string): Config {
 }
 
 function strip(c: Config): Config {
-  return { ...c, sources: c.sources.map((s) => ({ ...s, origin: "" })) };
+  return {
+    ...c,
+    sources: c.sources.map((s) => ({ ...s, origin: "" })),
+    refclocks: c.refclocks.map((r) => ({ ...r, origin: "" })),
+  };
 }
 
 const RICH = `server a.example iburst minpoll 4 maxpoll 9 prefer key 7 offset -0.001 asymmetry 0.25
 pool pool.ntp.org iburst maxsources 6
 peer 192.0.2.9 xleave
+refclock SHM 0 refid GPS poll 3 dpoll -2 offset 0.2 delay 0.1 filter 16 noselect
+refclock SOCK /run/chrony.ttyS0.sock stratum 2 maxdispersion 0.001 prefer trust
 driftfile /var/lib/t/drift interval 60
 makestep 0.1 -1
 maxchange 100 2 -1

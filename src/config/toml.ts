@@ -7,6 +7,8 @@
  * ```toml
  * pidfile = "/run/tempus/tempus.pid"       # top level: pidfile user keyfile dumpdir
  *                                          #   acquisitionport refresh manual sourcedir
+ * [[refclock]]                             # driver = "SHM" | "SOCK", parameter = "0",
+ * refid = "GPS"                            #   and the refclock options by their chrony names
  * [[source]]                               # one table per server/pool/peer
  * type = "pool"                            # "server" | "pool" | "peer"
  * name = "pool.ntp.org"
@@ -487,6 +489,47 @@ function applyTable(
   }
 }
 
+/** `[[refclock]]` tables: driver, parameter and chrony's refclock options by name. */
+function applyRefclocks(ctx: Ctx, value: unknown): void {
+  if (!Array.isArray(value)) {
+    return report(
+      ctx,
+      ["refclock"],
+      `expected an array of tables ([[refclock]]), got ${typeName(value)}`,
+    );
+  }
+  value.forEach((entry, i) => {
+    const path: KeyPath = ["refclock", i];
+    if (!isTable(entry)) return report(ctx, path, `expected a table, got ${typeName(entry)}`);
+    if (typeof entry.driver !== "string" || entry.driver === "") {
+      return report(ctx, [...path, "driver"], "missing or invalid driver name");
+    }
+    const param = typeof entry.parameter === "number" ? String(entry.parameter) : entry.parameter;
+    if (typeof param !== "string" || param === "") {
+      return report(ctx, [...path, "parameter"], "missing or invalid driver parameter");
+    }
+    const args = [entry.driver, param];
+    for (const [key, v] of Object.entries(entry)) {
+      if (key === "driver" || key === "parameter") continue;
+      const p = [...path, key];
+      if (typeof v === "boolean") {
+        if (v) args.push(key);
+      } else if (typeof v === "string") args.push(key, v);
+      else {
+        const t = numberToken(v);
+        if (t === null) return report(ctx, p, `expected a number, got ${typeName(v)}`);
+        args.push(key, t);
+      }
+    }
+    const before = ctx.config.refclocks.length;
+    applyDirective(ctx.config, "refclock", args, sinkAt(ctx, path));
+    const line = lineOf(keyIndex(ctx), path);
+    for (let r = before; r < ctx.config.refclocks.length; r++) {
+      ctx.config.refclocks[r].origin = `${ctx.file}:${line ?? 0}`;
+    }
+  });
+}
+
 function applySources(ctx: Ctx, value: unknown): void {
   if (!Array.isArray(value)) {
     return report(
@@ -570,6 +613,7 @@ export function parseTomlConfig(
   for (const [key, value] of Object.entries(doc)) {
     if (ctx.errors.length >= MAX_CONFIG_ERRORS) break;
     if (key === "source") applySources(ctx, value);
+    else if (key === "refclock") applyRefclocks(ctx, value);
     else if (Object.hasOwn(SECTIONS, key)) {
       if (!isTable(value)) report(ctx, [key], `expected a table, got ${typeName(value)}`);
       else applyTable(ctx, [key], value, SECTIONS[key]);
@@ -578,7 +622,7 @@ export function parseTomlConfig(
       report(
         ctx,
         [key],
-        `unknown key (expected one of: source, ${Object.keys(SECTIONS).join(", ")}, ` +
+        `unknown key (expected one of: source, refclock, ${Object.keys(SECTIONS).join(", ")}, ` +
           `${Object.keys(TOP_LEVEL).join(", ")})`,
       );
     }

@@ -12,6 +12,8 @@ import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
 import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
 import { Engine, type EngineOptions } from "../core/engine/engine.ts";
+import type { RefclockDriverHandle } from "../refclock/driver.ts";
+import { openRefclocks } from "../refclock/open.ts";
 import type { ClockDriver, LogPort, NtpTransport } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import { NullClockDriver } from "../clock/null.ts";
@@ -82,6 +84,8 @@ export interface DaemonParts {
   sources: SourceManager;
   /** RTC tracking, when configured. */
   rtc: RtcService | null;
+  /** Reference clock drivers (refclock), running. */
+  refclocks: RefclockDriverHandle[];
   /** measurements/statistics/tracking logs, when configured. */
   logFiles: LogFiles | null;
   /** tempcomp, when configured (running). */
@@ -225,6 +229,17 @@ export async function buildDaemon(
     log,
   );
   engine.onReplaceSource = (id) => void sources.replace(id);
+  if (options.oneShot !== null && config.refclocks.length > 0) {
+    throw new StartupError(
+      `refclock (${config.refclocks[0].origin}) is not supported with -q/-Q yet`,
+    );
+  }
+  let refclocks: RefclockDriverHandle[];
+  try {
+    refclocks = openRefclocks(config.refclocks, engine, log);
+  } catch (e) {
+    throw new StartupError(describe(e));
+  }
 
   const ntpAccess = AccessTable.fromRules(config.ntpAccess);
   for (const e of ntpAccess.errors) log.log("warning", `allow/deny: ${e}`);
@@ -256,6 +271,7 @@ export async function buildDaemon(
     logName: options.logName,
     sources,
     rtc,
+    refclocks,
     logFiles,
     ntpAccess: ntpAccess.table,
     cmdAccess: cmdAccess.table,

@@ -63,6 +63,7 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   log.log("info", `${parts.logName} exiting`);
   parts.sources.close();
   parts.tempComp?.stop();
+  for (const r of parts.refclocks) r.close();
   engine.onDriftUpdate = null; // written once below, not also from the final flush
   engine.stop();
   if (config.driftFile !== null) {

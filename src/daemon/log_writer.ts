@@ -20,6 +20,7 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
   // A reply was measured when the source's valid-reply count moved (tests 1-3 and 5 passed:
   // its values and test bits are then in ntpData).
   const validSeen = new Map<number, number>();
+  engine.onRefclockSample = (r) => files.refclocks(r);
   engine.onReply = (id) => {
     const source = engine.sources().find((s) => s.id === id);
     if (source === undefined) return;

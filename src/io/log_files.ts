@@ -34,6 +34,43 @@ export const SELECTION_BANNER =
 /** Column header of tempcomp.log (chrony tempcomp.c). */
 export const TEMPCOMP_BANNER = "   Date (UTC) Time        Temp.       Comp.";
 
+/** Column header of refclocks.log (chrony refclock.c). */
+export const REFCLOCKS_BANNER =
+  "   Date (UTC) Time         Refid  DP L P  Raw offset   Cooked offset      Disp.";
+
+/** One refclock sample (raw, from the driver) or filtered sample (chrony refclocks.log). */
+export interface RefclockLogRecord {
+  /** Cooked time of the sample. */
+  time: Instant;
+  /** Refid text. */
+  refId: string;
+  /** Raw sample: samples taken since the last poll (chrony's DP); null for a filtered one. */
+  count: number | null;
+  /** Leap status (0 none, 1 insert, 2 delete, 3 unknown). */
+  leap: number;
+  /** Offset given by the driver, seconds (raw samples only). */
+  rawOffset: number;
+  /** Offset after the correction and the `offset` option, seconds (tempus sign). */
+  offset: number;
+  /** Dispersion, seconds. */
+  dispersion: number;
+}
+
+/** A refclocks.log line, as chrony's log_sample. */
+export function formatRefclockLine(r: RefclockLogRecord): string {
+  const { nanoseconds } = instantToParts(r.time);
+  const us = String(Math.floor(nanoseconds / 1000)).padStart(6, "0");
+  const leap = "N+-?"[r.leap] ?? "?";
+  const head = `${logTime(r.time)}.${us} ${r.refId.padEnd(5)}`;
+  if (r.count === null) {
+    return `${head}   - ${leap} -       -       ${cExp(r.offset, 6, 13)} ${
+      cExp(r.dispersion, 3, 10)
+    }`;
+  }
+  return `${head} ${String(r.count).padStart(3)} ${leap} 0 ${cExp(r.rawOffset, 6, 13)} ` +
+    `${cExp(r.offset, 6, 13)} ${cExp(r.dispersion, 3, 10)}`;
+}
+
 /** One clock update (chrony tracking.log). Values in tempus signs. */
 export interface TrackingLogRecord {
   /** When (cooked time of the update). */
@@ -340,6 +377,7 @@ export type FileName =
   | "statistics"
   | "rtc"
   | "selection"
+  | "refclocks"
   | "tempcomp";
 
 const BANNERS: Record<FileName, string> = {
@@ -349,6 +387,7 @@ const BANNERS: Record<FileName, string> = {
   rtc: RTC_BANNER,
   selection: SELECTION_BANNER,
   tempcomp: TEMPCOMP_BANNER,
+  refclocks: REFCLOCKS_BANNER,
 };
 
 /** The real file system. */
@@ -458,6 +497,11 @@ export class LogFiles {
   /** Logs an RTC reading to rtc.log (if enabled). */
   rtc(r: RtcLogRecord): void {
     if (this.#enabled.has("rtc")) this.#write("rtc", formatRtcLine(r));
+  }
+
+  /** Logs a refclock sample to refclocks.log (if enabled). */
+  refclocks(r: RefclockLogRecord): void {
+    if (this.#enabled.has("refclocks")) this.#write("refclocks", formatRefclockLine(r));
   }
 
   /** Logs a source's selection state to selection.log (if enabled). */

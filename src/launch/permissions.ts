@@ -276,6 +276,8 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   ro(c.leapSecList);
   if (c.leapSecTz !== null) ro("/usr/share/zoneinfo");
   for (const d of c.sourceDirs ?? []) ro(d);
+  // SOCK refclocks bind their socket (replacing a stale one); SHM goes through FFI.
+  for (const r of c.refclocks) if (r.driver === "SOCK") rw(r.parameter);
   if (c.cmdSocket !== null) rw(dirOf(c.cmdSocket));
   if (c.pidFile !== null) ro("/proc"); // is the pid in an existing pidfile alive?
   // ops: the error-bound page and the recording are created (with their directory).

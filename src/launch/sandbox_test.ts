@@ -80,7 +80,7 @@ async function probe(s: Setup, flags: string[]): Promise<Record<string, unknown>
 Deno.test("sandbox: the daemon's flags name its configured paths and never -A", async () => {
   const s = await setup(["cmdport 0", "bindcmdaddress /"]);
   try {
-    const flags = await prestage(["daemon", "-x", "-f", s.conf]);
+    const flags = await prestage(["daemon", "-n", "-x", "-f", s.conf]);
     assert.ok(!flags.includes("-A") && !flags.includes("--allow-all"), flags.join(" "));
     const read = flags.find((f) => f.startsWith("--allow-read="))!.split("=")[1].split(",");
     assert.ok(read.includes(s.conf), read.join(","));
@@ -89,6 +89,10 @@ Deno.test("sandbox: the daemon's flags name its configured paths and never -A", 
     assert.ok(!flags.includes("--allow-net"), "no Unix socket: net stays scoped");
     assert.ok(!flags.some((f) => f.startsWith("--allow-run")), flags.join(" "));
     assert.ok(flags.includes("--allow-env=JOURNAL_STREAM,NOTIFY_SOCKET"), flags.join(" "));
+    // Going to the background (no -n) re-runs deno itself, and nothing else.
+    const bg = await prestage(["daemon", "-x", "-f", s.conf]);
+    const run = bg.filter((f) => f.startsWith("--allow-run"));
+    assert.deepEqual(run, [`--allow-run=${Deno.execPath()}`], bg.join(" "));
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }

@@ -23,13 +23,13 @@ export function selectionCandidate(s: Source, now: Instant): SelectionCandidate 
     maxUnreach: p.maxUnreach,
     selection: s.stats.selectionData(now),
     tracking: s.stats.trackingData(),
-    isNtp: true,
+    isNtp: s.type !== "refclock",
     // chrony logs "192.0.2.1 (ntp.example.net)" when the source has a name.
     name: s.name !== null && s.name !== s.addressText
       ? `${s.addressText} (${s.name})`
       : s.addressText,
     reachabilitySize: s.reachabilitySize,
     pollsSinceGoodSample: s.pollsSinceGoodSample,
-    refId: refIdFromAddress(s.addressText) ?? 0,
+    refId: s.refId ?? refIdFromAddress(s.addressText) ?? 0,
   };
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Config, SourceParams, SourceType } from "../../config/model.ts";
+import type { Config, RefclockConfig, SourceParams, SourceType } from "../../config/model.ts";
 import type { KeyStore } from "../../ntp/auth.ts";
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import { LocalClock } from "../local_clock.ts";
@@ -22,6 +22,7 @@ import type {
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
+import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -49,6 +50,8 @@ export class EngineCore {
    * shows the reply's test bits and counters): measurements.log.
    */
   onReply: ((id: number) => void) | null = null;
+  /** Called with each refclock sample, raw and filtered: refclocks.log. */
+  onRefclockSample: ((r: RefclockSampleLog) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
   onReferenceUpdated: ((update: ReferenceUpdate) => void) | null = null;
 
@@ -307,6 +310,48 @@ export class EngineCore {
     return id;
   }
 
+  /**
+   * Adds a reference clock with refid text `refId`; its driver (in the daemon) feeds it
+   * through `refclockSample`. Returns the source id.
+   */
+  addRefclock(config: RefclockConfig, refId: string): number {
+    const id = this.#nextSourceId++;
+    const stats = new SourceStats({
+      minSamples: config.minSamples ?? this.config.minSamples,
+      maxSamples: config.maxSamples ?? this.config.maxSamples,
+      asymmetry: null,
+      precision: this.clock.precision,
+      maxClockError: this.config.maxClockError,
+      minDelay: null,
+      maxJitter: this.config.maxJitter,
+    });
+    const source = new RefclockSource({
+      id,
+      config,
+      refId,
+      stats,
+      precision: this.clock.precision,
+    });
+    source.onSampleLog = (r) => this.onRefclockSample?.(r);
+    this.registry.set(id, source);
+    this.#pool.set(id, null);
+    if (this.#transport !== null) this.run(source, source.start(this.context(source)));
+    return id;
+  }
+
+  /**
+   * A reference clock driver's sample for source `id`: the system (raw) time `rawTime` at
+   * which the device's time was taken, `offset` = device time minus `rawTime` in seconds,
+   * and the device's leap indicator. Unknown ids and bad values are dropped, never thrown.
+   */
+  refclockSample(id: number, rawTime: Instant, offset: number, leap: number): void {
+    const s = this.registry.get(id);
+    if (!(s instanceof RefclockSource)) return;
+    const cooked = this.clock.cook(rawTime);
+    const correction = Number(cooked - rawTime) / 1e9;
+    this.run(s, s.addSample({ time: cooked, offset: offset - correction, leap }, this.context(s)));
+  }
+
   /** Removes a source. */
   removeSource(id: number): boolean {
     const s = this.registry.get(id);
@@ -329,7 +374,7 @@ export class EngineCore {
    */
   replaceSource(id: number, address: SocketAddress): number | null {
     const old = this.registry.get(id);
-    if (old === undefined) return null;
+    if (old === undefined || old.type === "refclock") return null;
     const params = { ...old.params };
     this.removeSource(id);
     const newId = this.addSource(old.type, address, params, old.name);
@@ -411,7 +456,7 @@ export class EngineCore {
         stratum: c.stratum,
         leap: c.leapVote,
         combinedCount: c.combinedCount,
-        refId: refIdFromAddress(sel.addressText) ?? 0,
+        refId: sel.refId ?? refIdFromAddress(sel.addressText) ?? 0,
         refAddress: sel.addressText,
         refTime: c.refTime,
         offset: c.offset,

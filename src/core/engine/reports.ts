@@ -56,7 +56,7 @@ export function sourcesReport(
       poll: s.poll,
       stratum: s.ntpData(now).stratum,
       state: sourceState(result?.status.get(s.id)),
-      mode: s.type === "peer" ? "peer" : "client",
+      mode: s.type === "refclock" ? "refclock" : s.type === "peer" ? "peer" : "client",
       reachability: s.reachability,
       sinceSample: t === null ? null : Math.max(0, Number(now - t) / 1e9),
       origLatestOffset: s.stats.lastOriginalOffset() ?? 0,

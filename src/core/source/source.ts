@@ -67,8 +67,10 @@ export type SourceOutcome =
 export interface Source {
   /** Engine id. */
   readonly id: number;
-  /** Kind of source (server, pool, peer). */
-  readonly type: SourceType;
+  /** Kind of source (server, pool, peer, or a reference clock). */
+  readonly type: SourceType | "refclock";
+  /** Reference ID to announce when selected (absent: derived from the address). */
+  readonly refId?: number;
   /** Remote address (a reference clock: its pseudo-address). */
   readonly address: SocketAddress;
   /** Address as text. */

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { parseTomlConfig } from "./toml.ts";
+import { formatDiagnostic } from "./diagnostics.ts";
+import {
+  DEFAULT_REFCLOCK,
+  defaultRefId,
+  parseRefclockArgs,
+  parseShmParameter,
+  renderRefclock,
+} from "./refclock_options.ts";
+
+function ok(line: string) {
+  const r = parseRefclockArgs(line.split(" "));
+  if (!r.ok) assert.fail(r.error);
+  return r.refclock;
+}
+
+function err(line: string): string {
+  const r = parseRefclockArgs(line.split(" "));
+  assert.equal(r.ok, false, `${line} accepted`);
+  return r.ok ? "" : r.error;
+}
+
+Deno.test("refclock: chrony's defaults", () => {
+  const r = ok("SHM 0");
+  assert.deepEqual({ ...r, driver: undefined, parameter: undefined, origin: undefined }, {
+    ...DEFAULT_REFCLOCK,
+    driver: undefined,
+    parameter: undefined,
+    origin: undefined,
+  });
+  assert.equal(r.poll, 4);
+  assert.equal(r.dpoll, 0);
+  assert.equal(r.filter, 64);
+  assert.equal(r.delay, 1e-9);
+  assert.equal(r.stratum, 0);
+});
+
+Deno.test("refclock: every implemented option, case-insensitive driver and options", () => {
+  const r = ok(
+    "sock /run/chrony.ttyS0.sock REFID GPS poll 2 dpoll -1 filter 10 offset -0.5 delay 0.2 " +
+      "precision 1e-6 stratum 3 maxdispersion 0.01 minsamples 4 maxsamples 20 maxunreach 5 " +
+      "prefer noselect trust require",
+  );
+  assert.equal(r.driver, "SOCK");
+  assert.deepEqual(
+    [r.refId, r.poll, r.dpoll, r.filter, r.offset, r.delay, r.precision, r.stratum],
+    ["GPS", 2, -1, 10, -0.5, 0.2, 1e-6, 3],
+  );
+  assert.deepEqual([r.maxDispersion, r.minSamples, r.maxSamples, r.maxUnreach], [0.01, 4, 20, 5]);
+  assert.deepEqual([r.prefer, r.noselect, r.trust, r.require], [true, true, true, true]);
+  // The rendered line parses back to the same refclock.
+  assert.deepEqual(ok(renderRefclock(r).split(" ").slice(1).join(" ")), r);
+});
+
+Deno.test("refclock: what is not implemented is refused, never ignored", () => {
+  for (const d of ["PPS /dev/pps0", "PHC /dev/ptp0", "RTC /dev/rtc0"]) {
+    assert.match(err(d), /not implemented yet/);
+  }
+  for (const o of ["lock GPS", "rate 1", "pps", "width 0.1", "maxlockage 3", "local", "tai"]) {
+    assert.match(err(`SHM 0 ${o}`), /not implemented yet/, o);
+  }
+  assert.match(err("SHM 0:perm=0944"), /unknown driver option/);
+  assert.match(err("SHM 0:owner=x"), /unknown driver option/);
+  assert.match(err("SOCK /run/x.sock:foo"), /driver options/);
+  assert.match(err("NMEA /dev/ttyS0"), /unknown refclock driver/);
+  assert.match(err("SHM"), /expected DRIVER PARAMETER/);
+  assert.match(err("SHM 256"), /invalid unit/);
+  assert.match(err("SHM 0 poll"), /poll needs a value/);
+  assert.match(err("SHM 0 poll 2.5"), /expected an integer/);
+  assert.match(err("SHM 0 stratum 16"), /out of range/);
+  assert.match(err("SHM 0 refid TOOLONG"), /invalid refid/);
+  assert.match(err("SHM 0 iburst"), /unknown option/);
+});
+
+Deno.test("refclock SHM: chrony's UNIT:perm=MODE", () => {
+  assert.equal(ok("SHM 1:perm=0644").parameter, "1:perm=0644");
+  assert.deepEqual(parseShmParameter("1:perm=0644"), { unit: 1, perm: 0o644 });
+  assert.deepEqual(parseShmParameter("2"), { unit: 2, perm: 0o600 });
+});
+
+Deno.test("refclock: chrony's default refids", () => {
+  assert.equal(defaultRefId("SHM", 0), "SHM0");
+  assert.equal(defaultRefId("SOCK", 1), "SOC1");
+  assert.equal(defaultRefId("SHM", 12), "SH12");
+});
+
+Deno.test("refclock in TOML: [[refclock]] tables, errors with the table's line", () => {
+  const r = parseTomlConfig(
+    `[[refclock]]\ndriver = "SHM"\nparameter = 0\nrefid = "GPS"\npoll = 3\nprefer = true\n`,
+    "t.toml",
+  );
+  if (!r.ok) assert.fail(r.errors.map(formatDiagnostic).join("\n"));
+  const [rc] = r.config.refclocks;
+  assert.deepEqual([rc.driver, rc.parameter, rc.refId, rc.poll, rc.prefer], [
+    "SHM",
+    "0",
+    "GPS",
+    3,
+    true,
+  ]);
+  assert.match(rc.origin, /^t\.toml:\d+$/);
+  const bad = parseTomlConfig(
+    `[[refclock]]\ndriver = "SOCK"\nparameter = "/run/x.sock"\npps = true\n`,
+    "b.toml",
+  );
+  assert.equal(bad.ok, false);
+  assert.match(
+    bad.ok ? "" : formatDiagnostic(bad.errors[0]),
+    /b\.toml:\d+: .*'pps' is not implemented/,
+  );
+});

@@ -1,0 +1,173 @@
+/**
+ * NTS Key Establishment client (RFC 8915 section 4): a TLS 1.3 connection with ALPN
+ * `ntske/1` to port 4460, one request (NTPv4, the AEAD algorithms offered), one response
+ * (cookies, chosen AEAD, optional NTP server and port), and the two NTP keys taken from the
+ * TLS exporter.
+ *
+ * Deno owns the TCP socket (Deno.connect); OpenSSL (ffi/openssl_tls.ts) only transforms bytes
+ * in memory, so nothing blocks the event loop. The whole exchange runs under one deadline.
+ *
+ * @module
+ */
+import { MemoryTlsClient } from "../../ffi/openssl_tls.ts";
+import { AEAD_AES_SIV_CMAC_256, SIV_KEY_LENGTH } from "./aead.ts";
+import {
+  decodeKeMessage,
+  encodeKeRequest,
+  interpretKeResponse,
+  keyExporterContext,
+  MAX_KE_MESSAGE_LENGTH,
+  NEXT_PROTOCOL_NTPV4,
+  NTS_EXPORTER_LABEL,
+} from "./ke_records.ts";
+
+/** Default NTS-KE port. */
+export const NTS_KE_PORT = 4460;
+/** ALPN protocol ID of NTS-KE. */
+export const NTS_KE_ALPN = "ntske/1";
+/** Default NTP port. */
+const NTP_PORT = 123;
+
+/** Options of one NTS-KE exchange. */
+export interface NtsKeOptions {
+  /** Host to connect to (name or address). */
+  host: string;
+  /** NTS-KE port (default 4460). */
+  port?: number;
+  /** Name the certificate must match (default `host`). */
+  serverName?: string;
+  /** PEM file of trusted CA certificates (default: the system's). */
+  caFile?: string;
+  /** Deadline for the whole exchange in milliseconds (default 10 000). */
+  timeoutMs?: number;
+}
+
+/** What an NTS-KE exchange gives the NTP client. */
+export interface NtsKeResult {
+  /** The AEAD algorithm negotiated (15). */
+  aeadId: number;
+  /** Client-to-server key. */
+  c2sKey: Uint8Array;
+  /** Server-to-client key. */
+  s2cKey: Uint8Array;
+  /** Cookies for NTP requests (each used once). */
+  cookies: Uint8Array[];
+  /** NTP server to query: the one negotiated, else the NTS-KE host. */
+  ntpServer: string;
+  /** NTP port: the one negotiated, else 123. */
+  ntpPort: number;
+  /** Warning codes the server sent. */
+  warnings: number[];
+}
+
+/** An NTS-KE exchange failed; the message says where and why. */
+export class NtsKeError extends Error {
+  /**
+   * Builds the error.
+   * @param message one line describing the failure
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "NtsKeError";
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let pos = 0;
+  while (pos < bytes.length) pos += await conn.write(bytes.subarray(pos));
+}
+
+/** Runs one NTS-KE exchange. Throws NtsKeError (or TlsError) on any failure. */
+export async function ntsKeExchange(options: NtsKeOptions): Promise<NtsKeResult> {
+  const port = options.port ?? NTS_KE_PORT;
+  const where = `NTS-KE ${options.host}:${port}`;
+  const offered = [AEAD_AES_SIV_CMAC_256];
+  let timedOut = false;
+  let conn: Deno.Conn | null = null;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      conn?.close();
+    } catch {
+      // already closed
+    }
+  }, options.timeoutMs ?? 10_000);
+  const tls = new MemoryTlsClient({
+    serverName: options.serverName ?? options.host,
+    alpn: [NTS_KE_ALPN],
+    caFile: options.caFile,
+  });
+  try {
+    conn = await Deno.connect({ hostname: options.host, port, transport: "tcp" });
+    const buf = new Uint8Array(16384);
+    const fill = async (): Promise<void> => {
+      await writeAll(conn!, tls.takeOutgoing());
+      const n = await conn!.read(buf);
+      if (n === null) throw new NtsKeError(`${where}: connection closed by the server`);
+      tls.receive(buf.subarray(0, n));
+    };
+    while (tls.handshake() !== "done") await fill();
+    const alpn = tls.alpnSelected();
+    if (alpn !== NTS_KE_ALPN) {
+      throw new NtsKeError(`${where}: server did not select ALPN ${NTS_KE_ALPN} (got ${alpn})`);
+    }
+    tls.write(encodeKeRequest(offered));
+    await writeAll(conn, tls.takeOutgoing());
+    let message = new Uint8Array(0);
+    for (;;) {
+      const got = tls.read();
+      if (got === "want-read") {
+        await fill();
+        continue;
+      }
+      if (got === "closed") throw new NtsKeError(`${where}: response ended before End of Message`);
+      const grown = new Uint8Array(message.length + got.length);
+      grown.set(message);
+      grown.set(got, message.length);
+      message = grown;
+      const parsed = decodeKeMessage(message);
+      if (!parsed.ok) throw new NtsKeError(`${where}: ${parsed.error.message}`);
+      if (!parsed.complete) {
+        if (message.length > MAX_KE_MESSAGE_LENGTH) {
+          throw new NtsKeError(`${where}: response too long`);
+        }
+        continue;
+      }
+      const response = interpretKeResponse(parsed.records, offered);
+      if (!response.ok) throw new NtsKeError(`${where}: ${response.error.message}`);
+      const r = response.response;
+      const exporter = (direction: "c2s" | "s2c") =>
+        tls.exportKeyingMaterial(
+          NTS_EXPORTER_LABEL,
+          keyExporterContext(NEXT_PROTOCOL_NTPV4, r.aeadId, direction),
+          SIV_KEY_LENGTH,
+        );
+      const result: NtsKeResult = {
+        aeadId: r.aeadId,
+        c2sKey: exporter("c2s"),
+        s2cKey: exporter("s2c"),
+        cookies: r.cookies,
+        ntpServer: r.server ?? options.host,
+        ntpPort: r.port ?? NTP_PORT,
+        warnings: r.warnings,
+      };
+      tls.shutdown();
+      await writeAll(conn, tls.takeOutgoing()).catch(() => {});
+      return result;
+    }
+  } catch (e) {
+    if (timedOut) throw new NtsKeError(`${where}: timed out`);
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      throw new NtsKeError(`${where}: connection refused`);
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch {
+      // closed by the timer
+    }
+    tls.free();
+  }
+}
