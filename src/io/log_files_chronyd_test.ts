@@ -12,7 +12,7 @@ import {
   SELECTION_BANNER,
   STATISTICS_BANNER,
   TRACKING_BANNER,
-} from "./log_files.ts";
+} from "./log_format.ts";
 
 const CHRONYD = findChronyd();
 const LEAPS: Record<string, LeapStatus> = { N: 0, "+": 1, "-": 2, "?": 3 };

@@ -10,13 +10,12 @@ import {
   formatSelectionLine,
   formatStatisticsLine,
   formatTrackingLine,
-  type LineFileSystem,
-  LogFiles,
   logTime,
   MEASUREMENTS_BANNER,
   TRACKING_BANNER,
   type TrackingLogRecord,
-} from "./log_files.ts";
+} from "./log_format.ts";
+import { type LineFileSystem, LogFiles } from "./log_files.ts";
 
 function at(iso: string): Instant {
   return BigInt(Date.parse(iso)) * 1_000_000n + 123_456n;

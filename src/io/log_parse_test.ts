@@ -4,7 +4,7 @@ import {
   formatMeasurementLine,
   formatStatisticsLine,
   formatTrackingLine,
-} from "./log_files.ts";
+} from "./log_format.ts";
 import { parseMeasurementsLog, parseStatisticsLog, parseTrackingLog } from "./log_parse.ts";
 
 const T = 1_780_000_000n * 1_000_000_000n;

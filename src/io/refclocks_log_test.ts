@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatRefclockLine, REFCLOCKS_BANNER } from "./log_files.ts";
+import { formatRefclockLine, REFCLOCKS_BANNER } from "./log_format.ts";
 
 // 2026-12-04 18:52:43.133808 UTC
 const T = 1_796_410_363_133_808_000n;
