@@ -180,8 +180,15 @@ export class Smoother {
     }
     if (!this.#active || this.#cfg.leapOnly) return;
     const s = this.#state(change.when);
-    // served = cooked + offset: cooked moved by doffset (and its rate by dfreq).
-    this.#rebase(change.when, s.offset - change.doffset, s.freq - change.dfreq);
+    // served = cooked + offset: cooked moved by doffset (and its rate by dfreq). The plan
+    // restarts at the same instant on the new scale (`when` + doffset, as chrony moves
+    // last_update): from the old-scale `when` the plan would run doffset seconds too far
+    // (or too short) and the served time would jump by doffset times the smoothing frequency.
+    // The served rate, cooked rate times (1 + freq), is kept exactly: the cooked rate was
+    // multiplied by (1 + dfreq). (freq - dfreq alone leaves -dfreq² per change, which the
+    // swings of a wandering reference accumulate into a frequency error of the served time.)
+    const at = change.when + BigInt(Math.round(change.doffset * 1e9));
+    this.#rebase(at, s.offset - change.doffset, (s.freq - change.dfreq) / (1 + change.dfreq));
   }
 
   /**
