@@ -1,7 +1,8 @@
 /**
  * The daemon's `smoothtime`: a Smoother (core/smoothing.ts) following the engine's clock
  * changes, told the leap status and skew once a second, and applied to what the NTP server
- * serves (time, and with leaponly the leap indicator, which a smearing server suppresses).
+ * serves (time, and with `leapsecmode slew` the leap indicator, which a smoothing server
+ * suppresses as chronyd does).
  *
  * @module
  */
@@ -47,8 +48,11 @@ export function startSmoothing(
   const timer = setInterval(tick, 1000);
   return {
     serve: (now) => smoother.serve(now),
+    // chrony (ntp_core.c): with smoothing and `leapsecmode slew` the leap second is not
+    // announced (leaponly or not), since the smoothing absorbs it; otherwise clients would
+    // correct it a second time.
     reference: (state) =>
-      smoother.config.leapOnly && (state.leap === 1 || state.leap === 2)
+      config.leapSecMode === "slew" && (state.leap === 1 || state.leap === 2)
         ? { ...state, leap: 0 }
         : state,
     report: () => smoother.report(engine.clock.cookedNow()),
