@@ -12,7 +12,7 @@
  * @module
  */
 import type { Instant } from "../base/time.ts";
-import type { ClockChangeEvent } from "./types.ts";
+import type { ClockChangeEvent, ReferenceState } from "./types.ts";
 
 /** smoothtime max-freq max-wander [leaponly]. */
 export interface SmoothingConfig {
@@ -253,4 +253,32 @@ export class Smoother {
       remainingTime: this.#active ? s.remaining : 0,
     };
   }
+}
+
+/** The reference ID chronyd serves while smoothing (127.127.1.255, its NTP_REFID_SMOOTH). */
+export const SMOOTH_REFID = 0x7f7f01ff;
+
+/**
+ * The reference state a smoothing server announces (chrony's ntp_core.c): while the
+ * smoothing offset is larger than the clock's precision, reference ID 127.127.1.255 (so
+ * clients can tell smoothed time from unsmoothed, RFC 8633) and the reference time moved by
+ * the offset; with `leapsecmode slew` no leap second announced (the smoothing carries it).
+ */
+export function smoothedReference(
+  state: ReferenceState,
+  smoothingOffset: number,
+  leapSlew: boolean,
+): ReferenceState {
+  let out = state;
+  if (leapSlew && (state.leap === 1 || state.leap === 2)) out = { ...out, leap: 0 };
+  if (Math.abs(smoothingOffset) > 2 ** state.precisionLog2) {
+    out = {
+      ...out,
+      refId: SMOOTH_REFID,
+      refTime: state.refTime === 0n
+        ? 0n
+        : state.refTime + BigInt(Math.round(smoothingOffset * 1e9)),
+    };
+  }
+  return out;
 }

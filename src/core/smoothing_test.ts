@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { evaluateStages, planStages, Smoother } from "./smoothing.ts";
+import {
+  evaluateStages,
+  planStages,
+  SMOOTH_REFID,
+  smoothedReference,
+  Smoother,
+} from "./smoothing.ts";
 
 const S = 1_000_000_000n;
 
@@ -97,4 +103,29 @@ Deno.test("Smoother: served time keeps its rate through swings of offset and fre
   }
   const bound = 0.5 * 1e-12 * (150 * 64) ** 2 + 1e-8;
   assert.ok(worst < bound, `served time left true time by ${worst} s (bound ${bound})`);
+});
+
+Deno.test("smoothedReference: refid 127.127.1.255 and shifted reference time while smoothing", () => {
+  const state = {
+    synchronised: true,
+    leap: 1 as const,
+    stratum: 2,
+    refId: 0xc0000201,
+    refTime: 100n * S,
+    rootDelay: 0.01,
+    rootDispersion: 0.001,
+    dispersionRate: 0,
+    precisionLog2: -20,
+  };
+  // Below the precision (2^-20 s): unchanged but for the leap in slew mode.
+  const quiet = smoothedReference(state, 1e-7, true);
+  assert.equal(quiet.refId, 0xc0000201);
+  assert.equal(quiet.refTime, 100n * S);
+  assert.equal(quiet.leap, 0);
+  assert.equal(smoothedReference(state, 1e-7, false).leap, 1);
+  const smoothing = smoothedReference(state, -0.25, false);
+  assert.equal(smoothing.refId, SMOOTH_REFID);
+  assert.equal(smoothing.refTime, 100n * S - 250_000_000n);
+  assert.equal(smoothing.leap, 1);
+  assert.equal(smoothedReference({ ...state, refTime: 0n }, 0.5, false).refTime, 0n);
 });

@@ -18,6 +18,7 @@ import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { mode6Control } from "./mode6.ts";
+import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
@@ -119,6 +120,8 @@ export async function serve(
       },
     })
     : null;
+  // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
+  if (options.oneShot === null) watchSmoothedSources(engine, log);
   return { control, ntpServer, commandServer, ops, smoothing };
 }
 

@@ -9,7 +9,7 @@
 import type { Config } from "../config/model.ts";
 import type { ControlResult } from "../core/control.ts";
 import type { TrackingReport } from "../core/reports.ts";
-import { Smoother, type SmoothingReport } from "../core/smoothing.ts";
+import { smoothedReference, Smoother, type SmoothingReport } from "../core/smoothing.ts";
 import type { Instant } from "../base/time.ts";
 import type { ClockChangeEvent, ReferenceState } from "../core/types.ts";
 
@@ -49,12 +49,14 @@ export function startSmoothing(
   return {
     serve: (now) => smoother.serve(now),
     // chrony (ntp_core.c): with smoothing and `leapsecmode slew` the leap second is not
-    // announced (leaponly or not), since the smoothing absorbs it; otherwise clients would
-    // correct it a second time.
+    // announced (leaponly or not), since the smoothing absorbs it (otherwise clients would
+    // correct it a second time); while smoothing, reference ID 127.127.1.255.
     reference: (state) =>
-      config.leapSecMode === "slew" && (state.leap === 1 || state.leap === 2)
-        ? { ...state, leap: 0 }
-        : state,
+      smoothedReference(
+        state,
+        smoother.offsetAt(engine.clock.cookedNow()),
+        config.leapSecMode === "slew",
+      ),
     report: () => smoother.report(engine.clock.cookedNow()),
     smoothTime: (action) => {
       const now = engine.clock.cookedNow();

@@ -19,7 +19,7 @@ import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../src/config/defaults.
 import { AccessTable } from "../../src/core/access.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
 import { NtpResponder } from "../../src/core/server.ts";
-import { Smoother } from "../../src/core/smoothing.ts";
+import { smoothedReference, Smoother } from "../../src/core/smoothing.ts";
 import { allScenarios } from "../../src/sim/catalog.ts";
 import { LogCapture } from "../../src/sim/log_capture.ts";
 import { checkSync, CHRONY_DEFAULT_LIMITS, computeSyncMetrics } from "../../src/sim/metrics.ts";
@@ -47,6 +47,7 @@ function run(leapOnly: boolean, seed: number) {
   let client: { clock: SimClock; engine: Engine; log: LogCapture } | null = null;
   const requests: number[] = [];
   let announced = 0;
+  let leapServed = 0;
   const install = (ctx: ScenarioContext) => {
     const server = host!;
     const vt = ctx.vt;
@@ -61,13 +62,13 @@ function run(leapOnly: boolean, seed: number) {
       respond(request, rxTrue) {
         if (rxTrue !== vt.now) return null;
         requests.push(Number(vt.now - start) / 1e9);
-        const rx = smoother.serve(server.clock.cookedNow());
+        const now = server.clock.cookedNow();
+        const rx = smoother.serve(now);
         const state = server.referenceState();
-        // leapsecmode slew with smoothing: the leap is not announced (daemon/smoothing_service.ts).
         if (state.leap === 1 || state.leap === 2) announced++;
-        const reference = state.leap === 1 || state.leap === 2
-          ? { ...state, leap: 0 as const }
-          : state;
+        // As the daemon's smoothing service serves it: leapsecmode slew, so no leap announced.
+        const reference = smoothedReference(state, smoother.offsetAt(now), true);
+        if (reference.leap !== 0 && reference.leap !== 3) leapServed++;
         const reply = responder.respond(
           request,
           { address: "192.168.123.2", port: 40123 },
@@ -131,6 +132,7 @@ function run(leapOnly: boolean, seed: number) {
     failures: checkSync(metrics, limits),
     intervals,
     announced,
+    leapServed,
     selected: c.log.count("Selected source"),
     selectionFailures: c.log.count("no majority") + c.log.count("no selectable sources"),
     clientLeaps: c.clock.leapsApplied,
@@ -152,6 +154,7 @@ for (const leapOnly of [false, true]) {
     );
     assert.deepEqual(r.failures, []);
     assert.ok(r.announced > 0, "the host knew of the leap second");
+    assert.equal(r.leapServed, 0, "no leap indicator served");
     assert.equal(r.clientLeaps, 0, "the client's kernel inserted no leap second");
     assert.ok(r.selected >= 1, "check_source_selection: selected");
     assert.equal(r.selectionFailures, 0, "check_source_selection: no failure");

@@ -33,7 +33,7 @@ import { parseChronyConfText } from "../../src/config/chrony_conf.ts";
 import { AccessTable } from "../../src/core/access.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
 import { NtpResponder } from "../../src/core/server.ts";
-import { Smoother } from "../../src/core/smoothing.ts";
+import { smoothedReference, Smoother } from "../../src/core/smoothing.ts";
 import { LogCapture } from "../../src/sim/log_capture.ts";
 import {
   checkSync,
@@ -141,12 +141,14 @@ function run(spec: Run, seed: number) {
     respond(request, rxTrue) {
       if (rxTrue !== vt.now) return null;
       requests.push(Number(vt.now - start) / 1e9);
-      const rx = smoother.serve(server.engine.clock.cookedNow());
+      const now = server.engine.clock.cookedNow();
+      const rx = smoother.serve(now);
       const reply = responder.respond(
         request,
         { address: "192.168.123.2", port: 40123 },
         rx,
-        server.engine.referenceState(),
+        // As the daemon's smoothing service serves it (refid 127.127.1.255 while smoothing).
+        smoothedReference(server.engine.referenceState(), smoother.offsetAt(now), false),
         () => rx + 1000n,
       );
       return reply === null ? null : { bytes: reply.slice(), processing: 1e-6 };
