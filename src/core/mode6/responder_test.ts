@@ -341,3 +341,17 @@ Deno.test("fuzz: mode 6 responder: no throw, no answer over the bound, none to s
   }
   assert.ok(answered > 5000, `answered ${answered}`);
 });
+
+Deno.test("mode 6: a refclock shows as ntpq's clock (srchost with parentheses, text refid)", () => {
+  const gps = peer(3, "selected");
+  gps.source = { ...gps.source, address: "GPS", mode: "refclock", name: null, stratum: 0 };
+  gps.ntp = { ...gps.ntp!, remoteAddress: "GPS", stratum: 0, refId: 0x47505300, mode: 0 };
+  const snap = snapshot([gps]);
+  const { text } = ask(responder(), { opcode: 2, sequence: 1, associationId: 3 }, snap);
+  assert.ok(text.includes('srchost="refclock(GPS)"'), text);
+  assert.ok(text.includes("refid=GPS"), text);
+  assert.ok(!text.includes("srcadr="), "no address for a refclock");
+  assert.ok(!text.includes("flash="), text);
+  const sys = ask(responder(), { opcode: 1, sequence: 1 }, snap);
+  assert.equal(sys.last?.status, 0x0400, "sync source: a radio clock (4), not NTP");
+});
