@@ -262,10 +262,3 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
 export function currentLogPort(category = "daemon"): LogPort {
   return new TapePort(["tempus", category]);
 }
-
-/** Parses a level name as used on the command line ("debug", "info", "warn[ing]", "error"). */
-export function parseLogLevel(text: string): LogLevel | null {
-  const t = text.toLowerCase();
-  if (t === "warn") return "warning";
-  return t === "debug" || t === "info" || t === "warning" || t === "error" ? t : null;
-}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseLogLevel, ReopenableFileSink, setupLogging, setupLoggingSync } from "./logging.ts";
+import { ReopenableFileSink, setupLogging, setupLoggingSync } from "./logging.ts";
 
 Deno.test("stderr lines carry time, level, message and fields; the level filters", async () => {
   const lines: string[] = [];
@@ -83,14 +83,6 @@ Deno.test("ReopenableFileSink survives its directory going away", async () => {
     sink.close();
   }
   assert.throws(() => Deno.statSync(dir));
-});
-
-Deno.test("parseLogLevel", () => {
-  assert.equal(parseLogLevel("DEBUG"), "debug");
-  assert.equal(parseLogLevel("warn"), "warning");
-  assert.equal(parseLogLevel("warning"), "warning");
-  assert.equal(parseLogLevel("error"), "error");
-  assert.equal(parseLogLevel("loud"), null);
 });
 
 Deno.test("setupLoggingSync reconfigures at once (the last configuration wins)", async () => {
