@@ -19,6 +19,7 @@ import {
 } from "../io/log_parse.ts";
 import type { HistoryData } from "../daemon/history.ts";
 import { type PlotData, renderPlot } from "./plot_svg.ts";
+import { readTextIfPresent } from "../io/files.ts";
 
 const HELP = `Usage: tempus plot [LOGDIR] [--tracking FILE] [--measurements FILE] [-o OUT.svg]
                    [--title TEXT] [--step-threshold SECONDS]
@@ -49,15 +50,6 @@ export function findEvents(
     last = e.leap;
   }
   return { steps, leaps };
-}
-
-function readOptional(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
 }
 
 /** `tempus plot`. */
@@ -134,8 +126,8 @@ export async function run(args: string[]): Promise<number> {
   let tracking: TrackingEntry[] = [];
   let measurements: MeasurementEntry[] = [];
   try {
-    const tText = trackingPath === null ? null : readOptional(trackingPath);
-    const mText = measurementsPath === null ? null : readOptional(measurementsPath);
+    const tText = trackingPath === null ? null : readTextIfPresent(trackingPath);
+    const mText = measurementsPath === null ? null : readTextIfPresent(measurementsPath);
     if (tText === null && mText === null) {
       console.error(`tempus plot: no tracking.log or measurements.log found`);
       return 1;

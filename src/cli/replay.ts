@@ -14,6 +14,7 @@ import type { Config, SourceParams } from "../config/model.ts";
 import { parseMeasurementsLog, parseTrackingLog, type TrackingEntry } from "../io/log_parse.ts";
 import { parseSampleRecords } from "../io/sample_record.ts";
 import { replay, type ReplayEvent } from "./replay_run.ts";
+import { readTextIfPresent } from "../io/files.ts";
 
 const HELP = `Usage: tempus replay LOGDIR|RECORDING [-f CONFIG] [--compare TRACKING.LOG]
                      [--json] [--quiet]
@@ -92,15 +93,6 @@ export function formatEvent(e: ReplayEvent): string {
   }
 }
 
-function readText(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
 /** `tempus replay`. */
 export async function run(args: string[]): Promise<number> {
   let parsed;
@@ -138,8 +130,8 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   const measurementsText = isDir
-    ? readText(`${input}/samples.jsonl`) ?? readText(`${input}/measurements.log`)
-    : readText(input);
+    ? readTextIfPresent(`${input}/samples.jsonl`) ?? readTextIfPresent(`${input}/measurements.log`)
+    : readTextIfPresent(input);
   if (measurementsText === null) {
     console.error(`tempus replay: no samples.jsonl or measurements.log in ${input}`);
     return 1;
@@ -172,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
     localPrecision: recording?.precision ?? undefined,
   });
   const comparePath = values.compare ?? (isDir ? `${input}/tracking.log` : null);
-  const trackingText = comparePath === null ? null : readText(comparePath);
+  const trackingText = comparePath === null ? null : readTextIfPresent(comparePath);
   const comparison = trackingText === null
     ? null
     : compareUpdates(parseTrackingLog(trackingText).entries, result.events);

@@ -168,6 +168,16 @@ async function writeNow(
   }
 }
 
+/** A text file's content, or null when it does not exist (other errors throw). */
+export function readTextIfPresent(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /** Creates a directory and its parents if missing (mode for new directories: 0o755). */
 export function ensureDirSync(dir: string, mode = 0o755): void {
   Deno.mkdirSync(dir, { recursive: true, mode });
