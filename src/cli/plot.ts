@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./command_args.ts";
 import {
   type MeasurementEntry,
   parseMeasurementsLog,
@@ -54,30 +54,21 @@ export function findEvents(
 
 /** `tempus plot`. */
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        tracking: { type: "string" },
-        measurements: { type: "string" },
-        url: { type: "string" },
-        output: { type: "string", short: "o" },
-        title: { type: "string" },
-        "step-threshold": { type: "string" },
-        help: { type: "boolean" },
-      },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    console.error(`tempus plot: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("plot", HELP, {
+    args,
+    options: {
+      tracking: { type: "string" },
+      measurements: { type: "string" },
+      url: { type: "string" },
+      output: { type: "string", short: "o" },
+      title: { type: "string" },
+      "step-threshold": { type: "string" },
+      help: { type: "boolean" },
+    },
+    allowPositionals: true,
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   if (positionals.length > 1) {
     console.error("tempus plot: one log directory at most");
     return 2;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./command_args.ts";
 import { formatDiagnostics, loadConfig } from "../config/load.ts";
 import type { Config, SourceParams } from "../config/model.ts";
 import { parseMeasurementsLog, parseTrackingLog, type TrackingEntry } from "../io/log_parse.ts";
@@ -95,28 +95,19 @@ export function formatEvent(e: ReplayEvent): string {
 
 /** `tempus replay`. */
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: "string", short: "f" },
-        compare: { type: "string" },
-        json: { type: "boolean" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean" },
-      },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    console.error(`tempus replay: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("replay", HELP, {
+    args,
+    options: {
+      config: { type: "string", short: "f" },
+      compare: { type: "string" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean" },
+    },
+    allowPositionals: true,
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   if (positionals.length !== 1) {
     console.error("tempus replay: give one log directory or measurements file (see --help)");
     return 2;
