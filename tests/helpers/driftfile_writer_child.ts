@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { readDriftFile, writeDriftFileSync } from "../../src/io/driftfile.ts";
+import { formatDriftFile, readDriftFile } from "../../src/io/driftfile.ts";
+import { writeFileAtomicSync } from "../../src/io/files.ts";
+
+const writeDriftFileSync = (path: string, values: { freqPpm: number; skewPpm: number }) =>
+  writeFileAtomicSync(path, formatDriftFile(values));
 
 const [mode, path] = Deno.args;
 if (mode === "write") {
