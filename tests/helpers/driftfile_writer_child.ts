@@ -5,20 +5,16 @@
  *
  * @module
  */
-import { formatDriftFile, readDriftFile } from "../../src/io/driftfile.ts";
-import { writeFileAtomicSync } from "../../src/io/files.ts";
-
-const writeDriftFileSync = (path: string, values: { freqPpm: number; skewPpm: number }) =>
-  writeFileAtomicSync(path, formatDriftFile(values));
+import { readDriftFile, writeDriftFile } from "../../src/io/driftfile.ts";
 
 const [mode, path] = Deno.args;
 if (mode === "write") {
   let i = 1;
-  writeDriftFileSync(path, { freqPpm: -i / 1000, skewPpm: i });
+  await writeDriftFile(path, { freqPpm: -i / 1000, skewPpm: i });
   console.log("ready");
   for (;;) {
     i++;
-    writeDriftFileSync(path, { freqPpm: -i / 1000, skewPpm: i });
+    await writeDriftFile(path, { freqPpm: -i / 1000, skewPpm: i });
   }
 } else if (mode === "read") {
   console.log(JSON.stringify(readDriftFile(path)));
