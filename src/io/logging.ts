@@ -201,14 +201,9 @@ class TapePort implements LogPort {
 }
 
 /**
- * Configures logging (replacing any earlier configuration) and returns the handle.
- * Throws if the log file cannot be opened.
+ * Configures logging (replacing any earlier configuration) and returns the handle (all sinks
+ * are synchronous). Throws if the log file cannot be opened.
  */
-export function setupLogging(options: LoggingOptions = {}): Promise<Logging> {
-  return Promise.resolve(setupLoggingSync(options));
-}
-
-/** `setupLogging` without a promise (all sinks are synchronous). */
 export function setupLoggingSync(options: LoggingOptions = {}): Logging {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const journal = options.journal === undefined || options.journal === "auto"
