@@ -17,9 +17,7 @@ export function clockOptionScenarios(): CatalogEntry[] {
     name: `101 ${poll}`,
     duration,
     clock: { wander: 0 },
-    servers: [{
-      path: twoWay(1e-4, 1e-6),
-    }],
+    servers: [{ path: twoWay(1e-4, 1e-6) }],
     sourceParams: { minPoll: poll, maxPoll: poll },
     config: { makeStep: { threshold: 1e-2, limit: 1 } },
     limits: {
@@ -177,9 +175,7 @@ export function clockOptionScenarios(): CatalogEntry[] {
         name: `109 ${offset}`,
         duration: 200,
         clock: { offset },
-        servers: [{
-          path: twoWay(1e-4, 1e-5),
-        }],
+        servers: [{ path: twoWay(1e-4, 1e-5) }],
         config: { makeStep: { threshold: 2, limit: 1 } },
         limits: big
           ? { minSyncTime: 120, maxSyncTime: 140 }
