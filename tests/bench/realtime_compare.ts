@@ -1,21 +1,26 @@
 /**
  * Real-time comparison of tempus beside chronyd on loopback, through impaired paths.
  *
- * One upstream `chronyd -x` (local stratum 1) serves on loopback. For each scenario, a real
+ * The upstream is either one `chronyd -x` (local stratum 1) serving the host clock, or, for
+ * the scenarios with a clock script, a scripted server (tests/helpers/scripted_server.ts)
+ * whose clock runs at a scripted offset and rate relative to the host (frequency steps,
+ * wander), so the clients' true error is known. For each scenario, a real
  * `chronyd -x` client and a `tempus daemon -x` client each reach it through their own
  * impairing relay (tests/helpers/impair_relay.ts, same settings and seed), configured
  * identically: `server 127.0.0.1 port RELAYPORT iburst minpoll M maxpoll M'` and a command
  * port on loopback. All processes share the host clock, so the true error of each client's
  * virtual clock is its own "System time" in `chronyc tracking` (ideal 0), and the true
- * frequency error is its "Frequency" (ideal 0 ppm). Once a second, `chronyc tracking` is
- * sampled from both clients. The host clock is never touched: every chronyd runs with -x,
+ * frequency error is its "Frequency" (ideal 0 ppm); against a scripted server both are
+ * taken relative to the script's offset and rate at the sample's host time. Once a second,
+ * `chronyc tracking` is sampled from both clients. The host clock is never touched: every chronyd runs with -x,
  * tempus with `daemon -x`; every process is killed in `finally`.
  *
  * Run: ./deno run -A --unstable-net tests/bench/realtime_compare.ts [--seconds N]
- *      [--scenario NAME] [--minpoll M] [--maxpoll M] [--log DIR] [--debug]
+ *      [--scenario NAME] [--runs N] [--minpoll M] [--maxpoll M] [--log DIR] [--debug]
  *
  * `--seconds` overrides every scenario's duration (windows stay in the middle), `--scenario`
- * runs one (repeatable), `--log DIR` writes each client's output, the tracking samples and
+ * runs one (repeatable), `--runs N` runs the set N times (interleaved) and reports the
+ * median and the min–max spread of every figure, `--log DIR` writes each client's output, the tracking samples and
  * chrony-style measurements/statistics/tracking logs there, `--debug` runs tempus with
  * `-d -d`.
  *
@@ -39,6 +44,9 @@ import {
   startChronydServer,
 } from "../helpers/peers.ts";
 import { startTempusDaemon, type TempusUnderTest } from "../helpers/tempus_daemon.ts";
+import { type ClockScript, scriptedClock } from "../helpers/scripted_clock.ts";
+import { type ScriptedServer, startScriptedServer } from "../helpers/scripted_server.ts";
+import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
 
 /** One impairment scenario of the comparison. */
 export interface RealtimeScenario {
@@ -56,6 +64,11 @@ export interface RealtimeScenario {
   windows?: (seconds: number) => ImpairWindow[];
   /** No relay: the clients talk to the server directly (the relay-free baseline). */
   direct?: boolean;
+  /**
+   * The upstream's clock script as a function of the duration: the clients then use a
+   * scripted server instead of the chronyd upstream, and are scored against the script.
+   */
+  clock?: (seconds: number) => ClockScript;
 }
 
 const LAN: DirectionImpairment = { baseDelayMs: 0.1, jitterMs: 0.1 };
@@ -121,13 +134,62 @@ export const SCENARIOS: readonly RealtimeScenario[] = [
     down: LAN,
     windows: (s) => [{ kind: "outage", startS: s / 2 - 15, endS: s / 2 + 15 }],
   },
+  {
+    name: "ratejump",
+    description: "scripted server, LAN: 1 ms off, +1 ppm, rate jumps to +7 ppm half-way",
+    seconds: 100,
+    up: LAN,
+    down: LAN,
+    clock: (s) => ({ offsetS: 0.001, freqPpm: 1, steps: [{ atS: s / 2, freqPpm: 7 }] }),
+  },
+  {
+    name: "wan",
+    description: "scripted server +40 ppm (wander 0.01 ppm/√s), 3 ms off; " +
+      "10 ms + 2 ms·Exp each way, 5% loss each way",
+    seconds: 100,
+    up: { baseDelayMs: 10, jitterMs: 2, loss: 0.05 },
+    down: { baseDelayMs: 10, jitterMs: 2, loss: 0.05 },
+    clock: () => ({ offsetS: 0.003, freqPpm: 40, wanderPpmPerSqrtS: 0.01, seed: 3 }),
+  },
+  {
+    name: "holdover",
+    description: "scripted server +10 ppm (wander 0.005 ppm/√s), LAN; " +
+      "40 s with no packets from 35% of the run",
+    seconds: 100,
+    up: LAN,
+    down: LAN,
+    windows: (s) => [{ kind: "outage", startS: s * 0.35, endS: s * 0.35 + 40 }],
+    clock: () => ({ freqPpm: 10, wanderPpmPerSqrtS: 0.005, seed: 5 }),
+  },
+  {
+    name: "wander",
+    description: "scripted server −5 ppm with 0.05 ppm/√s wander; 100 µs + 0.3 ms·Exp each way",
+    seconds: 90,
+    up: { baseDelayMs: 0.1, jitterMs: 0.3 },
+    down: { baseDelayMs: 0.1, jitterMs: 0.3 },
+    clock: () => ({ offsetS: -0.001, freqPpm: -5, wanderPpmPerSqrtS: 0.05, seed: 9 }),
+  },
 ];
+
+/** The truth a client is scored against: the upstream's offset and rate at a host time. */
+export interface Truth {
+  /** Upstream − host clock at host time `hostS` (Unix seconds), seconds. */
+  offsetAt(hostS: number): number;
+  /** Rate of the upstream relative to the host at `hostS`, ppm (+ = upstream fast). */
+  freqAt(hostS: number): number;
+}
+
+/** The host clock itself (the chronyd upstream serves it). */
+export const HOST_TRUTH: Truth = { offsetAt: () => 0, freqAt: () => 0 };
 
 /** One `chronyc tracking` sample. */
 export interface TrackingSample {
   /** Seconds since the client was started. */
   t: number;
-  /** True when a reference is selected (Reference ID not 0). */
+  /** Host CLOCK_REALTIME when the report was asked for (mid-way), Unix seconds. */
+  hostS: number;
+  /** True when a reference is selected (Reference ID not 0) and leap status is not
+   * "Not synchronised". */
   synced: boolean;
   /** Ref time as printed (changes at each clock update). */
   refTime: string;
@@ -142,7 +204,7 @@ export interface TrackingSample {
 }
 
 /** Parses `chronyc tracking` output; null when it is not a tracking report. */
-export function parseTracking(text: string, t: number): TrackingSample | null {
+export function parseTracking(text: string, t: number, hostS = NaN): TrackingSample | null {
   const field = (name: string) => text.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"))?.[1];
   const ref = field("Reference ID");
   const sys = field("System time")?.match(/^([-+0-9.eE]+) seconds (fast|slow)/);
@@ -150,9 +212,11 @@ export function parseTracking(text: string, t: number): TrackingSample | null {
   const freq = field("Frequency")?.match(/^([-+0-9.eE]+) ppm (fast|slow)/);
   const skew = field("Skew")?.match(/^([-+0-9.eE]+) ppm/);
   if (ref === undefined || !sys || !last || !freq || !skew) return null;
+  const leap = field("Leap status") ?? "";
   return {
     t,
-    synced: !/^0+\b/.test(ref),
+    hostS,
+    synced: !/^0+\b/.test(ref) && !/not synchronised/i.test(leap),
     refTime: field("Ref time \\(UTC\\)") ?? "",
     systemTime: Number(sys[1]) * (sys[2] === "fast" ? 1 : -1),
     lastOffset: Number(last[1]),
@@ -165,10 +229,14 @@ export function parseTracking(text: string, t: number): TrackingSample | null {
 export interface ClientResult {
   /** Seconds from start to the first sample with a reference, null if never. */
   syncS: number | null;
-  /** Max |System time| after the first 30 s, µs. */
+  /** Share of the once-a-second samples in which the client reported itself synchronised, %. */
+  syncedPct: number;
+  /** Max |true error| after the first 30 s, µs. */
   maxSysUs: number;
-  /** RMS System time after the first 30 s, µs. */
+  /** RMS true error after the first 30 s, µs. */
   rmsSysUs: number;
+  /** RMS frequency error after the first 30 s, ppm. */
+  rmsFreqErrPpm: number;
   /** RMS of Last offset over the clock updates after the first 30 s, µs. */
   rmsLastUs: number;
   /** Final frequency, ppm (ideal 0). */
@@ -179,10 +247,31 @@ export interface ClientResult {
   samples: number;
 }
 
+/**
+ * A sample's true error, seconds: the client's estimate of upstream time (host − System
+ * time) minus the upstream's time (host + truth offset).
+ */
+export function trueError(s: TrackingSample, truth: Truth): number {
+  return -(s.systemTime + truth.offsetAt(s.hostS));
+}
+
+/**
+ * A sample's frequency error, ppm: the host's rate error the client reports (+ = fast) minus
+ * the true one (the host runs slow by the upstream's rate).
+ */
+export function freqError(s: TrackingSample, truth: Truth): number {
+  return s.freqPpm + truth.freqAt(s.hostS);
+}
+
 /** Reduces a client's samples to the table's figures. */
-export function summarize(samples: TrackingSample[], settleS = 30): ClientResult {
+export function summarize(
+  samples: TrackingSample[],
+  settleS = 30,
+  truth: Truth = HOST_TRUTH,
+): ClientResult {
   const first = samples.find((s) => s.synced);
   const after = samples.filter((s) => s.t >= settleS);
+  const errors = after.map((s) => trueError(s, truth));
   const rms = (xs: number[]) =>
     xs.length ? Math.sqrt(xs.reduce((a, x) => a + x * x, 0) / xs.length) : NaN;
   const updates: number[] = [];
@@ -194,8 +283,10 @@ export function summarize(samples: TrackingSample[], settleS = 30): ClientResult
   const last = samples[samples.length - 1];
   return {
     syncS: first ? first.t : null,
-    maxSysUs: after.length ? Math.max(...after.map((s) => Math.abs(s.systemTime))) * 1e6 : NaN,
-    rmsSysUs: rms(after.map((s) => s.systemTime)) * 1e6,
+    syncedPct: samples.length ? 100 * samples.filter((s) => s.synced).length / samples.length : NaN,
+    maxSysUs: errors.length ? Math.max(...errors.map(Math.abs)) * 1e6 : NaN,
+    rmsSysUs: rms(errors) * 1e6,
+    rmsFreqErrPpm: rms(after.map((s) => freqError(s, truth))),
     rmsLastUs: rms(updates) * 1e6,
     freqPpm: last ? last.freqPpm : NaN,
     skewPpm: last ? last.skewPpm : NaN,
@@ -281,14 +372,18 @@ async function startTempusClient(
   };
 }
 
+const hostClock = systemTimeSource();
+
 async function sampleTracking(client: Client): Promise<TrackingSample | null> {
   const t = (performance.now() - client.started) / 1000;
+  const before = hostClock.realtime();
   const out = await runCommand(
     "chronyc",
     ["-n", "-h", "127.0.0.1", "-p", `${client.cmdPort}`, "tracking"],
     2000,
   );
-  return parseTracking(out.stdout, t);
+  const after = hostClock.realtime();
+  return parseTracking(out.stdout, t, Number((before + after) / 2n) / 1e9);
 }
 
 interface ScenarioRun {
@@ -299,7 +394,7 @@ interface ScenarioRun {
 }
 
 async function runScenario(
-  server: ChronydServer,
+  chronydServer: ChronydServer,
   scenario: RealtimeScenario,
   seconds: number,
   serverOpts: string,
@@ -310,8 +405,23 @@ async function runScenario(
   const clients: Client[] = [];
   const samples = new Map<string, TrackingSample[]>();
   const syncAt = new Map<string, number>();
+  let scripted: ScriptedServer | null = null;
+  let truth = HOST_TRUTH;
   try {
     const windows = scenario.windows?.(seconds) ?? [];
+    const script = scenario.clock?.(seconds);
+    let server = { address: chronydServer.address, port: chronydServer.port };
+    if (script !== undefined) {
+      const model = scriptedClock(script);
+      const s = startScriptedServer(model);
+      scripted = s;
+      server = { address: s.address, port: s.port };
+      const originS = Number(s.originNs) / 1e9;
+      truth = {
+        offsetAt: (hostS) => model.offsetAt(hostS - originS),
+        freqAt: (hostS) => model.freqAt(hostS - originS),
+      };
+    }
     const relayFor = () => {
       const relay = startImpairRelay({
         upstreamHost: server.address,
@@ -362,7 +472,7 @@ async function runScenario(
     }
     const results = new Map<string, ClientResult>();
     for (const c of clients) {
-      const r = summarize(samples.get(c.name)!);
+      const r = summarize(samples.get(c.name)!, 30, truth);
       results.set(c.name, { ...r, syncS: syncAt.get(c.name) ?? r.syncS });
     }
     const relayStats = relays.map((r, k) => {
@@ -385,6 +495,7 @@ async function runScenario(
     }
     await Promise.all(clients.map((c) => c.stop().catch(() => {})));
     await Promise.all(relays.map((r) => r.close().catch(() => {})));
+    scripted?.close();
   }
 }
 
@@ -394,32 +505,63 @@ function fmt(x: number | null, digits = 0): string {
   return x.toFixed(digits);
 }
 
-/** Formats the comparison table. */
-export function formatTable(runs: ScenarioRun[]): string {
-  const header = [
-    "scenario",
-    "s",
-    "client",
-    "sync s",
-    "max abs sys µs",
-    "RMS sys µs",
-    "RMS last offset µs",
-    "freq ppm",
-    "skew ppm",
-  ];
-  const rows: string[][] = [];
+/** The median of `xs` (NaN when empty); non-finite values are left out. */
+export function median(xs: number[]): number {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** One figure over runs: the value of a single run, else "median (min–max)". */
+export function spread(xs: (number | null)[], digits: number): string {
+  if (xs.length === 1) return fmt(xs[0], digits);
+  if (xs.some((x) => x === null)) return `${xs.filter((x) => x === null).length}× never`;
+  const v = (xs as number[]).filter(Number.isFinite);
+  if (!v.length) return "-";
+  return `${fmt(median(v), digits)} (${fmt(Math.min(...v), digits)}–${
+    fmt(Math.max(...v), digits)
+  })`;
+}
+
+/** The figures of the table: header, digits, and how to read them from a result. */
+const COLUMNS: readonly [string, number, (r: ClientResult) => number | null][] = [
+  ["sync s", 1, (r) => r.syncS],
+  ["synced %", 0, (r) => r.syncedPct],
+  ["max abs err µs", 1, (r) => r.maxSysUs],
+  ["RMS err µs", 1, (r) => r.rmsSysUs],
+  ["RMS freq err ppm", 3, (r) => r.rmsFreqErrPpm],
+  ["RMS last offset µs", 1, (r) => r.rmsLastUs],
+];
+
+/** Groups runs by scenario (in order of first appearance). */
+function byScenario(runs: ScenarioRun[]): ScenarioRun[][] {
+  const groups = new Map<string, ScenarioRun[]>();
   for (const run of runs) {
-    for (const [client, r] of run.results) {
+    const g = groups.get(run.scenario.name) ?? [];
+    g.push(run);
+    groups.set(run.scenario.name, g);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Formats the comparison table: one row per scenario and client, each figure over the runs
+ * as "median (min–max)" (the value itself for a single run).
+ */
+export function formatTable(runs: ScenarioRun[]): string {
+  const header = ["scenario", "s", "client", "runs", ...COLUMNS.map(([h]) => h)];
+  const rows: string[][] = [];
+  for (const group of byScenario(runs)) {
+    const clients = [...group[0].results.keys()];
+    for (const client of clients) {
+      const results = group.map((run) => run.results.get(client)!).filter(Boolean);
       rows.push([
-        run.scenario.name,
-        `${run.seconds}`,
+        group[0].scenario.name,
+        `${group[0].seconds}`,
         client,
-        fmt(r.syncS, 1),
-        fmt(r.maxSysUs, 1),
-        fmt(r.rmsSysUs, 1),
-        fmt(r.rmsLastUs, 1),
-        fmt(r.freqPpm, 3),
-        fmt(r.skewPpm, 3),
+        `${results.length}`,
+        ...COLUMNS.map(([, digits, get]) => spread(results.map(get), digits)),
       ]);
     }
   }
@@ -434,12 +576,36 @@ export function formatTable(runs: ScenarioRun[]): string {
   return [line(header), sep, ...rows.map(line)].join("\n");
 }
 
+/**
+ * Per scenario, tempus against chronyd run by run: the ratio of their RMS and max errors
+ * (median and min–max over the runs), and in how many runs tempus was synchronised at
+ * least as often as chronyd.
+ */
+export function formatRatios(runs: ScenarioRun[]): string {
+  const lines: string[] = [];
+  for (const group of byScenario(runs)) {
+    const pairs = group
+      .map((run) => [run.results.get("tempus"), run.results.get("chronyd")] as const)
+      .filter((p): p is readonly [ClientResult, ClientResult] => !!p[0] && !!p[1]);
+    if (!pairs.length) continue;
+    const rms = pairs.map(([t, c]) => t.rmsSysUs / c.rmsSysUs);
+    const max = pairs.map(([t, c]) => t.maxSysUs / c.maxSysUs);
+    const synced = pairs.filter(([t, c]) => t.syncedPct >= c.syncedPct).length;
+    lines.push(
+      `${group[0].scenario.name}: tempus/chronyd RMS err ${spread(rms, 2)}, max err ` +
+        `${spread(max, 2)}; tempus synced at least as often in ${synced}/${pairs.length} runs`,
+    );
+  }
+  return lines.join("\n");
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
       seconds: { type: "string" },
       scenario: { type: "string", multiple: true },
+      runs: { type: "string", default: "1" },
       minpoll: { type: "string", default: "-2" },
       maxpoll: { type: "string", default: "2" },
       log: { type: "string" },
@@ -464,33 +630,50 @@ async function main(): Promise<void> {
     console.error("--seconds must be between 10 and 3600");
     Deno.exit(2);
   }
+  const runsWanted = Number(values.runs);
+  if (!Number.isInteger(runsWanted) || runsWanted < 1 || runsWanted > 20) {
+    console.error("--runs must be an integer from 1 to 20");
+    Deno.exit(2);
+  }
   const serverOpts = `iburst minpoll ${values.minpoll} maxpoll ${values.maxpoll}`;
   const server = await startChronydServer({ stratum: 1 });
   const runs: ScenarioRun[] = [];
   try {
-    for (const scenario of chosen) {
-      const seconds = override ?? scenario.seconds;
-      console.error(`# ${scenario.name} (${seconds} s): ${scenario.description}`);
-      const run = await runScenario(
-        server,
-        scenario,
-        seconds,
-        serverOpts,
-        values.log ?? null,
-        values.debug,
-      );
-      console.error(`#   relay packets (received/sent): ${run.relayStats}`);
-      runs.push(run);
+    for (let k = 1; k <= runsWanted; k++) {
+      for (const scenario of chosen) {
+        const seconds = override ?? scenario.seconds;
+        console.error(
+          `# run ${k}/${runsWanted} ${scenario.name} (${seconds} s): ${scenario.description}`,
+        );
+        const run = await runScenario(
+          server,
+          scenario,
+          seconds,
+          serverOpts,
+          values.log === undefined ? null : `${values.log}/run${k}`,
+          values.debug,
+        );
+        console.error(`#   relay packets (received/sent): ${run.relayStats}`);
+        for (const [name, r] of run.results) {
+          console.error(
+            `#   ${name}: RMS err ${fmt(r.rmsSysUs, 1)} µs, max ${fmt(r.maxSysUs, 1)} µs, ` +
+              `synced ${fmt(r.syncedPct, 0)} %, load ${Deno.loadavg()[0].toFixed(1)}`,
+          );
+        }
+        runs.push(run);
+      }
     }
   } finally {
     await server.stop();
   }
   const load = Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
   console.log(
-    `server: chronyd -x local stratum 1 on loopback; clients: ${serverOpts}; ` +
-      `figures after the first 30 s; load average ${load}`,
+    `server: chronyd -x local stratum 1 on loopback, or the scripted server; clients: ` +
+      `${serverOpts}; figures after the first 30 s; ${runsWanted} run(s), median (min–max); ` +
+      `load average ${load}`,
   );
   console.log(formatTable(runs));
+  console.log(formatRatios(runs));
 }
 
 if (import.meta.main) await main();
