@@ -9,7 +9,9 @@ const KNOWN_FAILING: Record<string, string> = {
   // of one-way (down) congestion, 4 ms·Exp extra delay: the delay-weighted regression still
   // follows the congested samples, whose offsets are biased by half their extra delay, and
   // the jitter-asymmetry correction engages only once the window is mostly congested.
-  "P5-realistic / check_sync": "max offset 5.47 ms > 5 ms under one-way congestion",
+  // 2026-12-05, with the rate-change test (regress.ts): 5.87 ms, RMS 1.63 ms; seeds 2-8: 6 of
+  // 7 fail (docs/accuracy.md).
+  "P5-realistic / check_sync": "max offset 5.87 ms > 5 ms under one-way congestion",
 };
 
 registerScenarioTests(productScenarios(), KNOWN_FAILING);
