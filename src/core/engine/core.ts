@@ -22,7 +22,7 @@ import type {
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
-import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
+import { type RefclockSampleLog, RefclockSource, refIdFromText } from "../source/refclock.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -50,6 +50,8 @@ export class EngineCore {
    * shows the reply's test bits and counters): measurements.log.
    */
   onReply: ((id: number) => void) | null = null;
+  /** TAI - UTC at a cooked time, or null when unknown: refclocks with the `tai` option. */
+  refclockTaiOffset: ((t: Instant) => number | null) | null = null;
   /** Called with each refclock sample, raw and filtered: refclocks.log. */
   onRefclockSample: ((r: RefclockSampleLog) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
@@ -331,6 +333,8 @@ export class EngineCore {
       refId,
       stats,
       precision: this.clock.precision,
+      lookup: (ref) => this.#refclockByRefId(ref),
+      taiOffset: (t) => this.refclockTaiOffset?.(t) ?? null,
     });
     source.onSampleLog = (r) => this.onRefclockSample?.(r);
     this.registry.set(id, source);
@@ -350,6 +354,27 @@ export class EngineCore {
     const cooked = this.clock.cook(rawTime);
     const correction = Number(cooked - rawTime) / 1e9;
     this.run(s, s.addSample({ time: cooked, offset: offset - correction, leap }, this.context(s)));
+  }
+
+  /**
+   * A pulse from a refclock driver for source `id`: at the system (raw) time `rawTime` the
+   * clock read `second` seconds past the pulse's true second (chrony RCL_AddPulse).
+   */
+  refclockPulse(id: number, rawTime: Instant, second: number): void {
+    const s = this.registry.get(id);
+    if (!(s instanceof RefclockSource)) return;
+    const cooked = this.clock.cook(rawTime);
+    const correction = Number(cooked - rawTime) / 1e9;
+    this.run(s, s.addPulse(cooked, second + correction, this.context(s)));
+  }
+
+  /** The refclock whose refid is `ref` (text or 32-bit value), if any. */
+  #refclockByRefId(ref: string | number): RefclockSource | null {
+    const want = typeof ref === "string" ? refIdFromText(ref) : ref;
+    for (const s of this.registry.values()) {
+      if (s instanceof RefclockSource && s.refId === want) return s;
+    }
+    return null;
   }
 
   /** Removes a source. */
