@@ -276,7 +276,7 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   ro(c.leapSecList);
   if (c.leapSecTz !== null) ro("/usr/share/zoneinfo");
   for (const d of c.sourceDirs ?? []) ro(d);
-  // SOCK refclocks bind their socket (replacing a stale one); SHM goes through FFI.
+  // SOCK refclocks bind their socket (replacing a stale one); SHM, PPS, NMEA go through FFI.
   for (const r of c.refclocks) if (r.driver === "SOCK") rw(r.parameter);
   if (c.cmdSocket !== null) rw(dirOf(c.cmdSocket));
   if (c.pidFile !== null) ro("/proc"); // is the pid in an existing pidfile alive?
