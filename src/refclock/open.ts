@@ -43,7 +43,7 @@ function openDriver(
       return openShmRefclock(p.unit, p.perm, rc.dpoll, sink, log);
     }
     case "SOCK":
-      return openSockRefclock(rc.parameter, sink, log);
+      return openSockRefclock(rc.parameter, sink, log, pulse);
     case "PPS": {
       const p = parsed(parsePpsParameter(rc.parameter));
       const name = `refclock PPS ${p.device}`;
