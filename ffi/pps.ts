@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { closeFd, ioctlBuffer, O_CLOEXEC, O_RDWR, openPath } from "./libc.ts";
+import { type IoctlKernel, LIBC_IOCTL_KERNEL } from "./ioctl_device.ts";
 
 /** _IOR('p', 0xa1, struct pps_kparams *): the size field is a pointer's, 8. */
 export const PPS_GETPARAMS = 0x800870a1;
@@ -103,21 +103,7 @@ export function encodePpsParams(p: PpsParams): Uint8Array {
 }
 
 /** The calls a PPS device needs (libc for real; a fake kernel in tests). */
-export interface PpsKernel {
-  /** open(path, O_RDWR): a descriptor; throws. */
-  open(path: string): number;
-  /** ioctl(fd, request, buf); throws. */
-  ioctl(fd: number, request: number, buf: Uint8Array, what: string): void;
-  /** close(fd). */
-  close(fd: number): void;
-}
-
-/** The real kernel, through ffi/libc.ts. */
-export const LIBC_PPS_KERNEL: PpsKernel = {
-  open: (path) => openPath(path, O_RDWR | O_CLOEXEC),
-  ioctl: (fd, request, buf, what) => ioctlBuffer(fd, request, buf, what),
-  close: (fd) => closeFd(fd),
-};
+export type PpsKernel = IoctlKernel;
 
 /** An open PPS device set to capture one edge. */
 export class PpsDevice {
@@ -137,7 +123,7 @@ export class PpsDevice {
    * Opens `path`, checks that it can capture the wanted edge with timespec stamps
    * (PPS_GETCAP) and sets that edge's capture on (PPS_GETPARAMS / PPS_SETPARAMS).
    */
-  static open(path: string, clear: boolean, kernel: PpsKernel = LIBC_PPS_KERNEL): PpsDevice {
+  static open(path: string, clear: boolean, kernel: PpsKernel = LIBC_IOCTL_KERNEL): PpsDevice {
     const fd = kernel.open(path);
     try {
       const cap = new Uint8Array(8);

@@ -82,7 +82,7 @@ export interface SourceConfig {
 }
 
 /** Reference clock drivers tempus implements. */
-export type RefclockDriver = "SHM" | "SOCK" | "PPS" | "NMEA";
+export type RefclockDriver = "SHM" | "SOCK" | "PPS" | "PHC" | "RTC" | "NMEA";
 
 /** One `refclock DRIVER PARAM [OPTIONS]` (chrony's RefclockParameters, the options tempus has). */
 export interface RefclockConfig {

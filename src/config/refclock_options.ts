@@ -1,9 +1,10 @@
 /**
  * `refclock DRIVER PARAMETER [OPTIONS]` (chrony's parse_refclock) for the drivers tempus
- * implements: SHM, SOCK, PPS (the Linux PPS API) and NMEA (a GPS receiver on a serial port,
- * tempus's own: chrony has none). chrony's PHC and RTC drivers and its `local` option are
- * not implemented: they are errors, never accepted and ignored. SHM takes chrony's
- * `UNIT:perm=MODE`, PPS chrony's `DEVICE[:clear]`, NMEA `DEVICE[:baud=RATE]`; SOCK driver
+ * implements: chrony's SHM, SOCK, PPS, PHC and RTC, and NMEA (a GPS receiver on a serial
+ * port, tempus's own: chrony has none). chrony's `local` option and the PHC driver options
+ * extpps, pin, channel and clear are not implemented: they are errors, never accepted and
+ * ignored. SHM takes chrony's `UNIT:perm=MODE`, PPS `DEVICE[:clear]`, PHC
+ * `DEVICE|INTERFACE[:nocrossts]`, RTC `DEVICE[:utc]`, NMEA `DEVICE[:baud=RATE]`; SOCK driver
  * options do not exist in chrony 4.3 and are errors.
  *
  * @module
@@ -39,8 +40,7 @@ export const DEFAULT_REFCLOCK: Readonly<Omit<RefclockConfig, "driver" | "paramet
     tai: false,
   });
 
-const DRIVERS: readonly RefclockDriver[] = ["SHM", "SOCK", "PPS", "NMEA"];
-const OTHER_DRIVERS = ["PHC", "RTC"];
+const DRIVERS: readonly RefclockDriver[] = ["SHM", "SOCK", "PPS", "PHC", "RTC", "NMEA"];
 
 /** Options chrony has that tempus does not implement yet. */
 const NOT_IMPLEMENTED = ["local"];
@@ -127,6 +127,35 @@ export function parsePpsParameter(parameter: string): { device: string; clear: b
   return { device, clear };
 }
 
+/** A PHC parameter: chrony's `DEVICE|INTERFACE[:nocrossts]` (an interface: its PHC). */
+export function parsePhcParameter(
+  parameter: string,
+): { device: string; nocrossts: boolean } | string {
+  const [device, ...options] = parameter.split(":");
+  if (device === "") return "refclock PHC: missing device or interface";
+  let nocrossts = false;
+  for (const o of options) {
+    const name = o.split("=")[0];
+    if (name === "nocrossts") nocrossts = true;
+    else if (["extpps", "pin", "channel", "clear"].includes(name)) {
+      return `refclock PHC: driver option '${name}' is not implemented yet (nocrossts is)`;
+    } else return `refclock PHC: unknown driver option '${o}'`;
+  }
+  return { device, nocrossts };
+}
+
+/** An RTC parameter: chrony's `DEVICE[:utc]` (without utc the RTC keeps local time). */
+export function parseRtcParameter(parameter: string): { device: string; utc: boolean } | string {
+  const [device, ...options] = parameter.split(":");
+  if (!device.startsWith("/")) return `refclock RTC: device path '${device}' must be absolute`;
+  let utc = false;
+  for (const o of options) {
+    if (o !== "utc") return `refclock RTC: unknown driver option '${o}' (utc is supported)`;
+    utc = true;
+  }
+  return { device, utc };
+}
+
 /** An NMEA parameter: `DEVICE[:baud=RATE]` (default 9600, 8N1, raw). */
 export function parseNmeaParameter(parameter: string): { device: string; baud: number } | string {
   const [device, ...options] = parameter.split(":");
@@ -154,6 +183,12 @@ function checkParameter(driver: RefclockDriver, parameter: string): string | nul
   } else if (driver === "NMEA") {
     const p = parseNmeaParameter(parameter);
     if (typeof p === "string") return p;
+  } else if (driver === "PHC") {
+    const p = parsePhcParameter(parameter);
+    if (typeof p === "string") return p;
+  } else if (driver === "RTC") {
+    const p = parseRtcParameter(parameter);
+    if (typeof p === "string") return p;
   } else {
     if (!parameter.startsWith("/")) {
       return `refclock SOCK: socket path '${parameter}' must be absolute`;
@@ -169,9 +204,6 @@ function checkParameter(driver: RefclockDriver, parameter: string): string | nul
 export function parseRefclockArgs(args: readonly string[]): RefclockParse {
   if (args.length < 2) return { ok: false, error: "refclock: expected DRIVER PARAMETER [OPTIONS]" };
   const name = args[0].toUpperCase();
-  if (OTHER_DRIVERS.includes(name)) {
-    return { ok: false, error: `refclock driver ${name} is not implemented yet (SHM, SOCK are)` };
-  }
   const driver = DRIVERS.find((d) => d === name);
   if (driver === undefined) return { ok: false, error: `unknown refclock driver '${args[0]}'` };
   const parameter = args[1];

@@ -6,8 +6,10 @@ import {
   DEFAULT_REFCLOCK,
   defaultRefId,
   parseNmeaParameter,
+  parsePhcParameter,
   parsePpsParameter,
   parseRefclockArgs,
+  parseRtcParameter,
   parseShmParameter,
   renderRefclock,
 } from "./refclock_options.ts";
@@ -57,9 +59,11 @@ Deno.test("refclock: every implemented option, case-insensitive driver and optio
 });
 
 Deno.test("refclock: what is not implemented is refused, never ignored", () => {
-  for (const d of ["PHC /dev/ptp0", "RTC /dev/rtc0"]) {
-    assert.match(err(d), /not implemented yet/);
-  }
+  assert.match(err("PHC /dev/ptp0:extpps"), /'extpps' is not implemented yet/);
+  assert.match(err("PHC /dev/ptp0:pin=1"), /'pin' is not implemented yet/);
+  assert.match(err("PHC eth0:foo"), /unknown driver option/);
+  assert.match(err("RTC rtc0"), /must be absolute/);
+  assert.match(err("RTC /dev/rtc0:local"), /unknown driver option/);
   assert.match(err("SHM 0 local"), /'local' is not implemented yet/);
   assert.match(err("PPS pps0"), /must be absolute/);
   assert.match(err("PPS /dev/pps0:assert"), /unknown driver option/);
@@ -127,6 +131,19 @@ Deno.test("refclock in TOML: [[refclock]] tables, errors with the table's line",
   if (!pps.ok) assert.fail(pps.errors.map(formatDiagnostic).join("\n"));
   const [, p] = pps.config.refclocks;
   assert.deepEqual([p.lock, p.width, p.rate, p.maxLockAge, p.tai], ["NMEA", 0.1, 1, 4, true]);
+});
+
+Deno.test("refclock: chrony's PHC and RTC parameters", () => {
+  assert.deepEqual(parsePhcParameter(ok("PHC /dev/ptp0:nocrossts tai").parameter), {
+    device: "/dev/ptp0",
+    nocrossts: true,
+  });
+  assert.deepEqual(parsePhcParameter("eth0"), { device: "eth0", nocrossts: false });
+  assert.deepEqual(parseRtcParameter(ok("RTC /dev/rtc0:utc").parameter), {
+    device: "/dev/rtc0",
+    utc: true,
+  });
+  assert.deepEqual(parseRtcParameter("/dev/rtc1"), { device: "/dev/rtc1", utc: false });
 });
 
 Deno.test("refclock: the pulse options, and locks that name a refclock", () => {

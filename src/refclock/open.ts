@@ -10,17 +10,23 @@ import {
   checkRefclockLocks,
   defaultRefId,
   parseNmeaParameter,
+  parsePhcParameter,
   parsePpsParameter,
+  parseRtcParameter,
   parseShmParameter,
 } from "../config/refclock_options.ts";
 import type { LogPort } from "../base/ports.ts";
 import type { EngineCore } from "../core/engine/core.ts";
 import { clockGettime } from "../../ffi/libc.ts";
+import { PhcDevice } from "../../ffi/phc.ts";
 import { PpsDevice } from "../../ffi/pps.ts";
+import { openRtc } from "../clock/rtc.ts";
 import { SerialPort } from "../../ffi/serial.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
 import { openNmeaRefclock } from "./nmea_driver.ts";
+import { openPhcRefclock, phcDevicePath } from "./phc_driver.ts";
 import { openPpsRefclock } from "./pps_driver.ts";
+import { openRtcRefclock } from "./rtc_driver.ts";
 import { openShmRefclock } from "./shm_driver.ts";
 import { openSockRefclock } from "./sock_driver.ts";
 import { taiOffsetTable } from "./tai_offset.ts";
@@ -49,6 +55,20 @@ function openDriver(
       const name = `refclock PPS ${p.device}`;
       return openPpsRefclock(() => PpsDevice.open(p.device, p.clear), rc.dpoll, pulse, log, name);
     }
+    case "PHC": {
+      const p = parsed(parsePhcParameter(rc.parameter));
+      const path = phcDevicePath(p.device);
+      const name = `refclock PHC ${path}`;
+      return openPhcRefclock(() => PhcDevice.open(path, p.nocrossts), rc.dpoll, sink, log, name);
+    }
+    case "RTC": {
+      const p = parsed(parseRtcParameter(rc.parameter));
+      return openRtcRefclock(rc.dpoll, sink, log, `refclock RTC ${p.device}`, {
+        open: () => openRtc(p.device, p.utc),
+        now: () => clockGettime(0),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      });
+    }
     case "NMEA": {
       const p = parsed(parseNmeaParameter(rc.parameter));
       return openNmeaRefclock(p.device, p.baud, sink, log, {
@@ -65,12 +85,18 @@ export function openRefclocks(
   refclocks: readonly RefclockConfig[],
   engine: EngineCore,
   log: LogPort,
-  leapConfig?: Pick<Config, "leapSecTz" | "leapSecList">,
+  config?: Pick<Config, "leapSecTz" | "leapSecList" | "rtcSync" | "rtcFile">,
 ): RefclockDriverHandle[] {
   const problems = checkRefclockLocks(refclocks);
+  if (config !== undefined && (config.rtcSync || config.rtcFile !== null)) {
+    const rtc = refclocks.find((rc) => rc.driver === "RTC");
+    if (rtc !== undefined) {
+      problems.push(`refclock RTC (${rtc.origin}) cannot be used with rtcsync or rtcfile`);
+    }
+  }
   if (problems.length > 0) throw new Error(problems.join("; "));
   if (refclocks.some((rc) => rc.tai)) {
-    const table = leapConfig === undefined ? null : taiOffsetTable(leapConfig);
+    const table = config === undefined ? null : taiOffsetTable(config);
     if (table === null) {
       log.log("warning", "refclock tai: no leapsectz/leapseclist, samples will be dropped");
     }
