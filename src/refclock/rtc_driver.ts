@@ -2,7 +2,8 @@
  * The RTC refclock driver (chrony 4.7's refclock_rtc.c): the real-time clock as a time
  * source. With update interrupts, each interrupt marks the instant the RTC's second
  * changed: the RTC time read after it is the reference, the system time at the interrupt
- * the sample time. Without interrupts it falls back to reading the RTC every 2^dpoll
+ * the sample time; the first interrupt after (re)opening is skipped (it may be stale, and
+ * in the VM it came 0.2 s late). Without interrupts it falls back to reading the RTC every 2^dpoll
  * seconds, its time taken as the middle of its second (+0.5 s). A device that fails is
  * closed and reopened every second.
  *
@@ -35,6 +36,7 @@ export function openRtcRefclock(
   let rejected = 0;
   let closed = false;
   let polling = false;
+  let skipNext = true;
   const sample = (now: bigint, rtcSeconds: number, half: boolean) => {
     const ref = BigInt(rtcSeconds) * 1_000_000_000n + (half ? 500_000_000n : 0n);
     accepted++;
@@ -57,6 +59,10 @@ export function openRtcRefclock(
         return;
       }
       const now = deps.now();
+      if (skipNext) {
+        skipNext = false;
+        return;
+      }
       sample(now, dev.readTime(), false);
       return;
     }
@@ -72,6 +78,7 @@ export function openRtcRefclock(
         if (closed) break;
         try {
           rtc = deps.open();
+          skipNext = true;
           log.log("info", `${name}: device back`);
         } catch {
           continue;
