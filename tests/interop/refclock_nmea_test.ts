@@ -8,6 +8,10 @@
  * reference ID GPS to `chronyd -Q`, to ntpsec's `ntpdig` and to a plain NTP query.
  * The host clock is never touched (-x): the sentences carry the system time itself, so
  * the corrected offset is ~0 within the event loop's wake-up latency.
+ *
+ * The second test pairs the NMEA source with pulses: a SOCK refclock receiving chrony's
+ * pulse samples at each second (`lock NMEA`), the daemon's whole pulse path; PPS must be
+ * selected at stratum 1 and its pulses logged with P = 1.
  */
 import assert from "node:assert/strict";
 import { nmeaChecksum } from "../../src/refclock/nmea.ts";
@@ -157,3 +161,90 @@ if (!ready) {
     }`,
   );
 }
+
+Deno.test({
+  name: "refclock daemon: pulses (SOCK, pulse flag) locked to NMEA from a pty: PPS selected (#*)",
+  ignore: !haveBinary("chronyc"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { encodeSockSample } = await import("../../src/refclock/sock_sample.ts");
+    const dir = await Deno.makeTempDir({ prefix: "tempus-pps-" });
+    const pty = PtyMaster.open();
+    const cmdPort = freeUdpPort();
+    const sockPath = `${dir}/pps.sock`;
+    const tempus = startBackground(
+      Deno.execPath(),
+      tempusDaemonArgs([
+        "-x",
+        "-d",
+        `refclock NMEA ${pty.slave} refid NMEA poll 2 offset 0.2 noselect`,
+        `refclock SOCK ${sockPath} refid PPS lock NMEA poll 2`,
+        `pidfile ${dir}/tempus.pid`,
+        `cmdport ${cmdPort}`,
+        "bindcmdaddress 127.0.0.1",
+        `logdir ${dir}/log`,
+        "log refclocks",
+      ]),
+    );
+    const feeder = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/feeder.sock` });
+    let feeding = true;
+    const feed = (async () => {
+      let second = Math.ceil(Date.now() / 1000);
+      while (feeding) {
+        const wait = second * 1000 - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (!feeding) break;
+        // The edge of `second`, as the system clock saw it (chrony: the offset field of a
+        // pulse is the clock's reading past the second, here 0).
+        const bytes = encodeSockSample({
+          time: BigInt(second) * 1_000_000_000n,
+          offset: 0,
+          pulse: true,
+          leap: 0,
+        });
+        await feeder.send(bytes, { transport: "unixpacket", path: sockPath }).catch(() => {});
+        await new Promise((r) => setTimeout(r, 200));
+        pty.write(sentences(second));
+        second++;
+      }
+    })();
+    const chronyc = async (...args: string[]) => {
+      const out = await runCommand("chronyc", [
+        "-n",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        `${cmdPort}`,
+        ...args,
+      ]);
+      return out.stdout + out.stderr;
+    };
+    try {
+      let last = "";
+      await waitFor(
+        async () => {
+          last = await chronyc("sources");
+          return /^#\* PPS /m.test(last);
+        },
+        60_000,
+        "tempus to select PPS locked to NMEA",
+      ).catch((e) => {
+        throw new Error(`${e.message}\n${last}\n${tempus.output()}`);
+      });
+      const tracking = await chronyc("tracking");
+      assert.match(tracking, /Reference ID +: 50505300 \(PPS\)/);
+      assert.match(tracking, /Stratum +: 1/);
+      const log = await Deno.readTextFile(`${dir}/log/refclocks.log`);
+      const pulses = log.split("\n").filter((l) => /^\S+ \S+ PPS +\d+ N 1 /.test(l));
+      assert.ok(pulses.length >= 3, log);
+    } finally {
+      feeding = false;
+      await feed;
+      feeder.close();
+      await tempus.stop();
+      pty.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
