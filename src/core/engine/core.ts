@@ -22,7 +22,8 @@ import type {
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
-import { type RefclockSampleLog, RefclockSource, refIdFromText } from "../source/refclock.ts";
+import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
+import { findRefclock } from "../source/refclock_lookup.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -333,7 +334,7 @@ export class EngineCore {
       refId,
       stats,
       precision: this.clock.precision,
-      lookup: (ref) => this.#refclockByRefId(ref),
+      lookup: (ref) => findRefclock(this.registry.values(), ref),
       taiOffset: (t) => this.refclockTaiOffset?.(t) ?? null,
     });
     source.onSampleLog = (r) => this.onRefclockSample?.(r);
@@ -366,15 +367,6 @@ export class EngineCore {
     const cooked = this.clock.cook(rawTime);
     const correction = Number(cooked - rawTime) / 1e9;
     this.run(s, s.addPulse(cooked, second + correction, this.context(s)));
-  }
-
-  /** The refclock whose refid is `ref` (text or 32-bit value), if any. */
-  #refclockByRefId(ref: string | number): RefclockSource | null {
-    const want = typeof ref === "string" ? refIdFromText(ref) : ref;
-    for (const s of this.registry.values()) {
-      if (s instanceof RefclockSource && s.refId === want) return s;
-    }
-    return null;
   }
 
   /** Removes a source. */
