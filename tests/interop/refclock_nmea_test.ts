@@ -24,6 +24,7 @@ import {
   startBackground,
   waitFor,
 } from "../helpers/peers.ts";
+import { ntpQuery } from "../helpers/ntp_query.ts";
 import { PtyMaster } from "../helpers/pty.ts";
 import { tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
 
@@ -39,25 +40,6 @@ function sentences(second: number): string {
   const rmc = `GPRMC,${hms},A,4807.038,N,01131.000,E,0.0,0.0,${dmy},,,A`;
   const gga = `GPGGA,${hms},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,`;
   return `$${rmc}*${nmeaChecksum(rmc)}\r\n$${gga}*${nmeaChecksum(gga)}\r\n$GPRMC,junk*00\r\n`;
-}
-
-/** A plain NTP client query: stratum and reference ID text of the answer. */
-async function ntpQuery(host: string): Promise<{ stratum: number; refId: string }> {
-  const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  try {
-    const req = new Uint8Array(48);
-    req[0] = (4 << 3) | 3;
-    await sock.send(req, { transport: "udp", hostname: host, port: 123 });
-    const timer = setTimeout(() => sock.close(), 3000);
-    const [reply] = await sock.receive();
-    clearTimeout(timer);
-    const refId = new TextDecoder().decode(reply.subarray(12, 16)).replace(/\0+$/, "");
-    return { stratum: reply[1], refId };
-  } finally {
-    try {
-      sock.close();
-    } catch { /* closed by the timer */ }
-  }
 }
 
 Deno.test({
