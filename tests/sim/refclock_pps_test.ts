@@ -9,10 +9,15 @@
  * - `refclock SHM 0 refid NMEA offset 0.35 delay 0.1` + `refclock PPS /dev/pps0` (no lock):
  *   the clock first follows NMEA; once it is good to 0.5 s the pulses count and PPS1 takes
  *   over, stratum 1 (chrony: sync within 80-260 s).
+ * - `refclock SHM 0 noselect` + `refclock PPS /dev/pps0` + `local`: the unlocked pulses take
+ *   their seconds from the local reference; PPS1 is selected at the local stratum, 10, and
+ *   every pulse counts (chrony: 997-1001 of 1000).
  * - Without a lock and never synchronised, no pulse is ever accepted.
  */
 import assert from "node:assert/strict";
 import { parseRefclockArgs } from "../../src/config/refclock_options.ts";
+import { DEFAULT_LOCAL } from "../../src/config/defaults.ts";
+import type { Config } from "../../src/config/model.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
 import { SimRandom } from "../../src/sim/prng.ts";
 import { runScenario, type ScenarioContext } from "../../src/sim/scenario.ts";
@@ -62,13 +67,19 @@ function nmeaAndPps(nmeaLine: string, ppsLine: string, feeds: Feeds) {
   };
 }
 
-function run(nmea: string, pps: string, duration: number, maxSyncTime: number) {
+function run(
+  nmea: string,
+  pps: string,
+  duration: number,
+  maxSyncTime: number,
+  config: Partial<Config> = {},
+) {
   const feeds: Feeds = { nmea: 0, pps: 0, tracking: null };
   const result = runScenario({
     name: "refclock pps",
     duration,
     servers: [],
-    config: { maxUpdateSkew: 10000 },
+    config: { maxUpdateSkew: 10000, ...config },
     actions: [
       { at: 0, run: nmeaAndPps(nmea, pps, feeds) },
       {
@@ -119,6 +130,23 @@ Deno.test("sim refclock (106-refclock): unlocked PPS takes over from NMEA once t
   assert.ok(result.pass, `${result.failures.join("; ")} (rms ${m.rmsOffset}, max ${m.maxOffset})`);
   assert.equal(feeds.tracking?.refId, refIdFromText("PPS1"));
   assert.equal(feeds.tracking?.stratum, 1);
+});
+
+Deno.test("sim refclock (106-refclock): unlocked PPS on the local reference: stratum 10", () => {
+  const { result, feeds } = run(
+    "SHM 0 refid NMEA noselect",
+    "PPS /dev/pps0 refid PPS1",
+    1000,
+    300,
+    { local: { ...DEFAULT_LOCAL } },
+  );
+  const m = result.metrics;
+  assert.ok(result.pass, `${result.failures.join("; ")} (rms ${m.rmsOffset}, max ${m.maxOffset})`);
+  assert.equal(feeds.tracking?.refId, refIdFromText("PPS1"));
+  assert.equal(feeds.tracking?.stratum, 10);
+  // chrony: 997-1001 raw PPS lines of 1000 (every pulse counts on the local reference).
+  const n = feeds.ppsAccepted ?? 0;
+  assert.ok(n >= 990 && n <= 1001, `${n} pulses accepted of ${feeds.pps}`);
 });
 
 Deno.test("sim refclock: unlocked pulses on a clock that never synchronises are all dropped", () => {

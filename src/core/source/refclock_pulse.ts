@@ -10,6 +10,7 @@
 import type { Instant } from "../../base/time.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { ReferenceState } from "../types.ts";
+import { LOCAL_REFERENCE_ID } from "../reference_report.ts";
 
 /** chrony's PPS_LOCK_LIMIT: largest error of a locked pulse, as a fraction of its interval. */
 export const PPS_LOCK_LIMIT = 0.4;
@@ -136,14 +137,16 @@ export function unlockedPulse(
 /**
  * chrony's pps_stratum: the stratum of an unlocked PPS refclock's filtered sample - the
  * reference's own (announced minus one) while the reference is this refclock, the local
- * reference, or another unlocked PPS refclock that is active; otherwise 0.
+ * reference (chrony: not synchronised but leap normal; tempus: its refid 127.127.1.1), or
+ * another unlocked PPS refclock that is active; otherwise 0.
  */
 export function unlockedPulseStratum(
   ref: ReferenceState,
   ownRefId: number,
   isActiveUnlockedPulseRefclock: (refId: number) => boolean,
 ): number {
-  if (ref.refId === ownRefId || (!ref.synchronised && ref.leap !== 3)) return ref.stratum - 1;
+  const local = ref.refId === LOCAL_REFERENCE_ID || (!ref.synchronised && ref.leap !== 3);
+  if (ref.refId === ownRefId || local) return ref.stratum - 1;
   if (isActiveUnlockedPulseRefclock(ref.refId)) return ref.stratum - 1;
   return 0;
 }

@@ -84,6 +84,9 @@ Deno.test("pulse: chrony's pps_stratum", () => {
   // The local reference (not synchronised, leap not alarm) keeps its stratum.
   const local = ref({ synchronised: false, leap: 0, stratum: 10, refId: 0x7f7f0101 });
   assert.equal(unlockedPulseStratum(local, own, () => false), 9);
+  // tempus's local reference says synchronised, with the refid 127.127.1.1.
+  const tempusLocal = ref({ synchronised: true, stratum: 10, refId: 0x7f7f0101 });
+  assert.equal(unlockedPulseStratum(tempusLocal, own, () => false), 9);
 });
 
 Deno.test("pulse: the pps option's second is the system minus the device sub-second", () => {

@@ -151,3 +151,14 @@ Deno.test("refclock source: a pulse locked to another refclock gets its seconds 
   // The pulses hold the clock to the edges, not to NMEA's 0.1 s error.
   assert.ok(Math.abs(driver.clockError()) < 1e-3, `clock error ${driver.clockError()}`);
 });
+
+Deno.test("refclock source: a stale sample (older than two polls) or one from the future is dropped", () => {
+  const { engine, id, driver } = simulate({ rc: "SHM 0 poll 2", seconds: 10 });
+  const before = engine.source(id)!.counters.validRx;
+  const raw = driver.readRawTime();
+  engine.refclockSample(id, raw - 9_000_000_000n, 0, 0); // a stale SHM segment: 9 s > 2^3
+  engine.refclockSample(id, raw + 5_000_000_000n, 0, 0); // 5 s ahead of now
+  assert.equal(engine.source(id)!.counters.validRx, before);
+  engine.refclockSample(id, raw - 200_000_000n, 0, 0); // 0.2 s old, after the last: fine
+  assert.equal(engine.source(id)!.counters.validRx, before + 1);
+});
