@@ -318,8 +318,9 @@ export class RefclockSource implements Source {
       r = unlockedPulse(second, ctx.reference(), time, o);
       if (!r.ok && r.dropFilter) this.#filter.clear();
     }
-    this.#reached++;
+    // chrony counts the source reached only for pulses that get past the lock checks.
     if (!r.ok) return this.#drop(`pulse dropped: ${r.reason}`);
+    this.#reached++;
     const ok = this.#filter.add({
       time,
       offset: r.offset,
