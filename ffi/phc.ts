@@ -15,9 +15,9 @@ import { closeFd, ioctlBuffer, lastErrno, libcSymbols } from "./libc.ts";
 /** Largest n_samples the kernel takes. */
 export const PTP_MAX_SAMPLES = 25;
 /** sizeof(struct ptp_sys_offset): n_samples, rsv[3], ts[2 * 25 + 1]. */
-export const PTP_SYS_OFFSET_SIZE = 16 + (2 * PTP_MAX_SAMPLES + 1) * 16;
+export const PTP_SYS_OFFSET_SIZE: number = 16 + (2 * PTP_MAX_SAMPLES + 1) * 16;
 /** sizeof(struct ptp_sys_offset_extended): n_samples, rsv[3], ts[25][3]. */
-export const PTP_SYS_OFFSET_EXTENDED_SIZE = 16 + PTP_MAX_SAMPLES * 3 * 16;
+export const PTP_SYS_OFFSET_EXTENDED_SIZE: number = 16 + PTP_MAX_SAMPLES * 3 * 16;
 /** sizeof(struct ptp_sys_offset_precise): device, sys_realtime, sys_monoraw, rsv[4]. */
 export const PTP_SYS_OFFSET_PRECISE_SIZE = 64;
 
@@ -28,11 +28,11 @@ function iowr(nr: number, size: number): number {
   return ((3 << 30) | (size << 16) | (0x3d << 8) | nr) >>> 0;
 }
 /** _IOW('=', 5, struct ptp_sys_offset). */
-export const PTP_SYS_OFFSET = iow(5, PTP_SYS_OFFSET_SIZE);
+export const PTP_SYS_OFFSET: number = iow(5, PTP_SYS_OFFSET_SIZE);
 /** _IOWR('=', 8, struct ptp_sys_offset_precise). */
-export const PTP_SYS_OFFSET_PRECISE = iowr(8, PTP_SYS_OFFSET_PRECISE_SIZE);
+export const PTP_SYS_OFFSET_PRECISE: number = iowr(8, PTP_SYS_OFFSET_PRECISE_SIZE);
 /** _IOWR('=', 9, struct ptp_sys_offset_extended). */
-export const PTP_SYS_OFFSET_EXTENDED = iowr(9, PTP_SYS_OFFSET_EXTENDED_SIZE);
+export const PTP_SYS_OFFSET_EXTENDED: number = iowr(9, PTP_SYS_OFFSET_EXTENDED_SIZE);
 
 /** One PHC reading bracketed by system time (equal bounds for a cross-timestamp). */
 export interface PhcReading {
