@@ -15,6 +15,7 @@ import {
   numberField,
   stringField,
 } from "./directive_kit.ts";
+import { BROADCAST_DIRECTIVES } from "./directives_broadcast.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
 import type { Config, LogKind, SourceType } from "./model.ts";
@@ -68,6 +69,7 @@ function sourceHandler(type: SourceType): DirectiveHandler {
 const HANDLERS: DirectiveTable = {
   ...CLOCK_DIRECTIVES,
   ...NETWORK_DIRECTIVES,
+  ...BROADCAST_DIRECTIVES,
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),
   refclock: (config, args, sink) => {

@@ -193,6 +193,7 @@ function applyKey(ctx: Ctx, path: KeyPath, spec: KeySpec, value: unknown): void 
           return report(ctx, p, "use cmd.socket for the Unix socket path");
         }
         if (
+          spec.lines === true ||
           spec.directive === "allow" || spec.directive === "deny" ||
           spec.directive === "cmdallow" || spec.directive === "cmddeny"
         ) {

@@ -24,6 +24,10 @@ import * as edge from "./edge_options.ts";
 import type { SourceManager } from "./sources.ts";
 import { type OpsServices, startOpsServices } from "./ops_services.ts";
 import { type SmoothingService, startSmoothing } from "./smoothing_service.ts";
+import * as broadcast from "./broadcast_service.ts";
+import type { BroadcastSender } from "./broadcast_service.ts";
+import type { BroadcastTarget } from "../config/model_broadcast.ts";
+import { type ManycastClients, startManycastClients } from "./manycast_service.ts";
 
 /** What serving opened. */
 export interface Serving {
@@ -37,6 +41,10 @@ export interface Serving {
   ops: OpsServices | null;
   /** ops: smoothtime (smoothing_service.ts), or null. */
   smoothing: SmoothingService | null;
+  /** The broadcast server (broadcast lines), or null. */
+  broadcastSender?: BroadcastSender | null;
+  /** The manycast clients (manycastclient lines), or null. */
+  manycast?: ManycastClients | null;
 }
 
 /**
@@ -55,9 +63,22 @@ export async function serve(
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
   let ntpServer: NtpServerHandle | null = null;
-  if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
+  // broadcast, multicast, manycast (broadcast_service.ts): socket options, mode-5 routing
+  const broadcastClients = broadcast.broadcastClientRouting(
+    config,
+    engine,
+    parts.keys,
+    parts.random,
+    logging.port("ntp"),
+  );
+  const wantsServer = config.ntpAccess.length > 0 || broadcast.needsServerSocket(config);
+  if (config.port > 0 && wantsServer && options.oneShot === null) {
     try {
-      ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
+      ntpServer = await startNtpServer({
+        hosts: config.bindAddresses,
+        port: config.port,
+        configure: broadcast.serverSocketOptions(config),
+      }, {
         clock: smoothing === null ? engine.clock : {
           rawNow: () => engine.clock.rawNow(),
           cook: (raw) => smoothing.serve(engine.clock.cook(raw)),
@@ -69,6 +90,11 @@ export async function serve(
           keys: parts.keys,
         },
         log: logging.port("ntp"),
+        onBroadcast: broadcastClients === null ? undefined : (data, from, rx) => {
+          if (broadcastClients.receive(data, from, rx) === "mobilised") {
+            log.log("info", `Broadcast server ${from.address} mobilised`);
+          }
+        },
       });
     } catch (error) {
       throw new StartupError(
@@ -77,6 +103,16 @@ export async function serve(
     }
   }
 
+  const broadcasts = broadcast.broadcastConfig(config);
+  const broadcastSender = ntpServer !== null && broadcasts !== null && broadcasts.targets.length > 0
+    ? startSender(broadcasts.targets, ntpServer, parts)
+    : null;
+  let manycast: ManycastClients | null = null;
+  try {
+    if (options.oneShot === null) manycast = startManycastClients(config, parts);
+  } catch (error) {
+    throw new StartupError(describe(error));
+  }
   const control = daemonControl(parts, shutdown, smoothing);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
@@ -110,7 +146,26 @@ export async function serve(
       },
     })
     : null;
-  return { control, ntpServer, commandServer, ops, smoothing };
+  return { control, ntpServer, commandServer, ops, smoothing, broadcastSender, manycast };
+}
+
+function startSender(
+  targets: BroadcastTarget[],
+  server: NtpServerHandle,
+  parts: DaemonParts,
+): BroadcastSender {
+  try {
+    return broadcast.startBroadcastSender(targets, {
+      server,
+      keys: parts.keys,
+      timers: parts.timers,
+      reference: () => parts.engine.referenceState(),
+      cookedNow: () => parts.engine.clock.cookedNow(),
+      log: parts.log,
+    });
+  } catch (error) {
+    throw new StartupError(describe(error));
+  }
 }
 
 /** The daemon's EngineControl over the engine and the daemon's own services. */
