@@ -20,6 +20,9 @@
  *                                          #   clientloglimit, noclientlog, local
  * [cmd]                                    # port, bindaddress, socket, allow, deny, access
  * [log]                                    # dir, kinds, banner, change
+ * [broadcast]                              # broadcast, broadcastclient, multicastclient,
+ *                                          #   manycastserver, manycastclient: arrays of
+ *                                          #   argument lines; broadcastdelay: a number
  * ```
  *
  * @module
