@@ -117,3 +117,18 @@ Deno.test("isMulticastAddress: 224.0.0.0/4 and ff00::/8 only", () => {
     assert.ok(!isMulticastAddress(a), a);
   }
 });
+
+Deno.test("config check: a broadcast or manycastclient key missing from the keyfile is an error", async () => {
+  const { checkStartup } = await import("../daemon/startup_checks.ts");
+  const conf = parseChronyConfText(
+    "keyfile /k\nbroadcast 64 224.0.1.1 key 9\nmanycastclient 224.0.1.1 key 1\n",
+    "t.conf",
+  );
+  assert.ok(conf.ok);
+  const r = checkStartup(conf.config, null, {
+    readText: () => "1 SHA1 HEX:1234567890ABCDEF1234567890ABCDEF12345678\n",
+  });
+  assert.deepEqual(r.errors.filter((e) => /broadcast|manycast/.test(e)), [
+    "broadcast 224.0.1.1 uses key 9, but not in the keyfile",
+  ]);
+});

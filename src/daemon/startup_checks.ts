@@ -10,6 +10,7 @@
 import type { Config } from "../config/model.ts";
 import type { KeyStore } from "../ntp/auth.ts";
 import { loadKeyFile } from "./keys.ts";
+import { broadcastKeyErrors } from "./broadcast_keys.ts";
 import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";
 import { dirOf } from "../io/private_dir.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
@@ -34,6 +35,7 @@ export function checkStartup(
 ): StartupCheck {
   const keys = loadKeyFile(config, deps.readText);
   const errors = [...keys.errors];
+  errors.push(...broadcastKeyErrors(config, keys.keys)); // broadcast_keys.ts
   const warnings = [...keys.warnings];
   const user = resolveRunUser(cliUser, config.user, deps.passwd ?? readPasswd());
   if (!user.ok) errors.push(user.error);
