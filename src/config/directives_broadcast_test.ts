@@ -132,3 +132,16 @@ Deno.test("config check: a broadcast or manycastclient key missing from the keyf
     "broadcast 224.0.1.1 uses key 9, but not in the keyfile",
   ]);
 });
+
+Deno.test("config check: broadcast needs the NTP port; a unicast bindaddress gets a warning", async () => {
+  const { checkStartup } = await import("../daemon/startup_checks.ts");
+  const closed = parseChronyConfText("port 0\nbroadcast 64 192.0.2.255\nbroadcastclient\n", "t");
+  assert.ok(closed.ok);
+  const r = checkStartup(closed.config, null);
+  assert.ok(r.errors.includes("broadcast, broadcastclient need the NTP port (port is 0)"));
+  const bound = parseChronyConfText("bindaddress 192.0.2.7\nmulticastclient\n", "t");
+  assert.ok(bound.ok);
+  const w = checkStartup(bound.config, null);
+  assert.ok(w.warnings.some((m) => /multicastclient: a socket bound to 192\.0\.2\.7/.test(m)));
+  assert.ok(!w.errors.some((m) => /broadcast|multicast/.test(m)));
+});
