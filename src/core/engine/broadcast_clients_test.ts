@@ -108,6 +108,11 @@ Deno.test("broadcast client: calibrates with a volley, then synchronises on broa
   assert.equal(engine.tracking().stratum, 2);
   const row = engine.sources().find((r) => r.address === "192.0.2.9");
   assert.equal(row?.mode, "client"); // chronyc shows it as a server (^)
+  const nd = engine.ntpData("192.0.2.9");
+  assert.equal(nd?.mode, 5); // the last broadcast
+  assert.equal(nd?.stratum, 1);
+  assert.equal(nd?.poll, 1); // the 2 s broadcast interval
+  assert.equal(s.poll, 1);
 });
 
 Deno.test("broadcast client: a keyed broadcast keys the volley; unsigned replies are not trusted", () => {

@@ -1,14 +1,15 @@
 /**
  * One broadcast (mode 5) packet measured, pure: decoding, authentication (a MAC with a key
  * of the keyfile, unless unauthenticated broadcasts were allowed), the duplicate and
- * zero-timestamp tests, RFC 5905 tests 6 and 7, tempus's sync-loop test D, and the offset
+ * zero-timestamp tests (a broadcast not newer than the last one used is a duplicate or a
+ * replay), RFC 5905 tests 6 and 7, tempus's sync-loop test D, and the offset
  * from the broadcaster's transmit time plus half the calibrated round-trip delay.
  *
  * @module
  */
 import { checkPacketAuth, type KeyStore } from "../../ntp/auth.ts";
 import { decodePacket, NtpMode, type NtpPacket } from "../../ntp/packet.ts";
-import { ntp64ToInstant } from "../../ntp/timestamp.ts";
+import { ntp64Difference, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
 import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
@@ -108,8 +109,10 @@ export function measureBroadcast(
   if (pkt.transmitTime === 0n) {
     return { kind: "invalid", reason: "zero-timestamp", detail: "transmit time 0", tests: 0 };
   }
-  if (pkt.transmitTime === ctx.lastRemoteTx) {
-    return { kind: "invalid", reason: "duplicate", detail: "same transmit time", tests: 0 };
+  // A broadcast older than (or the same as) the last one used is a duplicate or a replay of a
+  // recorded, validly signed packet: its stale time must not become a sample.
+  if (ctx.lastRemoteTx !== null && ntp64Difference(pkt.transmitTime, ctx.lastRemoteTx) <= 0) {
+    return { kind: "invalid", reason: "duplicate", detail: "not newer than the last", tests: 0 };
   }
   const test6 = pkt.leap !== 3 && pkt.stratum > 0 && pkt.stratum < 16;
   const test7 = pkt.rootDelay / 2 + pkt.rootDispersion < NTP_MAX_DISPERSION;

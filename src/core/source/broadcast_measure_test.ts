@@ -69,6 +69,13 @@ Deno.test("measureBroadcast: no MAC, wrong key, duplicate, unsynchronised, sync 
   const tx = first.kind === "valid" ? first.packet.transmitTime : 0n;
   const dup = measureBroadcast(signed, T, ctx({ lastRemoteTx: tx }));
   assert.equal(dup.kind === "invalid" && dup.reason, "duplicate");
+  // A recorded older broadcast, validly signed, replayed after a newer one: refused too.
+  const newer = buildBroadcastPacket(SERVER, 16, KEYS.get(1), () => T + 16_000_000_000n);
+  const n = measureBroadcast(newer, T + 16_000_000_000n, ctx({ lastRemoteTx: tx }));
+  assert.equal(n.kind, "valid");
+  const newerTx = n.kind === "valid" ? n.packet.transmitTime : 0n;
+  const replay = measureBroadcast(signed, T + 17_000_000_000n, ctx({ lastRemoteTx: newerTx }));
+  assert.equal(replay.kind === "invalid" && replay.reason, "duplicate");
   const unsync = buildBroadcastPacket({ ...SERVER, synchronised: false }, 16, KEYS.get(1), () => T);
   const u = measureBroadcast(unsync, T, ctx());
   assert.ok(u.kind === "valid" && !u.synced && u.rejection === "unsynchronised");
