@@ -192,3 +192,16 @@ Deno.test("broadcast routing fuzz: random datagrams from strangers never throw n
     assert.ok(engine.sourceIds().length <= 3);
   }
 });
+
+Deno.test("broadcast client: each valid broadcast reaches onReply (measurements.log) once", () => {
+  const { sched, engine, transport, clients, broadcaster } = setup({ unauthenticated: true });
+  const replies: number[] = [];
+  engine.onReply = (id) => replies.push(id);
+  engine.start(transport);
+  broadcaster("192.0.2.15", null);
+  broadcaster("192.0.2.15", OTHER_KEYS.get(1), OTHER_KEYS); // bad MAC: no line
+  sched.runUntil(100);
+  const s = engine.source(clients.ids()[0])!;
+  assert.equal(replies.length, s.counters.validRx);
+  assert.ok(replies.length > 40, `${replies.length}`);
+});

@@ -372,7 +372,9 @@ export class EngineCore {
     if (s === undefined || this.#transport === null) return;
     try {
       const samplesBefore = s.stats.sampleCount;
+      const validBefore = s.counters.validRx;
       this.run(s, call(s, this.context(s)), samplesBefore);
+      if (s.counters.validRx !== validBefore) this.onReply?.(s.id); // measurements.log
     } catch (e) {
       this.log("error", `Packet for ${s.addressText} not processed: ${String(e)}`);
     }

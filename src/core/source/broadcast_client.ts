@@ -358,9 +358,9 @@ export class BroadcastClientSource implements Source {
     }
   }
 
-  /** chronyc `ntpdata`: the last broadcast (or, while calibrating, the volley's reply). */
+  /** chronyc `ntpdata`: the last broadcast (while calibrating: the volley's last reply). */
   ntpData(now: Instant): NtpDataReport {
-    if (this.#lastPacket === null) return this.#volley.ntpData(now);
+    if (this.#calibrating || this.#lastPacket === null) return this.#volley.ntpData(now);
     return ntpDataReport(this.address, this.#lastPacket, this.#last, this.counters, {
       jitterAsymmetry: this.stats.jitterAsymmetry,
       authenticated: this.params.key !== null,
