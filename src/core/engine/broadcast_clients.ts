@@ -3,7 +3,8 @@
  * multicastclient): a broadcast from a known server goes to its association; one from an
  * unknown server mobilises a new association only when it is authenticated as required
  * (a key of the keyfile, or no MAC with `unauthenticated`), comes from a synchronised
- * server, and the number of broadcast associations is below the bound (`maxsources`).
+ * server, and the number of broadcast associations is below the bound (`maxsources`); at the
+ * bound, associations silent for a whole reachability register make room.
  * Everything else is dropped and counted.
  *
  * @module
@@ -41,6 +42,8 @@ export interface BroadcastClientStats {
   rejected: number;
   /** Acceptable but the bound of associations was reached. */
   overBound: number;
+  /** Silent associations removed to make room. */
+  demobilised: number;
 }
 
 /** What became of a broadcast. */
@@ -52,7 +55,13 @@ export class BroadcastClients {
   readonly #o: BroadcastClientsOptions;
   readonly #byAddress = new Map<string, number>();
   /** Counters. */
-  readonly stats: BroadcastClientStats = { routed: 0, mobilised: 0, rejected: 0, overBound: 0 };
+  readonly stats: BroadcastClientStats = {
+    routed: 0,
+    mobilised: 0,
+    rejected: 0,
+    overBound: 0,
+    demobilised: 0,
+  };
 
   /** Routes broadcasts into `engine`. */
   constructor(engine: EngineCore, options: BroadcastClientsOptions) {
@@ -64,6 +73,21 @@ export class BroadcastClients {
   ids(): number[] {
     this.#prune();
     return [...this.#byAddress.values()];
+  }
+
+  /**
+   * Frees the slots of servers silent for a whole reachability register (ntpd demobilises
+   * such ephemeral associations), so a dead broadcaster cannot hold the bound for ever.
+   */
+  #demobiliseSilent(): void {
+    for (const [address, id] of this.#byAddress) {
+      const s = this.#engine.source(id);
+      if (s !== undefined && s.reachability === 0 && s.reachabilitySize >= 8) {
+        this.#engine.removeSource(id);
+        this.#byAddress.delete(address);
+        this.stats.demobilised++;
+      }
+    }
   }
 
   /** Forgets associations the engine no longer has (chronyc delete). */
@@ -97,6 +121,7 @@ export class BroadcastClients {
       return "rejected";
     }
     this.#prune();
+    if (this.#byAddress.size >= this.#o.client.maxSources) this.#demobiliseSilent();
     if (this.#byAddress.size >= this.#o.client.maxSources) {
       this.stats.overBound++;
       return "over-bound";

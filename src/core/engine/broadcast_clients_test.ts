@@ -67,9 +67,16 @@ function setup(client: Partial<BroadcastClientConfig> = {}, oneWay = 1e-4) {
     random: new SeededRandom(5),
     maxClockError: 1,
   });
-  /** Broadcasts from `address` every 2 s, arriving `oneWay` s after they leave. */
-  const broadcaster = (address: string, key = KEYS.get(1), keys = KEYS) => {
+  /** Broadcasts from `address` every 2 s (from `from` to `until` s), arriving `oneWay` s later. */
+  const broadcaster = (
+    address: string,
+    key = KEYS.get(1),
+    keys = KEYS,
+    from = 0.5,
+    until = Infinity,
+  ) => {
     const send = () => {
+      if (sched.now > until) return;
       const bytes = buildBroadcastPacket(
         { ...SERVER_REF, refTime: driver.trueNow() },
         2,
@@ -81,7 +88,7 @@ function setup(client: Partial<BroadcastClientConfig> = {}, oneWay = 1e-4) {
       });
       sched.setTimer(2, send);
     };
-    sched.setTimer(0.5, send);
+    sched.setTimer(from, send);
   };
   return { sched, driver, transport, engine, clients, lines, broadcaster };
 }
@@ -204,4 +211,16 @@ Deno.test("broadcast client: each valid broadcast reaches onReply (measurements.
   const s = engine.source(clients.ids()[0])!;
   assert.equal(replies.length, s.counters.validRx);
   assert.ok(replies.length > 40, `${replies.length}`);
+});
+
+Deno.test("broadcast client: a silent server's slot goes to a new one after 8 intervals", () => {
+  const { sched, engine, transport, clients, broadcaster } = setup({ maxSources: 1 });
+  engine.start(transport);
+  broadcaster("192.0.2.30", KEYS.get(1), KEYS, 0.5, 60);
+  broadcaster("192.0.2.31", KEYS.get(1), KEYS, 30);
+  sched.runUntil(50);
+  assert.deepEqual(engine.sources().map((r) => r.address), ["192.0.2.30"]);
+  sched.runUntil(200);
+  assert.deepEqual(engine.sources().map((r) => r.address), ["192.0.2.31"]);
+  assert.equal(clients.stats.demobilised, 1);
 });
