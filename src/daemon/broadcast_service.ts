@@ -14,6 +14,7 @@ import type { Engine } from "../core/engine/engine.ts";
 import type { KeyStore, SymmetricKey } from "../ntp/auth.ts";
 import type { LogPort, RandomPort, TimerHandle, TimerPort } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
+import type { ReferenceState } from "../core/types.ts";
 import { enableBroadcast, joinMulticastGroup, setMulticastTtl } from "../../ffi/multicast.ts";
 import type { NtpServerHandle } from "../io/ntp_server.ts";
 
@@ -86,7 +87,7 @@ export function startBroadcastSender(
     server: NtpServerHandle;
     keys: KeyStore;
     timers: TimerPort;
-    reference: () => import("../core/types.ts").ReferenceState;
+    reference: () => ReferenceState;
     cookedNow: () => Instant;
     log: LogPort;
   },
