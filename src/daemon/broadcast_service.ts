@@ -33,28 +33,39 @@ export function needsServerSocket(config: Config): boolean {
   return b !== null && (b.targets.length > 0 || b.client !== null || b.manycastServers.length > 0);
 }
 
+/** The server socket options and, once the sockets are open, the groups none could join. */
+export interface ServerSocketOptions {
+  /** Sets the options on one socket before bind. */
+  configure: (fd: number, family: number) => void;
+  /** Groups no socket joined (an IPv6 group with only IPv4 sockets): to refuse at start-up. */
+  unjoined(): string[];
+}
+
 /**
  * The options to set on each NTP server socket before bind, or undefined when none is
  * needed. IPv6 groups are joined only on IPv6 sockets; IPv4 groups on either.
  */
-export function serverSocketOptions(
-  config: Config,
-): ((fd: number, family: number) => void) | undefined {
+export function serverSocketOptions(config: Config): ServerSocketOptions | undefined {
   const b = broadcastConfig(config);
   if (b === null) return undefined;
   const groups = [...(b.client?.groups ?? []), ...b.manycastServers];
   const ttl = Math.max(1, ...b.targets.map((t) => t.ttl));
   if (b.targets.length === 0 && groups.length === 0) return undefined;
-  return (fd, family) => {
-    if (b.targets.length > 0) {
-      enableBroadcast(fd);
-      setMulticastTtl(fd, family, ttl);
-    }
-    for (const g of groups) {
-      const v6 = g.includes(":");
-      if (v6 && family !== 10) continue;
-      joinMulticastGroup(fd, family, g);
-    }
+  const joined = new Set<string>();
+  return {
+    configure: (fd, family) => {
+      if (b.targets.length > 0) {
+        enableBroadcast(fd);
+        setMulticastTtl(fd, family, ttl);
+      }
+      for (const g of groups) {
+        const v6 = g.includes(":");
+        if (v6 && family !== 10) continue;
+        joinMulticastGroup(fd, family, g);
+        joined.add(g);
+      }
+    },
+    unjoined: () => groups.filter((g) => !joined.has(g)),
   };
 }
 

@@ -72,12 +72,13 @@ export async function serve(
     logging.port("ntp"),
   );
   const wantsServer = config.ntpAccess.length > 0 || broadcast.needsServerSocket(config);
+  const socketOptions = broadcast.serverSocketOptions(config);
   if (config.port > 0 && wantsServer && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({
         hosts: config.bindAddresses,
         port: config.port,
-        configure: broadcast.serverSocketOptions(config),
+        configure: socketOptions?.configure,
       }, {
         clock: smoothing === null ? engine.clock : {
           rawNow: () => engine.clock.rawNow(),
@@ -103,6 +104,11 @@ export async function serve(
     }
   }
 
+  const unjoined = ntpServer === null ? [] : socketOptions?.unjoined() ?? [];
+  if (unjoined.length > 0) {
+    await ntpServer?.close();
+    throw new StartupError(`No IPv6 server socket to join ${unjoined.join(", ")} (bindaddress)`);
+  }
   const broadcasts = broadcast.broadcastConfig(config);
   const broadcastSender = ntpServer !== null && broadcasts !== null && broadcasts.targets.length > 0
     ? startSender(broadcasts.targets, ntpServer, parts)
