@@ -17,6 +17,7 @@ import {
 } from "./directive_kit.ts";
 import { BROADCAST_DIRECTIVES } from "./directives_broadcast.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
+import { MODE6_DIRECTIVES } from "./directives_mode6.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
 import type { Config, LogKind, SourceType } from "./model.ts";
 import { parseRefclockArgs } from "./refclock_options.ts";
@@ -69,6 +70,7 @@ function sourceHandler(type: SourceType): DirectiveHandler {
 const HANDLERS: DirectiveTable = {
   ...CLOCK_DIRECTIVES,
   ...NETWORK_DIRECTIVES,
+  ...MODE6_DIRECTIVES,
   ...BROADCAST_DIRECTIVES,
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),

@@ -137,6 +137,12 @@ const METRICS: Record<string, KeySpec> = {
   recordmeasurements: { directive: "recordmeasurements", kind: "string" },
 };
 
+/** [mode6]: who may query the mode 6 (ntpq) responder (directives_mode6.ts). */
+const MODE6: Record<string, KeySpec> = {
+  allow: { directive: "mode6allow", kind: "strings" },
+  deny: { directive: "mode6deny", kind: "strings" },
+};
+
 /** `[broadcast]`: each string is one directive's argument line (`broadcastclient = [""]`). */
 const BROADCAST: Record<string, KeySpec> = {
   broadcast: { directive: "broadcast", kind: "strings", lines: true },
@@ -156,5 +162,6 @@ export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   cmd: CMD,
   log: LOG,
   metrics: METRICS,
+  mode6: MODE6,
   broadcast: BROADCAST,
 };

@@ -17,6 +17,8 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { mode6Control } from "./mode6.ts";
+import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
@@ -71,7 +73,9 @@ export async function serve(
     parts.random,
     logging.port("ntp"),
   );
-  const wantsServer = config.ntpAccess.length > 0 || broadcast.needsServerSocket(config);
+  // mode6allow/mode6deny (daemon/mode6.ts) open the NTP socket too.
+  const wantsServer = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0 ||
+    broadcast.needsServerSocket(config);
   const socketOptions = broadcast.serverSocketOptions(config);
   if (config.port > 0 && wantsServer && options.oneShot === null) {
     try {
@@ -96,6 +100,12 @@ export async function serve(
             log.log("info", `Broadcast server ${from.address} mobilised`);
           }
         },
+        // mode 6, read-only, for ntpq (daemon/mode6.ts)
+        control: mode6Control(config, {
+          engine,
+          servedNow: () => smoothing?.serve(engine.clock.cookedNow()) ?? engine.clock.cookedNow(),
+          reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
+        }),
       });
     } catch (error) {
       throw new StartupError(
@@ -152,6 +162,8 @@ export async function serve(
       },
     })
     : null;
+  // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
+  if (options.oneShot === null) watchSmoothedSources(engine, log);
   return { control, ntpServer, commandServer, ops, smoothing, broadcastSender, manycast };
 }
 
