@@ -30,6 +30,7 @@ import {
   SSL_VERIFY_PEER,
   TLS1_3_VERSION,
   TLSEXT_NAMETYPE_HOST_NAME,
+  X509_V_FLAG_NO_CHECK_TIME,
 } from "./openssl.ts";
 
 /** Options of a TLS client engine. */
@@ -40,6 +41,18 @@ export interface TlsClientOptions {
   alpn: readonly string[];
   /** PEM file of trusted CA certificates; the system default paths when absent. */
   caFile?: string;
+  /**
+   * Further trusted certificates: PEM files, or directories of hashed certificates (a path
+   * ending in "/"), added to `caFile` (chrony's `ntstrustedcerts`).
+   */
+  trusted?: readonly string[];
+  /**
+   * Whether the system's default certificates are trusted too (chrony: unless `nosystemcert`).
+   * Default: only when neither `caFile` nor `trusted` is given.
+   */
+  systemCerts?: boolean;
+  /** Skip the certificates' validity-date check (chrony's `nocerttimecheck`). */
+  noTimeCheck?: boolean;
 }
 
 /** What a step of the engine needs next. */
@@ -123,12 +136,29 @@ function clientHandles(options: TlsClientOptions): TlsHandles {
   let handles: TlsHandles | null = null;
   try {
     ssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, null);
-    const loaded = options.caFile === undefined
-      ? ssl.SSL_CTX_set_default_verify_paths(ctx)
-      : ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null);
-    if (loaded !== 1) throw new OpensslError(`loading trusted certificates`);
+    const files = [...(options.caFile === undefined ? [] : [options.caFile]), ...(options.trusted ?? [])];
+    if (options.systemCerts ?? files.length === 0) {
+      if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) {
+        throw new OpensslError(`loading the system's trusted certificates`);
+      }
+    }
+    for (const f of files) {
+      const dir = f.endsWith("/");
+      const loaded = ssl.SSL_CTX_load_verify_locations(
+        ctx,
+        dir ? null : cString(f),
+        dir ? cString(f) : null,
+      );
+      if (loaded !== 1) throw new OpensslError(`loading trusted certificates from ${f}`);
+    }
     handles = memorySsl(ctx);
     const handle = handles.ssl;
+    if (options.noTimeCheck === true) {
+      const param = ssl.SSL_get0_param(handle);
+      if (param === null || crypto.X509_VERIFY_PARAM_set_flags(param, BigInt(X509_V_FLAG_NO_CHECK_TIME)) !== 1) {
+        throw new OpensslError("X509_VERIFY_PARAM_set_flags(NO_CHECK_TIME)");
+      }
+    }
     if (isIpLiteral(options.serverName)) {
       // An address is matched against the certificate's IP SANs (and sent without SNI).
       const param = ssl.SSL_get0_param(handle);

@@ -82,20 +82,21 @@ export function runReportCommand(
       const address = addressText(request.data.ip);
       const known = address !== null && control.sources().some((s) => s.address === address);
       if (!known) return status(STT.NOSUCHSOURCE);
-      // No authentication in tempus's sources: mode 0 ("-"), everything else zero.
+      // NTS sources report their keys and cookies (mode 2); others mode 0 ("-"), all zero.
+      const nts = control.authData?.(address) ?? null;
       return {
         reply: RPY.AUTH_DATA,
         status: STT.SUCCESS,
         data: {
-          mode: 0,
-          keyType: 0,
-          keyId: 0,
-          keyLength: 0,
-          keAttempts: 0,
-          lastKeAgo: 0,
-          cookies: 0,
-          cookieLength: 0,
-          nak: 0,
+          mode: nts === null ? 0 : 2,
+          keyType: nts?.keyType ?? 0,
+          keyId: nts?.keyId ?? 0,
+          keyLength: nts?.keyLength ?? 0,
+          keAttempts: nts?.keAttempts ?? 0,
+          lastKeAgo: nts === null ? 0 : nts.lastKeAgo ?? 0xffffffff,
+          cookies: nts?.cookies ?? 0,
+          cookieLength: nts?.cookieLength ?? 0,
+          nak: nts?.nak ? 1 : 0,
           pad: 0,
         },
       };

@@ -5,6 +5,9 @@
  *
  * @module
  */
+import type { NtsConfig } from "./nts_config.ts";
+
+export type { NtsConfig } from "./nts_config.ts";
 
 /** How a source is specified. */
 export type SourceType = "server" | "pool" | "peer";
@@ -67,6 +70,10 @@ export interface SourceParams {
   maxSources: number;
   /** xleave (interleaved mode). */
   xleave: boolean;
+  /** nts: authenticate with Network Time Security (absent: false). */
+  nts?: boolean;
+  /** ntsport: the NTS-KE port of an `nts` source (absent: 4460). */
+  ntsPort?: number;
 }
 
 /** One configured source. */
@@ -369,6 +376,8 @@ export interface Config {
    * or null (chrony's default: off). Optional so existing Config literals stay valid.
    */
   smoothTime?: SmoothTimeConfig | null;
+  /** The NTS directives (src/config/nts_config.ts); absent: every default. */
+  nts?: NtsConfig;
 }
 
 /** chrony's `smoothtime` (core/smoothing.ts). */

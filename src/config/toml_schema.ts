@@ -135,6 +135,27 @@ const METRICS: Record<string, KeySpec> = {
   recordmeasurements: { directive: "recordmeasurements", kind: "string" },
 };
 
+const NTS: Record<string, KeySpec | InlineSpec> = {
+  dumpdir: { directive: "ntsdumpdir", kind: "string" },
+  trustedcerts: { directive: "ntstrustedcerts", kind: "strings" },
+  nosystemcert: { directive: "nosystemcert", kind: "flag" },
+  nocerttimecheck: { directive: "nocerttimecheck", kind: "number" },
+  refresh: { directive: "ntsrefresh", kind: "number" },
+  serverkey: { directive: "ntsserverkey", kind: "strings" },
+  servercert: { directive: "ntsservercert", kind: "strings" },
+  port: { directive: "ntsport", kind: "number" },
+  rotate: { directive: "ntsrotate", kind: "number" },
+  ntpserver: { directive: "ntsntpserver", kind: "string" },
+  processes: { directive: "ntsprocesses", kind: "number" },
+  ratelimit: {
+    directive: "ntsratelimit",
+    fields: ["interval", "burst", "leak"],
+    optional: true,
+    named: true,
+    allowTrue: true,
+  },
+};
+
 /** Every TOML table tempus reads, by name, with the keys it maps onto chrony directives. */
 export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   clock: CLOCK,
@@ -144,4 +165,5 @@ export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   cmd: CMD,
   log: LOG,
   metrics: METRICS,
+  nts: NTS,
 };

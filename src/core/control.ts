@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { PacketAuthState } from "./source/packet_auth.ts";
 import type { SmoothingReport } from "./smoothing.ts";
 import type {
   ActivityReport,
@@ -77,6 +78,8 @@ export interface EngineControl {
   activity(): ActivityReport;
   /** `ntpdata` for one source address, or null if unknown. */
   ntpData(address: string): NtpDataReport | null;
+  /** `authdata` of an NTS source (packet_auth.ts), or null when the source has no NTS. */
+  authData?(address: string): PacketAuthState | null;
   /** `serverstats`. */
   serverStats(): ServerStatsReport;
   /** `clients`: per-client records. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { PacketAuthState } from "../core/source/packet_auth.ts";
 import type {
   AddSourceRequest,
   ControlResult,
@@ -71,6 +72,8 @@ export interface DaemonServices {
   adjustTracking?: (report: TrackingReport) => TrackingReport;
   /** Unresolved source names (added to `activity`). */
   unresolvedSources: () => number;
+  /** authdata of NTS sources (absent: none). */
+  authData?: (address: string) => PacketAuthState | null;
   /** serverstats. */
   serverStats: () => ServerStatsReport;
   /** clients. */
@@ -155,6 +158,10 @@ export class DaemonControl implements EngineControl {
   /** `ntpdata`. */
   ntpData(address: string): NtpDataReport | null {
     return this.#engine.ntpData(address);
+  }
+  /** `authdata` of an NTS source. */
+  authData(address: string): PacketAuthState | null {
+    return this.#services.authData?.(address) ?? null;
   }
   /** `serverstats`. */
   serverStats(): ServerStatsReport {

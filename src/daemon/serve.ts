@@ -128,6 +128,7 @@ function daemonControl(
       })
       : undefined,
     unresolvedSources: () => sources.unresolvedCount,
+    authData: (address) => parts.nts?.authData(address) ?? null,
     serverStats: () => clientLog.serverStats(),
     clients: () => clientLog.clients(engine.clock.cookedNow()),
     sourceName: (address) =>

@@ -23,6 +23,7 @@ import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
 import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
+import type { PacketAuthenticator } from "../source/packet_auth.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -279,6 +280,7 @@ export class EngineCore {
     address: SocketAddress,
     params: SourceParams,
     name: string | null,
+    auth: PacketAuthenticator | null = null,
   ): number {
     const id = this.#nextSourceId++;
     const p: SourceParams = { ...params };
@@ -303,6 +305,7 @@ export class EngineCore {
       stats,
       maxClockError: this.config.maxClockError,
       key: p.key === null ? null : this.#keys?.get(p.key) ?? null,
+      auth,
     });
     this.registry.set(id, source);
     this.#pool.set(id, type === "pool" ? name : null);

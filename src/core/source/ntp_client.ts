@@ -29,6 +29,7 @@ import { TestBit } from "./measure.ts";
 import { RequestLog } from "./ntp_requests.ts";
 import { MedianFilter } from "./sample_filter.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
 /** A log outcome. */
@@ -65,6 +66,8 @@ export interface NtpClientOptions {
    * missing key means no request is sent at all.
    */
   key?: SymmetricKey | null;
+  /** An authenticator for requests and replies (NTS, see packet_auth.ts), or none. */
+  auth?: PacketAuthenticator | null;
 }
 
 /** The NTP client state machine for one source. */
@@ -85,6 +88,7 @@ export class NtpSource implements Source {
   readonly #requests: RequestLog;
   readonly #schedule: PollSchedule;
   #keyMissingLogged = false;
+  readonly #authenticated: boolean;
   #started = false;
   readonly #reach = new Reachability();
   #txCount = 0;
@@ -107,7 +111,8 @@ export class NtpSource implements Source {
     this.#maxClockError = o.maxClockError;
     const key = o.params.key === null ? null : o.key ?? null;
     this.#keyMissing = o.params.key !== null && key === null;
-    this.#requests = new RequestLog(o.random, key);
+    this.#requests = new RequestLog(o.random, key, o.auth ?? null);
+    this.#authenticated = o.params.key !== null || (o.auth ?? null) !== null;
     this.#schedule = new PollSchedule({ ...o.params }, o.random);
   }
 
@@ -290,7 +295,10 @@ export class NtpSource implements Source {
     // Like chrony, a request carries the client's polling interval (servers echo it back)
     // and nothing else about the local clock.
     const options = { version: this.params.version, poll: this.poll };
-    const { token, bytes } = this.#requests.create(options, presend, missed, ctx.now);
+    const created = this.#requests.create(options, presend, missed, ctx.now);
+    // No request can be protected while NTS keys are being established: a missed poll.
+    if (created === null) return this.#afterTransmit(presend, missed, true, ctx);
+    const { token, bytes } = created;
     this.#counters.tx++;
     return [{ kind: "send", token, to: this.address, bytes }];
   }
@@ -446,7 +454,7 @@ export class NtpSource implements Source {
   ntpData(now: Instant): NtpDataReport {
     return ntpDataReport(this.address, this.#lastPacket, this.#last, this.#counters, {
       jitterAsymmetry: this.stats.jitterAsymmetry,
-      authenticated: this.params.key !== null,
+      authenticated: this.#authenticated,
       now,
     });
   }

@@ -10,6 +10,7 @@ import { KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
 import type { RandomPort } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import {
   buildClientRequest,
   type MeasureContext,
@@ -40,23 +41,39 @@ export class RequestLog {
   #nextToken = 1;
   #lastRemoteTx: bigint | null = null;
 
-  /** Requests signed with `key` (null: none) and checked for `keyId`'s MAC. */
-  constructor(random: RandomPort, key: SymmetricKey | null) {
+  readonly #port: PacketAuthenticator | null;
+
+  /**
+   * Requests signed with `key` (null: none) and checked for `keyId`'s MAC, or protected and
+   * checked by `port` (NTS).
+   */
+  constructor(random: RandomPort, key: SymmetricKey | null, port: PacketAuthenticator | null = null) {
     this.#random = random;
     this.#key = key;
-    this.#auth = key === null ? null : { keys: new KeyStore([key]), keyId: key.id };
+    this.#port = port;
+    this.#auth = port !== null
+      ? { port }
+      : key === null
+      ? null
+      : { keys: new KeyStore([key]), keyId: key.id };
   }
 
-  /** Builds a request; `now` stands as its transmit time until the engine reports it sent. */
+  /**
+   * Builds a request; `now` stands as its transmit time until the engine reports it sent.
+   * Null when the authenticator cannot protect one now (NTS keys being established).
+   */
   create(
     options: { version: number; poll: number },
     presend: boolean,
     missed: boolean,
     now: Instant,
-  ): { token: number; bytes: Uint8Array } {
+  ): { token: number; bytes: Uint8Array } | null {
     const random8 = new Uint8Array(8);
     this.#random.fill(random8);
-    const request = buildClientRequest(random8, { ...options, key: this.#key });
+    const plain = buildClientRequest(random8, { ...options, key: this.#port === null ? this.#key : null });
+    const bytes = this.#port === null ? plain.bytes : this.#port.protect(plain.bytes);
+    if (bytes === null) return null;
+    const request = { cookie: plain.cookie, bytes };
     const token = this.#nextToken++;
     while (this.#requests.length >= 2) this.#requests.shift();
     this.#requests.push({
