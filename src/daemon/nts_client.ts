@@ -23,8 +23,9 @@ import { writeFileAtomic } from "../io/files.ts";
 /** First retry of a failed NTS-KE, seconds; doubles up to MAX_KE_RETRY. */
 const MIN_KE_RETRY = 8;
 const MAX_KE_RETRY = 4096;
-/** Least interval between two writes of the dump file after replies, seconds. */
-const DUMP_INTERVAL = 60;
+/** Least interval between two writes of the dump file after replies, seconds (a restart then
+ * reuses no cookie already spent, except within this last second). */
+const DUMP_INTERVAL = 1;
 
 /** What the client needs from the daemon. */
 export interface NtsClientDeps {
