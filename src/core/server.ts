@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { ServerAuthenticator } from "./server_auth.ts";
 import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
 import {
   checkPacketAuth,
@@ -43,6 +44,8 @@ export interface ServerPolicy {
    * reply with a MAC of the same key; any other request with a MAC gets no reply (chrony).
    */
   keys?: KeyStore | null;
+  /** NTS (server_auth.ts): requests it recognises are answered through it. */
+  nts?: ServerAuthenticator | null;
 }
 
 /** Why a request got no normal reply (counters kept by `NtpResponder`). */
@@ -215,7 +218,15 @@ export class NtpResponder {
       return null;
     }
     let replyKey: SymmetricKey | null = null;
-    if (request.length > NTP_HEADER_LENGTH) {
+    const nts = request.length > NTP_HEADER_LENGTH && this.#policy.nts
+      ? this.#policy.nts.check(request)
+      : null;
+    if (nts?.kind === "drop") {
+      this.stats.authFailed++;
+      return null;
+    }
+    if (nts?.kind === "reply") log?.countAuthenticated();
+    else if (request.length > NTP_HEADER_LENGTH) {
       const auth = checkPacketAuth(request, this.#policy.keys ?? null);
       if (auth.kind === "bad") {
         // chrony (NAU_CheckRequestAuth failing): no reply at all, not even a crypto-NAK.
@@ -262,6 +273,7 @@ export class NtpResponder {
     writeNtpTimestamp(view, 40, readTxTime());
     if (kod) this.stats.kod++;
     else this.stats.replied++;
+    if (nts?.kind === "reply") return nts.finish(out);
     if (replyKey !== null) {
       return this.#buffer.subarray(0, writeMac(this.#buffer, NTP_HEADER_LENGTH, replyKey));
     }

@@ -75,6 +75,7 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   }
   await parts.rtc?.close();
   await serving.ntpServer?.close();
+  serving.ntsKe?.close();
   await serving.commandServer?.close();
   await serving.ops?.close(); // ops: metrics, error-bound page, recording
   serving.smoothing?.close();

@@ -17,6 +17,7 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
@@ -37,6 +38,8 @@ export interface Serving {
   ops: OpsServices | null;
   /** ops: smoothtime (smoothing_service.ts), or null. */
   smoothing: SmoothingService | null;
+  /** The NTS-KE server (nts_server.ts), when ntsserverkey/ntsservercert are set. */
+  ntsKe?: NtsKeServerHandle | null;
 }
 
 /**
@@ -54,6 +57,14 @@ export async function serve(
 
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
+  let nts: ReturnType<typeof startNtsServer> = null;
+  if (options.oneShot === null) {
+    try {
+      nts = startNtsServer(config, { log: logging.port("nts"), timers: parts.timers, ntpPort: config.port });
+    } catch (error) {
+      throw new StartupError(`Could not start the NTS-KE server: ${describe(error)}`);
+    }
+  }
   let ntpServer: NtpServerHandle | null = null;
   if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
     try {
@@ -67,6 +78,7 @@ export async function serve(
           access: parts.ntpAccess,
           clientLog: config.noClientLog ? null : clientLog,
           keys: parts.keys,
+          nts: nts?.authenticator ?? null,
         },
         log: logging.port("ntp"),
       });
@@ -110,7 +122,7 @@ export async function serve(
       },
     })
     : null;
-  return { control, ntpServer, commandServer, ops, smoothing };
+  return { control, ntpServer, commandServer, ops, smoothing, ntsKe: nts?.ke ?? null };
 }
 
 /** The daemon's EngineControl over the engine and the daemon's own services. */

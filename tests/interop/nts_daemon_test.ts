@@ -8,7 +8,14 @@
  *   NTP request ever goes out); `nocerttimecheck 1` accepts the expired one.
  */
 import assert from "node:assert/strict";
-import { haveBinary, startChronydServer, waitFor } from "../helpers/peers.ts";
+import {
+  freeUdpPort,
+  haveBinary,
+  runCommand,
+  startBackground,
+  startChronydServer,
+  waitFor,
+} from "../helpers/peers.ts";
 import { startTempusDaemon } from "../helpers/tempus_daemon.ts";
 import { freeTcpPort, makeCa, makeServerCertificate } from "../helpers/nts_certs.ts";
 import { opensslAvailable } from "../../ffi/openssl.ts";
@@ -146,6 +153,77 @@ Deno.test({
         }
       } finally {
         await chronyd.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "NTS daemon: chronyd -x NTS client of the tempus daemon's NTS server; authdata on chronyd",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-nts-serve-" });
+    let client: ReturnType<typeof startBackground> | null = null;
+    try {
+      await makeCa(dir, "ca");
+      await makeServerCertificate(dir, "ca");
+      const upstream = await startChronydServer();
+      const kePort = freeTcpPort();
+      const ntpPort = freeUdpPort();
+      await Deno.mkdir(`${dir}/keys`);
+      const tempus = await startTempusDaemon(upstream.port, [
+        "allow 127.0.0.1",
+        `port ${ntpPort}`,
+        "bindaddress 127.0.0.1",
+        `ntsserverkey ${dir}/server.key`,
+        `ntsservercert ${dir}/server.crt`,
+        `ntsport ${kePort}`,
+        `ntsdumpdir ${dir}/keys`,
+      ]);
+      try {
+        await tempus.waitSelected(30_000);
+        const cmdPort = freeUdpPort();
+        await Deno.writeTextFile(
+          `${dir}/client.conf`,
+          [
+            `server 127.0.0.1 port ${ntpPort} iburst minpoll -1 maxpoll 0 nts ntsport ${kePort}`,
+            `ntstrustedcerts ${dir}/ca.crt`,
+            "nosystemcert",
+            `cmdport ${cmdPort}`,
+            "bindcmdaddress 127.0.0.1",
+            `bindcmdaddress ${dir}/client.sock`,
+            `pidfile ${dir}/client.pid`,
+            `ntsdumpdir ${dir}/client`,
+            "",
+          ].join("\n"),
+        );
+        client = startBackground("chronyd", ["-x", "-d", "-u", "root", "-f", `${dir}/client.conf`]);
+        const chronyc = async (...args: string[]) =>
+          (await runCommand("chronyc", ["-n", "-h", `${dir}/client.sock`, ...args])).stdout;
+        let auth = "";
+        let sources = "";
+        await waitFor(async () => {
+          auth = await chronyc("authdata");
+          sources = await chronyc("sources");
+          const f = authLine(auth);
+          return f !== null && f[1] === "NTS" && Number(f[8]) >= 7 && /^\^[*+] 127\.0\.0\.1/m.test(sources);
+        }, 30_000, "chronyd to select tempus over NTS").catch((e) => {
+          throw new Error(`${e.message}\n${auth}\n${sources}\n${client!.output()}\n${tempus.output()}`);
+        });
+        console.log(auth);
+        const f = authLine(auth)!;
+        assert.equal(f[3], "15"); // AEAD_AES_SIV_CMAC_256
+        assert.equal(f[9], "104"); // tempus's cookie length
+        const key = JSON.parse(await Deno.readTextFile(`${dir}/keys/ntskeys`));
+        assert.equal(key.keys.length, 1);
+      } finally {
+        await client?.stop();
+        await tempus.stop();
+        await upstream.stop();
       }
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -1,0 +1,238 @@
+/**
+ * The daemon's NTS server (RFC 8915): the NTS-KE listener (TCP, `ntsport`, 4460 by default)
+ * handing out keys and cookies, and the authenticator the NTP responder calls for NTS
+ * requests (`ServerAuthenticator`): a request with a valid cookie and authenticator gets an
+ * authenticated reply with fresh cookies; one whose cookie no key opens gets an NTS NAK.
+ * Cookie master keys rotate every `ntsrotate` seconds (the previous two still open) and are
+ * kept in `ntsdumpdir/ntskeys`. `ntsratelimit` limits NTS-KE connections per client address;
+ * at most MAX_KE_IN_FLIGHT handshakes run at once.
+ *
+ * @module
+ */
+import type { LogPort, TimerPort } from "../base/ports.ts";
+import type { Config } from "../config/model.ts";
+import { ntsConfigOf, type NtsRateLimit } from "../config/nts_config.ts";
+import type { ServerAuthenticator, ServerAuthVerdict } from "../core/server_auth.ts";
+import { decodePacket } from "../ntp/packet.ts";
+import { makeCookie } from "../nts/cookies.ts";
+import { serveNtsKeConnection } from "../nts/ke_server.ts";
+import { buildNtsNak, buildNtsReply, checkNtsRequest } from "../nts/server.ts";
+import {
+  decodeKeySet,
+  encodeKeySet,
+  newKeySet,
+  rotateKeys,
+  type ServerKeySet,
+} from "../nts/server_keys.ts";
+import { writeFileAtomic } from "../io/files.ts";
+
+/** NTS-KE handshakes served at once; further connections are closed at once. */
+export const MAX_KE_IN_FLIGHT = 64;
+
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** The cookie master keys, rotating. */
+export class NtsServerKeys {
+  #set: ServerKeySet;
+  readonly #path: string | null;
+  readonly #log: LogPort;
+
+  /** Loads `ntsdumpdir/ntskeys` when present and valid, else makes a new key. */
+  constructor(dumpDir: string | null, log: LogPort, now = Date.now() / 1000) {
+    this.#path = dumpDir === null ? null : `${dumpDir}/ntskeys`;
+    this.#log = log;
+    let loaded: ServerKeySet | null = null;
+    if (this.#path !== null) {
+      try {
+        loaded = decodeKeySet(Deno.readTextFileSync(this.#path));
+        if (loaded === null) log.log("warning", `Ignoring invalid NTS key file ${this.#path}`);
+      } catch {
+        // no file yet
+      }
+    }
+    this.#set = loaded ?? newKeySet(random, now);
+    if (loaded === null) this.#save();
+    else log.log("info", `Loaded ${loaded.keys.length} NTS server keys from ${this.#path}`);
+  }
+
+  /** Keys, newest first. */
+  get keys(): ServerKeySet["keys"] {
+    return this.#set.keys;
+  }
+
+  /** When the current key was made, Unix seconds. */
+  get created(): number {
+    return this.#set.created;
+  }
+
+  /** Rotates: a new current key; the oldest beyond the kept ones is dropped. */
+  rotate(now = Date.now() / 1000): void {
+    this.#set = rotateKeys(this.#set, random, now);
+    this.#save();
+  }
+
+  #save(): void {
+    if (this.#path === null) return;
+    const path = this.#path;
+    writeFileAtomic(path, encodeKeySet(this.#set), { mode: 0o600 }).catch((e) =>
+      this.#log.log("warning", `Could not save NTS server keys to ${path}: ${e}`)
+    );
+  }
+}
+
+/** The NTP responder's NTS authenticator over the server keys. */
+export class NtsRequestAuthenticator implements ServerAuthenticator {
+  readonly #keys: NtsServerKeys;
+
+  /** Checks requests against `keys`. */
+  constructor(keys: NtsServerKeys) {
+    this.#keys = keys;
+  }
+
+  /** See ServerAuthenticator. */
+  check(request: Uint8Array): ServerAuthVerdict {
+    const check = checkNtsRequest(request, this.#keys.keys);
+    if (check.ok) {
+      const master = this.#keys.keys[0];
+      return {
+        kind: "reply",
+        finish: (header) => {
+          const decoded = decodePacket(header);
+          if (!decoded.ok) return null;
+          const cookies = Array.from(
+            { length: check.cookiesWanted },
+            () => makeCookie(master, random(16), check.keys),
+          );
+          return buildNtsReply(decoded.packet, check.uniqueId, check.keys.s2cKey, random(16), cookies);
+        },
+      };
+    }
+    if (check.error.kind === "no-authenticator") return { kind: "not-mine" };
+    if (check.nak && check.uniqueId !== null) {
+      const uniqueId = check.uniqueId;
+      return {
+        kind: "reply",
+        finish: (header) => {
+          const decoded = decodePacket(header);
+          return decoded.ok ? buildNtsNak(decoded.packet, uniqueId) : null;
+        },
+      };
+    }
+    return { kind: "drop" };
+  }
+}
+
+/** Per-address token buckets of `ntsratelimit` (chrony's interval/burst/leak). */
+class KeRateLimiter {
+  readonly #limit: NtsRateLimit;
+  readonly #buckets = new Map<string, { tokens: number; last: number }>();
+  #leakCount = 0;
+
+  constructor(limit: NtsRateLimit) {
+    this.#limit = limit;
+  }
+
+  /** True when a connection from `address` at `now` (seconds) may be served. */
+  allow(address: string, now: number): boolean {
+    const interval = 2 ** this.#limit.interval;
+    const b = this.#buckets.get(address) ?? { tokens: this.#limit.burst, last: now };
+    b.tokens = Math.min(this.#limit.burst, b.tokens + (now - b.last) / interval);
+    b.last = now;
+    if (this.#buckets.size > 10_000) this.#buckets.clear(); // bounded memory
+    this.#buckets.set(address, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    // leak: let 1 in 2^leak of the refused connections through anyway (0: none).
+    const leak = this.#limit.leak;
+    return leak > 0 && ++this.#leakCount % 2 ** leak === 0;
+  }
+}
+
+/** A running NTS-KE server. */
+export interface NtsKeServerHandle {
+  /** The bound address and port. */
+  readonly address: { hostname: string; port: number };
+  /** Counters: connections served, failed, refused by the rate limit or the in-flight cap. */
+  stats(): { served: number; failed: number; limited: number };
+  /** Stops listening and rotating. */
+  close(): void;
+}
+
+/** Starts the NTS server parts configured: null without ntsserverkey/ntsservercert. */
+export function startNtsServer(
+  config: Config,
+  deps: { log: LogPort; timers: TimerPort; ntpPort: number },
+): { authenticator: NtsRequestAuthenticator; ke: NtsKeServerHandle } | null {
+  const nts = ntsConfigOf(config);
+  if (nts.serverKeys.length === 0 && nts.serverCerts.length === 0) return null;
+  if (nts.serverKeys.length !== nts.serverCerts.length) {
+    throw new Error("ntsserverkey and ntsservercert must come in pairs");
+  }
+  if (nts.serverKeys.length > 1) {
+    throw new Error("several NTS server certificates (chosen by SNI) are not supported");
+  }
+  const keys = new NtsServerKeys(nts.dumpDir, deps.log);
+  const limiter = nts.rateLimit === null ? null : new KeRateLimiter(nts.rateLimit);
+  const hostname = config.bindAddresses[0] ?? "0.0.0.0";
+  const listener = Deno.listen({ transport: "tcp", hostname, port: nts.port });
+  const address = listener.addr as Deno.NetAddr;
+  const counts = { served: 0, failed: 0, limited: 0 };
+  let inFlight = 0;
+  let closed = false;
+  let rotation: number | null = null;
+  const scheduleRotation = () => {
+    if (nts.rotate <= 0 || closed) return;
+    const due = Math.max(1, keys.created + nts.rotate - Date.now() / 1000);
+    rotation = deps.timers.setTimer(due, () => {
+      keys.rotate();
+      deps.log.log("info", "NTS server key rotated");
+      scheduleRotation();
+    });
+  };
+  scheduleRotation();
+  const options = {
+    certFile: nts.serverCerts[0],
+    keyFile: nts.serverKeys[0],
+    random,
+    ntpPort: deps.ntpPort,
+    ntpServer: nts.ntpServer ?? undefined,
+    timeoutMs: 5_000,
+  };
+  (async () => {
+    for await (const conn of listener) {
+      const peer = (conn.remoteAddr as Deno.NetAddr).hostname;
+      if (inFlight >= MAX_KE_IN_FLIGHT || (limiter !== null && !limiter.allow(peer, Date.now() / 1000))) {
+        counts.limited++;
+        conn.close();
+        continue;
+      }
+      inFlight++;
+      serveNtsKeConnection(conn, { ...options, cookieKey: keys.keys[0] }).then((r) => {
+        if (r.ok) counts.served++;
+        else {
+          counts.failed++;
+          deps.log.log("debug", `NTS-KE with ${peer} failed: ${r.message}`);
+        }
+      }).finally(() => inFlight--);
+    }
+  })().catch(() => {});
+  deps.log.log("info", `NTS-KE server listening on ${address.hostname}:${address.port}`);
+  return {
+    authenticator: new NtsRequestAuthenticator(keys),
+    ke: {
+      address: { hostname: address.hostname, port: address.port },
+      stats: () => ({ ...counts }),
+      close() {
+        closed = true;
+        if (rotation !== null) deps.timers.cancelTimer(rotation);
+        try {
+          listener.close();
+        } catch {
+          // already closed
+        }
+      },
+    },
+  };
+}
