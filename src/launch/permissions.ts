@@ -176,10 +176,12 @@ function clientGrants(args: string[], defaultServer: string | null): Grants {
   const g = empty();
   g.ffi = FFI_ALL;
   const positional = args.filter((a, i) =>
-    !a.startsWith("-") && !/^--(timeout|threshold|samples|count)$|^-c$/.test(args[i - 1] ?? "")
+    !a.startsWith("-") &&
+    !/^--(timeout|threshold|samples|count|nts-port|nts-ca)$|^-c$/.test(args[i - 1] ?? "")
   );
   const servers = positional.length ? positional : defaultServer ? [defaultServer] : [];
-  if (hostNames(servers).length > 0) {
+  // NTS-KE (TCP) names the NTP server to use: not known before.
+  if (hostNames(servers).length > 0 || args.includes("--nts")) {
     g.net = "all";
     return g;
   }
@@ -283,6 +285,9 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   // ops: the error-bound page and the recording are created (with their directory).
   rw(c.errorBoundFile ?? null, true);
   rw(c.recordMeasurements ?? null, true);
+  // NTS: cookie and server-key dumps; trusted certificates are looked at (file or directory).
+  rw(c.nts?.dumpDir ?? null);
+  for (const p of c.nts?.trustedCerts ?? []) ro(p);
   // The run user (or the process's own name) is looked up in /etc/passwd.
   g.read.push("/etc/passwd");
   if (notify) {
@@ -293,7 +298,10 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
     g.write.push(tmp);
     if (notify.startsWith("/")) g.write.push(notify);
   }
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c)) {
+  // NTS: NTS-KE over TCP, then NTP to whatever server NTS-KE names; the NTS-KE listener.
+  const nts = c.sources.some((s) => s.params.nts === true) ||
+    (c.nts?.serverKeys.length ?? 0) > 0;
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || nts) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];
