@@ -378,6 +378,8 @@ export class EngineCore {
   replaceSource(id: number, address: SocketAddress): number | null {
     const old = this.registry.get(id);
     if (old === undefined || old.type === "refclock") return null;
+    // An NTS source needs NTS-KE with the new address first (the daemon's source manager).
+    if (old.params.nts === true) return null;
     const params = { ...old.params };
     this.removeSource(id);
     const newId = this.addSource(old.type, address, params, old.name);
