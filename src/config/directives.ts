@@ -16,6 +16,7 @@ import {
   stringField,
 } from "./directive_kit.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
+import { MODE6_DIRECTIVES } from "./directives_mode6.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
 import { NTS_DIRECTIVES } from "./directives_nts.ts";
 import type { Config, LogKind, SourceType } from "./model.ts";
@@ -64,6 +65,7 @@ const HANDLERS: DirectiveTable = {
   ...CLOCK_DIRECTIVES,
   ...NETWORK_DIRECTIVES,
   ...NTS_DIRECTIVES,
+  ...MODE6_DIRECTIVES,
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),
   refclock: (config, args, sink) => {

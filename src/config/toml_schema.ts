@@ -156,6 +156,12 @@ const NTS: Record<string, KeySpec | InlineSpec> = {
   },
 };
 
+/** [mode6]: who may query the mode 6 (ntpq) responder (directives_mode6.ts). */
+const MODE6: Record<string, KeySpec> = {
+  allow: { directive: "mode6allow", kind: "strings" },
+  deny: { directive: "mode6deny", kind: "strings" },
+};
+
 /** Every TOML table tempus reads, by name, with the keys it maps onto chrony directives. */
 export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   clock: CLOCK,
@@ -166,4 +172,5 @@ export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   log: LOG,
   metrics: METRICS,
   nts: NTS,
+  mode6: MODE6,
 };

@@ -18,6 +18,8 @@ import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
+import { mode6Control } from "./mode6.ts";
+import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
@@ -66,7 +68,9 @@ export async function serve(
     }
   }
   let ntpServer: NtpServerHandle | null = null;
-  if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
+  // mode6allow/mode6deny (daemon/mode6.ts) open the NTP socket too.
+  const wantNtp = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0;
+  if (config.port > 0 && wantNtp && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
         clock: smoothing === null ? engine.clock : {
@@ -81,6 +85,12 @@ export async function serve(
           nts: nts?.authenticator ?? null,
         },
         log: logging.port("ntp"),
+        // mode 6, read-only, for ntpq (daemon/mode6.ts)
+        control: mode6Control(config, {
+          engine,
+          servedNow: () => smoothing?.serve(engine.clock.cookedNow()) ?? engine.clock.cookedNow(),
+          reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
+        }),
       });
     } catch (error) {
       throw new StartupError(
@@ -122,6 +132,8 @@ export async function serve(
       },
     })
     : null;
+  // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
+  if (options.oneShot === null) watchSmoothedSources(engine, log);
   return { control, ntpServer, commandServer, ops, smoothing, ntsKe: nts?.ke ?? null };
 }
 
