@@ -136,7 +136,10 @@ function clientHandles(options: TlsClientOptions): TlsHandles {
   let handles: TlsHandles | null = null;
   try {
     ssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, null);
-    const files = [...(options.caFile === undefined ? [] : [options.caFile]), ...(options.trusted ?? [])];
+    const files = [
+      ...(options.caFile === undefined ? [] : [options.caFile]),
+      ...(options.trusted ?? []),
+    ];
     if (options.systemCerts ?? files.length === 0) {
       if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) {
         throw new OpensslError(`loading the system's trusted certificates`);
@@ -155,7 +158,10 @@ function clientHandles(options: TlsClientOptions): TlsHandles {
     const handle = handles.ssl;
     if (options.noTimeCheck === true) {
       const param = ssl.SSL_get0_param(handle);
-      if (param === null || crypto.X509_VERIFY_PARAM_set_flags(param, BigInt(X509_V_FLAG_NO_CHECK_TIME)) !== 1) {
+      if (
+        param === null ||
+        crypto.X509_VERIFY_PARAM_set_flags(param, BigInt(X509_V_FLAG_NO_CHECK_TIME)) !== 1
+      ) {
         throw new OpensslError("X509_VERIFY_PARAM_set_flags(NO_CHECK_TIME)");
       }
     }

@@ -10,7 +10,7 @@ import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
 import { runBurst, warmUp } from "../sync/burst.ts";
-import { type OneShotNts, ntsTarget } from "../sync/nts_one_shot.ts";
+import { ntsTarget, type OneShotNts } from "../sync/nts_one_shot.ts";
 import {
   describeKiss,
   formatDuration,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type OneShotNts, ntsTarget } from "../sync/nts_one_shot.ts";
+import { ntsTarget, type OneShotNts } from "../sync/nts_one_shot.ts";
 import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
@@ -268,7 +268,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
     const usage = keyed.find((k): k is string => typeof k === "string" && k.startsWith("--"));
     if (usage !== undefined) return finish(2, usage);
     const ok = keyed.filter((k) => typeof k !== "string");
-    if (!json) for (const k of keyed) if (typeof k === "string") deps.err(`tempus sync: ${k}`);
+    if (!json) { for (const k of keyed) if (typeof k === "string") deps.err(`tempus sync: ${k}`); }
     if (ok.length === 0) return finish(1, "NTS-KE failed with every server");
     targets.splice(0, targets.length, ...ok.map((k) => k.server));
     auths = ok.map((k) => k.auth);

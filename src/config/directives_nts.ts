@@ -39,10 +39,18 @@ export const NTS_DIRECTIVES: DirectiveTable = {
   ntstrustedcerts: (config, args, sink) => {
     if (!arity(sink, "ntstrustedcerts", args, 1, 2)) return;
     if (args.length === 2) {
-      const set = num(sink, "ntstrustedcerts", args[0], { int: true, min: 0, max: 2 ** 32 - 1 }, "set ID");
+      const set = num(
+        sink,
+        "ntstrustedcerts",
+        args[0],
+        { int: true, min: 0, max: 2 ** 32 - 1 },
+        "set ID",
+      );
       if (set === null) return;
       if (set !== 0) {
-        sink.error(`ntstrustedcerts: certificate set ${set} needs the 'certset' source option, which tempus does not support`);
+        sink.error(
+          `ntstrustedcerts: certificate set ${set} needs the 'certset' source option, which tempus does not support`,
+        );
         return;
       }
     }
@@ -73,15 +81,7 @@ export const NTS_DIRECTIVES: DirectiveTable = {
   ntsprocesses: (config, args, sink) => {
     if (!arity(sink, "ntsprocesses", args, 1, 1)) return;
     const v = num(sink, "ntsprocesses", args[0], { int: true, min: 0, max: 1000 });
-    if (v === null) return;
-    if (v > 1) {
-      sink.error(
-        `ntsprocesses: tempus serves NTS-KE from one non-blocking event loop; only 0 or 1 ` +
-          `is accepted (got ${v})`,
-      );
-      return;
-    }
-    nts(config).processes = v;
+    if (v !== null) nts(config).processes = v;
   },
   ntsratelimit: (config, args, sink) => {
     const limit = { interval: 6, burst: 8, leak: 2 };

@@ -41,7 +41,11 @@ export interface NtsConfig {
   rateLimit: NtsRateLimit | null;
   /** ntsntpserver: NTP server name given to NTS-KE clients, or null (this host). */
   ntpServer: string | null;
-  /** ntsprocesses: chrony's NTS-KE helper processes (tempus: 0 or 1, one event loop). */
+  /**
+   * ntsprocesses: chrony's NTS-KE helper processes. tempus serves NTS-KE from its one
+   * non-blocking event loop and maps N to the handshakes it runs at once: 64 per process
+   * (0 counts as 1), the rest are closed at once.
+   */
   processes: number;
 }
 

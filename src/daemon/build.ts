@@ -43,7 +43,7 @@ import type { RunUser } from "./run_user.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { SourceManager } from "./sources.ts";
-import { ntsClientsFor, NtsSources } from "./nts_sources.ts";
+import { ntsClientsFor, type NtsSources } from "./nts_sources.ts";
 import { ntsKeExchange } from "../nts/ke_client.ts";
 
 /** Thrown by `startDaemon` for a start-up failure that should end with one clear line. */

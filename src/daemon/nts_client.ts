@@ -89,7 +89,9 @@ export class NtsClient implements PacketAuthenticator {
    * NTS-KE (which throws on failure). Returns the NTP server and port to query.
    */
   async start(): Promise<{ ntpServer: string; ntpPort: number }> {
-    if (this.#loadDump()) return { ntpServer: this.#result!.ntpServer, ntpPort: this.#result!.ntpPort };
+    if (this.#loadDump()) {
+      return { ntpServer: this.#result!.ntpServer, ntpPort: this.#result!.ntpPort };
+    }
     const r = await this.#exchange();
     this.#install(r, this.#deps.unixNow());
     return { ntpServer: r.ntpServer, ntpPort: r.ntpPort };
@@ -111,9 +113,11 @@ export class NtsClient implements PacketAuthenticator {
       return false;
     }
     const age = this.#deps.unixNow() - d.dump.established;
+    // The cookies belong to the server's name (the file is per name and address); like
+    // chronyd, a changed NTS-KE port does not invalidate them.
     if (
-      d.dump.keServer !== (ke.serverName ?? ke.host) || d.dump.kePort !== (ke.port ?? 4460) ||
-      d.dump.cookies.length === 0 || age < 0 || (this.#o.refresh > 0 && age >= this.#o.refresh)
+      d.dump.keServer !== (ke.serverName ?? ke.host) || d.dump.cookies.length === 0 || age < 0 ||
+      (this.#o.refresh > 0 && age >= this.#o.refresh)
     ) return false;
     this.#session = new NtsSession(d.dump, this.#deps.random);
     this.#result = d.dump;
@@ -130,7 +134,9 @@ export class NtsClient implements PacketAuthenticator {
 
   #install(r: NtsKeResult, now: number): void {
     const previous = this.#result;
-    if (previous !== null && (previous.ntpServer !== r.ntpServer || previous.ntpPort !== r.ntpPort)) {
+    if (
+      previous !== null && (previous.ntpServer !== r.ntpServer || previous.ntpPort !== r.ntpPort)
+    ) {
       this.#deps.log.log(
         "warning",
         `NTS-KE ${this.#o.ke.host} now names NTP server ${r.ntpServer}:${r.ntpPort}; ` +
@@ -244,7 +250,9 @@ export class NtsClient implements PacketAuthenticator {
       keyType: this.#result?.aeadId ?? 0,
       keyLength: (this.#result?.c2sKey.length ?? 0) * 8,
       keAttempts: this.#attempts,
-      lastKeAgo: s === null ? null : Math.max(0, Math.round(this.#deps.unixNow() - this.#established)),
+      lastKeAgo: s === null
+        ? null
+        : Math.max(0, Math.round(this.#deps.unixNow() - this.#established)),
       cookies: cookies.length,
       cookieLength: cookies[0]?.length ?? 0,
       nak: s?.nak ?? false,

@@ -48,7 +48,10 @@ class FakeServer {
       return buildNtsNak(header, check.uniqueId);
     }
     const n = this.cookiesPerReply ?? check.cookiesWanted;
-    const cookies = Array.from({ length: n }, () => makeCookie(this.master, random(16), check.keys));
+    const cookies = Array.from(
+      { length: n },
+      () => makeCookie(this.master, random(16), check.keys),
+    );
     return buildNtsReply(header, check.uniqueId, check.keys.s2cKey, random(16), cookies);
   }
 }
@@ -77,7 +80,10 @@ Deno.test({
   ignore,
   async fn() {
     const server = new FakeServer();
-    const client = new NtsClient({ ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null }, deps(server, { t: 1000 }));
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null },
+      deps(server, { t: 1000 }),
+    );
     const where = await client.start();
     assert.deepEqual(where, { ntpServer: "192.0.2.1", ntpPort: 123 });
     for (let i = 0; i < 20; i++) {
@@ -101,7 +107,10 @@ Deno.test({
   ignore,
   async fn() {
     const server = new FakeServer();
-    const client = new NtsClient({ ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null }, deps(server, { t: 1000 }));
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null },
+      deps(server, { t: 1000 }),
+    );
     await client.start();
     const req = client.protect(request())!;
     const reply = server.answer(req);
@@ -128,7 +137,10 @@ Deno.test({
   async fn() {
     const server = new FakeServer();
     const logs: string[] = [];
-    const client = new NtsClient({ ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null }, deps(server, { t: 1000 }, logs));
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null },
+      deps(server, { t: 1000 }, logs),
+    );
     await client.start();
     server.master = { id: 2, key: random(32) }; // rotated: the client's cookies are unknown now
     const req = client.protect(request())!;
@@ -149,7 +161,10 @@ Deno.test({
   ignore,
   async fn() {
     const server = new FakeServer();
-    const client = new NtsClient({ ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null }, deps(server, { t: 1000 }));
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null },
+      deps(server, { t: 1000 }),
+    );
     await client.start();
     server.cookiesPerReply = 0;
     for (let i = 0; i < 8; i++) {
@@ -172,7 +187,10 @@ Deno.test({
     const server = new FakeServer();
     const now = { t: 1000 };
     const logs: string[] = [];
-    const client = new NtsClient({ ke: { host: "192.0.2.1" }, refresh: 3600, dumpDir: null }, deps(server, now, logs));
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 3600, dumpDir: null },
+      deps(server, now, logs),
+    );
     await client.start();
     now.t += 3600;
     server.fail = new Error("connection refused");
@@ -190,7 +208,10 @@ Deno.test({
     await settle();
     assert.equal(server.exchanges, 3);
     assert.ok(client.protect(request()) !== null);
-    assert.ok(logs.some((l) => /failed \(connection refused\); retrying in 8 s/.test(l)), logs.join("\n"));
+    assert.ok(
+      logs.some((l) => /failed \(connection refused\); retrying in 8 s/.test(l)),
+      logs.join("\n"),
+    );
   },
 });
 
@@ -202,7 +223,11 @@ Deno.test({
     try {
       const server = new FakeServer();
       const now = { t: 1000 };
-      const options = { ke: { host: "192.0.2.1", serverName: "ntp.example" }, refresh: 3600, dumpDir: dir };
+      const options = {
+        ke: { host: "192.0.2.1", serverName: "ntp.example" },
+        refresh: 3600,
+        dumpDir: dir,
+      };
       const first = new NtsClient(options, deps(server, now));
       await first.start();
       const req = first.protect(request())!;

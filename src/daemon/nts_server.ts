@@ -5,7 +5,7 @@
  * authenticated reply with fresh cookies; one whose cookie no key opens gets an NTS NAK.
  * Cookie master keys rotate every `ntsrotate` seconds (the previous two still open) and are
  * kept in `ntsdumpdir/ntskeys`. `ntsratelimit` limits NTS-KE connections per client address;
- * at most MAX_KE_IN_FLIGHT handshakes run at once.
+ * at most KE_IN_FLIGHT_PER_PROCESS × `ntsprocesses` handshakes run at once.
  *
  * @module
  */
@@ -26,8 +26,11 @@ import {
 } from "../nts/server_keys.ts";
 import { writeFileAtomic } from "../io/files.ts";
 
-/** NTS-KE handshakes served at once; further connections are closed at once. */
-export const MAX_KE_IN_FLIGHT = 64;
+/**
+ * NTS-KE handshakes served at once per `ntsprocesses` (0 counts as 1); further connections
+ * are closed at once.
+ */
+export const KE_IN_FLIGHT_PER_PROCESS = 64;
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -103,7 +106,13 @@ export class NtsRequestAuthenticator implements ServerAuthenticator {
             { length: check.cookiesWanted },
             () => makeCookie(master, random(16), check.keys),
           );
-          return buildNtsReply(decoded.packet, check.uniqueId, check.keys.s2cKey, random(16), cookies);
+          return buildNtsReply(
+            decoded.packet,
+            check.uniqueId,
+            check.keys.s2cKey,
+            random(16),
+            cookies,
+          );
         },
       };
     }
@@ -180,6 +189,7 @@ export function startNtsServer(
   const address = listener.addr as Deno.NetAddr;
   const counts = { served: 0, failed: 0, limited: 0 };
   let inFlight = 0;
+  const maxInFlight = KE_IN_FLIGHT_PER_PROCESS * Math.max(1, nts.processes);
   let closed = false;
   let rotation: number | null = null;
   const scheduleRotation = () => {
@@ -203,7 +213,9 @@ export function startNtsServer(
   (async () => {
     for await (const conn of listener) {
       const peer = (conn.remoteAddr as Deno.NetAddr).hostname;
-      if (inFlight >= MAX_KE_IN_FLIGHT || (limiter !== null && !limiter.allow(peer, Date.now() / 1000))) {
+      if (
+        inFlight >= maxInFlight || (limiter !== null && !limiter.allow(peer, Date.now() / 1000))
+      ) {
         counts.limited++;
         conn.close();
         continue;

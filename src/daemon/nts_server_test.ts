@@ -23,7 +23,11 @@ function clientOf(keys: NtsServerKeys): NtsSession {
 
 function responder(keys: NtsServerKeys): NtpResponder {
   const { table } = AccessTable.fromRules([{ allow: true, subnet: "all", all: false }]);
-  return new NtpResponder({ access: table, clientLog: null, nts: new NtsRequestAuthenticator(keys) });
+  return new NtpResponder({
+    access: table,
+    clientLog: null,
+    nts: new NtsRequestAuthenticator(keys),
+  });
 }
 
 const REFERENCE = {
@@ -41,7 +45,13 @@ const REFERENCE = {
 function exchange(r: NtpResponder, client: NtsSession) {
   const header = { ...emptyPacket(NtpMode.Client), transmitTime: 0x1234_5678_9abc_def0n };
   const request = client.buildRequest(header)!;
-  const reply = r.respond(request, { address: "192.0.2.9", port: 123 }, REFERENCE.refTime, REFERENCE as never, () => REFERENCE.refTime + 1000n);
+  const reply = r.respond(
+    request,
+    { address: "192.0.2.9", port: 123 },
+    REFERENCE.refTime,
+    REFERENCE as never,
+    () => REFERENCE.refTime + 1000n,
+  );
   assert.ok(reply !== null, "a reply");
   return client.acceptReply(reply.slice());
 }
@@ -62,13 +72,20 @@ Deno.test({
       assert.equal(client.cookieCount, 8);
     }
     // A plain request is still served as plain NTP by the same responder.
-    const plain = r.respond(new Uint8Array([0x23, ...new Uint8Array(47)]), { address: "192.0.2.9", port: 1 }, 1n, REFERENCE as never, () => 2n);
+    const plain = r.respond(
+      new Uint8Array([0x23, ...new Uint8Array(47)]),
+      { address: "192.0.2.9", port: 1 },
+      1n,
+      REFERENCE as never,
+      () => 2n,
+    );
     assert.equal(plain?.length, 48);
   },
 });
 
 Deno.test({
-  name: "NTS server: rotated keys still open older cookies; after KEPT_KEYS rotations the client gets a NAK",
+  name:
+    "NTS server: rotated keys still open older cookies; after KEPT_KEYS rotations the client gets a NAK",
   ignore,
   fn() {
     const keys = new NtsServerKeys(null, quiet);
@@ -87,7 +104,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "NTS server: a restarted server with ntsdumpdir keeps its keys; a tampered request gets no normal reply",
+  name:
+    "NTS server: a restarted server with ntsdumpdir keeps its keys; a tampered request gets no normal reply",
   ignore,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tempus-nts-keys-" });
@@ -104,7 +122,13 @@ Deno.test({
       const header = { ...emptyPacket(NtpMode.Client), transmitTime: 7n };
       const request = client.buildRequest(header)!;
       request[request.length - 3] ^= 0x10;
-      const reply = responder(second).respond(request, { address: "192.0.2.9", port: 1 }, 1n, REFERENCE as never, () => 2n);
+      const reply = responder(second).respond(
+        request,
+        { address: "192.0.2.9", port: 1 },
+        1n,
+        REFERENCE as never,
+        () => 2n,
+      );
       assert.ok(reply !== null);
       assert.equal(reply[1], 0, "stratum 0 (KoD)");
       assert.equal(new TextDecoder().decode(reply.subarray(12, 16)), "NTSN");
@@ -122,7 +146,9 @@ Deno.test("NTS server key file fuzz: random and mutated text never throws", () =
     for (let e = 0; e < 1 + (i % 6); e++) {
       chars[Math.floor(rnd() * chars.length)] = '{}[]":,0a9xz-'[Math.floor(rnd() * 13)];
     }
-    const text = i % 3 === 0 ? new TextDecoder().decode(random(Math.floor(rnd() * 200))) : chars.join("");
+    const text = i % 3 === 0
+      ? new TextDecoder().decode(random(Math.floor(rnd() * 200)))
+      : chars.join("");
     const r = decodeKeySet(text);
     if (r !== null) assert.ok(r.keys.every((k) => k.key.length === 32));
   }
@@ -130,7 +156,8 @@ Deno.test("NTS server key file fuzz: random and mutated text never throws", () =
 });
 
 Deno.test({
-  name: "NTS server fuzz: mutated NTS requests never throw, and no reply is longer than its request",
+  name:
+    "NTS server fuzz: mutated NTS requests never throw, and no reply is longer than its request",
   ignore,
   fn() {
     const keys = new NtsServerKeys(null, quiet);
@@ -139,14 +166,26 @@ Deno.test({
     for (let i = 0; i < 1500; i++) {
       const client = clientOf(keys);
       // Ask for 0..7 extra cookies by spending some first (fewer placeholders).
-      for (let k = 0; k < i % 8; k++) client.buildRequest({ ...emptyPacket(NtpMode.Client), transmitTime: 1n });
+      for (let k = 0; k < i % 8; k++) {
+        client.buildRequest({ ...emptyPacket(NtpMode.Client), transmitTime: 1n });
+      }
       const request = client.buildRequest({ ...emptyPacket(NtpMode.Client), transmitTime: 9n })!;
       const mutated = request.slice();
       if (i % 3 !== 0) {
-        for (let e = 0; e < 1 + (i % 5); e++) mutated[Math.floor(rnd() * mutated.length)] = Math.floor(rnd() * 256);
+        for (let e = 0; e < 1 + (i % 5); e++) {
+          mutated[Math.floor(rnd() * mutated.length)] = Math.floor(rnd() * 256);
+        }
       }
-      const cut = i % 7 === 0 ? mutated.subarray(0, 48 + Math.floor(rnd() * (mutated.length - 48))) : mutated;
-      const reply = r.respond(cut, { address: "192.0.2.9", port: 1 }, 1n, REFERENCE as never, () => 2n);
+      const cut = i % 7 === 0
+        ? mutated.subarray(0, 48 + Math.floor(rnd() * (mutated.length - 48)))
+        : mutated;
+      const reply = r.respond(
+        cut,
+        { address: "192.0.2.9", port: 1 },
+        1n,
+        REFERENCE as never,
+        () => 2n,
+      );
       if (reply !== null) {
         replies++;
         assert.ok(reply.length <= cut.length, `reply ${reply.length} > request ${cut.length}`);

@@ -11,7 +11,7 @@ import type { LogPort, TimerPort } from "../base/ports.ts";
 import { ntsConfigOf } from "../config/nts_config.ts";
 import type { Config } from "../config/model.ts";
 import type { PacketAuthState } from "../core/source/packet_auth.ts";
-import { type NtsKeOptions, type NtsKeResult } from "../nts/ke_client.ts";
+import type { NtsKeOptions, NtsKeResult } from "../nts/ke_client.ts";
 import { NtsClient } from "./nts_client.ts";
 import { isLiteral, type NtsConnector, type Resolver } from "./sources.ts";
 

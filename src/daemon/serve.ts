@@ -62,7 +62,11 @@ export async function serve(
   let nts: ReturnType<typeof startNtsServer> = null;
   if (options.oneShot === null) {
     try {
-      nts = startNtsServer(config, { log: logging.port("nts"), timers: parts.timers, ntpPort: config.port });
+      nts = startNtsServer(config, {
+        log: logging.port("nts"),
+        timers: parts.timers,
+        ntpPort: config.port,
+      });
     } catch (error) {
       throw new StartupError(`Could not start the NTS-KE server: ${describe(error)}`);
     }

@@ -77,7 +77,10 @@ export class SourceManager {
    * Adds the source of `config` at `address` (for NTS: after NTS-KE with it); returns the
    * id and the address polled, or null when NTS-KE failed.
    */
-  async #addAt(config: SourceConfig, address: string): Promise<{ id: number; address: string } | null> {
+  async #addAt(
+    config: SourceConfig,
+    address: string,
+  ): Promise<{ id: number; address: string } | null> {
     const name = isLiteral(config.name) ? null : config.name;
     if (config.params.nts !== true) {
       const to = { address, port: config.params.port };
@@ -93,7 +96,10 @@ export class SourceManager {
       const id = this.#sink.addSource(config.type, nts.address, params, name, nts.auth);
       return { id, address: nts.address.address };
     } catch (error) {
-      this.#log.log("warning", `NTS-KE with ${config.name} (${address}) failed: ${describe(error)}`);
+      this.#log.log(
+        "warning",
+        `NTS-KE with ${config.name} (${address}) failed: ${describe(error)}`,
+      );
       return null;
     }
   }

@@ -86,10 +86,14 @@ export function decodeNtsDump(text: string): NtsDumpResult {
   if (o.format !== FORMAT) return { ok: false, error: "unknown dump format" };
   const c2sKey = unhex(o.c2sKey, 64);
   const s2cKey = unhex(o.s2cKey, 64);
-  if (c2sKey === null || s2cKey === null || c2sKey.length === 0 || s2cKey.length !== c2sKey.length) {
+  if (
+    c2sKey === null || s2cKey === null || c2sKey.length === 0 || s2cKey.length !== c2sKey.length
+  ) {
     return { ok: false, error: "bad keys" };
   }
-  if (!Array.isArray(o.cookies) || o.cookies.length > 64) return { ok: false, error: "bad cookies" };
+  if (!Array.isArray(o.cookies) || o.cookies.length > 64) {
+    return { ok: false, error: "bad cookies" };
+  }
   const cookies: Uint8Array[] = [];
   for (const c of o.cookies) {
     const bytes = unhex(c, MAX_COOKIE_LENGTH);

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decodeNtsDump, dumpFileName, encodeNtsDump, MAX_DUMP_LENGTH, type NtsDump } from "./cookie_dump.ts";
+import {
+  decodeNtsDump,
+  dumpFileName,
+  encodeNtsDump,
+  MAX_DUMP_LENGTH,
+  type NtsDump,
+} from "./cookie_dump.ts";
 import { randomBytes, seededRandom } from "../../tests/helpers/random.ts";
 
 const rnd = seededRandom(0xd0d0);

@@ -13,7 +13,7 @@ import type {
   PacketAuthState,
 } from "../core/source/packet_auth.ts";
 import { decodePacket } from "../ntp/packet.ts";
-import { type NtsKeResult, ntsKeExchange } from "../nts/ke_client.ts";
+import { ntsKeExchange, type NtsKeResult } from "../nts/ke_client.ts";
 import { NtsSession } from "../nts/session.ts";
 import { resolveHost } from "../io/dns.ts";
 

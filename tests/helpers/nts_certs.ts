@@ -53,15 +53,41 @@ export async function makeServerCertificate(
   out = "server",
   expired = false,
 ): Promise<void> {
-  await openssl(dir, "req", ...EC, "-keyout", `${out}.key`, "-out", `${out}.csr`, "-subj", "/CN=localhost");
+  await openssl(
+    dir,
+    "req",
+    ...EC,
+    "-keyout",
+    `${out}.key`,
+    "-out",
+    `${out}.csr`,
+    "-subj",
+    "/CN=localhost",
+  );
   await Deno.writeTextFile(
     `${dir}/ext.cnf`,
     "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" +
       "extendedKeyUsage=serverAuth\n",
   );
   if (!expired) {
-    await openssl(dir, "x509", "-req", "-in", `${out}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`,
-      "-CAcreateserial", "-out", `${out}.crt`, "-days", "2", "-extfile", "ext.cnf");
+    await openssl(
+      dir,
+      "x509",
+      "-req",
+      "-in",
+      `${out}.csr`,
+      "-CA",
+      `${ca}.crt`,
+      "-CAkey",
+      `${ca}.key`,
+      "-CAcreateserial",
+      "-out",
+      `${out}.crt`,
+      "-days",
+      "2",
+      "-extfile",
+      "ext.cnf",
+    );
     return;
   }
   await Deno.writeTextFile(`${dir}/index.txt`, "");
@@ -85,7 +111,22 @@ export async function makeServerCertificate(
       "",
     ].join("\n"),
   );
-  await openssl(dir, "ca", "-batch", "-notext", "-config", "ca.cnf", "-in", `${out}.csr`,
-    "-out", `${out}.crt`, "-startdate", "20200101000000Z", "-enddate", "20200102000000Z",
-    "-extfile", "ext.cnf");
+  await openssl(
+    dir,
+    "ca",
+    "-batch",
+    "-notext",
+    "-config",
+    "ca.cnf",
+    "-in",
+    `${out}.csr`,
+    "-out",
+    `${out}.crt`,
+    "-startdate",
+    "20200101000000Z",
+    "-enddate",
+    "20200102000000Z",
+    "-extfile",
+    "ext.cnf",
+  );
 }

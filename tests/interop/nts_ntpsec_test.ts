@@ -11,7 +11,14 @@
  *   succeeds, and tempus answers its NTS requests (serverstats: authenticated NTP packets).
  */
 import assert from "node:assert/strict";
-import { findBinary, haveBinary, REPO_ROOT, runCommand, startBackground, waitFor } from "../helpers/peers.ts";
+import {
+  findBinary,
+  haveBinary,
+  REPO_ROOT,
+  runCommand,
+  startBackground,
+  waitFor,
+} from "../helpers/peers.ts";
 import { makeCa, makeServerCertificate } from "../helpers/nts_certs.ts";
 import { opensslAvailable } from "../../ffi/openssl.ts";
 
@@ -27,9 +34,22 @@ async function ip(...args: string[]): Promise<void> {
 /** `tempus daemon -x -d` inside namespace `ns` with `lines`; its Unix socket is `dir/t.sock`. */
 function tempusIn(ns: string, dir: string, lines: string[]) {
   return startBackground("ip", [
-    "netns", "exec", ns, Deno.execPath(), "run", "-A", "--unstable-net", "--quiet",
-    `${REPO_ROOT}mod.ts`, "daemon", "-x", "-d",
-    `pidfile ${dir}/t.pid`, `driftfile ${dir}/t.drift`, "cmdport 0", `bindcmdaddress ${dir}/t.sock`,
+    "netns",
+    "exec",
+    ns,
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--unstable-net",
+    "--quiet",
+    `${REPO_ROOT}mod.ts`,
+    "daemon",
+    "-x",
+    "-d",
+    `pidfile ${dir}/t.pid`,
+    `driftfile ${dir}/t.drift`,
+    "cmdport 0",
+    `bindcmdaddress ${dir}/t.sock`,
     ...lines,
   ]);
 }
@@ -40,7 +60,8 @@ async function chronyc(dir: string, ...args: string[]): Promise<string> {
 }
 
 Deno.test({
-  name: "NTS ntpsec: tempus NTS client of ntpsec's NTS server; ntpsec NTS client of tempus's NTS server",
+  name:
+    "NTS ntpsec: tempus NTS client of ntpsec's NTS server; ntpsec NTS client of tempus's NTS server",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -56,13 +77,34 @@ Deno.test({
       await ip("-n", ns, "link", "set", "lo", "up");
 
       // 1. tempus client -> ntpsec server.
-      await Deno.writeTextFile(`${dir}/server.conf`, [
-        "disable ntp", "nts enable", `nts cert ${dir}/server.crt`, `nts key ${dir}/server.key`,
-        `nts cookie ${dir}/ntskeys`, "",
-      ].join("\n"));
-      const ntpd = startBackground("ip", ["netns", "exec", ns, NTPSEC!, "-n", "-c", `${dir}/server.conf`]);
+      await Deno.writeTextFile(
+        `${dir}/server.conf`,
+        [
+          "disable ntp",
+          "nts enable",
+          `nts cert ${dir}/server.crt`,
+          `nts key ${dir}/server.key`,
+          `nts cookie ${dir}/ntskeys`,
+          "",
+        ].join("\n"),
+      );
+      const ntpd = startBackground("ip", [
+        "netns",
+        "exec",
+        ns,
+        NTPSEC!,
+        "-n",
+        "-c",
+        `${dir}/server.conf`,
+      ]);
       running.push(ntpd);
-      await waitFor(() => /Private Key OK/.test(ntpd.output()) && /Listen normally on \d+ lo 127/.test(ntpd.output()), 10_000, "ntpsec's NTS-KE server");
+      await waitFor(
+        () =>
+          /Private Key OK/.test(ntpd.output()) &&
+          /Listen normally on \d+ lo 127/.test(ntpd.output()),
+        10_000,
+        "ntpsec's NTS-KE server",
+      );
       const client = tempusIn(ns, dir, [
         "server 127.0.0.1 iburst minpoll -1 maxpoll 0 nts",
         `ntstrustedcerts ${dir}/ca.crt`,
@@ -71,12 +113,17 @@ Deno.test({
       running.push(client);
       let auth = "";
       let ntpdata = "";
-      await waitFor(async () => {
-        auth = await chronyc(dir, "authdata");
-        ntpdata = await chronyc(dir, "ntpdata", "127.0.0.1");
-        const valid = Number(/Total valid RX\s*:\s*(\d+)/.exec(ntpdata)?.[1] ?? 0);
-        return /^127\.0\.0\.1\s+NTS\s+1\s+15\s+256\s+\S+\s+\d+\s+0\s+8\s+\d+/m.test(auth) && valid >= 3;
-      }, 30_000, "tempus's NTS exchanges with ntpsec").catch((e) => {
+      await waitFor(
+        async () => {
+          auth = await chronyc(dir, "authdata");
+          ntpdata = await chronyc(dir, "ntpdata", "127.0.0.1");
+          const valid = Number(/Total valid RX\s*:\s*(\d+)/.exec(ntpdata)?.[1] ?? 0);
+          return /^127\.0\.0\.1\s+NTS\s+1\s+15\s+256\s+\S+\s+\d+\s+0\s+8\s+\d+/m.test(auth) &&
+            valid >= 3;
+        },
+        30_000,
+        "tempus's NTS exchanges with ntpsec",
+      ).catch((e) => {
         throw new Error(`${e.message}\n${auth}\n${ntpdata}\n${client.output()}\n${ntpd.output()}`);
       });
       console.log(auth);
@@ -97,17 +144,39 @@ Deno.test({
         `ntsdumpdir ${dir}/keys`,
       ]);
       running.push(server);
-      await waitFor(() => /NTS-KE server listening/.test(server.output()), 15_000, "tempus's NTS-KE server");
-      await Deno.writeTextFile(`${dir}/client.conf`, [
-        "disable ntp", `nts ca ${dir}/ca.crt`, "server localhost nts iburst minpoll 3 maxpoll 3", "",
-      ].join("\n"));
-      const ntpc = startBackground("ip", ["netns", "exec", ns, NTPSEC!, "-n", "-c", `${dir}/client.conf`]);
+      await waitFor(
+        () => /NTS-KE server listening/.test(server.output()),
+        15_000,
+        "tempus's NTS-KE server",
+      );
+      await Deno.writeTextFile(
+        `${dir}/client.conf`,
+        [
+          "disable ntp",
+          `nts ca ${dir}/ca.crt`,
+          "server localhost nts iburst minpoll 3 maxpoll 3",
+          "",
+        ].join("\n"),
+      );
+      const ntpc = startBackground("ip", [
+        "netns",
+        "exec",
+        ns,
+        NTPSEC!,
+        "-n",
+        "-c",
+        `${dir}/client.conf`,
+      ]);
       running.push(ntpc);
       let stats = "";
-      await waitFor(async () => {
-        stats = await chronyc(dir, "serverstats");
-        return Number(/Authenticated NTP packets\s*:\s*(\d+)/.exec(stats)?.[1] ?? 0) >= 2;
-      }, 40_000, "ntpsec's NTS requests to tempus").catch((e) => {
+      await waitFor(
+        async () => {
+          stats = await chronyc(dir, "serverstats");
+          return Number(/Authenticated NTP packets\s*:\s*(\d+)/.exec(stats)?.[1] ?? 0) >= 2;
+        },
+        40_000,
+        "ntpsec's NTS requests to tempus",
+      ).catch((e) => {
         throw new Error(`${e.message}\n${stats}\n${ntpc.output()}\n${server.output()}`);
       });
       console.log(ntpc.output().split("\n").filter((l) => /NTS/.test(l)).join("\n"));

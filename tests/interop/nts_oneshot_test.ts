@@ -18,7 +18,8 @@ function tempus(args: string[]) {
 }
 
 Deno.test({
-  name: "NTS one-shot: tempus query --nts and sync --nts --dry-run against chronyd; a wrong CA is refused",
+  name:
+    "NTS one-shot: tempus query --nts and sync --nts --dry-run against chronyd; a wrong CA is refused",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -52,7 +53,15 @@ Deno.test({
         const sj = JSON.parse(s.stdout);
         assert.ok(Math.abs(sj.offset) < 0.05, s.stdout);
 
-        const bad = await tempus(["query", "--nts", "--nts-port", `${kePort}`, "--nts-ca", `${dir}/otherca.crt`, "127.0.0.1"]);
+        const bad = await tempus([
+          "query",
+          "--nts",
+          "--nts-port",
+          `${kePort}`,
+          "--nts-ca",
+          `${dir}/otherca.crt`,
+          "127.0.0.1",
+        ]);
         assert.equal(bad.code, 1, bad.stdout + bad.stderr);
         assert.match(bad.stderr, /NTS-KE with 127\.0\.0\.1 failed: .*certificate/i);
 

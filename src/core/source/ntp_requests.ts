@@ -47,7 +47,11 @@ export class RequestLog {
    * Requests signed with `key` (null: none) and checked for `keyId`'s MAC, or protected and
    * checked by `port` (NTS).
    */
-  constructor(random: RandomPort, key: SymmetricKey | null, port: PacketAuthenticator | null = null) {
+  constructor(
+    random: RandomPort,
+    key: SymmetricKey | null,
+    port: PacketAuthenticator | null = null,
+  ) {
     this.#random = random;
     this.#key = key;
     this.#port = port;
@@ -70,7 +74,10 @@ export class RequestLog {
   ): { token: number; bytes: Uint8Array } | null {
     const random8 = new Uint8Array(8);
     this.#random.fill(random8);
-    const plain = buildClientRequest(random8, { ...options, key: this.#port === null ? this.#key : null });
+    const plain = buildClientRequest(random8, {
+      ...options,
+      key: this.#port === null ? this.#key : null,
+    });
     const bytes = this.#port === null ? plain.bytes : this.#port.protect(plain.bytes);
     if (bytes === null) return null;
     const request = { cookie: plain.cookie, bytes };
