@@ -232,7 +232,7 @@ Deno.test({
       await first.start();
       const req = first.protect(request())!;
       assert.equal(first.check(server.answer(req)), "ok");
-      await new Promise((r) => setTimeout(r, 50)); // the atomic write
+      await waitForFile(first.dumpPath!); // the atomic write
       const path = first.dumpPath!;
       assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
       const second = new NtsClient(options, deps(server, now));
@@ -257,3 +257,16 @@ Deno.test({
     }
   },
 });
+
+/** Waits (up to 5 s) until `path` exists: the atomic write runs in the background. */
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  throw new Error(`${path} was not written`);
+}

@@ -96,23 +96,21 @@ export class NtsRequestAuthenticator implements ServerAuthenticator {
   check(request: Uint8Array): ServerAuthVerdict {
     const check = checkNtsRequest(request, this.#keys.keys);
     if (check.ok) {
+      // The cookies are sealed now, before the responder reads the transmit time: only the
+      // reply's own seal (over the finished header) comes after it, which keeps the served
+      // transmit timestamp close to when the reply leaves.
       const master = this.#keys.keys[0];
+      const cookies = Array.from(
+        { length: check.cookiesWanted },
+        () => makeCookie(master, random(16), check.keys),
+      );
+      const nonce = random(16);
       return {
         kind: "reply",
         finish: (header) => {
           const decoded = decodePacket(header);
           if (!decoded.ok) return null;
-          const cookies = Array.from(
-            { length: check.cookiesWanted },
-            () => makeCookie(master, random(16), check.keys),
-          );
-          return buildNtsReply(
-            decoded.packet,
-            check.uniqueId,
-            check.keys.s2cKey,
-            random(16),
-            cookies,
-          );
+          return buildNtsReply(decoded.packet, check.uniqueId, check.keys.s2cKey, nonce, cookies);
         },
       };
     }

@@ -112,7 +112,7 @@ Deno.test({
     try {
       const first = new NtsServerKeys(dir, quiet);
       const client = clientOf(first);
-      await new Promise((res) => setTimeout(res, 50));
+      await waitForFile(`${dir}/ntskeys`); // the atomic write
       assert.equal((await Deno.stat(`${dir}/ntskeys`)).mode! & 0o777, 0o600);
       const second = new NtsServerKeys(dir, quiet);
       assert.deepEqual(second.keys, first.keys);
@@ -194,3 +194,16 @@ Deno.test({
     assert.ok(replies > 400, `${replies} replies`);
   },
 });
+
+/** Waits (up to 5 s) until `path` exists: the atomic write runs in the background. */
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  throw new Error(`${path} was not written`);
+}
