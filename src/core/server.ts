@@ -273,7 +273,7 @@ export class NtpResponder {
     writeNtpTimestamp(view, 40, readTxTime());
     if (kod) this.stats.kod++;
     else this.stats.replied++;
-    if (nts?.kind === "reply") return nts.finish(out);
+    if (nts?.kind === "reply") return nts.finish(out, readTxTime);
     if (replyKey !== null) {
       return this.#buffer.subarray(0, writeMac(this.#buffer, NTP_HEADER_LENGTH, replyKey));
     }

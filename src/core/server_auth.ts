@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Instant } from "../base/time.ts";
 
 /** What the authenticator made of a request. */
 export type ServerAuthVerdict =
@@ -15,9 +16,14 @@ export type ServerAuthVerdict =
   | { kind: "drop" }
   /**
    * Answer: `finish` gets the reply header the responder built (48 octets, reused buffer)
-   * and returns the datagram to send (authenticated reply or NAK), or null for none.
+   * and returns the datagram to send (authenticated reply or NAK), or null for none. It may
+   * rewrite the transmit timestamp (octets 40-47) from `readTxTime` to account for its own
+   * work after it (sealing the reply takes far longer than building a plain one).
    */
-  | { kind: "reply"; finish: (header: Uint8Array) => Uint8Array | null };
+  | {
+    kind: "reply";
+    finish: (header: Uint8Array, readTxTime: () => Instant) => Uint8Array | null;
+  };
 
 /** A server-side authentication scheme. */
 export interface ServerAuthenticator {

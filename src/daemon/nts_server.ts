@@ -14,6 +14,7 @@ import type { Config } from "../config/model.ts";
 import { ntsConfigOf, type NtsRateLimit } from "../config/nts_config.ts";
 import type { ServerAuthenticator, ServerAuthVerdict } from "../core/server_auth.ts";
 import { decodePacket } from "../ntp/packet.ts";
+import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { makeCookie } from "../nts/cookies.ts";
 import { serveNtsKeConnection } from "../nts/ke_server.ts";
 import { buildNtsNak, buildNtsReply, checkNtsRequest } from "../nts/server.ts";
@@ -83,9 +84,16 @@ export class NtsServerKeys {
   }
 }
 
-/** The NTP responder's NTS authenticator over the server keys. */
+/**
+ * The NTP responder's NTS authenticator over the server keys. The reply's seal covers the
+ * header, so it must come after the transmit timestamp is written; that timestamp is read
+ * again just before sealing and advanced by how long sealing has taken lately (a moving
+ * average), so it is as close to the moment the reply leaves as a plain reply's.
+ */
 export class NtsRequestAuthenticator implements ServerAuthenticator {
   readonly #keys: NtsServerKeys;
+  /** Recent duration of `finish` after its transmit-time read, nanoseconds. */
+  #sealNs = 0;
 
   /** Checks requests against `keys`. */
   constructor(keys: NtsServerKeys) {
@@ -107,10 +115,24 @@ export class NtsRequestAuthenticator implements ServerAuthenticator {
       const nonce = random(16);
       return {
         kind: "reply",
-        finish: (header) => {
+        finish: (header, readTxTime) => {
+          const started = performance.now();
+          const tx = readTxTime() + BigInt(Math.round(this.#sealNs));
+          new DataView(header.buffer, header.byteOffset, 48).setBigUint64(40, instantToNtp64(tx));
           const decoded = decodePacket(header);
           if (!decoded.ok) return null;
-          return buildNtsReply(decoded.packet, check.uniqueId, check.keys.s2cKey, nonce, cookies);
+          const reply = buildNtsReply(
+            decoded.packet,
+            check.uniqueId,
+            check.keys.s2cKey,
+            nonce,
+            cookies,
+          );
+          const took = (performance.now() - started) * 1e6;
+          // Moving average; a first value (cold code) or an outlier (a GC pause) counts 1/8.
+          this.#sealNs = this.#sealNs === 0 ? Math.min(took, 50_000) : this.#sealNs +
+            (Math.min(took, 4 * this.#sealNs) - this.#sealNs) / 8;
+          return reply;
         },
       };
     }
