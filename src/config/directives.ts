@@ -15,6 +15,7 @@ import {
   numberField,
   stringField,
 } from "./directive_kit.ts";
+import { BROADCAST_DIRECTIVES } from "./directives_broadcast.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
 import { MODE6_DIRECTIVES } from "./directives_mode6.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
@@ -66,6 +67,7 @@ const HANDLERS: DirectiveTable = {
   ...NETWORK_DIRECTIVES,
   ...NTS_DIRECTIVES,
   ...MODE6_DIRECTIVES,
+  ...BROADCAST_DIRECTIVES,
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),
   refclock: (config, args, sink) => {

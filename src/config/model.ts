@@ -9,6 +9,8 @@ import type { NtsConfig } from "./nts_config.ts";
 
 export type { NtsConfig } from "./nts_config.ts";
 
+import type { BroadcastConfig } from "./model_broadcast.ts";
+
 /** How a source is specified. */
 export type SourceType = "server" | "pool" | "peer";
 
@@ -89,7 +91,7 @@ export interface SourceConfig {
 }
 
 /** Reference clock drivers tempus implements. */
-export type RefclockDriver = "SHM" | "SOCK";
+export type RefclockDriver = "SHM" | "SOCK" | "PPS" | "PHC" | "RTC" | "NMEA";
 
 /** One `refclock DRIVER PARAM [OPTIONS]` (chrony's RefclockParameters, the options tempus has). */
 export interface RefclockConfig {
@@ -129,6 +131,18 @@ export interface RefclockConfig {
   maxSamples: number | null;
   /** maxunreach. */
   maxUnreach: number;
+  /** lock REFID: pulses take their seconds from this refclock (null: from the reference). */
+  lock: string | null;
+  /** rate: pulses per second (chrony default 1). */
+  rate: number;
+  /** pps: the driver's samples are pulses (only their sub-second part counts). */
+  pps: boolean;
+  /** width: pulse width, seconds (0: both edges accepted). */
+  width: number;
+  /** maxlockage: pulses a lock sample stays usable for (chrony default 2). */
+  maxLockAge: number;
+  /** tai: the device gives TAI, converted to UTC with the leap-second table. */
+  tai: boolean;
   /** Where it was written ("file:line"). */
   origin: string;
 }
@@ -384,6 +398,8 @@ export interface Config {
   smoothTime?: SmoothTimeConfig | null;
   /** The NTS directives (src/config/nts_config.ts); absent: every default. */
   nts?: NtsConfig;
+  /** broadcast, multicast and manycast (model_broadcast.ts); absent: none of them. */
+  broadcast?: BroadcastConfig;
 }
 
 /** chrony's `smoothtime` (core/smoothing.ts). */
