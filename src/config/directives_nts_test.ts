@@ -82,6 +82,7 @@ Deno.test("NTS directives: bad values and unsupported forms are errors, never ig
       ["server a.example certset 1", /certset/],
       ["server a.example ntsport", /needs a value/],
       ["nosystemcert yes", /takes no arguments/],
+      ["peer 192.0.2.1 nts", /symmetric mode/],
     ] as const
   ) {
     const r = parseChronyConfText(line + "\n", "t.conf");

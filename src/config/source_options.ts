@@ -123,6 +123,10 @@ export function parseSourceArgs(type: SourceType, args: string[]): SourceParse {
     }
     return { ok: false, error: `${type}: unknown option '${args[i]}'` };
   }
+  if (type === "peer" && (params.nts === true || params.ntsPort !== undefined)) {
+    // RFC 8915 defines NTS for client/server mode only (chrony refuses it for peers too).
+    return { ok: false, error: `peer: option 'nts' is not supported in symmetric mode` };
+  }
   if (params.maxPoll < params.minPoll) {
     warnings.push(
       `${type} ${name}: maxpoll ${params.maxPoll} is below minpoll ${params.minPoll}; ` +
