@@ -145,7 +145,7 @@ export async function serve(
   } catch (error) {
     throw new StartupError(describe(error));
   }
-  const control = daemonControl(parts, shutdown, smoothing);
+  const control = daemonControl(parts, shutdown, smoothing, nts?.ke ?? null);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
     commandServer = await openCommandServer(
@@ -216,6 +216,7 @@ function daemonControl(
   parts: DaemonParts,
   shutdown: () => void,
   smoothing: SmoothingService | null,
+  ntsKe: NtsKeServerHandle | null = null,
 ): DaemonControl {
   const { engine, driver, sources, clientLog, ntpAccess, cmdAccess, rtc } = parts;
   return new DaemonControl(engine, engine, {
@@ -227,7 +228,13 @@ function daemonControl(
       : undefined,
     unresolvedSources: () => sources.unresolvedCount,
     authData: (address) => parts.nts?.authData(address) ?? null,
-    serverStats: () => clientLog.serverStats(),
+    serverStats: () => {
+      const stats = clientLog.serverStats();
+      if (ntsKe === null) return stats;
+      // NTS-KE connections (nts_server.ts): accepted = served or failed, dropped = limited.
+      const ke = ntsKe.stats();
+      return { ...stats, ntsKeHits: ke.served + ke.failed, ntsKeDrops: ke.limited };
+    },
     clients: () => clientLog.clients(engine.clock.cookedNow()),
     sourceName: (address) =>
       engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),

@@ -234,6 +234,9 @@ Deno.test({
         const f = authLine(auth)!;
         assert.equal(f[3], "15"); // AEAD_AES_SIV_CMAC_256
         assert.equal(f[9], "100"); // tempus's cookie length (as chronyd's)
+        const stats = await tempus.chronycUnix("serverstats");
+        assert.match(stats, /NTS-KE connections accepted\s*:\s*[1-9]/, stats);
+        assert.match(stats, /Authenticated NTP packets\s*:\s*[1-9]/, stats);
         const key = JSON.parse(await Deno.readTextFile(`${dir}/keys/ntskeys`));
         assert.equal(key.keys.length, 1);
       } finally {
