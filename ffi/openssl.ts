@@ -61,6 +61,7 @@ export const LIBSSL_SYMBOLS = {
   SSL_set_accept_state: { parameters: ["pointer"], result: "void" },
   SSL_CTX_new: { parameters: ["pointer"], result: "pointer" },
   SSL_CTX_free: { parameters: ["pointer"], result: "void" },
+  SSL_CTX_up_ref: { parameters: ["pointer"], result: "i32" },
   SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
   SSL_CTX_set_verify: { parameters: ["pointer", "i32", "pointer"], result: "void" },
   SSL_CTX_load_verify_locations: {

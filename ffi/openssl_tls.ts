@@ -359,7 +359,13 @@ export interface TlsServerOptions {
   alpn: string;
 }
 
-function serverHandles(options: TlsServerOptions): TlsHandles {
+/** The ALPN selection callback handed to OpenSSL. */
+type AlpnCallback = Deno.UnsafeCallback<typeof ALPN_SELECT_CALLBACK>;
+
+/** A server context: TLS 1.3, the certificate and key loaded, the ALPN callback set. */
+function serverContext(
+  options: TlsServerOptions,
+): { ctx: NonNullable<Deno.PointerValue>; callback: AlpnCallback } {
   const ssl = libssl();
   const ctx = tls13Context(ssl.TLS_server_method());
   const wanted = new TextEncoder().encode(options.alpn);
@@ -394,9 +400,7 @@ function serverHandles(options: TlsServerOptions): TlsHandles {
       throw new OpensslError("the private key does not match the certificate");
     }
     ssl.SSL_CTX_set_alpn_select_cb(ctx, callback.pointer, null);
-    const handles = memorySsl(ctx);
-    ssl.SSL_set_accept_state(handles.ssl);
-    return { ...handles, onFree: () => callback.close() };
+    return { ctx, callback };
   } catch (e) {
     ssl.SSL_CTX_free(ctx);
     callback.close();
@@ -404,13 +408,76 @@ function serverHandles(options: TlsServerOptions): TlsHandles {
   }
 }
 
+function serverHandles(options: TlsServerOptions): TlsHandles {
+  const { ctx, callback } = serverContext(options);
+  try {
+    const handles = memorySsl(ctx);
+    libssl().SSL_set_accept_state(handles.ssl);
+    return { ...handles, onFree: () => callback.close() };
+  } catch (e) {
+    libssl().SSL_CTX_free(ctx);
+    callback.close();
+    throw e;
+  }
+}
+
+/**
+ * A server context shared by many connections: the certificate and key are loaded once (at
+ * creation, so errors show at start-up, and never again, so they may become unreadable
+ * after a privilege drop). `free` it when no more connections are made; connections still
+ * open keep it alive (OpenSSL counts references).
+ */
+export class TlsServerContext {
+  readonly #ctx: NonNullable<Deno.PointerValue>;
+  readonly #callback: AlpnCallback;
+  #freed = false;
+
+  /** Loads the certificate and key; throws OpensslError when they cannot be used. */
+  constructor(options: TlsServerOptions) {
+    const { ctx, callback } = serverContext(options);
+    this.#ctx = ctx;
+    this.#callback = callback;
+  }
+
+  /** Handles of a new connection on this context (holding one context reference). */
+  handles(): TlsHandles {
+    if (this.#freed) throw new TlsError("TLS server context already freed");
+    const ssl = libssl();
+    if (ssl.SSL_CTX_up_ref(this.#ctx) !== 1) throw new OpensslError("SSL_CTX_up_ref");
+    try {
+      const handles = memorySsl(this.#ctx);
+      ssl.SSL_set_accept_state(handles.ssl);
+      return handles;
+    } catch (e) {
+      ssl.SSL_CTX_free(this.#ctx);
+      throw e;
+    }
+  }
+
+  /** Drops the context's own reference. The ALPN callback stays (connections may use it). */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    libssl().SSL_CTX_free(this.#ctx);
+  }
+
+  /** Closes the ALPN callback too: only when no connection of this context is left. */
+  close(): void {
+    this.free();
+    this.#callback.close();
+  }
+}
+
 /**
  * A TLS 1.3 server for one connection: presents the certificate, requires the ALPN
- * protocol. (One context per connection keeps it simple; NTS-KE connections are short.)
+ * protocol.
  */
 export class MemoryTlsServer extends MemoryTls {
-  /** Creates the engine; throws OpensslError when the certificate or key cannot be used. */
-  constructor(options: TlsServerOptions) {
-    super(serverHandles(options));
+  /**
+   * Creates the engine, on its own context (loading the certificate and key now) or on a
+   * shared one; throws OpensslError when the certificate or key cannot be used.
+   */
+  constructor(options: TlsServerOptions | TlsServerContext) {
+    super(options instanceof TlsServerContext ? options.handles() : serverHandles(options));
   }
 }

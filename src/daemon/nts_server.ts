@@ -17,6 +17,8 @@ import { decodePacket } from "../ntp/packet.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { makeCookie } from "../nts/cookies.ts";
 import { serveNtsKeConnection } from "../nts/ke_server.ts";
+import { NTS_KE_ALPN } from "../nts/ke_client.ts";
+import { TlsServerContext } from "../../ffi/openssl_tls.ts";
 import { buildNtsNak, buildNtsReply, checkNtsRequest } from "../nts/server.ts";
 import {
   decodeKeySet,
@@ -202,10 +204,22 @@ export function startNtsServer(
   if (nts.serverKeys.length > 1) {
     throw new Error("several NTS server certificates (chosen by SNI) are not supported");
   }
+  // The certificate and key are loaded once, now: errors stop the start-up.
+  const context = new TlsServerContext({
+    certFile: nts.serverCerts[0],
+    keyFile: nts.serverKeys[0],
+    alpn: NTS_KE_ALPN,
+  });
   const keys = new NtsServerKeys(nts.dumpDir, deps.log);
   const limiter = nts.rateLimit === null ? null : new KeRateLimiter(nts.rateLimit);
   const hostname = config.bindAddresses[0] ?? "0.0.0.0";
-  const listener = Deno.listen({ transport: "tcp", hostname, port: nts.port });
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ transport: "tcp", hostname, port: nts.port });
+  } catch (e) {
+    context.close();
+    throw e;
+  }
   const address = listener.addr as Deno.NetAddr;
   const counts = { served: 0, failed: 0, limited: 0 };
   let inFlight = 0;
@@ -223,6 +237,7 @@ export function startNtsServer(
   };
   scheduleRotation();
   const options = {
+    context,
     certFile: nts.serverCerts[0],
     keyFile: nts.serverKeys[0],
     random,
@@ -259,6 +274,7 @@ export function startNtsServer(
       close() {
         closed = true;
         if (rotation !== null) deps.timers.cancelTimer(rotation);
+        context.free(); // connections still open keep their reference
         try {
           listener.close();
         } catch {
