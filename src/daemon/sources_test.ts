@@ -45,7 +45,7 @@ Deno.test("pool adds up to maxsources distinct members", async () => {
     new FakeTimers(),
     silentLog,
   );
-  await manager.add(pool(2));
+  await manager.add(pool(2)).resolved;
   assert.deepEqual(sink.added.map((a) => a.address), ["192.0.2.1", "192.0.2.2"]);
   assert.equal(manager.nameOf(1), "pool.example");
 });
@@ -60,7 +60,7 @@ Deno.test("failed resolution is retried with backoff and counted as unresolved",
     timers,
     silentLog,
   );
-  await manager.add({ ...pool(1), type: "server", name: "ntp.example" });
+  await manager.add({ ...pool(1), type: "server", name: "ntp.example" }).resolved;
   assert.equal(manager.unresolvedCount, 1);
   assert.equal(timers.pending[0].delay, 28);
   fail = false;
@@ -79,7 +79,7 @@ Deno.test("replace swaps an unreachable member for a fresh address of the same n
     new FakeTimers(),
     silentLog,
   );
-  await manager.add(pool(1));
+  await manager.add(pool(1)).resolved;
   answer = ["192.0.2.1", "192.0.2.7"];
   assert.equal(await manager.replace(1), true);
   assert.deepEqual(sink.removed, [1]);

@@ -228,10 +228,14 @@ export class NtpSource implements Source {
     return this.#schedule.modify(field, value);
   }
 
-  /** Drops the sample filter (chronyc reset sources keeps polling). */
+  /**
+   * Drops the sample filter and the reachability register, as chrony's SRC_ResetInstance
+   * (chronyc reset sources keeps polling).
+   */
   resetHistory(): void {
     this.#filter.clear();
     this.#lastSampleTime = null;
+    this.#reach.reset();
   }
 
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
