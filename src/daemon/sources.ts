@@ -105,7 +105,7 @@ export class SourceManager {
   }
 
   #literalInUse(address: string): boolean {
-    if (this.#claimed.has(address)) return true;
+    for (const claimed of this.#claimed) if (sameAddress(claimed, address)) return true;
     for (const member of this.#members.values()) {
       if (sameAddress(member.address, address)) return true;
     }
