@@ -89,6 +89,8 @@ export interface DaemonServices {
   rekey?: () => ControlResult;
   /** `reload sources` (absent: fails). */
   reloadSources?: () => ControlResult;
+  /** `onoffline` by routes (absent: the engine's, every source online). */
+  onOffline?: () => ControlResult;
   /** `makestep` when the daemon decides it (-x: no clock to step); absent: the engine's. */
   makeStepNow?: () => ControlResult;
   /** The local address used to reach a remote address (ntpdata), or null if unknown. */
@@ -223,7 +225,7 @@ export class DaemonControl implements EngineControl {
   }
   /** `onoffline`. */
   onOffline(): ControlResult {
-    return this.#engine.onOffline();
+    return this.#services.onOffline?.() ?? this.#engine.onOffline();
   }
   /** `manual on|off|reset`. */
   manual(mode: "on" | "off" | "reset"): ControlResult {

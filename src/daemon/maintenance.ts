@@ -3,7 +3,8 @@
  * them: configured sources added with "Could not add source" for a duplicate, `-r` loading
  * the dump files once the names are resolved (then chronyd removes them), `dump` and the
  * dump at exit, `reload sources`, `rekey`, `authdata`, `add server` answering 511 for an
- * address in use, `makestep` failing under -x, and the local address `ntpdata` shows.
+ * address in use, `makestep` failing under -x, the local address `ntpdata` shows,
+ * `onoffline` by routes, and the `refresh` directive's periodic re-resolution.
  *
  * @module
  */
@@ -52,6 +53,7 @@ export interface Maintenance {
     | "authData"
     | "rekey"
     | "reloadSources"
+    | "onOffline"
     | "makeStepNow"
     | "localAddressFor"
   >;
@@ -90,6 +92,15 @@ export function startMaintenance(parts: DaemonParts, options: DaemonOptions): Ma
     if (dumpDir !== null) removeDumpFiles(dumpDir);
   });
 
+  // refresh: names are resolved again every `refresh` seconds (chrony's default two weeks).
+  if (config.refresh > 0 && options.oneShot === null) {
+    const tick = () => {
+      void sources.refresh();
+      parts.timers.setTimer(config.refresh, tick);
+    };
+    parts.timers.setTimer(config.refresh, tick);
+  }
+
   const localAddresses = new Map<string, string | null>();
   return {
     ready,
@@ -116,6 +127,15 @@ export function startMaintenance(parts: DaemonParts, options: DaemonOptions): Ma
         return { ok: true };
       },
       reloadSources: () => reloader.reload(),
+      onOffline: () => {
+        // chronyd's onoffline: online where a route to the source exists, else offline.
+        for (const report of engine.sources()) {
+          if (parseIpAddress(report.address) === null) continue;
+          const routed = localAddressFor(parts, report.address) !== null;
+          engine.setConnectivity({ address: report.address, mask: null }, routed);
+        }
+        return { ok: true };
+      },
       makeStepNow: parts.driver instanceof NullClockDriver
         ? () => {
           // As chronyd -x (sys_null.c cannot step): the step fails and says so.
