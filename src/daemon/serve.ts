@@ -16,6 +16,8 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { mode6Control } from "./mode6.ts";
+import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
@@ -57,7 +59,9 @@ export async function serve(
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
   let ntpServer: NtpServerHandle | null = null;
-  if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
+  // mode6allow/mode6deny (daemon/mode6.ts) open the NTP socket too.
+  const wantNtp = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0;
+  if (config.port > 0 && wantNtp && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
         clock: smoothing === null ? engine.clock : {
@@ -71,6 +75,12 @@ export async function serve(
           keys: parts.keys,
         },
         log: logging.port("ntp"),
+        // mode 6, read-only, for ntpq (daemon/mode6.ts)
+        control: mode6Control(config, {
+          engine,
+          servedNow: () => smoothing?.serve(engine.clock.cookedNow()) ?? engine.clock.cookedNow(),
+          reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
+        }),
       });
     } catch (error) {
       throw new StartupError(
@@ -112,6 +122,8 @@ export async function serve(
       },
     })
     : null;
+  // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
+  if (options.oneShot === null) watchSmoothedSources(engine, log);
   return { control, ntpServer, commandServer, ops, smoothing, maintenance };
 }
 

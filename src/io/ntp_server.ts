@@ -62,6 +62,11 @@ export interface NtpServerDeps {
   policy: ServerPolicy;
   /** Log port (errors only; nothing is logged per packet). */
   log: LogPort;
+  /**
+   * Mode 6 (ntpq) answers: the fragments to send for a mode 6 datagram (empty: none).
+   * Absent: mode 6 is ignored like mode 7.
+   */
+  control?: (request: Uint8Array, from: { address: string }, rxTime: Instant) => Uint8Array[];
 }
 
 /** A running server. */
@@ -257,6 +262,21 @@ function answer(
   }
 }
 
+/** Answers one mode 6 datagram (`deps.control` is set); never throws. */
+function control(
+  data: Uint8Array,
+  from: { address: string },
+  rxTime: Instant,
+  deps: NtpServerDeps,
+): Uint8Array[] {
+  try {
+    return deps.control?.(data, from, rxTime) ?? [];
+  } catch (e) {
+    deps.log.log("error", `mode 6 responder failed: ${String(e)}`);
+    return [];
+  }
+}
+
 /**
  * The kernel-timestamp loop: wait until readable, then read the waiting datagrams in
  * batches (recvmmsg, receive times cooked once per batch) and answer each at once, its
@@ -306,7 +326,16 @@ async function runKernelLoop(
         if (kernelRx) io.kernelRxTimestamps++;
         from.address = raw.senderAddress(i);
         from.port = raw.senderPort(i);
-        const reply = answer(loop, raw.data(i), from, batch.rx[i], reference, deps, readTxTime);
+        const data = raw.data(i);
+        if (deps.control && data.length > 0 && (data[0] & 7) === 6) {
+          for (const f of control(data, from, batch.rx[i], deps)) {
+            if (!sock.replyInBatch(batch, i, f)) {
+              countError(io, "sendErrors", "sendto failed", deps.log);
+            }
+          }
+          continue;
+        }
+        const reply = answer(loop, data, from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
         if (sock.replyInBatch(batch, i, reply)) {
           clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
@@ -344,6 +373,17 @@ async function runDenoLoop(
     }
     from.address = plainAddress(addr.hostname);
     from.port = addr.port;
+    if (deps.control && data.length > 0 && (data[0] & 7) === 6) {
+      for (const f of control(data, from, rxTime, deps)) {
+        try {
+          await conn.send(f, addr);
+        } catch (e) {
+          if (loop.closed) return;
+          countError(io, "sendErrors", e, deps.log);
+        }
+      }
+      continue;
+    }
     const reply = answer(loop, data, from, rxTime, deps.reference(), deps, readTime);
     if (reply === null) continue;
     try {
