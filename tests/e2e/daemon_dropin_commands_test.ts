@@ -149,10 +149,13 @@ for (const daemon of DAEMONS) {
           baseConf(dir, 0, ["server 127.123.1.1", `sourcedir ${dir}/src.d`]),
         );
         try {
-          assert.deepEqual(
-            sourceRows(await d.chronyc("sources")).map((r) => r.address),
-            ["127.123.1.1", "127.123.5.1", "127.123.5.2", "127.123.5.3"],
+          const initial = ["127.123.1.1", "127.123.5.1", "127.123.5.2", "127.123.5.3"];
+          await waitFor(
+            async () => sourceRows(await d.chronyc("sources")).length === initial.length,
+            10_000,
+            "the configured sources",
           );
+          assert.deepEqual(sourceRows(await d.chronyc("sources")).map((r) => r.address), initial);
           await Deno.remove(`${dir}/src.d/1.sources`);
           await write("2.sources", "server 127.123.5.2 minpoll 7\n");
           await write("3.sources", "\n");
@@ -183,12 +186,22 @@ for (const daemon of DAEMONS) {
           baseConf(dir, 0, ["server 127.123.1.1", "server 127.123.1.1 minpoll 8"]),
         );
         try {
-          assert.match(d.log, /Could not add source 127\.123\.1\.1/);
+          // chronyd adds its sources just after the parent returned: wait for the line.
+          await waitFor(
+            () => Promise.resolve(/Could not add source 127\.123\.1\.1/.test(d.log)),
+            10_000,
+            "Could not add source in the log",
+          );
           assert.equal(
             await d.chronyc("add", "server", "127.123.1.1"),
             "511 Source already present",
           );
           assert.equal(await d.chronyc("add", "server", "127.123.1.2"), "200 OK");
+          await waitFor(
+            async () => sourceRows(await d.chronyc("sources")).length === 2,
+            10_000,
+            "the added source",
+          );
           assert.equal(
             await d.chronyc("add", "server", "127.123.1.2"),
             "511 Source already present",
@@ -439,6 +452,32 @@ Deno.test({
           ["127.123.5.1"],
         );
         assert.match(d.log, /1\.sources:1/);
+      } finally {
+        await d.stop();
+      }
+    }),
+});
+
+Deno.test({
+  name: "tempus in the background with -l FILE: configuration warnings go to the file, " +
+    "nothing to stderr or stdout (item 11)",
+  ...OPTS,
+  fn: () =>
+    withDir(async (dir) => {
+      await Deno.writeTextFile(
+        `${dir}/c.conf`,
+        baseConf(dir, 0, ["dumponexit", "allow 127.0.0.1", "log measurements"]),
+      );
+      const [cmd, argv] = command("tempus", ["-f", `${dir}/c.conf`, "-l", `${dir}/log`]);
+      const r = await runCommand(cmd, argv, 60_000);
+      const d = new Running("tempus", dir);
+      try {
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stderr, "");
+        assert.equal(r.stdout, "");
+        assert.match(d.log, /WARNING .*dumponexit/);
+        assert.match(d.log, /WARNING .*allow has no effect with port 0/);
+        assert.match(d.log, /WARNING .*log has no effect without logdir/);
       } finally {
         await d.stop();
       }
