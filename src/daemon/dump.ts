@@ -122,19 +122,29 @@ export function loadDumpText(source: DumpedSource, text: string, now: Instant): 
 
 /**
  * Writes every source's dump file into `dir` (chronyc `dump`, and at exit); a source with
- * no sample gets no file, and an old file of it is removed, as chronyd does.
+ * no sample gets no file, and an old file of it is removed, as chronyd does. Returns the
+ * files that could not be written, with the reason (empty: all written).
  */
-export function writeDumpFiles(dir: string, sources: readonly DumpedSource[]): void {
+export function writeDumpFiles(dir: string, sources: readonly DumpedSource[]): string[] {
+  const failed: string[] = [];
   for (const source of sources) {
     const path = join(dir, `${source.fileName}.dat`);
     const text = dumpText(source);
+    if (text === null) {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // no old file
+      }
+      continue;
+    }
     try {
-      if (text === null) Deno.removeSync(path);
-      else Deno.writeTextFileSync(path, text, { mode: 0o644 });
-    } catch {
-      // chronyd too skips a file it cannot write (and there is nothing to remove)
+      Deno.writeTextFileSync(path, text, { mode: 0o644 });
+    } catch (error) {
+      failed.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  return failed;
 }
 
 /**

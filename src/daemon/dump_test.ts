@@ -114,7 +114,10 @@ Deno.test("files: write, load with chronyd's log lines, remove only dump files",
     const empty = dumpedSource({ ...ntpSource(), addressText: "192.0.2.9" }, null);
     await Deno.writeTextFile(`${dir}/192.0.2.9.dat`, "old");
     await Deno.writeTextFile(`${dir}/notes.dat`, "keep");
-    writeDumpFiles(dir, [source, empty]);
+    assert.deepEqual(writeDumpFiles(dir, [source, empty]), []);
+    const failed = writeDumpFiles(`${dir}/missing`, [source]);
+    assert.equal(failed.length, 1, "a file that cannot be written is reported, never hidden");
+    assert.match(failed[0], /missing\/127\.0\.0\.1\.dat: /);
     assert.equal(await Deno.readTextFile(`${dir}/127.0.0.1.dat`), dumpText(source));
     await assert.rejects(Deno.stat(`${dir}/192.0.2.9.dat`), "no samples: old file removed");
     const lines: string[] = [];

@@ -26,6 +26,8 @@ import {
   writeDumpFiles,
 } from "./dump.ts";
 import { loadKeyFile } from "./keys.ts";
+import { ensurePrivateDir } from "../io/private_dir.ts";
+import { describe } from "./build.ts";
 import { addConfiguredSources, fromSourceDir, SourceDirReloader } from "./reload.ts";
 
 /** chrony's key type numbers (hash.h HSH_*, cmac.h CMC_*), which chronyc prints. */
@@ -75,6 +77,22 @@ export function startMaintenance(parts: DaemonParts, options: DaemonOptions): Ma
     log,
   );
   const dumpDir = config.dumpDir;
+  if (dumpDir !== null) {
+    // As chronyd (CNF_CreateDirs): dumpdir is created 0750 for the user the daemon runs as.
+    try {
+      ensurePrivateDir(dumpDir, 0o750, parts.runUser);
+    } catch (error) {
+      log.log("warning", `Could not create dumpdir ${dumpDir}: ${describe(error)}`);
+    }
+  }
+  const writeDumps = (): ControlResult => {
+    if (dumpDir === null) return { ok: false, status: "failed", message: "no dumpdir configured" };
+    const failed = writeDumpFiles(dumpDir, dumped());
+    for (const f of failed) log.log("warning", `Could not write dump file ${f}`);
+    return failed.length === 0
+      ? { ok: true }
+      : { ok: false, status: "failed", message: `could not write ${failed.length} dump files` };
+  };
   const dumped = (): DumpedSource[] =>
     engine.sourceIds().flatMap((id) => {
       const s = engine.source(id);
@@ -105,16 +123,10 @@ export function startMaintenance(parts: DaemonParts, options: DaemonOptions): Ma
   return {
     ready,
     dumpAtExit: () => {
-      if (dumpDir !== null) writeDumpFiles(dumpDir, dumped());
+      if (dumpDir !== null) writeDumps();
     },
     services: {
-      dump: () => {
-        if (dumpDir === null) {
-          return { ok: false, status: "failed", message: "no dumpdir configured" };
-        }
-        writeDumpFiles(dumpDir, dumped());
-        return { ok: true };
-      },
+      dump: writeDumps,
       addSource: (request) => addSource(parts, request),
       authData: (address) => authData(parts, address),
       rekey: () => {
