@@ -28,7 +28,12 @@ import {
 import { loadKeyFile } from "./keys.ts";
 import { ensurePrivateDir } from "../io/private_dir.ts";
 import { describe } from "./build.ts";
-import { addConfiguredSources, fromSourceDir, SourceDirReloader } from "./reload.ts";
+import {
+  addConfiguredSources,
+  fromSourceDir,
+  scheduleRefresh,
+  SourceDirReloader,
+} from "./reload.ts";
 
 /** chrony's key type numbers (hash.h HSH_*, cmac.h CMC_*), which chronyc prints. */
 export const CHRONY_KEY_TYPES: Readonly<Record<KeyType, number>> = {
@@ -111,12 +116,8 @@ export function startMaintenance(parts: DaemonParts, options: DaemonOptions): Ma
   });
 
   // refresh: names are resolved again every `refresh` seconds (chrony's default two weeks).
-  if (config.refresh > 0 && options.oneShot === null) {
-    const tick = () => {
-      void sources.refresh();
-      parts.timers.setTimer(config.refresh, tick);
-    };
-    parts.timers.setTimer(config.refresh, tick);
+  if (options.oneShot === null) {
+    scheduleRefresh(parts.timers, config.refresh, () => void sources.refresh());
   }
 
   const localAddresses = new Map<string, string | null>();

@@ -14,7 +14,7 @@
 import type { SourceConfig } from "../config/model.ts";
 import { type ConfReader, denoConfReader, readSourceDirs } from "../config/chrony_conf.ts";
 import { formatDiagnostic } from "../config/diagnostics.ts";
-import type { LogPort } from "../base/ports.ts";
+import type { LogPort, TimerPort } from "../base/ports.ts";
 import type { ControlResult } from "../core/control.ts";
 import type { AddResult } from "./sources.ts";
 
@@ -46,6 +46,19 @@ export function addConfiguredSources(
     }
   }
   return { added, resolved: Promise.all(pending).then(() => {}) };
+}
+
+/**
+ * The `refresh` directive: `refresh()` (chronyc's refresh: names resolved again) every
+ * `seconds` (chrony's default two weeks; 0 never).
+ */
+export function scheduleRefresh(timers: TimerPort, seconds: number, refresh: () => void): void {
+  if (!(seconds > 0)) return;
+  const tick = () => {
+    refresh();
+    timers.setTimer(seconds, tick);
+  };
+  timers.setTimer(seconds, tick);
 }
 
 /** What makes two source lines the same source: type, name, port and every option. */

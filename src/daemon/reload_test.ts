@@ -6,6 +6,7 @@ import type { LogLevel } from "../base/ports.ts";
 import {
   addConfiguredSources,
   fromSourceDir,
+  scheduleRefresh,
   SourceDirReloader,
   type SourceSet,
 } from "./reload.ts";
@@ -111,4 +112,20 @@ Deno.test("fromSourceDir: only *.sources files directly in a sourcedir", () => {
   assert.ok(fromSourceDir("/etc/chrony/sources.d/a.sources:3", ["/etc/chrony/sources.d/"]));
   assert.ok(!fromSourceDir("/etc/chrony/chrony.conf:3", ["/etc/chrony/sources.d"]));
   assert.ok(!fromSourceDir("/etc/chrony/sources.d/x/a.sources:1", ["/etc/chrony/sources.d"]));
+});
+
+Deno.test("refresh directive: names resolved again every N seconds; 0 never", () => {
+  const pending: { delay: number; fn: () => void }[] = [];
+  const timers = {
+    setTimer: (delay: number, fn: () => void) => pending.push({ delay, fn }),
+    cancelTimer: () => {},
+  };
+  let refreshed = 0;
+  scheduleRefresh(timers, 0, () => refreshed++);
+  assert.equal(pending.length, 0);
+  scheduleRefresh(timers, 1209600, () => refreshed++);
+  assert.deepEqual(pending.map((p) => p.delay), [1209600]);
+  pending.shift()!.fn();
+  assert.equal(refreshed, 1);
+  assert.deepEqual(pending.map((p) => p.delay), [1209600], "and again two weeks later");
 });

@@ -295,6 +295,34 @@ for (const daemon of DAEMONS) {
   });
 }
 
+for (const daemon of DAEMONS) {
+  Deno.test({
+    name: `${daemon}: onoffline sets a routable offline source online`,
+    ignore: ignored(daemon),
+    ...OPTS,
+    fn: () =>
+      withDir(async (dir) => {
+        const d = await start(
+          daemon,
+          dir,
+          baseConf(dir, 0, ["server 127.123.1.1 offline", "server 127.123.1.2"]),
+        );
+        try {
+          await waitFor(
+            async () => /1 sources offline/.test(await d.chronyc("activity")),
+            10_000,
+            "one source offline",
+          );
+          assert.equal(await d.chronyc("onoffline"), "200 OK");
+          const activity = await d.chronyc("activity");
+          assert.match(activity, /^2 sources online\n0 sources offline$/m, activity);
+        } finally {
+          await d.stop();
+        }
+      }),
+  });
+}
+
 /** Waits until `source` has at least `n` samples in chronyc sourcestats. */
 async function waitSamples(d: Running, source: string, n: number): Promise<void> {
   await waitFor(
