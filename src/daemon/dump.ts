@@ -40,6 +40,8 @@ export interface DumpedSource {
   reachabilitySize: number;
   /** The source's statistics (samples, stratum, leap). */
   stats: SourceStats;
+  /** Restores the reachability register (absent: the source keeps its own). */
+  restoreReachability?: (register: number, size: number) => void;
 }
 
 /** The part of an engine source a dump needs. */
@@ -58,6 +60,8 @@ export interface DumpableSource {
   reachabilitySize: number;
   /** Statistics. */
   stats: SourceStats;
+  /** Sets the reachability register (optional). */
+  restoreReachability?(register: number, size: number): void;
 }
 
 /** The dump-file view of an engine source; `name` is its configured name, if any. */
@@ -72,6 +76,7 @@ export function dumpedSource(source: DumpableSource, name: string | null): Dumpe
     reachability: source.reachability,
     reachabilitySize: source.reachabilitySize,
     stats: source.stats,
+    restoreReachability: source.restoreReachability?.bind(source),
   };
 }
 
@@ -151,7 +156,7 @@ export function writeDumpFiles(dir: string, sources: readonly DumpedSource[]): s
  * Loads the dump files of `sources` from `dir` (chronyd -r), logging as chronyd does
  * ("Loaded dump file for X", or a warning "Could not load dump file for X"); a source
  * without a file is skipped silently. Returns how many files were loaded. The samples,
- * stratum and leap status are restored; the reachability register stays the engine's.
+ * stratum, leap status and reachability register are restored.
  */
 export function loadDumpFiles(
   dir: string,
@@ -172,6 +177,7 @@ export function loadDumpFiles(
       log.log("warning", `Could not load dump file for ${source.fileName}`);
       continue;
     }
+    source.restoreReachability?.(r.reachability, r.reachabilitySize);
     loaded++;
     log.log("info", `Loaded dump file for ${source.fileName}`);
   }

@@ -122,10 +122,15 @@ Deno.test("files: write, load with chronyd's log lines, remove only dump files",
     await assert.rejects(Deno.stat(`${dir}/192.0.2.9.dat`), "no samples: old file removed");
     const lines: string[] = [];
     const log = { log: (_l: string, m: string) => void lines.push(m) };
-    const fresh = dumpedSource(ntpSource(), null);
+    let restored: number[] = [];
+    const fresh = dumpedSource({
+      ...ntpSource(),
+      restoreReachability: (reg: number, size: number) => void (restored = [reg, size]),
+    }, null);
     await Deno.writeTextFile(`${dir}/192.0.2.9.dat`, "SRC0\nbroken\n");
     const loaded = loadDumpFiles(dir, [fresh, empty], NOW, log);
     assert.equal(loaded, 1);
+    assert.deepEqual(restored, [0o377, 8], "the reachability register comes back");
     assert.deepEqual(lines, [
       "Loaded dump file for 127.0.0.1",
       "Could not load dump file for 192.0.2.9",

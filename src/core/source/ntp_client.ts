@@ -238,6 +238,12 @@ export class NtpSource implements Source {
     this.#reach.reset();
   }
 
+  /** Sets the reachability register from a dump file (chronyd -r, sources.c load_source). */
+  restoreReachability(register: number, size: number): void {
+    this.#reach.register = register & 0xff;
+    this.#reach.size = Math.min(8, Math.max(0, size));
+  }
+
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
   applyClockChange(change: ClockChangeEvent): void {
     this.#filter.applyClockChange(change);
