@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import {
   freeUdpPort,
   haveBinary,
+  REPO_ROOT,
   runCommand,
   startBackground,
   startChronydServer,
@@ -243,6 +244,73 @@ Deno.test({
         await client?.stop();
         await tempus.stop();
         await upstream.stop();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "NTS daemon: under the sandbox (./tempus, no -A) the NTS client selects chronyd and dumps cookies",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tempus-nts-sandbox-" });
+    await Deno.chmod(dir, 0o755);
+    let daemon: ReturnType<typeof startBackground> | null = null;
+    try {
+      await makeCa(dir, "ca");
+      await makeServerCertificate(dir, "ca");
+      const kePort = freeTcpPort();
+      await Deno.mkdir(`${dir}/keys`);
+      await Deno.mkdir(`${dir}/cookies`);
+      await Deno.mkdir(`${dir}/run`, { mode: 0o750 });
+      const chronyd = await chronydNts(dir, "server", kePort, `${dir}/keys`);
+      try {
+        await Deno.writeTextFile(
+          `${dir}/t.conf`,
+          [
+            `server 127.0.0.1 port ${chronyd.port} iburst minpoll -1 maxpoll 0 nts ntsport ${kePort}`,
+            `ntstrustedcerts ${dir}/ca.crt`,
+            "nosystemcert",
+            `ntsdumpdir ${dir}/cookies`,
+            `pidfile ${dir}/run/t.pid`,
+            "cmdport 0",
+            `bindcmdaddress ${dir}/run/t.sock`,
+            `driftfile ${dir}/drift`,
+            "",
+          ].join("\n"),
+        );
+        daemon = startBackground(`${REPO_ROOT}tempus`, [
+          "daemon",
+          "-x",
+          "-d",
+          "-f",
+          `${dir}/t.conf`,
+        ]);
+        const chronyc = async (...args: string[]) =>
+          (await runCommand("chronyc", ["-n", "-h", `${dir}/run/t.sock`, ...args])).stdout;
+        let auth = "";
+        let sources = "";
+        await waitFor(
+          async () => {
+            auth = await chronyc("authdata");
+            sources = await chronyc("sources");
+            return /NTS\s+1\s+15\s+256/.test(auth) && /^\^\* 127\.0\.0\.1/m.test(sources);
+          },
+          30_000,
+          "the sandboxed daemon to select chronyd over NTS",
+        ).catch((e) => {
+          throw new Error(`${e.message}\n${auth}\n${sources}\n${daemon!.output()}`);
+        });
+        const dumps = [...Deno.readDirSync(`${dir}/cookies`)].map((e) => e.name);
+        assert.deepEqual(dumps, ["127.0.0.1@127.0.0.1.nts"]);
+      } finally {
+        await daemon?.stop();
+        await chronyd.stop();
       }
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
