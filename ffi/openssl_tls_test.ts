@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { opensslAvailable } from "./openssl.ts";
-import {
-  alpnWire,
-  type MemoryTls,
-  MemoryTlsClient,
-  MemoryTlsServer,
-  TlsError,
-  TlsServerContext,
-} from "./openssl_tls.ts";
+import { alpnWire, type MemoryTls, MemoryTlsClient, TlsError } from "./openssl_tls.ts";
+import { MemoryTlsServer, TlsServerContext } from "./openssl_tls_server.ts";
 
 // Client and server engines wired back to back in memory: no socket at all.
 

@@ -18,7 +18,7 @@ import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { makeCookie } from "../nts/cookies.ts";
 import { serveNtsKeConnection } from "../nts/ke_server.ts";
 import { NTS_KE_ALPN } from "../nts/ke_client.ts";
-import { TlsServerContext } from "../../ffi/openssl_tls.ts";
+import { TlsServerContext } from "../../ffi/openssl_tls_server.ts";
 import { buildNtsNak, buildNtsReply, checkNtsRequest } from "../nts/server.ts";
 import {
   decodeKeySet,

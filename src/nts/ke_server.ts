@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { MemoryTlsServer, type TlsServerContext } from "../../ffi/openssl_tls.ts";
+import { MemoryTlsServer, type TlsServerContext } from "../../ffi/openssl_tls_server.ts";
 import { AEAD_AES_SIV_CMAC_256, SIV_KEY_LENGTH } from "./aead.ts";
 import { type CookieKey, makeCookie } from "./cookies.ts";
 import { NTS_KE_ALPN } from "./ke_client.ts";
@@ -33,7 +33,7 @@ export interface NtsKeServerOptions {
   /** PEM private key. */
   keyFile: string;
   /**
-   * A context made once from certFile and keyFile (ffi/openssl_tls.ts TlsServerContext);
+   * A context made once from certFile and keyFile (ffi/openssl_tls_server.ts TlsServerContext);
    * without it each connection loads them again.
    */
   context?: TlsServerContext;
