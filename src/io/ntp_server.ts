@@ -8,8 +8,8 @@
  * - "kernel" (Linux, needs FFI permission): the kernel-timestamp socket adapter
  *   (src/io/kernel_socket.ts). The receive time is the kernel's arrival timestamp cooked by
  *   the adapter's one rule (src/io/kernel_timestamps.ts), so event-loop latency does not
- *   bias clients; replies leave with a synchronous sendto just after the transmit time is
- *   read.
+ *   bias clients; replies leave in groups with one sendmmsg, their transmit times written
+ *   just before it (src/io/batched_replies.ts).
  * - "daemon": Deno.listenDatagram; the cooked clock is read as soon as the datagram reaches
  *   JavaScript (late by the event loop's wake-up latency, tens to hundreds of µs when busy).
  * "auto" (the default) picks "kernel" when it is available.
@@ -30,6 +30,7 @@ import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
+import { BatchedReplies, DEFAULT_REPLY_GROUP } from "./batched_replies.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;
@@ -42,6 +43,8 @@ export interface NtpServerOptions {
   port: number;
   /** Socket backend: "auto" (default: kernel when available), "kernel" or "daemon". */
   timestamping?: "auto" | "kernel" | "daemon";
+  /** Replies per sendmmsg on kernel sockets (1: one sendto each). Default 4. */
+  replyGroup?: number;
 }
 
 /** Datagrams read per recvmmsg call. */
@@ -169,7 +172,7 @@ export function startNtpServer(
           done: Promise.resolve(),
           closed: false,
         };
-        loop.done = runKernelLoop(loop, sock, deps, io);
+        loop.done = runKernelLoop(loop, sock, deps, io, options);
         return loop;
       });
     } else {
@@ -259,25 +262,19 @@ function answer(
 
 /**
  * The kernel-timestamp loop: wait until readable, then read the waiting datagrams in
- * batches (recvmmsg, receive times cooked once per batch) and answer each at once, its
- * transmit time read just before its own sendto, until none waits or BATCHES_PER_WAKE
+ * batches (recvmmsg, receive times cooked once per batch) and answer them, until none waits or BATCHES_PER_WAKE
  * batches were served; then wait again, which lets the rest of the daemon run.
  *
- * Replies are not batched: the kernel sends the replies of one sendmmsg one after the
- * other, 3-4 µs apart on this loopback, so a shared transmit time read before the call
- * would be late for all but the first (measured with 8 per call: median 21 µs from the
- * transmit time to the client's kernel receive timestamp, against 5 µs with one sendto per
- * reply, i.e. a 8 µs offset bias for clients of a busy server). Predicting each reply's
- * departure from the measured per-reply cost overshot (transmit times after the client's
- * receive time). sendmmsg saved about 15 % of CPU per request; it becomes free of that
- * cost when the transmit time no longer has to be read before sending (interleaved mode,
- * kernel transmit timestamps).
+ * Replies are staged as they are made and leave with one sendmmsg per group
+ * (src/io/batched_replies.ts), each clock-stamped transmit time written again just before
+ * the call with the reply's predicted departure (the kernel sends them one after the other).
  */
 async function runKernelLoop(
   loop: SocketLoop,
   sock: KernelSocket,
   deps: NtpServerDeps,
   io: IoCounters,
+  options: NtpServerOptions,
 ): Promise<void> {
   const from = { address: "", port: 0 };
   const batch = new CookedBatch(BATCH, MAX_REQUEST_LENGTH);
@@ -286,7 +283,10 @@ async function runKernelLoop(
   // The transmit time: CLOCK_REALTIME now, moved onto the cooked clock through the clocks
   // read for the batch (exact for the Linux driver, whose raw clock is CLOCK_REALTIME; the
   // null driver's virtual frequency over the batch's few hundred µs is below 0.1 µs).
-  const readTxTime = () => sock.cookedNowAfter(batch);
+  let txRead: Instant | null = null;
+  const readTxTime = () => (txRead = sock.cookedNowAfter(batch));
+  // Replies leave with one sendmmsg per batch, their transmit times restamped just before.
+  const replies = new BatchedReplies(sock, options.replyGroup ?? DEFAULT_REPLY_GROUP);
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -306,12 +306,14 @@ async function runKernelLoop(
         if (kernelRx) io.kernelRxTimestamps++;
         from.address = raw.senderAddress(i);
         from.port = raw.senderPort(i);
+        txRead = null;
         const reply = answer(loop, raw.data(i), from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
-        if (sock.replyInBatch(batch, i, reply)) {
-          clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
-        } else countError(io, "sendErrors", "sendto failed", deps.log);
+        const failed = replies.reply(batch, i, reply, txRead);
+        if (failed === 0) clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
+        else countError(io, "sendErrors", "sendmmsg failed", deps.log);
       }
+      if (replies.flush(batch) > 0) countError(io, "sendErrors", "sendmmsg failed", deps.log);
     }
   }
 }
