@@ -455,6 +455,7 @@ export class Reference {
       synchronised: this.#synchronised,
       localActive: this.#localActive(now),
       localStratum: this.#local?.stratum ?? 0,
+      localAnchor: this.#unsyncSince,
       leap: this.#leap.status,
       stratum: this.#stratum,
       refId: this.#refId,

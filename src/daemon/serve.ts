@@ -55,7 +55,13 @@ export async function serve(
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
   let ntpServer: NtpServerHandle | null = null;
-  if (config.port > 0 && config.ntpAccess.length > 0 && options.oneShot === null) {
+  // The NTP port opens for clients (allow/deny rules) or for symmetric peers, which send
+  // from it (chrony); without allow rules nobody else gets an answer.
+  const peers = config.sources.some((s) => s.type === "peer");
+  if (peers && config.port === 0) {
+    log.log("warning", "port 0: symmetric peers need the NTP port and will send nothing");
+  }
+  if (config.port > 0 && (config.ntpAccess.length > 0 || peers) && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
         clock: smoothing === null ? engine.clock : {
@@ -69,7 +75,10 @@ export async function serve(
           keys: parts.keys,
         },
         log: logging.port("ntp"),
+        peers: { receive: (from, data, rx) => engine.receivePeerPacket(from, data, rx) },
       });
+      const server = ntpServer;
+      engine.attachNtpPort({ send: (_id, to, bytes) => server.send(to, bytes) });
     } catch (error) {
       throw new StartupError(
         `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,

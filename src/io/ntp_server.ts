@@ -62,6 +62,25 @@ export interface NtpServerDeps {
   policy: ServerPolicy;
   /** Log port (errors only; nothing is logged per packet). */
   log: LogPort;
+  /**
+   * Symmetric associations (normally the engine's `receivePeerPacket`): a mode 1 or 2
+   * datagram is offered here first and, when a configured peer took it, not answered by the
+   * responder. Unknown senders' mode 1 packets go on to the responder (a stateless mode 2
+   * answer where the access rules allow).
+   */
+  peers?: PeerPacketSink;
+}
+
+/** Where packets of symmetric peers go. */
+export interface PeerPacketSink {
+  /** Takes a packet from `from` received at cooked `rx`; false when no peer is configured there. */
+  receive(from: { address: string; port: number }, data: Uint8Array, rx: Instant): boolean;
+}
+
+/** True for a datagram in symmetric active or passive mode (the peers' packets). */
+function isSymmetric(data: Uint8Array): boolean {
+  const mode = data.length >= 48 ? data[0] & 7 : 0;
+  return mode === 1 || mode === 2;
 }
 
 /** A running server. */
@@ -72,6 +91,11 @@ export interface NtpServerHandle {
   readonly timestamping: "kernel" | "daemon";
   /** Responder counters summed over all sockets, plus I/O counters. */
   stats(): NtpServerStats;
+  /**
+   * Sends `data` to `to` from the server socket of its address family (a symmetric peer's
+   * packet leaves from the NTP port); false when it could not be sent at once.
+   */
+  send(to: { address: string; port: number }, data: Uint8Array): boolean;
   /** Closes every socket and waits for the loops to end. */
   close(): Promise<void>;
 }
@@ -91,6 +115,8 @@ interface BoundSocket {
   hostname: string;
   port: number;
   close(): void;
+  /** Sends one datagram now (false: refused at once). */
+  send(data: Uint8Array, address: string, port: number): boolean;
 }
 
 interface SocketLoop {
@@ -163,7 +189,11 @@ export function startNtpServer(
       );
       loops = socks.map((sock) => {
         const loop: SocketLoop = {
-          socket: { ...sock.local, close: () => sock.close() },
+          socket: {
+            ...sock.local,
+            close: () => sock.close(),
+            send: (data, address, port) => sock.send(data, address, port) === null,
+          },
           responder: new NtpResponder(deps.policy),
           readCookedTime,
           done: Promise.resolve(),
@@ -177,7 +207,17 @@ export function startNtpServer(
       loops = conns.map((conn) => {
         const a = conn.addr as Deno.NetAddr;
         const loop: SocketLoop = {
-          socket: { hostname: a.hostname, port: a.port, close: () => conn.close() },
+          socket: {
+            hostname: a.hostname,
+            port: a.port,
+            close: () => conn.close(),
+            send: (data, address, port) => {
+              conn.send(data, { transport: "udp", hostname: address, port }).catch((e) =>
+                countError(io, "sendErrors", e, deps.log)
+              );
+              return true;
+            },
+          },
           responder: new NtpResponder(deps.policy),
           readCookedTime,
           done: Promise.resolve(),
@@ -207,6 +247,19 @@ export function startNtpServer(
       const sum: NtpServerStats = { ...emptyResponderStats(), ...io };
       for (const l of loops) addResponderStats(sum, l.responder.stats);
       return sum;
+    },
+    send(to, data) {
+      const v6 = to.address.includes(":");
+      const loop = loops.find((l) =>
+        !l.closed && (l.socket.hostname.includes(":") === v6 || l.socket.hostname === "::")
+      );
+      if (loop === undefined) return false;
+      try {
+        return loop.socket.send(data, to.address, to.port);
+      } catch (e) {
+        countError(io, "sendErrors", e, deps.log);
+        return false;
+      }
     },
     async close() {
       for (const l of loops) {
@@ -306,7 +359,11 @@ async function runKernelLoop(
         if (kernelRx) io.kernelRxTimestamps++;
         from.address = raw.senderAddress(i);
         from.port = raw.senderPort(i);
-        const reply = answer(loop, raw.data(i), from, batch.rx[i], reference, deps, readTxTime);
+        const data = raw.data(i);
+        if (deps.peers !== undefined && isSymmetric(data)) {
+          if (deps.peers.receive(from, data, batch.rx[i])) continue;
+        }
+        const reply = answer(loop, data, from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
         if (sock.replyInBatch(batch, i, reply)) {
           clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
@@ -344,6 +401,9 @@ async function runDenoLoop(
     }
     from.address = plainAddress(addr.hostname);
     from.port = addr.port;
+    if (deps.peers !== undefined && isSymmetric(data) && deps.peers.receive(from, data, rxTime)) {
+      continue;
+    }
     const reply = answer(loop, data, from, rxTime, deps.reference(), deps, readTime);
     if (reply === null) continue;
     try {
