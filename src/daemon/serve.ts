@@ -75,7 +75,9 @@ export async function serve(
           keys: parts.keys,
         },
         log: logging.port("ntp"),
-        peers: { receive: (from, data, rx) => engine.receivePeerPacket(from, data, rx) },
+        peers: {
+          receive: (from, data, rx, local) => engine.receivePeerPacket(from, data, rx, local),
+        },
       });
       const server = ntpServer;
       engine.attachNtpPort({ send: (_id, to, bytes) => server.send(to, bytes) });

@@ -73,8 +73,21 @@ export interface NtpServerDeps {
 
 /** Where packets of symmetric peers go. */
 export interface PeerPacketSink {
-  /** Takes a packet from `from` received at cooked `rx`; false when no peer is configured there. */
-  receive(from: { address: string; port: number }, data: Uint8Array, rx: Instant): boolean;
+  /**
+   * Takes a packet from `from` received at cooked `rx` on a socket bound to `localAddress`
+   * (null: a wildcard socket); false when no peer is configured there.
+   */
+  receive(
+    from: { address: string; port: number },
+    data: Uint8Array,
+    rx: Instant,
+    localAddress: string | null,
+  ): boolean;
+}
+
+/** The bound address of a socket, or null for a wildcard one. */
+function specificAddress(hostname: string): string | null {
+  return hostname === "::" || hostname === "0.0.0.0" || hostname === "" ? null : hostname;
 }
 
 /** True for a datagram in symmetric active or passive mode (the peers' packets). */
@@ -340,6 +353,7 @@ async function runKernelLoop(
   // read for the batch (exact for the Linux driver, whose raw clock is CLOCK_REALTIME; the
   // null driver's virtual frequency over the batch's few hundred µs is below 0.1 µs).
   const readTxTime = () => sock.cookedNowAfter(batch);
+  const localAddress = specificAddress(loop.socket.hostname);
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -361,7 +375,7 @@ async function runKernelLoop(
         from.port = raw.senderPort(i);
         const data = raw.data(i);
         if (deps.peers !== undefined && isSymmetric(data)) {
-          if (deps.peers.receive(from, data, batch.rx[i])) continue;
+          if (deps.peers.receive(from, data, batch.rx[i], localAddress)) continue;
         }
         const reply = answer(loop, data, from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
@@ -383,6 +397,7 @@ async function runDenoLoop(
   const buffer = new Uint8Array(MAX_REQUEST_LENGTH);
   const from = { address: "", port: 0 };
   const readTime = loop.readCookedTime;
+  const localAddress = specificAddress(loop.socket.hostname);
   while (!loop.closed) {
     let data: Uint8Array;
     let addr: Deno.NetAddr;
@@ -401,9 +416,10 @@ async function runDenoLoop(
     }
     from.address = plainAddress(addr.hostname);
     from.port = addr.port;
-    if (deps.peers !== undefined && isSymmetric(data) && deps.peers.receive(from, data, rxTime)) {
-      continue;
-    }
+    if (
+      deps.peers !== undefined && isSymmetric(data) &&
+      deps.peers.receive(from, data, rxTime, localAddress)
+    ) continue;
     const reply = answer(loop, data, from, rxTime, deps.reference(), deps, readTime);
     if (reply === null) continue;
     try {

@@ -34,6 +34,11 @@ import { OneShotController } from "./one_shot.ts";
 import type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
 import { TransmitSpacing } from "./spacing.ts";
 
+/** True for an IPv4 or IPv6 loopback address. */
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1";
+}
+
 /** Registry, routing and sequencing; `Engine` adds the reports and commands. */
 export class EngineCore {
   /** The disciplined local clock. */
@@ -447,16 +452,29 @@ export class EngineCore {
   }
 
   /**
-   * A symmetric packet (mode 1 or 2) received on the NTP server socket from `from`: handed
-   * to the peer configured for that address (and port, when several), and true; false when
-   * no peer is configured there (the responder then answers it, or not).
+   * A symmetric packet (mode 1 or 2) received on the NTP server socket from `from` (at our
+   * `localAddress`, when the socket has one): handed to the peer configured for that address
+   * (and port, when several), and true; false when no peer is configured there (the
+   * responder then answers it, or not).
    */
-  receivePeerPacket(from: SocketAddress, packet: Uint8Array, rxCooked: Instant): boolean {
+  receivePeerPacket(
+    from: SocketAddress,
+    packet: Uint8Array,
+    rxCooked: Instant,
+    localAddress: string | null = null,
+  ): boolean {
     const s = this.#peerFor(from.address, from.port);
     if (s === undefined) return false;
     try {
       const samplesBefore = s.stats.sampleCount;
-      this.run(s, s.receive(0, packet, rxCooked, this.context(s)), samplesBefore);
+      // Test D compares the peer's reference ID with the address it reached us at (chrony's
+      // check_sync_loop): the socket's own address, or on loopback through a wildcard
+      // socket the peer's (the same 127.0.0.1 or ::1); else our host's address.
+      const local = localAddress ?? (isLoopback(from.address) ? from.address : null);
+      const ctx = this.context(s);
+      const localRefId = local === null ? undefined : refIdFromAddress(local) ?? undefined;
+      const peerCtx = localRefId === undefined ? ctx : { ...ctx, localRefId };
+      this.run(s, s.receive(0, packet, rxCooked, peerCtx), samplesBefore);
       this.onReply?.(s.id);
     } catch (e) {
       this.log("error", `Packet from ${s.addressText} not processed: ${String(e)}`);

@@ -16,7 +16,7 @@
 import type { SourceParams } from "../../config/model.ts";
 import type { KeyStore, SymmetricKey } from "../../ntp/auth.ts";
 import { KeyStore as Keys } from "../../ntp/auth.ts";
-import { decodePacket, type NtpPacket, refIdFromAddress } from "../../ntp/packet.ts";
+import { decodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import {
   BAD_RESPONSE_ADJ,
   MAX_LAN_PEER_DELAY,
@@ -93,7 +93,6 @@ export class PeerSource implements Source {
   readonly #ts = new PeerTimestamps();
   readonly #reach = new Reachability();
   readonly #filter = new MedianFilter();
-  readonly #loopRefId: number | null;
   #started = false;
   #token = 0;
   #txCount = 0;
@@ -119,7 +118,6 @@ export class PeerSource implements Source {
     // chrony: iburst, burst and presend do nothing for peers (the config parser warns).
     const params = { ...o.params, iburst: false, burst: false, presend: null };
     this.#schedule = new PollSchedule(params, o.random);
-    this.#loopRefId = refIdFromAddress(o.address.address);
   }
 
   /** The options in force. */
@@ -421,15 +419,7 @@ export class PeerSource implements Source {
     pkt: NtpPacket,
     ctx: SourceContext,
   ): SourceOutcome[] {
-    let { tests, rejection } = verdict;
-    // A sync loop through loopback: the peer's reference is the address we reach it at.
-    if (
-      rejection === null && pkt.stratum > 1 && this.#loopRefId !== null &&
-      pkt.refId === this.#loopRefId
-    ) {
-      rejection = "sync-loop";
-      tests &= ~TestBit.TD;
-    }
+    const { tests, rejection } = verdict;
     const m = verdict.measurement;
     this.#counters.validRx++;
     this.#lastPacket = pkt;
