@@ -352,6 +352,12 @@ export interface Config {
    * metrics exporter); optional so existing Config literals stay valid (default in defaults.ts).
    */
   metricsPort?: number;
+  /**
+   * mode6allow/mode6deny: who may query the NTP mode 6 (ntpq) responder, in order, on top
+   * of loopback (allowed unless denied here). tempus-only (ntpd's `restrict ... noquery`);
+   * optional so existing Config literals stay valid. See config/directives_mode6.ts.
+   */
+  mode6Access?: AccessRule[];
   /** bindmetricsaddress: the address the metrics endpoint listens on (default 127.0.0.1). */
   bindMetricsAddress?: string;
   /**

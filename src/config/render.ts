@@ -168,7 +168,10 @@ export function renderConfig(config: Config): string {
 
   // tempus-only directives (chronyd would reject them) appear only when set.
   const port = config.metricsPort ?? 0;
-  if (port > 0 || config.errorBoundFile || config.smoothTime || config.recordMeasurements) {
+  if (
+    port > 0 || config.errorBoundFile || config.smoothTime || config.recordMeasurements ||
+    (config.mode6Access ?? []).length > 0
+  ) {
     section("Operations");
   }
   if (port > 0) {
@@ -177,6 +180,10 @@ export function renderConfig(config: Config): string {
   }
   if (config.errorBoundFile) line("errorboundfile", config.errorBoundFile);
   if (config.recordMeasurements) line("recordmeasurements", config.recordMeasurements);
+  // mode 6 (ntpq) access, tempus-only: directives_mode6.ts
+  for (const r of config.mode6Access ?? []) {
+    out.push(renderAccess(r.allow ? "mode6allow" : "mode6deny", r));
+  }
   if (config.smoothTime) {
     const st = config.smoothTime;
     const parts: (string | number)[] = ["smoothtime", num(st.maxFreqPpm), num(st.maxWanderPpm)];

@@ -194,7 +194,8 @@ function applyKey(ctx: Ctx, path: KeyPath, spec: KeySpec, value: unknown): void 
         }
         if (
           spec.directive === "allow" || spec.directive === "deny" ||
-          spec.directive === "cmdallow" || spec.directive === "cmddeny"
+          spec.directive === "cmdallow" || spec.directive === "cmddeny" ||
+          spec.directive === "mode6allow" || spec.directive === "mode6deny"
         ) {
           return applyDirective(c, spec.directive, words, s);
         }

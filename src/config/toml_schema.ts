@@ -135,6 +135,12 @@ const METRICS: Record<string, KeySpec> = {
   recordmeasurements: { directive: "recordmeasurements", kind: "string" },
 };
 
+/** [mode6]: who may query the mode 6 (ntpq) responder (directives_mode6.ts). */
+const MODE6: Record<string, KeySpec> = {
+  allow: { directive: "mode6allow", kind: "strings" },
+  deny: { directive: "mode6deny", kind: "strings" },
+};
+
 /** Every TOML table tempus reads, by name, with the keys it maps onto chrony directives. */
 export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   clock: CLOCK,
@@ -144,4 +150,5 @@ export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   cmd: CMD,
   log: LOG,
   metrics: METRICS,
+  mode6: MODE6,
 };

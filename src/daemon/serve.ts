@@ -17,6 +17,8 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { mode6Control } from "./mode6.ts";
+import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
@@ -55,13 +57,15 @@ export async function serve(
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
   let ntpServer: NtpServerHandle | null = null;
-  // The NTP port opens for clients (allow/deny rules) or for symmetric peers, which send
-  // from it (chrony); without allow rules nobody else gets an answer.
+  // The NTP port opens for clients (allow/deny rules), for ntpq (mode6allow/mode6deny,
+  // daemon/mode6.ts) or for symmetric peers, which send from it (chrony); without allow
+  // rules nobody else gets an answer.
   const peers = config.sources.some((s) => s.type === "peer");
   if (peers && config.port === 0) {
     log.log("warning", "port 0: symmetric peers need the NTP port and will send nothing");
   }
-  if (config.port > 0 && (config.ntpAccess.length > 0 || peers) && options.oneShot === null) {
+  const wantNtp = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0 || peers;
+  if (config.port > 0 && wantNtp && options.oneShot === null) {
     try {
       ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
         clock: smoothing === null ? engine.clock : {
@@ -78,6 +82,12 @@ export async function serve(
         peers: {
           receive: (from, data, rx, local) => engine.receivePeerPacket(from, data, rx, local),
         },
+        // mode 6, read-only, for ntpq (daemon/mode6.ts)
+        control: mode6Control(config, {
+          engine,
+          servedNow: () => smoothing?.serve(engine.clock.cookedNow()) ?? engine.clock.cookedNow(),
+          reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
+        }),
       });
       const server = ntpServer;
       engine.attachNtpPort({ send: (_id, to, bytes) => server.send(to, bytes) });
@@ -121,6 +131,8 @@ export async function serve(
       },
     })
     : null;
+  // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
+  if (options.oneShot === null) watchSmoothedSources(engine, log);
   return { control, ntpServer, commandServer, ops, smoothing };
 }
 

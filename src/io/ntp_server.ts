@@ -63,6 +63,11 @@ export interface NtpServerDeps {
   /** Log port (errors only; nothing is logged per packet). */
   log: LogPort;
   /**
+   * Mode 6 (ntpq) answers: the fragments to send for a mode 6 datagram (empty: none).
+   * Absent: mode 6 is ignored like mode 7.
+   */
+  control?: (request: Uint8Array, from: { address: string }, rxTime: Instant) => Uint8Array[];
+  /**
    * Symmetric associations (normally the engine's `receivePeerPacket`): a mode 1 or 2
    * datagram is offered here first and, when a configured peer took it, not answered by the
    * responder. Unknown senders' mode 1 packets go on to the responder (a stateless mode 2
@@ -323,6 +328,21 @@ function answer(
   }
 }
 
+/** Answers one mode 6 datagram (`deps.control` is set); never throws. */
+function control(
+  data: Uint8Array,
+  from: { address: string },
+  rxTime: Instant,
+  deps: NtpServerDeps,
+): Uint8Array[] {
+  try {
+    return deps.control?.(data, from, rxTime) ?? [];
+  } catch (e) {
+    deps.log.log("error", `mode 6 responder failed: ${String(e)}`);
+    return [];
+  }
+}
+
 /**
  * The kernel-timestamp loop: wait until readable, then read the waiting datagrams in
  * batches (recvmmsg, receive times cooked once per batch) and answer each at once, its
@@ -374,6 +394,14 @@ async function runKernelLoop(
         from.address = raw.senderAddress(i);
         from.port = raw.senderPort(i);
         const data = raw.data(i);
+        if (deps.control && data.length > 0 && (data[0] & 7) === 6) {
+          for (const f of control(data, from, batch.rx[i], deps)) {
+            if (!sock.replyInBatch(batch, i, f)) {
+              countError(io, "sendErrors", "sendto failed", deps.log);
+            }
+          }
+          continue;
+        }
         if (deps.peers !== undefined && isSymmetric(data)) {
           if (deps.peers.receive(from, data, batch.rx[i], localAddress)) continue;
         }
@@ -416,6 +444,17 @@ async function runDenoLoop(
     }
     from.address = plainAddress(addr.hostname);
     from.port = addr.port;
+    if (deps.control && data.length > 0 && (data[0] & 7) === 6) {
+      for (const f of control(data, from, rxTime, deps)) {
+        try {
+          await conn.send(f, addr);
+        } catch (e) {
+          if (loop.closed) return;
+          countError(io, "sendErrors", e, deps.log);
+        }
+      }
+      continue;
+    }
     if (
       deps.peers !== undefined && isSymmetric(data) &&
       deps.peers.receive(from, data, rxTime, localAddress)

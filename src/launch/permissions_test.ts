@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { denoFlags, grantsFor, type HostFacts, nameserverEntries } from "./permissions.ts";
+import { grantsFor } from "./permissions.ts";
+import { denoFlags, type HostFacts } from "./grants.ts";
+import { nameserverEntries } from "./daemon_grants.ts";
 
 function host(files: Record<string, string> = {}, env: Record<string, string> = {}): HostFacts {
   return {
     env: (name) => env[name],
-    exists: (path) => path in files,
     readText: (path) => files[path] ?? null,
     reader: {
       readFile: (path) =>

@@ -104,16 +104,6 @@ async function served(
   }
 }
 
-/** The state character and reach of `address` in chronyc sources output, or null. */
-function sourceLine(text: string, mark: string, address: string) {
-  const re = new RegExp(
-    `^\\${mark}(.) ${address.replaceAll(".", "\\.")}\\s+\\d+\\s+-?\\d+\\s+([0-7]+)`,
-    "m",
-  );
-  const m = re.exec(text);
-  return m === null ? null : { state: m[1], reach: parseInt(m[2], 8) };
-}
-
 Deno.test({
   name: "symmetric interop: ntpsec 1.2.2's `peer tempus` follows tempus; it drops tempus's mode 1",
   ignore,

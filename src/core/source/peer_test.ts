@@ -109,7 +109,7 @@ Deno.test("peer: the RFC 5905 handshake measures offset and delay both ways", ()
   p.start(ctx(T0));
   // Both send first: the remote's first packet carries no origin (test 3 fails) but its
   // transmit timestamp is kept for the answer.
-  const ours1 = transmit(p, T0);
+  transmit(p, T0);
   const theirs1 = remote(null, T0, T0 + SEC);
   assert.deepEqual(p.receive(0, theirs1, T0 + SEC + 10_000_000n, ctx(T0 + SEC)), []);
   assert.equal(p.counters.validRx, 0);
