@@ -116,7 +116,9 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
     rw(tmpDir(host));
     if (notify.startsWith("/")) g.write.push(notify);
   }
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c)) {
+  // Symmetric peers open the NTP port and talk to their peers from it, like `allow` rules.
+  const peers = c.sources.some((s) => s.type === "peer");
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || peers) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];
