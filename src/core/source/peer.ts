@@ -7,9 +7,10 @@
  * that answers passively) is measured by `measureReply` in symmetric mode against our last
  * packet. The per-association timestamps live in `PeerTimestamps`.
  *
- * Timing as chrony: the shorter of our and the peer's polling interval once it answers, and
- * after each valid packet the next transmission a poll interval later (10 % later when the
- * peer's stratum is higher than ours, or to interleave evenly with an equal-stratum peer).
+ * Timing as chrony (peer_timing.ts): the shorter of our and the peer's polling interval once
+ * it answers, and after each valid packet the next transmission a poll interval later (10 %
+ * later when the peer's stratum is higher than ours, or to interleave evenly with an
+ * equal-stratum peer).
  *
  * @module
  */
@@ -30,17 +31,18 @@ import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent, NtpSample } from "../types.ts";
-import { measureReply, TestBit } from "./measure.ts";
+import { type ReplyVerdict, TestBit } from "./measure.ts";
+import { measurePeerPacket } from "./peer_measure.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
-import { PollSchedule, SAMPLING_RANDOMNESS } from "./ntp_schedule.ts";
+import { PollSchedule } from "./ntp_schedule.ts";
+import { peerTransmitDelay } from "./peer_timing.ts";
 import { buildPeerPacket } from "./peer_packet.ts";
 import { PeerTimestamps } from "./peer_timestamps.ts";
 import { Reachability } from "./reachability.ts";
 import { MedianFilter } from "./sample_filter.ts";
+import type { NtpClientOptions } from "./ntp_client.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
-/** chrony PEER_SAMPLING_ADJ: how much later to answer to interleave with the peer. */
-export const PEER_SAMPLING_ADJ = 1.1;
 /** Stratum assumed for a peer that sent nothing valid yet (NTP_MAX_STRATUM). */
 const MAX_STRATUM = 16;
 
@@ -48,27 +50,11 @@ function log(level: LogLevel, message: string): SourceOutcome {
   return { kind: "log", level, message };
 }
 
-/** Construction options of a peer. */
-export interface PeerOptions {
-  /** Engine id. */
-  id: number;
-  /** The peer's address and port. */
-  address: SocketAddress;
-  /** Configured name, or null. */
-  name: string | null;
-  /** Options (iburst, burst and presend have no effect on a peer, as in chrony). */
-  params: SourceParams;
-  /** Precision of the local clock, seconds. */
-  precision: number;
-  /** Randomness (interval jitter). */
-  random: RandomPort;
-  /** The association's statistics. */
-  stats: SourceStats;
-  /** maxclockerror, ppm. */
-  maxClockError: number;
-  /** The key named by `params.key` (null: not found; then nothing is sent). */
-  key?: SymmetricKey | null;
-}
+/**
+ * Construction options of a peer: those of a client source but its type (iburst, burst and
+ * presend have no effect on a peer, as in chrony; a missing key means nothing is sent).
+ */
+export type PeerOptions = Omit<NtpClientOptions, "type">;
 
 /** A symmetric active association. */
 export class PeerSource implements Source {
@@ -181,11 +167,20 @@ export class PeerSource implements Source {
   start(ctx: SourceContext): SourceOutcome[] {
     if (this.#started) return [];
     this.#started = true;
+    // Interleaved symmetric mode is not implemented for peers: say so, never ignore it.
+    const notes: SourceOutcome[] = this.params.xleave
+      ? [
+        log(
+          "warning",
+          `xleave on peer ${this.addressText}: interleaved symmetric mode is not implemented, using basic mode`,
+        ),
+      ]
+      : [];
     if (this.params.offline) {
       this.#schedule.mode = "offline";
-      return [];
+      return notes;
     }
-    return this.#goOnline(ctx);
+    return [...notes, ...this.#goOnline(ctx)];
   }
 
   /** Stops it. */
@@ -266,30 +261,20 @@ export class PeerSource implements Source {
     this.#schedule.adjust(adj, lanOk);
   }
 
-  /** chrony get_transmit_poll: the shorter of ours and the answering peer's, >= minpoll. */
-  #transmitPoll(): number {
-    const poll = this.#schedule.poll;
-    if (poll > this.#remotePoll && this.#reach.register !== 0) {
-      return Math.max(this.#remotePoll, this.params.minPoll);
-    }
-    return poll;
-  }
-
   /** chrony get_transmit_delay for a peer, randomised; counted from now. */
   #transmitDelay(onTx: boolean, ctx: SourceContext): number {
-    const s = this.#schedule;
-    let delay = 2 ** this.#transmitPoll();
-    if (s.inBurst()) delay = Math.min(2, 0.25 * delay);
-    else {
-      const localTx = this.#ts.localTx;
-      const lastTx = onTx || localTx === null ? 0 : Number(ctx.now - localTx) / 1e9;
-      const stratumDiff = this.#remoteStratum - ctx.reference().stratum;
-      if (
-        (stratumDiff > 0 && lastTx * PEER_SAMPLING_ADJ < delay) ||
-        (!onTx && stratumDiff === 0 && lastTx / delay > PEER_SAMPLING_ADJ - 0.5)
-      ) delay *= PEER_SAMPLING_ADJ;
-    }
-    return delay * (1 + SAMPLING_RANDOMNESS * this.#random.next());
+    const localTx = this.#ts.localTx;
+    return peerTransmitDelay({
+      poll: this.#schedule.poll,
+      minPoll: this.params.minPoll,
+      remotePoll: this.#remotePoll,
+      reachable: this.#reach.register !== 0,
+      inBurst: this.#schedule.inBurst(),
+      stratumDiff: this.#remoteStratum - ctx.reference().stratum,
+      sinceLastTx: onTx || localTx === null ? 0 : Number(ctx.now - localTx) / 1e9,
+      onTx,
+      random: this.#random.next(),
+    });
   }
 
   /** The wake-up is due: send our packet (request and answer in one). */
@@ -374,13 +359,7 @@ export class PeerSource implements Source {
     this.#counters.rx++;
     const p = this.params;
     const ts = this.#ts;
-    const verdict = ts.localTx === null ? null : measureReply(bytes, rx, {
-      cookie: ts.localNtpTx,
-      localTx: ts.localTx,
-      presend: false,
-      answered: false,
-    }, {
-      lastRemoteTx: ts.remoteTx === 0n ? null : ts.remoteTx,
+    const { verdict, authentic } = measurePeerPacket(bytes, pkt, rx, ts, {
       auth: this.#auth,
       localPrecision: this.#precision,
       offsetCorrection: p.offset,
@@ -392,12 +371,8 @@ export class PeerSource implements Source {
       delayTestData: (t) => this.stats.delayTestData(t),
       reference: ctx.reference(),
       localRefId: ctx.localRefId,
-      symmetric: true,
     });
     const valid = verdict !== null && verdict.kind === "valid";
-    const authentic = verdict === null || verdict.kind === "ignored"
-      ? this.#auth === null && pkt.mac === null
-      : (verdict.tests & TestBit.T5) !== 0;
     const answer = ts.receive({
       receiveField: pkt.receiveTime,
       transmitField: pkt.transmitTime,
@@ -415,7 +390,7 @@ export class PeerSource implements Source {
   }
 
   #valid(
-    verdict: Extract<ReturnType<typeof measureReply>, { kind: "valid" }>,
+    verdict: Extract<ReplyVerdict, { kind: "valid" }>,
     pkt: NtpPacket,
     ctx: SourceContext,
   ): SourceOutcome[] {

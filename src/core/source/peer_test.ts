@@ -223,3 +223,9 @@ Deno.test("peer: 50 000 random and mutated packets never throw and never measure
   assert.equal(p.counters.goodRx, 0);
   assert.equal(p.stats.sampleCount, 0);
 });
+
+Deno.test("peer: xleave is not taken silently", () => {
+  const out = peer({ xleave: true }).start(ctx(T0));
+  assert.ok(out.some((o) => o.kind === "log" && /xleave/.test(o.message)));
+  assert.ok(out.some((o) => o.kind === "wake"));
+});
