@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { BroadcastConfig } from "./model_broadcast.ts";
+
 /** How a source is specified. */
 export type SourceType = "server" | "pool" | "peer";
 
@@ -82,7 +84,7 @@ export interface SourceConfig {
 }
 
 /** Reference clock drivers tempus implements. */
-export type RefclockDriver = "SHM" | "SOCK";
+export type RefclockDriver = "SHM" | "SOCK" | "PPS" | "PHC" | "RTC" | "NMEA";
 
 /** One `refclock DRIVER PARAM [OPTIONS]` (chrony's RefclockParameters, the options tempus has). */
 export interface RefclockConfig {
@@ -122,6 +124,18 @@ export interface RefclockConfig {
   maxSamples: number | null;
   /** maxunreach. */
   maxUnreach: number;
+  /** lock REFID: pulses take their seconds from this refclock (null: from the reference). */
+  lock: string | null;
+  /** rate: pulses per second (chrony default 1). */
+  rate: number;
+  /** pps: the driver's samples are pulses (only their sub-second part counts). */
+  pps: boolean;
+  /** width: pulse width, seconds (0: both edges accepted). */
+  width: number;
+  /** maxlockage: pulses a lock sample stays usable for (chrony default 2). */
+  maxLockAge: number;
+  /** tai: the device gives TAI, converted to UTC with the leap-second table. */
+  tai: boolean;
   /** Where it was written ("file:line"). */
   origin: string;
 }
@@ -375,6 +389,8 @@ export interface Config {
    * or null (chrony's default: off). Optional so existing Config literals stay valid.
    */
   smoothTime?: SmoothTimeConfig | null;
+  /** broadcast, multicast and manycast (model_broadcast.ts); absent: none of them. */
+  broadcast?: BroadcastConfig;
 }
 
 /** chrony's `smoothtime` (core/smoothing.ts). */

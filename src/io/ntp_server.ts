@@ -42,6 +42,11 @@ export interface NtpServerOptions {
   port: number;
   /** Socket backend: "auto" (default: kernel when available), "kernel" or "daemon". */
   timestamping?: "auto" | "kernel" | "daemon";
+  /**
+   * Sets options on each kernel socket before bind (broadcast, multicast TTL, group joins:
+   * daemon/broadcast_sockets.ts); the "daemon" backend cannot take them and refuses.
+   */
+  configure?: (fd: number, family: number) => void;
 }
 
 /** Datagrams read per recvmmsg call. */
@@ -62,6 +67,11 @@ export interface NtpServerDeps {
   policy: ServerPolicy;
   /** Log port (errors only; nothing is logged per packet). */
   log: LogPort;
+  /**
+   * Broadcasts (mode 5) go here instead of the responder (a copy of the datagram, its
+   * sender and cooked receive time): the broadcast client routing. Absent: ignored.
+   */
+  onBroadcast?: (data: Uint8Array, from: { address: string; port: number }, rx: Instant) => void;
   /**
    * Mode 6 (ntpq) answers: the fragments to send for a mode 6 datagram (empty: none).
    * Absent: mode 6 is ignored like mode 7.
@@ -110,10 +120,15 @@ export interface NtpServerHandle {
   /** Responder counters summed over all sockets, plus I/O counters. */
   stats(): NtpServerStats;
   /**
-   * Sends `data` to `to` from the server socket of its address family (a symmetric peer's
-   * packet leaves from the NTP port); false when it could not be sent at once.
+   * Sends `data` from the server port to `address`:`port` (broadcast server): null when it
+   * went out, else why not.
    */
-  send(to: { address: string; port: number }, data: Uint8Array): boolean;
+  send(data: Uint8Array, address: string, port: number): Promise<string | null>;
+  /**
+   * Sends a symmetric peer's packet to `to` from the server socket of its family (peers send
+   * from the NTP port); true once handed over (send errors are counted, not returned).
+   */
+  sendPeer(to: { address: string; port: number }, data: Uint8Array): boolean;
   /** Closes every socket and waits for the loops to end. */
   close(): Promise<void>;
 }
@@ -133,8 +148,7 @@ interface BoundSocket {
   hostname: string;
   port: number;
   close(): void;
-  /** Sends one datagram now (false: refused at once). */
-  send(data: Uint8Array, address: string, port: number): boolean;
+  send(data: Uint8Array, address: string, port: number): Promise<string | null>;
 }
 
 interface SocketLoop {
@@ -203,14 +217,15 @@ export function startNtpServer(
     if (kernel) {
       const socks = bindAll(
         options.hosts,
-        (h) => KernelSocket.open(h, options.port, { scale: deps.clock }),
+        (h) =>
+          KernelSocket.open(h, options.port, { scale: deps.clock, configure: options.configure }),
       );
       loops = socks.map((sock) => {
         const loop: SocketLoop = {
           socket: {
             ...sock.local,
             close: () => sock.close(),
-            send: (data, address, port) => sock.send(data, address, port) === null,
+            send: (d, a, p) => Promise.resolve(sock.send(d, a, p)),
           },
           responder: new NtpResponder(deps.policy),
           readCookedTime,
@@ -221,6 +236,9 @@ export function startNtpServer(
         return loop;
       });
     } else {
+      if (options.configure !== undefined) {
+        throw new Error("broadcast and multicast need kernel sockets (FFI)");
+      }
       const conns = bindAll(options.hosts, (h) => bindDeno(h, options.port));
       loops = conns.map((conn) => {
         const a = conn.addr as Deno.NetAddr;
@@ -229,12 +247,11 @@ export function startNtpServer(
             hostname: a.hostname,
             port: a.port,
             close: () => conn.close(),
-            send: (data, address, port) => {
-              conn.send(data, { transport: "udp", hostname: address, port }).catch((e) =>
-                countError(io, "sendErrors", e, deps.log)
-              );
-              return true;
-            },
+            send: (d, address, port) =>
+              conn.send(d, { transport: "udp", hostname: address, port }).then(
+                () => null,
+                (e) => String(e),
+              ),
           },
           responder: new NtpResponder(deps.policy),
           readCookedTime,
@@ -266,18 +283,22 @@ export function startNtpServer(
       for (const l of loops) addResponderStats(sum, l.responder.stats);
       return sum;
     },
-    send(to, data) {
+    send(data, address, port) {
+      // The socket of the target's family ("::" is dual-stack), else the first.
+      const v6 = address.includes(":");
+      const loop = loops.find((l) => l.socket.hostname.includes(":") === v6) ??
+        loops.find((l) => l.socket.hostname === "::") ?? loops[0];
+      return loop.socket.send(data, address, port);
+    },
+    sendPeer(to, data) {
       const v6 = to.address.includes(":");
-      const loop = loops.find((l) =>
-        !l.closed && (l.socket.hostname.includes(":") === v6 || l.socket.hostname === "::")
-      );
+      const loop = loops.find((l) => !l.closed && l.socket.hostname.includes(":") === v6) ??
+        loops.find((l) => !l.closed && l.socket.hostname === "::");
       if (loop === undefined) return false;
-      try {
-        return loop.socket.send(data, to.address, to.port);
-      } catch (e) {
-        countError(io, "sendErrors", e, deps.log);
-        return false;
-      }
+      void loop.socket.send(data, to.address, to.port).then((error) => {
+        if (error !== null) countError(io, "sendErrors", error, deps.log);
+      });
+      return true;
     },
     async close() {
       for (const l of loops) {
@@ -319,6 +340,14 @@ function answer(
   deps: NtpServerDeps,
   readTxTime: () => Instant,
 ): Uint8Array | null {
+  if (deps.onBroadcast !== undefined && data.length >= 48 && (data[0] & 7) === 5) {
+    try {
+      deps.onBroadcast(data.slice(), { address: from.address, port: from.port }, rxTime);
+    } catch (e) {
+      deps.log.log("error", `Broadcast not processed: ${String(e)}`);
+    }
+    return null;
+  }
   try {
     return loop.responder.respond(data, from, rxTime, reference, readTxTime);
   } catch (e) {

@@ -101,7 +101,7 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   ro(c.leapSecList);
   if (c.leapSecTz !== null) ro("/usr/share/zoneinfo");
   for (const d of c.sourceDirs ?? []) ro(d);
-  // SOCK refclocks bind their socket (replacing a stale one); SHM goes through FFI.
+  // SOCK refclocks bind their socket (replacing a stale one); SHM, PPS, PHC, RTC, NMEA use FFI.
   for (const r of c.refclocks) if (r.driver === "SOCK") rw(r.parameter);
   if (c.cmdSocket !== null) rw(dirOf(c.cmdSocket));
   if (c.pidFile !== null) ro("/proc"); // is the pid in an existing pidfile alive?
@@ -116,9 +116,11 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
     rw(tmpDir(host));
     if (notify.startsWith("/")) g.write.push(notify);
   }
-  // Symmetric peers open the NTP port and talk to their peers from it, like `allow` rules.
+  // Symmetric peers open the NTP port and talk to their peers from it, like `allow` rules;
+  // manycastclient solicits its group through Deno's UDP (daemon/manycast_service.ts).
   const peers = c.sources.some((s) => s.type === "peer");
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || peers) {
+  const manycast = (c.broadcast?.manycastClients.length ?? 0) > 0;
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast || peers) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];
