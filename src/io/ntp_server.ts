@@ -80,6 +80,38 @@ export interface NtpServerDeps {
    * Absent: mode 6 is ignored like mode 7.
    */
   control?: (request: Uint8Array, from: { address: string }, rxTime: Instant) => Uint8Array[];
+  /**
+   * Symmetric associations (normally the engine's `receivePeerPacket`): a mode 1 or 2
+   * datagram is offered here first and, when a configured peer took it, not answered by the
+   * responder. Unknown senders' mode 1 packets go on to the responder (a stateless mode 2
+   * answer where the access rules allow).
+   */
+  peers?: PeerPacketSink;
+}
+
+/** Where packets of symmetric peers go. */
+export interface PeerPacketSink {
+  /**
+   * Takes a packet from `from` received at cooked `rx` on a socket bound to `localAddress`
+   * (null: a wildcard socket); false when no peer is configured there.
+   */
+  receive(
+    from: { address: string; port: number },
+    data: Uint8Array,
+    rx: Instant,
+    localAddress: string | null,
+  ): boolean;
+}
+
+/** The bound address of a socket, or null for a wildcard one. */
+function specificAddress(hostname: string): string | null {
+  return hostname === "::" || hostname === "0.0.0.0" || hostname === "" ? null : hostname;
+}
+
+/** True for a datagram in symmetric active or passive mode (the peers' packets). */
+function isSymmetric(data: Uint8Array): boolean {
+  const mode = data.length >= 48 ? data[0] & 7 : 0;
+  return mode === 1 || mode === 2;
 }
 
 /** A running server. */
@@ -95,6 +127,11 @@ export interface NtpServerHandle {
    * went out, else why not.
    */
   send(data: Uint8Array, address: string, port: number): Promise<string | null>;
+  /**
+   * Sends a symmetric peer's packet to `to` from the server socket of its family (peers send
+   * from the NTP port); true once handed over (send errors are counted, not returned).
+   */
+  sendPeer(to: { address: string; port: number }, data: Uint8Array): boolean;
   /** Closes every socket and waits for the loops to end. */
   close(): Promise<void>;
 }
@@ -256,6 +293,16 @@ export function startNtpServer(
         loops.find((l) => l.socket.hostname === "::") ?? loops[0];
       return loop.socket.send(data, address, port);
     },
+    sendPeer(to, data) {
+      const v6 = to.address.includes(":");
+      const loop = loops.find((l) => !l.closed && l.socket.hostname.includes(":") === v6) ??
+        loops.find((l) => !l.closed && l.socket.hostname === "::");
+      if (loop === undefined) return false;
+      void loop.socket.send(data, to.address, to.port).then((error) => {
+        if (error !== null) countError(io, "sendErrors", error, deps.log);
+      });
+      return true;
+    },
     async close() {
       for (const l of loops) {
         if (l.closed) continue;
@@ -355,6 +402,7 @@ async function runKernelLoop(
   const readTxTime = () => (txRead = sock.cookedNowAfter(batch));
   // Replies leave with one sendmmsg per batch, their transmit times restamped just before.
   const replies = new BatchedReplies(sock, options.replyGroup ?? DEFAULT_REPLY_GROUP);
+  const localAddress = specificAddress(loop.socket.hostname);
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -383,6 +431,9 @@ async function runKernelLoop(
           }
           continue;
         }
+        if (deps.peers !== undefined && isSymmetric(data)) {
+          if (deps.peers.receive(from, data, batch.rx[i], localAddress)) continue;
+        }
         txRead = null;
         const reply = answer(loop, data, from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
@@ -405,6 +456,7 @@ async function runDenoLoop(
   const buffer = new Uint8Array(MAX_REQUEST_LENGTH);
   const from = { address: "", port: 0 };
   const readTime = loop.readCookedTime;
+  const localAddress = specificAddress(loop.socket.hostname);
   while (!loop.closed) {
     let data: Uint8Array;
     let addr: Deno.NetAddr;
@@ -434,6 +486,10 @@ async function runDenoLoop(
       }
       continue;
     }
+    if (
+      deps.peers !== undefined && isSymmetric(data) &&
+      deps.peers.receive(from, data, rxTime, localAddress)
+    ) continue;
     const reply = answer(loop, data, from, rxTime, deps.reference(), deps, readTime);
     if (reply === null) continue;
     try {
