@@ -90,9 +90,15 @@ export async function serve(
     parts.random,
     logging.port("ntp"),
   );
-  // mode6allow/mode6deny (daemon/mode6.ts) open the NTP socket too.
+  // The NTP port opens for clients (allow/deny), for ntpq (mode6allow/mode6deny,
+  // daemon/mode6.ts), for broadcast and for symmetric peers, which send from it (chrony);
+  // without allow rules nobody else gets an answer.
+  const peers = config.sources.some((s) => s.type === "peer");
+  if (peers && config.port === 0) {
+    log.log("warning", "port 0: symmetric peers need the NTP port and will send nothing");
+  }
   const wantsServer = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0 ||
-    broadcast.needsServerSocket(config);
+    broadcast.needsServerSocket(config) || peers;
   const socketOptions = broadcast.serverSocketOptions(config);
   if (config.port > 0 && wantsServer && options.oneShot === null) {
     try {
@@ -113,6 +119,9 @@ export async function serve(
           nts: nts?.authenticator ?? null,
         },
         log: logging.port("ntp"),
+        peers: {
+          receive: (from, data, rx, local) => engine.receivePeerPacket(from, data, rx, local),
+        },
         onBroadcast: broadcastClients === null ? undefined : (data, from, rx) => {
           if (broadcastClients.receive(data, from, rx) === "mobilised") {
             log.log("info", `Broadcast server ${from.address} mobilised`);
@@ -125,6 +134,8 @@ export async function serve(
           reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
         }),
       });
+      const server = ntpServer;
+      engine.attachNtpPort({ send: (_id, to, bytes) => server.sendPeer(to, bytes) });
     } catch (error) {
       throw new StartupError(
         `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,

@@ -122,9 +122,11 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   // NTS: NTS-KE over TCP, then NTP to whatever server NTS-KE names; the NTS-KE listener.
   const nts = c.sources.some((s) => s.params.nts === true) ||
     (c.nts?.serverKeys.length ?? 0) > 0;
+  // Symmetric peers open the NTP port and talk to their peers from it, like `allow` rules;
   // manycastclient solicits its group through Deno's UDP (daemon/manycast_service.ts).
+  const peers = c.sources.some((s) => s.type === "peer");
   const manycast = (c.broadcast?.manycastClients.length ?? 0) > 0;
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast || nts) {
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast || peers || nts) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];

@@ -42,7 +42,14 @@ export type SourceOutcome =
    * Send `bytes` to `to`; the engine reads the transmit time, sends, and reports back with
    * `sent(token, ok, txTime)`.
    */
-  | { kind: "send"; token: number; to: SocketAddress; bytes: Uint8Array }
+  | {
+    kind: "send";
+    token: number;
+    to: SocketAddress;
+    bytes: Uint8Array;
+    /** "ntp-port": from the daemon's NTP server socket (symmetric peers); default a client socket. */
+    via?: "ntp-port";
+  }
   /**
    * Call `timeout` after `delay` seconds (replacing any pending wake-up); with `fromLastTx`
    * the delay counts from the source's last transmission (`lastTransmit`) as it stands when
