@@ -191,6 +191,28 @@ export interface NtsKeServerHandle {
   close(): void;
 }
 
+/**
+ * TCP listeners on every `bindaddress` (as the NTP server), or with none on "::" (both
+ * families), falling back to "0.0.0.0" where IPv6 is off. Closes all on a failure.
+ */
+function listenAll(hosts: readonly string[], port: number): Deno.Listener[] {
+  if (hosts.length === 0) {
+    try {
+      return [Deno.listen({ transport: "tcp", hostname: "::", port })];
+    } catch {
+      return [Deno.listen({ transport: "tcp", hostname: "0.0.0.0", port })];
+    }
+  }
+  const out: Deno.Listener[] = [];
+  try {
+    for (const hostname of hosts) out.push(Deno.listen({ transport: "tcp", hostname, port }));
+  } catch (e) {
+    for (const l of out) l.close();
+    throw e;
+  }
+  return out;
+}
+
 /** Starts the NTS server parts configured: null without ntsserverkey/ntsservercert. */
 export function startNtsServer(
   config: Config,
@@ -212,15 +234,14 @@ export function startNtsServer(
   });
   const keys = new NtsServerKeys(nts.dumpDir, deps.log);
   const limiter = nts.rateLimit === null ? null : new KeRateLimiter(nts.rateLimit);
-  const hostname = config.bindAddresses[0] ?? "0.0.0.0";
-  let listener: Deno.Listener;
+  let listeners: Deno.Listener[];
   try {
-    listener = Deno.listen({ transport: "tcp", hostname, port: nts.port });
+    listeners = listenAll(config.bindAddresses, nts.port);
   } catch (e) {
     context.close();
     throw e;
   }
-  const address = listener.addr as Deno.NetAddr;
+  const address = listeners[0].addr as Deno.NetAddr;
   const counts = { served: 0, failed: 0, limited: 0 };
   let inFlight = 0;
   const maxInFlight = KE_IN_FLIGHT_PER_PROCESS * Math.max(1, nts.processes);
@@ -245,7 +266,7 @@ export function startNtsServer(
     ntpServer: nts.ntpServer ?? undefined,
     timeoutMs: 5_000,
   };
-  (async () => {
+  const accept = async (listener: Deno.Listener) => {
     for await (const conn of listener) {
       const peer = (conn.remoteAddr as Deno.NetAddr).hostname;
       if (
@@ -264,8 +285,12 @@ export function startNtsServer(
         }
       }).finally(() => inFlight--);
     }
-  })().catch(() => {});
-  deps.log.log("info", `NTS-KE server listening on ${address.hostname}:${address.port}`);
+  };
+  for (const l of listeners) {
+    accept(l).catch(() => {});
+    const a = l.addr as Deno.NetAddr;
+    deps.log.log("info", `NTS-KE server listening on ${a.hostname}:${a.port}`);
+  }
   return {
     authenticator: new NtsRequestAuthenticator(keys),
     ke: {
@@ -275,10 +300,12 @@ export function startNtsServer(
         closed = true;
         if (rotation !== null) deps.timers.cancelTimer(rotation);
         context.free(); // connections still open keep their reference
-        try {
-          listener.close();
-        } catch {
-          // already closed
+        for (const l of listeners) {
+          try {
+            l.close();
+          } catch {
+            // already closed
+          }
         }
       },
     },
