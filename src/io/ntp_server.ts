@@ -30,6 +30,8 @@ import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
+import type { TxTimestampStore } from "../core/serve/tx_timestamps.ts";
+import type { ClientLog } from "../core/client_log.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;
@@ -287,6 +289,9 @@ async function runKernelLoop(
   // read for the batch (exact for the Linux driver, whose raw clock is CLOCK_REALTIME; the
   // null driver's virtual frequency over the batch's few hundred µs is below 0.1 µs).
   const readTxTime = () => sock.cookedNowAfter(batch);
+  // Interleaved mode: kernel transmit timestamps are turned on with the first reply saved.
+  const txStore = clientLog?.txTimestamps ?? null;
+  let txStamps = false;
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -298,6 +303,7 @@ async function runKernelLoop(
         await new Promise((r) => setTimeout(r, 10));
         break;
       }
+      if (txStamps) collectTxTimestamps(sock, txStore, clientLog);
       if (n === 0) break;
       // The engine cannot run during a batch: one reference state serves it all.
       const reference = deps.reference();
@@ -310,11 +316,40 @@ async function runKernelLoop(
         if (reply === null) continue;
         if (sock.replyInBatch(batch, i, reply)) {
           clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
+          // Transmit timestamps are wanted from the first reply saved for interleaved mode.
+          if (!txStamps && loop.responder.savedRxKey !== null && txStore !== null) {
+            txStamps = sock.enableTxFrames();
+          }
         } else countError(io, "sendErrors", "sendto failed", deps.log);
       }
     }
   }
 }
+
+/**
+ * Drains the socket's transmit reports: each reply saved for interleaved mode gets the
+ * kernel's transmit timestamp, found by the receive timestamp it carries (chrony's
+ * NCR_ProcessTxUnknown); the store refuses one that is not 0..1 s after the daemon's.
+ */
+function collectTxTimestamps(
+  sock: KernelSocket,
+  store: TxTimestampStore | null,
+  clientLog: ClientLog | null,
+): void {
+  for (let i = 0; i < TX_REPORTS_PER_DRAIN; i++) {
+    const r = sock.readTxFrame();
+    if (r === null) return;
+    const p = r.payload;
+    if (store === null || p === null || p.length < 48 || (p[0] & 7) !== 4) continue;
+    const key = new DataView(p.buffer, p.byteOffset + 32, 8).getBigUint64(0, false);
+    if (!store.wants(key)) continue;
+    const tx = r.cook();
+    if (tx !== null && store.updateTx(key, tx)) clientLog?.countKernelTx();
+  }
+}
+
+/** Transmit reports read per drain at most (the rest wait for the next wake-up). */
+const TX_REPORTS_PER_DRAIN = 1024;
 
 /** The Deno.listenDatagram loop: receive, read the clock at once, answer, send. */
 async function runDenoLoop(
