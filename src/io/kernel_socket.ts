@@ -237,6 +237,18 @@ export class KernelSocket {
     };
   }
 
+  /**
+   * A transmit timestamp that came after `sendStamped` returned (the datagram waited in a
+   * queue of the kernel), cooked; null when none is there or it is not trusted. Sockets
+   * opened with `txTimestamps`.
+   */
+  lateTx(): Instant | null {
+    const raw = this.#socket.readTxTimestamp();
+    if (raw === null) return null;
+    const t = this.cook(raw);
+    return t.kernel ? t.time : null;
+  }
+
   /** Sends `data` back to the sender of the last datagram received; false if refused. */
   replyToLast(data: Uint8Array): boolean {
     return this.#socket.replyToLast(data);
