@@ -10,111 +10,33 @@ import { VERSION } from "../version.ts";
 /** A command module's entry point: takes the arguments after the command name. */
 export type CommandRunner = (args: string[]) => Promise<number>;
 
-interface CommandEntry {
-  summary: string;
-  load: () => Promise<CommandRunner>;
-}
+/** The chronyc-style commands (monitor.ts). */
+const MONITOR_COMMANDS = (
+  "tracking sources sourcestats selectdata activity ntpdata serverstats clients makestep " +
+  "burst online offline onoffline settime manual waitsync rtcdata trimrtc writertc reselect " +
+  "refresh dump cyclelogs shutdown sourcename add delete allow deny cmdallow cmddeny " +
+  "accheck cmdaccheck local maxupdateskew reselectdist smoothing smoothtime authdata dfreq " +
+  "doffset minpoll maxpoll maxdelay maxdelayratio maxdelaydevratio minstratum polltarget " +
+  "reset reload rekey"
+).split(" ");
 
-const MONITOR_COMMANDS = [
-  "tracking",
-  "sources",
-  "sourcestats",
-  "selectdata",
-  "activity",
-  "ntpdata",
-  "serverstats",
-  "clients",
-  "makestep",
-  "burst",
-  "online",
-  "offline",
-  "onoffline",
-  "settime",
-  "manual",
-  "waitsync",
-  "rtcdata",
-  "trimrtc",
-  "writertc",
-  "reselect",
-  "refresh",
-  "dump",
-  "cyclelogs",
-  "shutdown",
-  "sourcename",
-  "add",
-  "delete",
-  "allow",
-  "deny",
-  "cmdallow",
-  "cmddeny",
-  "accheck",
-  "cmdaccheck",
-  "local",
-  "maxupdateskew",
-  "reselectdist",
-  "smoothing",
-  "smoothtime",
-  "authdata",
-  "dfreq",
-  "doffset",
-  "minpoll",
-  "maxpoll",
-  "maxdelay",
-  "maxdelayratio",
-  "maxdelaydevratio",
-  "minstratum",
-  "polltarget",
-  "reset",
-  "reload",
-  "rekey",
-];
-
-const COMMANDS: Record<string, CommandEntry> = {
-  daemon: {
-    summary: "run the time service (chronyd's job)",
-    load: async () => (await import("./daemon.ts")).run,
-  },
-  sync: {
-    summary: "one-shot: measure several servers and step or slew the clock (boot-time job)",
-    load: async () => (await import("./sync.ts")).run,
-  },
-  query: {
-    summary: "measure one server and print what it says; never touches the clock",
-    load: async () => (await import("./query.ts")).run,
-  },
-  config: {
-    summary: "config check FILE: validate a chrony.conf or tempus.toml and print it",
-    load: async () => (await import("./config_check.ts")).run,
-  },
-  metrics: {
-    summary: "print the daemon's metrics once (Prometheus text)",
-    load: async () => (await import("./metrics.ts")).run,
-  },
-  plot: {
-    summary: "draw offset, frequency, delay, root distance as SVG from chrony-style logs",
-    load: async () => (await import("./plot.ts")).run,
-  },
-  replay: {
-    summary: "run recorded measurements through the engine and show its decisions",
-    load: async () => (await import("./replay.ts")).run,
-  },
-  now: {
-    summary: "earliest <= true time <= latest from the error-bound page",
-    load: async () => (await import("./now.ts")).run,
-  },
-  permissions: {
-    summary: "permissions COMMAND [ARGS]: the Deno permission flags the launcher grants it",
-    load: async () => (await import("../launch/permissions.ts")).run,
-  },
+/** Each command's lazily loaded entry point (the top-level help is `usage`). */
+const COMMANDS: Record<string, () => Promise<CommandRunner>> = {
+  daemon: async () => (await import("./daemon.ts")).run,
+  sync: async () => (await import("./sync.ts")).run,
+  query: async () => (await import("./query.ts")).run,
+  config: async () => (await import("./config_check.ts")).run,
+  metrics: async () => (await import("./metrics.ts")).run,
+  plot: async () => (await import("./plot.ts")).run,
+  replay: async () => (await import("./replay.ts")).run,
+  now: async () => (await import("./now.ts")).run,
+  permissions: async () => (await import("../launch/permissions.ts")).run,
 };
 
 for (const name of MONITOR_COMMANDS) {
-  COMMANDS[name] = {
-    summary: "monitoring/control over chrony's command protocol (like chronyc)",
-    load: async () => {
-      const runMonitor = (await import("./monitor.ts")).runMonitor;
-      return (args: string[]) => runMonitor(name, args);
-    },
+  COMMANDS[name] = async () => {
+    const runMonitor = (await import("./monitor.ts")).runMonitor;
+    return (args: string[]) => runMonitor(name, args);
   };
 }
 
@@ -154,13 +76,13 @@ export async function main(args: string[]): Promise<number> {
     console.log(`tempus ${VERSION}`);
     return 0;
   }
-  const entry = COMMANDS[command];
-  if (entry === undefined) {
+  const load = COMMANDS[command];
+  if (load === undefined) {
     console.error(`tempus: unknown command '${command}' (try tempus --help)`);
     return 2;
   }
   try {
-    const runner = await entry.load();
+    const runner = await load();
     return await runner(rest);
   } catch (error) {
     // A command must print its own clear error; this is the last line of defence.

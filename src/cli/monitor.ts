@@ -42,6 +42,15 @@ export interface MonitorArgs {
   ipVersion: 4 | 6 | null;
 }
 
+/** chronyc's output flags, by option. */
+const FLAG_OPTIONS: Readonly<Record<string, keyof MonitorFlags>> = {
+  "-c": "csv",
+  "-n": "noDns",
+  "-v": "verbose",
+  "-a": "all",
+  "--json": "json",
+};
+
 /** Parses the arguments after the command name; returns an error text for bad options. */
 export function parseMonitorArgs(command: string, args: string[]): MonitorArgs | string {
   const out: MonitorArgs = {
@@ -85,26 +94,11 @@ export function parseMonitorArgs(command: string, args: string[]): MonitorArgs |
         i++;
         break;
       }
-      case "-c":
-        out.flags.csv = true;
-        break;
-      case "-n":
-        out.flags.noDns = true;
-        break;
-      case "-v":
-        out.flags.verbose = true;
-        break;
-      case "-a":
-        out.flags.all = true;
-        break;
       case "-k":
         out.clients.nke = true;
         break;
       case "-r":
         out.clients.reset = true;
-        break;
-      case "--json":
-        out.flags.json = true;
         break;
       case "--help":
         out.help = true;
@@ -118,7 +112,8 @@ export function parseMonitorArgs(command: string, args: string[]): MonitorArgs |
       case "-m":
         break;
       default:
-        out.positional.push(a);
+        if (Object.hasOwn(FLAG_OPTIONS, a)) out.flags[FLAG_OPTIONS[a]] = true;
+        else out.positional.push(a);
     }
   }
   if (out.flags.csv) out.flags.verbose = false;

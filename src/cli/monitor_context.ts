@@ -87,7 +87,11 @@ export function showReply<R extends ReplyCode>(
   return reply;
 }
 
-function isExpected<R extends ReplyCode>(reply: Reply, expected: readonly R[]): reply is Reply<R> {
+/** True when the reply's code is one of `expected`. */
+export function isExpected<R extends ReplyCode>(
+  reply: Reply,
+  expected: readonly R[],
+): reply is Reply<R> {
   return (expected as readonly ReplyCode[]).includes(reply.reply);
 }
 

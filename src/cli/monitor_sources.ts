@@ -30,24 +30,36 @@ async function sourceCount(ctx: MonitorContext): Promise<number | null> {
 }
 
 /**
- * Fetches the report of each of the `n` source indices and hands its data and address to
- * `visit`; sources known only by a reference ID are skipped unless -a. False when the daemon
- * stopped answering.
+ * One table of the source list: the -v legend, the header, then the report of each source
+ * index, which `row` prints and returns as its JSON row; sources known only by a reference
+ * ID are skipped unless -a. False when the daemon stopped answering.
  */
-async function forEachSource<D extends { ipAddr: IpAddr }>(
+async function sourceTable<D extends { ipAddr: IpAddr }>(
   ctx: MonitorContext,
-  n: number,
+  legend: string[],
+  title: string,
   fetch: (index: number) => Promise<{ data: D } | null>,
-  visit: (d: D, ip: IpAddr) => Promise<void> | void,
+  row: (d: D, ip: IpAddr) => Promise<unknown>,
 ): Promise<boolean> {
+  const n = await sourceCount(ctx);
+  if (n === null) return false;
+  if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(legend.join("\n") + "\n");
+  header(ctx, title);
+  const rows: unknown[] = [];
   for (let i = 0; i < n; i++) {
     const reply = await fetch(i);
     if (reply === null) return false;
     const ip = reply.data.ipAddr;
     if (!ctx.flags.all && ip.family === IPADDR_ID) continue;
-    await visit(reply.data, ip);
+    rows.push(await row(reply.data, ip));
   }
+  ctx.json(rows);
   return true;
+}
+
+/** The name column of sourcestats and selectdata (a refclock shows its refid). */
+function statsName(ctx: MonitorContext, ip: IpAddr, refId: number): Promise<string> {
+  return formatName(ctx, ip, { ref: ip.family === IPADDR_UNSPEC, refId, trunc: 25 });
 }
 
 const SOURCES_LEGEND = [
@@ -63,19 +75,14 @@ const SOURCES_LEGEND = [
 ];
 
 /** `sources [-a] [-v]`. */
-export async function sources(ctx: MonitorContext): Promise<boolean> {
-  const n = await sourceCount(ctx);
-  if (n === null) return false;
-  if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(SOURCES_LEGEND.join("\n") + "\n");
-  header(ctx, "MS Name/IP address         Stratum Poll Reach LastRx Last sample               ");
-  const rows: unknown[] = [];
+export function sources(ctx: MonitorContext): Promise<boolean> {
+  const title = "MS Name/IP address         Stratum Poll Reach LastRx Last sample               ";
   const fetch = (index: number) => ask(ctx, REQ.SOURCE_DATA, { index });
-  const ok = await forEachSource(ctx, n, fetch, async (d, ip) => {
+  return sourceTable(ctx, SOURCES_LEGEND, title, fetch, async (d, ip) => {
     const ref = d.mode === 2 && ip.family === IPADDR_INET4;
     const name = await formatName(ctx, ip, { ref, refId: ref ? ipToRefId(ip) : 0, trunc: 25 });
     const modeCh = ["^", "=", "#"][d.mode] ?? " ";
     const stateCh = ["*", "?", "x", "~", "+", "-"][d.state] ?? " ";
-    rows.push({ ...jsonFields(d), name, modeChar: modeCh, stateChar: stateCh });
     report(ctx, "%c%c %-27s  %2d  %2d   %3o  %I  %+S[%+S] +/- %S\n", [
       modeCh,
       stateCh,
@@ -88,10 +95,8 @@ export async function sources(ctx: MonitorContext): Promise<boolean> {
       d.origLatestMeas,
       d.latestMeasErr,
     ]);
+    return { ...jsonFields(d), name, modeChar: modeCh, stateChar: stateCh };
   });
-  if (!ok) return false;
-  ctx.json(rows);
-  return true;
 }
 
 const SOURCESTATS_LEGEND = [
@@ -107,20 +112,11 @@ const SOURCESTATS_LEGEND = [
 ];
 
 /** `sourcestats [-a] [-v]`. */
-export async function sourcestats(ctx: MonitorContext): Promise<boolean> {
-  const n = await sourceCount(ctx);
-  if (n === null) return false;
-  if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(SOURCESTATS_LEGEND.join("\n") + "\n");
-  header(ctx, "Name/IP Address            NP  NR  Span  Frequency  Freq Skew  Offset  Std Dev");
-  const rows: unknown[] = [];
+export function sourcestats(ctx: MonitorContext): Promise<boolean> {
+  const title = "Name/IP Address            NP  NR  Span  Frequency  Freq Skew  Offset  Std Dev";
   const fetch = (index: number) => ask(ctx, REQ.SOURCESTATS, { index });
-  const ok = await forEachSource(ctx, n, fetch, async (d, ip) => {
-    const name = await formatName(ctx, ip, {
-      ref: ip.family === IPADDR_UNSPEC,
-      refId: d.refId,
-      trunc: 25,
-    });
-    rows.push({ ...jsonFields(d), name });
+  return sourceTable(ctx, SOURCESTATS_LEGEND, title, fetch, async (d, ip) => {
+    const name = await statsName(ctx, ip, d.refId);
     report(ctx, "%-25s %3U %3U  %I %+P %P  %+S  %S\n", [
       name,
       d.nSamples,
@@ -131,10 +127,8 @@ export async function sourcestats(ctx: MonitorContext): Promise<boolean> {
       d.estOffset,
       d.sd,
     ]);
+    return { ...jsonFields(d), name };
   });
-  if (!ok) return false;
-  ctx.json(rows);
-  return true;
 }
 
 const SELECTDATA_LEGEND = [
@@ -159,21 +153,12 @@ function options(bits: number): string[] {
 }
 
 /** `selectdata [-a] [-v]`. */
-export async function selectdata(ctx: MonitorContext): Promise<boolean> {
-  const n = await sourceCount(ctx);
-  if (n === null) return false;
-  if (ctx.flags.verbose && !ctx.flags.csv) ctx.write(SELECTDATA_LEGEND.join("\n") + "\n");
-  header(ctx, "S Name/IP Address        Auth COpts EOpts Last Score     Interval  Leap");
-  const rows: unknown[] = [];
+export function selectdata(ctx: MonitorContext): Promise<boolean> {
+  const title = "S Name/IP Address        Auth COpts EOpts Last Score     Interval  Leap";
   const fetch = (index: number) => ask(ctx, REQ.SELECT_DATA, { index });
-  const ok = await forEachSource(ctx, n, fetch, async (d, ip) => {
-    const name = await formatName(ctx, ip, {
-      ref: ip.family === IPADDR_UNSPEC,
-      refId: d.refId,
-      trunc: 25,
-    });
+  return sourceTable(ctx, SELECTDATA_LEGEND, title, fetch, async (d, ip) => {
+    const name = await statsName(ctx, ip, d.refId);
     const state = String.fromCharCode(d.stateChar);
-    rows.push({ ...jsonFields(d), name, stateChar: state });
     report(ctx, "%c %-25s %c %c%c%c%c%c %c%c%c%c%c %I %5.1f %+S %+S  %1L\n", [
       state,
       name,
@@ -186,10 +171,8 @@ export async function selectdata(ctx: MonitorContext): Promise<boolean> {
       d.hiLimit,
       d.leap,
     ]);
+    return { ...jsonFields(d), name, stateChar: state };
   });
-  if (!ok) return false;
-  ctx.json(rows);
-  return true;
 }
 
 function log2ToDouble(l: number): number {

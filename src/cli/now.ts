@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./command_args.ts";
 import { DEFAULT_ERROR_BOUND_FILE } from "../config/defaults.ts";
 import { boundAt, type ErrorBoundSnapshot, type TimeInterval } from "../core/error_bound.ts";
 import { readErrorBoundPage } from "../io/error_bound_file.ts";
@@ -62,25 +62,17 @@ export function formatNow(
 
 /** `tempus now`. */
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        file: { type: "string", short: "f" },
-        json: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    console.error(`tempus now: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandArgs("now", HELP, {
+    args,
+    options: {
+      file: { type: "string", short: "f" },
+      json: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+    allowPositionals: false,
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const path = values.file ?? DEFAULT_ERROR_BOUND_FILE;
   const json = values.json ?? false;
   let page;

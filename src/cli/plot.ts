@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./command_args.ts";
 import {
   type MeasurementEntry,
   parseMeasurementsLog,
@@ -19,6 +19,7 @@ import {
 } from "../io/log_parse.ts";
 import type { HistoryData } from "../daemon/history.ts";
 import { type PlotData, renderPlot } from "./plot_svg.ts";
+import { readTextIfPresent } from "../io/files.ts";
 
 const HELP = `Usage: tempus plot [LOGDIR] [--tracking FILE] [--measurements FILE] [-o OUT.svg]
                    [--title TEXT] [--step-threshold SECONDS]
@@ -51,41 +52,23 @@ export function findEvents(
   return { steps, leaps };
 }
 
-function readOptional(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
 /** `tempus plot`. */
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        tracking: { type: "string" },
-        measurements: { type: "string" },
-        url: { type: "string" },
-        output: { type: "string", short: "o" },
-        title: { type: "string" },
-        "step-threshold": { type: "string" },
-        help: { type: "boolean" },
-      },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    console.error(`tempus plot: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("plot", HELP, {
+    args,
+    options: {
+      tracking: { type: "string" },
+      measurements: { type: "string" },
+      url: { type: "string" },
+      output: { type: "string", short: "o" },
+      title: { type: "string" },
+      "step-threshold": { type: "string" },
+      help: { type: "boolean" },
+    },
+    allowPositionals: true,
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   if (positionals.length > 1) {
     console.error("tempus plot: one log directory at most");
     return 2;
@@ -134,8 +117,8 @@ export async function run(args: string[]): Promise<number> {
   let tracking: TrackingEntry[] = [];
   let measurements: MeasurementEntry[] = [];
   try {
-    const tText = trackingPath === null ? null : readOptional(trackingPath);
-    const mText = measurementsPath === null ? null : readOptional(measurementsPath);
+    const tText = trackingPath === null ? null : readTextIfPresent(trackingPath);
+    const mText = measurementsPath === null ? null : readTextIfPresent(measurementsPath);
     if (tText === null && mText === null) {
       console.error(`tempus plot: no tracking.log or measurements.log found`);
       return 1;

@@ -326,31 +326,24 @@ export function renderPlot(data: PlotData): string {
   panels.forEach(([title, seconds, unit, series, logScale], i) => {
     const top = TOP + 20 + i * (PANEL_H + GAP);
     panel(out, top, title, seconds, unit, series, x, ticks, logScale ?? false);
-    for (const s of data.steps) {
-      const xx = x(s.t).toFixed(1);
+    // Steps (red, dashed) and leap seconds (purple, dotted), labelled in the first panel.
+    const markers = [
+      ...data.steps.map((s) =>
+        [s.t, "#d00", "6,3", 12, `step ${s.offset.toPrecision(3)} s`] as const
+      ),
+      ...data.leaps.map((l) => [l.t, "#80c", "2,3", 24, l.kind] as const),
+    ];
+    for (const [t, color, dash, dy, text] of markers) {
+      const xx = x(t).toFixed(1);
       out.push(
-        `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${
-          top + PANEL_H
-        }" stroke="#d00" stroke-width="1.5" stroke-dasharray="6,3"/>`,
+        `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${top + PANEL_H}" stroke="${color}" ` +
+          `stroke-width="1.5" stroke-dasharray="${dash}"/>`,
       );
       if (i === 0) {
         out.push(
-          `<text x="${xx}" y="${top + 12}" fill="#d00" font-size="11"> step ${
-            xmlEscape(s.offset.toPrecision(3))
-          } s</text>`,
-        );
-      }
-    }
-    for (const l of data.leaps) {
-      const xx = x(l.t).toFixed(1);
-      out.push(
-        `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${
-          top + PANEL_H
-        }" stroke="#80c" stroke-width="1.5" stroke-dasharray="2,3"/>`,
-      );
-      if (i === 0) {
-        out.push(
-          `<text x="${xx}" y="${top + 24}" fill="#80c" font-size="11"> ${xmlEscape(l.kind)}</text>`,
+          `<text x="${xx}" y="${top + dy}" fill="${color}" font-size="11"> ${
+            xmlEscape(text)
+          }</text>`,
         );
       }
     }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./command_args.ts";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
@@ -36,29 +36,20 @@ Exit status: 0 measured; 1 no reply, invalid replies or Kiss-o'-Death; 2 usage e
 
 /** Runs `tempus query`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        count: { type: "string", short: "c" },
-        timeout: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        "4": { type: "boolean" },
-        "6": { type: "boolean" },
-      },
-    });
-  } catch (error) {
-    console.error(`tempus query: ${error instanceof Error ? error.message : error}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("query", USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      count: { type: "string", short: "c" },
+      timeout: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      "4": { type: "boolean" },
+      "6": { type: "boolean" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) {
     console.error("tempus query: expected exactly one SERVER[:PORT] (see tempus query --help)");
     return 2;

@@ -8,12 +8,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./command_args.ts";
 import { formatDiagnostics, loadConfig } from "../config/load.ts";
 import type { Config, SourceParams } from "../config/model.ts";
 import { parseMeasurementsLog, parseTrackingLog, type TrackingEntry } from "../io/log_parse.ts";
 import { parseSampleRecords } from "../io/sample_record.ts";
 import { replay, type ReplayEvent } from "./replay_run.ts";
+import { readTextIfPresent } from "../io/files.ts";
 
 const HELP = `Usage: tempus replay LOGDIR|RECORDING [-f CONFIG] [--compare TRACKING.LOG]
                      [--json] [--quiet]
@@ -92,39 +93,21 @@ export function formatEvent(e: ReplayEvent): string {
   }
 }
 
-function readText(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
 /** `tempus replay`. */
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: "string", short: "f" },
-        compare: { type: "string" },
-        json: { type: "boolean" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean" },
-      },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    console.error(`tempus replay: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("replay", HELP, {
+    args,
+    options: {
+      config: { type: "string", short: "f" },
+      compare: { type: "string" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean" },
+    },
+    allowPositionals: true,
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   if (positionals.length !== 1) {
     console.error("tempus replay: give one log directory or measurements file (see --help)");
     return 2;
@@ -138,8 +121,8 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   const measurementsText = isDir
-    ? readText(`${input}/samples.jsonl`) ?? readText(`${input}/measurements.log`)
-    : readText(input);
+    ? readTextIfPresent(`${input}/samples.jsonl`) ?? readTextIfPresent(`${input}/measurements.log`)
+    : readTextIfPresent(input);
   if (measurementsText === null) {
     console.error(`tempus replay: no samples.jsonl or measurements.log in ${input}`);
     return 1;
@@ -172,7 +155,7 @@ export async function run(args: string[]): Promise<number> {
     localPrecision: recording?.precision ?? undefined,
   });
   const comparePath = values.compare ?? (isDir ? `${input}/tracking.log` : null);
-  const trackingText = comparePath === null ? null : readText(comparePath);
+  const trackingText = comparePath === null ? null : readTextIfPresent(comparePath);
   const comparison = trackingText === null
     ? null
     : compareUpdates(parseTrackingLog(trackingText).entries, result.events);

@@ -12,14 +12,12 @@ import type { ClockDriver, LeapAction } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import { hasCapSysTime } from "../../ffi/caps.ts";
 import { ErrnoError } from "../../ffi/errno.ts";
-import type { AdjtimexResult } from "../../ffi/libc.ts";
 import {
   ADJ_ESTERROR,
   ADJ_FREQUENCY,
   ADJ_MAXERROR,
   ADJ_NANO,
   ADJ_OFFSET_SINGLESHOT,
-  ADJ_OFFSET_SS_READ,
   ADJ_SETOFFSET,
   ADJ_STATUS,
   ADJ_TICK,
@@ -235,15 +233,5 @@ export class LinuxClockDriver implements ClockDriver {
     const offset = Math.round(offsetSeconds * 1e6);
     const { timex } = this.#ops.adjtimex({ modes: ADJ_OFFSET_SINGLESHOT, offset });
     return timex.offset / 1e6;
-  }
-
-  /** The single-shot slew still pending, seconds. */
-  pendingSingleShot(): number {
-    return this.#ops.adjtimex({ modes: ADJ_OFFSET_SS_READ }).timex.offset / 1e6;
-  }
-
-  /** A read-only adjtimex: the state (TIME_*) and all fields. */
-  readTimex(): AdjtimexResult {
-    return this.#ops.adjtimex({ modes: 0 });
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Config } from "./model.ts";
 import { parseIpAddress } from "./subnet.ts";
+import { checkRefclockLocks } from "./refclock_options.ts";
 
 function isLoopback(address: string): boolean {
   const a = parseIpAddress(address);
@@ -35,6 +36,7 @@ export function configWarnings(config: Config): string[] {
         "(add bindcmdaddress 0.0.0.0 and/or ::, and a non-zero cmdport)",
     );
   }
+  out.push(...checkRefclockLocks(config.refclocks));
   if (config.rtcAutoTrim > 0 && config.rtcFile === null) {
     out.push("rtcautotrim has no effect without rtcfile");
   }

@@ -65,9 +65,6 @@ export const DEFAULT_RUN_DIR = "/var/run/tempus";
 /** Where `tempus now` reads the error-bound page unless told otherwise (errorboundfile). */
 export const DEFAULT_ERROR_BOUND_FILE = `${DEFAULT_RUN_DIR}/errorbound`;
 
-/** The conventional metrics port (ntpd-rs's exporter uses 9975). */
-export const DEFAULT_METRICS_PORT = 9975;
-
 /** Where state (driftfile, rtcfile) lives in the embedded default config. */
 export const DEFAULT_STATE_DIR = "/var/lib/tempus";
 

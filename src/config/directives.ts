@@ -15,7 +15,9 @@ import {
   numberField,
   stringField,
 } from "./directive_kit.ts";
+import { BROADCAST_DIRECTIVES } from "./directives_broadcast.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
+import { MODE6_DIRECTIVES } from "./directives_mode6.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
 import type { Config, LogKind, SourceType } from "./model.ts";
 import { parseRefclockArgs } from "./refclock_options.ts";
@@ -68,6 +70,8 @@ function sourceHandler(type: SourceType): DirectiveHandler {
 const HANDLERS: DirectiveTable = {
   ...CLOCK_DIRECTIVES,
   ...NETWORK_DIRECTIVES,
+  ...MODE6_DIRECTIVES,
+  ...BROADCAST_DIRECTIVES,
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),
   refclock: (config, args, sink) => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { BroadcastConfig } from "./model_broadcast.ts";
+
 /** How a source is specified. */
 export type SourceType = "server" | "pool" | "peer";
 
@@ -82,7 +84,7 @@ export interface SourceConfig {
 }
 
 /** Reference clock drivers tempus implements. */
-export type RefclockDriver = "SHM" | "SOCK";
+export type RefclockDriver = "SHM" | "SOCK" | "PPS" | "PHC" | "RTC" | "NMEA";
 
 /** One `refclock DRIVER PARAM [OPTIONS]` (chrony's RefclockParameters, the options tempus has). */
 export interface RefclockConfig {
@@ -122,6 +124,18 @@ export interface RefclockConfig {
   maxSamples: number | null;
   /** maxunreach. */
   maxUnreach: number;
+  /** lock REFID: pulses take their seconds from this refclock (null: from the reference). */
+  lock: string | null;
+  /** rate: pulses per second (chrony default 1). */
+  rate: number;
+  /** pps: the driver's samples are pulses (only their sub-second part counts). */
+  pps: boolean;
+  /** width: pulse width, seconds (0: both edges accepted). */
+  width: number;
+  /** maxlockage: pulses a lock sample stays usable for (chrony default 2). */
+  maxLockAge: number;
+  /** tai: the device gives TAI, converted to UTC with the leap-second table. */
+  tai: boolean;
   /** Where it was written ("file:line"). */
   origin: string;
 }
@@ -352,6 +366,12 @@ export interface Config {
    * metrics exporter); optional so existing Config literals stay valid (default in defaults.ts).
    */
   metricsPort?: number;
+  /**
+   * mode6allow/mode6deny: who may query the NTP mode 6 (ntpq) responder, in order, on top
+   * of loopback (allowed unless denied here). tempus-only (ntpd's `restrict ... noquery`);
+   * optional so existing Config literals stay valid. See config/directives_mode6.ts.
+   */
+  mode6Access?: AccessRule[];
   /** bindmetricsaddress: the address the metrics endpoint listens on (default 127.0.0.1). */
   bindMetricsAddress?: string;
   /**
@@ -369,6 +389,8 @@ export interface Config {
    * or null (chrony's default: off). Optional so existing Config literals stay valid.
    */
   smoothTime?: SmoothTimeConfig | null;
+  /** broadcast, multicast and manycast (model_broadcast.ts); absent: none of them. */
+  broadcast?: BroadcastConfig;
 }
 
 /** chrony's `smoothtime` (core/smoothing.ts). */

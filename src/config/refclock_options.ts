@@ -1,9 +1,11 @@
 /**
  * `refclock DRIVER PARAMETER [OPTIONS]` (chrony's parse_refclock) for the drivers tempus
- * implements, SHM and SOCK. chrony's other drivers (PPS, PHC, RTC) and the options that only
- * make sense for them or that tempus does not implement yet (lock, rate, pps, width,
- * maxlockage, local, tai) are errors, never accepted and ignored. SHM takes chrony's
- * `UNIT:perm=MODE`; SOCK driver options do not exist in chrony 4.3 and are errors.
+ * implements: chrony's SHM, SOCK, PPS, PHC and RTC, and NMEA (a GPS receiver on a serial
+ * port, tempus's own: chrony has none). chrony's `local` option and the PHC driver options
+ * extpps, pin, channel and clear are not implemented: they are errors, never accepted and
+ * ignored. SHM takes chrony's `UNIT:perm=MODE`, PPS `DEVICE[:clear]`, PHC
+ * `DEVICE|INTERFACE[:nocrossts]`, RTC `DEVICE[:utc]`, NMEA `DEVICE[:baud=RATE]`; SOCK driver
+ * options do not exist in chrony 4.3 and are errors.
  *
  * @module
  */
@@ -30,13 +32,31 @@ export const DEFAULT_REFCLOCK: Readonly<Omit<RefclockConfig, "driver" | "paramet
     minSamples: null,
     maxSamples: null,
     maxUnreach: DEFAULT_SOURCE_PARAMS.maxUnreach,
+    lock: null,
+    rate: 1,
+    pps: false,
+    width: 0,
+    maxLockAge: 2,
+    tai: false,
   });
 
-const DRIVERS: readonly RefclockDriver[] = ["SHM", "SOCK"];
-const OTHER_DRIVERS = ["PPS", "PHC", "RTC"];
+const DRIVERS: readonly RefclockDriver[] = ["SHM", "SOCK", "PPS", "PHC", "RTC", "NMEA"];
 
 /** Options chrony has that tempus does not implement yet. */
-const NOT_IMPLEMENTED = ["lock", "rate", "pps", "width", "maxlockage", "local", "tai"];
+const NOT_IMPLEMENTED = ["local"];
+
+/** Serial speeds the NMEA driver sets (termios B* constants exist for these). */
+export const NMEA_BAUD_RATES: readonly number[] = [
+  1200,
+  2400,
+  4800,
+  9600,
+  19200,
+  38400,
+  57600,
+  115200,
+  230400,
+];
 
 type NumericKey =
   | "poll"
@@ -49,7 +69,10 @@ type NumericKey =
   | "maxDispersion"
   | "minSamples"
   | "maxSamples"
-  | "maxUnreach";
+  | "maxUnreach"
+  | "rate"
+  | "width"
+  | "maxLockAge";
 
 const NUMERIC: Readonly<Record<string, { key: NumericKey; spec: NumberSpec }>> = {
   poll: { key: "poll", spec: { int: true, min: -6, max: 24 } },
@@ -63,9 +86,12 @@ const NUMERIC: Readonly<Record<string, { key: NumericKey; spec: NumberSpec }>> =
   minsamples: { key: "minSamples", spec: { int: true, min: 0, max: 256 } },
   maxsamples: { key: "maxSamples", spec: { int: true, min: 0, max: 256 } },
   maxunreach: { key: "maxUnreach", spec: { int: true, min: 0, max: 2 ** 31 - 1 } },
+  rate: { key: "rate", spec: { int: true, min: 1, max: 1_000_000 } },
+  width: { key: "width", spec: { int: false, min: 0, max: 1 } },
+  maxlockage: { key: "maxLockAge", spec: { int: true, min: 0, max: 2 ** 31 - 1 } },
 };
 
-const FLAGS = ["prefer", "noselect", "trust", "require"] as const;
+const FLAGS = ["prefer", "noselect", "trust", "require", "pps", "tai"] as const;
 
 /** Result of parsing one refclock line. */
 export type RefclockParse =
@@ -89,10 +115,79 @@ export function parseShmParameter(
   return { unit: Number(unitText), perm };
 }
 
+/** A PPS parameter: chrony's `DEVICE[:clear]` (clear: the falling edge is the pulse). */
+export function parsePpsParameter(parameter: string): { device: string; clear: boolean } | string {
+  const [device, ...options] = parameter.split(":");
+  if (!device.startsWith("/")) return `refclock PPS: device path '${device}' must be absolute`;
+  let clear = false;
+  for (const o of options) {
+    if (o !== "clear") return `refclock PPS: unknown driver option '${o}' (clear is supported)`;
+    clear = true;
+  }
+  return { device, clear };
+}
+
+/** A PHC parameter: chrony's `DEVICE|INTERFACE[:nocrossts]` (an interface: its PHC). */
+export function parsePhcParameter(
+  parameter: string,
+): { device: string; nocrossts: boolean } | string {
+  const [device, ...options] = parameter.split(":");
+  if (device === "") return "refclock PHC: missing device or interface";
+  let nocrossts = false;
+  for (const o of options) {
+    const name = o.split("=")[0];
+    if (name === "nocrossts") nocrossts = true;
+    else if (["extpps", "pin", "channel", "clear"].includes(name)) {
+      return `refclock PHC: driver option '${name}' is not implemented yet (nocrossts is)`;
+    } else return `refclock PHC: unknown driver option '${o}'`;
+  }
+  return { device, nocrossts };
+}
+
+/** An RTC parameter: chrony's `DEVICE[:utc]` (without utc the RTC keeps local time). */
+export function parseRtcParameter(parameter: string): { device: string; utc: boolean } | string {
+  const [device, ...options] = parameter.split(":");
+  if (!device.startsWith("/")) return `refclock RTC: device path '${device}' must be absolute`;
+  let utc = false;
+  for (const o of options) {
+    if (o !== "utc") return `refclock RTC: unknown driver option '${o}' (utc is supported)`;
+    utc = true;
+  }
+  return { device, utc };
+}
+
+/** An NMEA parameter: `DEVICE[:baud=RATE]` (default 9600, 8N1, raw). */
+export function parseNmeaParameter(parameter: string): { device: string; baud: number } | string {
+  const [device, ...options] = parameter.split(":");
+  if (!device.startsWith("/")) return `refclock NMEA: device path '${device}' must be absolute`;
+  let baud = 9600;
+  for (const o of options) {
+    const m = /^baud=([0-9]{1,7})$/.exec(o);
+    if (m === null) return `refclock NMEA: unknown driver option '${o}' (baud=RATE is supported)`;
+    baud = Number(m[1]);
+    if (!NMEA_BAUD_RATES.includes(baud)) {
+      return `refclock NMEA: unsupported baud rate ${baud} (${NMEA_BAUD_RATES.join(", ")})`;
+    }
+  }
+  return { device, baud };
+}
+
 /** Checks a driver parameter; an error message or null. */
 function checkParameter(driver: RefclockDriver, parameter: string): string | null {
   if (driver === "SHM") {
     const p = parseShmParameter(parameter);
+    if (typeof p === "string") return p;
+  } else if (driver === "PPS") {
+    const p = parsePpsParameter(parameter);
+    if (typeof p === "string") return p;
+  } else if (driver === "NMEA") {
+    const p = parseNmeaParameter(parameter);
+    if (typeof p === "string") return p;
+  } else if (driver === "PHC") {
+    const p = parsePhcParameter(parameter);
+    if (typeof p === "string") return p;
+  } else if (driver === "RTC") {
+    const p = parseRtcParameter(parameter);
     if (typeof p === "string") return p;
   } else {
     if (!parameter.startsWith("/")) {
@@ -109,9 +204,6 @@ function checkParameter(driver: RefclockDriver, parameter: string): string | nul
 export function parseRefclockArgs(args: readonly string[]): RefclockParse {
   if (args.length < 2) return { ok: false, error: "refclock: expected DRIVER PARAMETER [OPTIONS]" };
   const name = args[0].toUpperCase();
-  if (OTHER_DRIVERS.includes(name)) {
-    return { ok: false, error: `refclock driver ${name} is not implemented yet (SHM, SOCK are)` };
-  }
   const driver = DRIVERS.find((d) => d === name);
   if (driver === undefined) return { ok: false, error: `unknown refclock driver '${args[0]}'` };
   const parameter = args[1];
@@ -127,13 +219,17 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
     if (NOT_IMPLEMENTED.includes(opt)) {
       return { ok: false, error: `refclock option '${opt}' is not implemented yet` };
     }
-    if (opt === "refid") {
+    if (opt === "refid" || opt === "lock") {
       const v = args[++i];
-      if (v === undefined) return { ok: false, error: "refclock: refid needs a value" };
+      if (v === undefined) return { ok: false, error: `refclock: ${opt} needs a value` };
       if (!/^[\x21-\x7e]{1,4}$/.test(v)) {
-        return { ok: false, error: `refclock: invalid refid '${v}' (1 to 4 printable characters)` };
+        return {
+          ok: false,
+          error: `refclock: invalid ${opt} refid '${v}' (1 to 4 printable characters)`,
+        };
       }
-      r.refId = v;
+      if (opt === "refid") r.refId = v;
+      else r.lock = v;
       continue;
     }
     const n = NUMERIC[opt];
@@ -147,10 +243,33 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
   return { ok: true, refclock: r };
 }
 
+/**
+ * Checks across the refclock lines (after parsing all of them): a `lock` names another
+ * refclock's refid, and a PPS driver without a lock, as in chrony, takes its seconds from
+ * the synchronised clock. Returns one message per problem, empty when all is well.
+ */
+export function checkRefclockLocks(refclocks: readonly RefclockConfig[]): string[] {
+  const ids = refclocks.map((rc, i) => rc.refId ?? defaultRefId(rc.driver, i));
+  const problems: string[] = [];
+  refclocks.forEach((rc, i) => {
+    if (rc.lock === null) return;
+    const j = ids.indexOf(rc.lock);
+    if (j === -1) {
+      problems.push(
+        `refclock ${rc.driver} ${rc.parameter}: no refclock with refid ${rc.lock} to lock to`,
+      );
+    } else if (j === i) {
+      problems.push(`refclock ${rc.driver} ${rc.parameter}: cannot lock to itself`);
+    }
+  });
+  return problems;
+}
+
 /** A refclock as a `refclock DRIVER PARAM [options]` line (non-default options only). */
 export function renderRefclock(r: RefclockConfig): string {
   const parts: string[] = ["refclock", r.driver, r.parameter];
   if (r.refId !== null) parts.push("refid", r.refId);
+  if (r.lock !== null) parts.push("lock", r.lock);
   for (const [option, { key }] of Object.entries(NUMERIC)) {
     const v = r[key];
     if (v !== null && v !== DEFAULT_REFCLOCK[key]) parts.push(option, String(v));

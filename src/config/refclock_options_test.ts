@@ -2,9 +2,14 @@ import assert from "node:assert/strict";
 import { parseTomlConfig } from "./toml.ts";
 import { formatDiagnostic } from "./diagnostics.ts";
 import {
+  checkRefclockLocks,
   DEFAULT_REFCLOCK,
   defaultRefId,
+  parseNmeaParameter,
+  parsePhcParameter,
+  parsePpsParameter,
   parseRefclockArgs,
+  parseRtcParameter,
   parseShmParameter,
   renderRefclock,
 } from "./refclock_options.ts";
@@ -54,16 +59,24 @@ Deno.test("refclock: every implemented option, case-insensitive driver and optio
 });
 
 Deno.test("refclock: what is not implemented is refused, never ignored", () => {
-  for (const d of ["PPS /dev/pps0", "PHC /dev/ptp0", "RTC /dev/rtc0"]) {
-    assert.match(err(d), /not implemented yet/);
-  }
-  for (const o of ["lock GPS", "rate 1", "pps", "width 0.1", "maxlockage 3", "local", "tai"]) {
-    assert.match(err(`SHM 0 ${o}`), /not implemented yet/, o);
-  }
+  assert.match(err("PHC /dev/ptp0:extpps"), /'extpps' is not implemented yet/);
+  assert.match(err("PHC /dev/ptp0:pin=1"), /'pin' is not implemented yet/);
+  assert.match(err("PHC eth0:foo"), /unknown driver option/);
+  assert.match(err("RTC rtc0"), /must be absolute/);
+  assert.match(err("RTC /dev/rtc0:local"), /unknown driver option/);
+  assert.match(err("SHM 0 local"), /'local' is not implemented yet/);
+  assert.match(err("PPS pps0"), /must be absolute/);
+  assert.match(err("PPS /dev/pps0:assert"), /unknown driver option/);
+  assert.match(err("NMEA /dev/ttyS0:baud=1234"), /unsupported baud rate/);
+  assert.match(err("NMEA /dev/ttyS0:parity=odd"), /unknown driver option/);
+  assert.match(err("PPS /dev/pps0 rate 0"), /out of range/);
+  assert.match(err("PPS /dev/pps0 width -1"), /out of range/);
+  assert.match(err("PPS /dev/pps0 lock"), /lock needs a value/);
+  assert.match(err("PPS /dev/pps0 lock TOOLONG"), /invalid lock refid/);
   assert.match(err("SHM 0:perm=0944"), /unknown driver option/);
   assert.match(err("SHM 0:owner=x"), /unknown driver option/);
   assert.match(err("SOCK /run/x.sock:foo"), /driver options/);
-  assert.match(err("NMEA /dev/ttyS0"), /unknown refclock driver/);
+  assert.match(err("GPSD /dev/ttyS0"), /unknown refclock driver/);
   assert.match(err("SHM"), /expected DRIVER PARAMETER/);
   assert.match(err("SHM 256"), /invalid unit/);
   assert.match(err("SHM 0 poll"), /poll needs a value/);
@@ -101,12 +114,53 @@ Deno.test("refclock in TOML: [[refclock]] tables, errors with the table's line",
   ]);
   assert.match(rc.origin, /^t\.toml:\d+$/);
   const bad = parseTomlConfig(
-    `[[refclock]]\ndriver = "SOCK"\nparameter = "/run/x.sock"\npps = true\n`,
+    `[[refclock]]\ndriver = "SOCK"\nparameter = "/run/x.sock"\nlocal = true\n`,
     "b.toml",
   );
   assert.equal(bad.ok, false);
   assert.match(
     bad.ok ? "" : formatDiagnostic(bad.errors[0]),
-    /b\.toml:\d+: .*'pps' is not implemented/,
+    /b\.toml:\d+: .*'local' is not implemented/,
   );
+  const pps = parseTomlConfig(
+    `[[refclock]]\ndriver = "NMEA"\nparameter = "/dev/ttyS0:baud=4800"\nrefid = "NMEA"\n` +
+      `[[refclock]]\ndriver = "PPS"\nparameter = "/dev/pps0"\nlock = "NMEA"\nwidth = 0.1\n` +
+      `rate = 1\nmaxlockage = 4\ntai = true\n`,
+    "p.toml",
+  );
+  if (!pps.ok) assert.fail(pps.errors.map(formatDiagnostic).join("\n"));
+  const [, p] = pps.config.refclocks;
+  assert.deepEqual([p.lock, p.width, p.rate, p.maxLockAge, p.tai], ["NMEA", 0.1, 1, 4, true]);
+});
+
+Deno.test("refclock: chrony's PHC and RTC parameters", () => {
+  assert.deepEqual(parsePhcParameter(ok("PHC /dev/ptp0:nocrossts tai").parameter), {
+    device: "/dev/ptp0",
+    nocrossts: true,
+  });
+  assert.deepEqual(parsePhcParameter("eth0"), { device: "eth0", nocrossts: false });
+  assert.deepEqual(parseRtcParameter(ok("RTC /dev/rtc0:utc").parameter), {
+    device: "/dev/rtc0",
+    utc: true,
+  });
+  assert.deepEqual(parseRtcParameter("/dev/rtc1"), { device: "/dev/rtc1", utc: false });
+});
+
+Deno.test("refclock: the pulse options, and locks that name a refclock", () => {
+  const nmea = ok("NMEA /dev/ttyUSB0:baud=4800 refid NMEA offset 0.35 noselect");
+  assert.deepEqual(parseNmeaParameter(nmea.parameter), { device: "/dev/ttyUSB0", baud: 4800 });
+  assert.deepEqual(parseNmeaParameter("/dev/ttyS1"), { device: "/dev/ttyS1", baud: 9600 });
+  assert.deepEqual(parsePpsParameter("/dev/pps1:clear"), { device: "/dev/pps1", clear: true });
+  const pps = ok("PPS /dev/pps0 lock NMEA rate 2 width 0.2 maxlockage 5 pps tai prefer");
+  assert.deepEqual(
+    [pps.lock, pps.rate, pps.width, pps.maxLockAge, pps.pps, pps.tai],
+    ["NMEA", 2, 0.2, 5, true, true],
+  );
+  assert.deepEqual(ok(renderRefclock(pps).split(" ").slice(1).join(" ")), pps);
+  assert.deepEqual(checkRefclockLocks([nmea, pps]), []);
+  assert.match(checkRefclockLocks([pps])[0], /no refclock with refid NMEA/);
+  const self = ok("PPS /dev/pps0 refid PPS lock PPS");
+  assert.match(checkRefclockLocks([self])[0], /cannot lock to itself/);
+  // A default refid counts: the first refclock is SHM0.
+  assert.deepEqual(checkRefclockLocks([ok("SHM 0"), ok("PPS /dev/pps0 lock SHM0")]), []);
 });

@@ -6,6 +6,7 @@
  * @module
  */
 import { DEFAULT_SOURCE_PARAMS, defaultConfig, ORPHAN_WAIT_UNSYNCED } from "./defaults.ts";
+import { renderBroadcast } from "./directives_broadcast.ts";
 import { renderRefclock } from "./refclock_options.ts";
 import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
 import type { AccessRule, Config, SourceConfig, SourceParams } from "./model.ts";
@@ -168,7 +169,10 @@ export function renderConfig(config: Config): string {
 
   // tempus-only directives (chronyd would reject them) appear only when set.
   const port = config.metricsPort ?? 0;
-  if (port > 0 || config.errorBoundFile || config.smoothTime || config.recordMeasurements) {
+  if (
+    port > 0 || config.errorBoundFile || config.smoothTime || config.recordMeasurements ||
+    (config.mode6Access ?? []).length > 0
+  ) {
     section("Operations");
   }
   if (port > 0) {
@@ -177,11 +181,22 @@ export function renderConfig(config: Config): string {
   }
   if (config.errorBoundFile) line("errorboundfile", config.errorBoundFile);
   if (config.recordMeasurements) line("recordmeasurements", config.recordMeasurements);
+  // mode 6 (ntpq) access, tempus-only: directives_mode6.ts
+  for (const r of config.mode6Access ?? []) {
+    out.push(renderAccess(r.allow ? "mode6allow" : "mode6deny", r));
+  }
   if (config.smoothTime) {
     const st = config.smoothTime;
     const parts: (string | number)[] = ["smoothtime", num(st.maxFreqPpm), num(st.maxWanderPpm)];
     if (st.leapOnly) parts.push("leaponly");
     line(...parts);
   }
+  // broadcast, multicast and manycast (directives_broadcast.ts), when any is set.
+  const broadcast = renderBroadcast(
+    config,
+    (p) => renderSource({ type: "pool", name: "", params: p, origin: "" }).split(" ").slice(2),
+  );
+  if (broadcast.length > 0) section("Broadcast, multicast and manycast");
+  out.push(...broadcast);
   return out.join("\n") + "\n";
 }

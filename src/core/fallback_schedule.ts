@@ -26,14 +26,15 @@ export interface FallbackScheduleDeps {
 
 /** The timer of the next fallback drift. */
 export class FallbackSchedule {
-  readonly #drifts: FallbackDrifts;
+  /** The averages the steps come from (the reference feeds them at each update). */
+  readonly drifts: FallbackDrifts;
   readonly #deps: FallbackScheduleDeps;
   #timer: TimerHandle | null = null;
   #applied = -Infinity;
 
   /** A schedule over `drifts`. */
   constructor(drifts: FallbackDrifts, deps: FallbackScheduleDeps) {
-    this.#drifts = drifts;
+    this.drifts = drifts;
     this.#deps = deps;
   }
 
@@ -57,11 +58,11 @@ export class FallbackSchedule {
   /** Arms the next step (when there is one). */
   schedule(): void {
     this.cancel();
-    const next = this.#drifts.next(this.#deps.sinceUpdate(), this.#applied);
+    const next = this.drifts.next(this.#deps.sinceUpdate(), this.#applied);
     if (next === null) return;
     this.#timer = this.#deps.timers.setTimer(next.delay, () => {
       this.#timer = null;
-      const freq = this.#drifts.get(next.index);
+      const freq = this.drifts.get(next.index);
       this.#applied = next.index;
       if (freq !== null && freq !== undefined) {
         this.#deps.clock.setAbsoluteFrequency(freq);

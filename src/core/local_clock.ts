@@ -167,12 +167,6 @@ export class LocalClock {
     this.#observers.push(fn);
   }
 
-  /** Removes an observer registered with addObserver. */
-  removeObserver(fn: ClockObserver): void {
-    const i = this.#observers.indexOf(fn);
-    if (i >= 0) this.#observers.splice(i, 1);
-  }
-
   /** The raw clock now (no correction). */
   rawNow(): Instant {
     return this.#driver.readRawTime();

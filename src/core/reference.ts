@@ -2,14 +2,16 @@
  * The reference: clock discipline from the selected (combined) estimate (chrony's
  * reference.c). It combines the new frequency estimate with the old one by their skews,
  * slews (or steps, with makestep) the offset, guards with maxchange and maxupdateskew, runs
- * leap seconds, the drift values and fallback drifts, the local reference, the kernel sync
- * status, and produces the tracking report and the reference state the server answers from.
+ * leap seconds, the drift values and fallback drifts, the local reference (local_reference.ts),
+ * the kernel sync status, and produces the tracking report and the reference state the server
+ * answers from (reference_report.ts).
  *
  * Signs follow time.ts: offsets are reference minus local, frequencies in the tempus sense.
  *
  * @module
  */
 import type { LocalConfig } from "../config/model.ts";
+import { LocalReference } from "./local_reference.ts";
 import type {
   ReferenceConfig,
   ReferenceDeps,
@@ -18,7 +20,7 @@ import type {
 } from "./reference_types.ts";
 import { FallbackDrifts } from "./fallback_drift.ts";
 import { FallbackSchedule } from "./fallback_schedule.ts";
-import { clockEstimates, MakeStep, MaxChange } from "./reference_guards.ts";
+import { clockEstimates, correctionRate, MakeStep, MaxChange } from "./reference_guards.ts";
 import { effectiveLeap } from "./leap.ts";
 import { LeapControl } from "./leap_control.ts";
 import {
@@ -28,9 +30,9 @@ import {
   trackingReport,
 } from "./reference_report.ts";
 import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerPort } from "../base/ports.ts";
+import type { ClockDriver, LogPort } from "../base/ports.ts";
 import type { LeapStatus, TrackingReport } from "./reports.ts";
-import type { Instant } from "../base/time.ts";
+import { type Instant, secondsBetween } from "../base/time.ts";
 import {
   adjustForClockChange,
   type ClockChangeEvent,
@@ -41,14 +43,6 @@ import {
 export { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference_report.ts";
 /** Initial skew without a driftfile, ppm (chrony: 1.0, "rather bad"). */
 export const INITIAL_SKEW_PPM = 1e6;
-/** Shortest slew of an offset as a fraction of the update interval (tempus addition). */
-export const MIN_SLEW_FRACTION = 0.5;
-/**
- * Longest update interval the minimum slew is taken from, seconds (tempus addition): after a
- * long gap (an intermittent reference) the first offset is a real, well-measured drift, and
- * slewing it over half of a gap of hours would keep the clock wrong for hours.
- */
-export const MIN_SLEW_MAX_INTERVAL = 1024;
 
 export type {
   ReferenceConfig,
@@ -64,14 +58,13 @@ export type {
 export class Reference {
   readonly #clock: LocalClock;
   readonly #driver: ClockDriver;
-  readonly #timers: TimerPort;
   readonly #log: LogPort;
   readonly #cfg: ReferenceConfig;
 
   readonly #makeStep: MakeStep;
   readonly #maxChange: MaxChange;
   #maxUpdateSkew: number;
-  #local: LocalConfig | null;
+  readonly #local: LocalReference;
 
   /**
    * A leap-second table (leapsectz, leapseclist; set by the daemon): the leap status it
@@ -96,13 +89,9 @@ export class Reference {
   #lastUpdate: Instant | null = null;
   #lastUpdateInterval = 0;
   #unsyncSince: Instant;
-  #updates = 0;
 
   readonly #leap: LeapControl;
-  readonly #fallbackDrifts: FallbackDrifts | null;
   readonly #fallback: FallbackSchedule | null;
-  /** The root distance has been below `local activate` at least once. */
-  #localActivated = false;
   #lastDriftWrite: Instant | null = null;
 
   /** Called with (absolute freq ppm tempus sense, skew ppm), at most every driftfile interval. */
@@ -119,31 +108,23 @@ export class Reference {
     this.#cfg = cfg;
     this.#clock = deps.clock;
     this.#driver = deps.driver;
-    this.#timers = deps.timers;
     this.#log = deps.log;
     this.#makeStep = new MakeStep(cfg.makeStep);
     this.#maxChange = new MaxChange(cfg.maxChange);
     this.#maxUpdateSkew = cfg.maxUpdateSkew;
-    this.#local = cfg.local;
+    this.#local = new LocalReference(cfg.local);
     this.#skewPpm = initialDrift ? Math.max(initialDrift.skewPpm, 1e-6) : INITIAL_SKEW_PPM;
-    this.#fallbackDrifts = cfg.fallbackDrift
-      ? new FallbackDrifts(cfg.fallbackDrift.min, cfg.fallbackDrift.max)
-      : null;
-    this.#fallback = this.#fallbackDrifts === null
-      ? null
-      : new FallbackSchedule(this.#fallbackDrifts, {
-        clock: deps.clock,
-        timers: deps.timers,
-        log: deps.log,
-        // chrony measures the fallback steps from the last reference update, synchronised
-        // (holdover) or not; a step that comes due sets the reference unsynchronised.
-        sinceUpdate: () =>
-          Math.max(
-            0,
-            Number(this.#clock.cookedNow() - (this.#lastUpdate ?? this.#unsyncSince)) / 1e9,
-          ),
-        onStep: () => this.setUnsynchronised(),
-      });
+    const fb = cfg.fallbackDrift;
+    this.#fallback = fb === null ? null : new FallbackSchedule(new FallbackDrifts(fb.min, fb.max), {
+      clock: deps.clock,
+      timers: deps.timers,
+      log: deps.log,
+      // chrony measures the fallback steps from the last reference update, synchronised
+      // (holdover) or not; a step that comes due sets the reference unsynchronised.
+      sinceUpdate: () =>
+        Math.max(0, secondsBetween(this.#clock.cookedNow(), this.#lastUpdate ?? this.#unsyncSince)),
+      onStep: () => this.setUnsynchronised(),
+    });
     this.#unsyncSince = this.#clock.cookedNow();
     this.#leap = new LeapControl({
       mode: cfg.leapSecMode,
@@ -153,26 +134,6 @@ export class Reference {
       log: deps.log,
       synchronised: () => this.#synchronised,
     });
-  }
-
-  /** True when synchronised to a source (not counting the local reference). */
-  get synchronised(): boolean {
-    return this.#synchronised;
-  }
-
-  /** Skew of the current frequency, ppm. */
-  get skewPpm(): number {
-    return this.#skewPpm;
-  }
-
-  /** Number of reference updates so far. */
-  get updateCount(): number {
-    return this.#updates;
-  }
-
-  /** Our stratum as announced (16 when unsynchronised). */
-  get stratum(): number {
-    return this.state().stratum;
   }
 
   /** `makestep THRESHOLD LIMIT` at run time. */
@@ -187,21 +148,13 @@ export class Reference {
 
   /** Enables (with settings) or disables the local reference. */
   setLocal(local: LocalConfig | null): void {
-    this.#local = local;
-  }
-
-  /** The local reference settings, or null. */
-  get local(): LocalConfig | null {
-    return this.#local;
+    this.#local.config = local;
   }
 
   /** True when samples taken at `t` must be dropped because a leap second is close. */
   isLeapSecondClose(t: Instant): boolean {
     return this.#leap.isClose(t);
   }
-
-  /** chrony get_clock_estimates (reference_guards.ts), here for tests. */
-  static clockEstimates: typeof clockEstimates = clockEstimates;
 
   /** Applies one estimate from selection. */
   update(u: ReferenceUpdate): ReferenceOutcome {
@@ -215,7 +168,7 @@ export class Reference {
   setManualReference(offset: number, freqPpm: number, skewPpm: number): ReferenceOutcome {
     return this.#update({
       stratum: 0,
-      leap: this.#local ? 0 : 3,
+      leap: this.#local.config ? 0 : 3,
       combinedCount: 1,
       refId: MANUAL_REFERENCE_ID,
       refAddress: null,
@@ -239,27 +192,19 @@ export class Reference {
   }
 
   #update(u: ReferenceUpdate, manual: boolean): ReferenceOutcome {
-    const numbers = [
-      u.offset,
-      u.offsetSd,
-      u.frequencyPpm,
-      u.skewPpm,
-      u.rootDelay,
-      u.rootDispersion,
-    ];
-    if (!numbers.every(Number.isFinite)) {
+    const values = [u.offset, u.offsetSd, u.frequencyPpm, u.skewPpm, u.rootDelay, u.rootDispersion];
+    if (!values.every(Number.isFinite)) {
       this.#log.log("warning", "Ignoring a reference update with invalid values");
       return "ignored";
     }
     const now = this.#clock.cookedNow();
     const interval = this.#lastUpdate === null
       ? 0
-      : Math.max(0, Number(now - this.#lastUpdate) / 1e9);
+      : Math.max(0, secondsBetween(now, this.#lastUpdate));
 
     if (!this.#isOffsetOk(u.offset)) return "ignored";
 
-    const elapsed = Number(now - u.refTime) / 1e9;
-    const offset = u.offset + elapsed * u.frequencyPpm * 1e-6;
+    const offset = u.offset + secondsBetween(now, u.refTime) * u.frequencyPpm * 1e-6;
 
     const est = clockEstimates(
       manual,
@@ -278,7 +223,6 @@ export class Reference {
 
     this.#lastUpdate = now;
     this.#lastUpdateInterval = interval;
-    this.#updates++;
 
     // leapsectz/leapseclist (dropin): a table's leap second when the sources say "normal".
     const vote = u.leap === 0 && this.leapTable !== null ? this.leapTable(now) : u.leap;
@@ -286,17 +230,7 @@ export class Reference {
 
     const remaining = this.#clock.remainingCorrection();
     const step = this.#makeStep.shouldStep(offset, remaining);
-    let correctionRate = this.#cfg.corrTimeRatio * 0.5 * u.offsetSd * interval;
-    // tempus deviation from chrony: an offset is never slewed out in less than half the
-    // update interval. chrony's rate alone slews an offset of 20 standard deviations in
-    // about a second, a frequency excursion of ~1000 ppm per ms; spreading it over half the
-    // interval keeps the frequency smooth (117: 8.4e-4 -> 1.7e-4) at no cost in offset, and
-    // the correction is still done before the next update. Not for manual input or the first
-    // update (interval 0), which correct as fast as allowed.
-    if (!manual) {
-      const span = Math.min(interval, MIN_SLEW_MAX_INTERVAL);
-      correctionRate = Math.max(correctionRate, Math.abs(offset) * span * MIN_SLEW_FRACTION);
-    }
+    const rate = correctionRate(this.#cfg.corrTimeRatio, offset, u.offsetSd, interval, manual);
 
     if (Math.abs(offset) >= this.#cfg.logChange) {
       this.#log.log(
@@ -307,11 +241,11 @@ export class Reference {
     // Set before correcting the clock: the clock-change observer then moves it with the clock.
     this.#refTime = u.refTime;
     if (step) {
-      this.#clock.accumulateFrequencyAndOffset(est.freqPpm, 0, correctionRate);
+      this.#clock.accumulateFrequencyAndOffset(est.freqPpm, 0, rate);
       this.#clock.step(offset);
       this.#log.log("warning", `System clock was stepped by ${offset.toFixed(6)} seconds`);
     } else {
-      this.#clock.accumulateFrequencyAndOffset(est.freqPpm, offset, correctionRate);
+      this.#clock.accumulateFrequencyAndOffset(est.freqPpm, offset, rate);
     }
 
     this.#skewPpm = Math.max(est.skewPpm, 1e-6);
@@ -330,14 +264,13 @@ export class Reference {
     this.#rootDelay = u.rootDelay;
     this.#rootDispersion = u.rootDispersion;
     this.#synchronised = this.#leap.status !== 3;
-    if (this.#synchronised) this.#everSynchronised = true;
-    const activate = this.#local?.activate ?? 0;
-    if (this.#synchronised && activate > 0 && u.rootDelay / 2 + u.rootDispersion < activate) {
-      this.#localActivated = true;
+    if (this.#synchronised) {
+      this.#everSynchronised = true;
+      this.#local.noteSynchronisedUpdate(u.rootDelay / 2 + u.rootDispersion);
     }
 
     this.#fallback?.reset();
-    if (this.#fallbackDrifts && !manual) this.#fallbackDrifts.update(this.#clock.freqPpm, interval);
+    if (!manual) this.#fallback?.drifts.update(this.#clock.freqPpm, interval);
     // chrony update_fb_drifts + schedule_fb_drift: the first step is armed while synchronised,
     // so that a holdover longer than 2^min s hands the clock to the fallback drifts.
     if (this.#synchronised && !manual) this.#fallback?.schedule();
@@ -352,7 +285,7 @@ export class Reference {
       this.#lastDriftWrite = now;
       return;
     }
-    if (Number(now - this.#lastDriftWrite) / 1e9 >= this.#cfg.driftFileInterval) {
+    if (secondsBetween(now, this.#lastDriftWrite) >= this.#cfg.driftFileInterval) {
       this.#lastDriftWrite = now;
       this.onDriftUpdate(this.#clock.freqPpm, this.#skewPpm);
     }
@@ -416,45 +349,30 @@ export class Reference {
     if (!this.#fallback?.pending) this.#fallback?.schedule();
   }
 
-  /**
-   * True when the local reference is serving now: enabled, activated (with `activate D`,
-   * only once the root distance has been below D), and either synchronised with a root
-   * distance above `distance` for `waitsynced` s since the last update, or unsynchronised
-   * for `waitunsynced` s.
-   */
-  #localActive(now: Instant): boolean {
-    const local = this.#local;
-    if (local === null) return false;
-    if (local.activate > 0 && !this.#localActivated) return false;
-    if (this.#synchronised) {
-      const distance = this.#rootDelay / 2 + this.#rootDispersionAt(now);
-      if (distance <= local.distance) return false;
-      const sinceUpdate = this.#lastUpdate === null
-        ? Infinity
-        : Number(now - this.#lastUpdate) / 1e9;
-      return sinceUpdate >= local.waitSynced;
-    }
-    const since = Number(now - this.#unsyncSince) / 1e9;
-    return since >= local.waitUnsynced;
-  }
-
   #dispersionRate(): number {
     return (this.#skewPpm + Math.abs(this.#residualFreqPpm) + this.#cfg.maxClockError) * 1e-6;
   }
 
   #rootDispersionAt(now: Instant): number {
     if (this.#refTime === 0n) return NTP_MAX_DISPERSION;
-    const age = Math.max(0, Number(now - this.#refTime) / 1e9);
+    const age = Math.max(0, secondsBetween(now, this.#refTime));
     return this.#rootDispersion + age * this.#dispersionRate();
   }
 
   #snapshot(): ReferenceSnapshot {
     const now = this.#clock.cookedNow();
+    const rootDispersionNow = this.#rootDispersionAt(now);
+    const localActive = this.#local.active({
+      synchronised: this.#synchronised,
+      rootDistance: this.#rootDelay / 2 + rootDispersionNow,
+      sinceUpdate: this.#lastUpdate === null ? Infinity : secondsBetween(now, this.#lastUpdate),
+      sinceUnsync: secondsBetween(now, this.#unsyncSince),
+    });
     return {
       now,
       synchronised: this.#synchronised,
-      localActive: this.#localActive(now),
-      localStratum: this.#local?.stratum ?? 0,
+      localActive,
+      localStratum: this.#local.config?.stratum ?? 0,
       leap: this.#leap.status,
       stratum: this.#stratum,
       refId: this.#refId,
@@ -462,7 +380,7 @@ export class Reference {
       refTime: this.#refTime,
       rootDelay: this.#rootDelay,
       rootDispersion: this.#rootDispersion,
-      rootDispersionNow: this.#rootDispersionAt(now),
+      rootDispersionNow,
       dispersionRate: this.#dispersionRate(),
       precision: this.#clock.precision,
       precisionLog2: this.#clock.precisionLog2,

@@ -3,6 +3,7 @@ import { defaultConfig } from "../config/defaults.ts";
 import type { Config } from "../config/model.ts";
 import { FakeDriver, VirtualScheduler } from "../../tests/helpers/discipline_testing.ts";
 import { LocalClock } from "./local_clock.ts";
+import { clockEstimates, correctionRate } from "./reference_guards.ts";
 import {
   LOCAL_REFERENCE_ID,
   MANUAL_REFERENCE_ID,
@@ -65,13 +66,13 @@ Deno.test("makestep 1 3 steps only in the first 3 updates", () => {
 });
 
 Deno.test("frequency gain from skews: 3e^2/(3e^2+m^2), 0 above maxupdateskew, 1 manual", () => {
-  const g = Reference.clockEstimates(false, 10, 2, 1, 1000);
+  const g = clockEstimates(false, 10, 2, 1, 1000);
   assert.ok(Math.abs(g.gain - 3 / 7) < 1e-12);
   assert.ok(Math.abs(g.freqPpm - 30 / 7) < 1e-12);
   assert.ok(Math.abs(g.residualPpm - 40 / 7) < 1e-12);
   assert.ok(g.skewPpm > 1 && g.skewPpm < 2 + 10);
-  assert.equal(Reference.clockEstimates(false, 10, 2000, 1, 1000).gain, 0);
-  assert.equal(Reference.clockEstimates(true, 10, 2000, 1, 1000).gain, 1);
+  assert.equal(clockEstimates(false, 10, 2000, 1, 1000).gain, 0);
+  assert.equal(clockEstimates(true, 10, 2000, 1, 1000).gain, 1);
 });
 
 Deno.test("the first update takes the measured frequency fully (no driftfile)", () => {
@@ -263,4 +264,12 @@ Deno.test("a step moves the reference time and last update with the clock", () =
   ref.update(estimate(clock, 0.001));
   const interval = ref.trackingReport().lastUpdateInterval;
   assert.ok(Math.abs(interval - 64) < 1, `update interval ${interval}`);
+});
+
+Deno.test("correctionRate: chrony's rate, floored at half the update interval (capped at 1024 s)", () => {
+  assert.equal(correctionRate(3, 0.01, 1e-3, 64, true), 3 * 0.5 * 1e-3 * 64);
+  assert.equal(correctionRate(3, 0.01, 1e-3, 64, false), 0.01 * 64 * 0.5);
+  assert.equal(correctionRate(3, 0.01, 1e-4, 4096, false), 0.01 * 1024 * 0.5);
+  assert.equal(correctionRate(3, 0.01, 1, 64, false), 3 * 0.5 * 64);
+  assert.equal(correctionRate(3, 0.01, 1e-3, 0, false), 0);
 });

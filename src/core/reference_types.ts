@@ -7,10 +7,13 @@ import type { Config } from "../config/model.ts";
 import type { LocalClock } from "./local_clock.ts";
 import type { ClockDriver, LogPort, TimerPort } from "../base/ports.ts";
 import type { LeapStatus } from "./reports.ts";
-import type { Instant } from "../base/time.ts";
+import type { TrackingData } from "./types.ts";
 
-/** One estimate handed to the reference by selection (chrony REF_SetReference arguments). */
-export interface ReferenceUpdate {
+/**
+ * One estimate handed to the reference by selection (chrony REF_SetReference arguments): the
+ * combined tracking data, with the selected source's identity.
+ */
+export interface ReferenceUpdate extends TrackingData {
   /** Stratum of the selected source (we become stratum + 1). */
   stratum: number;
   /** The sources' leap vote. */
@@ -21,22 +24,6 @@ export interface ReferenceUpdate {
   refId: number;
   /** Address of the selected source, or null. */
   refAddress: string | null;
-  /** Cooked time the estimate refers to. */
-  refTime: Instant;
-  /** Offset at refTime, seconds (reference minus local). */
-  offset: number;
-  /** Standard deviation of the offset, seconds. */
-  offsetSd: number;
-  /** Residual frequency relative to the current one, ppm (tempus sense). */
-  frequencyPpm: number;
-  /** Its standard deviation, ppm. */
-  frequencySdPpm: number;
-  /** Skew of the estimate, ppm. */
-  skewPpm: number;
-  /** Root delay, seconds. */
-  rootDelay: number;
-  /** Root dispersion, seconds. */
-  rootDispersion: number;
 }
 
 /** What an update did. */

@@ -96,11 +96,6 @@ export class RtcTracking {
     return this.#samples.length;
   }
 
-  /** True when the regression has produced coefficients. */
-  get coefficientsValid(): boolean {
-    return this.#coefsValid;
-  }
-
   /** Seconds the RTC is fast of system time at the reference time. */
   get secondsFast(): number {
     return this.#secondsFast;
@@ -245,19 +240,6 @@ export class RtcTracking {
     this.#secondsFast = -nanos / 1e9 + 0.5;
     this.#refTime = Number(seconds);
     return { kind: "trim", setRtcTo: Number(seconds) };
-  }
-
-  /** The seconds the RTC is expected to be fast of true time when it reads `rtcSeconds`. */
-  predictError(rtcSeconds: number): number | null {
-    if (!this.#coefsValid) return null;
-    return this.#secondsFast + (rtcSeconds - this.#refTime) * this.#gainRate;
-  }
-
-  /** The true time when the RTC reads `rtcSeconds` exactly (null without coefficients). */
-  predictTrueTime(rtcSeconds: number): Instant | null {
-    const error = this.predictError(rtcSeconds);
-    if (error === null) return null;
-    return addSeconds(instantFromParts(rtcSeconds), -error);
   }
 
   /** The coefficients to write to the rtcfile, or null when there are none (keep the file). */

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Instant } from "../base/time.ts";
-import type { ClockChangeEvent } from "./types.ts";
+import type { ClockChangeEvent, ReferenceState } from "./types.ts";
 
 /** smoothtime max-freq max-wander [leaponly]. */
 export interface SmoothingConfig {
@@ -180,8 +180,15 @@ export class Smoother {
     }
     if (!this.#active || this.#cfg.leapOnly) return;
     const s = this.#state(change.when);
-    // served = cooked + offset: cooked moved by doffset (and its rate by dfreq).
-    this.#rebase(change.when, s.offset - change.doffset, s.freq - change.dfreq);
+    // served = cooked + offset: cooked moved by doffset (and its rate by dfreq). The plan
+    // restarts at the same instant on the new scale (`when` + doffset, as chrony moves
+    // last_update): from the old-scale `when` the plan would run doffset seconds too far
+    // (or too short) and the served time would jump by doffset times the smoothing frequency.
+    // The served rate, cooked rate times (1 + freq), is kept exactly: the cooked rate was
+    // multiplied by (1 + dfreq). (freq - dfreq alone leaves -dfreq² per change, which the
+    // swings of a wandering reference accumulate into a frequency error of the served time.)
+    const at = change.when + BigInt(Math.round(change.doffset * 1e9));
+    this.#rebase(at, s.offset - change.doffset, (s.freq - change.dfreq) / (1 + change.dfreq));
   }
 
   /**
@@ -246,4 +253,32 @@ export class Smoother {
       remainingTime: this.#active ? s.remaining : 0,
     };
   }
+}
+
+/** The reference ID chronyd serves while smoothing (127.127.1.255, its NTP_REFID_SMOOTH). */
+export const SMOOTH_REFID = 0x7f7f01ff;
+
+/**
+ * The reference state a smoothing server announces (chrony's ntp_core.c): while the
+ * smoothing offset is larger than the clock's precision, reference ID 127.127.1.255 (so
+ * clients can tell smoothed time from unsmoothed, RFC 8633) and the reference time moved by
+ * the offset; with `leapsecmode slew` no leap second announced (the smoothing carries it).
+ */
+export function smoothedReference(
+  state: ReferenceState,
+  smoothingOffset: number,
+  leapSlew: boolean,
+): ReferenceState {
+  let out = state;
+  if (leapSlew && (state.leap === 1 || state.leap === 2)) out = { ...out, leap: 0 };
+  if (Math.abs(smoothingOffset) > 2 ** state.precisionLog2) {
+    out = {
+      ...out,
+      refId: SMOOTH_REFID,
+      refTime: state.refTime === 0n
+        ? 0n
+        : state.refTime + BigInt(Math.round(smoothingOffset * 1e9)),
+    };
+  }
+  return out;
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { evaluateStages, planStages, Smoother } from "./smoothing.ts";
+import {
+  evaluateStages,
+  planStages,
+  SMOOTH_REFID,
+  smoothedReference,
+  Smoother,
+} from "./smoothing.ts";
 
 const S = 1_000_000_000n;
 
@@ -68,4 +74,58 @@ Deno.test("leaponly: only the leap second is absorbed, at the UTC midnight annou
   assert.ok(Math.abs(r.offset - 0.5) < 1e-6 && Math.abs(r.freqPpm + 32) < 1e-6, JSON.stringify(r));
   assert.ok(Math.abs(r.remainingTime - 31_250) < 1e-6);
   assert.equal(s.offsetAt(midnight + 62_501n * S), 0);
+});
+
+Deno.test("Smoother: served time keeps its rate through swings of offset and frequency", () => {
+  // An NTP clock that starts on true time and is corrected every 64 s: ±0.1 s and ±1000 ppm
+  // in turn (a reference swinging in a triangle). With a wander limit of 1e-6 ppm/s the
+  // smoothing may move the served time by at most 1/2 · 1e-12 · t², so the served time
+  // must stay on true time: every change exactly absorbed, on the new scale (chrony moves
+  // last_update) and with the rate kept as (f - dfreq) / (1 + dfreq).
+  const s = new Smoother({ maxFreqPpm: 1e4, maxWanderPpm: 1e-6, leapOnly: false });
+  s.activate(0n);
+  let cooked = 0; // cooked minus true time, s
+  let rate = 0; // cooked rate error
+  let lastTrue = 0;
+  let worst = 0;
+  for (let k = 1; k <= 150; k++) {
+    const trueTime = k * 64;
+    cooked += rate * (trueTime - lastTrue);
+    lastTrue = trueTime;
+    const when = BigInt(Math.round((trueTime + cooked) * 1e9));
+    const served = Number(s.serve(when)) / 1e9 - trueTime;
+    worst = Math.max(worst, Math.abs(served));
+    const doffset = k % 2 === 0 ? 0.1 : -0.1;
+    const dfreq = k % 2 === 0 ? 1e-3 : -1e-3 / (1 + 1e-3) + 2e-5 * Math.sin(k);
+    s.applyClockChange({ when, dfreq, doffset, kind: "adjust" });
+    cooked += doffset;
+    rate = (1 + rate) * (1 + dfreq) - 1;
+  }
+  const bound = 0.5 * 1e-12 * (150 * 64) ** 2 + 1e-8;
+  assert.ok(worst < bound, `served time left true time by ${worst} s (bound ${bound})`);
+});
+
+Deno.test("smoothedReference: refid 127.127.1.255 and shifted reference time while smoothing", () => {
+  const state = {
+    synchronised: true,
+    leap: 1 as const,
+    stratum: 2,
+    refId: 0xc0000201,
+    refTime: 100n * S,
+    rootDelay: 0.01,
+    rootDispersion: 0.001,
+    dispersionRate: 0,
+    precisionLog2: -20,
+  };
+  // Below the precision (2^-20 s): unchanged but for the leap in slew mode.
+  const quiet = smoothedReference(state, 1e-7, true);
+  assert.equal(quiet.refId, 0xc0000201);
+  assert.equal(quiet.refTime, 100n * S);
+  assert.equal(quiet.leap, 0);
+  assert.equal(smoothedReference(state, 1e-7, false).leap, 1);
+  const smoothing = smoothedReference(state, -0.25, false);
+  assert.equal(smoothing.refId, SMOOTH_REFID);
+  assert.equal(smoothing.refTime, 100n * S - 250_000_000n);
+  assert.equal(smoothing.leap, 1);
+  assert.equal(smoothedReference({ ...state, refTime: 0n }, 0.5, false).refTime, 0n);
 });

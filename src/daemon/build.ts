@@ -236,7 +236,7 @@ export async function buildDaemon(
   }
   let refclocks: RefclockDriverHandle[];
   try {
-    refclocks = openRefclocks(config.refclocks, engine, log);
+    refclocks = openRefclocks(config.refclocks, engine, log, config);
   } catch (e) {
     throw new StartupError(describe(e));
   }

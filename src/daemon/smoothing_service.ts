@@ -1,14 +1,15 @@
 /**
  * The daemon's `smoothtime`: a Smoother (core/smoothing.ts) following the engine's clock
  * changes, told the leap status and skew once a second, and applied to what the NTP server
- * serves (time, and with leaponly the leap indicator, which a smearing server suppresses).
+ * serves (time, and with `leapsecmode slew` the leap indicator, which a smoothing server
+ * suppresses as chronyd does).
  *
  * @module
  */
 import type { Config } from "../config/model.ts";
 import type { ControlResult } from "../core/control.ts";
 import type { TrackingReport } from "../core/reports.ts";
-import { Smoother, type SmoothingReport } from "../core/smoothing.ts";
+import { smoothedReference, Smoother, type SmoothingReport } from "../core/smoothing.ts";
 import type { Instant } from "../base/time.ts";
 import type { ClockChangeEvent, ReferenceState } from "../core/types.ts";
 
@@ -47,10 +48,15 @@ export function startSmoothing(
   const timer = setInterval(tick, 1000);
   return {
     serve: (now) => smoother.serve(now),
+    // chrony (ntp_core.c): with smoothing and `leapsecmode slew` the leap second is not
+    // announced (leaponly or not), since the smoothing absorbs it (otherwise clients would
+    // correct it a second time); while smoothing, reference ID 127.127.1.255.
     reference: (state) =>
-      smoother.config.leapOnly && (state.leap === 1 || state.leap === 2)
-        ? { ...state, leap: 0 }
-        : state,
+      smoothedReference(
+        state,
+        smoother.offsetAt(engine.clock.cookedNow()),
+        config.leapSecMode === "slew",
+      ),
     report: () => smoother.report(engine.clock.cookedNow()),
     smoothTime: (action) => {
       const now = engine.clock.cookedNow();

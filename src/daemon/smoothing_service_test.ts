@@ -9,10 +9,14 @@ const engine = {
   tracking: () => ({ leapStatus: 1, skewPpm: 0.01 } as TrackingReport),
 };
 
-Deno.test("no smoothtime: no service; leaponly suppresses the leap indicator served", () => {
+Deno.test("no smoothtime: no service; with leapsecmode slew the leap indicator is not served", () => {
   assert.equal(startSmoothing(defaultConfig(), engine), null);
   const s = startSmoothing(
-    { ...defaultConfig(), smoothTime: { maxFreqPpm: 400, maxWanderPpm: 0.001024, leapOnly: true } },
+    {
+      ...defaultConfig(),
+      leapSecMode: "slew",
+      smoothTime: { maxFreqPpm: 400, maxWanderPpm: 0.001024, leapOnly: true },
+    },
     engine,
   );
   assert.ok(s);
@@ -32,8 +36,22 @@ Deno.test("no smoothtime: no service; leaponly suppresses the leap indicator ser
     engine,
   )!;
   try {
+    // leapsecmode system: the leap is announced (chrony suppresses it only in slew mode).
     assert.equal(plain.reference({ leap: 1 } as ReferenceState).leap, 1);
   } finally {
     plain.close();
+  }
+  const slewing = startSmoothing(
+    {
+      ...defaultConfig(),
+      leapSecMode: "slew",
+      smoothTime: { maxFreqPpm: 400, maxWanderPpm: 0.001, leapOnly: false },
+    },
+    engine,
+  )!;
+  try {
+    assert.equal(slewing.reference({ leap: 2 } as ReferenceState).leap, 0, "not leaponly too");
+  } finally {
+    slewing.close();
   }
 });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { removeStaleTemps, writeFileAtomic, writeFileAtomicSync } from "./files.ts";
+import { removeStaleTemps, writeFileAtomic } from "./files.ts";
 
 /** Drift values in tempus's sign convention. */
 export interface DriftValues {
@@ -92,9 +92,4 @@ export function readDriftFile(path: string): DriftReadResult {
 /** Writes the driftfile atomically (chrony's format). Rejects on I/O errors. */
 export function writeDriftFile(path: string, values: DriftValues): Promise<void> {
   return writeFileAtomic(path, formatDriftFile(values));
-}
-
-/** Synchronous `writeDriftFile`, for shutdown paths. Throws on I/O errors. */
-export function writeDriftFileSync(path: string, values: DriftValues): void {
-  writeFileAtomicSync(path, formatDriftFile(values));
 }

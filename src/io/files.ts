@@ -61,16 +61,6 @@ export function removeStaleTemps(path: string): string[] {
   return removed;
 }
 
-/** Creates `tmp` exclusively (a stale one is removed first; a link is never followed). */
-function openTempSync(tmp: string, mode: number): Deno.FsFile {
-  try {
-    Deno.removeSync(tmp);
-  } catch {
-    // none
-  }
-  return Deno.openSync(tmp, { write: true, createNew: true, mode });
-}
-
 /** Writes in flight per target, so that two writes of one file never share its temp name. */
 const inFlight = new Map<string, Promise<void>>();
 
@@ -88,38 +78,6 @@ function syncDirSync(dir: string): void {
     }
   } catch {
     // Some file systems refuse fsync on a directory; the rename itself is still atomic.
-  }
-}
-
-/** Atomically replaces `path` with `data` (synchronous). Throws on I/O errors. */
-export function writeFileAtomicSync(
-  path: string,
-  data: string | Uint8Array,
-  options: AtomicWriteOptions = {},
-): void {
-  const tmp = tempPathFor(path);
-  const bytes = toBytes(data);
-  let renamed = false;
-  try {
-    const f = openTempSync(tmp, options.mode ?? 0o644);
-    try {
-      let written = 0;
-      while (written < bytes.length) written += f.writeSync(bytes.subarray(written));
-      f.syncSync();
-    } finally {
-      f.close();
-    }
-    Deno.renameSync(tmp, path);
-    renamed = true;
-    syncDirSync(splitPath(path).dir);
-  } finally {
-    if (!renamed) {
-      try {
-        Deno.removeSync(tmp);
-      } catch {
-        // nothing to clean up
-      }
-    }
   }
 }
 
@@ -165,6 +123,16 @@ async function writeNow(
     syncDirSync(splitPath(path).dir);
   } finally {
     if (!renamed) await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** A text file's content, or null when it does not exist (other errors throw). */
+export function readTextIfPresent(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
   }
 }
 

@@ -47,6 +47,8 @@ export interface RefclockLogRecord {
   offset: number;
   /** Dispersion, seconds. */
   dispersion: number;
+  /** True for a pulse (chrony's P column). */
+  pulse?: boolean;
 }
 
 /** A refclocks.log line, as chrony's log_sample. */
@@ -60,7 +62,8 @@ export function formatRefclockLine(r: RefclockLogRecord): string {
       cExp(r.dispersion, 3, 10)
     }`;
   }
-  return `${head} ${String(r.count).padStart(3)} ${leap} 0 ${cExp(r.rawOffset, 6, 13)} ` +
+  const pulse = r.pulse ? 1 : 0;
+  return `${head} ${String(r.count).padStart(3)} ${leap} ${pulse} ${cExp(r.rawOffset, 6, 13)} ` +
     `${cExp(r.offset, 6, 13)} ${cExp(r.dispersion, 3, 10)}`;
 }
 

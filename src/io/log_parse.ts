@@ -1,9 +1,9 @@
 /**
- * Reads chrony-style log files back (tracking.log, measurements.log, statistics.log, as
- * written by tempus's `log` directive and by chronyd): banners, headers and lines that do not
- * parse are skipped and counted, never thrown. Values come back in tempus's signs: offsets
- * reference minus local (tracking.log and statistics.log store chrony's local minus
- * reference; measurements.log stores the RFC 5905 offset, already tempus's sign). Frequency
+ * Reads chrony-style log files back (tracking.log and measurements.log, as written by
+ * tempus's `log` directive and by chronyd): banners, headers and lines that do not parse are
+ * skipped and counted, never thrown. Values come back in tempus's signs: offsets reference
+ * minus local (tracking.log stores chrony's local minus reference; measurements.log stores
+ * the RFC 5905 offset, already tempus's sign). Frequency
  * stays in chrony's sense (> 0: clock fast), as the files show it.
  *
  * @module
@@ -55,18 +55,6 @@ export interface MeasurementEntry {
   rootDelay?: number;
   /** Server root dispersion, s. */
   rootDispersion?: number;
-}
-
-/** One statistics.log line. */
-export interface StatisticsEntry {
-  /** Unix seconds. */
-  t: number;
-  /** Source address. */
-  source: string;
-  /** Standard deviation, s. */
-  stdDev: number;
-  /** Estimated offset, reference minus local, s. */
-  estimatedOffset: number;
 }
 
 /** A parse result: entries plus how many non-banner lines were skipped. */
@@ -147,16 +135,5 @@ export function parseMeasurementsLog(text: string): Parsed<MeasurementEntry> {
       valid: tests === "1111111111",
       ...(Number.isInteger(poll) ? { poll } : {}),
     };
-  });
-}
-
-/** Parses statistics.log text. */
-export function parseStatisticsLog(text: string): Parsed<StatisticsEntry> {
-  return parseLines(text, (tk) => {
-    if (tk.length < 8) return null;
-    const t = parseTime(tk[0], tk[1]);
-    const v = nums([tk[3], tk[4]]);
-    if (t === null || v === null) return null;
-    return { t, source: tk[2], stdDev: v[0], estimatedOffset: -v[1] };
   });
 }

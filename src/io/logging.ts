@@ -201,14 +201,9 @@ class TapePort implements LogPort {
 }
 
 /**
- * Configures logging (replacing any earlier configuration) and returns the handle.
- * Throws if the log file cannot be opened.
+ * Configures logging (replacing any earlier configuration) and returns the handle (all sinks
+ * are synchronous). Throws if the log file cannot be opened.
  */
-export function setupLogging(options: LoggingOptions = {}): Promise<Logging> {
-  return Promise.resolve(setupLoggingSync(options));
-}
-
-/** `setupLogging` without a promise (all sinks are synchronous). */
 export function setupLoggingSync(options: LoggingOptions = {}): Logging {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const journal = options.journal === undefined || options.journal === "auto"
@@ -261,11 +256,4 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
  */
 export function currentLogPort(category = "daemon"): LogPort {
   return new TapePort(["tempus", category]);
-}
-
-/** Parses a level name as used on the command line ("debug", "info", "warn[ing]", "error"). */
-export function parseLogLevel(text: string): LogLevel | null {
-  const t = text.toLowerCase();
-  if (t === "warn") return "warning";
-  return t === "debug" || t === "info" || t === "warning" || t === "error" ? t : null;
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { parseLogLevel, ReopenableFileSink, setupLogging, setupLoggingSync } from "./logging.ts";
+import { ReopenableFileSink, setupLoggingSync } from "./logging.ts";
 
 Deno.test("stderr lines carry time, level, message and fields; the level filters", async () => {
   const lines: string[] = [];
-  const logging = await setupLogging({
+  const logging = setupLoggingSync({
     level: "info",
     journal: false,
     stderrWriter: (l) => lines.push(l),
@@ -28,7 +28,7 @@ Deno.test("stderr lines carry time, level, message and fields; the level filters
 
 Deno.test("journal mode: <N> priorities, no timestamp; auto-detected from JOURNAL_STREAM", async () => {
   const lines: string[] = [];
-  const logging = await setupLogging({
+  const logging = setupLoggingSync({
     level: "debug",
     journal: "auto",
     env: (name) => (name === "JOURNAL_STREAM" ? "8:12345" : undefined),
@@ -50,7 +50,7 @@ Deno.test("journal mode: <N> priorities, no timestamp; auto-detected from JOURNA
 Deno.test("file sink appends, and reopen() follows a rotated file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tempus-log-" });
   const path = `${dir}/tempus.log`;
-  const logging = await setupLogging({ stderr: false, file: path, level: "info" });
+  const logging = setupLoggingSync({ stderr: false, file: path, level: "info" });
   try {
     const log = logging.port("daemon");
     log.log("info", "first");
@@ -83,14 +83,6 @@ Deno.test("ReopenableFileSink survives its directory going away", async () => {
     sink.close();
   }
   assert.throws(() => Deno.statSync(dir));
-});
-
-Deno.test("parseLogLevel", () => {
-  assert.equal(parseLogLevel("DEBUG"), "debug");
-  assert.equal(parseLogLevel("warn"), "warning");
-  assert.equal(parseLogLevel("warning"), "warning");
-  assert.equal(parseLogLevel("error"), "error");
-  assert.equal(parseLogLevel("loud"), null);
 });
 
 Deno.test("setupLoggingSync reconfigures at once (the last configuration wins)", async () => {

@@ -253,3 +253,53 @@ Deno.test({
     }
   },
 });
+
+for (const timestamping of ["kernel", "daemon"] as const) {
+  Deno.test({
+    name:
+      `ntp server (${timestamping}): mode 6 goes to the control hook (all fragments), mode 7 nowhere`,
+    ignore: timestamping === "kernel" && !kernelTimestampSocketsAvailable(),
+    async fn() {
+      const seen: number[] = [];
+      const server = await startNtpServer({ hosts: ["127.0.0.1"], port: 0, timestamping }, {
+        clock: SCALE,
+        reference: () => REF,
+        policy: {
+          access: new AccessTable([{ allow: true, subnet: "127.0.0.0/8", all: false }]),
+          clientLog: null,
+        },
+        log: silentLog,
+        control: (request) => {
+          seen.push(request[0] & 7);
+          // Two fragments, as a long answer would be.
+          return [Uint8Array.of(0xd6, 0xa2, 0, 1), Uint8Array.of(0xd6, 0x82, 0, 2)];
+        },
+      });
+      const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      try {
+        const to = {
+          transport: "udp" as const,
+          hostname: "127.0.0.1",
+          port: server.addresses[0].port,
+        };
+        const mode7 = new Uint8Array(48);
+        mode7[0] = (2 << 3) | 7;
+        await client.send(mode7, to);
+        const mode6 = new Uint8Array(12);
+        mode6[0] = (2 << 3) | 6;
+        mode6[1] = 2;
+        await client.send(mode6, to);
+        const first = await receiveWithin(client, 2000);
+        const second = await receiveWithin(client, 2000);
+        assert.deepEqual(first && [...first], [0xd6, 0xa2, 0, 1]);
+        assert.deepEqual(second && [...second], [0xd6, 0x82, 0, 2]);
+        assert.equal(await receiveWithin(client, 200), null, "nothing for mode 7");
+        assert.deepEqual(seen, [6], "only mode 6 reached the hook");
+        assert.ok(server.stats().ignoredMode >= 1, "mode 7 counted as ignored");
+      } finally {
+        client.close();
+        await server.close();
+      }
+    },
+  });
+}

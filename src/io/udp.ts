@@ -5,8 +5,6 @@
  *   source port per request, RFC 9109), reading the receive time from the given clock at
  *   once when each datagram arrives, with a timeout.
  * - `UdpClientTransport`: the engine's `NtpTransport` built on `exchange`.
- * - `UdpServerSocket`: bind host:port, iterate received datagrams (one reused receive
- *   buffer; each yielded datagram is a copy), send replies.
  *
  * Needs `--unstable-net` (deno.json sets it) and net permission.
  *
@@ -64,7 +62,8 @@ export interface ExchangeResult {
   sendError: string | null;
 }
 
-function toSocketAddress(addr: Deno.Addr): SocketAddress {
+/** A Deno address as a SocketAddress (empty for a Unix one). */
+export function toSocketAddress(addr: Deno.Addr): SocketAddress {
   if (addr.transport === "udp" || addr.transport === "tcp") {
     return { address: addr.hostname, port: addr.port };
   }
@@ -189,32 +188,22 @@ export class UdpClientTransport implements NtpTransport {
    * server until the timeout goes to `onReply`, so the engine sees duplicates too.
    */
   send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
-    const accept = (d: ReceivedDatagram) => {
-      this.#onReply(requestId, d.data, d.receivedAt);
-      return false;
-    };
-    if (this.#exchange !== null) {
-      const custom = this.#exchange(to, packet, {
-        clock: this.#clock,
-        timeoutMs: this.#timeoutMs,
-        accept,
-      }).catch(() => undefined);
-      this.#pending.add(custom);
-      custom.finally(() => this.#pending.delete(custom));
-      return true;
-    }
-    let socket: Deno.DatagramConn;
-    try {
-      socket = openClientSocket(to);
-    } catch {
-      return false;
-    }
-    const task = exchange(to, packet, {
+    const options: ExchangeOptions = {
       clock: this.#clock,
       timeoutMs: this.#timeoutMs,
-      socket,
-      accept,
-    }).catch(() => undefined);
+      accept: (d) => {
+        this.#onReply(requestId, d.data, d.receivedAt);
+        return false;
+      },
+    };
+    if (this.#exchange === null) {
+      try {
+        options.socket = openClientSocket(to);
+      } catch {
+        return false;
+      }
+    }
+    const task = (this.#exchange ?? exchange)(to, packet, options).catch(() => undefined);
     this.#pending.add(task);
     task.finally(() => this.#pending.delete(task));
     return true;
@@ -223,67 +212,5 @@ export class UdpClientTransport implements NtpTransport {
   /** Resolves when every outstanding exchange has finished (for clean shutdown in tests). */
   async drain(): Promise<void> {
     await Promise.all([...this.#pending]);
-  }
-}
-
-/** A bound UDP server socket. */
-export class UdpServerSocket {
-  readonly #conn: Deno.DatagramConn;
-  readonly #buffer: Uint8Array;
-  #closed = false;
-
-  private constructor(conn: Deno.DatagramConn, bufferSize: number) {
-    this.#conn = conn;
-    this.#buffer = new Uint8Array(bufferSize);
-  }
-
-  /** Binds `host:port` (port 0: the OS picks). Throws the OS error (EADDRINUSE, EACCES). */
-  static bind(host: string, port: number, bufferSize = MAX_DATAGRAM): UdpServerSocket {
-    return new UdpServerSocket(openUdp(host, port), bufferSize);
-  }
-
-  /** The bound address and port. */
-  get localAddress(): SocketAddress {
-    return toSocketAddress(this.#conn.addr);
-  }
-
-  /**
-   * Yields received datagrams with their receive time from `clock`, until `close()`.
-   * The receive buffer is reused; each yielded `data` is a copy.
-   */
-  async *datagrams(clock: ClockFn): AsyncGenerator<ReceivedDatagram> {
-    while (!this.#closed) {
-      let received: [Uint8Array, Deno.Addr];
-      try {
-        received = await this.#conn.receive(this.#buffer);
-      } catch (error) {
-        if (this.#closed) return;
-        // ICMP errors from earlier sends surface here on Linux; keep serving.
-        if (error instanceof Deno.errors.ConnectionRefused) continue;
-        if (error instanceof Deno.errors.BadResource) return;
-        throw error;
-      }
-      const receivedAt = clock();
-      yield { data: received[0].slice(), from: toSocketAddress(received[1]), receivedAt };
-    }
-  }
-
-  /** Sends `data` to `to`; returns false (never throws) when the send failed. */
-  async send(data: Uint8Array, to: SocketAddress): Promise<boolean> {
-    try {
-      await this.#conn.send(data, { transport: "udp", hostname: to.address, port: to.port });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Closes the socket; a pending `datagrams` iteration ends. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { exchange, UdpClientTransport, UdpServerSocket } from "./udp.ts";
+import { exchange, UdpClientTransport } from "./udp.ts";
+import { UdpServerSocket } from "../../tests/helpers/udp_server_socket.ts";
 
 const wallClock = () => BigInt(Date.now()) * 1_000_000n;
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { grantsFor, type HostFacts } from "./permissions.ts";
+import { grantsFor } from "./permissions.ts";
+import type { HostFacts } from "./grants.ts";
 
 function host(files: Record<string, string> = {}): HostFacts {
   return {
     env: () => undefined,
-    exists: (path) => path in files,
     readText: (path) => files[path] ?? null,
     reader: {
       readFile: (path) =>

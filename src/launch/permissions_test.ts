@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { denoFlags, grantsFor, type HostFacts, nameserverEntries } from "./permissions.ts";
+import { grantsFor } from "./permissions.ts";
+import { denoFlags, type HostFacts } from "./grants.ts";
+import { nameserverEntries } from "./daemon_grants.ts";
 
 function host(files: Record<string, string> = {}, env: Record<string, string> = {}): HostFacts {
   return {
     env: (name) => env[name],
-    exists: (path) => path in files,
     readText: (path) => files[path] ?? null,
     reader: {
       readFile: (path) =>
@@ -119,4 +120,15 @@ Deno.test("permissions: a daemon going to the background may re-run deno, nothin
     const f = denoFlags(grantsFor(["daemon", ...fg, "-f", "/etc/t.conf"], facts));
     assert.ok(!f.some((x) => x.startsWith("--allow-run")), `${fg}: ${f.join(" ")}`);
   }
+});
+
+Deno.test("permissions: manycastclient solicits through Deno's UDP: unscoped net", () => {
+  const base = ["cmdport 0", "bindcmdaddress /", "pidfile /srv/run/t.pid", ""];
+  const facts = (extra: string) => host({ "/etc/t/t.conf": [extra, ...base].join("\n") });
+  const net = (extra: string) =>
+    denoFlags(grantsFor(["daemon", "-n", "-f", "/etc/t/t.conf"], facts(extra)))
+      .find((f) => f.startsWith("--allow-net"));
+  assert.equal(net("manycastclient 224.0.1.1 maxsources 2"), "--allow-net");
+  // The broadcast client and server use the NTP server socket (FFI), not Deno's net.
+  assert.notEqual(net("broadcastclient"), "--allow-net");
 });

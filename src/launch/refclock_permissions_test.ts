@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { grantsFor, type HostFacts } from "./permissions.ts";
+import { grantsFor } from "./permissions.ts";
+import type { HostFacts } from "./grants.ts";
 
 const host: HostFacts = {
   env: () => undefined,
-  exists: () => false,
   readText: () => null,
   reader: { readFile: () => ({ ok: false, error: "no such file" }), listDir: () => null },
   execPath: () => "/opt/deno/deno",

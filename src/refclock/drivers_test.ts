@@ -12,17 +12,24 @@ Deno.test("SOCK driver: samples from a datagram socket reach the sink, garbage d
   const dir = await Deno.makeTempDir();
   const path = `${dir}/chrony.test.sock`;
   const got: [bigint, number, number][] = [];
-  const h = openSockRefclock(path, (t, o, l) => got.push([t, o, l]), silentLog);
+  const pulses: [bigint, number][] = [];
+  const h = openSockRefclock(
+    path,
+    (t, o, l) => got.push([t, o, l]),
+    silentLog,
+    (t, s) => pulses.push([t, s]),
+  );
   const client = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/client.sock` });
   const to = { transport: "unixpacket" as const, path };
   await client.send(new Uint8Array(40), to);
   await client.send(encodeSockSample({ time: T, offset: 0.5, pulse: false, leap: 0 }), to);
-  await client.send(encodeSockSample({ time: T, offset: 0, pulse: true, leap: 0 }), to);
+  await client.send(encodeSockSample({ time: T, offset: 0.25, pulse: true, leap: 0 }), to);
   for (let i = 0; i < 50 && h.accepted + h.rejected < 3; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.deepEqual(got, [[T, 0.5, 0]]);
-  assert.equal(h.rejected, 2);
+  assert.deepEqual(pulses, [[T, 0.25]]);
+  assert.equal(h.rejected, 1);
   h.close();
   client.close();
   await Deno.remove(dir, { recursive: true });

@@ -1,13 +1,15 @@
 /**
  * The SOCK refclock driver: a Unix datagram socket at the configured path receiving
  * chrony's `struct sock_sample` (gpsd writes them to /run/chrony.<device>.sock). Needs
- * --unstable-net. PPS pulses (`pulse` set) need a lock to another refclock, which tempus
- * does not implement yet: they are dropped and counted.
+ * --unstable-net. A sample with `pulse` set is a pulse, as in chrony's refclock_sock.c: its
+ * offset field goes to the pulse sink as the pulse's `second`, and the core takes the
+ * seconds from the `lock` refclock or the synchronised clock.
  *
  * @module
  */
 import type { LogPort } from "../base/ports.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
+import type { RefclockPulseSink } from "./pps_driver.ts";
 import { decodeSockSample } from "./sock_sample.ts";
 
 /** Opens the socket (replacing a stale file) and starts receiving. */
@@ -15,6 +17,7 @@ export function openSockRefclock(
   path: string,
   sink: RefclockSink,
   log: LogPort,
+  pulse: RefclockPulseSink = () => {},
 ): RefclockDriverHandle {
   // A stale socket from an earlier run is replaced; anything else at the path is an error.
   let existing: Deno.FileInfo | null = null;
@@ -36,18 +39,14 @@ export function openSockRefclock(
       for (;;) {
         const [bytes] = await conn.receive();
         const s = decodeSockSample(bytes);
-        if (s === null || s.pulse) {
+        if (s === null) {
           rejected++;
-          if (rejected === 1) {
-            log.log(
-              "warning",
-              `refclock SOCK ${path}: ${s ? "PPS pulse (not supported)" : "bad sample"} dropped`,
-            );
-          }
+          if (rejected === 1) log.log("warning", `refclock SOCK ${path}: bad sample dropped`);
           continue;
         }
         accepted++;
-        sink(s.time, s.offset, s.leap);
+        if (s.pulse) pulse(s.time, s.offset);
+        else sink(s.time, s.offset, s.leap);
       }
     } catch (e) {
       if (!closed) log.log("error", `refclock SOCK ${path}: ${String(e)}`);

@@ -10,14 +10,8 @@
  */
 import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
 import type { Config, SourceParams, SourceType } from "../config/model.ts";
-import type {
-  ClockDriver,
-  LogPort,
-  NtpTransport,
-  RandomPort,
-  SocketAddress,
-  TimerPort,
-} from "../base/ports.ts";
+import type { NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { EngineDeps } from "../core/engine/types.ts";
 import type { Instant } from "../base/time.ts";
 import { type CapturedLine, LogCapture } from "./log_capture.ts";
 import {
@@ -35,17 +29,8 @@ import { SimTimers } from "./sim_timers.ts";
 import { SimTransport, type TransportStats } from "./sim_transport.ts";
 import { VirtualTime } from "./virtual_time.ts";
 
-/** The ports a client engine is built with. */
-export interface SimEngineDeps {
-  /** Clock driver. */
-  driver: ClockDriver;
-  /** Timers. */
-  timers: TimerPort;
-  /** Randomness. */
-  random: RandomPort;
-  /** Log. */
-  log: LogPort;
-}
+/** The ports a client engine is built with (the engine's own). */
+export type SimEngineDeps = EngineDeps;
 
 /** What the runner needs of a client engine (tempus's `Engine` fits structurally). */
 export interface SimClientEngine {

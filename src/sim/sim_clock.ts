@@ -140,11 +140,6 @@ export class SimClock implements ClockDriver {
     return this.#error;
   }
 
-  /** The oscillator's own frequency error now (fraction, without correction). */
-  get oscillatorError(): number {
-    return this.#oscError;
-  }
-
   /**
    * Local seconds elapsed since the start on a monotonic scale: the integral of the clock's
    * rate, unaffected by steps and leaps (what local timeouts count).

@@ -95,12 +95,6 @@ export class VirtualTime {
     }
   }
 
-  /** True time of the next live event, or null if none. */
-  peek(): Instant | null {
-    this.#dropCancelled();
-    return this.#heap.length > 0 ? this.#heap[0].at : null;
-  }
-
   /**
    * Runs every event due at or before `end`, in order, then leaves the clock at `end`.
    * `beforeEvent(at)` (optional) is called with each event's time before time moves there,

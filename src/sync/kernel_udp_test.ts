@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
-import { UdpServerSocket } from "../io/udp.ts";
+import { UdpServerSocket } from "../../tests/helpers/udp_server_socket.ts";
 import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
 
 const clock = systemTimeSource().realtime;

@@ -5,16 +5,16 @@
  *
  * @module
  */
-import { readDriftFile, writeDriftFileSync } from "../../src/io/driftfile.ts";
+import { readDriftFile, writeDriftFile } from "../../src/io/driftfile.ts";
 
 const [mode, path] = Deno.args;
 if (mode === "write") {
   let i = 1;
-  writeDriftFileSync(path, { freqPpm: -i / 1000, skewPpm: i });
+  await writeDriftFile(path, { freqPpm: -i / 1000, skewPpm: i });
   console.log("ready");
   for (;;) {
     i++;
-    writeDriftFileSync(path, { freqPpm: -i / 1000, skewPpm: i });
+    await writeDriftFile(path, { freqPpm: -i / 1000, skewPpm: i });
   }
 } else if (mode === "read") {
   console.log(JSON.stringify(readDriftFile(path)));

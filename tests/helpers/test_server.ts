@@ -6,7 +6,7 @@
  */
 import { systemTimeSource } from "../../src/clock/kernel_ops.ts";
 import type { SocketAddress } from "../../src/base/ports.ts";
-import { UdpServerSocket } from "../../src/io/udp.ts";
+import { UdpServerSocket } from "./udp_server_socket.ts";
 import {
   decodePacket,
   emptyPacket,

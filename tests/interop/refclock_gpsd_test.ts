@@ -18,6 +18,8 @@
  * writes the NMEA time to SHM unit 0, which chronyd and then tempus read and select (`#*`),
  * one after the other: each read clears the segment's `valid` flag, so two readers of one
  * segment starve each other (SHM has a single consumer by design).
+ * tempus, serving NTP on GPS, is then a stratum-1 server for `chronyd -Q`, ntpdig and a plain
+ * NTP query (reference ID GPS), when the test may bind port 123 on a loopback address.
  * gpsd writes chrony's SOCK only for PPS edges (its PPS thread), which a pty cannot give:
  * SOCK is covered by the first test's feeder.
  * Nothing here touches the clock: both daemons run with -x.
@@ -36,9 +38,12 @@ import {
   startBackground,
   waitFor,
 } from "../helpers/peers.ts";
+import { ntpQuery } from "../helpers/ntp_query.ts";
 import { tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
 
 const HOST = "127.0.0.163";
+/** Where the real-gpsd test's tempus serves NTP. */
+const SERVE_HOST = "127.0.0.166";
 const missing = ["chronyd", "chronyc", "ntpdig"].filter((b) => !haveBinary(b));
 const ready = missing.length === 0 && canBind(HOST, 123);
 if (!ready) {
@@ -231,7 +236,7 @@ function nmeaLog(start: number, seconds: number): string {
 
 Deno.test({
   name:
-    "refclock interop: the real gpsd writes SHM 0 from a replayed NMEA log; chronyd then tempus select GPS (#*)",
+    "refclock interop: the real gpsd writes SHM 0 from a replayed NMEA log; chronyd then tempus select GPS (#*); tempus serves stratum 1 refid GPS",
   ignore: gpsdMissing.length > 0,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -260,6 +265,7 @@ Deno.test({
         "port 0",
         "refclock SHM 0 refid GPS poll 2",
       ]);
+    const serve = canBind(SERVE_HOST, 123) && haveBinary("ntpdig");
     const startTempus = () =>
       startBackground(
         Deno.execPath(),
@@ -270,6 +276,7 @@ Deno.test({
           `pidfile ${dir}/tempus.pid`,
           `cmdport ${tempusCmd}`,
           "bindcmdaddress 127.0.0.1",
+          ...(serve ? [`bindaddress ${SERVE_HOST}`, "port 123", "allow 127.0.0.0/8"] : []),
         ]),
       );
     let chronyd: ReturnType<typeof startBackground> | null = startChronyd();
@@ -304,6 +311,15 @@ Deno.test({
       const rows = await chronyc(tempusCmd, "-c", "sources");
       const offset = Number(rows.trim().split(",")[8]);
       assert.ok(Math.abs(offset) < 0.5, `GPS offset ${offset} s`);
+      if (serve) {
+        // A stratum-1 server on gpsd's time: chronyd -Q, ntpdig and a plain query accept it.
+        const q = await chronydQuery(SERVE_HOST, 123);
+        assert.ok(Math.abs(q.offset) < 0.5, `chronyd -Q offset ${q.offset}`);
+        const dig = await runCommand("ntpdig", ["-j", "-t", "2", "-p", "2", SERVE_HOST]);
+        assert.equal(dig.code, 0, dig.stderr);
+        assert.equal(JSON.parse(dig.stdout.trim().split("\n").pop()!).stratum, 1);
+        assert.deepEqual(await ntpQuery(SERVE_HOST), { stratum: 1, refId: "GPS" });
+      } else console.warn(`stratum-1 part skipped: cannot bind ${SERVE_HOST}:123 or no ntpdig`);
     } finally {
       await gpsd.stop();
       await tempus?.stop();

@@ -23,6 +23,7 @@ import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
 import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
+import { findRefclock } from "../source/refclock_lookup.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -50,6 +51,8 @@ export class EngineCore {
    * shows the reply's test bits and counters): measurements.log.
    */
   onReply: ((id: number) => void) | null = null;
+  /** TAI - UTC at a cooked time, or null when unknown: refclocks with the `tai` option. */
+  refclockTaiOffset: ((t: Instant) => number | null) | null = null;
   /** Called with each refclock sample, raw and filtered: refclocks.log. */
   onRefclockSample: ((r: RefclockSampleLog) => void) | null = null;
   /** Called after each reference update with what was applied: for tracking logs. */
@@ -331,12 +334,55 @@ export class EngineCore {
       refId,
       stats,
       precision: this.clock.precision,
+      lookup: (ref) => findRefclock(this.registry.values(), ref),
+      taiOffset: (t) => this.refclockTaiOffset?.(t) ?? null,
     });
     source.onSampleLog = (r) => this.onRefclockSample?.(r);
     this.registry.set(id, source);
     this.#pool.set(id, null);
     if (this.#transport !== null) this.run(source, source.start(this.context(source)));
     return id;
+  }
+
+  /**
+   * Adds a source of any other kind (a broadcast client...) built by `make` from its id and
+   * fresh statistics over `params`'s sample bounds, and starts it. Returns the source id.
+   */
+  addCustomSource(params: SourceParams, make: (id: number, stats: SourceStats) => Source): number {
+    const id = this.#nextSourceId++;
+    const source = make(
+      id,
+      new SourceStats({
+        minSamples: params.minSamples ?? this.config.minSamples,
+        maxSamples: params.maxSamples ?? this.config.maxSamples,
+        asymmetry: params.asymmetry,
+        precision: this.clock.precision,
+        maxClockError: this.config.maxClockError,
+        minDelay: params.minDelay,
+        maxJitter: this.config.maxJitter,
+      }),
+    );
+    this.registry.set(id, source);
+    this.#pool.set(id, null);
+    if (this.#transport !== null) this.run(source, source.start(this.context(source)));
+    return id;
+  }
+
+  /**
+   * Hands source `id` a packet that answers no request of its own (a broadcast): `call`
+   * gets the source and its context; its outcomes are carried out. Never throws.
+   */
+  callSource(id: number, call: (s: Source, ctx: SourceContext) => SourceOutcome[]): void {
+    const s = this.registry.get(id);
+    if (s === undefined || this.#transport === null) return;
+    try {
+      const samplesBefore = s.stats.sampleCount;
+      const validBefore = s.counters.validRx;
+      this.run(s, call(s, this.context(s)), samplesBefore);
+      if (s.counters.validRx !== validBefore) this.onReply?.(s.id); // measurements.log
+    } catch (e) {
+      this.log("error", `Packet for ${s.addressText} not processed: ${String(e)}`);
+    }
   }
 
   /**
@@ -350,6 +396,18 @@ export class EngineCore {
     const cooked = this.clock.cook(rawTime);
     const correction = Number(cooked - rawTime) / 1e9;
     this.run(s, s.addSample({ time: cooked, offset: offset - correction, leap }, this.context(s)));
+  }
+
+  /**
+   * A pulse from a refclock driver for source `id`: at the system (raw) time `rawTime` the
+   * clock read `second` seconds past the pulse's true second (chrony RCL_AddPulse).
+   */
+  refclockPulse(id: number, rawTime: Instant, second: number): void {
+    const s = this.registry.get(id);
+    if (!(s instanceof RefclockSource)) return;
+    const cooked = this.clock.cook(rawTime);
+    const correction = Number(cooked - rawTime) / 1e9;
+    this.run(s, s.addPulse(cooked, second + correction, this.context(s)));
   }
 
   /** Removes a source. */

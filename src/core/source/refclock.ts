@@ -3,7 +3,9 @@
  * driver (outside core) hands it raw samples through `addSample`, which go into chrony's
  * refclock median filter, and at each poll `timeout` shifts the reachability register (set
  * when a sample arrived since the last poll), takes one filtered sample and hands it to the
- * source's statistics, so that selection takes it like an NTP source.
+ * source's statistics, so that selection takes it like an NTP source. Pulses (a PPS driver,
+ * or any driver under the `pps` option) go through `addPulse`: their seconds come from the
+ * `lock` refclock or the synchronised clock (refclock_pulse.ts).
  *
  * @module
  */
@@ -16,48 +18,31 @@ import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent } from "../types.ts";
 import { Reachability } from "./reachability.ts";
 import { RefclockFilter } from "./refclock_filter.ts";
+import {
+  lockedPulse,
+  type LockSample,
+  type PulseResult,
+  pulseSecond,
+  unlockedPulse,
+  unlockedPulseStratum,
+} from "./refclock_pulse.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
+import {
+  MAX_REFCLOCK_OFFSET,
+  REFCLOCK_COMBINE_RATIO,
+  refclockNtpData,
+  type RefclockRawSample,
+  type RefclockSampleLog,
+  refIdFromText,
+} from "./refclock_types.ts";
 
-/** chrony's combine ratio of the refclock filter. */
-export const REFCLOCK_COMBINE_RATIO = 0.6;
-
-/** Largest |offset| chrony takes from a driver (UTI_IsTimeOffsetSane's bound), seconds. */
-export const MAX_REFCLOCK_OFFSET = 2 ** 31 - 1;
-
-/** A refid text as the 32-bit reference ID (ASCII, NUL padded). */
-export function refIdFromText(text: string): number {
-  let v = 0;
-  for (let i = 0; i < 4; i++) v = (v << 8) | (i < text.length ? text.charCodeAt(i) & 0xff : 0);
-  return v >>> 0;
-}
-
-/** A sample as a driver delivers it. */
-export interface RefclockRawSample {
-  /** Cooked local time at which the reference time was taken. */
-  time: Instant;
-  /** Reference minus local time at `time`, seconds (before the `offset` option). */
-  offset: number;
-  /** Leap indicator from the device: 0 none, 1 insert, 2 delete (others drop the sample). */
-  leap: number;
-}
-
-/** A sample as refclocks.log shows it (see io/log_files.ts RefclockLogRecord). */
-export interface RefclockSampleLog {
-  /** Cooked time of the sample. */
-  time: Instant;
-  /** Refid text. */
-  refId: string;
-  /** Samples since the last poll (raw sample), or null (filtered sample). */
-  count: number | null;
-  /** Leap status. */
-  leap: number;
-  /** Offset from the driver after the clock correction, seconds (raw samples). */
-  rawOffset: number;
-  /** Offset with the `offset` option applied, seconds. */
-  offset: number;
-  /** Dispersion, seconds. */
-  dispersion: number;
-}
+export {
+  MAX_REFCLOCK_OFFSET,
+  REFCLOCK_COMBINE_RATIO,
+  type RefclockRawSample,
+  type RefclockSampleLog,
+  refIdFromText,
+} from "./refclock_types.ts";
 
 /** Construction options of a refclock source. */
 export interface RefclockSourceOptions {
@@ -71,6 +56,10 @@ export interface RefclockSourceOptions {
   stats: SourceStats;
   /** Precision of the local clock, seconds. */
   precision: number;
+  /** The refclock with refid text `refId` (for `lock` and the PPS stratum). */
+  lookup?: (refId: string | number) => RefclockSource | null;
+  /** TAI - UTC at a cooked time, or null when unknown (the `tai` option). */
+  taiOffset?: (t: Instant) => number | null;
 }
 
 /** A reference clock source. */
@@ -102,6 +91,9 @@ export class RefclockSource implements Source {
   #lastOffset = 0;
   #lastDispersion = 0;
   readonly #counters = { tx: 0, rx: 0, validRx: 0, goodRx: 0 };
+  readonly #lookup: (refId: string | number) => RefclockSource | null;
+  readonly #taiOffset: (t: Instant) => number | null;
+  #ppsActive = false;
 
   /** Creates the source (no wake-ups before `start`). */
   constructor(o: RefclockSourceOptions) {
@@ -111,6 +103,8 @@ export class RefclockSource implements Source {
     this.address = { address: o.refId, port: 0 };
     this.refId = refIdFromText(o.refId);
     this.#precision = Math.max(o.precision, o.config.precision);
+    this.#lookup = o.lookup ?? (() => null);
+    this.#taiOffset = o.taiOffset ?? (() => null);
     const c = o.config;
     this.#params = {
       ...DEFAULT_SOURCE_PARAMS,
@@ -191,6 +185,36 @@ export class RefclockSource implements Source {
   get pendingSamples(): number {
     return this.#filter.size;
   }
+  /** Leap status of the newest sample. */
+  get leapStatus(): LeapStatus {
+    return this.#leap;
+  }
+  /** True when the newest sample was a pulse timed by the clock itself (no lock). */
+  get unlockedPulseActive(): boolean {
+    return this.#ppsActive && this.config.lock === null;
+  }
+  /** The newest sample that went into the filter, as a lock for pulses (null: none). */
+  get lockSample(): LockSample | null {
+    const last = this.#filter.lastSample;
+    if (last === null) return null;
+    return {
+      time: last.time,
+      offset: last.offset,
+      dispersion: last.rootDispersion + this.#filter.averageDispersion,
+      leap: this.#leap,
+    };
+  }
+
+  /** chrony's valid_sample_time: not in the future, not older than two polls. */
+  #validTime(t: Instant, ctx: SourceContext): boolean {
+    const age = Number(ctx.now - t) / 1e9;
+    return age >= -1e-3 && age <= 2 ** (this.config.poll + 1);
+  }
+
+  /** A drop worth a debug line. */
+  #drop(why: string): SourceOutcome[] {
+    return [{ kind: "log", level: "debug", message: `${this.addressText}: ${why}` }];
+  }
 
   #wake(): SourceOutcome {
     return { kind: "wake", delay: 2 ** this.config.poll, fromLastTx: false, separation: 0 };
@@ -222,14 +246,20 @@ export class RefclockSource implements Source {
         message: `${this.addressText}: insane offset dropped`,
       }];
     }
-    if (s.leap !== 0 && s.leap !== 1 && s.leap !== 2) {
-      return [{ kind: "log", level: "debug", message: `${this.addressText}: bad leap ${s.leap}` }];
-    }
+    if (this.config.pps) return this.addPulse(s.time, pulseSecond(s.time, s.offset), ctx);
+    if (!this.#validTime(s.time, ctx)) return this.#drop("sample time not valid");
+    if (s.leap !== 0 && s.leap !== 1 && s.leap !== 2) return this.#drop(`bad leap ${s.leap}`);
     if (ctx.isLeapSecondClose(s.time)) return [];
+    let offset = s.offset + this.#params.offset;
+    if (this.config.tai) {
+      const tai = this.#utcFromTai(s.time, offset);
+      if (tai === null) return this.#drop("unknown TAI offset");
+      offset -= tai;
+    }
     // chrony counts the source reached even when the filter refuses the sample's time.
     this.#reached++;
     this.#leap = s.leap as LeapStatus;
-    const offset = s.offset + this.#params.offset;
+    this.#ppsActive = false;
     const dispersion = this.#precision;
     const ok = this.#filter.add({
       time: s.time,
@@ -254,8 +284,80 @@ export class RefclockSource implements Source {
     return [];
   }
 
+  /** chrony's convert_tai_offset: TAI - UTC for a sample whose reference time is TAI. */
+  #utcFromTai(time: Instant, offset: number): number | null {
+    const taiTime = time + BigInt(Math.round(offset * 1e9));
+    const first = this.#taiOffset(taiTime);
+    if (first === null) return null;
+    const tai = this.#taiOffset(taiTime - BigInt(first) * 1_000_000_000n);
+    return tai === null || tai === 0 ? null : tai;
+  }
+
+  /**
+   * A pulse (chrony RCL_AddCookedPulse): the local clock read `second` past a pulse-interval
+   * boundary at cooked time `time`. Timed by the `lock` refclock's newest sample, or
+   * without a lock by the synchronised clock.
+   */
+  addPulse(time: Instant, second: number, ctx: SourceContext): SourceOutcome[] {
+    if (!this.#running) return [];
+    if (!Number.isFinite(second) || !this.#validTime(time, ctx)) {
+      return this.#drop("pulse time not valid");
+    }
+    const dispersion = this.#precision;
+    const o = {
+      rate: this.config.rate,
+      width: this.config.width,
+      maxLockAge: this.config.maxLockAge,
+      offset: this.#params.offset,
+    };
+    let r: PulseResult;
+    if (this.config.lock !== null) {
+      const lock = this.#lookup(this.config.lock);
+      r = lockedPulse(time, second, dispersion, lock?.lockSample ?? null, o);
+    } else {
+      r = unlockedPulse(second, ctx.reference(), time, o);
+      if (!r.ok && r.dropFilter) this.#filter.clear();
+    }
+    // chrony counts the source reached only for pulses that get past the lock checks.
+    if (!r.ok) return this.#drop(`pulse dropped: ${r.reason}`);
+    this.#reached++;
+    const ok = this.#filter.add({
+      time,
+      offset: r.offset,
+      peerDelay: this.config.delay,
+      rootDelay: this.config.delay,
+      peerDispersion: dispersion,
+      rootDispersion: dispersion,
+    });
+    if (!ok) return [];
+    this.#counters.validRx++;
+    this.#leap = r.leap === 3 ? 0 : r.leap;
+    this.#ppsActive = true;
+    this.onSampleLog?.({
+      time,
+      refId: this.addressText,
+      count: this.#reached - 1,
+      leap: this.#leap,
+      rawOffset: r.offset - this.#params.offset,
+      offset: r.offset,
+      dispersion,
+      pulse: true,
+    });
+    return [];
+  }
+
+  /** The stratum of a filtered sample (chrony: pps_stratum for an unlocked pulse source). */
+  #sampleStratum(ctx: SourceContext): number {
+    if (!(this.#ppsActive && this.config.lock === null)) return this.config.stratum;
+    return unlockedPulseStratum(
+      ctx.reference(),
+      this.refId,
+      (refId) => this.#lookup(refId)?.unlockedPulseActive ?? false,
+    );
+  }
+
   /** A poll: reachability, then one filtered sample to the statistics. */
-  timeout(_ctx: SourceContext): SourceOutcome[] {
+  timeout(ctx: SourceContext): SourceOutcome[] {
     if (!this.#running) return [];
     const reached = this.#reached > 0;
     this.#reached = 0;
@@ -272,7 +374,7 @@ export class RefclockSource implements Source {
         peerDispersion: f.peerDispersion,
         rootDelay: f.rootDelay,
         rootDispersion: f.rootDispersion,
-        stratum: this.config.stratum,
+        stratum: this.#sampleStratum(ctx),
         leap: this.#leap,
       };
       this.stats.accumulate(sample);
@@ -341,32 +443,18 @@ export class RefclockSource implements Source {
   }
   /** chronyc `ntpdata` makes no sense for a refclock; the fields it shows are filled in. */
   ntpData(_now: Instant): NtpDataReport {
-    return {
-      remoteAddress: this.addressText,
-      remotePort: 0,
-      localAddress: "0.0.0.0",
+    return refclockNtpData({
+      refIdText: this.addressText,
+      refId: this.refId,
       leap: this.#leap,
-      version: 0,
-      mode: 0,
       stratum: this.config.stratum,
       poll: this.config.poll,
-      precision: Math.round(Math.log2(this.#precision)),
-      rootDelay: this.config.delay,
-      rootDispersion: this.#lastDispersion,
-      refId: this.refId,
-      refTime: this.#lastSampleTime ?? 0n,
+      precision: this.#precision,
+      delay: this.config.delay,
+      dispersion: this.#lastDispersion,
+      lastSampleTime: this.#lastSampleTime,
       offset: this.#lastOffset,
-      peerDelay: this.config.delay,
-      peerDispersion: this.#lastDispersion,
-      responseTime: 0,
-      jitterAsymmetry: 0,
-      tests: 0,
-      interleaved: false,
-      authenticated: false,
-      totalTx: 0,
-      totalRx: this.#counters.rx,
-      totalValidRx: this.#counters.validRx,
-      totalGoodRx: this.#counters.goodRx,
-    };
+      counters: this.#counters,
+    });
   }
 }

@@ -149,6 +149,11 @@ export class RefclockFilter {
     return Math.sqrt(this.#avgVar);
   }
 
+  /** The newest sample added (kept across polls, dropped by `clear`), or null. */
+  get lastSample(): Readonly<FilterSample> | null {
+    return this.#last;
+  }
+
   /** Adds a sample; false (dropped) when its time does not follow the newest one. */
   add(sample: FilterSample): boolean {
     if (this.#samples.length > 0 && this.#last !== null && sample.time <= this.#last.time) {
@@ -259,7 +264,10 @@ export class RefclockFilter {
       this.clear();
       return;
     }
-    for (const s of this.#samples) {
+    const held = this.#last !== null && this.#samples.includes(this.#last)
+      ? this.#samples
+      : [...this.#samples, ...(this.#last === null ? [] : [this.#last])];
+    for (const s of held) {
       const { instant, shift } = adjustForClockChange(s.time, change);
       s.time = instant;
       s.offset -= shift;

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_WATCH } from "../scenario.ts";
 import type { CatalogEntry } from "./entry.ts";
-import { logCountIn, neverStepped, packetIntervalOk, SELECTION } from "./criteria.ts";
+import { logCountIn, neverStepped, packetIntervalOk, SELECTION, twoWay } from "./criteria.ts";
 
 /** 001-003-004-006-007-009-011-014: chrony's basic scenarios. */
 export function basicScenarios(): CatalogEntry[] {
@@ -90,7 +90,7 @@ export function basicScenarios(): CatalogEntry[] {
       name: "006",
       duration: 10_000,
       clock: { offset: 1 },
-      servers: [{ path: { up: { base: 1e-4, jitter: 0.1 }, down: { base: 1e-4, jitter: 0.1 } } }],
+      servers: [{ path: twoWay(1e-4, 0.1) }],
       limits: { timeMax: 0.5, freqMax: 0.2, timeRms: 0.1, freqRms: 5e-3 },
     },
     criteria: { ...SELECTION, "packet interval": (r) => packetIntervalOk(r) },
@@ -119,7 +119,7 @@ export function basicScenarios(): CatalogEntry[] {
   for (const falsetickers of [1, 2, 3, 4]) {
     const servers = [1, 2, 3, 4, 5].map((i) => ({
       offset: i <= falsetickers ? i : 0,
-      path: { up: { base: 1e-3, jitter: 1e-4 }, down: { base: 1e-3, jitter: 1e-4 } },
+      path: twoWay(1e-3),
     }));
     const ok = falsetickers < 3;
     const message = falsetickers === 3
@@ -163,11 +163,7 @@ export function basicScenarios(): CatalogEntry[] {
       name: "011",
       duration: 100_000,
       servers: [{
-        path: {
-          up: { base: 1e-4, jitter: 5e-4 },
-          down: { base: 1e-4, jitter: 5e-4 },
-          jitterAsymmetry: 0.47,
-        },
+        path: { ...twoWay(1e-4, 5e-4), jitterAsymmetry: 0.47 },
       }],
       limits: { maxSyncTime: 2000 },
     },

@@ -17,9 +17,7 @@ export function clockOptionScenarios(): CatalogEntry[] {
     name: `101 ${poll}`,
     duration,
     clock: { wander: 0 },
-    servers: [{
-      path: { up: { base: 1e-4, jitter: 1e-6 }, down: { base: 1e-4, jitter: 1e-6 } },
-    }],
+    servers: [{ path: twoWay(1e-4, 1e-6) }],
     sourceParams: { minPoll: poll, maxPoll: poll },
     config: { makeStep: { threshold: 1e-2, limit: 1 } },
     limits: {
@@ -69,7 +67,7 @@ export function clockOptionScenarios(): CatalogEntry[] {
     spec: {
       name: "101 -3 wan",
       duration: 200,
-      servers: [{ path: { up: { base: 2e-2, jitter: 1e-4 }, down: { base: 2e-2, jitter: 1e-4 } } }],
+      servers: [{ path: twoWay(2e-2) }],
       sourceParams: { minPoll: -3, maxPoll: -3 },
       limits: {
         minSyncTime: 0,
@@ -177,9 +175,7 @@ export function clockOptionScenarios(): CatalogEntry[] {
         name: `109 ${offset}`,
         duration: 200,
         clock: { offset },
-        servers: [{
-          path: { up: { base: 1e-4, jitter: 1e-5 }, down: { base: 1e-4, jitter: 1e-5 } },
-        }],
+        servers: [{ path: twoWay(1e-4, 1e-5) }],
         config: { makeStep: { threshold: 2, limit: 1 } },
         limits: big
           ? { minSyncTime: 120, maxSyncTime: 140 }

@@ -35,74 +35,32 @@ export function sourceOptionScenarios(): CatalogEntry[] {
       mustFail: servers === 3 ? [] : ["source selection"],
     });
   }
-  const selectOptions: {
-    id: string;
-    delay: number;
-    falsetickers: number;
-    options: Partial<SourceParams>[];
-    sync: boolean;
-    selection: boolean;
-  }[] = [
-    {
-      id: "trust",
-      delay: 0.6,
-      falsetickers: 2,
-      options: [{}, {}, { trust: true }],
-      sync: true,
-      selection: true,
-    },
-    {
-      id: "prefer",
-      delay: 0.6,
-      falsetickers: 2,
-      options: [{}, {}, { prefer: true }],
-      sync: false,
-      selection: true,
-    },
-    {
-      id: "prefer 1.1 s",
-      delay: 1.1,
-      falsetickers: 2,
-      options: [{}, {}, { prefer: true }],
-      sync: true,
-      selection: true,
-    },
-    {
-      id: "require",
-      delay: 1e-4,
-      falsetickers: 1,
-      options: [{}, {}, { require: true }],
-      sync: true,
-      selection: true,
-    },
-    {
-      id: "require falseticker",
-      delay: 1e-4,
-      falsetickers: 1,
-      options: [{ require: true }, {}, {}],
-      sync: false,
-      selection: false,
-    },
+  // 120: id, one-way delay, falsetickers (the first servers), each server's options, whether
+  // it syncs, whether the selection check passes.
+  const selectOptions: [string, number, number, Partial<SourceParams>[], boolean, boolean][] = [
+    ["trust", 0.6, 2, [{}, {}, { trust: true }], true, true],
+    ["prefer", 0.6, 2, [{}, {}, { prefer: true }], false, true],
+    ["prefer 1.1 s", 1.1, 2, [{}, {}, { prefer: true }], true, true],
+    ["require", 1e-4, 1, [{}, {}, { require: true }], true, true],
+    ["require falseticker", 1e-4, 1, [{ require: true }, {}, {}], false, false],
   ];
-  for (const o of selectOptions) {
+  for (const [id, delay, falsetickers, options, sync, selection] of selectOptions) {
     list.push({
-      id: `120-selectoptions ${o.id}`,
-      title: `3 servers, ${o.falsetickers} false, delay ${o.delay} s, ` +
-        `${
-          o.options.map((p, i) => Object.keys(p).map((k) => `${k} on ${i + 1}`).join("")).join("")
-        }`,
+      id: `120-selectoptions ${id}`,
+      title: `3 servers, ${falsetickers} false, delay ${delay} s, ` +
+        `${options.map((p, i) => Object.keys(p).map((k) => `${k} on ${i + 1}`).join("")).join("")}`,
       spec: {
-        name: `120 ${o.id}`,
+        name: `120 ${id}`,
         duration: 10_000,
-        servers: o.options.map((p, i) => ({
-          offset: i < o.falsetickers ? i + 1 : 0,
-          path: twoWay(o.delay),
+        servers: options.map((p, i) => ({
+          offset: i < falsetickers ? i + 1 : 0,
+          path: twoWay(delay),
           sourceParams: p,
         })),
       },
-      expectSync: o.sync,
+      expectSync: sync,
       criteria: { ...SELECTION, "packet interval": (r) => packetIntervalOk(r, 3) },
-      mustFail: o.selection ? [] : ["source selection"],
+      mustFail: selection ? [] : ["source selection"],
     });
   }
   for (const maxUnreach of [100_000, 10]) {
@@ -148,11 +106,7 @@ export function sourceOptionScenarios(): CatalogEntry[] {
         freqFn: (t) => 1e-4 * Math.sin(2 * Math.PI * t / 1000),
       },
       servers: [{
-        path: {
-          up: { base: 0, jitter: 1e-6 },
-          down: { base: 0, jitter: 1e-6 },
-          drop: (t) => t >= 4250,
-        },
+        path: { ...twoWay(0, 1e-6), drop: (t) => t >= 4250 },
       }],
       sourceParams: { minPoll: 4, maxPoll: 4 },
       config: { fallbackDrift: { min: 6, max: 10 } },
@@ -173,7 +127,7 @@ export function sourceOptionScenarios(): CatalogEntry[] {
       ],
     },
   });
-  const maxdelayPath = { up: { base: 1e-5, jitter: 1e-5 }, down: { base: 1e-5, jitter: 1e-5 } };
+  const maxdelayPath = twoWay(1e-5, 1e-5);
   list.push({
     id: "118-maxdelay sync",
     title: "10 µs + 10 µs jitter, maxdelay 3e-5 maxdelayratio 2 maxdelaydevratio 2",
@@ -285,7 +239,7 @@ export function sourceOptionScenarios(): CatalogEntry[] {
           duration: 180,
           clock: { offset: 100, freq, wander: 0 },
           servers: [{
-            path: { up: { base: 1e-6, jitter: 1e-6 }, down: { base: 1e-6, jitter: 1e-6 } },
+            path: twoWay(1e-6, 1e-6),
           }],
           sourceParams: { minPoll: 6, maxPoll: 6 },
           config: { makeStep: { threshold: 1, limit: 1 } },

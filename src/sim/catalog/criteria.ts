@@ -59,7 +59,7 @@ export function formatSeconds(s: number): string {
 /** The criteria of a scenario that runs chrony's check_source_selection. */
 export const SELECTION: Record<string, Criterion> = { "source selection": sourceSelectionOk };
 
-/** A path with the same base delay (and 100 µs jitter) each way. */
-export function twoWay(delay: number): PathSpec {
-  return { up: { base: delay, jitter: 1e-4 }, down: { base: delay, jitter: 1e-4 } };
+/** A path with the same base delay and jitter (default 100 µs) each way. */
+export function twoWay(delay: number, jitter = 1e-4): PathSpec {
+  return { up: { base: delay, jitter }, down: { base: delay, jitter } };
 }

@@ -8,7 +8,7 @@
 import type { ScenarioAction, ScenarioContext, ScenarioResult } from "../scenario.ts";
 import { settleTime, windowStats } from "../metrics.ts";
 import type { CatalogEntry } from "./entry.ts";
-import { formatSeconds, loggedBetween } from "./criteria.ts";
+import { formatSeconds, loggedBetween, twoWay } from "./criteria.ts";
 
 /** Link windows of P1: up `upFor` s at the start of every `period` s. */
 const P1_WINDOWS = { period: 10_000, upFor: 300 };
@@ -74,8 +74,7 @@ export function productScenarios(): CatalogEntry[] {
       duration: 28_800,
       servers: [{
         path: {
-          up: { base: 1e-3, jitter: 1e-4 },
-          down: { base: 1e-3, jitter: 1e-4 },
+          ...twoWay(1e-3),
           congestion: [{ from: 7200, to: 7200 + 14_400, extraBase: 0.01, extraJitter: 0.04 }],
         },
       }],
@@ -161,11 +160,7 @@ export function productScenarios(): CatalogEntry[] {
       clock: { freq: -4e-5, wander: 2e-9, sine: { amplitude: 1e-6, period: 86_400 } },
       servers: [10e-3, 15e-3, 20e-3, 30e-3].map((base, i) => ({
         offset: i === 2 ? 0.05 : 0,
-        path: {
-          up: { base, jitter: 1e-3 },
-          down: { base, jitter: 1e-3 },
-          ...(i === 0 ? { drop: (t: number) => t >= 86_400 } : {}),
-        },
+        path: { ...twoWay(base, 1e-3), ...(i === 0 ? { drop: (t: number) => t >= 86_400 } : {}) },
       })),
       sourceParams: { iburst: true },
       config: { makeStep: { threshold: 1, limit: 3 } },

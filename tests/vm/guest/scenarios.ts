@@ -9,6 +9,7 @@ import { daemonRtcScenario } from "./daemon_rtc.ts";
 import { daemonLeapScenario } from "./daemon_leap.ts";
 import { leapScenario } from "./leap.ts";
 import { rtcScenario } from "./rtc.ts";
+import { refclockProbeScenario, refclockRtcScenario } from "./refclock_devices.ts";
 import { syncScenario, syncSlewScenario } from "./sync_boot.ts";
 
 /** A scenario measures something and returns the figures (JSON-serialisable). */
@@ -27,4 +28,6 @@ export const SCENARIOS: Record<string, Scenario> = {
   daemon: daemonScenario,
   daemon_rtc: daemonRtcScenario,
   daemon_leap: daemonLeapScenario,
+  refclock_rtc: refclockRtcScenario,
+  refclock_probe: refclockProbeScenario,
 };

@@ -1,0 +1,338 @@
+/**
+ * The mode 6 variables tempus answers with (ntpq's `rv`, and the peer rows of `ntpq -p`),
+ * rendered from the engine's reports in ntpd's value formats: milliseconds with 3 or 6
+ * decimals, l_fp timestamps as `0x%08x.%08x`, reach and flash in hex, strings quoted, the
+ * refid as a dotted quad for strata 2-15 and as text otherwise. The status words (system
+ * and peer) follow RFC 9327's layout. Pure.
+ *
+ * What maps onto what (chrony has no system jitter or time constant of its own):
+ * sys_jitter is the standard deviation of the selected source, clk_jitter the RMS offset,
+ * clk_wander the skew, tc the selected source's poll; a peer's offset is chronyc's adjusted
+ * last offset, its jitter the source's standard deviation, its delay and dispersion
+ * chronyc ntpdata's peer delay and dispersion. Polls below 1 s (chrony's negative minpoll)
+ * read as 0 in ppoll and hpoll: ntpd's polls are never negative and ntpq fails on them.
+ *
+ * @module
+ */
+import type { Instant } from "../../base/time.ts";
+import { instantToNtp64 } from "../../ntp/timestamp.ts";
+import type { NtpDataReport, SourceReport, SourceState, TrackingReport } from "../reports.ts";
+import { rootDispersionAt } from "../server.ts";
+import type { ReferenceState } from "../types.ts";
+
+/** One association as mode 6 shows it. */
+export interface Mode6Peer {
+  /** The association ID (1-65535), stable for the source's life. */
+  associationId: number;
+  /** chronyc `sources` row of the source. */
+  source: SourceReport;
+  /** chronyc `ntpdata` of the source (also defined for refclocks), or null. */
+  ntp: NtpDataReport | null;
+  /** Standard deviation of the source's samples (sourcestats), seconds, or null. */
+  stdDev: number | null;
+}
+
+/** What the responder reads, taken once per answered request. */
+export interface Mode6Snapshot {
+  /** The time served now (cooked, smoothed where smoothtime is on). */
+  now: Instant;
+  /** The reference state the NTP server announces. */
+  reference: ReferenceState;
+  /** chronyc `tracking`. */
+  tracking: TrackingReport;
+  /** The associations (sources), in the engine's order. */
+  peers: Mode6Peer[];
+  /** `version` string, e.g. "tempus 0.1.0". */
+  version: string;
+  /** `system` (operating system) and `processor` strings. */
+  system: string;
+  /** Processor architecture. */
+  processor: string;
+}
+
+/** A variable as sent: `name=value` text. */
+export interface Mode6Variable {
+  /** The variable's name. */
+  name: string;
+  /** `name=value` as it goes on the wire. */
+  text: string;
+}
+
+/** System variables in the order ntpd sends its defaults. */
+export const SYSTEM_VARIABLES: readonly string[] = [
+  "leap",
+  "stratum",
+  "precision",
+  "rootdelay",
+  "rootdisp",
+  "rootdist",
+  "refid",
+  "reftime",
+  "tc",
+  "peer",
+  "offset",
+  "frequency",
+  "sys_jitter",
+  "clk_jitter",
+  "clock",
+  "processor",
+  "system",
+  "version",
+  "clk_wander",
+];
+
+/** Peer variables in the order ntpd sends its defaults (those tempus has values for). */
+export const PEER_VARIABLES: readonly string[] = [
+  "srcadr",
+  "srcport",
+  "dstadr",
+  "leap",
+  "hmode",
+  "stratum",
+  "ppoll",
+  "hpoll",
+  "precision",
+  "rootdelay",
+  "rootdisp",
+  "refid",
+  "reftime",
+  "rec",
+  "reach",
+  "delay",
+  "offset",
+  "jitter",
+  "dispersion",
+  "pmode",
+  "flash",
+  "srchost",
+];
+
+/** The association ID of engine source `id` (1-65535). */
+export function associationIdOf(sourceId: number): number {
+  return ((Math.max(1, Math.trunc(sourceId)) - 1) % 65535) + 1;
+}
+
+/** `value` with `digits` decimals (ntpd's %.Nf); non-finite values read as 0. */
+function fixed(value: number, digits: number): string {
+  return (Number.isFinite(value) ? value : 0).toFixed(digits);
+}
+
+/** An instant as ntpd prints an l_fp: `0x%08x.%08x` (0 stays all zeros). */
+export function lfpText(t: Instant): string {
+  if (t === 0n) return "0x00000000.00000000";
+  const ts = instantToNtp64(t);
+  const hi = Number(ts >> 32n).toString(16).padStart(8, "0");
+  const lo = Number(ts & 0xffff_ffffn).toString(16).padStart(8, "0");
+  return `0x${hi}.${lo}`;
+}
+
+/**
+ * A reference ID as ntpd prints it: a dotted quad for strata 2-15, otherwise its characters
+ * up to the first NUL with non-graphic ones as '.'.
+ */
+export function refIdText(refId: number, stratum: number): string {
+  const bytes = [24, 16, 8, 0].map((s) => (refId >>> s) & 0xff);
+  if (stratum > 1 && stratum < 16) return bytes.join(".");
+  let text = "";
+  for (const b of bytes) {
+    if (b === 0) break;
+    text += b > 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+  }
+  return text;
+}
+
+/** A quoted string value (quotes, control and non-ASCII characters in it become '.'). */
+function quoted(text: string): string {
+  let out = "";
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    out += c < 0x20 || c > 0x7e || ch === '"' ? "." : ch;
+  }
+  return `"${out}"`;
+}
+
+/** ntpd's peer selection codes (RFC 9327 peer status word, low 3 bits of the high octet). */
+const SELECTION: Record<SourceState, number> = {
+  nonselectable: 0, // reject
+  falseticker: 1, // x
+  jittery: 3, // - (outlier: too variable to select)
+  selectable: 3, // - (not combined)
+  unselected: 4, // + (candidate, combined)
+  selected: 6, // * (system peer)
+};
+
+/** The peer status word: configured, auth bits, reach and selection code; no events. */
+export function peerStatusWord(peer: Mode6Peer): number {
+  let bits = 0x80; // every tempus source is configured
+  if (peer.ntp?.authenticated) bits |= 0x40 | 0x20;
+  if (peer.source.reachability !== 0) bits |= 0x10;
+  bits |= SELECTION[peer.source.state];
+  return bits << 8;
+}
+
+/** The selected association, if any. */
+export function systemPeer(snapshot: Mode6Snapshot): Mode6Peer | null {
+  return snapshot.peers.find((p) => p.source.state === "selected") ?? null;
+}
+
+/**
+ * The system status word: leap, the kind of synchronisation source (6 NTP, 5 local
+ * reference, 1 PPS, 4 other refclocks, 0 none), no events.
+ */
+export function systemStatusWord(snapshot: Mode6Snapshot): number {
+  const ref = snapshot.reference;
+  const peer = systemPeer(snapshot);
+  let source = 0;
+  if (ref.synchronised) {
+    if (peer === null) source = 5;
+    else if (peer.source.mode === "refclock") source = peer.source.address === "PPS" ? 1 : 4;
+    else source = 6;
+  }
+  return ((ref.leap & 3) << 14) | (source << 8);
+}
+
+/** The value text of system variable `name`, or null if tempus has no such variable. */
+export function systemVariable(name: string, s: Mode6Snapshot): string | null {
+  const ref = s.reference;
+  const peer = systemPeer(s);
+  const rootDisp = ref.synchronised ? rootDispersionAt(ref, s.now) : ref.rootDispersion;
+  switch (name) {
+    case "leap":
+      return String(ref.leap & 3);
+    case "stratum":
+      return String(ref.stratum);
+    case "precision":
+      return String(ref.precisionLog2);
+    case "rootdelay":
+      return fixed(ref.rootDelay * 1e3, 3);
+    case "rootdisp":
+      return fixed(rootDisp * 1e3, 3);
+    case "rootdist":
+      return fixed((ref.rootDelay / 2 + rootDisp) * 1e3, 3);
+    case "refid":
+      return refIdText(ref.refId, ref.stratum);
+    case "reftime":
+      return lfpText(ref.refTime);
+    case "tc": {
+      if (peer !== null) return String(peer.source.poll);
+      const polls = s.peers.map((p) => p.source.poll);
+      return String(polls.length > 0 ? Math.min(...polls) : 6);
+    }
+    case "peer":
+      return String(peer?.associationId ?? 0);
+    case "offset":
+      return fixed(s.tracking.lastOffset * 1e3, 6);
+    case "frequency":
+      return fixed(s.tracking.freqPpm, 3);
+    case "sys_jitter":
+      return fixed((peer?.stdDev ?? 0) * 1e3, 6);
+    case "clk_jitter":
+      return fixed(s.tracking.rmsOffset * 1e3, 6);
+    case "clock":
+      return lfpText(s.now);
+    case "processor":
+      return quoted(s.processor);
+    case "system":
+      return quoted(s.system);
+    case "version":
+      return quoted(s.version);
+    case "clk_wander":
+      return fixed(s.tracking.skewPpm, 6);
+    default:
+      return null;
+  }
+}
+
+/** ntpd's flash bits for chrony's tests 1,2,3,5,6,7 and A-D (bits 0-9 of `tests`, 1 = passed). */
+function flashBits(tests: number): number {
+  const failed = (bit: number) => (tests & (1 << bit)) === 0;
+  let flash = 0;
+  if (failed(0)) flash |= 0x1; // duplicate
+  if (failed(1)) flash |= 0x2; // bogus origin
+  if (failed(2)) flash |= 0x4; // unsynchronised / invalid timestamps
+  if (failed(3)) flash |= 0x10; // authentication
+  if (failed(4)) flash |= 0x20; // leap / stratum
+  if (failed(5)) flash |= 0x40; // header (root delay / dispersion)
+  if (failed(6) || failed(7) || failed(8)) flash |= 0x400; // delay limits: peer_dist
+  if (failed(9)) flash |= 0x800; // synchronised to us: peer_loop
+  return flash;
+}
+
+/**
+ * The value text of peer variable `name` for `peer`, or null when tempus has no value for it
+ * (unknown name, or a field a source of this kind does not have).
+ */
+export function peerVariable(name: string, peer: Mode6Peer, now: Instant): string | null {
+  const src = peer.source;
+  const ntp = peer.ntp;
+  const refclock = src.mode === "refclock";
+  const received = ntp !== null && ntp.totalValidRx > 0;
+  switch (name) {
+    case "srcadr":
+      return refclock ? null : src.address;
+    case "srcport":
+      return refclock || ntp === null ? null : String(ntp.remotePort);
+    case "dstadr": // "0.0.0.0" / "::" stand for an unknown local address: left out
+      return refclock || ntp === null || /^(0\.0\.0\.0|::)$/.test(ntp.localAddress)
+        ? null
+        : ntp.localAddress;
+    case "leap":
+      return ntp === null ? null : String(ntp.leap & 3);
+    case "hmode":
+      return src.mode === "peer" ? "1" : "3";
+    case "stratum":
+      return String(ntp?.stratum ?? src.stratum);
+    case "ppoll":
+      return String(Math.max(0, received && !refclock ? ntp.poll : src.poll));
+    case "hpoll":
+      return String(Math.max(0, src.poll));
+    case "precision":
+      return ntp === null ? null : String(ntp.precision);
+    case "rootdelay":
+      return ntp === null ? null : fixed(ntp.rootDelay * 1e3, 3);
+    case "rootdisp":
+      return ntp === null ? null : fixed(ntp.rootDispersion * 1e3, 3);
+    case "refid": {
+      if (ntp === null) return null;
+      if (!refclock && !received && ntp.refId === 0) return "INIT";
+      return refIdText(ntp.refId, refclock ? 0 : ntp.stratum);
+    }
+    case "reftime":
+      return ntp === null ? null : lfpText(ntp.refTime);
+    case "rec":
+      return src.sinceSample === null
+        ? lfpText(0n)
+        : lfpText(now - BigInt(Math.round(src.sinceSample * 1e9)));
+    case "reach":
+      return `0x${(src.reachability & 0xff).toString(16)}`;
+    case "delay":
+      return ntp === null ? null : fixed(ntp.peerDelay * 1e3, 6);
+    case "offset":
+      return fixed(src.latestOffset * 1e3, 6);
+    case "jitter":
+      return fixed((peer.stdDev ?? 0) * 1e3, 6);
+    case "dispersion":
+      return ntp === null ? null : fixed(ntp.peerDispersion * 1e3, 6);
+    case "pmode":
+      return ntp === null || refclock ? null : String(ntp.mode);
+    case "flash":
+      return !refclock && ntp !== null && ntp.totalRx > 0
+        ? `0x${flashBits(ntp.tests).toString(16)}`
+        : null;
+    case "srchost":
+      if (refclock) return quoted(`refclock(${src.address})`);
+      return src.name !== null && src.name !== src.address ? quoted(src.name) : null;
+    default:
+      return null;
+  }
+}
+
+/** Whether `name` is a system variable tempus knows. */
+export function isSystemVariable(name: string): boolean {
+  return SYSTEM_VARIABLES.includes(name);
+}
+
+/** Whether `name` is a peer variable tempus knows. */
+export function isPeerVariable(name: string): boolean {
+  return PEER_VARIABLES.includes(name);
+}

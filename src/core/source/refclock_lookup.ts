@@ -1,0 +1,18 @@
+/**
+ * Finding a reference clock by its refid among the engine's sources (`lock REFID`, the
+ * PPS stratum rule).
+ *
+ * @module
+ */
+import { RefclockSource, refIdFromText } from "./refclock.ts";
+import type { Source } from "./source.ts";
+
+/** The refclock among `sources` whose refid is `ref` (text or 32-bit value), if any. */
+export function findRefclock(
+  sources: Iterable<Source>,
+  ref: string | number,
+): RefclockSource | null {
+  const want = typeof ref === "string" ? refIdFromText(ref) : ref;
+  for (const s of sources) if (s instanceof RefclockSource && s.refId === want) return s;
+  return null;
+}

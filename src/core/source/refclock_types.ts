@@ -1,0 +1,94 @@
+/**
+ * The plain values of a reference clock source: chrony's constants, the refid as a number,
+ * and the shapes of a driver's sample and of a refclocks.log record.
+ *
+ * @module
+ */
+import type { Instant } from "../../base/time.ts";
+import type { LeapStatus, NtpDataReport } from "../reports.ts";
+
+/** chrony's combine ratio of the refclock filter. */
+export const REFCLOCK_COMBINE_RATIO = 0.6;
+
+/** Largest |offset| chrony takes from a driver (UTI_IsTimeOffsetSane's bound), seconds. */
+export const MAX_REFCLOCK_OFFSET = 2 ** 31 - 1;
+
+/** A refid text as the 32-bit reference ID (ASCII, NUL padded). */
+export function refIdFromText(text: string): number {
+  let v = 0;
+  for (let i = 0; i < 4; i++) v = (v << 8) | (i < text.length ? text.charCodeAt(i) & 0xff : 0);
+  return v >>> 0;
+}
+
+/** A sample as a driver delivers it. */
+export interface RefclockRawSample {
+  /** Cooked local time at which the reference time was taken. */
+  time: Instant;
+  /** Reference minus local time at `time`, seconds (before the `offset` option). */
+  offset: number;
+  /** Leap indicator from the device: 0 none, 1 insert, 2 delete (others drop the sample). */
+  leap: number;
+}
+
+/** A sample as refclocks.log shows it (see io/log_files.ts RefclockLogRecord). */
+export interface RefclockSampleLog {
+  /** Cooked time of the sample. */
+  time: Instant;
+  /** Refid text. */
+  refId: string;
+  /** Samples since the last poll (raw sample), or null (filtered sample). */
+  count: number | null;
+  /** Leap status. */
+  leap: number;
+  /** Offset from the driver after the clock correction, seconds (raw samples). */
+  rawOffset: number;
+  /** Offset with the `offset` option applied, seconds. */
+  offset: number;
+  /** Dispersion, seconds. */
+  dispersion: number;
+  /** True for a pulse (the log's P column). */
+  pulse?: boolean;
+}
+
+/** What chronyc `ntpdata` shows of a refclock (most fields make no sense for one). */
+export function refclockNtpData(r: {
+  refIdText: string;
+  refId: number;
+  leap: LeapStatus;
+  stratum: number;
+  poll: number;
+  precision: number;
+  delay: number;
+  dispersion: number;
+  lastSampleTime: Instant | null;
+  offset: number;
+  counters: { rx: number; validRx: number; goodRx: number };
+}): NtpDataReport {
+  return {
+    remoteAddress: r.refIdText,
+    remotePort: 0,
+    localAddress: "0.0.0.0",
+    leap: r.leap,
+    version: 0,
+    mode: 0,
+    stratum: r.stratum,
+    poll: r.poll,
+    precision: Math.round(Math.log2(r.precision)),
+    rootDelay: r.delay,
+    rootDispersion: r.dispersion,
+    refId: r.refId,
+    refTime: r.lastSampleTime ?? 0n,
+    offset: r.offset,
+    peerDelay: r.delay,
+    peerDispersion: r.dispersion,
+    responseTime: 0,
+    jitterAsymmetry: 0,
+    tests: 0,
+    interleaved: false,
+    authenticated: false,
+    totalTx: 0,
+    totalRx: r.counters.rx,
+    totalValidRx: r.counters.validRx,
+    totalGoodRx: r.counters.goodRx,
+  };
+}

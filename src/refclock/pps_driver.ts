@@ -1,0 +1,97 @@
+/**
+ * The PPS refclock driver (chrony's refclock_pps.c): the Linux PPS API polled every
+ * 2^dpoll seconds with a zero-timeout PPS_FETCH; each new edge (its sequence number moved)
+ * is a pulse - the system time of the edge, whose sub-second part is how far past the true
+ * second the clock read. Which second it was is the core's business (`lock` or the
+ * synchronised clock). A device that fails is closed and reopened at each poll.
+ *
+ * @module
+ */
+import type { LogPort } from "../base/ports.ts";
+import type { PpsDevice, PpsInfo } from "../../ffi/pps.ts";
+import type { RefclockDriverHandle } from "./driver.ts";
+
+/** Where a pulse driver puts an edge: its system (raw) time, its sub-second (s). */
+export type RefclockPulseSink = (rawTime: bigint, second: number) => void;
+
+/** The sub-second of an edge time as a pulse's `second` (0 <= second < 1). */
+export function edgeSecond(time: bigint): number {
+  return Number(((time % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n) / 1e9;
+}
+
+/**
+ * What a fetch means: the new edge (null when no new one) and the sequence to remember.
+ * A time of zero (the kernel's "none yet") is no edge.
+ */
+export function newEdge(
+  info: PpsInfo,
+  clear: boolean,
+  lastSequence: number | null,
+): { edge: bigint | null; sequence: number } {
+  const sequence = clear ? info.clearSequence : info.assertSequence;
+  const time = clear ? info.clearTime : info.assertTime;
+  if (sequence === lastSequence || time <= 0n) return { edge: null, sequence };
+  return { edge: time, sequence };
+}
+
+/** Opens the device through `open` (throws: a start-up failure) and polls it. */
+export function openPpsRefclock(
+  open: () => PpsDevice,
+  dpoll: number,
+  sink: RefclockPulseSink,
+  log: LogPort,
+  name: string,
+): RefclockDriverHandle {
+  let device: PpsDevice | null = open();
+  let accepted = 0;
+  let rejected = 0;
+  let last: number | null = null;
+  const poll = () => {
+    if (device === null) {
+      try {
+        device = open();
+        last = null;
+        log.log("info", `${name}: device back`);
+      } catch {
+        return;
+      }
+    }
+    let info: PpsInfo;
+    try {
+      info = device.fetch();
+    } catch (e) {
+      log.log("warning", `${name}: device lost (${String(e)}); reopening at each poll`);
+      device.close();
+      device = null;
+      return;
+    }
+    const first = last === null;
+    const r = newEdge(info, device.clear, last);
+    last = r.sequence;
+    // The edge already there when the device was (re)opened may be stale: skip it.
+    if (r.edge === null || first) return;
+    accepted++;
+    sink(r.edge, edgeSecond(r.edge));
+  };
+  const timer = setInterval(() => {
+    try {
+      poll();
+    } catch (e) {
+      rejected++;
+      log.log("error", `${name}: ${String(e)}`);
+    }
+  }, Math.max(1, 1000 * 2 ** dpoll));
+  return {
+    get accepted() {
+      return accepted;
+    },
+    get rejected() {
+      return rejected;
+    },
+    close() {
+      clearInterval(timer);
+      device?.close();
+      device = null;
+    },
+  };
+}
