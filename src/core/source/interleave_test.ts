@@ -17,6 +17,9 @@ import type { ReferenceState } from "../types.ts";
 import { type ReplyContext, RequestLog } from "./ntp_requests.ts";
 import type { ReplyVerdict } from "./measure.ts";
 import { interleavedRequestFields, interleavedTimestamps } from "./interleave.ts";
+import { NtpSource } from "./ntp_client.ts";
+import { SourceStats } from "../sourcestats.ts";
+import { DEFAULT_SOURCE_PARAMS } from "../../config/defaults.ts";
 
 const T0 = 1_764_000_000_000_000_000n;
 const CTX: ReplyContext = {
@@ -274,4 +277,70 @@ Deno.test("xleave fuzz: random replies to interleaved requests never throw and s
     assert.ok(["ignored", "invalid", "kod", "valid"].includes(v.kind));
     if (v.kind === "valid") assert.ok(Number.isFinite(v.measurement.offset));
   }
+});
+
+Deno.test("xleave NtpSource: interleaved requests, ntpdata Interleaved, basic after 4 unanswered", () => {
+  const src = new NtpSource({
+    id: 1,
+    type: "server",
+    address: { address: "192.0.2.1", port: 123 },
+    name: null,
+    params: { ...DEFAULT_SOURCE_PARAMS, xleave: true, minPoll: 0, maxPoll: 0 },
+    precision: 1e-9,
+    random: random(11),
+    stats: new SourceStats({
+      minSamples: 6,
+      maxSamples: 64,
+      asymmetry: null,
+      precision: 1e-9,
+      maxClockError: 1,
+      minDelay: null,
+      maxJitter: 1,
+    }),
+    maxClockError: 1,
+  });
+  const clientLog = new ClientLog({ random: seededRandom(2) });
+  const server = new NtpResponder({
+    access: new AccessTable([{ allow: true, subnet: "all", all: false }]),
+    clientLog,
+  });
+  let now = T0;
+  const ctx = () => ({
+    now,
+    selected: false,
+    reference: () => REFERENCE,
+    isLeapSecondClose: () => false,
+  });
+  src.start(ctx());
+  const poll = (answer: boolean) => {
+    now += 1_000_000_000n;
+    const send = src.timeout(ctx()).find((o) => o.kind === "send");
+    assert.ok(send !== undefined && send.kind === "send");
+    src.sent(send.token, true, now, ctx());
+    const d = decodePacket(send.bytes);
+    assert.ok(d.ok);
+    if (answer) {
+      const rx = now + 100_000n;
+      const out = server.respond(
+        send.bytes,
+        { address: "192.0.2.9", port: 1 },
+        rx,
+        REFERENCE,
+        () => rx + 10_000n,
+      )!
+        .slice();
+      if (server.savedRxKey !== null) {
+        clientLog.txTimestamps!.updateTx(server.savedRxKey, rx + 30_000n);
+      }
+      src.receive(send.token, out, rx + 130_000n, ctx());
+    }
+    return d.packet;
+  };
+  assert.equal(poll(true).originTime, 0n, "first request: basic");
+  for (let i = 0; i < 4; i++) assert.notEqual(poll(true).originTime, 0n);
+  assert.equal(src.ntpData(now).interleaved, true);
+  assert.ok(Math.abs(src.ntpData(now).offset) < 1e-8, `${src.ntpData(now).offset}`);
+  // Four requests go unanswered; the fifth is basic again (chrony MAX_CLIENT_INTERLEAVED_TX).
+  for (let i = 0; i < 4; i++) assert.notEqual(poll(false).originTime, 0n);
+  assert.equal(poll(false).originTime, 0n);
 });
