@@ -30,8 +30,7 @@ import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
-import type { TxTimestampStore } from "../core/serve/tx_timestamps.ts";
-import type { ClientLog } from "../core/client_log.ts";
+import { collectTxTimestamps } from "./server_tx_timestamps.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;
@@ -402,31 +401,6 @@ async function runKernelLoop(
     }
   }
 }
-
-/**
- * Drains the socket's transmit reports: each reply saved for interleaved mode gets the
- * kernel's transmit timestamp, found by the receive timestamp it carries (chrony's
- * NCR_ProcessTxUnknown); the store refuses one that is not 0..1 s after the daemon's.
- */
-function collectTxTimestamps(
-  sock: KernelSocket,
-  store: TxTimestampStore | null,
-  clientLog: ClientLog | null,
-): void {
-  for (let i = 0; i < TX_REPORTS_PER_DRAIN; i++) {
-    const r = sock.readTxFrame();
-    if (r === null) return;
-    const p = r.payload;
-    if (store === null || p === null || p.length < 48 || (p[0] & 7) !== 4) continue;
-    const key = new DataView(p.buffer, p.byteOffset + 32, 8).getBigUint64(0, false);
-    if (!store.wants(key)) continue;
-    const tx = r.cook();
-    if (tx !== null && store.updateTx(key, tx)) clientLog?.countKernelTx();
-  }
-}
-
-/** Transmit reports read per drain at most (the rest wait for the next wake-up). */
-const TX_REPORTS_PER_DRAIN = 1024;
 
 /** The Deno.listenDatagram loop: receive, read the clock at once, answer, send. */
 async function runDenoLoop(
