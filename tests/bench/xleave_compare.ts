@@ -48,8 +48,13 @@ async function sh(cmd: string, argv: string[]): Promise<void> {
   if (out.code !== 0) throw new Error(`${cmd} ${argv.join(" ")}: ${out.stderr}`);
 }
 
+/**
+ * Starts `cmd` in the namespace. nsenter enters it and execs `cmd` in place (ip netns exec
+ * forks and waits, so stopping it would leave `cmd` running), so stopping the background
+ * process stops `cmd` itself.
+ */
 function inNs(cmd: string, argv: string[]): Background {
-  return startBackground("ip", ["netns", "exec", NS, cmd, ...argv]);
+  return startBackground("nsenter", [`--net=/run/netns/${NS}`, "--", cmd, ...argv]);
 }
 
 async function setUpNamespace(): Promise<void> {
@@ -128,6 +133,7 @@ async function tempus(name: string, lines: string[], cmdPort: number): Promise<P
     Deno.execPath(),
     tempusDaemonArgs([
       "-x",
+      "-d", // in the foreground: stopping the process stops the daemon
       ...lines,
       `cmdport ${cmdPort}`,
       "bindcmdaddress 127.0.0.1",
