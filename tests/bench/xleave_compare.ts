@@ -13,7 +13,7 @@
  * `daemon -x`: the host clock is never touched. Needs root (ip netns, tc).
  *
  * Run: ./deno run -A --unstable-net tests/bench/xleave_compare.ts [--seconds N]
- *      [--queue-ms MS] [--no-queue] [--server chronyd|tempus]...
+ *      [--queue-ms MS] [--filler-ms MS] [--no-queue] [--server chronyd|tempus]... [--keep-logs]
  *
  * @module
  */
@@ -29,11 +29,13 @@ const args = parseArgs({
     "no-queue": { type: "boolean", default: false },
     server: { type: "string", multiple: true },
     "keep-logs": { type: "boolean", default: false },
+    "filler-ms": { type: "string", default: "1" },
   },
 });
 const SECONDS = Number(args.values.seconds);
 const QUEUE_MS = Number(args.values["queue-ms"]);
 const QUEUE = !args.values["no-queue"];
+const FILLER_MS = Number(args.values["filler-ms"]);
 const SERVERS = (args.values.server ?? ["chronyd", "tempus"]) as ("chronyd" | "tempus")[];
 const SETTLE_S = 40;
 /** Keep each process's directory (measurements and tracking logs) and print where. */
@@ -85,9 +87,10 @@ async function setUpNamespace(): Promise<void> {
 }
 
 /**
- * 1000-octet datagrams at twice the queue's rate (paced every 1 ms), so the queue always
- * holds as many as fit (the limit leaves room for small datagrams, which then wait behind
- * them), to a socket of its own that reads and drops them.
+ * 1000-octet datagrams at twice the queue's rate, sent every `--filler-ms` (1 ms: a queue
+ * that stays nearly full as long as the filler keeps pace; 20 ms with a queue much longer than
+ * 20 ms: one that never drains below queue - 20 ms, so every datagram waits at least that),
+ * to a socket of its own that reads and drops them.
  */
 const FILLER = `
 const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 10999 });
@@ -99,7 +102,7 @@ let sent = 0;
 setInterval(() => {
   const due = Math.floor((performance.now() - t0) / 1000 * pps);
   for (; sent < due; sent++) s.send(buf, to).catch(() => {});
-}, 1);
+}, ${FILLER_MS});
 for (;;) { try { await s.receive(); } catch { break; } }
 `;
 
@@ -232,7 +235,9 @@ async function main(): Promise<void> {
   }
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   console.log(
-    `${started}: lo queue ${QUEUE ? `~${QUEUE_MS} ms (tbf 4mbit, filler)` : "none"}; ` +
+    `${started}: lo queue ${
+      QUEUE ? `~${QUEUE_MS} ms (tbf 4mbit, filler every ${FILLER_MS} ms)` : "none"
+    }; ` +
       `${SECONDS} s per server, figures after ${SETTLE_S} s; poll 1 s; load ${load}`,
   );
   console.log("| server  | client         | mean sys µs | RMS sys µs | max abs µs | samples |");
