@@ -87,8 +87,10 @@ export function referenceState(r: ReferenceSnapshot): ReferenceState {
       refId: LOCAL_REFERENCE_ID,
       refTime: ref,
       rootDelay: 0,
-      rootDispersion: r.precision,
-      dispersionRate: r.maxClockError * 1e-6,
+      // chrony (reference.c REF_GetReferenceParams) serves a local reference with root
+      // delay and root dispersion 0, not growing with the reference time's age.
+      rootDispersion: 0,
+      dispersionRate: 0,
       precisionLog2: r.precisionLog2,
     };
   }

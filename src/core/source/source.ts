@@ -128,6 +128,8 @@ export interface Source {
   modify(field: keyof SourceParams, value: number): boolean;
   /** Drops the sample history (the statistics are reset by the engine). */
   resetHistory(): void;
+  /** Sets the reachability register from a dump file (chronyd -r); optional. */
+  restoreReachability?(register: number, size: number): void;
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
   applyClockChange(change: ClockChangeEvent): void;
   /** chronyc `ntpdata` for this source. */
