@@ -17,6 +17,13 @@ import {
   type ReplyVerdict,
   type RequestState,
 } from "./measure.ts";
+import {
+  adjustPreviousExchange,
+  interleavedRequestFields,
+  type PreviousExchange,
+} from "./interleave.ts";
+import { decodePacket, encodePacket } from "../../ntp/packet.ts";
+import { appendMac } from "../../ntp/auth.ts";
 
 /** One outstanding request. */
 export interface Request extends RequestState {
@@ -27,7 +34,7 @@ export interface Request extends RequestState {
 }
 
 /** The tests' context less what the requests know themselves (test 1 and the key). */
-export type ReplyContext = Omit<MeasureContext, "lastRemoteTx" | "auth">;
+export type ReplyContext = Omit<MeasureContext, "lastRemoteTx" | "auth" | "previousExchange">;
 
 /** Requests in flight, for one source. */
 export class RequestLog {
@@ -39,6 +46,8 @@ export class RequestLog {
   #requests: Request[] = [];
   #nextToken = 1;
   #lastRemoteTx: bigint | null = null;
+  /** The last valid exchange, kept for interleaved mode (xleave). */
+  #previous: PreviousExchange | null = null;
 
   /** Requests signed with `key` (null: none) and checked for `keyId`'s MAC. */
   constructor(random: RandomPort, key: SymmetricKey | null) {
@@ -49,14 +58,31 @@ export class RequestLog {
 
   /** Builds a request; `now` stands as its transmit time until the engine reports it sent. */
   create(
-    options: { version: number; poll: number },
+    options: { version: number; poll: number; interleaved?: boolean },
     presend: boolean,
     missed: boolean,
     now: Instant,
   ): { token: number; bytes: Uint8Array } {
     const random8 = new Uint8Array(8);
     this.#random.fill(random8);
-    const request = buildClientRequest(random8, { ...options, key: this.#key });
+    const { interleaved, ...basic } = options;
+    const request = buildClientRequest(random8, { ...basic, key: this.#key });
+    // Interleaved (xleave): the previous reply's receive timestamp as origin, a random
+    // receive field; only after a valid reply, and only in NTPv4 (chrony).
+    let interleave = null;
+    let bytes = request.bytes;
+    const prev = this.#previous;
+    if (interleaved === true && prev !== null && (bytes[0] >> 3 & 7) === 4) {
+      this.#random.fill(random8);
+      interleave = interleavedRequestFields(prev, random8, request.cookie);
+      const decoded = decodePacket(bytes.subarray(0, 48));
+      if (decoded.ok) {
+        decoded.packet.originTime = interleave.origin;
+        decoded.packet.receiveTime = interleave.receiveCookie;
+        const header = encodePacket(decoded.packet);
+        bytes = this.#key === null ? header : appendMac(header, this.#key);
+      } else interleave = null;
+    }
     const token = this.#nextToken++;
     while (this.#requests.length >= 2) this.#requests.shift();
     this.#requests.push({
@@ -66,8 +92,9 @@ export class RequestLog {
       presend,
       answered: false,
       missed,
+      interleave,
     });
-    return { token, bytes: request.bytes };
+    return { token, bytes };
   }
 
   /** The request of `token`, if still kept. */
@@ -102,6 +129,11 @@ export class RequestLog {
     this.#requests = [];
   }
 
+  /** Forgets the previous exchange (interleaved mode restarts in basic mode). */
+  forgetPreviousExchange(): void {
+    this.#previous = null;
+  }
+
   /**
    * Measures a reply to request `req` received at `rx`; a valid reply or a KoD answers the
    * request (test 1 then refuses a duplicate).
@@ -111,11 +143,22 @@ export class RequestLog {
       ...ctx,
       lastRemoteTx: this.#lastRemoteTx,
       auth: this.#auth,
+      previousExchange: this.#previous,
     });
     if (verdict.kind === "kod") req.answered = true;
     if (verdict.kind === "valid") {
       req.answered = true;
-      this.#lastRemoteTx = verdict.packet.transmitTime;
+      const p = verdict.packet;
+      this.#lastRemoteTx = p.transmitTime;
+      this.#previous = {
+        remoteRx: p.receiveTime,
+        remoteTx: p.transmitTime,
+        localRx: rx,
+        localTx: verdict.measurement.interleaved ? req.localTx : null,
+        rootDelay: p.rootDelay,
+        rootDispersion: p.rootDispersion,
+        synced: verdict.synced,
+      };
     }
     return verdict;
   }
@@ -124,5 +167,6 @@ export class RequestLog {
   applyClockChange(change: ClockChangeEvent): void {
     for (const r of this.#requests) r.localTx = adjustForClockChange(r.localTx, change).instant;
     if (this.lastTx !== null) this.lastTx = adjustForClockChange(this.lastTx, change).instant;
+    if (this.#previous !== null) this.#previous = adjustPreviousExchange(this.#previous, change);
   }
 }
