@@ -23,13 +23,11 @@ import { RefclockFilter } from "./refclock_filter.ts";
 import {
   followLocal,
   localEstimate,
-  localLockLost,
+  localPulse,
   pulseOptions,
-  selfLock,
   wholeSecondCorrection,
 } from "./refclock_local.ts";
 import {
-  foldPulseOffset,
   lockedPulse,
   type LockSample,
   type PulseResult,
@@ -240,11 +238,7 @@ export class RefclockSource extends SilentSource implements Source {
     this.#counters.rx++;
     if (!this.#running) return [];
     if (!Number.isFinite(s.offset) || Math.abs(s.offset) > MAX_REFCLOCK_OFFSET) {
-      return [{
-        kind: "log",
-        level: "debug",
-        message: `${this.addressText}: insane offset dropped`,
-      }];
+      return this.#drop("insane offset dropped");
     }
     if (this.config.pps || this.config.local) {
       return this.addPulse(s.time, pulseSecond(s.time, s.offset), ctx);
@@ -301,10 +295,9 @@ export class RefclockSource extends SilentSource implements Source {
     const o = pulseOptions(this.config, this.#params.offset);
     let r: PulseResult;
     if (local) {
-      const own = this.lockSample;
-      if (localLockLost(time, own, o)) return this.#lostLock();
-      const lock = selfLock(own, time, foldPulseOffset(second, o), this.#filter.averageDispersion);
-      r = lockedPulse(time, second, dispersion, lock, o);
+      const p = localPulse(time, second, dispersion, this.lockSample, this.#filter, o);
+      if (p === "lost") return this.#lostLock();
+      r = p;
     } else if (this.config.lock !== null) {
       const lock = this.#lookup(this.config.lock);
       r = lockedPulse(time, second, dispersion, lock?.lockSample ?? null, o);

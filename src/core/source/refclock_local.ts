@@ -15,7 +15,13 @@
 import { type Instant, secondsBetween } from "../../base/time.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { RefclockConfig } from "../../config/model.ts";
-import type { LockSample, PulseOptions } from "./refclock_pulse.ts";
+import {
+  foldPulseOffset,
+  lockedPulse,
+  type LockSample,
+  type PulseOptions,
+  type PulseResult,
+} from "./refclock_pulse.ts";
 
 /** chrony's smallest `maxlockage` of a local refclock, pulses. */
 export const LOCAL_MIN_LOCK_AGE = 3;
@@ -96,4 +102,21 @@ export function localLockLost(
 export function pulseOptions(c: RefclockConfig, offset: number): PulseOptions {
   const maxLockAge = c.local ? Math.max(c.maxLockAge, LOCAL_MIN_LOCK_AGE) : c.maxLockAge;
   return { rate: c.rate, width: c.width, maxLockAge, offset };
+}
+
+/**
+ * A pulse of a local refclock at cooked time `time`: locked to `own` (its newest sample, or
+ * the pulse itself when there is none), or "lost" when `own` is older than the lock age.
+ */
+export function localPulse(
+  time: Instant,
+  second: number,
+  dispersion: number,
+  own: LockSample | null,
+  filter: { readonly averageDispersion: number },
+  o: PulseOptions,
+): PulseResult | "lost" {
+  if (localLockLost(time, own, o)) return "lost";
+  const lock = selfLock(own, time, foldPulseOffset(second, o), filter.averageDispersion);
+  return lockedPulse(time, second, dispersion, lock, o);
 }
