@@ -15,6 +15,7 @@ import {
   numberField,
   stringField,
 } from "./directive_kit.ts";
+import { BROADCAST_DIRECTIVES } from "./directives_broadcast.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
 import { MODE6_DIRECTIVES } from "./directives_mode6.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
@@ -70,6 +71,7 @@ const HANDLERS: DirectiveTable = {
   ...CLOCK_DIRECTIVES,
   ...NETWORK_DIRECTIVES,
   ...MODE6_DIRECTIVES,
+  ...BROADCAST_DIRECTIVES,
   server: sourceHandler("server"),
   pool: sourceHandler("pool"),
   refclock: (config, args, sink) => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { BroadcastConfig } from "./model_broadcast.ts";
+
 /** How a source is specified. */
 export type SourceType = "server" | "pool" | "peer";
 
@@ -392,6 +394,8 @@ export interface Config {
    * or null (chrony's default: off). Optional so existing Config literals stay valid.
    */
   smoothTime?: SmoothTimeConfig | null;
+  /** broadcast, multicast and manycast (model_broadcast.ts); absent: none of them. */
+  broadcast?: BroadcastConfig;
 }
 
 /** chrony's `smoothtime` (core/smoothing.ts). */

@@ -6,6 +6,7 @@
  * @module
  */
 import { DEFAULT_SOURCE_PARAMS, defaultConfig, ORPHAN_WAIT_UNSYNCED } from "./defaults.ts";
+import { renderBroadcast } from "./directives_broadcast.ts";
 import { renderRefclock } from "./refclock_options.ts";
 import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
 import type { AccessRule, Config, SourceConfig, SourceParams } from "./model.ts";
@@ -190,5 +191,12 @@ export function renderConfig(config: Config): string {
     if (st.leapOnly) parts.push("leaponly");
     line(...parts);
   }
+  // broadcast, multicast and manycast (directives_broadcast.ts), when any is set.
+  const broadcast = renderBroadcast(
+    config,
+    (p) => renderSource({ type: "pool", name: "", params: p, origin: "" }).split(" ").slice(2),
+  );
+  if (broadcast.length > 0) section("Broadcast, multicast and manycast");
+  out.push(...broadcast);
   return out.join("\n") + "\n";
 }

@@ -20,6 +20,9 @@
  *                                          #   clientloglimit, noclientlog, local
  * [cmd]                                    # port, bindaddress, socket, allow, deny, access
  * [log]                                    # dir, kinds, banner, change
+ * [broadcast]                              # broadcast, broadcastclient, multicastclient,
+ *                                          #   manycastserver, manycastclient: arrays of
+ *                                          #   argument lines; broadcastdelay: a number
  * ```
  *
  * @module
@@ -193,6 +196,7 @@ function applyKey(ctx: Ctx, path: KeyPath, spec: KeySpec, value: unknown): void 
           return report(ctx, p, "use cmd.socket for the Unix socket path");
         }
         if (
+          spec.lines === true ||
           spec.directive === "allow" || spec.directive === "deny" ||
           spec.directive === "cmdallow" || spec.directive === "cmddeny" ||
           spec.directive === "mode6allow" || spec.directive === "mode6deny"

@@ -14,6 +14,8 @@ export interface KeySpec {
   directive: string;
   /** What the value must be: a number, a string, a flag (true) or a list of strings. */
   kind: Kind;
+  /** "strings" only: each string is the directive's whole argument line (split on spaces). */
+  lines?: boolean;
 }
 
 /** Keys of a TOML table that map to inline tables of numbers, in directive argument order. */
@@ -141,6 +143,16 @@ const MODE6: Record<string, KeySpec> = {
   deny: { directive: "mode6deny", kind: "strings" },
 };
 
+/** `[broadcast]`: each string is one directive's argument line (`broadcastclient = [""]`). */
+const BROADCAST: Record<string, KeySpec> = {
+  broadcast: { directive: "broadcast", kind: "strings", lines: true },
+  broadcastclient: { directive: "broadcastclient", kind: "strings", lines: true },
+  multicastclient: { directive: "multicastclient", kind: "strings", lines: true },
+  broadcastdelay: { directive: "broadcastdelay", kind: "number" },
+  manycastserver: { directive: "manycastserver", kind: "strings", lines: true },
+  manycastclient: { directive: "manycastclient", kind: "strings", lines: true },
+};
+
 /** Every TOML table tempus reads, by name, with the keys it maps onto chrony directives. */
 export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   clock: CLOCK,
@@ -151,4 +163,5 @@ export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   log: LOG,
   metrics: METRICS,
   mode6: MODE6,
+  broadcast: BROADCAST,
 };

@@ -74,6 +74,8 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
     }
   }
   await parts.rtc?.close();
+  serving.broadcastSender?.stop(); // broadcast (broadcast_service.ts)
+  await serving.manycast?.close(); // manycastclient (manycast_service.ts)
   await serving.ntpServer?.close();
   await serving.commandServer?.close();
   await serving.ops?.close(); // ops: metrics, error-bound page, recording

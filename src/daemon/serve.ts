@@ -26,6 +26,10 @@ import * as edge from "./edge_options.ts";
 import type { SourceManager } from "./sources.ts";
 import { type OpsServices, startOpsServices } from "./ops_services.ts";
 import { type SmoothingService, startSmoothing } from "./smoothing_service.ts";
+import * as broadcast from "./broadcast_service.ts";
+import type { BroadcastSender } from "./broadcast_service.ts";
+import type { BroadcastTarget } from "../config/model_broadcast.ts";
+import { type ManycastClients, startManycastClients } from "./manycast_service.ts";
 
 /** What serving opened. */
 export interface Serving {
@@ -39,6 +43,10 @@ export interface Serving {
   ops: OpsServices | null;
   /** ops: smoothtime (smoothing_service.ts), or null. */
   smoothing: SmoothingService | null;
+  /** The broadcast server (broadcast lines), or null. */
+  broadcastSender?: BroadcastSender | null;
+  /** The manycast clients (manycastclient lines), or null. */
+  manycast?: ManycastClients | null;
 }
 
 /**
@@ -57,11 +65,25 @@ export async function serve(
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
   let ntpServer: NtpServerHandle | null = null;
+  // broadcast, multicast, manycast (broadcast_service.ts): socket options, mode-5 routing
+  const broadcastClients = broadcast.broadcastClientRouting(
+    config,
+    engine,
+    parts.keys,
+    parts.random,
+    logging.port("ntp"),
+  );
   // mode6allow/mode6deny (daemon/mode6.ts) open the NTP socket too.
-  const wantNtp = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0;
-  if (config.port > 0 && wantNtp && options.oneShot === null) {
+  const wantsServer = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0 ||
+    broadcast.needsServerSocket(config);
+  const socketOptions = broadcast.serverSocketOptions(config);
+  if (config.port > 0 && wantsServer && options.oneShot === null) {
     try {
-      ntpServer = await startNtpServer({ hosts: config.bindAddresses, port: config.port }, {
+      ntpServer = await startNtpServer({
+        hosts: config.bindAddresses,
+        port: config.port,
+        configure: socketOptions?.configure,
+      }, {
         clock: smoothing === null ? engine.clock : {
           rawNow: () => engine.clock.rawNow(),
           cook: (raw) => smoothing.serve(engine.clock.cook(raw)),
@@ -73,6 +95,11 @@ export async function serve(
           keys: parts.keys,
         },
         log: logging.port("ntp"),
+        onBroadcast: broadcastClients === null ? undefined : (data, from, rx) => {
+          if (broadcastClients.receive(data, from, rx) === "mobilised") {
+            log.log("info", `Broadcast server ${from.address} mobilised`);
+          }
+        },
         // mode 6, read-only, for ntpq (daemon/mode6.ts)
         control: mode6Control(config, {
           engine,
@@ -87,6 +114,21 @@ export async function serve(
     }
   }
 
+  const unjoined = ntpServer === null ? [] : socketOptions?.unjoined() ?? [];
+  if (unjoined.length > 0) {
+    await ntpServer?.close();
+    throw new StartupError(`No IPv6 server socket to join ${unjoined.join(", ")} (bindaddress)`);
+  }
+  const broadcasts = broadcast.broadcastConfig(config);
+  const broadcastSender = ntpServer !== null && broadcasts !== null && broadcasts.targets.length > 0
+    ? startSender(broadcasts.targets, ntpServer, parts)
+    : null;
+  let manycast: ManycastClients | null = null;
+  try {
+    if (options.oneShot === null) manycast = startManycastClients(config, parts);
+  } catch (error) {
+    throw new StartupError(describe(error));
+  }
   const control = daemonControl(parts, shutdown, smoothing);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
@@ -122,7 +164,26 @@ export async function serve(
     : null;
   // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
   if (options.oneShot === null) watchSmoothedSources(engine, log);
-  return { control, ntpServer, commandServer, ops, smoothing };
+  return { control, ntpServer, commandServer, ops, smoothing, broadcastSender, manycast };
+}
+
+function startSender(
+  targets: BroadcastTarget[],
+  server: NtpServerHandle,
+  parts: DaemonParts,
+): BroadcastSender {
+  try {
+    return broadcast.startBroadcastSender(targets, {
+      server,
+      keys: parts.keys,
+      timers: parts.timers,
+      reference: () => parts.engine.referenceState(),
+      cookedNow: () => parts.engine.clock.cookedNow(),
+      log: parts.log,
+    });
+  } catch (error) {
+    throw new StartupError(describe(error));
+  }
 }
 
 /** The daemon's EngineControl over the engine and the daemon's own services. */

@@ -10,6 +10,7 @@
 import type { Config } from "../config/model.ts";
 import type { KeyStore } from "../ntp/auth.ts";
 import { loadKeyFile } from "./keys.ts";
+import { broadcastKeyErrors, broadcastPortProblems } from "./broadcast_checks.ts";
 import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";
 import { dirOf } from "../io/private_dir.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
@@ -35,6 +36,10 @@ export function checkStartup(
   const keys = loadKeyFile(config, deps.readText);
   const errors = [...keys.errors];
   const warnings = [...keys.warnings];
+  // broadcast, multicast, manycast (broadcast_checks.ts)
+  const broadcast = broadcastPortProblems(config);
+  errors.push(...broadcastKeyErrors(config, keys.keys), ...broadcast.errors);
+  warnings.push(...broadcast.warnings);
   const user = resolveRunUser(cliUser, config.user, deps.passwd ?? readPasswd());
   if (!user.ok) errors.push(user.error);
   const runUser = user.ok ? user.user : null;

@@ -42,6 +42,11 @@ export interface NtpServerOptions {
   port: number;
   /** Socket backend: "auto" (default: kernel when available), "kernel" or "daemon". */
   timestamping?: "auto" | "kernel" | "daemon";
+  /**
+   * Sets options on each kernel socket before bind (broadcast, multicast TTL, group joins:
+   * daemon/broadcast_sockets.ts); the "daemon" backend cannot take them and refuses.
+   */
+  configure?: (fd: number, family: number) => void;
 }
 
 /** Datagrams read per recvmmsg call. */
@@ -63,6 +68,11 @@ export interface NtpServerDeps {
   /** Log port (errors only; nothing is logged per packet). */
   log: LogPort;
   /**
+   * Broadcasts (mode 5) go here instead of the responder (a copy of the datagram, its
+   * sender and cooked receive time): the broadcast client routing. Absent: ignored.
+   */
+  onBroadcast?: (data: Uint8Array, from: { address: string; port: number }, rx: Instant) => void;
+  /**
    * Mode 6 (ntpq) answers: the fragments to send for a mode 6 datagram (empty: none).
    * Absent: mode 6 is ignored like mode 7.
    */
@@ -77,6 +87,11 @@ export interface NtpServerHandle {
   readonly timestamping: "kernel" | "daemon";
   /** Responder counters summed over all sockets, plus I/O counters. */
   stats(): NtpServerStats;
+  /**
+   * Sends `data` from the server port to `address`:`port` (broadcast server): null when it
+   * went out, else why not.
+   */
+  send(data: Uint8Array, address: string, port: number): Promise<string | null>;
   /** Closes every socket and waits for the loops to end. */
   close(): Promise<void>;
 }
@@ -96,6 +111,7 @@ interface BoundSocket {
   hostname: string;
   port: number;
   close(): void;
+  send(data: Uint8Array, address: string, port: number): Promise<string | null>;
 }
 
 interface SocketLoop {
@@ -164,11 +180,16 @@ export function startNtpServer(
     if (kernel) {
       const socks = bindAll(
         options.hosts,
-        (h) => KernelSocket.open(h, options.port, { scale: deps.clock }),
+        (h) =>
+          KernelSocket.open(h, options.port, { scale: deps.clock, configure: options.configure }),
       );
       loops = socks.map((sock) => {
         const loop: SocketLoop = {
-          socket: { ...sock.local, close: () => sock.close() },
+          socket: {
+            ...sock.local,
+            close: () => sock.close(),
+            send: (d, a, p) => Promise.resolve(sock.send(d, a, p)),
+          },
           responder: new NtpResponder(deps.policy),
           readCookedTime,
           done: Promise.resolve(),
@@ -178,11 +199,23 @@ export function startNtpServer(
         return loop;
       });
     } else {
+      if (options.configure !== undefined) {
+        throw new Error("broadcast and multicast need kernel sockets (FFI)");
+      }
       const conns = bindAll(options.hosts, (h) => bindDeno(h, options.port));
       loops = conns.map((conn) => {
         const a = conn.addr as Deno.NetAddr;
         const loop: SocketLoop = {
-          socket: { hostname: a.hostname, port: a.port, close: () => conn.close() },
+          socket: {
+            hostname: a.hostname,
+            port: a.port,
+            close: () => conn.close(),
+            send: (d, address, port) =>
+              conn.send(d, { transport: "udp", hostname: address, port }).then(
+                () => null,
+                (e) => String(e),
+              ),
+          },
           responder: new NtpResponder(deps.policy),
           readCookedTime,
           done: Promise.resolve(),
@@ -212,6 +245,13 @@ export function startNtpServer(
       const sum: NtpServerStats = { ...emptyResponderStats(), ...io };
       for (const l of loops) addResponderStats(sum, l.responder.stats);
       return sum;
+    },
+    send(data, address, port) {
+      // The socket of the target's family ("::" is dual-stack), else the first.
+      const v6 = address.includes(":");
+      const loop = loops.find((l) => l.socket.hostname.includes(":") === v6) ??
+        loops.find((l) => l.socket.hostname === "::") ?? loops[0];
+      return loop.socket.send(data, address, port);
     },
     async close() {
       for (const l of loops) {
@@ -253,6 +293,14 @@ function answer(
   deps: NtpServerDeps,
   readTxTime: () => Instant,
 ): Uint8Array | null {
+  if (deps.onBroadcast !== undefined && data.length >= 48 && (data[0] & 7) === 5) {
+    try {
+      deps.onBroadcast(data.slice(), { address: from.address, port: from.port }, rxTime);
+    } catch (e) {
+      deps.log.log("error", `Broadcast not processed: ${String(e)}`);
+    }
+    return null;
+  }
   try {
     return loop.responder.respond(data, from, rxTime, reference, readTxTime);
   } catch (e) {

@@ -116,7 +116,9 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
     rw(tmpDir(host));
     if (notify.startsWith("/")) g.write.push(notify);
   }
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c)) {
+  // manycastclient solicits its group through Deno's UDP (daemon/manycast_service.ts).
+  const manycast = (c.broadcast?.manycastClients.length ?? 0) > 0;
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];

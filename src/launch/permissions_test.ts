@@ -121,3 +121,14 @@ Deno.test("permissions: a daemon going to the background may re-run deno, nothin
     assert.ok(!f.some((x) => x.startsWith("--allow-run")), `${fg}: ${f.join(" ")}`);
   }
 });
+
+Deno.test("permissions: manycastclient solicits through Deno's UDP: unscoped net", () => {
+  const base = ["cmdport 0", "bindcmdaddress /", "pidfile /srv/run/t.pid", ""];
+  const facts = (extra: string) => host({ "/etc/t/t.conf": [extra, ...base].join("\n") });
+  const net = (extra: string) =>
+    denoFlags(grantsFor(["daemon", "-n", "-f", "/etc/t/t.conf"], facts(extra)))
+      .find((f) => f.startsWith("--allow-net"));
+  assert.equal(net("manycastclient 224.0.1.1 maxsources 2"), "--allow-net");
+  // The broadcast client and server use the NTP server socket (FFI), not Deno's net.
+  assert.notEqual(net("broadcastclient"), "--allow-net");
+});

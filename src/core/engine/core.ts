@@ -345,6 +345,47 @@ export class EngineCore {
   }
 
   /**
+   * Adds a source of any other kind (a broadcast client...) built by `make` from its id and
+   * fresh statistics over `params`'s sample bounds, and starts it. Returns the source id.
+   */
+  addCustomSource(params: SourceParams, make: (id: number, stats: SourceStats) => Source): number {
+    const id = this.#nextSourceId++;
+    const source = make(
+      id,
+      new SourceStats({
+        minSamples: params.minSamples ?? this.config.minSamples,
+        maxSamples: params.maxSamples ?? this.config.maxSamples,
+        asymmetry: params.asymmetry,
+        precision: this.clock.precision,
+        maxClockError: this.config.maxClockError,
+        minDelay: params.minDelay,
+        maxJitter: this.config.maxJitter,
+      }),
+    );
+    this.registry.set(id, source);
+    this.#pool.set(id, null);
+    if (this.#transport !== null) this.run(source, source.start(this.context(source)));
+    return id;
+  }
+
+  /**
+   * Hands source `id` a packet that answers no request of its own (a broadcast): `call`
+   * gets the source and its context; its outcomes are carried out. Never throws.
+   */
+  callSource(id: number, call: (s: Source, ctx: SourceContext) => SourceOutcome[]): void {
+    const s = this.registry.get(id);
+    if (s === undefined || this.#transport === null) return;
+    try {
+      const samplesBefore = s.stats.sampleCount;
+      const validBefore = s.counters.validRx;
+      this.run(s, call(s, this.context(s)), samplesBefore);
+      if (s.counters.validRx !== validBefore) this.onReply?.(s.id); // measurements.log
+    } catch (e) {
+      this.log("error", `Packet for ${s.addressText} not processed: ${String(e)}`);
+    }
+  }
+
+  /**
    * A reference clock driver's sample for source `id`: the system (raw) time `rawTime` at
    * which the device's time was taken, `offset` = device time minus `rawTime` in seconds,
    * and the device's leap indicator. Unknown ids and bad values are dropped, never thrown.
