@@ -240,6 +240,10 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
     // chrony silently replaces the lock with the refclock itself; tempus says so instead.
     return { ok: false, error: "refclock: local locks the refclock to itself; drop 'lock'" };
   }
+  if (r.local && r.tai) {
+    // A local refclock's samples are pulses: only their sub-second counts, TAI or not.
+    return { ok: false, error: "refclock: tai has no effect with local (its samples are pulses)" };
+  }
   return { ok: true, refclock: r };
 }
 

@@ -183,4 +183,5 @@ Deno.test("refclock local: chrony 4.3's local frequency standard, at most one", 
     /more than one refclock with 'local'/,
   );
   assert.match(err("SHM 0 lock PPS1 local"), /local locks the refclock to itself/);
+  assert.match(err("SHM 0 local tai"), /tai has no effect with local/);
 });
