@@ -250,7 +250,8 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
 /**
  * Checks across the refclock lines (after parsing all of them): a `lock` names another
  * refclock's refid, and a PPS driver without a lock, as in chrony, takes its seconds from
- * the synchronised clock. Returns one message per problem, empty when all is well.
+ * the synchronised clock; at most one refclock is `local`. Returns one message per problem,
+ * empty when all is well.
  */
 export function checkRefclockLocks(refclocks: readonly RefclockConfig[]): string[] {
   const ids = refclocks.map((rc, i) => rc.refId ?? defaultRefId(rc.driver, i));
