@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { ReplyBatch, SendOutcome } from "./udp_send_batch.ts";
 import { describeErrno, errnoName } from "./errno.ts";
 import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
@@ -304,6 +305,19 @@ export class KernelTimestampSocket {
   /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */
   replyInBatch(batch: DatagramBatch, i: number, data: Uint8Array): boolean {
     return !this.#closed && batch.replyTo(this.#fd, i, data);
+  }
+
+  /**
+   * Sends the replies staged in `replies` (one sendmmsg) and empties it; every staged
+   * reply counts as failed when the socket is closed.
+   */
+  sendReplies(replies: ReplyBatch): SendOutcome {
+    if (this.#closed) {
+      const failed = replies.count;
+      replies.clear();
+      return { sent: 0, failed };
+    }
+    return replies.sendTo(this.#fd);
   }
 
   /** CLOCK_REALTIME now (to age a kernel timestamp). */

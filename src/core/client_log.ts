@@ -190,6 +190,14 @@ export class ClientLog {
   }
 
   /**
+   * Counts a command that came over the Unix socket (serverstats "Command packets
+   * received", as chronyd counts them: no client record, no rate limit).
+   */
+  cmdLocalRequest(): void {
+    this.#cmdHits++;
+  }
+
+  /**
    * Logs a command request at `now`; applies `cmdratelimit` unless `exempt` (loopback).
    * Returns "respond" or "drop" (there is no KoD for commands).
    */

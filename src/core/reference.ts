@@ -393,6 +393,7 @@ export class Reference {
       synchronised: this.#synchronised,
       localActive,
       localStratum: this.#local.config?.stratum ?? 0,
+      localAnchor: this.#unsyncSince,
       leap: this.#leap.status,
       stratum: this.#stratum,
       refId: this.#refId,

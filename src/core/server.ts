@@ -1,7 +1,9 @@
 /**
- * The NTP server responder (chrony's NCR_ProcessRxUnknown for client requests): validates a
- * request, applies the access table and rate limiting, and writes a 48-octet mode-4 reply
- * from the reference state. Extension fields and MACs of the request are never echoed, so a
+ * The NTP server responder (chrony's NCR_ProcessRxUnknown): validates a request, applies the
+ * access table and rate limiting, and writes a 48-octet mode-4 reply from the reference state
+ * - or, to a symmetric active packet (mode 1) from a host with no configured peer, a mode-2
+ * (symmetric passive) reply built the same way, without creating any association state
+ * (chrony's choice: an unknown active peer can measure us, we never follow it). Extension fields and MACs of the request are never echoed, so a
  * reply is never longer than its request.
  *
  * Pure: the receive time comes in as an argument and the transmit time through a callback
@@ -51,7 +53,7 @@ export interface ResponderStats {
   received: number;
   /** Not a valid NTP packet (bad length, version, trailer...). */
   malformed: number;
-  /** Valid, but not a client request (mode other than 3, including 6/7). */
+  /** Valid, but neither a client request (3) nor a symmetric active packet (1); 6/7 included. */
   ignoredMode: number;
   /** From an address the access table denies. */
   denied: number;
@@ -122,6 +124,10 @@ export function writeNtpTimestamp(view: DataView, offset: number, t: Instant): v
 export const KOD_RATE_REFID = 0x52415445;
 /** Mode of a client request. */
 const MODE_CLIENT = 3;
+/** Mode of a symmetric active packet (answered passively, without state, as chrony). */
+const MODE_ACTIVE = 1;
+/** Mode of the passive answer. */
+const MODE_PASSIVE = 2;
 /** Mode of a server reply. */
 const MODE_SERVER = 4;
 /** Stratum announced when unsynchronised. */
@@ -200,7 +206,7 @@ export class NtpResponder {
         return null;
       }
     }
-    if (mode !== MODE_CLIENT) {
+    if (mode !== MODE_CLIENT && mode !== MODE_ACTIVE) {
       this.stats.ignoredMode++;
       return null;
     }
@@ -232,7 +238,7 @@ export class NtpResponder {
     const kod = decision === "kod";
     const synced = reference.synchronised;
     const leap = kod || !synced ? 3 : reference.leap & 3;
-    out[0] = (leap << 6) | (version << 3) | MODE_SERVER;
+    out[0] = (leap << 6) | (version << 3) | (mode === MODE_ACTIVE ? MODE_PASSIVE : MODE_SERVER);
     out[1] = kod ? 0 : synced ? reference.stratum & 0xff : UNSYNC_STRATUM;
     out[2] = request[2]; // poll, copied from the request
     out[3] = reference.precisionLog2 & 0xff;

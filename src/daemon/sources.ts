@@ -22,6 +22,14 @@ export interface SourceSink {
   removeSource(id: number): void;
 }
 
+/** What `SourceManager.add` did. */
+export interface AddResult {
+  /** True when nothing was added: a source already uses this literal address. */
+  present: boolean;
+  /** Settles once the first resolution attempt is done (sources added or retry set). */
+  resolved: Promise<void>;
+}
+
 /** Resolves a host name to IP literals (IPv4 and IPv6). */
 export type Resolver = (name: string) => Promise<string[]>;
 
@@ -45,6 +53,8 @@ export class SourceManager {
   readonly #unresolved = new Set<SourceConfig>();
   readonly #retryTimers = new Map<SourceConfig, number>();
   readonly #configs: SourceConfig[] = [];
+  /** Literal addresses being added (claimed before their asynchronous add completes). */
+  readonly #claimed = new Set<string>();
 
   /** Creates a manager. */
   constructor(sink: SourceSink, resolve: Resolver, timers: TimerPort, log: LogPort) {
@@ -54,10 +64,52 @@ export class SourceManager {
     this.#log = log;
   }
 
-  /** Adds a configured source (resolving its name); resolution failures are retried. */
-  async add(config: SourceConfig): Promise<void> {
+  /**
+   * Adds a configured source (resolving its name; failures are retried). A literal address
+   * that a source already uses is not added (`present`), as chronyd answers
+   * NSR_AlreadyInUse; `resolved` settles once the first resolution attempt is done.
+   */
+  add(config: SourceConfig): AddResult {
+    if (isLiteral(config.name)) {
+      if (this.#literalInUse(config.name)) return { present: true, resolved: Promise.resolve() };
+      this.#claimed.add(config.name);
+    }
     this.#configs.push(config);
-    await this.#resolveAndAdd(config, RESOLVE_RETRY_MIN_EXP);
+    const resolved = this.#resolveAndAdd(config, RESOLVE_RETRY_MIN_EXP).finally(() => {
+      if (isLiteral(config.name)) this.#claimed.delete(config.name);
+    });
+    return { present: false, resolved };
+  }
+
+  /**
+   * Removes every source that `config` added (chronyc `reload sources` for a source line
+   * gone from a sourcedir file), with its pending resolution retries.
+   */
+  removeConfig(config: SourceConfig): void {
+    const i = this.#configs.indexOf(config);
+    if (i >= 0) this.#configs.splice(i, 1);
+    this.#unresolved.delete(config);
+    const handle = this.#retryTimers.get(config);
+    if (handle !== undefined) this.#timers.cancelTimer(handle);
+    this.#retryTimers.delete(config);
+    for (const [id, member] of [...this.#members]) {
+      if (member.config !== config) continue;
+      this.#sink.removeSource(id);
+      this.#members.delete(id);
+    }
+  }
+
+  /** True while `config` is one of the configured sources (not removed). */
+  has(config: SourceConfig): boolean {
+    return this.#configs.includes(config);
+  }
+
+  #literalInUse(address: string): boolean {
+    for (const claimed of this.#claimed) if (sameAddress(claimed, address)) return true;
+    for (const member of this.#members.values()) {
+      if (sameAddress(member.address, address)) return true;
+    }
+    return false;
   }
 
   /** Number of configured names still waiting for resolution. */
@@ -149,6 +201,7 @@ export class SourceManager {
       addresses = await this.#resolve(config.name);
       if (addresses.length === 0) throw new Error("no addresses");
     } catch (error) {
+      if (!this.#configs.includes(config)) return; // removed while resolving
       this.#unresolved.add(config);
       const delay = 7 * 2 ** retryExp;
       this.#log.log(
@@ -166,6 +219,7 @@ export class SourceManager {
       return;
     }
     this.#unresolved.delete(config);
+    if (!this.#configs.includes(config)) return; // removed while resolving
     const wanted = config.type === "pool" ? config.params.maxSources : 1;
     const inUse = new Set([...this.#members.values()].map((m) => m.address));
     for (const address of addresses) {
@@ -186,6 +240,21 @@ export class SourceManager {
     let n = 0;
     for (const member of this.#members.values()) if (member.config === config) n++;
     return n;
+  }
+}
+
+/** Same IP address, whatever the spelling of an IPv6 literal. */
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!a.includes(":") || !b.includes(":")) return false;
+  return canonicalIpv6(a) === canonicalIpv6(b);
+}
+
+function canonicalIpv6(text: string): string {
+  try {
+    return new URL(`http://[${text}]/`).hostname;
+  } catch {
+    return text;
   }
 }
 

@@ -18,6 +18,7 @@ import {
 } from "./kernel_timestamps.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 import { DatagramBatch } from "../../ffi/udp_batch.ts";
+import type { ReplyBatch, SendOutcome } from "../../ffi/udp_send_batch.ts";
 
 /**
  * Datagrams read by one `KernelSocket.receiveBatch`, receive times cooked. Everything is
@@ -174,6 +175,11 @@ export class KernelSocket {
   cookedNowAfter(batch: CookedBatch): Instant {
     const t = cookRealtimeAfter(this.#socket.realtimeNow(), batch.clocks, this.#scale);
     return t ?? this.#scale.cook(this.#scale.rawNow());
+  }
+
+  /** Sends the replies staged in `replies` with one call (sendmmsg) and empties it. */
+  sendReplies(replies: ReplyBatch): SendOutcome {
+    return this.#socket.sendReplies(replies);
   }
 
   /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */

@@ -116,9 +116,11 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
     rw(tmpDir(host));
     if (notify.startsWith("/")) g.write.push(notify);
   }
+  // Symmetric peers open the NTP port and talk to their peers from it, like `allow` rules;
   // manycastclient solicits its group through Deno's UDP (daemon/manycast_service.ts).
+  const peers = c.sources.some((s) => s.type === "peer");
   const manycast = (c.broadcast?.manycastClients.length ?? 0) > 0;
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast) {
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast || peers) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];

@@ -22,6 +22,7 @@ import type {
 import { Reference } from "../reference.ts";
 import { type SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
+import { PeerSource } from "../source/peer.ts";
 import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
 import { findRefclock } from "../source/refclock_lookup.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
@@ -33,6 +34,11 @@ import { jumpWatchingTimers } from "./jump_timers.ts";
 import { OneShotController } from "./one_shot.ts";
 import type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
 import { TransmitSpacing } from "./spacing.ts";
+
+/** True for an IPv4 or IPv6 loopback address. */
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1";
+}
 
 /** Registry, routing and sequencing; `Engine` adds the reports and commands. */
 export class EngineCore {
@@ -78,6 +84,8 @@ export class EngineCore {
   readonly #keys: KeyStore | null;
   readonly #oneShot: OneShotController | null;
   #transport: NtpTransport | null = null;
+  /** Sends from the NTP server socket (symmetric peers), once the daemon opened it. */
+  #ntpPort: NtpTransport | null = null;
   #nextSourceId = 1;
   #nextRequestId = 1;
   #selectedId: number | null = null;
@@ -197,7 +205,7 @@ export class EngineCore {
     for (const o of outcomes) {
       switch (o.kind) {
         case "send":
-          this.#send(s, o.token, o.to, o.bytes);
+          this.#send(s, o.token, o.to, o.bytes, o.via);
           break;
         case "wake":
           this.#wake(s, o.delay, o.fromLastTx, o.separation);
@@ -243,7 +251,13 @@ export class EngineCore {
     for (const s of this.registry.values()) this.#stopSource(s);
   }
 
-  #send(s: Source, token: number, to: SocketAddress, bytes: Uint8Array): void {
+  #send(
+    s: Source,
+    token: number,
+    to: SocketAddress,
+    bytes: Uint8Array,
+    via?: "ntp-port",
+  ): void {
     for (const [rid, route] of this.#routes) {
       if (route.source === s && !s.expects(route.token)) this.#routes.delete(rid);
     }
@@ -251,7 +265,8 @@ export class EngineCore {
     this.#routes.set(rid, { source: s, token });
     this.#spacing.transmitted(s.id, this.clock.rawNow());
     const tx = this.clock.cookedNow();
-    const ok = this.#transport?.send(rid, to, bytes) ?? false;
+    const transport = via === "ntp-port" ? this.#ntpPort : this.#transport;
+    const ok = this.#transport !== null && (transport?.send(rid, to, bytes) ?? false);
     this.run(s, s.sent(token, ok, tx, this.context(s)));
   }
 
@@ -295,9 +310,8 @@ export class EngineCore {
       minDelay: p.minDelay,
       maxJitter: this.config.maxJitter,
     });
-    const source = new NtpSource({
+    const options = {
       id,
-      type,
       address,
       name,
       params: p,
@@ -306,7 +320,8 @@ export class EngineCore {
       stats,
       maxClockError: this.config.maxClockError,
       key: p.key === null ? null : this.#keys?.get(p.key) ?? null,
-    });
+    };
+    const source = type === "peer" ? new PeerSource(options) : new NtpSource({ ...options, type });
     this.registry.set(id, source);
     this.#pool.set(id, type === "pool" ? name : null);
     if (this.#transport !== null) this.run(source, source.start(this.context(source)));
@@ -469,6 +484,60 @@ export class EngineCore {
   sendFailed(requestId: number): void {
     const route = this.#routes.get(requestId);
     if (route !== undefined) this.run(route.source, route.source.sendFailed(route.token));
+  }
+
+  /**
+   * Attaches the sender of symmetric packets: the daemon's NTP server socket (the peers'
+   * `send` outcomes with `via: "ntp-port"`); until then, or with null, they count as lost.
+   */
+  attachNtpPort(transport: NtpTransport | null): void {
+    this.#ntpPort = transport;
+  }
+
+  /** True when a symmetric peer is configured for `address` (any port). */
+  hasPeer(address: string): boolean {
+    return this.#peerFor(address, null) !== undefined;
+  }
+
+  #peerFor(address: string, port: number | null): PeerSource | undefined {
+    let any: PeerSource | undefined;
+    for (const s of this.registry.values()) {
+      if (!(s instanceof PeerSource) || s.address.address !== address) continue;
+      if (port === null || s.address.port === port) return s;
+      any ??= s;
+    }
+    return any;
+  }
+
+  /**
+   * A symmetric packet (mode 1 or 2) received on the NTP server socket from `from` (at our
+   * `localAddress`, when the socket has one): handed to the peer configured for that address
+   * (and port, when several), and true; false when no peer is configured there (the
+   * responder then answers it, or not).
+   */
+  receivePeerPacket(
+    from: SocketAddress,
+    packet: Uint8Array,
+    rxCooked: Instant,
+    localAddress: string | null = null,
+  ): boolean {
+    const s = this.#peerFor(from.address, from.port);
+    if (s === undefined) return false;
+    try {
+      const samplesBefore = s.stats.sampleCount;
+      // Test D compares the peer's reference ID with the address it reached us at (chrony's
+      // check_sync_loop): the socket's own address, or on loopback through a wildcard
+      // socket the peer's (the same 127.0.0.1 or ::1); else our host's address.
+      const local = localAddress ?? (isLoopback(from.address) ? from.address : null);
+      const ctx = this.context(s);
+      const localRefId = local === null ? undefined : refIdFromAddress(local) ?? undefined;
+      const peerCtx = localRefId === undefined ? ctx : { ...ctx, localRefId };
+      this.run(s, s.receive(0, packet, rxCooked, peerCtx), samplesBefore);
+      this.onReply?.(s.id);
+    } catch (e) {
+      this.log("error", `Packet from ${s.addressText} not processed: ${String(e)}`);
+    }
+    return true;
   }
 
   /** Hands a reply to the source that sent request `requestId`. */

@@ -23,7 +23,7 @@ import {
   NtpMode,
   type NtpPacket,
 } from "../../ntp/packet.ts";
-import { ntp64ToInstant } from "../../ntp/timestamp.ts";
+import { instantToNtp64, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import { delayDevRatioOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
@@ -125,6 +125,12 @@ export interface MeasureContext {
   reference: ReferenceState | null;
   /** Reference ID of our own address (test D), when known. */
   localRefId?: number;
+  /**
+   * A symmetric association (modes 1 and 2): a packet in mode 1 or 2 is the peer's answer, a
+   * mode 4 is not, and the peer's hold time (T3 - T2, up to its polling interval) is not
+   * limited to MAX_SERVER_INTERVAL (chrony applies that limit in client mode only).
+   */
+  symmetric?: boolean;
 }
 
 /** Why a reply gave no sample: the first test it failed. */
@@ -228,7 +234,10 @@ export function measureReply(
   const decoded = decodePacket(bytes);
   if (!decoded.ok) return { kind: "ignored", detail: decoded.error.message };
   const pkt = decoded.packet;
-  if (pkt.mode !== NtpMode.Server && pkt.mode !== NtpMode.SymmetricPassive) {
+  const answerModes: readonly number[] = ctx.symmetric === true
+    ? [NtpMode.SymmetricActive, NtpMode.SymmetricPassive]
+    : [NtpMode.Server, NtpMode.SymmetricPassive];
+  if (!answerModes.includes(pkt.mode)) {
     return { kind: "ignored", detail: `reply in mode ${pkt.mode}` };
   }
 
@@ -273,18 +282,21 @@ export function measureReply(
 
   // chrony's extra tests.
   const delayOk = delay - dispersion <= ctx.maxDelay && precision <= ctx.maxDelay;
-  const intervalOk = Math.abs(remoteInterval) <= MAX_SERVER_INTERVAL;
+  const intervalOk = ctx.symmetric === true || Math.abs(remoteInterval) <= MAX_SERVER_INTERVAL;
   const testA = delayOk && !request.presend && intervalOk;
   const dtd = ctx.delayTestData(sampleTime);
   const testB = delayRatioOk(dtd, delay, ctx.maxDelayRatio, ctx.maxClockError);
   const testC = delayDevRatioOk(dtd, offset, delay, ctx.maxDelayDevRatio, ctx.maxClockError);
   // Test D: the server is not synchronised to us (its reference ID is our address) and
-  // is not us (same reference, stratum and root delay as ours).
+  // is not us (same reference ID, stratum, root delay and reference time as ours: chrony's
+  // check_sync_loop; without the reference time, orphan peers that all serve their local
+  // reference at the same stratum would take each other for themselves).
   const ref = ctx.reference;
   const testD =
     !(pkt.stratum > 1 && ctx.localRefId !== undefined && pkt.refId === ctx.localRefId) &&
     !(ref !== null && ref.synchronised && pkt.stratum > 1 && pkt.refId === ref.refId &&
-      pkt.stratum === ref.stratum && Math.abs(pkt.rootDelay - ref.rootDelay) < 1e-5);
+      pkt.stratum === ref.stratum && Math.abs(pkt.rootDelay - ref.rootDelay) < 1e-5 &&
+      pkt.refTime !== 0n && pkt.refTime === instantToNtp64(ref.refTime));
 
   const tests = (test1 ? TestBit.T1 : 0) | (test2 ? TestBit.T2 : 0) |
     (test3 ? TestBit.T3 : 0) | (test5 ? TestBit.T5 : 0) | (test6 ? TestBit.T6 : 0) |

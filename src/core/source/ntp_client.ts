@@ -228,10 +228,20 @@ export class NtpSource implements Source {
     return this.#schedule.modify(field, value);
   }
 
-  /** Drops the sample filter (chronyc reset sources keeps polling). */
+  /**
+   * Drops the sample filter and the reachability register, as chrony's SRC_ResetInstance
+   * (chronyc reset sources keeps polling).
+   */
   resetHistory(): void {
     this.#filter.clear();
     this.#lastSampleTime = null;
+    this.#reach.reset();
+  }
+
+  /** Sets the reachability register from a dump file (chronyd -r, sources.c load_source). */
+  restoreReachability(register: number, size: number): void {
+    this.#reach.register = register & 0xff;
+    this.#reach.size = Math.min(8, Math.max(0, size));
   }
 
   /** Moves stored local timestamps onto the new clock scale after a clock change. */

@@ -42,7 +42,14 @@ export type SourceOutcome =
    * Send `bytes` to `to`; the engine reads the transmit time, sends, and reports back with
    * `sent(token, ok, txTime)`.
    */
-  | { kind: "send"; token: number; to: SocketAddress; bytes: Uint8Array }
+  | {
+    kind: "send";
+    token: number;
+    to: SocketAddress;
+    bytes: Uint8Array;
+    /** "ntp-port": from the daemon's NTP server socket (symmetric peers); default a client socket. */
+    via?: "ntp-port";
+  }
   /**
    * Call `timeout` after `delay` seconds (replacing any pending wake-up); with `fromLastTx`
    * the delay counts from the source's last transmission (`lastTransmit`) as it stands when
@@ -134,6 +141,8 @@ export interface Source {
   modify(field: keyof SourceParams, value: number): boolean;
   /** Drops the sample history (the statistics are reset by the engine). */
   resetHistory(): void;
+  /** Sets the reachability register from a dump file (chronyd -r); optional. */
+  restoreReachability?(register: number, size: number): void;
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
   applyClockChange(change: ClockChangeEvent): void;
   /** chronyc `ntpdata` for this source. */
