@@ -143,6 +143,11 @@ export interface RefclockConfig {
   maxLockAge: number;
   /** tai: the device gives TAI, converted to UTC with the leap-second table. */
   tai: boolean;
+  /**
+   * local: an unsynchronised clock more stable than the system clock (TCXO, OCXO, atomic);
+   * never selected, it steadies the system clock's frequency (chrony 4.3's refclock local).
+   */
+  local: boolean;
   /** Where it was written ("file:line"). */
   origin: string;
 }

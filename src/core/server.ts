@@ -151,6 +151,12 @@ export class NtpResponder {
   readonly #refTimeBytes = new Uint8Array(8);
   /** Counters of what happened to requests. */
   readonly stats: ResponderStats = emptyResponderStats();
+  /**
+   * Set by `respond` when its reply was saved for interleaved mode: the reply's receive
+   * timestamp field, under which the edge reports the kernel's transmit timestamp
+   * (`clientLog.txTimestamps.updateTx`); null otherwise.
+   */
+  savedRxKey: bigint | null = null;
 
   /** Creates a responder over an access table and client log. */
   constructor(policy: ServerPolicy) {
@@ -175,6 +181,7 @@ export class NtpResponder {
     readTxTime: () => Instant,
   ): Uint8Array | null {
     this.stats.received++;
+    this.savedRxKey = null;
     let version: number;
     let mode: number;
     if (request.length === NTP_HEADER_LENGTH) {
@@ -276,7 +283,26 @@ export class NtpResponder {
     // Origin = the request's transmit timestamp, copied octet for octet.
     out.set(request.subarray(40, 48), 24);
     writeNtpTimestamp(view, 32, rxTime);
-    writeNtpTimestamp(view, 40, readTxTime());
+    // chrony's flag for interleaved mode: receive timestamps end in 1, transmit in 0, so a
+    // request whose origin ends in 1 names one of our receive timestamps.
+    out[39] |= 1;
+    const store = kod ? null : log?.txTimestamps ?? null;
+    if (store != null && isInterleavedRequest(request, version)) {
+      const txNow = readTxTime();
+      const previousTx = store.take(readOrigin(request), from.address);
+      if (previousTx !== null) {
+        // Interleaved reply: origin = the request's receive field, transmit = the time the
+        // previous reply to this client really left.
+        out.set(request.subarray(32, 40), 24);
+        writeNtpTimestamp(view, 40, previousTx);
+      } else writeNtpTimestamp(view, 40, txNow);
+      out[47] &= 0xfe;
+      this.savedRxKey = view.getBigUint64(32, false);
+      store.save(this.savedRxKey, from.address, txNow);
+    } else {
+      writeNtpTimestamp(view, 40, readTxTime());
+      out[47] &= 0xfe;
+    }
     if (kod) this.stats.kod++;
     else this.stats.replied++;
     if (nts?.kind === "reply") return nts.finish(out, readTxTime);
@@ -285,6 +311,26 @@ export class NtpResponder {
     }
     return out;
   }
+}
+
+/**
+ * Whether a request may go on in interleaved mode (chrony's NCR_ProcessRxUnknown): NTPv4,
+ * an origin timestamp ending in 1 (one of our receive timestamps, see `respond`) and a
+ * receive field that differs from the transmit field.
+ */
+export function isInterleavedRequest(request: Uint8Array, version: number): boolean {
+  if (version !== 4 || request.length < NTP_HEADER_LENGTH || (request[31] & 1) === 0) {
+    return false;
+  }
+  for (let i = 0; i < 8; i++) if (request[32 + i] !== request[40 + i]) return true;
+  return false;
+}
+
+/** The origin timestamp of a request, as 64 raw bits. */
+function readOrigin(request: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 24; i < 32; i++) v = (v << 8n) | BigInt(request[i]);
+  return v;
 }
 
 /**

@@ -143,6 +143,11 @@ export class SourceStats {
     return this.#samples.length - this.#runsSamples;
   }
 
+  /** The minsamples option in force. */
+  get minSamples(): number {
+    return this.#opts.minSamples;
+  }
+
   /** Skew as a fraction (worst case before a regression). */
   get skew(): number {
     return this.#skew;
@@ -451,6 +456,16 @@ export class SourceStats {
       return this.#lastStored()?.offset ?? 0;
     }
     return this.#estimatedOffset + secondsBetween(when, this.#offsetTime) * this.#frequency;
+  }
+
+  /**
+   * Adds `doffset` seconds to every stored offset and the estimate (chrony SST_CorrectOffset):
+   * a `local` refclock keeps its offsets near zero by whole seconds.
+   */
+  correctOffset(doffset: number): void {
+    if (this.#samples.length === 0 || !Number.isFinite(doffset)) return;
+    for (const s of this.#samples) s.offset += doffset;
+    this.#estimatedOffset += doffset;
   }
 
   /** Adds dispersion to every sample (e.g. after an unknown-quality clock change). */

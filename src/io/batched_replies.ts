@@ -85,12 +85,15 @@ export class BatchedReplies {
     return this.#replies.full ? this.flush(batch) : 0;
   }
 
-  /** True when the transmit field of `reply` is `t` encoded. */
+  /**
+   * True when the transmit field of `reply` is `t` encoded, but for its lowest bit (the
+   * responder clears it: chrony's interleaved-mode flag, transmit timestamps end in 0).
+   */
   #carries(reply: Uint8Array, t: Instant): boolean {
     writeNtpTimestamp(this.#scratchView, 0, t);
     const s = this.#scratch;
-    for (let j = 0; j < 8; j++) if (reply[TX_AT + j] !== s[j]) return false;
-    return true;
+    for (let j = 0; j < 7; j++) if (reply[TX_AT + j] !== s[j]) return false;
+    return (reply[TX_AT + 7] & 0xfe) === (s[7] & 0xfe);
   }
 
   /**
@@ -105,7 +108,10 @@ export class BatchedReplies {
     const slot = this.#replies.slotLength;
     const t0 = this.#sock.cookedNowAfter(batch);
     for (let k = 0; k < n; k++) {
-      if (this.#restamp[k] === 1) writeNtpTimestamp(view, k * slot + TX_AT, t0);
+      if (this.#restamp[k] !== 1) continue;
+      writeNtpTimestamp(view, k * slot + TX_AT, t0);
+      const last = k * slot + TX_AT + 7;
+      view.setUint8(last, view.getUint8(last) & 0xfe); // the interleaved-mode flag bit
     }
     const out = this.#sock.sendReplies(this.#replies);
     return out.failed;

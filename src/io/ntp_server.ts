@@ -31,6 +31,7 @@ import type { ReferenceState } from "../core/types.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
 import { BatchedReplies, DEFAULT_REPLY_GROUP } from "./batched_replies.ts";
+import { collectTxTimestamps } from "./server_tx_timestamps.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;
@@ -403,6 +404,9 @@ async function runKernelLoop(
   // Replies leave with one sendmmsg per batch, their transmit times restamped just before.
   const replies = new BatchedReplies(sock, options.replyGroup ?? DEFAULT_REPLY_GROUP);
   const localAddress = specificAddress(loop.socket.hostname);
+  // Interleaved mode: kernel transmit timestamps are turned on with the first reply saved.
+  const txStore = clientLog?.txTimestamps ?? null;
+  let txStamps = false;
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -414,6 +418,7 @@ async function runKernelLoop(
         await new Promise((r) => setTimeout(r, 10));
         break;
       }
+      if (txStamps) collectTxTimestamps(sock, txStore, clientLog);
       if (n === 0) break;
       // The engine cannot run during a batch: one reference state serves it all.
       const reference = deps.reference();
@@ -438,8 +443,13 @@ async function runKernelLoop(
         const reply = answer(loop, data, from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
         const failed = replies.reply(batch, i, reply, txRead);
-        if (failed === 0) clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
-        else countError(io, "sendErrors", "sendmmsg failed", deps.log);
+        if (failed === 0) {
+          clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
+          // Transmit timestamps are wanted from the first reply saved for interleaved mode.
+          if (!txStamps && loop.responder.savedRxKey !== null && txStore !== null) {
+            txStamps = sock.enableTxFrames();
+          }
+        } else countError(io, "sendErrors", "sendmmsg failed", deps.log);
       }
       if (replies.flush(batch) > 0) countError(io, "sendErrors", "sendmmsg failed", deps.log);
     }

@@ -30,6 +30,11 @@ import type { Instant } from "../../base/time.ts";
 import type { PacketAuthenticator } from "./packet_auth.ts";
 import { WORST_CASE_FREQ_BOUND } from "../sourcestats.ts";
 import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
+import {
+  type InterleavedRequest,
+  interleavedTimestamps,
+  type PreviousExchange,
+} from "./interleave.ts";
 
 /** Largest server processing time accepted (test A), seconds (MAX_SERVER_INTERVAL). */
 export const MAX_SERVER_INTERVAL = 4.0;
@@ -98,6 +103,8 @@ export interface RequestState {
   presend: boolean;
   /** A valid reply to it was already processed (test 1). */
   answered: boolean;
+  /** The interleaved fields it carried (xleave), or null/absent for a basic request. */
+  interleave?: InterleavedRequest | null;
 }
 
 /** Everything besides the reply and the request that the tests look at. */
@@ -135,6 +142,8 @@ export interface MeasureContext {
    * limited to MAX_SERVER_INTERVAL (chrony applies that limit in client mode only).
    */
   symmetric?: boolean;
+  /** The last valid exchange (interleaved mode), or null/absent. */
+  previousExchange?: PreviousExchange | null;
 }
 
 /** Why a reply gave no sample: the first test it failed. */
@@ -147,6 +156,7 @@ export type RejectReason =
   | "bad-stratum" // test 6: stratum 0 or >= 16
   | "bad-root-distance" // test 7
   | "presend" // test A: a warm-up reply
+  | "interleaved-unusable" // test A: an interleaved reply whose exchange cannot be used
   | "bad-delay" // test A: delay or precision over maxdelay
   | "bad-server-interval" // test A: the server held the request too long
   | "delay-ratio" // test B
@@ -163,6 +173,7 @@ export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = {
   "bad-stratum": "server stratum is not synchronised",
   "bad-root-distance": "server root distance is 16 s or more",
   "presend": "reply to a warm-up request",
+  "interleaved-unusable": "interleaved reply following a basic one (exchange already used)",
   "bad-delay": "delay exceeds maxdelay",
   "bad-server-interval": "server held the request too long",
   "delay-ratio": "delay exceeds maxdelayratio",
@@ -180,6 +191,8 @@ export interface Measurement {
   dispersion: number;
   /** The server's processing time (T3 - T2), seconds. */
   responseTime: number;
+  /** The reply was interleaved: T1-T4 are those of the previous exchange (RFC 9769). */
+  interleaved: boolean;
   /** Root distance: (rootDelay + delay)/2 + rootDispersion + dispersion, seconds. */
   rootDistance: number;
   /** Local transmit time (T1). */
@@ -247,7 +260,14 @@ export function measureReply(
 
   // RFC 5905 tests.
   const test1 = !request.answered && pkt.transmitTime !== ctx.lastRemoteTx;
-  const test2 = pkt.originTime === request.cookie;
+  // Test 2: the origin echoes our transmit cookie (basic) or, in interleaved mode, the
+  // receive field we sent (the server answered with its previous reply's transmit time).
+  const xleave = request.interleave ?? null;
+  const previous = ctx.previousExchange ?? null;
+  const basicReply = pkt.originTime === request.cookie;
+  const interleaved = !basicReply && xleave !== null && previous !== null &&
+    pkt.originTime === xleave.receiveCookie;
+  const test2 = basicReply || interleaved;
   const test3 = pkt.originTime !== 0n && pkt.receiveTime !== 0n && pkt.transmitTime !== 0n;
   // Test 5: authenticated with the source's key, or not authenticated at all when the
   // source has none (chrony NAU_CheckResponseAuth: the mode must match).
@@ -272,12 +292,24 @@ export function measureReply(
   const test6 = pkt.leap !== 3 && pkt.stratum > 0 && pkt.stratum < 16;
   const test7 = pkt.rootDelay / 2 + pkt.rootDispersion < NTP_MAX_DISPERSION;
 
-  const t1 = request.localTx;
-  const t4 = rx;
-  const t2 = ntp64ToInstant(pkt.receiveTime, t4);
-  const t3 = ntp64ToInstant(pkt.transmitTime, t4);
+  let t1 = request.localTx;
+  let t4 = rx;
+  let t2 = ntp64ToInstant(pkt.receiveTime, t4);
+  let t3 = ntp64ToInstant(pkt.transmitTime, t4);
+  let rootDelay = pkt.rootDelay;
+  let rootDispersion = pkt.rootDispersion;
+  let interleavedOk = true;
+  if (interleaved) {
+    const x = interleavedTimestamps(pkt, rx, request.localTx, xleave, previous);
+    ({ t1, t2, t3, t4, rootDelay, rootDispersion } = x);
+    interleavedOk = x.unusable === null;
+  }
   const localInterval = Number(t4 - t1) / 1e9;
   const remoteInterval = Number(t3 - t2) / 1e9;
+  // The server's processing time: of the measured exchange (interleaved: T3 - its own T2).
+  const responseTime = interleaved
+    ? Number(t3 - ntp64ToInstant(previous.remoteRx, rx)) / 1e9
+    : remoteInterval;
   const precision = ctx.localPrecision + 2 ** clamp(pkt.precision, -30, 0);
   let delay = Math.abs(localInterval - remoteInterval);
   delay = Math.max(delay, precision);
@@ -289,8 +321,8 @@ export function measureReply(
 
   // chrony's extra tests.
   const delayOk = delay - dispersion <= ctx.maxDelay && precision <= ctx.maxDelay;
-  const intervalOk = ctx.symmetric === true || Math.abs(remoteInterval) <= MAX_SERVER_INTERVAL;
-  const testA = delayOk && !request.presend && intervalOk;
+  const intervalOk = ctx.symmetric === true || Math.abs(responseTime) <= MAX_SERVER_INTERVAL;
+  const testA = delayOk && !request.presend && intervalOk && interleavedOk;
   const dtd = ctx.delayTestData(sampleTime);
   const testB = delayRatioOk(dtd, delay, ctx.maxDelayRatio, ctx.maxClockError);
   const testC = delayDevRatioOk(dtd, offset, delay, ctx.maxDelayDevRatio, ctx.maxClockError);
@@ -327,6 +359,8 @@ export function measureReply(
     ? "bad-delay"
     : !intervalOk
     ? "bad-server-interval"
+    : !interleavedOk
+    ? "interleaved-unusable"
     : !testB
     ? "delay-ratio"
     : !testC
@@ -338,8 +372,9 @@ export function measureReply(
     offset,
     delay,
     dispersion,
-    responseTime: remoteInterval,
-    rootDistance: (pkt.rootDelay + delay) / 2 + pkt.rootDispersion + dispersion,
+    responseTime,
+    interleaved,
+    rootDistance: (rootDelay + delay) / 2 + rootDispersion + dispersion,
     t1,
     t2,
     t3,
@@ -349,8 +384,8 @@ export function measureReply(
       offset,
       peerDelay: delay,
       peerDispersion: dispersion,
-      rootDelay: pkt.rootDelay + delay,
-      rootDispersion: pkt.rootDispersion + dispersion,
+      rootDelay: rootDelay + delay,
+      rootDispersion: rootDispersion + dispersion,
       stratum: pkt.stratum,
       leap: pkt.leap as LeapStatus,
     },

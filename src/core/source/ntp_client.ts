@@ -29,6 +29,7 @@ import { TestBit } from "./measure.ts";
 import { RequestLog } from "./ntp_requests.ts";
 import { MedianFilter } from "./sample_filter.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
+import { MAX_CLIENT_INTERLEAVED_TX } from "./interleave.ts";
 import type { PacketAuthenticator } from "./packet_auth.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
@@ -304,7 +305,10 @@ export class NtpSource implements Source {
     }
     // Like chrony, a request carries the client's polling interval (servers echo it back)
     // and nothing else about the local clock.
-    const options = { version: this.params.version, poll: this.poll };
+    // xleave: interleaved requests unless too many went unanswered (chrony: the server would
+    // answer with a very old transmit time).
+    const interleaved = this.params.xleave && this.#txCount < MAX_CLIENT_INTERLEAVED_TX;
+    const options = { version: this.params.version, poll: this.poll, interleaved };
     const created = this.#requests.create(options, presend, missed, ctx.now);
     // No request can be protected while NTS keys are being established: a missed poll.
     if (created === null) return this.#afterTransmit(presend, missed, true, ctx);
@@ -407,6 +411,7 @@ export class NtpSource implements Source {
       dispersion: m.dispersion,
       responseTime: m.responseTime,
       tests: verdict.tests,
+      interleaved: m.interleaved,
     };
     // Only a synchronised reply makes the source reachable (chrony 4); a presend reply
     // counts like any other.

@@ -68,7 +68,13 @@ export type SourceOutcome =
   /** The source refuses service (KoD DENY or RSTR) and will send nothing more. */
   | { kind: "demobilize"; code: string }
   /** A log line. */
-  | { kind: "log"; level: LogLevel; message: string };
+  | { kind: "log"; level: LogLevel; message: string }
+  /**
+   * chrony REF_AdjustReference (a `local` refclock): slew `doffset` seconds and change the
+   * frequency by `dfreq` (fraction, > 0: faster) without correcting the other sources, then
+   * move this source's statistics and samples by the change made.
+   */
+  | { kind: "adjust-clock"; doffset: number; dfreq: number };
 
 /** A time source as the engine, the selection and the reports see it. */
 export interface Source {
