@@ -9,7 +9,7 @@
  */
 import { ErrnoError } from "./errno.ts";
 import { lastErrno, pollReadableAsync } from "./libc.ts";
-import { writeSockaddr } from "./udp_socket.ts";
+import { readSockaddr, writeSockaddr } from "./udp_socket.ts";
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -17,6 +17,7 @@ const SYMBOLS = {
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const;
 
 const AF_INET = 2;
@@ -87,6 +88,20 @@ export class ConnectedUdpSocket {
       if (!readable && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
     }
     return { kind: "error", error: new ErrnoError("recv", 9) };
+  }
+
+  /**
+   * The local address the kernel chose for this destination (getsockname after connect):
+   * the address its datagrams leave from and its replies arrive at. Throws.
+   */
+  localAddress(): string {
+    const sa = new Uint8Array(28);
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, sa.length, true);
+    if (lib().getsockname(this.#fd, sa, len) < 0) {
+      throw new ErrnoError("getsockname", lastErrno());
+    }
+    return readSockaddr(new DataView(sa.buffer), sa).hostname;
   }
 
   /** Closes the socket (idempotent). */

@@ -64,6 +64,7 @@ export class DatagramBatch {
   readonly slotLength: number;
   readonly #data: Uint8Array;
   readonly #names: Uint8Array;
+  readonly #namesBase: bigint;
   readonly #namesView: DataView;
   readonly #nameViews: Uint8Array[] = [];
   readonly #control: Uint8Array;
@@ -82,6 +83,7 @@ export class DatagramBatch {
     this.#data = new Uint8Array(capacity * slotLength);
     this.#names = new Uint8Array(capacity * NAME_SIZE);
     this.#namesView = new DataView(this.#names.buffer);
+    this.#namesBase = addressOf(this.#names);
     this.#control = new Uint8Array(capacity * CONTROL_SIZE);
     this.#controlView = new DataView(this.#control.buffer);
     this.#recvHeaders = new Uint8Array(capacity * MMSG_SIZE);
@@ -201,6 +203,16 @@ export class DatagramBatch {
       return c.getBigInt64(at + 16, true) * 1_000_000_000n + c.getBigInt64(at + 24, true);
     }
     return findRxTimestamp(this.#control.subarray(at, at + CONTROL_SIZE), Math.min(len, 64));
+  }
+
+  /** Address of datagram `i`'s sender sockaddr (for a batched reply's msg_name). */
+  nameAddress(i: number): bigint {
+    return this.#namesBase + BigInt(i * NAME_SIZE);
+  }
+
+  /** Length of datagram `i`'s sender sockaddr as the kernel wrote it. */
+  nameLength(i: number): number {
+    return this.#recvView.getUint32(i * MMSG_SIZE + 8, true);
   }
 
   /** Sends `data` to the sender of datagram `i` at once; false if the kernel refused it. */

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { ReplyBatch, SendOutcome } from "./udp_send_batch.ts";
 import { describeErrno, errnoName } from "./errno.ts";
 import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
@@ -33,6 +34,8 @@ const SO_TIMESTAMPING = 37;
 const SCM_TIMESTAMPING = SO_TIMESTAMPING;
 /** SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY. */
 const TX_SOFTWARE_FLAGS = (1 << 1) | (1 << 4) | (1 << 11);
+/** The same without OPT_TSONLY: the error queue returns each datagram as sent, with headers. */
+const TX_SOFTWARE_FRAME_FLAGS = (1 << 1) | (1 << 4);
 const POLLIN = 1;
 const EFD_CLOEXEC = 0o2000000;
 const EFD_NONBLOCK = 0o4000;
@@ -90,6 +93,7 @@ export class KernelTimestampSocket {
   readonly #tsView = new DataView(this.#ts.buffer);
   #closed = false;
   #txTimestamps = false;
+  #txFrames = false;
   #polling = false;
   #wakeClosed = false;
   /** Bound address and port. */
@@ -231,6 +235,44 @@ export class KernelTimestampSocket {
   }
 
   /**
+   * Asks the kernel for software transmit timestamps that come back with the datagram as
+   * sent (link-layer frame), read with {@link readTxFrame}: for a server, which matches a
+   * late timestamp to its reply by the reply's contents (as chrony does). The caller drains
+   * the error queue itself. Returns false when the kernel refuses.
+   */
+  enableTxFrames(): boolean {
+    const flags = new Uint8Array(new Int32Array([TX_SOFTWARE_FRAME_FLAGS]).buffer);
+    this.#txFrames =
+      libcSymbols().setsockopt(this.#fd, SOL_SOCKET, SO_TIMESTAMPING, flags, 4) === 0;
+    return this.#txFrames;
+  }
+
+  /**
+   * Reads one message of the error queue (sockets with {@link enableTxFrames}): the frame as
+   * sent (a view into the socket's buffer, valid until the next read) and its software
+   * transmit timestamp (CLOCK_REALTIME; null when it carries none); null when the queue is
+   * empty.
+   */
+  readTxFrame(): { frame: Uint8Array; tx: Instant | null } | null {
+    if (this.#closed || !this.#txFrames) return null;
+    const m = this.#msgView;
+    for (;;) {
+      m.setUint32(8, 28, true);
+      m.setBigUint64(40, CONTROL_LENGTH, true);
+      m.setInt32(48, 0, true);
+      const n = Number(libcSymbols().recvmsg(this.#fd, this.#msg, MSG_ERRQUEUE | MSG_DONTWAIT));
+      if (n < 0) {
+        if (lastErrno() === EINTR) continue;
+        return null;
+      }
+      return {
+        frame: this.#buffer.subarray(0, Math.min(n, this.#buffer.length)),
+        tx: findTxTimestamp(this.#control, Number(m.getBigUint64(40, true))),
+      };
+    }
+  }
+
+  /**
    * The kernel's transmit timestamp (CLOCK_REALTIME) of the datagram just sent, from the
    * socket's error queue; null when none is there (yet). Drains the error queue.
    */
@@ -238,7 +280,8 @@ export class KernelTimestampSocket {
     if (this.#closed) return null;
     const m = this.#msgView;
     let found: Instant | null = null;
-    for (let i = 0; i < 4; i++) {
+    // The newest is wanted: a server with timestamps on may have a few queued behind it.
+    for (let i = 0; i < 64; i++) {
       m.setUint32(8, 28, true);
       m.setBigUint64(40, CONTROL_LENGTH, true);
       m.setInt32(48, 0, true);
@@ -304,6 +347,19 @@ export class KernelTimestampSocket {
   /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */
   replyInBatch(batch: DatagramBatch, i: number, data: Uint8Array): boolean {
     return !this.#closed && batch.replyTo(this.#fd, i, data);
+  }
+
+  /**
+   * Sends the replies staged in `replies` (one sendmmsg) and empties it; every staged
+   * reply counts as failed when the socket is closed.
+   */
+  sendReplies(replies: ReplyBatch): SendOutcome {
+    if (this.#closed) {
+      const failed = replies.count;
+      replies.clear();
+      return { sent: 0, failed };
+    }
+    return replies.sendTo(this.#fd);
   }
 
   /** CLOCK_REALTIME now (to age a kernel timestamp). */

@@ -46,9 +46,14 @@ function addSource(data: AddSourceData, control: EngineControl, raw: Uint8Array)
   // Never run a source without an option it was asked for (nts, copy, ipv4, ...).
   if (unsupportedAddSourceOption(data) !== null) return status(STT.INVALID);
   const options = addSourceOptions(data);
-  // chrony resolves names asynchronously and answers at once; so do we.
-  control.addSource({ type, name, port: data.port, options }).catch(() => {});
-  return OK;
+  // chrony resolves names asynchronously and answers at once; so do we. What is known at
+  // once (an address already in use: 511, a bad option) is answered.
+  const result = control.addSource({ type, name, port: data.port, options });
+  if (result instanceof Promise) {
+    result.catch(() => {});
+    return OK;
+  }
+  return fromResult(result);
 }
 
 function settime(data: RequestData<typeof REQ.SETTIME>, control: EngineControl): Outcome {
@@ -161,8 +166,9 @@ export function runControlCommand(
     case REQ.REFRESH:
       return fromResult(control.refresh());
     case REQ.REKEY:
+      return control.rekey ? fromResult(control.rekey()) : status(STT.FAILED);
     case REQ.RELOAD_SOURCES:
-      return OK;
+      return control.reloadSources ? fromResult(control.reloadSources()) : status(STT.FAILED);
     case REQ.RESELECT:
       return fromResult(control.reselect());
     case REQ.RESELECTDISTANCE:

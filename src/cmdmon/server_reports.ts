@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { EngineControl } from "../core/control.ts";
+import type { AuthDataReport, EngineControl } from "../core/control.ts";
 import { REQ, RPY, STT } from "./constants.ts";
 import { replyLength } from "./messages.ts";
 import type { ClientData } from "./replies.ts";
@@ -25,6 +25,38 @@ import {
   sourceToWire,
   trackingToWire,
 } from "./wire_reports.ts";
+
+/** An unauthenticated source's authdata (chrony: mode none, last NTS-KE never). */
+const NO_AUTH: AuthDataReport = {
+  mode: "none",
+  keyId: 0,
+  keyType: 0,
+  keyLengthBits: 0,
+  keAttempts: 0,
+  lastKeAgo: null,
+  cookies: 0,
+  cookieLength: 0,
+  nak: 0,
+};
+
+/** chrony's RPY_AD_MD_* codes. */
+const AUTH_MODES = { none: 0, symmetric: 1, nts: 2 } as const;
+
+function authDataToWire(r: AuthDataReport) {
+  return {
+    mode: AUTH_MODES[r.mode],
+    keyType: r.keyType,
+    keyId: r.keyId,
+    keyLength: r.keyLengthBits,
+    keAttempts: r.keAttempts,
+    // chrony sends (uint32_t)-1 for "never", which chronyc prints as "-".
+    lastKeAgo: r.lastKeAgo === null ? 0xffffffff : Math.min(0xfffffffe, Math.floor(r.lastKeAgo)),
+    cookies: r.cookies,
+    cookieLength: r.cookieLength,
+    nak: r.nak,
+    pad: 0,
+  };
+}
 
 function byIndex<T>(list: T[], index: number): T | null {
   return Number.isInteger(index) && index >= 0 && index < list.length ? list[index] : null;
@@ -82,23 +114,9 @@ export function runReportCommand(
       const address = addressText(request.data.ip);
       const known = address !== null && control.sources().some((s) => s.address === address);
       if (!known) return status(STT.NOSUCHSOURCE);
-      // No authentication in tempus's sources: mode 0 ("-"), everything else zero.
-      return {
-        reply: RPY.AUTH_DATA,
-        status: STT.SUCCESS,
-        data: {
-          mode: 0,
-          keyType: 0,
-          keyId: 0,
-          keyLength: 0,
-          keAttempts: 0,
-          lastKeAgo: 0,
-          cookies: 0,
-          cookieLength: 0,
-          nak: 0,
-          pad: 0,
-        },
-      };
+      const report = control.authData ? control.authData(address) : NO_AUTH;
+      if (report === null) return status(STT.NOSUCHSOURCE);
+      return { reply: RPY.AUTH_DATA, status: STT.SUCCESS, data: authDataToWire(report) };
     }
     case REQ.CLIENT_ACCESSES_BY_INDEX3:
       return clients(request.data, control);

@@ -68,8 +68,6 @@ Deno.test({
       "hwtimestamp",
       "lock_all",
       "mailonchange",
-      "ntsservercert",
-      "ntsserverkey",
       "rtcsync cannot be used together with rtcfile", // example3 offers both as alternatives
       "sched_priority",
     ]);
@@ -202,10 +200,10 @@ Deno.test("refclock SHM/SOCK lines (gpsd style) parse with chrony's defaults and
   assert.equal(sock.parameter, "/run/chrony.ttyS0.sock");
   assert.equal(sock.prefer, true);
   assert.equal(sock.origin, "gpsd-style:2");
-  const bad = parseChronyConfText("refclock SHM 0 local\nrefclock SOCK rel.sock\n", "x");
+  const bad = parseChronyConfText("refclock SHM 0 local lock GPS\nrefclock SOCK rel.sock\n", "x");
   assert.equal(bad.ok, false);
   assert.deepEqual(bad.ok ? [] : bad.errors.map(formatDiagnostic), [
-    "x:1: refclock option 'local' is not implemented yet",
+    "x:1: refclock: local locks the refclock to itself; drop 'lock'",
     "x:2: refclock SOCK: socket path 'rel.sock' must be absolute",
   ]);
 });

@@ -1,9 +1,10 @@
 /**
  * `refclock DRIVER PARAMETER [OPTIONS]` (chrony's parse_refclock) for the drivers tempus
  * implements: chrony's SHM, SOCK, PPS, PHC and RTC, and NMEA (a GPS receiver on a serial
- * port, tempus's own: chrony has none). chrony's `local` option and the PHC driver options
- * extpps, pin, channel and clear are not implemented: they are errors, never accepted and
- * ignored. SHM takes chrony's `UNIT:perm=MODE`, PPS `DEVICE[:clear]`, PHC
+ * port, tempus's own: chrony has none). `local` makes the refclock a local frequency
+ * standard (its samples are pulses locked to itself; it is never selected). The PHC driver
+ * options extpps, pin, channel and clear are not implemented: they are errors, never
+ * accepted and ignored. SHM takes chrony's `UNIT:perm=MODE`, PPS `DEVICE[:clear]`, PHC
  * `DEVICE|INTERFACE[:nocrossts]`, RTC `DEVICE[:utc]`, NMEA `DEVICE[:baud=RATE]`; SOCK driver
  * options do not exist in chrony 4.3 and are errors.
  *
@@ -38,12 +39,10 @@ export const DEFAULT_REFCLOCK: Readonly<Omit<RefclockConfig, "driver" | "paramet
     width: 0,
     maxLockAge: 2,
     tai: false,
+    local: false,
   });
 
 const DRIVERS: readonly RefclockDriver[] = ["SHM", "SOCK", "PPS", "PHC", "RTC", "NMEA"];
-
-/** Options chrony has that tempus does not implement yet. */
-const NOT_IMPLEMENTED = ["local"];
 
 /** Serial speeds the NMEA driver sets (termios B* constants exist for these). */
 export const NMEA_BAUD_RATES: readonly number[] = [
@@ -91,7 +90,7 @@ const NUMERIC: Readonly<Record<string, { key: NumericKey; spec: NumberSpec }>> =
   maxlockage: { key: "maxLockAge", spec: { int: true, min: 0, max: 2 ** 31 - 1 } },
 };
 
-const FLAGS = ["prefer", "noselect", "trust", "require", "pps", "tai"] as const;
+const FLAGS = ["prefer", "noselect", "trust", "require", "pps", "tai", "local"] as const;
 
 /** Result of parsing one refclock line. */
 export type RefclockParse =
@@ -216,9 +215,6 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
       r[opt as typeof FLAGS[number]] = true;
       continue;
     }
-    if (NOT_IMPLEMENTED.includes(opt)) {
-      return { ok: false, error: `refclock option '${opt}' is not implemented yet` };
-    }
     if (opt === "refid" || opt === "lock") {
       const v = args[++i];
       if (v === undefined) return { ok: false, error: `refclock: ${opt} needs a value` };
@@ -240,13 +236,22 @@ export function parseRefclockArgs(args: readonly string[]): RefclockParse {
     if (!v.ok) return { ok: false, error: v.error };
     r[n.key] = v.value as never;
   }
+  if (r.local && r.lock !== null) {
+    // chrony silently replaces the lock with the refclock itself; tempus says so instead.
+    return { ok: false, error: "refclock: local locks the refclock to itself; drop 'lock'" };
+  }
+  if (r.local && r.tai) {
+    // A local refclock's samples are pulses: only their sub-second counts, TAI or not.
+    return { ok: false, error: "refclock: tai has no effect with local (its samples are pulses)" };
+  }
   return { ok: true, refclock: r };
 }
 
 /**
  * Checks across the refclock lines (after parsing all of them): a `lock` names another
  * refclock's refid, and a PPS driver without a lock, as in chrony, takes its seconds from
- * the synchronised clock. Returns one message per problem, empty when all is well.
+ * the synchronised clock; at most one refclock is `local`. Returns one message per problem,
+ * empty when all is well.
  */
 export function checkRefclockLocks(refclocks: readonly RefclockConfig[]): string[] {
   const ids = refclocks.map((rc, i) => rc.refId ?? defaultRefId(rc.driver, i));
@@ -262,6 +267,10 @@ export function checkRefclockLocks(refclocks: readonly RefclockConfig[]): string
       problems.push(`refclock ${rc.driver} ${rc.parameter}: cannot lock to itself`);
     }
   });
+  if (refclocks.filter((rc) => rc.local).length > 1) {
+    // chrony: "There should be at most one refclock specified with this option".
+    problems.push("more than one refclock with 'local': each would steer the clock's frequency");
+  }
   return problems;
 }
 

@@ -64,7 +64,7 @@ Deno.test("refclock: what is not implemented is refused, never ignored", () => {
   assert.match(err("PHC eth0:foo"), /unknown driver option/);
   assert.match(err("RTC rtc0"), /must be absolute/);
   assert.match(err("RTC /dev/rtc0:local"), /unknown driver option/);
-  assert.match(err("SHM 0 local"), /'local' is not implemented yet/);
+  assert.match(err("SHM 0 local lock GPS"), /local locks the refclock to itself/);
   assert.match(err("PPS pps0"), /must be absolute/);
   assert.match(err("PPS /dev/pps0:assert"), /unknown driver option/);
   assert.match(err("NMEA /dev/ttyS0:baud=1234"), /unsupported baud rate/);
@@ -113,14 +113,20 @@ Deno.test("refclock in TOML: [[refclock]] tables, errors with the table's line",
     true,
   ]);
   assert.match(rc.origin, /^t\.toml:\d+$/);
+  const local = parseTomlConfig(
+    `[[refclock]]\ndriver = "PHC"\nparameter = "/dev/ptp0"\nlocal = true\npoll = 2\n`,
+    "l.toml",
+  );
+  if (!local.ok) assert.fail(local.errors.map(formatDiagnostic).join("\n"));
+  assert.deepEqual([local.config.refclocks[0].local, local.config.refclocks[0].poll], [true, 2]);
   const bad = parseTomlConfig(
-    `[[refclock]]\ndriver = "SOCK"\nparameter = "/run/x.sock"\nlocal = true\n`,
+    `[[refclock]]\ndriver = "SOCK"\nparameter = "/run/x.sock"\nlocal = true\nlock = "X"\n`,
     "b.toml",
   );
   assert.equal(bad.ok, false);
   assert.match(
     bad.ok ? "" : formatDiagnostic(bad.errors[0]),
-    /b\.toml:\d+: .*'local' is not implemented/,
+    /b\.toml:\d+: .*local locks the refclock to itself/,
   );
   const pps = parseTomlConfig(
     `[[refclock]]\ndriver = "NMEA"\nparameter = "/dev/ttyS0:baud=4800"\nrefid = "NMEA"\n` +
@@ -163,4 +169,19 @@ Deno.test("refclock: the pulse options, and locks that name a refclock", () => {
   assert.match(checkRefclockLocks([self])[0], /cannot lock to itself/);
   // A default refid counts: the first refclock is SHM0.
   assert.deepEqual(checkRefclockLocks([ok("SHM 0"), ok("PPS /dev/pps0 lock SHM0")]), []);
+});
+
+Deno.test("refclock local: chrony 4.3's local frequency standard, at most one", () => {
+  const r = ok("PHC /dev/ptp0 local poll 2");
+  assert.deepEqual([r.local, r.poll, r.lock], [true, 2, null]);
+  assert.equal(DEFAULT_REFCLOCK.local, false);
+  assert.deepEqual(ok(renderRefclock(r).split(" ").slice(1).join(" ")), r);
+  assert.match(renderRefclock(r), / local$/);
+  assert.deepEqual(checkRefclockLocks([r, ok("SHM 0")]), []);
+  assert.match(
+    checkRefclockLocks([r, ok("SHM 0 local")])[0],
+    /more than one refclock with 'local'/,
+  );
+  assert.match(err("SHM 0 lock PPS1 local"), /local locks the refclock to itself/);
+  assert.match(err("SHM 0 local tai"), /tai has no effect with local/);
 });

@@ -25,6 +25,7 @@
 import type { RateLimitConfig } from "../config/model.ts";
 import type { ClientAccessReport, ServerStatsReport } from "./reports.ts";
 import type { Instant } from "../base/time.ts";
+import { TxTimestampStore } from "./serve/tx_timestamps.ts";
 
 /** Bytes of `clientloglimit` per client record (chrony: 524 288 bytes = 4096 records). */
 export const CLIENT_RECORD_BYTES = 128;
@@ -146,6 +147,12 @@ export class ClientLog {
   #ntpDaemonTx = 0;
   #ntpKernelRx = 0;
   #ntpAuthHits = 0;
+  #ntpKernelTx = 0;
+  /**
+   * Transmit timestamps of recent replies for interleaved mode (null with `noclientlog`,
+   * like chrony, which keeps them in its client log); as many as there are client records.
+   */
+  readonly txTimestamps: TxTimestampStore | null;
 
   /** Creates an empty log. */
   constructor(options: ClientLogOptions) {
@@ -154,6 +161,7 @@ export class ClientLog {
     this.#ntpBucket = bucketFrom(options.ntpRateLimit ?? null);
     this.#cmdBucket = bucketFrom(options.cmdRateLimit ?? null);
     this.#random = options.random;
+    this.txTimestamps = this.#disabled ? null : new TxTimestampStore(this.#capacity);
   }
 
   /** Most records the table holds. */
@@ -190,6 +198,14 @@ export class ClientLog {
   }
 
   /**
+   * Counts a command that came over the Unix socket (serverstats "Command packets
+   * received", as chronyd counts them: no client record, no rate limit).
+   */
+  cmdLocalRequest(): void {
+    this.#cmdHits++;
+  }
+
+  /**
    * Logs a command request at `now`; applies `cmdratelimit` unless `exempt` (loopback).
    * Returns "respond" or "drop" (there is no KoD for commands).
    */
@@ -213,6 +229,12 @@ export class ClientLog {
     this.#ntpDaemonTx++;
   }
 
+  /** The reply just counted by `countTimestamps` got the kernel's transmit timestamp. */
+  countKernelTx(): void {
+    if (this.#ntpDaemonTx > 0) this.#ntpDaemonTx--;
+    this.#ntpKernelTx++;
+  }
+
   /** Counts an NTP request that was authenticated with a symmetric key (serverstats). */
   countAuthenticated(): void {
     this.#ntpAuthHits++;
@@ -229,13 +251,13 @@ export class ClientLog {
       cmdDrops: this.#cmdDrops,
       logDrops: this.#logDrops,
       ntpAuthHits: this.#ntpAuthHits,
-      ntpInterleavedHits: 0,
-      ntpTimestamps: 0,
-      ntpSpanSeconds: 0,
+      ntpInterleavedHits: this.txTimestamps?.stats.interleavedHits ?? 0,
+      ntpTimestamps: this.txTimestamps?.size ?? 0,
+      ntpSpanSeconds: Math.round(this.txTimestamps?.spanSeconds ?? 0),
       ntpDaemonRxTimestamps: this.#ntpDaemonRx,
       ntpDaemonTxTimestamps: this.#ntpDaemonTx,
       ntpKernelRxTimestamps: this.#ntpKernelRx,
-      ntpKernelTxTimestamps: 0,
+      ntpKernelTxTimestamps: this.#ntpKernelTx,
       ntpHwRxTimestamps: 0,
       ntpHwTxTimestamps: 0,
     };
@@ -287,6 +309,7 @@ export class ClientLog {
       this.#ntpDaemonTx =
       this.#ntpKernelRx =
       this.#ntpAuthHits =
+      this.#ntpKernelTx =
         0;
   }
 
@@ -299,6 +322,8 @@ export class ClientLog {
       rec.ntp.last += shiftSeconds;
       rec.cmd.last += shiftSeconds;
     }
+    // An exchange must not span a step: interleaved transmit times are dropped (chrony).
+    this.txTimestamps?.clear();
   }
 
   /** Finds or creates the record of `address` and marks it most recently used. */

@@ -165,3 +165,13 @@ Deno.test("noclientlog keeps no records and limits nothing", () => {
   assert.equal(log.size, 0);
   assert.equal(log.serverStats().ntpHits, 10);
 });
+
+Deno.test("Unix-socket commands count in serverstats but make no client record", () => {
+  const log = new ClientLog({ limitBytes: 524288, random: () => 0.5 });
+  log.cmdLocalRequest();
+  log.cmdLocalRequest();
+  log.cmdRequest("127.0.0.1", T0, true);
+  assert.equal(log.serverStats().cmdHits, 3);
+  assert.equal(log.serverStats().cmdDrops, 0);
+  assert.deepEqual(log.clients(T0).map((c) => c.address), ["127.0.0.1"]);
+});

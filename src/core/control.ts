@@ -63,6 +63,28 @@ export interface AddSourceRequest {
   options: Record<string, number | boolean>;
 }
 
+/** chronyc `authdata` for one source (chrony's RPT_AuthReport). */
+export interface AuthDataReport {
+  /** "none", "symmetric" (a `key` from the keyfile) or "nts". */
+  mode: "none" | "symmetric" | "nts";
+  /** Key id (symmetric), else 0. */
+  keyId: number;
+  /** chrony's key type number (hash.h HSH_* or cmac.h CMC_*), else 0. */
+  keyType: number;
+  /** Key length in bits, else 0. */
+  keyLengthBits: number;
+  /** NTS-KE attempts. */
+  keAttempts: number;
+  /** Seconds since the last NTS-KE, or null (chronyc prints "-"). */
+  lastKeAgo: number | null;
+  /** NTS cookies held. */
+  cookies: number;
+  /** NTS cookie length. */
+  cookieLength: number;
+  /** NTS NAKs received. */
+  nak: number;
+}
+
 /** The engine as the command protocol sees it. */
 export interface EngineControl {
   /** `tracking`. */
@@ -105,7 +127,7 @@ export interface EngineControl {
   /** `settime TIME`: TIME is the true time the operator typed, as an instant. */
   setTime(trueTime: Instant): ControlResult | { ok: true; report: ManualTimestampReport };
   /** `add server|pool|peer`. */
-  addSource(request: AddSourceRequest): Promise<ControlResult>;
+  addSource(request: AddSourceRequest): ControlResult | Promise<ControlResult>;
   /** `delete ADDR`. */
   deleteSource(address: string): ControlResult;
   /** `allow`/`deny` [all] SUBNET for NTP service. */
@@ -142,6 +164,12 @@ export interface EngineControl {
   adjustOffset(offset: number): ControlResult;
   /** `local` on (with options) or off. */
   local(enabled: boolean, stratum?: number, distance?: number, orphan?: boolean): ControlResult;
+  /** `authdata` for one source (null: no such source). Absent: every source "-". */
+  authData?(address: string): AuthDataReport | null;
+  /** `rekey`: re-read the keyfile. Absent: 500 Failure. */
+  rekey?(): ControlResult;
+  /** `reload sources`: re-read the sourcedir files. Absent: 500 Failure. */
+  reloadSources?(): ControlResult;
   /** `smoothing` (null: smoothtime not configured). Optional: added with smoothtime (ops). */
   smoothing?(): SmoothingReport | null;
   /** `smoothtime reset|activate`. Optional: added with smoothtime (ops). */

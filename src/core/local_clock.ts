@@ -300,7 +300,21 @@ export class LocalClock {
    * LCL_AccumulateFrequencyAndOffset).
    */
   accumulateFrequencyAndOffset(dfreqPpm: number, offset: number, correctionRate: number): void {
-    if (!Number.isFinite(dfreqPpm) || !Number.isFinite(offset)) return;
+    const change = this.accumulateQuietly(dfreqPpm, offset, correctionRate);
+    if (change !== null) this.#notify(change);
+  }
+
+  /**
+   * As `accumulateFrequencyAndOffset`, but the observers are not told (chrony
+   * LCL_AccumulateFrequencyAndOffsetNoHandlers): the caller gets the change and applies it to
+   * what it alone must move. Null when a value is not finite (nothing changed).
+   */
+  accumulateQuietly(
+    dfreqPpm: number,
+    offset: number,
+    correctionRate: number,
+  ): ClockChangeEvent | null {
+    if (!Number.isFinite(dfreqPpm) || !Number.isFinite(offset)) return null;
     if (!Number.isFinite(correctionRate)) correctionRate = 0;
     const raw = this.#driver.readRawTime();
     const when = this.cook(raw);
@@ -316,7 +330,7 @@ export class LocalClock {
     this.#correctionRate = Math.max(0, correctionRate);
     this.#updateSlew(raw);
     const dfreq = (newBase - oldBase) / (1e6 + oldBase);
-    this.#notify({ when, dfreq, doffset: offset, kind: "adjust" });
+    return { when, dfreq, doffset: offset, kind: "adjust" };
   }
 
   /** Sets the absolute frequency, ppm (tempus sense), clamped to maxdrift. */

@@ -159,3 +159,21 @@ Deno.test("slewTimerMargin: a fast slew ends before its timer is due, the rest o
   assert.ok(Math.abs(driver.clockError()) < 1e-6, `done: ${driver.clockError()}`);
   assert.equal(clock.slewFreqPpm, 0);
 });
+
+Deno.test("accumulateQuietly changes the clock as accumulateFrequencyAndOffset, telling no one", () => {
+  const { sched, driver, clock } = setup(-0.01);
+  const events: ClockChangeEvent[] = [];
+  clock.addObserver((c) => events.push(c));
+  const change = clock.accumulateQuietly(5, 0.01, 10);
+  assert.equal(events.length, 0, "chrony's NoHandlers: the observers are not called");
+  assert.ok(change !== null);
+  assert.equal(change.kind, "adjust");
+  assert.equal(change.doffset, 0.01);
+  assert.ok(Math.abs(change.dfreq - 5e-6) < 1e-12, `${change.dfreq}`);
+  assert.ok(Math.abs(clock.freqPpm - 5) < 1e-9);
+  // The 10 ms is slewed out of the raw clock (on top of the 5 ppm now running).
+  sched.runUntil(2000);
+  const slewed = driver.clockError() - 5e-6 * 2000;
+  assert.ok(Math.abs(slewed) < 1e-5, `${slewed}`);
+  assert.equal(clock.accumulateQuietly(NaN, 0, 1), null);
+});

@@ -21,6 +21,7 @@ import type {
 import { FallbackDrifts } from "./fallback_drift.ts";
 import { FallbackSchedule } from "./fallback_schedule.ts";
 import { clockEstimates, correctionRate, MakeStep, MaxChange } from "./reference_guards.ts";
+import { ReferenceAdjustments } from "./reference_adjust.ts";
 import { effectiveLeap } from "./leap.ts";
 import { LeapControl } from "./leap_control.ts";
 import {
@@ -65,6 +66,7 @@ export class Reference {
   readonly #maxChange: MaxChange;
   #maxUpdateSkew: number;
   readonly #local: LocalReference;
+  readonly #adjustments: ReferenceAdjustments;
 
   /**
    * A leap-second table (leapsectz, leapseclist; set by the daemon): the leap status it
@@ -126,6 +128,7 @@ export class Reference {
       onStep: () => this.setUnsynchronised(),
     });
     this.#unsyncSince = this.#clock.cookedNow();
+    this.#adjustments = new ReferenceAdjustments(this.#unsyncSince);
     this.#leap = new LeapControl({
       mode: cfg.leapSecMode,
       clock: deps.clock,
@@ -252,6 +255,7 @@ export class Reference {
     this.#residualFreqPpm = est.residualPpm;
     this.#lastOffset = offset;
     this.#offsetSd = u.offsetSd;
+    this.#adjustments.referenceUpdated();
     if (this.#avg2Moving) this.#avg2Offset += 0.1 * (offset * offset - this.#avg2Offset);
     else {
       if (this.#avg2Offset > 0 && this.#avg2Offset < offset * offset) this.#avg2Moving = true;
@@ -277,6 +281,21 @@ export class Reference {
     this.#maybeWriteDrift(now);
     this.#updateKernelStatus();
     return step ? "stepped" : "slewed";
+  }
+
+  /**
+   * chrony REF_AdjustReference: changes the frequency by `dfreq` (fraction, > 0: faster) and
+   * slews `doffset` seconds without telling the clock's observers - the caller (a `local`
+   * refclock) moves what must follow. Returns the change made, or null.
+   */
+  adjustReference(doffset: number, dfreq: number): ClockChangeEvent | null {
+    if (!Number.isFinite(doffset) || !Number.isFinite(dfreq)) return null;
+    const rate = this.#adjustments.nextRate(this.#clock.cookedNow(), doffset, {
+      corrTimeRatio: this.#cfg.corrTimeRatio,
+      offsetSd: this.#offsetSd,
+      lastUpdateInterval: this.#lastUpdateInterval,
+    });
+    return this.#clock.accumulateQuietly(dfreq * 1e6, doffset, rate);
   }
 
   #maybeWriteDrift(now: Instant): void {
@@ -320,6 +339,7 @@ export class Reference {
     if (this.#lastUpdate !== null) this.#lastUpdate = move(this.#lastUpdate);
     this.#unsyncSince = move(this.#unsyncSince);
     if (this.#lastDriftWrite !== null) this.#lastDriftWrite = move(this.#lastDriftWrite);
+    this.#adjustments.applyClockChange(change);
     if (change.kind === "step") this.#leap.afterStep(this.#clock.cookedNow());
   }
 
@@ -373,6 +393,7 @@ export class Reference {
       synchronised: this.#synchronised,
       localActive,
       localStratum: this.#local.config?.stratum ?? 0,
+      localAnchor: this.#unsyncSince,
       leap: this.#leap.status,
       stratum: this.#stratum,
       refId: this.#refId,

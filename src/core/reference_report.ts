@@ -24,6 +24,13 @@ export interface ReferenceSnapshot {
   localActive: boolean;
   /** Stratum of the local reference (when active). */
   localStratum: number;
+  /**
+   * When the local reference's 64-second reference-time steps are counted from (the start
+   * of the unsynchronised period): a phase of this host's own, so two hosts serving their
+   * local reference at the same stratum never announce the same reference time (test D
+   * would take either for the other's own reflection, and orphan peers could not follow).
+   */
+  localAnchor?: Instant;
   /** Leap status announced. */
   leap: LeapStatus;
   /** Our stratum. */
@@ -79,7 +86,8 @@ export function referenceState(r: ReferenceSnapshot): ReferenceState {
   if (r.localActive) {
     // The reference time of the local reference is refreshed every 64 s.
     const now = r.now;
-    const ref = now - ((now % 64_000_000_000n) + 64_000_000_000n) % 64_000_000_000n;
+    const since = now - (r.localAnchor ?? 0n);
+    const ref = now - ((since % 64_000_000_000n) + 64_000_000_000n) % 64_000_000_000n;
     return {
       synchronised: true,
       leap: 0,
@@ -87,8 +95,10 @@ export function referenceState(r: ReferenceSnapshot): ReferenceState {
       refId: LOCAL_REFERENCE_ID,
       refTime: ref,
       rootDelay: 0,
-      rootDispersion: r.precision,
-      dispersionRate: r.maxClockError * 1e-6,
+      // chrony (reference.c REF_GetReferenceParams) serves a local reference with root
+      // delay and root dispersion 0, not growing with the reference time's age.
+      rootDispersion: 0,
+      dispersionRate: 0,
       precisionLog2: r.precisionLog2,
     };
   }

@@ -1,7 +1,9 @@
 /**
- * The NTP server responder (chrony's NCR_ProcessRxUnknown for client requests): validates a
- * request, applies the access table and rate limiting, and writes a 48-octet mode-4 reply
- * from the reference state. Extension fields and MACs of the request are never echoed, so a
+ * The NTP server responder (chrony's NCR_ProcessRxUnknown): validates a request, applies the
+ * access table and rate limiting, and writes a 48-octet mode-4 reply from the reference state
+ * - or, to a symmetric active packet (mode 1) from a host with no configured peer, a mode-2
+ * (symmetric passive) reply built the same way, without creating any association state
+ * (chrony's choice: an unknown active peer can measure us, we never follow it). Extension fields and MACs of the request are never echoed, so a
  * reply is never longer than its request.
  *
  * Pure: the receive time comes in as an argument and the transmit time through a callback
@@ -9,6 +11,7 @@
  *
  * @module
  */
+import type { ServerAuthenticator } from "./server_auth.ts";
 import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
 import {
   checkPacketAuth,
@@ -43,6 +46,8 @@ export interface ServerPolicy {
    * reply with a MAC of the same key; any other request with a MAC gets no reply (chrony).
    */
   keys?: KeyStore | null;
+  /** NTS (server_auth.ts): requests it recognises are answered through it. */
+  nts?: ServerAuthenticator | null;
 }
 
 /** Why a request got no normal reply (counters kept by `NtpResponder`). */
@@ -51,7 +56,7 @@ export interface ResponderStats {
   received: number;
   /** Not a valid NTP packet (bad length, version, trailer...). */
   malformed: number;
-  /** Valid, but not a client request (mode other than 3, including 6/7). */
+  /** Valid, but neither a client request (3) nor a symmetric active packet (1); 6/7 included. */
   ignoredMode: number;
   /** From an address the access table denies. */
   denied: number;
@@ -122,6 +127,10 @@ export function writeNtpTimestamp(view: DataView, offset: number, t: Instant): v
 export const KOD_RATE_REFID = 0x52415445;
 /** Mode of a client request. */
 const MODE_CLIENT = 3;
+/** Mode of a symmetric active packet (answered passively, without state, as chrony). */
+const MODE_ACTIVE = 1;
+/** Mode of the passive answer. */
+const MODE_PASSIVE = 2;
 /** Mode of a server reply. */
 const MODE_SERVER = 4;
 /** Stratum announced when unsynchronised. */
@@ -142,6 +151,12 @@ export class NtpResponder {
   readonly #refTimeBytes = new Uint8Array(8);
   /** Counters of what happened to requests. */
   readonly stats: ResponderStats = emptyResponderStats();
+  /**
+   * Set by `respond` when its reply was saved for interleaved mode: the reply's receive
+   * timestamp field, under which the edge reports the kernel's transmit timestamp
+   * (`clientLog.txTimestamps.updateTx`); null otherwise.
+   */
+  savedRxKey: bigint | null = null;
 
   /** Creates a responder over an access table and client log. */
   constructor(policy: ServerPolicy) {
@@ -166,6 +181,7 @@ export class NtpResponder {
     readTxTime: () => Instant,
   ): Uint8Array | null {
     this.stats.received++;
+    this.savedRxKey = null;
     let version: number;
     let mode: number;
     if (request.length === NTP_HEADER_LENGTH) {
@@ -200,7 +216,7 @@ export class NtpResponder {
         return null;
       }
     }
-    if (mode !== MODE_CLIENT) {
+    if (mode !== MODE_CLIENT && mode !== MODE_ACTIVE) {
       this.stats.ignoredMode++;
       return null;
     }
@@ -215,7 +231,15 @@ export class NtpResponder {
       return null;
     }
     let replyKey: SymmetricKey | null = null;
-    if (request.length > NTP_HEADER_LENGTH) {
+    const nts = request.length > NTP_HEADER_LENGTH && this.#policy.nts
+      ? this.#policy.nts.check(request)
+      : null;
+    if (nts?.kind === "drop") {
+      this.stats.authFailed++;
+      return null;
+    }
+    if (nts?.kind === "reply") log?.countAuthenticated();
+    else if (request.length > NTP_HEADER_LENGTH) {
       const auth = checkPacketAuth(request, this.#policy.keys ?? null);
       if (auth.kind === "bad") {
         // chrony (NAU_CheckRequestAuth failing): no reply at all, not even a crypto-NAK.
@@ -232,7 +256,7 @@ export class NtpResponder {
     const kod = decision === "kod";
     const synced = reference.synchronised;
     const leap = kod || !synced ? 3 : reference.leap & 3;
-    out[0] = (leap << 6) | (version << 3) | MODE_SERVER;
+    out[0] = (leap << 6) | (version << 3) | (mode === MODE_ACTIVE ? MODE_PASSIVE : MODE_SERVER);
     out[1] = kod ? 0 : synced ? reference.stratum & 0xff : UNSYNC_STRATUM;
     out[2] = request[2]; // poll, copied from the request
     out[3] = reference.precisionLog2 & 0xff;
@@ -259,14 +283,54 @@ export class NtpResponder {
     // Origin = the request's transmit timestamp, copied octet for octet.
     out.set(request.subarray(40, 48), 24);
     writeNtpTimestamp(view, 32, rxTime);
-    writeNtpTimestamp(view, 40, readTxTime());
+    // chrony's flag for interleaved mode: receive timestamps end in 1, transmit in 0, so a
+    // request whose origin ends in 1 names one of our receive timestamps.
+    out[39] |= 1;
+    const store = kod ? null : log?.txTimestamps ?? null;
+    if (store != null && isInterleavedRequest(request, version)) {
+      const txNow = readTxTime();
+      const previousTx = store.take(readOrigin(request), from.address);
+      if (previousTx !== null) {
+        // Interleaved reply: origin = the request's receive field, transmit = the time the
+        // previous reply to this client really left.
+        out.set(request.subarray(32, 40), 24);
+        writeNtpTimestamp(view, 40, previousTx);
+      } else writeNtpTimestamp(view, 40, txNow);
+      out[47] &= 0xfe;
+      this.savedRxKey = view.getBigUint64(32, false);
+      store.save(this.savedRxKey, from.address, txNow);
+    } else {
+      writeNtpTimestamp(view, 40, readTxTime());
+      out[47] &= 0xfe;
+    }
     if (kod) this.stats.kod++;
     else this.stats.replied++;
+    if (nts?.kind === "reply") return nts.finish(out, readTxTime);
     if (replyKey !== null) {
       return this.#buffer.subarray(0, writeMac(this.#buffer, NTP_HEADER_LENGTH, replyKey));
     }
     return out;
   }
+}
+
+/**
+ * Whether a request may go on in interleaved mode (chrony's NCR_ProcessRxUnknown): NTPv4,
+ * an origin timestamp ending in 1 (one of our receive timestamps, see `respond`) and a
+ * receive field that differs from the transmit field.
+ */
+export function isInterleavedRequest(request: Uint8Array, version: number): boolean {
+  if (version !== 4 || request.length < NTP_HEADER_LENGTH || (request[31] & 1) === 0) {
+    return false;
+  }
+  for (let i = 0; i < 8; i++) if (request[32 + i] !== request[40 + i]) return true;
+  return false;
+}
+
+/** The origin timestamp of a request, as 64 raw bits. */
+function readOrigin(request: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 24; i < 32; i++) v = (v << 8n) | BigInt(request[i]);
+  return v;
 }
 
 /**

@@ -157,16 +157,22 @@ Deno.test("server: denied clients and non-client modes get nothing", () => {
   assert.equal(r.stats.denied, 1);
   const ok = { address: "10.1.2.3", port: 123 };
   assert.ok(r.respond(clientRequest(), ok, RX, reference(), () => TX) !== null);
-  for (const mode of [1, 2, 4, 5]) {
+  for (const mode of [2, 4, 5]) {
     assert.equal(r.respond(clientRequest({ mode }), ok, RX, reference(), () => TX), null);
   }
+  // A symmetric active packet from an allowed host: a stateless passive (mode 2) answer;
+  // from a denied one, nothing.
+  const passive = r.respond(clientRequest({ mode: 1 }), ok, RX, reference(), () => TX);
+  assert.equal(passive === null ? null : passive[0] & 7, 2);
+  assert.equal(r.respond(clientRequest({ mode: 1 }), FROM, RX, reference(), () => TX), null);
   for (const mode of [6, 7]) {
     const bytes = clientRequest();
     bytes[0] = (bytes[0] & 0xf8) | mode;
     assert.equal(r.respond(bytes, ok, RX, reference(), () => TX), null);
     assert.equal(r.respond(bytes.subarray(0, 12), ok, RX, reference(), () => TX), null);
   }
-  assert.equal(r.stats.ignoredMode, 8);
+  assert.equal(r.stats.ignoredMode, 7);
+  assert.equal(r.stats.denied, 2);
 });
 
 Deno.test("server: malformed requests get nothing", () => {
@@ -270,7 +276,7 @@ Deno.test("server: 100 000 random and mutated requests never throw, reply <= req
     if (out !== null) {
       replies++;
       assert.ok(out.length <= req.length, `reply ${out.length} > request ${req.length}`);
-      assert.equal(out[0] & 7, 4);
+      assert.equal(out[0] & 7, (req[0] & 7) === 1 ? 2 : 4);
     }
   }
   assert.ok(replies > 10_000, `only ${replies} replies`);
@@ -284,10 +290,13 @@ Deno.test("server: the 48-octet fast path agrees with decodePacket", () => {
   for (let i = 0; i < 20_000; i++) {
     const req = randomBytes(rnd, new Uint8Array(48));
     const d = decodePacket(req);
-    const expected = d.ok && d.packet.mode === 3;
+    const expected = d.ok && (d.packet.mode === 3 || d.packet.mode === 1);
     const out = r.respond(req, FROM, RX, reference(), () => TX);
     assert.equal(out !== null, expected, `first octet 0x${req[0].toString(16)}`);
-    if (out !== null && d.ok) assert.equal((out[0] >> 3) & 7, d.packet.version);
+    if (out !== null && d.ok) {
+      assert.equal((out[0] >> 3) & 7, d.packet.version);
+      assert.equal(out[0] & 7, d.packet.mode === 1 ? 2 : 4);
+    }
   }
 });
 

@@ -143,6 +143,11 @@ export class SourceStats {
     return this.#samples.length - this.#runsSamples;
   }
 
+  /** The minsamples option in force. */
+  get minSamples(): number {
+    return this.#opts.minSamples;
+  }
+
   /** Skew as a fraction (worst case before a regression). */
   get skew(): number {
     return this.#skew;
@@ -453,6 +458,16 @@ export class SourceStats {
     return this.#estimatedOffset + secondsBetween(when, this.#offsetTime) * this.#frequency;
   }
 
+  /**
+   * Adds `doffset` seconds to every stored offset and the estimate (chrony SST_CorrectOffset):
+   * a `local` refclock keeps its offsets near zero by whole seconds.
+   */
+  correctOffset(doffset: number): void {
+    if (this.#samples.length === 0 || !Number.isFinite(doffset)) return;
+    for (const s of this.#samples) s.offset += doffset;
+    this.#estimatedOffset += doffset;
+  }
+
   /** Adds dispersion to every sample (e.g. after an unknown-quality clock change). */
   addDispersion(dispersion: number): void {
     for (const s of this.#window()) {
@@ -485,54 +500,53 @@ export class SourceStats {
   }
 
   /**
-   * The window in chrony's dump-file format (chronyc `dump`, chronyd `-r`): the sample count,
-   * one line per sample "sec(hex) usec(hex) offset orig_offset peer_delay peer_disp root_delay
-   * root_disp weight stratum" with chrony's offset sign (local − reference), then the
-   * asymmetry run.
+   * The window in chrony 4.3's dump-file format (sourcestats.c SST_SaveToFile, for chronyc
+   * `dump` and chronyd `-r`): "N ASYMMETRY_RUN", then per sample "SEC.NSEC offset
+   * orig_offset peer_delay peer_dispersion root_delay root_dispersion" (%.6e) with chrony's
+   * offset sign (local − reference). Null when there is no sample (chrony writes no file).
    */
-  dump(): string {
+  dump(): string | null {
     const window = this.#window();
-    const lines = [`${window.length}`];
+    if (window.length === 0) return null;
+    const lines = [`${window.length} ${this.#asymmetryRun}`];
     for (const s of window) {
       const sec = s.time / NS_PER_SECOND;
-      const usec = (s.time - sec * NS_PER_SECOND) / 1000n;
+      const nsec = s.time - sec * NS_PER_SECOND;
       lines.push(
         [
-          sec.toString(16).padStart(8, "0"),
-          usec.toString(16).padStart(8, "0"),
+          `${sec}.${nsec.toString().padStart(9, "0")}`,
           ...[-s.offset, -s.origOffset, s.peerDelay, s.peerDispersion, s.rootDelay].map(exp6),
           exp6(s.rootDispersion),
-          exp6(1),
-          `${this.#stratum}`,
         ].join(" "),
       );
     }
-    lines.push(`${this.#asymmetryRun}`);
     return lines.join("\n") + "\n";
   }
 
   /**
-   * Replaces the samples with a dump made by {@link dump} (or chronyd) and runs the
-   * regression; returns false (and keeps nothing) on any sign of corruption.
+   * Replaces the samples with the lines of a dump made by {@link dump} (or chronyd 4.3's
+   * SST_LoadFromFile input), at cooked time `now`, with the stratum and leap status of the
+   * source's dump header, and runs the regression. Refuses (false, nothing kept) what
+   * chrony refuses: a count outside 1..64, a sample from the future or more than ~68 years
+   * off, values of 10^6 s or more, samples out of order.
    */
-  restore(text: string): boolean {
+  restore(lines: readonly string[], now: Instant, stratum: number, leap: LeapStatus): boolean {
     this.reset();
-    const lines = text.split("\n");
-    const count = parseDecimal(lines[0]);
-    if (count === null || count < 0 || count > MAX_SAMPLES || lines.length < count + 1) {
-      return false;
-    }
+    const head = (lines[0] ?? "").trim().split(/\s+/);
+    const count = parseDecimal(head[0]);
+    const run = parseDecimal(head[1]);
+    if (head.length !== 2 || count === null || run === null) return false;
+    if (count < 1 || count > MAX_SAMPLES || lines.length < count + 1) return false;
     const samples: StoredSample[] = [];
-    let stratum = 0;
     for (let i = 1; i <= count; i++) {
       const w = lines[i].trim().split(/\s+/);
-      if (w.length !== 10 || !/^[0-9a-f]+$/i.test(w[0]) || !/^[0-9a-f]+$/i.test(w[1])) {
+      const time = parseDumpTime(w[0]);
+      const nums = w.slice(1).map(Number);
+      if (w.length !== 7 || time === null || nums.some((v) => !Number.isFinite(v))) return false;
+      if (time > now || Math.abs(secondsBetween(now, time)) > MAX_DUMP_AGE) return false;
+      if (nums.slice(2).some((v) => Math.abs(v) >= 1e6) || Math.abs(nums[0]) > MAX_DUMP_AGE) {
         return false;
       }
-      const nums = w.slice(2, 9).map(Number);
-      const st = parseDecimal(w[9]);
-      if (nums.some((v) => !Number.isFinite(v)) || st === null) return false;
-      const time = BigInt(`0x${w[0]}`) * NS_PER_SECOND + BigInt(`0x${w[1]}`) * 1000n;
       if (samples.length > 0 && samples[samples.length - 1].time >= time) return false;
       samples.push({
         time,
@@ -543,14 +557,12 @@ export class SourceStats {
         rootDelay: nums[4],
         rootDispersion: nums[5],
       });
-      stratum = st;
     }
     this.#samples = samples;
     this.#stratum = stratum;
-    this.#leap = 0;
-    const run = parseDecimal(lines[count + 1] ?? "");
-    this.#asymmetryRun = run !== null && Math.abs(run) <= MAX_ASYMMETRY_RUN ? run : 0;
-    if (samples.length > 0) this.regress();
+    this.#leap = leap;
+    this.#asymmetryRun = clamp(run, -MAX_ASYMMETRY_RUN, MAX_ASYMMETRY_RUN);
+    this.regress();
     return true;
   }
 
@@ -600,6 +612,16 @@ function exp6(v: number): string {
   const [m, e] = v.toExponential(6).split("e");
   const n = Number(e);
   return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+}
+
+/** chrony's sanity bound on a time offset (UTI_IsTimeOffsetSane): about 68 years. */
+const MAX_DUMP_AGE = 2 ** 31;
+
+/** "SEC.NSEC" (chrony's UTI_TimespecToString) as an instant, or null. */
+function parseDumpTime(text: string | undefined): Instant | null {
+  const m = /^(\d{1,12})\.(\d{1,9})$/.exec(text ?? "");
+  if (m === null) return null;
+  return BigInt(m[1]) * NS_PER_SECOND + BigInt(m[2].padEnd(9, "0"));
 }
 
 /** A whole decimal number, or null. */

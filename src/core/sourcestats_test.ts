@@ -227,24 +227,52 @@ Deno.test("skew bounds the true frequency error in nearly all trials", () => {
   assert.ok(inside / trials >= 0.98, `coverage ${inside / trials}`);
 });
 
-Deno.test("dump and restore in chrony's format", () => {
+Deno.test("dump and restore in chrony 4.3's format (SST_SaveToFile / SST_LoadFromFile)", () => {
   const rand = seededRandom(21);
   const s = new SourceStats(OPTS);
+  assert.equal(s.dump(), null, "no samples: no file, as chrony");
   const last = feed(s, rand, 12, 64, 3e-6, 5e-6);
-  const text = s.dump();
+  const text = s.dump()!;
   const lines = text.trim().split("\n");
-  assert.equal(lines[0], String(s.sampleCount));
-  assert.match(lines[1], /^[0-9a-f]{8} [0-9a-f]{8} -?\d\.\d{6}e[+-]\d\d( \S+){6} 2$/);
+  assert.equal(lines[0], `${s.sampleCount} 0`);
+  assert.match(lines[1], /^\d+\.\d{9}( -?\d\.\d{6}e[+-]\d\d){6}$/);
+  const now = addSeconds(last, 1);
   const r = new SourceStats(OPTS);
-  assert.equal(r.restore(text), true);
+  assert.equal(r.restore(lines, now, 2, 0), true);
   assert.equal(r.sampleCount, s.sampleCount);
+  assert.equal(r.lastSample()!.stratum, 2);
   const a = s.predictOffset(addSeconds(last, 100));
   const b = r.predictOffset(addSeconds(last, 100));
   assert.ok(Math.abs(a - b) < 1e-8, `${a} vs ${b}`);
-  assert.equal(r.restore("3\n1 2 3\n"), false);
+  // What chrony refuses: bad counts, short files, samples from the future or out of order.
+  assert.equal(r.restore(["3 0", "1 2 3"], now, 2, 0), false);
   assert.equal(r.sampleCount, 0);
-  assert.equal(r.restore("x"), false);
-  assert.equal(r.restore(lines.slice(0, 3).join("\n")), false);
+  assert.equal(r.restore(["x"], now, 2, 0), false);
+  assert.equal(r.restore(["0 0"], now, 2, 0), false);
+  assert.equal(r.restore(lines.slice(0, 3), now, 2, 0), false);
+  assert.equal(r.restore(lines, addSeconds(last, -10), 2, 0), false, "future samples");
+  const swapped = [lines[0], lines[2], lines[1], ...lines.slice(3)];
+  assert.equal(r.restore(swapped, now, 2, 0), false, "out of order");
+  const huge = [lines[0], lines[1].replace(/ \S+$/, " 1.000000e+06"), ...lines.slice(2)];
+  assert.equal(r.restore(huge, now, 2, 0), false, "root dispersion of 10^6 s");
+});
+
+Deno.test("fuzz: restore never throws on random dump lines", () => {
+  const rand = seededRandom(5);
+  const words = ["1", "0", "64", "65", "-1", "1.5e-3", "nan", "1700000000.000000001", "x", ""];
+  const s = new SourceStats(OPTS);
+  for (let i = 0; i < 500; i++) {
+    const lines = Array.from(
+      { length: Math.floor(rand() * 5) },
+      () =>
+        Array.from({ length: Math.floor(rand() * 8) }, () => words[Math.floor(rand() * 10)]).join(
+          " ",
+        ),
+    );
+    const ok = s.restore(lines, 1_800_000_000n * 1_000_000_000n, 3, 0);
+    assert.equal(typeof ok, "boolean");
+    if (!ok) assert.equal(s.sampleCount, 0);
+  }
 });
 
 Deno.test("fuzz: odd samples never produce NaN or throw", () => {

@@ -1,6 +1,6 @@
 /**
  * `tempus daemon` command-line options, chronyd's set: -f FILE, -x, -d, -n, -q, -Q, -s,
- * -u USER, -L LEVEL, -l FILE, -m, -P PRIORITY, -F LEVEL (0, 2, -2), -v, plus configuration
+ * -u USER, -L LEVEL, -l FILE, -m, -P PRIORITY, -F LEVEL (0, 2, -2), -r, -v, plus configuration
  * lines given as arguments (as `chronyd -q 'server ...'`).
  *
  * @module
@@ -21,6 +21,8 @@ export interface DaemonOptions {
   oneShot: "set" | "print" | null;
   /** -s: set the system clock from the RTC at start. */
   setFromRtc: boolean;
+  /** -r: load the dump files of dumpdir at start (chronyd -r). */
+  reloadDumps: boolean;
   /** -u USER: drop root after binding sockets. */
   user: string | null;
   /** -L LEVEL: minimum log level (0 info, 1 warning, 2 error, -1 debug). */
@@ -58,6 +60,8 @@ Run the time service (chronyd's job).
   -q         set the clock once from the configured sources and exit
   -Q         print the offset once and exit; never touch the clock
   -s         set the system clock from the RTC at start (rtcfile drift applied)
+  -r         load the sources' samples from the dump files in dumpdir at start (written
+             by chronyc dump and at exit; chronyd's format)
   -u USER    switch to USER after binding sockets
   -L LEVEL   minimum log level: -1 debug, 0 info (default), 1 warning, 2 error
   -l FILE    log to FILE only (default: stderr in the foreground, syslog in the background)
@@ -101,6 +105,7 @@ export function parseDaemonArgs(args: string[]): DaemonOptions {
       q: { type: "boolean" },
       Q: { type: "boolean" },
       s: { type: "boolean" },
+      r: { type: "boolean" },
       u: { type: "string" },
       L: { type: "string" },
       l: { type: "string" },
@@ -143,6 +148,7 @@ export function parseDaemonArgs(args: string[]): DaemonOptions {
     debugLevel: values.d?.length ?? 0,
     oneShot: values.q ? "set" : values.Q ? "print" : null,
     setFromRtc: values.s === true,
+    reloadDumps: values.r === true,
     user: values.u ?? null,
     logLevel,
     logFile: values.l ?? null,

@@ -53,3 +53,8 @@ Deno.test("parseDaemonArgs: an argument with bytes that are not UTF-8 is refused
   assert.throws(() => parseDaemonArgs(["-l", "/var/log/t\uFFFDmpus.log"]), /not valid UTF-8/);
   assert.throws(() => parseDaemonArgs(["driftfile /var/lib/dr\uFFFDft"]), /not valid UTF-8/);
 });
+
+Deno.test("-r asks for the dump files to be loaded (chronyd -r)", () => {
+  assert.equal(parseDaemonArgs(["-r"]).reloadDumps, true);
+  assert.equal(parseDaemonArgs([]).reloadDumps, false);
+});

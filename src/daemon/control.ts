@@ -7,6 +7,7 @@
  */
 import type {
   AddSourceRequest,
+  AuthDataReport,
   ControlResult,
   EngineControl,
   SourceMatch,
@@ -62,6 +63,9 @@ const CHRONYC_MODIFY_FIELDS: ReadonlyMap<string, ModifiableField> = new Map(
   MODIFIABLE_FIELDS.flatMap((f) => [[f.toLowerCase(), f], [f, f]] as const),
 );
 
+/** Local addresses the engine reports when it does not know the one used. */
+const UNSPECIFIED = new Set(["0.0.0.0", "::"]);
+
 /** The manual-input part (engine or daemon provides it). */
 export type ManualSide = Pick<EngineControl, "manual" | "manualDelete" | "manualList" | "setTime">;
 
@@ -77,8 +81,20 @@ export interface DaemonServices {
   clients: () => ClientAccessReport[];
   /** Configured name of the source at an address. */
   sourceName: (address: string) => string | null;
-  /** Adds a source at run time. */
-  addSource: (request: AddSourceRequest) => Promise<ControlResult>;
+  /** Adds a source at run time (511 at once for an address in use). */
+  addSource: (request: AddSourceRequest) => ControlResult | Promise<ControlResult>;
+  /** `authdata` of the source at an address (absent: every source unauthenticated). */
+  authData?: (address: string) => AuthDataReport | null;
+  /** `rekey` (absent: fails). */
+  rekey?: () => ControlResult;
+  /** `reload sources` (absent: fails). */
+  reloadSources?: () => ControlResult;
+  /** `onoffline` by routes (absent: the engine's, every source online). */
+  onOffline?: () => ControlResult;
+  /** `makestep` when the daemon decides it (-x: no clock to step); absent: the engine's. */
+  makeStepNow?: () => ControlResult;
+  /** The local address used to reach a remote address (ntpdata), or null if unknown. */
+  localAddressFor?: (remote: string) => string | null;
   /** Deletes the source at an address. */
   deleteSource: (address: string) => ControlResult;
   /** NTP allow/deny at run time. */
@@ -152,9 +168,24 @@ export class DaemonControl implements EngineControl {
     const report = this.#engine.activity();
     return { ...report, unresolved: report.unresolved + this.#services.unresolvedSources() };
   }
-  /** `ntpdata`. */
+  /** `ntpdata`, with the local address actually used when the engine leaves it unspecified. */
   ntpData(address: string): NtpDataReport | null {
-    return this.#engine.ntpData(address);
+    const report = this.#engine.ntpData(address);
+    if (report === null || !UNSPECIFIED.has(report.localAddress)) return report;
+    const local = this.#services.localAddressFor?.(report.remoteAddress) ?? null;
+    return local === null ? report : { ...report, localAddress: local };
+  }
+  /** `authdata`. */
+  authData(address: string): AuthDataReport | null {
+    return this.#services.authData?.(address) ?? null;
+  }
+  /** `rekey`. */
+  rekey(): ControlResult {
+    return this.#services.rekey?.() ?? { ok: false, status: "failed" };
+  }
+  /** `reload sources`. */
+  reloadSources(): ControlResult {
+    return this.#services.reloadSources?.() ?? { ok: false, status: "failed" };
   }
   /** `serverstats`. */
   serverStats(): ServerStatsReport {
@@ -178,7 +209,7 @@ export class DaemonControl implements EngineControl {
   }
   /** `makestep`. */
   makeStepNow(): ControlResult {
-    return this.#engine.makeStepNow();
+    return this.#services.makeStepNow?.() ?? this.#engine.makeStepNow();
   }
   /** `makestep THRESHOLD LIMIT`. */
   modifyMakeStep(threshold: number, limit: number): ControlResult {
@@ -194,7 +225,7 @@ export class DaemonControl implements EngineControl {
   }
   /** `onoffline`. */
   onOffline(): ControlResult {
-    return this.#engine.onOffline();
+    return this.#services.onOffline?.() ?? this.#engine.onOffline();
   }
   /** `manual on|off|reset`. */
   manual(mode: "on" | "off" | "reset"): ControlResult {
@@ -209,7 +240,7 @@ export class DaemonControl implements EngineControl {
     return this.#manual.setTime(trueTime);
   }
   /** `add server|pool|peer`. */
-  addSource(request: AddSourceRequest): Promise<ControlResult> {
+  addSource(request: AddSourceRequest): ControlResult | Promise<ControlResult> {
     return this.#services.addSource(request);
   }
   /** `delete`. */

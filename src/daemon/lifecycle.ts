@@ -60,7 +60,10 @@ export async function runUntilExit(
 /** Stops everything in order; the driftfile is written once, atomically. */
 async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   const { engine, config, log } = parts;
+  // As chronyd: the pidfile goes first, so a waiting init script sees the exit at once.
+  if (parts.pidFile !== null) releasePidFile(parts.pidFile);
   log.log("info", `${parts.logName} exiting`);
+  serving.maintenance.dumpAtExit(); // chronyd dumps every source at exit when dumpdir is set
   parts.sources.close();
   parts.tempComp?.stop();
   for (const r of parts.refclocks) r.close();
@@ -77,11 +80,11 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   serving.broadcastSender?.stop(); // broadcast (broadcast_service.ts)
   await serving.manycast?.close(); // manycastclient (manycast_service.ts)
   await serving.ntpServer?.close();
+  serving.ntsKe?.close();
   await serving.commandServer?.close();
   await serving.ops?.close(); // ops: metrics, error-bound page, recording
   serving.smoothing?.close();
   parts.transport.close?.();
   parts.timers.cancelAll();
-  if (parts.pidFile !== null) releasePidFile(parts.pidFile);
   await parts.logging.close();
 }

@@ -4,11 +4,10 @@
  *
  * @module
  */
-import type { Config, SourceConfig } from "../config/model.ts";
-import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
+import type { Config } from "../config/model.ts";
 import type { AccessTable } from "../core/access.ts";
 import type { ClientLog } from "../core/client_log.ts";
-import type { AddSourceRequest, ControlResult } from "../core/control.ts";
+import type { ControlResult } from "../core/control.ts";
 import type { LogPort } from "../base/ports.ts";
 import type { TrackingReport } from "../core/reports.ts";
 import type { Instant } from "../base/time.ts";
@@ -17,15 +16,16 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
 import { mode6Control } from "./mode6.ts";
 import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
 import { type DaemonParts, describe, StartupError } from "./build.ts";
 import { DaemonControl } from "./control.ts";
 import * as edge from "./edge_options.ts";
-import type { SourceManager } from "./sources.ts";
 import { type OpsServices, startOpsServices } from "./ops_services.ts";
 import { type SmoothingService, startSmoothing } from "./smoothing_service.ts";
+import { type Maintenance, startMaintenance } from "./maintenance.ts";
 import * as broadcast from "./broadcast_service.ts";
 import type { BroadcastSender } from "./broadcast_service.ts";
 import type { BroadcastTarget } from "../config/model_broadcast.ts";
@@ -43,10 +43,14 @@ export interface Serving {
   ops: OpsServices | null;
   /** ops: smoothtime (smoothing_service.ts), or null. */
   smoothing: SmoothingService | null;
+  /** The NTS-KE server (nts_server.ts), when ntsserverkey/ntsservercert are set. */
+  ntsKe?: NtsKeServerHandle | null;
   /** The broadcast server (broadcast lines), or null. */
   broadcastSender?: BroadcastSender | null;
   /** The manycast clients (manycastclient lines), or null. */
   manycast?: ManycastClients | null;
+  /** Dump files, reload sources, rekey (maintenance.ts). */
+  maintenance: Maintenance;
 }
 
 /**
@@ -58,12 +62,25 @@ export async function serve(
   options: DaemonOptions,
   shutdown: () => void,
 ): Promise<Serving> {
-  const { config, engine, sources, logging, log, clientLog } = parts;
+  const { config, engine, logging, log, clientLog } = parts;
   engine.start(parts.transport);
-  for (const source of config.sources) void sources.add(source);
+  // Configured sources, -r, dump, reload sources, rekey, authdata (maintenance.ts).
+  const maintenance = startMaintenance(parts, options);
 
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
+  let nts: ReturnType<typeof startNtsServer> = null;
+  if (options.oneShot === null) {
+    try {
+      nts = startNtsServer(config, {
+        log: logging.port("nts"),
+        timers: parts.timers,
+        ntpPort: config.port,
+      });
+    } catch (error) {
+      throw new StartupError(`Could not start the NTS-KE server: ${describe(error)}`);
+    }
+  }
   let ntpServer: NtpServerHandle | null = null;
   // broadcast, multicast, manycast (broadcast_service.ts): socket options, mode-5 routing
   const broadcastClients = broadcast.broadcastClientRouting(
@@ -73,9 +90,15 @@ export async function serve(
     parts.random,
     logging.port("ntp"),
   );
-  // mode6allow/mode6deny (daemon/mode6.ts) open the NTP socket too.
+  // The NTP port opens for clients (allow/deny), for ntpq (mode6allow/mode6deny,
+  // daemon/mode6.ts), for broadcast and for symmetric peers, which send from it (chrony);
+  // without allow rules nobody else gets an answer.
+  const peers = config.sources.some((s) => s.type === "peer");
+  if (peers && config.port === 0) {
+    log.log("warning", "port 0: symmetric peers need the NTP port and will send nothing");
+  }
   const wantsServer = config.ntpAccess.length > 0 || (config.mode6Access ?? []).length > 0 ||
-    broadcast.needsServerSocket(config);
+    broadcast.needsServerSocket(config) || peers;
   const socketOptions = broadcast.serverSocketOptions(config);
   if (config.port > 0 && wantsServer && options.oneShot === null) {
     try {
@@ -93,8 +116,12 @@ export async function serve(
           access: parts.ntpAccess,
           clientLog: config.noClientLog ? null : clientLog,
           keys: parts.keys,
+          nts: nts?.authenticator ?? null,
         },
         log: logging.port("ntp"),
+        peers: {
+          receive: (from, data, rx, local) => engine.receivePeerPacket(from, data, rx, local),
+        },
         onBroadcast: broadcastClients === null ? undefined : (data, from, rx) => {
           if (broadcastClients.receive(data, from, rx) === "mobilised") {
             log.log("info", `Broadcast server ${from.address} mobilised`);
@@ -107,6 +134,8 @@ export async function serve(
           reference: () => smoothing?.reference(engine.referenceState()) ?? engine.referenceState(),
         }),
       });
+      const server = ntpServer;
+      engine.attachNtpPort({ send: (_id, to, bytes) => server.sendPeer(to, bytes) });
     } catch (error) {
       throw new StartupError(
         `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,
@@ -129,7 +158,7 @@ export async function serve(
   } catch (error) {
     throw new StartupError(describe(error));
   }
-  const control = daemonControl(parts, shutdown, smoothing);
+  const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
     commandServer = await openCommandServer(
@@ -164,7 +193,17 @@ export async function serve(
     : null;
   // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
   if (options.oneShot === null) watchSmoothedSources(engine, log);
-  return { control, ntpServer, commandServer, ops, smoothing, broadcastSender, manycast };
+  return {
+    control,
+    ntpServer,
+    commandServer,
+    ops,
+    smoothing,
+    maintenance,
+    broadcastSender,
+    manycast,
+    ntsKe: nts?.ke ?? null,
+  };
 }
 
 function startSender(
@@ -191,6 +230,8 @@ function daemonControl(
   parts: DaemonParts,
   shutdown: () => void,
   smoothing: SmoothingService | null,
+  maintenance: Maintenance,
+  ntsKe: NtsKeServerHandle | null = null,
 ): DaemonControl {
   const { engine, driver, sources, clientLog, ntpAccess, cmdAccess, rtc } = parts;
   return new DaemonControl(engine, engine, {
@@ -201,11 +242,16 @@ function daemonControl(
       })
       : undefined,
     unresolvedSources: () => sources.unresolvedCount,
-    serverStats: () => clientLog.serverStats(),
+    serverStats: () => {
+      const stats = clientLog.serverStats();
+      if (ntsKe === null) return stats;
+      // NTS-KE connections (nts_server.ts): accepted = served or failed, dropped = limited.
+      const ke = ntsKe.stats();
+      return { ...stats, ntsKeHits: ke.served + ke.failed, ntsKeDrops: ke.limited };
+    },
     clients: () => clientLog.clients(engine.clock.cookedNow()),
     sourceName: (address) =>
       engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),
-    addSource: (request) => addSource(sources, request),
     deleteSource: (address) =>
       sources.removeByAddress(address) ? { ok: true } : engine.deleteSource(address),
     ntpAccess: (subnet, allow, all) =>
@@ -218,7 +264,6 @@ function daemonControl(
       void sources.refresh();
       return { ok: true };
     },
-    dump: () => ({ ok: true }),
     cycleLogs: () => {
       parts.logging.reopen();
       parts.logFiles?.reopen();
@@ -237,31 +282,12 @@ function daemonControl(
     },
     smoothing: smoothing ? () => smoothing.report() : undefined,
     smoothTime: smoothing ? (action) => smoothing.smoothTime(action) : undefined,
+    ...maintenance.services,
   });
 }
 
 function accessResult(r: { ok: true } | { ok: false; error: string }): ControlResult {
   return r.ok ? { ok: true } : { ok: false, status: "badsubnet", message: r.error };
-}
-
-async function addSource(
-  sources: SourceManager,
-  request: AddSourceRequest,
-): Promise<ControlResult> {
-  const params = { ...DEFAULT_SOURCE_PARAMS, port: request.port };
-  const p = params as unknown as Record<string, number | boolean | null>;
-  for (const [key, value] of Object.entries(request.options)) {
-    if (!(key in p)) return { ok: false, status: "invalid", message: `unknown option ${key}` };
-    p[key] = value;
-  }
-  const config: SourceConfig = {
-    type: request.type,
-    name: request.name,
-    params,
-    origin: "(chronyc add)",
-  };
-  await sources.add(config);
-  return { ok: true };
 }
 
 /**
@@ -306,6 +332,7 @@ function openCommandServer(
       socketOwner,
       onCommand: (address) => {
         if (address !== null) clientLog.cmdRequest(address, now(), true);
+        else clientLog.cmdLocalRequest();
       },
     },
     control,

@@ -8,6 +8,7 @@
  */
 import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
 import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
+import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {
@@ -17,13 +18,31 @@ export interface SourceSink {
     address: SocketAddress,
     params: SourceParams,
     name: string | null,
+    auth?: PacketAuthenticator | null,
   ): number;
   /** Removes a source. */
   removeSource(id: number): void;
 }
 
+/** What `SourceManager.add` did. */
+export interface AddResult {
+  /** True when nothing was added: a source already uses this literal address. */
+  present: boolean;
+  /** Settles once the first resolution attempt is done (sources added or retry set). */
+  resolved: Promise<void>;
+}
+
 /** Resolves a host name to IP literals (IPv4 and IPv6). */
 export type Resolver = (name: string) => Promise<string[]>;
+
+/**
+ * Establishes NTS for an `nts` source at one address of its name (NTS-KE, or the dump
+ * file): the NTP address to poll and the authenticator. Rejects when NTS-KE fails.
+ */
+export type NtsConnector = (
+  config: SourceConfig,
+  address: string,
+) => Promise<{ address: SocketAddress; auth: PacketAuthenticator }>;
 
 interface Member {
   id: number;
@@ -45,19 +64,102 @@ export class SourceManager {
   readonly #unresolved = new Set<SourceConfig>();
   readonly #retryTimers = new Map<SourceConfig, number>();
   readonly #configs: SourceConfig[] = [];
+  readonly #nts: NtsConnector | null;
+  /** Literal addresses being added (claimed before their asynchronous add completes). */
+  readonly #claimed = new Set<string>();
 
-  /** Creates a manager. */
-  constructor(sink: SourceSink, resolve: Resolver, timers: TimerPort, log: LogPort) {
+  /** Creates a manager; `nts` serves the sources with the `nts` option. */
+  constructor(
+    sink: SourceSink,
+    resolve: Resolver,
+    timers: TimerPort,
+    log: LogPort,
+    nts: NtsConnector | null = null,
+  ) {
     this.#sink = sink;
     this.#resolve = resolve;
     this.#timers = timers;
     this.#log = log;
+    this.#nts = nts;
   }
 
-  /** Adds a configured source (resolving its name); resolution failures are retried. */
-  async add(config: SourceConfig): Promise<void> {
+  /**
+   * Adds the source of `config` at `address` (for NTS: after NTS-KE with it); returns the
+   * id and the address polled, or null when NTS-KE failed.
+   */
+  async #addAt(
+    config: SourceConfig,
+    address: string,
+  ): Promise<{ id: number; address: string } | null> {
+    const name = isLiteral(config.name) ? null : config.name;
+    if (config.params.nts !== true) {
+      const to = { address, port: config.params.port };
+      return { id: this.#sink.addSource(config.type, to, config.params, name), address };
+    }
+    if (this.#nts === null) {
+      this.#log.log("error", `NTS is not available: not polling ${config.name}`);
+      return null;
+    }
+    try {
+      const nts = await this.#nts(config, address);
+      const params = { ...config.params, port: nts.address.port };
+      const id = this.#sink.addSource(config.type, nts.address, params, name, nts.auth);
+      return { id, address: nts.address.address };
+    } catch (error) {
+      this.#log.log(
+        "warning",
+        `NTS-KE with ${config.name} (${address}) failed: ${describe(error)}`,
+      );
+      return null;
+    }
+  }
+
+  /**
+   * Adds a configured source (resolving its name; failures are retried). A literal address
+   * that a source already uses is not added (`present`), as chronyd answers
+   * NSR_AlreadyInUse; `resolved` settles once the first resolution attempt is done.
+   */
+  add(config: SourceConfig): AddResult {
+    if (isLiteral(config.name)) {
+      if (this.#literalInUse(config.name)) return { present: true, resolved: Promise.resolve() };
+      this.#claimed.add(config.name);
+    }
     this.#configs.push(config);
-    await this.#resolveAndAdd(config, RESOLVE_RETRY_MIN_EXP);
+    const resolved = this.#resolveAndAdd(config, RESOLVE_RETRY_MIN_EXP).finally(() => {
+      if (isLiteral(config.name)) this.#claimed.delete(config.name);
+    });
+    return { present: false, resolved };
+  }
+
+  /**
+   * Removes every source that `config` added (chronyc `reload sources` for a source line
+   * gone from a sourcedir file), with its pending resolution retries.
+   */
+  removeConfig(config: SourceConfig): void {
+    const i = this.#configs.indexOf(config);
+    if (i >= 0) this.#configs.splice(i, 1);
+    this.#unresolved.delete(config);
+    const handle = this.#retryTimers.get(config);
+    if (handle !== undefined) this.#timers.cancelTimer(handle);
+    this.#retryTimers.delete(config);
+    for (const [id, member] of [...this.#members]) {
+      if (member.config !== config) continue;
+      this.#sink.removeSource(id);
+      this.#members.delete(id);
+    }
+  }
+
+  /** True while `config` is one of the configured sources (not removed). */
+  has(config: SourceConfig): boolean {
+    return this.#configs.includes(config);
+  }
+
+  #literalInUse(address: string): boolean {
+    for (const claimed of this.#claimed) if (sameAddress(claimed, address)) return true;
+    for (const member of this.#members.values()) {
+      if (sameAddress(member.address, address)) return true;
+    }
+    return false;
   }
 
   /** Number of configured names still waiting for resolution. */
@@ -110,13 +212,9 @@ export class SourceManager {
     if (fresh === undefined) return false;
     this.#sink.removeSource(id);
     this.#members.delete(id);
-    const newId = this.#sink.addSource(
-      member.config.type,
-      { address: fresh, port: member.config.params.port },
-      member.config.params,
-      member.config.name,
-    );
-    this.#members.set(newId, { id: newId, address: fresh, config: member.config });
+    const added = await this.#addAt(member.config, fresh);
+    if (added === null) return false;
+    this.#members.set(added.id, { id: added.id, address: added.address, config: member.config });
     this.#log.log(
       "info",
       `Source ${member.address} replaced with ${fresh} (${member.config.name})`,
@@ -149,6 +247,7 @@ export class SourceManager {
       addresses = await this.#resolve(config.name);
       if (addresses.length === 0) throw new Error("no addresses");
     } catch (error) {
+      if (!this.#configs.includes(config)) return; // removed while resolving
       this.#unresolved.add(config);
       const delay = 7 * 2 ** retryExp;
       this.#log.log(
@@ -166,19 +265,29 @@ export class SourceManager {
       return;
     }
     this.#unresolved.delete(config);
+    if (!this.#configs.includes(config)) return; // removed while resolving
     const wanted = config.type === "pool" ? config.params.maxSources : 1;
     const inUse = new Set([...this.#members.values()].map((m) => m.address));
     for (const address of addresses) {
       if (this.#countOf(config) >= wanted) break;
       if (inUse.has(address)) continue;
-      const id = this.#sink.addSource(
-        config.type,
-        { address, port: config.params.port },
-        config.params,
-        isLiteral(config.name) ? null : config.name,
-      );
-      this.#members.set(id, { id, address, config });
+      const added = await this.#addAt(config, address);
+      if (added === null) continue;
+      this.#members.set(added.id, { id: added.id, address: added.address, config });
       inUse.add(address);
+    }
+    if (config.params.nts === true && this.#countOf(config) === 0) {
+      // Every NTS-KE failed: try again later, as for a name that did not resolve.
+      this.#unresolved.add(config);
+      const delay = 7 * 2 ** retryExp;
+      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
+      this.#retryTimers.set(
+        config,
+        this.#timers.setTimer(delay, () => {
+          this.#retryTimers.delete(config);
+          void this.#resolveAndAdd(config, next);
+        }),
+      );
     }
   }
 
@@ -186,6 +295,21 @@ export class SourceManager {
     let n = 0;
     for (const member of this.#members.values()) if (member.config === config) n++;
     return n;
+  }
+}
+
+/** Same IP address, whatever the spelling of an IPv6 literal. */
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!a.includes(":") || !b.includes(":")) return false;
+  return canonicalIpv6(a) === canonicalIpv6(b);
+}
+
+function canonicalIpv6(text: string): string {
+  try {
+    return new URL(`http://[${text}]/`).hostname;
+  } catch {
+    return text;
   }
 }
 

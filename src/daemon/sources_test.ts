@@ -45,7 +45,7 @@ Deno.test("pool adds up to maxsources distinct members", async () => {
     new FakeTimers(),
     silentLog,
   );
-  await manager.add(pool(2));
+  await manager.add(pool(2)).resolved;
   assert.deepEqual(sink.added.map((a) => a.address), ["192.0.2.1", "192.0.2.2"]);
   assert.equal(manager.nameOf(1), "pool.example");
 });
@@ -60,7 +60,7 @@ Deno.test("failed resolution is retried with backoff and counted as unresolved",
     timers,
     silentLog,
   );
-  await manager.add({ ...pool(1), type: "server", name: "ntp.example" });
+  await manager.add({ ...pool(1), type: "server", name: "ntp.example" }).resolved;
   assert.equal(manager.unresolvedCount, 1);
   assert.equal(timers.pending[0].delay, 28);
   fail = false;
@@ -79,7 +79,7 @@ Deno.test("replace swaps an unreachable member for a fresh address of the same n
     new FakeTimers(),
     silentLog,
   );
-  await manager.add(pool(1));
+  await manager.add(pool(1)).resolved;
   answer = ["192.0.2.1", "192.0.2.7"];
   assert.equal(await manager.replace(1), true);
   assert.deepEqual(sink.removed, [1]);
@@ -91,4 +91,54 @@ Deno.test("literal detection", () => {
   assert.ok(isLiteral("192.0.2.1"));
   assert.ok(isLiteral("::1"));
   assert.ok(!isLiteral("pool.ntp.org"));
+});
+
+const literal = (name: string, minpoll = 6): SourceConfig => ({
+  type: "server",
+  name,
+  params: { ...DEFAULT_SOURCE_PARAMS, minPoll: minpoll },
+  origin: "test:2",
+});
+
+Deno.test("a literal address already in use is not added again (chronyd NSR_AlreadyInUse)", async () => {
+  const sink = fakeSink();
+  const manager = new SourceManager(sink, (n) => Promise.resolve([n]), new FakeTimers(), silentLog);
+  const first = manager.add(literal("192.0.2.1"));
+  // Claimed at once, before the first add has resolved.
+  const second = manager.add(literal("192.0.2.1", 8));
+  assert.equal(first.present, false);
+  assert.equal(second.present, true);
+  await first.resolved;
+  assert.equal(manager.add(literal("192.0.2.1")).present, true);
+  const v6 = manager.add(literal("2001:db8::1"));
+  assert.equal(v6.present, false);
+  assert.equal(manager.add(literal("2001:0db8:0::1")).present, true, "same IPv6 address");
+  await v6.resolved;
+  assert.deepEqual(sink.added.map((a) => a.address), ["192.0.2.1", "2001:db8::1"]);
+});
+
+Deno.test("removeConfig removes what a configuration added, and its pending retries", async () => {
+  const sink = fakeSink();
+  const timers = new FakeTimers();
+  let cancelled = 0;
+  timers.cancelTimer = () => void cancelled++;
+  const manager = new SourceManager(
+    sink,
+    (n) => n === "bad.example" ? Promise.reject(new Error("NXDOMAIN")) : Promise.resolve([n]),
+    timers,
+    silentLog,
+  );
+  const a = literal("192.0.2.1");
+  const bad = { ...literal("x"), name: "bad.example" };
+  await manager.add(a).resolved;
+  await manager.add(bad).resolved;
+  assert.equal(manager.unresolvedCount, 1);
+  manager.removeConfig(a);
+  manager.removeConfig(bad);
+  assert.deepEqual(sink.removed, [1]);
+  assert.equal(manager.unresolvedCount, 0);
+  assert.equal(cancelled, 1);
+  assert.equal(manager.has(a), false);
+  // The address is free again.
+  assert.equal(manager.add(literal("192.0.2.1")).present, false);
 });

@@ -128,8 +128,10 @@ export class KernelClientTransport implements NtpTransport {
         return;
       }
       if (sent.tx !== null) this.#options.onTransmitted?.(requestId, sent.tx);
-      if (waitDelay <= 0) void this.#collect(socket, requestId, to);
-      else this.#later(waitDelay, () => void this.#collect(socket, requestId, to));
+      // No timestamp yet: the datagram waits in a kernel queue; it comes before the reply.
+      const lateTx = sent.tx === null;
+      if (waitDelay <= 0) void this.#collect(socket, requestId, to, lateTx);
+      else this.#later(waitDelay, () => void this.#collect(socket, requestId, to, lateTx));
       this.#later(timing.spareRefillMs, () => this.#refillSpare(bind));
     });
     return true;
@@ -172,10 +174,19 @@ export class KernelClientTransport implements NtpTransport {
     }
   }
 
-  async #collect(socket: KernelSocket, requestId: number, to: SocketAddress) {
+  async #collect(socket: KernelSocket, requestId: number, to: SocketAddress, lateTx = false) {
     const timer = setTimeout(() => this.#close(socket), this.#options.replyWaitSeconds * 1000);
+    let txPending = lateTx;
     try {
       while (await socket.waitReadable()) {
+        if (txPending) {
+          // A transmit timestamp that came late (before any reply: it is queued at xmit).
+          const tx = socket.lateTx();
+          if (tx !== null) {
+            txPending = false;
+            this.#options.onTransmitted?.(requestId, tx);
+          }
+        }
         for (;;) {
           const datagram = socket.receive();
           if (datagram === null) break;

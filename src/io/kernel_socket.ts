@@ -18,6 +18,8 @@ import {
 } from "./kernel_timestamps.ts";
 import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ffi/udp_socket.ts";
 import { DatagramBatch } from "../../ffi/udp_batch.ts";
+import type { ReplyBatch, SendOutcome } from "../../ffi/udp_send_batch.ts";
+import { udpPayloadOfFrame } from "./tx_frames.ts";
 
 /**
  * Datagrams read by one `KernelSocket.receiveBatch`, receive times cooked. Everything is
@@ -176,6 +178,11 @@ export class KernelSocket {
     return t ?? this.#scale.cook(this.#scale.rawNow());
   }
 
+  /** Sends the replies staged in `replies` with one call (sendmmsg) and empties it. */
+  sendReplies(replies: ReplyBatch): SendOutcome {
+    return this.#socket.sendReplies(replies);
+  }
+
   /** Sends `data` to the sender of datagram `i` of `batch` at once; false if refused. */
   replyInBatch(batch: CookedBatch, i: number, data: Uint8Array): boolean {
     return this.#socket.replyInBatch(batch.raw, i, data);
@@ -205,6 +212,47 @@ export class KernelSocket {
     if (raw === null) return { error, tx: null };
     const t = this.cook(raw);
     return { error, tx: t.kernel ? t.time : null };
+  }
+
+  /**
+   * Turns kernel transmit timestamps on for an open socket, returned with each datagram as
+   * sent (the NTP server does so on the first reply saved for interleaved mode, and matches
+   * each timestamp to its reply by the reply's contents); false when the kernel refuses.
+   */
+  enableTxFrames(): boolean {
+    return this.#socket.enableTxFrames();
+  }
+
+  /**
+   * Reads one transmit report of the error queue (after `enableTxFrames`): the UDP payload
+   * of the datagram as sent (a view, valid until the next read; null when the frame could
+   * not be decoded) and `cook`, which cooks its kernel timestamp (null: none or not
+   * trusted) with the clocks read when called; null when the queue is empty.
+   */
+  readTxFrame(): { payload: Uint8Array | null; cook: () => Instant | null } | null {
+    const r = this.#socket.readTxFrame();
+    if (r === null) return null;
+    const raw = r.tx;
+    return {
+      payload: udpPayloadOfFrame(r.frame),
+      cook: () => {
+        if (raw === null) return null;
+        const t = this.cook(raw);
+        return t.kernel ? t.time : null;
+      },
+    };
+  }
+
+  /**
+   * A transmit timestamp that came after `sendStamped` returned (the datagram waited in a
+   * queue of the kernel), cooked; null when none is there or it is not trusted. Sockets
+   * opened with `txTimestamps`.
+   */
+  lateTx(): Instant | null {
+    const raw = this.#socket.readTxTimestamp();
+    if (raw === null) return null;
+    const t = this.cook(raw);
+    return t.kernel ? t.time : null;
   }
 
   /** Sends `data` back to the sender of the last datagram received; false if refused. */

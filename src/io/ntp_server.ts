@@ -8,8 +8,8 @@
  * - "kernel" (Linux, needs FFI permission): the kernel-timestamp socket adapter
  *   (src/io/kernel_socket.ts). The receive time is the kernel's arrival timestamp cooked by
  *   the adapter's one rule (src/io/kernel_timestamps.ts), so event-loop latency does not
- *   bias clients; replies leave with a synchronous sendto just after the transmit time is
- *   read.
+ *   bias clients; replies leave in groups with one sendmmsg, their transmit times written
+ *   just before it (src/io/batched_replies.ts).
  * - "daemon": Deno.listenDatagram; the cooked clock is read as soon as the datagram reaches
  *   JavaScript (late by the event loop's wake-up latency, tens to hundreds of µs when busy).
  * "auto" (the default) picks "kernel" when it is available.
@@ -30,6 +30,8 @@ import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
+import { BatchedReplies, DEFAULT_REPLY_GROUP } from "./batched_replies.ts";
+import { collectTxTimestamps } from "./server_tx_timestamps.ts";
 
 /** Largest datagram read; longer ones are truncated by the kernel (and then rejected). */
 export const MAX_REQUEST_LENGTH = 4096;
@@ -42,6 +44,8 @@ export interface NtpServerOptions {
   port: number;
   /** Socket backend: "auto" (default: kernel when available), "kernel" or "daemon". */
   timestamping?: "auto" | "kernel" | "daemon";
+  /** Replies per sendmmsg on kernel sockets (1: one sendto each). Default 4. */
+  replyGroup?: number;
   /**
    * Sets options on each kernel socket before bind (broadcast, multicast TTL, group joins:
    * daemon/broadcast_sockets.ts); the "daemon" backend cannot take them and refuses.
@@ -77,6 +81,38 @@ export interface NtpServerDeps {
    * Absent: mode 6 is ignored like mode 7.
    */
   control?: (request: Uint8Array, from: { address: string }, rxTime: Instant) => Uint8Array[];
+  /**
+   * Symmetric associations (normally the engine's `receivePeerPacket`): a mode 1 or 2
+   * datagram is offered here first and, when a configured peer took it, not answered by the
+   * responder. Unknown senders' mode 1 packets go on to the responder (a stateless mode 2
+   * answer where the access rules allow).
+   */
+  peers?: PeerPacketSink;
+}
+
+/** Where packets of symmetric peers go. */
+export interface PeerPacketSink {
+  /**
+   * Takes a packet from `from` received at cooked `rx` on a socket bound to `localAddress`
+   * (null: a wildcard socket); false when no peer is configured there.
+   */
+  receive(
+    from: { address: string; port: number },
+    data: Uint8Array,
+    rx: Instant,
+    localAddress: string | null,
+  ): boolean;
+}
+
+/** The bound address of a socket, or null for a wildcard one. */
+function specificAddress(hostname: string): string | null {
+  return hostname === "::" || hostname === "0.0.0.0" || hostname === "" ? null : hostname;
+}
+
+/** True for a datagram in symmetric active or passive mode (the peers' packets). */
+function isSymmetric(data: Uint8Array): boolean {
+  const mode = data.length >= 48 ? data[0] & 7 : 0;
+  return mode === 1 || mode === 2;
 }
 
 /** A running server. */
@@ -92,6 +128,11 @@ export interface NtpServerHandle {
    * went out, else why not.
    */
   send(data: Uint8Array, address: string, port: number): Promise<string | null>;
+  /**
+   * Sends a symmetric peer's packet to `to` from the server socket of its family (peers send
+   * from the NTP port); true once handed over (send errors are counted, not returned).
+   */
+  sendPeer(to: { address: string; port: number }, data: Uint8Array): boolean;
   /** Closes every socket and waits for the loops to end. */
   close(): Promise<void>;
 }
@@ -195,7 +236,7 @@ export function startNtpServer(
           done: Promise.resolve(),
           closed: false,
         };
-        loop.done = runKernelLoop(loop, sock, deps, io);
+        loop.done = runKernelLoop(loop, sock, deps, io, options);
         return loop;
       });
     } else {
@@ -252,6 +293,16 @@ export function startNtpServer(
       const loop = loops.find((l) => l.socket.hostname.includes(":") === v6) ??
         loops.find((l) => l.socket.hostname === "::") ?? loops[0];
       return loop.socket.send(data, address, port);
+    },
+    sendPeer(to, data) {
+      const v6 = to.address.includes(":");
+      const loop = loops.find((l) => !l.closed && l.socket.hostname.includes(":") === v6) ??
+        loops.find((l) => !l.closed && l.socket.hostname === "::");
+      if (loop === undefined) return false;
+      void loop.socket.send(data, to.address, to.port).then((error) => {
+        if (error !== null) countError(io, "sendErrors", error, deps.log);
+      });
+      return true;
     },
     async close() {
       for (const l of loops) {
@@ -327,25 +378,19 @@ function control(
 
 /**
  * The kernel-timestamp loop: wait until readable, then read the waiting datagrams in
- * batches (recvmmsg, receive times cooked once per batch) and answer each at once, its
- * transmit time read just before its own sendto, until none waits or BATCHES_PER_WAKE
+ * batches (recvmmsg, receive times cooked once per batch) and answer them, until none waits or BATCHES_PER_WAKE
  * batches were served; then wait again, which lets the rest of the daemon run.
  *
- * Replies are not batched: the kernel sends the replies of one sendmmsg one after the
- * other, 3-4 µs apart on this loopback, so a shared transmit time read before the call
- * would be late for all but the first (measured with 8 per call: median 21 µs from the
- * transmit time to the client's kernel receive timestamp, against 5 µs with one sendto per
- * reply, i.e. a 8 µs offset bias for clients of a busy server). Predicting each reply's
- * departure from the measured per-reply cost overshot (transmit times after the client's
- * receive time). sendmmsg saved about 15 % of CPU per request; it becomes free of that
- * cost when the transmit time no longer has to be read before sending (interleaved mode,
- * kernel transmit timestamps).
+ * Replies are staged as they are made and leave with one sendmmsg per group
+ * (src/io/batched_replies.ts), each clock-stamped transmit time written again with one
+ * reading of the clock just before the call (the kernel sends them one after the other).
  */
 async function runKernelLoop(
   loop: SocketLoop,
   sock: KernelSocket,
   deps: NtpServerDeps,
   io: IoCounters,
+  options: NtpServerOptions,
 ): Promise<void> {
   const from = { address: "", port: 0 };
   const batch = new CookedBatch(BATCH, MAX_REQUEST_LENGTH);
@@ -354,7 +399,14 @@ async function runKernelLoop(
   // The transmit time: CLOCK_REALTIME now, moved onto the cooked clock through the clocks
   // read for the batch (exact for the Linux driver, whose raw clock is CLOCK_REALTIME; the
   // null driver's virtual frequency over the batch's few hundred µs is below 0.1 µs).
-  const readTxTime = () => sock.cookedNowAfter(batch);
+  let txRead: Instant | null = null;
+  const readTxTime = () => (txRead = sock.cookedNowAfter(batch));
+  // Replies leave with one sendmmsg per batch, their transmit times restamped just before.
+  const replies = new BatchedReplies(sock, options.replyGroup ?? DEFAULT_REPLY_GROUP);
+  const localAddress = specificAddress(loop.socket.hostname);
+  // Interleaved mode: kernel transmit timestamps are turned on with the first reply saved.
+  const txStore = clientLog?.txTimestamps ?? null;
+  let txStamps = false;
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -366,6 +418,7 @@ async function runKernelLoop(
         await new Promise((r) => setTimeout(r, 10));
         break;
       }
+      if (txStamps) collectTxTimestamps(sock, txStore, clientLog);
       if (n === 0) break;
       // The engine cannot run during a batch: one reference state serves it all.
       const reference = deps.reference();
@@ -383,12 +436,22 @@ async function runKernelLoop(
           }
           continue;
         }
+        if (deps.peers !== undefined && isSymmetric(data)) {
+          if (deps.peers.receive(from, data, batch.rx[i], localAddress)) continue;
+        }
+        txRead = null;
         const reply = answer(loop, data, from, batch.rx[i], reference, deps, readTxTime);
         if (reply === null) continue;
-        if (sock.replyInBatch(batch, i, reply)) {
+        const failed = replies.reply(batch, i, reply, txRead);
+        if (failed === 0) {
           clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");
-        } else countError(io, "sendErrors", "sendto failed", deps.log);
+          // Transmit timestamps are wanted from the first reply saved for interleaved mode.
+          if (!txStamps && loop.responder.savedRxKey !== null && txStore !== null) {
+            txStamps = sock.enableTxFrames();
+          }
+        } else countError(io, "sendErrors", "sendmmsg failed", deps.log);
       }
+      if (replies.flush(batch) > 0) countError(io, "sendErrors", "sendmmsg failed", deps.log);
     }
   }
 }
@@ -403,6 +466,7 @@ async function runDenoLoop(
   const buffer = new Uint8Array(MAX_REQUEST_LENGTH);
   const from = { address: "", port: 0 };
   const readTime = loop.readCookedTime;
+  const localAddress = specificAddress(loop.socket.hostname);
   while (!loop.closed) {
     let data: Uint8Array;
     let addr: Deno.NetAddr;
@@ -432,6 +496,10 @@ async function runDenoLoop(
       }
       continue;
     }
+    if (
+      deps.peers !== undefined && isSymmetric(data) &&
+      deps.peers.receive(from, data, rxTime, localAddress)
+    ) continue;
     const reply = answer(loop, data, from, rxTime, deps.reference(), deps, readTime);
     if (reply === null) continue;
     try {

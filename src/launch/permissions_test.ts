@@ -122,6 +122,16 @@ Deno.test("permissions: a daemon going to the background may re-run deno, nothin
   }
 });
 
+Deno.test("permissions: a symmetric peer opens the NTP port, so net is unscoped", () => {
+  const conf = "peer 192.0.2.9\ncmdport 0\nbindcmdaddress /\n";
+  const facts = host({ "/etc/t/p.conf": conf, "/etc/resolv.conf": "" });
+  const flags = denoFlags(grantsFor(["daemon", "-n", "-f", "/etc/t/p.conf"], facts));
+  assert.ok(flags.includes("--allow-net"), flags.join(" "));
+  const server = host({ "/etc/t/s.conf": conf.replace("peer", "server"), "/etc/resolv.conf": "" });
+  const scoped = denoFlags(grantsFor(["daemon", "-n", "-f", "/etc/t/s.conf"], server));
+  assert.ok(!scoped.includes("--allow-net"), scoped.join(" "));
+});
+
 Deno.test("permissions: manycastclient solicits through Deno's UDP: unscoped net", () => {
   const base = ["cmdport 0", "bindcmdaddress /", "pidfile /srv/run/t.pid", ""];
   const facts = (extra: string) => host({ "/etc/t/t.conf": [extra, ...base].join("\n") });

@@ -110,6 +110,21 @@ export class KeyStore {
   ids(): number[] {
     return [...this.#keys.keys()].sort((a, b) => a - b);
   }
+
+  /**
+   * Takes the keys of `fresh` (chronyc `rekey`): a key whose ID stays is updated in place,
+   * so holders of its object (sources) use the new secret; new IDs are added, missing ones
+   * removed.
+   */
+  replaceWith(fresh: KeyStore): void {
+    for (const id of [...this.#keys.keys()]) if (!fresh.has(id)) this.#keys.delete(id);
+    for (const id of fresh.ids()) {
+      const next = fresh.get(id)!;
+      const held = this.#keys.get(id);
+      if (held === undefined) this.#keys.set(id, { ...next });
+      else Object.assign(held, { type: next.type, value: next.value, line: next.line });
+    }
+  }
 }
 
 /** Result of parsing a keyfile: the usable keys and the lines that were skipped. */

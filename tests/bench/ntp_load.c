@@ -12,7 +12,11 @@
  *
  * Each request carries its slot and a generation in the transmit timestamp, which the server
  * copies into the reply's origin timestamp; latency is CLOCK_MONOTONIC from just before the
- * send to just after the receive. Prints one line of key=value pairs.
+ * send to just after the receive. Served-time accuracy: the client reads CLOCK_REALTIME just
+ * before each send (T1) and takes the kernel receive timestamp of each reply (T4, SO_TIMESTAMPNS);
+ * client and server share this machine's clock, so the NTP offset ((T2-T1)+(T3-T4))/2 should be
+ * 0 and its median is the server's error, and T4-T3 is how long after its stamped transmit time
+ * a reply reached the client. Prints one line of key=value pairs.
  *
  * gcc -O2 -o ntp_load ntp_load.c
  */
@@ -50,6 +54,8 @@ static int open_socket(uint32_t addr_host_order) {
   if (fd < 0) { perror("socket"); exit(2); }
   int size = 1 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
   sa.sin_addr.s_addr = htonl(addr_host_order);
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) { perror("bind"); exit(2); }
@@ -58,6 +64,7 @@ static int open_socket(uint32_t addr_host_order) {
 
 typedef struct {
   int64_t sent_ns;   /* 0: free */
+  int64_t sent_rt;   /* CLOCK_REALTIME just before the send (T1) */
   uint32_t gen;
   int sock;
   int legit;
@@ -71,6 +78,24 @@ static int64_t *lat_legit;
 static long nlat_legit, cap_legit;
 static long sent, received, lost, kod, legit_sent, legit_received, legit_kod;
 static struct sockaddr_in server;
+static int64_t *offs, *txlag;
+static long noffs, cap_offs, ntxlag, cap_txlag;
+
+static int64_t real_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* An NTP timestamp (32.32 since 1900) at p as Unix ns. */
+static int64_t ntp_to_ns(const uint8_t *p) {
+  uint32_t s, f;
+  memcpy(&s, p, 4);
+  memcpy(&f, p + 4, 4);
+  s = ntohl(s);
+  f = ntohl(f);
+  return ((int64_t)s - 2208988800LL) * 1000000000LL + (int64_t)(((uint64_t)f * 1000000000ULL) >> 32);
+}
 
 static void make_request(uint8_t *req, int slot, uint32_t gen) {
   memset(req, 0, 48);
@@ -86,6 +111,7 @@ static void send_slot(int *fds, int slot) {
   sl->gen++;
   make_request(req, slot, sl->gen);
   sl->sent_ns = mono_ns();
+  sl->sent_rt = real_ns();
   if (sendto(fds[sl->sock], req, 48, 0, (struct sockaddr *)&server, sizeof server) != 48) {
     /* counted lost after the timeout */
   }
@@ -116,6 +142,7 @@ static int drain(int fd, int *out, int max) {
   static uint8_t bufs[BATCH][128];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
+  static uint8_t ctl[BATCH][64];
   int got = 0;
   for (;;) {
     for (int i = 0; i < BATCH; i++) {
@@ -124,6 +151,8 @@ static int drain(int fd, int *out, int max) {
       memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = ctl[i];
+      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i];
     }
     int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return got;
@@ -140,6 +169,19 @@ static int drain(int fd, int *out, int max) {
       slot_t *sl = &slots[s];
       if (sl->sent_ns == 0 || sl->gen != g) continue;
       int is_kod = r[1] == 0 && memcmp(r + 12, "RATE", 4) == 0;
+      int64_t t4 = 0;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec ts;
+          memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          t4 = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        }
+      }
+      if (!is_kod && t4 != 0 && sl->sent_rt != 0) {
+        int64_t t2 = ntp_to_ns(r + 32), t3 = ntp_to_ns(r + 40);
+        push(&offs, &noffs, &cap_offs, ((t2 - sl->sent_rt) + (t3 - t4)) / 2);
+        push(&txlag, &ntxlag, &cap_txlag, t4 - t3);
+      }
       if (sl->legit) {
         legit_received++;
         if (is_kod) legit_kod++;
@@ -275,6 +317,7 @@ int main(int argc, char **argv) {
           slot_t *sl = &slots[next];
           sl->gen++;
           sl->sent_ns = t;
+          sl->sent_rt = 0; /* flood requests share a send time: not used for accuracy */
           make_request(reqs[k], next, sl->gen);
           iov[k].iov_base = reqs[k];
           iov[k].iov_len = 48;
@@ -310,6 +353,11 @@ int main(int argc, char **argv) {
   qsort(lat, (size_t)nlat, sizeof *lat, cmp64);
   qsort(lat_legit, (size_t)nlat_legit, sizeof *lat_legit, cmp64);
   long unanswered = sent - received;
+  qsort(offs, (size_t)noffs, sizeof *offs, cmp64);
+  qsort(txlag, (size_t)ntxlag, sizeof *txlag, cmp64);
+  printf("offset_p50_us=%.1f offset_p5_us=%.1f offset_p95_us=%.1f txlag_p50_us=%.1f ",
+         pct(offs, noffs, 0.5), pct(offs, noffs, 0.05), pct(offs, noffs, 0.95),
+         pct(txlag, ntxlag, 0.5));
   printf("sent=%ld received=%ld lost=%ld kod=%ld seconds=%.3f rate=%.0f p50_us=%.1f "
          "p99_us=%.1f legit_sent=%ld legit_received=%ld legit_kod=%ld legit_p50_us=%.1f\n",
          sent, received, rate == 0 ? lost : unanswered, kod, secs, received / secs,

@@ -232,6 +232,13 @@ interface FloodRow {
   offsetUs: number;
 }
 
+/**
+ * The offset a client computed from the served timestamps (client and server share this
+ * machine's clock, so it should be 0): median and 5th..95th percentiles, µs.
+ */
+const offsets = (l: LoadResult) =>
+  `${fmt(l.offset_p50_us, 1, 0)} (${fmt(l.offset_p5_us, 1, 0)}..${fmt(l.offset_p95_us, 1, 0)})`;
+
 const fmt = (x: number, d = 0, w = 8) => (Number.isFinite(x) ? x.toFixed(d) : "-").padStart(w);
 
 async function main() {
@@ -374,18 +381,19 @@ function report(
   );
   console.log(
     "\nserver           | round | answered/s | p50 us | p99 us | CPU us/req |  lost | " +
-      "start ms | idle MB | load MB | chronyd -Q us",
+      "start ms | idle MB | load MB | offset us p50 (p5..p95) | T4-T3 us | chronyd -Q us",
   );
   console.log(
     "-----------------|------:|-----------:|-------:|-------:|-----------:|------:|" +
-      "---------:|--------:|--------:|--------------:",
+      "---------:|--------:|--------:|------------------------:|---------:|--------------:",
   );
   for (const r of rows) {
     console.log(
       `${r.name.padEnd(16)} | ${String(r.round).padStart(5)} | ${fmt(r.load.rate, 0, 10)} | ` +
         `${fmt(r.load.p50_us, 0, 6)} | ${fmt(r.load.p99_us, 0, 6)} | ${fmt(r.cpuUs, 2, 10)} | ` +
         `${fmt(r.load.lost, 0, 5)} | ${fmt(r.startupMs, 0, 8)} | ${fmt(r.idleMb, 1, 7)} | ` +
-        `${fmt(r.loadMb, 1, 7)} | ${fmt(r.offsetUs, 0, 13)}`,
+        `${fmt(r.loadMb, 1, 7)} | ${offsets(r.load).padStart(23)} | ` +
+        `${fmt(r.load.txlag_p50_us, 1, 8)} | ${fmt(r.offsetUs, 0, 13)}`,
     );
   }
   console.log(`\nRSS floor, deno run of an empty program: ${o.floorMb.toFixed(1)} MB`);
@@ -397,11 +405,13 @@ function report(
   );
   console.log(
     "\nserver           | round | flood sent | answered | KoD RATE | CPU us/req | " +
-      "legit answered | legit p50 us | RSS MB before/after | chronyd -Q us",
+      "legit answered | legit p50 us | legit offset us p50 (p5..p95) | RSS MB before/after | " +
+      "chronyd -Q us",
   );
   console.log(
     "-----------------|------:|-----------:|---------:|---------:|-----------:|" +
-      "---------------:|-------------:|--------------------:|--------------:",
+      "---------------:|-------------:|------------------------------:|--------------------:|" +
+      "--------------:",
   );
   for (const f of floods) {
     const legit = `${f.flood.legit_received}/${f.flood.legit_sent}`;
@@ -409,6 +419,7 @@ function report(
       `${f.name.padEnd(16)} | ${String(f.round).padStart(5)} | ${fmt(f.flood.sent, 0, 10)} | ` +
         `${fmt(f.flood.received, 0, 8)} | ${fmt(f.flood.kod, 0, 8)} | ${fmt(f.cpuUs, 2, 10)} | ` +
         `${legit.padStart(14)} | ${fmt(f.flood.legit_p50_us, 0, 12)} | ` +
+        `${offsets(f.flood).padStart(30)} | ` +
         `${(f.beforeMb.toFixed(1) + " / " + f.afterMb.toFixed(1)).padStart(19)} | ` +
         `${fmt(f.offsetUs, 0, 13)}`,
     );

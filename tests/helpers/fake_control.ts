@@ -303,7 +303,7 @@ export class FakeControl implements EngineControl {
     if (!this.manualOn) return { ok: false as const, status: "notenabled" as const };
     return { ok: true as const, report: { offset: -1.5, dfreqPpm: 0, newFreqPpm: 12.5 } };
   }
-  addSource(request: unknown): Promise<ControlResult> {
+  addSource(request: unknown): ControlResult | Promise<ControlResult> {
     return Promise.resolve(this.ok("addSource", request));
   }
   deleteSource(address: string): ControlResult {

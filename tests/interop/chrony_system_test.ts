@@ -7,9 +7,9 @@
  * The scripts are not part of this repository: they come at test time from Debian's source
  * package (`apt-get source --download-only chrony`, which needs a deb-src entry; .ci/run adds
  * one), cached in /var/cache/tempus-chrony-src (TEMPUS_CHRONY_SRC overrides). Without them,
- * or without root or chronyc, every test is skipped with one line saying why. Tests that
- * still fail for items owned elsewhere are ignored with the reason in their name;
- * TEMPUS_CHRONY_SYSTEM_ALL=1 runs them anyway.
+ * or without root or chronyc, every test is skipped with one line saying why. 001, 002, 003,
+ * 004, 006, 007, 008 and 009 run and must pass (also under -F 2 and -F -2); 010-nts and
+ * 099-scfilter are skipped by chrony's own scripts (the wrapper's feature line).
  *
  * The host clock is never touched: test.common passes -x unless a test sets clock_control=1,
  * which only the destructive 1xx tests do, and those are never run here; the wrapper adds -x
@@ -19,7 +19,6 @@
  */
 import assert from "node:assert/strict";
 import { REPO_ROOT } from "../helpers/peers.ts";
-import { parseChronyConfText } from "../../src/config/chrony_conf.ts";
 
 const CACHE = Deno.env.get("TEMPUS_CHRONY_SRC") ?? "/var/cache/tempus-chrony-src";
 const TARBALL = "chrony_4.3.orig.tar.gz";
@@ -42,40 +41,19 @@ const TESTS = [
   "099-scfilter",
 ] as const;
 
-/**
- * Tests known to fail for reasons outside this harness's reach (issue 13 items owned by the
- * engine and command server), with the reason. They are registered as ignored (the reason
- * is in the test name) so the list stays visible; remove an entry once its items are done.
- */
-const KNOWN_FAILURES: Partial<Record<(typeof TESTS)[number], string>> = {
-  "007-cmdmon":
-    "smoothtime, items 8-10: makestep under -x answers 200 OK; ntpdata Local address and " +
-    "root dispersion of a local reference; selectdata state after reset sources",
-  "008-confload": "item 4: reload sources does not re-read sourcedir",
-};
-
-/**
- * chrony's standard configuration (test.common) uses `smoothtime 100.0 0.001`: every test
- * with a full configuration needs tempus to accept it. Checked here, so the tests run as soon
- * as it is implemented.
- */
-function smoothtimeMissing(): string | null {
-  const r = parseChronyConfText("smoothtime 100.0 0.001", "(probe)");
-  return r.ok ? null : "smoothtime is not implemented yet (test.common's configuration has it)";
+function haveCerttool(): boolean {
+  try {
+    return new Deno.Command("certtool", { args: ["--help"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
 }
-
-/** Tests that need the full configuration of test.common (minimal_config=0). */
-const FULL_CONFIG = new Set([
-  "002-extended",
-  "003-memlock",
-  "004-priority",
-  "007-cmdmon",
-  "009-binddevice",
-]);
 
 /** Tests expected to be skipped by chrony's own script (exit code 9), with the reason. */
 const EXPECTED_SKIPS: Partial<Record<(typeof TESTS)[number], string>> = {
-  "010-nts": "tempus has no NTS yet: the wrapper does not advertise +NTS",
+  // 010-nts makes its certificate with GnuTLS's certtool (Debian: gnutls-bin).
+  ...(haveCerttool() ? {} : { "010-nts": "certtool (gnutls-bin) is not installed" }),
   "099-scfilter": "tempus has -F 0 and -F 2/-2, not level 1 (an allow-list), which 099 " +
     "runs too: the wrapper does not advertise +SCFILTER",
 };
@@ -171,10 +149,6 @@ async function runSystemTest(
   }
 }
 
-const SMOOTHTIME = smoothtimeMissing();
-/** TEMPUS_CHRONY_SYSTEM_ALL=1 runs the known failures too (to see where they stand). */
-const RUN_ALL = Deno.env.get("TEMPUS_CHRONY_SYSTEM_ALL") === "1";
-
 /**
  * Every test at filter level 0, and, as 099-scfilter does for levels 2 and -2, the tests
  * chrony's scripts run with TEST_SCFILTER (their daemons start with -F LEVEL).
@@ -187,13 +161,11 @@ const RUNS: { name: (typeof TESTS)[number]; scfilter: number }[] = [
 ];
 
 for (const { name, scfilter } of RUNS) {
-  const known = KNOWN_FAILURES[name] ??
-    (FULL_CONFIG.has(name) && SMOOTHTIME !== null ? SMOOTHTIME : undefined);
   const skip = EXPECTED_SKIPS[name];
   Deno.test({
     name: `chrony 4.3 test/system ${name}${scfilter === 0 ? "" : ` (-F ${scfilter})`}` +
-      (known ? ` (ignored: ${known})` : skip ? ` (skipped by the script: ${skip})` : ""),
-    ignore: "skip" in source || (known !== undefined && !RUN_ALL),
+      (skip ? ` (skipped by the script: ${skip})` : ""),
+    ignore: "skip" in source,
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async () => {

@@ -8,7 +8,8 @@
  *   of 1000 (pulses whose lock disagrees by more than 0.4 s with dispersion are dropped).
  * - `refclock SHM 0 refid NMEA offset 0.35 delay 0.1` + `refclock PPS /dev/pps0` (no lock):
  *   the clock first follows NMEA; once it is good to 0.5 s the pulses count and PPS1 takes
- *   over, stratum 1 (chrony: sync within 80-260 s).
+ *   over, stratum 1 (chrony: sync within 80-260 s, 800-960 raw and 50-63 filtered PPS lines);
+ *   the same with PPS configured first (refid PPS0; chrony: sync within 80-180 s).
  * - `refclock SHM 0 noselect` + `refclock PPS /dev/pps0` + `local`: the unlocked pulses take
  *   their seconds from the local reference; PPS1 is selected at the local stratum, 10, and
  *   every pulse counts (chrony: 997-1001 of 1000).
@@ -29,8 +30,12 @@ const S = 1_000_000_000n;
 interface Feeds {
   nmea: number;
   pps: number;
-  tracking: { refId: number; stratum: number } | null;
+  tracking: { refId: number; stratum: number; rootDelay: number } | null;
   ppsAccepted?: number;
+  /** Filtered PPS samples (refclocks.log "- N" lines). */
+  ppsFiltered?: number;
+  /** Add the PPS refclock first (chrony's refid then PPS0). */
+  ppsFirst?: boolean;
 }
 
 /** Adds the two refclocks and feeds them: NMEA at each half second, PPS at each second. */
@@ -43,8 +48,20 @@ function nmeaAndPps(nmeaLine: string, ppsLine: string, feeds: Feeds) {
       if (!r.ok) throw new Error(r.error);
       return engine.addRefclock(r.refclock, r.refclock.refId ?? refId);
     };
-    const nmea = add(nmeaLine, "SHM0");
-    const pps = add(ppsLine, "PPS1");
+    let nmea: number, pps: number;
+    if (feeds.ppsFirst) {
+      pps = add(ppsLine, "PPS0");
+      nmea = add(nmeaLine, "SHM1");
+    } else {
+      nmea = add(nmeaLine, "SHM0");
+      pps = add(ppsLine, "PPS1");
+    }
+    const ppsRefId = feeds.ppsFirst ? "PPS0" : "PPS1";
+    engine.onRefclockSample = (r) => {
+      if (r.refId === ppsRefId && r.count === null) {
+        feeds.ppsFiltered = (feeds.ppsFiltered ?? 0) + 1;
+      }
+    };
     const rnd = new SimRandom(7);
     const nmeaTick = () => {
       const raw = ctx.clock.readRawTime();
@@ -73,8 +90,10 @@ function run(
   duration: number,
   maxSyncTime: number,
   config: Partial<Config> = {},
+  opts: { minSyncTime?: number; ppsFirst?: boolean } = {},
 ) {
-  const feeds: Feeds = { nmea: 0, pps: 0, tracking: null };
+  const feeds: Feeds = { nmea: 0, pps: 0, tracking: null, ppsFirst: opts.ppsFirst };
+  const ppsRefId = opts.ppsFirst ? "PPS0" : "PPS1";
   const result = runScenario({
     name: "refclock pps",
     duration,
@@ -87,12 +106,12 @@ function run(
         run: (ctx) => {
           const engine = ctx.engine as Engine;
           const t = engine.tracking();
-          feeds.tracking = { refId: t.refId, stratum: t.stratum };
-          feeds.ppsAccepted = engine.source(pulses(engine, "PPS1")!.id)!.counters.validRx;
+          feeds.tracking = { refId: t.refId, stratum: t.stratum, rootDelay: t.rootDelay };
+          feeds.ppsAccepted = engine.source(pulses(engine, ppsRefId)!.id)!.counters.validRx;
         },
       },
     ],
-    limits: { minSyncTime: 1, maxSyncTime },
+    limits: { minSyncTime: opts.minSyncTime ?? 1, maxSyncTime },
   }, tempusEngine);
   const lines = (re: RegExp) => result.log.filter((l) => re.test(l.message)).length;
   return { result, feeds, lines };
@@ -117,20 +136,45 @@ Deno.test("sim refclock (106-refclock): PPS locked to a late, noisy NMEA is sele
   // chrony: 610-740 raw PPS lines of 1000 (tempus, seed 1: 659).
   const n = feeds.ppsAccepted ?? 0;
   assert.ok(n >= 610 && n <= 740, `${n} pulses accepted of ${feeds.pps}`);
+  // chrony: 60-63 filtered PPS lines.
+  const f = feeds.ppsFiltered ?? 0;
+  assert.ok(f >= 60 && f <= 63, `${f} filtered PPS samples`);
 });
 
-Deno.test("sim refclock (106-refclock): unlocked PPS takes over from NMEA once the clock is good", () => {
-  const { result, feeds } = run(
-    "SHM 0 refid NMEA offset 0.35 delay 0.1",
-    "PPS /dev/pps0 refid PPS1",
-    1000,
-    400,
+for (const ppsFirst of [false, true]) {
+  const refId = ppsFirst ? "PPS0" : "PPS1";
+  // chrony: sync within 80-260 s (80-180 s with PPS first), PPS selected at stratum 1 with root
+  // delay 1e-9, 800-960 raw and 50-63 filtered PPS lines (tempus, seed 1: sync 114 s, 936, 58).
+  Deno.test(
+    `sim refclock (106-refclock): unlocked PPS takes over from NMEA once the clock is good${
+      ppsFirst ? " (PPS configured first: PPS0)" : ""
+    }`,
+    () => {
+      const { result, feeds } = run(
+        "SHM 0 refid NMEA offset 0.35 delay 0.1",
+        "PPS /dev/pps0",
+        1000,
+        ppsFirst ? 180 : 260,
+        {},
+        { minSyncTime: 80, ppsFirst },
+      );
+      const m = result.metrics;
+      assert.ok(
+        result.pass,
+        `${
+          result.failures.join("; ")
+        } (sync ${m.syncTime}, rms ${m.rmsOffset}, max ${m.maxOffset})`,
+      );
+      assert.equal(feeds.tracking?.refId, refIdFromText(refId));
+      assert.equal(feeds.tracking?.stratum, 1);
+      assert.ok(Math.abs((feeds.tracking?.rootDelay ?? 0) - 1e-9) < 1e-15);
+      const n = feeds.ppsAccepted ?? 0;
+      assert.ok(n >= 800 && n <= 960, `${n} pulses accepted of ${feeds.pps}`);
+      const f = feeds.ppsFiltered ?? 0;
+      assert.ok(f >= 50 && f <= 63, `${f} filtered PPS samples`);
+    },
   );
-  const m = result.metrics;
-  assert.ok(result.pass, `${result.failures.join("; ")} (rms ${m.rmsOffset}, max ${m.maxOffset})`);
-  assert.equal(feeds.tracking?.refId, refIdFromText("PPS1"));
-  assert.equal(feeds.tracking?.stratum, 1);
-});
+}
 
 Deno.test("sim refclock (106-refclock): unlocked PPS on the local reference: stratum 10", () => {
   const { result, feeds } = run(
@@ -147,6 +191,8 @@ Deno.test("sim refclock (106-refclock): unlocked PPS on the local reference: str
   // chrony: 997-1001 raw PPS lines of 1000 (every pulse counts on the local reference).
   const n = feeds.ppsAccepted ?? 0;
   assert.ok(n >= 990 && n <= 1001, `${n} pulses accepted of ${feeds.pps}`);
+  const f = feeds.ppsFiltered ?? 0;
+  assert.ok(f >= 60 && f <= 63, `${f} filtered PPS samples (chrony: 60-63)`);
 });
 
 Deno.test("sim refclock: unlocked pulses on a clock that never synchronises are all dropped", () => {

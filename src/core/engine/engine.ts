@@ -19,10 +19,10 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "../reports.ts";
-import type { Source } from "../source/source.ts";
+import type { Source, SourceOutcome } from "../source/source.ts";
 import type { Instant } from "../../base/time.ts";
 import type { ReferenceState } from "../types.ts";
-import { EngineCore } from "./core.ts";
+import { EngineInputs } from "./inputs.ts";
 import { activityReport, selectDataReport, sourcesReport, sourceStatsReport } from "./reports.ts";
 
 export type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
@@ -72,7 +72,27 @@ export function matchesSource(address: string, match: SourceMatch): boolean {
 }
 
 /** The engine. */
-export class Engine extends EngineCore {
+export class Engine extends EngineInputs {
+  /**
+   * Carries out a source's outcomes in order: `adjust-clock` (a `local` refclock, chrony's
+   * REF_AdjustReference) here - the clock changes without the other sources being corrected,
+   * then the asking source's statistics and samples move by the change made - the rest in
+   * EngineCore.
+   */
+  protected override run(s: Source, outcomes: SourceOutcome[], samplesBefore?: number): void {
+    let from = 0;
+    outcomes.forEach((o, i) => {
+      if (o.kind !== "adjust-clock") return;
+      super.run(s, outcomes.slice(from, i), samplesBefore);
+      from = i + 1;
+      const change = this.reference.adjustReference(o.doffset, o.dfreq);
+      if (change === null) return;
+      s.stats.applyClockChange(change);
+      s.applyClockChange(change);
+    });
+    if (from < outcomes.length) super.run(s, outcomes.slice(from), samplesBefore);
+  }
+
   // ---------------------------------------------------------------- reports
 
   /** The reference state the NTP server answers from. */

@@ -409,6 +409,19 @@ Deno.test("presend sends a warm-up request 2 s before each real one; its reply i
   assert.equal(src.counters.validRx, 4);
 });
 
+Deno.test("presend with xleave sends two warm-up requests 2 s apart before each real one", () => {
+  const { sched, engine, transport, ids } = setup({ params: { presend: 6, xleave: true } });
+  engine.start(transport);
+  sched.runUntil(100);
+  const times = transport.sent.map((s) => s.at);
+  assert.ok(times.length >= 6, `${times}`);
+  for (const i of [0, 1, 3, 4]) assert.ok(Math.abs(times[i + 1] - times[i] - 2) < 0.1, `${times}`);
+  assert.ok(times[3] - times[2] > 30, `a poll interval after the real one: ${times}`);
+  const src = engine.source(ids[0])!;
+  assert.equal(src.counters.goodRx, 2);
+  assert.equal(src.counters.validRx, 6);
+});
+
 Deno.test("replaceSource swaps the address, keeps options and logs like chrony", () => {
   const sched = new VirtualScheduler();
   const driver = new FakeDriver(sched);

@@ -86,6 +86,9 @@ export function assessCandidate(c: SelectionCandidate, opts: SourceSelectorOptio
   const leap = c.selection?.leap ?? 3;
   if (c.noselect) return { status: "N", interval: null, stratum, leap };
   const sel = c.selection;
+  // Nothing heard since it was added or since `reset sources`: chrony's leap is still
+  // LEAP_Unsynchronised then, and it is checked before the statistics ('s', not 'M').
+  if (sel === null && c.reachability === 0) return { status: "s", interval: null, stratum, leap };
   if (sel === null || !sel.selectOk) return { status: "M", interval: null, stratum, leap };
   const interval = staleWidenedInterval(sel, opts.maxClockError);
   const status = sel.leap === 3

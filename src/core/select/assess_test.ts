@@ -89,3 +89,12 @@ Deno.test("summarizeAssessments: a source 8 polls without a good sample is stuck
     8,
   );
 });
+
+Deno.test("assessCandidate: nothing heard since added or reset is 's' (chrony's leap unsynchronised)", () => {
+  const status = (c: SelectionCandidate) => assessCandidate(c, OPTS).status;
+  // chronyd 4.3 after `reset sources`: "s 127.0.0.1 ... ?" (reachability 0, no statistics).
+  assert.equal(status(cand({ selection: null, reachability: 0 })), "s");
+  // Heard from, but not enough samples yet: missing statistics.
+  assert.equal(status(cand({ selection: null, reachability: 1 })), "M");
+  assert.equal(status(cand({ selection: null, reachability: 0, noselect: true })), "N");
+});

@@ -23,12 +23,18 @@ import {
   NtpMode,
   type NtpPacket,
 } from "../../ntp/packet.ts";
-import { ntp64ToInstant } from "../../ntp/timestamp.ts";
+import { instantToNtp64, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import { delayDevRatioOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import { WORST_CASE_FREQ_BOUND } from "../sourcestats.ts";
 import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
+import {
+  type InterleavedRequest,
+  interleavedTimestamps,
+  type PreviousExchange,
+} from "./interleave.ts";
 
 /** Largest server processing time accepted (test A), seconds (MAX_SERVER_INTERVAL). */
 export const MAX_SERVER_INTERVAL = 4.0;
@@ -97,14 +103,19 @@ export interface RequestState {
   presend: boolean;
   /** A valid reply to it was already processed (test 1). */
   answered: boolean;
+  /** The interleaved fields it carried (xleave), or null/absent for a basic request. */
+  interleave?: InterleavedRequest | null;
 }
 
 /** Everything besides the reply and the request that the tests look at. */
 export interface MeasureContext {
   /** Transmit timestamp of the last valid reply from this server (test 1), or null. */
   lastRemoteTx: bigint | null;
-  /** The key the reply must be authenticated with (test 5), or null for none. */
-  auth: { keys: KeyStore; keyId: number } | null;
+  /**
+   * How the reply must be authenticated (test 5): a symmetric key, an authenticator port
+   * (NTS, see packet_auth.ts), or null for none.
+   */
+  auth: { keys: KeyStore; keyId: number } | { port: PacketAuthenticator } | null;
   /** Local clock precision, seconds. */
   localPrecision: number;
   /** Offset correction added to the measured offset (the `offset` source option). */
@@ -125,6 +136,14 @@ export interface MeasureContext {
   reference: ReferenceState | null;
   /** Reference ID of our own address (test D), when known. */
   localRefId?: number;
+  /**
+   * A symmetric association (modes 1 and 2): a packet in mode 1 or 2 is the peer's answer, a
+   * mode 4 is not, and the peer's hold time (T3 - T2, up to its polling interval) is not
+   * limited to MAX_SERVER_INTERVAL (chrony applies that limit in client mode only).
+   */
+  symmetric?: boolean;
+  /** The last valid exchange (interleaved mode), or null/absent. */
+  previousExchange?: PreviousExchange | null;
 }
 
 /** Why a reply gave no sample: the first test it failed. */
@@ -137,6 +156,7 @@ export type RejectReason =
   | "bad-stratum" // test 6: stratum 0 or >= 16
   | "bad-root-distance" // test 7
   | "presend" // test A: a warm-up reply
+  | "interleaved-unusable" // test A: an interleaved reply whose exchange cannot be used
   | "bad-delay" // test A: delay or precision over maxdelay
   | "bad-server-interval" // test A: the server held the request too long
   | "delay-ratio" // test B
@@ -153,6 +173,7 @@ export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = {
   "bad-stratum": "server stratum is not synchronised",
   "bad-root-distance": "server root distance is 16 s or more",
   "presend": "reply to a warm-up request",
+  "interleaved-unusable": "interleaved reply following a basic one (exchange already used)",
   "bad-delay": "delay exceeds maxdelay",
   "bad-server-interval": "server held the request too long",
   "delay-ratio": "delay exceeds maxdelayratio",
@@ -170,6 +191,8 @@ export interface Measurement {
   dispersion: number;
   /** The server's processing time (T3 - T2), seconds. */
   responseTime: number;
+  /** The reply was interleaved: T1-T4 are those of the previous exchange (RFC 9769). */
+  interleaved: boolean;
   /** Root distance: (rootDelay + delay)/2 + rootDispersion + dispersion, seconds. */
   rootDistance: number;
   /** Local transmit time (T1). */
@@ -228,19 +251,32 @@ export function measureReply(
   const decoded = decodePacket(bytes);
   if (!decoded.ok) return { kind: "ignored", detail: decoded.error.message };
   const pkt = decoded.packet;
-  if (pkt.mode !== NtpMode.Server && pkt.mode !== NtpMode.SymmetricPassive) {
+  const answerModes: readonly number[] = ctx.symmetric === true
+    ? [NtpMode.SymmetricActive, NtpMode.SymmetricPassive]
+    : [NtpMode.Server, NtpMode.SymmetricPassive];
+  if (!answerModes.includes(pkt.mode)) {
     return { kind: "ignored", detail: `reply in mode ${pkt.mode}` };
   }
 
   // RFC 5905 tests.
   const test1 = !request.answered && pkt.transmitTime !== ctx.lastRemoteTx;
-  const test2 = pkt.originTime === request.cookie;
+  // Test 2: the origin echoes our transmit cookie (basic) or, in interleaved mode, the
+  // receive field we sent (the server answered with its previous reply's transmit time).
+  const xleave = request.interleave ?? null;
+  const previous = ctx.previousExchange ?? null;
+  const basicReply = pkt.originTime === request.cookie;
+  const interleaved = !basicReply && xleave !== null && previous !== null &&
+    pkt.originTime === xleave.receiveCookie;
+  const test2 = basicReply || interleaved;
   const test3 = pkt.originTime !== 0n && pkt.receiveTime !== 0n && pkt.transmitTime !== 0n;
   // Test 5: authenticated with the source's key, or not authenticated at all when the
   // source has none (chrony NAU_CheckResponseAuth: the mode must match).
   let test5: boolean;
   if (ctx.auth === null) test5 = pkt.mac === null;
-  else {
+  else if ("port" in ctx.auth) {
+    // Only a reply echoing our request is shown to the authenticator (it may renew keys).
+    test5 = test2 && ctx.auth.port.check(bytes) === "ok";
+  } else {
     const auth = checkPacketAuth(bytes, ctx.auth.keys);
     test5 = auth.kind === "ok" && auth.key.id === ctx.auth.keyId;
   }
@@ -256,12 +292,24 @@ export function measureReply(
   const test6 = pkt.leap !== 3 && pkt.stratum > 0 && pkt.stratum < 16;
   const test7 = pkt.rootDelay / 2 + pkt.rootDispersion < NTP_MAX_DISPERSION;
 
-  const t1 = request.localTx;
-  const t4 = rx;
-  const t2 = ntp64ToInstant(pkt.receiveTime, t4);
-  const t3 = ntp64ToInstant(pkt.transmitTime, t4);
+  let t1 = request.localTx;
+  let t4 = rx;
+  let t2 = ntp64ToInstant(pkt.receiveTime, t4);
+  let t3 = ntp64ToInstant(pkt.transmitTime, t4);
+  let rootDelay = pkt.rootDelay;
+  let rootDispersion = pkt.rootDispersion;
+  let interleavedOk = true;
+  if (interleaved) {
+    const x = interleavedTimestamps(pkt, rx, request.localTx, xleave, previous);
+    ({ t1, t2, t3, t4, rootDelay, rootDispersion } = x);
+    interleavedOk = x.unusable === null;
+  }
   const localInterval = Number(t4 - t1) / 1e9;
   const remoteInterval = Number(t3 - t2) / 1e9;
+  // The server's processing time: of the measured exchange (interleaved: T3 - its own T2).
+  const responseTime = interleaved
+    ? Number(t3 - ntp64ToInstant(previous.remoteRx, rx)) / 1e9
+    : remoteInterval;
   const precision = ctx.localPrecision + 2 ** clamp(pkt.precision, -30, 0);
   let delay = Math.abs(localInterval - remoteInterval);
   delay = Math.max(delay, precision);
@@ -273,18 +321,21 @@ export function measureReply(
 
   // chrony's extra tests.
   const delayOk = delay - dispersion <= ctx.maxDelay && precision <= ctx.maxDelay;
-  const intervalOk = Math.abs(remoteInterval) <= MAX_SERVER_INTERVAL;
-  const testA = delayOk && !request.presend && intervalOk;
+  const intervalOk = ctx.symmetric === true || Math.abs(responseTime) <= MAX_SERVER_INTERVAL;
+  const testA = delayOk && !request.presend && intervalOk && interleavedOk;
   const dtd = ctx.delayTestData(sampleTime);
   const testB = delayRatioOk(dtd, delay, ctx.maxDelayRatio, ctx.maxClockError);
   const testC = delayDevRatioOk(dtd, offset, delay, ctx.maxDelayDevRatio, ctx.maxClockError);
   // Test D: the server is not synchronised to us (its reference ID is our address) and
-  // is not us (same reference, stratum and root delay as ours).
+  // is not us (same reference ID, stratum, root delay and reference time as ours: chrony's
+  // check_sync_loop; without the reference time, orphan peers that all serve their local
+  // reference at the same stratum would take each other for themselves).
   const ref = ctx.reference;
   const testD =
     !(pkt.stratum > 1 && ctx.localRefId !== undefined && pkt.refId === ctx.localRefId) &&
     !(ref !== null && ref.synchronised && pkt.stratum > 1 && pkt.refId === ref.refId &&
-      pkt.stratum === ref.stratum && Math.abs(pkt.rootDelay - ref.rootDelay) < 1e-5);
+      pkt.stratum === ref.stratum && Math.abs(pkt.rootDelay - ref.rootDelay) < 1e-5 &&
+      pkt.refTime !== 0n && pkt.refTime === instantToNtp64(ref.refTime));
 
   const tests = (test1 ? TestBit.T1 : 0) | (test2 ? TestBit.T2 : 0) |
     (test3 ? TestBit.T3 : 0) | (test5 ? TestBit.T5 : 0) | (test6 ? TestBit.T6 : 0) |
@@ -308,6 +359,8 @@ export function measureReply(
     ? "bad-delay"
     : !intervalOk
     ? "bad-server-interval"
+    : !interleavedOk
+    ? "interleaved-unusable"
     : !testB
     ? "delay-ratio"
     : !testC
@@ -319,8 +372,9 @@ export function measureReply(
     offset,
     delay,
     dispersion,
-    responseTime: remoteInterval,
-    rootDistance: (pkt.rootDelay + delay) / 2 + pkt.rootDispersion + dispersion,
+    responseTime,
+    interleaved,
+    rootDistance: (rootDelay + delay) / 2 + rootDispersion + dispersion,
     t1,
     t2,
     t3,
@@ -330,8 +384,8 @@ export function measureReply(
       offset,
       peerDelay: delay,
       peerDispersion: dispersion,
-      rootDelay: pkt.rootDelay + delay,
-      rootDispersion: pkt.rootDispersion + dispersion,
+      rootDelay: rootDelay + delay,
+      rootDispersion: rootDispersion + dispersion,
       stratum: pkt.stratum,
       leap: pkt.leap as LeapStatus,
     },

@@ -128,8 +128,15 @@ Deno.test("each test names its rejection, in chrony's order", () => {
     dispersionRate: 0,
     precisionLog2: -20,
   };
-  assert.equal(r(reply((p) => p.refId = 42), { reference: ref }), "sync-loop");
+  const ours = (p: NtpPacket) => {
+    p.refId = 42;
+    p.refTime = instantToNtp64(T1);
+  };
+  assert.equal(r(reply(ours), { reference: ref }), "sync-loop");
   assert.equal(r(reply((p) => p.refId = 43), { reference: ref }), "sample");
+  // Same reference ID, stratum and root delay but another reference time: another host
+  // serving the same kind of reference (two local references in orphan mode), not us.
+  assert.equal(r(reply((p) => p.refId = 42), { reference: ref }), "sample");
 });
 
 Deno.test("authentication: a keyed source takes only replies with its key", () => {

@@ -22,6 +22,8 @@ export interface LastMeasurement {
   responseTime: number;
   /** Test bits (TestBit). */
   tests: number;
+  /** The reply was interleaved (RFC 9769). */
+  interleaved?: boolean;
 }
 
 /** Request and reply counters of a source. */
@@ -65,7 +67,7 @@ export function ntpDataReport(
     responseTime: last.responseTime,
     jitterAsymmetry: extra.jitterAsymmetry,
     tests: last.tests,
-    interleaved: false,
+    interleaved: last.interleaved ?? false,
     authenticated: extra.authenticated,
     totalTx: counters.tx,
     totalRx: counters.rx,

@@ -10,6 +10,7 @@ import { KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
 import type { RandomPort } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import {
   buildClientRequest,
   type MeasureContext,
@@ -17,6 +18,13 @@ import {
   type ReplyVerdict,
   type RequestState,
 } from "./measure.ts";
+import {
+  adjustPreviousExchange,
+  interleavedRequestFields,
+  type PreviousExchange,
+} from "./interleave.ts";
+import { decodePacket, encodePacket } from "../../ntp/packet.ts";
+import { appendMac } from "../../ntp/auth.ts";
 
 /** One outstanding request. */
 export interface Request extends RequestState {
@@ -27,7 +35,7 @@ export interface Request extends RequestState {
 }
 
 /** The tests' context less what the requests know themselves (test 1 and the key). */
-export type ReplyContext = Omit<MeasureContext, "lastRemoteTx" | "auth">;
+export type ReplyContext = Omit<MeasureContext, "lastRemoteTx" | "auth" | "previousExchange">;
 
 /** Requests in flight, for one source. */
 export class RequestLog {
@@ -39,24 +47,67 @@ export class RequestLog {
   #requests: Request[] = [];
   #nextToken = 1;
   #lastRemoteTx: bigint | null = null;
+  /** The last valid exchange, kept for interleaved mode (xleave). */
+  #previous: PreviousExchange | null = null;
 
-  /** Requests signed with `key` (null: none) and checked for `keyId`'s MAC. */
-  constructor(random: RandomPort, key: SymmetricKey | null) {
+  readonly #port: PacketAuthenticator | null;
+
+  /**
+   * Requests signed with `key` (null: none) and checked for `keyId`'s MAC, or protected and
+   * checked by `port` (NTS).
+   */
+  constructor(
+    random: RandomPort,
+    key: SymmetricKey | null,
+    port: PacketAuthenticator | null = null,
+  ) {
     this.#random = random;
     this.#key = key;
-    this.#auth = key === null ? null : { keys: new KeyStore([key]), keyId: key.id };
+    this.#port = port;
+    this.#auth = port !== null
+      ? { port }
+      : key === null
+      ? null
+      : { keys: new KeyStore([key]), keyId: key.id };
   }
 
-  /** Builds a request; `now` stands as its transmit time until the engine reports it sent. */
+  /**
+   * Builds a request; `now` stands as its transmit time until the engine reports it sent.
+   * Null when the authenticator cannot protect one now (NTS keys being established).
+   */
   create(
-    options: { version: number; poll: number },
+    options: { version: number; poll: number; interleaved?: boolean },
     presend: boolean,
     missed: boolean,
     now: Instant,
-  ): { token: number; bytes: Uint8Array } {
+  ): { token: number; bytes: Uint8Array } | null {
     const random8 = new Uint8Array(8);
     this.#random.fill(random8);
-    const request = buildClientRequest(random8, { ...options, key: this.#key });
+    const { interleaved, ...basic } = options;
+    // With an authenticator (NTS) the request carries no symmetric-key MAC.
+    const key = this.#port === null ? this.#key : null;
+    const request = buildClientRequest(random8, { ...basic, key });
+    // Interleaved (xleave): the previous reply's receive timestamp as origin, a random
+    // receive field; only after a valid reply, and only in NTPv4 (chrony).
+    let interleave = null;
+    let bytes = request.bytes;
+    const prev = this.#previous;
+    if (interleaved === true && prev !== null && (bytes[0] >> 3 & 7) === 4) {
+      this.#random.fill(random8);
+      interleave = interleavedRequestFields(prev, random8, request.cookie);
+      const decoded = decodePacket(bytes.subarray(0, 48));
+      if (decoded.ok) {
+        decoded.packet.originTime = interleave.origin;
+        decoded.packet.receiveTime = interleave.receiveCookie;
+        const header = encodePacket(decoded.packet);
+        bytes = key === null ? header : appendMac(header, key);
+      } else interleave = null;
+    }
+    if (this.#port !== null) {
+      const protectedBytes = this.#port.protect(bytes);
+      if (protectedBytes === null) return null;
+      bytes = protectedBytes;
+    }
     const token = this.#nextToken++;
     while (this.#requests.length >= 2) this.#requests.shift();
     this.#requests.push({
@@ -66,8 +117,9 @@ export class RequestLog {
       presend,
       answered: false,
       missed,
+      interleave,
     });
-    return { token, bytes: request.bytes };
+    return { token, bytes };
   }
 
   /** The request of `token`, if still kept. */
@@ -102,6 +154,11 @@ export class RequestLog {
     this.#requests = [];
   }
 
+  /** Forgets the previous exchange (interleaved mode restarts in basic mode). */
+  forgetPreviousExchange(): void {
+    this.#previous = null;
+  }
+
   /**
    * Measures a reply to request `req` received at `rx`; a valid reply or a KoD answers the
    * request (test 1 then refuses a duplicate).
@@ -111,11 +168,22 @@ export class RequestLog {
       ...ctx,
       lastRemoteTx: this.#lastRemoteTx,
       auth: this.#auth,
+      previousExchange: this.#previous,
     });
     if (verdict.kind === "kod") req.answered = true;
     if (verdict.kind === "valid") {
       req.answered = true;
-      this.#lastRemoteTx = verdict.packet.transmitTime;
+      const p = verdict.packet;
+      this.#lastRemoteTx = p.transmitTime;
+      this.#previous = {
+        remoteRx: p.receiveTime,
+        remoteTx: p.transmitTime,
+        localRx: rx,
+        localTx: verdict.measurement.interleaved ? req.localTx : null,
+        rootDelay: p.rootDelay,
+        rootDispersion: p.rootDispersion,
+        synced: verdict.synced,
+      };
     }
     return verdict;
   }
@@ -124,5 +192,6 @@ export class RequestLog {
   applyClockChange(change: ClockChangeEvent): void {
     for (const r of this.#requests) r.localTx = adjustForClockChange(r.localTx, change).instant;
     if (this.lastTx !== null) this.lastTx = adjustForClockChange(this.lastTx, change).instant;
+    if (this.#previous !== null) this.#previous = adjustPreviousExchange(this.#previous, change);
   }
 }

@@ -47,7 +47,8 @@ export class PollSchedule {
   readonly #random: RandomPort;
   #burstGoodLeft = 0;
   #burstTotalLeft = 0;
-  #presendDone = false;
+  /** Presend requests still to go before the real one (0: no presend under way). */
+  #presendLeft = 0;
 
   /** A schedule over `params` (kept, not copied). */
   constructor(params: SourceParams, random: RandomPort) {
@@ -95,7 +96,7 @@ export class PollSchedule {
   /** Goes online (iburst if configured); returns the delay of the first request. */
   goOnline(now: Instant, lastTx: Instant | null): number {
     this.mode = "online";
-    this.#presendDone = false;
+    this.#presendLeft = 0;
     if (this.params.iburst) this.#startBurst(IBURST_GOOD_SAMPLES, IBURST_TOTAL_SAMPLES);
     let delay = INITIAL_DELAY;
     if (!this.inBurst() && lastTx !== null) {
@@ -152,13 +153,18 @@ export class PollSchedule {
       this.#endBurst();
       return "stop";
     }
-    // Presend: a warm-up exchange WARM_UP_DELAY before the real one.
+    // Presend: a warm-up exchange WARM_UP_DELAY before the real one; two with xleave, so
+    // that an interleaved server holds a fresh transmit time for the real one (chrony).
     const presend = this.params.presend;
-    if (presend !== null && this.poll >= presend && !this.#presendDone && !this.inBurst()) {
-      this.#presendDone = true;
+    if (presend !== null && this.poll >= presend && this.#presendLeft === 0 && !this.inBurst()) {
+      this.#presendLeft = this.params.xleave ? 2 : 1;
       return "presend";
     }
-    this.#presendDone = false;
+    if (this.#presendLeft > 1) {
+      this.#presendLeft--;
+      return "presend";
+    }
+    this.#presendLeft = 0;
     return "send";
   }
 
@@ -208,7 +214,7 @@ export class PollSchedule {
       }
       return this.#burstTotalLeft > 0 ? this.#burstInterval() : null;
     }
-    if (this.mode === "online" && !this.#presendDone) {
+    if (this.mode === "online" && this.#presendLeft === 0) {
       return this.#randomised(this.#pollInterval());
     }
     return null;

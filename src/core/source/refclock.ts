@@ -5,7 +5,9 @@
  * when a sample arrived since the last poll), takes one filtered sample and hands it to the
  * source's statistics, so that selection takes it like an NTP source. Pulses (a PPS driver,
  * or any driver under the `pps` option) go through `addPulse`: their seconds come from the
- * `lock` refclock or the synchronised clock (refclock_pulse.ts).
+ * `lock` refclock or the synchronised clock (refclock_pulse.ts). A `local` refclock locks
+ * its pulses to itself and asks, after each filtered sample, for the clock change that keeps
+ * the system clock on it (refclock_local.ts).
  *
  * @module
  */
@@ -19,6 +21,13 @@ import type { ClockChangeEvent } from "../types.ts";
 import { Reachability } from "./reachability.ts";
 import { RefclockFilter } from "./refclock_filter.ts";
 import {
+  followLocal,
+  localEstimate,
+  localPulse,
+  pulseOptions,
+  wholeSecondCorrection,
+} from "./refclock_local.ts";
+import {
   lockedPulse,
   type LockSample,
   type PulseResult,
@@ -26,7 +35,8 @@ import {
   unlockedPulse,
   unlockedPulseStratum,
 } from "./refclock_pulse.ts";
-import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
+import type { Source, SourceContext, SourceOutcome } from "./source.ts";
+import { SilentSource } from "./silent_source.ts";
 import {
   MAX_REFCLOCK_OFFSET,
   REFCLOCK_COMBINE_RATIO,
@@ -34,6 +44,7 @@ import {
   type RefclockRawSample,
   type RefclockSampleLog,
   refIdFromText,
+  taiMinusUtc,
 } from "./refclock_types.ts";
 
 export {
@@ -63,15 +74,13 @@ export interface RefclockSourceOptions {
 }
 
 /** A reference clock source. */
-export class RefclockSource implements Source {
+export class RefclockSource extends SilentSource implements Source {
   /** Engine id. */
   readonly id: number;
   /** Always "refclock". */
   readonly type = "refclock" as const;
   /** Pseudo-address: the refid. */
   readonly address: SocketAddress;
-  /** No name. */
-  readonly name: null = null;
   /** The source's statistics. */
   readonly stats: SourceStats;
   /** The refclock configuration. */
@@ -83,7 +92,7 @@ export class RefclockSource implements Source {
   readonly #params: SourceParams;
   readonly #filter: RefclockFilter;
   readonly #precision: number;
-  readonly #reach = new Reachability();
+  #reach = new Reachability();
   #reached = 0;
   #leap: LeapStatus = 0;
   #running = false;
@@ -97,6 +106,7 @@ export class RefclockSource implements Source {
 
   /** Creates the source (no wake-ups before `start`). */
   constructor(o: RefclockSourceOptions) {
+    super();
     this.id = o.id;
     this.config = o.config;
     this.stats = o.stats;
@@ -157,21 +167,9 @@ export class RefclockSource implements Source {
   get pollsSinceGoodSample(): number {
     return this.#reach.pollsSinceGoodSample;
   }
-  /** Always online. */
-  get mode(): SourceMode {
-    return "online";
-  }
-  /** Never denied. */
-  get denied(): boolean {
-    return false;
-  }
   /** Time of the newest filtered sample. */
   get lastSampleTime(): Instant | null {
     return this.#lastSampleTime;
-  }
-  /** A refclock transmits nothing. */
-  get lastTransmit(): Instant | null {
-    return null;
   }
   /** Counters: rx = samples from the driver, validRx = accepted, goodRx = filtered. */
   get counters(): { tx: number; rx: number; validRx: number; goodRx: number } {
@@ -191,7 +189,7 @@ export class RefclockSource implements Source {
   }
   /** True when the newest sample was a pulse timed by the clock itself (no lock). */
   get unlockedPulseActive(): boolean {
-    return this.#ppsActive && this.config.lock === null;
+    return this.#ppsActive && this.config.lock === null && !this.config.local;
   }
   /** The newest sample that went into the filter, as a lock for pulses (null: none). */
   get lockSample(): LockSample | null {
@@ -240,19 +238,17 @@ export class RefclockSource implements Source {
     this.#counters.rx++;
     if (!this.#running) return [];
     if (!Number.isFinite(s.offset) || Math.abs(s.offset) > MAX_REFCLOCK_OFFSET) {
-      return [{
-        kind: "log",
-        level: "debug",
-        message: `${this.addressText}: insane offset dropped`,
-      }];
+      return this.#drop("insane offset dropped");
     }
-    if (this.config.pps) return this.addPulse(s.time, pulseSecond(s.time, s.offset), ctx);
+    if (this.config.pps || this.config.local) {
+      return this.addPulse(s.time, pulseSecond(s.time, s.offset), ctx);
+    }
     if (!this.#validTime(s.time, ctx)) return this.#drop("sample time not valid");
     if (s.leap !== 0 && s.leap !== 1 && s.leap !== 2) return this.#drop(`bad leap ${s.leap}`);
     if (ctx.isLeapSecondClose(s.time)) return [];
     let offset = s.offset + this.#params.offset;
     if (this.config.tai) {
-      const tai = this.#utcFromTai(s.time, offset);
+      const tai = taiMinusUtc(s.time, offset, this.#taiOffset);
       if (tai === null) return this.#drop("unknown TAI offset");
       offset -= tai;
     }
@@ -284,15 +280,6 @@ export class RefclockSource implements Source {
     return [];
   }
 
-  /** chrony's convert_tai_offset: TAI - UTC for a sample whose reference time is TAI. */
-  #utcFromTai(time: Instant, offset: number): number | null {
-    const taiTime = time + BigInt(Math.round(offset * 1e9));
-    const first = this.#taiOffset(taiTime);
-    if (first === null) return null;
-    const tai = this.#taiOffset(taiTime - BigInt(first) * 1_000_000_000n);
-    return tai === null || tai === 0 ? null : tai;
-  }
-
   /**
    * A pulse (chrony RCL_AddCookedPulse): the local clock read `second` past a pulse-interval
    * boundary at cooked time `time`. Timed by the `lock` refclock's newest sample, or
@@ -304,14 +291,14 @@ export class RefclockSource implements Source {
       return this.#drop("pulse time not valid");
     }
     const dispersion = this.#precision;
-    const o = {
-      rate: this.config.rate,
-      width: this.config.width,
-      maxLockAge: this.config.maxLockAge,
-      offset: this.#params.offset,
-    };
+    const local = this.config.local;
+    const o = pulseOptions(this.config, this.#params.offset);
     let r: PulseResult;
-    if (this.config.lock !== null) {
+    if (local) {
+      const p = localPulse(time, second, dispersion, this.lockSample, this.#filter, o);
+      if (p === "lost") return this.#lostLock();
+      r = p;
+    } else if (this.config.lock !== null) {
       const lock = this.#lookup(this.config.lock);
       r = lockedPulse(time, second, dispersion, lock?.lockSample ?? null, o);
     } else {
@@ -331,7 +318,7 @@ export class RefclockSource implements Source {
     });
     if (!ok) return [];
     this.#counters.validRx++;
-    this.#leap = r.leap === 3 ? 0 : r.leap;
+    this.#leap = local ? 3 : r.leap === 3 ? 0 : r.leap;
     this.#ppsActive = true;
     this.onSampleLog?.({
       time,
@@ -346,9 +333,17 @@ export class RefclockSource implements Source {
     return [];
   }
 
+  /** chrony: a local refclock that lost its lock starts over (filter, statistics, reach). */
+  #lostLock(): SourceOutcome[] {
+    this.#filter.clear();
+    this.stats.reset();
+    this.#reach = new Reachability();
+    return [{ kind: "log", level: "warning", message: "Local refclock lost lock" }];
+  }
+
   /** The stratum of a filtered sample (chrony: pps_stratum for an unlocked pulse source). */
   #sampleStratum(ctx: SourceContext): number {
-    if (!(this.#ppsActive && this.config.lock === null)) return this.config.stratum;
+    if (!this.unlockedPulseActive) return this.config.stratum;
     return unlockedPulseStratum(
       ctx.reference(),
       this.refId,
@@ -377,12 +372,14 @@ export class RefclockSource implements Source {
         stratum: this.#sampleStratum(ctx),
         leap: this.#leap,
       };
+      const before = this.config.local ? localEstimate(this.stats) : null;
       this.stats.accumulate(sample);
       this.stats.regress();
       this.#lastSampleTime = f.time;
       this.#lastOffset = f.offset;
       this.#lastDispersion = f.peerDispersion;
       out.push({ kind: "sample", sample });
+      if (this.config.local) out.push(...this.#followLocal(before));
       this.onSampleLog?.({
         time: f.time,
         refId: this.addressText,
@@ -397,32 +394,22 @@ export class RefclockSource implements Source {
     return out;
   }
 
-  /** Nothing is ever sent. */
-  sent(): SourceOutcome[] {
-    return [];
+  /**
+   * chrony follow_local: the clock change that undoes what moved since `before` (asked of the
+   * engine, which applies it to this source alone), and whole seconds off the offsets.
+   */
+  #followLocal(before: ReturnType<typeof localEstimate>): SourceOutcome[] {
+    const after = localEstimate(this.stats);
+    const adjust = followLocal(before, after);
+    if (adjust === null || after === null) return [];
+    const whole = wholeSecondCorrection(after.offset);
+    if (whole !== 0) {
+      this.stats.correctOffset(whole);
+      this.#filter.correctOffset(whole);
+    }
+    return [{ kind: "adjust-clock", doffset: adjust.doffset, dfreq: adjust.dfreq }];
   }
-  /** Nothing is ever sent. */
-  transmitted(): void {}
-  /** Nothing is ever sent. */
-  sendFailed(): SourceOutcome[] {
-    return [];
-  }
-  /** A refclock gets no replies. */
-  receive(): SourceOutcome[] {
-    return [];
-  }
-  /** No requests outstanding. */
-  expects(): boolean {
-    return false;
-  }
-  /** A refclock is always online (chrony: online/offline apply to NTP sources only). */
-  setOnline(): SourceOutcome[] {
-    return [];
-  }
-  /** No bursts for refclocks. */
-  burst(): SourceOutcome[] {
-    return [];
-  }
+
   /** Only `offset` can change at run time (chrony's modify offset). */
   modify(field: keyof SourceParams, value: number): boolean {
     if (field !== "offset" || !Number.isFinite(value)) return false;

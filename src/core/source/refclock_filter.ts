@@ -258,16 +258,25 @@ export class RefclockFilter {
     };
   }
 
+  /** Adds `doffset` seconds to the held samples and the newest one (chrony SPF_CorrectOffset). */
+  correctOffset(doffset: number): void {
+    for (const s of this.#held()) s.offset += doffset;
+  }
+
+  /** The samples held and the newest one (once each). */
+  #held(): FilterSample[] {
+    return this.#last !== null && !this.#samples.includes(this.#last)
+      ? [...this.#samples, this.#last]
+      : this.#samples;
+  }
+
   /** Moves held samples onto the new clock scale; an unknown step drops them. */
   applyClockChange(change: ClockChangeEvent): void {
     if (change.kind === "unknown") {
       this.clear();
       return;
     }
-    const held = this.#last !== null && this.#samples.includes(this.#last)
-      ? this.#samples
-      : [...this.#samples, ...(this.#last === null ? [] : [this.#last])];
-    for (const s of held) {
+    for (const s of this.#held()) {
       const { instant, shift } = adjustForClockChange(s.time, change);
       s.time = instant;
       s.offset -= shift;

@@ -92,3 +92,19 @@ export function refclockNtpData(r: {
     totalGoodRx: r.counters.goodRx,
   };
 }
+
+/**
+ * chrony's convert_tai_offset: TAI - UTC for a sample at cooked `time` whose reference time
+ * (time + offset) is TAI, from `taiOffset` (TAI - UTC at a UTC instant); null when unknown.
+ */
+export function taiMinusUtc(
+  time: Instant,
+  offset: number,
+  taiOffset: (t: Instant) => number | null,
+): number | null {
+  const taiTime = time + BigInt(Math.round(offset * 1e9));
+  const first = taiOffset(taiTime);
+  if (first === null) return null;
+  const tai = taiOffset(taiTime - BigInt(first) * 1_000_000_000n);
+  return tai === null || tai === 0 ? null : tai;
+}

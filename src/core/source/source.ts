@@ -42,7 +42,14 @@ export type SourceOutcome =
    * Send `bytes` to `to`; the engine reads the transmit time, sends, and reports back with
    * `sent(token, ok, txTime)`.
    */
-  | { kind: "send"; token: number; to: SocketAddress; bytes: Uint8Array }
+  | {
+    kind: "send";
+    token: number;
+    to: SocketAddress;
+    bytes: Uint8Array;
+    /** "ntp-port": from the daemon's NTP server socket (symmetric peers); default a client socket. */
+    via?: "ntp-port";
+  }
   /**
    * Call `timeout` after `delay` seconds (replacing any pending wake-up); with `fromLastTx`
    * the delay counts from the source's last transmission (`lastTransmit`) as it stands when
@@ -61,7 +68,18 @@ export type SourceOutcome =
   /** The source refuses service (KoD DENY or RSTR) and will send nothing more. */
   | { kind: "demobilize"; code: string }
   /** A log line. */
-  | { kind: "log"; level: LogLevel; message: string };
+  | { kind: "log"; level: LogLevel; message: string }
+  /**
+   * chrony REF_AdjustReference (a `local` refclock): slew `doffset` seconds and change the
+   * frequency by `dfreq` (fraction, > 0: faster) without correcting the other sources, then
+   * move this source's statistics and samples by the change made.
+   */
+  | { kind: "adjust-clock"; doffset: number; dfreq: number };
+
+/** A `log` outcome. */
+export function logOutcome(level: LogLevel, message: string): SourceOutcome {
+  return { kind: "log", level, message };
+}
 
 /** A time source as the engine, the selection and the reports see it. */
 export interface Source {
@@ -128,6 +146,8 @@ export interface Source {
   modify(field: keyof SourceParams, value: number): boolean;
   /** Drops the sample history (the statistics are reset by the engine). */
   resetHistory(): void;
+  /** Sets the reachability register from a dump file (chronyd -r); optional. */
+  restoreReachability?(register: number, size: number): void;
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
   applyClockChange(change: ClockChangeEvent): void;
   /** chronyc `ntpdata` for this source. */

@@ -1,0 +1,42 @@
+/**
+ * Measures a packet from a symmetric peer with the one measurement function
+ * (`measureReply` in symmetric mode) against our newest packet and the association's
+ * timestamps, and says whether it is authentic (test 5) for the timestamp bookkeeping.
+ *
+ * @module
+ */
+import type { NtpPacket } from "../../ntp/packet.ts";
+import type { Instant } from "../../base/time.ts";
+import { type MeasureContext, measureReply, type ReplyVerdict, TestBit } from "./measure.ts";
+import type { PeerTimestamps } from "./peer_timestamps.ts";
+
+/** The tests' context less what the association's timestamps supply. */
+export type PeerMeasureContext = Omit<MeasureContext, "lastRemoteTx" | "symmetric">;
+
+/** A peer packet's verdict (null: we sent nothing yet) and whether it is authentic. */
+export interface PeerMeasurement {
+  /** The verdict, or null before our first packet. */
+  verdict: ReplyVerdict | null;
+  /** Test 5 passed (or, without a verdict, no MAC where none is expected). */
+  authentic: boolean;
+}
+
+/** Measures `bytes` (decoded as `packet`) received at cooked `rx`. */
+export function measurePeerPacket(
+  bytes: Uint8Array,
+  packet: NtpPacket,
+  rx: Instant,
+  ts: PeerTimestamps,
+  ctx: PeerMeasureContext,
+): PeerMeasurement {
+  const verdict = ts.localTx === null ? null : measureReply(bytes, rx, {
+    cookie: ts.localNtpTx,
+    localTx: ts.localTx,
+    presend: false,
+    answered: false,
+  }, { ...ctx, lastRemoteTx: ts.remoteTx === 0n ? null : ts.remoteTx, symmetric: true });
+  const authentic = verdict === null || verdict.kind === "ignored"
+    ? ctx.auth === null && packet.mac === null
+    : (verdict.tests & TestBit.T5) !== 0;
+  return { verdict, authentic };
+}
