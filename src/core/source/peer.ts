@@ -15,8 +15,7 @@
  * @module
  */
 import type { SourceParams } from "../../config/model.ts";
-import type { KeyStore, SymmetricKey } from "../../ntp/auth.ts";
-import { KeyStore as Keys } from "../../ntp/auth.ts";
+import { type KeyStore, KeyStore as Keys, type SymmetricKey } from "../../ntp/keyfile.ts";
 import { decodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import {
   BAD_RESPONSE_ADJ,
