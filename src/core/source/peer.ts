@@ -15,14 +15,12 @@
  * @module
  */
 import type { SourceParams } from "../../config/model.ts";
-import { type KeyStore, KeyStore as Keys, type SymmetricKey } from "../../ntp/keyfile.ts";
 import { decodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import {
   BAD_RESPONSE_ADJ,
   MAX_LAN_PEER_DELAY,
   NO_RESPONSE_ADJ,
   NO_RESPONSE_SELECTED_ADJ,
-  pollAdjustment,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
 import type { LogLevel, RandomPort, SocketAddress } from "../../base/ports.ts";
@@ -31,7 +29,7 @@ import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent, NtpSample } from "../types.ts";
 import { type ReplyVerdict, TestBit } from "./measure.ts";
-import { measurePeerPacket } from "./peer_measure.ts";
+import { measurePeerPacket, peerMeasureContext } from "./peer_measure.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import { peerTransmitDelay } from "./peer_timing.ts";
@@ -39,6 +37,8 @@ import { buildPeerPacket } from "./peer_packet.ts";
 import { PeerTimestamps } from "./peer_timestamps.ts";
 import { Reachability } from "./reachability.ts";
 import { MedianFilter } from "./sample_filter.ts";
+import { acceptSample } from "./sample_accept.ts";
+import { SourceKey } from "./source_key.ts";
 import type { NtpClientOptions } from "./ntp_client.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
@@ -70,10 +70,7 @@ export class PeerSource implements Source {
   readonly #precision: number;
   readonly #maxClockError: number;
   readonly #random: RandomPort;
-  readonly #key: SymmetricKey | null;
-  readonly #auth: { keys: KeyStore; keyId: number } | null;
-  readonly #keyMissing: boolean;
-  #keyMissingLogged = false;
+  readonly #key: SourceKey;
   readonly #schedule: PollSchedule;
   readonly #ts = new PeerTimestamps();
   readonly #reach = new Reachability();
@@ -97,9 +94,7 @@ export class PeerSource implements Source {
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
     this.#random = o.random;
-    this.#key = o.params.key === null ? null : o.key ?? null;
-    this.#keyMissing = o.params.key !== null && this.#key === null;
-    this.#auth = this.#key === null ? null : { keys: new Keys([this.#key]), keyId: this.#key.id };
+    this.#key = new SourceKey(o.params.key, o.key);
     // chrony: iburst, burst and presend do nothing for peers (the config parser warns).
     const params = { ...o.params, iburst: false, burst: false, presend: null };
     this.#schedule = new PollSchedule(params, o.random);
@@ -280,14 +275,10 @@ export class PeerSource implements Source {
   timeout(ctx: SourceContext): SourceOutcome[] {
     if (!this.#started) return [];
     if (this.#schedule.beforeTransmit() === "stop") return [];
-    if (this.#keyMissing) {
-      const out: SourceOutcome[] = [];
-      if (!this.#keyMissingLogged) {
-        this.#keyMissingLogged = true;
-        out.push(
-          log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`),
-        );
-      }
+    if (this.#key.missing) {
+      const out: SourceOutcome[] = this.#key.reportMissing()
+        ? [log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`)]
+        : [];
       this.#token++;
       return [...out, ...this.#afterTransmit(false, ctx)];
     }
@@ -300,7 +291,7 @@ export class PeerSource implements Source {
       receive: echo.receive,
       transmit: ctx.now,
       previousTransmit: this.#ts.localNtpTx,
-      key: this.#key,
+      key: this.#key.key,
     });
     this.#ts.sent(packet.transmitField, ctx.now);
     this.#counters.tx++;
@@ -356,21 +347,20 @@ export class PeerSource implements Source {
     if (!decoded.ok || (decoded.packet.mode !== 1 && decoded.packet.mode !== 2)) return [];
     const pkt = decoded.packet;
     this.#counters.rx++;
-    const p = this.params;
     const ts = this.#ts;
-    const { verdict, authentic } = measurePeerPacket(bytes, pkt, rx, ts, {
-      auth: this.#auth,
-      localPrecision: this.#precision,
-      offsetCorrection: p.offset,
-      skew: this.stats.skew,
-      maxDelay: p.maxDelay,
-      maxDelayRatio: p.maxDelayRatio,
-      maxDelayDevRatio: p.maxDelayDevRatio,
-      maxClockError: this.#maxClockError,
-      delayTestData: (t) => this.stats.delayTestData(t),
-      reference: ctx.reference(),
-      localRefId: ctx.localRefId,
-    });
+    const { verdict, authentic } = measurePeerPacket(
+      bytes,
+      pkt,
+      rx,
+      ts,
+      peerMeasureContext(this.params, this.stats, {
+        auth: this.#key.auth,
+        localPrecision: this.#precision,
+        maxClockError: this.#maxClockError,
+        reference: ctx.reference(),
+        localRefId: ctx.localRefId,
+      }),
+    );
     const valid = verdict !== null && verdict.kind === "valid";
     const answer = ts.receive({
       receiveField: pkt.receiveTime,
@@ -431,19 +421,12 @@ export class PeerSource implements Source {
 
   #accept(sample: NtpSample): SourceOutcome[] {
     this.#reach.pollsSinceGoodSample = 0;
-    const n = this.params.filter;
-    const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
-    if (out === null) return [];
-    const predicted = this.stats.predictOffset(out.time);
-    this.stats.accumulate(out);
-    this.stats.regress();
-    this.#lastSampleTime = out.time;
-    const error = Math.abs(out.offset - predicted);
-    const distance = out.peerDispersion + out.peerDelay / 2;
-    this.#adjustPoll(
-      pollAdjustment(error, distance, this.stats.sampleCount, this.params.pollTarget),
-    );
-    return [{ kind: "sample", sample: out }];
+    const p = this.params;
+    const taken = acceptSample(sample, this.#filter, p.filter, this.stats, p.pollTarget);
+    if (taken === null) return [];
+    this.#lastSampleTime = taken.sample.time;
+    this.#adjustPoll(taken.pollAdjust);
+    return [{ kind: "sample", sample: taken.sample }];
   }
 
   /** chronyc `ntpdata`: the last valid packet (its mode 1 or 2 shows as symmetric). */
