@@ -47,6 +47,7 @@ export const LIBCRYPTO_SYMBOLS = {
   BIO_ctrl_pending: { parameters: ["pointer"], result: "usize" },
   X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
   X509_VERIFY_PARAM_set1_ip_asc: { parameters: ["pointer", "buffer"], result: "i32" },
+  X509_VERIFY_PARAM_set_flags: { parameters: ["pointer", "u64"], result: "i32" },
 } as const;
 
 /** The libssl functions bound, with their FFI signatures. */
@@ -60,6 +61,7 @@ export const LIBSSL_SYMBOLS = {
   SSL_set_accept_state: { parameters: ["pointer"], result: "void" },
   SSL_CTX_new: { parameters: ["pointer"], result: "pointer" },
   SSL_CTX_free: { parameters: ["pointer"], result: "void" },
+  SSL_CTX_up_ref: { parameters: ["pointer"], result: "i32" },
   SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
   SSL_CTX_set_verify: { parameters: ["pointer", "i32", "pointer"], result: "void" },
   SSL_CTX_load_verify_locations: {
@@ -108,6 +110,8 @@ export const SSL_CTRL_SET_MAX_PROTO_VERSION = 124;
 export const TLS1_3_VERSION = 0x0304;
 /** SSL_CTX_set_verify mode: verify the peer's certificate. */
 export const SSL_VERIFY_PEER = 0x01;
+/** X509_V_FLAG_NO_CHECK_TIME: verify certificates without checking their validity dates. */
+export const X509_V_FLAG_NO_CHECK_TIME = 0x200000;
 /** SSL_get_error: a protocol or library error. */
 export const SSL_ERROR_SSL = 1;
 /** SSL_get_error: more input is needed from the network. */

@@ -1,5 +1,6 @@
 /**
- * TLS 1.3 client and server engines over OpenSSL memory BIOs. It never touches a socket: the caller
+ * TLS 1.3 client and server engines over OpenSSL memory BIOs (the server side is in
+ * openssl_tls_server.ts). It never touches a socket: the caller
  * feeds it the bytes received from the network (`receive`), sends what it produces
  * (`takeOutgoing`), and calls `handshake`, `write` and `read`, each of which returns at once
  * (no OpenSSL call here can block). The peer's certificate is verified against the given CA
@@ -10,7 +11,6 @@
  * @module
  */
 import {
-  ALPN_SELECT_CALLBACK,
   cString,
   libcrypto,
   libssl,
@@ -24,12 +24,10 @@ import {
   SSL_ERROR_WANT_READ,
   SSL_ERROR_WANT_WRITE,
   SSL_ERROR_ZERO_RETURN,
-  SSL_FILETYPE_PEM,
-  SSL_TLSEXT_ERR_ALERT_FATAL,
-  SSL_TLSEXT_ERR_OK,
   SSL_VERIFY_PEER,
   TLS1_3_VERSION,
   TLSEXT_NAMETYPE_HOST_NAME,
+  X509_V_FLAG_NO_CHECK_TIME,
 } from "./openssl.ts";
 
 /** Options of a TLS client engine. */
@@ -40,6 +38,18 @@ export interface TlsClientOptions {
   alpn: readonly string[];
   /** PEM file of trusted CA certificates; the system default paths when absent. */
   caFile?: string;
+  /**
+   * Further trusted certificates: PEM files, or directories of hashed certificates (a path
+   * ending in "/"), added to `caFile` (chrony's `ntstrustedcerts`).
+   */
+  trusted?: readonly string[];
+  /**
+   * Whether the system's default certificates are trusted too (chrony: unless `nosystemcert`).
+   * Default: only when neither `caFile` nor `trusted` is given.
+   */
+  systemCerts?: boolean;
+  /** Skip the certificates' validity-date check (chrony's `nocerttimecheck`). */
+  noTimeCheck?: boolean;
 }
 
 /** What a step of the engine needs next. */
@@ -75,17 +85,22 @@ export function alpnWire(protocols: readonly string[]): Uint8Array<ArrayBuffer> 
   return out;
 }
 
-/** The OpenSSL objects behind one TLS endpoint. */
-interface TlsHandles {
+/** The OpenSSL objects behind one TLS endpoint (for openssl_tls_server.ts). */
+export interface TlsHandles {
+  /** The SSL_CTX (one reference is released by `free`). */
   ctx: NonNullable<Deno.PointerValue>;
+  /** The SSL object. */
   ssl: NonNullable<Deno.PointerValue>;
+  /** The memory BIO OpenSSL reads from. */
   rbio: NonNullable<Deno.PointerValue>;
+  /** The memory BIO OpenSSL writes to. */
   wbio: NonNullable<Deno.PointerValue>;
+  /** Called once the engine is freed. */
   onFree: () => void;
 }
 
 /** A context restricted to TLS 1.3; throws OpensslError. */
-function tls13Context(method: Deno.PointerValue): NonNullable<Deno.PointerValue> {
+export function tls13Context(method: Deno.PointerValue): NonNullable<Deno.PointerValue> {
   const ssl = libssl();
   opensslErrors();
   const ctx = ssl.SSL_CTX_new(method);
@@ -101,7 +116,7 @@ function tls13Context(method: Deno.PointerValue): NonNullable<Deno.PointerValue>
 }
 
 /** An SSL object on `ctx` with two memory BIOs; throws OpensslError. */
-function memorySsl(ctx: NonNullable<Deno.PointerValue>): TlsHandles {
+export function memorySsl(ctx: NonNullable<Deno.PointerValue>): TlsHandles {
   const ssl = libssl();
   const crypto = libcrypto();
   const handle = ssl.SSL_new(ctx);
@@ -123,12 +138,35 @@ function clientHandles(options: TlsClientOptions): TlsHandles {
   let handles: TlsHandles | null = null;
   try {
     ssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, null);
-    const loaded = options.caFile === undefined
-      ? ssl.SSL_CTX_set_default_verify_paths(ctx)
-      : ssl.SSL_CTX_load_verify_locations(ctx, cString(options.caFile), null);
-    if (loaded !== 1) throw new OpensslError(`loading trusted certificates`);
+    const files = [
+      ...(options.caFile === undefined ? [] : [options.caFile]),
+      ...(options.trusted ?? []),
+    ];
+    if (options.systemCerts ?? files.length === 0) {
+      if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) {
+        throw new OpensslError(`loading the system's trusted certificates`);
+      }
+    }
+    for (const f of files) {
+      const dir = f.endsWith("/");
+      const loaded = ssl.SSL_CTX_load_verify_locations(
+        ctx,
+        dir ? null : cString(f),
+        dir ? cString(f) : null,
+      );
+      if (loaded !== 1) throw new OpensslError(`loading trusted certificates from ${f}`);
+    }
     handles = memorySsl(ctx);
     const handle = handles.ssl;
+    if (options.noTimeCheck === true) {
+      const param = ssl.SSL_get0_param(handle);
+      if (
+        param === null ||
+        crypto.X509_VERIFY_PARAM_set_flags(param, BigInt(X509_V_FLAG_NO_CHECK_TIME)) !== 1
+      ) {
+        throw new OpensslError("X509_VERIFY_PARAM_set_flags(NO_CHECK_TIME)");
+      }
+    }
     if (isIpLiteral(options.serverName)) {
       // An address is matched against the certificate's IP SANs (and sent without SNI).
       const param = ssl.SSL_get0_param(handle);
@@ -310,71 +348,5 @@ export class MemoryTlsClient extends MemoryTls {
   /** Creates the engine; throws OpensslError when OpenSSL refuses the configuration. */
   constructor(options: TlsClientOptions) {
     super(clientHandles(options));
-  }
-}
-
-/** Options of a TLS server engine. */
-export interface TlsServerOptions {
-  /** PEM file with the certificate chain (server certificate first). */
-  certFile: string;
-  /** PEM file with the private key. */
-  keyFile: string;
-  /** The one ALPN protocol served; clients not offering it are refused. */
-  alpn: string;
-}
-
-function serverHandles(options: TlsServerOptions): TlsHandles {
-  const ssl = libssl();
-  const ctx = tls13Context(ssl.TLS_server_method());
-  const wanted = new TextEncoder().encode(options.alpn);
-  // ALPN: pick `wanted` from the client's list (the chosen name points into that list).
-  const callback = new Deno.UnsafeCallback(
-    ALPN_SELECT_CALLBACK,
-    (_ssl, out, outLength, input, inputLength) => {
-      if (out === null || outLength === null || input === null) return SSL_TLSEXT_ERR_ALERT_FATAL;
-      const list = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(input, inputLength));
-      for (let pos = 0; pos < list.length;) {
-        const length = list[pos];
-        const name = list.subarray(pos + 1, pos + 1 + length);
-        if (name.length === wanted.length && name.every((b, i) => b === wanted[i])) {
-          const chosen = Deno.UnsafePointer.value(input) as bigint + BigInt(pos + 1);
-          new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(out, 8))[0] = chosen;
-          new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(outLength, 1))[0] = length;
-          return SSL_TLSEXT_ERR_OK;
-        }
-        pos += 1 + length;
-      }
-      return SSL_TLSEXT_ERR_ALERT_FATAL;
-    },
-  );
-  try {
-    if (ssl.SSL_CTX_use_certificate_chain_file(ctx, cString(options.certFile)) !== 1) {
-      throw new OpensslError(`loading certificate ${options.certFile}`);
-    }
-    if (ssl.SSL_CTX_use_PrivateKey_file(ctx, cString(options.keyFile), SSL_FILETYPE_PEM) !== 1) {
-      throw new OpensslError(`loading private key ${options.keyFile}`);
-    }
-    if (ssl.SSL_CTX_check_private_key(ctx) !== 1) {
-      throw new OpensslError("the private key does not match the certificate");
-    }
-    ssl.SSL_CTX_set_alpn_select_cb(ctx, callback.pointer, null);
-    const handles = memorySsl(ctx);
-    ssl.SSL_set_accept_state(handles.ssl);
-    return { ...handles, onFree: () => callback.close() };
-  } catch (e) {
-    ssl.SSL_CTX_free(ctx);
-    callback.close();
-    throw e;
-  }
-}
-
-/**
- * A TLS 1.3 server for one connection: presents the certificate, requires the ALPN
- * protocol. (One context per connection keeps it simple; NTS-KE connections are short.)
- */
-export class MemoryTlsServer extends MemoryTls {
-  /** Creates the engine; throws OpensslError when the certificate or key cannot be used. */
-  constructor(options: TlsServerOptions) {
-    super(serverHandles(options));
   }
 }

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { opensslAvailable } from "./openssl.ts";
-import {
-  alpnWire,
-  type MemoryTls,
-  MemoryTlsClient,
-  MemoryTlsServer,
-  TlsError,
-} from "./openssl_tls.ts";
+import { alpnWire, type MemoryTls, MemoryTlsClient, TlsError } from "./openssl_tls.ts";
+import { MemoryTlsServer, TlsServerContext } from "./openssl_tls_server.ts";
 
 // Client and server engines wired back to back in memory: no socket at all.
 
@@ -196,6 +191,48 @@ Deno.test({
           server.free();
         }
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "TLS: one server context serves many connections, also after its own reference is freed",
+  ignore,
+  async fn() {
+    const dir = await pki();
+    try {
+      const context = new TlsServerContext({
+        certFile: `${dir}/s.crt`,
+        keyFile: `${dir}/s.key`,
+        alpn: "ntske/1",
+      });
+      const servers: MemoryTlsServer[] = [];
+      for (let i = 0; i < 3; i++) {
+        const server = new MemoryTlsServer(context);
+        servers.push(server);
+        const client = new MemoryTlsClient({
+          serverName: "nts.test",
+          alpn: ["ntske/1"],
+          caFile: `${dir}/ca.crt`,
+        });
+        try {
+          if (i === 2) context.free(); // the open connection keeps the context alive
+          handshake(client, server);
+          assert.equal(server.alpnSelected(), "ntske/1");
+        } finally {
+          client.free();
+        }
+      }
+      for (const s of servers) s.free();
+      assert.throws(() => new MemoryTlsServer(context), /freed/);
+      context.close();
+      assert.throws(
+        () =>
+          new TlsServerContext({ certFile: `${dir}/s.crt`, keyFile: `${dir}/ca.key`, alpn: "x" }),
+        /private key|key/,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

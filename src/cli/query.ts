@@ -10,6 +10,7 @@ import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
 import { runBurst, warmUp } from "../sync/burst.ts";
+import { ntsTarget, type OneShotNts } from "../sync/nts_one_shot.ts";
 import {
   describeKiss,
   formatDuration,
@@ -27,6 +28,10 @@ refid, leap, root delay/dispersion, precision and poll. Never touches the clock.
   -c, --count N      exchanges to make (default 1); the lowest-delay one is summarised
   --timeout S        seconds to wait for each reply (default 2)
   -4 / -6            resolve names to IPv4 / IPv6 only
+  --nts              authenticate with NTS (RFC 8915): NTS-KE first, which names the NTP
+                     server and port; the certificate must match SERVER
+  --nts-port N       NTS-KE port (default 4460)
+  --nts-ca FILE      trust this CA file too (besides the system's certificates)
   --json             one JSON object on stdout
   -h, --help         this text
 
@@ -46,6 +51,9 @@ export async function run(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
       "4": { type: "boolean" },
       "6": { type: "boolean" },
+      nts: { type: "boolean" },
+      "nts-port": { type: "string" },
+      "nts-ca": { type: "string" },
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -77,7 +85,19 @@ export async function run(args: string[]): Promise<number> {
     console.error(`tempus query: ${resolved.error}`);
     return 1;
   }
-  const server: SocketAddress = { address: resolved.addresses[0], port: target.port };
+  let server: SocketAddress = { address: resolved.addresses[0], port: target.port };
+  let auth: OneShotNts | null = null;
+  if (values.nts) {
+    const nts = await ntsTarget(positionals[0], target.host, server.address, values, timeout);
+    if (typeof nts === "string") {
+      console.error(`tempus query: ${nts}`);
+      return nts.startsWith("--") ? 2 : 1;
+    }
+    ({ server, auth } = nts);
+  } else if (values["nts-port"] !== undefined || values["nts-ca"] !== undefined) {
+    console.error("tempus query: --nts-port and --nts-ca need --nts");
+    return 2;
+  }
   const label = joinHostPort(server.address, server.port);
   const clock = systemTimeSource().realtime;
   await warmUp(clock);
@@ -88,6 +108,7 @@ export async function run(args: string[]): Promise<number> {
     timeoutMs: timeout * 1000,
     clock,
     randomFill: (bytes) => crypto.getRandomValues(bytes),
+    auth,
   });
   const best = report.best;
   let problem: string | null = null;
@@ -105,6 +126,7 @@ export async function run(args: string[]): Promise<number> {
       address: server.address,
       port: server.port,
       ok: best !== null && report.kod === null,
+      nts: auth !== null,
       error: problem,
       kod: report.kod,
       sent: report.sent,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ntsTarget, type OneShotNts } from "../sync/nts_one_shot.ts";
 import { parseArgs } from "node:util";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
@@ -68,6 +69,10 @@ and corrects the clock once: a step when |offset| > ${STEP_THRESHOLD} s, a slew 
   --dry-run          only measure and report; never touch the clock
   --threshold S      step threshold for the default mode (default ${STEP_THRESHOLD})
   --samples N        requests per server (default ${DEFAULT_BURST.count})
+  --nts              authenticate every server with NTS (RFC 8915): NTS-KE first (the
+                     certificate must match SERVER), which names the NTP server and port
+  --nts-port N       NTS-KE port (default 4460)
+  --nts-ca FILE      trust this CA file too (besides the system's certificates)
   --timeout S        seconds to wait for each reply (default ${DEFAULT_BURST.timeoutMs / 1000})
   -4 / -6            use IPv4 / IPv6 addresses only
   --json             one JSON object on stdout
@@ -164,6 +169,9 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
         help: { type: "boolean", short: "h" },
         "4": { type: "boolean" },
         "6": { type: "boolean" },
+        nts: { type: "boolean" },
+        "nts-port": { type: "string" },
+        "nts-ca": { type: "string" },
       },
     });
   } catch (error) {
@@ -204,13 +212,19 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
   const names = positionals.length > 0 ? positionals : [DEFAULT_SERVER];
   const family = values["4"] ? "ipv4" : values["6"] ? "ipv6" : "any";
   const targets: SocketAddress[] = [];
+  const targetNames = new Map<SocketAddress, { arg: string; host: string }>();
   const resolveErrors: string[] = [];
   const resolved = await Promise.all(names.map(async (name) => {
     const hp = splitHostPort(name, 123);
     if (hp === null) return { name, error: `cannot parse '${name}' as SERVER[:PORT]` };
     const r = await deps.resolve(hp.host, { family, timeoutMs: 3000 });
     return r.ok
-      ? { name, port: hp.port, addresses: r.addresses.slice(0, MAX_ADDRESSES_PER_NAME) }
+      ? {
+        name,
+        host: hp.host,
+        port: hp.port,
+        addresses: r.addresses.slice(0, MAX_ADDRESSES_PER_NAME),
+      }
       : { name, error: r.error };
   }));
   for (const r of resolved) {
@@ -220,7 +234,9 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
     }
     for (const address of r.addresses) {
       if (!targets.some((t) => t.address === address && t.port === r.port)) {
-        targets.push({ address, port: r.port });
+        const target = { address, port: r.port };
+        targets.push(target);
+        targetNames.set(target, { arg: r.name, host: r.host });
       }
     }
   }
@@ -242,8 +258,27 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
     clock: deps.now,
     randomFill: deps.randomFill,
   };
+  // NTS: NTS-KE with every server first; it names the NTP server and port to measure.
+  let auths: (OneShotNts | null)[] = targets.map(() => null);
+  if (values.nts) {
+    const keyed = await Promise.all(targets.map((t) => {
+      const n = targetNames.get(t)!;
+      return ntsTarget(n.arg, n.host, t.address, values, timeout);
+    }));
+    const usage = keyed.find((k): k is string => typeof k === "string" && k.startsWith("--"));
+    if (usage !== undefined) return finish(2, usage);
+    const ok = keyed.filter((k) => typeof k !== "string");
+    if (!json) { for (const k of keyed) if (typeof k === "string") deps.err(`tempus sync: ${k}`); }
+    if (ok.length === 0) return finish(1, "NTS-KE failed with every server");
+    targets.splice(0, targets.length, ...ok.map((k) => k.server));
+    auths = ok.map((k) => k.auth);
+  } else if (values["nts-port"] !== undefined || values["nts-ca"] !== undefined) {
+    return finish(2, "--nts-port and --nts-ca need --nts");
+  }
   await warmUp(deps.now);
-  result.servers = await Promise.all(targets.map((t) => runBurst(t, burst)));
+  result.servers = await Promise.all(
+    targets.map((t, i) => runBurst(t, { ...burst, auth: auths[i] })),
+  );
 
   // DENY/RSTR: the server is not used at all. RATE: no more requests in this run, but
   // samples it gave before the kiss remain valid.

@@ -14,12 +14,12 @@ import type { AddSourceData } from "./requests.ts";
 
 /** A `SourceParams` field holding a number (or null = not set). */
 export type NumericSourceParam = {
-  [K in keyof SourceParams]: SourceParams[K] extends boolean ? never : K;
+  [K in keyof SourceParams]-?: Required<SourceParams>[K] extends boolean ? never : K;
 }[keyof SourceParams];
 
 /** A `SourceParams` field holding a flag. */
 export type FlagSourceParam = {
-  [K in keyof SourceParams]: SourceParams[K] extends boolean ? K : never;
+  [K in keyof SourceParams]-?: Required<SourceParams>[K] extends boolean ? K : never;
 }[keyof SourceParams];
 
 /** Source options of an added source, keyed by `SourceParams` field. */
@@ -48,7 +48,7 @@ export const ADD_SOURCE_FLAGS: Readonly<Record<string, AddSourceFlag>> = {
   require: { bit: 0x40, param: "require" },
   xleave: { bit: 0x80, param: "xleave" },
   burst: { bit: 0x100, param: "burst" },
-  nts: { bit: 0x200, param: null },
+  nts: { bit: 0x200, param: "nts" },
   copy: { bit: 0x400, param: null },
   ipv4: { bit: 0x2000, param: null },
   ipv6: { bit: 0x4000, param: null },
@@ -84,8 +84,7 @@ export const ADD_SOURCE_VALUES: Readonly<Record<string, AddSourceValue>> = {
   minsamples: { field: "minSamples", default: -1, param: "minSamples", unset: (v) => v < 0 },
   maxsamples: { field: "maxSamples", default: -1, param: "maxSamples", unset: (v) => v < 0 },
   key: { field: "authkey", default: 0, param: "key", unset: (v) => v === 0 },
-  // Only used with nts, which tempus refuses: never counts as set.
-  ntsport: { field: "ntsPort", default: 4460, param: null, unset: () => true },
+  ntsport: { field: "ntsPort", default: 4460, param: "ntsPort", unset: (v) => v === 4460 },
   maxdelay: { field: "maxDelay", default: 3.0, param: "maxDelay" },
   maxdelayratio: { field: "maxDelayRatio", default: 0, param: "maxDelayRatio" },
   maxdelaydevratio: { field: "maxDelayDevRatio", default: 10.0, param: "maxDelayDevRatio" },
@@ -140,7 +139,7 @@ export function addSourceType(data: AddSourceData): SourceType | null {
 
 /**
  * The chronyc word of an option in ADD_SOURCE request data that tempus does not implement
- * (`nts`, `copy`, `ipv4`, `ipv6`, `certset`, `maxdelayquant`), or null. Such a request is
+ * (`copy`, `ipv4`, `ipv6`, `certset`, `maxdelayquant`), or null. Such a request is
  * refused rather than run without it, as the configuration file refuses these options.
  */
 export function unsupportedAddSourceOption(data: AddSourceData): string | null {

@@ -106,7 +106,7 @@ Deno.test("pool maxsources; peer; sources keep order and origin", () => {
 });
 
 Deno.test("unsupported source options are clear errors naming file and line", () => {
-  for (const opt of ["nts", "certset 1", "extfield F323", "copy", "ntsport 4460"]) {
+  for (const opt of ["certset 1", "extfield F323", "copy"]) {
     const e = fails(`# c\nserver a.example ${opt}\n`);
     assert.equal(e.length, 1);
     assert.match(

@@ -25,10 +25,10 @@ Deno.test("`tempus config check` through the CLI entry: shipped examples are val
 Deno.test("`tempus config check` through the CLI entry: errors exit 1 with file:line", async () => {
   const path = await Deno.makeTempFile({ suffix: ".conf" });
   try {
-    await Deno.writeTextFile(path, "server a.example nts\n");
+    await Deno.writeTextFile(path, "server a.example copy\n");
     const r = await tempus(["config", "check", path]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^${path}:1: server: option 'nts' is not supported`, "m"));
+    assert.match(r.stderr, new RegExp(`^${path}:1: server: option 'copy' is not supported`, "m"));
   } finally {
     await Deno.remove(path);
   }

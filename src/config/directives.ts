@@ -19,6 +19,7 @@ import { BROADCAST_DIRECTIVES } from "./directives_broadcast.ts";
 import { CLOCK_DIRECTIVES } from "./directives_clock.ts";
 import { MODE6_DIRECTIVES } from "./directives_mode6.ts";
 import { NETWORK_DIRECTIVES } from "./directives_network.ts";
+import { NTS_DIRECTIVES } from "./directives_nts.ts";
 import type { Config, LogKind, SourceType } from "./model.ts";
 import { parseRefclockArgs } from "./refclock_options.ts";
 import { parseSourceArgs } from "./source_options.ts";
@@ -34,14 +35,8 @@ export const LEGACY_DIRECTIVES: ReadonlySet<string> = new Set([
   "linux_hz",
 ]);
 
-/**
- * Directives accepted with a warning because they have no effect without a feature tempus
- * lacks. `ntsdumpdir` is in Debian's shipped chrony.conf; with no NTS sources (the `nts`
- * option is an error) there is nothing to dump, so ignoring it changes nothing.
- */
-export const IGNORED_DIRECTIVES: Readonly<Record<string, string>> = Object.freeze({
-  ntsdumpdir: "NTS is not supported; ntsdumpdir ignored",
-});
+/** Directives accepted with a warning because they have no effect without a feature tempus lacks. */
+export const IGNORED_DIRECTIVES: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Every log kind of the `log` directive tempus writes. */
 export const LOG_KINDS: readonly LogKind[] = [
@@ -70,6 +65,7 @@ function sourceHandler(type: SourceType): DirectiveHandler {
 const HANDLERS: DirectiveTable = {
   ...CLOCK_DIRECTIVES,
   ...NETWORK_DIRECTIVES,
+  ...NTS_DIRECTIVES,
   ...MODE6_DIRECTIVES,
   ...BROADCAST_DIRECTIVES,
   server: sourceHandler("server"),

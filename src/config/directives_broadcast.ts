@@ -161,6 +161,12 @@ export const BROADCAST_DIRECTIVES: DirectiveTable = {
       sink.error(r.error.replace(/^pool:/, "manycastclient:"));
       return;
     }
+    // NTS needs NTS-KE with a named server, which a manycast solicitation has not.
+    const nts = r.params.nts ? "nts" : r.params.ntsPort !== undefined ? "ntsport" : null;
+    if (nts !== null) {
+      sink.error(`manycastclient: option '${nts}' is not supported by tempus`);
+      return;
+    }
     const g = group(sink, "manycastclient", r.name);
     if (g === null) return;
     for (const w of r.warnings) sink.warn(w.replace(/^pool/, "manycastclient"));

@@ -5,6 +5,9 @@
  *
  * @module
  */
+import type { NtsConfig } from "./nts_config.ts";
+
+export type { NtsConfig } from "./nts_config.ts";
 
 import type { BroadcastConfig } from "./model_broadcast.ts";
 
@@ -69,6 +72,10 @@ export interface SourceParams {
   maxSources: number;
   /** xleave (interleaved mode). */
   xleave: boolean;
+  /** nts: authenticate with Network Time Security (absent: false). */
+  nts?: boolean;
+  /** ntsport: the NTS-KE port of an `nts` source (absent: 4460). */
+  ntsPort?: number;
 }
 
 /** One configured source. */
@@ -394,6 +401,8 @@ export interface Config {
    * or null (chrony's default: off). Optional so existing Config literals stay valid.
    */
   smoothTime?: SmoothTimeConfig | null;
+  /** The NTS directives (src/config/nts_config.ts); absent: every default. */
+  nts?: NtsConfig;
   /** broadcast, multicast and manycast (model_broadcast.ts); absent: none of them. */
   broadcast?: BroadcastConfig;
 }

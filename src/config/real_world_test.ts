@@ -68,8 +68,6 @@ Deno.test({
       "hwtimestamp",
       "lock_all",
       "mailonchange",
-      "ntsservercert",
-      "ntsserverkey",
       "rtcsync cannot be used together with rtcfile", // example3 offers both as alternatives
       "sched_priority",
     ]);

@@ -19,6 +19,7 @@ export const SOURCE_FLAG_OPTIONS: Readonly<Record<string, keyof SourceParams>> =
   trust: "trust",
   require: "require",
   xleave: "xleave",
+  nts: "nts",
 });
 
 /** Valued options: the SourceParams field and the accepted range. */
@@ -44,13 +45,12 @@ export const SOURCE_VALUE_OPTIONS: Readonly<
   version: { field: "version", spec: { int: true, min: 1, max: 4 } },
   key: { field: "key", spec: { int: true, min: 1, max: 4294967295 } },
   maxsources: { field: "maxSources", spec: { int: true, min: 1, max: 16 } },
+  ntsport: { field: "ntsPort", spec: { int: true, min: 1, max: 65535 } },
 });
 
 /** chrony source options tempus does not implement (a clear error, never ignored). */
 export const UNSUPPORTED_SOURCE_OPTIONS: ReadonlySet<string> = new Set([
-  "nts",
   "certset",
-  "ntsport",
   "extfield",
   "copy",
   "maxdelayquant",
@@ -122,6 +122,10 @@ export function parseSourceArgs(type: SourceType, args: string[]): SourceParse {
       return { ok: false, error: `${type}: option '${option}' is not supported by tempus` };
     }
     return { ok: false, error: `${type}: unknown option '${args[i]}'` };
+  }
+  if (type === "peer" && (params.nts === true || params.ntsPort !== undefined)) {
+    // RFC 8915 defines NTS for client/server mode only (chrony refuses it for peers too).
+    return { ok: false, error: `peer: option 'nts' is not supported in symmetric mode` };
   }
   if (params.maxPoll < params.minPoll) {
     warnings.push(

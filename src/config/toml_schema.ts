@@ -137,6 +137,27 @@ const METRICS: Record<string, KeySpec> = {
   recordmeasurements: { directive: "recordmeasurements", kind: "string" },
 };
 
+const NTS: Record<string, KeySpec | InlineSpec> = {
+  dumpdir: { directive: "ntsdumpdir", kind: "string" },
+  trustedcerts: { directive: "ntstrustedcerts", kind: "strings" },
+  nosystemcert: { directive: "nosystemcert", kind: "flag" },
+  nocerttimecheck: { directive: "nocerttimecheck", kind: "number" },
+  refresh: { directive: "ntsrefresh", kind: "number" },
+  serverkey: { directive: "ntsserverkey", kind: "strings" },
+  servercert: { directive: "ntsservercert", kind: "strings" },
+  port: { directive: "ntsport", kind: "number" },
+  rotate: { directive: "ntsrotate", kind: "number" },
+  ntpserver: { directive: "ntsntpserver", kind: "string" },
+  processes: { directive: "ntsprocesses", kind: "number" },
+  ratelimit: {
+    directive: "ntsratelimit",
+    fields: ["interval", "burst", "leak"],
+    optional: true,
+    named: true,
+    allowTrue: true,
+  },
+};
+
 /** [mode6]: who may query the mode 6 (ntpq) responder (directives_mode6.ts). */
 const MODE6: Record<string, KeySpec> = {
   allow: { directive: "mode6allow", kind: "strings" },
@@ -162,6 +183,7 @@ export const SECTIONS: Record<string, Record<string, KeySpec | InlineSpec>> = {
   cmd: CMD,
   log: LOG,
   metrics: METRICS,
+  nts: NTS,
   mode6: MODE6,
   broadcast: BROADCAST,
 };

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { ServerAuthenticator } from "./server_auth.ts";
 import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
 import { checkPacketAuth, MAX_MAC_LENGTH, writeMac } from "../ntp/auth.ts";
 import type { KeyStore, SymmetricKey } from "../ntp/keyfile.ts";
@@ -40,6 +41,8 @@ export interface ServerPolicy {
    * reply with a MAC of the same key; any other request with a MAC gets no reply (chrony).
    */
   keys?: KeyStore | null;
+  /** NTS (server_auth.ts): requests it recognises are answered through it. */
+  nts?: ServerAuthenticator | null;
 }
 
 /** Why a request got no normal reply (counters kept by `NtpResponder`). */
@@ -223,7 +226,15 @@ export class NtpResponder {
       return null;
     }
     let replyKey: SymmetricKey | null = null;
-    if (request.length > NTP_HEADER_LENGTH) {
+    const nts = request.length > NTP_HEADER_LENGTH && this.#policy.nts
+      ? this.#policy.nts.check(request)
+      : null;
+    if (nts?.kind === "drop") {
+      this.stats.authFailed++;
+      return null;
+    }
+    if (nts?.kind === "reply") log?.countAuthenticated();
+    else if (request.length > NTP_HEADER_LENGTH) {
       const auth = checkPacketAuth(request, this.#policy.keys ?? null);
       if (auth.kind === "bad") {
         // chrony (NAU_CheckRequestAuth failing): no reply at all, not even a crypto-NAK.
@@ -289,6 +300,7 @@ export class NtpResponder {
     }
     if (kod) this.stats.kod++;
     else this.stats.replied++;
+    if (nts?.kind === "reply") return nts.finish(out, readTxTime);
     if (replyKey !== null) {
       return this.#buffer.subarray(0, writeMac(this.#buffer, NTP_HEADER_LENGTH, replyKey));
     }

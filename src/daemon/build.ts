@@ -43,6 +43,8 @@ import type { RunUser } from "./run_user.ts";
 import { attachLogFiles } from "./log_writer.ts";
 import { RtcService, setClockFromRtc } from "./rtc_service.ts";
 import { SourceManager } from "./sources.ts";
+import { ntsClientsFor, type NtsSources } from "./nts_sources.ts";
+import { ntsKeExchange } from "../nts/ke_client.ts";
 
 /** Thrown by `startDaemon` for a start-up failure that should end with one clear line. */
 export class StartupError extends Error {
@@ -82,6 +84,8 @@ export interface DaemonParts {
   transport: ClientTransport;
   /** Turns configured names into engine sources. */
   sources: SourceManager;
+  /** The NTS clients of `nts` sources (authdata). */
+  nts?: NtsSources;
   /** RTC tracking, when configured. */
   rtc: RtcService | null;
   /** Reference clock drivers (refclock), running. */
@@ -218,16 +222,13 @@ export async function buildDaemon(
   const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   const rtc = options.oneShot === null ? openRtc(config, engine, log, options.setFromRtc) : null;
 
-  const sources = new SourceManager(
-    engine,
-    async (name) => {
-      const r = await resolveHost(name);
-      if (!r.ok) throw new Error(r.error);
-      return r.addresses;
-    },
-    timers,
-    log,
-  );
+  const resolve = async (name: string) => {
+    const r = await resolveHost(name);
+    if (!r.ok) throw new Error(r.error);
+    return r.addresses;
+  };
+  const nts = ntsClientsFor(config, engine, { exchange: ntsKeExchange, resolve, timers, log });
+  const sources = new SourceManager(engine, resolve, timers, log, nts.connector());
   engine.onReplaceSource = (id) => void sources.replace(id);
   if (options.oneShot !== null && config.refclocks.length > 0) {
     throw new StartupError(
@@ -270,6 +271,7 @@ export async function buildDaemon(
     tempComp,
     logName: options.logName,
     sources,
+    nts,
     rtc,
     refclocks,
     logFiles,

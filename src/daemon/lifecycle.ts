@@ -80,6 +80,7 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   serving.broadcastSender?.stop(); // broadcast (broadcast_service.ts)
   await serving.manycast?.close(); // manycastclient (manycast_service.ts)
   await serving.ntpServer?.close();
+  serving.ntsKe?.close();
   await serving.commandServer?.close();
   await serving.ops?.close(); // ops: metrics, error-bound page, recording
   serving.smoothing?.close();

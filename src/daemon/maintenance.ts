@@ -190,6 +190,21 @@ function authData(parts: DaemonParts, address: string): AuthDataReport | null {
   for (const id of engine.sourceIds()) {
     const s = engine.source(id);
     if (s === undefined || s.addressText !== address) continue;
+    // NTS sources (daemon/nts_sources.ts): keys from NTS-KE, cookies.
+    const nts = parts.nts?.authData(address) ?? null;
+    if (nts !== null) {
+      return {
+        mode: "nts",
+        keyId: nts.keyId,
+        keyType: nts.keyType,
+        keyLengthBits: nts.keyLength,
+        keAttempts: nts.keAttempts,
+        lastKeAgo: nts.lastKeAgo,
+        cookies: nts.cookies,
+        cookieLength: nts.cookieLength,
+        nak: nts.nak ? 1 : 0,
+      };
+    }
     const keyId = s.params.key;
     const key = keyId === null ? null : parts.keys.get(keyId);
     return {

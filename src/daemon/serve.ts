@@ -16,6 +16,7 @@ import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
 import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
+import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
 import { mode6Control } from "./mode6.ts";
 import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
@@ -42,6 +43,8 @@ export interface Serving {
   ops: OpsServices | null;
   /** ops: smoothtime (smoothing_service.ts), or null. */
   smoothing: SmoothingService | null;
+  /** The NTS-KE server (nts_server.ts), when ntsserverkey/ntsservercert are set. */
+  ntsKe?: NtsKeServerHandle | null;
   /** The broadcast server (broadcast lines), or null. */
   broadcastSender?: BroadcastSender | null;
   /** The manycast clients (manycastclient lines), or null. */
@@ -66,6 +69,18 @@ export async function serve(
 
   // ops: smoothtime (served time smoothing, smoothing_service.ts)
   const smoothing = options.oneShot === null ? startSmoothing(config, engine) : null;
+  let nts: ReturnType<typeof startNtsServer> = null;
+  if (options.oneShot === null) {
+    try {
+      nts = startNtsServer(config, {
+        log: logging.port("nts"),
+        timers: parts.timers,
+        ntpPort: config.port,
+      });
+    } catch (error) {
+      throw new StartupError(`Could not start the NTS-KE server: ${describe(error)}`);
+    }
+  }
   let ntpServer: NtpServerHandle | null = null;
   // broadcast, multicast, manycast (broadcast_service.ts): socket options, mode-5 routing
   const broadcastClients = broadcast.broadcastClientRouting(
@@ -101,6 +116,7 @@ export async function serve(
           access: parts.ntpAccess,
           clientLog: config.noClientLog ? null : clientLog,
           keys: parts.keys,
+          nts: nts?.authenticator ?? null,
         },
         log: logging.port("ntp"),
         peers: {
@@ -142,7 +158,7 @@ export async function serve(
   } catch (error) {
     throw new StartupError(describe(error));
   }
-  const control = daemonControl(parts, shutdown, smoothing, maintenance);
+  const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
     commandServer = await openCommandServer(
@@ -186,6 +202,7 @@ export async function serve(
     maintenance,
     broadcastSender,
     manycast,
+    ntsKe: nts?.ke ?? null,
   };
 }
 
@@ -214,6 +231,7 @@ function daemonControl(
   shutdown: () => void,
   smoothing: SmoothingService | null,
   maintenance: Maintenance,
+  ntsKe: NtsKeServerHandle | null = null,
 ): DaemonControl {
   const { engine, driver, sources, clientLog, ntpAccess, cmdAccess, rtc } = parts;
   return new DaemonControl(engine, engine, {
@@ -224,7 +242,13 @@ function daemonControl(
       })
       : undefined,
     unresolvedSources: () => sources.unresolvedCount,
-    serverStats: () => clientLog.serverStats(),
+    serverStats: () => {
+      const stats = clientLog.serverStats();
+      if (ntsKe === null) return stats;
+      // NTS-KE connections (nts_server.ts): accepted = served or failed, dropped = limited.
+      const ke = ntsKe.stats();
+      return { ...stats, ntsKeHits: ke.served + ke.failed, ntsKeDrops: ke.limited };
+    },
     clients: () => clientLog.clients(engine.clock.cookedNow()),
     sourceName: (address) =>
       engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),

@@ -8,6 +8,7 @@
  */
 import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
 import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
+import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {
@@ -17,6 +18,7 @@ export interface SourceSink {
     address: SocketAddress,
     params: SourceParams,
     name: string | null,
+    auth?: PacketAuthenticator | null,
   ): number;
   /** Removes a source. */
   removeSource(id: number): void;
@@ -32,6 +34,15 @@ export interface AddResult {
 
 /** Resolves a host name to IP literals (IPv4 and IPv6). */
 export type Resolver = (name: string) => Promise<string[]>;
+
+/**
+ * Establishes NTS for an `nts` source at one address of its name (NTS-KE, or the dump
+ * file): the NTP address to poll and the authenticator. Rejects when NTS-KE fails.
+ */
+export type NtsConnector = (
+  config: SourceConfig,
+  address: string,
+) => Promise<{ address: SocketAddress; auth: PacketAuthenticator }>;
 
 interface Member {
   id: number;
@@ -53,15 +64,54 @@ export class SourceManager {
   readonly #unresolved = new Set<SourceConfig>();
   readonly #retryTimers = new Map<SourceConfig, number>();
   readonly #configs: SourceConfig[] = [];
+  readonly #nts: NtsConnector | null;
   /** Literal addresses being added (claimed before their asynchronous add completes). */
   readonly #claimed = new Set<string>();
 
-  /** Creates a manager. */
-  constructor(sink: SourceSink, resolve: Resolver, timers: TimerPort, log: LogPort) {
+  /** Creates a manager; `nts` serves the sources with the `nts` option. */
+  constructor(
+    sink: SourceSink,
+    resolve: Resolver,
+    timers: TimerPort,
+    log: LogPort,
+    nts: NtsConnector | null = null,
+  ) {
     this.#sink = sink;
     this.#resolve = resolve;
     this.#timers = timers;
     this.#log = log;
+    this.#nts = nts;
+  }
+
+  /**
+   * Adds the source of `config` at `address` (for NTS: after NTS-KE with it); returns the
+   * id and the address polled, or null when NTS-KE failed.
+   */
+  async #addAt(
+    config: SourceConfig,
+    address: string,
+  ): Promise<{ id: number; address: string } | null> {
+    const name = isLiteral(config.name) ? null : config.name;
+    if (config.params.nts !== true) {
+      const to = { address, port: config.params.port };
+      return { id: this.#sink.addSource(config.type, to, config.params, name), address };
+    }
+    if (this.#nts === null) {
+      this.#log.log("error", `NTS is not available: not polling ${config.name}`);
+      return null;
+    }
+    try {
+      const nts = await this.#nts(config, address);
+      const params = { ...config.params, port: nts.address.port };
+      const id = this.#sink.addSource(config.type, nts.address, params, name, nts.auth);
+      return { id, address: nts.address.address };
+    } catch (error) {
+      this.#log.log(
+        "warning",
+        `NTS-KE with ${config.name} (${address}) failed: ${describe(error)}`,
+      );
+      return null;
+    }
   }
 
   /**
@@ -162,13 +212,9 @@ export class SourceManager {
     if (fresh === undefined) return false;
     this.#sink.removeSource(id);
     this.#members.delete(id);
-    const newId = this.#sink.addSource(
-      member.config.type,
-      { address: fresh, port: member.config.params.port },
-      member.config.params,
-      member.config.name,
-    );
-    this.#members.set(newId, { id: newId, address: fresh, config: member.config });
+    const added = await this.#addAt(member.config, fresh);
+    if (added === null) return false;
+    this.#members.set(added.id, { id: added.id, address: added.address, config: member.config });
     this.#log.log(
       "info",
       `Source ${member.address} replaced with ${fresh} (${member.config.name})`,
@@ -225,14 +271,23 @@ export class SourceManager {
     for (const address of addresses) {
       if (this.#countOf(config) >= wanted) break;
       if (inUse.has(address)) continue;
-      const id = this.#sink.addSource(
-        config.type,
-        { address, port: config.params.port },
-        config.params,
-        isLiteral(config.name) ? null : config.name,
-      );
-      this.#members.set(id, { id, address, config });
+      const added = await this.#addAt(config, address);
+      if (added === null) continue;
+      this.#members.set(added.id, { id: added.id, address: added.address, config });
       inUse.add(address);
+    }
+    if (config.params.nts === true && this.#countOf(config) === 0) {
+      // Every NTS-KE failed: try again later, as for a name that did not resolve.
+      this.#unresolved.add(config);
+      const delay = 7 * 2 ** retryExp;
+      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
+      this.#retryTimers.set(
+        config,
+        this.#timers.setTimer(delay, () => {
+          this.#retryTimers.delete(config);
+          void this.#resolveAndAdd(config, next);
+        }),
+      );
     }
   }
 

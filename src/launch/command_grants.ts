@@ -40,9 +40,18 @@ function hostNames(args: string[]): string[] {
 export function clientGrants(args: string[], defaultServer: string | null): Grants {
   const g = emptyGrants();
   g.ffi = FFI_ALL;
-  const positional = positionals(args, ["--timeout", "--threshold", "--samples", "--count", "-c"]);
+  const positional = positionals(args, [
+    "--timeout",
+    "--threshold",
+    "--samples",
+    "--count",
+    "-c",
+    "--nts-port",
+    "--nts-ca",
+  ]);
   const servers = positional.length ? positional : defaultServer ? [defaultServer] : [];
-  if (hostNames(servers).length > 0) {
+  // NTS-KE (TCP) names the NTP server to use: not known before.
+  if (hostNames(servers).length > 0 || args.includes("--nts")) {
     g.net = "all";
     return g;
   }

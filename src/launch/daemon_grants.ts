@@ -108,6 +108,9 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
   // ops: the error-bound page and the recording are created (with their directory).
   rw(c.errorBoundFile ?? null, true);
   rw(c.recordMeasurements ?? null, true);
+  // NTS: cookie and server-key dumps; trusted certificates are looked at (file or directory).
+  rw(c.nts?.dumpDir ?? null);
+  for (const p of c.nts?.trustedCerts ?? []) ro(p);
   // The run user (or the process's own name) is looked up in /etc/passwd.
   g.read.push("/etc/passwd");
   if (notify) {
@@ -116,11 +119,14 @@ export function daemonGrants(args: string[], host: HostFacts): Grants {
     rw(tmpDir(host));
     if (notify.startsWith("/")) g.write.push(notify);
   }
+  // NTS: NTS-KE over TCP, then NTP to whatever server NTS-KE names; the NTS-KE listener.
+  const nts = c.sources.some((s) => s.params.nts === true) ||
+    (c.nts?.serverKeys.length ?? 0) > 0;
   // Symmetric peers open the NTP port and talk to their peers from it, like `allow` rules;
   // manycastclient solicits its group through Deno's UDP (daemon/manycast_service.ts).
   const peers = c.sources.some((s) => s.type === "peer");
   const manycast = (c.broadcast?.manycastClients.length ?? 0) > 0;
-  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast || peers) {
+  if (c.cmdSocket !== null || notify || !isLoopbackRule(c) || manycast || peers || nts) {
     g.net = "all";
   } else {
     const net: string[] = [...nameserverEntries(host.readText("/etc/resolv.conf"))];

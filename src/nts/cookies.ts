@@ -2,10 +2,10 @@
  * Server-side NTS cookies (RFC 8915 section 6 leaves the format to the server). A cookie
  * carries the association's two keys sealed under a server master key:
  *
- *     key ID (32 bits) | nonce (16) | AES-SIV tag (16) | ciphertext of
- *     [AEAD ID (16 bits), reserved (16 bits, zero), C2S key (32), S2C key (32)]
+ *     key ID (32 bits) | nonce (16) | AES-SIV tag (16) | ciphertext of [C2S key (32), S2C key (32)]
  *
- * 104 octets in all (a multiple of 4, so NTP padding never changes it). The key ID (also the
+ * 100 octets in all, as chrony's (a multiple of 4, so NTP padding never changes it). The AEAD
+ * is AEAD_AES_SIV_CMAC_256, the only one served: another would need its own key IDs. The key ID (also the
  * associated data) names the master key, so keys can rotate while older cookies still open.
  * Opening never throws: an unknown key ID, a wrong length or a failed tag give null.
  *
@@ -14,9 +14,9 @@
 import { AEAD_AES_SIV_CMAC_256, aeadOpen, aeadSeal, SIV_KEY_LENGTH } from "./aead.ts";
 
 /** Length of a cookie made here. */
-export const COOKIE_LENGTH = 104;
+export const COOKIE_LENGTH = 100;
 const NONCE_LENGTH = 16;
-const PLAINTEXT_LENGTH = 4 + 2 * SIV_KEY_LENGTH;
+const PLAINTEXT_LENGTH = 2 * SIV_KEY_LENGTH;
 
 /** One master key for sealing cookies. */
 export interface CookieKey {
@@ -50,11 +50,12 @@ export function makeCookie(
   if (contents.c2sKey.length !== SIV_KEY_LENGTH || contents.s2cKey.length !== SIV_KEY_LENGTH) {
     throw new RangeError(`cookie keys must be ${SIV_KEY_LENGTH} octets`);
   }
+  if (contents.aeadId !== AEAD_AES_SIV_CMAC_256) {
+    throw new RangeError(`cookies hold keys of AEAD ${AEAD_AES_SIV_CMAC_256} only`);
+  }
   const plaintext = new Uint8Array(PLAINTEXT_LENGTH);
-  plaintext[0] = (contents.aeadId >> 8) & 0xff;
-  plaintext[1] = contents.aeadId & 0xff;
-  plaintext.set(contents.c2sKey, 4);
-  plaintext.set(contents.s2cKey, 4 + SIV_KEY_LENGTH);
+  plaintext.set(contents.c2sKey, 0);
+  plaintext.set(contents.s2cKey, SIV_KEY_LENGTH);
   const id = idBytes(master.id);
   const sealed = aeadSeal(master.key, nonce, id, plaintext);
   const out = new Uint8Array(COOKIE_LENGTH);
@@ -88,11 +89,9 @@ export function openCookie(
     return null;
   }
   if (plaintext === null || plaintext.length !== PLAINTEXT_LENGTH) return null;
-  const aeadId = (plaintext[0] << 8) | plaintext[1];
-  if (aeadId !== AEAD_AES_SIV_CMAC_256) return null;
   return {
-    aeadId,
-    c2sKey: plaintext.slice(4, 4 + SIV_KEY_LENGTH),
-    s2cKey: plaintext.slice(4 + SIV_KEY_LENGTH),
+    aeadId: AEAD_AES_SIV_CMAC_256,
+    c2sKey: plaintext.slice(0, SIV_KEY_LENGTH),
+    s2cKey: plaintext.slice(SIV_KEY_LENGTH),
   };
 }

@@ -40,6 +40,12 @@ export interface NtsKeOptions {
   caFile?: string;
   /** Deadline for the whole exchange in milliseconds (default 10 000). */
   timeoutMs?: number;
+  /** Further trusted certificate files or directories ("/"-terminated): `ntstrustedcerts`. */
+  trusted?: readonly string[];
+  /** Trust the system's certificates too (default: only with no caFile or trusted). */
+  systemCerts?: boolean;
+  /** Skip the certificate validity-date check (`nocerttimecheck` while it applies). */
+  noTimeCheck?: boolean;
 }
 
 /** What an NTS-KE exchange gives the NTP client. */
@@ -96,6 +102,9 @@ export async function ntsKeExchange(options: NtsKeOptions): Promise<NtsKeResult>
     serverName: options.serverName ?? options.host,
     alpn: [NTS_KE_ALPN],
     caFile: options.caFile,
+    trusted: options.trusted,
+    systemCerts: options.systemCerts,
+    noTimeCheck: options.noTimeCheck,
   });
   try {
     conn = await Deno.connect({ hostname: options.host, port, transport: "tcp" });

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { MemoryTlsServer } from "../../ffi/openssl_tls.ts";
+import { MemoryTlsServer, type TlsServerContext } from "../../ffi/openssl_tls_server.ts";
 import { AEAD_AES_SIV_CMAC_256, SIV_KEY_LENGTH } from "./aead.ts";
 import { type CookieKey, makeCookie } from "./cookies.ts";
 import { NTS_KE_ALPN } from "./ke_client.ts";
@@ -32,6 +32,11 @@ export interface NtsKeServerOptions {
   certFile: string;
   /** PEM private key. */
   keyFile: string;
+  /**
+   * A context made once from certFile and keyFile (ffi/openssl_tls_server.ts TlsServerContext);
+   * without it each connection loads them again.
+   */
+  context?: TlsServerContext;
   /** Master key that seals new cookies (the current one). */
   cookieKey: CookieKey;
   /** Random octets (crypto.getRandomValues in production). */
@@ -73,11 +78,13 @@ export async function serveNtsKeConnection(
   }, options.timeoutMs ?? 10_000);
   let tls: MemoryTlsServer | null = null;
   try {
-    tls = new MemoryTlsServer({
-      certFile: options.certFile,
-      keyFile: options.keyFile,
-      alpn: NTS_KE_ALPN,
-    });
+    tls = new MemoryTlsServer(
+      options.context ?? {
+        certFile: options.certFile,
+        keyFile: options.keyFile,
+        alpn: NTS_KE_ALPN,
+      },
+    );
     const engine = tls;
     const buf = new Uint8Array(16384);
     const fill = async (): Promise<void> => {

@@ -55,7 +55,7 @@ Deno.test({
       bad[i] ^= 0x10;
       assert.equal(openCookie([OLD, CURRENT], bad), null, `flip at ${i} accepted`);
     }
-    assert.equal(openCookie([CURRENT], c.subarray(0, 100)), null);
+    assert.equal(openCookie([CURRENT], c.subarray(0, COOKIE_LENGTH - 4)), null);
     // Two cookies for the same keys differ (fresh nonce): clients stay unlinkable.
     assert.notDeepEqual(cookie(CURRENT), c);
   },

@@ -66,6 +66,16 @@ export class NtsSession {
     return this.#cookies.length;
   }
 
+  /** Copies of the cookies held (for the dump file). */
+  cookies(): Uint8Array[] {
+    return this.#cookies.map((c) => c.slice());
+  }
+
+  /** True after an NTS NAK (NTSN): the keys are no longer accepted. */
+  get nak(): boolean {
+    return this.#nak;
+  }
+
   /** True when the client must run NTS-KE again: no cookie left, or the server sent NTSN. */
   get needsKeyEstablishment(): boolean {
     return this.#cookies.length === 0 || this.#nak;

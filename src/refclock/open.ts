@@ -16,7 +16,7 @@ import {
   parseShmParameter,
 } from "../config/refclock_options.ts";
 import type { LogPort } from "../base/ports.ts";
-import type { EngineCore } from "../core/engine/core.ts";
+import type { EngineInputs } from "../core/engine/inputs.ts";
 import { clockGettime } from "../../ffi/libc.ts";
 import { PhcDevice } from "../../ffi/phc.ts";
 import { PpsDevice } from "../../ffi/pps.ts";
@@ -83,7 +83,7 @@ function openDriver(
 /** Adds every refclock to `engine` and opens its driver; returns the drivers to close. */
 export function openRefclocks(
   refclocks: readonly RefclockConfig[],
-  engine: EngineCore,
+  engine: EngineInputs,
   log: LogPort,
   config?: Pick<Config, "leapSecTz" | "leapSecList" | "rtcSync" | "rtcFile">,
 ): RefclockDriverHandle[] {

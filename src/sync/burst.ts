@@ -28,6 +28,7 @@ import {
 } from "../io/udp.ts";
 import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
 import type { KissAction } from "../ntp/packet.ts";
+import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
 
 /** Local clock precision assumed for the dispersion of a sample, seconds. */
 export const LOCAL_PRECISION = 1e-6;
@@ -71,12 +72,13 @@ export function measureBurstReply(
   t4: Instant,
   bytes: Uint8Array,
   lastRemoteTx: bigint | null = null,
+  auth: PacketAuthenticator | null = null,
 ): BurstVerdict {
   const v = measureReply(
     bytes,
     t4,
     { cookie: request.cookie, localTx: t1, presend: false, answered: false },
-    { ...ONE_SHOT_CONTEXT, lastRemoteTx },
+    { ...ONE_SHOT_CONTEXT, lastRemoteTx, auth: auth === null ? null : { port: auth } },
   );
   switch (v.kind) {
     case "ignored":
@@ -114,6 +116,8 @@ export interface BurstOptions {
   randomFill: (bytes: Uint8Array) => void;
   /** The exchange to use (default: `bestExchange`). */
   exchange?: ExchangeFn;
+  /** NTS (or another authenticator): requests protected, replies checked by it. */
+  auth?: PacketAuthenticator | null;
 }
 
 /** A client exchange implementation (src/io/udp.ts `exchange` or `kernelExchange`). */
@@ -209,7 +213,14 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
     if (stop) break;
     const random = new Uint8Array(8);
     options.randomFill(random);
-    const request = buildClientRequest(random);
+    const plain = buildClientRequest(random);
+    const auth = options.auth ?? null;
+    const bytes = auth === null ? plain.bytes : auth.protect(plain.bytes);
+    if (bytes === null) {
+      report.error ??= "no NTS cookie left";
+      break;
+    }
+    const request = { cookie: plain.cookie, bytes };
     if (i === 0) firstSend = performance.now();
     const timeoutMs = answered
       ? options.timeoutMs
@@ -221,7 +232,14 @@ export async function runBurst(server: SocketAddress, options: BurstOptions): Pr
       timeoutMs,
       accept: (datagram, sentAt) => {
         const done = handle(
-          measureBurstReply(request, sentAt, datagram.receivedAt, datagram.data, lastRemoteTx),
+          measureBurstReply(
+            request,
+            sentAt,
+            datagram.receivedAt,
+            datagram.data,
+            lastRemoteTx,
+            options.auth ?? null,
+          ),
         );
         if (done) answered = true;
         return done;

@@ -16,7 +16,7 @@ import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { BroadcastClientSource } from "../source/broadcast_client.ts";
 import { checkBroadcast } from "../source/broadcast_measure.ts";
-import type { EngineCore } from "./core.ts";
+import type { EngineInputs } from "./inputs.ts";
 
 /** What the routing needs besides the engine. */
 export interface BroadcastClientsOptions {
@@ -51,7 +51,7 @@ export type BroadcastRouting = "routed" | "mobilised" | "rejected" | "over-bound
 
 /** The broadcast client associations of one engine, by broadcaster address. */
 export class BroadcastClients {
-  readonly #engine: EngineCore;
+  readonly #engine: EngineInputs;
   readonly #o: BroadcastClientsOptions;
   readonly #byAddress = new Map<string, number>();
   /** Counters. */
@@ -64,7 +64,7 @@ export class BroadcastClients {
   };
 
   /** Routes broadcasts into `engine`. */
-  constructor(engine: EngineCore, options: BroadcastClientsOptions) {
+  constructor(engine: EngineInputs, options: BroadcastClientsOptions) {
     this.#engine = engine;
     this.#o = options;
   }

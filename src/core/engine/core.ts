@@ -12,33 +12,25 @@ import type { KeyStore } from "../../ntp/auth.ts";
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import { LocalClock } from "../local_clock.ts";
 import { ManualInput } from "../manual.ts";
-import type {
-  LogLevel,
-  NtpTransport,
-  SocketAddress,
-  TimerHandle,
-  TimerPort,
-} from "../../base/ports.ts";
+import type { LogLevel, NtpTransport, SocketAddress } from "../../base/ports.ts";
 import { Reference } from "../reference.ts";
-import { type SelectionResult, SourceSelector } from "../select/mod.ts";
+import type { SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
-import { PeerSource } from "../source/peer.ts";
 import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
+import type { PacketAuthenticator } from "../source/packet_auth.ts";
 import { findRefclock } from "../source/refclock_lookup.ts";
+import { PeerSource } from "../source/peer.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
-import { SourceStats } from "../sourcestats.ts";
+import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent } from "../types.ts";
 import { selectionCandidate } from "./candidates.ts";
 import { jumpWatchingTimers } from "./jump_timers.ts";
 import { OneShotController } from "./one_shot.ts";
 import type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
-import { TransmitSpacing } from "./spacing.ts";
-
-/** True for an IPv4 or IPv6 loopback address. */
-function isLoopback(address: string): boolean {
-  return address.startsWith("127.") || address === "::1";
-}
+import { RequestRoutes } from "./routes.ts";
+import { newSelector, newSourceStats } from "./source_factory.ts";
+import { SourceWakes } from "./wakes.ts";
 
 /** Registry, routing and sequencing; `Engine` adds the reports and commands. */
 export class EngineCore {
@@ -75,11 +67,10 @@ export class EngineCore {
   /** The newest selection, for reports. */
   protected lastResult: SelectionResult | null = null;
   readonly #deps: EngineDeps;
-  readonly #timers: TimerPort;
   readonly #pool = new Map<number, string | null>();
-  readonly #routes = new Map<number, { source: Source; token: number }>();
-  readonly #wakes = new Map<number, TimerHandle>();
-  readonly #spacing = new TransmitSpacing();
+  /** Open requests by request id. */
+  protected readonly routes: RequestRoutes = new RequestRoutes();
+  readonly #wakes: SourceWakes;
   readonly #localRefId: number | undefined;
   readonly #keys: KeyStore | null;
   readonly #oneShot: OneShotController | null;
@@ -87,7 +78,6 @@ export class EngineCore {
   /** Sends from the NTP server socket (symmetric peers), once the daemon opened it. */
   #ntpPort: NtpTransport | null = null;
   #nextSourceId = 1;
-  #nextRequestId = 1;
   #selectedId: number | null = null;
 
   /** Builds the engine; `initialDrift` comes from the driftfile (tempus sense). */
@@ -117,22 +107,14 @@ export class EngineCore {
       log: deps.log,
     }, initialDrift);
     this.reference.onFatal = (m) => this.onFatal?.(m);
-    this.selector = new SourceSelector({
-      maxDistance: config.maxDistance,
-      maxJitter: config.maxJitter,
-      minSources: config.minSources,
-      reselectDist: config.reselectDist,
-      stratumWeight: config.stratumWeight,
-      combineLimit: config.combineLimit,
-      maxClockError: config.maxClockError,
-      maxStratum: config.maxStratum,
-      orphanStratum: config.local?.orphan ? config.local.stratum : null,
-      localRefId: options.localRefId,
-    });
+    this.selector = newSelector(config, options.localRefId);
     this.manualInput = new ManualInput({ enabled: config.manual });
     this.clock.addObserver((c) => this.#onClockChange(c));
     // Timers of sources watch for outside steps of the clock (chrony's sched.c).
-    this.#timers = jumpWatchingTimers(deps.timers, this.clock, deps.log);
+    this.#wakes = new SourceWakes(
+      jumpWatchingTimers(deps.timers, this.clock, deps.log),
+      this.clock,
+    );
   }
 
   /** Drift values to persist: (absolute frequency ppm tempus sense, skew ppm). */
@@ -179,10 +161,13 @@ export class EngineCore {
 
   #stopSource(s: Source): void {
     s.stop();
-    const wake = this.#wakes.get(s.id);
-    if (wake !== undefined) this.#timers.cancelTimer(wake);
-    this.#wakes.delete(s.id);
-    for (const [rid, route] of this.#routes) if (route.source === s) this.#routes.delete(rid);
+    this.#wakes.cancel(s.id);
+    this.routes.dropSource(s);
+  }
+
+  /** True between `start` and `stop`. */
+  protected get running(): boolean {
+    return this.#transport !== null;
   }
 
   /** The read-only context a source sees during one call. */
@@ -208,14 +193,17 @@ export class EngineCore {
           this.#send(s, o.token, o.to, o.bytes, o.via);
           break;
         case "wake":
-          this.#wake(s, o.delay, o.fromLastTx, o.separation);
+          this.#wakes.wake(
+            s,
+            o.delay,
+            o.fromLastTx,
+            o.separation,
+            () => this.run(s, s.timeout(this.context(s))),
+          );
           break;
-        case "cancel-wake": {
-          const wake = this.#wakes.get(s.id);
-          if (wake !== undefined) this.#timers.cancelTimer(wake);
-          this.#wakes.delete(s.id);
+        case "cancel-wake":
+          this.#wakes.cancel(s.id);
           break;
-        }
         case "sample":
           this.onSampleAccepted?.(s.id);
           this.select(s.id);
@@ -258,34 +246,12 @@ export class EngineCore {
     bytes: Uint8Array,
     via?: "ntp-port",
   ): void {
-    for (const [rid, route] of this.#routes) {
-      if (route.source === s && !s.expects(route.token)) this.#routes.delete(rid);
-    }
-    const rid = this.#nextRequestId++;
-    this.#routes.set(rid, { source: s, token });
-    this.#spacing.transmitted(s.id, this.clock.rawNow());
+    const rid = this.routes.open(s, token);
+    this.#wakes.spacing.transmitted(s.id, this.clock.rawNow());
     const tx = this.clock.cookedNow();
     const transport = via === "ntp-port" ? this.#ntpPort : this.#transport;
     const ok = this.#transport !== null && (transport?.send(rid, to, bytes) ?? false);
     this.run(s, s.sent(token, ok, tx, this.context(s)));
-  }
-
-  #wake(s: Source, delay: number, fromLastTx: boolean, separation: number): void {
-    if (!s.running) return;
-    const old = this.#wakes.get(s.id);
-    if (old !== undefined) this.#timers.cancelTimer(old);
-    let d = delay;
-    if (fromLastTx && s.lastTransmit !== null) {
-      d -= Number(this.clock.cookedNow() - s.lastTransmit) / 1e9;
-    }
-    d = this.#spacing.separate(s.id, this.clock.rawNow(), Math.max(0, d), separation);
-    this.#wakes.set(
-      s.id,
-      this.#timers.setTimer(d, () => {
-        this.#wakes.delete(s.id);
-        this.run(s, s.timeout(this.context(s)));
-      }),
-    );
   }
 
   /**
@@ -297,19 +263,12 @@ export class EngineCore {
     address: SocketAddress,
     params: SourceParams,
     name: string | null,
+    auth: PacketAuthenticator | null = null,
   ): number {
     const id = this.#nextSourceId++;
     const p: SourceParams = { ...params };
     if (this.#oneShot !== null) p.iburst = true;
-    const stats = new SourceStats({
-      minSamples: p.minSamples ?? this.config.minSamples,
-      maxSamples: p.maxSamples ?? this.config.maxSamples,
-      asymmetry: p.asymmetry,
-      precision: this.clock.precision,
-      maxClockError: this.config.maxClockError,
-      minDelay: p.minDelay,
-      maxJitter: this.config.maxJitter,
-    });
+    const stats = newSourceStats(this.config, this.clock.precision, p);
     const options = {
       id,
       address,
@@ -321,7 +280,9 @@ export class EngineCore {
       maxClockError: this.config.maxClockError,
       key: p.key === null ? null : this.#keys?.get(p.key) ?? null,
     };
-    const source = type === "peer" ? new PeerSource(options) : new NtpSource({ ...options, type });
+    const source = type === "peer"
+      ? new PeerSource(options)
+      : new NtpSource({ ...options, type, auth });
     this.registry.set(id, source);
     this.#pool.set(id, type === "pool" ? name : null);
     if (this.#transport !== null) this.run(source, source.start(this.context(source)));
@@ -334,15 +295,7 @@ export class EngineCore {
    */
   addRefclock(config: RefclockConfig, refId: string): number {
     const id = this.#nextSourceId++;
-    const stats = new SourceStats({
-      minSamples: config.minSamples ?? this.config.minSamples,
-      maxSamples: config.maxSamples ?? this.config.maxSamples,
-      asymmetry: null,
-      precision: this.clock.precision,
-      maxClockError: this.config.maxClockError,
-      minDelay: null,
-      maxJitter: this.config.maxJitter,
-    });
+    const stats = newSourceStats(this.config, this.clock.precision, config);
     const source = new RefclockSource({
       id,
       config,
@@ -365,64 +318,11 @@ export class EngineCore {
    */
   addCustomSource(params: SourceParams, make: (id: number, stats: SourceStats) => Source): number {
     const id = this.#nextSourceId++;
-    const source = make(
-      id,
-      new SourceStats({
-        minSamples: params.minSamples ?? this.config.minSamples,
-        maxSamples: params.maxSamples ?? this.config.maxSamples,
-        asymmetry: params.asymmetry,
-        precision: this.clock.precision,
-        maxClockError: this.config.maxClockError,
-        minDelay: params.minDelay,
-        maxJitter: this.config.maxJitter,
-      }),
-    );
+    const source = make(id, newSourceStats(this.config, this.clock.precision, params));
     this.registry.set(id, source);
     this.#pool.set(id, null);
     if (this.#transport !== null) this.run(source, source.start(this.context(source)));
     return id;
-  }
-
-  /**
-   * Hands source `id` a packet that answers no request of its own (a broadcast): `call`
-   * gets the source and its context; its outcomes are carried out. Never throws.
-   */
-  callSource(id: number, call: (s: Source, ctx: SourceContext) => SourceOutcome[]): void {
-    const s = this.registry.get(id);
-    if (s === undefined || this.#transport === null) return;
-    try {
-      const samplesBefore = s.stats.sampleCount;
-      const validBefore = s.counters.validRx;
-      this.run(s, call(s, this.context(s)), samplesBefore);
-      if (s.counters.validRx !== validBefore) this.onReply?.(s.id); // measurements.log
-    } catch (e) {
-      this.log("error", `Packet for ${s.addressText} not processed: ${String(e)}`);
-    }
-  }
-
-  /**
-   * A reference clock driver's sample for source `id`: the system (raw) time `rawTime` at
-   * which the device's time was taken, `offset` = device time minus `rawTime` in seconds,
-   * and the device's leap indicator. Unknown ids and bad values are dropped, never thrown.
-   */
-  refclockSample(id: number, rawTime: Instant, offset: number, leap: number): void {
-    const s = this.registry.get(id);
-    if (!(s instanceof RefclockSource)) return;
-    const cooked = this.clock.cook(rawTime);
-    const correction = Number(cooked - rawTime) / 1e9;
-    this.run(s, s.addSample({ time: cooked, offset: offset - correction, leap }, this.context(s)));
-  }
-
-  /**
-   * A pulse from a refclock driver for source `id`: at the system (raw) time `rawTime` the
-   * clock read `second` seconds past the pulse's true second (chrony RCL_AddPulse).
-   */
-  refclockPulse(id: number, rawTime: Instant, second: number): void {
-    const s = this.registry.get(id);
-    if (!(s instanceof RefclockSource)) return;
-    const cooked = this.clock.cook(rawTime);
-    const correction = Number(cooked - rawTime) / 1e9;
-    this.run(s, s.addPulse(cooked, second + correction, this.context(s)));
   }
 
   /** Removes a source. */
@@ -432,7 +332,7 @@ export class EngineCore {
     this.#stopSource(s);
     this.registry.delete(id);
     this.#pool.delete(id);
-    this.#spacing.forget(id);
+    this.#wakes.forget(id);
     this.selector.forget(id);
     if (this.#selectedId === id) {
       this.#selectedId = null;
@@ -448,6 +348,8 @@ export class EngineCore {
   replaceSource(id: number, address: SocketAddress): number | null {
     const old = this.registry.get(id);
     if (old === undefined || old.type === "refclock") return null;
+    // An NTS source needs NTS-KE with the new address first (the daemon's source manager).
+    if (old.params.nts === true) return null;
     const params = { ...old.params };
     this.removeSource(id);
     const newId = this.addSource(old.type, address, params, old.name);
@@ -472,87 +374,11 @@ export class EngineCore {
   }
 
   /**
-   * The transport's better transmit time for request `requestId` (a kernel transmit
-   * timestamp, cooked), reported right after sending; replaces the time read before.
-   */
-  transmitted(requestId: number, txCooked: Instant): void {
-    const route = this.#routes.get(requestId);
-    route?.source.transmitted(route.token, txCooked);
-  }
-
-  /** The transport could not send request `requestId` after all (auto_offline applies). */
-  sendFailed(requestId: number): void {
-    const route = this.#routes.get(requestId);
-    if (route !== undefined) this.run(route.source, route.source.sendFailed(route.token));
-  }
-
-  /**
    * Attaches the sender of symmetric packets: the daemon's NTP server socket (the peers'
    * `send` outcomes with `via: "ntp-port"`); until then, or with null, they count as lost.
    */
   attachNtpPort(transport: NtpTransport | null): void {
     this.#ntpPort = transport;
-  }
-
-  /** True when a symmetric peer is configured for `address` (any port). */
-  hasPeer(address: string): boolean {
-    return this.#peerFor(address, null) !== undefined;
-  }
-
-  #peerFor(address: string, port: number | null): PeerSource | undefined {
-    let any: PeerSource | undefined;
-    for (const s of this.registry.values()) {
-      if (!(s instanceof PeerSource) || s.address.address !== address) continue;
-      if (port === null || s.address.port === port) return s;
-      any ??= s;
-    }
-    return any;
-  }
-
-  /**
-   * A symmetric packet (mode 1 or 2) received on the NTP server socket from `from` (at our
-   * `localAddress`, when the socket has one): handed to the peer configured for that address
-   * (and port, when several), and true; false when no peer is configured there (the
-   * responder then answers it, or not).
-   */
-  receivePeerPacket(
-    from: SocketAddress,
-    packet: Uint8Array,
-    rxCooked: Instant,
-    localAddress: string | null = null,
-  ): boolean {
-    const s = this.#peerFor(from.address, from.port);
-    if (s === undefined) return false;
-    try {
-      const samplesBefore = s.stats.sampleCount;
-      // Test D compares the peer's reference ID with the address it reached us at (chrony's
-      // check_sync_loop): the socket's own address, or on loopback through a wildcard
-      // socket the peer's (the same 127.0.0.1 or ::1); else our host's address.
-      const local = localAddress ?? (isLoopback(from.address) ? from.address : null);
-      const ctx = this.context(s);
-      const localRefId = local === null ? undefined : refIdFromAddress(local) ?? undefined;
-      const peerCtx = localRefId === undefined ? ctx : { ...ctx, localRefId };
-      this.run(s, s.receive(0, packet, rxCooked, peerCtx), samplesBefore);
-      this.onReply?.(s.id);
-    } catch (e) {
-      this.log("error", `Packet from ${s.addressText} not processed: ${String(e)}`);
-    }
-    return true;
-  }
-
-  /** Hands a reply to the source that sent request `requestId`. */
-  receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void {
-    const route = this.#routes.get(requestId);
-    if (route === undefined) return;
-    const s = route.source;
-    try {
-      const samplesBefore = s.stats.sampleCount;
-      this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)), samplesBefore);
-      this.onReply?.(s.id); // dropin: measurements.log
-    } catch (e) {
-      // Nothing read from the network may throw out of the event loop.
-      this.log("error", `Reply from ${s.addressText} not processed: ${String(e)}`);
-    }
   }
 
   /** Runs the selection (after a new sample of `updatedId`, or null) and updates the reference. */

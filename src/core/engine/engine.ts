@@ -22,7 +22,7 @@ import type {
 import type { Source, SourceOutcome } from "../source/source.ts";
 import type { Instant } from "../../base/time.ts";
 import type { ReferenceState } from "../types.ts";
-import { EngineCore } from "./core.ts";
+import { EngineInputs } from "./inputs.ts";
 import { activityReport, selectDataReport, sourcesReport, sourceStatsReport } from "./reports.ts";
 
 export type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
@@ -72,7 +72,7 @@ export function matchesSource(address: string, match: SourceMatch): boolean {
 }
 
 /** The engine. */
-export class Engine extends EngineCore {
+export class Engine extends EngineInputs {
   /**
    * Carries out a source's outcomes in order: `adjust-clock` (a `local` refclock, chrony's
    * REF_AdjustReference) here - the clock changes without the other sources being corrected,

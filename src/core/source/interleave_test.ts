@@ -85,7 +85,7 @@ function bench(offset: number, delay: number, proc: number, late: number, kernel
         false,
         false,
         t,
-      );
+      )!;
       client.sent(token, t);
       const rx = t + ns(delay + offset);
       const tx = rx + ns(proc);
@@ -153,7 +153,7 @@ Deno.test("xleave client: a server without interleaved mode gives basic samples"
       false,
       false,
       t,
-    );
+    )!;
     client.sent(token, t);
     const reply = responder.respond(
       bytes,
@@ -177,7 +177,7 @@ Deno.test("xleave client: requests after a valid reply carry origin = its receiv
     false,
     false,
     t,
-  );
+  )!;
   const p1 = decodePacket(first);
   assert.ok(
     p1.ok && p1.packet.originTime === 0n && p1.packet.receiveTime === 0n,
@@ -191,7 +191,7 @@ Deno.test("xleave client: requests after a valid reply carry origin = its receiv
     false,
     false,
     t + 1n,
-  );
+  )!;
   const p2 = decodePacket(bytes);
   assert.ok(p2.ok);
   assert.equal(p2.packet.originTime, v.packet.receiveTime);
@@ -202,7 +202,7 @@ Deno.test("xleave client: requests after a valid reply carry origin = its receiv
     false,
     false,
     t + 2n,
-  );
+  )!;
   const p3 = decodePacket(basic);
   assert.ok(p3.ok && p3.packet.originTime === 0n && p3.packet.receiveTime === 0n);
 });
@@ -268,7 +268,7 @@ Deno.test("xleave fuzz: random replies to interleaved requests never throw and s
       false,
       false,
       t,
-    );
+    )!;
     b.client.sent(token, t);
     const reply = Uint8Array.from({ length: 48 + (i % 3) * 4 }, () => Math.floor(rnd() * 256));
     if (i % 2 === 0) reply.set(bytes.subarray(32, 40), 24); // echo the receive cookie

@@ -27,6 +27,7 @@ import { instantToNtp64, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import { delayDevRatioOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import { WORST_CASE_FREQ_BOUND } from "../sourcestats.ts";
 import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
 import {
@@ -110,8 +111,11 @@ export interface RequestState {
 export interface MeasureContext {
   /** Transmit timestamp of the last valid reply from this server (test 1), or null. */
   lastRemoteTx: bigint | null;
-  /** The key the reply must be authenticated with (test 5), or null for none. */
-  auth: { keys: KeyStore; keyId: number } | null;
+  /**
+   * How the reply must be authenticated (test 5): a symmetric key, an authenticator port
+   * (NTS, see packet_auth.ts), or null for none.
+   */
+  auth: { keys: KeyStore; keyId: number } | { port: PacketAuthenticator } | null;
   /** Local clock precision, seconds. */
   localPrecision: number;
   /** Offset correction added to the measured offset (the `offset` source option). */
@@ -269,7 +273,10 @@ export function measureReply(
   // source has none (chrony NAU_CheckResponseAuth: the mode must match).
   let test5: boolean;
   if (ctx.auth === null) test5 = pkt.mac === null;
-  else {
+  else if ("port" in ctx.auth) {
+    // Only a reply echoing our request is shown to the authenticator (it may renew keys).
+    test5 = test2 && ctx.auth.port.check(bytes) === "ok";
+  } else {
     const auth = checkPacketAuth(bytes, ctx.auth.keys);
     test5 = auth.kind === "ok" && auth.key.id === ctx.auth.keyId;
   }

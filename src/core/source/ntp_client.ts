@@ -30,6 +30,7 @@ import { RequestLog } from "./ntp_requests.ts";
 import { MedianFilter } from "./sample_filter.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import { MAX_CLIENT_INTERLEAVED_TX } from "./interleave.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
 /** A log outcome. */
@@ -66,6 +67,8 @@ export interface NtpClientOptions {
    * missing key means no request is sent at all.
    */
   key?: SymmetricKey | null;
+  /** An authenticator for requests and replies (NTS, see packet_auth.ts), or none. */
+  auth?: PacketAuthenticator | null;
 }
 
 /** The NTP client state machine for one source. */
@@ -86,6 +89,7 @@ export class NtpSource implements Source {
   readonly #requests: RequestLog;
   readonly #schedule: PollSchedule;
   #keyMissingLogged = false;
+  readonly #authenticated: boolean;
   #started = false;
   readonly #reach = new Reachability();
   #txCount = 0;
@@ -108,7 +112,8 @@ export class NtpSource implements Source {
     this.#maxClockError = o.maxClockError;
     const key = o.params.key === null ? null : o.key ?? null;
     this.#keyMissing = o.params.key !== null && key === null;
-    this.#requests = new RequestLog(o.random, key);
+    this.#requests = new RequestLog(o.random, key, o.auth ?? null);
+    this.#authenticated = o.params.key !== null || (o.auth ?? null) !== null;
     this.#schedule = new PollSchedule({ ...o.params }, o.random);
   }
 
@@ -304,7 +309,10 @@ export class NtpSource implements Source {
     // answer with a very old transmit time).
     const interleaved = this.params.xleave && this.#txCount < MAX_CLIENT_INTERLEAVED_TX;
     const options = { version: this.params.version, poll: this.poll, interleaved };
-    const { token, bytes } = this.#requests.create(options, presend, missed, ctx.now);
+    const created = this.#requests.create(options, presend, missed, ctx.now);
+    // No request can be protected while NTS keys are being established: a missed poll.
+    if (created === null) return this.#afterTransmit(presend, missed, true, ctx);
+    const { token, bytes } = created;
     this.#counters.tx++;
     return [{ kind: "send", token, to: this.address, bytes }];
   }
@@ -461,7 +469,7 @@ export class NtpSource implements Source {
   ntpData(now: Instant): NtpDataReport {
     return ntpDataReport(this.address, this.#lastPacket, this.#last, this.#counters, {
       jitterAsymmetry: this.stats.jitterAsymmetry,
-      authenticated: this.params.key !== null,
+      authenticated: this.#authenticated,
       now,
     });
   }

@@ -11,6 +11,7 @@ import { KeyStore, type SymmetricKey } from "../../ntp/keyfile.ts";
 import type { RandomPort } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
+import type { PacketAuthenticator } from "./packet_auth.ts";
 import {
   buildClientRequest,
   type MeasureContext,
@@ -49,24 +50,43 @@ export class RequestLog {
   /** The last valid exchange, kept for interleaved mode (xleave). */
   #previous: PreviousExchange | null = null;
 
-  /** Requests signed with `key` (null: none) and checked for `keyId`'s MAC. */
-  constructor(random: RandomPort, key: SymmetricKey | null) {
+  readonly #port: PacketAuthenticator | null;
+
+  /**
+   * Requests signed with `key` (null: none) and checked for `keyId`'s MAC, or protected and
+   * checked by `port` (NTS).
+   */
+  constructor(
+    random: RandomPort,
+    key: SymmetricKey | null,
+    port: PacketAuthenticator | null = null,
+  ) {
     this.#random = random;
     this.#key = key;
-    this.#auth = key === null ? null : { keys: new KeyStore([key]), keyId: key.id };
+    this.#port = port;
+    this.#auth = port !== null
+      ? { port }
+      : key === null
+      ? null
+      : { keys: new KeyStore([key]), keyId: key.id };
   }
 
-  /** Builds a request; `now` stands as its transmit time until the engine reports it sent. */
+  /**
+   * Builds a request; `now` stands as its transmit time until the engine reports it sent.
+   * Null when the authenticator cannot protect one now (NTS keys being established).
+   */
   create(
     options: { version: number; poll: number; interleaved?: boolean },
     presend: boolean,
     missed: boolean,
     now: Instant,
-  ): { token: number; bytes: Uint8Array } {
+  ): { token: number; bytes: Uint8Array } | null {
     const random8 = new Uint8Array(8);
     this.#random.fill(random8);
     const { interleaved, ...basic } = options;
-    const request = buildClientRequest(random8, { ...basic, key: this.#key });
+    // With an authenticator (NTS) the request carries no symmetric-key MAC.
+    const key = this.#port === null ? this.#key : null;
+    const request = buildClientRequest(random8, { ...basic, key });
     // Interleaved (xleave): the previous reply's receive timestamp as origin, a random
     // receive field; only after a valid reply, and only in NTPv4 (chrony).
     let interleave = null;
@@ -80,8 +100,13 @@ export class RequestLog {
         decoded.packet.originTime = interleave.origin;
         decoded.packet.receiveTime = interleave.receiveCookie;
         const header = encodePacket(decoded.packet);
-        bytes = this.#key === null ? header : appendMac(header, this.#key);
+        bytes = key === null ? header : appendMac(header, key);
       } else interleave = null;
+    }
+    if (this.#port !== null) {
+      const protectedBytes = this.#port.protect(bytes);
+      if (protectedBytes === null) return null;
+      bytes = protectedBytes;
     }
     const token = this.#nextToken++;
     while (this.#requests.length >= 2) this.#requests.shift();
