@@ -15,28 +15,28 @@ import {
   MAX_LAN_PEER_DELAY,
   NO_RESPONSE_ADJ,
   NO_RESPONSE_SELECTED_ADJ,
-  pollAdjustment,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
-import type { LogLevel, RandomPort, SocketAddress } from "../../base/ports.ts";
+import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import { Reachability } from "./reachability.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
-import { adjustForClockChange, type ClockChangeEvent, type NtpSample } from "../types.ts";
+import type { ClockChangeEvent, NtpSample } from "../types.ts";
 import { TestBit } from "./measure.ts";
 import { RequestLog } from "./ntp_requests.ts";
-import { MedianFilter } from "./sample_filter.ts";
+import { SampleIntake, sourceMeasureContext } from "./sample_intake.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import { MAX_CLIENT_INTERLEAVED_TX } from "./interleave.ts";
 import type { PacketAuthenticator } from "./packet_auth.ts";
-import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
-
-/** A log outcome. */
-function log(level: LogLevel, message: string): SourceOutcome {
-  return { kind: "log", level, message };
-}
+import {
+  logOutcome as log,
+  type Source,
+  type SourceContext,
+  type SourceMode,
+  type SourceOutcome,
+} from "./source.ts";
 
 /** Unanswered polls after which a source is reported for replacement. */
 export const UNREACHABLE_POLLS = 8;
@@ -95,8 +95,7 @@ export class NtpSource implements Source {
   #txCount = 0;
   #unreachableSignalled = false;
   #denied = false;
-  readonly #filter = new MedianFilter();
-  #lastSampleTime: Instant | null = null;
+  readonly #intake: SampleIntake;
   #lastPacket: NtpPacket | null = null;
   #last: LastMeasurement = { offset: 0, delay: 0, dispersion: 0, responseTime: 0, tests: 0 };
   readonly #counters: SourceCounters = { tx: 0, rx: 0, validRx: 0, goodRx: 0 };
@@ -108,6 +107,7 @@ export class NtpSource implements Source {
     this.address = o.address;
     this.name = o.name;
     this.stats = o.stats;
+    this.#intake = new SampleIntake(o.stats);
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
     const key = o.params.key === null ? null : o.key ?? null;
@@ -151,7 +151,7 @@ export class NtpSource implements Source {
   }
   /** Cooked time of the newest good sample, or null. */
   get lastSampleTime(): Instant | null {
-    return this.#lastSampleTime;
+    return this.#intake.lastSampleTime;
   }
   /** Cooked time of the last regular request. */
   get lastTransmit(): Instant | null {
@@ -239,8 +239,7 @@ export class NtpSource implements Source {
    * (chronyc reset sources keeps polling).
    */
   resetHistory(): void {
-    this.#filter.clear();
-    this.#lastSampleTime = null;
+    this.#intake.reset();
     this.#reach.reset();
   }
 
@@ -252,12 +251,8 @@ export class NtpSource implements Source {
 
   /** Moves stored local timestamps onto the new clock scale after a clock change. */
   applyClockChange(change: ClockChangeEvent): void {
-    this.#filter.applyClockChange(change);
-    if (change.kind === "unknown") return;
-    this.#requests.applyClockChange(change);
-    if (this.#lastSampleTime !== null) {
-      this.#lastSampleTime = adjustForClockChange(this.#lastSampleTime, change).instant;
-    }
+    this.#intake.applyClockChange(change);
+    if (change.kind !== "unknown") this.#requests.applyClockChange(change);
   }
 
   #shiftReach(bit: 0 | 1): SourceOutcome {
@@ -294,14 +289,11 @@ export class NtpSource implements Source {
   #request(presend: boolean, missed: boolean, ctx: SourceContext): SourceOutcome[] {
     if (this.#keyMissing) {
       // chrony: no request can be authenticated without the key (NAU_GenerateRequestAuth).
-      const out: SourceOutcome[] = [];
-      if (!this.#keyMissingLogged) {
-        this.#keyMissingLogged = true;
-        out.push(
-          log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`),
-        );
-      }
-      return [...out, ...this.#afterTransmit(presend, missed, false, ctx)];
+      const out = this.#afterTransmit(presend, missed, false, ctx);
+      if (this.#keyMissingLogged) return out;
+      this.#keyMissingLogged = true;
+      return [log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`)]
+        .concat(out);
     }
     // Like chrony, a request carries the client's polling interval (servers echo it back)
     // and nothing else about the local clock.
@@ -373,19 +365,12 @@ export class NtpSource implements Source {
     const req = this.#requests.find(token);
     if (req === undefined) return [];
     this.#counters.rx++;
-    const p = this.params;
-    const verdict = this.#requests.measure(req, bytes, rx, {
-      localPrecision: this.#precision,
-      offsetCorrection: p.offset,
-      skew: this.stats.skew,
-      maxDelay: p.maxDelay,
-      maxDelayRatio: p.maxDelayRatio,
-      maxDelayDevRatio: p.maxDelayDevRatio,
-      maxClockError: this.#maxClockError,
-      delayTestData: (t) => this.stats.delayTestData(t),
-      reference: ctx.reference(),
-      localRefId: ctx.localRefId,
-    });
+    const verdict = this.#requests.measure(
+      req,
+      bytes,
+      rx,
+      sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
+    );
     switch (verdict.kind) {
       case "ignored":
         return [];
@@ -438,19 +423,10 @@ export class NtpSource implements Source {
   /** Runs the filter and hands a sample to the statistics. */
   #accept(sample: NtpSample): SourceOutcome[] {
     this.#reach.pollsSinceGoodSample = 0;
-    const n = this.params.filter;
-    const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
-    if (out === null) return [];
-    const predicted = this.stats.predictOffset(out.time);
-    this.stats.accumulate(out);
-    this.stats.regress();
-    this.#lastSampleTime = out.time;
-    const error = Math.abs(out.offset - predicted);
-    const distance = out.peerDispersion + out.peerDelay / 2;
-    this.#adjustPoll(
-      pollAdjustment(error, distance, this.stats.sampleCount, this.params.pollTarget),
-    );
-    return [{ kind: "sample", sample: out }];
+    const accepted = this.#intake.accept(sample, this.params);
+    if (accepted === null) return [];
+    this.#adjustPoll(accepted.pollAdjust);
+    return [{ kind: "sample", sample: accepted.sample }];
   }
 
   /** Burst accounting and the next transmission after a valid response. */

@@ -76,6 +76,11 @@ export type SourceOutcome =
    */
   | { kind: "adjust-clock"; doffset: number; dfreq: number };
 
+/** A `log` outcome. */
+export function logOutcome(level: LogLevel, message: string): SourceOutcome {
+  return { kind: "log", level, message };
+}
+
 /** A time source as the engine, the selection and the reports see it. */
 export interface Source {
   /** Engine id. */
