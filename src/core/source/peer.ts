@@ -23,31 +23,32 @@ import {
   NO_RESPONSE_SELECTED_ADJ,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
-import type { LogLevel, RandomPort, SocketAddress } from "../../base/ports.ts";
+import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
 import type { ClockChangeEvent, NtpSample } from "../types.ts";
 import { type ReplyVerdict, TestBit } from "./measure.ts";
-import { measurePeerPacket, peerMeasureContext } from "./peer_measure.ts";
+import { measurePeerPacket } from "./peer_measure.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import { peerTransmitDelay } from "./peer_timing.ts";
 import { buildPeerPacket } from "./peer_packet.ts";
 import { PeerTimestamps } from "./peer_timestamps.ts";
 import { Reachability } from "./reachability.ts";
-import { MedianFilter } from "./sample_filter.ts";
-import { acceptSample } from "./sample_accept.ts";
+import { SampleIntake, sourceMeasureContext } from "./sample_intake.ts";
 import { SourceKey } from "./source_key.ts";
 import type { NtpClientOptions } from "./ntp_client.ts";
-import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
+import {
+  logOutcome as log,
+  type Source,
+  type SourceContext,
+  type SourceMode,
+  type SourceOutcome,
+} from "./source.ts";
 
 /** Stratum assumed for a peer that sent nothing valid yet (NTP_MAX_STRATUM). */
 const MAX_STRATUM = 16;
-
-function log(level: LogLevel, message: string): SourceOutcome {
-  return { kind: "log", level, message };
-}
 
 /**
  * Construction options of a peer: those of a client source but its type (iburst, burst and
@@ -74,13 +75,12 @@ export class PeerSource implements Source {
   readonly #schedule: PollSchedule;
   readonly #ts = new PeerTimestamps();
   readonly #reach = new Reachability();
-  readonly #filter = new MedianFilter();
+  readonly #intake: SampleIntake;
   #started = false;
   #token = 0;
   #txCount = 0;
   #remotePoll = 0;
   #remoteStratum = MAX_STRATUM;
-  #lastSampleTime: Instant | null = null;
   #lastPacket: NtpPacket | null = null;
   #last: LastMeasurement = { offset: 0, delay: 0, dispersion: 0, responseTime: 0, tests: 0 };
   readonly #counters: SourceCounters = { tx: 0, rx: 0, validRx: 0, goodRx: 0 };
@@ -91,6 +91,7 @@ export class PeerSource implements Source {
     this.address = o.address;
     this.name = o.name;
     this.stats = o.stats;
+    this.#intake = new SampleIntake(o.stats);
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
     this.#random = o.random;
@@ -134,7 +135,7 @@ export class PeerSource implements Source {
   }
   /** Cooked time of the newest good sample. */
   get lastSampleTime(): Instant | null {
-    return this.#lastSampleTime;
+    return this.#intake.lastSampleTime;
   }
   /** Cooked time of our newest packet. */
   get lastTransmit(): Instant | null {
@@ -229,13 +230,12 @@ export class PeerSource implements Source {
 
   /** Drops the filter (the engine resets the statistics). */
   resetHistory(): void {
-    this.#filter.clear();
-    this.#lastSampleTime = null;
+    this.#intake.reset();
   }
 
   /** Moves stored local timestamps onto the new clock scale. */
   applyClockChange(change: ClockChangeEvent): void {
-    this.#filter.applyClockChange(change);
+    this.#intake.applyClockChange(change);
     if (change.kind === "unknown") {
       // Our receive times no longer mean anything: start the exchange again.
       this.#ts.reset();
@@ -353,13 +353,10 @@ export class PeerSource implements Source {
       pkt,
       rx,
       ts,
-      peerMeasureContext(this.params, this.stats, {
+      {
+        ...sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
         auth: this.#key.auth,
-        localPrecision: this.#precision,
-        maxClockError: this.#maxClockError,
-        reference: ctx.reference(),
-        localRefId: ctx.localRefId,
-      }),
+      },
     );
     const valid = verdict !== null && verdict.kind === "valid";
     const answer = ts.receive({
@@ -421,10 +418,8 @@ export class PeerSource implements Source {
 
   #accept(sample: NtpSample): SourceOutcome[] {
     this.#reach.pollsSinceGoodSample = 0;
-    const p = this.params;
-    const taken = acceptSample(sample, this.#filter, p.filter, this.stats, p.pollTarget);
+    const taken = this.#intake.accept(sample, this.params);
     if (taken === null) return [];
-    this.#lastSampleTime = taken.sample.time;
     this.#adjustPoll(taken.pollAdjust);
     return [{ kind: "sample", sample: taken.sample }];
   }

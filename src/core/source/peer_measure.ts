@@ -9,8 +9,6 @@ import type { NtpPacket } from "../../ntp/packet.ts";
 import type { Instant } from "../../base/time.ts";
 import { type MeasureContext, measureReply, type ReplyVerdict, TestBit } from "./measure.ts";
 import type { PeerTimestamps } from "./peer_timestamps.ts";
-import type { SourceParams } from "../../config/model.ts";
-import type { SourceStats } from "../sourcestats.ts";
 
 /** The tests' context less what the association's timestamps supply. */
 export type PeerMeasureContext = Omit<MeasureContext, "lastRemoteTx" | "symmetric">;
@@ -41,27 +39,4 @@ export function measurePeerPacket(
     ? ctx.auth === null && packet.mac === null
     : (verdict.tests & TestBit.T5) !== 0;
   return { verdict, authentic };
-}
-
-/** What of a peer's measurement context does not come from its options and statistics. */
-export type PeerMeasureFixed = Pick<
-  PeerMeasureContext,
-  "auth" | "localPrecision" | "maxClockError" | "reference" | "localRefId"
->;
-
-/** A peer's measurement context: `fixed` plus its delay tests' options and statistics. */
-export function peerMeasureContext(
-  params: Readonly<SourceParams>,
-  stats: SourceStats,
-  fixed: PeerMeasureFixed,
-): PeerMeasureContext {
-  return {
-    ...fixed,
-    offsetCorrection: params.offset,
-    skew: stats.skew,
-    maxDelay: params.maxDelay,
-    maxDelayRatio: params.maxDelayRatio,
-    maxDelayDevRatio: params.maxDelayDevRatio,
-    delayTestData: (t) => stats.delayTestData(t),
-  };
 }
