@@ -15,11 +15,6 @@ import { MAX_MAC_LENGTH, MAX_V4_MAC_LENGTH } from "./extensions.ts";
 import { HASH_KEY_TYPES, type KeyStore, type SymmetricKey } from "./keyfile.ts";
 import { aesCmac } from "./cmac.ts";
 
-// Keyfile names still imported from here by modules frozen during the NTS work
-// (src/daemon/, core/engine/core.ts, core/source/ntp_client.ts, core/source/measure.ts).
-export { KeyStore, MIN_SECURE_KEY_LENGTH, parseKeyFile } from "./keyfile.ts";
-export type { KeyType, SymmetricKey } from "./keyfile.ts";
-
 /** Octets of a MAC's key ID field. */
 export const MAC_KEY_ID_LENGTH = 4;
 /** Shortest MAC that can authenticate: key ID + 16-octet digest (NTP_MIN_MAC_LENGTH). */
