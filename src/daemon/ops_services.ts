@@ -9,8 +9,8 @@
 import type { Config } from "../config/model.ts";
 import type { EngineControl } from "../core/control.ts";
 import {
-  ERROR_BOUND_DRIFT_PPM,
   dissentingSamples,
+  ERROR_BOUND_DRIFT_PPM,
   errorBoundSnapshot,
   selectedSample,
   StepWatch,
