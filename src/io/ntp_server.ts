@@ -102,6 +102,10 @@ export interface PeerPacketSink {
     rx: Instant,
     localAddress: string | null,
   ): boolean;
+  /** A peer has xleave: kernel transmit timestamps of its packets go to `transmitted`. */
+  interleaved?: boolean;
+  /** The kernel's transmit time of a mode 1 packet sent from the NTP port. */
+  transmitted?(payload: Uint8Array, tx: Instant): void;
 }
 
 /** The bound address of a socket, or null for a wildcard one. */
@@ -406,7 +410,7 @@ async function runKernelLoop(
   const localAddress = specificAddress(loop.socket.hostname);
   // Interleaved mode: kernel transmit timestamps are turned on with the first reply saved.
   const txStore = clientLog?.txTimestamps ?? null;
-  let txStamps = false;
+  let txStamps = deps.peers?.interleaved === true && sock.enableTxFrames();
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -418,7 +422,7 @@ async function runKernelLoop(
         await new Promise((r) => setTimeout(r, 10));
         break;
       }
-      if (txStamps) collectTxTimestamps(sock, txStore, clientLog);
+      if (txStamps) collectTxTimestamps(sock, txStore, clientLog, deps.peers?.transmitted);
       if (n === 0) break;
       // The engine cannot run during a batch: one reference state serves it all.
       const reference = deps.reference();
