@@ -270,3 +270,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "symmetric interop: both xleave, chronyd follows tempus on interleaved samples",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const pair = await startPair("tempus", null, true);
+    try {
+      await waitBothWays(pair, "chronyd");
+      await waitInterleaved(pair, "tempus");
+      // chronyd's interleaved samples of tempus pass all its tests (its ntpdata: 1111).
+      let cd = "";
+      await waitFor(
+        async () => {
+          cd = await pair.chronyd("ntpdata", "127.0.0.1");
+          return /Interleaved\s+: Yes/.test(cd) && /NTP tests\s+: 111 111 1111/.test(cd);
+        },
+        45_000,
+        "chronyd to take a good interleaved sample of tempus",
+      ).catch((e) => {
+        throw new Error(`${e.message}\n${cd}\n${pair.output()}`);
+      });
+      console.log(`chronyd ntpdata:\n${cd}`);
+      assert.equal(peerLine(await pair.chronyd("sources"))?.state, "*");
+    } finally {
+      await pair.stop();
+    }
+  },
+});
