@@ -308,8 +308,17 @@ export function measureReply(
   let maxInterleavedDelay = Infinity;
   if (interleaved) {
     const x = ctx.symmetric === true
-      ? symmetricInterleavedTimestamps(pkt, rx, request.localTx, previous, ctx.peerPolls ?? NO_POLLS)
-      : { ...interleavedTimestamps(pkt, rx, request.localTx, xleave, previous), maxDelay: Infinity };
+      ? symmetricInterleavedTimestamps(
+        pkt,
+        rx,
+        request.localTx,
+        previous,
+        ctx.peerPolls ?? NO_POLLS,
+      )
+      : {
+        ...interleavedTimestamps(pkt, rx, request.localTx, xleave, previous),
+        maxDelay: Infinity,
+      };
     ({ t1, t2, t3, t4, rootDelay, rootDispersion } = x);
     interleavedOk = x.unusable === null;
     maxInterleavedDelay = x.maxDelay;

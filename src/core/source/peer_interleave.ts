@@ -13,8 +13,10 @@
  * packet and exactly one answer went to the one before (otherwise the peer could pair the
  * transmit timestamp with the wrong packet).
  *
- * The sample of an interleaved packet pairs our previous packet (T1 = its true departure,
- * or, when the gap is short, our newest packet) with the peer's previous packet; three
+ * The sample of an interleaved packet: T3 is the peer's previous packet's true departure
+ * and T4 our receive time of it; T1, T2 are our newest packet and the peer's receive time
+ * of it, or, when that makes the intervals much shorter (the previous exchange short next
+ * to the gap before our newest packet), our previous packet and its receive time; three
  * extra checks (chrony's test A in symmetric interleaved mode) reject a sample whose delay
  * or remote intervals show that a packet went missing.
  *
@@ -222,15 +224,20 @@ export class PeerInterleave {
     if (verdict === null || verdict.kind !== "valid") return;
     const m = verdict.measurement;
     const synced = verdict.synced;
-    this.validPacket({
-      synced,
-      measured: synced && (!m.interleaved || this.validTimestamps),
-      interleaved: m.interleaved,
-      good: verdict.rejection === null,
-      taken,
-      rootDelay: verdict.packet.rootDelay,
-      rootDispersion: verdict.packet.rootDispersion,
-    }, localTx, poll, txCount);
+    this.validPacket(
+      {
+        synced,
+        measured: synced && (!m.interleaved || this.validTimestamps),
+        interleaved: m.interleaved,
+        good: verdict.rejection === null,
+        taken,
+        rootDelay: verdict.packet.rootDelay,
+        rootDispersion: verdict.packet.rootDispersion,
+      },
+      localTx,
+      poll,
+      txCount,
+    );
   }
 
   /**

@@ -9,7 +9,7 @@ import type { NtpPacket } from "../../ntp/packet.ts";
 import type { Instant } from "../../base/time.ts";
 import { type MeasureContext, measureReply, type ReplyVerdict, TestBit } from "./measure.ts";
 import type { PeerTimestamps } from "./peer_timestamps.ts";
-import type { InterleavedRequest } from "./interleave.ts";
+import type { InterleavedRequest, PreviousExchange } from "./interleave.ts";
 
 /** The tests' context less what the association's timestamps supply. */
 export type PeerMeasureContext = Omit<MeasureContext, "lastRemoteTx" | "symmetric">;
@@ -20,6 +20,22 @@ export interface PeerMeasurement {
   verdict: ReplyVerdict | null;
   /** Test 5 passed (or, without a verdict, no MAC where none is expected). */
   authentic: boolean;
+}
+
+/**
+ * Stands in for the peer's previous packet when none was valid yet: an interleaved packet
+ * then passes test 2 (its timestamps are taken, as chrony does) but gives no sample.
+ */
+function noPreviousExchange(packet: NtpPacket, rx: Instant): PreviousExchange {
+  return {
+    remoteRx: packet.receiveTime,
+    remoteTx: packet.transmitTime,
+    localRx: rx,
+    localTx: null,
+    rootDelay: 0,
+    rootDispersion: 0,
+    synced: false,
+  };
 }
 
 /**
@@ -40,7 +56,13 @@ export function measurePeerPacket(
     presend: false,
     answered: false,
     interleave,
-  }, { ...ctx, lastRemoteTx: ts.remoteTx === 0n ? null : ts.remoteTx, symmetric: true });
+  }, {
+    ...ctx,
+    lastRemoteTx: ts.remoteTx === 0n ? null : ts.remoteTx,
+    symmetric: true,
+    previousExchange: ctx.previousExchange ??
+      (interleave === null ? null : noPreviousExchange(packet, rx)),
+  });
   const authentic = verdict === null || verdict.kind === "ignored"
     ? ctx.auth === null && packet.mac === null
     : (verdict.tests & TestBit.T5) !== 0;
