@@ -14,7 +14,7 @@ import { NullClockDriver } from "../clock/null.ts";
 import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
 import type { SourceConfig } from "../config/model.ts";
 import type { AddSourceRequest, AuthDataReport, ControlResult } from "../core/control.ts";
-import type { KeyType } from "../ntp/auth.ts";
+import type { KeyType } from "../ntp/keyfile.ts";
 import type { DaemonOptions } from "./args.ts";
 import type { DaemonParts } from "./build.ts";
 import type { DaemonServices } from "./control.ts";

@@ -12,7 +12,7 @@ import { DEFAULT_LOCAL, DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../src/c
 import type { Config, SourceParams } from "../../src/config/model.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
 import { PeerSource } from "../../src/core/source/peer.ts";
-import { KeyStore, type SymmetricKey } from "../../src/ntp/auth.ts";
+import { KeyStore, type SymmetricKey } from "../../src/ntp/keyfile.ts";
 import { refIdFromAddress } from "../../src/ntp/packet.ts";
 import { SimRandom } from "../../src/sim/prng.ts";
 import { SimNode } from "../../src/sim/sim_node.ts";

@@ -7,13 +7,8 @@
  *
  * @module
  */
-import {
-  checkPacketAuth,
-  type KeyStore,
-  suggestedVersion,
-  type SymmetricKey,
-} from "../../ntp/auth.ts";
-import { appendMac } from "../../ntp/auth.ts";
+import { appendMac, checkPacketAuth, suggestedVersion } from "../../ntp/auth.ts";
+import type { KeyStore, SymmetricKey } from "../../ntp/keyfile.ts";
 import {
   decodePacket,
   emptyPacket,

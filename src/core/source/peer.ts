@@ -15,18 +15,15 @@
  * @module
  */
 import type { SourceParams } from "../../config/model.ts";
-import type { KeyStore, SymmetricKey } from "../../ntp/auth.ts";
-import { KeyStore as Keys } from "../../ntp/auth.ts";
 import { decodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import {
   BAD_RESPONSE_ADJ,
   MAX_LAN_PEER_DELAY,
   NO_RESPONSE_ADJ,
   NO_RESPONSE_SELECTED_ADJ,
-  pollAdjustment,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
-import type { LogLevel, RandomPort, SocketAddress } from "../../base/ports.ts";
+import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -40,16 +37,19 @@ import { buildPeerPacket } from "./peer_packet.ts";
 import { PeerTimestamps } from "./peer_timestamps.ts";
 import { betterTransmitTime, PeerInterleave } from "./peer_interleave.ts";
 import { Reachability } from "./reachability.ts";
-import { MedianFilter } from "./sample_filter.ts";
+import { SampleIntake, sourceMeasureContext } from "./sample_intake.ts";
+import { SourceKey } from "./source_key.ts";
 import type { NtpClientOptions } from "./ntp_client.ts";
-import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
+import {
+  logOutcome as log,
+  type Source,
+  type SourceContext,
+  type SourceMode,
+  type SourceOutcome,
+} from "./source.ts";
 
 /** Stratum assumed for a peer that sent nothing valid yet (NTP_MAX_STRATUM). */
 const MAX_STRATUM = 16;
-
-function log(level: LogLevel, message: string): SourceOutcome {
-  return { kind: "log", level, message };
-}
 
 /**
  * Construction options of a peer: those of a client source but its type (iburst, burst and
@@ -72,21 +72,17 @@ export class PeerSource implements Source {
   readonly #precision: number;
   readonly #maxClockError: number;
   readonly #random: RandomPort;
-  readonly #key: SymmetricKey | null;
-  readonly #auth: { keys: KeyStore; keyId: number } | null;
-  readonly #keyMissing: boolean;
-  #keyMissingLogged = false;
+  readonly #key: SourceKey;
   readonly #schedule: PollSchedule;
   readonly #ts = new PeerTimestamps();
   readonly #xl: PeerInterleave;
   readonly #reach = new Reachability();
-  readonly #filter = new MedianFilter();
+  readonly #intake: SampleIntake;
   #started = false;
   #token = 0;
   #txCount = 0;
   #remotePoll = 0;
   #remoteStratum = MAX_STRATUM;
-  #lastSampleTime: Instant | null = null;
   #lastPacket: NtpPacket | null = null;
   #last: LastMeasurement = { offset: 0, delay: 0, dispersion: 0, responseTime: 0, tests: 0 };
   readonly #counters: SourceCounters = { tx: 0, rx: 0, validRx: 0, goodRx: 0 };
@@ -97,13 +93,12 @@ export class PeerSource implements Source {
     this.address = o.address;
     this.name = o.name;
     this.stats = o.stats;
+    this.#intake = new SampleIntake(o.stats);
     this.#xl = new PeerInterleave(o.params.xleave);
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
     this.#random = o.random;
-    this.#key = o.params.key === null ? null : o.key ?? null;
-    this.#keyMissing = o.params.key !== null && this.#key === null;
-    this.#auth = this.#key === null ? null : { keys: new Keys([this.#key]), keyId: this.#key.id };
+    this.#key = new SourceKey(o.params.key, o.key);
     // chrony: iburst, burst and presend do nothing for peers (the config parser warns).
     const params = { ...o.params, iburst: false, burst: false, presend: null };
     this.#schedule = new PollSchedule(params, o.random);
@@ -143,7 +138,7 @@ export class PeerSource implements Source {
   }
   /** Cooked time of the newest good sample. */
   get lastSampleTime(): Instant | null {
-    return this.#lastSampleTime;
+    return this.#intake.lastSampleTime;
   }
   /** Cooked time of our newest packet. */
   get lastTransmit(): Instant | null {
@@ -230,13 +225,12 @@ export class PeerSource implements Source {
 
   /** Drops the filter (the engine resets the statistics). */
   resetHistory(): void {
-    this.#filter.clear();
-    this.#lastSampleTime = null;
+    this.#intake.reset();
   }
 
   /** Moves stored local timestamps onto the new clock scale. */
   applyClockChange(change: ClockChangeEvent): void {
-    this.#filter.applyClockChange(change);
+    this.#intake.applyClockChange(change);
     if (change.kind === "unknown") {
       // Our receive times no longer mean anything: start the exchange again.
       this.#ts.reset();
@@ -278,14 +272,10 @@ export class PeerSource implements Source {
   timeout(ctx: SourceContext): SourceOutcome[] {
     if (!this.#started) return [];
     if (this.#schedule.beforeTransmit() === "stop") return [];
-    if (this.#keyMissing) {
-      const out: SourceOutcome[] = [];
-      if (!this.#keyMissingLogged) {
-        this.#keyMissingLogged = true;
-        out.push(
-          log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`),
-        );
-      }
+    if (this.#key.missing) {
+      const out: SourceOutcome[] = this.#key.reportMissing()
+        ? [log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`)]
+        : [];
       this.#token++;
       return [...out, ...this.#afterTransmit(false, ctx)];
     }
@@ -300,7 +290,7 @@ export class PeerSource implements Source {
       transmit: xleave?.transmit ?? ctx.now,
       previousTransmit: this.#ts.localNtpTx,
       previousReceive: this.#xl.localNtpRx,
-      key: this.#key,
+      key: this.#key.key,
     });
     this.#xl.localNtpRx = packet.receiveField;
     this.#ts.sent(packet.transmitField, ctx.now);
@@ -368,22 +358,19 @@ export class PeerSource implements Source {
     if (!decoded.ok || (decoded.packet.mode !== 1 && decoded.packet.mode !== 2)) return [];
     const pkt = decoded.packet;
     this.#counters.rx++;
-    const p = this.params;
     const ts = this.#ts;
-    const { verdict, authentic } = measurePeerPacket(bytes, pkt, rx, ts, {
-      auth: this.#auth,
-      localPrecision: this.#precision,
-      offsetCorrection: p.offset,
-      skew: this.stats.skew,
-      maxDelay: p.maxDelay,
-      maxDelayRatio: p.maxDelayRatio,
-      maxDelayDevRatio: p.maxDelayDevRatio,
-      maxClockError: this.#maxClockError,
-      delayTestData: (t) => this.stats.delayTestData(t),
-      reference: ctx.reference(),
-      localRefId: ctx.localRefId,
-      ...this.#xl.measureContext(ts, this.#remotePoll),
-    }, this.#xl.request());
+    const { verdict, authentic } = measurePeerPacket(
+      bytes,
+      pkt,
+      rx,
+      ts,
+      {
+        ...sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
+        auth: this.#key.auth,
+        ...this.#xl.measureContext(ts, this.#remotePoll),
+      },
+      this.#xl.request(),
+    );
     const valid = verdict !== null && verdict.kind === "valid";
     const answer = ts.receive({
       receiveField: pkt.receiveTime,
@@ -446,19 +433,10 @@ export class PeerSource implements Source {
 
   #accept(sample: NtpSample): SourceOutcome[] {
     this.#reach.pollsSinceGoodSample = 0;
-    const n = this.params.filter;
-    const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
-    if (out === null) return [];
-    const predicted = this.stats.predictOffset(out.time);
-    this.stats.accumulate(out);
-    this.stats.regress();
-    this.#lastSampleTime = out.time;
-    const error = Math.abs(out.offset - predicted);
-    const distance = out.peerDispersion + out.peerDelay / 2;
-    this.#adjustPoll(
-      pollAdjustment(error, distance, this.stats.sampleCount, this.params.pollTarget),
-    );
-    return [{ kind: "sample", sample: out }];
+    const taken = this.#intake.accept(sample, this.params);
+    if (taken === null) return [];
+    this.#adjustPoll(taken.pollAdjust);
+    return [{ kind: "sample", sample: taken.sample }];
   }
 
   /** chronyc `ntpdata`: the last valid packet (its mode 1 or 2 shows as symmetric). */

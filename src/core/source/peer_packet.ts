@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { appendMac, suggestedVersion, type SymmetricKey } from "../../ntp/auth.ts";
+import { appendMac, suggestedVersion } from "../../ntp/auth.ts";
+import type { SymmetricKey } from "../../ntp/keyfile.ts";
 import { encodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import { instantToNtp64 } from "../../ntp/timestamp.ts";
 import type { Instant } from "../../base/time.ts";
