@@ -56,6 +56,10 @@ export interface PeerPacketSink {
     rx: Instant,
     localAddress: string | null,
   ): boolean;
+  /** A peer has xleave: kernel transmit timestamps of its packets go to `transmitted`. */
+  interleaved?: boolean;
+  /** The kernel's transmit time of a mode 1 packet sent from the NTP port. */
+  transmitted?(payload: Uint8Array, tx: Instant): void;
 }
 
 /** One received datagram, as a loop hands it to {@link dispatchDatagram}. */

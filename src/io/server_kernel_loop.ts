@@ -102,7 +102,7 @@ async function runKernelLoop(
   };
   // Interleaved mode: kernel transmit timestamps are turned on with the first reply saved.
   const txStore = clientLog?.txTimestamps ?? null;
-  let txStamps = false;
+  let txStamps = deps.peers?.interleaved === true && sock.enableTxFrames();
   while (!loop.closed && await sock.waitReadable()) {
     for (let round = 0; round < BATCHES_PER_WAKE && !loop.closed; round++) {
       let n: number;
@@ -114,7 +114,7 @@ async function runKernelLoop(
         await new Promise((r) => setTimeout(r, 10));
         break;
       }
-      if (txStamps) collectTxTimestamps(sock, txStore, clientLog);
+      if (txStamps) collectTxTimestamps(sock, txStore, clientLog, deps.peers?.transmitted);
       if (n === 0) break;
       reference = deps.reference();
       for (let i = 0; i < n; i++) {

@@ -35,6 +35,7 @@ import { PollSchedule } from "./ntp_schedule.ts";
 import { peerTransmitDelay } from "./peer_timing.ts";
 import { buildPeerPacket } from "./peer_packet.ts";
 import { PeerTimestamps } from "./peer_timestamps.ts";
+import { betterTransmitTime, PeerInterleave } from "./peer_interleave.ts";
 import { Reachability } from "./reachability.ts";
 import { SampleIntake, sourceMeasureContext } from "./sample_intake.ts";
 import { SourceKey } from "./source_key.ts";
@@ -74,6 +75,7 @@ export class PeerSource implements Source {
   readonly #key: SourceKey;
   readonly #schedule: PollSchedule;
   readonly #ts = new PeerTimestamps();
+  readonly #xl: PeerInterleave;
   readonly #reach = new Reachability();
   readonly #intake: SampleIntake;
   #started = false;
@@ -92,6 +94,7 @@ export class PeerSource implements Source {
     this.name = o.name;
     this.stats = o.stats;
     this.#intake = new SampleIntake(o.stats);
+    this.#xl = new PeerInterleave(o.params.xleave);
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
     this.#random = o.random;
@@ -162,20 +165,11 @@ export class PeerSource implements Source {
   start(ctx: SourceContext): SourceOutcome[] {
     if (this.#started) return [];
     this.#started = true;
-    // Interleaved symmetric mode is not implemented for peers: say so, never ignore it.
-    const notes: SourceOutcome[] = this.params.xleave
-      ? [
-        log(
-          "warning",
-          `xleave on peer ${this.addressText}: interleaved symmetric mode is not implemented, using basic mode`,
-        ),
-      ]
-      : [];
     if (this.params.offline) {
       this.#schedule.mode = "offline";
-      return notes;
+      return [];
     }
-    return [...notes, ...this.#goOnline(ctx)];
+    return this.#goOnline(ctx);
   }
 
   /** Stops it. */
@@ -211,6 +205,7 @@ export class PeerSource implements Source {
     if (s.mode === "online") {
       s.mode = "offline";
       this.#ts.reset();
+      this.#xl.reset();
       this.#reach.reset();
       return [{ kind: "cancel-wake" }, this.#shiftReach(0)];
     }
@@ -239,9 +234,11 @@ export class PeerSource implements Source {
     if (change.kind === "unknown") {
       // Our receive times no longer mean anything: start the exchange again.
       this.#ts.reset();
+      this.#xl.reset();
       return;
     }
     this.#ts.applyClockChange(change);
+    this.#xl.applyClockChange(change);
   }
 
   #shiftReach(bit: 0 | 1): SourceOutcome {
@@ -283,16 +280,19 @@ export class PeerSource implements Source {
       return [...out, ...this.#afterTransmit(false, ctx)];
     }
     const echo = this.#ts.nextEcho();
+    const xleave = this.#xl.nextFields(echo, this.#ts, this.#txCount); // null: basic
     const packet = buildPeerPacket(ctx.reference(), {
       mode: 1,
       version: this.params.version,
       poll: this.#schedule.poll,
-      origin: echo.origin,
+      origin: xleave?.origin ?? echo.origin,
       receive: echo.receive,
-      transmit: ctx.now,
+      transmit: xleave?.transmit ?? ctx.now,
       previousTransmit: this.#ts.localNtpTx,
+      previousReceive: this.#xl.localNtpRx,
       key: this.#key.key,
     });
+    this.#xl.localNtpRx = packet.receiveField;
     this.#ts.sent(packet.transmitField, ctx.now);
     this.#counters.tx++;
     const token = ++this.#token;
@@ -329,6 +329,17 @@ export class PeerSource implements Source {
     if (token === this.#token && !this.#ts.validRx) this.#ts.localTx = txTime;
   }
 
+  /**
+   * The kernel's transmit time of a mode 1 packet from the NTP port with these transmit and
+   * receive fields: true (and taken) when it is our newest packet.
+   */
+  transmittedPacket(transmitField: bigint, receiveField: bigint, txTime: Instant): boolean {
+    const ts = this.#ts;
+    const tx = betterTransmitTime(ts, this.#xl.localNtpRx, transmitField, receiveField, txTime);
+    if (tx !== null) ts.localTx = tx;
+    return tx !== null;
+  }
+
   /** A deferred send failed: auto_offline applies. */
   sendFailed(token: number): SourceOutcome[] {
     if (token !== this.#token || !this.params.autoOffline || this.mode === "offline") return [];
@@ -356,7 +367,9 @@ export class PeerSource implements Source {
       {
         ...sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
         auth: this.#key.auth,
+        ...this.#xl.measureContext(ts, this.#remotePoll),
       },
+      this.#xl.request(),
     );
     const valid = verdict !== null && verdict.kind === "valid";
     const answer = ts.receive({
@@ -365,6 +378,7 @@ export class PeerSource implements Source {
       valid,
       authentic,
     }, rx);
+    this.#xl.afterVerdict(verdict, ts.localRx === rx, ts.localTx, this.poll, this.#txCount);
     if (verdict === null || verdict.kind === "ignored" || verdict.kind === "kod") return [];
     if (verdict.kind === "invalid" || !answer) {
       // A second answer to one packet of ours is not a measurement (chrony: tests 2, 3 fail).
@@ -390,6 +404,7 @@ export class PeerSource implements Source {
       dispersion: m.dispersion,
       responseTime: m.responseTime,
       tests,
+      interleaved: m.interleaved,
     };
     this.#remotePoll = pkt.poll;
     this.#remoteStratum = pkt.stratum === 0 ? MAX_STRATUM : Math.min(pkt.stratum, MAX_STRATUM);
