@@ -75,12 +75,16 @@ Deno.test({
       connect(dir, "fresh", { timeFloor: unix("2016-06-01T00:00:00Z") });
       connect(dir, "old", { timeFloor: unix("2020-01-01T12:00:00Z") });
       // Expired vs floor: a certificate that expired before the floor is refused...
-      assert.throws(() => connect(dir, "old", { timeFloor: unix("2021-01-01T00:00:00Z") }), expired);
+      assert.throws(
+        () => connect(dir, "old", { timeFloor: unix("2021-01-01T00:00:00Z") }),
+        expired,
+      );
       // ...and so is a fresh one when the floor is past its notAfter (the floor is really used).
       assert.throws(() => connect(dir, "fresh", { timeFloor: now + 10 * 86400 }), expired);
       // Only "not yet valid" is forgiven: a wrong name still fails.
       assert.throws(
-        () => connect(dir, "fresh", { timeFloor: unix("2016-06-01T00:00:00Z"), serverName: "x.test" }),
+        () =>
+          connect(dir, "fresh", { timeFloor: unix("2016-06-01T00:00:00Z"), serverName: "x.test" }),
         (e: unknown) => e instanceof TlsError && /certificate/.test(e.message) && !expired(e),
       );
       // And the same engine without a floor, after the callback ones were freed, still works.

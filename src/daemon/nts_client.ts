@@ -18,6 +18,8 @@ import { decodePacket } from "../ntp/packet.ts";
 import { decodeNtsDump, dumpFileName, encodeNtsDump, type NtsDump } from "../nts/cookie_dump.ts";
 import type { NtsKeOptions, NtsKeResult } from "../nts/ke_client.ts";
 import { NtsSession } from "../nts/session.ts";
+import { certTimeCheck, certTimeOptions } from "../nts/cert_time.ts";
+import { RELEASE_DATE, RELEASE_UNIX_TIME } from "../version.ts";
 import { writeFileAtomic } from "../io/files.ts";
 
 /** First retry of a failed NTS-KE, seconds; doubles up to MAX_KE_RETRY. */
@@ -44,6 +46,11 @@ export interface NtsClientDeps {
    * yet been updated that many times).
    */
   skipCertTime: () => boolean;
+  /**
+   * Lower bound on the true time, Unix seconds (default: the release date, version.ts): a
+   * system clock before it is wrong, and certificates are checked at it for expiry only.
+   */
+  timeFloor?: number;
 }
 
 /** Options of one NTS association. */
@@ -129,7 +136,22 @@ export class NtsClient implements PacketAuthenticator {
 
   async #exchange(): Promise<NtsKeResult> {
     this.#attempts++;
-    return await this.#deps.exchange({ ...this.#o.ke, noTimeCheck: this.#deps.skipCertTime() });
+    const floor = this.#deps.timeFloor ?? RELEASE_UNIX_TIME;
+    const now = this.#deps.unixNow();
+    const check = certTimeCheck(now, floor, this.#deps.skipCertTime());
+    if (check.kind === "floor") {
+      const at = this.#deps.timeFloor === undefined
+        ? `the release date ${RELEASE_DATE}`
+        : new Date(floor * 1000).toISOString();
+      this.#deps.log.log(
+        "warning",
+        `System clock (${new Date(now * 1000).toISOString()}) is before ${at}: ` +
+          `certificates of ${
+            this.#o.ke.serverName ?? this.#o.ke.host
+          } checked for expiry at that date`,
+      );
+    }
+    return await this.#deps.exchange({ ...this.#o.ke, ...certTimeOptions(check) });
   }
 
   #install(r: NtsKeResult, now: number): void {

@@ -18,9 +18,12 @@ class FakeServer {
   /** Cookies put in each reply (null: as many as asked). */
   cookiesPerReply: number | null = null;
   fail: Error | null = null;
+  /** The options of every exchange. */
+  seen: NtsKeOptions[] = [];
 
-  exchange = (_o: NtsKeOptions): Promise<NtsKeResult> => {
+  exchange = (o: NtsKeOptions): Promise<NtsKeResult> => {
     this.exchanges++;
+    this.seen.push(o);
     if (this.fail !== null) return Promise.reject(this.fail);
     const keys = { aeadId: 15, c2sKey: random(32), s2cKey: random(32) };
     return Promise.resolve({
@@ -270,3 +273,32 @@ async function waitForFile(path: string): Promise<void> {
   }
   throw new Error(`${path} was not written`);
 }
+
+Deno.test({
+  name: "NTS client: a clock before the time floor checks certificates at the floor (logged)",
+  ignore,
+  async fn() {
+    const floor = Date.parse("2026-01-01T00:00:00Z") / 1000;
+    const cases = [
+      { now: 1000, skip: false, want: { timeFloor: floor, noTimeCheck: undefined }, log: true },
+      { now: floor + 60, skip: false, want: { timeFloor: undefined, noTimeCheck: undefined } },
+      { now: 1000, skip: true, want: { timeFloor: undefined, noTimeCheck: true } },
+    ];
+    for (const c of cases) {
+      const server = new FakeServer();
+      const logs: string[] = [];
+      const client = new NtsClient(
+        { ke: { host: "192.0.2.1", serverName: "nts.example" }, refresh: 0, dumpDir: null },
+        { ...deps(server, { t: c.now }, logs), skipCertTime: () => c.skip, timeFloor: floor },
+      );
+      await client.start();
+      const o = server.seen[0];
+      assert.deepEqual({ timeFloor: o.timeFloor, noTimeCheck: o.noTimeCheck }, c.want);
+      const warned = logs.some((l) =>
+        /System clock \(1970-01-01T00:16:40.000Z\) is before 2026-01-01T00:00:00.000Z: certificates of nts.example checked for expiry/
+          .test(l)
+      );
+      assert.equal(warned, c.log === true, logs.join("\n"));
+    }
+  },
+});
