@@ -302,3 +302,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "NTS client: keys from an unchecked NTS-KE are renewed, checked, once the clock counts",
+  ignore,
+  async fn() {
+    const server = new FakeServer();
+    const logs: string[] = [];
+    let skip = true;
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1", serverName: "nts.example" }, refresh: 0, dumpDir: null },
+      { ...deps(server, { t: 2e9 }, logs), skipCertTime: () => skip, timeFloor: 1e9 },
+    );
+    await client.start();
+    assert.equal(server.seen[0].noTimeCheck, true);
+    assert.ok(client.certificateTimeUnverified);
+    // Still within nocerttimecheck: the keys stay.
+    client.clockUpdated();
+    assert.equal(server.exchanges, 1);
+    assert.ok(client.protect(request()) !== null);
+    // The period is over: the keys go, NTS-KE runs again with the date check.
+    skip = false;
+    client.clockUpdated();
+    assert.equal(server.exchanges, 2);
+    assert.equal(server.seen[1].noTimeCheck, undefined);
+    assert.equal(server.seen[1].timeFloor, undefined);
+    assert.equal(client.protect(request()), null, "no request protected before the new keys");
+    await settle();
+    assert.ok(client.protect(request()) !== null);
+    assert.equal(client.certificateTimeUnverified, false);
+    client.clockUpdated();
+    assert.equal(server.exchanges, 2, "checked keys are kept");
+    assert.ok(logs.some((l) => /checking the certificate of nts.example again/.test(l)));
+  },
+});
+
+Deno.test({
+  name: "NTS client: a refused re-check leaves the source without keys (no fallback)",
+  ignore,
+  async fn() {
+    const server = new FakeServer();
+    const logs: string[] = [];
+    const now = { t: 1000 };
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null },
+      { ...deps(server, now, logs), timeFloor: 1e9 },
+    );
+    await client.start();
+    assert.equal(server.seen[0].timeFloor, 1e9);
+    assert.ok(client.certificateTimeUnverified);
+    now.t = 2e9; // the clock was stepped past the floor
+    server.fail = new Error("certificate has expired");
+    client.clockUpdated();
+    await settle();
+    assert.equal(server.exchanges, 2);
+    assert.equal(client.protect(request()), null);
+    assert.ok(logs.some((l) => /failed \(certificate has expired\)/.test(l)), logs.join("\n"));
+  },
+});

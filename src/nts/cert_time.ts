@@ -39,3 +39,26 @@ export function certTimeOptions(
       return {};
   }
 }
+
+/**
+ * How many clock updates certificate times stay not fully verified at start: `nocerttimecheck
+ * N` skips them for N updates; a clock before the floor checks expiry only until the first.
+ */
+export function unverifiedUpdates(noCertTimeCheck: number, clockBeforeFloor: boolean): number {
+  return Math.max(noCertTimeCheck, clockBeforeFloor ? 1 : 0);
+}
+
+/**
+ * minsources while certificate times are not fully verified: a majority of the `ntsSources`
+ * configured NTS sources (at least 2) must agree, so one server whose certificate expired (and
+ * whose key an attacker may hold) cannot set the clock alone; `configured` (minsources)
+ * otherwise, and when fewer than 2 NTS sources exist (nothing to agree with).
+ */
+export function bootstrapMinSources(
+  configured: number,
+  ntsSources: number,
+  unverified: boolean,
+): number {
+  if (!unverified || ntsSources < 2) return configured;
+  return Math.max(configured, Math.floor(ntsSources / 2) + 1);
+}
