@@ -256,10 +256,25 @@ Deno.test({
       assert.equal(server.exchanges, 3);
       assert.ok(logs.some((l) => /Could not load NTS cookies/.test(l)));
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await removeAfterWrites(dir);
     }
   },
 });
+
+/**
+ * Removes `dir`, retrying while a background atomic write (temporary file, then rename) may
+ * still be adding a file to it ("Directory not empty").
+ */
+async function removeAfterWrites(dir: string): Promise<void> {
+  for (let i = 0;; i++) {
+    try {
+      return await Deno.remove(dir, { recursive: true });
+    } catch (e) {
+      if (i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
 
 /** Waits (up to 5 s) until `path` exists: the atomic write runs in the background. */
 async function waitForFile(path: string): Promise<void> {
