@@ -9,7 +9,7 @@
  */
 import { ErrnoError } from "./errno.ts";
 import { lastErrno, pollReadableAsync } from "./libc.ts";
-import { readSockaddr, writeSockaddr } from "./udp_socket.ts";
+import { readSockaddr, writeSockaddr } from "./sockaddr.ts";
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },

@@ -48,6 +48,9 @@ export const LIBCRYPTO_SYMBOLS = {
   X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
   X509_VERIFY_PARAM_set1_ip_asc: { parameters: ["pointer", "buffer"], result: "i32" },
   X509_VERIFY_PARAM_set_flags: { parameters: ["pointer", "u64"], result: "i32" },
+  X509_VERIFY_PARAM_set_time: { parameters: ["pointer", "i64"], result: "void" },
+  X509_STORE_CTX_get_error: { parameters: ["pointer"], result: "i32" },
+  X509_STORE_CTX_set_error: { parameters: ["pointer", "i32"], result: "void" },
 } as const;
 
 /** The libssl functions bound, with their FFI signatures. */
@@ -64,6 +67,7 @@ export const LIBSSL_SYMBOLS = {
   SSL_CTX_up_ref: { parameters: ["pointer"], result: "i32" },
   SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
   SSL_CTX_set_verify: { parameters: ["pointer", "i32", "pointer"], result: "void" },
+  SSL_set_verify: { parameters: ["pointer", "i32", "function"], result: "void" },
   SSL_CTX_load_verify_locations: {
     parameters: ["pointer", "buffer", "buffer"],
     result: "i32",
@@ -112,6 +116,10 @@ export const TLS1_3_VERSION = 0x0304;
 export const SSL_VERIFY_PEER = 0x01;
 /** X509_V_FLAG_NO_CHECK_TIME: verify certificates without checking their validity dates. */
 export const X509_V_FLAG_NO_CHECK_TIME = 0x200000;
+/** X509_V_OK: no verification error. */
+export const X509_V_OK = 0;
+/** X509_V_ERR_CERT_NOT_YET_VALID: a certificate's notBefore is after the verification time. */
+export const X509_V_ERR_CERT_NOT_YET_VALID = 9;
 /** SSL_get_error: a protocol or library error. */
 export const SSL_ERROR_SSL = 1;
 /** SSL_get_error: more input is needed from the network. */

@@ -27,7 +27,9 @@ import {
   SSL_VERIFY_PEER,
   TLS1_3_VERSION,
   TLSEXT_NAMETYPE_HOST_NAME,
+  X509_V_ERR_CERT_NOT_YET_VALID,
   X509_V_FLAG_NO_CHECK_TIME,
+  X509_V_OK,
 } from "./openssl.ts";
 
 /** Options of a TLS client engine. */
@@ -50,6 +52,13 @@ export interface TlsClientOptions {
   systemCerts?: boolean;
   /** Skip the certificates' validity-date check (chrony's `nocerttimecheck`). */
   noTimeCheck?: boolean;
+  /**
+   * A lower bound on the true time (Unix seconds), for a clock known to be wrong: certificates
+   * are checked at this time, and only their expiry counts (a certificate that expired before
+   * it is refused; one not yet valid then may be valid now, so its notBefore is ignored).
+   * Excludes `noTimeCheck`.
+   */
+  timeFloor?: number;
 }
 
 /** What a step of the engine needs next. */
@@ -131,11 +140,45 @@ export function memorySsl(ctx: NonNullable<Deno.PointerValue>): TlsHandles {
   return { ctx, ssl: handle, rbio, wbio, onFree: () => {} };
 }
 
+const VERIFY_CALLBACK = { parameters: ["i32", "pointer"], result: "i32" } as const;
+type VerifyCallback = Deno.UnsafeCallback<typeof VERIFY_CALLBACK>;
+
+/** A verify callback that forgives "not yet valid" (and nothing else). */
+function expiryOnlyCallback(): VerifyCallback {
+  return new Deno.UnsafeCallback(VERIFY_CALLBACK, (ok, storeCtx) => {
+    if (ok === 1) return 1;
+    const crypto = libcrypto();
+    if (
+      storeCtx !== null &&
+      crypto.X509_STORE_CTX_get_error(storeCtx) === X509_V_ERR_CERT_NOT_YET_VALID
+    ) {
+      crypto.X509_STORE_CTX_set_error(storeCtx, X509_V_OK);
+      return 1;
+    }
+    return 0;
+  });
+}
+
+/** Checks certificates at `floor` for expiry only (TlsClientOptions.timeFloor). */
+function verifyAtFloor(handle: NonNullable<Deno.PointerValue>, floor: number): VerifyCallback {
+  if (!Number.isFinite(floor)) throw new RangeError(`bad certificate time floor ${floor}`);
+  const param = libssl().SSL_get0_param(handle);
+  if (param === null) throw new OpensslError("SSL_get0_param");
+  libcrypto().X509_VERIFY_PARAM_set_time(param, BigInt(Math.floor(floor)));
+  const callback = expiryOnlyCallback();
+  libssl().SSL_set_verify(handle, SSL_VERIFY_PEER, callback.pointer);
+  return callback;
+}
+
 function clientHandles(options: TlsClientOptions): TlsHandles {
   const ssl = libssl();
   const crypto = libcrypto();
+  if (options.noTimeCheck === true && options.timeFloor !== undefined) {
+    throw new RangeError("noTimeCheck and timeFloor exclude each other");
+  }
   const ctx = tls13Context(ssl.TLS_client_method());
   let handles: TlsHandles | null = null;
+  let callback: VerifyCallback | null = null;
   try {
     ssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, null);
     const files = [
@@ -167,6 +210,11 @@ function clientHandles(options: TlsClientOptions): TlsHandles {
         throw new OpensslError("X509_VERIFY_PARAM_set_flags(NO_CHECK_TIME)");
       }
     }
+    if (options.timeFloor !== undefined) {
+      const installed = verifyAtFloor(handle, options.timeFloor);
+      callback = installed;
+      handles.onFree = () => installed.close();
+    }
     if (isIpLiteral(options.serverName)) {
       // An address is matched against the certificate's IP SANs (and sent without SNI).
       const param = ssl.SSL_get0_param(handle);
@@ -195,6 +243,7 @@ function clientHandles(options: TlsClientOptions): TlsHandles {
   } catch (e) {
     if (handles !== null) ssl.SSL_free(handles.ssl);
     ssl.SSL_CTX_free(ctx);
+    callback?.close();
     throw e;
   }
 }

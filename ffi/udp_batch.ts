@@ -14,7 +14,8 @@
  */
 import { describeErrno } from "./errno.ts";
 import { lastErrno } from "./libc.ts";
-import { findRxTimestamp, readSockaddr } from "./udp_socket.ts";
+import { findRxTimestamp } from "./cmsg_timestamps.ts";
+import { readSockaddr } from "./sockaddr.ts";
 import type { Instant } from "../src/base/time.ts";
 
 const SYMBOLS = {

@@ -18,20 +18,18 @@ import { describeErrno, errnoName } from "./errno.ts";
 import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
 import type { Instant } from "../src/base/time.ts";
-import { formatIpAddress, isV4Mapped, parseIpv4, parseIpv6 } from "../src/base/ip.ts";
+import { findRxTimestamp, findTxTimestamp } from "./cmsg_timestamps.ts";
+import { ipBytes, readSockaddr, writeSockaddr } from "./sockaddr.ts";
+import { AF_INET, AF_INET6 } from "./socket_options.ts";
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_TIMESTAMPNS = 35;
-const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
 const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
 const SO_TIMESTAMPING = 37;
-const SCM_TIMESTAMPING = SO_TIMESTAMPING;
 /** SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY. */
 const TX_SOFTWARE_FLAGS = (1 << 1) | (1 << 4) | (1 << 11);
 /** The same without OPT_TSONLY: the error queue returns each datagram as sent, with headers. */
@@ -53,11 +51,6 @@ export function kernelTimestampSocketsAvailable(): boolean {
   if (Deno.build.os !== "linux") return false;
   if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return false;
   return libcAvailable();
-}
-
-/** Parses an IPv4 or IPv6 literal into bytes (4 or 16), or null. */
-function ipBytes(text: string): Uint8Array | null {
-  return text.includes(":") ? parseIpv6(text) : parseIpv4(text);
 }
 
 /** One received datagram; `data` is a view into the socket's buffer (valid until next). */
@@ -378,87 +371,4 @@ export class KernelTimestampSocket {
     // A pending poll closes the eventfd once it has woken; otherwise close it now.
     if (!this.#polling) this.#closeWake();
   }
-}
-
-/**
- * Writes a sockaddr_in (AF_INET) or sockaddr_in6 (AF_INET6; a 4-byte address becomes
- * IPv4-mapped) for `addr`:`port` into `v` (28 bytes); returns its length.
- */
-export function writeSockaddr(
-  v: DataView,
-  family: number,
-  addr: Uint8Array,
-  port: number,
-): number {
-  for (let i = 0; i < 28; i++) v.setUint8(i, 0);
-  v.setUint16(0, family, true);
-  v.setUint16(2, port, false);
-  if (family === AF_INET) {
-    for (let i = 0; i < 4; i++) v.setUint8(4 + i, addr[i]);
-    return 16;
-  }
-  if (addr.length === 4) {
-    v.setUint8(18, 0xff);
-    v.setUint8(19, 0xff);
-    for (let i = 0; i < 4; i++) v.setUint8(20 + i, addr[i]);
-  } else {
-    for (let i = 0; i < 16; i++) v.setUint8(8 + i, addr[i]);
-  }
-  return 28;
-}
-
-/** Reads the address and port of a sockaddr_in / sockaddr_in6 (IPv4-mapped as IPv4). */
-export function readSockaddr(v: DataView, b: Uint8Array): { hostname: string; port: number } {
-  const family = v.getUint16(0, true);
-  const port = v.getUint16(2, false);
-  if (family === AF_INET) return { hostname: `${b[4]}.${b[5]}.${b[6]}.${b[7]}`, port };
-  const addr = b.subarray(8, 24);
-  const hostname = isV4Mapped(addr)
-    ? `${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}`
-    : formatIpAddress({ family: 6, bytes: addr });
-  return { hostname, port };
-}
-
-/**
- * Walks the control messages in `control[0..length)` (the control data of a recvmsg) and
- * returns the first timespec of the first SOL_SOCKET message of `type`, at least `minLength`
- * octets long, that `accept` takes; null when there is none or the data is malformed.
- */
-function findCmsgTimespec(
-  control: Uint8Array,
-  length: number,
-  type: number,
-  minLength: number,
-  accept: (t: Instant) => boolean,
-): Instant | null {
-  const v = new DataView(control.buffer, control.byteOffset, control.byteLength);
-  let at = 0;
-  while (at + 16 <= length) {
-    const cmsgLen = Number(v.getBigUint64(at, true));
-    const level = v.getInt32(at + 8, true);
-    const cmsgType = v.getInt32(at + 12, true);
-    if (cmsgLen < 16 || at + cmsgLen > length) return null;
-    if (level === SOL_SOCKET && cmsgType === type && cmsgLen >= minLength) {
-      const t = v.getBigInt64(at + 16, true) * 1_000_000_000n + v.getBigInt64(at + 24, true);
-      if (accept(t)) return t;
-    }
-    at += Math.ceil(cmsgLen / 8) * 8;
-  }
-  return null;
-}
-
-/**
- * Finds the SCM_TIMESTAMPNS control message in `control[0..length)` (the control data of a
- * recvmsg) and returns its timestamp as an instant, or null.
- */
-export function findRxTimestamp(control: Uint8Array, length: number): Instant | null {
-  return findCmsgTimespec(control, length, SCM_TIMESTAMPNS, 32, () => true);
-}
-
-/**
- * Finds the SCM_TIMESTAMPING control message (struct scm_timestamping: software, legacy,
- * hardware timespecs) in `control[0..length)` and returns its software timestamp, or null.
- */
-export function findTxTimestamp(control: Uint8Array, length: number): Instant | null {
-  return findCmsgTimespec(control, length, SCM_TIMESTAMPING, 16 + 48, (t) => t !== 0n);
 }

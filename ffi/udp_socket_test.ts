@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { libcAvailable } from "./libc.ts";
-import {
-  findRxTimestamp,
-  KernelTimestampSocket,
-  readSockaddr,
-  writeSockaddr,
-} from "./udp_socket.ts";
+import { findRxTimestamp } from "./cmsg_timestamps.ts";
+import { readSockaddr, writeSockaddr } from "./sockaddr.ts";
+import { KernelTimestampSocket } from "./udp_socket.ts";
 import { parseIpv4, parseIpv6 } from "../src/base/ip.ts";
 
 function roundTrip(family: number, addr: Uint8Array, port: number) {

@@ -38,6 +38,15 @@ export const DEFAULT_SOURCE_PARAMS: Readonly<SourceParams> = Object.freeze({
   xleave: false,
 });
 
+/**
+ * Source options that are absent from `DEFAULT_SOURCE_PARAMS` when not given (absent: off,
+ * or their default): `nts` (off) and `ntsport` (4460).
+ */
+export const OPTIONAL_SOURCE_PARAMS: ReadonlySet<keyof SourceParams> = new Set<keyof SourceParams>([
+  "nts",
+  "ntsPort",
+]);
+
 /** `local` without options: stratum 10, distance 1 s. */
 export const DEFAULT_LOCAL: Readonly<LocalConfig> = Object.freeze({
   stratum: 10,

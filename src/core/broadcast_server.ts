@@ -7,7 +7,8 @@
  * @module
  */
 import { NTP_HEADER_LENGTH } from "../ntp/packet.ts";
-import { MAX_MAC_LENGTH, type SymmetricKey, writeMac } from "../ntp/auth.ts";
+import { MAX_MAC_LENGTH, writeMac } from "../ntp/auth.ts";
+import type { SymmetricKey } from "../ntp/keyfile.ts";
 import { secondsToNtpShort } from "../ntp/timestamp.ts";
 import type { Instant } from "../base/time.ts";
 import { rootDispersionAt, writeNtpTimestamp } from "./server.ts";

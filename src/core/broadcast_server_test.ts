@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { checkPacketAuth, parseKeyFile } from "../ntp/auth.ts";
+import { checkPacketAuth } from "../ntp/auth.ts";
+import { parseKeyFile } from "../ntp/keyfile.ts";
 import { decodePacket } from "../ntp/packet.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { broadcastPoll, buildBroadcastPacket } from "./broadcast_server.ts";

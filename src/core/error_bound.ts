@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { LeapStatus, SourceReport, TrackingReport } from "./reports.ts";
+import type { LeapStatus, SelectDataReport, SourceReport, TrackingReport } from "./reports.ts";
 import { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference.ts";
 import type { Instant } from "../base/time.ts";
 
@@ -95,12 +95,15 @@ export interface BoundSample {
 /**
  * The snapshot for a tracking report and the selected source's last sample, taken when the
  * system clock read `asOf` (CLOCK_REALTIME) and `asOfMonotonic`. `extra` seconds are added
- * (steps not yet followed by an update, see StepWatch).
+ * (steps not yet followed by an update, see StepWatch). `dissent` are the last samples of
+ * sources the configuration vouches for that the selection rejected (see
+ * {@link dissentingSamples}): the bound is widened to cover each of them too.
  *
  * maxError = |sample offset + systemTimeOffset| + sample error + age * rate + precision:
  * at the sample, true time was within `error` of the cooked clock plus `offset`; the cooked
  * clock has since drifted at most `rate` per second; the system clock reads the cooked clock
- * minus the correction still being slewed (`systemTimeOffset`).
+ * minus the correction still being slewed (`systemTimeOffset`). With dissenting samples, the
+ * first three terms are the largest over the selected sample and each of them.
  */
 export function errorBoundSnapshot(
   tracking: TrackingReport,
@@ -109,6 +112,7 @@ export function errorBoundSnapshot(
   asOfMonotonic: bigint,
   params: ErrorBoundParams,
   extra = 0,
+  dissent: readonly BoundSample[] = [],
 ): ErrorBoundSnapshot {
   const drift = Math.max(params.maxClockErrorPpm, params.driftPpm ?? ERROR_BOUND_DRIFT_PPM);
   const dispersionRate = (tracking.skewPpm + Math.abs(tracking.residualFreqPpm) + drift) * 1e-6;
@@ -120,13 +124,11 @@ export function errorBoundSnapshot(
   const trusted = sample !== null && tracking.synchronised && tracking.refTime !== 0n &&
     tracking.refId !== LOCAL_REFERENCE_ID && tracking.refId !== MANUAL_REFERENCE_ID &&
     tracking.leapStatus !== 3;
-  const parts = sample === null ? [] : [
-    Math.abs(sample.offset + tracking.systemTimeOffset),
-    sample.error,
-    Math.max(0, sample.age) * growthRate,
-    params.precision,
-    extra,
-  ];
+  const reach = (s: BoundSample) =>
+    Math.abs(s.offset + tracking.systemTimeOffset) + s.error + Math.max(0, s.age) * growthRate;
+  const parts = sample === null
+    ? []
+    : [Math.max(reach(sample), ...dissent.map(reach)), params.precision, extra];
   if (!trusted || !parts.every(Number.isFinite)) {
     return {
       asOf,
@@ -152,6 +154,33 @@ export function selectedSample(sources: SourceReport[]): BoundSample | null {
   const s = sources.find((r) => r.state === "selected");
   if (s === undefined || s.sinceSample === null) return null;
   return { offset: s.latestOffset, error: s.latestError, age: s.sinceSample };
+}
+
+/** selectdata's option bits of the sources the configuration vouches for: prefer, trust. */
+const VOUCHED_OPTIONS = 2 | 4;
+
+/**
+ * The last samples of the sources configured `prefer` or `trust` that the selection marks as
+ * falsetickers. The published bound rests on the selected source being truthful within its
+ * root distance, which holds when the majority of the sources is truthful; when a source the
+ * operator vouches for disagrees with that majority, either may be the liar (chrony's
+ * 120-selectoptions: two of three servers agree on a wrong time and outvote the preferred,
+ * truthful one), so the bound must cover both. Ordinary falsetickers do not widen it: the
+ * majority is what the bound assumes, as the selection does.
+ */
+export function dissentingSamples(
+  sources: readonly SourceReport[],
+  selectData: readonly SelectDataReport[],
+): BoundSample[] {
+  const vouched = new Set(
+    selectData.filter((d) => (d.configuredOptions & VOUCHED_OPTIONS) !== 0).map((d) => d.id),
+  );
+  const out: BoundSample[] = [];
+  for (const s of sources) {
+    if (s.state !== "falseticker" || !vouched.has(s.id) || s.sinceSample === null) continue;
+    out.push({ offset: s.latestOffset, error: s.latestError, age: s.sinceSample });
+  }
+  return out;
 }
 
 /** `earliest ≤ true time ≤ latest` for a system clock reading `now`. */

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import {
   boundAt,
+  dissentingSamples,
   ERROR_BOUND_DRIFT_PPM,
   errorBoundSnapshot,
   selectedSample,
   StepWatch,
 } from "./error_bound.ts";
 import { LOCAL_REFERENCE_ID } from "./reference.ts";
-import type { SourceReport, TrackingReport } from "./reports.ts";
+import type { SelectDataReport, SourceReport, TrackingReport } from "./reports.ts";
 
 const S = 1_000_000_000n;
 
@@ -106,4 +107,52 @@ Deno.test("selectedSample takes the selected source's last sample", () => {
     error: 1e-4,
     age: 3,
   });
+});
+
+Deno.test("dissentingSamples: prefer/trust falsetickers only; the bound covers them", () => {
+  const row = (id: number, state: SourceReport["state"], offset: number): SourceReport => ({
+    id,
+    address: `192.168.123.${id}`,
+    name: null,
+    poll: 6,
+    stratum: 1,
+    state,
+    mode: "client",
+    reachability: 255,
+    sinceSample: 2,
+    origLatestOffset: offset,
+    latestOffset: offset,
+    latestError: 0.6,
+  });
+  const select = (id: number, options: number): SelectDataReport => ({
+    id,
+    address: `192.168.123.${id}`,
+    refId: 0,
+    stateChar: "x",
+    authenticated: false,
+    leap: 0,
+    configuredOptions: options,
+    effectiveOptions: options,
+    lastSampleAgo: 2,
+    score: 1,
+    lowLimit: 0,
+    highLimit: 0,
+  });
+  // chrony's 120-selectoptions prefer: following server 1 (1 s wrong), the preferred server
+  // 3 (truthful) is seen 1 s away and rejected, as is server 2 (2 s wrong, no options).
+  const sources = [row(1, "selected", 0), row(2, "falseticker", 1), row(3, "falseticker", -1)];
+  const selectData = [select(1, 0), select(2, 0), select(3, 2)];
+  const dissent = dissentingSamples(sources, selectData);
+  assert.deepEqual(dissent, [{ offset: -1, error: 0.6, age: 2 }]);
+  assert.deepEqual(dissentingSamples(sources, [select(1, 0), select(2, 0), select(3, 8)]), []);
+  assert.equal(dissentingSamples(sources, [select(1, 0), select(2, 4), select(3, 0)]).length, 1);
+  const agreeing = [row(1, "selected", 0), row(3, "unselected", -1e-3)];
+  assert.deepEqual(dissentingSamples(agreeing, selectData), []);
+  const t = tracking({ systemTimeOffset: 0 });
+  const sel = selectedSample(sources)!;
+  const narrow = errorBoundSnapshot(t, sel, 2000n * S, 50n * S, params);
+  const wide = errorBoundSnapshot(t, sel, 2000n * S, 50n * S, params, 0, dissent);
+  assert.ok(narrow.maxError < 0.61, `${narrow.maxError}`);
+  // True time 1 s from the clock (the preferred server right) is inside the widened bound.
+  assert.ok(wide.maxError > 1.6 && wide.maxError < 1.61, `${wide.maxError}`);
 });

@@ -13,13 +13,8 @@
  */
 import type { ServerAuthenticator } from "./server_auth.ts";
 import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
-import {
-  checkPacketAuth,
-  type KeyStore,
-  MAX_MAC_LENGTH,
-  type SymmetricKey,
-  writeMac,
-} from "../ntp/auth.ts";
+import { checkPacketAuth, MAX_MAC_LENGTH, writeMac } from "../ntp/auth.ts";
+import type { KeyStore, SymmetricKey } from "../ntp/keyfile.ts";
 import { secondsToNtpShort } from "../ntp/timestamp.ts";
 import type { Config } from "../config/model.ts";
 import { AccessTable } from "./access.ts";

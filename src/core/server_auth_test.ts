@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { checkPacketAuth, computeDigest, parseKeyFile } from "../ntp/auth.ts";
-import { appendMac } from "../ntp/auth.ts";
+import { appendMac, checkPacketAuth, computeDigest } from "../ntp/auth.ts";
+import { parseKeyFile } from "../ntp/keyfile.ts";
 import { decodePacket, emptyPacket, encodePacket, NtpMode } from "../ntp/packet.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { AccessTable } from "./access.ts";

@@ -5,7 +5,8 @@
  * beyond the bounded client log).
  */
 import assert from "node:assert/strict";
-import { appendMac, KeyStore, type SymmetricKey } from "../ntp/auth.ts";
+import { appendMac } from "../ntp/auth.ts";
+import { KeyStore, type SymmetricKey } from "../ntp/keyfile.ts";
 import { decodePacket, emptyPacket, encodePacket } from "../ntp/packet.ts";
 import { randomBytes, seededRandom } from "../../tests/helpers/random.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";

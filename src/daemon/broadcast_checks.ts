@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import type { KeyStore } from "../ntp/auth.ts";
+import type { KeyStore } from "../ntp/keyfile.ts";
 
 /**
  * Start-up check (also made by `config check`): every key a `broadcast` or `manycastclient`

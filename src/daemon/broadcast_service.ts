@@ -11,7 +11,7 @@ import type { BroadcastConfig, BroadcastTarget } from "../config/model_broadcast
 import { buildBroadcastPacket } from "../core/broadcast_server.ts";
 import { BroadcastClients } from "../core/engine/broadcast_clients.ts";
 import type { Engine } from "../core/engine/engine.ts";
-import type { KeyStore, SymmetricKey } from "../ntp/auth.ts";
+import type { KeyStore, SymmetricKey } from "../ntp/keyfile.ts";
 import type { LogPort, RandomPort, TimerHandle, TimerPort } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "../core/types.ts";

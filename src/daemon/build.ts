@@ -18,7 +18,7 @@ import type { ClockDriver, LogPort, NtpTransport } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
-import type { KeyStore } from "../ntp/auth.ts";
+import type { KeyStore } from "../ntp/keyfile.ts";
 import { parseIpv4 } from "../base/ip.ts";
 import { refIdFromAddress } from "../ntp/packet.ts";
 import { resolveHost } from "../io/dns.ts";

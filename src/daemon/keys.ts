@@ -5,7 +5,7 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import { KeyStore, MIN_SECURE_KEY_LENGTH, parseKeyFile } from "../ntp/auth.ts";
+import { KeyStore, MIN_SECURE_KEY_LENGTH, parseKeyFile } from "../ntp/keyfile.ts";
 
 /** The keys, and what to tell the operator about them. */
 export interface LoadedKeys {

@@ -11,10 +11,10 @@
 import { ConnectedUdpSocket } from "../../ffi/connected_udp.ts";
 import { parseIpAddress } from "../base/ip.ts";
 import { NullClockDriver } from "../clock/null.ts";
-import { DEFAULT_SOURCE_PARAMS } from "../config/defaults.ts";
-import type { SourceConfig } from "../config/model.ts";
+import { DEFAULT_SOURCE_PARAMS, OPTIONAL_SOURCE_PARAMS } from "../config/defaults.ts";
+import type { SourceConfig, SourceParams } from "../config/model.ts";
 import type { AddSourceRequest, AuthDataReport, ControlResult } from "../core/control.ts";
-import type { KeyType } from "../ntp/auth.ts";
+import type { KeyType } from "../ntp/keyfile.ts";
 import type { DaemonOptions } from "./args.ts";
 import type { DaemonParts } from "./build.ts";
 import type { DaemonServices } from "./control.ts";
@@ -169,7 +169,8 @@ function addSource(parts: DaemonParts, request: AddSourceRequest): ControlResult
   const params = { ...DEFAULT_SOURCE_PARAMS, port: request.port };
   const p = params as unknown as Record<string, number | boolean | null>;
   for (const [key, value] of Object.entries(request.options)) {
-    if (!(key in p)) return { ok: false, status: "invalid", message: `unknown option ${key}` };
+    const known = key in p || OPTIONAL_SOURCE_PARAMS.has(key as keyof SourceParams);
+    if (!known) return { ok: false, status: "invalid", message: `unknown option ${key}` };
     p[key] = value;
   }
   const config: SourceConfig = {

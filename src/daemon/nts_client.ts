@@ -18,6 +18,8 @@ import { decodePacket } from "../ntp/packet.ts";
 import { decodeNtsDump, dumpFileName, encodeNtsDump, type NtsDump } from "../nts/cookie_dump.ts";
 import type { NtsKeOptions, NtsKeResult } from "../nts/ke_client.ts";
 import { NtsSession } from "../nts/session.ts";
+import { type CertTimeCheck, certTimeCheck, certTimeOptions } from "../nts/cert_time.ts";
+import { RELEASE_DATE, RELEASE_UNIX_TIME } from "../version.ts";
 import { writeFileAtomic } from "../io/files.ts";
 
 /** First retry of a failed NTS-KE, seconds; doubles up to MAX_KE_RETRY. */
@@ -44,6 +46,11 @@ export interface NtsClientDeps {
    * yet been updated that many times).
    */
   skipCertTime: () => boolean;
+  /**
+   * Lower bound on the true time, Unix seconds (default: the release date, version.ts): a
+   * system clock before it is wrong, and certificates are checked at it for expiry only.
+   */
+  timeFloor?: number;
 }
 
 /** Options of one NTS association. */
@@ -70,6 +77,7 @@ export class NtsClient implements PacketAuthenticator {
   #retryDelay = MIN_KE_RETRY;
   #notBefore = 0;
   #lastDump = 0;
+  #unverifiedKeys = false;
 
   /** A client for `options`; call `start` before use. */
   constructor(options: NtsClientOptions, deps: NtsClientDeps) {
@@ -95,6 +103,37 @@ export class NtsClient implements PacketAuthenticator {
     const r = await this.#exchange();
     this.#install(r, this.#deps.unixNow());
     return { ntpServer: r.ntpServer, ntpPort: r.ntpPort };
+  }
+
+  /** True while the keys come from an NTS-KE whose certificate dates were not fully checked. */
+  get certificateTimeUnverified(): boolean {
+    return this.#unverifiedKeys && this.#session !== null;
+  }
+
+  /**
+   * After a clock update: keys established without a full certificate date check are dropped
+   * and NTS-KE runs again against the (now synchronised) clock, as chrony does after the
+   * `nocerttimecheck` updates; until it succeeds, no request is protected.
+   */
+  clockUpdated(): void {
+    if (!this.certificateTimeUnverified || this.#check().kind !== "clock") return;
+    this.#deps.log.log(
+      "info",
+      `Clock synchronised: checking the certificate of ${this.#where()} again (NTS-KE)`,
+    );
+    this.#session = null;
+    this.#unverifiedKeys = false;
+    this.#notBefore = 0;
+    this.#rekey();
+  }
+
+  #where(): string {
+    return this.#o.ke.serverName ?? this.#o.ke.host;
+  }
+
+  #check(): CertTimeCheck {
+    const floor = this.#deps.timeFloor ?? RELEASE_UNIX_TIME;
+    return certTimeCheck(this.#deps.unixNow(), floor, this.#deps.skipCertTime());
   }
 
   #loadDump(): boolean {
@@ -127,12 +166,25 @@ export class NtsClient implements PacketAuthenticator {
     return true;
   }
 
-  async #exchange(): Promise<NtsKeResult> {
+  async #exchange(): Promise<NtsKeResult & { unverified: boolean }> {
     this.#attempts++;
-    return await this.#deps.exchange({ ...this.#o.ke, noTimeCheck: this.#deps.skipCertTime() });
+    const now = this.#deps.unixNow();
+    const check = this.#check();
+    if (check.kind === "floor") {
+      const at = this.#deps.timeFloor === undefined
+        ? `the release date ${RELEASE_DATE}`
+        : new Date(check.floor * 1000).toISOString();
+      this.#deps.log.log(
+        "warning",
+        `System clock (${new Date(now * 1000).toISOString()}) is before ${at}: ` +
+          `certificates of ${this.#where()} checked for expiry at that date`,
+      );
+    }
+    const r = await this.#deps.exchange({ ...this.#o.ke, ...certTimeOptions(check) });
+    return { ...r, unverified: check.kind !== "clock" };
   }
 
-  #install(r: NtsKeResult, now: number): void {
+  #install(r: NtsKeResult & { unverified: boolean }, now: number): void {
     const previous = this.#result;
     if (
       previous !== null && (previous.ntpServer !== r.ntpServer || previous.ntpPort !== r.ntpPort)
@@ -145,6 +197,7 @@ export class NtsClient implements PacketAuthenticator {
     }
     this.#session = new NtsSession(r, this.#deps.random);
     this.#result = r;
+    this.#unverifiedKeys = r.unverified;
     this.#established = now;
     this.#contextId++;
     this.#attempts = 0;

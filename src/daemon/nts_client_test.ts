@@ -18,9 +18,12 @@ class FakeServer {
   /** Cookies put in each reply (null: as many as asked). */
   cookiesPerReply: number | null = null;
   fail: Error | null = null;
+  /** The options of every exchange. */
+  seen: NtsKeOptions[] = [];
 
-  exchange = (_o: NtsKeOptions): Promise<NtsKeResult> => {
+  exchange = (o: NtsKeOptions): Promise<NtsKeResult> => {
     this.exchanges++;
+    this.seen.push(o);
     if (this.fail !== null) return Promise.reject(this.fail);
     const keys = { aeadId: 15, c2sKey: random(32), s2cKey: random(32) };
     return Promise.resolve({
@@ -253,10 +256,25 @@ Deno.test({
       assert.equal(server.exchanges, 3);
       assert.ok(logs.some((l) => /Could not load NTS cookies/.test(l)));
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await removeAfterWrites(dir);
     }
   },
 });
+
+/**
+ * Removes `dir`, retrying while a background atomic write (temporary file, then rename) may
+ * still be adding a file to it ("Directory not empty").
+ */
+async function removeAfterWrites(dir: string): Promise<void> {
+  for (let i = 0;; i++) {
+    try {
+      return await Deno.remove(dir, { recursive: true });
+    } catch (e) {
+      if (i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
 
 /** Waits (up to 5 s) until `path` exists: the atomic write runs in the background. */
 async function waitForFile(path: string): Promise<void> {
@@ -270,3 +288,90 @@ async function waitForFile(path: string): Promise<void> {
   }
   throw new Error(`${path} was not written`);
 }
+
+Deno.test({
+  name: "NTS client: a clock before the time floor checks certificates at the floor (logged)",
+  ignore,
+  async fn() {
+    const floor = Date.parse("2026-01-01T00:00:00Z") / 1000;
+    const cases = [
+      { now: 1000, skip: false, want: { timeFloor: floor, noTimeCheck: undefined }, log: true },
+      { now: floor + 60, skip: false, want: { timeFloor: undefined, noTimeCheck: undefined } },
+      { now: 1000, skip: true, want: { timeFloor: undefined, noTimeCheck: true } },
+    ];
+    for (const c of cases) {
+      const server = new FakeServer();
+      const logs: string[] = [];
+      const client = new NtsClient(
+        { ke: { host: "192.0.2.1", serverName: "nts.example" }, refresh: 0, dumpDir: null },
+        { ...deps(server, { t: c.now }, logs), skipCertTime: () => c.skip, timeFloor: floor },
+      );
+      await client.start();
+      const o = server.seen[0];
+      assert.deepEqual({ timeFloor: o.timeFloor, noTimeCheck: o.noTimeCheck }, c.want);
+      const warned = logs.some((l) =>
+        /System clock \(1970-01-01T00:16:40.000Z\) is before 2026-01-01T00:00:00.000Z: certificates of nts.example checked for expiry/
+          .test(l)
+      );
+      assert.equal(warned, c.log === true, logs.join("\n"));
+    }
+  },
+});
+
+Deno.test({
+  name: "NTS client: keys from an unchecked NTS-KE are renewed, checked, once the clock counts",
+  ignore,
+  async fn() {
+    const server = new FakeServer();
+    const logs: string[] = [];
+    let skip = true;
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1", serverName: "nts.example" }, refresh: 0, dumpDir: null },
+      { ...deps(server, { t: 2e9 }, logs), skipCertTime: () => skip, timeFloor: 1e9 },
+    );
+    await client.start();
+    assert.equal(server.seen[0].noTimeCheck, true);
+    assert.ok(client.certificateTimeUnverified);
+    // Still within nocerttimecheck: the keys stay.
+    client.clockUpdated();
+    assert.equal(server.exchanges, 1);
+    assert.ok(client.protect(request()) !== null);
+    // The period is over: the keys go, NTS-KE runs again with the date check.
+    skip = false;
+    client.clockUpdated();
+    assert.equal(server.exchanges, 2);
+    assert.equal(server.seen[1].noTimeCheck, undefined);
+    assert.equal(server.seen[1].timeFloor, undefined);
+    assert.equal(client.protect(request()), null, "no request protected before the new keys");
+    await settle();
+    assert.ok(client.protect(request()) !== null);
+    assert.equal(client.certificateTimeUnverified, false);
+    client.clockUpdated();
+    assert.equal(server.exchanges, 2, "checked keys are kept");
+    assert.ok(logs.some((l) => /checking the certificate of nts.example again/.test(l)));
+  },
+});
+
+Deno.test({
+  name: "NTS client: a refused re-check leaves the source without keys (no fallback)",
+  ignore,
+  async fn() {
+    const server = new FakeServer();
+    const logs: string[] = [];
+    const now = { t: 1000 };
+    const client = new NtsClient(
+      { ke: { host: "192.0.2.1" }, refresh: 0, dumpDir: null },
+      { ...deps(server, now, logs), timeFloor: 1e9 },
+    );
+    await client.start();
+    assert.equal(server.seen[0].timeFloor, 1e9);
+    assert.ok(client.certificateTimeUnverified);
+    now.t = 2e9; // the clock was stepped past the floor
+    server.fail = new Error("certificate has expired");
+    client.clockUpdated();
+    await settle();
+    assert.equal(server.exchanges, 2);
+    assert.equal(client.protect(request()), null);
+    assert.ok(logs.some((l) => /failed \(certificate has expired\)/.test(l)), logs.join("\n"));
+  },
+});

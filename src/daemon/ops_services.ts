@@ -9,6 +9,7 @@
 import type { Config } from "../config/model.ts";
 import type { EngineControl } from "../core/control.ts";
 import {
+  dissentingSamples,
   ERROR_BOUND_DRIFT_PPM,
   errorBoundSnapshot,
   selectedSample,
@@ -111,10 +112,20 @@ export async function startOpsServices(
     const publish = () => {
       try {
         const tracking = control.tracking();
-        const sample = selectedSample(control.sources());
+        const sources = control.sources();
+        const sample = selectedSample(sources);
+        const dissent = dissentingSamples(sources, control.selectData());
         const { realtime, monotonic } = read();
         const extra = watch.observe(realtime, monotonic, tracking.refTime);
-        const snapshot = errorBoundSnapshot(tracking, sample, realtime, monotonic, params, extra);
+        const snapshot = errorBoundSnapshot(
+          tracking,
+          sample,
+          realtime,
+          monotonic,
+          params,
+          extra,
+          dissent,
+        );
         w.publish(snapshot);
         lastMaxError = snapshot.maxError;
         failed = false;

@@ -121,6 +121,8 @@ export async function serve(
         log: logging.port("ntp"),
         peers: {
           receive: (from, data, rx, local) => engine.receivePeerPacket(from, data, rx, local),
+          interleaved: config.sources.some((s) => s.type === "peer" && s.params.xleave),
+          transmitted: (payload, tx) => engine.peerTransmitted(payload, tx),
         },
         onBroadcast: broadcastClients === null ? undefined : (data, from, rx) => {
           if (broadcastClients.receive(data, from, rx) === "mobilised") {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import type { KeyStore } from "../ntp/auth.ts";
+import type { KeyStore } from "../ntp/keyfile.ts";
 import { loadKeyFile } from "./keys.ts";
 import { broadcastKeyErrors, broadcastPortProblems } from "./broadcast_checks.ts";
 import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";

@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
 import {
-  aesCmac,
   appendMac,
   checkPacketAuth,
   computeDigest,
-  KeyStore,
   locateMac,
-  parseKeyFile,
   suggestedVersion,
-  type SymmetricKey,
   verifyDigest,
   writeMac,
 } from "./auth.ts";
+import { aesCmac } from "./cmac.ts";
+import { KeyStore, parseKeyFile, type SymmetricKey } from "./keyfile.ts";
 import { decodePacket, emptyPacket, encodePacket, NtpMode } from "./packet.ts";
 import { randomBytes, seededRandom } from "../../tests/helpers/random.ts";
 

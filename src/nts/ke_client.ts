@@ -46,6 +46,8 @@ export interface NtsKeOptions {
   systemCerts?: boolean;
   /** Skip the certificate validity-date check (`nocerttimecheck` while it applies). */
   noTimeCheck?: boolean;
+  /** Check certificates at this lower bound on the time, for expiry only (cert_time.ts). */
+  timeFloor?: number;
 }
 
 /** What an NTS-KE exchange gives the NTP client. */
@@ -105,6 +107,7 @@ export async function ntsKeExchange(options: NtsKeOptions): Promise<NtsKeResult>
     trusted: options.trusted,
     systemCerts: options.systemCerts,
     noTimeCheck: options.noTimeCheck,
+    timeFloor: options.timeFloor,
   });
   try {
     conn = await Deno.connect({ hostname: options.host, port, transport: "tcp" });

@@ -16,6 +16,12 @@ import type { VirtualTime } from "./virtual_time.ts";
 export interface SimResponder {
   /** Answers a request arriving at true time `rxTrue`, or returns null for no reply. */
   respond(request: Uint8Array, rxTrue: Instant): ServerReply | null;
+  /**
+   * Called at true time `txTrue` when the reply `bytes` leaves the server: the simulator's
+   * counterpart of the kernel's transmit timestamp (a server in interleaved mode reads its
+   * clock here and hands the time to its store). Optional; most responders ignore it.
+   */
+  transmitted?(bytes: Uint8Array, txTrue: Instant): void;
 }
 
 /** A server reachable through a path. */
@@ -116,6 +122,10 @@ export class SimTransport implements NtpTransport {
     const reply = route.server.respond(request, rx);
     if (!reply) return;
     const txAt = rx + BigInt(Math.round(reply.processing * 1e9));
+    const transmitted = route.server.transmitted;
+    if (transmitted !== undefined) {
+      this.#vt.scheduleAt(txAt, () => transmitted.call(route.server, reply.bytes, txAt));
+    }
     const down = route.path.transit("down", this.#seconds(txAt));
     if (down === null) return;
     this.#vt.scheduleAt(txAt + BigInt(Math.round(down * 1e9)), () => {

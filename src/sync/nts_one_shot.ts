@@ -13,6 +13,8 @@ import type {
   PacketAuthState,
 } from "../core/source/packet_auth.ts";
 import { decodePacket } from "../ntp/packet.ts";
+import { certTimeCheck, certTimeOptions } from "../nts/cert_time.ts";
+import { RELEASE_UNIX_TIME } from "../version.ts";
 import { ntsKeExchange, type NtsKeResult } from "../nts/ke_client.ts";
 import { NtsSession } from "../nts/session.ts";
 import { resolveHost } from "../io/dns.ts";
@@ -84,6 +86,8 @@ export async function ntsOneShot(
     trusted: options.caFile === undefined ? [] : [options.caFile],
     systemCerts: true,
     timeoutMs: options.timeoutMs,
+    // A clock before the release date is wrong: check expiry against that date instead.
+    ...certTimeOptions(certTimeCheck(Date.now() / 1000, RELEASE_UNIX_TIME, false)),
   });
   let ntpAddress = ke.ntpServer === name ? address : ke.ntpServer;
   if (!/^[0-9.]+$/.test(ntpAddress) && !ntpAddress.includes(":")) {

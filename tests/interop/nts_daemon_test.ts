@@ -5,7 +5,8 @@
  *   shows NTS with cookies, the cookies are kept in ntsdumpdir; chronyd restarted with new
  *   server keys answers the old cookies with NTS NAKs and tempus re-keys and stays in sync.
  * - A server certificate from another CA, and an expired one, are refused at NTS-KE (no
- *   NTP request ever goes out); `nocerttimecheck 1` accepts the expired one.
+ *   NTP request ever goes out); `nocerttimecheck 1` accepts the expired one until the first
+ *   clock update, after which NTS-KE runs again with the dates checked and refuses it.
  */
 import assert from "node:assert/strict";
 import {
@@ -158,6 +159,17 @@ Deno.test({
         ], { serverOptions: server });
         try {
           await tempus.waitSelected(30_000);
+          // After that one update the certificate is checked again, now with its dates: the
+          // expired one is refused and its keys are not used any more.
+          await waitFor(
+            () =>
+              /checking the certificate of 127\.0\.0\.1 again[\s\S]*NTS-KE with 127\.0\.0\.1 failed \(.*expired/
+                .test(tempus.output()),
+            15_000,
+            "the certificate re-check after nocerttimecheck",
+          ).catch((e) => {
+            throw new Error(`${e.message}\n${tempus.output()}`);
+          });
         } finally {
           await tempus.stop();
         }

@@ -9,7 +9,9 @@
  * - tempus has the reference: chronyd follows it (`=*` on chronyd, mode "Symmetric active"
  *   in chronyd's ntpdata), and tempus measures chronyd's answers;
  * - with a symmetric key on both sides (`key 1`) the same holds and both report the
- *   association authenticated; with different keys neither takes the other's packets.
+ *   association authenticated; with different keys neither takes the other's packets;
+ * - with `xleave` on both sides the exchange turns interleaved (RFC 9769 symmetric mode):
+ *   both `ntpdata` reports say "Interleaved : Yes".
  */
 import assert from "node:assert/strict";
 import {
@@ -43,6 +45,7 @@ async function chronyc(args: string[]): Promise<string> {
 async function startPair(
   reference: "chronyd" | "tempus",
   keys: { chronyd: string; tempus: string } | null = null,
+  xleave = false,
 ): Promise<Pair> {
   const dir = await Deno.makeTempDir({ prefix: "tempus-sym-" });
   await Deno.chmod(dir, 0o700);
@@ -50,7 +53,7 @@ async function startPair(
   const tempusPort = freeUdpPort();
   const chronyCmd = freeUdpPort();
   const tempusCmd = freeUdpPort();
-  const keyOption = keys === null ? "" : " key 1";
+  const keyOption = (keys === null ? "" : " key 1") + (xleave ? " xleave" : "");
   const procs: Background[] = [];
   try {
     if (keys !== null) {
@@ -214,6 +217,99 @@ Deno.test({
       assert.equal(peerLine(await wrong.tempus("sources"))?.reach, 0);
     } finally {
       await wrong.stop();
+    }
+  },
+});
+
+/** Waits until `ntpdata` of one side says the peer's last packet was interleaved. */
+async function waitInterleaved(pair: Pair, side: "tempus" | "chronyd"): Promise<string> {
+  let nd = "";
+  await waitFor(
+    async () => {
+      nd = await pair[side]("ntpdata", "127.0.0.1");
+      return /Interleaved\s+: Yes/.test(nd);
+    },
+    45_000,
+    `${side} to report an interleaved packet`,
+  ).catch((e) => {
+    throw new Error(`${e.message}\n${nd}\n${pair.output()}`);
+  });
+  return nd;
+}
+
+Deno.test({
+  name: "symmetric interop: both peers xleave - interleaved both ways, samples still taken",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const pair = await startPair("chronyd", null, true);
+    try {
+      await waitBothWays(pair, "tempus");
+      const cd = await waitInterleaved(pair, "chronyd");
+      const nd = await waitInterleaved(pair, "tempus");
+      console.log(`chronyd ntpdata:\n${cd}\ntempus ntpdata:\n${nd}`);
+      assert.match(cd, /Mode\s+: Symmetric active/);
+      assert.match(nd, /Mode\s+: Symmetric active/);
+      // tempus keeps following chronyd on interleaved samples (a good sample after the switch).
+      const before = /Total good RX\s+: (\d+)/.exec(nd);
+      assert.ok(before !== null, nd);
+      await waitFor(
+        async () => {
+          const now = /Total good RX\s+: (\d+)/.exec(await pair.tempus("ntpdata", "127.0.0.1"));
+          return now !== null && Number(now[1]) >= Number(before[1]) + 2;
+        },
+        30_000,
+        "tempus to take more good samples in interleaved mode",
+      );
+      const after = await pair.tempus("ntpdata", "127.0.0.1");
+      assert.match(after, /Interleaved\s+: Yes/, after);
+      assert.equal(peerLine(await pair.tempus("sources"))?.state, "*");
+    } finally {
+      await pair.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "symmetric interop: both xleave, chronyd follows tempus on interleaved samples",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const pair = await startPair("tempus", null, true);
+    try {
+      await waitBothWays(pair, "chronyd");
+      await waitInterleaved(pair, "tempus");
+      // chronyd's interleaved samples of tempus pass all its tests (its ntpdata: 1111).
+      let cd = "";
+      await waitFor(
+        async () => {
+          cd = await pair.chronyd("ntpdata", "127.0.0.1");
+          return /Interleaved\s+: Yes/.test(cd) && /NTP tests\s+: 111 111 1111/.test(cd);
+        },
+        45_000,
+        "chronyd to take a good interleaved sample of tempus",
+      ).catch((e) => {
+        throw new Error(`${e.message}\n${cd}\n${pair.output()}`);
+      });
+      console.log(`chronyd ntpdata:\n${cd}`);
+      // It stays interleaved (one packet each way per interval) with the short delay of true
+      // transmit times, where basic mode's daemon times show ~0.3 ms on loopback.
+      const delays: number[] = [];
+      let yes = 0;
+      for (let i = 0; i < 8; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const c = await pair.chronyd("ntpdata", "127.0.0.1");
+        if (!/Interleaved\s+: Yes/.test(c)) continue;
+        yes++;
+        delays.push(Number(/Peer delay\s+: ([0-9.]+)/.exec(c)?.[1]));
+      }
+      assert.ok(yes >= 5, `interleaved in ${yes} of 8 reports`);
+      assert.ok(Math.min(...delays) < 100e-6, `delays ${delays}`);
+      assert.equal(peerLine(await pair.chronyd("sources"))?.state, "*");
+    } finally {
+      await pair.stop();
     }
   },
 });

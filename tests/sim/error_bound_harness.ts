@@ -10,6 +10,7 @@
 import { Engine } from "../../src/core/engine/engine.ts";
 import {
   boundAt,
+  dissentingSamples,
   type ErrorBoundSnapshot,
   errorBoundSnapshot,
   selectedSample,
@@ -75,13 +76,15 @@ export function checkErrorBound(entry: CatalogEntry): BoundFigures {
       const real = ctx.clock.readRawTime();
       const m = mono();
       const extra = watch.observe(real, m, tracking.refTime);
+      const sources = eng.sources();
       snapshot = errorBoundSnapshot(
         tracking,
-        selectedSample(eng.sources()),
+        selectedSample(sources),
         real,
         m,
         params,
         extra,
+        dissentingSamples(sources, eng.selectData()),
       );
     };
     const periodic = () => {

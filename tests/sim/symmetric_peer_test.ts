@@ -12,7 +12,7 @@ import { DEFAULT_LOCAL, DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../src/c
 import type { Config, SourceParams } from "../../src/config/model.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
 import { PeerSource } from "../../src/core/source/peer.ts";
-import { KeyStore, type SymmetricKey } from "../../src/ntp/auth.ts";
+import { KeyStore, type SymmetricKey } from "../../src/ntp/keyfile.ts";
 import { refIdFromAddress } from "../../src/ntp/packet.ts";
 import { SimRandom } from "../../src/sim/prng.ts";
 import { SimNode } from "../../src/sim/sim_node.ts";
@@ -51,7 +51,7 @@ function key(id: number, text: string): SymmetricKey {
 function network(
   specs: HostSpec[],
   links: [number, number, Partial<SourceParams>][],
-  options: { seconds: number; loss?: number; seed?: number },
+  options: { seconds: number; loss?: number; seed?: number; txLateNs?: bigint },
 ): Net {
   const vt = new VirtualTime(START);
   const random = new SimRandom(options.seed ?? 7);
@@ -98,8 +98,15 @@ function network(
           return true;
         }
         // 200 µs each way plus up to 100 µs of queueing.
-        const delayNs = 200_000n + BigInt(Math.round(pathRandom.next() * 100_000));
+        let delayNs = 200_000n + BigInt(Math.round(pathRandom.next() * 100_000));
         const copy = bytes.slice();
+        const late = options.txLateNs;
+        if (late !== undefined) {
+          // The packet leaves `late` after the engine read its clock; the kernel says when.
+          const departure = host.engine.clock.cookedNow() + late;
+          vt.scheduleIn(late, () => host.engine.peerTransmitted(copy, departure));
+          delayNs += late;
+        }
         vt.scheduleIn(delayNs, () => {
           net.delivered++;
           dest.engine.receivePeerPacket(
@@ -285,4 +292,36 @@ Deno.test("orphan mode: three peers that lost their upstream agree on the lowest
     const d = h.node.clock.error() - parent;
     assert(Math.abs(d) < 1e-3, `${h.node.address} off the parent by ${d}`);
   }
+});
+
+/** Two peers whose packets leave 3 ms after their engines read the clock (a slow send path). */
+function slowSendPath(xleave: boolean): Net {
+  const net = network(
+    [
+      { address: "192.168.56.1", clock: {}, config: { local: LOCAL3 } },
+      { address: "192.168.56.2", clock: { offset: 0.02, freq: 30e-6 } },
+    ],
+    [[0, 1, { xleave }], [1, 0, { xleave }]],
+    { seconds: 3000, loss: 0.1, seed: 5, txLateNs: 3_000_000n },
+  );
+  run(net, 3000);
+  return net;
+}
+
+Deno.test("symmetric peers: xleave on both sides measures with the true departures", () => {
+  const [a, b] = slowSendPath(true).hosts;
+  const pb = peerOf(b);
+  const nd = pb.ntpData(b.engine.clock.cookedNow());
+  assert.equal(nd.interleaved, true);
+  assert.ok(nd.peerDelay < 1e-3, `B's delay ${nd.peerDelay}`);
+  assert.ok(peerOf(a).ntpData(a.engine.clock.cookedNow()).interleaved);
+  assert(pb.counters.goodRx > 20, `B good ${pb.counters.goodRx}`);
+  assert(Math.abs(b.node.clock.error()) < 1e-4, `B error ${b.node.clock.error()}`);
+  assert.equal(b.engine.referenceState().stratum, 4);
+  // Basic mode on the same path: its own departures are corrected by the kernel's times,
+  // the peer's transmit timestamp (3 ms early) is not: 3 ms more delay.
+  const basic = peerOf(slowSendPath(false).hosts[1]);
+  const bd = basic.ntpData(0n);
+  assert.equal(bd.interleaved, false);
+  assert.ok(bd.peerDelay > 3e-3, `basic delay ${bd.peerDelay}`);
 });

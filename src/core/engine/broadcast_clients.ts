@@ -11,7 +11,7 @@
  */
 import { DEFAULT_SOURCE_PARAMS } from "../../config/defaults.ts";
 import type { BroadcastClientConfig } from "../../config/model_broadcast.ts";
-import type { KeyStore } from "../../ntp/auth.ts";
+import type { KeyStore } from "../../ntp/keyfile.ts";
 import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { BroadcastClientSource } from "../source/broadcast_client.ts";

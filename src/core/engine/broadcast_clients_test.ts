@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../../config/defaults.ts";
 import type { BroadcastClientConfig } from "../../config/model_broadcast.ts";
 import { decodePacket, encodePacket } from "../../ntp/packet.ts";
-import { parseKeyFile } from "../../ntp/auth.ts";
+import { parseKeyFile } from "../../ntp/keyfile.ts";
 import {
   FakeDriver,
   FakeTransport,

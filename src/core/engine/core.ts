@@ -8,7 +8,7 @@
  * @module
  */
 import type { Config, RefclockConfig, SourceParams, SourceType } from "../../config/model.ts";
-import type { KeyStore } from "../../ntp/auth.ts";
+import type { KeyStore } from "../../ntp/keyfile.ts";
 import { refIdFromAddress } from "../../ntp/packet.ts";
 import { LocalClock } from "../local_clock.ts";
 import { ManualInput } from "../manual.ts";

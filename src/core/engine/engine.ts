@@ -207,6 +207,16 @@ export class Engine extends EngineInputs {
     return { ok: true };
   }
 
+  /**
+   * minsources for the next selections (the NTS bootstrap quorum, src/daemon/nts_sources.ts);
+   * an integer of at least 1.
+   */
+  setMinSources(count: number): ControlResult {
+    if (!Number.isInteger(count) || count < 1) return { ok: false, status: "invalid" };
+    this.selector.setMinSources(count);
+    return { ok: true };
+  }
+
   /** `maxupdateskew PPM`. */
   maxUpdateSkew(ppm: number): ControlResult {
     if (!(ppm > 0)) return { ok: false, status: "invalid" };

@@ -9,6 +9,7 @@
  */
 import type { SocketAddress } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
+import { PeerSource } from "../source/peer.ts";
 import { RefclockSource } from "../source/refclock.ts";
 import type { Source, SourceContext, SourceOutcome } from "../source/source.ts";
 import { EngineCore } from "./core.ts";
@@ -65,6 +66,23 @@ export class EngineInputs extends EngineCore {
   transmitted(requestId: number, txCooked: Instant): void {
     const route = this.routes.get(requestId);
     route?.source.transmitted(route.token, txCooked);
+  }
+
+  /**
+   * The kernel's transmit time (cooked) of a symmetric active packet (`payload`, from its
+   * NTP header on) sent from the NTP port: handed to the peer whose newest packet it is,
+   * matched by its transmit and receive fields (interleaved mode needs the true departure).
+   */
+  peerTransmitted(payload: Uint8Array, txCooked: Instant): void {
+    if (payload.length < 48 || (payload[0] & 7) !== 1) return;
+    const view = new DataView(payload.buffer, payload.byteOffset, 48);
+    const receiveField = view.getBigUint64(32, false);
+    const transmitField = view.getBigUint64(40, false);
+    for (const s of this.registry.values()) {
+      if (s instanceof PeerSource && s.transmittedPacket(transmitField, receiveField, txCooked)) {
+        return;
+      }
+    }
   }
 
   /** The transport could not send request `requestId` after all (auto_offline applies). */

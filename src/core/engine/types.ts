@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { KeyStore } from "../../ntp/auth.ts";
+import type { KeyStore } from "../../ntp/keyfile.ts";
 import type { ClockDriver, LogPort, RandomPort, TimerPort } from "../../base/ports.ts";
 import type { OneShotOptions } from "./one_shot.ts";
 

@@ -94,6 +94,11 @@ export class SourceSelector {
     this.#opts.reselectDist = distance;
   }
 
+  /** Changes minsources (raised while NTS certificates are not fully verified). */
+  setMinSources(count: number): void {
+    this.#opts.minSources = count;
+  }
+
   /** Forgets the selected source so the next selection starts afresh (chronyc `reselect`). */
   reselect(): void {
     this.#selectedId = null;

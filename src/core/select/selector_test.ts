@@ -118,6 +118,12 @@ Deno.test("require and minsources give W", () => {
   const r2 = round(sel2, [{ id: 1, offset: 0 }, { id: 2, offset: 0 }]);
   assert.equal(r2.selectedId, null);
   assert.equal(r2.status.get(1), "W");
+  // setMinSources (the NTS bootstrap quorum) takes effect at the next selection.
+  const sel3 = new SourceSelector(OPTS);
+  sel3.setMinSources(2);
+  assert.equal(round(sel3, [{ id: 1, offset: 0 }]).selectedId, null);
+  sel3.setMinSources(1);
+  assert.equal(round(sel3, [{ id: 1, offset: 0 }]).selectedId, 1);
 });
 
 Deno.test("maxdistance, maxjitter, leap, stratum, stale and missing statistics", () => {

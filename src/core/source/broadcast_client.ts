@@ -10,7 +10,7 @@
  * @module
  */
 import type { SourceParams } from "../../config/model.ts";
-import type { SymmetricKey } from "../../ntp/auth.ts";
+import type { SymmetricKey } from "../../ntp/keyfile.ts";
 import type { NtpPacket } from "../../ntp/packet.ts";
 import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { checkPacketAuth, type KeyStore } from "../../ntp/auth.ts";
+import { checkPacketAuth } from "../../ntp/auth.ts";
+import type { KeyStore } from "../../ntp/keyfile.ts";
 import { decodePacket, NtpMode, type NtpPacket } from "../../ntp/packet.ts";
 import { ntp64Difference, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import type { LeapStatus } from "../reports.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseKeyFile } from "../../ntp/auth.ts";
+import { parseKeyFile } from "../../ntp/keyfile.ts";
 import { seededRandom } from "../../../tests/helpers/random.ts";
 import { buildBroadcastPacket } from "../broadcast_server.ts";
 import type { ReferenceState } from "../types.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { KeyStore, SymmetricKey } from "../../ntp/auth.ts";
+import type { KeyStore, SymmetricKey } from "../../ntp/keyfile.ts";
 import type { SocketAddress } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { buildClientRequest, type ClientRequest, measureReply } from "./measure.ts";

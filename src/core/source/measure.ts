@@ -7,13 +7,8 @@
  *
  * @module
  */
-import {
-  checkPacketAuth,
-  type KeyStore,
-  suggestedVersion,
-  type SymmetricKey,
-} from "../../ntp/auth.ts";
-import { appendMac } from "../../ntp/auth.ts";
+import { appendMac, checkPacketAuth, suggestedVersion } from "../../ntp/auth.ts";
+import type { KeyStore, SymmetricKey } from "../../ntp/keyfile.ts";
 import {
   decodePacket,
   emptyPacket,
@@ -35,6 +30,10 @@ import {
   interleavedTimestamps,
   type PreviousExchange,
 } from "./interleave.ts";
+import { type PeerPolls, symmetricInterleavedTimestamps } from "./peer_interleave.ts";
+
+/** Polls assumed when a symmetric interleaved measurement is given none. */
+const NO_POLLS: PeerPolls = { remotePoll: 0, prevLocalPoll: 0 };
 
 /** Largest server processing time accepted (test A), seconds (MAX_SERVER_INTERVAL). */
 export const MAX_SERVER_INTERVAL = 4.0;
@@ -144,6 +143,8 @@ export interface MeasureContext {
   symmetric?: boolean;
   /** The last valid exchange (interleaved mode), or null/absent. */
   previousExchange?: PreviousExchange | null;
+  /** Polling intervals of a symmetric interleaved association (peer_interleave.ts). */
+  peerPolls?: PeerPolls;
 }
 
 /** Why a reply gave no sample: the first test it failed. */
@@ -299,10 +300,23 @@ export function measureReply(
   let rootDelay = pkt.rootDelay;
   let rootDispersion = pkt.rootDispersion;
   let interleavedOk = true;
+  let maxInterleavedDelay = Infinity;
   if (interleaved) {
-    const x = interleavedTimestamps(pkt, rx, request.localTx, xleave, previous);
+    const x = ctx.symmetric === true
+      ? symmetricInterleavedTimestamps(
+        pkt,
+        rx,
+        request.localTx,
+        previous,
+        ctx.peerPolls ?? NO_POLLS,
+      )
+      : {
+        ...interleavedTimestamps(pkt, rx, request.localTx, xleave, previous),
+        maxDelay: Infinity,
+      };
     ({ t1, t2, t3, t4, rootDelay, rootDispersion } = x);
     interleavedOk = x.unusable === null;
+    maxInterleavedDelay = x.maxDelay;
   }
   const localInterval = Number(t4 - t1) / 1e9;
   const remoteInterval = Number(t3 - t2) / 1e9;
@@ -322,6 +336,8 @@ export function measureReply(
   // chrony's extra tests.
   const delayOk = delay - dispersion <= ctx.maxDelay && precision <= ctx.maxDelay;
   const intervalOk = ctx.symmetric === true || Math.abs(responseTime) <= MAX_SERVER_INTERVAL;
+  // Symmetric interleaved: a delay over half the polling interval means a lost packet.
+  interleavedOk &&= delay <= maxInterleavedDelay;
   const testA = delayOk && !request.presend && intervalOk && interleavedOk;
   const dtd = ctx.delayTestData(sampleTime);
   const testB = delayRatioOk(dtd, delay, ctx.maxDelayRatio, ctx.maxClockError);

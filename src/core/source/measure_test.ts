@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { appendMac, KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
+import { appendMac } from "../../ntp/auth.ts";
+import { KeyStore, type SymmetricKey } from "../../ntp/keyfile.ts";
 import {
   decodePacket,
   emptyPacket,

@@ -8,7 +8,7 @@
  * @module
  */
 import type { SourceParams, SourceType } from "../../config/model.ts";
-import type { SymmetricKey } from "../../ntp/auth.ts";
+import type { SymmetricKey } from "../../ntp/keyfile.ts";
 import type { NtpPacket } from "../../ntp/packet.ts";
 import {
   BAD_RESPONSE_ADJ,
@@ -27,6 +27,7 @@ import type { ClockChangeEvent, NtpSample } from "../types.ts";
 import { TestBit } from "./measure.ts";
 import { RequestLog } from "./ntp_requests.ts";
 import { SampleIntake, sourceMeasureContext } from "./sample_intake.ts";
+import { SourceKey } from "./source_key.ts";
 import { PollSchedule } from "./ntp_schedule.ts";
 import { MAX_CLIENT_INTERLEAVED_TX } from "./interleave.ts";
 import type { PacketAuthenticator } from "./packet_auth.ts";
@@ -85,10 +86,9 @@ export class NtpSource implements Source {
   readonly stats: SourceStats;
   readonly #precision: number;
   readonly #maxClockError: number;
-  readonly #keyMissing: boolean;
+  readonly #key: SourceKey;
   readonly #requests: RequestLog;
   readonly #schedule: PollSchedule;
-  #keyMissingLogged = false;
   readonly #authenticated: boolean;
   #started = false;
   readonly #reach = new Reachability();
@@ -110,9 +110,8 @@ export class NtpSource implements Source {
     this.#intake = new SampleIntake(o.stats);
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
-    const key = o.params.key === null ? null : o.key ?? null;
-    this.#keyMissing = o.params.key !== null && key === null;
-    this.#requests = new RequestLog(o.random, key, o.auth ?? null);
+    this.#key = new SourceKey(o.params.key, o.key);
+    this.#requests = new RequestLog(o.random, this.#key.key, o.auth ?? null);
     this.#authenticated = o.params.key !== null || (o.auth ?? null) !== null;
     this.#schedule = new PollSchedule({ ...o.params }, o.random);
   }
@@ -287,11 +286,10 @@ export class NtpSource implements Source {
 
   /** Builds one request; without its key, none can be sent and it fails at once. */
   #request(presend: boolean, missed: boolean, ctx: SourceContext): SourceOutcome[] {
-    if (this.#keyMissing) {
+    if (this.#key.missing) {
       // chrony: no request can be authenticated without the key (NAU_GenerateRequestAuth).
       const out = this.#afterTransmit(presend, missed, false, ctx);
-      if (this.#keyMissingLogged) return out;
-      this.#keyMissingLogged = true;
+      if (!this.#key.reportMissing()) return out;
       return [log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`)]
         .concat(out);
     }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../../config/defaults.ts";
-import { appendMac, checkPacketAuth, type KeyStore, parseKeyFile } from "../../ntp/auth.ts";
+import { appendMac, checkPacketAuth } from "../../ntp/auth.ts";
+import { type KeyStore, parseKeyFile } from "../../ntp/keyfile.ts";
 import { decodePacket, encodePacket } from "../../ntp/packet.ts";
 import {
   FakeDriver,

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { KeyStore, type SymmetricKey } from "../../ntp/auth.ts";
+import { appendMac } from "../../ntp/auth.ts";
+import { KeyStore, type SymmetricKey } from "../../ntp/keyfile.ts";
 import type { RandomPort } from "../../base/ports.ts";
 import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
@@ -24,7 +25,6 @@ import {
   type PreviousExchange,
 } from "./interleave.ts";
 import { decodePacket, encodePacket } from "../../ntp/packet.ts";
-import { appendMac } from "../../ntp/auth.ts";
 
 /** One outstanding request. */
 export interface Request extends RequestState {

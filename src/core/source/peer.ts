@@ -15,18 +15,15 @@
  * @module
  */
 import type { SourceParams } from "../../config/model.ts";
-import type { KeyStore, SymmetricKey } from "../../ntp/auth.ts";
-import { KeyStore as Keys } from "../../ntp/auth.ts";
 import { decodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import {
   BAD_RESPONSE_ADJ,
   MAX_LAN_PEER_DELAY,
   NO_RESPONSE_ADJ,
   NO_RESPONSE_SELECTED_ADJ,
-  pollAdjustment,
   SYNC_LOOP_ADJ,
 } from "../poll.ts";
-import type { LogLevel, RandomPort, SocketAddress } from "../../base/ports.ts";
+import type { RandomPort, SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
@@ -38,17 +35,21 @@ import { PollSchedule } from "./ntp_schedule.ts";
 import { peerTransmitDelay } from "./peer_timing.ts";
 import { buildPeerPacket } from "./peer_packet.ts";
 import { PeerTimestamps } from "./peer_timestamps.ts";
+import { betterTransmitTime, PeerInterleave } from "./peer_interleave.ts";
 import { Reachability } from "./reachability.ts";
-import { MedianFilter } from "./sample_filter.ts";
+import { SampleIntake, sourceMeasureContext } from "./sample_intake.ts";
+import { SourceKey } from "./source_key.ts";
 import type { NtpClientOptions } from "./ntp_client.ts";
-import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
+import {
+  logOutcome as log,
+  type Source,
+  type SourceContext,
+  type SourceMode,
+  type SourceOutcome,
+} from "./source.ts";
 
 /** Stratum assumed for a peer that sent nothing valid yet (NTP_MAX_STRATUM). */
 const MAX_STRATUM = 16;
-
-function log(level: LogLevel, message: string): SourceOutcome {
-  return { kind: "log", level, message };
-}
 
 /**
  * Construction options of a peer: those of a client source but its type (iburst, burst and
@@ -71,20 +72,17 @@ export class PeerSource implements Source {
   readonly #precision: number;
   readonly #maxClockError: number;
   readonly #random: RandomPort;
-  readonly #key: SymmetricKey | null;
-  readonly #auth: { keys: KeyStore; keyId: number } | null;
-  readonly #keyMissing: boolean;
-  #keyMissingLogged = false;
+  readonly #key: SourceKey;
   readonly #schedule: PollSchedule;
   readonly #ts = new PeerTimestamps();
+  readonly #xl: PeerInterleave;
   readonly #reach = new Reachability();
-  readonly #filter = new MedianFilter();
+  readonly #intake: SampleIntake;
   #started = false;
   #token = 0;
   #txCount = 0;
   #remotePoll = 0;
   #remoteStratum = MAX_STRATUM;
-  #lastSampleTime: Instant | null = null;
   #lastPacket: NtpPacket | null = null;
   #last: LastMeasurement = { offset: 0, delay: 0, dispersion: 0, responseTime: 0, tests: 0 };
   readonly #counters: SourceCounters = { tx: 0, rx: 0, validRx: 0, goodRx: 0 };
@@ -95,12 +93,12 @@ export class PeerSource implements Source {
     this.address = o.address;
     this.name = o.name;
     this.stats = o.stats;
+    this.#intake = new SampleIntake(o.stats);
+    this.#xl = new PeerInterleave(o.params.xleave);
     this.#precision = o.precision;
     this.#maxClockError = o.maxClockError;
     this.#random = o.random;
-    this.#key = o.params.key === null ? null : o.key ?? null;
-    this.#keyMissing = o.params.key !== null && this.#key === null;
-    this.#auth = this.#key === null ? null : { keys: new Keys([this.#key]), keyId: this.#key.id };
+    this.#key = new SourceKey(o.params.key, o.key);
     // chrony: iburst, burst and presend do nothing for peers (the config parser warns).
     const params = { ...o.params, iburst: false, burst: false, presend: null };
     this.#schedule = new PollSchedule(params, o.random);
@@ -140,7 +138,7 @@ export class PeerSource implements Source {
   }
   /** Cooked time of the newest good sample. */
   get lastSampleTime(): Instant | null {
-    return this.#lastSampleTime;
+    return this.#intake.lastSampleTime;
   }
   /** Cooked time of our newest packet. */
   get lastTransmit(): Instant | null {
@@ -167,20 +165,11 @@ export class PeerSource implements Source {
   start(ctx: SourceContext): SourceOutcome[] {
     if (this.#started) return [];
     this.#started = true;
-    // Interleaved symmetric mode is not implemented for peers: say so, never ignore it.
-    const notes: SourceOutcome[] = this.params.xleave
-      ? [
-        log(
-          "warning",
-          `xleave on peer ${this.addressText}: interleaved symmetric mode is not implemented, using basic mode`,
-        ),
-      ]
-      : [];
     if (this.params.offline) {
       this.#schedule.mode = "offline";
-      return notes;
+      return [];
     }
-    return [...notes, ...this.#goOnline(ctx)];
+    return this.#goOnline(ctx);
   }
 
   /** Stops it. */
@@ -216,6 +205,7 @@ export class PeerSource implements Source {
     if (s.mode === "online") {
       s.mode = "offline";
       this.#ts.reset();
+      this.#xl.reset();
       this.#reach.reset();
       return [{ kind: "cancel-wake" }, this.#shiftReach(0)];
     }
@@ -235,19 +225,20 @@ export class PeerSource implements Source {
 
   /** Drops the filter (the engine resets the statistics). */
   resetHistory(): void {
-    this.#filter.clear();
-    this.#lastSampleTime = null;
+    this.#intake.reset();
   }
 
   /** Moves stored local timestamps onto the new clock scale. */
   applyClockChange(change: ClockChangeEvent): void {
-    this.#filter.applyClockChange(change);
+    this.#intake.applyClockChange(change);
     if (change.kind === "unknown") {
       // Our receive times no longer mean anything: start the exchange again.
       this.#ts.reset();
+      this.#xl.reset();
       return;
     }
     this.#ts.applyClockChange(change);
+    this.#xl.applyClockChange(change);
   }
 
   #shiftReach(bit: 0 | 1): SourceOutcome {
@@ -281,28 +272,27 @@ export class PeerSource implements Source {
   timeout(ctx: SourceContext): SourceOutcome[] {
     if (!this.#started) return [];
     if (this.#schedule.beforeTransmit() === "stop") return [];
-    if (this.#keyMissing) {
-      const out: SourceOutcome[] = [];
-      if (!this.#keyMissingLogged) {
-        this.#keyMissingLogged = true;
-        out.push(
-          log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`),
-        );
-      }
+    if (this.#key.missing) {
+      const out: SourceOutcome[] = this.#key.reportMissing()
+        ? [log("error", `Key ${this.params.key} is missing: not polling ${this.addressText}`)]
+        : [];
       this.#token++;
       return [...out, ...this.#afterTransmit(false, ctx)];
     }
     const echo = this.#ts.nextEcho();
+    const xleave = this.#xl.nextFields(echo, this.#ts, this.#txCount); // null: basic
     const packet = buildPeerPacket(ctx.reference(), {
       mode: 1,
       version: this.params.version,
       poll: this.#schedule.poll,
-      origin: echo.origin,
+      origin: xleave?.origin ?? echo.origin,
       receive: echo.receive,
-      transmit: ctx.now,
+      transmit: xleave?.transmit ?? ctx.now,
       previousTransmit: this.#ts.localNtpTx,
-      key: this.#key,
+      previousReceive: this.#xl.localNtpRx,
+      key: this.#key.key,
     });
+    this.#xl.localNtpRx = packet.receiveField;
     this.#ts.sent(packet.transmitField, ctx.now);
     this.#counters.tx++;
     const token = ++this.#token;
@@ -339,6 +329,17 @@ export class PeerSource implements Source {
     if (token === this.#token && !this.#ts.validRx) this.#ts.localTx = txTime;
   }
 
+  /**
+   * The kernel's transmit time of a mode 1 packet from the NTP port with these transmit and
+   * receive fields: true (and taken) when it is our newest packet.
+   */
+  transmittedPacket(transmitField: bigint, receiveField: bigint, txTime: Instant): boolean {
+    const ts = this.#ts;
+    const tx = betterTransmitTime(ts, this.#xl.localNtpRx, transmitField, receiveField, txTime);
+    if (tx !== null) ts.localTx = tx;
+    return tx !== null;
+  }
+
   /** A deferred send failed: auto_offline applies. */
   sendFailed(token: number): SourceOutcome[] {
     if (token !== this.#token || !this.params.autoOffline || this.mode === "offline") return [];
@@ -357,21 +358,19 @@ export class PeerSource implements Source {
     if (!decoded.ok || (decoded.packet.mode !== 1 && decoded.packet.mode !== 2)) return [];
     const pkt = decoded.packet;
     this.#counters.rx++;
-    const p = this.params;
     const ts = this.#ts;
-    const { verdict, authentic } = measurePeerPacket(bytes, pkt, rx, ts, {
-      auth: this.#auth,
-      localPrecision: this.#precision,
-      offsetCorrection: p.offset,
-      skew: this.stats.skew,
-      maxDelay: p.maxDelay,
-      maxDelayRatio: p.maxDelayRatio,
-      maxDelayDevRatio: p.maxDelayDevRatio,
-      maxClockError: this.#maxClockError,
-      delayTestData: (t) => this.stats.delayTestData(t),
-      reference: ctx.reference(),
-      localRefId: ctx.localRefId,
-    });
+    const { verdict, authentic } = measurePeerPacket(
+      bytes,
+      pkt,
+      rx,
+      ts,
+      {
+        ...sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
+        auth: this.#key.auth,
+        ...this.#xl.measureContext(ts, this.#remotePoll),
+      },
+      this.#xl.request(),
+    );
     const valid = verdict !== null && verdict.kind === "valid";
     const answer = ts.receive({
       receiveField: pkt.receiveTime,
@@ -379,6 +378,7 @@ export class PeerSource implements Source {
       valid,
       authentic,
     }, rx);
+    this.#xl.afterVerdict(verdict, ts.localRx === rx, ts.localTx, this.poll, this.#txCount);
     if (verdict === null || verdict.kind === "ignored" || verdict.kind === "kod") return [];
     if (verdict.kind === "invalid" || !answer) {
       // A second answer to one packet of ours is not a measurement (chrony: tests 2, 3 fail).
@@ -404,6 +404,7 @@ export class PeerSource implements Source {
       dispersion: m.dispersion,
       responseTime: m.responseTime,
       tests,
+      interleaved: m.interleaved,
     };
     this.#remotePoll = pkt.poll;
     this.#remoteStratum = pkt.stratum === 0 ? MAX_STRATUM : Math.min(pkt.stratum, MAX_STRATUM);
@@ -432,19 +433,10 @@ export class PeerSource implements Source {
 
   #accept(sample: NtpSample): SourceOutcome[] {
     this.#reach.pollsSinceGoodSample = 0;
-    const n = this.params.filter;
-    const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
-    if (out === null) return [];
-    const predicted = this.stats.predictOffset(out.time);
-    this.stats.accumulate(out);
-    this.stats.regress();
-    this.#lastSampleTime = out.time;
-    const error = Math.abs(out.offset - predicted);
-    const distance = out.peerDispersion + out.peerDelay / 2;
-    this.#adjustPoll(
-      pollAdjustment(error, distance, this.stats.sampleCount, this.params.pollTarget),
-    );
-    return [{ kind: "sample", sample: out }];
+    const taken = this.#intake.accept(sample, this.params);
+    if (taken === null) return [];
+    this.#adjustPoll(taken.pollAdjust);
+    return [{ kind: "sample", sample: taken.sample }];
   }
 
   /** chronyc `ntpdata`: the last valid packet (its mode 1 or 2 shows as symmetric). */

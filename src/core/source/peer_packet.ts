@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { appendMac, suggestedVersion, type SymmetricKey } from "../../ntp/auth.ts";
+import { appendMac, suggestedVersion } from "../../ntp/auth.ts";
+import type { SymmetricKey } from "../../ntp/keyfile.ts";
 import { encodePacket, type NtpPacket } from "../../ntp/packet.ts";
 import { instantToNtp64 } from "../../ntp/timestamp.ts";
 import type { Instant } from "../../base/time.ts";
@@ -33,6 +34,8 @@ export interface PeerPacketInput {
   previousTransmit: bigint;
   /** Key to sign with, or null. */
   key: SymmetricKey | null;
+  /** The receive field of our previous packet (never sent twice: interleaved test 2). */
+  previousReceive?: bigint;
 }
 
 /** A packet ready to send and the transmit timestamp its answer must echo. */
@@ -48,7 +51,15 @@ export interface PeerPacket {
 /** Builds a symmetric packet announcing `reference` (chrony's transmit_packet for peers). */
 export function buildPeerPacket(reference: ReferenceState, input: PeerPacketInput): PeerPacket {
   const synced = reference.synchronised;
-  const receiveField = input.receive === null ? 0n : instantToNtp64(input.receive);
+  let receiveField = input.receive === null ? 0n : instantToNtp64(input.receive);
+  // A receive field equal to the origin or to our previous one would let an interleaved
+  // answer be taken for an answer to another packet.
+  while (
+    receiveField !== 0n &&
+    (receiveField === input.origin || receiveField === (input.previousReceive ?? 0n))
+  ) {
+    receiveField = (receiveField + 1n) & 0xffff_ffff_ffff_ffffn;
+  }
   let transmitField = instantToNtp64(input.transmit);
   // Never a transmit timestamp equal to the receive or origin timestamp (a packet must not
   // be its own valid answer) or to the previous one (answers to it must fail test 2).

@@ -35,6 +35,8 @@ export interface EchoFields {
   origin: bigint;
   /** Our receive time of the packet it came in (null: none). */
   receive: Instant | null;
+  /** Answering a packet that failed test 2 (start or restart of the protocol). */
+  initial: boolean;
 }
 
 /** Per-association timestamps of a symmetric peer. */
@@ -64,8 +66,8 @@ export class PeerTimestamps {
   nextEcho(): EchoFields {
     const initial = !this.validRx && this.initRemoteTx !== 0n;
     const echo = initial
-      ? { origin: this.initRemoteTx, receive: this.initLocalRx }
-      : { origin: this.remoteTx, receive: this.localRx };
+      ? { origin: this.initRemoteTx, receive: this.initLocalRx, initial }
+      : { origin: this.remoteTx, receive: this.localRx, initial };
     this.validRx = false;
     this.#updatedInit = false;
     return echo;

@@ -45,7 +45,7 @@ export function peerTransmitPoll(
  * Seconds from now to our next packet: the poll interval, 10 % later when the peer's
  * stratum is higher (so its packet comes first and our answer is fresh) or, at equal
  * stratum, after a packet of the peer's long after our last (to interleave evenly); bursts
- * at most 2 s apart; 2 % random jitter.
+ * at most 2 s apart; less the time since our last packet; 2 % random jitter.
  */
 export function peerTransmitDelay(s: PeerTimingState): number {
   let delay = 2 ** peerTransmitPoll(s);
@@ -54,5 +54,8 @@ export function peerTransmitDelay(s: PeerTimingState): number {
     (s.stratumDiff > 0 && s.sinceLastTx * PEER_SAMPLING_ADJ < delay) ||
     (!s.onTx && s.stratumDiff === 0 && s.sinceLastTx / delay > PEER_SAMPLING_ADJ - 0.5)
   ) delay *= PEER_SAMPLING_ADJ;
+  // Counted from our last packet (chrony subtracts the time elapsed since): a peer that
+  // sends more often must not keep pushing our packet back.
+  delay = Math.max(0, delay - s.sinceLastTx);
   return delay * (1 + SAMPLING_RANDOMNESS * s.random);
 }
