@@ -244,7 +244,7 @@ export function ntpDataToWire(r: NtpDataReport): NtpData2Data {
     jitterAsymmetry: r.jitterAsymmetry,
     flags: testBitsToWire(r.tests & 0x3ff) | (r.interleaved ? 0x4000 : 0) |
       (r.authenticated ? 0x8000 : 0),
-    txTssChar: 0x44, // 'D': daemon timestamps
+    txTssChar: r.txKernel === true ? 0x4b : 0x44, // 'K' kernel, 'D' daemon timestamp
     rxTssChar: 0x44,
     totalTxCount: r.totalTx,
     totalRxCount: r.totalRx,

@@ -174,6 +174,8 @@ export interface NtpDataReport {
   tests: number;
   /** Interleaved mode used. */
   interleaved: boolean;
+  /** The local transmit time was a kernel timestamp (chronyc's TX timestamping: K, else D). */
+  txKernel?: boolean;
   /** Authenticated. */
   authenticated: boolean;
   /** Counters. */

@@ -49,7 +49,7 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
       refId: data.refId,
       mode: data.mode,
       interleaved: data.interleaved,
-      txSource: "D",
+      txSource: data.txKernel === true ? "K" : "D",
       rxSource: "K",
       valid: synced,
     });

@@ -395,6 +395,7 @@ export class NtpSource implements Source {
       responseTime: m.responseTime,
       tests: verdict.tests,
       interleaved: m.interleaved,
+      txKernel: req.kernelTx === true,
     };
     // Only a synchronised reply makes the source reachable (chrony 4); a presend reply
     // counts like any other.

@@ -24,6 +24,8 @@ export interface LastMeasurement {
   tests: number;
   /** The reply was interleaved (RFC 9769). */
   interleaved?: boolean;
+  /** The local transmit time was the kernel's timestamp (not the daemon's reading). */
+  txKernel?: boolean;
 }
 
 /** Request and reply counters of a source. */
@@ -68,6 +70,7 @@ export function ntpDataReport(
     jitterAsymmetry: extra.jitterAsymmetry,
     tests: last.tests,
     interleaved: last.interleaved ?? false,
+    txKernel: last.txKernel ?? false,
     authenticated: extra.authenticated,
     totalTx: counters.tx,
     totalRx: counters.rx,

@@ -32,6 +32,8 @@ export interface Request extends RequestState {
   token: number;
   /** The previous poll went unanswered (set for a regular request). */
   missed: boolean;
+  /** Its transmit time is the kernel's timestamp (`transmitted`), not the daemon's reading. */
+  kernelTx?: boolean;
 }
 
 /** The tests' context less what the requests know themselves (test 1 and the key). */
@@ -146,6 +148,7 @@ export class RequestLog {
     const req = this.find(token);
     if (req === undefined || req.answered) return;
     req.localTx = txTime;
+    req.kernelTx = true;
     if (!req.presend && this.isLatest(token)) this.lastTx = txTime;
   }
 
