@@ -40,9 +40,11 @@ Deno.test({
       assert.equal(r.unused, 0);
       const c = r.comparison;
       assert.equal(c.replayed, c.recorded, JSON.stringify(c));
-      assert.ok(c.matched >= 0.9 * c.recorded, JSON.stringify(c));
-      // tracking.log's rounding plus the daemon's own processing delay between a sample and
-      // its clock update, which a loaded machine stretches (0.35 µs median seen at load 5).
+      // Within tracking.log's rounding, except where the daemon's own processing delay between
+      // a sample and its clock update (the virtual clock slewing meanwhile) moved the logged
+      // offset: a loaded machine stretches that delay (at load 5: a median difference of
+      // 0.35 µs once; 3 of 22 updates off by up to 5 µs once).
+      assert.ok(c.matched >= 0.8 * c.recorded, JSON.stringify(c));
       assert.ok(c.medianDiff < 1e-6, JSON.stringify(c));
       console.log(`  replay of ${recorded.length} recorded samples: ${JSON.stringify(c)}`);
       const text = await runTempus(["replay", "-q", dir]);
