@@ -13,19 +13,7 @@
  */
 import type { SourceStatsReport } from "./reports.ts";
 import type { LeapStatus } from "./reports.ts";
-import {
-  type BestRegressionResult,
-  findBestRegression,
-  multipleRegression,
-  tCoefficient,
-  weightedRegression,
-} from "./regress.ts";
-import {
-  chronyDelayWeights,
-  delaySteepness,
-  type DelayWeights,
-  steepWeights,
-} from "./delay_weights.ts";
+import { findBestRegression, median, multipleRegression, tCoefficient } from "./regress.ts";
 import { type Instant, NS_PER_SECOND, secondsBetween } from "../base/time.ts";
 import {
   adjustForClockChange,
@@ -65,13 +53,8 @@ export const MIN_STDDEV = 1e-9;
 /** Std-dev reported before the first successful regression, seconds. */
 export const WORST_CASE_STDDEV = 4.0;
 
-/**
- * Longest window, in seconds, whose delay weights may be steepened (delay_weights.ts; a
- * tempus addition): a full 64-sample window at poll 2. Over longer windows (polls of minutes)
- * the oscillator's wander makes the line itself inexact, and concentrating the fit on the few
- * fastest samples cost 5 % RMS in chrony's scenarios at polls 6-10 in the simulator.
- */
-const STEEP_WEIGHTS_MAX_SPAN = 256;
+/** Ratio between the sample standard deviation and the spread of peer distances. */
+const SD_TO_DIST_RATIO = 0.7;
 
 /** Asymmetry when all jitter is on one path. */
 const MAX_ASYMMETRY = 0.5;
@@ -331,24 +314,29 @@ export class SourceStats {
     const offsets = this.#samples.map((s) => s.offset);
     const window = this.#window();
     const distances = window.map((s) => 0.5 * s.peerDelay + s.peerDispersion);
-    const delayWeights = chronyDelayWeights(distances, this.#opts.precision);
+    let minDistance = Infinity;
+    for (const d of distances) if (d < minDistance) minDistance = d;
+    const precision = this.#opts.precision;
+    const med = median(distances);
+    let sd = (med - minDistance) / SD_TO_DIST_RATIO;
+    sd = Math.max(precision, Math.min(sd, minDistance));
+    if (!(sd > 0)) sd = precision > 0 ? precision : 1e-9;
+    const threshold = minDistance + precision;
+    const weights = distances.map((d) => {
+      const w = d > threshold ? 1 + (d - threshold) / sd : 1;
+      return w * w;
+    });
 
     this.#correctAsymmetry(timesBack, offsets);
 
-    let result = findBestRegression(
+    const result = findBestRegression(
       timesBack,
       offsets,
-      delayWeights.weights,
+      weights,
       this.#runsSamples,
       this.#opts.minSamples,
       MIN_RUNS_TEST_SPAN,
     );
-    if (result !== null) {
-      result = {
-        ...result,
-        ...this.#steeperFit(timesBack, offsets, distances, delayWeights, result),
-      };
-    }
     let bestStart = 0;
     if (result !== null) {
       this.#regressionOk = true;
@@ -369,41 +357,6 @@ export class SourceStats {
       this.#skew = WORST_CASE_FREQ_BOUND;
     }
     this.#findBestSample(newest);
-  }
-
-  /**
-   * The window's line refitted with delay weights steepened by how the residuals of chrony's
-   * fit grow with the excess distance (delay_weights.ts, a tempus addition), over the samples
-   * chrony's runs test kept: the window and its runs count, and the variance that selection and
-   * the delay tests use, stay chrony's. Returns the new intercept and slope with their standard
-   * deviations, or nothing to change.
-   */
-  #steeperFit(
-    timesBack: readonly number[],
-    offsets: readonly number[],
-    distances: readonly number[],
-    dw: DelayWeights,
-    fit: BestRegressionResult,
-  ): Partial<BestRegressionResult> {
-    const from = this.#runsSamples + fit.start;
-    if (-timesBack[from] > STEEP_WEIGHTS_MAX_SPAN) return {};
-    const excess: number[] = [];
-    const absResiduals: number[] = [];
-    for (let i = fit.start; i < distances.length; i++) {
-      const j = this.#runsSamples + i;
-      excess.push(distances[i] - dw.minDistance);
-      absResiduals.push(Math.abs(offsets[j] - fit.intercept - fit.slope * timesBack[j]));
-    }
-    const k = delaySteepness(excess, absResiduals, dw.sd);
-    if (k <= 1) return {};
-    const steep = weightedRegression(
-      timesBack.slice(from),
-      offsets.slice(from),
-      steepWeights(distances.slice(fit.start), dw.threshold, dw.sd, k),
-    );
-    if (steep === null) return {};
-    const { intercept, slope, interceptSd, slopeSd } = steep;
-    return { intercept, slope, interceptSd, slopeSd };
   }
 
   /** Picks the window sample with the smallest root distance at the newest sample's time. */
