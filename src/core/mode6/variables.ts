@@ -50,14 +50,6 @@ export interface Mode6Snapshot {
   processor: string;
 }
 
-/** A variable as sent: `name=value` text. */
-export interface Mode6Variable {
-  /** The variable's name. */
-  name: string;
-  /** `name=value` as it goes on the wire. */
-  text: string;
-}
-
 /** System variables in the order ntpd sends its defaults. */
 export const SYSTEM_VARIABLES: readonly string[] = [
   "leap",
@@ -325,14 +317,4 @@ export function peerVariable(name: string, peer: Mode6Peer, now: Instant): strin
     default:
       return null;
   }
-}
-
-/** Whether `name` is a system variable tempus knows. */
-export function isSystemVariable(name: string): boolean {
-  return SYSTEM_VARIABLES.includes(name);
-}
-
-/** Whether `name` is a peer variable tempus knows. */
-export function isPeerVariable(name: string): boolean {
-  return PEER_VARIABLES.includes(name);
 }
