@@ -32,14 +32,13 @@ export function openRtcRefclock(
   deps: RtcDriverDeps,
 ): RefclockDriverHandle & { readonly done: Promise<void> } {
   let rtc: RtcDevice | null = deps.open();
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   let closed = false;
   let polling = false;
   let skipNext = true;
   const sample = (now: bigint, rtcSeconds: number, half: boolean) => {
     const ref = BigInt(rtcSeconds) * 1_000_000_000n + (half ? 500_000_000n : 0n);
-    accepted++;
+    counts.accepted++;
     sink(now, Number(ref - now) / 1e9, 0);
   };
   const step = async (dev: RtcDevice) => {
@@ -48,14 +47,14 @@ export function openRtcRefclock(
       try {
         edge = await dev.waitForUpdate(1500);
       } catch (e) {
-        if (accepted > 0) throw e;
+        if (counts.accepted > 0) throw e;
         log.log("info", `${name}: no update interrupts (${String(e)}), falling back to polling`);
         polling = true;
         return;
       }
       if (closed) return;
       if (!edge) {
-        rejected++;
+        counts.rejected++;
         return;
       }
       const now = deps.now();
@@ -99,16 +98,10 @@ export function openRtcRefclock(
     } catch { /* already gone */ }
     rtc = null;
   })();
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     done,
     close() {
       closed = true;
     },
-  };
+  });
 }
