@@ -133,8 +133,8 @@ function toSeconds(t: Instant): number {
 export class ClientLog {
   readonly #capacity: number;
   readonly #disabled: boolean;
-  #ntpBucket: Bucket | null;
-  #cmdBucket: Bucket | null;
+  readonly #ntpBucket: Bucket | null;
+  readonly #cmdBucket: Bucket | null;
   readonly #random: () => number;
   /** Insertion order = recency order (a hit moves the record to the end). */
   #records = new Map<string, ClientRecord>();
@@ -172,16 +172,6 @@ export class ClientLog {
   /** Records held now. */
   get size(): number {
     return this.#records.size;
-  }
-
-  /** Replaces the NTP rate limit (null = off). */
-  setNtpRateLimit(cfg: RateLimitConfig | null): void {
-    this.#ntpBucket = bucketFrom(cfg);
-  }
-
-  /** Replaces the command rate limit (null = off). */
-  setCmdRateLimit(cfg: RateLimitConfig | null): void {
-    this.#cmdBucket = bucketFrom(cfg);
   }
 
   /**
@@ -295,22 +285,6 @@ export class ClientLog {
       }
     }
     return out;
-  }
-
-  /** Zeroes the serverstats totals (chronyc `serverstats` has no reset; for tests/reload). */
-  resetTotals(): void {
-    this.#ntpHits =
-      this.#cmdHits =
-      this.#ntpDrops =
-      this.#cmdDrops =
-      this.#logDrops =
-        0;
-    this.#ntpDaemonRx =
-      this.#ntpDaemonTx =
-      this.#ntpKernelRx =
-      this.#ntpAuthHits =
-      this.#ntpKernelTx =
-        0;
   }
 
   /**

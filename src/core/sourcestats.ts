@@ -163,11 +163,6 @@ export class SourceStats {
     return this.#stdDev;
   }
 
-  /** True when the last regression succeeded. */
-  get regressionOk(): boolean {
-    return this.#regressionOk;
-  }
-
   /** Estimated jitter asymmetry in chrony's sense (−0.5..0.5; 0 when not corrected). */
   get jitterAsymmetry(): number {
     return this.#asymmetry;
@@ -466,14 +461,6 @@ export class SourceStats {
     if (this.#samples.length === 0 || !Number.isFinite(doffset)) return;
     for (const s of this.#samples) s.offset += doffset;
     this.#estimatedOffset += doffset;
-  }
-
-  /** Adds dispersion to every sample (e.g. after an unknown-quality clock change). */
-  addDispersion(dispersion: number): void {
-    for (const s of this.#window()) {
-      s.rootDispersion += dispersion;
-      s.peerDispersion += dispersion;
-    }
   }
 
   /**
