@@ -18,7 +18,7 @@ import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
 import { type BroadcastCheck, measureBroadcast } from "./broadcast_measure.ts";
-import { NtpSource } from "./ntp_client.ts";
+import { type NtpClientOptions, NtpSource } from "./ntp_client.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import { Reachability } from "./reachability.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
@@ -30,22 +30,13 @@ export const CALIBRATION_TRIES = 8;
 /** Poll exponent assumed until the first broadcast says its interval. */
 const DEFAULT_BROADCAST_POLL = 6;
 
-/** Construction options of a broadcast client association. */
-export interface BroadcastClientOptions {
-  /** Engine id. */
-  id: number;
-  /** The broadcaster's address and source port (where the volley goes). */
-  address: SocketAddress;
-  /** Options (the defaults of a server, with the key the broadcasts carry). */
-  params: SourceParams;
-  /** Local clock precision, seconds. */
-  precision: number;
-  /** Randomness for the volley's requests. */
-  random: RandomPort;
-  /** The association's statistics. */
-  stats: SourceStats;
-  /** maxclockerror, ppm. */
-  maxClockError: number;
+/**
+ * Construction options of a broadcast client association: a client source's, where `address`
+ * is the broadcaster's address and source port (where the volley goes) and `params` the
+ * defaults of a server with the key the broadcasts carry; and these.
+ */
+export interface BroadcastClientOptions
+  extends Omit<NtpClientOptions, "type" | "name" | "key" | "auth"> {
   /** The key of `params.key`, for the volley (null: unauthenticated volley). */
   key: SymmetricKey | null;
   /** How broadcasts are authenticated. */

@@ -27,6 +27,7 @@ import type { PollSchedule } from "./ntp_schedule.ts";
 import { Reachability } from "./reachability.ts";
 import { SampleIntake } from "./sample_intake.ts";
 import type { SourceKey } from "./source_key.ts";
+import type { NtpClientOptions } from "./ntp_client.ts";
 import {
   logOutcome as log,
   type SourceContext,
@@ -37,16 +38,9 @@ import {
 /** A measured reply that passed tests 1, 2, 3 and 5. */
 export type ValidVerdict = Extract<ReplyVerdict, { kind: "valid" }>;
 
-/** What a polled source is built from. */
-export interface PolledSourceParts {
-  /** Engine id. */
-  id: number;
-  /** Remote address. */
-  address: SocketAddress;
-  /** Configured name, or null. */
-  name: string | null;
-  /** The source's statistics. */
-  stats: SourceStats;
+/** What a polled source is built from: a client's identity and statistics, and these. */
+export interface PolledSourceParts
+  extends Pick<NtpClientOptions, "id" | "address" | "name" | "stats"> {
   /** The poll schedule, holding the options in force. */
   schedule: PollSchedule;
   /** The source's key (or none). */
