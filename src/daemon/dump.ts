@@ -19,6 +19,7 @@ import type { Instant } from "../base/time.ts";
 import type { LogPort } from "../base/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
 import type { SourceStats } from "../core/sourcestats.ts";
+import { bestEffort } from "../base/best_effort.ts";
 
 /** chrony's DUMP_IDENTIFIER, the first line of a dump file. */
 export const DUMP_IDENTIFIER = "SRC0";
@@ -136,11 +137,7 @@ export function writeDumpFiles(dir: string, sources: readonly DumpedSource[]): s
     const path = join(dir, `${source.fileName}.dat`);
     const text = dumpText(source);
     if (text === null) {
-      try {
-        Deno.removeSync(path);
-      } catch {
-        // no old file
-      }
+      bestEffort(() => Deno.removeSync(path));
       continue;
     }
     try {
@@ -199,11 +196,7 @@ export function removeDumpFiles(dir: string): void {
     if (!name.endsWith(".dat")) continue;
     const base = name.slice(0, -4);
     if (!base.startsWith("refid:") && !looksLikeIp(base)) continue;
-    try {
-      Deno.removeSync(join(dir, name));
-    } catch {
-      // gone already
-    }
+    bestEffort(() => Deno.removeSync(join(dir, name)));
   }
 }
 

@@ -27,6 +27,7 @@ import type { NtpServerDeps } from "./server_dispatch.ts";
 import { openDenoLoops } from "./server_deno_loop.ts";
 import { openKernelLoops } from "./server_kernel_loop.ts";
 import type { SocketLoop } from "./server_loop.ts";
+import { bestEffort } from "../base/best_effort.ts";
 
 /** Where to listen. */
 export interface NtpServerOptions {
@@ -133,11 +134,7 @@ export function startNtpServer(
       for (const l of loops) {
         if (l.closed) continue;
         l.closed = true;
-        try {
-          l.socket.close();
-        } catch {
-          // already closed
-        }
+        bestEffort(() => l.socket.close());
       }
       await Promise.all(loops.map((l) => l.done));
     },

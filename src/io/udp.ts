@@ -13,6 +13,7 @@
 import type { NtpTransport, SocketAddress } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import { ipFamily, sameIpAddress } from "../base/ip.ts";
+import { bestEffort } from "../base/best_effort.ts";
 
 /** A clock read at the edge (the daemon passes its cooked clock, the CLI the raw clock). */
 export type ClockFn = () => Instant;
@@ -111,9 +112,7 @@ export async function exchange(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    bestEffort(() => conn.close());
   }, Math.max(0, options.timeoutMs));
   const buffer = new Uint8Array(MAX_DATAGRAM);
   let sentAt: Instant = options.clock();
@@ -146,9 +145,7 @@ export async function exchange(
     }
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    bestEffort(() => conn.close());
   }
   return { sentAt, localPort, replies, accepted, sendError };
 }

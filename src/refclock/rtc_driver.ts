@@ -12,6 +12,7 @@
 import type { LogPort } from "../base/ports.ts";
 import type { RtcDevice } from "../clock/rtc.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
+import { bestEffort } from "../base/best_effort.ts";
 
 /** The edges of the driver. */
 export interface RtcDriverDeps {
@@ -87,15 +88,11 @@ export function openRtcRefclock(
         await step(rtc);
       } catch (e) {
         log.log("warning", `${name}: device lost (${String(e)}); reopening every second`);
-        try {
-          rtc.close();
-        } catch { /* already gone */ }
+        bestEffort(() => rtc?.close());
         rtc = null;
       }
     }
-    try {
-      rtc?.close();
-    } catch { /* already gone */ }
+    bestEffort(() => rtc?.close());
     rtc = null;
   })();
   return Object.assign(counts, {

@@ -11,6 +11,7 @@ import type { LogPort } from "../base/ports.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
 import type { RefclockPulseSink } from "./pps_driver.ts";
 import { decodeSockSample } from "./sock_sample.ts";
+import { bestEffort } from "../base/best_effort.ts";
 
 /** Opens the socket (replacing a stale file) and starts receiving. */
 export function openSockRefclock(
@@ -58,9 +59,7 @@ export function openSockRefclock(
       if (closed) return;
       closed = true;
       conn.close();
-      try {
-        Deno.removeSync(path);
-      } catch { /* already gone */ }
+      bestEffort(() => Deno.removeSync(path));
     },
   });
 }

@@ -12,7 +12,7 @@
 import type { SourceParams } from "../../config/model.ts";
 import type { SymmetricKey } from "../../ntp/keyfile.ts";
 import type { NtpPacket } from "../../ntp/packet.ts";
-import type { RandomPort, SocketAddress } from "../../base/ports.ts";
+import type { SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
