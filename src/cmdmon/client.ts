@@ -36,7 +36,7 @@ import {
 import { dirOf } from "../io/private_dir.ts";
 import { ConnectedUdpSocket } from "../../ffi/connected_udp.ts";
 import { parseIpv4, parseIpv6 } from "../base/ip.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** A daemon address: a Unix socket path or an IP address and port. */
 export type DaemonAddress =

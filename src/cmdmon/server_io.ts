@@ -19,7 +19,7 @@ import {
   type Owner,
   privateDirProblem,
 } from "../io/private_dir.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Mode bits the socket directory may have at most (chronyd: 0770, nothing for others). */
 export const SOCKET_DIR_MODE = 0o770;

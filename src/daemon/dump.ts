@@ -19,7 +19,7 @@ import type { Instant } from "../base/time.ts";
 import type { LogPort } from "../base/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
 import type { SourceStats } from "../core/sourcestats.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** chrony's DUMP_IDENTIFIER, the first line of a dump file. */
 export const DUMP_IDENTIFIER = "SRC0";

@@ -12,7 +12,7 @@ import type { Config } from "../config/model.ts";
 import type { ManycastClientConfig } from "../config/model_broadcast.ts";
 import { manycastPlan, ManycastSolicitation } from "../core/source/manycast.ts";
 import type { DaemonParts } from "./build.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** How long answers to one solicitation are collected, ms. */
 const ANSWER_WINDOW_MS = 2000;

@@ -28,7 +28,7 @@ import {
   type ServerKeySet,
 } from "../nts/server_keys.ts";
 import { writeFileAtomic } from "../io/files.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /**
  * NTS-KE handshakes served at once per `ntsprocesses` (0 counts as 1); further connections

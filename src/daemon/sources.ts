@@ -9,6 +9,7 @@
 import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
 import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
 import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
+import { errorMessage } from "../base/errors.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {
@@ -108,7 +109,7 @@ export class SourceManager {
     } catch (error) {
       this.#log.log(
         "warning",
-        `NTS-KE with ${config.name} (${address}) failed: ${describe(error)}`,
+        `NTS-KE with ${config.name} (${address}) failed: ${errorMessage(error)}`,
       );
       return null;
     }
@@ -252,7 +253,7 @@ export class SourceManager {
       const delay = 7 * 2 ** retryExp;
       this.#log.log(
         "warning",
-        `Could not resolve ${config.name} (${describe(error)}), retrying in ${delay} s`,
+        `Could not resolve ${config.name} (${errorMessage(error)}), retrying in ${delay} s`,
       );
       const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
       this.#retryTimers.set(
@@ -316,8 +317,4 @@ function canonicalIpv6(text: string): string {
 /** True when `name` is an IPv4 or IPv6 literal. */
 export function isLiteral(name: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -24,7 +24,7 @@
  */
 import type { ErrorBoundSnapshot } from "../core/error_bound.ts";
 import type { LeapStatus } from "../core/reports.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Size of the file. */
 export const ERROR_BOUND_PAGE_SIZE = 4096;

@@ -19,7 +19,7 @@ import {
 } from "@logtape/logtape";
 import type { LogLevel, LogPort } from "../base/ports.ts";
 import { SyslogSink } from "./syslog.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** logtape's level names (its `LogLevel`, spelt out so this API names no logtape type). */
 export type TapeLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";

@@ -27,7 +27,7 @@ import type { NtpServerDeps } from "./server_dispatch.ts";
 import { openDenoLoops } from "./server_deno_loop.ts";
 import { openKernelLoops } from "./server_kernel_loop.ts";
 import type { SocketLoop } from "./server_loop.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Where to listen. */
 export interface NtpServerOptions {

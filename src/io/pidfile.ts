@@ -7,7 +7,7 @@
  * @module
  */
 import { dirOf, ensurePrivateDir, type Owner } from "./private_dir.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Reads the pid stored in `path`, or null when missing or unreadable. */
 export function readPid(path: string): number | null {

@@ -13,7 +13,7 @@
 import type { NtpTransport, SocketAddress } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import { ipFamily, sameIpAddress } from "../base/ip.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort, errorMessage } from "../base/errors.ts";
 
 /** A clock read at the edge (the daemon passes its cooked clock, the CLI the raw clock). */
 export type ClockFn = () => Instant;
@@ -79,10 +79,6 @@ export function openUdp(hostname: string, port: number): Deno.DatagramConn {
     );
   }
   return Deno.listenDatagram({ hostname, port, transport: "udp" });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

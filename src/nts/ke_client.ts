@@ -20,7 +20,7 @@ import {
   NEXT_PROTOCOL_NTPV4,
   NTS_EXPORTER_LABEL,
 } from "./ke_records.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Default NTS-KE port. */
 export const NTS_KE_PORT = 4460;

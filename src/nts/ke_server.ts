@@ -22,7 +22,7 @@ import {
   NEXT_PROTOCOL_NTPV4,
   NTS_EXPORTER_LABEL,
 } from "./ke_records.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Cookies handed out per NTS-KE response. */
 export const COOKIES_PER_KE = 8;

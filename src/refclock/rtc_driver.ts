@@ -12,7 +12,7 @@
 import type { LogPort } from "../base/ports.ts";
 import type { RtcDevice } from "../clock/rtc.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** The edges of the driver. */
 export interface RtcDriverDeps {

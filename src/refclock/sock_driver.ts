@@ -11,7 +11,7 @@ import type { LogPort } from "../base/ports.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
 import type { RefclockPulseSink } from "./pps_driver.ts";
 import { decodeSockSample } from "./sock_sample.ts";
-import { bestEffort } from "../base/best_effort.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Opens the socket (replacing a stale file) and starts receiving. */
 export function openSockRefclock(
