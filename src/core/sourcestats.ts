@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { DelayTestInput } from "./delay_tests.ts";
 import type { SourceStatsReport } from "./reports.ts";
 import type { LeapStatus } from "./reports.ts";
 import { findBestRegression, median, multipleRegression, tCoefficient } from "./regress.ts";
@@ -87,29 +88,7 @@ export interface SourceStatsOptions {
 }
 
 /** One stored sample. Times and offsets are corrected for later clock changes. */
-interface StoredSample {
-  time: Instant;
-  offset: number;
-  origOffset: number;
-  peerDelay: number;
-  peerDispersion: number;
-  rootDelay: number;
-  rootDispersion: number;
-}
-
-/** What the delay tests (B and C) of an NTP source need. */
-export interface DelayTestData {
-  /** Minimum round-trip delay in the history, seconds. */
-  minDelay: number;
-  /** Standard deviation of the offsets, seconds. */
-  delaySd: number;
-  /** Seconds from the regression reference time to `now`. */
-  lastSampleAgo: number;
-  /** Skew, ppm. */
-  skewPpm: number;
-  /** Offset predicted for `now`, seconds (tempus sign). */
-  predictedOffset: number;
-}
+type StoredSample = Omit<NtpSample, "stratum" | "leap"> & { origOffset: number };
 
 /** Statistics of one source. */
 export class SourceStats {
@@ -433,7 +412,7 @@ export class SourceStats {
   }
 
   /** What the delay tests need; null with fewer than 6 samples. */
-  delayTestData(now: Instant): DelayTestData | null {
+  delayTestData(now: Instant): DelayTestInput | null {
     if (this.sampleCount < 6) return null;
     const ago = secondsBetween(now, this.#offsetTime);
     return {
