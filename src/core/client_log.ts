@@ -131,7 +131,8 @@ function toSeconds(t: Instant): number {
  * by design (the server is single-threaded).
  */
 export class ClientLog {
-  readonly #capacity: number;
+  /** Most records the table holds. */
+  readonly capacity: number;
   readonly #disabled: boolean;
   readonly #ntpBucket: Bucket | null;
   readonly #cmdBucket: Bucket | null;
@@ -156,17 +157,12 @@ export class ClientLog {
 
   /** Creates an empty log. */
   constructor(options: ClientLogOptions) {
-    this.#capacity = clientRecordsForLimit(options.limitBytes ?? 524288);
+    this.capacity = clientRecordsForLimit(options.limitBytes ?? 524288);
     this.#disabled = options.disabled ?? false;
     this.#ntpBucket = bucketFrom(options.ntpRateLimit ?? null);
     this.#cmdBucket = bucketFrom(options.cmdRateLimit ?? null);
     this.#random = options.random;
-    this.txTimestamps = this.#disabled ? null : new TxTimestampStore(this.#capacity);
-  }
-
-  /** Most records the table holds. */
-  get capacity(): number {
-    return this.#capacity;
+    this.txTimestamps = this.#disabled ? null : new TxTimestampStore(this.capacity);
   }
 
   /** Records held now. */
@@ -308,7 +304,7 @@ export class ClientLog {
       rec.referenced = true;
       return rec;
     }
-    if (recs.size >= this.#capacity) this.#evictOne();
+    if (recs.size >= this.capacity) this.#evictOne();
     rec = { address, referenced: false, ntp: newService(), cmd: newService() };
     recs.set(address, rec);
     return rec;
