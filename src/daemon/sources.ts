@@ -249,19 +249,10 @@ export class SourceManager {
       if (addresses.length === 0) throw new Error("no addresses");
     } catch (error) {
       if (!this.#configs.includes(config)) return; // removed while resolving
-      this.#unresolved.add(config);
-      const delay = 7 * 2 ** retryExp;
+      const delay = this.#retryLater(config, retryExp);
       this.#log.log(
         "warning",
         `Could not resolve ${config.name} (${errorMessage(error)}), retrying in ${delay} s`,
-      );
-      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
-      this.#retryTimers.set(
-        config,
-        this.#timers.setTimer(delay, () => {
-          this.#retryTimers.delete(config);
-          void this.#resolveAndAdd(config, next);
-        }),
       );
       return;
     }
@@ -279,17 +270,23 @@ export class SourceManager {
     }
     if (config.params.nts === true && this.#countOf(config) === 0) {
       // Every NTS-KE failed: try again later, as for a name that did not resolve.
-      this.#unresolved.add(config);
-      const delay = 7 * 2 ** retryExp;
-      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
-      this.#retryTimers.set(
-        config,
-        this.#timers.setTimer(delay, () => {
-          this.#retryTimers.delete(config);
-          void this.#resolveAndAdd(config, next);
-        }),
-      );
+      this.#retryLater(config, retryExp);
     }
+  }
+
+  /** Counts `config` as unresolved and tries it again later; returns the delay, seconds. */
+  #retryLater(config: SourceConfig, retryExp: number): number {
+    this.#unresolved.add(config);
+    const delay = 7 * 2 ** retryExp;
+    const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
+    this.#retryTimers.set(
+      config,
+      this.#timers.setTimer(delay, () => {
+        this.#retryTimers.delete(config);
+        void this.#resolveAndAdd(config, next);
+      }),
+    );
+    return delay;
   }
 
   #countOf(config: SourceConfig): number {
