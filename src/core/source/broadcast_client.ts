@@ -20,7 +20,7 @@ import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
 import { type BroadcastCheck, measureBroadcast } from "./broadcast_measure.ts";
 import { type NtpClientOptions, NtpSource } from "./ntp_client.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
-import { Reachability } from "./reachability.ts";
+import { ReachableSource } from "./reachable_source.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
 /** Calibration samples wanted before broadcasts are used (ntpd's volley). */
@@ -48,7 +48,7 @@ export interface BroadcastClientOptions
 }
 
 /** A broadcast/multicast client association. */
-export class BroadcastClientSource implements Source {
+export class BroadcastClientSource extends ReachableSource implements Source {
   /** Engine id. */
   readonly id: number;
   /** Shown as a server (chrony's reports know client, peer and refclock only). */
@@ -63,7 +63,6 @@ export class BroadcastClientSource implements Source {
   readonly params: Readonly<SourceParams>;
   readonly #o: BroadcastClientOptions;
   readonly #volley: NtpSource;
-  readonly #reach = new Reachability();
   readonly #delays: number[] = [];
   #calibrating: boolean;
   #roundTrip: number;
@@ -79,6 +78,7 @@ export class BroadcastClientSource implements Source {
 
   /** Creates the association (nothing happens until `start`). */
   constructor(o: BroadcastClientOptions) {
+    super();
     this.id = o.id;
     this.address = o.address;
     this.stats = o.stats;
@@ -112,22 +112,6 @@ export class BroadcastClientSource implements Source {
   get poll(): number {
     return this.#calibrating ? this.#volley.poll : this.#poll;
   }
-  /** 8-bit reachability register. */
-  get reachability(): number {
-    return this.#reach.register;
-  }
-  /** Polls shifted in so far. */
-  get reachabilitySize(): number {
-    return this.#reach.size;
-  }
-  /** Consecutive silent intervals while unreachable. */
-  get unreachableRun(): number {
-    return this.#reach.unreachableRun;
-  }
-  /** Intervals since the last good sample. */
-  get pollsSinceGoodSample(): number {
-    return this.#reach.pollsSinceGoodSample;
-  }
   /** Online unless set offline. */
   get mode(): SourceMode {
     return this.#online ? "online" : "offline";
@@ -158,10 +142,6 @@ export class BroadcastClientSource implements Source {
   /** Between start and stop. */
   get running(): boolean {
     return this.#started;
-  }
-  /** The broadcaster's address as text. */
-  get addressText(): string {
-    return this.address.address;
   }
 
   #tick(): SourceOutcome {
@@ -198,7 +178,7 @@ export class BroadcastClientSource implements Source {
           out.push(o);
           break;
         case "reachability":
-          this.#reach.shift(o.reachable ? 1 : 0);
+          this.reach.shift(o.reachable ? 1 : 0);
           out.push(o);
           break;
         case "replace":
@@ -245,7 +225,7 @@ export class BroadcastClientSource implements Source {
     if (this.#calibrating) return this.#fromVolley(this.#volley.timeout(ctx));
     const heard = this.#heard && this.#online;
     this.#heard = false;
-    this.#reach.shift(heard ? 1 : 0);
+    this.reach.shift(heard ? 1 : 0);
     return [{ kind: "reachability", reachable: heard }, this.#tick()];
   }
 
@@ -309,7 +289,7 @@ export class BroadcastClientSource implements Source {
       return [];
     }
     this.#counters.goodRx++;
-    this.#reach.pollsSinceGoodSample = 0;
+    this.reach.pollsSinceGoodSample = 0;
     this.stats.accumulate(s);
     this.stats.regress();
     this.#lastSampleTime = s.time;
@@ -321,7 +301,7 @@ export class BroadcastClientSource implements Source {
     if (online === this.#online) return [];
     this.#online = online;
     if (online) return [];
-    this.#reach.reset();
+    this.reach.reset();
     return [{ kind: "reachability", reachable: false }];
   }
 

@@ -24,7 +24,7 @@ import type { NtpSample } from "../types.ts";
 import { type ReplyVerdict, TestBit } from "./measure.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
 import type { PollSchedule } from "./ntp_schedule.ts";
-import { Reachability } from "./reachability.ts";
+import { ReachableSource } from "./reachable_source.ts";
 import { SampleIntake } from "./sample_intake.ts";
 import type { SourceKey } from "./source_key.ts";
 import type { NtpClientOptions } from "./ntp_client.ts";
@@ -50,7 +50,7 @@ export interface PolledSourceParts
 }
 
 /** The state and behaviour shared by the NTP client and symmetric peer sources. */
-export abstract class PolledSource {
+export abstract class PolledSource extends ReachableSource {
   /** Engine id. */
   readonly id: number;
   /** Remote address. */
@@ -63,8 +63,6 @@ export abstract class PolledSource {
   protected readonly schedule: PollSchedule;
   /** The key requests are protected with. */
   protected readonly key: SourceKey;
-  /** The reachability register. */
-  protected readonly reach = new Reachability();
   /** The filter in front of the statistics. */
   protected readonly intake: SampleIntake;
   /** Requests, replies, valid replies and good samples. */
@@ -89,6 +87,7 @@ export abstract class PolledSource {
 
   /** Sets up the shared state. */
   constructor(p: PolledSourceParts) {
+    super();
     this.id = p.id;
     this.address = p.address;
     this.name = p.name;
@@ -110,22 +109,6 @@ export abstract class PolledSource {
   get poll(): number {
     return this.schedule.poll;
   }
-  /** 8-bit reachability register. */
-  get reachability(): number {
-    return this.reach.register;
-  }
-  /** Polls shifted into the reachability register so far (0..8). */
-  get reachabilitySize(): number {
-    return this.reach.size;
-  }
-  /** Consecutive polls without reply while the register is all zero. */
-  get unreachableRun(): number {
-    return this.reach.unreachableRun;
-  }
-  /** Polls since a reply last passed every test (see Reachability). */
-  get pollsSinceGoodSample(): number {
-    return this.reach.pollsSinceGoodSample;
-  }
   /** Operating mode. */
   get mode(): SourceMode {
     return this.schedule.mode;
@@ -145,10 +128,6 @@ export abstract class PolledSource {
   /** Counters: requests sent, replies, valid replies, good samples. */
   get counters(): SourceCounters {
     return { ...this.tally };
-  }
-  /** Address as text ("192.0.2.1"). */
-  get addressText(): string {
-    return this.address.address;
   }
 
   /** Starts the source: online unless configured offline. */
