@@ -27,7 +27,8 @@ export interface NtsDump extends Omit<NtsKeResult, "warnings"> {
   established: number;
 }
 
-function hex(bytes: Uint8Array): string {
+/** Bytes as lower-case hex. */
+export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -14,7 +14,7 @@ import { ntp64Difference, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
 import { NTP_MAX_DISPERSION, type NtpSample } from "../types.ts";
-import { type MeasureContext, TestBit } from "./measure.ts";
+import { clamp, type MeasureContext, TestBit } from "./measure.ts";
 
 /** What a broadcast is checked against. */
 export interface BroadcastCheck {
@@ -85,10 +85,6 @@ export type BroadcastVerdict =
     rejection: "unsynchronised" | "bad-stratum" | "bad-root-distance" | "sync-loop" | null;
     sample: NtpSample;
   };
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
 
 /** Checks and measures broadcast `bytes` received at cooked time `rx`. */
 export function measureBroadcast(
