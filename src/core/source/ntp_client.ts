@@ -202,7 +202,13 @@ export class NtpSource extends PolledSource implements Source {
   }
 
   /** Processes a reply to request `token` received at cooked time `rx`. */
-  receive(token: number, bytes: Uint8Array, rx: Instant, ctx: SourceContext): SourceOutcome[] {
+  receive(
+    token: number,
+    bytes: Uint8Array,
+    rx: Instant,
+    ctx: SourceContext,
+    rxKernel = false,
+  ): SourceOutcome[] {
     const req = this.#requests.find(token);
     if (req === undefined) return [];
     this.tally.rx++;
@@ -228,7 +234,9 @@ export class NtpSource extends PolledSource implements Source {
           { kind: "demobilize", code: verdict.code },
         ];
     }
-    this.recordValid(verdict, verdict.packet, req.kernelTx === true);
+    this.recordValid(verdict, verdict.packet, { txKernel: req.kernelTx === true, rxKernel });
+    if (req.kernelTx === true) this.tally.kernelTx = (this.tally.kernelTx ?? 0) + 1;
+    if (rxKernel) this.tally.kernelRx = (this.tally.kernelRx ?? 0) + 1;
     // Only a synchronised reply makes the source reachable (chrony 4); a presend reply
     // counts like any other.
     if (verdict.synced) this.#unreachableSignalled = false;

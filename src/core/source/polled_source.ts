@@ -244,8 +244,15 @@ export abstract class PolledSource extends ReachableSource {
     return [log("info", `Source ${this.addressText} offline (send failed)`), ...this.offline()];
   }
 
-  /** Counts a valid packet and keeps what it measured for `ntpdata`. */
-  protected recordValid(verdict: ValidVerdict, packet: NtpPacket, txKernel?: boolean): void {
+  /**
+   * Counts a valid packet and keeps what it measured for `ntpdata`, with `extra` (where the
+   * local timestamps came from).
+   */
+  protected recordValid(
+    verdict: ValidVerdict,
+    packet: NtpPacket,
+    extra: Pick<LastMeasurement, "txKernel" | "rxKernel"> = {},
+  ): void {
     const m = verdict.measurement;
     this.tally.validRx++;
     this.lastPacket = packet;
@@ -256,7 +263,7 @@ export abstract class PolledSource extends ReachableSource {
       responseTime: m.responseTime,
       tests: verdict.tests,
       interleaved: m.interleaved,
-      ...(txKernel === undefined ? {} : { txKernel }),
+      ...extra,
     };
     this.txCount = 0;
   }
