@@ -30,11 +30,6 @@ export function addSeconds(t: Instant, seconds: number): Instant {
   return t + BigInt(Math.round(seconds * 1e9));
 }
 
-/** Converts a duration in seconds to whole nanoseconds (rounded). */
-export function secondsToNs(seconds: number): bigint {
-  return BigInt(Math.round(seconds * 1e9));
-}
-
 /** Builds an instant from whole Unix seconds and nanoseconds. */
 export function instantFromParts(seconds: number | bigint, nanoseconds = 0): Instant {
   return BigInt(seconds) * NS_PER_SECOND + BigInt(nanoseconds);
@@ -49,11 +44,6 @@ export function instantToParts(t: Instant): { seconds: bigint; nanoseconds: numb
     s -= 1n;
   }
   return { seconds: s, nanoseconds: Number(ns) };
-}
-
-/** Unix seconds of an instant as a float (loses sub-microsecond detail; for display only). */
-export function instantToUnixSeconds(t: Instant): number {
-  return Number(t) / 1e9;
 }
 
 /** An ISO-8601 UTC string with microseconds, for logs and reports. */

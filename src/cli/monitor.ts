@@ -154,38 +154,28 @@ cmdallow|cmddeny [all] [SUBNET], accheck ADDR, cmdaccheck ADDR, local [OPTIONS]|
 maxupdateskew PPM, reselectdist DIST, reselect, refresh, dump, cyclelogs, trimrtc, writertc,
 shutdown`;
 
+/** The report commands, by name. */
+const REPORTS: Readonly<Record<string, (ctx: MonitorContext, a: MonitorArgs) => Promise<boolean>>> =
+  {
+    tracking: (ctx) => reports.tracking(ctx),
+    sources: (ctx) => perSource.sources(ctx),
+    sourcestats: (ctx) => perSource.sourcestats(ctx),
+    selectdata: (ctx) => perSource.selectdata(ctx),
+    activity: (ctx) => reports.activity(ctx),
+    ntpdata: (ctx, a) => perSource.ntpdata(ctx, a.positional),
+    serverstats: (ctx) => reports.serverstats(ctx),
+    clients: (ctx, a) => reports.clients(ctx, a.clients),
+    rtcdata: (ctx) => reports.rtcdata(ctx),
+    smoothing: (ctx) => reports.smoothing(ctx),
+    authdata: (ctx) => perSource.authdata(ctx),
+    sourcename: (ctx, a) => reports.sourcename(ctx, a.positional),
+    waitsync: (ctx, a) => reports.waitsync(ctx, a.positional),
+  };
+
 async function dispatch(ctx: MonitorContext, command: string, a: MonitorArgs): Promise<boolean> {
   const args = a.positional;
-  switch (command) {
-    case "tracking":
-      return await reports.tracking(ctx);
-    case "sources":
-      return await perSource.sources(ctx);
-    case "sourcestats":
-      return await perSource.sourcestats(ctx);
-    case "selectdata":
-      return await perSource.selectdata(ctx);
-    case "activity":
-      return await reports.activity(ctx);
-    case "ntpdata":
-      return await perSource.ntpdata(ctx, args);
-    case "serverstats":
-      return await reports.serverstats(ctx);
-    case "clients":
-      return await reports.clients(ctx, a.clients);
-    case "rtcdata":
-      return await reports.rtcdata(ctx);
-    case "smoothing":
-      return await reports.smoothing(ctx);
-    case "authdata":
-      return await perSource.authdata(ctx);
-    case "sourcename":
-      return await reports.sourcename(ctx, args);
-    case "waitsync":
-      return await reports.waitsync(ctx, args);
-    case "manual":
-      if (args[0] === "list") return await reports.manualList(ctx);
-  }
+  if (Object.hasOwn(REPORTS, command)) return await REPORTS[command](ctx, a);
+  if (command === "manual" && args[0] === "list") return await reports.manualList(ctx);
   const result = await runControl(ctx, command, args);
   if (result === null) {
     console.error(`tempus: unknown monitoring command '${command}'`);

@@ -259,12 +259,50 @@ async function burst(ctx: MonitorContext, args: string[]): Promise<boolean> {
   });
 }
 
+/** Commands without arguments and the request each sends. */
+const PLAIN_COMMANDS = {
+  onoffline: REQ.ONOFFLINE,
+  trimrtc: REQ.TRIMRTC,
+  writertc: REQ.WRITERTC,
+  reselect: REQ.RESELECT,
+  refresh: REQ.REFRESH,
+  dump: REQ.DUMP,
+  cyclelogs: REQ.CYCLELOGS,
+  shutdown: REQ.SHUTDOWN,
+  rekey: REQ.REKEY,
+} as const;
+
+/** Commands taking one number, and their requests. */
+const FLOAT_COMMANDS = {
+  maxupdateskew: REQ.MODIFY_MAXUPDATESKEW,
+  reselectdist: REQ.RESELECTDISTANCE,
+  dfreq: REQ.DFREQ,
+  doffset: REQ.DOFFSET2,
+} as const;
+
+/** Per-source modify commands: their request and whether the value is an integer. */
+const MODIFY_COMMANDS: Readonly<Record<string, readonly [AddressValueCode, boolean]>> = {
+  minpoll: [REQ.MODIFY_MINPOLL, true],
+  maxpoll: [REQ.MODIFY_MAXPOLL, true],
+  minstratum: [REQ.MODIFY_MINSTRATUM, true],
+  polltarget: [REQ.MODIFY_POLLTARGET, true],
+  maxdelay: [REQ.MODIFY_MAXDELAY, false],
+  maxdelayratio: [REQ.MODIFY_MAXDELAYRATIO, false],
+  maxdelaydevratio: [REQ.MODIFY_MAXDELAYDEVRATIO, false],
+};
+
 /** Runs a control command; returns null if `command` is not one. */
 export async function runControl(
   ctx: MonitorContext,
   command: string,
   args: string[],
 ): Promise<boolean | null> {
+  const plain = wordValue(PLAIN_COMMANDS, command);
+  if (plain !== undefined) return await simple(ctx, plain);
+  const float = wordValue(FLOAT_COMMANDS, command);
+  if (float !== undefined) return await floatCommand(ctx, float, args, command);
+  const modify = wordValue(MODIFY_COMMANDS, command);
+  if (modify !== undefined) return await addressValue(ctx, modify[0], args, modify[1]);
   switch (command) {
     case "makestep": {
       if (args.length === 0) return await simple(ctx, REQ.MAKESTEP);
@@ -279,8 +317,6 @@ export async function runControl(
       return await connectivity(ctx, REQ.ONLINE, args);
     case "offline":
       return await connectivity(ctx, REQ.OFFLINE, args);
-    case "onoffline":
-      return await simple(ctx, REQ.ONOFFLINE);
     case "settime":
       return await settime(ctx, args);
     case "manual": {
@@ -293,22 +329,6 @@ export async function runControl(
       }
       return fail("Invalid syntax for manual command");
     }
-    case "trimrtc":
-      return await simple(ctx, REQ.TRIMRTC);
-    case "writertc":
-      return await simple(ctx, REQ.WRITERTC);
-    case "reselect":
-      return await simple(ctx, REQ.RESELECT);
-    case "refresh":
-      return await simple(ctx, REQ.REFRESH);
-    case "dump":
-      return await simple(ctx, REQ.DUMP);
-    case "cyclelogs":
-      return await simple(ctx, REQ.CYCLELOGS);
-    case "shutdown":
-      return await simple(ctx, REQ.SHUTDOWN);
-    case "rekey":
-      return await simple(ctx, REQ.REKEY);
     case "reset":
       if (args[0] !== "sources") return fail("Invalid syntax for reset command");
       return await simple(ctx, REQ.RESET_SOURCES);
@@ -346,28 +366,6 @@ export async function runControl(
     }
     case "local":
       return await local(ctx, args);
-    case "maxupdateskew":
-      return await floatCommand(ctx, REQ.MODIFY_MAXUPDATESKEW, args, "maxupdateskew");
-    case "reselectdist":
-      return await floatCommand(ctx, REQ.RESELECTDISTANCE, args, "reselectdist");
-    case "dfreq":
-      return await floatCommand(ctx, REQ.DFREQ, args, "dfreq");
-    case "doffset":
-      return await floatCommand(ctx, REQ.DOFFSET2, args, "doffset");
-    case "minpoll":
-      return await addressValue(ctx, REQ.MODIFY_MINPOLL, args, true);
-    case "maxpoll":
-      return await addressValue(ctx, REQ.MODIFY_MAXPOLL, args, true);
-    case "minstratum":
-      return await addressValue(ctx, REQ.MODIFY_MINSTRATUM, args, true);
-    case "polltarget":
-      return await addressValue(ctx, REQ.MODIFY_POLLTARGET, args, true);
-    case "maxdelay":
-      return await addressValue(ctx, REQ.MODIFY_MAXDELAY, args, false);
-    case "maxdelayratio":
-      return await addressValue(ctx, REQ.MODIFY_MAXDELAYRATIO, args, false);
-    case "maxdelaydevratio":
-      return await addressValue(ctx, REQ.MODIFY_MAXDELAYDEVRATIO, args, false);
     default:
       return null;
   }

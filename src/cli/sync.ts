@@ -24,6 +24,7 @@ import {
 import { decideAction, STEP_THRESHOLD, type SyncDecision, type SyncMode } from "../sync/decide.ts";
 import { type OneShotSelection, selectOneShot } from "../core/engine/one_shot_select.ts";
 import { describeKiss, formatDuration, formatSeconds, measurementToJson } from "../sync/report.ts";
+import { errorMessage } from "../base/errors.ts";
 
 /** The server used when none is given. */
 export const DEFAULT_SERVER = "pool.ntp.org";
@@ -101,10 +102,6 @@ function label(a: SocketAddress): string {
   return joinHostPort(a.address, a.port);
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** The production dependencies: system clock, Linux driver, DNS, console. */
 export function realDeps(): SyncDeps {
   return {
@@ -175,7 +172,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
       },
     });
   } catch (error) {
-    return finish(2, errorText(error));
+    return finish(2, errorMessage(error));
   }
   const { values, positionals } = parsed;
   json = values.json ?? false;
@@ -311,7 +308,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
       else clock.slewBy(result.decision.correction);
       result.applied = true;
     } catch (error) {
-      return finish(1, `could not ${result.decision.action} the clock: ${errorText(error)}`);
+      return finish(1, `could not ${result.decision.action} the clock: ${errorMessage(error)}`);
     }
   }
   if (!json) printSummary(result, deps);

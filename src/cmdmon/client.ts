@@ -36,6 +36,7 @@ import {
 import { dirOf } from "../io/private_dir.ts";
 import { ConnectedUdpSocket } from "../../ffi/connected_udp.ts";
 import { parseIpv4, parseIpv6 } from "../base/ip.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** A daemon address: a Unix socket path or an IP address and port. */
 export type DaemonAddress =
@@ -115,11 +116,7 @@ class DatagramChannel implements Channel {
     const opened = this.current;
     this.current = null;
     if (opened === null) return;
-    try {
-      opened.conn.close();
-    } catch {
-      // already closed
-    }
+    bestEffort(() => opened.conn.close());
     await this.loop?.catch(() => {});
     this.loop = null;
     await opened.cleanup();
@@ -168,21 +165,13 @@ function releaseClientDirs(
 ): void {
   if (fd2 >= 0) {
     if (boundSock) {
-      try {
-        unlinkAt(fd2, "sock");
-      } catch {
-        // already gone
-      }
+      bestEffort(() => unlinkAt(fd2, "sock"));
     }
     closeDirFd(fd2);
   }
   if (fd1 >= 0) {
     if (rand !== null) {
-      try {
-        unlinkAt(fd1, rand, true);
-      } catch {
-        // not created, or not empty
-      }
+      bestEffort(() => unlinkAt(fd1, rand, true)); // not created, or not empty
     }
     closeDirFd(fd1);
   }
@@ -235,11 +224,7 @@ function bindClientIn(dir0: string, fresh: boolean): Opened {
     return { conn, cleanup };
   } catch (error) {
     releaseClientDirs(fd1, fd2, rand, bound);
-    try {
-      Deno.removeSync(dir1);
-    } catch {
-      // not ours to remove any more
-    }
+    bestEffort(() => Deno.removeSync(dir1));
     throw error;
   }
 }

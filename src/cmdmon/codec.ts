@@ -43,24 +43,15 @@ export interface RequestHeader {
   sequence: number;
 }
 
-/** A reply header. */
-export interface ReplyHeader {
-  /** Protocol version. */
-  version: number;
-  /** Packet type (2 = reply). */
-  pktType: number;
-  /** Reserved byte 1. */
-  res1: number;
-  /** Reserved byte 2. */
-  res2: number;
-  /** Echoed REQ_* code. */
-  command: number;
+/**
+ * A reply header: a request's fields but the retry count (packet type 2, command and sequence
+ * echoed), and these.
+ */
+export interface ReplyHeader extends Omit<RequestHeader, "attempt"> {
   /** RPY_* code. */
   reply: number;
   /** STT_* code. */
   status: number;
-  /** Echoed sequence. */
-  sequence: number;
 }
 
 /** Why a packet could not be decoded. */

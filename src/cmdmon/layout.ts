@@ -73,29 +73,10 @@ export function layout<const L extends Layout>(fields: L): L {
 
 /** Byte size of one field type. */
 export function fieldSize(type: FieldType): number {
-  if (typeof type === "object") {
-    if ("string" in type) return type.string;
-    if ("reserved" in type) return 4 * type.reserved;
-    return layoutSize(type.array) * type.count;
-  }
-  switch (type) {
-    case "u8":
-    case "i8":
-      return 1;
-    case "u16":
-    case "i16":
-      return 2;
-    case "u32":
-    case "i32":
-    case "float":
-      return 4;
-    case "int64":
-      return 8;
-    case "timespec":
-      return 12;
-    case "ip":
-      return 20;
-  }
+  if (typeof type !== "object") return SCALARS[type].size;
+  if ("string" in type) return type.string;
+  if ("reserved" in type) return 4 * type.reserved;
+  return layoutSize(type.array) * type.count;
 }
 
 /** A layout's fields in wire order and its size, computed once per layout object. */
@@ -168,6 +149,66 @@ export function readTimespec(dv: DataView, offset: number): bigint {
   return sec * 1_000_000_000n + BigInt(nsec);
 }
 
+/** A field type that is not an object (string, reserved or array): its size, writer, reader. */
+interface Scalar {
+  size: number;
+  write(dv: DataView, offset: number, v: unknown): void;
+  read(dv: DataView, offset: number): unknown;
+}
+
+const SCALARS: Readonly<Record<Exclude<FieldType, object>, Scalar>> = {
+  u8: {
+    size: 1,
+    write: (dv, o, v) => dv.setUint8(o, num(v) & 0xff),
+    read: (dv, o) => dv.getUint8(o),
+  },
+  i8: {
+    size: 1,
+    write: (dv, o, v) => dv.setInt8(o, num(v) << 24 >> 24),
+    read: (dv, o) => dv.getInt8(o),
+  },
+  u16: {
+    size: 2,
+    write: (dv, o, v) => dv.setUint16(o, num(v) & 0xffff),
+    read: (dv, o) => dv.getUint16(o),
+  },
+  i16: {
+    size: 2,
+    write: (dv, o, v) => dv.setInt16(o, num(v) << 16 >> 16),
+    read: (dv, o) => dv.getInt16(o),
+  },
+  u32: {
+    size: 4,
+    write: (dv, o, v) => dv.setUint32(o, num(v) >>> 0),
+    read: (dv, o) => dv.getUint32(o),
+  },
+  i32: {
+    size: 4,
+    write: (dv, o, v) => dv.setInt32(o, num(v) | 0),
+    read: (dv, o) => dv.getInt32(o),
+  },
+  float: {
+    size: 4,
+    write: (dv, o, v) => dv.setUint32(o, encodeFloat(typeof v === "number" ? v : 0)),
+    read: (dv, o) => decodeFloat(dv.getUint32(o)),
+  },
+  int64: {
+    size: 8,
+    write: (dv, o, v) => {
+      const b = BigInt.asUintN(64, typeof v === "bigint" ? v : BigInt(Math.trunc(num(v))));
+      dv.setUint32(o, Number(b >> 32n));
+      dv.setUint32(o + 4, Number(b & 0xffffffffn));
+    },
+    read: (dv, o) => (BigInt(dv.getUint32(o)) << 32n) | BigInt(dv.getUint32(o + 4)),
+  },
+  timespec: {
+    size: 12,
+    write: (dv, o, v) => writeTimespec(dv, o, typeof v === "bigint" ? v : 0n),
+    read: readTimespec,
+  },
+  ip: { size: 20, write: (dv, o, v) => writeIp(dv, o, v as IpAddr | undefined), read: readIp },
+};
+
 /**
  * Encodes `values` by `layout` into `dv` at `offset` and returns the bytes written. A field
  * missing at run time (or an array shorter than its count) is written as zero.
@@ -211,41 +252,7 @@ function encodeFields(
       o += fieldSize(type);
       continue;
     }
-    switch (type) {
-      case "u8":
-        dv.setUint8(o, num(v) & 0xff);
-        break;
-      case "i8":
-        dv.setInt8(o, num(v) << 24 >> 24);
-        break;
-      case "u16":
-        dv.setUint16(o, num(v) & 0xffff);
-        break;
-      case "i16":
-        dv.setInt16(o, num(v) << 16 >> 16);
-        break;
-      case "u32":
-        dv.setUint32(o, num(v) >>> 0);
-        break;
-      case "i32":
-        dv.setInt32(o, num(v) | 0);
-        break;
-      case "float":
-        dv.setUint32(o, encodeFloat(typeof v === "number" ? v : 0));
-        break;
-      case "int64": {
-        const b = BigInt.asUintN(64, typeof v === "bigint" ? v : BigInt(Math.trunc(num(v))));
-        dv.setUint32(o, Number(b >> 32n));
-        dv.setUint32(o + 4, Number(b & 0xffffffffn));
-        break;
-      }
-      case "timespec":
-        writeTimespec(dv, o, typeof v === "bigint" ? v : 0n);
-        break;
-      case "ip":
-        writeIp(dv, o, v as IpAddr | undefined);
-        break;
-    }
+    SCALARS[type].write(dv, o, v);
     o += fieldSize(type);
   }
   return o - offset;
@@ -279,38 +286,7 @@ function decodeFields(dv: DataView, offset: number, layout: Layout): Record<stri
       o += fieldSize(type);
       continue;
     }
-    switch (type) {
-      case "u8":
-        out[name] = dv.getUint8(o);
-        break;
-      case "i8":
-        out[name] = dv.getInt8(o);
-        break;
-      case "u16":
-        out[name] = dv.getUint16(o);
-        break;
-      case "i16":
-        out[name] = dv.getInt16(o);
-        break;
-      case "u32":
-        out[name] = dv.getUint32(o);
-        break;
-      case "i32":
-        out[name] = dv.getInt32(o);
-        break;
-      case "float":
-        out[name] = decodeFloat(dv.getUint32(o));
-        break;
-      case "int64":
-        out[name] = (BigInt(dv.getUint32(o)) << 32n) | BigInt(dv.getUint32(o + 4));
-        break;
-      case "timespec":
-        out[name] = readTimespec(dv, o);
-        break;
-      case "ip":
-        out[name] = readIp(dv, o);
-        break;
-    }
+    out[name] = SCALARS[type].read(dv, o);
     o += fieldSize(type);
   }
   return out;

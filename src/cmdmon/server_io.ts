@@ -19,6 +19,7 @@ import {
   type Owner,
   privateDirProblem,
 } from "../io/private_dir.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Mode bits the socket directory may have at most (chronyd: 0770, nothing for others). */
 export const SOCKET_DIR_MODE = 0o770;
@@ -174,11 +175,7 @@ export async function startCommandServer(
     udpPorts,
     async close() {
       for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
+        bestEffort(() => conn.close());
       }
       await Promise.allSettled(loops);
       if (socketPath !== null) {

@@ -57,21 +57,10 @@ export const NMEA_BAUD_RATES: readonly number[] = [
   230400,
 ];
 
-type NumericKey =
-  | "poll"
-  | "dpoll"
-  | "filter"
-  | "offset"
-  | "delay"
-  | "precision"
-  | "stratum"
-  | "maxDispersion"
-  | "minSamples"
-  | "maxSamples"
-  | "maxUnreach"
-  | "rate"
-  | "width"
-  | "maxLockAge";
+/** The RefclockConfig fields that hold a number. */
+type NumericKey = {
+  [K in keyof RefclockConfig]: number extends RefclockConfig[K] ? K : never;
+}[keyof RefclockConfig];
 
 const NUMERIC: Readonly<Record<string, { key: NumericKey; spec: NumberSpec }>> = {
   poll: { key: "poll", spec: { int: true, min: -6, max: 24 } },
@@ -114,16 +103,28 @@ export function parseShmParameter(
   return { unit: Number(unitText), perm };
 }
 
+/** `DEVICE[:FLAG]` of `driver`: an absolute device path and whether the flag was given. */
+function deviceAndFlag(
+  driver: string,
+  parameter: string,
+  flag: string,
+): { device: string; flag: boolean } | string {
+  const [device, ...options] = parameter.split(":");
+  if (!device.startsWith("/")) {
+    return `refclock ${driver}: device path '${device}' must be absolute`;
+  }
+  for (const o of options) {
+    if (o !== flag) {
+      return `refclock ${driver}: unknown driver option '${o}' (${flag} is supported)`;
+    }
+  }
+  return { device, flag: options.length > 0 };
+}
+
 /** A PPS parameter: chrony's `DEVICE[:clear]` (clear: the falling edge is the pulse). */
 export function parsePpsParameter(parameter: string): { device: string; clear: boolean } | string {
-  const [device, ...options] = parameter.split(":");
-  if (!device.startsWith("/")) return `refclock PPS: device path '${device}' must be absolute`;
-  let clear = false;
-  for (const o of options) {
-    if (o !== "clear") return `refclock PPS: unknown driver option '${o}' (clear is supported)`;
-    clear = true;
-  }
-  return { device, clear };
+  const p = deviceAndFlag("PPS", parameter, "clear");
+  return typeof p === "string" ? p : { device: p.device, clear: p.flag };
 }
 
 /** A PHC parameter: chrony's `DEVICE|INTERFACE[:nocrossts]` (an interface: its PHC). */
@@ -145,14 +146,8 @@ export function parsePhcParameter(
 
 /** An RTC parameter: chrony's `DEVICE[:utc]` (without utc the RTC keeps local time). */
 export function parseRtcParameter(parameter: string): { device: string; utc: boolean } | string {
-  const [device, ...options] = parameter.split(":");
-  if (!device.startsWith("/")) return `refclock RTC: device path '${device}' must be absolute`;
-  let utc = false;
-  for (const o of options) {
-    if (o !== "utc") return `refclock RTC: unknown driver option '${o}' (utc is supported)`;
-    utc = true;
-  }
-  return { device, utc };
+  const p = deviceAndFlag("RTC", parameter, "utc");
+  return typeof p === "string" ? p : { device: p.device, utc: p.flag };
 }
 
 /** An NMEA parameter: `DEVICE[:baud=RATE]` (default 9600, 8N1, raw). */
@@ -171,32 +166,29 @@ export function parseNmeaParameter(parameter: string): { device: string; baud: n
   return { device, baud };
 }
 
+/** The parameter parsers of the drivers (an object, or an error message). */
+const PARAMETER_PARSERS: Readonly<Record<RefclockDriver, (parameter: string) => object | string>> =
+  {
+    SHM: parseShmParameter,
+    PPS: parsePpsParameter,
+    NMEA: parseNmeaParameter,
+    PHC: parsePhcParameter,
+    RTC: parseRtcParameter,
+    SOCK: (parameter) => {
+      if (!parameter.startsWith("/")) {
+        return `refclock SOCK: socket path '${parameter}' must be absolute`;
+      }
+      if (parameter.includes(":")) {
+        return `refclock SOCK: driver options ('${parameter}') not supported`;
+      }
+      return {};
+    },
+  };
+
 /** Checks a driver parameter; an error message or null. */
 function checkParameter(driver: RefclockDriver, parameter: string): string | null {
-  if (driver === "SHM") {
-    const p = parseShmParameter(parameter);
-    if (typeof p === "string") return p;
-  } else if (driver === "PPS") {
-    const p = parsePpsParameter(parameter);
-    if (typeof p === "string") return p;
-  } else if (driver === "NMEA") {
-    const p = parseNmeaParameter(parameter);
-    if (typeof p === "string") return p;
-  } else if (driver === "PHC") {
-    const p = parsePhcParameter(parameter);
-    if (typeof p === "string") return p;
-  } else if (driver === "RTC") {
-    const p = parseRtcParameter(parameter);
-    if (typeof p === "string") return p;
-  } else {
-    if (!parameter.startsWith("/")) {
-      return `refclock SOCK: socket path '${parameter}' must be absolute`;
-    }
-    if (parameter.includes(":")) {
-      return `refclock SOCK: driver options ('${parameter}') not supported`;
-    }
-  }
-  return null;
+  const p = PARAMETER_PARSERS[driver](parameter);
+  return typeof p === "string" ? p : null;
 }
 
 /** Parses the arguments of a `refclock` directive (origin is set by the caller). */

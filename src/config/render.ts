@@ -106,15 +106,7 @@ export function renderConfig(config: Config): string {
   const tc = config.tempComp;
   if (tc) {
     if (tc.pointFile !== null) line("tempcomp", tc.file, num(tc.interval), tc.pointFile);
-    else {line(
-        "tempcomp",
-        tc.file,
-        num(tc.interval),
-        num(tc.t0),
-        num(tc.k0),
-        num(tc.k1),
-        num(tc.k2),
-      );}
+    else line("tempcomp", tc.file, ...[tc.interval, tc.t0, tc.k0, tc.k1, tc.k2].map(num));
   }
 
   section("NTP server");

@@ -131,10 +131,11 @@ function toSeconds(t: Instant): number {
  * by design (the server is single-threaded).
  */
 export class ClientLog {
-  readonly #capacity: number;
+  /** Most records the table holds. */
+  readonly capacity: number;
   readonly #disabled: boolean;
-  #ntpBucket: Bucket | null;
-  #cmdBucket: Bucket | null;
+  readonly #ntpBucket: Bucket | null;
+  readonly #cmdBucket: Bucket | null;
   readonly #random: () => number;
   /** Insertion order = recency order (a hit moves the record to the end). */
   #records = new Map<string, ClientRecord>();
@@ -156,32 +157,17 @@ export class ClientLog {
 
   /** Creates an empty log. */
   constructor(options: ClientLogOptions) {
-    this.#capacity = clientRecordsForLimit(options.limitBytes ?? 524288);
+    this.capacity = clientRecordsForLimit(options.limitBytes ?? 524288);
     this.#disabled = options.disabled ?? false;
     this.#ntpBucket = bucketFrom(options.ntpRateLimit ?? null);
     this.#cmdBucket = bucketFrom(options.cmdRateLimit ?? null);
     this.#random = options.random;
-    this.txTimestamps = this.#disabled ? null : new TxTimestampStore(this.#capacity);
-  }
-
-  /** Most records the table holds. */
-  get capacity(): number {
-    return this.#capacity;
+    this.txTimestamps = this.#disabled ? null : new TxTimestampStore(this.capacity);
   }
 
   /** Records held now. */
   get size(): number {
     return this.#records.size;
-  }
-
-  /** Replaces the NTP rate limit (null = off). */
-  setNtpRateLimit(cfg: RateLimitConfig | null): void {
-    this.#ntpBucket = bucketFrom(cfg);
-  }
-
-  /** Replaces the command rate limit (null = off). */
-  setCmdRateLimit(cfg: RateLimitConfig | null): void {
-    this.#cmdBucket = bucketFrom(cfg);
   }
 
   /**
@@ -297,22 +283,6 @@ export class ClientLog {
     return out;
   }
 
-  /** Zeroes the serverstats totals (chronyc `serverstats` has no reset; for tests/reload). */
-  resetTotals(): void {
-    this.#ntpHits =
-      this.#cmdHits =
-      this.#ntpDrops =
-      this.#cmdDrops =
-      this.#logDrops =
-        0;
-    this.#ntpDaemonRx =
-      this.#ntpDaemonTx =
-      this.#ntpKernelRx =
-      this.#ntpAuthHits =
-      this.#ntpKernelTx =
-        0;
-  }
-
   /**
    * Shifts every stored hit time by `shiftSeconds` after a clock step (observer hook), so
    * intervals and rate limiting stay right.
@@ -334,7 +304,7 @@ export class ClientLog {
       rec.referenced = true;
       return rec;
     }
-    if (recs.size >= this.#capacity) this.#evictOne();
+    if (recs.size >= this.capacity) this.#evictOne();
     rec = { address, referenced: false, ntp: newService(), cmd: newService() };
     recs.set(address, rec);
     return rec;

@@ -8,23 +8,15 @@
  */
 import type { Config } from "../config/model.ts";
 import { isCloseToLeap, LEAP_SECOND_CLOSE, leapInstant } from "./leap.ts";
-import type { LocalClock } from "./local_clock.ts";
-import type { ClockDriver, LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
+import type { ReferenceDeps } from "./reference_types.ts";
+import type { TimerHandle } from "../base/ports.ts";
 import type { LeapStatus } from "./reports.ts";
 import type { Instant } from "../base/time.ts";
 
 /** What leap handling needs. */
-export interface LeapControlDeps {
+export interface LeapControlDeps extends ReferenceDeps {
   /** leapsecmode. */
   mode: Config["leapSecMode"];
-  /** The disciplined clock. */
-  clock: LocalClock;
-  /** The driver (kernel leap flag). */
-  driver: ClockDriver;
-  /** Timers. */
-  timers: TimerPort;
-  /** Log lines. */
-  log: LogPort;
   /** True while the reference is synchronised (the status after a leap). */
   synchronised: () => boolean;
 }

@@ -93,29 +93,36 @@ export class LocalClock {
   #tail = false;
   /** Sum of the steps we made, seconds (to tell them from outside jumps). */
   #stepped = 0;
-  readonly #maxSlewRate: number;
-  readonly #maxFreq: number;
-  readonly #precision: number;
+  /** Largest slew rate, ppm. */
+  readonly maxSlewRate: number;
+  /** Largest absolute frequency, ppm. */
+  readonly maxFrequencyPpm: number;
+  /** Clock precision, seconds. */
+  readonly precision: number;
 
   /** Creates a local clock; reads the driver's current frequency as the base. */
   constructor(driver: ClockDriver, timers: TimerPort, options: LocalClockOptions = {}) {
     this.#driver = driver;
     this.#timers = timers;
-    this.#maxSlewRate = options.maxSlewRate ?? DEFAULT_MAX_SLEW_RATE;
+    this.maxSlewRate = options.maxSlewRate ?? DEFAULT_MAX_SLEW_RATE;
     const margin = options.slewTimerMargin ?? 0;
     this.#slewTimerMargin = Number.isFinite(margin) && margin > 0 ? margin : 0;
     const driverMax = driver.maxFrequencyPpm > 0 ? driver.maxFrequencyPpm : Infinity;
-    this.#maxFreq = Math.min(options.maxDrift ?? 100000, driverMax);
+    this.maxFrequencyPpm = Math.min(options.maxDrift ?? 100000, driverMax);
     this.#slewStart = driver.readRawTime();
     const given = options.precision;
     let precision = given ?? (options.measurePrecision ?? (() => this.#measurePrecision()))();
     if (!(precision > 0)) precision = 1e-9;
-    this.#precision = clamp(precision, 1e-9, 1.0);
+    this.precision = clamp(precision, 1e-9, 1.0);
     const initial = options.initialFrequencyPpm;
     if (initial !== undefined && initial !== null) {
-      this.#baseFreqPpm = clamp(initial, -this.#maxFreq, this.#maxFreq);
+      this.#baseFreqPpm = clamp(initial, -this.maxFrequencyPpm, this.maxFrequencyPpm);
     } else {
-      this.#baseFreqPpm = clamp(driver.readFrequencyPpm(), -this.#maxFreq, this.#maxFreq);
+      this.#baseFreqPpm = clamp(
+        driver.readFrequencyPpm(),
+        -this.maxFrequencyPpm,
+        this.maxFrequencyPpm,
+      );
     }
     this.#applyFrequency();
   }
@@ -132,24 +139,9 @@ export class LocalClock {
     return Number.isFinite(best) ? best : 1e-9;
   }
 
-  /** Clock precision, seconds. */
-  get precision(): number {
-    return this.#precision;
-  }
-
   /** Clock precision as log2 seconds (rounded up, as NTP packets carry it). */
   get precisionLog2(): number {
-    return Math.ceil(Math.log2(this.#precision));
-  }
-
-  /** Largest slew rate, ppm. */
-  get maxSlewRate(): number {
-    return this.#maxSlewRate;
-  }
-
-  /** Largest absolute frequency, ppm. */
-  get maxFrequencyPpm(): number {
-    return this.#maxFreq;
+    return Math.ceil(Math.log2(this.precision));
   }
 
   /** The absolute (base) frequency correction, ppm, tempus sense. */
@@ -235,7 +227,9 @@ export class LocalClock {
     const c = this.#tempCompPpm;
     const base = this.#baseFreqPpm * (1 - 1e-6 * c) + c;
     const wanted = base + this.#slewFreq * (1e6 + base);
-    const applied = this.#driver.setFrequencyPpm(clamp(wanted, -this.#maxFreq, this.#maxFreq));
+    const applied = this.#driver.setFrequencyPpm(
+      clamp(wanted, -this.maxFrequencyPpm, this.maxFrequencyPpm),
+    );
     if (Number.isFinite(applied) && this.#slewFreq !== 0) {
       this.#slewFreq = (applied - base) / (1e6 + base);
     }
@@ -261,8 +255,10 @@ export class LocalClock {
     this.#tail = false;
     const base = this.#baseFreqPpm;
     // Keep the total frequency within the driver's range.
-    const maxUp = Math.min(this.#maxSlewRate, (this.#maxFreq - base) * 1e6 / (1e6 + base)) / 1e6;
-    const maxDown = Math.min(this.#maxSlewRate, (this.#maxFreq + base) * 1e6 / (1e6 + base)) / 1e6;
+    const maxUp = Math.min(this.maxSlewRate, (this.maxFrequencyPpm - base) * 1e6 / (1e6 + base)) /
+      1e6;
+    const maxDown = Math.min(this.maxSlewRate, (this.maxFrequencyPpm + base) * 1e6 / (1e6 + base)) /
+      1e6;
     this.#slewFreq = clamp(offset / duration, -Math.max(0, maxDown), Math.max(0, maxUp));
     this.#applyFrequency();
     if (this.#slewFreq === 0) return;
@@ -322,8 +318,8 @@ export class LocalClock {
     const oldBase = this.#baseFreqPpm;
     const newBase = clamp(
       oldBase + dfreqPpm * (1 + oldBase / 1e6),
-      -this.#maxFreq,
-      this.#maxFreq,
+      -this.maxFrequencyPpm,
+      this.maxFrequencyPpm,
     );
     this.#baseFreqPpm = newBase;
     this.#offsetRegister += offset;
@@ -340,7 +336,7 @@ export class LocalClock {
     const when = this.cook(raw);
     this.#settle(raw);
     const oldBase = this.#baseFreqPpm;
-    this.#baseFreqPpm = clamp(ppm, -this.#maxFreq, this.#maxFreq);
+    this.#baseFreqPpm = clamp(ppm, -this.maxFrequencyPpm, this.maxFrequencyPpm);
     this.#updateSlew(raw);
     const dfreq = (this.#baseFreqPpm - oldBase) / (1e6 + oldBase);
     this.#notify({ when, dfreq, doffset: 0, kind: "adjust" });

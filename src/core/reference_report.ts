@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LeapStatus, TrackingReport } from "./reports.ts";
+import type { TrackingReport } from "./reports.ts";
 import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "./types.ts";
 
@@ -15,7 +15,7 @@ export const LOCAL_REFERENCE_ID = 0x7f7f0101;
 export const MANUAL_REFERENCE_ID = 0x4d414e55;
 
 /** The reference at one instant. */
-export interface ReferenceSnapshot {
+export interface ReferenceSnapshot extends Omit<ReferenceState, "synchronised"> {
   /** Cooked time now. */
   now: Instant;
   /** Synchronised to a source (or manual input). */
@@ -31,28 +31,12 @@ export interface ReferenceSnapshot {
    * would take either for the other's own reflection, and orphan peers could not follow).
    */
   localAnchor?: Instant;
-  /** Leap status announced. */
-  leap: LeapStatus;
-  /** Our stratum. */
-  stratum: number;
-  /** Reference ID. */
-  refId: number;
   /** Reference address, or null. */
   refAddress: string | null;
-  /** Reference time (cooked), 0n if never. */
-  refTime: Instant;
-  /** Root delay, seconds. */
-  rootDelay: number;
-  /** Root dispersion at refTime, seconds. */
-  rootDispersion: number;
   /** Root dispersion now, seconds. */
   rootDispersionNow: number;
-  /** Dispersion growth rate, fraction/s. */
-  dispersionRate: number;
   /** Clock precision, seconds. */
   precision: number;
-  /** Clock precision, log2 s. */
-  precisionLog2: number;
   /** maxclockerror, ppm. */
   maxClockError: number;
   /** The tracking figures that do not depend on the state above (read when needed). */

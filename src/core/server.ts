@@ -16,9 +16,8 @@ import { decodePacket, NTP_HEADER_LENGTH } from "../ntp/packet.ts";
 import { checkPacketAuth, MAX_MAC_LENGTH, writeMac } from "../ntp/auth.ts";
 import type { KeyStore, SymmetricKey } from "../ntp/keyfile.ts";
 import { secondsToNtpShort } from "../ntp/timestamp.ts";
-import type { Config } from "../config/model.ts";
-import { AccessTable } from "./access.ts";
-import { ClientLog } from "./client_log.ts";
+import type { AccessTable } from "./access.ts";
+import type { ClientLog } from "./client_log.ts";
 import type { Instant } from "../base/time.ts";
 import type { ReferenceState } from "./types.ts";
 
@@ -354,37 +353,4 @@ export function respond(
 ): Uint8Array | null {
   const reply = new NtpResponder(policy).respond(request, from, rxTime, reference, readTxTime);
   return reply === null ? null : reply.slice();
-}
-
-/** The config fields the NTP server policy is built from. */
-export type ServerPolicyConfig = Pick<
-  Config,
-  "ntpAccess" | "rateLimit" | "clientLogLimit" | "noClientLog" | "port"
->;
-
-/**
- * Builds the server policy from the config: the allow/deny table from `ntpAccess`, the client
- * log from `clientloglimit`/`noclientlog` with `ratelimit`. `errors` lists rules that could
- * not be applied (e.g. unresolved host names).
- */
-export function createServerPolicy(
-  config: ServerPolicyConfig,
-  random: () => number,
-): { policy: ServerPolicy; errors: string[] } {
-  const { table, errors } = AccessTable.fromRules(config.ntpAccess);
-  const clientLog = new ClientLog({
-    limitBytes: config.clientLogLimit,
-    disabled: config.noClientLog,
-    ntpRateLimit: config.rateLimit,
-    random,
-  });
-  return { policy: { access: table, clientLog }, errors };
-}
-
-/**
- * Whether the NTP server port should be open: like chronyd, only with a non-zero `port` and
- * at least one allow/deny rule (chronyc `allow` at run time opens it later).
- */
-export function ntpServerWanted(config: ServerPolicyConfig): boolean {
-  return config.port !== 0 && config.ntpAccess.some((r) => r.allow);
 }

@@ -5,10 +5,8 @@ import { instantToNtp64, ntp64ToInstant, secondsToNtpShort } from "../ntp/timest
 import { AccessTable } from "./access.ts";
 import { ClientLog } from "./client_log.ts";
 import {
-  createServerPolicy,
   KOD_RATE_REFID,
   NtpResponder,
-  ntpServerWanted,
   respond,
   rootDispersionAt,
   writeNtpTimestamp,
@@ -298,27 +296,6 @@ Deno.test("server: the 48-octet fast path agrees with decodePacket", () => {
       assert.equal(out[0] & 7, d.packet.mode === 1 ? 2 : 4);
     }
   }
-});
-
-Deno.test("server: policy from config (allow rules, ratelimit, clientloglimit)", () => {
-  const cfg = {
-    ntpAccess: [
-      { allow: true, subnet: "192.0.2.0/24", all: false },
-      { allow: false, subnet: "192.0.2.66", all: false },
-    ],
-    rateLimit: { interval: 3, burst: 8, leak: 2, kod: 0 },
-    clientLogLimit: 524288,
-    noClientLog: false,
-    port: 123,
-  };
-  const { policy, errors } = createServerPolicy(cfg, () => 0.5);
-  assert.deepEqual(errors, []);
-  assert.equal(policy.access.isAllowed("192.0.2.1"), true);
-  assert.equal(policy.access.isAllowed("192.0.2.66"), false);
-  assert.equal(policy.clientLog?.capacity, 4096);
-  assert.equal(ntpServerWanted(cfg), true);
-  assert.equal(ntpServerWanted({ ...cfg, port: 0 }), false);
-  assert.equal(ntpServerWanted({ ...cfg, ntpAccess: [] }), false);
 });
 
 Deno.test("writeNtpTimestamp writes exactly what instantToNtp64 gives (fuzz)", () => {

@@ -117,7 +117,8 @@ export function evaluateStages(
 
 /** The smoothing process. */
 export class Smoother {
-  readonly #cfg: SmoothingConfig;
+  /** The configuration. */
+  readonly config: SmoothingConfig;
   #active: boolean;
   #offset = 0;
   #freq = 0;
@@ -127,13 +128,8 @@ export class Smoother {
 
   /** A smoother; `activeAtStart` for leaponly (chrony activates it when the skew is small). */
   constructor(config: SmoothingConfig) {
-    this.#cfg = config;
+    this.config = config;
     this.#active = config.leapOnly;
-  }
-
-  /** The configuration. */
-  get config(): SmoothingConfig {
-    return this.#cfg;
   }
 
   #state(now: Instant) {
@@ -152,8 +148,8 @@ export class Smoother {
     this.#stages = planStages(
       offset,
       freq,
-      this.#cfg.maxFreqPpm * 1e-6,
-      this.#cfg.maxWanderPpm * 1e-6,
+      this.config.maxFreqPpm * 1e-6,
+      this.config.maxWanderPpm * 1e-6,
     );
   }
 
@@ -178,7 +174,7 @@ export class Smoother {
       this.reset(change.when);
       return;
     }
-    if (!this.#active || this.#cfg.leapOnly) return;
+    if (!this.#active || this.config.leapOnly) return;
     const s = this.#state(change.when);
     // served = cooked + offset: cooked moved by doffset (and its rate by dfreq). The plan
     // restarts at the same instant on the new scale (`when` + doffset, as chrony moves
@@ -224,7 +220,7 @@ export class Smoother {
    * wander, corrections start being absorbed.
    */
   updateSkew(now: Instant, skewPpm: number): void {
-    if (!this.#active && skewPpm / 10_000 < this.#cfg.maxWanderPpm) this.activate(now);
+    if (!this.#active && skewPpm / 10_000 < this.config.maxWanderPpm) this.activate(now);
   }
 
   /** `smoothtime activate`. */
@@ -245,7 +241,7 @@ export class Smoother {
     const s = this.#state(now);
     return {
       active: this.#active,
-      leapOnly: this.#cfg.leapOnly,
+      leapOnly: this.config.leapOnly,
       offset: this.#active ? s.offset : 0,
       freqPpm: this.#active ? s.freq * 1e6 : 0,
       wanderPpm: this.#active ? s.wander * 1e6 : 0,

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { DelayTestInput } from "./delay_tests.ts";
 import type { SourceStatsReport } from "./reports.ts";
 import type { LeapStatus } from "./reports.ts";
 import { findBestRegression, median, multipleRegression, tCoefficient } from "./regress.ts";
@@ -87,29 +88,7 @@ export interface SourceStatsOptions {
 }
 
 /** One stored sample. Times and offsets are corrected for later clock changes. */
-interface StoredSample {
-  time: Instant;
-  offset: number;
-  origOffset: number;
-  peerDelay: number;
-  peerDispersion: number;
-  rootDelay: number;
-  rootDispersion: number;
-}
-
-/** What the delay tests (B and C) of an NTP source need. */
-export interface DelayTestData {
-  /** Minimum round-trip delay in the history, seconds. */
-  minDelay: number;
-  /** Standard deviation of the offsets, seconds. */
-  delaySd: number;
-  /** Seconds from the regression reference time to `now`. */
-  lastSampleAgo: number;
-  /** Skew, ppm. */
-  skewPpm: number;
-  /** Offset predicted for `now`, seconds (tempus sign). */
-  predictedOffset: number;
-}
+type StoredSample = Omit<NtpSample, "stratum" | "leap"> & { origOffset: number };
 
 /** Statistics of one source. */
 export class SourceStats {
@@ -161,11 +140,6 @@ export class SourceStats {
   /** Standard deviation of the offsets, seconds. */
   get stdDev(): number {
     return this.#stdDev;
-  }
-
-  /** True when the last regression succeeded. */
-  get regressionOk(): boolean {
-    return this.#regressionOk;
   }
 
   /** Estimated jitter asymmetry in chrony's sense (−0.5..0.5; 0 when not corrected). */
@@ -438,7 +412,7 @@ export class SourceStats {
   }
 
   /** What the delay tests need; null with fewer than 6 samples. */
-  delayTestData(now: Instant): DelayTestData | null {
+  delayTestData(now: Instant): DelayTestInput | null {
     if (this.sampleCount < 6) return null;
     const ago = secondsBetween(now, this.#offsetTime);
     return {
@@ -466,14 +440,6 @@ export class SourceStats {
     if (this.#samples.length === 0 || !Number.isFinite(doffset)) return;
     for (const s of this.#samples) s.offset += doffset;
     this.#estimatedOffset += doffset;
-  }
-
-  /** Adds dispersion to every sample (e.g. after an unknown-quality clock change). */
-  addDispersion(dispersion: number): void {
-    for (const s of this.#window()) {
-      s.rootDispersion += dispersion;
-      s.peerDispersion += dispersion;
-    }
   }
 
   /**

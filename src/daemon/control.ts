@@ -5,29 +5,50 @@
  *
  * @module
  */
-import type {
-  AddSourceRequest,
-  AuthDataReport,
-  ControlResult,
-  EngineControl,
-  SourceMatch,
-} from "../core/control.ts";
-import type {
-  ActivityReport,
-  ClientAccessReport,
-  ManualSampleReport,
-  ManualTimestampReport,
-  NtpDataReport,
-  RtcReport,
-  SelectDataReport,
-  ServerStatsReport,
-  SourceReport,
-  SourceStatsReport,
-  TrackingReport,
-} from "../core/reports.ts";
+import type { AuthDataReport, ControlResult, EngineControl } from "../core/control.ts";
+import type { ActivityReport, NtpDataReport, TrackingReport } from "../core/reports.ts";
 import type { SmoothingReport } from "../core/smoothing.ts";
-import type { Instant } from "../base/time.ts";
 import { MODIFIABLE_FIELDS, type ModifiableField } from "../core/engine/engine.ts";
+
+/** The engine's calls the control passes on unchanged. */
+const ENGINE_CALLS = [
+  "sources",
+  "sourceStats",
+  "selectData",
+  "modifyMakeStep",
+  "burst",
+  "setConnectivity",
+  "reselect",
+  "reselectDistance",
+  "maxUpdateSkew",
+  "resetSources",
+  "adjustFrequency",
+  "adjustOffset",
+  "local",
+] as const;
+
+/** The manual-input calls (the engine or the daemon provides them). */
+const MANUAL_CALLS = ["manual", "manualDelete", "manualList", "setTime"] as const;
+
+/** The daemon services' calls the control passes on unchanged. */
+const SERVICE_CALLS = [
+  "serverStats",
+  "clients",
+  "sourceName",
+  "rtcReport",
+  "addSource",
+  "deleteSource",
+  "ntpAccess",
+  "cmdAccess",
+  "ntpAccessCheck",
+  "cmdAccessCheck",
+  "refresh",
+  "dump",
+  "cycleLogs",
+  "writeRtc",
+  "trimRtc",
+  "shutdown",
+] as const;
 
 /** The engine-level part of `EngineControl` that the engine itself implements. */
 export type EngineSide = EngineReportsAndCommands & {
@@ -38,24 +59,7 @@ export type EngineSide = EngineReportsAndCommands & {
 /** The reports and commands the engine answers with EngineControl's signatures. */
 export type EngineReportsAndCommands = Pick<
   EngineControl,
-  | "tracking"
-  | "sources"
-  | "sourceStats"
-  | "selectData"
-  | "activity"
-  | "ntpData"
-  | "makeStepNow"
-  | "modifyMakeStep"
-  | "burst"
-  | "setConnectivity"
-  | "onOffline"
-  | "reselect"
-  | "reselectDistance"
-  | "maxUpdateSkew"
-  | "resetSources"
-  | "adjustFrequency"
-  | "adjustOffset"
-  | "local"
+  (typeof ENGINE_CALLS)[number] | "tracking" | "activity" | "ntpData" | "makeStepNow" | "onOffline"
 >;
 
 /** chronyc's names of the run-time source options (and the field names themselves). */
@@ -67,22 +71,18 @@ const CHRONYC_MODIFY_FIELDS: ReadonlyMap<string, ModifiableField> = new Map(
 const UNSPECIFIED = new Set(["0.0.0.0", "::"]);
 
 /** The manual-input part (engine or daemon provides it). */
-export type ManualSide = Pick<EngineControl, "manual" | "manualDelete" | "manualList" | "setTime">;
+export type ManualSide = Pick<EngineControl, (typeof MANUAL_CALLS)[number]>;
 
-/** The daemon-level services the control composes. */
-export interface DaemonServices {
+/**
+ * The daemon-level services the control composes: EngineControl's server statistics,
+ * clients, names, RTC, sources added and deleted, access tables, refresh, dump, logs and
+ * shutdown, and these.
+ */
+export interface DaemonServices extends Pick<EngineControl, (typeof SERVICE_CALLS)[number]> {
   /** Adjusts the tracking report (e.g. -x: system time offset from the null driver). */
   adjustTracking?: (report: TrackingReport) => TrackingReport;
   /** Unresolved source names (added to `activity`). */
   unresolvedSources: () => number;
-  /** serverstats. */
-  serverStats: () => ServerStatsReport;
-  /** clients. */
-  clients: () => ClientAccessReport[];
-  /** Configured name of the source at an address. */
-  sourceName: (address: string) => string | null;
-  /** Adds a source at run time (511 at once for an address in use). */
-  addSource: (request: AddSourceRequest) => ControlResult | Promise<ControlResult>;
   /** `authdata` of the source at an address (absent: every source unauthenticated). */
   authData?: (address: string) => AuthDataReport | null;
   /** `rekey` (absent: fails). */
@@ -95,47 +95,44 @@ export interface DaemonServices {
   makeStepNow?: () => ControlResult;
   /** The local address used to reach a remote address (ntpdata), or null if unknown. */
   localAddressFor?: (remote: string) => string | null;
-  /** Deletes the source at an address. */
-  deleteSource: (address: string) => ControlResult;
-  /** NTP allow/deny at run time. */
-  ntpAccess: (subnet: string | null, allow: boolean, all: boolean) => ControlResult;
-  /** cmdallow/cmddeny at run time. */
-  cmdAccess: (subnet: string | null, allow: boolean, all: boolean) => ControlResult;
-  /** Is NTP service allowed for this address? */
-  ntpAccessCheck: (address: string) => boolean;
-  /** Is command access allowed for this address? */
-  cmdAccessCheck: (address: string) => boolean;
-  /** Re-resolve names. */
-  refresh: () => ControlResult;
-  /** Write sample histories. */
-  dump: () => ControlResult;
-  /** Reopen log files. */
-  cycleLogs: () => ControlResult;
-  /** RTC report (null: RTC tracking off). */
-  rtcReport: () => RtcReport | null;
-  /** Write the RTC parameters file. */
-  writeRtc: () => ControlResult;
-  /** Trim the RTC. */
-  trimRtc: () => ControlResult;
-  /** Shut the daemon down. */
-  shutdown: () => ControlResult;
   /** `smoothing` (ops: smoothtime; absent or null when not configured). */
   smoothing?: () => SmoothingReport | null;
   /** `smoothtime reset|activate` (ops: smoothtime). */
   smoothTime?: (action: "reset" | "activate") => ControlResult;
 }
 
+/** Calls to `names` of `target`, each looked up on `target` when it is made. */
+function passOn<T, K extends keyof T>(target: T, names: readonly K[]): Pick<T, K> {
+  const calls: Partial<Pick<T, K>> = {};
+  for (const name of names) {
+    const call = (...args: unknown[]) => (target[name] as (...a: unknown[]) => unknown)(...args);
+    calls[name] = call as T[K];
+  }
+  return calls as Pick<T, K>;
+}
+
+/** The calls DaemonControl passes on unchanged (EngineControl's documentation applies). */
+export interface DaemonControl extends
+  Pick<
+    EngineControl,
+    (typeof ENGINE_CALLS)[number] | (typeof MANUAL_CALLS)[number] | (typeof SERVICE_CALLS)[number]
+  > {}
+
 /** Composes the engine, manual input and daemon services into one `EngineControl`. */
 export class DaemonControl implements EngineControl {
   readonly #engine: EngineSide;
-  readonly #manual: ManualSide;
   readonly #services: DaemonServices;
 
   /** Creates the control surface. */
   constructor(engine: EngineSide, manual: ManualSide, services: DaemonServices) {
     this.#engine = engine;
-    this.#manual = manual;
     this.#services = services;
+    Object.assign(
+      this,
+      passOn(engine, ENGINE_CALLS),
+      passOn(manual, MANUAL_CALLS),
+      passOn(services, SERVICE_CALLS),
+    );
   }
 
   /** `smoothing` (ops). */
@@ -150,18 +147,6 @@ export class DaemonControl implements EngineControl {
   tracking(): TrackingReport {
     const report = this.#engine.tracking();
     return this.#services.adjustTracking ? this.#services.adjustTracking(report) : report;
-  }
-  /** `sources`. */
-  sources(): SourceReport[] {
-    return this.#engine.sources();
-  }
-  /** `sourcestats`. */
-  sourceStats(): SourceStatsReport[] {
-    return this.#engine.sourceStats();
-  }
-  /** `selectdata`. */
-  selectData(): SelectDataReport[] {
-    return this.#engine.selectData();
   }
   /** `activity`, with unresolved names counted by the daemon. */
   activity(): ActivityReport {
@@ -187,138 +172,18 @@ export class DaemonControl implements EngineControl {
   reloadSources(): ControlResult {
     return this.#services.reloadSources?.() ?? { ok: false, status: "failed" };
   }
-  /** `serverstats`. */
-  serverStats(): ServerStatsReport {
-    return this.#services.serverStats();
-  }
-  /** `clients`. */
-  clients(): ClientAccessReport[] {
-    return this.#services.clients();
-  }
-  /** `sourcename`. */
-  sourceName(address: string): string | null {
-    return this.#services.sourceName(address);
-  }
-  /** `rtcdata`. */
-  rtcReport(): RtcReport | null {
-    return this.#services.rtcReport();
-  }
-  /** `manual list`. */
-  manualList(): ManualSampleReport[] {
-    return this.#manual.manualList();
-  }
   /** `makestep`. */
   makeStepNow(): ControlResult {
     return this.#services.makeStepNow?.() ?? this.#engine.makeStepNow();
   }
-  /** `makestep THRESHOLD LIMIT`. */
-  modifyMakeStep(threshold: number, limit: number): ControlResult {
-    return this.#engine.modifyMakeStep(threshold, limit);
-  }
-  /** `burst`. */
-  burst(match: SourceMatch, good: number, total: number): ControlResult {
-    return this.#engine.burst(match, good, total);
-  }
-  /** `online`/`offline`. */
-  setConnectivity(match: SourceMatch, online: boolean): ControlResult {
-    return this.#engine.setConnectivity(match, online);
-  }
   /** `onoffline`. */
   onOffline(): ControlResult {
     return this.#services.onOffline?.() ?? this.#engine.onOffline();
-  }
-  /** `manual on|off|reset`. */
-  manual(mode: "on" | "off" | "reset"): ControlResult {
-    return this.#manual.manual(mode);
-  }
-  /** `manual delete N`. */
-  manualDelete(index: number): ControlResult {
-    return this.#manual.manualDelete(index);
-  }
-  /** `settime`. */
-  setTime(trueTime: Instant): ControlResult | { ok: true; report: ManualTimestampReport } {
-    return this.#manual.setTime(trueTime);
-  }
-  /** `add server|pool|peer`. */
-  addSource(request: AddSourceRequest): ControlResult | Promise<ControlResult> {
-    return this.#services.addSource(request);
-  }
-  /** `delete`. */
-  deleteSource(address: string): ControlResult {
-    return this.#services.deleteSource(address);
-  }
-  /** `allow`/`deny`. */
-  ntpAccess(subnet: string | null, allow: boolean, all: boolean): ControlResult {
-    return this.#services.ntpAccess(subnet, allow, all);
-  }
-  /** `cmdallow`/`cmddeny`. */
-  cmdAccess(subnet: string | null, allow: boolean, all: boolean): ControlResult {
-    return this.#services.cmdAccess(subnet, allow, all);
-  }
-  /** `accheck`. */
-  ntpAccessCheck(address: string): boolean {
-    return this.#services.ntpAccessCheck(address);
-  }
-  /** `cmdaccheck`. */
-  cmdAccessCheck(address: string): boolean {
-    return this.#services.cmdAccessCheck(address);
-  }
-  /** `reselect`. */
-  reselect(): ControlResult {
-    return this.#engine.reselect();
-  }
-  /** `reselectdist`. */
-  reselectDistance(distance: number): ControlResult {
-    return this.#engine.reselectDistance(distance);
-  }
-  /** `maxupdateskew`. */
-  maxUpdateSkew(ppm: number): ControlResult {
-    return this.#engine.maxUpdateSkew(ppm);
   }
   /** Per-source modifiers, by chronyc's name (minpoll, maxdelayratio, ...). */
   modifySource(address: string, field: string, value: number): ControlResult {
     const key = CHRONYC_MODIFY_FIELDS.get(field);
     if (key === undefined) return { ok: false, status: "invalid" };
     return this.#engine.modifySource(address, key, value);
-  }
-  /** `refresh`. */
-  refresh(): ControlResult {
-    return this.#services.refresh();
-  }
-  /** `reset sources`. */
-  resetSources(): ControlResult {
-    return this.#engine.resetSources();
-  }
-  /** `dump`. */
-  dump(): ControlResult {
-    return this.#services.dump();
-  }
-  /** `cyclelogs`. */
-  cycleLogs(): ControlResult {
-    return this.#services.cycleLogs();
-  }
-  /** `writertc`. */
-  writeRtc(): ControlResult {
-    return this.#services.writeRtc();
-  }
-  /** `trimrtc`. */
-  trimRtc(): ControlResult {
-    return this.#services.trimRtc();
-  }
-  /** `dfreq`. */
-  adjustFrequency(dfreqPpm: number): ControlResult {
-    return this.#engine.adjustFrequency(dfreqPpm);
-  }
-  /** `doffset`. */
-  adjustOffset(offset: number): ControlResult {
-    return this.#engine.adjustOffset(offset);
-  }
-  /** `local`. */
-  local(enabled: boolean, stratum?: number, distance?: number, orphan?: boolean): ControlResult {
-    return this.#engine.local(enabled, stratum, distance, orphan);
-  }
-  /** `shutdown`. */
-  shutdown(): ControlResult {
-    return this.#services.shutdown();
   }
 }

@@ -19,6 +19,8 @@ import type { Instant } from "../base/time.ts";
 import type { LogPort } from "../base/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
 import type { SourceStats } from "../core/sourcestats.ts";
+import type { Source } from "../core/source/source.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** chrony's DUMP_IDENTIFIER, the first line of a dump file. */
 export const DUMP_IDENTIFIER = "SRC0";
@@ -45,23 +47,15 @@ export interface DumpedSource {
 }
 
 /** The part of an engine source a dump needs. */
-export interface DumpableSource {
+export interface DumpableSource extends
+  Pick<
+    Source,
+    "addressText" | "refId" | "reachability" | "reachabilitySize" | "stats" | "restoreReachability"
+  > {
   /** "refclock" or an NTP association type. */
   type: string;
-  /** IP address text (NTP sources). */
-  addressText: string;
-  /** Reference id (reference clocks). */
-  refId?: number;
   /** The source's key (null: not authenticated). */
   params: { key: number | null };
-  /** Reachability register. */
-  reachability: number;
-  /** Polls counted in the register. */
-  reachabilitySize: number;
-  /** Statistics. */
-  stats: SourceStats;
-  /** Sets the reachability register (optional). */
-  restoreReachability?(register: number, size: number): void;
 }
 
 /** The dump-file view of an engine source; `name` is its configured name, if any. */
@@ -136,11 +130,7 @@ export function writeDumpFiles(dir: string, sources: readonly DumpedSource[]): s
     const path = join(dir, `${source.fileName}.dat`);
     const text = dumpText(source);
     if (text === null) {
-      try {
-        Deno.removeSync(path);
-      } catch {
-        // no old file
-      }
+      bestEffort(() => Deno.removeSync(path));
       continue;
     }
     try {
@@ -199,11 +189,7 @@ export function removeDumpFiles(dir: string): void {
     if (!name.endsWith(".dat")) continue;
     const base = name.slice(0, -4);
     if (!base.startsWith("refid:") && !looksLikeIp(base)) continue;
-    try {
-      Deno.removeSync(join(dir, name));
-    } catch {
-      // gone already
-    }
+    bestEffort(() => Deno.removeSync(join(dir, name)));
   }
 }
 

@@ -12,6 +12,7 @@ import type { LogPort } from "../base/ports.ts";
 import type { LeapStatus } from "../core/reports.ts";
 import type { Instant } from "../base/time.ts";
 import { envOrUndefined } from "../io/daemonize.ts";
+import { errorMessage } from "../base/errors.ts";
 
 /** One change of TAI - UTC: from the Unix time `at` (a UTC midnight) the offset is `tai`. */
 export interface LeapEntry {
@@ -119,10 +120,6 @@ export function passesLeapCheck(entries: readonly LeapEntry[]): boolean {
 /** The leap table hook for the reference: Instant → the table's leap for that day. */
 export type LeapTable = (now: Instant) => LeapStatus;
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Loads `leapsectz` / `leapseclist` from `config` (leapseclist wins when both are given, as
  * in chrony 4.8). A time zone that fails the check is ignored with a warning, as chronyd
@@ -141,7 +138,7 @@ export function loadLeapTable(
     try {
       list = parseLeapSecondsList(new TextDecoder().decode(read(path)));
     } catch (error) {
-      throw new Error(`leapseclist ${path}: ${describe(error)}`);
+      throw new Error(`leapseclist ${path}: ${errorMessage(error)}`);
     }
     const now = options.now ?? Date.now() / 1000;
     if (list.expiry !== null && list.expiry < now) {

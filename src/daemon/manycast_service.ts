@@ -12,6 +12,7 @@ import type { Config } from "../config/model.ts";
 import type { ManycastClientConfig } from "../config/model_broadcast.ts";
 import { manycastPlan, ManycastSolicitation } from "../core/source/manycast.ts";
 import type { DaemonParts } from "./build.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** How long answers to one solicitation are collected, ms. */
 const ANSWER_WINDOW_MS = 2000;
@@ -131,11 +132,7 @@ async function check(
     }
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch {
-      // closed by the timer
-    }
+    bestEffort(() => conn.close());
   }
   if (isClosed()) return;
   const inUse = new Set(members.map((id) => engine.source(id)?.addressText ?? ""));

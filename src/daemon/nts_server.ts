@@ -28,6 +28,7 @@ import {
   type ServerKeySet,
 } from "../nts/server_keys.ts";
 import { writeFileAtomic } from "../io/files.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /**
  * NTS-KE handshakes served at once per `ntsprocesses` (0 counts as 1); further connections
@@ -301,11 +302,7 @@ export function startNtsServer(
         if (rotation !== null) deps.timers.cancelTimer(rotation);
         context.free(); // connections still open keep their reference
         for (const l of listeners) {
-          try {
-            l.close();
-          } catch {
-            // already closed
-          }
+          bestEffort(() => l.close());
         }
       },
     },

@@ -10,30 +10,21 @@
  *
  * @module
  */
-import type { LogPort, TimerPort } from "../base/ports.ts";
 import { ntsConfigOf } from "../config/nts_config.ts";
 import { bootstrapMinSources, unverifiedUpdates } from "../nts/cert_time.ts";
 import { RELEASE_UNIX_TIME } from "../version.ts";
 import type { Config } from "../config/model.ts";
 import type { PacketAuthState } from "../core/source/packet_auth.ts";
-import type { NtsKeOptions, NtsKeResult } from "../nts/ke_client.ts";
-import { NtsClient } from "./nts_client.ts";
+import { NtsClient, type NtsClientDeps } from "./nts_client.ts";
 import { isLiteral, type NtsConnector, type Resolver } from "./sources.ts";
 
 /** What the connector needs. */
-export interface NtsSourcesDeps {
-  /** NTS-KE (ke_client.ts ntsKeExchange). */
-  exchange: (options: NtsKeOptions) => Promise<NtsKeResult>;
+export interface NtsSourcesDeps
+  extends Pick<NtsClientDeps, "exchange" | "timers" | "log" | "timeFloor"> {
   /** Name resolution for a negotiated NTP server name. */
   resolve: Resolver;
-  /** Timers. */
-  timers: TimerPort;
-  /** Log. */
-  log: LogPort;
   /** Unix time now, seconds (default: Date.now()). */
   unixNow?: () => number;
-  /** Lower bound on the true time (default: the release date, version.ts). */
-  timeFloor?: number;
 }
 
 /** Number of NTS sources `config` asks for (a pool counts its maxsources). */

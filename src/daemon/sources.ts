@@ -9,6 +9,7 @@
 import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
 import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
 import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
+import { errorMessage } from "../base/errors.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {
@@ -108,7 +109,7 @@ export class SourceManager {
     } catch (error) {
       this.#log.log(
         "warning",
-        `NTS-KE with ${config.name} (${address}) failed: ${describe(error)}`,
+        `NTS-KE with ${config.name} (${address}) failed: ${errorMessage(error)}`,
       );
       return null;
     }
@@ -248,19 +249,10 @@ export class SourceManager {
       if (addresses.length === 0) throw new Error("no addresses");
     } catch (error) {
       if (!this.#configs.includes(config)) return; // removed while resolving
-      this.#unresolved.add(config);
-      const delay = 7 * 2 ** retryExp;
+      const delay = this.#retryLater(config, retryExp);
       this.#log.log(
         "warning",
-        `Could not resolve ${config.name} (${describe(error)}), retrying in ${delay} s`,
-      );
-      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
-      this.#retryTimers.set(
-        config,
-        this.#timers.setTimer(delay, () => {
-          this.#retryTimers.delete(config);
-          void this.#resolveAndAdd(config, next);
-        }),
+        `Could not resolve ${config.name} (${errorMessage(error)}), retrying in ${delay} s`,
       );
       return;
     }
@@ -278,17 +270,23 @@ export class SourceManager {
     }
     if (config.params.nts === true && this.#countOf(config) === 0) {
       // Every NTS-KE failed: try again later, as for a name that did not resolve.
-      this.#unresolved.add(config);
-      const delay = 7 * 2 ** retryExp;
-      const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
-      this.#retryTimers.set(
-        config,
-        this.#timers.setTimer(delay, () => {
-          this.#retryTimers.delete(config);
-          void this.#resolveAndAdd(config, next);
-        }),
-      );
+      this.#retryLater(config, retryExp);
     }
+  }
+
+  /** Counts `config` as unresolved and tries it again later; returns the delay, seconds. */
+  #retryLater(config: SourceConfig, retryExp: number): number {
+    this.#unresolved.add(config);
+    const delay = 7 * 2 ** retryExp;
+    const next = Math.min(retryExp + 1, RESOLVE_RETRY_MAX_EXP);
+    this.#retryTimers.set(
+      config,
+      this.#timers.setTimer(delay, () => {
+        this.#retryTimers.delete(config);
+        void this.#resolveAndAdd(config, next);
+      }),
+    );
+    return delay;
   }
 
   #countOf(config: SourceConfig): number {
@@ -316,8 +314,4 @@ function canonicalIpv6(text: string): string {
 /** True when `name` is an IPv4 or IPv6 literal. */
 export function isLiteral(name: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

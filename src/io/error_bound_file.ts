@@ -24,6 +24,7 @@
  */
 import type { ErrorBoundSnapshot } from "../core/error_bound.ts";
 import type { LeapStatus } from "../core/reports.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Size of the file. */
 export const ERROR_BOUND_PAGE_SIZE = 4096;
@@ -106,9 +107,7 @@ export class ErrorBoundWriter {
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
     Deno.mkdirSync(dir, { recursive: true });
     const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o644 });
-    try {
-      Deno.chmodSync(path, 0o644);
-    } catch { /* not ours to change: readers may still read it */ }
+    bestEffort(() => Deno.chmodSync(path, 0o644)); // not ours to change: readers may still read it
     const page = new Uint8Array(ERROR_BOUND_PAGE_SIZE);
     page.set(MAGIC, 0);
     new DataView(page.buffer).setUint32(4, VERSION, true);

@@ -28,6 +28,7 @@ import {
 import { sameIpAddress } from "../base/ip.ts";
 import { KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
+import { errorMessage } from "../base/errors.ts";
 
 /** Options of the kernel-timestamping client transport. */
 export interface KernelClientTransportOptions {
@@ -169,7 +170,7 @@ export class KernelClientTransport implements NtpTransport {
         configure: this.#options.configureSocket,
       });
     } catch (error) {
-      this.#options.log.log("warning", `Could not open NTP client socket: ${describe(error)}`);
+      this.#options.log.log("warning", `Could not open NTP client socket: ${errorMessage(error)}`);
       return null;
     }
   }
@@ -196,7 +197,10 @@ export class KernelClientTransport implements NtpTransport {
       }
     } catch (error) {
       if (!this.#closed) {
-        this.#options.log.log("debug", `NTP exchange with ${to.address} ended: ${describe(error)}`);
+        this.#options.log.log(
+          "debug",
+          `NTP exchange with ${to.address} ended: ${errorMessage(error)}`,
+        );
       }
     } finally {
       clearTimeout(timer);
@@ -223,8 +227,4 @@ export class KernelClientTransport implements NtpTransport {
   get openSockets(): number {
     return this.#open.size;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

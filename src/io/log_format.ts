@@ -6,6 +6,7 @@
  * @module
  */
 import type { LeapStatus } from "../core/reports.ts";
+import type { RefclockSampleLog } from "../core/source/refclock_types.ts";
 import { type Instant, instantToParts } from "../base/time.ts";
 
 /** Column header of tracking.log (chrony reference.c). */
@@ -32,24 +33,7 @@ export const REFCLOCKS_BANNER =
   "   Date (UTC) Time         Refid  DP L P  Raw offset   Cooked offset      Disp.";
 
 /** One refclock sample (raw, from the driver) or filtered sample (chrony refclocks.log). */
-export interface RefclockLogRecord {
-  /** Cooked time of the sample. */
-  time: Instant;
-  /** Refid text. */
-  refId: string;
-  /** Raw sample: samples taken since the last poll (chrony's DP); null for a filtered one. */
-  count: number | null;
-  /** Leap status (0 none, 1 insert, 2 delete, 3 unknown). */
-  leap: number;
-  /** Offset given by the driver, seconds (raw samples only). */
-  rawOffset: number;
-  /** Offset after the correction and the `offset` option, seconds (tempus sign). */
-  offset: number;
-  /** Dispersion, seconds. */
-  dispersion: number;
-  /** True for a pulse (chrony's P column). */
-  pulse?: boolean;
-}
+export type RefclockLogRecord = RefclockSampleLog;
 
 /** A refclocks.log line, as chrony's log_sample. */
 export function formatRefclockLine(r: RefclockLogRecord): string {

@@ -19,6 +19,7 @@ import {
 } from "@logtape/logtape";
 import type { LogLevel, LogPort } from "../base/ports.ts";
 import { SyslogSink } from "./syslog.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** logtape's level names (its `LogLevel`, spelt out so this API names no logtape type). */
 export type TapeLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
@@ -161,11 +162,7 @@ export class ReopenableFileSink {
 
   /** Closes the file. */
   close(): void {
-    try {
-      this.#file?.close();
-    } catch {
-      // already closed
-    }
+    bestEffort(() => this.#file?.close());
     this.#file = null;
   }
 }

@@ -14,6 +14,7 @@ import type {
   SourceStatsReport,
   TrackingReport,
 } from "../core/reports.ts";
+import { refIdToHex } from "../ntp/packet.ts";
 
 /** What one scrape shows. */
 export interface MetricsSnapshot {
@@ -71,10 +72,6 @@ class Exposition {
   }
 }
 
-function refIdText(refId: number): string {
-  return (refId >>> 0).toString(16).toUpperCase().padStart(8, "0");
-}
-
 /** Renders one scrape. */
 export function renderMetrics(s: MetricsSnapshot): string {
   const e = new Exposition();
@@ -94,7 +91,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     "tempus_reference_info",
     "gauge",
     "The current reference: reference ID (hex) and address (always 1).",
-    [[{ ref_id: refIdText(t.refId), address: t.refAddress ?? "" }, 1]],
+    [[{ ref_id: refIdToHex(t.refId), address: t.refAddress ?? "" }, 1]],
   );
   g("tempus_stratum", "Stratum of the local clock (0: unsynchronised).", t.stratum);
   g(

@@ -25,24 +25,14 @@ import { kernelSocketsAvailable } from "./kernel_socket.ts";
 import { countError, emptyIoCounters, type NtpServerStats } from "./server_counters.ts";
 import type { NtpServerDeps } from "./server_dispatch.ts";
 import { openDenoLoops } from "./server_deno_loop.ts";
-import { openKernelLoops } from "./server_kernel_loop.ts";
+import { type KernelLoopOptions, openKernelLoops } from "./server_kernel_loop.ts";
 import type { SocketLoop } from "./server_loop.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Where to listen. */
-export interface NtpServerOptions {
-  /** Addresses to bind (empty: "::" dual-stack, falling back to "0.0.0.0"). */
-  hosts: string[];
-  /** UDP port (123 normally; 0 lets the OS pick, for tests). */
-  port: number;
+export interface NtpServerOptions extends KernelLoopOptions {
   /** Socket backend: "auto" (default: kernel when available), "kernel" or "daemon". */
   timestamping?: "auto" | "kernel" | "daemon";
-  /** Replies per sendmmsg on kernel sockets (1: one sendto each). Default 4. */
-  replyGroup?: number;
-  /**
-   * Sets options on each kernel socket before bind (broadcast, multicast TTL, group joins:
-   * daemon/broadcast_sockets.ts); the "daemon" backend cannot take them and refuses.
-   */
-  configure?: (fd: number, family: number) => void;
 }
 
 /** A running server. */
@@ -133,11 +123,7 @@ export function startNtpServer(
       for (const l of loops) {
         if (l.closed) continue;
         l.closed = true;
-        try {
-          l.socket.close();
-        } catch {
-          // already closed
-        }
+        bestEffort(() => l.socket.close());
       }
       await Promise.all(loops.map((l) => l.done));
     },

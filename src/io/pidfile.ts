@@ -7,6 +7,7 @@
  * @module
  */
 import { dirOf, ensurePrivateDir, type Owner } from "./private_dir.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Reads the pid stored in `path`, or null when missing or unreadable. */
 export function readPid(path: string): number | null {
@@ -57,10 +58,6 @@ export function acquirePidFile(path: string, owner: Owner | null = null): void {
 /** Removes the pidfile if it still holds our pid. */
 export function releasePidFile(path: string): void {
   if (readPid(path) === Deno.pid) {
-    try {
-      Deno.removeSync(path);
-    } catch {
-      // already gone
-    }
+    bestEffort(() => Deno.removeSync(path));
   }
 }

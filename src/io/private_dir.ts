@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { errorMessage } from "../base/errors.ts";
 
 /** A numeric owner: the user (and primary group) the daemon runs as. */
 export interface Owner {
@@ -24,10 +25,6 @@ export function currentOwner(): Owner {
 
 function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The directory part of a file path ("/" for a file in the root, "." without a slash). */
@@ -49,7 +46,7 @@ function createOne(path: string, mode: number, owner: Owner | null): void {
     Deno.mkdirSync(path, { mode }); // the umask may only take bits away
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return; // raced with another creator
-    throw new Error(`Could not create directory ${path}: ${describe(error)}`);
+    throw new Error(`Could not create directory ${path}: ${errorMessage(error)}`);
   }
   if (owner === null) return;
   const me = currentOwner();
@@ -62,7 +59,7 @@ function createOne(path: string, mode: number, owner: Owner | null): void {
     } catch {
       // nothing more to do
     }
-    throw new Error(`Could not change ownership of ${path}: ${describe(error)}`);
+    throw new Error(`Could not change ownership of ${path}: ${errorMessage(error)}`);
   }
 }
 
@@ -114,7 +111,7 @@ export function privateDirProblem(dir: string, allowed: number, owner: Owner): s
   try {
     st = Deno.statSync(dir);
   } catch (error) {
-    return `Could not access ${dir}: ${describe(error)}`;
+    return `Could not access ${dir}: ${errorMessage(error)}`;
   }
   if (!st.isDirectory) return `${dir} is not a directory`;
   const mode = st.mode ?? 0;

@@ -7,6 +7,7 @@
  */
 import { lockAllMemory, setFifoScheduler } from "../../ffi/process.ts";
 import type { LogLevel } from "../base/ports.ts";
+import { errorMessage } from "../base/errors.ts";
 
 /** What -m / -P did, to be logged once logging is up. */
 export interface ProcessNote {
@@ -26,10 +27,6 @@ export function threadIds(): number[] {
   return ids.sort((a, b) => a - b);
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Applies -m and -P; returns the lines to log. */
 export function applyProcessOptions(
   options: { lockMemory: boolean; schedPriority: number },
@@ -45,7 +42,10 @@ export function applyProcessOptions(
           `Enabled SCHED_FIFO with priority ${options.schedPriority} (${tids.length} threads)`,
       });
     } catch (error) {
-      notes.push({ level: "error", message: `sched_setscheduler() failed: ${describe(error)}` });
+      notes.push({
+        level: "error",
+        message: `sched_setscheduler() failed: ${errorMessage(error)}`,
+      });
     }
   }
   if (options.lockMemory) {
@@ -53,7 +53,7 @@ export function applyProcessOptions(
       lockAllMemory();
       notes.push({ level: "info", message: "Successfully locked into RAM" });
     } catch (error) {
-      notes.push({ level: "error", message: `Memory not locked into RAM: ${describe(error)}` });
+      notes.push({ level: "error", message: `Memory not locked into RAM: ${errorMessage(error)}` });
     }
   }
   return notes;

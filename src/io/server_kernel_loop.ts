@@ -25,11 +25,15 @@ const BATCHES_PER_WAKE = 16;
 export interface KernelLoopOptions {
   /** Addresses to bind (empty: "::" dual-stack, falling back to "0.0.0.0"). */
   hosts: string[];
-  /** UDP port. */
+  /** UDP port (123 normally; 0 lets the OS pick, for tests). */
   port: number;
-  /** Replies per sendmmsg (1: one sendto each). Default DEFAULT_REPLY_GROUP. */
+  /** Replies per sendmmsg on kernel sockets (1: one sendto each). Default DEFAULT_REPLY_GROUP. */
   replyGroup?: number;
-  /** Sets options on each socket before bind. */
+  /**
+   * Sets options on each kernel socket before bind (broadcast, multicast TTL, group joins:
+   * daemon/broadcast_sockets.ts); the "daemon" backend of the NTP server cannot take them and
+   * refuses.
+   */
   configure?: (fd: number, family: number) => void;
 }
 

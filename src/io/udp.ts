@@ -13,6 +13,7 @@
 import type { NtpTransport, SocketAddress } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import { ipFamily, sameIpAddress } from "../base/ip.ts";
+import { bestEffort, errorMessage } from "../base/errors.ts";
 
 /** A clock read at the edge (the daemon passes its cooked clock, the CLI the raw clock). */
 export type ClockFn = () => Instant;
@@ -80,10 +81,6 @@ export function openUdp(hostname: string, port: number): Deno.DatagramConn {
   return Deno.listenDatagram({ hostname, port, transport: "udp" });
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Opens a client socket on a random ephemeral port, in the family of `to` (bound to the
  * wildcard address unless `bindAddress` is given). Throws the OS error.
@@ -111,9 +108,7 @@ export async function exchange(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    bestEffort(() => conn.close());
   }, Math.max(0, options.timeoutMs));
   const buffer = new Uint8Array(MAX_DATAGRAM);
   let sentAt: Instant = options.clock();
@@ -146,9 +141,7 @@ export async function exchange(
     }
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    bestEffort(() => conn.close());
   }
   return { sentAt, localPort, replies, accepted, sendError };
 }

@@ -17,8 +17,8 @@ const cmacState = new WeakMap<
   { cipher: BlockCipher; k1: Uint8Array; k2: Uint8Array }
 >();
 
-/** Doubles a 128-bit block in GF(2^128) (RFC 4493 subkey generation). */
-function dbl(block: Uint8Array): Uint8Array {
+/** Doubles a 128-bit block in GF(2^128) (RFC 4493 subkey generation, RFC 5297 dbl()). */
+export function dbl(block: Uint8Array): Uint8Array {
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = ((block[i] << 1) | (i < 15 ? block[i + 1] >> 7 : 0)) & 0xff;
   if (block[0] & 0x80) out[15] ^= 0x87;

@@ -44,18 +44,6 @@ export const NtpMode = {
   Private: 7,
 } as const;
 
-/** Leap indicator values (RFC 5905). */
-export const LeapIndicator = {
-  /** No warning. */
-  None: 0,
-  /** Last minute of the day has 61 seconds. */
-  Insert: 1,
-  /** Last minute of the day has 59 seconds. */
-  Delete: 2,
-  /** Unsynchronised (alarm). */
-  Unsynchronised: 3,
-} as const;
-
 /** A decoded NTP packet (header, extension fields, MAC). */
 export interface NtpPacket {
   /** Leap indicator, 0-3. */

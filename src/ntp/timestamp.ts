@@ -101,8 +101,3 @@ export function secondsToNtpShort(s: number): number {
 export function ntpShortToSeconds(u32: number): number {
   return (u32 >>> 0) / 65536;
 }
-
-/** Converts a signed log2-seconds value (poll, precision) to seconds. */
-export function log2ToSeconds(log2: number): number {
-  return Math.pow(2, log2);
-}

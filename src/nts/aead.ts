@@ -24,6 +24,8 @@ import {
   OpensslError,
   opensslErrors,
 } from "../../ffi/openssl.ts";
+import { constantTimeEqual } from "../ntp/auth.ts";
+import { dbl } from "../ntp/cmac.ts";
 
 /** NTS AEAD algorithm identifier of AEAD_AES_SIV_CMAC_256 (IANA AEAD registry). */
 export const AEAD_AES_SIV_CMAC_256 = 15;
@@ -74,14 +76,6 @@ function cbcMacBlock(key: Uint8Array, data: Uint8Array): Uint8Array {
   }
 }
 
-/** Doubling in GF(2^128) as RFC 5297 defines dbl(). */
-function dbl(block: Uint8Array): Uint8Array {
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) out[i] = ((block[i] << 1) | (i < 15 ? block[i + 1] >> 7 : 0)) & 0xff;
-  if (block[0] & 0x80) out[15] ^= 0x87;
-  return out;
-}
-
 function xorInto(target: Uint8Array, source: Uint8Array): void {
   for (let i = 0; i < target.length; i++) target[i] ^= source[i];
 }
@@ -114,14 +108,6 @@ function emptyPlaintextTag(key: Uint8Array, associated: readonly Uint8Array[]): 
   const t = dbl(d);
   t[0] ^= 0x80;
   return aesCmac(macKey, t);
-}
-
-/** Constant-time equality of two byte strings of equal length. */
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }
 
 function checkKey(key: Uint8Array): void {
@@ -198,7 +184,7 @@ export function sivDecrypt(
   checkKey(key);
   if (sealed.length < SIV_TAG_LENGTH) return null;
   if (sealed.length === SIV_TAG_LENGTH) {
-    return equalBytes(sealed, emptyPlaintextTag(key, associated)) ? new Uint8Array(0) : null;
+    return constantTimeEqual(sealed, emptyPlaintextTag(key, associated)) ? new Uint8Array(0) : null;
   }
   const lib = libcrypto();
   const ctx = lib.EVP_CIPHER_CTX_new();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { NtsKeResult } from "./ke_client.ts";
 
 /** Upper bound of a dump file accepted, octets (8 cookies of a few hundred octets, hex). */
 export const MAX_DUMP_LENGTH = 64 * 1024;
@@ -13,29 +14,21 @@ export const MAX_DUMP_LENGTH = 64 * 1024;
 const MAX_COOKIE_LENGTH = 1024;
 const FORMAT = "tempus-nts-cookies/1";
 
-/** The state of one NTS association. */
-export interface NtsDump {
+/**
+ * The state of one NTS association: the keys, the unused cookies and the negotiated NTP
+ * server of an NTS-KE exchange, with where and when the keys were established.
+ */
+export interface NtsDump extends Omit<NtsKeResult, "warnings"> {
   /** The NTS-KE server (name or address) and port the keys came from. */
   keServer: string;
   /** NTS-KE port. */
   kePort: number;
-  /** AEAD algorithm. */
-  aeadId: number;
-  /** Client-to-server key. */
-  c2sKey: Uint8Array;
-  /** Server-to-client key. */
-  s2cKey: Uint8Array;
-  /** Unused cookies. */
-  cookies: Uint8Array[];
-  /** Negotiated NTP server and port. */
-  ntpServer: string;
-  /** NTP port. */
-  ntpPort: number;
   /** When the keys were established, Unix seconds (for ntsrefresh). */
   established: number;
 }
 
-function hex(bytes: Uint8Array): string {
+/** Bytes as lower-case hex. */
+export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

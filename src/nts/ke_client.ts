@@ -20,6 +20,7 @@ import {
   NEXT_PROTOCOL_NTPV4,
   NTS_EXPORTER_LABEL,
 } from "./ke_records.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Default NTS-KE port. */
 export const NTS_KE_PORT = 4460;
@@ -94,11 +95,7 @@ export async function ntsKeExchange(options: NtsKeOptions): Promise<NtsKeResult>
   let conn: Deno.Conn | null = null;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      conn?.close();
-    } catch {
-      // already closed
-    }
+    bestEffort(() => conn?.close());
   }, options.timeoutMs ?? 10_000);
   const tls = new MemoryTlsClient({
     serverName: options.serverName ?? options.host,
@@ -175,11 +172,7 @@ export async function ntsKeExchange(options: NtsKeOptions): Promise<NtsKeResult>
     throw e;
   } finally {
     clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch {
-      // closed by the timer
-    }
+    bestEffort(() => conn?.close());
     tls.free();
   }
 }

@@ -22,6 +22,7 @@ import {
   NEXT_PROTOCOL_NTPV4,
   NTS_EXPORTER_LABEL,
 } from "./ke_records.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Cookies handed out per NTS-KE response. */
 export const COOKIES_PER_KE = 8;
@@ -70,11 +71,7 @@ export async function serveNtsKeConnection(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      conn.close();
-    } catch {
-      // already closed
-    }
+    bestEffort(() => conn.close());
   }, options.timeoutMs ?? 10_000);
   let tls: MemoryTlsServer | null = null;
   try {
@@ -149,11 +146,7 @@ export async function serveNtsKeConnection(
     return { ok: false, message: e instanceof Error ? e.message : String(e) };
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch {
-      // closed by the timer or already
-    }
+    bestEffort(() => conn.close());
     tls?.free();
   }
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { CookieKey } from "./cookies.ts";
+import { hex } from "./cookie_dump.ts";
 
 /** Master keys kept: the current one and the two before it (chrony keeps 3 too). */
 export const KEPT_KEYS = 3;
@@ -21,10 +22,6 @@ export interface ServerKeySet {
   keys: CookieKey[];
   /** When keys[0] was made, Unix seconds. */
   created: number;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A fresh key set of one random key. */

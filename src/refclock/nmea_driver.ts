@@ -38,8 +38,7 @@ export function openNmeaRefclock(
   deps: NmeaDriverDeps,
 ): RefclockDriverHandle & { readonly done: Promise<void> } {
   let port: NmeaPort | null = deps.open(device, baud);
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   let closed = false;
   const name = `refclock NMEA ${device}`;
   const buf = new Uint8Array(512);
@@ -53,11 +52,11 @@ export function openNmeaRefclock(
     for (const l of lines.push(bytes, received)) {
       const r = parseNmeaSentence(l.line);
       if (!r.ok) {
-        if (r.reason !== "other sentence") rejected++;
+        if (r.reason !== "other sentence") counts.rejected++;
         continue;
       }
       if (!first.take(r.time.utc)) continue;
-      accepted++;
+      counts.accepted++;
       sink(l.received, Number(r.time.utc - l.received) / 1e9, 0);
     }
   };
@@ -111,16 +110,10 @@ export function openNmeaRefclock(
     port = null;
   })();
 
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     done,
     close() {
       closed = true;
     },
-  };
+  });
 }

@@ -38,8 +38,7 @@ export function openPhcRefclock(
   name: string,
 ): RefclockDriverHandle {
   let device: PhcDevice | null = open();
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   const poll = () => {
     if (device === null) {
       try {
@@ -59,31 +58,25 @@ export function openPhcRefclock(
       return;
     }
     if (sample === null) {
-      rejected++;
+      counts.rejected++;
       return;
     }
-    accepted++;
+    counts.accepted++;
     sink(sample.sys, sample.offset, 0);
   };
   const timer = setInterval(() => {
     try {
       poll();
     } catch (e) {
-      rejected++;
+      counts.rejected++;
       log.log("error", `${name}: ${String(e)}`);
     }
   }, Math.max(1, 1000 * 2 ** dpoll));
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     close() {
       clearInterval(timer);
       device?.close();
       device = null;
     },
-  };
+  });
 }

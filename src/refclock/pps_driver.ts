@@ -43,8 +43,7 @@ export function openPpsRefclock(
   name: string,
 ): RefclockDriverHandle {
   let device: PpsDevice | null = open();
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   let last: number | null = null;
   const poll = () => {
     if (device === null) {
@@ -70,28 +69,22 @@ export function openPpsRefclock(
     last = r.sequence;
     // The edge already there when the device was (re)opened may be stale: skip it.
     if (r.edge === null || first) return;
-    accepted++;
+    counts.accepted++;
     sink(r.edge, edgeSecond(r.edge));
   };
   const timer = setInterval(() => {
     try {
       poll();
     } catch (e) {
-      rejected++;
+      counts.rejected++;
       log.log("error", `${name}: ${String(e)}`);
     }
   }, Math.max(1, 1000 * 2 ** dpoll));
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     close() {
       clearInterval(timer);
       device?.close();
       device = null;
     },
-  };
+  });
 }

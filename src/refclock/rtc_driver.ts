@@ -12,6 +12,7 @@
 import type { LogPort } from "../base/ports.ts";
 import type { RtcDevice } from "../clock/rtc.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** The edges of the driver. */
 export interface RtcDriverDeps {
@@ -32,14 +33,13 @@ export function openRtcRefclock(
   deps: RtcDriverDeps,
 ): RefclockDriverHandle & { readonly done: Promise<void> } {
   let rtc: RtcDevice | null = deps.open();
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   let closed = false;
   let polling = false;
   let skipNext = true;
   const sample = (now: bigint, rtcSeconds: number, half: boolean) => {
     const ref = BigInt(rtcSeconds) * 1_000_000_000n + (half ? 500_000_000n : 0n);
-    accepted++;
+    counts.accepted++;
     sink(now, Number(ref - now) / 1e9, 0);
   };
   const step = async (dev: RtcDevice) => {
@@ -48,14 +48,14 @@ export function openRtcRefclock(
       try {
         edge = await dev.waitForUpdate(1500);
       } catch (e) {
-        if (accepted > 0) throw e;
+        if (counts.accepted > 0) throw e;
         log.log("info", `${name}: no update interrupts (${String(e)}), falling back to polling`);
         polling = true;
         return;
       }
       if (closed) return;
       if (!edge) {
-        rejected++;
+        counts.rejected++;
         return;
       }
       const now = deps.now();
@@ -88,27 +88,17 @@ export function openRtcRefclock(
         await step(rtc);
       } catch (e) {
         log.log("warning", `${name}: device lost (${String(e)}); reopening every second`);
-        try {
-          rtc.close();
-        } catch { /* already gone */ }
+        bestEffort(() => rtc?.close());
         rtc = null;
       }
     }
-    try {
-      rtc?.close();
-    } catch { /* already gone */ }
+    bestEffort(() => rtc?.close());
     rtc = null;
   })();
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     done,
     close() {
       closed = true;
     },
-  };
+  });
 }

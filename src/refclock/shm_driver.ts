@@ -28,17 +28,16 @@ export function openShmRefclock(
   log: LogPort,
 ): RefclockDriverHandle {
   const seg = ShmSegment.attach(SHM_KEY_BASE + unit, SHM_TIME_SIZE, perm);
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   const poll = () => {
     const copy = decodeShmTime(seg.read());
     const r = checkShmSample(copy, seg.int32(SHM_COUNT_OFFSET));
     if (!r.ok) {
-      if (r.reason !== "not valid") rejected++;
+      if (r.reason !== "not valid") counts.rejected++;
       return;
     }
     seg.setInt32(SHM_VALID_OFFSET, 0);
-    accepted++;
+    counts.accepted++;
     sink(r.receiveTime, r.offset, r.leap);
   };
   const timer = setInterval(() => {
@@ -48,16 +47,10 @@ export function openShmRefclock(
       log.log("error", `refclock SHM ${unit}: ${String(e)}`);
     }
   }, Math.max(1, 1000 * 2 ** dpoll));
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     close() {
       clearInterval(timer);
       seg.detach();
     },
-  };
+  });
 }

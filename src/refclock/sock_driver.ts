@@ -11,6 +11,7 @@ import type { LogPort } from "../base/ports.ts";
 import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
 import type { RefclockPulseSink } from "./pps_driver.ts";
 import { decodeSockSample } from "./sock_sample.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Opens the socket (replacing a stale file) and starts receiving. */
 export function openSockRefclock(
@@ -31,8 +32,7 @@ export function openSockRefclock(
     Deno.removeSync(path);
   }
   const conn = Deno.listenDatagram({ transport: "unixpacket", path });
-  let accepted = 0;
-  let rejected = 0;
+  const counts = { accepted: 0, rejected: 0 };
   let closed = false;
   (async () => {
     try {
@@ -40,11 +40,13 @@ export function openSockRefclock(
         const [bytes] = await conn.receive();
         const s = decodeSockSample(bytes);
         if (s === null) {
-          rejected++;
-          if (rejected === 1) log.log("warning", `refclock SOCK ${path}: bad sample dropped`);
+          counts.rejected++;
+          if (counts.rejected === 1) {
+            log.log("warning", `refclock SOCK ${path}: bad sample dropped`);
+          }
           continue;
         }
-        accepted++;
+        counts.accepted++;
         if (s.pulse) pulse(s.time, s.offset);
         else sink(s.time, s.offset, s.leap);
       }
@@ -52,20 +54,12 @@ export function openSockRefclock(
       if (!closed) log.log("error", `refclock SOCK ${path}: ${String(e)}`);
     }
   })();
-  return {
-    get accepted() {
-      return accepted;
-    },
-    get rejected() {
-      return rejected;
-    },
+  return Object.assign(counts, {
     close() {
       if (closed) return;
       closed = true;
       conn.close();
-      try {
-        Deno.removeSync(path);
-      } catch { /* already gone */ }
+      bestEffort(() => Deno.removeSync(path));
     },
-  };
+  });
 }

@@ -22,6 +22,7 @@ import {
   DEFAULT_START_EPOCH,
   DEFAULT_WATCH,
   type ScenarioResult,
+  type ScenarioSpec,
 } from "./scenario.ts";
 import type { ClockSpec } from "./sim_clock.ts";
 import { SimNode, type SimNodeEngineFactory } from "./sim_node.ts";
@@ -30,13 +31,8 @@ import type { SimResponder, TransportStats } from "./sim_transport.ts";
 import { VirtualTime } from "./virtual_time.ts";
 
 /** A layered network (test.common's servers, server_strata, clients). */
-export interface NetworkSpec {
-  /** Name. */
-  name: string;
-  /** Seed (default 1). */
-  seed?: number;
-  /** Simulated seconds. */
-  duration: number;
+export interface NetworkSpec
+  extends Pick<ScenarioSpec, "name" | "seed" | "duration" | "sourceParams" | "config" | "limits"> {
   /** Server strata, stratum 1 included (chrony's server_strata). */
   strata: number;
   /** Servers per stratum. */
@@ -51,12 +47,6 @@ export interface NetworkSpec {
   serverClock?: ClockSpec;
   /** Every path between two hosts (default 100 µs + 100 µs·Exp each way). */
   path?: PathSpec;
-  /** Source options everywhere. */
-  sourceParams?: Partial<SourceParams>;
-  /** Config overrides everywhere. */
-  config?: Partial<Config>;
-  /** Pass thresholds for each client. */
-  limits?: Partial<SyncLimits>;
 }
 
 /** A network run: the worst client's figures, each client's, and each host's final state. */

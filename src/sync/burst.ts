@@ -29,6 +29,7 @@ import {
 import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
 import type { KissAction } from "../ntp/packet.ts";
 import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
+import { bestEffort } from "../base/errors.ts";
 
 /** Local clock precision assumed for the dispersion of a sample, seconds. */
 export const LOCAL_PRECISION = 1e-6;
@@ -295,8 +296,6 @@ export async function warmUp(clock: ClockFn, exchangeFn: ExchangeFn = bestExchan
   } catch {
     // Warming up is best effort.
   } finally {
-    try {
-      echo?.close();
-    } catch { /* closed */ }
+    bestEffort(() => echo?.close());
   }
 }

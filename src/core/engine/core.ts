@@ -67,7 +67,6 @@ export class EngineCore {
   /** The newest selection, for reports. */
   protected lastResult: SelectionResult | null = null;
   readonly #deps: EngineDeps;
-  readonly #pool = new Map<number, string | null>();
   /** Open requests by request id. */
   protected readonly routes: RequestRoutes = new RequestRoutes();
   readonly #wakes: SourceWakes;
@@ -283,10 +282,7 @@ export class EngineCore {
     const source = type === "peer"
       ? new PeerSource(options)
       : new NtpSource({ ...options, type, auth });
-    this.registry.set(id, source);
-    this.#pool.set(id, type === "pool" ? name : null);
-    if (this.#transport !== null) this.run(source, source.start(this.context(source)));
-    return id;
+    return this.#enlist(id, source);
   }
 
   /**
@@ -306,10 +302,7 @@ export class EngineCore {
       taiOffset: (t) => this.refclockTaiOffset?.(t) ?? null,
     });
     source.onSampleLog = (r) => this.onRefclockSample?.(r);
-    this.registry.set(id, source);
-    this.#pool.set(id, null);
-    if (this.#transport !== null) this.run(source, source.start(this.context(source)));
-    return id;
+    return this.#enlist(id, source);
   }
 
   /**
@@ -318,9 +311,12 @@ export class EngineCore {
    */
   addCustomSource(params: SourceParams, make: (id: number, stats: SourceStats) => Source): number {
     const id = this.#nextSourceId++;
-    const source = make(id, newSourceStats(this.config, this.clock.precision, params));
+    return this.#enlist(id, make(id, newSourceStats(this.config, this.clock.precision, params)));
+  }
+
+  /** Registers a new source and starts it when the engine runs. Returns its id. */
+  #enlist(id: number, source: Source): number {
     this.registry.set(id, source);
-    this.#pool.set(id, null);
     if (this.#transport !== null) this.run(source, source.start(this.context(source)));
     return id;
   }
@@ -331,7 +327,6 @@ export class EngineCore {
     if (s === undefined) return false;
     this.#stopSource(s);
     this.registry.delete(id);
-    this.#pool.delete(id);
     this.#wakes.forget(id);
     this.selector.forget(id);
     if (this.#selectedId === id) {
@@ -341,31 +336,9 @@ export class EngineCore {
     return true;
   }
 
-  /**
-   * Replaces a source's address (re-resolved pool member or name), keeping its options;
-   * the history is dropped. Returns the new id, or null if unknown.
-   */
-  replaceSource(id: number, address: SocketAddress): number | null {
-    const old = this.registry.get(id);
-    if (old === undefined || old.type === "refclock") return null;
-    // An NTS source needs NTS-KE with the new address first (the daemon's source manager).
-    if (old.params.nts === true) return null;
-    const params = { ...old.params };
-    this.removeSource(id);
-    const newId = this.addSource(old.type, address, params, old.name);
-    const named = old.name !== null && old.name !== address.address ? ` (${old.name})` : "";
-    this.log("info", `Source ${old.addressText} replaced with ${address.address}${named}`);
-    return newId;
-  }
-
   /** Ids of the configured sources, in order. */
   sourceIds(): number[] {
     return [...this.registry.keys()];
-  }
-
-  /** The pool name a source was added for (type "pool"), or null. */
-  poolOf(id: number): string | null {
-    return this.#pool.get(id) ?? null;
   }
 
   /** The source object for an id (for the daemon and tests). */

@@ -28,21 +28,8 @@ import { activityReport, selectDataReport, sourcesReport, sourceStatsReport } fr
 export type { EngineDeps, EngineOptions, ReferenceUpdate } from "./types.ts";
 export type { OneShotOptions, OneShotResult } from "./one_shot.ts";
 
-/** The source options that may be changed at run time (chronyc minpoll, maxdelay, ...). */
-export type ModifiableField = keyof Pick<
-  SourceParams,
-  | "minPoll"
-  | "maxPoll"
-  | "maxDelay"
-  | "maxDelayRatio"
-  | "maxDelayDevRatio"
-  | "minStratum"
-  | "pollTarget"
-  | "offset"
->;
-
-/** Every ModifiableField, for callers that check a name first. */
-export const MODIFIABLE_FIELDS: readonly ModifiableField[] = [
+/** Every source option that may be changed at run time (chronyc minpoll, maxdelay, ...). */
+export const MODIFIABLE_FIELDS = [
   "minPoll",
   "maxPoll",
   "maxDelay",
@@ -51,7 +38,10 @@ export const MODIFIABLE_FIELDS: readonly ModifiableField[] = [
   "minStratum",
   "pollTarget",
   "offset",
-];
+] as const satisfies readonly (keyof SourceParams)[];
+
+/** A source option that may be changed at run time. */
+export type ModifiableField = (typeof MODIFIABLE_FIELDS)[number];
 
 /** The IP bytes of an address literal, or null. */
 function ipBytes(text: string): Uint8Array | null {

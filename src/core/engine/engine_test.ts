@@ -422,29 +422,6 @@ Deno.test("presend with xleave sends two warm-up requests 2 s apart before each 
   assert.equal(src.counters.validRx, 6);
 });
 
-Deno.test("replaceSource swaps the address, keeps options and logs like chrony", () => {
-  const sched = new VirtualScheduler();
-  const driver = new FakeDriver(sched);
-  const lines: string[] = [];
-  const engine = new Engine(defaultConfig(), {
-    driver,
-    timers: sched,
-    random: new SeededRandom(3),
-    log: { log: (_l, m) => lines.push(m) },
-  });
-  const id = engine.addSource(
-    "pool",
-    { address: "192.0.2.1", port: 123 },
-    { ...DEFAULT_SOURCE_PARAMS, maxPoll: 8 },
-    "pool.example",
-  );
-  assert.equal(engine.poolOf(id), "pool.example");
-  const newId = engine.replaceSource(id, { address: "192.0.2.5", port: 123 })!;
-  assert.equal(engine.source(newId)!.params.maxPoll, 8);
-  assert.equal(engine.sources().length, 1);
-  assert.ok(lines.includes("Source 192.0.2.1 replaced with 192.0.2.5 (pool.example)"));
-});
-
 Deno.test("an unanswered iburst sends 8 requests, then polls a (backed-off) poll interval later", () => {
   const { sched, engine, transport } = setup({ params: { iburst: true } });
   transport.drop = () => true;

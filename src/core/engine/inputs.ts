@@ -91,11 +91,6 @@ export class EngineInputs extends EngineCore {
     if (route !== undefined) this.run(route.source, route.source.sendFailed(route.token));
   }
 
-  /** True when a symmetric peer is configured for `address` (any port). */
-  hasPeer(address: string): boolean {
-    return peerFor(this.registry.values(), address, null) !== undefined;
-  }
-
   /**
    * A symmetric packet (mode 1 or 2) received on the NTP server socket from `from` (at our
    * `localAddress`, when the socket has one): handed to the peer configured for that address

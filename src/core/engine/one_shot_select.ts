@@ -8,7 +8,8 @@
  */
 import { defaultConfig } from "../../config/defaults.ts";
 import type { LeapStatus } from "../reports.ts";
-import { type SelectionCandidate, type SelectionResult, SourceSelector } from "../select/mod.ts";
+import type { SelectionCandidate, SelectionResult } from "../select/mod.ts";
+import { newSelector } from "./source_factory.ts";
 import type { Instant } from "../../base/time.ts";
 
 /** One server's best sample, as selection sees it. */
@@ -61,16 +62,7 @@ const SINGLE_SAMPLE_SKEW_PPM = 2000;
  */
 export function selectOneShot(inputs: OneShotInput[], now: Instant): OneShotSelection {
   const config = defaultConfig();
-  const selector = new SourceSelector({
-    maxDistance: config.maxDistance,
-    maxJitter: config.maxJitter,
-    minSources: config.minSources,
-    reselectDist: config.reselectDist,
-    stratumWeight: config.stratumWeight,
-    combineLimit: config.combineLimit,
-    maxClockError: config.maxClockError,
-    maxStratum: config.maxStratum,
-  });
+  const selector = newSelector(config, undefined);
   const candidates: SelectionCandidate[] = inputs.map((s, i) => ({
     id: i,
     noselect: false,

@@ -50,14 +50,6 @@ export interface Mode6Snapshot {
   processor: string;
 }
 
-/** A variable as sent: `name=value` text. */
-export interface Mode6Variable {
-  /** The variable's name. */
-  name: string;
-  /** `name=value` as it goes on the wire. */
-  text: string;
-}
-
 /** System variables in the order ntpd sends its defaults. */
 export const SYSTEM_VARIABLES: readonly string[] = [
   "leap",
@@ -196,51 +188,32 @@ export function systemVariable(name: string, s: Mode6Snapshot): string | null {
   const ref = s.reference;
   const peer = systemPeer(s);
   const rootDisp = ref.synchronised ? rootDispersionAt(ref, s.now) : ref.rootDispersion;
-  switch (name) {
-    case "leap":
-      return String(ref.leap & 3);
-    case "stratum":
-      return String(ref.stratum);
-    case "precision":
-      return String(ref.precisionLog2);
-    case "rootdelay":
-      return fixed(ref.rootDelay * 1e3, 3);
-    case "rootdisp":
-      return fixed(rootDisp * 1e3, 3);
-    case "rootdist":
-      return fixed((ref.rootDelay / 2 + rootDisp) * 1e3, 3);
-    case "refid":
-      return refIdText(ref.refId, ref.stratum);
-    case "reftime":
-      return lfpText(ref.refTime);
-    case "tc": {
+  const values: Record<string, () => string> = {
+    leap: () => String(ref.leap & 3),
+    stratum: () => String(ref.stratum),
+    precision: () => String(ref.precisionLog2),
+    rootdelay: () => fixed(ref.rootDelay * 1e3, 3),
+    rootdisp: () => fixed(rootDisp * 1e3, 3),
+    rootdist: () => fixed((ref.rootDelay / 2 + rootDisp) * 1e3, 3),
+    refid: () => refIdText(ref.refId, ref.stratum),
+    reftime: () => lfpText(ref.refTime),
+    tc: () => {
       if (peer !== null) return String(peer.source.poll);
       const polls = s.peers.map((p) => p.source.poll);
       return String(polls.length > 0 ? Math.min(...polls) : 6);
-    }
-    case "peer":
-      return String(peer?.associationId ?? 0);
-    case "offset":
-      return fixed(s.tracking.lastOffset * 1e3, 6);
-    case "frequency":
-      return fixed(s.tracking.freqPpm, 3);
-    case "sys_jitter":
-      return fixed((peer?.stdDev ?? 0) * 1e3, 6);
-    case "clk_jitter":
-      return fixed(s.tracking.rmsOffset * 1e3, 6);
-    case "clock":
-      return lfpText(s.now);
-    case "processor":
-      return quoted(s.processor);
-    case "system":
-      return quoted(s.system);
-    case "version":
-      return quoted(s.version);
-    case "clk_wander":
-      return fixed(s.tracking.skewPpm, 6);
-    default:
-      return null;
-  }
+    },
+    peer: () => String(peer?.associationId ?? 0),
+    offset: () => fixed(s.tracking.lastOffset * 1e3, 6),
+    frequency: () => fixed(s.tracking.freqPpm, 3),
+    sys_jitter: () => fixed((peer?.stdDev ?? 0) * 1e3, 6),
+    clk_jitter: () => fixed(s.tracking.rmsOffset * 1e3, 6),
+    clock: () => lfpText(s.now),
+    processor: () => quoted(s.processor),
+    system: () => quoted(s.system),
+    version: () => quoted(s.version),
+    clk_wander: () => fixed(s.tracking.skewPpm, 6),
+  };
+  return Object.hasOwn(values, name) ? values[name]() : null;
 }
 
 /** ntpd's flash bits for chrony's tests 1,2,3,5,6,7 and A-D (bits 0-9 of `tests`, 1 = passed). */
@@ -267,72 +240,46 @@ export function peerVariable(name: string, peer: Mode6Peer, now: Instant): strin
   const ntp = peer.ntp;
   const refclock = src.mode === "refclock";
   const received = ntp !== null && ntp.totalValidRx > 0;
-  switch (name) {
-    case "srcadr":
-      return refclock ? null : src.address;
-    case "srcport":
-      return refclock || ntp === null ? null : String(ntp.remotePort);
-    case "dstadr": // "0.0.0.0" / "::" stand for an unknown local address: left out
-      return refclock || ntp === null || /^(0\.0\.0\.0|::)$/.test(ntp.localAddress)
+  const values: Record<string, () => string | null> = {
+    srcadr: () => refclock ? null : src.address,
+    srcport: () => refclock || ntp === null ? null : String(ntp.remotePort),
+    // "0.0.0.0" / "::" stand for an unknown local address: left out
+    dstadr: () =>
+      refclock || ntp === null || /^(0\.0\.0\.0|::)$/.test(ntp.localAddress)
         ? null
-        : ntp.localAddress;
-    case "leap":
-      return ntp === null ? null : String(ntp.leap & 3);
-    case "hmode":
-      return src.mode === "peer" ? "1" : "3";
-    case "stratum":
-      return String(ntp?.stratum ?? src.stratum);
-    case "ppoll":
-      return String(Math.max(0, received && !refclock ? ntp.poll : src.poll));
-    case "hpoll":
-      return String(Math.max(0, src.poll));
-    case "precision":
-      return ntp === null ? null : String(ntp.precision);
-    case "rootdelay":
-      return ntp === null ? null : fixed(ntp.rootDelay * 1e3, 3);
-    case "rootdisp":
-      return ntp === null ? null : fixed(ntp.rootDispersion * 1e3, 3);
-    case "refid": {
+        : ntp.localAddress,
+    leap: () => ntp === null ? null : String(ntp.leap & 3),
+    hmode: () => src.mode === "peer" ? "1" : "3",
+    stratum: () => String(ntp?.stratum ?? src.stratum),
+    ppoll: () => String(Math.max(0, received && !refclock ? ntp.poll : src.poll)),
+    hpoll: () => String(Math.max(0, src.poll)),
+    precision: () => ntp === null ? null : String(ntp.precision),
+    rootdelay: () => ntp === null ? null : fixed(ntp.rootDelay * 1e3, 3),
+    rootdisp: () => ntp === null ? null : fixed(ntp.rootDispersion * 1e3, 3),
+    refid: () => {
       if (ntp === null) return null;
       if (!refclock && !received && ntp.refId === 0) return "INIT";
       return refIdText(ntp.refId, refclock ? 0 : ntp.stratum);
-    }
-    case "reftime":
-      return ntp === null ? null : lfpText(ntp.refTime);
-    case "rec":
-      return src.sinceSample === null
+    },
+    reftime: () => ntp === null ? null : lfpText(ntp.refTime),
+    rec: () =>
+      src.sinceSample === null
         ? lfpText(0n)
-        : lfpText(now - BigInt(Math.round(src.sinceSample * 1e9)));
-    case "reach":
-      return `0x${(src.reachability & 0xff).toString(16)}`;
-    case "delay":
-      return ntp === null ? null : fixed(ntp.peerDelay * 1e3, 6);
-    case "offset":
-      return fixed(src.latestOffset * 1e3, 6);
-    case "jitter":
-      return fixed((peer.stdDev ?? 0) * 1e3, 6);
-    case "dispersion":
-      return ntp === null ? null : fixed(ntp.peerDispersion * 1e3, 6);
-    case "pmode":
-      return ntp === null || refclock ? null : String(ntp.mode);
-    case "flash":
-      return !refclock && ntp !== null && ntp.totalRx > 0
+        : lfpText(now - BigInt(Math.round(src.sinceSample * 1e9))),
+    reach: () => `0x${(src.reachability & 0xff).toString(16)}`,
+    delay: () => ntp === null ? null : fixed(ntp.peerDelay * 1e3, 6),
+    offset: () => fixed(src.latestOffset * 1e3, 6),
+    jitter: () => fixed((peer.stdDev ?? 0) * 1e3, 6),
+    dispersion: () => ntp === null ? null : fixed(ntp.peerDispersion * 1e3, 6),
+    pmode: () => ntp === null || refclock ? null : String(ntp.mode),
+    flash: () =>
+      !refclock && ntp !== null && ntp.totalRx > 0
         ? `0x${flashBits(ntp.tests).toString(16)}`
-        : null;
-    case "srchost":
+        : null,
+    srchost: () => {
       if (refclock) return quoted(`refclock(${src.address})`);
       return src.name !== null && src.name !== src.address ? quoted(src.name) : null;
-    default:
-      return null;
-  }
-}
-
-/** Whether `name` is a system variable tempus knows. */
-export function isSystemVariable(name: string): boolean {
-  return SYSTEM_VARIABLES.includes(name);
-}
-
-/** Whether `name` is a peer variable tempus knows. */
-export function isPeerVariable(name: string): boolean {
-  return PEER_VARIABLES.includes(name);
+    },
+  };
+  return Object.hasOwn(values, name) ? values[name]() : null;
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { Config } from "../../config/model.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { SelectionData, TrackingData } from "../types.ts";
 
@@ -40,24 +41,19 @@ export const SILENT_DISTANCE_RATIO = 3;
  */
 export const OVERDUE_POLLS = 2;
 
-/** Options of the selector (chrony.conf directives of the same names). */
-export interface SourceSelectorOptions {
-  /** maxdistance, seconds. */
-  maxDistance: number;
-  /** maxjitter, seconds. */
-  maxJitter: number;
-  /** minsources. */
-  minSources: number;
-  /** reselectdist, seconds. */
-  reselectDist: number;
-  /** stratumweight, seconds per stratum. */
-  stratumWeight: number;
-  /** combinelimit. */
-  combineLimit: number;
-  /** maxclockerror, ppm. */
-  maxClockError: number;
-  /** maxstratum: sources with a larger stratum are not selectable (r). */
-  maxStratum: number;
+/** Options of the selector: the chrony.conf directives of the same names, and these. */
+export interface SourceSelectorOptions extends
+  Pick<
+    Config,
+    | "maxDistance"
+    | "maxJitter"
+    | "minSources"
+    | "reselectDist"
+    | "stratumWeight"
+    | "combineLimit"
+    | "maxClockError"
+    | "maxStratum"
+  > {
   /** Orphan stratum of `local ... orphan` (null/undefined: no orphan mode). */
   orphanStratum?: number | null;
   /** Our own reference ID, compared with orphan sources' IDs (orphan mode). */

@@ -12,15 +12,15 @@
 import type { SourceParams } from "../../config/model.ts";
 import type { SymmetricKey } from "../../ntp/keyfile.ts";
 import type { NtpPacket } from "../../ntp/packet.ts";
-import type { RandomPort, SocketAddress } from "../../base/ports.ts";
+import type { SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import type { Instant } from "../../base/time.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
 import { type BroadcastCheck, measureBroadcast } from "./broadcast_measure.ts";
-import { NtpSource } from "./ntp_client.ts";
+import { type NtpClientOptions, NtpSource } from "./ntp_client.ts";
 import { type LastMeasurement, ntpDataReport, type SourceCounters } from "./ntp_data.ts";
-import { Reachability } from "./reachability.ts";
+import { ReachableSource } from "./reachable_source.ts";
 import type { Source, SourceContext, SourceMode, SourceOutcome } from "./source.ts";
 
 /** Calibration samples wanted before broadcasts are used (ntpd's volley). */
@@ -30,22 +30,13 @@ export const CALIBRATION_TRIES = 8;
 /** Poll exponent assumed until the first broadcast says its interval. */
 const DEFAULT_BROADCAST_POLL = 6;
 
-/** Construction options of a broadcast client association. */
-export interface BroadcastClientOptions {
-  /** Engine id. */
-  id: number;
-  /** The broadcaster's address and source port (where the volley goes). */
-  address: SocketAddress;
-  /** Options (the defaults of a server, with the key the broadcasts carry). */
-  params: SourceParams;
-  /** Local clock precision, seconds. */
-  precision: number;
-  /** Randomness for the volley's requests. */
-  random: RandomPort;
-  /** The association's statistics. */
-  stats: SourceStats;
-  /** maxclockerror, ppm. */
-  maxClockError: number;
+/**
+ * Construction options of a broadcast client association: a client source's, where `address`
+ * is the broadcaster's address and source port (where the volley goes) and `params` the
+ * defaults of a server with the key the broadcasts carry; and these.
+ */
+export interface BroadcastClientOptions
+  extends Omit<NtpClientOptions, "type" | "name" | "key" | "auth"> {
   /** The key of `params.key`, for the volley (null: unauthenticated volley). */
   key: SymmetricKey | null;
   /** How broadcasts are authenticated. */
@@ -57,7 +48,7 @@ export interface BroadcastClientOptions {
 }
 
 /** A broadcast/multicast client association. */
-export class BroadcastClientSource implements Source {
+export class BroadcastClientSource extends ReachableSource implements Source {
   /** Engine id. */
   readonly id: number;
   /** Shown as a server (chrony's reports know client, peer and refclock only). */
@@ -72,7 +63,6 @@ export class BroadcastClientSource implements Source {
   readonly params: Readonly<SourceParams>;
   readonly #o: BroadcastClientOptions;
   readonly #volley: NtpSource;
-  readonly #reach = new Reachability();
   readonly #delays: number[] = [];
   #calibrating: boolean;
   #roundTrip: number;
@@ -88,6 +78,7 @@ export class BroadcastClientSource implements Source {
 
   /** Creates the association (nothing happens until `start`). */
   constructor(o: BroadcastClientOptions) {
+    super();
     this.id = o.id;
     this.address = o.address;
     this.stats = o.stats;
@@ -121,22 +112,6 @@ export class BroadcastClientSource implements Source {
   get poll(): number {
     return this.#calibrating ? this.#volley.poll : this.#poll;
   }
-  /** 8-bit reachability register. */
-  get reachability(): number {
-    return this.#reach.register;
-  }
-  /** Polls shifted in so far. */
-  get reachabilitySize(): number {
-    return this.#reach.size;
-  }
-  /** Consecutive silent intervals while unreachable. */
-  get unreachableRun(): number {
-    return this.#reach.unreachableRun;
-  }
-  /** Intervals since the last good sample. */
-  get pollsSinceGoodSample(): number {
-    return this.#reach.pollsSinceGoodSample;
-  }
   /** Online unless set offline. */
   get mode(): SourceMode {
     return this.#online ? "online" : "offline";
@@ -167,10 +142,6 @@ export class BroadcastClientSource implements Source {
   /** Between start and stop. */
   get running(): boolean {
     return this.#started;
-  }
-  /** The broadcaster's address as text. */
-  get addressText(): string {
-    return this.address.address;
   }
 
   #tick(): SourceOutcome {
@@ -207,7 +178,7 @@ export class BroadcastClientSource implements Source {
           out.push(o);
           break;
         case "reachability":
-          this.#reach.shift(o.reachable ? 1 : 0);
+          this.reach.shift(o.reachable ? 1 : 0);
           out.push(o);
           break;
         case "replace":
@@ -254,7 +225,7 @@ export class BroadcastClientSource implements Source {
     if (this.#calibrating) return this.#fromVolley(this.#volley.timeout(ctx));
     const heard = this.#heard && this.#online;
     this.#heard = false;
-    this.#reach.shift(heard ? 1 : 0);
+    this.reach.shift(heard ? 1 : 0);
     return [{ kind: "reachability", reachable: heard }, this.#tick()];
   }
 
@@ -318,7 +289,7 @@ export class BroadcastClientSource implements Source {
       return [];
     }
     this.#counters.goodRx++;
-    this.#reach.pollsSinceGoodSample = 0;
+    this.reach.pollsSinceGoodSample = 0;
     this.stats.accumulate(s);
     this.stats.regress();
     this.#lastSampleTime = s.time;
@@ -330,7 +301,7 @@ export class BroadcastClientSource implements Source {
     if (online === this.#online) return [];
     this.#online = online;
     if (online) return [];
-    this.#reach.reset();
+    this.reach.reset();
     return [{ kind: "reachability", reachable: false }];
   }
 

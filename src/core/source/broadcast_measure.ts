@@ -13,8 +13,8 @@ import { decodePacket, NtpMode, type NtpPacket } from "../../ntp/packet.ts";
 import { ntp64Difference, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
-import { NTP_MAX_DISPERSION, type NtpSample, type ReferenceState } from "../types.ts";
-import { TestBit } from "./measure.ts";
+import { NTP_MAX_DISPERSION, type NtpSample } from "../types.ts";
+import { clamp, type MeasureContext, TestBit } from "./measure.ts";
 
 /** What a broadcast is checked against. */
 export interface BroadcastCheck {
@@ -60,21 +60,16 @@ export function checkBroadcast(
 }
 
 /** What measuring a broadcast needs besides the packet. */
-export interface BroadcastMeasureContext extends BroadcastCheck {
-  /** Transmit timestamp of the previous broadcast used (duplicate test), or null. */
-  lastRemoteTx: bigint | null;
+export interface BroadcastMeasureContext extends
+  BroadcastCheck,
+  Pick<
+    MeasureContext,
+    "lastRemoteTx" | "localPrecision" | "offsetCorrection" | "reference" | "localRefId"
+  > {
   /** Round-trip delay to the broadcaster (calibrated, or `broadcastdelay` doubled), s. */
   roundTripDelay: number;
   /** Spread of the calibration delays, seconds (added to the dispersion). */
   delaySpread: number;
-  /** Local clock precision, seconds. */
-  localPrecision: number;
-  /** The `offset` option, seconds. */
-  offsetCorrection: number;
-  /** Our reference (test D). */
-  reference: ReferenceState | null;
-  /** Our own reference ID (test D), when known. */
-  localRefId?: number;
 }
 
 /** A measured broadcast. */
@@ -90,10 +85,6 @@ export type BroadcastVerdict =
     rejection: "unsynchronised" | "bad-stratum" | "bad-root-distance" | "sync-loop" | null;
     sample: NtpSample;
   };
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
 
 /** Checks and measures broadcast `bytes` received at cooked time `rx`. */
 export function measureBroadcast(

@@ -116,42 +116,36 @@ export interface InterleavedTimestamps {
   unusable: "after-basic" | "unsynchronised" | "stale" | null;
 }
 
+/** The packet fields an interleaved sample is measured with. */
+export type InterleavedPacket = Pick<
+  NtpPacket,
+  "receiveTime" | "transmitTime" | "rootDelay" | "rootDispersion"
+>;
+
 /**
- * Chooses the timestamps of the sample of interleaved reply `pkt` (received at `rx`) to a
- * request sent at `localTx` with fields `request`, after `previous`.
+ * The four timestamps and root figures of interleaved packet `pkt` (received at `rx`) after
+ * `previous`, for client and symmetric mode alike: T3 is the previous packet's departure and
+ * T4 its arrival; T1 and T2 the previous exchange's when the newest request sent at
+ * `localTx` would make the local interval much longer (MAX_INTERLEAVED_L2L_RATIO), else the
+ * newest request's.
  */
-export function interleavedTimestamps(
-  pkt: Pick<NtpPacket, "receiveTime" | "transmitTime" | "rootDelay" | "rootDispersion">,
+export function interleavedPairing(
+  pkt: InterleavedPacket,
   rx: Instant,
   localTx: Instant,
-  request: InterleavedRequest,
   previous: PreviousExchange,
-): InterleavedTimestamps {
+): Omit<InterleavedTimestamps, "responseTime" | "unusable"> {
   const t3 = ntp64ToInstant(pkt.transmitTime, rx);
-  const prevT2 = ntp64ToInstant(previous.remoteRx, rx);
   const t4 = previous.localRx;
-  const responseTime = Number(t3 - prevT2) / 1e9;
-  const unusable = previous.remoteRx !== request.origin
-    ? "stale"
-    : !previous.synced
-    ? "unsynchronised"
-    : previous.localTx === null
-    ? "after-basic"
-    : null;
   const prevT1 = previous.localTx;
-  if (
-    prevT1 !== null &&
-    MAX_INTERLEAVED_L2L_RATIO * Number(localTx - t4) > Number(t4 - prevT1)
-  ) {
+  if (prevT1 !== null && MAX_INTERLEAVED_L2L_RATIO * Number(localTx - t4) > Number(t4 - prevT1)) {
     return {
       t1: prevT1,
-      t2: prevT2,
+      t2: ntp64ToInstant(previous.remoteRx, rx),
       t3,
       t4,
-      responseTime,
       rootDelay: previous.rootDelay,
       rootDispersion: previous.rootDispersion,
-      unusable,
     };
   }
   return {
@@ -159,11 +153,32 @@ export function interleavedTimestamps(
     t2: ntp64ToInstant(pkt.receiveTime, rx),
     t3,
     t4,
-    responseTime,
     rootDelay: Math.max(pkt.rootDelay, previous.rootDelay),
     rootDispersion: Math.max(pkt.rootDispersion, previous.rootDispersion),
-    unusable,
   };
+}
+
+/**
+ * Chooses the timestamps of the sample of interleaved reply `pkt` (received at `rx`) to a
+ * request sent at `localTx` with fields `request`, after `previous`.
+ */
+export function interleavedTimestamps(
+  pkt: InterleavedPacket,
+  rx: Instant,
+  localTx: Instant,
+  request: InterleavedRequest,
+  previous: PreviousExchange,
+): InterleavedTimestamps {
+  const times = interleavedPairing(pkt, rx, localTx, previous);
+  const responseTime = Number(times.t3 - ntp64ToInstant(previous.remoteRx, rx)) / 1e9;
+  const unusable = previous.remoteRx !== request.origin
+    ? "stale"
+    : !previous.synced
+    ? "unsynchronised"
+    : previous.localTx === null
+    ? "after-basic"
+    : null;
+  return { ...times, responseTime, unusable };
 }
 
 /** `previous` moved onto the new clock scale after a clock change. */

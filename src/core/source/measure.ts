@@ -235,7 +235,8 @@ export type ReplyVerdict =
     kodRate: boolean;
   };
 
-function clamp(v: number, lo: number, hi: number): number {
+/** Clamps `v` to [lo, hi]. */
+export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 

@@ -157,11 +157,6 @@ export class RequestLog {
     this.#requests = [];
   }
 
-  /** Forgets the previous exchange (interleaved mode restarts in basic mode). */
-  forgetPreviousExchange(): void {
-    this.#previous = null;
-  }
-
   /**
    * Measures a reply to request `req` received at `rx`; a valid reply or a KoD answers the
    * request (test 1 then refuses a duplicate).

@@ -23,13 +23,13 @@
  * @module
  */
 import type { Instant } from "../../base/time.ts";
-import type { NtpPacket } from "../../ntp/packet.ts";
 import { ntp64ToInstant } from "../../ntp/timestamp.ts";
 import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
 import {
+  type InterleavedPacket,
+  interleavedPairing,
   type InterleavedRequest,
   type InterleavedTimestamps,
-  MAX_INTERLEAVED_L2L_RATIO,
   type PreviousExchange,
 } from "./interleave.ts";
 import type { EchoFields, PeerTimestamps } from "./peer_timestamps.ts";
@@ -71,48 +71,21 @@ function ntpNotLater(a: bigint, b: bigint): boolean {
  * reused; its `remoteTx`: its transmit field).
  */
 export function symmetricInterleavedTimestamps(
-  pkt: Pick<NtpPacket, "receiveTime" | "transmitTime" | "rootDelay" | "rootDispersion">,
+  pkt: InterleavedPacket,
   rx: Instant,
   localTx: Instant,
   previous: PreviousExchange,
   polls: PeerPolls,
 ): SymmetricInterleavedTimestamps {
-  const t3 = ntp64ToInstant(pkt.transmitTime, rx);
-  const prevT2 = ntp64ToInstant(previous.remoteRx, rx);
-  const t4 = previous.localRx;
-  const responseTime = Math.abs(Number(t3 - prevT2) / 1e9);
+  const times = interleavedPairing(pkt, rx, localTx, previous);
+  const responseTime = Math.abs(Number(times.t3 - ntp64ToInstant(previous.remoteRx, rx)) / 1e9);
   const pollInterval = 2 ** Math.min(polls.remotePoll, polls.prevLocalPoll);
   const prevRemoteTx = ntp64ToInstant(previous.remoteTx, rx);
   const missed = ntpNotLater(pkt.receiveTime, pkt.transmitTime) ||
     (polls.remotePoll <= polls.prevLocalPoll &&
-      Number(t3 - prevRemoteTx) / 1e9 > 1.5 * pollInterval);
+      Number(times.t3 - prevRemoteTx) / 1e9 > 1.5 * pollInterval);
   const unusable = !previous.synced ? "unsynchronised" : missed ? "missed-response" : null;
-  const maxDelay = 0.5 * pollInterval;
-  const prevT1 = previous.localTx;
-  if (prevT1 !== null && MAX_INTERLEAVED_L2L_RATIO * Number(localTx - t4) > Number(t4 - prevT1)) {
-    return {
-      t1: prevT1,
-      t2: prevT2,
-      t3,
-      t4,
-      responseTime,
-      rootDelay: previous.rootDelay,
-      rootDispersion: previous.rootDispersion,
-      unusable,
-      maxDelay,
-    };
-  }
-  return {
-    t1: localTx,
-    t2: ntp64ToInstant(pkt.receiveTime, rx),
-    t3,
-    t4,
-    responseTime,
-    rootDelay: Math.max(pkt.rootDelay, previous.rootDelay),
-    rootDispersion: Math.max(pkt.rootDispersion, previous.rootDispersion),
-    unusable,
-    maxDelay,
-  };
+  return { ...times, responseTime, unusable, maxDelay: 0.5 * pollInterval };
 }
 
 /** The origin and transmit time of an interleaved packet (its receive field is basic). */

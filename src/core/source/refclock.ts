@@ -92,7 +92,6 @@ export class RefclockSource extends SilentSource implements Source {
   readonly #params: SourceParams;
   readonly #filter: RefclockFilter;
   readonly #precision: number;
-  #reach = new Reachability();
   #reached = 0;
   #leap: LeapStatus = 0;
   #running = false;
@@ -139,10 +138,6 @@ export class RefclockSource extends SilentSource implements Source {
     });
   }
 
-  /** Address as text: the refid. */
-  get addressText(): string {
-    return this.address.address;
-  }
   /** The selection options (and poll) as SourceParams. */
   get params(): Readonly<SourceParams> {
     return this.#params;
@@ -150,22 +145,6 @@ export class RefclockSource extends SilentSource implements Source {
   /** Poll exponent. */
   get poll(): number {
     return this.config.poll;
-  }
-  /** Reachability register. */
-  get reachability(): number {
-    return this.#reach.register;
-  }
-  /** Polls in the register (0..8). */
-  get reachabilitySize(): number {
-    return this.#reach.size;
-  }
-  /** Consecutive polls without samples while the register is zero. */
-  get unreachableRun(): number {
-    return this.#reach.unreachableRun;
-  }
-  /** Polls since the last filtered sample. */
-  get pollsSinceGoodSample(): number {
-    return this.#reach.pollsSinceGoodSample;
   }
   /** Time of the newest filtered sample. */
   get lastSampleTime(): Instant | null {
@@ -337,7 +316,7 @@ export class RefclockSource extends SilentSource implements Source {
   #lostLock(): SourceOutcome[] {
     this.#filter.clear();
     this.stats.reset();
-    this.#reach = new Reachability();
+    this.reach = new Reachability();
     return [{ kind: "log", level: "warning", message: "Local refclock lost lock" }];
   }
 
@@ -356,11 +335,11 @@ export class RefclockSource extends SilentSource implements Source {
     if (!this.#running) return [];
     const reached = this.#reached > 0;
     this.#reached = 0;
-    this.#reach.shift(reached ? 1 : 0);
+    this.reach.shift(reached ? 1 : 0);
     const out: SourceOutcome[] = [{ kind: "reachability", reachable: reached }];
     const f = this.#filter.filtered();
     if (f !== null) {
-      this.#reach.pollsSinceGoodSample = 0;
+      this.reach.pollsSinceGoodSample = 0;
       this.#counters.goodRx++;
       const sample = {
         time: f.time,

@@ -9,24 +9,10 @@
  * @module
  */
 import { weightedRegression } from "../regress.ts";
-import type { Instant } from "../../base/time.ts";
-import { adjustForClockChange, type ClockChangeEvent } from "../types.ts";
+import { adjustForClockChange, type ClockChangeEvent, type NtpSample } from "../types.ts";
 
 /** One sample in the filter (chrony's NTP_Sample without stratum/leap). */
-export interface FilterSample {
-  /** Cooked local time of the sample. */
-  time: Instant;
-  /** Offset, seconds (reference minus local). */
-  offset: number;
-  /** Peer delay, seconds. */
-  peerDelay: number;
-  /** Peer dispersion, seconds. */
-  peerDispersion: number;
-  /** Root delay, seconds. */
-  rootDelay: number;
-  /** Root dispersion, seconds. */
-  rootDispersion: number;
-}
+export type FilterSample = Omit<NtpSample, "stratum" | "leap">;
 
 /** Largest ring chrony allows. */
 export const MAX_FILTER_SAMPLES = 256;

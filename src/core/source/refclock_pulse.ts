@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { RefclockConfig } from "../../config/model.ts";
 import type { Instant } from "../../base/time.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { ReferenceState } from "../types.ts";
@@ -16,16 +17,7 @@ import { LOCAL_REFERENCE_ID } from "../reference_report.ts";
 export const PPS_LOCK_LIMIT = 0.4;
 
 /** The pulse options of a refclock. */
-export interface PulseOptions {
-  /** Pulses per second (`rate`, at least 1). */
-  rate: number;
-  /** Pulse width, seconds (`width`; 0: not checked). */
-  width: number;
-  /** Pulses a lock sample stays usable for (`maxlockage`). */
-  maxLockAge: number;
-  /** The `offset` option, seconds. */
-  offset: number;
-}
+export type PulseOptions = Pick<RefclockConfig, "rate" | "width" | "maxLockAge" | "offset">;
 
 /** The lock refclock's newest sample, as a pulse sees it. */
 export interface LockSample {

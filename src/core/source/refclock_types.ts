@@ -30,23 +30,23 @@ export interface RefclockRawSample {
   leap: number;
 }
 
-/** A sample as refclocks.log shows it (see io/log_files.ts RefclockLogRecord). */
+/** A refclock sample (raw, from the driver) or filtered sample as refclocks.log shows it. */
 export interface RefclockSampleLog {
   /** Cooked time of the sample. */
   time: Instant;
   /** Refid text. */
   refId: string;
-  /** Samples since the last poll (raw sample), or null (filtered sample). */
+  /** Raw sample: samples taken since the last poll (chrony's DP); null for a filtered one. */
   count: number | null;
-  /** Leap status. */
+  /** Leap status (0 none, 1 insert, 2 delete, 3 unknown). */
   leap: number;
-  /** Offset from the driver after the clock correction, seconds (raw samples). */
+  /** Offset given by the driver after the clock correction, seconds (raw samples only). */
   rawOffset: number;
-  /** Offset with the `offset` option applied, seconds. */
+  /** Offset after the correction and the `offset` option, seconds (tempus sign). */
   offset: number;
   /** Dispersion, seconds. */
   dispersion: number;
-  /** True for a pulse (the log's P column). */
+  /** True for a pulse (chrony's P column). */
   pulse?: boolean;
 }
 

@@ -6,9 +6,10 @@
  */
 import type { Instant } from "../../base/time.ts";
 import type { SourceMode, SourceOutcome } from "./source.ts";
+import { ReachableSource } from "./reachable_source.ts";
 
 /** A base for sources that send nothing; subclasses supply the rest of `Source`. */
-export abstract class SilentSource {
+export abstract class SilentSource extends ReachableSource {
   /** No name. */
   readonly name: null = null;
   /** Always online. */
