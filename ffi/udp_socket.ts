@@ -46,6 +46,32 @@ function pointerOf(b: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
 }
 
+/**
+ * Parses a dotted quad ("192.0.2.1": four decimal parts 0..255) into `out` without
+ * allocating; false when `text` is not one (`out` is then undefined).
+ */
+export function parseDottedQuad(text: string, out: Uint8Array): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return false;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + c - 48;
+      if (value > 255) return false;
+      digits++;
+    } else return false;
+  }
+  if (digits === 0 || part !== 3) return false;
+  out[3] = value;
+  return true;
+}
+
 /** True when the FFI socket can be used here (Linux with glibc, FFI permitted). */
 export function kernelTimestampSocketsAvailable(): boolean {
   if (Deno.build.os !== "linux") return false;
@@ -82,6 +108,9 @@ export class KernelTimestampSocket {
   readonly #pollFds = new Uint8Array(16);
   readonly #sendName = new Uint8Array(28);
   readonly #sendView = new DataView(this.#sendName.buffer);
+  readonly #destinationV4 = new Uint8Array(4);
+  readonly #mapped = new Uint8Array(16);
+  #destinationLength = 0;
   readonly #ts = new Uint8Array(16);
   readonly #tsView = new DataView(this.#ts.buffer);
   #closed = false;
@@ -89,11 +118,20 @@ export class KernelTimestampSocket {
   #txFrames = false;
   #polling = false;
   #wakeClosed = false;
+  /** False for a descriptor another owner (Deno) closes. */
+  readonly #owned: boolean;
   /** Bound address and port. */
   readonly local: { hostname: string; port: number };
 
-  private constructor(fd: number, wakeFd: number, family: number, maxLength: number) {
+  private constructor(
+    fd: number,
+    wakeFd: number,
+    family: number,
+    maxLength: number,
+    owned = true,
+  ) {
     this.#fd = fd;
+    this.#owned = owned;
     this.#wakeFd = wakeFd;
     this.#family = family;
     this.#buffer = new Uint8Array(maxLength);
@@ -153,6 +191,38 @@ export class KernelTimestampSocket {
       c.close(fd);
       throw e;
     }
+  }
+
+  /**
+   * Wraps bound UDP socket `fd` that another owner opened and will close (a Deno socket:
+   * ffi/shared_udp_fd.ts), with SO_TIMESTAMPNS as `timestamps` says. `close()` then ends
+   * this object's use of it and wakes a pending wait, but leaves the descriptor open.
+   * Throws on failure.
+   */
+  static adopt(
+    fd: number,
+    family: number,
+    maxLength = 4096,
+    timestamps = true,
+  ): KernelTimestampSocket {
+    const c = libcSymbols();
+    const one = new Uint8Array(new Int32Array([timestamps ? 1 : 0]).buffer);
+    if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
+      throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: ${describeErrno(lastErrno())}`);
+    }
+    const wakeFd = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakeFd < 0) throw new Error(`eventfd() failed: ${describeErrno(lastErrno())}`);
+    return new KernelTimestampSocket(fd, wakeFd, family, maxLength, false);
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The socket's descriptor (for the calls of ffi/shared_udp_fd.ts). */
+  get fd(): number {
+    return this.#fd;
   }
 
   #localAddress(): { hostname: string; port: number } {
@@ -315,6 +385,50 @@ export class KernelTimestampSocket {
   }
 
   /**
+   * Sets where `sendToDestination` sends: `address` (text, as `trySend` takes it; IPv4
+   * dotted quads parsed without allocating) and `port`. False when it is not an address.
+   */
+  setDestination(address: string, port: number): boolean {
+    const v4 = this.#destinationV4;
+    if (parseDottedQuad(address, v4)) {
+      this.#destinationLength = this.#family === AF_INET6
+        ? writeSockaddr(this.#sendView, AF_INET6, this.#mappedV4(v4), port)
+        : writeSockaddr(this.#sendView, AF_INET, v4, port);
+      return true;
+    }
+    const bytes = ipBytes(address);
+    if (bytes === null || (bytes.length === 16 && this.#family === AF_INET)) {
+      this.#destinationLength = 0;
+      return false;
+    }
+    const family = bytes.length === 4 && this.#family === AF_INET ? AF_INET : AF_INET6;
+    this.#destinationLength = writeSockaddr(
+      this.#sendView,
+      family,
+      bytes.length === 4 && family === AF_INET6 ? this.#mappedV4(bytes) : bytes,
+      port,
+    );
+    return true;
+  }
+
+  #mappedV4(v4: Uint8Array): Uint8Array {
+    const m = this.#mapped;
+    m[10] = m[11] = 0xff;
+    m.set(v4, 12);
+    return m;
+  }
+
+  /** Sends `data` to the address `setDestination` set; false if refused or none is set. */
+  sendToDestination(data: Uint8Array): boolean {
+    const len = this.#destinationLength;
+    if (this.#closed || len === 0) return false;
+    const n = Number(
+      libcSymbols().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len),
+    );
+    return n === data.length;
+  }
+
+  /**
    * Sends `data` back to the sender of the last datagram `receive` returned (no address
    * parsing); returns false if the kernel refused it.
    */
@@ -367,7 +481,7 @@ export class KernelTimestampSocket {
     this.#closed = true;
     const one = new Uint8Array(new BigUint64Array([1n]).buffer);
     libcSymbols().write(this.#wakeFd, one, 8n);
-    libcSymbols().close(this.#fd);
+    if (this.#owned) libcSymbols().close(this.#fd);
     // A pending poll closes the eventfd once it has woken; otherwise close it now.
     if (!this.#polling) this.#closeWake();
   }
