@@ -245,14 +245,14 @@ export function ntpDataToWire(r: NtpDataReport): NtpData2Data {
     flags: testBitsToWire(r.tests & 0x3ff) | (r.interleaved ? 0x4000 : 0) |
       (r.authenticated ? 0x8000 : 0),
     txTssChar: r.txKernel === true ? 0x4b : 0x44, // 'K' kernel, 'D' daemon timestamp
-    rxTssChar: 0x44,
+    rxTssChar: r.rxKernel === true ? 0x4b : 0x44,
     totalTxCount: r.totalTx,
     totalRxCount: r.totalRx,
     totalValidCount: r.totalValidRx,
     totalGoodCount: r.totalGoodRx,
-    // Kernel and hardware timestamp counts: tempus reports daemon timestamps only.
-    totalKernelTxTs: 0,
-    totalKernelRxTs: 0,
+    // Hardware timestamps: tempus takes kernel and daemon timestamps only.
+    totalKernelTxTs: r.totalKernelTx ?? 0,
+    totalKernelRxTs: r.totalKernelRx ?? 0,
     totalHwTxTs: 0,
     totalHwRxTs: 0,
   };

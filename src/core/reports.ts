@@ -176,6 +176,8 @@ export interface NtpDataReport {
   interleaved: boolean;
   /** The local transmit time was a kernel timestamp (chronyc's TX timestamping: K, else D). */
   txKernel?: boolean;
+  /** The local receive time was a kernel timestamp (chronyc's RX timestamping: K, else D). */
+  rxKernel?: boolean;
   /** Authenticated. */
   authenticated: boolean;
   /** Counters. */
@@ -186,6 +188,10 @@ export interface NtpDataReport {
   totalValidRx: number;
   /** Good samples accepted. */
   totalGoodRx: number;
+  /** Valid replies to requests sent with a kernel transmit timestamp. */
+  totalKernelTx?: number;
+  /** Valid replies received with a kernel receive timestamp. */
+  totalKernelRx?: number;
 }
 
 /** chronyc `selectdata`, one source. */

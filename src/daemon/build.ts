@@ -314,8 +314,8 @@ function openClientTransport(
   acquisition: ReturnType<typeof edge.clientSocketOptions>,
 ): ClientTransport {
   const cookedNow = () => engine.clock.cookedNow();
-  const deliver = (id: number, packet: Uint8Array, rx: Instant) =>
-    engine.receiveReply(id, packet, rx);
+  const deliver = (id: number, packet: Uint8Array, rx: Instant, rxKernel = false) =>
+    engine.receiveReply(id, packet, rx, rxKernel);
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
   if (!kernelClientTransportAvailable()) {
     return new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);

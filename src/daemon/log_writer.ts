@@ -50,7 +50,7 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
       mode: data.mode,
       interleaved: data.interleaved,
       txSource: data.txKernel === true ? "K" : "D",
-      rxSource: "K",
+      rxSource: data.rxKernel === true ? "K" : "D",
       valid: synced,
     });
   };

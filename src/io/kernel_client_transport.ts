@@ -37,7 +37,7 @@ export interface KernelClientTransportOptions {
    */
   clock: TimeScale;
   /** Delivers a reply with its cooked receive time (normally engine.receiveReply). */
-  deliver: (requestId: number, packet: Uint8Array, rxCooked: Instant) => void;
+  deliver: (requestId: number, packet: Uint8Array, rxCooked: Instant, rxKernel: boolean) => void;
   /** Seconds a request socket waits for replies. */
   replyWaitSeconds: number;
   /** When to send, wait and open the next socket (DEFAULT_CLIENT_SEND_TIMING in core). */
@@ -191,7 +191,7 @@ export class KernelClientTransport implements NtpTransport {
           const datagram = socket.receive();
           if (datagram === null) break;
           if (datagram.port !== to.port || !sameIpAddress(datagram.address, to.address)) continue;
-          this.#options.deliver(requestId, datagram.data.slice(), datagram.rx);
+          this.#options.deliver(requestId, datagram.data.slice(), datagram.rx, datagram.kernelRx);
         }
       }
     } catch (error) {

@@ -39,8 +39,12 @@ Deno.test({
       assert.match(ntpdata, /Remote address\s+: 127\.0\.0\.1/);
       assert.match(ntpdata, /Stratum\s+: 1/);
       assert.match(ntpdata, /Total good RX\s+: [1-9]/);
-      // The requests' transmit times are the kernel's timestamps (kernel sockets on Linux).
-      if (kernelSocketsAvailable()) assert.match(ntpdata, /TX timestamping\s+: Kernel/);
+      // The requests' transmit and the replies' receive times are the kernel's timestamps
+      // (kernel sockets on Linux).
+      if (kernelSocketsAvailable()) {
+        assert.match(ntpdata, /TX timestamping\s+: Kernel/);
+        assert.match(ntpdata, /RX timestamping\s+: Kernel/);
+      }
       assert.match(await chronyc("serverstats"), /NTP packets received\s+: \d+/);
       assert.match(await chronyc("selectdata"), /^\* 127\.0\.0\.1/m);
       assert.match(await chronyc("waitsync", "3", "0.1"), /try: 1, refid: 7F000001/);

@@ -35,12 +35,17 @@ Deno.test({
       const r = JSON.parse(out.stdout);
       const samples = r.events.filter((e: { kind: string }) => e.kind === "sample");
       assert.equal(samples.length, recorded.length);
-      assert.ok(samples.every((s: { accepted: boolean }) => s.accepted), "all accepted");
+      const rejected = samples.filter((s: { accepted: boolean }) => !s.accepted);
+      assert.deepEqual(rejected, [], "every recorded sample was accepted by the daemon");
       assert.equal(r.unused, 0);
       const c = r.comparison;
       assert.equal(c.replayed, c.recorded, JSON.stringify(c));
-      assert.ok(c.matched >= 0.9 * c.recorded, JSON.stringify(c));
-      assert.ok(c.medianDiff < 1e-7, JSON.stringify(c)); // tracking.log's rounding
+      // Within tracking.log's rounding, except where the daemon's own processing delay between
+      // a sample and its clock update (the virtual clock slewing meanwhile) moved the logged
+      // offset: a loaded machine stretches that delay (at load 5: a median difference of
+      // 0.35 µs once; 3 of 22 updates off by up to 5 µs once).
+      assert.ok(c.matched >= 0.8 * c.recorded, JSON.stringify(c));
+      assert.ok(c.medianDiff < 1e-6, JSON.stringify(c));
       console.log(`  replay of ${recorded.length} recorded samples: ${JSON.stringify(c)}`);
       const text = await runTempus(["replay", "-q", dir]);
       assert.match(

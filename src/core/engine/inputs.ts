@@ -124,14 +124,21 @@ export class EngineInputs extends EngineCore {
     return true;
   }
 
-  /** Hands a reply to the source that sent request `requestId`. */
-  receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void {
+  /**
+   * Hands a reply to the source that sent request `requestId`; `rxKernel`: `rxCooked` was
+   * made from the kernel's receive timestamp.
+   */
+  receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant, rxKernel = false): void {
     const route = this.routes.get(requestId);
     if (route === undefined) return;
     const s = route.source;
     try {
       const samplesBefore = s.stats.sampleCount;
-      this.run(s, s.receive(route.token, packet, rxCooked, this.context(s)), samplesBefore);
+      this.run(
+        s,
+        s.receive(route.token, packet, rxCooked, this.context(s), rxKernel),
+        samplesBefore,
+      );
       this.onReply?.(s.id); // dropin: measurements.log
     } catch (e) {
       // Nothing read from the network may throw out of the event loop.

@@ -359,7 +359,13 @@ export class NtpSource implements Source {
   }
 
   /** Processes a reply to request `token` received at cooked time `rx`. */
-  receive(token: number, bytes: Uint8Array, rx: Instant, ctx: SourceContext): SourceOutcome[] {
+  receive(
+    token: number,
+    bytes: Uint8Array,
+    rx: Instant,
+    ctx: SourceContext,
+    rxKernel = false,
+  ): SourceOutcome[] {
     const req = this.#requests.find(token);
     if (req === undefined) return [];
     this.#counters.rx++;
@@ -396,7 +402,10 @@ export class NtpSource implements Source {
       tests: verdict.tests,
       interleaved: m.interleaved,
       txKernel: req.kernelTx === true,
+      rxKernel,
     };
+    if (req.kernelTx === true) this.#counters.kernelTx = (this.#counters.kernelTx ?? 0) + 1;
+    if (rxKernel) this.#counters.kernelRx = (this.#counters.kernelRx ?? 0) + 1;
     // Only a synchronised reply makes the source reachable (chrony 4); a presend reply
     // counts like any other.
     this.#txCount = 0;

@@ -134,3 +134,25 @@ Deno.test("going offline cancels the wake-up and empties the register; denied so
   assert.deepEqual(s.timeout(ctx(t)), []);
   assert.deepEqual(s.setOnline(true, ctx(t)), []);
 });
+
+Deno.test("ntpdata says which of the local timestamps were the kernel's, and counts them", () => {
+  const s = source();
+  s.start(ctx(T0));
+  let t = T0 + 200_000_000n;
+  for (const [kernelTx, kernelRx] of [[true, false], [false, true], [true, true]]) {
+    const send = s.timeout(ctx(t));
+    const { token, bytes } = send[0] as { token: number; bytes: Uint8Array };
+    s.sent(token, true, t, ctx(t));
+    if (kernelTx) s.transmitted(token, t + 5_000n);
+    const r = reply(bytes, t);
+    s.receive(token, r.bytes, r.rx, ctx(r.rx), kernelRx);
+    const d = s.ntpData(r.rx);
+    assert.equal(d.txKernel, kernelTx);
+    assert.equal(d.rxKernel, kernelRx);
+    t += 64_000_000_000n;
+  }
+  const d = s.ntpData(t);
+  assert.equal(d.totalKernelTx, 2);
+  assert.equal(d.totalKernelRx, 2);
+  assert.equal(d.totalValidRx, 3);
+});

@@ -26,6 +26,8 @@ export interface LastMeasurement {
   interleaved?: boolean;
   /** The local transmit time was the kernel's timestamp (not the daemon's reading). */
   txKernel?: boolean;
+  /** The local receive time was the kernel's timestamp (not the daemon's reading). */
+  rxKernel?: boolean;
 }
 
 /** Request and reply counters of a source. */
@@ -38,6 +40,10 @@ export interface SourceCounters {
   validRx: number;
   /** Replies that gave a good sample. */
   goodRx: number;
+  /** Valid replies whose request's transmit time was the kernel's timestamp. */
+  kernelTx?: number;
+  /** Valid replies whose receive time was the kernel's timestamp. */
+  kernelRx?: number;
 }
 
 /** Builds the ntpdata report at cooked time `now`. */
@@ -71,10 +77,13 @@ export function ntpDataReport(
     tests: last.tests,
     interleaved: last.interleaved ?? false,
     txKernel: last.txKernel ?? false,
+    rxKernel: last.rxKernel ?? false,
     authenticated: extra.authenticated,
     totalTx: counters.tx,
     totalRx: counters.rx,
     totalValidRx: counters.validRx,
     totalGoodRx: counters.goodRx,
+    totalKernelTx: counters.kernelTx ?? 0,
+    totalKernelRx: counters.kernelRx ?? 0,
   };
 }

@@ -134,8 +134,17 @@ export interface Source {
   transmitted(token: number, txTime: Instant): void;
   /** The request of `token`, reported sent, did not leave after all. */
   sendFailed(token: number): SourceOutcome[];
-  /** A reply to the request of `token` arrived at cooked time `rx`. */
-  receive(token: number, bytes: Uint8Array, rx: Instant, ctx: SourceContext): SourceOutcome[];
+  /**
+   * A reply to the request of `token` arrived at cooked time `rx` (`rxKernel`: `rx` is the
+   * kernel's receive timestamp, not the daemon's reading).
+   */
+  receive(
+    token: number,
+    bytes: Uint8Array,
+    rx: Instant,
+    ctx: SourceContext,
+    rxKernel?: boolean,
+  ): SourceOutcome[];
   /** True while a reply to `token` is still expected. */
   expects(token: number): boolean;
   /** Sets the source online or offline. */
