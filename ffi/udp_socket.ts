@@ -9,7 +9,8 @@
  *
  * Waiting is an `await`ed poll() on the blocking thread pool (a nonblocking FFI call) over
  * the socket and an eventfd that `close()` signals; receiving and sending are synchronous
- * calls with MSG_DONTWAIT. Linux x86-64/aarch64 layouts (LP64). Needs --allow-ffi.
+ * calls with MSG_DONTWAIT. A socket Deno opened can be adopted (`adopt`; its owner waits
+ * and closes it: ffi/shared_udp_fd.ts). Linux x86-64/aarch64 layouts (LP64). Needs --allow-ffi.
  *
  * @module
  */
@@ -19,7 +20,7 @@ import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
 import type { Instant } from "../src/base/time.ts";
 import { findRxTimestamp, findTxTimestamp } from "./cmsg_timestamps.ts";
-import { ipBytes, readSockaddr, writeSockaddr } from "./sockaddr.ts";
+import { ipBytes, readSockaddr, writeDestination, writeSockaddr } from "./sockaddr.ts";
 import { AF_INET, AF_INET6 } from "./socket_options.ts";
 
 const SOCK_DGRAM = 2;
@@ -44,32 +45,6 @@ const CONTROL_LENGTH = 256n;
 
 function pointerOf(b: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
-}
-
-/**
- * Parses a dotted quad ("192.0.2.1": four decimal parts 0..255) into `out` without
- * allocating; false when `text` is not one (`out` is then undefined).
- */
-export function parseDottedQuad(text: string, out: Uint8Array): boolean {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || part === 3) return false;
-      out[part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      value = value * 10 + c - 48;
-      if (value > 255) return false;
-      digits++;
-    } else return false;
-  }
-  if (digits === 0 || part !== 3) return false;
-  out[3] = value;
-  return true;
 }
 
 /** True when the FFI socket can be used here (Linux with glibc, FFI permitted). */
@@ -108,8 +83,6 @@ export class KernelTimestampSocket {
   readonly #pollFds = new Uint8Array(16);
   readonly #sendName = new Uint8Array(28);
   readonly #sendView = new DataView(this.#sendName.buffer);
-  readonly #destinationV4 = new Uint8Array(4);
-  readonly #mapped = new Uint8Array(16);
   #destinationLength = 0;
   readonly #ts = new Uint8Array(16);
   readonly #tsView = new DataView(this.#ts.buffer);
@@ -389,33 +362,8 @@ export class KernelTimestampSocket {
    * dotted quads parsed without allocating) and `port`. False when it is not an address.
    */
   setDestination(address: string, port: number): boolean {
-    const v4 = this.#destinationV4;
-    if (parseDottedQuad(address, v4)) {
-      this.#destinationLength = this.#family === AF_INET6
-        ? writeSockaddr(this.#sendView, AF_INET6, this.#mappedV4(v4), port)
-        : writeSockaddr(this.#sendView, AF_INET, v4, port);
-      return true;
-    }
-    const bytes = ipBytes(address);
-    if (bytes === null || (bytes.length === 16 && this.#family === AF_INET)) {
-      this.#destinationLength = 0;
-      return false;
-    }
-    const family = bytes.length === 4 && this.#family === AF_INET ? AF_INET : AF_INET6;
-    this.#destinationLength = writeSockaddr(
-      this.#sendView,
-      family,
-      bytes.length === 4 && family === AF_INET6 ? this.#mappedV4(bytes) : bytes,
-      port,
-    );
-    return true;
-  }
-
-  #mappedV4(v4: Uint8Array): Uint8Array {
-    const m = this.#mapped;
-    m[10] = m[11] = 0xff;
-    m.set(v4, 12);
-    return m;
+    this.#destinationLength = writeDestination(this.#sendView, this.#family, address, port);
+    return this.#destinationLength !== 0;
   }
 
   /** Sends `data` to the address `setDestination` set; false if refused or none is set. */

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import { CookedBatch, KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
-import { parseDottedQuad } from "../../ffi/udp_socket.ts";
-import { ipBytes } from "../../ffi/sockaddr.ts";
+import { ipBytes, parseDottedQuad } from "../../ffi/sockaddr.ts";
 
 const realtime = systemTimeSource().realtime;
 const scale = { rawNow: realtime, cook: (raw: bigint) => raw };
