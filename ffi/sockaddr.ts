@@ -50,3 +50,48 @@ export function readSockaddr(v: DataView, b: Uint8Array): { hostname: string; po
     : formatIpAddress({ family: 6, bytes: addr });
   return { hostname, port };
 }
+
+/**
+ * Parses a dotted quad ("192.0.2.1": four decimal parts 0..255) into `out` without
+ * allocating; false when `text` is not one (`out` is then undefined).
+ */
+export function parseDottedQuad(text: string, out: Uint8Array): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return false;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + c - 48;
+      if (value > 255) return false;
+      digits++;
+    } else return false;
+  }
+  if (digits === 0 || part !== 3) return false;
+  out[3] = value;
+  return true;
+}
+
+const destinationV4 = new Uint8Array(4);
+
+/**
+ * Writes the sockaddr for sending from a socket of `socketFamily` to `address` (text; IPv4
+ * dotted quads parsed without allocating, and IPv4-mapped on an AF_INET6 socket) and
+ * `port` into `v`: its length, or 0 when `address` is not one the socket can reach.
+ */
+export function writeDestination(
+  v: DataView,
+  socketFamily: number,
+  address: string,
+  port: number,
+): number {
+  let bytes: Uint8Array | null = destinationV4;
+  if (!parseDottedQuad(address, destinationV4)) bytes = ipBytes(address);
+  if (bytes === null || (bytes.length === 16 && socketFamily === AF_INET)) return 0;
+  return writeSockaddr(v, socketFamily, bytes, port);
+}

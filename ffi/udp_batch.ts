@@ -65,7 +65,8 @@ export class DatagramBatch {
   readonly slotLength: number;
   readonly #data: Uint8Array;
   readonly #names: Uint8Array;
-  readonly #namesBase: bigint;
+  /** Address of the sender slots (user-space pointers fit a double exactly). */
+  readonly #namesBase: number;
   readonly #namesView: DataView;
   readonly #nameViews: Uint8Array[] = [];
   readonly #control: Uint8Array;
@@ -75,16 +76,19 @@ export class DatagramBatch {
   readonly #lengths: Int32Array;
   readonly #recvIovs: Uint8Array;
   #count = 0;
+  /** Header slots whose written-back sizes must be reset before the next receive. */
+  #dirty: number;
 
   /** Allocates room for `capacity` datagrams of `slotLength` octets. */
   constructor(capacity = 64, slotLength = 4096) {
     if (capacity < 1 || capacity > 1024) throw new RangeError("batch capacity 1..1024");
     this.capacity = capacity;
     this.slotLength = slotLength;
+    this.#dirty = capacity;
     this.#data = new Uint8Array(capacity * slotLength);
     this.#names = new Uint8Array(capacity * NAME_SIZE);
     this.#namesView = new DataView(this.#names.buffer);
-    this.#namesBase = addressOf(this.#names);
+    this.#namesBase = Number(addressOf(this.#names));
     this.#control = new Uint8Array(capacity * CONTROL_SIZE);
     this.#controlView = new DataView(this.#control.buffer);
     this.#recvHeaders = new Uint8Array(capacity * MMSG_SIZE);
@@ -122,16 +126,21 @@ export class DatagramBatch {
    */
   receiveFrom(fd: number): number {
     const r = this.#recvView;
-    for (let i = 0; i < this.capacity; i++) {
+    // msg_namelen, msg_controllen and msg_flags are written back for the datagrams received:
+    // only those slots need their sizes again (all of them before the first call).
+    for (let i = 0; i < this.#dirty; i++) {
       const h = i * MMSG_SIZE;
-      r.setUint32(h + 8, 28, true); // msg_namelen and msg_controllen are written back
-      r.setBigUint64(h + 40, BigInt(CONTROL_SIZE), true);
+      r.setUint32(h + 8, 28, true);
+      r.setUint32(h + 40, CONTROL_SIZE, true);
+      r.setUint32(h + 44, 0, true);
       r.setInt32(h + 48, 0, true);
     }
+    this.#dirty = 0;
     for (;;) {
       const n = batchLibc().recvmmsg(fd, this.#recvHeaders, this.capacity, MSG_DONTWAIT, null);
       if (n >= 0) {
         this.#count = n;
+        this.#dirty = n;
         for (let i = 0; i < n; i++) {
           const len = r.getUint32(i * MMSG_SIZE + 56, true);
           this.#lengths[i] = Math.min(len, this.slotLength);
@@ -194,7 +203,7 @@ export class DatagramBatch {
   /** Kernel receive timestamp (CLOCK_REALTIME) of datagram `i`, or null. */
   kernelRx(i: number): Instant | null {
     const at = i * CONTROL_SIZE;
-    const len = Number(this.#recvView.getBigUint64(i * MMSG_SIZE + 40, true));
+    const len = this.#recvView.getUint32(i * MMSG_SIZE + 40, true); // at most CONTROL_SIZE
     const c = this.#controlView;
     // The common case: SCM_TIMESTAMPNS is the only (first) control message.
     if (
@@ -206,9 +215,12 @@ export class DatagramBatch {
     return findRxTimestamp(this.#control.subarray(at, at + CONTROL_SIZE), Math.min(len, 64));
   }
 
-  /** Address of datagram `i`'s sender sockaddr (for a batched reply's msg_name). */
-  nameAddress(i: number): bigint {
-    return this.#namesBase + BigInt(i * NAME_SIZE);
+  /**
+   * Address of datagram `i`'s sender sockaddr (for a batched reply's msg_name), as a
+   * number (exact: user-space addresses are below 2^53).
+   */
+  nameAddress(i: number): number {
+    return this.#namesBase + i * NAME_SIZE;
   }
 
   /** Length of datagram `i`'s sender sockaddr as the kernel wrote it. */

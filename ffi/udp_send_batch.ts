@@ -104,9 +104,11 @@ export class ReplyBatch {
     const k = this.#count;
     if (k === this.capacity || reply.length > this.slotLength) return false;
     this.#slots.set(reply, k * this.slotLength);
-    this.#iovView.setBigUint64(k * IOV_SIZE + 8, BigInt(reply.length), true);
+    this.#iovView.setUint32(k * IOV_SIZE + 8, reply.length, true); // high half stays 0
     const h = k * MMSG_SIZE;
-    this.#view.setBigUint64(h, from.nameAddress(i), true); // msg_name
+    const name = from.nameAddress(i); // msg_name, written as two 32-bit halves
+    this.#view.setUint32(h, name % 4294967296, true);
+    this.#view.setUint32(h + 4, Math.floor(name / 4294967296), true);
     this.#view.setUint32(h + 8, from.nameLength(i), true); // msg_namelen
     this.#count = k + 1;
     return true;
@@ -118,7 +120,7 @@ export class ReplyBatch {
    */
   staged(k: number): Uint8Array {
     const at = k * this.slotLength;
-    const len = Number(this.#iovView.getBigUint64(k * IOV_SIZE + 8, true));
+    const len = this.#iovView.getUint32(k * IOV_SIZE + 8, true);
     return this.#slots.subarray(at, at + len);
   }
 

@@ -9,7 +9,8 @@
  *
  * Waiting is an `await`ed poll() on the blocking thread pool (a nonblocking FFI call) over
  * the socket and an eventfd that `close()` signals; receiving and sending are synchronous
- * calls with MSG_DONTWAIT. Linux x86-64/aarch64 layouts (LP64). Needs --allow-ffi.
+ * calls with MSG_DONTWAIT. A socket Deno opened can be adopted (`adopt`; its owner waits
+ * and closes it: ffi/shared_udp_fd.ts). Linux x86-64/aarch64 layouts (LP64). Needs --allow-ffi.
  *
  * @module
  */
@@ -19,7 +20,7 @@ import type { DatagramBatch } from "./udp_batch.ts";
 import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
 import type { Instant } from "../src/base/time.ts";
 import { findRxTimestamp, findTxTimestamp } from "./cmsg_timestamps.ts";
-import { ipBytes, readSockaddr, writeSockaddr } from "./sockaddr.ts";
+import { ipBytes, readSockaddr, writeDestination, writeSockaddr } from "./sockaddr.ts";
 import { AF_INET, AF_INET6 } from "./socket_options.ts";
 
 const SOCK_DGRAM = 2;
@@ -82,6 +83,7 @@ export class KernelTimestampSocket {
   readonly #pollFds = new Uint8Array(16);
   readonly #sendName = new Uint8Array(28);
   readonly #sendView = new DataView(this.#sendName.buffer);
+  #destinationLength = 0;
   readonly #ts = new Uint8Array(16);
   readonly #tsView = new DataView(this.#ts.buffer);
   #closed = false;
@@ -89,11 +91,20 @@ export class KernelTimestampSocket {
   #txFrames = false;
   #polling = false;
   #wakeClosed = false;
+  /** False for a descriptor another owner (Deno) closes. */
+  readonly #owned: boolean;
   /** Bound address and port. */
   readonly local: { hostname: string; port: number };
 
-  private constructor(fd: number, wakeFd: number, family: number, maxLength: number) {
+  private constructor(
+    fd: number,
+    wakeFd: number,
+    family: number,
+    maxLength: number,
+    owned = true,
+  ) {
     this.#fd = fd;
+    this.#owned = owned;
     this.#wakeFd = wakeFd;
     this.#family = family;
     this.#buffer = new Uint8Array(maxLength);
@@ -153,6 +164,38 @@ export class KernelTimestampSocket {
       c.close(fd);
       throw e;
     }
+  }
+
+  /**
+   * Wraps bound UDP socket `fd` that another owner opened and will close (a Deno socket:
+   * ffi/shared_udp_fd.ts), with SO_TIMESTAMPNS as `timestamps` says. `close()` then ends
+   * this object's use of it and wakes a pending wait, but leaves the descriptor open.
+   * Throws on failure.
+   */
+  static adopt(
+    fd: number,
+    family: number,
+    maxLength = 4096,
+    timestamps = true,
+  ): KernelTimestampSocket {
+    const c = libcSymbols();
+    const one = new Uint8Array(new Int32Array([timestamps ? 1 : 0]).buffer);
+    if (c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, one, 4) < 0) {
+      throw new Error(`setsockopt(SO_TIMESTAMPNS) failed: ${describeErrno(lastErrno())}`);
+    }
+    const wakeFd = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakeFd < 0) throw new Error(`eventfd() failed: ${describeErrno(lastErrno())}`);
+    return new KernelTimestampSocket(fd, wakeFd, family, maxLength, false);
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The socket's descriptor (for the calls of ffi/shared_udp_fd.ts). */
+  get fd(): number {
+    return this.#fd;
   }
 
   #localAddress(): { hostname: string; port: number } {
@@ -315,6 +358,25 @@ export class KernelTimestampSocket {
   }
 
   /**
+   * Sets where `sendToDestination` sends: `address` (text, as `trySend` takes it; IPv4
+   * dotted quads parsed without allocating) and `port`. False when it is not an address.
+   */
+  setDestination(address: string, port: number): boolean {
+    this.#destinationLength = writeDestination(this.#sendView, this.#family, address, port);
+    return this.#destinationLength !== 0;
+  }
+
+  /** Sends `data` to the address `setDestination` set; false if refused or none is set. */
+  sendToDestination(data: Uint8Array): boolean {
+    const len = this.#destinationLength;
+    if (this.#closed || len === 0) return false;
+    const n = Number(
+      libcSymbols().sendto(this.#fd, data, BigInt(data.length), 0, this.#sendName, len),
+    );
+    return n === data.length;
+  }
+
+  /**
    * Sends `data` back to the sender of the last datagram `receive` returned (no address
    * parsing); returns false if the kernel refused it.
    */
@@ -367,7 +429,7 @@ export class KernelTimestampSocket {
     this.#closed = true;
     const one = new Uint8Array(new BigUint64Array([1n]).buffer);
     libcSymbols().write(this.#wakeFd, one, 8n);
-    libcSymbols().close(this.#fd);
+    if (this.#owned) libcSymbols().close(this.#fd);
     // A pending poll closes the eventfd once it has woken; otherwise close it now.
     if (!this.#polling) this.#closeWake();
   }

@@ -151,6 +151,12 @@ export class NtpResponder {
    * (`clientLog.txTimestamps.updateTx`); null otherwise.
    */
   savedRxKey: bigint | null = null;
+  /**
+   * Set by `respond`: true when its reply's transmit field is the time `readTxTime` gave and
+   * nothing covers it (no MAC, no NTS fields), so the edge may write a later reading of the
+   * same clock there just before the send (src/io/batched_replies.ts).
+   */
+  txFromClock = false;
 
   /** Creates a responder over an access table and client log. */
   constructor(policy: ServerPolicy) {
@@ -176,6 +182,7 @@ export class NtpResponder {
   ): Uint8Array | null {
     this.stats.received++;
     this.savedRxKey = null;
+    this.txFromClock = false;
     let version: number;
     let mode: number;
     if (request.length === NTP_HEADER_LENGTH) {
@@ -281,7 +288,8 @@ export class NtpResponder {
     // request whose origin ends in 1 names one of our receive timestamps.
     out[39] |= 1;
     const store = kod ? null : log?.txTimestamps ?? null;
-    if (store != null && isInterleavedRequest(request, version)) {
+    const interleaved = store != null && isInterleavedRequest(request, version);
+    if (interleaved) {
       const txNow = readTxTime();
       const previousTx = store.take(readOrigin(request), from.address);
       if (previousTx !== null) {
@@ -303,6 +311,7 @@ export class NtpResponder {
     if (replyKey !== null) {
       return this.#buffer.subarray(0, writeMac(this.#buffer, NTP_HEADER_LENGTH, replyKey));
     }
+    this.txFromClock = !interleaved;
     return out;
   }
 }

@@ -306,7 +306,13 @@ Deno.test("writeNtpTimestamp writes exactly what instantToNtp64 gives (fuzz)", (
   for (let i = 0; i < 5000; i++) {
     const seconds = BigInt(Math.floor((rand() - 0.3) * 6e9));
     cases.push(seconds * 1_000_000_000n + BigInt(Math.floor(rand() * 1e9)));
+    // Both sides of second boundaries, and of 2^32-ns steps (the fast path's split).
+    const s = BigInt(Math.floor(rand() * 4.6e9)) * 1_000_000_000n;
+    cases.push(s - 1n, s, s + 1n);
+    const k = BigInt(Math.floor(rand() * 2 ** 30)) << 32n;
+    cases.push(k - 1n, k, k + 1n);
   }
+  cases.push((1n << 62n) - 1n, 1n << 62n, (1n << 62n) + 999_999_999n);
   for (const t of cases) {
     writeNtpTimestamp(view, 0, t);
     assert.equal(view.getBigUint64(0), instantToNtp64(t), `instant ${t}`);

@@ -26,7 +26,6 @@
  * @module
  */
 import { ReplyBatch } from "../../ffi/udp_send_batch.ts";
-import type { Instant } from "../base/time.ts";
 import { writeNtpTimestamp } from "../core/server.ts";
 import type { CookedBatch, KernelSocket } from "./kernel_socket.ts";
 
@@ -68,32 +67,18 @@ export class BatchedReplies {
   }
 
   /**
-   * Queues `reply` (copied at once) to the sender of datagram `i` of `batch`; `txRead` is
-   * the transmit time the responder read for it (null: none). Sends the group when full.
-   * Returns the number of replies that failed to go out (0 usually).
+   * Queues `reply` (copied at once) to the sender of datagram `i` of `batch`; `restamp` says
+   * its transmit field is the clock's reading with nothing covering it
+   * (`NtpResponder.txFromClock`), so a later reading may replace it at the send. Sends the
+   * group when full. Returns the number of replies that failed to go out (0 usually).
    */
-  reply(batch: CookedBatch, i: number, reply: Uint8Array, txRead: Instant | null): number {
+  reply(batch: CookedBatch, i: number, reply: Uint8Array, restamp: boolean): number {
     if (this.#group === 1 || reply.length > REPLY_SLOT) {
       return this.#sock.replyInBatch(batch, i, reply) ? 0 : 1;
     }
-    const k = this.#replies.count;
-    this.#restamp[k] = txRead !== null && reply.length === HEADER &&
-        this.#carries(reply, txRead)
-      ? 1
-      : 0;
+    this.#restamp[this.#replies.count] = restamp && reply.length === HEADER ? 1 : 0;
     this.#replies.stage(reply, batch.raw, i);
     return this.#replies.full ? this.flush(batch) : 0;
-  }
-
-  /**
-   * True when the transmit field of `reply` is `t` encoded, but for its lowest bit (the
-   * responder clears it: chrony's interleaved-mode flag, transmit timestamps end in 0).
-   */
-  #carries(reply: Uint8Array, t: Instant): boolean {
-    writeNtpTimestamp(this.#scratchView, 0, t);
-    const s = this.#scratch;
-    for (let j = 0; j < 7; j++) if (reply[TX_AT + j] !== s[j]) return false;
-    return (reply[TX_AT + 7] & 0xfe) === (s[7] & 0xfe);
   }
 
   /**
@@ -106,12 +91,13 @@ export class BatchedReplies {
     // One reading for the whole call, as late as possible: reply k leaves after k others.
     const view = this.#replies.slotsView;
     const slot = this.#replies.slotLength;
-    const t0 = this.#sock.cookedNowAfter(batch);
+    writeNtpTimestamp(this.#scratchView, 0, this.#sock.cookedNowAfter(batch));
+    const seconds = this.#scratchView.getUint32(0);
+    const fraction = this.#scratchView.getUint32(4) & 0xfffffffe; // the interleaved-mode flag
     for (let k = 0; k < n; k++) {
       if (this.#restamp[k] !== 1) continue;
-      writeNtpTimestamp(view, k * slot + TX_AT, t0);
-      const last = k * slot + TX_AT + 7;
-      view.setUint8(last, view.getUint8(last) & 0xfe); // the interleaved-mode flag bit
+      view.setUint32(k * slot + TX_AT, seconds);
+      view.setUint32(k * slot + TX_AT + 4, fraction);
     }
     const out = this.#sock.sendReplies(this.#replies);
     return out.failed;

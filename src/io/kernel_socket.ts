@@ -20,6 +20,14 @@ import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ff
 import { DatagramBatch } from "../../ffi/udp_batch.ts";
 import type { ReplyBatch, SendOutcome } from "../../ffi/udp_send_batch.ts";
 import { udpPayloadOfFrame } from "./tx_frames.ts";
+import {
+  findUdpDescriptor,
+  LastRxTimestamp,
+  nextDatagramLength,
+  setRxTimestamps,
+} from "../../ffi/shared_udp_fd.ts";
+import { ipBytes, writeSockaddr } from "../../ffi/sockaddr.ts";
+import { AF_INET, AF_INET6 } from "../../ffi/socket_options.ts";
 
 /**
  * Datagrams read by one `KernelSocket.receiveBatch`, receive times cooked. Everything is
@@ -84,18 +92,139 @@ export function kernelSocketsAvailable(): boolean {
   return kernelTimestampSocketsAvailable();
 }
 
+/** One datagram read by {@link KernelSocket.receiveOne}: a view, valid until the next. */
+export interface SharedDatagram {
+  /** The datagram's octets. */
+  data: Uint8Array;
+  /** Its sender (IPv4-mapped addresses as IPv4). */
+  address: string;
+  /** Its sender's port. */
+  port: number;
+}
+
 /** A UDP socket whose timestamps are cooked once, by one rule. */
 export class KernelSocket {
   readonly #socket: KernelTimestampSocket;
   readonly #scale: TimeScale;
   readonly #pair: ClockPair = { realtime: 0n, raw: 0n };
+  /** The Deno socket sharing the descriptor (openShared), else null. */
+  readonly #conn: Deno.DatagramConn | null;
+  readonly #lastRx = new LastRxTimestamp();
+  readonly #buffer: Uint8Array;
+  readonly #one: SharedDatagram = { data: new Uint8Array(0), address: "", port: 0 };
+  /** SO_TIMESTAMPNS is on (always, but for a shared socket waiting through Deno). */
+  #rxStamps = true;
+  #txFrames = false;
+  #linkLocalSeen = false;
   /** Bound address and port. */
   readonly local: { hostname: string; port: number };
 
-  private constructor(socket: KernelTimestampSocket, scale: TimeScale) {
+  private constructor(
+    socket: KernelTimestampSocket,
+    scale: TimeScale,
+    conn: Deno.DatagramConn | null = null,
+    maxLength = 4096,
+  ) {
     this.#socket = socket;
     this.#scale = scale;
+    this.#conn = conn;
+    this.#buffer = new Uint8Array(conn === null ? 0 : maxLength);
     this.local = socket.local;
+  }
+
+  /**
+   * Opens a socket bound to `host`:`port` through Deno.listenDatagram and shares its
+   * descriptor (ffi/shared_udp_fd.ts), so that `receiveOne` waits in Deno's own event loop
+   * and still gets the datagram's kernel receive timestamp. Options that must be set before
+   * bind (`configure`) and transmit timestamps at open are not available. Throws when the
+   * socket cannot be bound or its descriptor is not found (the socket is then closed).
+   */
+  static openShared(host: string, port: number, options: KernelSocketOptions): KernelSocket {
+    if (options.configure !== undefined || options.txTimestamps) {
+      throw new Error("a shared socket takes no configure or txTimestamps option");
+    }
+    const addr = ipBytes(host);
+    if (addr === null) throw new Error(`not an IP address: ${host}`);
+    const conn = Deno.listenDatagram({ transport: "udp", hostname: host, port });
+    try {
+      const family = addr.length === 4 ? AF_INET : AF_INET6;
+      const name = new Uint8Array(28);
+      const bound = (conn.addr as Deno.NetAddr).port;
+      const length = writeSockaddr(new DataView(name.buffer), family, addr, bound);
+      const fd = findUdpDescriptor(name, length);
+      if (fd === null) throw new Error(`descriptor of UDP ${host} port ${bound} not found`);
+      const maxLength = options.maxLength ?? 4096;
+      const socket = KernelTimestampSocket.adopt(fd, family, maxLength, false);
+      const shared = new KernelSocket(socket, options.scale, conn, maxLength);
+      shared.#rxStamps = false;
+      // The first SIOCGSTAMPNS makes the kernel stamp every datagram from now on.
+      shared.#lastRx.read(fd);
+      return shared;
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  /**
+   * True when `receiveOne` can be used: a shared socket without transmit timestamps (with
+   * them on, the kernel no longer keeps the per-socket receive timestamp) that has not seen
+   * an IPv6 link-local sender.
+   */
+  get receivesThroughDeno(): boolean {
+    return this.#conn !== null && !this.#txFrames && !this.#linkLocalSeen;
+  }
+
+  /**
+   * Waits in Deno's event loop for the next datagram and reads it (shared sockets, when
+   * `receivesThroughDeno`): its sender, and its receive time cooked into slot 0 of `batch`
+   * (`batch.rx[0]`, `batch.kernelRx[0]`, `batch.clocks`, so `cookedNowAfter(batch)` works).
+   * Null when the socket was closed; throws on a receive error.
+   */
+  async receiveOne(batch: CookedBatch): Promise<SharedDatagram | null> {
+    const conn = this.#conn;
+    if (conn === null) throw new Error("not a shared socket");
+    const fd = this.#socket.fd;
+    if (this.#rxStamps && setRxTimestamps(fd, false)) this.#rxStamps = false;
+    let got: [Uint8Array, Deno.Addr];
+    try {
+      got = await conn.receive(this.#buffer);
+    } catch (e) {
+      if (this.#socket.closed) return null;
+      throw e;
+    }
+    if (this.#socket.closed) return null;
+    const kernel = this.#rxStamps ? null : this.#lastRx.read(fd);
+    const pair = this.#readClocks();
+    batch.clocks.realtime = pair.realtime;
+    batch.clocks.raw = pair.raw;
+    const t = cookKernelTimestamp(kernel, pair, this.#scale);
+    batch.rx[0] = t.time;
+    batch.kernelRx[0] = t.kernel ? 1 : 0;
+    const from = got[1] as Deno.NetAddr;
+    const one = this.#one;
+    one.data = got[0];
+    one.address = from.hostname.startsWith("::ffff:") && from.hostname.includes(".")
+      ? from.hostname.slice(7)
+      : from.hostname;
+    one.port = from.port;
+    // Deno gives no scope with an IPv6 link-local sender: such a reply cannot be addressed,
+    // so the socket goes back to poll() and batched reads, which keep it.
+    if (one.address.startsWith("fe80:")) this.#linkLocalSeen = true;
+    if (!this.#socket.setDestination(one.address, one.port)) {
+      throw new Error(`unusable sender address ${one.address}`);
+    }
+    return one;
+  }
+
+  /** Sends `data` to the sender of the datagram `receiveOne` returned; false if refused. */
+  replyToOne(data: Uint8Array): boolean {
+    return this.#socket.sendToDestination(data);
+  }
+
+  /** True when a datagram waits to be read (a shared socket's check before waiting). */
+  hasWaiting(): boolean {
+    return nextDatagramLength(this.#socket.fd) > 0;
   }
 
   /** Opens a socket bound to `host`:`port` (port 0: any). Throws on failure. */
@@ -156,6 +285,7 @@ export class KernelSocket {
    * cooked by the one rule against one reading of the clocks: how many (0: none waits).
    */
   receiveBatch(batch: CookedBatch): number {
+    if (!this.#rxStamps && setRxTimestamps(this.#socket.fd, true)) this.#rxStamps = true;
     const n = this.#socket.receiveBatch(batch.raw);
     if (n === 0) return 0;
     const pair = this.#readClocks();
@@ -220,7 +350,8 @@ export class KernelSocket {
    * each timestamp to its reply by the reply's contents); false when the kernel refuses.
    */
   enableTxFrames(): boolean {
-    return this.#socket.enableTxFrames();
+    this.#txFrames = this.#socket.enableTxFrames();
+    return this.#txFrames;
   }
 
   /**
@@ -260,8 +391,13 @@ export class KernelSocket {
     return this.#socket.replyToLast(data);
   }
 
-  /** Closes the socket and wakes a pending `waitReadable`. */
+  /** Closes the socket and wakes a pending `waitReadable` (or `receiveOne`). */
   close(): void {
     this.#socket.close();
+    try {
+      this.#conn?.close();
+    } catch {
+      // already closed
+    }
   }
 }

@@ -10,7 +10,9 @@
  *   kernel-timestamp socket adapter (src/io/kernel_socket.ts). The receive time is the
  *   kernel's arrival timestamp cooked by the adapter's one rule (src/io/kernel_timestamps.ts),
  *   so event-loop latency does not bias clients; replies leave in groups with one sendmmsg,
- *   their transmit times written just before it (src/io/batched_replies.ts).
+ *   their transmit times written just before it (src/io/batched_replies.ts). The socket is
+ *   opened by Deno and shared (its descriptor found by address), so an idle server is woken
+ *   by Deno's own event loop, not by a poll() on the blocking pool.
  * - "daemon" (src/io/server_deno_loop.ts): Deno.listenDatagram; the cooked clock is read as
  *   soon as the datagram reaches JavaScript (late by the event loop's wake-up latency, tens
  *   to hundreds of µs when busy).
