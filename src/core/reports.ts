@@ -6,6 +6,7 @@
  * @module
  */
 import type { Instant } from "../base/time.ts";
+import type { NtpPacket } from "../ntp/packet.ts";
 
 /** Leap status as reported: 0 normal, 1 insert, 2 delete, 3 unsynchronised. */
 export type LeapStatus = 0 | 1 | 2 | 3;
@@ -132,32 +133,26 @@ export interface ActivityReport {
   unresolved: number;
 }
 
-/** chronyc `ntpdata`, one source. */
-export interface NtpDataReport {
+/** chronyc `ntpdata`, one source; the header fields are those of the last reply. */
+export interface NtpDataReport extends
+  Pick<
+    NtpPacket,
+    | "leap"
+    | "version"
+    | "mode"
+    | "stratum"
+    | "poll"
+    | "precision"
+    | "rootDelay"
+    | "rootDispersion"
+    | "refId"
+  > {
   /** Remote address. */
   remoteAddress: string;
   /** Remote port. */
   remotePort: number;
   /** Local address used, or "0.0.0.0"/"::" when unknown. */
   localAddress: string;
-  /** Last received leap, version, mode, stratum, poll, precision. */
-  leap: number;
-  /** NTP version of the last reply. */
-  version: number;
-  /** NTP mode of the last reply. */
-  mode: number;
-  /** Stratum of the last reply. */
-  stratum: number;
-  /** Poll of the last reply, log2 s. */
-  poll: number;
-  /** Precision of the last reply, log2 s. */
-  precision: number;
-  /** Root delay and dispersion of the last reply, seconds. */
-  rootDelay: number;
-  /** Root dispersion of the last reply, seconds. */
-  rootDispersion: number;
-  /** Reference id of the last reply. */
-  refId: number;
   /** Reference time of the last reply. */
   refTime: Instant;
   /** Offset, peer delay, peer dispersion, response time, jitter asymmetry (seconds). */
