@@ -378,20 +378,12 @@ export class EngineCore {
         return;
       }
       const remainingBefore = this.clock.remainingCorrection();
+      const { leapVote, ...estimate } = c;
       this.reference.update({
-        stratum: c.stratum,
-        leap: c.leapVote,
-        combinedCount: c.combinedCount,
+        ...estimate,
+        leap: leapVote,
         refId: sel.refId ?? refIdFromAddress(sel.addressText) ?? 0,
         refAddress: sel.addressText,
-        refTime: c.refTime,
-        offset: c.offset,
-        offsetSd: c.offsetSd,
-        frequencyPpm: c.frequencyPpm,
-        frequencySdPpm: c.frequencySdPpm,
-        skewPpm: c.skewPpm,
-        rootDelay: c.rootDelay,
-        rootDispersion: c.rootDispersion,
       });
       this.onReferenceUpdated?.({
         offset: c.offset,
