@@ -222,16 +222,8 @@ export class SourceStats {
   lastSample(): NtpSample | null {
     const s = this.#lastStored();
     if (s === null) return null;
-    return {
-      time: s.time,
-      offset: s.offset,
-      peerDelay: s.peerDelay,
-      peerDispersion: s.peerDispersion,
-      rootDelay: s.rootDelay,
-      rootDispersion: s.rootDispersion,
-      stratum: this.#stratum,
-      leap: this.#leap,
-    };
+    const { origOffset: _, ...sample } = s;
+    return { ...sample, stratum: this.#stratum, leap: this.#leap };
   }
 
   /** Offset of the newest sample as originally measured, or null. */
