@@ -99,12 +99,7 @@ export class EngineCore {
       initialFrequencyPpm: initialDrift?.freqPpm ?? null,
       slewTimerMargin: options.slewTimerMargin,
     });
-    this.reference = new Reference(config, {
-      clock: this.clock,
-      driver: deps.driver,
-      timers: deps.timers,
-      log: deps.log,
-    }, initialDrift);
+    this.reference = new Reference(config, { ...deps, clock: this.clock }, initialDrift);
     this.reference.onFatal = (m) => this.onFatal?.(m);
     this.selector = newSelector(config, options.localRefId);
     this.manualInput = new ManualInput({ enabled: config.manual });
