@@ -21,6 +21,7 @@ import type { LeapStatus } from "../core/reports.ts";
 import type { SourceStats } from "../core/sourcestats.ts";
 import type { Source } from "../core/source/source.ts";
 import { bestEffort } from "../base/errors.ts";
+import { readTextOrNull } from "../io/files.ts";
 
 /** chrony's DUMP_IDENTIFIER, the first line of a dump file. */
 export const DUMP_IDENTIFIER = "SRC0";
@@ -156,12 +157,8 @@ export function loadDumpFiles(
 ): number {
   let loaded = 0;
   for (const source of sources) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(join(dir, `${source.fileName}.dat`));
-    } catch {
-      continue;
-    }
+    const text = readTextOrNull(join(dir, `${source.fileName}.dat`));
+    if (text === null) continue;
     const r = loadDumpText(source, text, now);
     if (!r.ok) {
       log.log("warning", `Could not load dump file for ${source.fileName}`);

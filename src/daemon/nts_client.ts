@@ -20,7 +20,7 @@ import type { NtsKeOptions, NtsKeResult } from "../nts/ke_client.ts";
 import { NtsSession } from "../nts/session.ts";
 import { type CertTimeCheck, certTimeCheck, certTimeOptions } from "../nts/cert_time.ts";
 import { RELEASE_DATE, RELEASE_UNIX_TIME } from "../version.ts";
-import { writeFileAtomic } from "../io/files.ts";
+import { readTextOrNull, writeFileAtomic } from "../io/files.ts";
 
 /** First retry of a failed NTS-KE, seconds; doubles up to MAX_KE_RETRY. */
 const MIN_KE_RETRY = 8;
@@ -139,12 +139,8 @@ export class NtsClient implements PacketAuthenticator {
   #loadDump(): boolean {
     const path = this.dumpPath;
     if (path === null) return false;
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(path);
-    } catch {
-      return false;
-    }
+    const text = readTextOrNull(path);
+    if (text === null) return false;
     const d = decodeNtsDump(text);
     const ke = this.#o.ke;
     if (!d.ok) {
