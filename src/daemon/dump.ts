@@ -22,6 +22,7 @@ import type { SourceStats } from "../core/sourcestats.ts";
 import type { Source } from "../core/source/source.ts";
 import { bestEffort } from "../base/errors.ts";
 import { readTextOrNull } from "../io/files.ts";
+import { ipFamily } from "../base/ip.ts";
 
 /** chrony's DUMP_IDENTIFIER, the first line of a dump file. */
 export const DUMP_IDENTIFIER = "SRC0";
@@ -185,18 +186,7 @@ export function removeDumpFiles(dir: string): void {
   for (const name of names) {
     if (!name.endsWith(".dat")) continue;
     const base = name.slice(0, -4);
-    if (!base.startsWith("refid:") && !looksLikeIp(base)) continue;
+    if (!base.startsWith("refid:") && ipFamily(base) === null) continue;
     bestEffort(() => Deno.removeSync(join(dir, name)));
-  }
-}
-
-function looksLikeIp(text: string): boolean {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return true;
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(":")) return false;
-  try {
-    new URL(`http://[${text}]/`);
-    return true;
-  } catch {
-    return false;
   }
 }
