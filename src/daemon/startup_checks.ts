@@ -8,17 +8,14 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import type { KeyStore } from "../ntp/keyfile.ts";
-import { loadKeyFile } from "./keys.ts";
+import { type LoadedKeys, loadKeyFile } from "./keys.ts";
 import { broadcastKeyErrors, broadcastPortProblems } from "./broadcast_checks.ts";
 import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";
 import { dirOf } from "../io/private_dir.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
 
 /** What start-up found. */
-export interface StartupCheck {
-  /** Usable keys (empty without keyfile). */
-  keys: KeyStore;
+export interface StartupCheck extends Pick<LoadedKeys, "keys"> {
   /** The user the daemon runs as (null only when `errors` says why). */
   runUser: RunUser | null;
   /** Reasons to refuse to start (`config check` exits 1 on any). */
