@@ -32,6 +32,7 @@ import { LogFiles } from "../io/log_files.ts";
 import type { Logging } from "../io/logging.ts";
 import * as edge from "./edge_options.ts";
 import type { TempCompService } from "./tempcomp.ts";
+import { loadLeapTable } from "./leap_table.ts";
 import { acquirePidFile } from "../io/pidfile.ts";
 import { CryptoRandom } from "../io/random.ts";
 import { RealTimers } from "../io/timers.ts";
@@ -218,7 +219,7 @@ export async function buildDaemon(
   }
   const logFiles = LogFiles.fromConfig(config, { log });
   if (logFiles !== null) attachLogFiles(engine, logFiles);
-  engine.reference.leapTable = edge.leapTable(config, log);
+  engine.reference.leapTable = loadLeapTable(config, log);
   const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   const rtc = options.oneShot === null ? openRtc(config, engine, log, options.setFromRtc) : null;
 
