@@ -24,10 +24,8 @@ import { refIdFromAddress } from "../ntp/packet.ts";
 import { resolveHost } from "../io/dns.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
 import { ensureDirSync } from "../io/files.ts";
-import {
-  KernelClientTransport,
-  kernelClientTransportAvailable,
-} from "../io/kernel_client_transport.ts";
+import { KernelClientTransport } from "../io/kernel_client_transport.ts";
+import { kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import { LogFiles } from "../io/log_files.ts";
 import type { Logging } from "../io/logging.ts";
 import * as edge from "./edge_options.ts";
@@ -318,7 +316,7 @@ function openClientTransport(
   const deliver = (id: number, packet: Uint8Array, rx: Instant, rxKernel = false) =>
     engine.receiveReply(id, packet, rx, rxKernel);
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
-  if (!kernelClientTransportAvailable()) {
+  if (!kernelSocketsAvailable()) {
     return new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
   }
   return new KernelClientTransport({

@@ -20,7 +20,7 @@ import type { LocalClock } from "../core/local_clock.ts";
 import { isBackgroundChild } from "../io/daemonize.ts";
 import { type Logging, setupLoggingSync } from "../io/logging.ts";
 import type { LogFiles } from "../io/log_files.ts";
-import { kernelClientTransportAvailable } from "../io/kernel_client_transport.ts";
+import { kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import {
   acquisitionAddresses,
   clientTuning,
@@ -55,7 +55,7 @@ export function clientSocketOptions(config: Config): {
   const addresses = acquisitionAddresses(config);
   const needed = tuning !== null || addresses.v4 !== null || addresses.v6 !== null;
   if (!needed) return {};
-  if (!kernelClientTransportAvailable()) {
+  if (!kernelSocketsAvailable()) {
     throw new Error("bindacqaddress, bindacqdevice and dscp need libc sockets (FFI)");
   }
   return {
