@@ -145,6 +145,15 @@ export function readTextOrNull(path: string): string | null {
   }
 }
 
+/** A path's file information (following links), or null when it cannot be had. */
+export function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Creates a directory and its parents if missing (mode for new directories: 0o755). */
 export function ensureDirSync(dir: string, mode = 0o755): void {
   Deno.mkdirSync(dir, { recursive: true, mode });
