@@ -4,16 +4,10 @@
  *
  * @module
  */
-import type { Config } from "../config/model.ts";
-import type { AccessTable } from "../core/access.ts";
-import type { ClientLog } from "../core/client_log.ts";
 import type { ControlResult } from "../core/control.ts";
-import type { LogPort } from "../base/ports.ts";
 import type { TrackingReport } from "../core/reports.ts";
-import type { Instant } from "../base/time.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
-import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
@@ -163,15 +157,7 @@ export async function serve(
   const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
-    commandServer = await openCommandServer(
-      config,
-      control,
-      parts.cmdAccess,
-      clientLog,
-      () => engine.clock.cookedNow(),
-      log,
-      parts.runUser,
-    );
+    commandServer = await openCommandServer(parts, control);
   }
   // binddevice/dscp, bindcmddevice (dropin): on the sockets just opened, found by port.
   edge.tuneListeningSockets(
@@ -312,15 +298,8 @@ const UDP_OPEN_COMMANDS = openCommandsFromNames([
 ]);
 
 /** Opens the UDP and Unix command sockets (a host that cannot be bound is logged and skipped). */
-function openCommandServer(
-  config: Config,
-  control: DaemonControl,
-  cmdAccess: AccessTable,
-  clientLog: ClientLog,
-  now: () => Instant,
-  log: LogPort,
-  socketOwner: Owner,
-): Promise<CommandServer> {
+function openCommandServer(parts: DaemonParts, control: DaemonControl): Promise<CommandServer> {
+  const { config, cmdAccess, clientLog, engine, log, runUser } = parts;
   const udpHosts = config.cmdPort > 0
     ? config.bindCmdAddresses.filter((h) => !h.startsWith("/"))
     : [];
@@ -331,9 +310,9 @@ function openCommandServer(
       socketPath: config.cmdSocket,
       allowUdp: (address: string) => cmdAccess.isAllowed(address),
       openCommands: UDP_OPEN_COMMANDS,
-      socketOwner,
+      socketOwner: runUser,
       onCommand: (address) => {
-        if (address !== null) clientLog.cmdRequest(address, now(), true);
+        if (address !== null) clientLog.cmdRequest(address, engine.clock.cookedNow(), true);
         else clientLog.cmdLocalRequest();
       },
     },
