@@ -77,13 +77,7 @@ export async function serve(
   }
   let ntpServer: NtpServerHandle | null = null;
   // broadcast, multicast, manycast (broadcast_service.ts): socket options, mode-5 routing
-  const broadcastClients = broadcast.broadcastClientRouting(
-    config,
-    engine,
-    parts.keys,
-    parts.random,
-    logging.port("ntp"),
-  );
+  const broadcastClients = broadcast.broadcastClientRouting(parts, logging.port("ntp"));
   // The NTP port opens for clients (allow/deny), for ntpq (mode6allow/mode6deny,
   // daemon/mode6.ts), for broadcast and for symmetric peers, which send from it (chrony);
   // without allow rules nobody else gets an answer.
@@ -200,14 +194,7 @@ function startSender(
   parts: DaemonParts,
 ): BroadcastSender {
   try {
-    return broadcast.startBroadcastSender(targets, {
-      server,
-      keys: parts.keys,
-      timers: parts.timers,
-      reference: () => parts.engine.referenceState(),
-      cookedNow: () => parts.engine.clock.cookedNow(),
-      log: parts.log,
-    });
+    return broadcast.startBroadcastSender(targets, server, parts);
   } catch (error) {
     throw new StartupError(describe(error));
   }
