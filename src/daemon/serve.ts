@@ -160,19 +160,7 @@ export async function serve(
     commandServer?.udpPorts.values() ?? [],
   );
   // ops: metrics endpoint, error-bound page, recordmeasurements (ops_services.ts)
-  const ops = options.oneShot === null
-    ? await startOpsServices(config, control, engine.clock, log, {
-      stepsMoveRealtime: !(parts.driver instanceof NullClockDriver),
-      cookedNow: () => engine.clock.cookedNow(),
-      onSample: (fn) => {
-        const previous = engine.onSampleAccepted; // the log files' hook, kept
-        engine.onSampleAccepted = (id) => {
-          previous?.(id);
-          fn(id);
-        };
-      },
-    })
-    : null;
+  const ops = options.oneShot === null ? await startOpsServices(parts, control) : null;
   // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
   if (options.oneShot === null) watchSmoothedSources(engine, log);
   return {
