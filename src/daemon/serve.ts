@@ -22,7 +22,6 @@ import { type SmoothingService, startSmoothing } from "./smoothing_service.ts";
 import { type Maintenance, startMaintenance } from "./maintenance.ts";
 import * as broadcast from "./broadcast_service.ts";
 import type { BroadcastSender } from "./broadcast_service.ts";
-import type { BroadcastTarget } from "../config/model_broadcast.ts";
 import { type ManycastClients, startManycastClients } from "./manycast_service.ts";
 
 /** What serving opened. */
@@ -138,12 +137,13 @@ export async function serve(
     await ntpServer?.close();
     throw new StartupError(`No IPv6 server socket to join ${unjoined.join(", ")} (bindaddress)`);
   }
-  const broadcasts = broadcast.broadcastConfig(config);
-  const broadcastSender = ntpServer !== null && broadcasts !== null && broadcasts.targets.length > 0
-    ? startSender(broadcasts.targets, ntpServer, parts)
-    : null;
+  const targets = broadcast.broadcastConfig(config)?.targets ?? [];
+  let broadcastSender: BroadcastSender | null = null;
   let manycast: ManycastClients | null = null;
   try {
+    if (ntpServer !== null && targets.length > 0) {
+      broadcastSender = broadcast.startBroadcastSender(targets, ntpServer, parts);
+    }
     if (options.oneShot === null) manycast = startManycastClients(config, parts);
   } catch (error) {
     throw new StartupError(describe(error));
@@ -174,18 +174,6 @@ export async function serve(
     manycast,
     ntsKe: nts?.ke ?? null,
   };
-}
-
-function startSender(
-  targets: BroadcastTarget[],
-  server: NtpServerHandle,
-  parts: DaemonParts,
-): BroadcastSender {
-  try {
-    return broadcast.startBroadcastSender(targets, server, parts);
-  } catch (error) {
-    throw new StartupError(describe(error));
-  }
 }
 
 /** The daemon's EngineControl over the engine and the daemon's own services. */
