@@ -88,8 +88,7 @@ export class NtsClient implements PacketAuthenticator {
   /** Path of the dump file, or null without ntsdumpdir. */
   get dumpPath(): string | null {
     if (this.#o.dumpDir === null) return null;
-    const name = this.#o.ke.serverName ?? this.#o.ke.host;
-    return `${this.#o.dumpDir}/${dumpFileName(name, this.#o.ke.host)}`;
+    return `${this.#o.dumpDir}/${dumpFileName(this.#where(), this.#o.ke.host)}`;
   }
 
   /**
@@ -142,7 +141,6 @@ export class NtsClient implements PacketAuthenticator {
     const text = readTextOrNull(path);
     if (text === null) return false;
     const d = decodeNtsDump(text);
-    const ke = this.#o.ke;
     if (!d.ok) {
       this.#deps.log.log("warning", `Could not load NTS cookies from ${path}: ${d.error}`);
       return false;
@@ -151,7 +149,7 @@ export class NtsClient implements PacketAuthenticator {
     // The cookies belong to the server's name (the file is per name and address); like
     // chronyd, a changed NTS-KE port does not invalidate them.
     if (
-      d.dump.keServer !== (ke.serverName ?? ke.host) || d.dump.cookies.length === 0 || age < 0 ||
+      d.dump.keServer !== this.#where() || d.dump.cookies.length === 0 || age < 0 ||
       (this.#o.refresh > 0 && age >= this.#o.refresh)
     ) return false;
     this.#session = new NtsSession(d.dump, this.#deps.random);
@@ -209,10 +207,9 @@ export class NtsClient implements PacketAuthenticator {
     const now = this.#deps.unixNow();
     if (!force && now - this.#lastDump < DUMP_INTERVAL) return;
     this.#lastDump = now;
-    const ke = this.#o.ke;
     const dump: NtsDump = {
-      keServer: ke.serverName ?? ke.host,
-      kePort: ke.port ?? 4460,
+      keServer: this.#where(),
+      kePort: this.#o.ke.port ?? 4460,
       aeadId: r.aeadId,
       c2sKey: r.c2sKey,
       s2cKey: r.s2cKey,
@@ -242,7 +239,7 @@ export class NtsClient implements PacketAuthenticator {
   #rekey(): void {
     if (this.#running || this.#deps.unixNow() < this.#notBefore) return;
     this.#running = true;
-    const where = `${this.#o.ke.serverName ?? this.#o.ke.host}`;
+    const where = this.#where();
     this.#exchange().then(
       (r) => {
         this.#install(r, this.#deps.unixNow());
