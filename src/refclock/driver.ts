@@ -19,6 +19,14 @@ export interface RefclockDriverHandle {
   close(): void;
 }
 
+/** The system clock and sleep of the drivers that wait on a device (RTC, NMEA). */
+export interface DriverClock {
+  /** System (raw) time now, ns. */
+  now(): bigint;
+  /** Sleeps `ms` (between reads or reopen attempts). */
+  sleep(ms: number): Promise<void>;
+}
+
 /** A driver's counts of samples handed on and reads dropped. */
 export type RefclockCounts = { accepted: number; rejected: number };
 
