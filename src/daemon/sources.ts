@@ -174,16 +174,6 @@ export class SourceManager {
     return this.#members.get(id)?.config.name ?? null;
   }
 
-  /** Address currently used by source `id`. */
-  addressOf(id: number): string | null {
-    return this.#members.get(id)?.address ?? null;
-  }
-
-  /** Ids of every source added through this manager. */
-  ids(): number[] {
-    return [...this.#members.keys()];
-  }
-
   /** Removes the source with this address (chronyc `delete`); false if unknown. */
   removeByAddress(address: string): boolean {
     for (const [id, member] of this.#members) {
