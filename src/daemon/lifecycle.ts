@@ -41,10 +41,7 @@ export async function runUntilExit(
   exit: ExitRequest,
 ): Promise<number> {
   const onTerm = () => exit.request(0);
-  const onHup = () => {
-    parts.logging.reopen();
-    parts.logFiles?.reopen();
-  };
+  const onHup = () => void serving.control.cycleLogs(); // as chronyc cyclelogs
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGINT", onTerm);
   Deno.addSignalListener("SIGHUP", onHup);
