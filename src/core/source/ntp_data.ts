@@ -52,7 +52,7 @@ export function ntpDataReport(
   packet: NtpPacket | null,
   last: LastMeasurement,
   counters: SourceCounters,
-  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant },
+  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant; pollScore?: number },
 ): NtpDataReport {
   const p = packet;
   return {
@@ -85,5 +85,6 @@ export function ntpDataReport(
     totalGoodRx: counters.goodRx,
     totalKernelTx: counters.kernelTx ?? 0,
     totalKernelRx: counters.kernelRx ?? 0,
+    pollScore: extra.pollScore ?? 0,
   };
 }
