@@ -117,6 +117,15 @@ export interface SourceStatsReport {
   offsetSd?: number;
   /** Jitter asymmetry applied to the samples, chrony's sense (statistics.log). */
   asymmetry?: number;
+  /**
+   * The last regression's stress: how far its frequency moved from the one before, in units
+   * of the previous skew (statistics.log).
+   */
+  stress?: number;
+  /** Samples the last regression's runs test dropped from the oldest end (statistics.log Bs). */
+  bestStart?: number;
+  /** Samples the last regression was fitted on, before that pruning (statistics.log Ns). */
+  regressionSamples?: number;
 }
 
 /** chronyc `activity`. */
@@ -187,6 +196,8 @@ export interface NtpDataReport extends
   totalKernelTx?: number;
   /** Valid replies received with a kernel receive timestamp. */
   totalKernelRx?: number;
+  /** The local poll's score after the last reply (chrony's poll_score; measurements.log). */
+  pollScore?: number;
 }
 
 /** chronyc `selectdata`, one source. */

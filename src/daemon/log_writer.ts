@@ -39,7 +39,7 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
       leap: data.leap as 0 | 1 | 2 | 3,
       localPoll: source.poll,
       remotePoll: data.poll,
-      score: 0,
+      score: data.pollScore ?? 0,
       txSource: data.txKernel === true ? "K" : "D",
       rxSource: data.rxKernel === true ? "K" : "D",
       valid: synced,
@@ -56,8 +56,9 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
         time: now,
         address: source.address,
         offsetSd: stats.offsetSd ?? stats.estimatedOffsetError,
-        stress: 0,
-        bestStart: 0,
+        stress: stats.stress ?? 0,
+        samples: stats.regressionSamples ?? stats.samples,
+        bestStart: stats.bestStart ?? 0,
         asymmetry: stats.asymmetry ?? 0,
       });
     }

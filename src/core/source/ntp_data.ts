@@ -46,7 +46,7 @@ export function ntpDataReport(
   packet: NtpPacket | null,
   last: LastMeasurement,
   counters: SourceCounters,
-  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant },
+  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant; pollScore?: number },
 ): NtpDataReport {
   const p = packet;
   return {
@@ -79,5 +79,6 @@ export function ntpDataReport(
     totalGoodRx: counters.goodRx,
     totalKernelTx: counters.kernelTx ?? 0,
     totalKernelRx: counters.kernelRx ?? 0,
+    pollScore: extra.pollScore ?? 0,
   };
 }
