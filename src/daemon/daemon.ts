@@ -15,7 +15,7 @@ import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { applyRunUser } from "./run_user.ts";
 import type { DaemonOptions } from "./args.ts";
 import { buildDaemon, type DaemonParts, describe, StartupError } from "./build.ts";
-import { ExitRequest, runUntilExit } from "./lifecycle.ts";
+import { exitOnSignals, ExitRequest, runUntilExit } from "./lifecycle.ts";
 import { serve, type Serving } from "./serve.ts";
 
 export { loadDaemonConfig, StartupError } from "./build.ts";
@@ -41,6 +41,20 @@ export function formatOneShot(result: OneShotResult): string {
 /** Starts the daemon; throws StartupError on a configuration or permission problem. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const exit = new ExitRequest();
+  const stopSignals = exitOnSignals(exit);
+  try {
+    return await buildAndServe(options, exit, stopSignals);
+  } catch (error) {
+    stopSignals();
+    throw error;
+  }
+}
+
+async function buildAndServe(
+  options: DaemonOptions,
+  exit: ExitRequest,
+  stopSignals: () => void,
+): Promise<RunningDaemon> {
   const parts = await buildDaemon(
     options,
     options.oneShot === null ? null : {
@@ -68,7 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     config: parts.config,
     engine: parts.engine,
     ...serving,
-    finished: runUntilExit(parts, serving, exit),
+    finished: runUntilExit(parts, serving, exit, stopSignals),
     stop: (code = 0) => exit.request(code),
   };
 }
