@@ -114,11 +114,16 @@ Deno.test({
         const second = Date.parse(`${date}T${time.slice(0, 8)}Z`) / 1000; // the sentence's second
         const delay = writeDelay.get(second) ?? 0.2;
         const [rawOffset, cooked] = line.trim().split(/\s+/).slice(6, 8).map(Number);
+        // The daemon reads the sentence after it was written: its raw offset is minus the
+        // write delay, minus however late a loaded machine woke the daemon (up to 84 ms seen
+        // with the full suite beside three other test runs), never less.
+        const lag = -(rawOffset + delay);
         assert.ok(
-          Math.abs(rawOffset + delay) < 0.03,
+          lag > -0.01 && lag < 0.15,
           `raw offset ${rawOffset}, sentence written ${delay.toFixed(4)} s late: ${line}`,
         );
-        assert.ok(Math.abs(cooked) < 0.03, `cooked offset ${cooked}: ${line}`);
+        // The cooked offset is the raw one corrected by the configured offset 0.2.
+        assert.ok(Math.abs(cooked - (rawOffset + 0.2)) < 1e-6, `cooked offset ${cooked}: ${line}`);
       }
       const row = (await chronyc("-c", "sources")).trim().split("\n")[0].split(",");
       assert.ok(Math.abs(Number(row[8])) < 0.03, `GPS offset ${row[8]}`);
