@@ -6,8 +6,12 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import { denoConfReader, parseChronyConfText } from "../config/chrony_conf.ts";
-import { type ConfParseResult, formatDiagnostics, loadConfig } from "../config/load.ts";
+import {
+  type ConfParseResult,
+  formatDiagnostics,
+  loadConfig,
+  loadConfigLines,
+} from "../config/load.ts";
 import { AccessTable } from "../core/access.ts";
 import { ClientLog } from "../core/client_log.ts";
 import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
@@ -105,11 +109,8 @@ export interface DaemonParts {
 
 /** Loads the configuration the options ask for. */
 export function loadDaemonConfig(options: DaemonOptions): Promise<ConfParseResult> {
-  if (options.configLines.length > 0) {
-    return Promise.resolve(
-      parseChronyConfText(options.configLines.join("\n"), "(command line)", denoConfReader()),
-    );
-  }
+  // Each argument is one directive, read by the same rule as the launcher's pre-stage.
+  if (options.configLines.length > 0) return Promise.resolve(loadConfigLines(options.configLines));
   return loadConfig(options.configFile);
 }
 
