@@ -273,11 +273,7 @@ export class ClientLog {
     }
     if (options.reset) {
       for (const rec of this.#records.values()) {
-        rec.ntp.hits =
-          rec.ntp.drops =
-          rec.cmd.hits =
-          rec.cmd.drops =
-            0;
+        for (const service of [rec.ntp, rec.cmd]) service.hits = service.drops = 0;
       }
     }
     return out;

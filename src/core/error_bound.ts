@@ -129,23 +129,14 @@ export function errorBoundSnapshot(
   const parts = sample === null
     ? []
     : [Math.max(reach(sample), ...dissent.map(reach)), params.precision, extra];
-  if (!trusted || !parts.every(Number.isFinite)) {
-    return {
-      asOf,
-      asOfMonotonic,
-      maxError: Infinity,
-      growthRate,
-      status: "unsynchronised",
-      leap: 3,
-    };
-  }
+  const ok = trusted && parts.every(Number.isFinite);
   return {
     asOf,
     asOfMonotonic,
-    maxError: parts.reduce((a, b) => a + b, 0),
+    maxError: ok ? parts.reduce((a, b) => a + b, 0) : Infinity,
     growthRate,
-    status: "synchronised",
-    leap: tracking.leapStatus,
+    status: ok ? "synchronised" : "unsynchronised",
+    leap: ok ? tracking.leapStatus : 3,
   };
 }
 

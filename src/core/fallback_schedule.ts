@@ -7,17 +7,11 @@
  * @module
  */
 import type { FallbackDrifts } from "./fallback_drift.ts";
-import type { LocalClock } from "./local_clock.ts";
-import type { LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
+import type { TimerHandle } from "../base/ports.ts";
+import type { ReferenceDeps } from "./reference_types.ts";
 
 /** What the fallback schedule needs. */
-export interface FallbackScheduleDeps {
-  /** The disciplined clock. */
-  clock: LocalClock;
-  /** Timers. */
-  timers: TimerPort;
-  /** Log lines. */
-  log: LogPort;
+export interface FallbackScheduleDeps extends Pick<ReferenceDeps, "clock" | "timers" | "log"> {
   /** Seconds since the last reference update (or since start-up without one). */
   sinceUpdate: () => number;
   /** A step came due (after its frequency was set): the reference gives up synchronisation. */

@@ -114,17 +114,13 @@ export class LocalClock {
     let precision = given ?? (options.measurePrecision ?? (() => this.#measurePrecision()))();
     if (!(precision > 0)) precision = 1e-9;
     this.precision = clamp(precision, 1e-9, 1.0);
-    const initial = options.initialFrequencyPpm;
-    if (initial !== undefined && initial !== null) {
-      this.#baseFreqPpm = clamp(initial, -this.maxFrequencyPpm, this.maxFrequencyPpm);
-    } else {
-      this.#baseFreqPpm = clamp(
-        driver.readFrequencyPpm(),
-        -this.maxFrequencyPpm,
-        this.maxFrequencyPpm,
-      );
-    }
+    this.#baseFreqPpm = this.#limitFreq(options.initialFrequencyPpm ?? driver.readFrequencyPpm());
     this.#applyFrequency();
+  }
+
+  /** `ppm` clamped to ±maxFrequencyPpm. */
+  #limitFreq(ppm: number): number {
+    return clamp(ppm, -this.maxFrequencyPpm, this.maxFrequencyPpm);
   }
 
   /** Smallest positive difference between consecutive raw reads (chrony's measurement). */
@@ -227,9 +223,7 @@ export class LocalClock {
     const c = this.#tempCompPpm;
     const base = this.#baseFreqPpm * (1 - 1e-6 * c) + c;
     const wanted = base + this.#slewFreq * (1e6 + base);
-    const applied = this.#driver.setFrequencyPpm(
-      clamp(wanted, -this.maxFrequencyPpm, this.maxFrequencyPpm),
-    );
+    const applied = this.#driver.setFrequencyPpm(this.#limitFreq(wanted));
     if (Number.isFinite(applied) && this.#slewFreq !== 0) {
       this.#slewFreq = (applied - base) / (1e6 + base);
     }
@@ -316,11 +310,7 @@ export class LocalClock {
     const when = this.cook(raw);
     this.#settle(raw);
     const oldBase = this.#baseFreqPpm;
-    const newBase = clamp(
-      oldBase + dfreqPpm * (1 + oldBase / 1e6),
-      -this.maxFrequencyPpm,
-      this.maxFrequencyPpm,
-    );
+    const newBase = this.#limitFreq(oldBase + dfreqPpm * (1 + oldBase / 1e6));
     this.#baseFreqPpm = newBase;
     this.#offsetRegister += offset;
     this.#correctionRate = Math.max(0, correctionRate);
@@ -336,7 +326,7 @@ export class LocalClock {
     const when = this.cook(raw);
     this.#settle(raw);
     const oldBase = this.#baseFreqPpm;
-    this.#baseFreqPpm = clamp(ppm, -this.maxFrequencyPpm, this.maxFrequencyPpm);
+    this.#baseFreqPpm = this.#limitFreq(ppm);
     this.#updateSlew(raw);
     const dfreq = (this.#baseFreqPpm - oldBase) / (1e6 + oldBase);
     this.#notify({ when, dfreq, doffset: 0, kind: "adjust" });

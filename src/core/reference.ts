@@ -118,9 +118,7 @@ export class Reference {
     this.#skewPpm = initialDrift ? Math.max(initialDrift.skewPpm, 1e-6) : INITIAL_SKEW_PPM;
     const fb = cfg.fallbackDrift;
     this.#fallback = fb === null ? null : new FallbackSchedule(new FallbackDrifts(fb.min, fb.max), {
-      clock: deps.clock,
-      timers: deps.timers,
-      log: deps.log,
+      ...deps,
       // chrony measures the fallback steps from the last reference update, synchronised
       // (holdover) or not; a step that comes due sets the reference unsynchronised.
       sinceUpdate: () =>
@@ -130,11 +128,8 @@ export class Reference {
     this.#unsyncSince = this.#clock.cookedNow();
     this.#adjustments = new ReferenceAdjustments(this.#unsyncSince);
     this.#leap = new LeapControl({
+      ...deps,
       mode: cfg.leapSecMode,
-      clock: deps.clock,
-      driver: deps.driver,
-      timers: deps.timers,
-      log: deps.log,
       synchronised: () => this.#synchronised,
     });
   }

@@ -1,14 +1,17 @@
 /**
  * Regression helpers for source statistics, manual input and RTC tracking: weighted least
- * squares with a residual runs test that shortens the window, Student-t coefficients, a
- * two-variable regression for jitter-asymmetry estimation, medians, and a robust
- * (least-absolute-deviation) line fit.
+ * squares with a residual runs test that shortens the window (after the rate-change test of
+ * rate_change.ts), Student-t coefficients, a two-variable regression for jitter-asymmetry
+ * estimation, medians, and a robust (least-absolute-deviation) line fit.
  *
  * Weights follow chrony's convention: a larger weight means a less reliable point (each term
  * is divided by its weight).
  *
  * @module
  */
+
+import { fitLine, type LineFit, residualSs } from "./line_fit.ts";
+import { rateChangeStart } from "./rate_change.ts";
 
 /** Fewest points a regression is attempted (or shortened down to) with. */
 export const MIN_SAMPLES_FOR_REGRESS = 3;
@@ -103,49 +106,6 @@ export interface WeightedRegressionResult {
   slopeSd: number;
 }
 
-/** Weighted sums of one fit over points [from, to). */
-interface LineFit {
-  intercept: number;
-  slope: number;
-  /** Σ 1/w. */
-  sumW: number;
-  /** Σ (x − x̄)²/w. */
-  sxx: number;
-  /** Weighted mean of x. */
-  meanX: number;
-}
-
-function fitLine(
-  x: readonly number[],
-  y: readonly number[],
-  w: readonly number[] | null,
-  from: number,
-  to: number,
-  wOffset: number,
-): LineFit {
-  let sumW = 0;
-  let sumX = 0;
-  for (let i = from; i < to; i++) {
-    const inv = w === null ? 1 : 1 / w[i - wOffset];
-    sumW += inv;
-    sumX += x[i] * inv;
-  }
-  const meanX = sumX / sumW;
-  let sy = 0;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = from; i < to; i++) {
-    const inv = w === null ? 1 : 1 / w[i - wOffset];
-    const dx = x[i] - meanX;
-    sy += y[i] * inv;
-    sxy += y[i] * dx * inv;
-    sxx += dx * dx * inv;
-  }
-  const slope = sxx > 0 ? sxy / sxx : 0;
-  const intercept = sy / sumW - slope * meanX;
-  return { intercept, slope, sumW, sxx, meanX };
-}
-
 function statistics(
   fit: LineFit,
   x: readonly number[],
@@ -156,11 +116,7 @@ function statistics(
   wOffset: number,
 ): WeightedRegressionResult {
   const n = to - from;
-  let ss = 0;
-  for (let i = from; i < to; i++) {
-    const r = y[i] - fit.intercept - fit.slope * x[i];
-    ss += r * r / w[i - wOffset];
-  }
+  const ss = residualSs(fit, x, y, w, from, to, wOffset);
   const s2 = n > 2 ? ss / (n - 2) : 0;
   const slopeSd = fit.sxx > 0 ? Math.sqrt(s2 / fit.sxx) : 0;
   const a = fit.meanX * slopeSd;
@@ -188,116 +144,6 @@ export function weightedRegression(
   const fit = fitLine(x, y, w, 0, n, 0);
   if (!(fit.sxx > 0)) return null;
   return statistics(fit, x, y, w, 0, n, 0);
-}
-
-/** Fewest points on the new line before a rate change can be declared. */
-export const RATE_CHANGE_MIN_NEW = 3;
-
-/** Fewest points on the old line before a rate change can be declared. */
-export const RATE_CHANGE_MIN_OLD = 6;
-
-/** Two-sided normal quantile of the rate-change test's false-alarm rate (10^-5 per knot). */
-const RATE_CHANGE_Z = 4.42;
-
-/**
- * Student-t quantile for `dof` degrees of freedom at the rate-change test's level
- * (Cornish-Fisher expansion around RATE_CHANGE_Z; within a few % from 6 degrees up).
- */
-export function rateChangeT(dof: number): number {
-  const z = RATE_CHANGE_Z;
-  const z3 = z * z * z;
-  const z5 = z3 * z * z;
-  return z + (z3 + z) / (4 * dof) + (5 * z5 + 16 * z3 + 3 * z) / (96 * dof * dof);
-}
-
-/** Weighted residual sum of squares of y = a + b·x + c·h over [from, to); NaN if singular. */
-function hingeFitSs(
-  x: readonly number[],
-  y: readonly number[],
-  w: readonly number[],
-  from: number,
-  to: number,
-  wOffset: number,
-  knot: number,
-): number {
-  // Normal equations of the three regressors 1, x, h = max(0, x − knot).
-  let s11 = 0, s1x = 0, s1h = 0, sxx = 0, sxh = 0, shh = 0, s1y = 0, sxy = 0, shy = 0;
-  const x0 = x[to - 1];
-  for (let i = from; i < to; i++) {
-    const v = 1 / w[i - wOffset];
-    const xi = x[i] - x0;
-    const hi = Math.max(0, x[i] - knot);
-    s11 += v;
-    s1x += v * xi;
-    s1h += v * hi;
-    sxx += v * xi * xi;
-    sxh += v * xi * hi;
-    shh += v * hi * hi;
-    s1y += v * y[i];
-    sxy += v * xi * y[i];
-    shy += v * hi * y[i];
-  }
-  // Cramer's rule on the symmetric 3×3 system.
-  const det = s11 * (sxx * shh - sxh * sxh) - s1x * (s1x * shh - sxh * s1h) +
-    s1h * (s1x * sxh - sxx * s1h);
-  if (!(Math.abs(det) > 0)) return NaN;
-  const a = (s1y * (sxx * shh - sxh * sxh) - s1x * (sxy * shh - sxh * shy) +
-    s1h * (sxy * sxh - sxx * shy)) / det;
-  const b = (s11 * (sxy * shh - shy * sxh) - s1y * (s1x * shh - sxh * s1h) +
-    s1h * (s1x * shy - sxy * s1h)) / det;
-  const c = (s11 * (sxx * shy - sxh * sxy) - s1x * (s1x * shy - sxy * s1h) +
-    s1y * (s1x * sxh - sxx * s1h)) / det;
-  let ss = 0;
-  for (let i = from; i < to; i++) {
-    const r = y[i] - a - b * (x[i] - x0) - c * Math.max(0, x[i] - knot);
-    ss += r * r / w[i - wOffset];
-  }
-  return ss;
-}
-
-/**
- * Rate-change detection on the regression residuals (a tempus addition to chrony's runs
- * test, which needs many samples on the new line before it trims the window): the window
- * [from, to) is fitted both as one line and as two lines joined at a knot (a change of
- * slope at an older point `k − 1`, the newest RATE_CHANGE_MIN_NEW or more points after it,
- * RATE_CHANGE_MIN_OLD or more before). When the best knot explains so much of the residual
- * variance that an F test (1 and m − 3 degrees of freedom) passes at about 10^-5, the rate
- * changed there: returns `k − 1`, the knot point, where the new window starts. Otherwise
- * returns null. The weights (larger = less reliable, from the delay) enter both fits, so a
- * delay spike alone does not trip it.
- */
-export function rateChangeStart(
-  x: readonly number[],
-  y: readonly number[],
-  w: readonly number[],
-  from: number,
-  to: number,
-  wOffset: number,
-): number | null {
-  const m = to - from;
-  if (m < RATE_CHANGE_MIN_OLD + RATE_CHANGE_MIN_NEW + 1) return null;
-  const line = fitLine(x, y, w, from, to, wOffset);
-  if (!(line.sxx > 0)) return null;
-  let ss1 = 0;
-  for (let i = from; i < to; i++) {
-    const r = y[i] - line.intercept - line.slope * x[i];
-    ss1 += r * r / w[i - wOffset];
-  }
-  if (!(ss1 > 0)) return null;
-  const t = rateChangeT(m - 3);
-  const critical = t * t;
-  let best: number | null = null;
-  let bestF = critical;
-  for (let k = to - RATE_CHANGE_MIN_NEW; k >= from + RATE_CHANGE_MIN_OLD; k--) {
-    const ss2 = hingeFitSs(x, y, w, from, to, wOffset, x[k - 1]);
-    if (!(ss2 > 0)) continue;
-    const f = (ss1 - ss2) / (ss2 / (m - 3));
-    if (f > bestF) {
-      bestF = f;
-      best = k - 1;
-    }
-  }
-  return best;
 }
 
 /** Result of {@link findBestRegression}. */

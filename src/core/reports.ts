@@ -6,6 +6,7 @@
  * @module
  */
 import type { Instant } from "../base/time.ts";
+import type { NtpPacket } from "../ntp/packet.ts";
 
 /** Leap status as reported: 0 normal, 1 insert, 2 delete, 3 unsynchronised. */
 export type LeapStatus = 0 | 1 | 2 | 3;
@@ -116,6 +117,15 @@ export interface SourceStatsReport {
   offsetSd?: number;
   /** Jitter asymmetry applied to the samples, chrony's sense (statistics.log). */
   asymmetry?: number;
+  /**
+   * The last regression's stress: how far its frequency moved from the one before, in units
+   * of the previous skew (statistics.log).
+   */
+  stress?: number;
+  /** Samples the last regression's runs test dropped from the oldest end (statistics.log Bs). */
+  bestStart?: number;
+  /** Samples the last regression was fitted on, before that pruning (statistics.log Ns). */
+  regressionSamples?: number;
 }
 
 /** chronyc `activity`. */
@@ -132,32 +142,26 @@ export interface ActivityReport {
   unresolved: number;
 }
 
-/** chronyc `ntpdata`, one source. */
-export interface NtpDataReport {
+/** chronyc `ntpdata`, one source; the header fields are those of the last reply. */
+export interface NtpDataReport extends
+  Pick<
+    NtpPacket,
+    | "leap"
+    | "version"
+    | "mode"
+    | "stratum"
+    | "poll"
+    | "precision"
+    | "rootDelay"
+    | "rootDispersion"
+    | "refId"
+  > {
   /** Remote address. */
   remoteAddress: string;
   /** Remote port. */
   remotePort: number;
   /** Local address used, or "0.0.0.0"/"::" when unknown. */
   localAddress: string;
-  /** Last received leap, version, mode, stratum, poll, precision. */
-  leap: number;
-  /** NTP version of the last reply. */
-  version: number;
-  /** NTP mode of the last reply. */
-  mode: number;
-  /** Stratum of the last reply. */
-  stratum: number;
-  /** Poll of the last reply, log2 s. */
-  poll: number;
-  /** Precision of the last reply, log2 s. */
-  precision: number;
-  /** Root delay and dispersion of the last reply, seconds. */
-  rootDelay: number;
-  /** Root dispersion of the last reply, seconds. */
-  rootDispersion: number;
-  /** Reference id of the last reply. */
-  refId: number;
   /** Reference time of the last reply. */
   refTime: Instant;
   /** Offset, peer delay, peer dispersion, response time, jitter asymmetry (seconds). */
@@ -192,6 +196,8 @@ export interface NtpDataReport {
   totalKernelTx?: number;
   /** Valid replies received with a kernel receive timestamp. */
   totalKernelRx?: number;
+  /** The local poll's score after the last reply (chrony's poll_score; measurements.log). */
+  pollScore?: number;
 }
 
 /** chronyc `selectdata`, one source. */

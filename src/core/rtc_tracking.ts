@@ -114,12 +114,9 @@ export class RtcTracking {
   /** Seconds until the next measurement: 1 in the fast modes, else chrony's schedule. */
   measurementPeriod(): number {
     if (this.#mode !== "normal") return 1;
-    const n = this.#samples.length;
-    if (n < 4) return LOWEST_MEASUREMENT_PERIOD;
-    if (n < 6) return LOWEST_MEASUREMENT_PERIOD * 2;
-    if (n < 10) return LOWEST_MEASUREMENT_PERIOD * 4;
-    if (n < 14) return LOWEST_MEASUREMENT_PERIOD * 8;
-    return LOWEST_MEASUREMENT_PERIOD * 16;
+    // The period doubles at 4, 6, 10 and 14 samples.
+    const doublings = [4, 6, 10, 14].filter((n) => this.#samples.length >= n).length;
+    return LOWEST_MEASUREMENT_PERIOD * 2 ** doublings;
   }
 
   /**

@@ -11,18 +11,9 @@
  *
  * @module
  */
+import type { SmoothTimeConfig } from "../config/model.ts";
 import type { Instant } from "../base/time.ts";
 import type { ClockChangeEvent, ReferenceState } from "./types.ts";
-
-/** smoothtime max-freq max-wander [leaponly]. */
-export interface SmoothingConfig {
-  /** Largest frequency offset of the served time, ppm. */
-  maxFreqPpm: number;
-  /** Largest rate of change of that frequency, ppm per second. */
-  maxWanderPpm: number;
-  /** Absorb only leap seconds. */
-  leapOnly: boolean;
-}
 
 /** chronyc `smoothing`. */
 export interface SmoothingReport {
@@ -118,7 +109,7 @@ export function evaluateStages(
 /** The smoothing process. */
 export class Smoother {
   /** The configuration. */
-  readonly config: SmoothingConfig;
+  readonly config: SmoothTimeConfig;
   #active: boolean;
   #offset = 0;
   #freq = 0;
@@ -127,7 +118,7 @@ export class Smoother {
   #pendingLeap: { at: Instant; shift: number } | null = null;
 
   /** A smoother; `activeAtStart` for leaponly (chrony activates it when the skew is small). */
-  constructor(config: SmoothingConfig) {
+  constructor(config: SmoothTimeConfig) {
     this.config = config;
     this.#active = config.leapOnly;
   }

@@ -106,6 +106,8 @@ export class SourceStats {
   #skew = WORST_CASE_FREQ_BOUND;
   #stdDev = WORST_CASE_STDDEV;
   #runs = 0;
+  /** The last successful regression's stress, runs-test start and sample count (statistics.log). */
+  #lastRegression: { stress: number; bestStart: number; samples: number } | null = null;
   #asymmetry = 0;
   #asymmetryRun = 0;
   #stratum = 0;
@@ -166,6 +168,7 @@ export class SourceStats {
     this.#skew = WORST_CASE_FREQ_BOUND;
     this.#stdDev = WORST_CASE_STDDEV;
     this.#runs = 0;
+    this.#lastRegression = null;
     this.#asymmetry = 0;
     this.#asymmetryRun = 0;
     this.#leap = 3;
@@ -222,16 +225,8 @@ export class SourceStats {
   lastSample(): NtpSample | null {
     const s = this.#lastStored();
     if (s === null) return null;
-    return {
-      time: s.time,
-      offset: s.offset,
-      peerDelay: s.peerDelay,
-      peerDispersion: s.peerDispersion,
-      rootDelay: s.rootDelay,
-      rootDispersion: s.rootDispersion,
-      stratum: this.#stratum,
-      leap: this.#leap,
-    };
+    const { origOffset: _, ...sample } = s;
+    return { ...sample, stratum: this.#stratum, leap: this.#leap };
   }
 
   /** Offset of the newest sample as originally measured, or null. */
@@ -313,6 +308,11 @@ export class SourceStats {
     );
     let bestStart = 0;
     if (result !== null) {
+      this.#lastRegression = {
+        stress: Math.abs(this.#frequency - result.slope) / this.#skew,
+        bestStart: result.start,
+        samples: n,
+      };
       this.#regressionOk = true;
       this.#frequency = result.slope;
       this.#frequencySd = clamp(result.slopeSd, MIN_SKEW, MAX_SKEW);
@@ -565,6 +565,11 @@ export class SourceStats {
       estimatedOffsetError,
       offsetSd: this.#regressionOk ? this.#estimatedOffsetSd : 0,
       asymmetry: this.#asymmetry,
+      ...this.#lastRegression === null ? {} : {
+        stress: this.#lastRegression.stress,
+        bestStart: this.#lastRegression.bestStart,
+        regressionSamples: this.#lastRegression.samples,
+      },
     };
   }
 }

@@ -120,6 +120,35 @@ Deno.test("a frequency step shortens the window via the runs test", () => {
   assert.ok(Math.abs(s.trackingData()!.frequencyPpm - -20) < 0.5);
 });
 
+Deno.test("statistics.log figures: stress, runs-test start and pre-pruning count", () => {
+  const rand = seededRandom(9);
+  const s = new SourceStats(OPTS);
+  assert.equal(s.report(T0).stress, undefined);
+  let off = 0;
+  let stressAtStep = 0;
+  let prunedAt = -1;
+  let steadyStress = 0;
+  for (let i = 0; i < 60; i++) {
+    const t = addSeconds(T0, i * 16);
+    off += (i < 40 ? 20e-6 : -20e-6) * 16;
+    s.accumulate(sample(t, off + 1e-7 * gaussian(rand)));
+    const before = s.sampleCount;
+    s.regress();
+    const r = s.report(t);
+    if (i < 3) continue;
+    assert.equal(r.regressionSamples, before);
+    assert.equal(r.samples, before - r.bestStart!);
+    if (i >= 20 && i < 40) steadyStress = Math.max(steadyStress, r.stress!);
+    if (i >= 40) stressAtStep = Math.max(stressAtStep, r.stress!);
+    if (prunedAt < 0 && r.bestStart! > 0) prunedAt = i;
+  }
+  // A stable clock moves its frequency by less than its skew; after a 40 ppm step the change
+  // is many skews, and the runs test drops the old samples once the residuals show it.
+  assert.ok(steadyStress < 1, `steady stress ${steadyStress}`);
+  assert.ok(stressAtStep > 10, `stress ${stressAtStep}`);
+  assert.ok(prunedAt >= 40, `first pruned at ${prunedAt}`);
+});
+
 Deno.test("applyClockChange keeps predictions consistent; unknown step resets", () => {
   const rand = seededRandom(2);
   const s = new SourceStats(OPTS);

@@ -10,13 +10,11 @@ import type { Config } from "../config/model.ts";
 import type { BroadcastConfig, BroadcastTarget } from "../config/model_broadcast.ts";
 import { buildBroadcastPacket } from "../core/broadcast_server.ts";
 import { BroadcastClients } from "../core/engine/broadcast_clients.ts";
-import type { Engine } from "../core/engine/engine.ts";
 import type { KeyStore, SymmetricKey } from "../ntp/keyfile.ts";
-import type { LogPort, RandomPort, TimerHandle, TimerPort } from "../base/ports.ts";
-import type { Instant } from "../base/time.ts";
-import type { ReferenceState } from "../core/types.ts";
+import type { LogPort, TimerHandle } from "../base/ports.ts";
 import { enableBroadcast, joinMulticastGroup, setMulticastTtl } from "../../ffi/multicast.ts";
 import type { NtpServerHandle } from "../io/ntp_server.ts";
+import type { DaemonParts } from "./build.ts";
 
 /** The broadcast part of `config` when it asks for anything, else null. */
 export function broadcastConfig(config: Config): BroadcastConfig | null {
@@ -94,16 +92,11 @@ export interface BroadcastSender {
  */
 export function startBroadcastSender(
   targets: BroadcastTarget[],
-  deps: {
-    server: NtpServerHandle;
-    keys: KeyStore;
-    timers: TimerPort;
-    reference: () => ReferenceState;
-    cookedNow: () => Instant;
-    log: LogPort;
-  },
+  server: NtpServerHandle,
+  deps: Pick<DaemonParts, "keys" | "timers" | "engine" | "log">,
 ): BroadcastSender {
   const keys = targetKeys(targets, deps.keys);
+  const cookedNow = () => deps.engine.clock.cookedNow();
   const handles = new Map<number, TimerHandle>();
   const counts = { sent: 0, failed: 0 };
   let stopped = false;
@@ -114,8 +107,9 @@ export function startBroadcastSender(
       deps.timers.setTimer(t.interval, () => {
         if (stopped) return;
         arm(i);
-        const packet = buildBroadcastPacket(deps.reference(), t.interval, keys[i], deps.cookedNow);
-        void deps.server.send(packet, t.address, t.port).then((error) => {
+        const reference = deps.engine.referenceState();
+        const packet = buildBroadcastPacket(reference, t.interval, keys[i], cookedNow);
+        void server.send(packet, t.address, t.port).then((error) => {
           if (error === null) counts.sent++;
           else if (++counts.failed === 1 || counts.failed % 100 === 0) {
             deps.log.log("warning", `Broadcast to ${t.address} port ${t.port} failed: ${error}`);
@@ -147,10 +141,7 @@ export function startBroadcastSender(
  * multicastclient): the NTP server's `onBroadcast`.
  */
 export function broadcastClientRouting(
-  config: Config,
-  engine: Engine,
-  keys: KeyStore,
-  random: RandomPort,
+  { config, engine, keys, random }: Pick<DaemonParts, "config" | "engine" | "keys" | "random">,
   log: LogPort,
 ): BroadcastClients | null {
   const b = broadcastConfig(config);

@@ -24,14 +24,13 @@ import { refIdFromAddress } from "../ntp/packet.ts";
 import { resolveHost } from "../io/dns.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
 import { ensureDirSync } from "../io/files.ts";
-import {
-  KernelClientTransport,
-  kernelClientTransportAvailable,
-} from "../io/kernel_client_transport.ts";
+import { KernelClientTransport } from "../io/kernel_client_transport.ts";
+import { kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import { LogFiles } from "../io/log_files.ts";
 import type { Logging } from "../io/logging.ts";
 import * as edge from "./edge_options.ts";
 import type { TempCompService } from "./tempcomp.ts";
+import { loadLeapTable } from "./leap_table.ts";
 import { acquirePidFile } from "../io/pidfile.ts";
 import { CryptoRandom } from "../io/random.ts";
 import { RealTimers } from "../io/timers.ts";
@@ -218,7 +217,7 @@ export async function buildDaemon(
   }
   const logFiles = LogFiles.fromConfig(config, { log });
   if (logFiles !== null) attachLogFiles(engine, logFiles);
-  engine.reference.leapTable = edge.leapTable(config, log);
+  engine.reference.leapTable = loadLeapTable(config, log);
   const tempComp = edge.startTempComp(config, engine.clock, logFiles, log, !options.oneShot);
   const rtc = options.oneShot === null ? openRtc(config, engine, log, options.setFromRtc) : null;
 
@@ -317,7 +316,7 @@ function openClientTransport(
   const deliver = (id: number, packet: Uint8Array, rx: Instant, rxKernel = false) =>
     engine.receiveReply(id, packet, rx, rxKernel);
   const replyWaitSeconds = 3 + 4; // chrony: maxdelay + 4 s
-  if (!kernelClientTransportAvailable()) {
+  if (!kernelSocketsAvailable()) {
     return new UdpClientTransport(cookedNow, deliver, replyWaitSeconds * 1000);
   }
   return new KernelClientTransport({

@@ -11,7 +11,7 @@ import type { SmoothingReport } from "../core/smoothing.ts";
 import { MODIFIABLE_FIELDS, type ModifiableField } from "../core/engine/engine.ts";
 
 /** The engine's calls the control passes on unchanged. */
-const ENGINE_CALLS = [
+export const ENGINE_CALLS = [
   "sources",
   "sourceStats",
   "selectData",
@@ -28,10 +28,10 @@ const ENGINE_CALLS = [
 ] as const;
 
 /** The manual-input calls (the engine or the daemon provides them). */
-const MANUAL_CALLS = ["manual", "manualDelete", "manualList", "setTime"] as const;
+export const MANUAL_CALLS = ["manual", "manualDelete", "manualList", "setTime"] as const;
 
 /** The daemon services' calls the control passes on unchanged. */
-const SERVICE_CALLS = [
+export const SERVICE_CALLS = [
   "serverStats",
   "clients",
   "sourceName",

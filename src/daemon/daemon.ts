@@ -10,32 +10,21 @@
  *
  * @module
  */
-import type { Config } from "../config/model.ts";
-import type { Engine, OneShotResult } from "../core/engine/engine.ts";
-import type { CommandServer } from "../cmdmon/server_io.ts";
-import type { NtpServerHandle } from "../io/ntp_server.ts";
+import type { OneShotResult } from "../core/engine/engine.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { applyRunUser } from "./run_user.ts";
 import type { DaemonOptions } from "./args.ts";
-import { buildDaemon, describe, StartupError } from "./build.ts";
-import type { DaemonControl } from "./control.ts";
-import { ExitRequest, runUntilExit } from "./lifecycle.ts";
-import { serve } from "./serve.ts";
+import { buildDaemon, type DaemonParts, describe, StartupError } from "./build.ts";
+import { exitOnSignals, ExitRequest, runUntilExit } from "./lifecycle.ts";
+import { serve, type Serving } from "./serve.ts";
 
 export { loadDaemonConfig, StartupError } from "./build.ts";
 
 /** A running daemon, for the CLI and for tests. */
-export interface RunningDaemon {
-  /** The configuration in force. */
-  config: Config;
-  /** The engine. */
-  engine: Engine;
-  /** The control surface the command servers use. */
-  control: DaemonControl;
-  /** The NTP server, when one was started. */
-  ntpServer: NtpServerHandle | null;
-  /** The command server, when one was started. */
-  commandServer: CommandServer | null;
+export interface RunningDaemon
+  extends
+    Pick<DaemonParts, "config" | "engine">,
+    Pick<Serving, "control" | "ntpServer" | "commandServer"> {
   /** Resolves with the exit code once the daemon has shut down. */
   finished: Promise<number>;
   /** Asks the daemon to shut down with `code`. */
@@ -52,6 +41,20 @@ export function formatOneShot(result: OneShotResult): string {
 /** Starts the daemon; throws StartupError on a configuration or permission problem. */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const exit = new ExitRequest();
+  const stopSignals = exitOnSignals(exit);
+  try {
+    return await buildAndServe(options, exit, stopSignals);
+  } catch (error) {
+    stopSignals();
+    throw error;
+  }
+}
+
+async function buildAndServe(
+  options: DaemonOptions,
+  exit: ExitRequest,
+  stopSignals: () => void,
+): Promise<RunningDaemon> {
   const parts = await buildDaemon(
     options,
     options.oneShot === null ? null : {
@@ -79,7 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     config: parts.config,
     engine: parts.engine,
     ...serving,
-    finished: runUntilExit(parts, serving, exit),
+    finished: runUntilExit(parts, serving, exit, stopSignals),
     stop: (code = 0) => exit.request(code),
   };
 }

@@ -21,6 +21,8 @@ import type { LeapStatus } from "../core/reports.ts";
 import type { SourceStats } from "../core/sourcestats.ts";
 import type { Source } from "../core/source/source.ts";
 import { bestEffort } from "../base/errors.ts";
+import { readTextOrNull } from "../io/files.ts";
+import { ipFamily } from "../base/ip.ts";
 
 /** chrony's DUMP_IDENTIFIER, the first line of a dump file. */
 export const DUMP_IDENTIFIER = "SRC0";
@@ -156,12 +158,8 @@ export function loadDumpFiles(
 ): number {
   let loaded = 0;
   for (const source of sources) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(join(dir, `${source.fileName}.dat`));
-    } catch {
-      continue;
-    }
+    const text = readTextOrNull(join(dir, `${source.fileName}.dat`));
+    if (text === null) continue;
     const r = loadDumpText(source, text, now);
     if (!r.ok) {
       log.log("warning", `Could not load dump file for ${source.fileName}`);
@@ -188,18 +186,7 @@ export function removeDumpFiles(dir: string): void {
   for (const name of names) {
     if (!name.endsWith(".dat")) continue;
     const base = name.slice(0, -4);
-    if (!base.startsWith("refid:") && !looksLikeIp(base)) continue;
+    if (!base.startsWith("refid:") && ipFamily(base) === null) continue;
     bestEffort(() => Deno.removeSync(join(dir, name)));
-  }
-}
-
-function looksLikeIp(text: string): boolean {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return true;
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(":")) return false;
-  try {
-    new URL(`http://[${text}]/`);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -8,7 +8,6 @@
  * - listening sockets: binddevice and dscp on the NTP server's, bindcmddevice on the UDP
  *   command sockets' (found by their bound port);
  * - tempcomp: the temperature compensation service;
- * - leapsectz / leapseclist: the leap-second table the reference consults;
  * - hwclockfile: whether the RTC keeps UTC or local time, from an adjtime file.
  *
  * Failures throw an Error with a clear message; the CLI reports it as a start-up failure.
@@ -21,7 +20,7 @@ import type { LocalClock } from "../core/local_clock.ts";
 import { isBackgroundChild } from "../io/daemonize.ts";
 import { type Logging, setupLoggingSync } from "../io/logging.ts";
 import type { LogFiles } from "../io/log_files.ts";
-import { kernelClientTransportAvailable } from "../io/kernel_client_transport.ts";
+import { kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import {
   acquisitionAddresses,
   clientTuning,
@@ -32,7 +31,6 @@ import {
 } from "../io/socket_tuning.ts";
 import type { SocketTuning } from "../../ffi/socket_options.ts";
 import { TempCompService } from "./tempcomp.ts";
-import { type LeapTable, loadLeapTable } from "./leap_table.ts";
 
 /** Sets up the daemon's logging as chronyd does for -l, -d/-n and the background. */
 export function daemonLogging(
@@ -57,7 +55,7 @@ export function clientSocketOptions(config: Config): {
   const addresses = acquisitionAddresses(config);
   const needed = tuning !== null || addresses.v4 !== null || addresses.v6 !== null;
   if (!needed) return {};
-  if (!kernelClientTransportAvailable()) {
+  if (!kernelSocketsAvailable()) {
     throw new Error("bindacqaddress, bindacqdevice and dscp need libc sockets (FFI)");
   }
   return {
@@ -110,14 +108,6 @@ export function startTempComp(
   }
   service.start();
   return service;
-}
-
-/** The leap-second table of leapsectz / leapseclist, or null (throws for a bad list). */
-export function leapTable(
-  config: Pick<Config, "leapSecTz" | "leapSecList">,
-  log: LogPort,
-): LeapTable | null {
-  return loadLeapTable(config, log);
 }
 
 /**

@@ -32,26 +32,36 @@ export class ExitRequest {
 }
 
 /**
- * Runs the daemon until the exit request: listens for signals, tells systemd it is ready,
- * then shuts down. Resolves with the exit code once everything is closed.
+ * Makes SIGTERM and SIGINT request an exit from now on, so that one arriving while the daemon
+ * is still being built ends it in order (pidfile, dump, driftfile) rather than killing it;
+ * returns the function that stops listening.
+ */
+export function exitOnSignals(exit: ExitRequest): () => void {
+  const onTerm = () => exit.request(0);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onTerm);
+  return () => {
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    Deno.removeSignalListener("SIGINT", onTerm);
+  };
+}
+
+/**
+ * Runs the daemon until the exit request: reopens logs on SIGHUP, tells systemd it is ready,
+ * then stops listening for signals (`stopSignals`, from exitOnSignals) and shuts down.
+ * Resolves with the exit code once everything is closed.
  */
 export async function runUntilExit(
   parts: DaemonParts,
   serving: Serving,
   exit: ExitRequest,
+  stopSignals: () => void,
 ): Promise<number> {
-  const onTerm = () => exit.request(0);
-  const onHup = () => {
-    parts.logging.reopen();
-    parts.logFiles?.reopen();
-  };
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onTerm);
+  const onHup = () => void serving.control.cycleLogs(); // as chronyc cyclelogs
   Deno.addSignalListener("SIGHUP", onHup);
   void sdNotify("READY=1");
   const code = await exit.requested;
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  Deno.removeSignalListener("SIGINT", onTerm);
+  stopSignals();
   Deno.removeSignalListener("SIGHUP", onHup);
   await shutdown(parts, serving);
   return code;

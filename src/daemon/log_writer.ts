@@ -33,22 +33,13 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
     const synced = valid && (tests & SYNC_TESTS) === SYNC_TESTS;
     if (!valid || !(raw || (synced && files.enabled("measurements")))) return;
     files.measurements({
+      ...data, // stratum, tests, offset, delays, dispersions, refId, mode, interleaved
       time: engine.clock.cookedNow(),
       address: source.address,
       leap: data.leap as 0 | 1 | 2 | 3,
-      stratum: data.stratum,
-      tests,
       localPoll: source.poll,
       remotePoll: data.poll,
-      score: 0,
-      offset: data.offset,
-      peerDelay: data.peerDelay,
-      peerDispersion: data.peerDispersion,
-      rootDelay: data.rootDelay,
-      rootDispersion: data.rootDispersion,
-      refId: data.refId,
-      mode: data.mode,
-      interleaved: data.interleaved,
+      score: data.pollScore ?? 0,
       txSource: data.txKernel === true ? "K" : "D",
       rxSource: data.rxKernel === true ? "K" : "D",
       valid: synced,
@@ -61,17 +52,13 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
     const stats = engine.sourceStats().find((s) => s.id === id);
     if (stats !== undefined && files.enabled("statistics")) {
       files.statistics({
+        ...stats, // stdDev, estimatedOffset, residualFreqPpm, skewPpm, samples, runs
         time: now,
         address: source.address,
-        stdDev: stats.stdDev,
-        estimatedOffset: stats.estimatedOffset,
         offsetSd: stats.offsetSd ?? stats.estimatedOffsetError,
-        residualFreqPpm: stats.residualFreqPpm,
-        skewPpm: stats.skewPpm,
-        stress: 0,
-        samples: stats.samples,
-        bestStart: 0,
-        runs: stats.runs,
+        stress: stats.stress ?? 0,
+        samples: stats.regressionSamples ?? stats.samples,
+        bestStart: stats.bestStart ?? 0,
         asymmetry: stats.asymmetry ?? 0,
       });
     }
@@ -80,18 +67,14 @@ export function attachLogFiles(engine: Engine, files: LogFiles): void {
     if (!files.enabled("tracking")) return;
     const t = engine.tracking();
     files.tracking({
+      ...t, // stratum, freqPpm, skewPpm, rootDelay, rootDispersion
       time: engine.clock.cookedNow(),
       reference: t.refAddress ?? "",
-      stratum: t.stratum,
-      freqPpm: t.freqPpm,
-      skewPpm: t.skewPpm,
       offset: update.offset,
       leap: t.leapStatus,
       combinedSources: update.combinedCount,
       offsetSd: update.offsetSd,
       remainingCorrection: update.remainingBefore,
-      rootDelay: t.rootDelay,
-      rootDispersion: t.rootDispersion,
       maxError: t.rootDelay / 2 + t.rootDispersion + Math.abs(update.offset),
     });
   };

@@ -194,17 +194,7 @@ function authData(parts: DaemonParts, address: string): AuthDataReport | null {
     // NTS sources (daemon/nts_sources.ts): keys from NTS-KE, cookies.
     const nts = parts.nts?.authData(address) ?? null;
     if (nts !== null) {
-      return {
-        mode: "nts",
-        keyId: nts.keyId,
-        keyType: nts.keyType,
-        keyLengthBits: nts.keyLength,
-        keAttempts: nts.keAttempts,
-        lastKeAgo: nts.lastKeAgo,
-        cookies: nts.cookies,
-        cookieLength: nts.cookieLength,
-        nak: nts.nak ? 1 : 0,
-      };
+      return { ...nts, mode: "nts", keyLengthBits: nts.keyLength, nak: nts.nak ? 1 : 0 };
     }
     const keyId = s.params.key;
     const key = keyId === null ? null : parts.keys.get(keyId);

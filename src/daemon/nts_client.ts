@@ -20,7 +20,7 @@ import type { NtsKeOptions, NtsKeResult } from "../nts/ke_client.ts";
 import { NtsSession } from "../nts/session.ts";
 import { type CertTimeCheck, certTimeCheck, certTimeOptions } from "../nts/cert_time.ts";
 import { RELEASE_DATE, RELEASE_UNIX_TIME } from "../version.ts";
-import { writeFileAtomic } from "../io/files.ts";
+import { readTextOrNull, writeFileAtomic } from "../io/files.ts";
 
 /** First retry of a failed NTS-KE, seconds; doubles up to MAX_KE_RETRY. */
 const MIN_KE_RETRY = 8;
@@ -88,8 +88,7 @@ export class NtsClient implements PacketAuthenticator {
   /** Path of the dump file, or null without ntsdumpdir. */
   get dumpPath(): string | null {
     if (this.#o.dumpDir === null) return null;
-    const name = this.#o.ke.serverName ?? this.#o.ke.host;
-    return `${this.#o.dumpDir}/${dumpFileName(name, this.#o.ke.host)}`;
+    return `${this.#o.dumpDir}/${dumpFileName(this.#where(), this.#o.ke.host)}`;
   }
 
   /**
@@ -139,14 +138,9 @@ export class NtsClient implements PacketAuthenticator {
   #loadDump(): boolean {
     const path = this.dumpPath;
     if (path === null) return false;
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(path);
-    } catch {
-      return false;
-    }
+    const text = readTextOrNull(path);
+    if (text === null) return false;
     const d = decodeNtsDump(text);
-    const ke = this.#o.ke;
     if (!d.ok) {
       this.#deps.log.log("warning", `Could not load NTS cookies from ${path}: ${d.error}`);
       return false;
@@ -155,7 +149,7 @@ export class NtsClient implements PacketAuthenticator {
     // The cookies belong to the server's name (the file is per name and address); like
     // chronyd, a changed NTS-KE port does not invalidate them.
     if (
-      d.dump.keServer !== (ke.serverName ?? ke.host) || d.dump.cookies.length === 0 || age < 0 ||
+      d.dump.keServer !== this.#where() || d.dump.cookies.length === 0 || age < 0 ||
       (this.#o.refresh > 0 && age >= this.#o.refresh)
     ) return false;
     this.#session = new NtsSession(d.dump, this.#deps.random);
@@ -213,10 +207,9 @@ export class NtsClient implements PacketAuthenticator {
     const now = this.#deps.unixNow();
     if (!force && now - this.#lastDump < DUMP_INTERVAL) return;
     this.#lastDump = now;
-    const ke = this.#o.ke;
     const dump: NtsDump = {
-      keServer: ke.serverName ?? ke.host,
-      kePort: ke.port ?? 4460,
+      keServer: this.#where(),
+      kePort: this.#o.ke.port ?? 4460,
       aeadId: r.aeadId,
       c2sKey: r.c2sKey,
       s2cKey: r.s2cKey,
@@ -246,7 +239,7 @@ export class NtsClient implements PacketAuthenticator {
   #rekey(): void {
     if (this.#running || this.#deps.unixNow() < this.#notBefore) return;
     this.#running = true;
-    const where = `${this.#o.ke.serverName ?? this.#o.ke.host}`;
+    const where = this.#where();
     this.#exchange().then(
       (r) => {
         this.#install(r, this.#deps.unixNow());

@@ -28,6 +28,7 @@ import {
   type ServerKeySet,
 } from "../nts/server_keys.ts";
 import { writeFileAtomic } from "../io/files.ts";
+import { bindAll } from "../io/server_loop.ts";
 import { bestEffort } from "../base/errors.ts";
 
 /**
@@ -192,28 +193,6 @@ export interface NtsKeServerHandle {
   close(): void;
 }
 
-/**
- * TCP listeners on every `bindaddress` (as the NTP server), or with none on "::" (both
- * families), falling back to "0.0.0.0" where IPv6 is off. Closes all on a failure.
- */
-function listenAll(hosts: readonly string[], port: number): Deno.Listener[] {
-  if (hosts.length === 0) {
-    try {
-      return [Deno.listen({ transport: "tcp", hostname: "::", port })];
-    } catch {
-      return [Deno.listen({ transport: "tcp", hostname: "0.0.0.0", port })];
-    }
-  }
-  const out: Deno.Listener[] = [];
-  try {
-    for (const hostname of hosts) out.push(Deno.listen({ transport: "tcp", hostname, port }));
-  } catch (e) {
-    for (const l of out) l.close();
-    throw e;
-  }
-  return out;
-}
-
 /** Starts the NTS server parts configured: null without ntsserverkey/ntsservercert. */
 export function startNtsServer(
   config: Config,
@@ -237,7 +216,12 @@ export function startNtsServer(
   const limiter = nts.rateLimit === null ? null : new KeRateLimiter(nts.rateLimit);
   let listeners: Deno.Listener[];
   try {
-    listeners = listenAll(config.bindAddresses, nts.port);
+    // On every `bindaddress` (as the NTP server), or with none on "::" (both families),
+    // falling back to "0.0.0.0" where IPv6 is off.
+    listeners = bindAll(
+      config.bindAddresses,
+      (hostname) => Deno.listen({ transport: "tcp", hostname, port: nts.port }),
+    );
   } catch (e) {
     context.close();
     throw e;
@@ -301,9 +285,7 @@ export function startNtsServer(
         closed = true;
         if (rotation !== null) deps.timers.cancelTimer(rotation);
         context.free(); // connections still open keep their reference
-        for (const l of listeners) {
-          bestEffort(() => l.close());
-        }
+        for (const l of listeners) bestEffort(() => l.close());
       },
     },
   };

@@ -13,6 +13,7 @@
 import { ntsConfigOf } from "../config/nts_config.ts";
 import { bootstrapMinSources, unverifiedUpdates } from "../nts/cert_time.ts";
 import { RELEASE_UNIX_TIME } from "../version.ts";
+import { statOrNull } from "../io/files.ts";
 import type { Config } from "../config/model.ts";
 import type { PacketAuthState } from "../core/source/packet_auth.ts";
 import { NtsClient, type NtsClientDeps } from "./nts_client.ts";
@@ -38,13 +39,8 @@ export function ntsSourceCount(config: Config): number {
 
 /** Trusted certificate entries: directories get a trailing "/" (ffi/openssl_tls.ts). */
 function trustedPaths(paths: readonly string[]): string[] {
-  return paths.map((p) => {
-    try {
-      return Deno.statSync(p).isDirectory && !p.endsWith("/") ? `${p}/` : p;
-    } catch {
-      return p; // OpenSSL reports the missing file at NTS-KE
-    }
-  });
+  // A missing file is left as it is: OpenSSL reports it at NTS-KE.
+  return paths.map((p) => statOrNull(p)?.isDirectory && !p.endsWith("/") ? `${p}/` : p);
 }
 
 /** The NTS clients of the daemon's sources. */

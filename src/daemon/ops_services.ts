@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Config } from "../config/model.ts";
 import type { EngineControl } from "../core/control.ts";
 import {
   dissentingSamples,
@@ -15,16 +14,15 @@ import {
   selectedSample,
   StepWatch,
 } from "../core/error_bound.ts";
-import type { LogPort } from "../base/ports.ts";
 import type { NtpDataReport } from "../core/reports.ts";
-import type { ClockChangeEvent } from "../core/types.ts";
 import { ErrorBoundWriter } from "../io/error_bound_file.ts";
 import { SampleRecorder } from "../io/sample_record.ts";
-import type { Instant } from "../base/time.ts";
 import { type MetricsServerHandle, startMetricsServer } from "../io/metrics_server.ts";
 import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
 import { History } from "./history.ts";
 import { VERSION } from "../version.ts";
+import { NullClockDriver } from "../clock/null.ts";
+import type { DaemonParts } from "./build.ts";
 
 /** CLOCK_MONOTONIC: slewed like CLOCK_REALTIME, never stepped. */
 const CLOCK_MONOTONIC = 1;
@@ -71,30 +69,25 @@ export interface OpsServices {
   close(): Promise<void>;
 }
 
-/** Starts what the configuration asks for (nothing by default). */
+/**
+ * Starts what the configuration asks for (nothing by default) over the daemon's engine and
+ * control; `clocks` reads the clocks (default: clock_gettime through ffi).
+ */
 export async function startOpsServices(
-  config: Config,
+  parts: Pick<DaemonParts, "config" | "engine" | "log" | "driver">,
   control: EngineControl,
-  clock: { precision: number; addObserver(fn: (c: ClockChangeEvent) => void): void },
-  log: LogPort,
-  options: {
-    /** Reads the clocks (default: clock_gettime through ffi). */
-    clocks?: ClockReader;
-    /** False with -x: the engine's steps are virtual and do not move CLOCK_REALTIME. */
-    stepsMoveRealtime?: boolean;
-    /** Subscribes to accepted samples (source id), for recordmeasurements. */
-    onSample?: (fn: (id: number) => void) => void;
-    /** The NTP clock, for the recording's timestamps. */
-    cookedNow?: () => Instant;
-  } = {},
+  clocks?: ClockReader,
 ): Promise<OpsServices> {
+  const { config, engine, log } = parts;
+  const clock = engine.clock;
   let writer: ErrorBoundWriter | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   let historyTimer: ReturnType<typeof setInterval> | null = null;
   let lastMaxError: number | null = null;
   if (config.errorBoundFile) {
-    const read = options.clocks ?? await libcClocks();
-    const stepsMoveRealtime = options.stepsMoveRealtime ?? true;
+    const read = clocks ?? await libcClocks();
+    // With -x the engine's steps are virtual and do not move CLOCK_REALTIME.
+    const stepsMoveRealtime = !(parts.driver instanceof NullClockDriver);
     try {
       writer = ErrorBoundWriter.open(config.errorBoundFile);
     } catch (error) {
@@ -142,7 +135,7 @@ export async function startOpsServices(
     timer = setInterval(publish, 1000);
   }
   let recorder: SampleRecorder | null = null;
-  if (config.recordMeasurements && options.onSample && options.cookedNow) {
+  if (config.recordMeasurements) {
     try {
       recorder = SampleRecorder.open(config.recordMeasurements, clock.precision);
     } catch (error) {
@@ -151,15 +144,16 @@ export async function startOpsServices(
       );
     }
     const rec = recorder;
-    const cookedNow = options.cookedNow;
     let failed = false;
-    options.onSample((id) => {
+    const previous = engine.onSampleAccepted; // the log files' hook, kept
+    engine.onSampleAccepted = (id) => {
+      previous?.(id);
       const source = control.sources().find((s) => s.id === id);
       const data = source ? control.ntpData(source.address) : null;
       if (!source || data === null) return;
       try {
         rec.write({
-          t: cookedNow(),
+          t: clock.cookedNow(),
           source: source.address,
           offset: data.offset,
           delay: data.peerDelay,
@@ -175,7 +169,7 @@ export async function startOpsServices(
         if (!failed) log.log("warning", `Could not record a measurement: ${String(error)}`);
         failed = true;
       }
-    });
+    };
   }
   let server: MetricsServerHandle | null = null;
   const port = config.metricsPort ?? 0;

@@ -102,11 +102,6 @@ export class SourceDirReloader {
     this.#reader = reader;
   }
 
-  /** The sourcedir sources in force. */
-  get current(): readonly SourceConfig[] {
-    return this.#current;
-  }
-
   /** chronyc `reload sources`. */
   reload(): ControlResult {
     const read = readSourceDirs([...this.#dirs], this.#reader);

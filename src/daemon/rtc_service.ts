@@ -16,16 +16,12 @@ import type { Instant } from "../base/time.ts";
 import { preInitDecision, RtcTracking } from "../core/rtc_tracking.ts";
 import { parseRtcFile, type RtcCoefficients, serializeRtcFile } from "../core/rtc_file.ts";
 import { openRtc, type RtcDevice } from "../clock/rtc.ts";
-import { writeFileAtomic } from "../io/files.ts";
+import { readTextOrNull, statOrNull, writeFileAtomic } from "../io/files.ts";
 
 /** Reads the rtcfile's coefficients, or null (missing or unreadable, with a warning). */
 export function readRtcCoefficients(path: string, log: LogPort): RtcCoefficients | null {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch {
-    return null;
-  }
+  const text = readTextOrNull(path);
+  if (text === null) return null;
   const parsed = parseRtcFile(text);
   if (!parsed.ok) {
     log.log("warning", `Could not read RTC parameters from ${path} (${parsed.error.kind})`);
@@ -35,13 +31,8 @@ export function readRtcCoefficients(path: string, log: LogPort): RtcCoefficients
 }
 
 function mtimeOf(path: string | null): Instant | null {
-  if (path === null) return null;
-  try {
-    const mtime = Deno.statSync(path).mtime;
-    return mtime === null ? null : BigInt(mtime.getTime()) * 1_000_000n;
-  } catch {
-    return null;
-  }
+  const mtime = path === null ? null : statOrNull(path)?.mtime ?? null;
+  return mtime === null ? null : BigInt(mtime.getTime()) * 1_000_000n;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { type Account, dropPrivileges, findAccount } from "../../ffi/privileges.ts";
 import type { Owner } from "../io/private_dir.ts";
+import { readTextOrNull } from "../io/files.ts";
 
 /** The resolved run user. */
 export interface RunUser extends Owner {
@@ -20,11 +21,7 @@ export interface RunUser extends Owner {
 
 /** Reads /etc/passwd ("" when unreadable, so every name is then unknown). */
 export function readPasswd(): string {
-  try {
-    return Deno.readTextFileSync("/etc/passwd");
-  } catch {
-    return "";
-  }
+  return readTextOrNull("/etc/passwd") ?? "";
 }
 
 /**

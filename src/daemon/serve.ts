@@ -4,16 +4,10 @@
  *
  * @module
  */
-import type { Config } from "../config/model.ts";
-import type { AccessTable } from "../core/access.ts";
-import type { ClientLog } from "../core/client_log.ts";
 import type { ControlResult } from "../core/control.ts";
-import type { LogPort } from "../base/ports.ts";
 import type { TrackingReport } from "../core/reports.ts";
-import type { Instant } from "../base/time.ts";
 import { NullClockDriver } from "../clock/null.ts";
 import { type CommandServer, startCommandServer } from "../cmdmon/server_io.ts";
-import type { Owner } from "../io/private_dir.ts";
 import { openCommandsFromNames } from "../cmdmon/server.ts";
 import { type NtpServerHandle, startNtpServer } from "../io/ntp_server.ts";
 import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
@@ -28,7 +22,6 @@ import { type SmoothingService, startSmoothing } from "./smoothing_service.ts";
 import { type Maintenance, startMaintenance } from "./maintenance.ts";
 import * as broadcast from "./broadcast_service.ts";
 import type { BroadcastSender } from "./broadcast_service.ts";
-import type { BroadcastTarget } from "../config/model_broadcast.ts";
 import { type ManycastClients, startManycastClients } from "./manycast_service.ts";
 
 /** What serving opened. */
@@ -83,13 +76,7 @@ export async function serve(
   }
   let ntpServer: NtpServerHandle | null = null;
   // broadcast, multicast, manycast (broadcast_service.ts): socket options, mode-5 routing
-  const broadcastClients = broadcast.broadcastClientRouting(
-    config,
-    engine,
-    parts.keys,
-    parts.random,
-    logging.port("ntp"),
-  );
+  const broadcastClients = broadcast.broadcastClientRouting(parts, logging.port("ntp"));
   // The NTP port opens for clients (allow/deny), for ntpq (mode6allow/mode6deny,
   // daemon/mode6.ts), for broadcast and for symmetric peers, which send from it (chrony);
   // without allow rules nobody else gets an answer.
@@ -150,12 +137,13 @@ export async function serve(
     await ntpServer?.close();
     throw new StartupError(`No IPv6 server socket to join ${unjoined.join(", ")} (bindaddress)`);
   }
-  const broadcasts = broadcast.broadcastConfig(config);
-  const broadcastSender = ntpServer !== null && broadcasts !== null && broadcasts.targets.length > 0
-    ? startSender(broadcasts.targets, ntpServer, parts)
-    : null;
+  const targets = broadcast.broadcastConfig(config)?.targets ?? [];
+  let broadcastSender: BroadcastSender | null = null;
   let manycast: ManycastClients | null = null;
   try {
+    if (ntpServer !== null && targets.length > 0) {
+      broadcastSender = broadcast.startBroadcastSender(targets, ntpServer, parts);
+    }
     if (options.oneShot === null) manycast = startManycastClients(config, parts);
   } catch (error) {
     throw new StartupError(describe(error));
@@ -163,15 +151,7 @@ export async function serve(
   const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
-    commandServer = await openCommandServer(
-      config,
-      control,
-      parts.cmdAccess,
-      clientLog,
-      () => engine.clock.cookedNow(),
-      log,
-      parts.runUser,
-    );
+    commandServer = await openCommandServer(parts, control);
   }
   // binddevice/dscp, bindcmddevice (dropin): on the sockets just opened, found by port.
   edge.tuneListeningSockets(
@@ -180,19 +160,7 @@ export async function serve(
     commandServer?.udpPorts.values() ?? [],
   );
   // ops: metrics endpoint, error-bound page, recordmeasurements (ops_services.ts)
-  const ops = options.oneShot === null
-    ? await startOpsServices(config, control, engine.clock, log, {
-      stepsMoveRealtime: !(parts.driver instanceof NullClockDriver),
-      cookedNow: () => engine.clock.cookedNow(),
-      onSample: (fn) => {
-        const previous = engine.onSampleAccepted; // the log files' hook, kept
-        engine.onSampleAccepted = (id) => {
-          previous?.(id);
-          fn(id);
-        };
-      },
-    })
-    : null;
+  const ops = options.oneShot === null ? await startOpsServices(parts, control) : null;
   // RFC 8633: warn when smoothed and unsmoothed servers are mixed (daemon/smoothed_sources.ts)
   if (options.oneShot === null) watchSmoothedSources(engine, log);
   return {
@@ -206,25 +174,6 @@ export async function serve(
     manycast,
     ntsKe: nts?.ke ?? null,
   };
-}
-
-function startSender(
-  targets: BroadcastTarget[],
-  server: NtpServerHandle,
-  parts: DaemonParts,
-): BroadcastSender {
-  try {
-    return broadcast.startBroadcastSender(targets, {
-      server,
-      keys: parts.keys,
-      timers: parts.timers,
-      reference: () => parts.engine.referenceState(),
-      cookedNow: () => parts.engine.clock.cookedNow(),
-      log: parts.log,
-    });
-  } catch (error) {
-    throw new StartupError(describe(error));
-  }
 }
 
 /** The daemon's EngineControl over the engine and the daemon's own services. */
@@ -312,15 +261,8 @@ const UDP_OPEN_COMMANDS = openCommandsFromNames([
 ]);
 
 /** Opens the UDP and Unix command sockets (a host that cannot be bound is logged and skipped). */
-function openCommandServer(
-  config: Config,
-  control: DaemonControl,
-  cmdAccess: AccessTable,
-  clientLog: ClientLog,
-  now: () => Instant,
-  log: LogPort,
-  socketOwner: Owner,
-): Promise<CommandServer> {
+function openCommandServer(parts: DaemonParts, control: DaemonControl): Promise<CommandServer> {
+  const { config, cmdAccess, clientLog, engine, log, runUser } = parts;
   const udpHosts = config.cmdPort > 0
     ? config.bindCmdAddresses.filter((h) => !h.startsWith("/"))
     : [];
@@ -331,9 +273,9 @@ function openCommandServer(
       socketPath: config.cmdSocket,
       allowUdp: (address: string) => cmdAccess.isAllowed(address),
       openCommands: UDP_OPEN_COMMANDS,
-      socketOwner,
+      socketOwner: runUser,
       onCommand: (address) => {
-        if (address !== null) clientLog.cmdRequest(address, now(), true);
+        if (address !== null) clientLog.cmdRequest(address, engine.clock.cookedNow(), true);
         else clientLog.cmdLocalRequest();
       },
     },

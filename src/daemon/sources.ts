@@ -10,6 +10,7 @@ import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts"
 import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
 import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
 import { errorMessage } from "../base/errors.ts";
+import { canonicalIp } from "../base/ip.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {
@@ -173,16 +174,6 @@ export class SourceManager {
     return this.#members.get(id)?.config.name ?? null;
   }
 
-  /** Address currently used by source `id`. */
-  addressOf(id: number): string | null {
-    return this.#members.get(id)?.address ?? null;
-  }
-
-  /** Ids of every source added through this manager. */
-  ids(): number[] {
-    return [...this.#members.keys()];
-  }
-
   /** Removes the source with this address (chronyc `delete`); false if unknown. */
   removeByAddress(address: string): boolean {
     for (const [id, member] of this.#members) {
@@ -300,15 +291,8 @@ export class SourceManager {
 function sameAddress(a: string, b: string): boolean {
   if (a === b) return true;
   if (!a.includes(":") || !b.includes(":")) return false;
-  return canonicalIpv6(a) === canonicalIpv6(b);
-}
-
-function canonicalIpv6(text: string): string {
-  try {
-    return new URL(`http://[${text}]/`).hostname;
-  } catch {
-    return text;
-  }
+  const strict = { strict: true }; // a zone ("%eth0") keeps the text as it is
+  return (canonicalIp(a, strict) ?? a) === (canonicalIp(b, strict) ?? b);
 }
 
 /** True when `name` is an IPv4 or IPv6 literal. */

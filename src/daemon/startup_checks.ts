@@ -8,17 +8,15 @@
  * @module
  */
 import type { Config } from "../config/model.ts";
-import type { KeyStore } from "../ntp/keyfile.ts";
-import { loadKeyFile } from "./keys.ts";
+import { type LoadedKeys, loadKeyFile } from "./keys.ts";
 import { broadcastKeyErrors, broadcastPortProblems } from "./broadcast_checks.ts";
 import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";
 import { dirOf } from "../io/private_dir.ts";
+import { statOrNull } from "../io/files.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
 
 /** What start-up found. */
-export interface StartupCheck {
-  /** Usable keys (empty without keyfile). */
-  keys: KeyStore;
+export interface StartupCheck extends Pick<LoadedKeys, "keys"> {
   /** The user the daemon runs as (null only when `errors` says why). */
   runUser: RunUser | null;
   /** Reasons to refuse to start (`config check` exits 1 on any). */
@@ -47,12 +45,7 @@ export function checkStartup(
     // Only what the daemon refuses whoever runs it: bits for others. The owner is not
     // compared here, since `config check` may run as another user than the daemon will.
     const dir = dirOf(config.cmdSocket);
-    let mode: number | null = null;
-    try {
-      mode = Deno.statSync(dir).mode;
-    } catch {
-      // missing: created with the right mode at start-up
-    }
+    const mode = statOrNull(dir)?.mode ?? null; // missing: created with the right mode at start-up
     if (mode !== null && (mode & 0o777 & ~SOCKET_DIR_MODE) !== 0) {
       warnings.push(
         `${dir} is reachable by others (0${(mode & 0o777).toString(8)}): the daemon will ` +

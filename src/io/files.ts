@@ -136,6 +136,24 @@ export function readTextIfPresent(path: string): string | null {
   }
 }
 
+/** A text file's content, or null when it cannot be read (missing, unreadable, a directory). */
+export function readTextOrNull(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** A path's file information (following links), or null when it cannot be had. */
+export function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Creates a directory and its parents if missing (mode for new directories: 0o755). */
 export function ensureDirSync(dir: string, mode = 0o755): void {
   Deno.mkdirSync(dir, { recursive: true, mode });

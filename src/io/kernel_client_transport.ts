@@ -26,7 +26,7 @@ import {
   sendRecordMatters,
 } from "../core/client_send_timing.ts";
 import { sameIpAddress } from "../base/ip.ts";
-import { KernelSocket, kernelSocketsAvailable } from "./kernel_socket.ts";
+import { KernelSocket } from "./kernel_socket.ts";
 import type { TimeScale } from "./kernel_timestamps.ts";
 import { errorMessage } from "../base/errors.ts";
 
@@ -60,11 +60,6 @@ export interface KernelClientTransportOptions {
   bindAddress?: { v4: string | null; v6: string | null };
   /** Sets options on each new socket before bind (bindacqdevice, dscp). */
   configureSocket?: (fd: number, family: number) => void;
-}
-
-/** True when kernel-timestamping client sockets can be used here. */
-export function kernelClientTransportAvailable(): boolean {
-  return kernelSocketsAvailable();
 }
 
 /** Per-request libc UDP sockets with kernel receive timestamps. */

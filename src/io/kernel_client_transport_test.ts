@@ -6,9 +6,9 @@ import { DEFAULT_CLIENT_SEND_TIMING } from "../core/client_send_timing.ts";
 import { waitFor } from "../../tests/helpers/peers.ts";
 import {
   KernelClientTransport,
-  kernelClientTransportAvailable,
   type KernelClientTransportOptions,
 } from "./kernel_client_transport.ts";
+import { kernelSocketsAvailable } from "./kernel_socket.ts";
 
 const realtimeNow = systemTimeSource().realtime;
 
@@ -44,7 +44,7 @@ function transport(extra: Partial<KernelClientTransportOptions>) {
 
 Deno.test({
   name: "kernel client transport: deferred send, kernel TX and RX timestamps, reply delivered",
-  ignore: !kernelClientTransportAvailable(),
+  ignore: !kernelSocketsAvailable(),
   async fn() {
     const echo = echoServer();
     const { t, got, transmitted, failed } = transport({});
@@ -77,7 +77,7 @@ Deno.test({
 
 Deno.test({
   name: "kernel client transport: a deferred send that fails goes to onSendFailed",
-  ignore: !kernelClientTransportAvailable(),
+  ignore: !kernelSocketsAvailable(),
   async fn() {
     const { t, failed, transmitted } = transport({});
     try {
@@ -95,7 +95,7 @@ Deno.test({
 
 Deno.test({
   name: "kernel client transport: without TX timestamps the send is synchronous",
-  ignore: !kernelClientTransportAvailable(),
+  ignore: !kernelSocketsAvailable(),
   async fn() {
     const echo = echoServer();
     const { t, got, failed } = transport({ onTransmitted: undefined });
@@ -114,7 +114,7 @@ Deno.test({
 
 Deno.test({
   name: "kernel client transport: close right after send leaves no timer or socket behind",
-  ignore: !kernelClientTransportAvailable(),
+  ignore: !kernelSocketsAvailable(),
   fn() {
     const { t, transmitted } = transport({});
     assert.equal(t.send(3, { address: "127.0.0.1", port: 9 }, new Uint8Array(48)), true);
@@ -127,7 +127,7 @@ Deno.test({
 
 Deno.test({
   name: "kernel client transport: timestamps are cooked at their own instant (rawNow/cook)",
-  ignore: !kernelClientTransportAvailable(),
+  ignore: !kernelSocketsAvailable(),
   async fn() {
     const echo = echoServer();
     // A raw scale 5 s ahead of CLOCK_REALTIME and a cooked scale that is the raw one plus
@@ -155,7 +155,7 @@ Deno.test({
 
 Deno.test({
   name: "kernel client transport: a new request to a server ends the wait for the previous one",
-  ignore: !kernelClientTransportAvailable(),
+  ignore: !kernelSocketsAvailable(),
   async fn() {
     // A server that never answers: each request would otherwise wait the full reply time.
     const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });

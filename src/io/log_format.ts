@@ -263,15 +263,10 @@ export function formatTrackingLine(r: TrackingLogRecord): string {
   ].join(" ");
 }
 
-function bit(mask: number, i: number): string {
-  return (mask >> i) & 1 ? "1" : "0";
-}
-
 /** Formats a measurements.log line. */
 export function formatMeasurementLine(r: MeasurementLogRecord): string {
-  const t = r.tests;
-  const tests = `${bit(t, 0)}${bit(t, 1)}${bit(t, 2)} ${bit(t, 3)}${bit(t, 4)}${bit(t, 5)} ` +
-    `${bit(t, 6)}${bit(t, 7)}${bit(t, 8)}${bit(t, 9)}`;
+  const bits = Array.from({ length: 10 }, (_, i) => (r.tests >> i) & 1).join("");
+  const tests = `${bits.slice(0, 3)} ${bits.slice(3, 6)} ${bits.slice(6)}`;
   return [
     logTime(r.time),
     r.address.padEnd(15),

@@ -122,11 +122,23 @@ export function formatJournalLine(record: FormattableRecord): string {
   return text.split("\n").map((line) => `<${priority}>${line}`).join("\n");
 }
 
+const encoder = new TextEncoder();
+
+/** Writes `line` and a newline whole; an error drops the line (logging must not crash). */
+function writeLine(to: { writeSync(bytes: Uint8Array): number }, line: string): void {
+  try {
+    const bytes = encoder.encode(line + "\n");
+    let n = 0;
+    while (n < bytes.length) n += to.writeSync(bytes.subarray(n));
+  } catch {
+    // disk full, file gone or stderr closed: nowhere to report it
+  }
+}
+
 /** A file sink that appends lines and can be re-opened after log rotation. */
 export class ReopenableFileSink {
   #path: string;
   #file: Deno.FsFile | null = null;
-  #encoder = new TextEncoder();
 
   /** Opens (creates, appends to) `path`. Throws if it cannot be opened. */
   constructor(path: string) {
@@ -140,14 +152,7 @@ export class ReopenableFileSink {
 
   /** Appends one line (a newline is added). Write errors are swallowed: logging must not crash. */
   write(line: string): void {
-    if (this.#file === null) return;
-    try {
-      const bytes = this.#encoder.encode(line + "\n");
-      let n = 0;
-      while (n < bytes.length) n += this.#file.writeSync(bytes.subarray(n));
-    } catch {
-      // disk full or file gone: drop the line
-    }
+    if (this.#file !== null) writeLine(this.#file, line);
   }
 
   /** Closes and re-opens the path (a rotated file is left to its new name). */
@@ -165,19 +170,6 @@ export class ReopenableFileSink {
     bestEffort(() => this.#file?.close());
     this.#file = null;
   }
-}
-
-function stderrLineWriter(): (line: string) => void {
-  const enc = new TextEncoder();
-  return (line) => {
-    try {
-      const bytes = enc.encode(line + "\n");
-      let n = 0;
-      while (n < bytes.length) n += Deno.stderr.writeSync(bytes.subarray(n));
-    } catch {
-      // stderr closed: nowhere to report it
-    }
-  };
 }
 
 /** A LogPort writing through a logtape logger of `category`. */
@@ -208,7 +200,7 @@ export function setupLoggingSync(options: LoggingOptions = {}): Logging {
     : options.journal;
   const sinks: Record<string, Sink> = {};
   if (options.stderr ?? true) {
-    const write = options.stderrWriter ?? stderrLineWriter();
+    const write = options.stderrWriter ?? ((line: string) => writeLine(Deno.stderr, line));
     const format = journal ? formatJournalLine : formatPlainLine;
     sinks.stderr = (record: LogRecord) => write(format(record));
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../base/errors.ts";
 
 /** Content type of the Prometheus text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -19,6 +20,11 @@ export interface MetricsServerHandle {
 
 /** Extra JSON routes (path to a value producer), e.g. /history. */
 export type JsonRoutes = Record<string, () => unknown>;
+
+/** A 500 answer saying what failed. */
+function errorResponse(error: unknown): Response {
+  return new Response(`error: ${errorMessage(error)}\n`, { status: 500 });
+}
 
 /**
  * Answers one request: /metrics, the extra JSON routes, a pointer at /, 404 elsewhere, 405
@@ -38,9 +44,7 @@ export function handleMetricsRequest(
     try {
       body = render();
     } catch (error) {
-      return new Response(`error: ${error instanceof Error ? error.message : String(error)}\n`, {
-        status: 500,
-      });
+      return errorResponse(error);
     }
     return new Response(request.method === "HEAD" ? null : body, {
       headers: { "content-type": METRICS_CONTENT_TYPE },
@@ -73,15 +77,10 @@ export function startMetricsServer(
         onListen: (addr) => {
           resolve({
             port: (addr as Deno.NetAddr).port,
-            close: async () => {
-              await server.shutdown();
-            },
+            close: () => server.shutdown(),
           });
         },
-        onError: (error) =>
-          new Response(`error: ${error instanceof Error ? error.message : String(error)}\n`, {
-            status: 500,
-          }),
+        onError: errorResponse,
       }, (request) => handleMetricsRequest(request, render, routes));
     } catch (error) {
       reject(error);

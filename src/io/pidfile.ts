@@ -8,16 +8,12 @@
  */
 import { dirOf, ensurePrivateDir, type Owner } from "./private_dir.ts";
 import { bestEffort } from "../base/errors.ts";
+import { readTextOrNull } from "./files.ts";
 
 /** Reads the pid stored in `path`, or null when missing or unreadable. */
 export function readPid(path: string): number | null {
-  try {
-    const text = Deno.readTextFileSync(path).trim();
-    const pid = Number.parseInt(text, 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
+  const pid = Number.parseInt(readTextOrNull(path)?.trim() ?? "", 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 function processAlive(pid: number): boolean {

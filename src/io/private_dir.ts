@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { errorMessage } from "../base/errors.ts";
+import { bestEffort, errorMessage } from "../base/errors.ts";
+import { statOrNull } from "./files.ts";
 
 /** A numeric owner: the user (and primary group) the daemon runs as. */
 export interface Owner {
@@ -54,11 +55,7 @@ function createOne(path: string, mode: number, owner: Owner | null): void {
   try {
     Deno.chownSync(path, owner.uid, owner.gid);
   } catch (error) {
-    try {
-      Deno.removeSync(path); // never leave it behind with the wrong owner
-    } catch {
-      // nothing more to do
-    }
+    bestEffort(() => Deno.removeSync(path)); // never leave it behind with the wrong owner
     throw new Error(`Could not change ownership of ${path}: ${errorMessage(error)}`);
   }
 }
@@ -70,7 +67,7 @@ function createOne(path: string, mode: number, owner: Owner | null): void {
  */
 export function ensurePrivateDir(dir: string, mode: number, owner: Owner | null): void {
   if (dir === "." || dir === "/") return;
-  if (existingDirectory(dir)) return;
+  if (statOrNull(dir)?.isDirectory) return;
   const absolute = dir.startsWith("/");
   const parts = dir.split("/").filter((p) => p !== "");
   let path = absolute ? "" : ".";
@@ -81,14 +78,6 @@ export function ensurePrivateDir(dir: string, mode: number, owner: Owner | null)
     // an ancestor that cannot be looked at is taken to exist (mkdir below it says if not).
     if (!last && notCapable(() => Deno.statSync(path))) continue;
     createOne(path, last ? mode : 0o755, last ? owner : null);
-  }
-}
-
-function existingDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 

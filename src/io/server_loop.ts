@@ -43,7 +43,7 @@ export function specificAddress(hostname: string): string | null {
 
 /** Binds every host with `bind`; empty hosts: "::" then "0.0.0.0". Closes all on failure. */
 export function bindAll<T extends { close(): void }>(
-  hosts: string[],
+  hosts: readonly string[],
   bind: (host: string) => T,
 ): T[] {
   const out: T[] = [];

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ConfReader } from "../config/load.ts";
+import { readTextOrNull } from "../io/files.ts";
 
 /** What a command may touch. `net: "all"` means unscoped network permission. */
 export interface Grants {
@@ -47,13 +48,7 @@ export function denoHostFacts(reader: ConfReader): HostFacts {
         return undefined;
       }
     },
-    readText: (path) => {
-      try {
-        return Deno.readTextFileSync(path);
-      } catch {
-        return null;
-      }
-    },
+    readText: readTextOrNull,
     reader,
     execPath: () => Deno.execPath(),
   };

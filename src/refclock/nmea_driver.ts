@@ -10,20 +10,16 @@
  */
 import type { LogPort } from "../base/ports.ts";
 import type { SerialPort, SerialWait } from "../../ffi/serial.ts";
-import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
+import type { DriverClock, RefclockDriverHandle, RefclockSink } from "./driver.ts";
 import { FirstOfSecond, NmeaLineAssembler, parseNmeaSentence } from "./nmea.ts";
 
 /** What the driver needs of a serial port (ffi/serial.ts SerialPort; tests fake it). */
 export type NmeaPort = Pick<SerialPort, "wait" | "read" | "close">;
 
 /** The edges of the driver. */
-export interface NmeaDriverDeps {
+export interface NmeaDriverDeps extends DriverClock {
   /** Opens the device; throws when it cannot. */
   open(device: string, baud: number): NmeaPort;
-  /** System (raw) time now, ns. */
-  now(): bigint;
-  /** Sleeps `ms` (between reopen attempts). */
-  sleep(ms: number): Promise<void>;
 }
 
 /** Milliseconds one wait on the port lasts at most (how fast `close` takes effect). */

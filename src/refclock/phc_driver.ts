@@ -10,7 +10,7 @@
  */
 import type { LogPort } from "../base/ports.ts";
 import { bestPhcSample, type PhcDevice, phcIndexOfInterface } from "../../ffi/phc.ts";
-import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
+import { pollRefclock, type RefclockDriverHandle, type RefclockSink } from "./driver.ts";
 
 /** Readings per sample (chrony: 10). */
 export const PHC_READINGS = 10;
@@ -37,46 +37,13 @@ export function openPhcRefclock(
   log: LogPort,
   name: string,
 ): RefclockDriverHandle {
-  let device: PhcDevice | null = open();
-  const counts = { accepted: 0, rejected: 0 };
-  const poll = () => {
-    if (device === null) {
-      try {
-        device = open();
-        log.log("info", `${name}: device back`);
-      } catch {
-        return;
-      }
-    }
-    let sample: ReturnType<typeof bestPhcSample>;
-    try {
-      sample = bestPhcSample(device.read(PHC_READINGS));
-    } catch (e) {
-      log.log("warning", `${name}: device lost (${String(e)}); reopening at each poll`);
-      device.close();
-      device = null;
-      return;
-    }
+  const read = (device: PhcDevice) => bestPhcSample(device.read(PHC_READINGS));
+  return pollRefclock(name, log, dpoll, open, read, (sample, counts) => {
     if (sample === null) {
       counts.rejected++;
       return;
     }
     counts.accepted++;
     sink(sample.sys, sample.offset, 0);
-  };
-  const timer = setInterval(() => {
-    try {
-      poll();
-    } catch (e) {
-      counts.rejected++;
-      log.log("error", `${name}: ${String(e)}`);
-    }
-  }, Math.max(1, 1000 * 2 ** dpoll));
-  return Object.assign(counts, {
-    close() {
-      clearInterval(timer);
-      device?.close();
-      device = null;
-    },
   });
 }

@@ -9,7 +9,7 @@
  */
 import type { LogPort } from "../base/ports.ts";
 import type { PpsDevice, PpsInfo } from "../../ffi/pps.ts";
-import type { RefclockDriverHandle } from "./driver.ts";
+import { pollRefclock, type RefclockDriverHandle } from "./driver.ts";
 
 /** Where a pulse driver puts an edge: its system (raw) time, its sub-second (s). */
 export type RefclockPulseSink = (rawTime: bigint, second: number) => void;
@@ -42,49 +42,14 @@ export function openPpsRefclock(
   log: LogPort,
   name: string,
 ): RefclockDriverHandle {
-  let device: PpsDevice | null = open();
-  const counts = { accepted: 0, rejected: 0 };
   let last: number | null = null;
-  const poll = () => {
-    if (device === null) {
-      try {
-        device = open();
-        last = null;
-        log.log("info", `${name}: device back`);
-      } catch {
-        return;
-      }
-    }
-    let info: PpsInfo;
-    try {
-      info = device.fetch();
-    } catch (e) {
-      log.log("warning", `${name}: device lost (${String(e)}); reopening at each poll`);
-      device.close();
-      device = null;
-      return;
-    }
-    const first = last === null;
-    const r = newEdge(info, device.clear, last);
+  const read = (device: PpsDevice) => ({ info: device.fetch(), clear: device.clear });
+  return pollRefclock(name, log, dpoll, open, read, ({ info, clear }, counts, fresh) => {
+    const r = newEdge(info, clear, last);
     last = r.sequence;
     // The edge already there when the device was (re)opened may be stale: skip it.
-    if (r.edge === null || first) return;
+    if (r.edge === null || fresh) return;
     counts.accepted++;
     sink(r.edge, edgeSecond(r.edge));
-  };
-  const timer = setInterval(() => {
-    try {
-      poll();
-    } catch (e) {
-      counts.rejected++;
-      log.log("error", `${name}: ${String(e)}`);
-    }
-  }, Math.max(1, 1000 * 2 ** dpoll));
-  return Object.assign(counts, {
-    close() {
-      clearInterval(timer);
-      device?.close();
-      device = null;
-    },
   });
 }

@@ -11,17 +11,13 @@
  */
 import type { LogPort } from "../base/ports.ts";
 import type { RtcDevice } from "../clock/rtc.ts";
-import type { RefclockDriverHandle, RefclockSink } from "./driver.ts";
+import type { DriverClock, RefclockDriverHandle, RefclockSink } from "./driver.ts";
 import { bestEffort } from "../base/errors.ts";
 
 /** The edges of the driver. */
-export interface RtcDriverDeps {
+export interface RtcDriverDeps extends DriverClock {
   /** Opens the RTC; throws when it cannot. */
   open(): RtcDevice;
-  /** System (raw) time now, ns. */
-  now(): bigint;
-  /** Sleeps `ms`. */
-  sleep(ms: number): Promise<void>;
 }
 
 /** Opens the RTC through `deps.open` (throws: a start-up failure) and starts reading. */

@@ -95,17 +95,14 @@ export function checkSync(m: SyncMetrics, limits: SyncLimits): string[] {
       `sync time ${m.syncTime} s outside [${limits.minSyncTime}, ${limits.maxSyncTime}]`,
     );
   }
-  if (!(m.maxOffset <= limits.timeMax)) {
-    failures.push(`max offset ${m.maxOffset.toExponential(2)} > ${limits.timeMax}`);
-  }
-  if (!(m.maxFreq <= limits.freqMax)) {
-    failures.push(`max freq ${m.maxFreq.toExponential(2)} > ${limits.freqMax}`);
-  }
-  if (!(m.rmsOffset <= limits.timeRms)) {
-    failures.push(`RMS offset ${m.rmsOffset.toExponential(2)} > ${limits.timeRms}`);
-  }
-  if (!(m.rmsFreq <= limits.freqRms)) {
-    failures.push(`RMS freq ${m.rmsFreq.toExponential(2)} > ${limits.freqRms}`);
+  const bounds: [string, number, number][] = [
+    ["max offset", m.maxOffset, limits.timeMax],
+    ["max freq", m.maxFreq, limits.freqMax],
+    ["RMS offset", m.rmsOffset, limits.timeRms],
+    ["RMS freq", m.rmsFreq, limits.freqRms],
+  ];
+  for (const [what, value, limit] of bounds) {
+    if (!(value <= limit)) failures.push(`${what} ${value.toExponential(2)} > ${limit}`);
   }
   return failures;
 }

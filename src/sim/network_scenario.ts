@@ -136,13 +136,8 @@ export function runNetworkScenario(
   });
   vt.runUntil(start + BigInt(duration) * 1_000_000_000n);
   const hosts = nodes.map((node) => {
-    const ref = node.engine.referenceState();
-    return {
-      name: node.name,
-      stratum: ref.stratum,
-      synchronised: ref.synchronised,
-      rootDelay: ref.rootDelay,
-    };
+    const { stratum, synchronised, rootDelay } = node.engine.referenceState();
+    return { name: node.name, stratum, synchronised, rootDelay };
   });
   for (const node of nodes) node.engine.stop();
 

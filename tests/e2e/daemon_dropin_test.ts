@@ -254,6 +254,31 @@ for (const daemon of ["chronyd", "tempus"] as const) {
 }
 
 Deno.test({
+  name: "SIGTERM while the daemon is still starting: an orderly exit (code 0, pidfile removed)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/c.conf`, minimalConf(dir));
+      const child = new Deno.Command(Deno.execPath(), {
+        args: tempusDaemonArgs(["-x", "-n", "-f", `${dir}/c.conf`]),
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // The pidfile is written while the daemon is being built, before it serves.
+      await waitFor(() => readPid(`${dir}/daemon.pid`) === child.pid, 30_000, "the pidfile", 2);
+      child.kill("SIGTERM");
+      const out = await child.output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.equal(readPid(`${dir}/daemon.pid`), null, "the pidfile is removed");
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
   name: "tempus -n -l FILE: configuration warnings go to the file, nothing to stderr",
   sanitizeResources: false,
   sanitizeOps: false,

@@ -274,6 +274,22 @@ Deno.test({
       const statistics = await Deno.readTextFile(`${logDir}/statistics.log`);
       assert.match(statistics, /Std dev'n Est offset/);
       assert.match(statistics, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1\s+[0-9.e+-]+\s/m);
+      // The poll score (measurements, column 11) and the regression's stress (statistics,
+      // column 9) are filled in, as chronyd writes them: not 0 on every line.
+      const column = (text: string, i: number) =>
+        text.split("\n").filter((l) => / 127\.0\.0\.1 /.test(l)).map((l) =>
+          l.trim().split(/\s+/)[i]
+        );
+      await waitFor(
+        async () => {
+          const m = await Deno.readTextFile(`${logDir}/measurements.log`);
+          const st = await Deno.readTextFile(`${logDir}/statistics.log`);
+          return column(m, 10).some((v) => Number(v) > 0) &&
+            column(st, 8).some((v) => Number(v) > 0);
+        },
+        15_000,
+        "a non-zero poll score and stress",
+      );
     } finally {
       await daemon.stop();
       await upstream.stop();

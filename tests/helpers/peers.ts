@@ -251,16 +251,17 @@ export async function ntpAnswers(address: string, port: number): Promise<boolean
   }
 }
 
-/** Polls `condition` every 100 ms until it holds; throws after `timeoutMs`. */
+/** Polls `condition` every `intervalMs` (100) ms until it holds; throws after `timeoutMs`. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what: string,
+  intervalMs = 100,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

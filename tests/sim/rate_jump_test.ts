@@ -1,6 +1,6 @@
 /**
  * Rate-jump tracking (issue 12): after a +5 ppm frequency step on a 100 µs LAN at polls 4-6,
- * the regression's rate-change test (src/core/regress.ts, rateChangeStart) restarts the
+ * the regression's rate-change test (src/core/rate_change.ts, rateChangeStart) restarts the
  * window at the change, where chrony's runs test alone waited for more samples on the new
  * line. Over seeds 1-6 the RMS offset in the 2000 s after the step was 113.7 µs with the runs
  * test alone and is 100.0 µs with the change test; without a step it is unchanged (24.5 µs),

@@ -102,13 +102,15 @@ export class BroadcastClients {
    * it. Never throws.
    */
   receive(bytes: Uint8Array, from: SocketAddress, rx: Instant): BroadcastRouting {
+    const deliver = (id: number) =>
+      this.#engine.callSource(
+        id,
+        (s, ctx) => s instanceof BroadcastClientSource ? s.broadcast(bytes, rx, ctx) : [],
+      );
     const known = this.#byAddress.get(from.address);
     if (known !== undefined && this.#engine.source(known) !== undefined) {
       this.stats.routed++;
-      this.#engine.callSource(
-        known,
-        (s, ctx) => s instanceof BroadcastClientSource ? s.broadcast(bytes, rx, ctx) : [],
-      );
+      deliver(known);
       return "routed";
     }
     const check = { keys: this.#o.keys, unauthenticated: this.#o.client.unauthenticated };
@@ -145,10 +147,7 @@ export class BroadcastClients {
       }));
     this.#byAddress.set(from.address, id);
     this.stats.mobilised++;
-    this.#engine.callSource(
-      id,
-      (s, ctx) => s instanceof BroadcastClientSource ? s.broadcast(bytes, rx, ctx) : [],
-    );
+    deliver(id);
     return "mobilised";
   }
 }

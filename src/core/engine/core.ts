@@ -99,12 +99,7 @@ export class EngineCore {
       initialFrequencyPpm: initialDrift?.freqPpm ?? null,
       slewTimerMargin: options.slewTimerMargin,
     });
-    this.reference = new Reference(config, {
-      clock: this.clock,
-      driver: deps.driver,
-      timers: deps.timers,
-      log: deps.log,
-    }, initialDrift);
+    this.reference = new Reference(config, { ...deps, clock: this.clock }, initialDrift);
     this.reference.onFatal = (m) => this.onFatal?.(m);
     this.selector = newSelector(config, options.localRefId);
     this.manualInput = new ManualInput({ enabled: config.manual });
@@ -378,20 +373,12 @@ export class EngineCore {
         return;
       }
       const remainingBefore = this.clock.remainingCorrection();
+      const { leapVote, ...estimate } = c;
       this.reference.update({
-        stratum: c.stratum,
-        leap: c.leapVote,
-        combinedCount: c.combinedCount,
+        ...estimate,
+        leap: leapVote,
         refId: sel.refId ?? refIdFromAddress(sel.addressText) ?? 0,
         refAddress: sel.addressText,
-        refTime: c.refTime,
-        offset: c.offset,
-        offsetSd: c.offsetSd,
-        frequencyPpm: c.frequencyPpm,
-        frequencySdPpm: c.frequencySdPpm,
-        skewPpm: c.skewPpm,
-        rootDelay: c.rootDelay,
-        rootDispersion: c.rootDispersion,
       });
       this.onReferenceUpdated?.({
         offset: c.offset,

@@ -7,27 +7,18 @@
  * @module
  */
 import { defaultConfig } from "../../config/defaults.ts";
-import type { LeapStatus } from "../reports.ts";
 import type { SelectionCandidate, SelectionResult } from "../select/mod.ts";
 import { newSelector } from "./source_factory.ts";
 import type { Instant } from "../../base/time.ts";
+import type { NtpSample } from "../types.ts";
 
 /** One server's best sample, as selection sees it. */
-export interface OneShotInput {
+export interface OneShotInput
+  extends Pick<NtpSample, "offset" | "rootDelay" | "rootDispersion" | "stratum" | "leap"> {
   /** Caller's label (address). */
   id: string;
-  /** Offset, seconds (tempus sign). */
-  offset: number;
   /** Root distance, seconds: the half-width of the correctness interval. */
   rootDistance: number;
-  /** Root delay (server's plus ours), seconds. */
-  rootDelay: number;
-  /** Root dispersion (server's plus ours), seconds. */
-  rootDispersion: number;
-  /** Stratum of the server. */
-  stratum: number;
-  /** Leap status it announced. */
-  leap: LeapStatus;
 }
 
 /** The outcome of one-shot selection. */

@@ -13,30 +13,26 @@ import type {
   SourceStatsReport,
 } from "../reports.ts";
 import type { SelectionResult } from "../select/mod.ts";
-import type { Source } from "../source/source.ts";
+import type { Source, SourceMode } from "../source/source.ts";
 import type { Instant } from "../../base/time.ts";
 
 /** Options bits of selectdata: noselect, prefer, trust, require. */
 const OPTION_BITS = { noselect: 1, prefer: 2, trust: 4, require: 8 } as const;
 
+/** The `sources` state of each chrony status character (any other: nonselectable). */
+const STATES: Record<string, SourceState> = {
+  "*": "selected",
+  "+": "unselected",
+  x: "falseticker",
+  "~": "jittery",
+  D: "selectable",
+  P: "selectable",
+  U: "selectable",
+};
+
 /** Maps a chrony status character onto the `sources` state. */
 export function sourceState(status: string | undefined): SourceState {
-  switch (status) {
-    case "*":
-      return "selected";
-    case "+":
-      return "unselected";
-    case "x":
-      return "falseticker";
-    case "~":
-      return "jittery";
-    case "D":
-    case "P":
-    case "U":
-      return "selectable";
-    default:
-      return "nonselectable";
-  }
+  return status !== undefined && Object.hasOwn(STATES, status) ? STATES[status] : "nonselectable";
 }
 
 /** chronyc `sources`. */
@@ -106,6 +102,14 @@ export function selectDataReport(
   });
 }
 
+/** The `activity` counter of each operating mode. */
+const ACTIVITY_COUNTERS: Record<SourceMode, keyof ActivityReport> = {
+  online: "online",
+  offline: "offline",
+  "burst-online": "burstOnline",
+  "burst-offline": "burstOffline",
+};
+
 /** chronyc `activity` (unresolved names are the daemon's to add). */
 export function activityReport(sources: Iterable<Source>): ActivityReport {
   const a: ActivityReport = {
@@ -115,21 +119,6 @@ export function activityReport(sources: Iterable<Source>): ActivityReport {
     burstOffline: 0,
     unresolved: 0,
   };
-  for (const s of sources) {
-    switch (s.mode) {
-      case "online":
-        a.online++;
-        break;
-      case "offline":
-        a.offline++;
-        break;
-      case "burst-online":
-        a.burstOnline++;
-        break;
-      case "burst-offline":
-        a.burstOffline++;
-        break;
-    }
-  }
+  for (const s of sources) a[ACTIVITY_COUNTERS[s.mode]]++;
   return a;
 }

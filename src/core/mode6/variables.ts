@@ -50,55 +50,6 @@ export interface Mode6Snapshot {
   processor: string;
 }
 
-/** System variables in the order ntpd sends its defaults. */
-export const SYSTEM_VARIABLES: readonly string[] = [
-  "leap",
-  "stratum",
-  "precision",
-  "rootdelay",
-  "rootdisp",
-  "rootdist",
-  "refid",
-  "reftime",
-  "tc",
-  "peer",
-  "offset",
-  "frequency",
-  "sys_jitter",
-  "clk_jitter",
-  "clock",
-  "processor",
-  "system",
-  "version",
-  "clk_wander",
-];
-
-/** Peer variables in the order ntpd sends its defaults (those tempus has values for). */
-export const PEER_VARIABLES: readonly string[] = [
-  "srcadr",
-  "srcport",
-  "dstadr",
-  "leap",
-  "hmode",
-  "stratum",
-  "ppoll",
-  "hpoll",
-  "precision",
-  "rootdelay",
-  "rootdisp",
-  "refid",
-  "reftime",
-  "rec",
-  "reach",
-  "delay",
-  "offset",
-  "jitter",
-  "dispersion",
-  "pmode",
-  "flash",
-  "srchost",
-];
-
 /** The association ID of engine source `id` (1-65535). */
 export function associationIdOf(sourceId: number): number {
   return ((Math.max(1, Math.trunc(sourceId)) - 1) % 65535) + 1;
@@ -183,37 +134,54 @@ export function systemStatusWord(snapshot: Mode6Snapshot): number {
   return ((ref.leap & 3) << 14) | (source << 8);
 }
 
+/** What a system variable's value is read from. */
+interface SystemView {
+  /** The snapshot. */
+  s: Mode6Snapshot;
+  /** Its reference state. */
+  ref: ReferenceState;
+  /** The selected association, if any. */
+  peer: Mode6Peer | null;
+  /** The root dispersion now, seconds. */
+  rootDisp: number;
+}
+
+/** The system variables tempus has, in the order ntpd sends its defaults. */
+const SYSTEM: Record<string, (v: SystemView) => string> = {
+  leap: ({ ref }) => String(ref.leap & 3),
+  stratum: ({ ref }) => String(ref.stratum),
+  precision: ({ ref }) => String(ref.precisionLog2),
+  rootdelay: ({ ref }) => fixed(ref.rootDelay * 1e3, 3),
+  rootdisp: ({ rootDisp }) => fixed(rootDisp * 1e3, 3),
+  rootdist: ({ ref, rootDisp }) => fixed((ref.rootDelay / 2 + rootDisp) * 1e3, 3),
+  refid: ({ ref }) => refIdText(ref.refId, ref.stratum),
+  reftime: ({ ref }) => lfpText(ref.refTime),
+  tc: ({ s, peer }) => {
+    if (peer !== null) return String(peer.source.poll);
+    const polls = s.peers.map((p) => p.source.poll);
+    return String(polls.length > 0 ? Math.min(...polls) : 6);
+  },
+  peer: ({ peer }) => String(peer?.associationId ?? 0),
+  offset: ({ s }) => fixed(s.tracking.lastOffset * 1e3, 6),
+  frequency: ({ s }) => fixed(s.tracking.freqPpm, 3),
+  sys_jitter: ({ peer }) => fixed((peer?.stdDev ?? 0) * 1e3, 6),
+  clk_jitter: ({ s }) => fixed(s.tracking.rmsOffset * 1e3, 6),
+  clock: ({ s }) => lfpText(s.now),
+  processor: ({ s }) => quoted(s.processor),
+  system: ({ s }) => quoted(s.system),
+  version: ({ s }) => quoted(s.version),
+  clk_wander: ({ s }) => fixed(s.tracking.skewPpm, 6),
+};
+
+/** System variables in the order ntpd sends its defaults. */
+export const SYSTEM_VARIABLES: readonly string[] = Object.keys(SYSTEM);
+
 /** The value text of system variable `name`, or null if tempus has no such variable. */
 export function systemVariable(name: string, s: Mode6Snapshot): string | null {
+  if (!Object.hasOwn(SYSTEM, name)) return null;
   const ref = s.reference;
-  const peer = systemPeer(s);
   const rootDisp = ref.synchronised ? rootDispersionAt(ref, s.now) : ref.rootDispersion;
-  const values: Record<string, () => string> = {
-    leap: () => String(ref.leap & 3),
-    stratum: () => String(ref.stratum),
-    precision: () => String(ref.precisionLog2),
-    rootdelay: () => fixed(ref.rootDelay * 1e3, 3),
-    rootdisp: () => fixed(rootDisp * 1e3, 3),
-    rootdist: () => fixed((ref.rootDelay / 2 + rootDisp) * 1e3, 3),
-    refid: () => refIdText(ref.refId, ref.stratum),
-    reftime: () => lfpText(ref.refTime),
-    tc: () => {
-      if (peer !== null) return String(peer.source.poll);
-      const polls = s.peers.map((p) => p.source.poll);
-      return String(polls.length > 0 ? Math.min(...polls) : 6);
-    },
-    peer: () => String(peer?.associationId ?? 0),
-    offset: () => fixed(s.tracking.lastOffset * 1e3, 6),
-    frequency: () => fixed(s.tracking.freqPpm, 3),
-    sys_jitter: () => fixed((peer?.stdDev ?? 0) * 1e3, 6),
-    clk_jitter: () => fixed(s.tracking.rmsOffset * 1e3, 6),
-    clock: () => lfpText(s.now),
-    processor: () => quoted(s.processor),
-    system: () => quoted(s.system),
-    version: () => quoted(s.version),
-    clk_wander: () => fixed(s.tracking.skewPpm, 6),
-  };
-  return Object.hasOwn(values, name) ? values[name]() : null;
+  return SYSTEM[name]({ s, ref, peer: systemPeer(s), rootDisp });
 }
 
 /** ntpd's flash bits for chrony's tests 1,2,3,5,6,7 and A-D (bits 0-9 of `tests`, 1 = passed). */
@@ -231,55 +199,74 @@ function flashBits(tests: number): number {
   return flash;
 }
 
+/** What a peer variable's value is read from. */
+interface PeerView {
+  /** The association. */
+  peer: Mode6Peer;
+  /** Its `sources` row. */
+  src: SourceReport;
+  /** Its `ntpdata`, or null. */
+  ntp: NtpDataReport | null;
+  /** True for a reference clock. */
+  refclock: boolean;
+  /** The time served now. */
+  now: Instant;
+}
+
+/**
+ * The peer variables tempus has values for, in the order ntpd sends its defaults; a null
+ * value is a field a source of this kind does not have.
+ */
+const PEER: Record<string, (v: PeerView) => string | null> = {
+  srcadr: ({ src, refclock }) => refclock ? null : src.address,
+  srcport: ({ ntp, refclock }) => refclock || ntp === null ? null : String(ntp.remotePort),
+  // "0.0.0.0" / "::" stand for an unknown local address: left out
+  dstadr: ({ ntp, refclock }) =>
+    refclock || ntp === null || /^(0\.0\.0\.0|::)$/.test(ntp.localAddress)
+      ? null
+      : ntp.localAddress,
+  leap: ({ ntp }) => ntp === null ? null : String(ntp.leap & 3),
+  hmode: ({ src }) => src.mode === "peer" ? "1" : "3",
+  stratum: ({ src, ntp }) => String(ntp?.stratum ?? src.stratum),
+  ppoll: ({ src, ntp, refclock }) =>
+    String(Math.max(0, ntp !== null && ntp.totalValidRx > 0 && !refclock ? ntp.poll : src.poll)),
+  hpoll: ({ src }) => String(Math.max(0, src.poll)),
+  precision: ({ ntp }) => ntp === null ? null : String(ntp.precision),
+  rootdelay: ({ ntp }) => ntp === null ? null : fixed(ntp.rootDelay * 1e3, 3),
+  rootdisp: ({ ntp }) => ntp === null ? null : fixed(ntp.rootDispersion * 1e3, 3),
+  refid: ({ ntp, refclock }) => {
+    if (ntp === null) return null;
+    if (!refclock && ntp.totalValidRx === 0 && ntp.refId === 0) return "INIT";
+    return refIdText(ntp.refId, refclock ? 0 : ntp.stratum);
+  },
+  reftime: ({ ntp }) => ntp === null ? null : lfpText(ntp.refTime),
+  rec: ({ src, now }) =>
+    src.sinceSample === null
+      ? lfpText(0n)
+      : lfpText(now - BigInt(Math.round(src.sinceSample * 1e9))),
+  reach: ({ src }) => `0x${(src.reachability & 0xff).toString(16)}`,
+  delay: ({ ntp }) => ntp === null ? null : fixed(ntp.peerDelay * 1e3, 6),
+  offset: ({ src }) => fixed(src.latestOffset * 1e3, 6),
+  jitter: ({ peer }) => fixed((peer.stdDev ?? 0) * 1e3, 6),
+  dispersion: ({ ntp }) => ntp === null ? null : fixed(ntp.peerDispersion * 1e3, 6),
+  pmode: ({ ntp, refclock }) => ntp === null || refclock ? null : String(ntp.mode),
+  flash: ({ ntp, refclock }) =>
+    !refclock && ntp !== null && ntp.totalRx > 0 ? `0x${flashBits(ntp.tests).toString(16)}` : null,
+  srchost: ({ src, refclock }) => {
+    if (refclock) return quoted(`refclock(${src.address})`);
+    return src.name !== null && src.name !== src.address ? quoted(src.name) : null;
+  },
+};
+
+/** Peer variables in the order ntpd sends its defaults (those tempus has values for). */
+export const PEER_VARIABLES: readonly string[] = Object.keys(PEER);
+
 /**
  * The value text of peer variable `name` for `peer`, or null when tempus has no value for it
  * (unknown name, or a field a source of this kind does not have).
  */
 export function peerVariable(name: string, peer: Mode6Peer, now: Instant): string | null {
+  if (!Object.hasOwn(PEER, name)) return null;
   const src = peer.source;
-  const ntp = peer.ntp;
-  const refclock = src.mode === "refclock";
-  const received = ntp !== null && ntp.totalValidRx > 0;
-  const values: Record<string, () => string | null> = {
-    srcadr: () => refclock ? null : src.address,
-    srcport: () => refclock || ntp === null ? null : String(ntp.remotePort),
-    // "0.0.0.0" / "::" stand for an unknown local address: left out
-    dstadr: () =>
-      refclock || ntp === null || /^(0\.0\.0\.0|::)$/.test(ntp.localAddress)
-        ? null
-        : ntp.localAddress,
-    leap: () => ntp === null ? null : String(ntp.leap & 3),
-    hmode: () => src.mode === "peer" ? "1" : "3",
-    stratum: () => String(ntp?.stratum ?? src.stratum),
-    ppoll: () => String(Math.max(0, received && !refclock ? ntp.poll : src.poll)),
-    hpoll: () => String(Math.max(0, src.poll)),
-    precision: () => ntp === null ? null : String(ntp.precision),
-    rootdelay: () => ntp === null ? null : fixed(ntp.rootDelay * 1e3, 3),
-    rootdisp: () => ntp === null ? null : fixed(ntp.rootDispersion * 1e3, 3),
-    refid: () => {
-      if (ntp === null) return null;
-      if (!refclock && !received && ntp.refId === 0) return "INIT";
-      return refIdText(ntp.refId, refclock ? 0 : ntp.stratum);
-    },
-    reftime: () => ntp === null ? null : lfpText(ntp.refTime),
-    rec: () =>
-      src.sinceSample === null
-        ? lfpText(0n)
-        : lfpText(now - BigInt(Math.round(src.sinceSample * 1e9))),
-    reach: () => `0x${(src.reachability & 0xff).toString(16)}`,
-    delay: () => ntp === null ? null : fixed(ntp.peerDelay * 1e3, 6),
-    offset: () => fixed(src.latestOffset * 1e3, 6),
-    jitter: () => fixed((peer.stdDev ?? 0) * 1e3, 6),
-    dispersion: () => ntp === null ? null : fixed(ntp.peerDispersion * 1e3, 6),
-    pmode: () => ntp === null || refclock ? null : String(ntp.mode),
-    flash: () =>
-      !refclock && ntp !== null && ntp.totalRx > 0
-        ? `0x${flashBits(ntp.tests).toString(16)}`
-        : null,
-    srchost: () => {
-      if (refclock) return quoted(`refclock(${src.address})`);
-      return src.name !== null && src.name !== src.address ? quoted(src.name) : null;
-    },
-  };
-  return Object.hasOwn(values, name) ? values[name]() : null;
+  return PEER[name]({ peer, src, ntp: peer.ntp, refclock: src.mode === "refclock", now });
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Config } from "../../config/model.ts";
 import { secondsBetween } from "../../base/time.ts";
 import type { TrackingData } from "../types.ts";
 import { DISTANT_PENALTY, SOURCE_REACH_BITS } from "./types.ts";
@@ -24,11 +25,7 @@ export interface CombineInput {
 }
 
 /** Settings of combining. */
-export interface CombineSettings {
-  /** combinelimit. */
-  combineLimit: number;
-  /** maxclockerror, ppm. */
-  maxClockError: number;
+export interface CombineSettings extends Pick<Config, "combineLimit" | "maxClockError"> {
   /** The selected source's scoring margin: reselectdist for an NTP source, else 0. */
   selectedMargin: number;
 }

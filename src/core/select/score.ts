@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Config } from "../../config/model.ts";
 import { SCORE_LIMIT } from "./types.ts";
 
 /** One source as scoring sees it. */
@@ -34,13 +35,9 @@ export interface CurrentSource {
 }
 
 /** Scoring settings. */
-export interface ScoreSettings {
+export interface ScoreSettings extends Pick<Config, "stratumWeight" | "reselectDist"> {
   /** Lowest stratum among the survivors. */
   minStratum: number;
-  /** stratumweight, seconds per stratum. */
-  stratumWeight: number;
-  /** reselectdist, seconds. */
-  reselectDist: number;
 }
 
 /** Outcome of scoring. */

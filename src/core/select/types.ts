@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Config } from "../../config/model.ts";
+import type { Config, SourceParams } from "../../config/model.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { SelectionData, TrackingData } from "../types.ts";
 
@@ -61,23 +61,14 @@ export interface SourceSelectorOptions extends
 }
 
 /** One source as selection sees it. */
-export interface SelectionCandidate {
+export interface SelectionCandidate
+  extends Pick<SourceParams, "noselect" | "prefer" | "trust" | "require" | "maxUnreach"> {
   /** Source id. */
   id: number;
-  /** noselect option. */
-  noselect: boolean;
-  /** prefer option. */
-  prefer: boolean;
-  /** trust option. */
-  trust: boolean;
-  /** require option. */
-  require: boolean;
   /** 8-bit reachability register. */
   reachability: number;
   /** Consecutive polls without a reply. */
   unreachableRun: number;
-  /** maxunreach option. */
-  maxUnreach: number;
   /** Selection data from the source's statistics at `now` (null: no samples). */
   selection: SelectionData | null;
   /** Tracking data from the source's statistics (null: no samples). */

@@ -87,16 +87,10 @@ export class BroadcastClientSource extends ReachableSource implements Source {
     this.#calibrating = !o.novolley;
     this.#roundTrip = 2 * o.fallbackDelay;
     this.#volley = new NtpSource({
-      id: o.id,
+      ...o,
       type: "server",
-      address: o.address,
       name: null,
       params: { ...o.params, iburst: true },
-      precision: o.precision,
-      random: o.random,
-      stats: o.stats,
-      maxClockError: o.maxClockError,
-      key: o.key,
     });
   }
 

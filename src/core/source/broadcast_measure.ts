@@ -14,7 +14,7 @@ import { ntp64Difference, ntp64ToInstant } from "../../ntp/timestamp.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
 import { NTP_MAX_DISPERSION, type NtpSample } from "../types.ts";
-import { clamp, type MeasureContext, TestBit } from "./measure.ts";
+import { clamp, firstFailure, type MeasureContext, TestBit } from "./measure.ts";
 
 /** What a broadcast is checked against. */
 export interface BroadcastCheck {
@@ -127,15 +127,12 @@ export function measureBroadcast(
     packet: pkt,
     tests,
     synced: test6 && test7,
-    rejection: pkt.leap === 3
-      ? "unsynchronised"
-      : !test6
-      ? "bad-stratum"
-      : !test7
-      ? "bad-root-distance"
-      : !testD
-      ? "sync-loop"
-      : null,
+    rejection: firstFailure([
+      [pkt.leap !== 3, "unsynchronised"],
+      [test6, "bad-stratum"],
+      [test7, "bad-root-distance"],
+      [testD, "sync-loop"],
+    ]),
     sample: {
       time: rx,
       offset,

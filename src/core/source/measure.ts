@@ -235,6 +235,13 @@ export type ReplyVerdict =
     kodRate: boolean;
   };
 
+/** The reason of the first check (in order) that did not pass, or null when all passed. */
+export function firstFailure<R>(
+  checks: readonly (readonly [passed: boolean, reason: R])[],
+): R | null {
+  return checks.find(([passed]) => !passed)?.[1] ?? null;
+}
+
 /** Clamps `v` to [lo, hi]. */
 export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
@@ -364,27 +371,18 @@ export function measureReply(
   if (!test3) return { kind: "invalid", tests, reason: "zero-timestamp", kodRate };
   if (!test5) return { kind: "invalid", tests, reason: "authentication", kodRate };
 
-  const rejection: RejectReason | null = pkt.leap === 3
-    ? "unsynchronised"
-    : !test6
-    ? "bad-stratum"
-    : !test7
-    ? "bad-root-distance"
-    : request.presend
-    ? "presend"
-    : !delayOk
-    ? "bad-delay"
-    : !intervalOk
-    ? "bad-server-interval"
-    : !interleavedOk
-    ? "interleaved-unusable"
-    : !testB
-    ? "delay-ratio"
-    : !testC
-    ? "delay-deviation"
-    : !testD
-    ? "sync-loop"
-    : null;
+  const rejection = firstFailure<RejectReason>([
+    [pkt.leap !== 3, "unsynchronised"],
+    [test6, "bad-stratum"],
+    [test7, "bad-root-distance"],
+    [!request.presend, "presend"],
+    [delayOk, "bad-delay"],
+    [intervalOk, "bad-server-interval"],
+    [interleavedOk, "interleaved-unusable"],
+    [testB, "delay-ratio"],
+    [testC, "delay-deviation"],
+    [testD, "sync-loop"],
+  ]);
   const measurement: Measurement = {
     offset,
     delay,

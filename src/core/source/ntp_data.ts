@@ -9,17 +9,11 @@ import { ntp64ToInstant } from "../../ntp/timestamp.ts";
 import type { SocketAddress } from "../../base/ports.ts";
 import type { NtpDataReport } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
+import type { Measurement } from "./measure.ts";
 
 /** What the last reply measured (zero before the first). */
-export interface LastMeasurement {
-  /** Offset, seconds. */
-  offset: number;
-  /** Delay, seconds. */
-  delay: number;
-  /** Dispersion, seconds. */
-  dispersion: number;
-  /** Server processing time, seconds. */
-  responseTime: number;
+export interface LastMeasurement
+  extends Pick<Measurement, "offset" | "delay" | "dispersion" | "responseTime"> {
   /** Test bits (TestBit). */
   tests: number;
   /** The reply was interleaved (RFC 9769). */
@@ -52,7 +46,7 @@ export function ntpDataReport(
   packet: NtpPacket | null,
   last: LastMeasurement,
   counters: SourceCounters,
-  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant },
+  extra: { jitterAsymmetry: number; authenticated: boolean; now: Instant; pollScore?: number },
 ): NtpDataReport {
   const p = packet;
   return {
@@ -85,5 +79,6 @@ export function ntpDataReport(
     totalGoodRx: counters.goodRx,
     totalKernelTx: counters.kernelTx ?? 0,
     totalKernelRx: counters.kernelRx ?? 0,
+    pollScore: extra.pollScore ?? 0,
   };
 }

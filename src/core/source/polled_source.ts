@@ -296,6 +296,7 @@ export abstract class PolledSource extends ReachableSource {
       jitterAsymmetry: this.stats.jitterAsymmetry,
       authenticated: this.#authenticated,
       now,
+      pollScore: this.schedule.score,
     });
   }
 }

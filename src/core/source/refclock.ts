@@ -197,6 +197,19 @@ export class RefclockSource extends SilentSource implements Source {
     return { kind: "wake", delay: 2 ** this.config.poll, fromLastTx: false, separation: 0 };
   }
 
+  /** Adds a driver sample or pulse to the filter, with the configured delay; false if refused. */
+  #addToFilter(time: Instant, offset: number, dispersion: number): boolean {
+    const delay = this.config.delay;
+    return this.#filter.add({
+      time,
+      offset,
+      peerDelay: delay,
+      rootDelay: delay,
+      peerDispersion: dispersion,
+      rootDispersion: dispersion,
+    });
+  }
+
   /** Starts polling. */
   start(_ctx: SourceContext): SourceOutcome[] {
     if (this.#running) return [];
@@ -236,14 +249,7 @@ export class RefclockSource extends SilentSource implements Source {
     this.#leap = s.leap as LeapStatus;
     this.#ppsActive = false;
     const dispersion = this.#precision;
-    const ok = this.#filter.add({
-      time: s.time,
-      offset,
-      peerDelay: this.config.delay,
-      rootDelay: this.config.delay,
-      peerDispersion: dispersion,
-      rootDispersion: dispersion,
-    });
+    const ok = this.#addToFilter(s.time, offset, dispersion);
     if (ok) {
       this.#counters.validRx++;
       this.onSampleLog?.({
@@ -287,14 +293,7 @@ export class RefclockSource extends SilentSource implements Source {
     // chrony counts the source reached only for pulses that get past the lock checks.
     if (!r.ok) return this.#drop(`pulse dropped: ${r.reason}`);
     this.#reached++;
-    const ok = this.#filter.add({
-      time,
-      offset: r.offset,
-      peerDelay: this.config.delay,
-      rootDelay: this.config.delay,
-      peerDispersion: dispersion,
-      rootDispersion: dispersion,
-    });
+    const ok = this.#addToFilter(time, r.offset, dispersion);
     if (!ok) return [];
     this.#counters.validRx++;
     this.#leap = local ? 3 : r.leap === 3 ? 0 : r.leap;
@@ -341,16 +340,7 @@ export class RefclockSource extends SilentSource implements Source {
     if (f !== null) {
       this.reach.pollsSinceGoodSample = 0;
       this.#counters.goodRx++;
-      const sample = {
-        time: f.time,
-        offset: f.offset,
-        peerDelay: f.peerDelay,
-        peerDispersion: f.peerDispersion,
-        rootDelay: f.rootDelay,
-        rootDispersion: f.rootDispersion,
-        stratum: this.#sampleStratum(ctx),
-        leap: this.#leap,
-      };
+      const sample = { ...f, stratum: this.#sampleStratum(ctx), leap: this.#leap };
       const before = this.config.local ? localEstimate(this.stats) : null;
       this.stats.accumulate(sample);
       this.stats.regress();

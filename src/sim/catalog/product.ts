@@ -34,6 +34,11 @@ const INTERMITTENT_LIMITS = { timeMax: 0.1, freqMax: 1e-2, timeRms: 2e-3, freqRm
 /** chrony 007's limits for a clock whose frequency moves a lot. */
 const WANDER_LIMITS = { timeMax: 5e-3, freqMax: 5e-3, timeRms: 1e-3, freqRms: 1e-4 };
 
+/** The figure of a whole run: max and RMS offset. */
+function maxAndRms(r: ScenarioResult): string {
+  return `max ${formatSeconds(r.metrics.maxOffset)}, RMS ${formatSeconds(r.metrics.rmsOffset)}`;
+}
+
 /** Scenarios for tempus's own claims and for realistic oscillators and networks. */
 export function productScenarios(): CatalogEntry[] {
   const list: CatalogEntry[] = [];
@@ -148,8 +153,7 @@ export function productScenarios(): CatalogEntry[] {
       // "Within a few milliseconds over the Internet" (chrony's README claim).
       limits: { minSyncTime: 0, maxSyncTime: 1000, timeMax: 5e-3, timeRms: 2e-3 },
     },
-    figure: (r) =>
-      `max ${formatSeconds(r.metrics.maxOffset)}, RMS ${formatSeconds(r.metrics.rmsOffset)}`,
+    figure: maxAndRms,
   });
   list.push({
     id: "P7-pool",
@@ -175,8 +179,7 @@ export function productScenarios(): CatalogEntry[] {
           ? ["the 50 ms falseticker was selected after 300 s"]
           : [],
     },
-    figure: (r) =>
-      `max ${formatSeconds(r.metrics.maxOffset)}, RMS ${formatSeconds(r.metrics.rmsOffset)}`,
+    figure: maxAndRms,
   });
   list.push({
     id: "P6-temperature",
@@ -192,8 +195,7 @@ export function productScenarios(): CatalogEntry[] {
       },
       limits: WANDER_LIMITS,
     },
-    figure: (r) =>
-      `max ${formatSeconds(r.metrics.maxOffset)}, RMS ${formatSeconds(r.metrics.rmsOffset)}`,
+    figure: maxAndRms,
   });
   return list;
 }
