@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { refIdToHex } from "../ntp/packet.ts";
 import { cFormatFloat, cFormatInt, pad } from "./format_printf.ts";
 
 /** A value for one specifier (T and V take bigint nanoseconds since the epoch). */
@@ -111,6 +112,49 @@ function asBigint(v: ReportArg | undefined): bigint {
   return BigInt(Math.trunc(asNumber(v)));
 }
 
+/** A specifier's width, precision and sign flag (`+` or `-`). */
+interface SpecOptions {
+  width: number;
+  prec: number;
+  sign: boolean;
+}
+
+/** What a specifier prints of its argument (`x`: the argument as a number). */
+type Specifier = (x: number, arg: ReportArg | undefined, o: SpecOptions) => string;
+
+/** %F and %O: the magnitude with its unit and whether the clock is fast or slow. */
+function sense(x: number, o: SpecOptions, unit: string, fastWhenPositive: boolean): string {
+  const magnitude = cFormatFloat(Math.abs(x), { width: o.width, precision: o.prec });
+  return `${magnitude} ${unit} ${(x > 0) === fastWhenPositive ? "fast" : "slow"}`;
+}
+
+/** chronyc's specifiers (the -c form maps some onto others first). */
+const SPECIFIERS: Readonly<Record<string, Specifier>> = {
+  B: (x) => x ? "Yes" : "No",
+  C: (x) => x >= 127 ? " -" : cFormatInt(x, 2),
+  F: (x, _, o) => sense(x, o, "ppm", true),
+  O: (x, _, o) => sense(x, o, "seconds", false),
+  I: (x) => formatInterval(x),
+  L: (x, _, o) => (o.width !== 1 ? LEAP_LONG : LEAP_SHORT)[x] ?? (o.width !== 1 ? "Invalid" : "?"),
+  M: (x) => ["", "Symmetric active", "Symmetric passive", "", "Server"][x] || "Invalid",
+  N: (x) => x === 0x44 ? "Daemon" : x === 0x4b ? "Kernel" : x === 0x48 ? "Hardware" : "Invalid",
+  P: (x, _, o) => formatPpm(x, o.sign),
+  R: (x) => refIdToHex(x),
+  S: (x, _, o) => formatOffset(x, o.sign),
+  T: (_, arg) => formatDate(asBigint(arg)),
+  U: (x, _, o) => cFormatInt(x >>> 0, o.width),
+  u: (x, _, o) => cFormatInt(x >>> 0, o.width),
+  V: (_, arg) => formatEpoch(asBigint(arg)),
+  Q: (_, arg, o) => cFormatInt(asBigint(arg), o.width),
+  b: (x, _, o) =>
+    Array.from({ length: Math.max(0, o.prec) }, (_, i) => (x >>> (o.prec - 1 - i)) & 1).join(""),
+  c: (x, arg) => typeof arg === "string" ? arg.slice(0, 1) : String.fromCharCode(x),
+  d: (x, _, o) => cFormatInt(x, o.width),
+  f: (x, _, o) => cFormatFloat(x, { width: o.width, precision: o.prec, plus: o.sign }),
+  o: (x, _, o) => pad((x >>> 0).toString(8), o.width),
+  s: (_, arg, o) => pad(String(arg ?? ""), o.width, o.sign),
+};
+
 /** Formats like chronyc's print_report; `csv` gives the -c form (with a trailing newline). */
 export function printReport(format: string, args: ReportArg[], csv: boolean): string {
   let out = "";
@@ -156,80 +200,8 @@ export function printReport(format: string, args: ReportArg[], csv: boolean): st
       } else if (spec === "I") spec = "U";
       else if (spec === "T") spec = "V";
     }
-    const x = asNumber(arg);
-    switch (spec) {
-      case "B":
-        out += x ? "Yes" : "No";
-        break;
-      case "C":
-        out += x >= 127 ? " -" : cFormatInt(x, 2);
-        break;
-      case "F":
-      case "O": {
-        const slow = (x > 0) !== (spec !== "O");
-        out += `${cFormatFloat(Math.abs(x), { width, precision: prec })} ${
-          spec === "O" ? "seconds" : "ppm"
-        } ${slow ? "slow" : "fast"}`;
-        break;
-      }
-      case "I":
-        out += formatInterval(x);
-        break;
-      case "L":
-        out += (width !== 1 ? LEAP_LONG : LEAP_SHORT)[x] ?? (width !== 1 ? "Invalid" : "?");
-        break;
-      case "M":
-        out += x === 1
-          ? "Symmetric active"
-          : x === 2
-          ? "Symmetric passive"
-          : x === 4
-          ? "Server"
-          : "Invalid";
-        break;
-      case "N":
-        out += x === 0x44 ? "Daemon" : x === 0x4b ? "Kernel" : x === 0x48 ? "Hardware" : "Invalid";
-        break;
-      case "P":
-        out += formatPpm(x, sign);
-        break;
-      case "R":
-        out += (x >>> 0).toString(16).toUpperCase().padStart(8, "0");
-        break;
-      case "S":
-        out += formatOffset(x, sign);
-        break;
-      case "T":
-        out += formatDate(asBigint(arg));
-        break;
-      case "U":
-      case "u":
-        out += cFormatInt(x >>> 0, width);
-        break;
-      case "V":
-        out += formatEpoch(asBigint(arg));
-        break;
-      case "Q":
-        out += cFormatInt(asBigint(arg), width);
-        break;
-      case "b":
-        for (let i = prec - 1; i >= 0; i--) out += (x >>> i) & 1 ? "1" : "0";
-        break;
-      case "c":
-        out += typeof arg === "string" ? arg.slice(0, 1) : String.fromCharCode(x);
-        break;
-      case "d":
-        out += cFormatInt(x, width);
-        break;
-      case "f":
-        out += cFormatFloat(x, { width, precision: prec, plus: sign });
-        break;
-      case "o":
-        out += pad((x >>> 0).toString(8), width);
-        break;
-      case "s":
-        out += pad(String(arg ?? ""), width, sign);
-        break;
+    if (spec !== undefined && Object.hasOwn(SPECIFIERS, spec)) {
+      out += SPECIFIERS[spec](asNumber(arg), arg, { width, prec, sign });
     }
   }
   if (csv) out += "\n";

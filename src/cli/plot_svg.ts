@@ -52,6 +52,15 @@ export function xmlEscape(s: string): string {
   );
 }
 
+/** SVG attributes in order; undefined ones are left out. */
+type Attrs = Record<string, string | number | undefined>;
+
+/** One SVG element: its attributes and its text (escaped), if any. */
+function el(tag: string, attrs: Attrs, text?: string): string {
+  const a = Object.entries(attrs).map(([k, v]) => v === undefined ? "" : ` ${k}="${v}"`).join("");
+  return `<${tag}${a}` + (text === undefined ? "/>" : `>${xmlEscape(text)}</${tag}>`);
+}
+
 /** 1-2-5 tick positions covering [lo, hi] with about `target` ticks. */
 export function niceTicks(lo: number, hi: number, target = 5): number[] {
   if (!(hi > lo)) return [lo];
@@ -152,20 +161,15 @@ function panel(
       points: s.points.filter(([, v]) => v > 0).map(([t, v]) => [t, Math.log10(v)]),
     }));
   }
-  const values = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite).sort((
-    a,
-    b,
-  ) => a - b);
+  const values = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  values.sort((a, b) => a - b);
   out.push(
-    `<rect x="${LEFT}" y="${top}" width="${plotW}" height="${PANEL_H}" fill="#fff" stroke="#444"/>`,
+    el("rect", { x: LEFT, y: top, width: plotW, height: PANEL_H, fill: "#fff", stroke: "#444" }),
   );
+  const heading = { x: LEFT, y: top - 8, "font-weight": "bold" };
   if (values.length === 0) {
-    out.push(
-      `<text x="${LEFT + plotW / 2}" y="${
-        top + PANEL_H / 2
-      }" text-anchor="middle" fill="#888">no data</text>`,
-    );
-    out.push(`<text x="${LEFT}" y="${top - 8}" font-weight="bold">${xmlEscape(title)}</text>`);
+    const mid = { x: LEFT + plotW / 2, y: top + PANEL_H / 2, "text-anchor": "middle" };
+    out.push(el("text", { ...mid, fill: "#888" }, "no data"), el("text", heading, title));
     return;
   }
   let lo = logScale ? values[0] : quantile(values, 0.02);
@@ -182,47 +186,26 @@ function panel(
     ? secondsUnit(Math.max(Math.abs(lo), Math.abs(hi)))
     : { name: logScale ? "log scale" : unitName, scale: 1 };
   const y = (v: number) => top + PANEL_H - ((v - lo) / (hi - lo)) * PANEL_H;
-  out.push(
-    `<text x="${LEFT}" y="${top - 8}" font-weight="bold">${xmlEscape(title)} (${
-      xmlEscape(unit.name)
-    })</text>`,
-  );
+  out.push(el("text", heading, `${title} (${unit.name})`));
+  // A horizontal grid line at value `v` (in the panel's units) with its label.
+  const gridLine = (v: number, stroke: string, label: string) => {
+    const yy = y(v).toFixed(1);
+    out.push(el("line", { x1: LEFT, x2: LEFT + plotW, y1: yy, y2: yy, stroke }));
+    out.push(el("text", { x: LEFT - 6, y: (y(v) + 4).toFixed(1), "text-anchor": "end" }, label));
+  };
   if (logScale) {
     for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) {
-      const yy = y(k);
-      out.push(
-        `<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${yy.toFixed(1)}" y2="${
-          yy.toFixed(1)
-        }" stroke="#e4e4e4"/>`,
-      );
-      out.push(
-        `<text x="${LEFT - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end">${
-          xmlEscape(fmtSeconds(10 ** k))
-        }</text>`,
-      );
+      gridLine(k, "#e4e4e4", fmtSeconds(10 ** k));
     }
   }
   for (const v of logScale ? [] : niceTicks(lo * unit.scale, hi * unit.scale)) {
-    const yy = y(v / unit.scale);
-    out.push(
-      `<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${yy.toFixed(1)}" y2="${
-        yy.toFixed(1)
-      }" stroke="${v === 0 ? "#999" : "#e4e4e4"}"/>`,
-    );
-    out.push(
-      `<text x="${LEFT - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end">${fmtTick(v)}</text>`,
-    );
+    gridLine(v / unit.scale, v === 0 ? "#999" : "#e4e4e4", fmtTick(v));
   }
   for (const t of ticks.ticks) {
     const xx = x(t).toFixed(1);
-    out.push(
-      `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${top + PANEL_H}" stroke="#eee"/>`,
-    );
-    out.push(
-      `<text x="${xx}" y="${top + PANEL_H + 15}" text-anchor="middle">${
-        timeLabel(t, ticks.step)
-      }</text>`,
-    );
+    out.push(el("line", { x1: xx, x2: xx, y1: top, y2: top + PANEL_H, stroke: "#eee" }));
+    const below = { x: xx, y: top + PANEL_H + 15, "text-anchor": "middle" };
+    out.push(el("text", below, timeLabel(t, ticks.step)));
   }
   out.push(`<g clip-path="none">`);
   for (const s of series) {
@@ -231,20 +214,15 @@ function panel(
       const d = s.points.map(([t, v], i) =>
         `${i === 0 ? "M" : "L"}${x(t).toFixed(1)},${y(Math.min(hi, Math.max(lo, v))).toFixed(1)}`
       ).join("");
-      out.push(
-        `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.4"${
-          s.style === "dashed" ? ' stroke-dasharray="5,3"' : ""
-        }/>`,
-      );
+      const dash = s.style === "dashed" ? "5,3" : undefined;
+      const stroke = { stroke: s.color, "stroke-width": 1.4, "stroke-dasharray": dash };
+      out.push(el("path", { d, fill: "none", ...stroke }));
     } else {
       for (const [t, v] of s.points) {
+        const at = { cx: x(t).toFixed(1), cy: y(Math.min(hi, Math.max(lo, v))).toFixed(1) };
         const clipped = v < lo || v > hi;
-        const cy = y(Math.min(hi, Math.max(lo, v))).toFixed(1);
-        out.push(
-          clipped
-            ? `<circle cx="${x(t).toFixed(1)}" cy="${cy}" r="2.6" fill="none" stroke="${s.color}"/>`
-            : `<circle cx="${x(t).toFixed(1)}" cy="${cy}" r="2" fill="${s.color}"/>`,
-        );
+        const look = clipped ? { r: 2.6, fill: "none", stroke: s.color } : { r: 2, fill: s.color };
+        out.push(el("circle", { ...at, ...look }));
       }
     }
   }
@@ -279,17 +257,18 @@ export function renderPlot(data: PlotData): string {
     data.tracking.map((e) => [e.t, v(e)] as [number, number]);
 
   const H = TOP + 4 * (PANEL_H + GAP) + 10;
+  const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 19);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="#fafafa"/>`,
-    `<text x="${LEFT}" y="24" font-size="16" font-weight="bold">${xmlEscape(data.title)}</text>`,
-    `<text x="${LEFT}" y="42" fill="#555">${
-      xmlEscape(
-        `${new Date(t0 * 1000).toISOString().slice(0, 19)}Z to ${
-          new Date(t1 * 1000).toISOString().slice(0, 19)
-        }Z (UTC); offsets are reference minus local (> 0: local clock behind)`,
-      )
-    }</text>`,
+    el("rect", { width: W, height: H, fill: "#fafafa" }),
+    el("text", { x: LEFT, y: 24, "font-size": 16, "font-weight": "bold" }, data.title),
+    el(
+      "text",
+      { x: LEFT, y: 42, fill: "#555" },
+      `${iso(t0)}Z to ${
+        iso(t1)
+      }Z (UTC); offsets are reference minus local (> 0: local clock behind)`,
+    ),
   ];
   const panels: [string, boolean, string, Series[], boolean?][] = [
     ["Offset", true, "", [
@@ -335,41 +314,30 @@ export function renderPlot(data: PlotData): string {
     ];
     for (const [t, color, dash, dy, text] of markers) {
       const xx = x(t).toFixed(1);
-      out.push(
-        `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${top + PANEL_H}" stroke="${color}" ` +
-          `stroke-width="1.5" stroke-dasharray="${dash}"/>`,
-      );
+      const line = { x1: xx, x2: xx, y1: top, y2: top + PANEL_H, stroke: color };
+      out.push(el("line", { ...line, "stroke-width": 1.5, "stroke-dasharray": dash }));
       if (i === 0) {
-        out.push(
-          `<text x="${xx}" y="${top + dy}" fill="${color}" font-size="11"> ${
-            xmlEscape(text)
-          }</text>`,
-        );
+        out.push(el("text", { x: xx, y: top + dy, fill: color, "font-size": 11 }, ` ${text}`));
       }
     }
     // Legend beside the panel.
     let ly = top + 12;
     for (const s of series) {
       const lx = W - RIGHT + 14;
+      const dash = s.style === "dashed" ? "4,2" : undefined;
+      const stroke = { stroke: s.color, "stroke-width": 2, "stroke-dasharray": dash };
       out.push(
         s.style === "dots"
-          ? `<circle cx="${lx + 6}" cy="${ly - 4}" r="3" fill="${s.color}"/>`
-          : `<line x1="${lx}" x2="${lx + 14}" y1="${ly - 4}" y2="${
-            ly - 4
-          }" stroke="${s.color}" stroke-width="2"${
-            s.style === "dashed" ? ' stroke-dasharray="4,2"' : ""
-          }/>`,
+          ? el("circle", { cx: lx + 6, cy: ly - 4, r: 3, fill: s.color })
+          : el("line", { x1: lx, x2: lx + 14, y1: ly - 4, y2: ly - 4, ...stroke }),
       );
-      out.push(`<text x="${lx + 20}" y="${ly}">${xmlEscape(s.label)}</text>`);
+      out.push(el("text", { x: lx + 20, y: ly }, s.label));
       ly += 16;
     }
   });
   const lastTop = TOP + 20 + 3 * (PANEL_H + GAP);
-  out.push(
-    `<text x="${LEFT + plotW / 2}" y="${
-      lastTop + PANEL_H + 34
-    }" text-anchor="middle" fill="#333">time (UTC)</text>`,
-  );
+  const axis = { x: LEFT + plotW / 2, y: lastTop + PANEL_H + 34, "text-anchor": "middle" };
+  out.push(el("text", { ...axis, fill: "#333" }, "time (UTC)"));
   out.push("</svg>");
   return out.join("\n") + "\n";
 }

@@ -146,7 +146,6 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
     pending.set(r.source, list);
   }
   let engine: Engine | null = null;
-  const idToAddress = new Map<number, string>();
   let accepted = false;
   let logMark = 0;
   let updates: ReplayEvent[] | null = null;
@@ -171,8 +170,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
         events.push({ kind: "unanswered", t: now, source: to.address });
         return true;
       }
-      const best = 0;
-      const r = list.splice(best, 1)[0];
+      const r = list.shift()!;
       const t1c = eng.clock.cookedNow();
       const delay = Math.max(0, r.delay);
       // With exact recorded times the reply arrives when the original sample was taken (if
@@ -251,8 +249,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   };
   for (const source of pending.keys()) {
     const params = options.params?.get(source) ?? inferredParams(sorted, source);
-    const id = eng.addSource("server", { address: source, port: 123 }, params, source);
-    idToAddress.set(id, source);
+    eng.addSource("server", { address: source, port: 123 }, params, source);
   }
   eng.start(transport);
   vt.runUntil(BigInt(Math.ceil(t1)) * NS);

@@ -42,18 +42,12 @@ import type {
   TrackingData,
 } from "./replies.ts";
 import { type IpAddr, IPADDR_ID, ipv4FromNumber, parseIpAddr, unspecAddr } from "./ip_addr.ts";
+import { refIdFromAscii } from "../ntp/packet.ts";
 
 /** A tempus address string as an IPAddr (unspecified when not an IP literal). */
 export function addressToIp(address: string | null): IpAddr {
   if (address === null) return unspecAddr();
   return parseIpAddr(address) ?? unspecAddr();
-}
-
-/** A refclock/refid text ("GPS", "PPS0") as a 32-bit reference id. */
-export function refIdFromText(text: string): number {
-  let id = 0;
-  for (let i = 0; i < 4; i++) id = (id << 8) | (i < text.length ? text.charCodeAt(i) & 0xff : 0);
-  return id >>> 0;
 }
 
 function seconds32(value: number | null): number {
@@ -97,7 +91,7 @@ const MODE_CODES: Record<SourceReport["mode"], number> = { client: 0, peer: 1, r
 export function sourceToWire(r: SourceReport): SourceData {
   let ipAddr: IpAddr;
   if (r.mode === "refclock") {
-    ipAddr = ipv4FromNumber(refIdFromText(r.address));
+    ipAddr = ipv4FromNumber(refIdFromAscii(r.address));
   } else {
     const parsed = parseIpAddr(r.address);
     if (parsed !== null) {
@@ -126,7 +120,7 @@ export function sourceToWire(r: SourceReport): SourceData {
 export function sourceStatsToWire(r: SourceStatsReport): SourceStatsData {
   const ip = parseIpAddr(r.address);
   return {
-    refId: ip === null && r.refId === 0 ? refIdFromText(r.address) : r.refId >>> 0,
+    refId: ip === null && r.refId === 0 ? refIdFromAscii(r.address) : r.refId >>> 0,
     ipAddr: ip ?? unspecAddr(),
     nSamples: r.samples,
     nRuns: r.runs,
@@ -143,7 +137,7 @@ export function sourceStatsToWire(r: SourceStatsReport): SourceStatsData {
 export function selectDataToWire(r: SelectDataReport): SelectData {
   const ip = parseIpAddr(r.address);
   return {
-    refId: ip === null && r.refId === 0 ? refIdFromText(r.address) : r.refId >>> 0,
+    refId: ip === null && r.refId === 0 ? refIdFromAscii(r.address) : r.refId >>> 0,
     ipAddr: ip ?? unspecAddr(),
     stateChar: r.stateChar.length > 0 ? r.stateChar.charCodeAt(0) & 0xff : 0x3f,
     authentication: r.authenticated ? 1 : 0,
@@ -188,26 +182,19 @@ export function serverStats3ToWire(r: ServerStatsReport): ServerStats3Data {
 
 /** RPY_ServerStats4: every counter, 64 bits each. */
 export function serverStats4ToWire(r: ServerStatsReport): ServerStats4Data {
-  const big = (n: number) => BigInt(Math.trunc(Number.isFinite(n) ? n : 0));
-  return {
-    ntpHits: big(r.ntpHits),
-    nkeHits: big(r.ntsKeHits),
-    cmdHits: big(r.cmdHits),
-    ntpDrops: big(r.ntpDrops),
-    nkeDrops: big(r.ntsKeDrops),
-    cmdDrops: big(r.cmdDrops),
-    logDrops: big(r.logDrops),
-    ntpAuthHits: big(r.ntpAuthHits),
-    ntpInterleavedHits: big(r.ntpInterleavedHits),
-    ntpTimestamps: big(r.ntpTimestamps),
-    ntpSpanSeconds: big(r.ntpSpanSeconds),
-    ntpDaemonRxTimestamps: big(r.ntpDaemonRxTimestamps),
-    ntpDaemonTxTimestamps: big(r.ntpDaemonTxTimestamps),
-    ntpKernelRxTimestamps: big(r.ntpKernelRxTimestamps),
-    ntpKernelTxTimestamps: big(r.ntpKernelTxTimestamps),
-    ntpHwRxTimestamps: big(r.ntpHwRxTimestamps),
-    ntpHwTxTimestamps: big(r.ntpHwTxTimestamps),
+  const counters: Record<keyof ServerStats4Data, number> = {
+    ...serverStats3ToWire(r),
+    ntpDaemonRxTimestamps: r.ntpDaemonRxTimestamps,
+    ntpDaemonTxTimestamps: r.ntpDaemonTxTimestamps,
+    ntpKernelRxTimestamps: r.ntpKernelRxTimestamps,
+    ntpKernelTxTimestamps: r.ntpKernelTxTimestamps,
+    ntpHwRxTimestamps: r.ntpHwRxTimestamps,
+    ntpHwTxTimestamps: r.ntpHwTxTimestamps,
   };
+  const big = (n: number) => BigInt(Math.trunc(Number.isFinite(n) ? n : 0));
+  return Object.fromEntries(
+    Object.entries(counters).map(([k, v]) => [k, big(v)]),
+  ) as ServerStats4Data;
 }
 
 /**

@@ -19,6 +19,9 @@ import type { NumberSpec } from "./values.ts";
 
 const LEAP_MODES: readonly LeapSecMode[] = ["system", "step", "slew", "ignore"];
 
+/** A number above 0. */
+const POSITIVE: NumberSpec = { int: false, min: 0, minExclusive: true };
+
 /** Handlers of the clock and discipline directives. */
 export const CLOCK_DIRECTIVES: DirectiveTable = {
   driftfile: (config, args, sink) => {
@@ -50,28 +53,22 @@ export const CLOCK_DIRECTIVES: DirectiveTable = {
     if (threshold !== null && limit !== null) config.makeStep = { threshold, limit };
   },
   maxslewrate: numberField("maxSlewRate", { int: false, min: 0, max: 500000 }),
-  maxupdateskew: numberField("maxUpdateSkew", { int: false, min: 0, minExclusive: true }),
+  maxupdateskew: numberField("maxUpdateSkew", POSITIVE),
   maxchange: (config, args, sink) => {
     if (!arity(sink, "maxchange", args, 3, 3)) return;
-    const offset = num(
-      sink,
-      "maxchange",
-      args[0],
-      { int: false, min: 0, minExclusive: true },
-      "offset",
-    );
+    const offset = num(sink, "maxchange", args[0], POSITIVE, "offset");
     const start = num(sink, "maxchange", args[1], { int: true, min: 0 }, "start");
     const ignore = num(sink, "maxchange", args[2], { int: true }, "ignore");
     if (offset !== null && start !== null && ignore !== null) {
       config.maxChange = { offset, start, ignore };
     }
   },
-  maxdrift: numberField("maxDrift", { int: false, min: 0, minExclusive: true }),
+  maxdrift: numberField("maxDrift", POSITIVE),
   maxclockerror: numberField("maxClockError", { int: false, min: 0 }),
   corrtimeratio: numberField("corrTimeRatio", { int: false, min: 0 }),
   clockprecision: numberField("clockPrecision", { int: false, min: 1e-9, max: 1 }),
-  maxdistance: numberField("maxDistance", { int: false, min: 0, minExclusive: true }),
-  maxjitter: numberField("maxJitter", { int: false, min: 0, minExclusive: true }),
+  maxdistance: numberField("maxDistance", POSITIVE),
+  maxjitter: numberField("maxJitter", POSITIVE),
   minsources: numberField("minSources", { int: true, min: 1, max: 256 }),
   maxstratum: numberField("maxStratum", { int: true, min: 1, max: 15 }),
   reselectdist: numberField("reselectDist", { int: false, min: 0 }),
@@ -173,20 +170,8 @@ export const CLOCK_DIRECTIVES: DirectiveTable = {
       if (args.length - rest.length > 1) sink.error("smoothtime: leaponly given twice");
       return;
     }
-    const maxFreq = num(
-      sink,
-      "smoothtime",
-      rest[0],
-      { int: false, min: 0, minExclusive: true },
-      "max-freq",
-    );
-    const maxWander = num(
-      sink,
-      "smoothtime",
-      rest[1],
-      { int: false, min: 0, minExclusive: true },
-      "max-wander",
-    );
+    const maxFreq = num(sink, "smoothtime", rest[0], POSITIVE, "max-freq");
+    const maxWander = num(sink, "smoothtime", rest[1], POSITIVE, "max-wander");
     if (maxFreq === null || maxWander === null) return;
     config.smoothTime = {
       maxFreqPpm: maxFreq,

@@ -72,27 +72,24 @@ function deviceField(
   };
 }
 
+/** bindaddress/bindacqaddress: an IP address replacing the one of its family in the list. */
+function bindAddress(name: string, field: "bindAddresses" | "bindAcqAddresses"): DirectiveHandler {
+  return (config, args, sink) => {
+    if (!arity(sink, name, args, 1, 1)) return;
+    const ip = canonicalIp(args[0]);
+    if (ip === null) {
+      sink.error(`${name}: invalid address '${args[0]}'`);
+      return;
+    }
+    config[field] = setBindAddress(config[field] ?? [], ip);
+  };
+}
+
 /** Handlers of the network directives. */
 export const NETWORK_DIRECTIVES: DirectiveTable = {
   port: numberField("port", { int: true, min: 0, max: 65535 }),
-  bindaddress: (config, args, sink) => {
-    if (!arity(sink, "bindaddress", args, 1, 1)) return;
-    const ip = canonicalIp(args[0]);
-    if (ip === null) {
-      sink.error(`bindaddress: invalid address '${args[0]}'`);
-      return;
-    }
-    config.bindAddresses = setBindAddress(config.bindAddresses, ip);
-  },
-  bindacqaddress: (config, args, sink) => {
-    if (!arity(sink, "bindacqaddress", args, 1, 1)) return;
-    const ip = canonicalIp(args[0]);
-    if (ip === null) {
-      sink.error(`bindacqaddress: invalid address '${args[0]}'`);
-      return;
-    }
-    config.bindAcqAddresses = setBindAddress(config.bindAcqAddresses ?? [], ip);
-  },
+  bindaddress: bindAddress("bindaddress", "bindAddresses"),
+  bindacqaddress: bindAddress("bindacqaddress", "bindAcqAddresses"),
   binddevice: deviceField("binddevice", "bindDevice"),
   bindacqdevice: deviceField("bindacqdevice", "bindAcqDevice"),
   bindcmddevice: deviceField("bindcmddevice", "bindCmdDevice"),

@@ -9,6 +9,7 @@
 import { arity, type DirectiveHandler, type DirectiveTable, num } from "./directive_kit.ts";
 import type { Config } from "./model.ts";
 import { defaultNtsConfig, type NtsConfig } from "./nts_config.ts";
+import type { NumberSpec } from "./values.ts";
 
 function nts(config: Config): NtsConfig {
   config.nts ??= defaultNtsConfig();
@@ -17,25 +18,33 @@ function nts(config: Config): NtsConfig {
 
 function pathList(field: "serverKeys" | "serverCerts", name: string): DirectiveHandler {
   return (config, args, sink) => {
-    if (!arity(sink, name, args, 1, 1)) return;
-    nts(config)[field].push(args[0]);
+    if (arity(sink, name, args, 1, 1)) nts(config)[field].push(args[0]);
   };
 }
 
-function seconds(field: "refresh" | "rotate", name: string): DirectiveHandler {
+function text(field: "dumpDir" | "ntpServer", name: string): DirectiveHandler {
+  return (config, args, sink) => {
+    if (arity(sink, name, args, 1, 1)) nts(config)[field] = args[0];
+  };
+}
+
+function number(field: NumberField, name: string, spec: NumberSpec): DirectiveHandler {
   return (config, args, sink) => {
     if (!arity(sink, name, args, 1, 1)) return;
-    const v = num(sink, name, args[0], { int: true, min: 0, max: 2 ** 31 - 1 });
+    const v = num(sink, name, args[0], spec);
     if (v !== null) nts(config)[field] = v;
   };
 }
 
+/** The NTS settings that hold a number. */
+type NumberField = "noCertTimeCheck" | "refresh" | "rotate" | "port" | "processes";
+
+/** Seconds settings: 0 to 2^31 - 1. */
+const SECONDS: NumberSpec = { int: true, min: 0, max: 2 ** 31 - 1 };
+
 /** The NTS directives, by name. */
 export const NTS_DIRECTIVES: DirectiveTable = {
-  ntsdumpdir: (config, args, sink) => {
-    if (!arity(sink, "ntsdumpdir", args, 1, 1)) return;
-    nts(config).dumpDir = args[0];
-  },
+  ntsdumpdir: text("dumpDir", "ntsdumpdir"),
   ntstrustedcerts: (config, args, sink) => {
     if (!arity(sink, "ntstrustedcerts", args, 1, 2)) return;
     if (args.length === 2) {
@@ -57,32 +66,16 @@ export const NTS_DIRECTIVES: DirectiveTable = {
     nts(config).trustedCerts.push(args[args.length - 1]);
   },
   nosystemcert: (config, args, sink) => {
-    if (!arity(sink, "nosystemcert", args, 0, 0)) return;
-    nts(config).noSystemCert = true;
+    if (arity(sink, "nosystemcert", args, 0, 0)) nts(config).noSystemCert = true;
   },
-  nocerttimecheck: (config, args, sink) => {
-    if (!arity(sink, "nocerttimecheck", args, 1, 1)) return;
-    const v = num(sink, "nocerttimecheck", args[0], { int: true, min: 0, max: 2 ** 31 - 1 });
-    if (v !== null) nts(config).noCertTimeCheck = v;
-  },
-  ntsrefresh: seconds("refresh", "ntsrefresh"),
-  ntsrotate: seconds("rotate", "ntsrotate"),
+  nocerttimecheck: number("noCertTimeCheck", "nocerttimecheck", SECONDS),
+  ntsrefresh: number("refresh", "ntsrefresh", SECONDS),
+  ntsrotate: number("rotate", "ntsrotate", SECONDS),
   ntsserverkey: pathList("serverKeys", "ntsserverkey"),
   ntsservercert: pathList("serverCerts", "ntsservercert"),
-  ntsport: (config, args, sink) => {
-    if (!arity(sink, "ntsport", args, 1, 1)) return;
-    const v = num(sink, "ntsport", args[0], { int: true, min: 0, max: 65535 });
-    if (v !== null) nts(config).port = v;
-  },
-  ntsntpserver: (config, args, sink) => {
-    if (!arity(sink, "ntsntpserver", args, 1, 1)) return;
-    nts(config).ntpServer = args[0];
-  },
-  ntsprocesses: (config, args, sink) => {
-    if (!arity(sink, "ntsprocesses", args, 1, 1)) return;
-    const v = num(sink, "ntsprocesses", args[0], { int: true, min: 0, max: 1000 });
-    if (v !== null) nts(config).processes = v;
-  },
+  ntsport: number("port", "ntsport", { int: true, min: 0, max: 65535 }),
+  ntsntpserver: text("ntpServer", "ntsntpserver"),
+  ntsprocesses: number("processes", "ntsprocesses", { int: true, min: 0, max: 1000 }),
   ntsratelimit: (config, args, sink) => {
     const limit = { interval: 6, burst: 8, leak: 2 };
     if (args.length % 2 !== 0) {

@@ -49,12 +49,6 @@ export const MAX_V4_MAC_LENGTH = 24;
 /** Longest MAC accepted in packets before NTPv4 (key ID + 64-octet digest). */
 export const MAX_MAC_LENGTH: number = 4 + 64;
 
-/** Reads a big-endian u32 at `offset`. */
-function readU32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-    bytes[offset + 3]) >>> 0;
-}
-
 /** Parses a MAC trailer occupying `bytes[start..]` entirely. */
 function parseMac(bytes: Uint8Array, start: number, maxLength: number): TrailerResult {
   const length = bytes.length - start;
@@ -68,7 +62,10 @@ function parseMac(bytes: Uint8Array, start: number, maxLength: number): TrailerR
   return {
     ok: true,
     extensions: [],
-    mac: { keyId: readU32(bytes, start), digest: bytes.slice(start + 4) },
+    mac: {
+      keyId: new DataView(bytes.buffer, bytes.byteOffset).getUint32(start),
+      digest: bytes.slice(start + 4),
+    },
   };
 }
 

@@ -137,19 +137,20 @@ export function readU16List(body: Uint8Array): number[] | null {
   return out;
 }
 
+/** A critical record of `type` whose body is a list of 16-bit values (none by default). */
+function critical(type: number, values: readonly number[] = []): KeRecord {
+  return { critical: true, type, body: u16ListBody(values) };
+}
+
 /**
  * The client's request: NTPv4 as next protocol, the AEAD algorithms it supports in order of
  * preference, and End of Message (RFC 8915 section 4).
  */
 export function encodeKeRequest(aeadIds: readonly number[]): Uint8Array {
   return encodeKeRecords([
-    {
-      critical: true,
-      type: KeRecordType.NEXT_PROTOCOL,
-      body: u16ListBody([NEXT_PROTOCOL_NTPV4]),
-    },
-    { critical: true, type: KeRecordType.AEAD_ALGORITHM, body: u16ListBody(aeadIds) },
-    { critical: true, type: KeRecordType.END_OF_MESSAGE, body: new Uint8Array(0) },
+    critical(KeRecordType.NEXT_PROTOCOL, [NEXT_PROTOCOL_NTPV4]),
+    critical(KeRecordType.AEAD_ALGORITHM, aeadIds),
+    critical(KeRecordType.END_OF_MESSAGE),
   ]);
 }
 
@@ -209,10 +210,6 @@ export interface KeResponse {
 
 /** Result of interpreting a response. */
 export type KeResponseResult = { ok: true; response: KeResponse } | { ok: false; error: KeError };
-
-function describeType(type: number): string {
-  return `record type ${type}`;
-}
 
 /**
  * Applies RFC 8915's client rules to the records of a complete server response: an Error
@@ -306,10 +303,7 @@ export function interpretKeResponse(
       }
       default:
         if (record.critical) {
-          return fail(
-            "unrecognized-critical",
-            `unrecognised critical ${describeType(record.type)}`,
-          );
+          return fail("unrecognized-critical", `unrecognised critical record type ${record.type}`);
         }
     }
   }
@@ -414,34 +408,23 @@ export function encodeKeResponse(options: {
   port?: number;
 }): Uint8Array {
   const records: KeRecord[] = [
-    {
-      critical: true,
-      type: KeRecordType.NEXT_PROTOCOL,
-      body: u16ListBody([NEXT_PROTOCOL_NTPV4]),
-    },
-    { critical: true, type: KeRecordType.AEAD_ALGORITHM, body: u16ListBody([options.aeadId]) },
+    critical(KeRecordType.NEXT_PROTOCOL, [NEXT_PROTOCOL_NTPV4]),
+    critical(KeRecordType.AEAD_ALGORITHM, [options.aeadId]),
+    ...options.cookies.map((body) => ({ critical: false, type: KeRecordType.NEW_COOKIE, body })),
   ];
-  for (const cookie of options.cookies) {
-    records.push({ critical: false, type: KeRecordType.NEW_COOKIE, body: cookie });
-  }
   if (options.server !== undefined) {
-    records.push({
-      critical: true,
-      type: KeRecordType.SERVER,
-      body: new TextEncoder().encode(options.server),
-    });
+    const body = new TextEncoder().encode(options.server);
+    records.push({ critical: true, type: KeRecordType.SERVER, body });
   }
-  if (options.port !== undefined) {
-    records.push({ critical: true, type: KeRecordType.PORT, body: u16ListBody([options.port]) });
-  }
-  records.push({ critical: true, type: KeRecordType.END_OF_MESSAGE, body: new Uint8Array(0) });
+  if (options.port !== undefined) records.push(critical(KeRecordType.PORT, [options.port]));
+  records.push(critical(KeRecordType.END_OF_MESSAGE));
   return encodeKeRecords(records);
 }
 
 /** A server's error response: one Error record with `code`, then End of Message. */
 export function encodeKeError(code: number): Uint8Array {
   return encodeKeRecords([
-    { critical: true, type: KeRecordType.ERROR, body: u16ListBody([code]) },
-    { critical: true, type: KeRecordType.END_OF_MESSAGE, body: new Uint8Array(0) },
+    critical(KeRecordType.ERROR, [code]),
+    critical(KeRecordType.END_OF_MESSAGE),
   ]);
 }

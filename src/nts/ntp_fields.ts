@@ -15,6 +15,7 @@
  * @module
  */
 import { aeadOpen, aeadSeal, SIV_KEY_LENGTH, SIV_TAG_LENGTH } from "./aead.ts";
+import { constantTimeEqual } from "../ntp/auth.ts";
 import type { ExtensionField, MacTrailer } from "../ntp/extensions.ts";
 import { decodePacket, encodePacket, NTP_HEADER_LENGTH, type NtpPacket } from "../ntp/packet.ts";
 
@@ -250,12 +251,6 @@ export interface NtsReply {
 /** Result of verifying a server reply. */
 export type NtsReplyResult = { ok: true; reply: NtsReply } | { ok: false; error: NtsError };
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Verifies a server's reply to the request that carried `uniqueId` (RFC 8915 section 5.7):
  * the authenticator verifies under the server-to-client key, the authenticated fields carry
@@ -273,7 +268,7 @@ export function verifyNtsReply(
   if (decoded.ok) {
     const p = decoded.packet;
     const echoes = p.extensions.some((f) =>
-      f.type === NtsFieldType.UNIQUE_IDENTIFIER && equalBytes(f.value, uniqueId)
+      f.type === NtsFieldType.UNIQUE_IDENTIFIER && constantTimeEqual(f.value, uniqueId)
     );
     if (p.stratum === 0 && p.refId === KOD_NTSN && echoes) {
       return refuse("nts-nak", "server sent an NTS negative acknowledgement (NTSN)");
@@ -285,7 +280,7 @@ export function verifyNtsReply(
   if (ids.length === 0) {
     return refuse("no-unique-id", "reply has no authenticated unique identifier");
   }
-  if (ids.length > 1 || !equalBytes(ids[0].value, uniqueId)) {
+  if (ids.length > 1 || !constantTimeEqual(ids[0].value, uniqueId)) {
     return refuse("unique-id-mismatch", "reply's unique identifier is not the request's");
   }
   const cookies = opened.opened.encrypted
