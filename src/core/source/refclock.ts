@@ -43,17 +43,17 @@ import {
   refclockNtpData,
   type RefclockRawSample,
   type RefclockSampleLog,
-  refIdFromText,
   taiMinusUtc,
 } from "./refclock_types.ts";
+import { refIdFromAscii } from "../../ntp/packet.ts";
 
 export {
   MAX_REFCLOCK_OFFSET,
   REFCLOCK_COMBINE_RATIO,
   type RefclockRawSample,
   type RefclockSampleLog,
-  refIdFromText,
 } from "./refclock_types.ts";
+export { refIdFromAscii as refIdFromText } from "../../ntp/packet.ts";
 
 /** Construction options of a refclock source. */
 export interface RefclockSourceOptions {
@@ -110,7 +110,7 @@ export class RefclockSource extends SilentSource implements Source {
     this.config = o.config;
     this.stats = o.stats;
     this.address = { address: o.refId, port: 0 };
-    this.refId = refIdFromText(o.refId);
+    this.refId = refIdFromAscii(o.refId);
     this.#precision = Math.max(o.precision, o.config.precision);
     this.#lookup = o.lookup ?? (() => null);
     this.#taiOffset = o.taiOffset ?? (() => null);

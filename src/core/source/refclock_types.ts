@@ -13,13 +13,6 @@ export const REFCLOCK_COMBINE_RATIO = 0.6;
 /** Largest |offset| chrony takes from a driver (UTI_IsTimeOffsetSane's bound), seconds. */
 export const MAX_REFCLOCK_OFFSET = 2 ** 31 - 1;
 
-/** A refid text as the 32-bit reference ID (ASCII, NUL padded). */
-export function refIdFromText(text: string): number {
-  let v = 0;
-  for (let i = 0; i < 4; i++) v = (v << 8) | (i < text.length ? text.charCodeAt(i) & 0xff : 0);
-  return v >>> 0;
-}
-
 /** A sample as a driver delivers it. */
 export interface RefclockRawSample {
   /** Cooked local time at which the reference time was taken. */
