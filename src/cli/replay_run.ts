@@ -129,7 +129,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   if (sorted.length === 0) return { events, unused: 0 };
   // Start just before the first request of the recording (exact) or its second (logs).
   const t0 = options.exactTimes
-    ? sorted[0].t - Math.max(0, sorted[0].delay) - 0.002
+    ? sorted[0].t - Math.max(0, sorted[0].delay) - 0.002 - (options.lead ?? 0)
     : sorted[0].t - 1;
   const t1 = sorted[sorted.length - 1].t + 2;
   const start: Instant = BigInt(Math.floor(t0 * 1e6)) * 1000n;

@@ -58,3 +58,23 @@ Deno.test("rejections name the failed tests; an unanswered poll is reported", ()
   assert.equal(samples.filter((e) => e.kind === "sample" && e.accepted).length, 11);
   assert.ok(r.events.some((e) => e.kind === "unanswered"), "the gap left polls unanswered");
 });
+
+Deno.test("exact times: the second pass starts earlier by the engine's start-up delay", () => {
+  // Samples every 0.5 s over a 1.2 ms round trip. With exact (recorded) times the first
+  // request must go out when the original's did, so that the first sample lands on its
+  // recorded time: the engine's start-up delay (0.2 s here) is found by a first pass and taken
+  // off the start of the second. Before, the second pass ignored it and repeated the first.
+  const t = 1_780_000_000.123456;
+  const records = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5].map((dt) => ({
+    t: t + dt,
+    source: "192.0.2.1",
+    offset: 1e-4,
+    delay: 1.2e-3,
+    valid: true,
+    poll: -1,
+  }));
+  const r = replay(records, { exactTimes: true });
+  const first = r.events.find((e) => e.kind === "sample");
+  assert.ok(first !== undefined);
+  assert.ok(Math.abs(first.t - records[0].t) < 1e-5, `${first.t} vs ${records[0].t}`);
+});
