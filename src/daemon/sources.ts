@@ -6,22 +6,17 @@
  *
  * @module
  */
-import type { SourceConfig, SourceParams, SourceType } from "../config/model.ts";
+import type { SourceConfig } from "../config/model.ts";
 import type { LogPort, SocketAddress, TimerPort } from "../base/ports.ts";
 import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
+import type { EngineCore } from "../core/engine/core.ts";
 import { errorMessage } from "../base/errors.ts";
 import { canonicalIp } from "../base/ip.ts";
 
 /** The part of the engine the source manager drives. */
 export interface SourceSink {
   /** Adds a source; returns its id. */
-  addSource(
-    type: SourceType,
-    address: SocketAddress,
-    params: SourceParams,
-    name: string | null,
-    auth?: PacketAuthenticator | null,
-  ): number;
+  addSource: EngineCore["addSource"];
   /** Removes a source. */
   removeSource(id: number): void;
 }

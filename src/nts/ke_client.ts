@@ -9,12 +9,13 @@
  *
  * @module
  */
-import { MemoryTlsClient } from "../../ffi/openssl_tls.ts";
+import { type MemoryTls, MemoryTlsClient } from "../../ffi/openssl_tls.ts";
 import { AEAD_AES_SIV_CMAC_256, SIV_KEY_LENGTH } from "./aead.ts";
 import {
   decodeKeMessage,
   encodeKeRequest,
   interpretKeResponse,
+  type KeRecord,
   keyExporterContext,
   MAX_KE_MESSAGE_LENGTH,
   NEXT_PROTOCOL_NTPV4,
@@ -81,9 +82,67 @@ export class NtsKeError extends Error {
   }
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** Writes all of `bytes` to `conn`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let pos = 0;
   while (pos < bytes.length) pos += await conn.write(bytes.subarray(pos));
+}
+
+/**
+ * One NTS-KE message over `conn` (either end; `tls` works in memory): completes the TLS
+ * handshake, runs `afterHandshake` (which may queue application data), sends what is
+ * pending, then reads the peer's message. Returns its records, or the decoder's error.
+ * Throws `fail(...)` when the `peer` closes early or its `what` ("request" or "response")
+ * grows too long.
+ */
+export async function readKeMessage(
+  conn: Deno.Conn,
+  tls: MemoryTls,
+  peer: "client" | "server",
+  what: "request" | "response",
+  fail: (message: string) => Error,
+  afterHandshake: () => void = () => {},
+): Promise<{ ok: true; records: KeRecord[] } | { ok: false; error: { message: string } }> {
+  const buf = new Uint8Array(16384);
+  const fill = async (): Promise<void> => {
+    await writeAll(conn, tls.takeOutgoing());
+    const n = await conn.read(buf);
+    if (n === null) throw fail(`connection closed by the ${peer}`);
+    tls.receive(buf.subarray(0, n));
+  };
+  while (tls.handshake() !== "done") await fill();
+  afterHandshake();
+  await writeAll(conn, tls.takeOutgoing());
+  let message = new Uint8Array(0);
+  for (;;) {
+    const got = tls.read();
+    if (got === "want-read") {
+      await fill();
+      continue;
+    }
+    if (got === "closed") throw fail(`${what} ended before End of Message`);
+    const grown = new Uint8Array(message.length + got.length);
+    grown.set(message);
+    grown.set(got, message.length);
+    message = grown;
+    const parsed = decodeKeMessage(message);
+    if (!parsed.ok || parsed.complete) return parsed;
+    if (message.length > MAX_KE_MESSAGE_LENGTH) throw fail(`${what} too long`);
+  }
+}
+
+/** The two NTP keys of an NTS-KE session (RFC 8915 section 5.1), from the TLS exporter. */
+export function exportNtpKeys(
+  tls: MemoryTls,
+  aeadId: number,
+): { c2sKey: Uint8Array; s2cKey: Uint8Array } {
+  const key = (direction: "c2s" | "s2c") =>
+    tls.exportKeyingMaterial(
+      NTS_EXPORTER_LABEL,
+      keyExporterContext(NEXT_PROTOCOL_NTPV4, aeadId, direction),
+      SIV_KEY_LENGTH,
+    );
+  return { c2sKey: key("c2s"), s2cKey: key("s2c") };
 }
 
 /** Runs one NTS-KE exchange. Throws NtsKeError (or TlsError) on any failure. */
@@ -108,62 +167,29 @@ export async function ntsKeExchange(options: NtsKeOptions): Promise<NtsKeResult>
   });
   try {
     conn = await Deno.connect({ hostname: options.host, port, transport: "tcp" });
-    const buf = new Uint8Array(16384);
-    const fill = async (): Promise<void> => {
-      await writeAll(conn!, tls.takeOutgoing());
-      const n = await conn!.read(buf);
-      if (n === null) throw new NtsKeError(`${where}: connection closed by the server`);
-      tls.receive(buf.subarray(0, n));
+    const fail = (message: string) => new NtsKeError(`${where}: ${message}`);
+    const parsed = await readKeMessage(conn, tls, "server", "response", fail, () => {
+      const alpn = tls.alpnSelected();
+      if (alpn !== NTS_KE_ALPN) {
+        throw fail(`server did not select ALPN ${NTS_KE_ALPN} (got ${alpn})`);
+      }
+      tls.write(encodeKeRequest(offered));
+    });
+    if (!parsed.ok) throw fail(parsed.error.message);
+    const response = interpretKeResponse(parsed.records, offered);
+    if (!response.ok) throw fail(response.error.message);
+    const r = response.response;
+    const result: NtsKeResult = {
+      aeadId: r.aeadId,
+      ...exportNtpKeys(tls, r.aeadId),
+      cookies: r.cookies,
+      ntpServer: r.server ?? options.host,
+      ntpPort: r.port ?? NTP_PORT,
+      warnings: r.warnings,
     };
-    while (tls.handshake() !== "done") await fill();
-    const alpn = tls.alpnSelected();
-    if (alpn !== NTS_KE_ALPN) {
-      throw new NtsKeError(`${where}: server did not select ALPN ${NTS_KE_ALPN} (got ${alpn})`);
-    }
-    tls.write(encodeKeRequest(offered));
-    await writeAll(conn, tls.takeOutgoing());
-    let message = new Uint8Array(0);
-    for (;;) {
-      const got = tls.read();
-      if (got === "want-read") {
-        await fill();
-        continue;
-      }
-      if (got === "closed") throw new NtsKeError(`${where}: response ended before End of Message`);
-      const grown = new Uint8Array(message.length + got.length);
-      grown.set(message);
-      grown.set(got, message.length);
-      message = grown;
-      const parsed = decodeKeMessage(message);
-      if (!parsed.ok) throw new NtsKeError(`${where}: ${parsed.error.message}`);
-      if (!parsed.complete) {
-        if (message.length > MAX_KE_MESSAGE_LENGTH) {
-          throw new NtsKeError(`${where}: response too long`);
-        }
-        continue;
-      }
-      const response = interpretKeResponse(parsed.records, offered);
-      if (!response.ok) throw new NtsKeError(`${where}: ${response.error.message}`);
-      const r = response.response;
-      const exporter = (direction: "c2s" | "s2c") =>
-        tls.exportKeyingMaterial(
-          NTS_EXPORTER_LABEL,
-          keyExporterContext(NEXT_PROTOCOL_NTPV4, r.aeadId, direction),
-          SIV_KEY_LENGTH,
-        );
-      const result: NtsKeResult = {
-        aeadId: r.aeadId,
-        c2sKey: exporter("c2s"),
-        s2cKey: exporter("s2c"),
-        cookies: r.cookies,
-        ntpServer: r.server ?? options.host,
-        ntpPort: r.port ?? NTP_PORT,
-        warnings: r.warnings,
-      };
-      tls.shutdown();
-      await writeAll(conn, tls.takeOutgoing()).catch(() => {});
-      return result;
-    }
+    tls.shutdown();
+    await writeAll(conn, tls.takeOutgoing()).catch(() => {});
+    return result;
   } catch (e) {
     if (timedOut) throw new NtsKeError(`${where}: timed out`);
     if (e instanceof Deno.errors.ConnectionRefused) {

@@ -8,20 +8,10 @@
  * @module
  */
 import { MemoryTlsServer, type TlsServerContext } from "../../ffi/openssl_tls_server.ts";
-import { AEAD_AES_SIV_CMAC_256, SIV_KEY_LENGTH } from "./aead.ts";
+import { AEAD_AES_SIV_CMAC_256 } from "./aead.ts";
 import { type CookieKey, makeCookie } from "./cookies.ts";
-import { NTS_KE_ALPN } from "./ke_client.ts";
-import {
-  decodeKeMessage,
-  encodeKeError,
-  encodeKeResponse,
-  interpretKeRequest,
-  KeErrorCode,
-  keyExporterContext,
-  MAX_KE_MESSAGE_LENGTH,
-  NEXT_PROTOCOL_NTPV4,
-  NTS_EXPORTER_LABEL,
-} from "./ke_records.ts";
+import { exportNtpKeys, NTS_KE_ALPN, readKeMessage, writeAll } from "./ke_client.ts";
+import { encodeKeError, encodeKeResponse, interpretKeRequest, KeErrorCode } from "./ke_records.ts";
 import { bestEffort } from "../base/errors.ts";
 
 /** Cookies handed out per NTS-KE response. */
@@ -55,11 +45,6 @@ export type NtsKeServeResult =
   | { ok: true; aeadId: number; cookies: number }
   | { ok: false; message: string };
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let pos = 0;
-  while (pos < bytes.length) pos += await conn.write(bytes.subarray(pos));
-}
-
 /**
  * Serves one NTS-KE connection and closes it. Never throws: failures (TLS, timeouts, bad
  * requests, which get an Error record) come back as `ok: false`.
@@ -82,64 +67,32 @@ export async function serveNtsKeConnection(
         alpn: NTS_KE_ALPN,
       },
     );
-    const engine = tls;
-    const buf = new Uint8Array(16384);
-    const fill = async (): Promise<void> => {
-      await writeAll(conn, engine.takeOutgoing());
-      const n = await conn.read(buf);
-      if (n === null) throw new Error("connection closed by the client");
-      engine.receive(buf.subarray(0, n));
-    };
-    while (engine.handshake() !== "done") await fill();
-    await writeAll(conn, engine.takeOutgoing());
-    let message = new Uint8Array(0);
-    let records = null;
-    while (records === null) {
-      const got = engine.read();
-      if (got === "want-read") {
-        await fill();
-        continue;
-      }
-      if (got === "closed") throw new Error("request ended before End of Message");
-      const grown = new Uint8Array(message.length + got.length);
-      grown.set(message);
-      grown.set(got, message.length);
-      message = grown;
-      const parsed = decodeKeMessage(message);
-      if (!parsed.ok) {
-        engine.write(encodeKeError(KeErrorCode.BAD_REQUEST));
-        await writeAll(conn, engine.takeOutgoing());
-        return { ok: false, message: parsed.error.message };
-      }
-      if (parsed.complete) records = parsed.records;
-      else if (message.length > MAX_KE_MESSAGE_LENGTH) throw new Error("request too long");
+    const parsed = await readKeMessage(conn, tls, "client", "request", (m) => new Error(m));
+    if (!parsed.ok) {
+      tls.write(encodeKeError(KeErrorCode.BAD_REQUEST));
+      await writeAll(conn, tls.takeOutgoing());
+      return { ok: false, message: parsed.error.message };
     }
-    const request = interpretKeRequest(records, [AEAD_AES_SIV_CMAC_256]);
+    const request = interpretKeRequest(parsed.records, [AEAD_AES_SIV_CMAC_256]);
     if (!request.ok) {
-      engine.write(encodeKeError(request.errorCode));
-      engine.shutdown();
-      await writeAll(conn, engine.takeOutgoing());
+      tls.write(encodeKeError(request.errorCode));
+      tls.shutdown();
+      await writeAll(conn, tls.takeOutgoing());
       return { ok: false, message: request.message };
     }
-    const key = (direction: "c2s" | "s2c") =>
-      engine.exportKeyingMaterial(
-        NTS_EXPORTER_LABEL,
-        keyExporterContext(NEXT_PROTOCOL_NTPV4, request.aeadId, direction),
-        SIV_KEY_LENGTH,
-      );
-    const contents = { aeadId: request.aeadId, c2sKey: key("c2s"), s2cKey: key("s2c") };
+    const contents = { aeadId: request.aeadId, ...exportNtpKeys(tls, request.aeadId) };
     const cookies = Array.from(
       { length: COOKIES_PER_KE },
       () => makeCookie(options.cookieKey, options.random(16), contents),
     );
-    engine.write(encodeKeResponse({
+    tls.write(encodeKeResponse({
       aeadId: request.aeadId,
       cookies,
       server: options.ntpServer,
       port: options.ntpPort === undefined || options.ntpPort === 123 ? undefined : options.ntpPort,
     }));
-    engine.shutdown();
-    await writeAll(conn, engine.takeOutgoing());
+    tls.shutdown();
+    await writeAll(conn, tls.takeOutgoing());
     return { ok: true, aeadId: request.aeadId, cookies: cookies.length };
   } catch (e) {
     if (timedOut) return { ok: false, message: "timed out" };

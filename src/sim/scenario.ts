@@ -10,8 +10,9 @@
  */
 import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
 import type { Config, SourceParams, SourceType } from "../config/model.ts";
-import type { NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { NtpTransport } from "../base/ports.ts";
 import type { EngineDeps } from "../core/engine/types.ts";
+import type { EngineCore } from "../core/engine/core.ts";
 import type { Instant } from "../base/time.ts";
 import { type CapturedLine, LogCapture } from "./log_capture.ts";
 import {
@@ -41,12 +42,7 @@ export interface SimClientEngine {
   /** Stops. */
   stop(): void;
   /** Adds a source; returns its id. */
-  addSource(
-    type: SourceType,
-    address: SocketAddress,
-    params: SourceParams,
-    name: string | null,
-  ): number;
+  addSource: EngineCore["addSource"];
   /** Hands a reply to the engine. */
   receiveReply(requestId: number, packet: Uint8Array, rxCooked: Instant): void;
   /** Called when the engine must exit (maxchange); the runner stops it, as the daemon would. */
