@@ -22,7 +22,7 @@ import assert from "node:assert/strict";
 import { NullClockDriver } from "../../src/clock/null.ts";
 import { parseRefclockArgs } from "../../src/config/refclock_options.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
-import { refIdFromText } from "../../src/core/source/refclock.ts";
+import { refIdFromAscii } from "../../src/ntp/packet.ts";
 import type { TrackingReport } from "../../src/core/reports.ts";
 import { SimRandom } from "../../src/sim/prng.ts";
 import {
@@ -134,7 +134,7 @@ for (
     assert.equal(result.logCounts["no majority"] ?? 0, 0);
     assert.equal(result.logCounts["no selectable sources"] ?? 0, 0);
     const t = seen.tracking!;
-    assert.equal(t.refId, refIdFromText("GPS"));
+    assert.equal(t.refId, refIdFromAscii("GPS"));
     assert.equal(t.stratum, 4);
     assert.ok(Math.abs(t.rootDelay - 0.001) < 1e-12, `root delay ${t.rootDelay}`);
     assert.ok(

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { parseRefclockArgs } from "../../src/config/refclock_options.ts";
 import { Engine } from "../../src/core/engine/engine.ts";
-import { refIdFromText } from "../../src/core/source/refclock.ts";
+import { refIdFromAscii } from "../../src/ntp/packet.ts";
 import { SimRandom } from "../../src/sim/prng.ts";
 import { runScenario, type ScenarioContext } from "../../src/sim/scenario.ts";
 import { tempusEngine } from "../../src/sim/tempus_engine.ts";
@@ -50,7 +50,7 @@ function phc(line: string, counts: Counts) {
     };
     engine.onReferenceUpdated = () => {
       counts.updates++;
-      if (engine.tracking().refId === refIdFromText("PHC0")) counts.updatesOnPhc++;
+      if (engine.tracking().refId === refIdFromAscii("PHC0")) counts.updatesOnPhc++;
     };
     const rnd = new SimRandom(5);
     let readings = 0;

@@ -23,7 +23,7 @@ import { Engine } from "../../src/core/engine/engine.ts";
 import { SimRandom } from "../../src/sim/prng.ts";
 import { runScenario, type ScenarioContext } from "../../src/sim/scenario.ts";
 import { tempusEngine } from "../../src/sim/tempus_engine.ts";
-import { refIdFromText } from "../../src/core/source/refclock.ts";
+import { refIdFromAscii } from "../../src/ntp/packet.ts";
 
 const S = 1_000_000_000n;
 
@@ -130,7 +130,7 @@ Deno.test("sim refclock (106-refclock): PPS locked to a late, noisy NMEA is sele
   );
   const m = result.metrics;
   assert.ok(result.pass, `${result.failures.join("; ")} (rms ${m.rmsOffset}, max ${m.maxOffset})`);
-  assert.equal(feeds.tracking?.refId, refIdFromText("PPS1"));
+  assert.equal(feeds.tracking?.refId, refIdFromAscii("PPS1"));
   assert.equal(feeds.tracking?.stratum, 1);
   assert.ok(m.rmsOffset < 1e-4, `rms ${m.rmsOffset}`);
   // chrony: 610-740 raw PPS lines of 1000 (tempus, seed 1: 659).
@@ -165,7 +165,7 @@ for (const ppsFirst of [false, true]) {
           result.failures.join("; ")
         } (sync ${m.syncTime}, rms ${m.rmsOffset}, max ${m.maxOffset})`,
       );
-      assert.equal(feeds.tracking?.refId, refIdFromText(refId));
+      assert.equal(feeds.tracking?.refId, refIdFromAscii(refId));
       assert.equal(feeds.tracking?.stratum, 1);
       assert.ok(Math.abs((feeds.tracking?.rootDelay ?? 0) - 1e-9) < 1e-15);
       const n = feeds.ppsAccepted ?? 0;
@@ -186,7 +186,7 @@ Deno.test("sim refclock (106-refclock): unlocked PPS on the local reference: str
   );
   const m = result.metrics;
   assert.ok(result.pass, `${result.failures.join("; ")} (rms ${m.rmsOffset}, max ${m.maxOffset})`);
-  assert.equal(feeds.tracking?.refId, refIdFromText("PPS1"));
+  assert.equal(feeds.tracking?.refId, refIdFromAscii("PPS1"));
   assert.equal(feeds.tracking?.stratum, 10);
   // chrony: 997-1001 raw PPS lines of 1000 (every pulse counts on the local reference).
   const n = feeds.ppsAccepted ?? 0;

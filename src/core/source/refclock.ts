@@ -53,7 +53,6 @@ export {
   type RefclockRawSample,
   type RefclockSampleLog,
 } from "./refclock_types.ts";
-export { refIdFromAscii as refIdFromText } from "../../ntp/packet.ts";
 
 /** Construction options of a refclock source. */
 export interface RefclockSourceOptions {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { RefclockSource, refIdFromText } from "./refclock.ts";
+import { RefclockSource } from "./refclock.ts";
+import { refIdFromAscii } from "../../ntp/packet.ts";
 import type { Source } from "./source.ts";
 
 /** The refclock among `sources` whose refid is `ref` (text or 32-bit value), if any. */
@@ -12,7 +13,7 @@ export function findRefclock(
   sources: Iterable<Source>,
   ref: string | number,
 ): RefclockSource | null {
-  const want = typeof ref === "string" ? refIdFromText(ref) : ref;
+  const want = typeof ref === "string" ? refIdFromAscii(ref) : ref;
   for (const s of sources) if (s instanceof RefclockSource && s.refId === want) return s;
   return null;
 }

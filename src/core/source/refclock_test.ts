@@ -4,7 +4,7 @@ import { parseRefclockArgs } from "../../config/refclock_options.ts";
 import type { RefclockConfig } from "../../config/model.ts";
 import { FakeDriver, VirtualScheduler } from "../../../tests/helpers/discipline_testing.ts";
 import { Engine } from "../engine/engine.ts";
-import { refIdFromText } from "./refclock.ts";
+import { refIdFromAscii } from "../../ntp/packet.ts";
 
 function refclock(args: string): RefclockConfig {
   const r = parseRefclockArgs(args.split(" "));
@@ -55,7 +55,7 @@ Deno.test("refclock source: selected, stratum 1, refid GPS, and the clock follow
   const { engine, driver } = simulate({ rc: "SOCK /run/x.sock refid GPS poll 2", seconds: 600 });
   const t = engine.tracking();
   assert.equal(t.stratum, 1);
-  assert.equal(t.refId, refIdFromText("GPS"));
+  assert.equal(t.refId, refIdFromAscii("GPS"));
   const rows = engine.sources();
   assert.equal(rows[0].mode, "refclock");
   assert.equal(rows[0].address, "GPS");
@@ -147,7 +147,7 @@ Deno.test("refclock source: a pulse locked to another refclock gets its seconds 
   sched.runUntil(601);
   const rows = engine.sources();
   assert.equal(rows.find((r) => r.address === "PPS")?.state, "selected");
-  assert.equal(engine.tracking().refId, refIdFromText("PPS"));
+  assert.equal(engine.tracking().refId, refIdFromAscii("PPS"));
   // The pulses hold the clock to the edges, not to NMEA's 0.1 s error.
   assert.ok(Math.abs(driver.clockError()) < 1e-3, `clock error ${driver.clockError()}`);
 });
