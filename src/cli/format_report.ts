@@ -166,23 +166,12 @@ export function printReport(format: string, args: ReportArg[], csv: boolean): st
     if (!csv) out += text;
     if (at < 0 || at + 1 >= rest.length) break;
     rest = rest.slice(at + 1);
-    let sign = false;
-    let width = 0;
-    let prec = 5;
-    if (rest[0] === "+" || rest[0] === "-") {
-      sign = true;
-      rest = rest.slice(1);
-    }
-    const w = /^[0-9]+/.exec(rest);
-    if (w) {
-      width = Number(w[0]);
-      rest = rest.slice(w[0].length);
-    }
-    if (rest[0] === ".") {
-      const p = /^[0-9]*/.exec(rest.slice(1));
-      prec = Number(p?.[0] || 0);
-      rest = rest.slice(1 + (p?.[0].length ?? 0));
-    }
+    // flag (+ or -), width, .precision (5 when absent, 0 when empty)
+    const flags = /^([+-]?)([0-9]*)(?:\.([0-9]*))?/.exec(rest)!;
+    let sign = flags[1] !== "";
+    let width = Number(flags[2]);
+    let prec = flags[3] === undefined ? 5 : Number(flags[3]);
+    rest = rest.slice(flags[0].length);
     let spec = rest[0];
     rest = rest.slice(1);
     const arg = args[argIndex++];

@@ -109,21 +109,12 @@ export async function serverstats(ctx: MonitorContext): Promise<boolean> {
   const reply = await ask(ctx, REQ.SERVER_STATS);
   if (reply === null) return false;
   ctx.json(jsonFields(reply.data));
-  let labels: string[];
-  let values: ReportArg[];
-  let spec: string;
-  if (reply.reply === RPY.SERVER_STATS4) {
-    const d = reply.data;
-    labels = STATS4_LINES.map(([label]) => label);
-    values = STATS4_LINES.map(([, name]) => d[name]);
-    spec = "%Q";
-  } else {
-    const d = reply.data;
-    labels = STATS3_LINES.map(([label]) => label);
-    values = STATS3_LINES.map(([, name]) => d[name]);
-    spec = "%U";
-  }
-  report(ctx, labels.map((label) => `${label}${spec}\n`).join(""), values);
+  const [lines, spec] = reply.reply === RPY.SERVER_STATS4
+    ? [STATS4_LINES, "%Q"]
+    : [STATS3_LINES, "%U"];
+  const data: Readonly<Record<string, ReportArg>> = reply.data; // the fields `lines` name
+  const format = lines.map(([label]) => `${label}${spec}\n`).join("");
+  report(ctx, format, lines.map(([, name]) => data[name]));
   return true;
 }
 

@@ -20,6 +20,7 @@ import {
 import type { HistoryData } from "../daemon/history.ts";
 import { type PlotData, renderPlot } from "./plot_svg.ts";
 import { readTextIfPresent } from "../io/files.ts";
+import { errorMessage } from "../base/errors.ts";
 
 const HELP = `Usage: tempus plot [LOGDIR] [--tracking FILE] [--measurements FILE] [-o OUT.svg]
                    [--title TEXT] [--step-threshold SECONDS]
@@ -89,11 +90,7 @@ export async function run(args: string[]): Promise<number> {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       data = await res.json() as HistoryData;
     } catch (error) {
-      console.error(
-        `tempus plot: no history from ${values.url}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
+      console.error(`tempus plot: no history from ${values.url}: ${errorMessage(error)}`);
       return 1;
     }
     const svg = renderPlot({
@@ -126,7 +123,7 @@ export async function run(args: string[]): Promise<number> {
     if (tText !== null) tracking = parseTrackingLog(tText).entries;
     if (mText !== null) measurements = parseMeasurementsLog(mText).entries;
   } catch (error) {
-    console.error(`tempus plot: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`tempus plot: ${errorMessage(error)}`);
     return 1;
   }
   if (tracking.length === 0 && measurements.length === 0) {

@@ -253,8 +253,18 @@ export function renderPlot(data: PlotData): string {
         [m.t, value(m)] as [number, number]
       ),
     }));
-  const tr = (v: (e: TrackingEntry) => number) =>
-    data.tracking.map((e) => [e.t, v(e)] as [number, number]);
+  // A series of the tracking log, drawn as a line.
+  const trackingLine = (
+    label: string,
+    color: string,
+    value: (e: TrackingEntry) => number,
+    style: Series["style"] = "line",
+  ): Series => ({
+    label,
+    color,
+    style,
+    points: data.tracking.map((e) => [e.t, value(e)] as [number, number]),
+  });
 
   const H = TOP + 4 * (PANEL_H + GAP) + 10;
   const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 19);
@@ -273,33 +283,15 @@ export function renderPlot(data: PlotData): string {
   const panels: [string, boolean, string, Series[], boolean?][] = [
     ["Offset", true, "", [
       ...bySource((m) => m.offset),
-      {
-        label: "correction at update",
-        color: "#000",
-        style: "line",
-        points: tr((e) => e.offset),
-      },
+      trackingLine("correction at update", "#000", (e) => e.offset),
     ]],
-    ["Frequency, chrony sense (> 0: clock fast)", false, "ppm", [{
-      label: "frequency",
-      color: "#000",
-      style: "line",
-      points: tr((e) => e.freqPpm),
-    }]],
+    ["Frequency, chrony sense (> 0: clock fast)", false, "ppm", [
+      trackingLine("frequency", "#000", (e) => e.freqPpm),
+    ]],
     ["Round-trip delay", true, "", bySource((m) => m.delay)],
     ["Root distance", true, "", [
-      {
-        label: "root delay/2 + disp.",
-        color: "#1f3f8f",
-        style: "line",
-        points: tr((e) => e.rootDelay / 2 + e.rootDispersion),
-      },
-      {
-        label: "max. error",
-        color: "#888",
-        style: "dashed",
-        points: tr((e) => e.maxError),
-      },
+      trackingLine("root delay/2 + disp.", "#1f3f8f", (e) => e.rootDelay / 2 + e.rootDispersion),
+      trackingLine("max. error", "#888", (e) => e.maxError, "dashed"),
     ], true],
   ];
   panels.forEach(([title, seconds, unit, series, logScale], i) => {

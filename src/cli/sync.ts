@@ -98,10 +98,6 @@ export interface SyncResult {
   error: string | null;
 }
 
-function label(a: SocketAddress): string {
-  return joinHostPort(a.address, a.port);
-}
-
 /** The production dependencies: system clock, Linux driver, DNS, console. */
 export function realDeps(): SyncDeps {
   return {
@@ -284,7 +280,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
   );
   result.selection = selectOneShot(
     usable.map((s) => ({
-      id: label(s.server),
+      id: joinHostPort(s.server.address, s.server.port),
       offset: s.best!.offset,
       rootDistance: s.best!.rootDistance,
       rootDelay: s.best!.sample.rootDelay,
@@ -318,7 +314,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
 function printServers(result: SyncResult, deps: SyncDeps): void {
   const selection = result.selection;
   for (const s of result.servers) {
-    const id = label(s.server);
+    const id = joinHostPort(s.server.address, s.server.port);
     let line: string;
     if (s.kod !== null && (s.best === null || s.kod.action !== "reduce-rate")) {
       line = `${id}  Kiss-o'-Death ${s.kod.code} (${describeKiss(s.kod.code)}); server not used`;
@@ -394,7 +390,7 @@ export function toJson(result: SyncResult): Record<string, unknown> {
     reason: result.decision?.reason ?? null,
     applied: result.applied,
     servers: result.servers.map((s) => {
-      const id = label(s.server);
+      const id = joinHostPort(s.server.address, s.server.port);
       return {
         server: id,
         address: s.server.address,
