@@ -38,11 +38,10 @@ export class ExitRequest {
  */
 export function exitOnSignals(exit: ExitRequest): () => void {
   const onTerm = () => exit.request(0);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onTerm);
+  const signals = ["SIGTERM", "SIGINT"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, onTerm);
   return () => {
-    Deno.removeSignalListener("SIGTERM", onTerm);
-    Deno.removeSignalListener("SIGINT", onTerm);
+    for (const signal of signals) Deno.removeSignalListener(signal, onTerm);
   };
 }
 

@@ -96,12 +96,8 @@ export class NtsClient implements PacketAuthenticator {
    * NTS-KE (which throws on failure). Returns the NTP server and port to query.
    */
   async start(): Promise<{ ntpServer: string; ntpPort: number }> {
-    if (this.#loadDump()) {
-      return { ntpServer: this.#result!.ntpServer, ntpPort: this.#result!.ntpPort };
-    }
-    const r = await this.#exchange();
-    this.#install(r, this.#deps.unixNow());
-    return { ntpServer: r.ntpServer, ntpPort: r.ntpPort };
+    if (!this.#loadDump()) this.#install(await this.#exchange(), this.#deps.unixNow());
+    return { ntpServer: this.#result!.ntpServer, ntpPort: this.#result!.ntpPort };
   }
 
   /** True while the keys come from an NTS-KE whose certificate dates were not fully checked. */

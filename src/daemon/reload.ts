@@ -130,9 +130,8 @@ export class SourceDirReloader {
         this.#sources.removeConfig(config);
       }
     }
-    const fresh = [...wanted.values()].flat();
-    const order = new Map(read.sources.map((c, i) => [c, i]));
-    fresh.sort((a, b) => order.get(a)! - order.get(b)!);
+    const unmatched = new Set([...wanted.values()].flat());
+    const fresh = read.sources.filter((c) => unmatched.has(c)); // in file order
     const { added } = addConfiguredSources(this.#sources, fresh, this.#log);
     this.#current = [...kept, ...added];
     return { ok: true };

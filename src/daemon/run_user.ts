@@ -19,11 +19,6 @@ export interface RunUser extends Owner {
   from: "-u" | "user" | "process";
 }
 
-/** Reads /etc/passwd ("" when unreadable, so every name is then unknown). */
-export function readPasswd(): string {
-  return readTextOrNull("/etc/passwd") ?? "";
-}
-
 /**
  * Resolves the run user from `-u` (`cliUser`) and the `user` directive (`configUser`), with
  * `process` the ids of the starting process. Returns an error message for an unknown user.
@@ -31,7 +26,7 @@ export function readPasswd(): string {
 export function resolveRunUser(
   cliUser: string | null,
   configUser: string | null,
-  passwd: string = readPasswd(),
+  passwd: string = readTextOrNull("/etc/passwd") ?? "", // unreadable: every name unknown
   process: Owner = { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 },
 ): { ok: true; user: RunUser } | { ok: false; error: string } {
   const wanted = cliUser ?? configUser;

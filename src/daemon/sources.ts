@@ -276,9 +276,7 @@ export class SourceManager {
   }
 
   #countOf(config: SourceConfig): number {
-    let n = 0;
-    for (const member of this.#members.values()) if (member.config === config) n++;
-    return n;
+    return [...this.#members.values()].filter((m) => m.config === config).length;
   }
 }
 

@@ -10,7 +10,7 @@
 import type { Config } from "../config/model.ts";
 import { type LoadedKeys, loadKeyFile } from "./keys.ts";
 import { broadcastKeyErrors, broadcastPortProblems } from "./broadcast_checks.ts";
-import { readPasswd, resolveRunUser, type RunUser } from "./run_user.ts";
+import { resolveRunUser, type RunUser } from "./run_user.ts";
 import { dirOf } from "../io/private_dir.ts";
 import { statOrNull } from "../io/files.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
@@ -38,7 +38,7 @@ export function checkStartup(
   const broadcast = broadcastPortProblems(config);
   errors.push(...broadcastKeyErrors(config, keys.keys), ...broadcast.errors);
   warnings.push(...broadcast.warnings);
-  const user = resolveRunUser(cliUser, config.user, deps.passwd ?? readPasswd());
+  const user = resolveRunUser(cliUser, config.user, deps.passwd);
   if (!user.ok) errors.push(user.error);
   const runUser = user.ok ? user.user : null;
   if (config.cmdSocket !== null) {
