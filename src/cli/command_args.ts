@@ -26,3 +26,15 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   }
   return parsed;
 }
+
+/** The options `query` and `sync` share: reply timeout, output, address family and NTS. */
+export const MEASURE_OPTIONS = {
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "4": { type: "boolean" },
+  "6": { type: "boolean" },
+  nts: { type: "boolean" },
+  "nts-port": { type: "string" },
+  "nts-ca": { type: "string" },
+} as const;

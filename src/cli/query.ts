@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseCommandArgs } from "./command_args.ts";
+import { MEASURE_OPTIONS, parseCommandArgs } from "./command_args.ts";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
@@ -46,14 +46,7 @@ export async function run(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       count: { type: "string", short: "c" },
-      timeout: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      "4": { type: "boolean" },
-      "6": { type: "boolean" },
-      nts: { type: "boolean" },
-      "nts-port": { type: "string" },
-      "nts-ca": { type: "string" },
+      ...MEASURE_OPTIONS,
     },
   });
   if (typeof parsed === "number") return parsed;

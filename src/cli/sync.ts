@@ -10,6 +10,7 @@
  */
 import { ntsTarget, type OneShotNts } from "../sync/nts_one_shot.ts";
 import { parseArgs } from "node:util";
+import { MEASURE_OPTIONS } from "./command_args.ts";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import type { SocketAddress } from "../base/ports.ts";
 import { joinHostPort, resolveHost, splitHostPort } from "../io/dns.ts";
@@ -111,9 +112,7 @@ export function realDeps(): SyncDeps {
       const driver = new LinuxClockDriver();
       return {
         stepBy: (seconds) => driver.stepBy(seconds),
-        slewBy: (seconds) => {
-          driver.singleShotSlew(seconds);
-        },
+        slewBy: (seconds) => void driver.singleShotSlew(seconds),
       };
     },
     resolve: resolveHost,
@@ -157,14 +156,7 @@ export async function runSync(args: string[], deps: SyncDeps): Promise<SyncResul
         "dry-run": { type: "boolean" },
         threshold: { type: "string" },
         samples: { type: "string" },
-        timeout: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        "4": { type: "boolean" },
-        "6": { type: "boolean" },
-        nts: { type: "boolean" },
-        "nts-port": { type: "string" },
-        "nts-ca": { type: "string" },
+        ...MEASURE_OPTIONS,
       },
     });
   } catch (error) {
