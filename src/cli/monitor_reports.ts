@@ -258,7 +258,6 @@ export async function waitsync(ctx: MonitorContext, args: string[]): Promise<boo
   let interval = Number(args[3] ?? 10);
   if (!(interval >= 0.1)) interval = 0.1;
   for (let i = 1;; i++) {
-    let ok = false;
     const reply = await ask(ctx, REQ.TRACKING);
     if (reply !== null) {
       const d = reply.data;
@@ -276,11 +275,8 @@ export async function waitsync(ctx: MonitorContext, args: string[]): Promise<boo
         (d.ipAddr.family !== IPADDR_UNSPEC || (refId !== 0 && refId !== 0x7f7f0101)) &&
         (maxCorrection === 0 || correction <= maxCorrection) &&
         (maxSkew === 0 || skew <= maxSkew)
-      ) {
-        ok = true;
-      }
+      ) return true;
     }
-    if (ok) return true;
     if (maxTries !== 0 && i >= maxTries) return false;
     await new Promise((r) => setTimeout(r, interval * 1000));
   }
