@@ -24,6 +24,7 @@ import { NullClockDriver } from "../clock/null.ts";
 import { clockPermissionError, LinuxClockDriver } from "../clock/linux.ts";
 import type { KeyStore } from "../ntp/keyfile.ts";
 import { parseIpv4 } from "../base/ip.ts";
+import { errorMessage } from "../base/errors.ts";
 import { refIdFromAddress } from "../ntp/packet.ts";
 import { resolveHost } from "../io/dns.ts";
 import { readDriftFile, writeDriftFile } from "../io/driftfile.ts";
@@ -114,11 +115,6 @@ export function loadDaemonConfig(options: DaemonOptions): Promise<ConfParseResul
   return loadConfig(options.configFile);
 }
 
-/** The message of an error. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function logLevelFor(options: DaemonOptions): "debug" | "info" | "warning" | "error" {
   if (options.debugLevel >= 2 || options.logLevel < 0) return "debug";
   return (["info", "warning", "error", "error"] as const)[options.logLevel];
@@ -142,7 +138,7 @@ function readDrift(config: Config, log: LogPort): { freqPpm: number; skewPpm: nu
     try {
       ensureDirSync(file.slice(0, file.lastIndexOf("/")) || "/");
     } catch (error) {
-      log.log("warning", `Could not create the directory of ${file}: ${describe(error)}`);
+      log.log("warning", `Could not create the directory of ${file}: ${errorMessage(error)}`);
     }
   }
   if (config.driftFile === null) return null;
@@ -195,7 +191,7 @@ export async function buildDaemon(
     try {
       acquirePidFile(pidFile, runUser);
     } catch (error) {
-      throw new StartupError(describe(error));
+      throw new StartupError(errorMessage(error));
     }
   }
   const initialDrift = readDrift(config, log);
@@ -212,7 +208,7 @@ export async function buildDaemon(
     const path = config.driftFile;
     engine.onDriftUpdate = (freqPpm, skewPpm) => {
       writeDriftFile(path, { freqPpm, skewPpm }).catch((error) =>
-        log.log("warning", `Could not write driftfile ${path}: ${describe(error)}`)
+        log.log("warning", `Could not write driftfile ${path}: ${errorMessage(error)}`)
       );
     };
   }
@@ -239,7 +235,7 @@ export async function buildDaemon(
   try {
     refclocks = openRefclocks(config.refclocks, engine, log, config);
   } catch (e) {
-    throw new StartupError(describe(e));
+    throw new StartupError(errorMessage(e));
   }
 
   const ntpAccess = AccessTable.fromRules(config.ntpAccess);
@@ -299,7 +295,7 @@ function openRtc(
     engine.clock.addObserver((change) => rtc.applyClockChange(change));
     return rtc;
   } catch (error) {
-    log.log("warning", `RTC tracking disabled: ${describe(error)}`);
+    log.log("warning", `RTC tracking disabled: ${errorMessage(error)}`);
     return null;
   }
 }

@@ -14,7 +14,8 @@ import type { OneShotResult } from "../core/engine/engine.ts";
 import { CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { applyRunUser } from "./run_user.ts";
 import type { DaemonOptions } from "./args.ts";
-import { buildDaemon, type DaemonParts, describe, StartupError } from "./build.ts";
+import { buildDaemon, type DaemonParts, StartupError } from "./build.ts";
+import { errorMessage } from "../base/errors.ts";
 import { exitOnSignals, ExitRequest, runUntilExit } from "./lifecycle.ts";
 import { serve, type Serving } from "./serve.ts";
 
@@ -75,7 +76,9 @@ async function buildAndServe(
     const done = applyRunUser(parts.runUser, options.noClockControl ? [] : [CAP_SYS_TIME]);
     if (done !== null) parts.log.log("info", done);
   } catch (error) {
-    throw new StartupError(`Could not switch to user ${parts.runUser.name}: ${describe(error)}`);
+    throw new StartupError(
+      `Could not switch to user ${parts.runUser.name}: ${errorMessage(error)}`,
+    );
   }
 
   return {

@@ -8,7 +8,8 @@
 import { releasePidFile } from "../io/pidfile.ts";
 import { writeDriftFile } from "../io/driftfile.ts";
 import { sdNotify } from "../io/sd_notify.ts";
-import { type DaemonParts, describe } from "./build.ts";
+import type { DaemonParts } from "./build.ts";
+import { errorMessage } from "../base/errors.ts";
 import type { Serving } from "./serve.ts";
 
 /** A request to exit with a code; only the first one counts. */
@@ -82,7 +83,7 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
     try {
       await writeDriftFile(config.driftFile, engine.reference.driftValues());
     } catch (error) {
-      log.log("warning", `Could not write driftfile: ${describe(error)}`);
+      log.log("warning", `Could not write driftfile: ${errorMessage(error)}`);
     }
   }
   await parts.rtc?.close();

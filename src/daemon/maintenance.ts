@@ -27,7 +27,7 @@ import {
 } from "./dump.ts";
 import { loadKeyFile } from "./keys.ts";
 import { ensurePrivateDir } from "../io/private_dir.ts";
-import { describe } from "./build.ts";
+import { errorMessage } from "../base/errors.ts";
 import {
   addConfiguredSources,
   fromSourceDir,
@@ -87,7 +87,7 @@ export function startMaintenance(parts: DaemonParts, options: DaemonOptions): Ma
     try {
       ensurePrivateDir(dumpDir, 0o750, parts.runUser);
     } catch (error) {
-      log.log("warning", `Could not create dumpdir ${dumpDir}: ${describe(error)}`);
+      log.log("warning", `Could not create dumpdir ${dumpDir}: ${errorMessage(error)}`);
     }
   }
   const writeDumps = (): ControlResult => {

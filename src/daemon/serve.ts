@@ -14,7 +14,8 @@ import { type NtsKeServerHandle, startNtsServer } from "./nts_server.ts";
 import { mode6Control } from "./mode6.ts";
 import { watchSmoothedSources } from "./smoothed_sources.ts";
 import type { DaemonOptions } from "./args.ts";
-import { type DaemonParts, describe, StartupError } from "./build.ts";
+import { type DaemonParts, StartupError } from "./build.ts";
+import { errorMessage } from "../base/errors.ts";
 import { DaemonControl } from "./control.ts";
 import * as edge from "./edge_options.ts";
 import { type OpsServices, startOpsServices } from "./ops_services.ts";
@@ -71,7 +72,7 @@ export async function serve(
         ntpPort: config.port,
       });
     } catch (error) {
-      throw new StartupError(`Could not start the NTS-KE server: ${describe(error)}`);
+      throw new StartupError(`Could not start the NTS-KE server: ${errorMessage(error)}`);
     }
   }
   let ntpServer: NtpServerHandle | null = null;
@@ -127,7 +128,7 @@ export async function serve(
       engine.attachNtpPort({ send: (_id, to, bytes) => server.sendPeer(to, bytes) });
     } catch (error) {
       throw new StartupError(
-        `Could not open NTP server socket on port ${config.port}: ${describe(error)}`,
+        `Could not open NTP server socket on port ${config.port}: ${errorMessage(error)}`,
       );
     }
   }
@@ -146,7 +147,7 @@ export async function serve(
     }
     if (options.oneShot === null) manycast = startManycastClients(config, parts);
   } catch (error) {
-    throw new StartupError(describe(error));
+    throw new StartupError(errorMessage(error));
   }
   const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null);
   let commandServer: CommandServer | null = null;
