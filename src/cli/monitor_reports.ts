@@ -214,7 +214,6 @@ export async function smoothing(ctx: MonitorContext): Promise<boolean> {
   const reply = await ask(ctx, REQ.SMOOTHING);
   if (reply === null) return false;
   const d = reply.data;
-  const flags = d.flags;
   ctx.json(jsonFields(d));
   report(
     ctx,
@@ -222,8 +221,8 @@ export async function smoothing(ctx: MonitorContext): Promise<boolean> {
       "Wander         : %+.6f ppm per second\nLast update    : %.1f seconds ago\n" +
       "Remaining time : %.1f seconds\n",
     [
-      flags & 1,
-      flags & 2 ? "(leap second only)" : "",
+      d.flags & 1,
+      d.flags & 2 ? "(leap second only)" : "",
       d.offset,
       d.freqPpm,
       d.wanderPpm,

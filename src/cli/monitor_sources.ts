@@ -142,14 +142,9 @@ const SELECTDATA_LEGEND = [
   "|                        |    |     |                       |",
 ];
 
+/** The five option columns: bits 0..3 as N, P, T and R, then a column chrony leaves "-". */
 function options(bits: number): string[] {
-  return [
-    bits & 1 ? "N" : "-",
-    bits & 2 ? "P" : "-",
-    bits & 4 ? "T" : "-",
-    bits & 8 ? "R" : "-",
-    "-",
-  ];
+  return [..."NPTR"].map((flag, i) => bits & (1 << i) ? flag : "-").concat("-");
 }
 
 /** `selectdata [-a] [-v]`. */
