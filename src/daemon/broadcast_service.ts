@@ -118,15 +118,11 @@ export function startBroadcastSender(
       }),
     );
   };
-  for (let i = 0; i < targets.length; i++) {
+  targets.forEach((t, i) => {
     arm(i);
-    deps.log.log(
-      "info",
-      `Broadcasting to ${targets[i].address} port ${targets[i].port} every ${
-        targets[i].interval
-      } s${keys[i] === null ? "" : ` with key ${targets[i].key}`}`,
-    );
-  }
+    const key = keys[i] === null ? "" : ` with key ${t.key}`;
+    deps.log.log("info", `Broadcasting to ${t.address} port ${t.port} every ${t.interval} s${key}`);
+  });
   return {
     counts,
     stop() {
