@@ -30,11 +30,8 @@ export interface NtsSourcesDeps
 
 /** Number of NTS sources `config` asks for (a pool counts its maxsources). */
 export function ntsSourceCount(config: Config): number {
-  let n = 0;
-  for (const s of config.sources) {
-    if (s.params.nts === true) n += s.type === "pool" ? s.params.maxSources : 1;
-  }
-  return n;
+  const nts = config.sources.filter((s) => s.params.nts === true);
+  return nts.reduce((n, s) => n + (s.type === "pool" ? s.params.maxSources : 1), 0);
 }
 
 /** Trusted certificate entries: directories get a trailing "/" (ffi/openssl_tls.ts). */

@@ -152,11 +152,8 @@ export class SourceManager {
   }
 
   #literalInUse(address: string): boolean {
-    for (const claimed of this.#claimed) if (sameAddress(claimed, address)) return true;
-    for (const member of this.#members.values()) {
-      if (sameAddress(member.address, address)) return true;
-    }
-    return false;
+    const members = [...this.#members.values()].map((m) => m.address);
+    return [...this.#claimed, ...members].some((a) => sameAddress(a, address));
   }
 
   /** Number of configured names still waiting for resolution. */
