@@ -22,6 +22,7 @@ import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
 import { History } from "./history.ts";
 import { VERSION } from "../version.ts";
 import { NullClockDriver } from "../clock/null.ts";
+import { joinHostPort } from "../io/dns.ts";
 import type { DaemonParts } from "./build.ts";
 
 /** CLOCK_MONOTONIC: slewed like CLOCK_REALTIME, never stepped. */
@@ -37,6 +38,11 @@ async function libcClocks(): Promise<ClockReader> {
     realtime: clockGettime(CLOCK_REALTIME),
     monotonic: clockGettime(CLOCK_MONOTONIC),
   });
+}
+
+/** The URL of the metrics endpoint on `hostname:port` (an IPv6 address in brackets). */
+export function metricsUrl(hostname: string, port: number): string {
+  return `http://${joinHostPort(hostname, port)}/metrics`;
 }
 
 /** The reports of one scrape, from the daemon's control surface. */
@@ -188,9 +194,11 @@ export async function startOpsServices(
       recorder?.close();
       if (timer !== null) clearInterval(timer);
       if (historyTimer !== null) clearInterval(historyTimer);
-      throw new Error(`Could not open metrics port ${hostname}:${port}: ${String(error)}`);
+      throw new Error(
+        `Could not open metrics port ${joinHostPort(hostname, port)}: ${String(error)}`,
+      );
     }
-    log.log("info", `Metrics on http://${config.bindMetricsAddress}:${server.port}/metrics`);
+    log.log("info", `Metrics on ${metricsUrl(hostname, server.port)}`);
   }
   return {
     metricsPort: server?.port ?? null,
