@@ -7,8 +7,6 @@
  */
 import type { NtsConfig } from "./nts_config.ts";
 
-export type { NtsConfig } from "./nts_config.ts";
-
 import type { BroadcastConfig } from "./model_broadcast.ts";
 
 /** How a source is specified. */
