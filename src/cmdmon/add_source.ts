@@ -183,6 +183,3 @@ export const SOURCE_MODIFIERS = {
   [REQ.MODIFY_POLLTARGET]: "pollTarget",
   [REQ.MODIFY_OFFSET]: "offset",
 } as const satisfies Readonly<Record<number, NumericSourceParam>>;
-
-/** A `SourceParams` field a per-source modify request sets. */
-export type ModifiableSourceParam = (typeof SOURCE_MODIFIERS)[keyof typeof SOURCE_MODIFIERS];

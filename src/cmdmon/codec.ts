@@ -62,30 +62,31 @@ export type CodecError =
   | { kind: "unknown-command"; command: number }
   | { kind: "unknown-reply"; reply: number };
 
+/** What a decoder returns: the decoded value under `K`, or why the packet could not be decoded. */
+export type Decoded<K extends string, T> =
+  | ({ ok: true } & { [P in K]: T })
+  | { ok: false; error: CodecError };
+
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Reads a request header; needs at least 20 bytes. */
-export function decodeRequestHeader(
-  bytes: Uint8Array,
-): { ok: true; header: RequestHeader } | { ok: false; error: CodecError } {
+export function decodeRequestHeader(bytes: Uint8Array): Decoded<"header", RequestHeader> {
   if (bytes.length < REQUEST_HEADER_LENGTH) {
     return { ok: false, error: { kind: "too-short", length: bytes.length } };
   }
   const dv = view(bytes);
   return {
     ok: true,
-    header: {
-      version: dv.getUint8(0),
-      pktType: dv.getUint8(1),
-      res1: dv.getUint8(2),
-      res2: dv.getUint8(3),
-      command: dv.getUint16(4),
-      attempt: dv.getUint16(6),
-      sequence: dv.getUint32(8),
-    },
+    header: { ...headerStart(dv), attempt: dv.getUint16(6), sequence: dv.getUint32(8) },
   };
+}
+
+/** The fields a request and a reply header both start with (bytes 0-5). */
+function headerStart(dv: DataView): Omit<RequestHeader, "attempt" | "sequence"> {
+  const [version, pktType, res1, res2] = [0, 1, 2, 3].map((offset) => dv.getUint8(offset));
+  return { version, pktType, res1, res2, command: dv.getUint16(4) };
 }
 
 /**
@@ -179,19 +180,13 @@ export function encodeReply(options: ReplyOptions): Uint8Array {
 }
 
 /** Reads a reply header; needs at least 28 bytes. */
-export function decodeReplyHeader(
-  bytes: Uint8Array,
-): { ok: true; header: ReplyHeader } | { ok: false; error: CodecError } {
+export function decodeReplyHeader(bytes: Uint8Array): Decoded<"header", ReplyHeader> {
   if (bytes.length < REPLY_HEADER_LENGTH) {
     return { ok: false, error: { kind: "too-short", length: bytes.length } };
   }
   const dv = view(bytes);
   const header: ReplyHeader = {
-    version: dv.getUint8(0),
-    pktType: dv.getUint8(1),
-    res1: dv.getUint8(2),
-    res2: dv.getUint8(3),
-    command: dv.getUint16(4),
+    ...headerStart(dv),
     reply: dv.getUint16(6),
     status: dv.getUint16(8),
     sequence: dv.getUint32(16),
@@ -203,9 +198,7 @@ export function decodeReplyHeader(
 }
 
 /** Reads a whole reply: header plus the data of its reply code. */
-export function decodeReply(
-  bytes: Uint8Array,
-): { ok: true; reply: Reply } | { ok: false; error: CodecError } {
+export function decodeReply(bytes: Uint8Array): Decoded<"reply", Reply> {
   const h = decodeReplyHeader(bytes);
   if (!h.ok) return h;
   const code = h.header.reply;

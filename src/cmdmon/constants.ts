@@ -19,8 +19,6 @@ export const PKT_TYPE_CMD_REPLY = 2;
 export const REQUEST_HEADER_LENGTH = 20;
 /** Length of the reply header. */
 export const REPLY_HEADER_LENGTH = 28;
-/** Largest padding a request carries (set by CLIENT_ACCESSES_BY_INDEX3). */
-export const MAX_PADDING_LENGTH = 484;
 /** Largest request chrony accepts: header + largest request data (ADD_SOURCE) + padding. */
 export const MAX_REQUEST_LENGTH = 860;
 /** Number of request codes chrony knows (REQ_* < this). */

@@ -209,10 +209,9 @@ export function testBitsToWire(tests: number): number {
 
 /** RPY_NTPData / RPY_NTPData2. */
 export function ntpDataToWire(r: NtpDataReport): NtpData2Data {
-  const local = parseIpAddr(r.localAddress) ?? unspecAddr();
   return {
     remoteAddr: addressToIp(r.remoteAddress),
-    localAddr: local,
+    localAddr: addressToIp(r.localAddress),
     remotePort: r.remotePort,
     leap: r.leap,
     version: r.version,

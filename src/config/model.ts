@@ -7,15 +7,31 @@
  */
 import type { NtsConfig } from "./nts_config.ts";
 
-export type { NtsConfig } from "./nts_config.ts";
-
 import type { BroadcastConfig } from "./model_broadcast.ts";
 
 /** How a source is specified. */
 export type SourceType = "server" | "pool" | "peer";
 
+/** Selection options a server, pool, peer and refclock all take. */
+export interface SelectionOptions {
+  /** prefer. */
+  prefer: boolean;
+  /** noselect. */
+  noselect: boolean;
+  /** trust. */
+  trust: boolean;
+  /** require. */
+  require: boolean;
+  /** minsamples (null = global). */
+  minSamples: number | null;
+  /** maxsamples (null = global). */
+  maxSamples: number | null;
+  /** maxunreach: polls an unreachable source stays selectable. */
+  maxUnreach: number;
+}
+
 /** Per-source options (chrony's server/pool/peer options). */
-export interface SourceParams {
+export interface SourceParams extends SelectionOptions {
   /** minpoll, log2 s (-7..24). */
   minPoll: number;
   /** maxpoll, log2 s. */
@@ -32,14 +48,6 @@ export interface SourceParams {
   offline: boolean;
   /** auto_offline: go offline when sending fails. */
   autoOffline: boolean;
-  /** prefer. */
-  prefer: boolean;
-  /** noselect. */
-  noselect: boolean;
-  /** trust. */
-  trust: boolean;
-  /** require. */
-  require: boolean;
   /** maxdelay, seconds. */
   maxDelay: number;
   /** maxdelayratio (0 = off). */
@@ -52,12 +60,6 @@ export interface SourceParams {
   asymmetry: number | null;
   /** offset: correction added to measured offsets, seconds. */
   offset: number;
-  /** minsamples (null = global). */
-  minSamples: number | null;
-  /** maxsamples (null = global). */
-  maxSamples: number | null;
-  /** maxunreach: polls an unreachable source stays selectable. */
-  maxUnreach: number;
   /** filter N: median filter length (null = off). */
   filter: number | null;
   /** minstratum. */
@@ -94,7 +96,7 @@ export interface SourceConfig {
 export type RefclockDriver = "SHM" | "SOCK" | "PPS" | "PHC" | "RTC" | "NMEA";
 
 /** One `refclock DRIVER PARAM [OPTIONS]` (chrony's RefclockParameters, the options tempus has). */
-export interface RefclockConfig {
+export interface RefclockConfig extends SelectionOptions {
   /** Driver name. */
   driver: RefclockDriver;
   /** Driver parameter: SHM unit number, SOCK socket path. */
@@ -117,20 +119,6 @@ export interface RefclockConfig {
   stratum: number;
   /** maxdispersion of a filtered sample, seconds (0: no limit). */
   maxDispersion: number;
-  /** Selection options. */
-  prefer: boolean;
-  /** noselect. */
-  noselect: boolean;
-  /** trust. */
-  trust: boolean;
-  /** require. */
-  require: boolean;
-  /** minsamples (null = global). */
-  minSamples: number | null;
-  /** maxsamples (null = global). */
-  maxSamples: number | null;
-  /** maxunreach. */
-  maxUnreach: number;
   /** lock REFID: pulses take their seconds from this refclock (null: from the reference). */
   lock: string | null;
   /** rate: pulses per second (chrony default 1). */

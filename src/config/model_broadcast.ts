@@ -65,8 +65,6 @@ export const DEFAULT_BROADCAST_DELAY = 0.004;
 export const DEFAULT_BROADCAST_MAX_SOURCES = 4;
 /** ntpd's default multicast group (IPv4). */
 export const NTP_MULTICAST_V4 = "224.0.1.1";
-/** The site-local NTP multicast group (IPv6). */
-export const NTP_MULTICAST_V6 = "ff05::101";
 
 /** A configuration with nothing of broadcast, multicast or manycast. */
 export function emptyBroadcastConfig(): BroadcastConfig {

@@ -16,10 +16,6 @@ const DEFAULTS = defaultConfig();
 /** chrony's driftfile interval default (seconds), omitted from the rendered line. */
 const DEFAULT_DRIFTFILE_INTERVAL = DEFAULTS.driftFileInterval;
 
-function num(n: number): string {
-  return String(n);
-}
-
 /** One source as a `server|pool|peer NAME [options]` line (non-default options only). */
 export function renderSource(source: SourceConfig): string {
   const parts: string[] = [source.type, source.name];
@@ -31,7 +27,7 @@ export function renderSource(source: SourceConfig): string {
   for (const [option, { field }] of Object.entries(SOURCE_VALUE_OPTIONS)) {
     if (option === "maxsources" && source.type !== "pool") continue;
     const v = p[field as keyof SourceParams];
-    if (v !== null && v !== undefined && v !== d[field]) parts.push(option, num(v as number));
+    if (v !== null && v !== undefined && v !== d[field]) parts.push(option, String(v));
   }
   return parts.join(" ");
 }
@@ -70,17 +66,17 @@ export function renderConfig(config: Config): string {
   if (config.manual) line("manual");
 
   section("Source selection");
-  line("combinelimit", num(config.combineLimit));
-  line("maxdistance", num(config.maxDistance));
-  line("maxjitter", num(config.maxJitter));
+  line("combinelimit", config.combineLimit);
+  line("maxdistance", config.maxDistance);
+  line("maxjitter", config.maxJitter);
   line("minsources", config.minSources);
   if (config.maxStratum !== DEFAULTS.maxStratum) line("maxstratum", config.maxStratum);
-  line("reselectdist", num(config.reselectDist));
-  line("stratumweight", num(config.stratumWeight));
+  line("reselectdist", config.reselectDist);
+  line("stratumweight", config.stratumWeight);
 
   section("System clock");
-  if (config.clockPrecision !== null) line("clockprecision", num(config.clockPrecision));
-  line("corrtimeratio", num(config.corrTimeRatio));
+  if (config.clockPrecision !== null) line("clockprecision", config.clockPrecision);
+  line("corrtimeratio", config.corrTimeRatio);
   if (config.driftFile !== null) {
     if (config.driftFileInterval === DEFAULT_DRIFTFILE_INTERVAL) {
       line("driftfile", config.driftFile);
@@ -93,20 +89,20 @@ export function renderConfig(config: Config): string {
   if (config.leapSecTz !== null) line("leapsectz", config.leapSecTz);
   if (config.leapSecList !== null) line("leapseclist", config.leapSecList);
   if (config.makeStep !== null) {
-    line("makestep", num(config.makeStep.threshold), config.makeStep.limit);
+    line("makestep", config.makeStep.threshold, config.makeStep.limit);
   }
   if (config.maxChange !== null) {
     const m = config.maxChange;
-    line("maxchange", num(m.offset), m.start, m.ignore);
+    line("maxchange", m.offset, m.start, m.ignore);
   }
-  line("maxclockerror", num(config.maxClockError));
-  line("maxdrift", num(config.maxDrift));
-  line("maxupdateskew", num(config.maxUpdateSkew));
-  line("maxslewrate", num(config.maxSlewRate));
+  line("maxclockerror", config.maxClockError);
+  line("maxdrift", config.maxDrift);
+  line("maxupdateskew", config.maxUpdateSkew);
+  line("maxslewrate", config.maxSlewRate);
   const tc = config.tempComp;
   if (tc) {
-    if (tc.pointFile !== null) line("tempcomp", tc.file, num(tc.interval), tc.pointFile);
-    else line("tempcomp", tc.file, ...[tc.interval, tc.t0, tc.k0, tc.k1, tc.k2].map(num));
+    if (tc.pointFile !== null) line("tempcomp", tc.file, tc.interval, tc.pointFile);
+    else line("tempcomp", tc.file, tc.interval, tc.t0, tc.k0, tc.k1, tc.k2);
   }
 
   section("NTP server");
@@ -126,12 +122,12 @@ export function renderConfig(config: Config): string {
   if (config.noClientLog) line("noclientlog");
   if (config.local !== null) {
     const l = config.local;
-    const parts: (string | number)[] = ["local", "stratum", l.stratum, "distance", num(l.distance)];
+    const parts: (string | number)[] = ["local", "stratum", l.stratum, "distance", l.distance];
     if (l.orphan) parts.push("orphan");
-    if (l.waitSynced !== 0) parts.push("waitsynced", num(l.waitSynced));
+    if (l.waitSynced !== 0) parts.push("waitsynced", l.waitSynced);
     const impliedWait = l.orphan ? ORPHAN_WAIT_UNSYNCED : 0;
-    if (l.waitUnsynced !== impliedWait) parts.push("waitunsynced", num(l.waitUnsynced));
-    if (l.activate !== 0) parts.push("activate", num(l.activate));
+    if (l.waitUnsynced !== impliedWait) parts.push("waitunsynced", l.waitUnsynced);
+    if (l.activate !== 0) parts.push("activate", l.activate);
     line(...parts);
   }
 
@@ -147,14 +143,14 @@ export function renderConfig(config: Config): string {
   if (config.rtcFile !== null) line("rtcfile", config.rtcFile);
   line("rtcdevice", config.rtcDevice);
   if (config.rtcOnUtc) line("rtconutc");
-  line("rtcautotrim", num(config.rtcAutoTrim));
+  line("rtcautotrim", config.rtcAutoTrim);
   if (config.hwclockFile !== null) line("hwclockfile", config.hwclockFile);
 
   section("Logging and files");
   if (config.logDir !== null) line("logdir", config.logDir);
   if (config.logKinds.length > 0) line("log", ...config.logKinds);
   line("logbanner", config.logBanner);
-  line("logchange", num(config.logChange));
+  line("logchange", config.logChange);
   if (config.pidFile !== null) line("pidfile", config.pidFile);
   else out.push("# (no pidfile)");
   if (config.user !== null) line("user", config.user);
@@ -179,7 +175,7 @@ export function renderConfig(config: Config): string {
   }
   if (config.smoothTime) {
     const st = config.smoothTime;
-    const parts: (string | number)[] = ["smoothtime", num(st.maxFreqPpm), num(st.maxWanderPpm)];
+    const parts: (string | number)[] = ["smoothtime", st.maxFreqPpm, st.maxWanderPpm];
     if (st.leapOnly) parts.push("leaponly");
     line(...parts);
   }

@@ -47,8 +47,6 @@ import { SOURCE_FLAG_OPTIONS, SOURCE_VALUE_OPTIONS } from "./source_options.ts";
 import { type InlineSpec, type KeySpec, SECTIONS, TOP_LEVEL } from "./toml_schema.ts";
 import { formatKeyPath, indexKeys, type KeyIndex, type KeyPath, lineOf } from "./toml_keys.ts";
 
-export { formatKeyPath, type KeyPath, locateKey } from "./toml_keys.ts";
-
 interface Ctx {
   config: Config;
   file: string;

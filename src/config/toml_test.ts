@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { parseChronyConfText } from "./chrony_conf.ts";
 import { formatDiagnostic } from "./diagnostics.ts";
 import type { Config } from "./model.ts";
-import { formatKeyPath, locateKey, parseTomlConfig } from "./toml.ts";
+import { parseTomlConfig } from "./toml.ts";
+import { formatKeyPath, locateKey } from "./toml_keys.ts";
 import { memReader } from "../../tests/helpers/mem_reader.ts";
 
 function ok(text: string): Config {

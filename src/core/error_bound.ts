@@ -23,7 +23,7 @@
  * @module
  */
 import type { LeapStatus, SelectDataReport, SourceReport, TrackingReport } from "./reports.ts";
-import { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference.ts";
+import { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference_report.ts";
 import type { Instant } from "../base/time.ts";
 
 /**

@@ -7,7 +7,7 @@ import {
   selectedSample,
   StepWatch,
 } from "./error_bound.ts";
-import { LOCAL_REFERENCE_ID } from "./reference.ts";
+import { LOCAL_REFERENCE_ID } from "./reference_report.ts";
 import type { SelectDataReport, SourceReport, TrackingReport } from "./reports.ts";
 
 const S = 1_000_000_000n;

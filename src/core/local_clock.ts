@@ -191,11 +191,12 @@ export class LocalClock {
     for (const fn of [...this.#observers]) fn(change);
   }
 
-  /** Folds what the current slew applied into the register; restarts the segment at `raw`. */
-  #settle(raw: Instant): void {
+  /** Folds what the current slew applied into the register; restarts (and returns) `raw`. */
+  #settle(raw: Instant = this.#driver.readRawTime()): Instant {
     this.#offsetRegister -= this.#applied(raw);
     this.#slewStart = raw;
     if (Math.abs(this.#offsetRegister) < NEGLIGIBLE_OFFSET) this.#offsetRegister = 0;
+    return raw;
   }
 
   /**
@@ -208,7 +209,7 @@ export class LocalClock {
   /** Sets the temperature compensation in ppm (dropin: the tempcomp hook). */
   setTempComp(ppm: number): void {
     if (!Number.isFinite(ppm) || ppm === this.#tempCompPpm) return;
-    this.#settle(this.#driver.readRawTime());
+    this.#settle();
     this.#tempCompPpm = ppm;
     this.#applyFrequency();
   }
@@ -306,9 +307,8 @@ export class LocalClock {
   ): ClockChangeEvent | null {
     if (!Number.isFinite(dfreqPpm) || !Number.isFinite(offset)) return null;
     if (!Number.isFinite(correctionRate)) correctionRate = 0;
-    const raw = this.#driver.readRawTime();
+    const raw = this.#settle();
     const when = this.cook(raw);
-    this.#settle(raw);
     const oldBase = this.#baseFreqPpm;
     const newBase = this.#limitFreq(oldBase + dfreqPpm * (1 + oldBase / 1e6));
     this.#baseFreqPpm = newBase;
@@ -322,9 +322,8 @@ export class LocalClock {
   /** Sets the absolute frequency, ppm (tempus sense), clamped to maxdrift. */
   setAbsoluteFrequency(ppm: number): void {
     if (!Number.isFinite(ppm)) return;
-    const raw = this.#driver.readRawTime();
+    const raw = this.#settle();
     const when = this.cook(raw);
-    this.#settle(raw);
     const oldBase = this.#baseFreqPpm;
     this.#baseFreqPpm = this.#limitFreq(ppm);
     this.#updateSlew(raw);
@@ -339,9 +338,8 @@ export class LocalClock {
    */
   step(offset: number): void {
     if (!Number.isFinite(offset)) return;
-    const raw = this.#driver.readRawTime();
+    const raw = this.#settle();
     const when = this.cook(raw);
-    this.#settle(raw);
     const total = offset + this.#offsetRegister;
     this.#offsetRegister = 0;
     this.#driver.stepBy(total);
@@ -395,8 +393,7 @@ export class LocalClock {
    */
   applyLeap(shift: number, how: "kernel" | "step" | "slew"): void {
     if (how === "kernel") return;
-    const raw = this.#driver.readRawTime();
-    this.#settle(raw);
+    const raw = this.#settle();
     if (how === "step") {
       this.#driver.stepBy(shift);
       this.#stepped += shift;
@@ -417,8 +414,7 @@ export class LocalClock {
   stop(): number {
     if (this.#slewTimer !== null) this.#timers.cancelTimer(this.#slewTimer);
     this.#slewTimer = null;
-    const raw = this.#driver.readRawTime();
-    this.#settle(raw);
+    this.#settle();
     const left = this.#offsetRegister;
     if (this.#slewFreq !== 0) {
       this.#slewFreq = 0;

@@ -41,16 +41,8 @@ import {
   type ReferenceState,
 } from "./types.ts";
 
-export { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference_report.ts";
 /** Initial skew without a driftfile, ppm (chrony: 1.0, "rather bad"). */
 export const INITIAL_SKEW_PPM = 1e6;
-
-export type {
-  ReferenceConfig,
-  ReferenceDeps,
-  ReferenceOutcome,
-  ReferenceUpdate,
-} from "./reference_types.ts";
 
 /**
  * The clock discipline. Call `update` with each selected estimate, `setUnsynchronised`

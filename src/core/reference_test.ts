@@ -4,12 +4,9 @@ import type { Config } from "../config/model.ts";
 import { FakeDriver, VirtualScheduler } from "../../tests/helpers/discipline_testing.ts";
 import { LocalClock } from "./local_clock.ts";
 import { clockEstimates, correctionRate } from "./reference_guards.ts";
-import {
-  LOCAL_REFERENCE_ID,
-  MANUAL_REFERENCE_ID,
-  Reference,
-  type ReferenceUpdate,
-} from "./reference.ts";
+import { Reference } from "./reference.ts";
+import { LOCAL_REFERENCE_ID, MANUAL_REFERENCE_ID } from "./reference_report.ts";
+import type { ReferenceUpdate } from "./reference_types.ts";
 
 function setup(patch: Partial<Config> = {}, epoch?: bigint) {
   const cfg = { ...defaultConfig(), ...patch };

@@ -88,9 +88,7 @@ export interface KernelSocketOptions {
 }
 
 /** True when kernel-timestamp sockets can be used here (Linux, glibc, FFI permitted). */
-export function kernelSocketsAvailable(): boolean {
-  return kernelTimestampSocketsAvailable();
-}
+export const kernelSocketsAvailable: () => boolean = kernelTimestampSocketsAvailable;
 
 /** One datagram read by {@link KernelSocket.receiveOne}: a view, valid until the next. */
 export interface SharedDatagram {

@@ -204,28 +204,27 @@ export interface SelectionLogRecord {
  * Negative zero keeps its sign, as in C, so sign flips at this edge mirror chrony exactly.
  */
 export function cExp(value: number, precision: number, width = 0): string {
-  let s: string;
-  if (Number.isNaN(value)) s = "nan";
-  else if (!Number.isFinite(value)) s = value < 0 ? "-inf" : "inf";
-  else {
+  return cFormat(value, width, () => {
     const [mant, exp] = value.toExponential(precision).split("e");
     const e = Number(exp);
-    s = `${mant}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-    if (Object.is(value, -0)) s = "-" + s;
-  }
-  return s.padStart(width);
+    const s = `${mant}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+    return Object.is(value, -0) ? "-" + s : s;
+  });
 }
 
 /** printf("%W.Pf"), right-aligned in `width`. */
 export function cFixed(value: number, precision: number, width = 0): string {
-  let s: string;
-  if (Number.isNaN(value)) s = "nan";
-  else if (!Number.isFinite(value)) s = value < 0 ? "-inf" : "inf";
-  else {
-    s = value.toFixed(precision);
-    if (Object.is(value, -0) || (value < 0 && !s.startsWith("-"))) s = "-" + s; // as C: "-0.000"
-  }
-  return s.padStart(width);
+  return cFormat(value, width, () => {
+    const s = value.toFixed(precision);
+    return Object.is(value, -0) || (value < 0 && !s.startsWith("-")) ? "-" + s : s; // as C: "-0.000"
+  });
+}
+
+/** `finite()` right-aligned in `width`, or C's "nan", "inf", "-inf" when `value` is not finite. */
+function cFormat(value: number, width: number, finite: () => string): string {
+  if (Number.isNaN(value)) return "nan".padStart(width);
+  if (!Number.isFinite(value)) return (value < 0 ? "-inf" : "inf").padStart(width);
+  return finite().padStart(width);
 }
 
 /** printf("%Wd"). */

@@ -146,6 +146,9 @@ export async function exchange(
   return { sentAt, localPort, replies, accepted, sendError };
 }
 
+/** A client exchange implementation (`exchange` here, `kernelExchange` in src/sync/kernel_udp.ts). */
+export type ExchangeFn = typeof exchange;
+
 /**
  * The engine's transport over real UDP: each `send` runs an `exchange` in the background and
  * hands every reply to `onReply` with its receive time. Replies that arrive after
@@ -156,7 +159,7 @@ export class UdpClientTransport implements NtpTransport {
   readonly #timeoutMs: number;
   readonly #onReply: (requestId: number, packet: Uint8Array, receivedAt: Instant) => void;
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #exchange: typeof exchange | null;
+  readonly #exchange: ExchangeFn | null;
 
   /**
    * Creates the transport; `onReply` is normally `engine.receiveReply`. `exchangeFn`
@@ -167,7 +170,7 @@ export class UdpClientTransport implements NtpTransport {
     clock: ClockFn,
     onReply: (requestId: number, packet: Uint8Array, receivedAt: Instant) => void,
     timeoutMs = 4000,
-    exchangeFn: typeof exchange | null = null,
+    exchangeFn: ExchangeFn | null = null,
   ) {
     this.#clock = clock;
     this.#onReply = onReply;

@@ -22,11 +22,12 @@ import type { SocketAddress } from "../base/ports.ts";
 import {
   type ClockFn,
   exchange,
-  type ExchangeOptions,
+  type ExchangeFn,
   type ExchangeResult,
   openUdp,
 } from "../io/udp.ts";
-import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
+import { kernelExchange } from "./kernel_udp.ts";
+import { kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import type { KissAction } from "../ntp/packet.ts";
 import type { PacketAuthenticator } from "../core/source/packet_auth.ts";
 import { bestEffort } from "../base/errors.ts";
@@ -121,24 +122,13 @@ export interface BurstOptions {
   auth?: PacketAuthenticator | null;
 }
 
-/** A client exchange implementation (src/io/udp.ts `exchange` or `kernelExchange`). */
-export type ExchangeFn = (
-  to: SocketAddress,
-  request: Uint8Array,
-  options: ExchangeOptions,
-) => Promise<ExchangeResult>;
-
 /**
  * The most accurate exchange available: a libc socket with kernel receive timestamps when
  * FFI works, else the Deno socket (also when the libc socket cannot be created; the
  * fallback happens before anything is sent).
  */
-export async function bestExchange(
-  to: SocketAddress,
-  request: Uint8Array,
-  options: ExchangeOptions,
-): Promise<ExchangeResult> {
-  if (kernelExchangeAvailable()) {
+export const bestExchange: ExchangeFn = async (to, request, options): Promise<ExchangeResult> => {
+  if (kernelSocketsAvailable()) {
     try {
       return await kernelExchange(to, request, options);
     } catch {
@@ -146,7 +136,7 @@ export async function bestExchange(
     }
   }
   return await exchange(to, request, options);
-}
+};
 
 /** Reasonable defaults for a boot-time burst against LAN or Internet servers. */
 export const DEFAULT_BURST: Omit<BurstOptions, "clock" | "randomFill"> = {

@@ -7,15 +7,14 @@
  * clock by the adapter's one rule (src/io/kernel_timestamps.ts).
  *
  * Same contract as `exchange` in src/io/udp.ts (fresh socket and random source port per
- * request). `kernelExchangeAvailable()` is false when libc or FFI is unavailable; callers
- * then use the Deno socket.
+ * request). `kernelSocketsAvailable()` (src/io/kernel_socket.ts) is false when libc or FFI is
+ * unavailable; callers then use the Deno socket.
  *
  * @module
  */
-import type { SocketAddress } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import {
-  type ExchangeOptions,
+  type ExchangeFn,
   type ExchangeResult,
   MAX_DATAGRAM,
   type ReceivedDatagram,
@@ -24,26 +23,17 @@ import { KernelSocket, kernelSocketsAvailable } from "../io/kernel_socket.ts";
 import { singleClockScale } from "../io/kernel_timestamps.ts";
 import { parseIpv4, parseIpv6, sameIpAddress } from "../base/ip.ts";
 
-/** True when exchanges with kernel receive timestamps can be made here. */
-export function kernelExchangeAvailable(): boolean {
-  return kernelSocketsAvailable();
-}
-
 /**
  * `exchange` over a libc socket with kernel receive timestamps. Throws only when no socket
  * can be created (the caller then falls back to the Deno socket).
  */
-export async function kernelExchange(
-  to: SocketAddress,
-  request: Uint8Array,
-  options: ExchangeOptions,
-): Promise<ExchangeResult> {
+export const kernelExchange: ExchangeFn = async (to, request, options): Promise<ExchangeResult> => {
   const wildcard = parseIpv4(to.address) !== null
     ? "0.0.0.0"
     : parseIpv6(to.address) !== null
     ? "::"
     : null;
-  if (wildcard === null || !kernelExchangeAvailable()) {
+  if (wildcard === null || !kernelSocketsAvailable()) {
     throw new Error("kernel UDP socket unavailable");
   }
   const socket = KernelSocket.open(wildcard, 0, {
@@ -90,4 +80,4 @@ export async function kernelExchange(
     clearTimeout(timer);
     socket.close();
   }
-}
+};

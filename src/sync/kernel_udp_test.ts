@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { systemTimeSource } from "../clock/kernel_ops.ts";
 import { UdpServerSocket } from "../../tests/helpers/udp_server_socket.ts";
-import { kernelExchange, kernelExchangeAvailable } from "./kernel_udp.ts";
+import { kernelExchange } from "./kernel_udp.ts";
+import { kernelSocketsAvailable } from "../io/kernel_socket.ts";
 
 const clock = systemTimeSource().realtime;
 
 Deno.test({
   name: "kernel exchange: reply with a kernel receive time no later than the JS clock read",
-  ignore: !kernelExchangeAvailable(),
+  ignore: !kernelSocketsAvailable(),
   async fn() {
     const server = UdpServerSocket.bind("127.0.0.1", 0);
     const loop = (async () => {

@@ -16,7 +16,8 @@ import type { LogLevel, NtpTransport, SocketAddress } from "../../base/ports.ts"
 import { Reference } from "../reference.ts";
 import type { SelectionResult, SourceSelector } from "../select/mod.ts";
 import { NtpSource } from "../source/ntp_client.ts";
-import { type RefclockSampleLog, RefclockSource } from "../source/refclock.ts";
+import { RefclockSource } from "../source/refclock.ts";
+import type { RefclockSampleLog } from "../source/refclock_types.ts";
 import type { PacketAuthenticator } from "../source/packet_auth.ts";
 import { findRefclock } from "../source/refclock_lookup.ts";
 import { PeerSource } from "../source/peer.ts";

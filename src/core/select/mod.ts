@@ -9,21 +9,10 @@
  */
 export { SourceSelector } from "./selector.ts";
 export {
-  BAD_HANDLE_THRESHOLD,
-  type CombinedEstimate,
-  DISTANT_PENALTY,
   type Instant,
   type LeapStatus,
-  type OffsetInterval,
-  OVERDUE_POLLS,
-  SCORE_LIMIT,
   type SelectionCandidate,
   type SelectionData,
-  type SelectionMessage,
   type SelectionResult,
-  SILENT_DISTANCE_RATIO,
-  SILENT_POLLS,
-  SOURCE_REACH_BITS,
   type SourceSelectorOptions,
-  type TrackingData,
 } from "./types.ts";

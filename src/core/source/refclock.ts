@@ -47,13 +47,6 @@ import {
 } from "./refclock_types.ts";
 import { refIdFromAscii } from "../../ntp/packet.ts";
 
-export {
-  MAX_REFCLOCK_OFFSET,
-  REFCLOCK_COMBINE_RATIO,
-  type RefclockRawSample,
-  type RefclockSampleLog,
-} from "./refclock_types.ts";
-
 /** Construction options of a refclock source. */
 export interface RefclockSourceOptions {
   /** Engine id. */
