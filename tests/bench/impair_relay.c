@@ -3,7 +3,7 @@
  * with the semantics of tests/helpers/impair_relay.ts but timed from the kernel's receive
  * timestamp: every datagram is read with recvmsg and SO_TIMESTAMPNS (CLOCK_REALTIME), due =
  * rx + scripted delay, pending datagrams wait in a min-heap by due time, and the single
- * thread sleeps (ppoll, 1 ns timer slack) until ~SPIN_NS before the earliest due time, then
+ * thread sleeps (ppoll, 1 ns timer slack) until ~300 µs before the earliest due time, then
  * spins on clock_gettime and sends at the due time. The relay's own latency is then the
  * sendto path, the same in both directions.
  *
@@ -17,9 +17,14 @@
  *   --window KIND,START_S,END_S,DIR,MIN_MS,MAX_MS   (KIND outage|congestion, DIR up|down|both;
  *                                                   repeatable)
  *   --seed N --max-queue N --max-clients N --idle-seconds S
- *   --spin-us N              how long before the due time to start spinning (default 100)
+ *   --spin-us N              how long before the due time to start spinning (default 300:
+ *                            a timer wake-up after an idle spell takes 100-150 µs here)
  *   --priority N             try nice N (default -10; failure ignored)
  *   --watch-stdin 1          exit (with the stats) when stdin reaches end of file
+ *   --fifo N                 try SCHED_FIFO priority N (default 0: no; failure ignored)
+ *   --anticipate-us N        busy-poll from N µs before to N µs after the next expected
+ *                            request (last arrival + last interval; default 1500, 0: off)
+ *   --anticipate-frac F      widen that window by F times the interval (default 0.02)
  * Output: the bound port on one line at start; on SIGTERM/SIGINT (or stdin closing) the stats
  * as one JSON line, then exit 0.
  */
@@ -36,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -89,7 +95,7 @@ static int nwindows;
 static uint32_t prng;
 static int max_queue = 256, max_clients = 64;
 static double idle_s = 20;
-static int64_t spin_ns = 100000;
+static int64_t spin_ns = 300000;
 
 static struct link links[MAX_LINKS_CAP + SPARES];
 static int nlink_slots;
@@ -106,6 +112,14 @@ static struct dir_stats dstats[2];
 static uint64_t lost, outage_dropped, overflow_dropped, evicted, send_errors;
 static int64_t start_rt;
 static volatile sig_atomic_t stop_flag;
+/* Anticipation: clients poll on a schedule, so the next request is expected one interval
+ * after the last; around that time the relay busy-polls instead of sleeping, because waking a
+ * halted vCPU after a long idle takes 75-400 µs here (more than the scripted delay). */
+static int64_t anticipate_ns = 1500000;
+static double anticipate_frac = 0.02; /* plus this share of the interval (chronyd varies it) */
+static int64_t last_up_rx, up_interval;
+static double anticipate_spin_ms;
+static uint64_t anticipated;
 
 static int64_t now_ns(clockid_t c) {
   struct timespec ts;
@@ -249,6 +263,8 @@ static int link_for(const struct sockaddr_in *client) {
 
 /* ---- impairment ---- */
 
+static int64_t window_ns(void);
+
 /* Delay in ns for one packet received at `rx`, or -1 when it is dropped. */
 static int64_t impair(int dir, int64_t rx) {
   double loss_draw = random01();
@@ -332,6 +348,17 @@ static void drain(int fd, int li) {
       }
     }
     if (li >= 0 && !links[li].assigned) continue; /* a spare: nobody sent through it yet */
+    if (li < 0) {
+      int64_t gap = rx - last_up_rx;
+      if (last_up_rx > 0 && gap > 50000000LL && gap < 20000000000LL) {
+        int64_t pred = last_up_rx + up_interval;
+        int64_t w = window_ns();
+        if (up_interval > 0 && rx > pred - w && rx < pred + w)
+          anticipated++;
+        up_interval = gap;
+      }
+      if (last_up_rx == 0 || gap > 50000000LL) last_up_rx = rx;
+    }
     if (msg.msg_flags & MSG_TRUNC) continue;
     struct dir_stats *st = &dstats[dir];
     st->received++;
@@ -373,6 +400,11 @@ static void drain(int fd, int li) {
   }
 }
 
+/* Half-width of the busy-poll window around the next expected request, ns. */
+static int64_t window_ns(void) {
+  return anticipate_ns + (int64_t)(anticipate_frac * (double)up_interval);
+}
+
 static void print_stats(void) {
   printf("{\"upReceived\":%llu,\"upSent\":%llu,\"downReceived\":%llu,\"downSent\":%llu,"
          "\"lost\":%llu,\"outageDropped\":%llu,\"overflowDropped\":%llu,\"evicted\":%llu,"
@@ -391,7 +423,8 @@ static void print_stats(void) {
            st->sent ? st->late_sum_us / st->sent : 0.0, names[d], st->late_max_us, names[d],
            st->received ? st->read_sum_us / st->received : 0.0, names[d], st->read_max_us);
   }
-  printf("}\n");
+  printf(",\"anticipated\":%llu,\"anticipateSpinMs\":%.1f}\n", (unsigned long long)anticipated,
+         anticipate_spin_ms);
   fflush(stdout);
 }
 
@@ -430,7 +463,7 @@ int main(int argc, char **argv) {
   const char *listen_host = "127.0.0.1", *listen_port = "0";
   const char *up_host = NULL, *up_port = NULL;
   uint32_t seed = 1;
-  int priority = -10, watch_stdin = 0;
+  int priority = -10, watch_stdin = 0, fifo = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) {
@@ -452,6 +485,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--spin-us")) spin_ns = (int64_t)(atof(v) * 1000);
     else if (!strcmp(a, "--priority")) priority = atoi(v);
     else if (!strcmp(a, "--watch-stdin")) watch_stdin = atoi(v);
+    else if (!strcmp(a, "--anticipate-us")) anticipate_ns = (int64_t)(atof(v) * 1000);
+    else if (!strcmp(a, "--fifo")) fifo = atoi(v);
+    else if (!strcmp(a, "--anticipate-frac")) anticipate_frac = atof(v);
     else {
       fprintf(stderr, "impair_relay: unknown option %s\n", a);
       return 2;
@@ -471,6 +507,10 @@ int main(int argc, char **argv) {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
   if (priority != 0) (void)setpriority(PRIO_PROCESS, 0, priority); /* failure ignored */
+  if (fifo > 0) {
+    struct sched_param sp = {.sched_priority = fifo};
+    (void)sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp); /* failure ignored */
+  }
 
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
@@ -555,7 +595,27 @@ int main(int argc, char **argv) {
       ts = (struct timespec){1, 0}; /* for the idle sweep */
       tsp = &ts;
     }
+    /* Around the next expected request, poll without sleeping (bounded by the window). */
+    int64_t spin_from = 0;
+    if (anticipate_ns > 0 && up_interval > 0) {
+      int64_t pred = last_up_rx + up_interval, now = now_ns(CLOCK_REALTIME);
+      int64_t anticipate_ns = window_ns();
+      if (now > pred - anticipate_ns && now < pred + anticipate_ns) {
+        ts = (struct timespec){0, 0};
+        tsp = &ts;
+        spin_from = now;
+      } else if (now < pred - anticipate_ns) {
+        int64_t wake = pred - anticipate_ns - now;
+        int64_t cur = (int64_t)tsp->tv_sec * 1000000000LL + tsp->tv_nsec;
+        if (wake < cur) {
+          ts.tv_sec = wake / 1000000000LL;
+          ts.tv_nsec = wake % 1000000000LL;
+          tsp = &ts;
+        }
+      }
+    }
     int r = ppoll(pfds, n, tsp, &run_mask);
+    if (spin_from) anticipate_spin_ms += (double)(now_ns(CLOCK_REALTIME) - spin_from) / 1e6;
     if (r < 0) {
       if (errno == EINTR) continue;
       die("ppoll");

@@ -38,6 +38,10 @@ export interface NativeRelayTiming {
   downReadMaxUs: number;
   /** Datagrams that could not be sent (sendto failed, or the link was gone). */
   sendErrors: number;
+  /** Requests that arrived while the relay was busy-polling for them (anticipation). */
+  anticipated: number;
+  /** Time spent busy-polling around expected requests, ms. */
+  anticipateSpinMs: number;
 }
 
 /** A running native relay: the `ImpairRelay` interface plus its timing figures. */
@@ -107,6 +111,9 @@ export function nativeRelayArgs(options: ImpairRelayOptions): string[] {
     "--watch-stdin",
     "1",
   ];
+  // Extra relay options for experiments (e.g. "--spin-us 200 --fifo 10"), see impair_relay.c.
+  const extra = Deno.env.get("TEMPUS_NATIVE_RELAY_ARGS")?.trim();
+  if (extra) args.push(...extra.split(/\s+/));
   for (const w of options.windows ?? []) {
     const [lo, hi] = w.extraDelayMs ?? [0, 0];
     args.push("--window", `${w.kind},${w.startS},${w.endS},${w.direction ?? "both"},${lo},${hi}`);
@@ -175,6 +182,8 @@ export async function startNativeRelay(options: ImpairRelayOptions): Promise<Nat
     downReadMeanUs: 0,
     downReadMaxUs: 0,
     sendErrors: 0,
+    anticipated: 0,
+    anticipateSpinMs: 0,
   };
   let closing: Promise<void> | null = null;
   return {
