@@ -6,7 +6,11 @@
  * whose clock runs at a scripted offset and rate relative to the host (frequency steps,
  * wander), so the clients' true error is known. For each scenario, a real
  * `chronyd -x` client and a `tempus daemon -x` client each reach it through their own
- * impairing relay (tests/helpers/impair_relay.ts, same settings and seed), configured
+ * impairing relay (same settings and seed): by default the native one
+ * (tests/bench/impair_relay.c via tests/helpers/native_relay.ts), which sends each packet at
+ * its kernel receive timestamp + the scripted delay, so its own latency is a few µs and the
+ * same both ways; `--relay deno` uses tests/helpers/impair_relay.ts, whose own latency is
+ * hundreds of µs and ~110 µs asymmetric (docs/realtime.md, "Native relay"). Configured
  * identically: `server 127.0.0.1 port RELAYPORT iburst minpoll M maxpoll M'` and a command
  * port on loopback. All processes share the host clock, so the true error of each client's
  * virtual clock is its own "System time" in `chronyc tracking` (ideal 0), and the true
@@ -17,12 +21,14 @@
  *
  * Run: ./deno run -A --unstable-net tests/bench/realtime_compare.ts [--seconds N]
  *      [--scenario NAME] [--runs N] [--minpoll M] [--maxpoll M] [--log DIR] [--debug]
+ *      [--relay native|deno]
  *
  * `--seconds` overrides every scenario's duration (windows stay in the middle), `--scenario`
  * runs one (repeatable), `--runs N` runs the set N times (interleaved) and reports the
  * median and the min–max spread of every figure, `--log DIR` writes each client's output, the tracking samples and
  * chrony-style measurements/statistics/tracking logs there, `--debug` runs tempus with
- * `-d -d`.
+ * `-d -d`, `--relay` chooses the relay (default native when gcc is installed, else deno with a
+ * warning).
  *
  * @module
  */
@@ -33,6 +39,11 @@ import {
   type ImpairWindow,
   startImpairRelay,
 } from "../helpers/impair_relay.ts";
+import {
+  type NativeImpairRelay,
+  nativeRelayAvailable,
+  startNativeRelay,
+} from "../helpers/native_relay.ts";
 import {
   type Background,
   type ChronydServer,
@@ -400,6 +411,7 @@ async function runScenario(
   serverOpts: string,
   logDir: string | null,
   debug: boolean,
+  relayKind: RelayKind,
 ): Promise<ScenarioRun> {
   const relays: ImpairRelay[] = [];
   const clients: Client[] = [];
@@ -422,20 +434,23 @@ async function runScenario(
         freqAt: (hostS) => model.freqAt(hostS - originS),
       };
     }
-    const relayFor = () => {
-      const relay = startImpairRelay({
+    const relayFor = async () => {
+      const options = {
         upstreamHost: server.address,
         upstreamPort: server.port,
         up: scenario.up,
         down: scenario.down,
         windows,
         seed: 12345,
-      });
+      };
+      const relay = relayKind === "native"
+        ? await startNativeRelay(options)
+        : startImpairRelay(options);
       relays.push(relay);
       return relay;
     };
-    const chronyPort = scenario.direct ? server.port : relayFor().port;
-    const tempusPort = scenario.direct ? server.port : relayFor().port;
+    const chronyPort = scenario.direct ? server.port : (await relayFor()).port;
+    const tempusPort = scenario.direct ? server.port : (await relayFor()).port;
     const logsOf = async (name: string) => {
       if (logDir === null) return null;
       const dir = `${logDir}/${scenario.name}-${name}`;
@@ -475,11 +490,22 @@ async function runScenario(
       const r = summarize(samples.get(c.name)!, 30, truth);
       results.set(c.name, { ...r, syncS: syncAt.get(c.name) ?? r.syncS });
     }
+    // The native relay reports its counters when it stops: stop the clients, then the relays.
+    await Promise.all(clients.map((c) => c.stop().catch(() => {})));
+    await Promise.all(relays.map((r) => r.close().catch(() => {})));
     const relayStats = relays.map((r, k) => {
       const st = r.stats;
+      const timing = (r as Partial<NativeImpairRelay>).timing;
+      const late = timing === undefined ? "" : ` late>10µs up ${timing.upLate} ` +
+        `(mean ${timing.upLateMeanUs.toFixed(1)}, max ${timing.upLateMaxUs.toFixed(0)} µs) ` +
+        `down ${timing.downLate} (mean ${timing.downLateMeanUs.toFixed(1)}, max ` +
+        `${timing.downLateMaxUs.toFixed(0)} µs); read after rx up mean ` +
+        `${timing.upReadMeanUs.toFixed(1)} max ${timing.upReadMaxUs.toFixed(0)} µs, down mean ` +
+        `${timing.downReadMeanUs.toFixed(1)} max ${timing.downReadMaxUs.toFixed(0)} µs; ` +
+        `anticipated ${timing.anticipated}, busy-polled ${timing.anticipateSpinMs.toFixed(0)} ms`;
       return `${clients[k].name}: up ${st.upReceived}/${st.upSent} down ` +
         `${st.downReceived}/${st.downSent} lost ${st.lost} outage ${st.outageDropped} ` +
-        `overflow ${st.overflowDropped} evicted ${st.evicted}`;
+        `overflow ${st.overflowDropped} evicted ${st.evicted}${late}`;
     }).join("; ") || "none (direct)";
     return { scenario, seconds, results, relayStats };
   } finally {
@@ -599,6 +625,9 @@ export function formatRatios(runs: ScenarioRun[]): string {
   return lines.join("\n");
 }
 
+/** Which impairing relay the clients go through. */
+export type RelayKind = "native" | "deno";
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -610,8 +639,24 @@ async function main(): Promise<void> {
       maxpoll: { type: "string", default: "2" },
       log: { type: "string" },
       debug: { type: "boolean", default: false },
+      relay: { type: "string" },
     },
   });
+  let relayKind: RelayKind;
+  if (values.relay === undefined) {
+    relayKind = nativeRelayAvailable() ? "native" : "deno";
+    if (relayKind === "deno") {
+      console.log(
+        "warning: gcc not installed, using the Deno relay (its own latency is ~110 µs " +
+          "asymmetric, see docs/realtime.md)",
+      );
+    }
+  } else if (values.relay === "native" || values.relay === "deno") {
+    relayKind = values.relay;
+  } else {
+    console.error("--relay must be native or deno");
+    Deno.exit(2);
+  }
   if (!findChronyd() || !haveBinary("chronyc")) {
     console.log("chronyd or chronyc not installed: nothing to compare against");
     return;
@@ -652,6 +697,7 @@ async function main(): Promise<void> {
           serverOpts,
           values.log === undefined ? null : `${values.log}/run${k}`,
           values.debug,
+          relayKind,
         );
         console.error(`#   relay packets (received/sent): ${run.relayStats}`);
         for (const [name, r] of run.results) {
@@ -668,7 +714,8 @@ async function main(): Promise<void> {
   }
   const load = Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
   console.log(
-    `server: chronyd -x local stratum 1 on loopback, or the scripted server; clients: ` +
+    `relay: ${relayKind}; server: chronyd -x local stratum 1 on loopback, or the scripted ` +
+      `server; clients: ` +
       `${serverOpts}; figures after the first 30 s; ${runsWanted} run(s), median (min–max); ` +
       `load average ${load}`,
   );
