@@ -82,7 +82,15 @@ export interface RealtimeScenario {
   clock?: (seconds: number) => ClockScript;
 }
 
-const LAN: DirectionImpairment = { baseDelayMs: 0.1, jitterMs: 0.1 };
+/**
+ * Fixed one-way delay of the LAN-like paths, ms. It is 0.5 ms and not 0.1 ms so that the
+ * relay has read every packet before it is due: on this VM a daemon's request reaches the
+ * relay's socket 40-200 µs after its kernel timestamp when the CPUs were idle, and a packet
+ * read after its due time leaves late, in one direction only (a path asymmetry no client
+ * can see). A symmetric fixed delay does not change what a client can estimate.
+ */
+const BASE_MS = 0.5;
+const LAN: DirectionImpairment = { baseDelayMs: BASE_MS, jitterMs: 0.1 };
 /** Per-direction loss that loses 30% of request/reply exchanges. */
 const LOSS_EACH_WAY = 1 - Math.sqrt(0.7);
 
@@ -98,24 +106,24 @@ export const SCENARIOS: readonly RealtimeScenario[] = [
   },
   {
     name: "clean",
-    description: "LAN: 100 µs + 100 µs·Exp each way",
+    description: "LAN: 500 µs + 100 µs·Exp each way",
     seconds: 60,
     up: LAN,
     down: LAN,
   },
   {
     name: "jitter",
-    description: "100 µs + 2 ms·Exp each way",
+    description: "500 µs + 2 ms·Exp each way",
     seconds: 60,
-    up: { baseDelayMs: 0.1, jitterMs: 2 },
-    down: { baseDelayMs: 0.1, jitterMs: 2 },
+    up: { baseDelayMs: BASE_MS, jitterMs: 2 },
+    down: { baseDelayMs: BASE_MS, jitterMs: 2 },
   },
   {
     name: "asymjitter",
-    description: "up 100 µs + 3 ms·Exp, down 100 µs + 0.2 ms·Exp",
+    description: "up 500 µs + 3 ms·Exp, down 500 µs + 0.2 ms·Exp",
     seconds: 60,
-    up: { baseDelayMs: 0.1, jitterMs: 3 },
-    down: { baseDelayMs: 0.1, jitterMs: 0.2 },
+    up: { baseDelayMs: BASE_MS, jitterMs: 3 },
+    down: { baseDelayMs: BASE_MS, jitterMs: 0.2 },
   },
   {
     name: "loss",
@@ -174,10 +182,10 @@ export const SCENARIOS: readonly RealtimeScenario[] = [
   },
   {
     name: "wander",
-    description: "scripted server −5 ppm with 0.05 ppm/√s wander; 100 µs + 0.3 ms·Exp each way",
+    description: "scripted server −5 ppm with 0.05 ppm/√s wander; 500 µs + 0.3 ms·Exp each way",
     seconds: 90,
-    up: { baseDelayMs: 0.1, jitterMs: 0.3 },
-    down: { baseDelayMs: 0.1, jitterMs: 0.3 },
+    up: { baseDelayMs: BASE_MS, jitterMs: 0.3 },
+    down: { baseDelayMs: BASE_MS, jitterMs: 0.3 },
     clock: () => ({ offsetS: -0.001, freqPpm: -5, wanderPpmPerSqrtS: 0.05, seed: 9 }),
   },
 ];
