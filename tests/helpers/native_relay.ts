@@ -12,7 +12,7 @@
  * @module
  */
 import type { ImpairRelay, ImpairRelayOptions, ImpairRelayStats } from "./impair_relay.ts";
-import { haveBinary, runCommand } from "./peers.ts";
+import { haveBinary, runCommand, terminate } from "./peers.ts";
 
 /** How late the native relay sent its packets, per direction (filled in at close). */
 export interface NativeRelayTiming {
@@ -193,20 +193,7 @@ export async function startNativeRelay(options: ImpairRelayOptions): Promise<Nat
     timing,
     close() {
       closing ??= (async () => {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, 2000);
-        await child.status;
-        clearTimeout(timer);
+        await terminate(child);
         await outPump;
         await errPump;
         await child.stdin.close().catch(() => {});

@@ -160,23 +160,28 @@ export function startBackground(cmd: string, args: string[]): Background {
     async stop(graceMs = 2000) {
       if (stopped) return;
       stopped = true;
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }, graceMs);
-      await child.status;
-      clearTimeout(timer);
+      await terminate(child, graceMs);
       await pumps;
     },
   };
+}
+
+/** Sends SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+export async function terminate(child: Deno.ChildProcess, graceMs = 2000): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // already gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, graceMs);
+  await child.status;
+  clearTimeout(timer);
 }
 
 /** A chronyd -x serving NTP on loopback. */
