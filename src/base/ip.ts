@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { readU16, writeU16 } from "./bytes.ts";
 
 /** Parsing options shared by the parsers here. */
 export interface IpParseOptions {
@@ -73,7 +74,7 @@ function parseGroups(text: string, allowV4Tail: boolean, options: IpParseOptions
     if (allowV4Tail && i === groups.length - 1 && group.includes(".")) {
       const v4 = parseIpv4(group, options);
       if (v4 === null) return null;
-      words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      words.push(readU16(v4, 0), readU16(v4, 2));
       continue;
     }
     if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return null;
@@ -107,10 +108,7 @@ export function parseIpv6(text: string, options: IpParseOptions = {}): Uint8Arra
     words = all;
   }
   const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = words[i] >> 8;
-    out[2 * i + 1] = words[i] & 0xff;
-  }
+  words.forEach((w, i) => writeU16(out, 2 * i, w));
   return out;
 }
 
@@ -158,7 +156,7 @@ export function formatIpAddress(addr: IpAddress): string {
   const b = addr.bytes;
   if (addr.family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((b[2 * i] << 8) | b[2 * i + 1]);
+  for (let i = 0; i < 8; i++) groups.push(readU16(b, 2 * i));
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {

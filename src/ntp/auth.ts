@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { MAX_MAC_LENGTH, MAX_V4_MAC_LENGTH } from "./extensions.ts";
 import { HASH_KEY_TYPES, type KeyStore, type SymmetricKey } from "./keyfile.ts";
 import { aesCmac } from "./cmac.ts";
+import { readU16, readU32 } from "../base/bytes.ts";
 
 /** Octets of a MAC's key ID field. */
 export const MAC_KEY_ID_LENGTH = 4;
@@ -111,11 +112,6 @@ export type MacLocation =
   | { kind: "mac"; keyId: number; start: number; length: number }
   | { kind: "invalid" };
 
-/** Reads a big-endian u32. */
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
-
 /**
  * Finds the MAC of an NTP packet like chrony: everything after the header of an NTPv3 (or
  * older) packet; a 4-octet crypto-NAK; in NTPv4, whatever follows the extension fields
@@ -129,14 +125,14 @@ export function locateMac(bytes: Uint8Array, keys: KeyStore | null): MacLocation
   const version = (bytes[0] >> 3) & 7;
   const mac = (start: number): MacLocation => ({
     kind: "mac",
-    keyId: u32(bytes, start),
+    keyId: readU32(bytes, start),
     start,
     length: bytes.length - start,
   });
   if (version <= 3) {
     return bytes.length - header <= MAX_MAC_LENGTH ? mac(header) : { kind: "invalid" };
   }
-  if (bytes.length - header === 4 && u32(bytes, header) === 0) return mac(header);
+  if (bytes.length - header === 4 && readU32(bytes, header) === 0) return mac(header);
   let pos = header;
   while (pos < bytes.length) {
     const remaining = bytes.length - pos;
@@ -148,7 +144,7 @@ export function locateMac(bytes: Uint8Array, keys: KeyStore | null): MacLocation
       break;
     }
     if (remaining < 16) return { kind: "invalid" };
-    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+    const length = readU16(bytes, pos + 2);
     if (length < 16 || length % 4 !== 0 || length > remaining) return { kind: "invalid" };
     pos += length;
   }

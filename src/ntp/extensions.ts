@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { readU16, readU32, writeU16, writeU32 } from "../base/bytes.ts";
 
 /** One extension field. `value` is the field body after the 4-byte header, padding included. */
 export interface ExtensionField {
@@ -63,7 +64,7 @@ function parseMac(bytes: Uint8Array, start: number, maxLength: number): TrailerR
     ok: true,
     extensions: [],
     mac: {
-      keyId: new DataView(bytes.buffer, bytes.byteOffset).getUint32(start),
+      keyId: readU32(bytes, start),
       digest: bytes.slice(start + 4),
     },
   };
@@ -95,8 +96,8 @@ export function parseTrailer(bytes: Uint8Array, start: number, version: number):
       if (!mac.ok) return mac;
       return { ok: true, extensions, mac: mac.mac };
     }
-    const type = (bytes[pos] << 8) | bytes[pos + 1];
-    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+    const type = readU16(bytes, pos);
+    const length = readU16(bytes, pos + 2);
     if (length < MIN_EXTENSION_LENGTH || length % 4 !== 0 || length > remaining) {
       return {
         ok: false,
@@ -143,19 +144,14 @@ export function encodeTrailer(
   for (let i = 0; i < fields.length; i++) {
     const length = Math.min(0xfffc, encodedFieldLength(fields, i, mac !== null));
     const field = fields[i];
-    out[pos] = (field.type >> 8) & 0xff;
-    out[pos + 1] = field.type & 0xff;
-    out[pos + 2] = length >> 8;
-    out[pos + 3] = length & 0xff;
+    writeU16(out, pos, field.type);
+    writeU16(out, pos + 2, length);
     out.set(field.value.subarray(0, length - 4), pos + 4);
     out.fill(0, pos + 4 + Math.min(field.value.length, length - 4), pos + length);
     pos += length;
   }
   if (mac !== null) {
-    out[pos] = (mac.keyId >>> 24) & 0xff;
-    out[pos + 1] = (mac.keyId >>> 16) & 0xff;
-    out[pos + 2] = (mac.keyId >>> 8) & 0xff;
-    out[pos + 3] = mac.keyId & 0xff;
+    writeU32(out, pos, mac.keyId);
     out.set(mac.digest, pos + 4);
     pos += 4 + mac.digest.length;
   }

@@ -17,6 +17,7 @@ import {
   trailerLength,
 } from "./extensions.ts";
 import { parseIpv4, parseIpv6 } from "../base/ip.ts";
+import { readU32, writeU32 } from "../base/bytes.ts";
 import { ntpShortToSeconds, secondsToNtpShort } from "./timestamp.ts";
 
 export type { ExtensionField, MacTrailer } from "./extensions.ts";
@@ -104,19 +105,8 @@ function fail(kind: PacketErrorKind, message: string): DecodeResult {
   return { ok: false, error: { kind, message } };
 }
 
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-
 function readU64(b: Uint8Array, o: number): bigint {
   return (BigInt(readU32(b, o)) << 32n) | BigInt(readU32(b, o + 4));
-}
-
-function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 function writeU64(b: Uint8Array, o: number, v: bigint): void {

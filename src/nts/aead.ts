@@ -9,7 +9,7 @@
  *
  * OpenSSL 3.0's SIV computes the tag only while it encrypts or decrypts a non-empty text, so
  * for an empty plaintext (an NTS request with no encrypted fields) the tag is computed here
- * by S2V (RFC 5297 section 2.4) over AES-CMAC (RFC 4493) built on AES-128-CBC.
+ * by S2V (RFC 5297 section 2.4) over the AES-CMAC (RFC 4493) of src/ntp/cmac.ts.
  *
  * Decryption returns null when the tag does not verify (never throws on bad input); a
  * missing OpenSSL or a bad key length throws.
@@ -25,7 +25,7 @@ import {
   opensslErrors,
 } from "../../ffi/openssl.ts";
 import { constantTimeEqual } from "../ntp/auth.ts";
-import { dbl } from "../ntp/cmac.ts";
+import { aes128Cmac, dbl } from "../ntp/cmac.ts";
 
 /** NTS AEAD algorithm identifier of AEAD_AES_SIV_CMAC_256 (IANA AEAD registry). */
 export const AEAD_AES_SIV_CMAC_256 = 15;
@@ -34,80 +34,30 @@ export const SIV_KEY_LENGTH = 32;
 /** Length of the synthetic IV (tag) in octets. */
 export const SIV_TAG_LENGTH = 16;
 
-const ciphers = new Map<string, NonNullable<Deno.PointerValue>>();
+let siv: Deno.PointerValue = null;
 
-/** A fetched cipher (fetched once, kept for the process lifetime). */
-function fetchCipher(lib: LibCrypto, name: string): NonNullable<Deno.PointerValue> {
-  let cipher = ciphers.get(name);
-  if (cipher === undefined) {
-    const fetched = lib.EVP_CIPHER_fetch(null, new TextEncoder().encode(`${name}\0`), null);
-    if (fetched === null) throw new OpensslError(`EVP_CIPHER_fetch(${name})`);
-    cipher = fetched;
-    ciphers.set(name, cipher);
-  }
-  return cipher;
-}
-
+/** OpenSSL's AES-128-SIV (fetched once, kept for the process lifetime). */
 function sivCipher(lib: LibCrypto): NonNullable<Deno.PointerValue> {
-  return fetchCipher(lib, "AES-128-SIV");
-}
-
-/** AES-128-CBC with a zero IV and no padding over whole blocks; returns the last block. */
-function cbcMacBlock(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const lib = libcrypto();
-  const ctx = lib.EVP_CIPHER_CTX_new();
-  if (ctx === null) throw new OpensslError("EVP_CIPHER_CTX_new");
-  try {
-    const iv = new Uint8Array(16);
-    if (
-      lib.EVP_EncryptInit_ex(ctx, fetchCipher(lib, "AES-128-CBC"), null, nonEmpty(key), iv) !== 1
-    ) {
-      throw new OpensslError("EVP_EncryptInit_ex(AES-128-CBC)");
-    }
-    lib.EVP_CIPHER_CTX_set_padding(ctx, 0);
-    const out = new Uint8Array(data.length + 16);
-    const outLen = new Int32Array(1);
-    if (lib.EVP_EncryptUpdate(ctx, out, outLen, nonEmpty(data), data.length) !== 1) {
-      throw new OpensslError("EVP_EncryptUpdate(AES-128-CBC)");
-    }
-    return out.slice(data.length - 16, data.length);
-  } finally {
-    lib.EVP_CIPHER_CTX_free(ctx);
-  }
+  siv ??= lib.EVP_CIPHER_fetch(null, new TextEncoder().encode("AES-128-SIV\0"), null);
+  if (siv === null) throw new OpensslError("EVP_CIPHER_fetch(AES-128-SIV)");
+  return siv;
 }
 
 function xorInto(target: Uint8Array, source: Uint8Array): void {
   for (let i = 0; i < target.length; i++) target[i] ^= source[i];
 }
 
-/** AES-CMAC (RFC 4493) of `message` under a 16-octet key. */
-export function aesCmac(key: Uint8Array, message: Uint8Array): Uint8Array {
-  const k1 = dbl(cbcMacBlock(key, new Uint8Array(16)));
-  const complete = message.length > 0 && message.length % 16 === 0;
-  const blocks = complete ? message.length / 16 : Math.floor(message.length / 16) + 1;
-  const data = new Uint8Array(blocks * 16);
-  data.set(message);
-  const last = data.subarray(data.length - 16);
-  if (complete) {
-    xorInto(last, k1);
-  } else {
-    data[message.length] = 0x80;
-    xorInto(last, dbl(k1));
-  }
-  return cbcMacBlock(key, data);
-}
-
 /** The SIV tag for an empty plaintext: S2V(K1, components..., "") per RFC 5297 2.4. */
 function emptyPlaintextTag(key: Uint8Array, associated: readonly Uint8Array[]): Uint8Array {
-  const macKey = key.subarray(0, 16);
-  let d = aesCmac(macKey, new Uint8Array(16));
+  const cmac = aes128Cmac(key.subarray(0, 16));
+  let d = cmac(new Uint8Array(16));
   for (const component of associated) {
     d = dbl(d);
-    xorInto(d, aesCmac(macKey, component));
+    xorInto(d, cmac(component));
   }
   const t = dbl(d);
   t[0] ^= 0x80;
-  return aesCmac(macKey, t);
+  return cmac(t);
 }
 
 function checkKey(key: Uint8Array): void {

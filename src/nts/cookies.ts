@@ -12,6 +12,7 @@
  * @module
  */
 import { AEAD_AES_SIV_CMAC_256, aeadOpen, aeadSeal, SIV_KEY_LENGTH } from "./aead.ts";
+import { readU32, writeU32 } from "../base/bytes.ts";
 
 /** Length of a cookie made here. */
 export const COOKIE_LENGTH = 100;
@@ -36,10 +37,6 @@ export interface CookieContents {
   s2cKey: Uint8Array;
 }
 
-function idBytes(id: number): Uint8Array {
-  return new Uint8Array([(id >>> 24) & 0xff, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff]);
-}
-
 /** Seals `contents` into a cookie under `master`, with a fresh 16-octet `nonce`. */
 export function makeCookie(
   master: CookieKey,
@@ -56,12 +53,10 @@ export function makeCookie(
   const plaintext = new Uint8Array(PLAINTEXT_LENGTH);
   plaintext.set(contents.c2sKey, 0);
   plaintext.set(contents.s2cKey, SIV_KEY_LENGTH);
-  const id = idBytes(master.id);
-  const sealed = aeadSeal(master.key, nonce, id, plaintext);
   const out = new Uint8Array(COOKIE_LENGTH);
-  out.set(id);
+  writeU32(out, 0, master.id);
   out.set(nonce, 4);
-  out.set(sealed, 4 + NONCE_LENGTH);
+  out.set(aeadSeal(master.key, nonce, out.subarray(0, 4), plaintext), 4 + NONCE_LENGTH);
   return out;
 }
 
@@ -74,7 +69,7 @@ export function openCookie(
   cookie: Uint8Array,
 ): CookieContents | null {
   if (cookie.length !== COOKIE_LENGTH) return null;
-  const id = ((cookie[0] << 24) | (cookie[1] << 16) | (cookie[2] << 8) | cookie[3]) >>> 0;
+  const id = readU32(cookie, 0);
   const master = masters.find((m) => m.id >>> 0 === id);
   if (master === undefined || master.key.length !== SIV_KEY_LENGTH) return null;
   let plaintext: Uint8Array | null;

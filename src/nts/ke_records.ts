@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { readU16, writeU16 } from "../base/bytes.ts";
 
 /** NTS-KE record types (IANA "Network Time Security Key Establishment Record Types"). */
 export const KeRecordType = {
@@ -109,10 +110,8 @@ export function encodeKeRecords(records: readonly KeRecord[]): Uint8Array {
   for (const r of records) {
     const word = (r.critical ? CRITICAL_BIT : 0) | (r.type & 0x7fff);
     const length = Math.min(r.body.length, 0xffff);
-    out[pos] = word >> 8;
-    out[pos + 1] = word & 0xff;
-    out[pos + 2] = length >> 8;
-    out[pos + 3] = length & 0xff;
+    writeU16(out, pos, word);
+    writeU16(out, pos + 2, length);
     out.set(r.body.subarray(0, length), pos + 4);
     pos += 4 + length;
   }
@@ -122,10 +121,7 @@ export function encodeKeRecords(records: readonly KeRecord[]): Uint8Array {
 /** A body holding a list of 16-bit big-endian values. */
 export function u16ListBody(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 2);
-  values.forEach((v, i) => {
-    out[2 * i] = (v >> 8) & 0xff;
-    out[2 * i + 1] = v & 0xff;
-  });
+  values.forEach((v, i) => writeU16(out, 2 * i, v));
   return out;
 }
 
@@ -133,7 +129,7 @@ export function u16ListBody(values: readonly number[]): Uint8Array {
 export function readU16List(body: Uint8Array): number[] | null {
   if (body.length % 2 !== 0) return null;
   const out: number[] = [];
-  for (let i = 0; i < body.length; i += 2) out.push((body[i] << 8) | body[i + 1]);
+  for (let i = 0; i < body.length; i += 2) out.push(readU16(body, i));
   return out;
 }
 
@@ -163,8 +159,8 @@ export function decodeKeMessage(bytes: Uint8Array): KeParseResult {
   const records: KeRecord[] = [];
   let pos = 0;
   while (pos + 4 <= bytes.length) {
-    const word = (bytes[pos] << 8) | bytes[pos + 1];
-    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+    const word = readU16(bytes, pos);
+    const length = readU16(bytes, pos + 2);
     const end = pos + 4 + length;
     if (end > MAX_KE_MESSAGE_LENGTH) {
       return fail("too-long", `NTS-KE message longer than ${MAX_KE_MESSAGE_LENGTH} octets`);
@@ -325,13 +321,7 @@ export function keyExporterContext(
   aeadId: number,
   direction: "c2s" | "s2c",
 ): Uint8Array {
-  return new Uint8Array([
-    (protocolId >> 8) & 0xff,
-    protocolId & 0xff,
-    (aeadId >> 8) & 0xff,
-    aeadId & 0xff,
-    direction === "c2s" ? 0 : 1,
-  ]);
+  return new Uint8Array([...u16ListBody([protocolId, aeadId]), direction === "c2s" ? 0 : 1]);
 }
 
 /** What the server makes of a client's request. */

@@ -16,6 +16,7 @@
  */
 import { aeadOpen, aeadSeal, SIV_KEY_LENGTH, SIV_TAG_LENGTH } from "./aead.ts";
 import { constantTimeEqual } from "../ntp/auth.ts";
+import { readU16, writeU16 } from "../base/bytes.ts";
 import type { ExtensionField, MacTrailer } from "../ntp/extensions.ts";
 import { decodePacket, encodePacket, NTP_HEADER_LENGTH, type NtpPacket } from "../ntp/packet.ts";
 
@@ -52,10 +53,8 @@ export function encodeInnerFields(fields: readonly ExtensionField[]): Uint8Array
   let pos = 0;
   for (const f of fields) {
     const length = 4 + pad4(f.value.length);
-    out[pos] = (f.type >> 8) & 0xff;
-    out[pos + 1] = f.type & 0xff;
-    out[pos + 2] = length >> 8;
-    out[pos + 3] = length & 0xff;
+    writeU16(out, pos, f.type);
+    writeU16(out, pos + 2, length);
     out.set(f.value, pos + 4);
     pos += length;
   }
@@ -68,8 +67,8 @@ export function decodeInnerFields(bytes: Uint8Array): ExtensionField[] | null {
   let pos = 0;
   while (pos < bytes.length) {
     if (bytes.length - pos < 4) return null;
-    const type = (bytes[pos] << 8) | bytes[pos + 1];
-    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+    const type = readU16(bytes, pos);
+    const length = readU16(bytes, pos + 2);
     if (length < 4 || length % 4 !== 0 || length > bytes.length - pos) return null;
     fields.push({ type, value: bytes.slice(pos + 4, pos + length) });
     pos += length;
@@ -110,10 +109,8 @@ export function buildNtsPacket(
   const authStart = bytes.length - 4 - bodyLength;
   const sealed = aeadSeal(key, nonce, bytes.subarray(0, authStart), plaintext);
   const body = bytes.subarray(authStart + 4);
-  body[0] = nonce.length >> 8;
-  body[1] = nonce.length & 0xff;
-  body[2] = sealed.length >> 8;
-  body[3] = sealed.length & 0xff;
+  writeU16(body, 0, nonce.length);
+  writeU16(body, 2, sealed.length);
   body.set(nonce, 4);
   body.set(sealed, 4 + pad4(nonce.length));
   return bytes;
@@ -211,8 +208,8 @@ export function openNtsPacket(bytes: Uint8Array, key: Uint8Array): OpenNtsResult
   for (let i = 0; i < index; i++) authStart += 4 + packet.extensions[i].value.length;
   const body = packet.extensions[index].value;
   if (body.length < 4) return refuse("bad-authenticator", "authenticator body too short");
-  const nonceLength = (body[0] << 8) | body[1];
-  const sealedLength = (body[2] << 8) | body[3];
+  const nonceLength = readU16(body, 0);
+  const sealedLength = readU16(body, 2);
   if (
     nonceLength < NTS_NONCE_LENGTH || sealedLength < SIV_TAG_LENGTH ||
     4 + pad4(nonceLength) + pad4(sealedLength) > body.length

@@ -14,6 +14,7 @@ import {
   KOD_NTSN,
   type NtpPacket,
   type NtsError,
+  type NtsErrorKind,
   NtsFieldType,
   openNtsPacket,
 } from "./ntp_fields.ts";
@@ -45,6 +46,16 @@ export type NtsRequestCheck =
     error: NtsError;
   };
 
+/** A refused request: whether to answer with an NTSN, the identifier to echo, and why. */
+function refuse(
+  nak: boolean,
+  uniqueId: Uint8Array | null,
+  kind: NtsErrorKind,
+  message: string,
+): NtsRequestCheck {
+  return { ok: false, nak, uniqueId, error: { kind, message } };
+}
+
 /**
  * Checks a client request against the master cookie keys. Requests that are not NTS at
  * all (no authenticator) are refused without NAK so the caller can serve them as plain NTP
@@ -55,45 +66,21 @@ export function checkNtsRequest(
   masters: readonly CookieKey[],
 ): NtsRequestCheck {
   const decoded = decodePacket(bytes);
-  if (!decoded.ok) {
-    return {
-      ok: false,
-      nak: false,
-      uniqueId: null,
-      error: { kind: "decode", message: decoded.error.message },
-    };
-  }
+  if (!decoded.ok) return refuse(false, null, "decode", decoded.error.message);
   const fields = decoded.packet.extensions;
   const authIndex = fields.findIndex((f) => f.type === NtsFieldType.AUTHENTICATOR);
-  if (authIndex < 0) {
-    return {
-      ok: false,
-      nak: false,
-      uniqueId: null,
-      error: { kind: "no-authenticator", message: "not an NTS request" },
-    };
-  }
+  if (authIndex < 0) return refuse(false, null, "no-authenticator", "not an NTS request");
   const before = fields.slice(0, authIndex);
   const ids = before.filter((f) => f.type === NtsFieldType.UNIQUE_IDENTIFIER);
   const cookies = before.filter((f) => f.type === NtsFieldType.COOKIE);
   const placeholders = before.filter((f) => f.type === NtsFieldType.COOKIE_PLACEHOLDER);
   const uniqueId = ids.length === 1 ? ids[0].value : null;
   if (uniqueId === null || uniqueId.length < 32) {
-    return {
-      ok: false,
-      nak: false,
-      uniqueId: null,
-      error: { kind: "no-unique-id", message: "NTS request needs exactly one unique identifier" },
-    };
+    return refuse(false, null, "no-unique-id", "NTS request needs exactly one unique identifier");
   }
   const keys = cookies.length === 1 ? openCookie(masters, cookies[0].value) : null;
   if (keys === null) {
-    return {
-      ok: false,
-      nak: true,
-      uniqueId,
-      error: { kind: "auth-failed", message: "NTS request without exactly one valid cookie" },
-    };
+    return refuse(true, uniqueId, "auth-failed", "NTS request without exactly one valid cookie");
   }
   const opened = openNtsPacket(bytes, keys.c2sKey);
   if (!opened.ok) return { ok: false, nak: true, uniqueId, error: opened.error };

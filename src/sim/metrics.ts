@@ -66,23 +66,15 @@ export function computeSyncMetrics(
       break;
     }
   }
-  let maxOffset = 0, maxFreq = 0, sumO = 0, sumF = 0, n = 0;
   const from = Math.min(Math.max(0, Math.ceil(limits.maxSyncTime * ticksPerSecond)), lastSecond);
-  for (let k = from; k <= lastSecond; k++) {
-    const o = Math.abs(offsets[k]);
-    const f = Math.abs(freqErrors[k]);
-    if (o > maxOffset) maxOffset = o;
-    if (f > maxFreq) maxFreq = f;
-    sumO += o * o;
-    sumF += f * f;
-    n++;
-  }
+  const offset = windowStats(offsets, from, lastSecond);
+  const freq = windowStats(freqErrors, from, lastSecond);
   return {
     syncTime,
-    maxOffset,
-    maxFreq,
-    rmsOffset: n > 0 ? Math.sqrt(sumO / n) : NaN,
-    rmsFreq: n > 0 ? Math.sqrt(sumF / n) : NaN,
+    maxOffset: offset.max,
+    maxFreq: freq.max,
+    rmsOffset: offset.rms,
+    rmsFreq: freq.rms,
   };
 }
 

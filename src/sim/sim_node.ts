@@ -65,9 +65,7 @@ export class SimNode {
   /** Its log. */
   readonly log: LogCapture;
   /** Its engine. */
-  readonly engine: SimClientEngine & {
-    referenceState(): import("../core/types.ts").ReferenceState;
-  };
+  readonly engine: SimServingEngine;
   /** Requests received by its server side. */
   requests = 0;
   readonly #vt: VirtualTime;
