@@ -133,8 +133,21 @@ Deno.test({
 
       // A stratum-1 server: chronyd -Q and ntpdig accept it, and its packets say GPS.
       const q = await chronydQuery(HOST, 123).catch(async (e) => {
-        // What tempus was serving when chronyd -Q found nothing usable.
-        throw new Error(`${e.message}\n${await chronyc("tracking")}\n${await chronyc("sources")}`);
+        // What tempus was serving when chronyd -Q found nothing usable, its last refclock
+        // samples and log lines, and when the feeder last wrote (a stalled sample stream
+        // shows as an old last write or as samples ending while writes go on).
+        const lastWrite = Math.max(0, ...writeDelay.keys());
+        const samples = (await Deno.readTextFile(`${dir}/log/refclocks.log`)).split("\n");
+        throw new Error(
+          [
+            e.message,
+            await chronyc("tracking"),
+            await chronyc("sources"),
+            `feeder: last sentence for ${new Date(lastWrite * 1000).toISOString()}`,
+            ...samples.slice(-12),
+            tempus.output().split("\n").slice(-30).join("\n"),
+          ].join("\n"),
+        );
       });
       assert.ok(Math.abs(q.offset) < 0.05, `chronyd -Q offset ${q.offset}`);
       const dig = await runCommand("ntpdig", ["-j", "-t", "2", "-p", "2", HOST]);
