@@ -125,8 +125,8 @@ export class SerialPort {
   async wait(timeoutMs: number): Promise<SerialWait> {
     if (this.#fd < 0) return "hangup";
     const n = await symbols().poll(this.#pollfd, 1n, timeoutMs);
-    // poll fails only transiently here (EINTR, ENOMEM): a gone device shows in revents.
-    if (n <= 0) return "timeout";
+    if (n < 0) return "hangup";
+    if (n === 0) return "timeout";
     const revents = new DataView(this.#pollfd.buffer).getInt16(6, true);
     if (revents & POLLIN) return "readable";
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) return "hangup";
