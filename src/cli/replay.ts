@@ -81,7 +81,9 @@ export function formatEvent(e: ReplayEvent): string {
     case "sample":
       return `${stamp(e.t)} sample  ${e.source} offset ${e3(e.offset)} delay ${
         e.delay.toExponential(3)
-      } -> ${e.accepted ? "accepted" : "rejected"}${e.why.length ? ` (${e.why.join("; ")})` : ""}`;
+      } -> ${e.accepted ? "accepted" : "rejected"}${
+        e.accepted === e.recorded ? "" : ` (recorded: ${e.recorded ? "accepted" : "rejected"})`
+      }${e.why.length ? ` (${e.why.join("; ")})` : ""}`;
     case "update":
       return `${stamp(e.t)} update  offset ${e3(e.offset)} freq ${e.freqPpm.toFixed(3)} ppm, ` +
         `${e.combined} combined, selected ${e.selected ?? "none"}; ` +
@@ -161,6 +163,7 @@ export async function run(args: string[]): Promise<number> {
     : compareUpdates(parseTrackingLog(trackingText).entries, result.events);
   const samples = result.events.filter((e) => e.kind === "sample");
   const acceptedCount = samples.filter((e) => e.kind === "sample" && e.accepted).length;
+  const differing = samples.filter((e) => e.kind === "sample" && e.accepted !== e.recorded).length;
   if (values.json) {
     console.log(JSON.stringify({ events: result.events, unused: result.unused, comparison }));
   } else {
@@ -168,7 +171,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(
       `replayed ${samples.length} of ${records.length} recorded samples ` +
         `(${acceptedCount} accepted, ${samples.length - acceptedCount} rejected, ` +
-        `${result.unused} never asked for)`,
+        `${result.unused} never asked for); ${differing} verdicts differ from the recording's`,
     );
     if (comparison !== null) {
       console.log(

@@ -33,6 +33,8 @@ export type ReplayEvent =
     offset: number;
     delay: number;
     accepted: boolean;
+    /** The recording's verdict (the original daemon used the sample: every test passed). */
+    recorded: boolean;
     /** Log lines the engine wrote while handling it (why it was rejected, ...). */
     why: string[];
   }
@@ -212,6 +214,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
           offset: r.offset,
           delay: r.delay,
           accepted,
+          recorded: r.valid,
           why: [
             ...(accepted
               ? []

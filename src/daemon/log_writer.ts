@@ -8,30 +8,54 @@
  */
 import type { Engine } from "../core/engine/engine.ts";
 import type { LogFiles } from "../io/log_files.ts";
+import type { NtpDataReport, SourceReport } from "../core/reports.ts";
 
 /** Test bits 1, 2, 3, 5, 6 and 7 (ntp_source TestBit): a synchronised reply. */
 const SYNC_TESTS = 0b111111;
+
+/** A reply whose values were measured (tests 1-3 and 5 passed), as `engine.onReply` saw it. */
+export interface MeasuredReply {
+  /** The source that got it. */
+  source: SourceReport;
+  /** Its values and test bits. */
+  data: NtpDataReport;
+  /** Tests 1-3 and 5-7 passed: chrony logs it in measurements.log (tests A-D decide use). */
+  synced: boolean;
+}
+
+/**
+ * Returns a function for `engine.onReply`'s source ids: the reply just processed when its
+ * values were measured (the source's valid-reply count moved), else null. Keeps one count
+ * per source, so each caller of onReply needs its own.
+ */
+export function measuredReplies(
+  engine: Pick<Engine, "sources" | "ntpData">,
+): (id: number) => MeasuredReply | null {
+  const validSeen = new Map<number, number>();
+  return (id) => {
+    const source = engine.sources().find((s) => s.id === id);
+    if (source === undefined) return null;
+    const data = engine.ntpData(source.address);
+    if (data === null) return null;
+    const valid = data.totalValidRx !== (validSeen.get(id) ?? 0);
+    validSeen.set(id, data.totalValidRx);
+    if (!valid) return null;
+    return { source, data, synced: (data.tests & SYNC_TESTS) === SYNC_TESTS };
+  };
+}
 
 /** Connects `files` to `engine`'s hooks. */
 export function attachLogFiles(engine: Engine, files: LogFiles): void {
   // measurements.log, as chrony: every synchronised reply (tests 1-3 and 5-7 passed) with
   // its test bits, whether or not tests A-D let it become a sample; with rawmeasurements,
   // every reply whose values were measured (tests 1-3 and 5 passed).
-  // A reply was measured when the source's valid-reply count moved (tests 1-3 and 5 passed:
-  // its values and test bits are then in ntpData).
-  const validSeen = new Map<number, number>();
+  const measured = measuredReplies(engine);
   engine.onRefclockSample = (r) => files.refclocks(r);
   engine.onReply = (id) => {
-    const source = engine.sources().find((s) => s.id === id);
-    if (source === undefined) return;
-    const data = engine.ntpData(source.address);
-    if (data === null) return;
-    const valid = data.totalValidRx !== (validSeen.get(id) ?? 0);
-    validSeen.set(id, data.totalValidRx);
-    const tests = data.tests;
-    const raw = files.enabled("rawmeasurements");
-    const synced = valid && (tests & SYNC_TESTS) === SYNC_TESTS;
-    if (!valid || !(raw || (synced && files.enabled("measurements")))) return;
+    const reply = measured(id);
+    if (reply === null) return;
+    const { source, data, synced } = reply;
+    if (!(files.enabled("rawmeasurements") || (synced && files.enabled("measurements")))) return;
     files.measurements({
       ...data, // stratum, tests, offset, delays, dispersions, refId, mode, interleaved
       time: engine.clock.cookedNow(),

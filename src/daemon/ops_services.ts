@@ -17,6 +17,7 @@ import {
 import type { NtpDataReport } from "../core/reports.ts";
 import { ErrorBoundWriter } from "../io/error_bound_file.ts";
 import { SampleRecorder } from "../io/sample_record.ts";
+import { attachSampleRecorder } from "./sample_recording.ts";
 import { type MetricsServerHandle, startMetricsServer } from "../io/metrics_server.ts";
 import { type MetricsSnapshot, renderMetrics } from "../io/metrics_text.ts";
 import { History } from "./history.ts";
@@ -149,33 +150,7 @@ export async function startOpsServices(
         `Could not open recordmeasurements ${config.recordMeasurements}: ${String(error)}`,
       );
     }
-    const rec = recorder;
-    let failed = false;
-    const previous = engine.onSampleAccepted; // the log files' hook, kept
-    engine.onSampleAccepted = (id) => {
-      previous?.(id);
-      const source = control.sources().find((s) => s.id === id);
-      const data = source ? control.ntpData(source.address) : null;
-      if (!source || data === null) return;
-      try {
-        rec.write({
-          t: clock.cookedNow(),
-          source: source.address,
-          offset: data.offset,
-          delay: data.peerDelay,
-          poll: source.poll,
-          server: {
-            stratum: data.stratum,
-            precision: data.precision,
-            rootDelay: data.rootDelay,
-            rootDispersion: data.rootDispersion,
-          },
-        });
-      } catch (error) {
-        if (!failed) log.log("warning", `Could not record a measurement: ${String(error)}`);
-        failed = true;
-      }
-    };
+    attachSampleRecorder(engine, recorder, (m) => log.log("warning", m));
   }
   let server: MetricsServerHandle | null = null;
   const port = config.metricsPort ?? 0;

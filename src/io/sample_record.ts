@@ -1,10 +1,12 @@
 /**
  * The compact measurement recording for `tempus replay` (directive `recordmeasurements`): one
- * JSON object per line and accepted sample, at full precision, e.g.
- * `{"t":"1796406901123456789","source":"192.0.2.1","offset":-1.2e-5,"delay":0.0012,"poll":6}`
- * (t: the NTP clock when the sample was accepted, Unix ns as a string; offset reference minus
- * local, s; delay s; poll log2 s). chrony's measurements.log keeps 4 digits and whole seconds;
- * this keeps what replay needs to reproduce the engine's updates exactly.
+ * JSON object per line and synchronised reply, at full precision, e.g.
+ * `{"t":"1796406901123456789","source":"192.0.2.1","offset":-1.2e-5,"delay":0.0012,"poll":6,
+ * "accepted":true}` (t: the NTP clock when the sample was accepted, or its reply processed if
+ * rejected, Unix ns as a string; offset reference minus local, s; delay s; poll log2 s;
+ * accepted: the daemon's verdict, true when absent as in recordings before it was written).
+ * chrony's measurements.log keeps 4 digits and whole seconds; this keeps what replay needs to
+ * reproduce the engine's decisions and updates exactly.
  *
  * @module
  */
@@ -23,6 +25,8 @@ export interface SampleRecord {
   delay: number;
   /** Local poll, log2 s. */
   poll: number;
+  /** The daemon's verdict: the sample was used (tests A-D passed). */
+  accepted: boolean;
   /** What the server announced: stratum, precision (log2 s), root delay and dispersion (s). */
   server?: { stratum: number; precision: number; rootDelay: number; rootDispersion: number };
 }
@@ -35,6 +39,7 @@ export function formatSampleRecord(r: SampleRecord): string {
     offset: r.offset,
     delay: r.delay,
     poll: r.poll,
+    accepted: r.accepted,
     ...(r.server ? { server: r.server } : {}),
   });
 }
@@ -86,7 +91,7 @@ export function parseSampleRecords(
         source: v.source as string,
         offset: v.offset as number,
         delay: v.delay as number,
-        valid: true,
+        valid: v.accepted !== false,
         ...(Number.isInteger(v.poll) ? { poll: v.poll as number } : {}),
         ...server,
       });

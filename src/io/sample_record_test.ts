@@ -8,11 +8,19 @@ Deno.test("recorded samples round-trip at full precision; bad lines are counted"
     offset: -1.2345678901e-5,
     delay: 0.0012345678,
     poll: 6,
+    accepted: true,
   };
   const line = formatSampleRecord(r);
-  const parsed = parseSampleRecords(line + '\n\nnot json\n{"t":"x"}\n' + line);
-  assert.equal(parsed.entries.length, 2);
+  const rejected = formatSampleRecord({ ...r, accepted: false });
+  // A line from before the verdict was recorded (no "accepted") counts as accepted.
+  const old = line.replace(',"accepted":true', "");
+  assert.notEqual(old, line);
+  const parsed = parseSampleRecords(
+    line + '\n\nnot json\n{"t":"x"}\n' + line + "\n" + rejected + "\n" + old,
+  );
+  assert.equal(parsed.entries.length, 4);
   assert.equal(parsed.skipped, 2);
+  assert.deepEqual(parsed.entries.map((e) => e.valid), [true, true, false, true]);
   assert.deepEqual(parsed.entries[0], {
     t: 1_796_406_901.1234567,
     source: "192.0.2.1",
@@ -36,7 +44,7 @@ Deno.test("the recorder appends lines to a file it creates", () => {
     const path = `${dir}/sub/samples.jsonl`;
     for (let k = 0; k < 2; k++) {
       const w = SampleRecorder.open(path);
-      w.write({ t: BigInt(k), source: "a", offset: k, delay: 0, poll: 0 });
+      w.write({ t: BigInt(k), source: "a", offset: k, delay: 0, poll: 0, accepted: true });
       w.close();
     }
     assert.deepEqual(parseSampleRecords(Deno.readTextFileSync(path)).entries.map((e) => e.offset), [
