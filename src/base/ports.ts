@@ -23,6 +23,11 @@ export interface ClockDriver {
   readonly maxFrequencyPpm: number;
   /** The raw system clock now: what the kernel (or simulated clock) says, no correction. */
   readRawTime(): Instant;
+  /**
+   * The raw clock's reading at the CLOCK_REALTIME instant `realtime` (a device's or the
+   * kernel's timestamp). Absent: the raw clock is CLOCK_REALTIME itself.
+   */
+  rawFromRealtime?(realtime: Instant): Instant;
   /** The frequency correction currently applied, ppm (> 0 = running faster). */
   readFrequencyPpm(): number;
   /** Sets the frequency correction; returns the value actually applied (quantised/clamped). */

@@ -61,6 +61,11 @@ export class NullClockDriver implements ClockDriver {
     return this.#time.realtime() + BigInt(Math.round(offset * 1e9));
   }
 
+  /** CLOCK_REALTIME instant `realtime` on the virtual clock: plus the virtual correction. */
+  rawFromRealtime(realtime: Instant): Instant {
+    return realtime + BigInt(Math.round(this.virtualOffsetSeconds() * 1e9));
+  }
+
   /** The virtual frequency, ppm. */
   readFrequencyPpm(): number {
     return this.#freqPpm;

@@ -26,6 +26,10 @@ Deno.test("NullClockDriver integrates the virtual frequency over monotonic time"
   t.advance(10);
   assert.ok(Math.abs(d.virtualOffsetSeconds() - 0.001) < 1e-12);
   assert.equal(d.readRawTime(), t.real + 1_000_000n);
+  // A device's CLOCK_REALTIME stamp from 2 s ago, on the virtual clock: 1 ms later too
+  // (refclock samples; stamped as CLOCK_REALTIME they were refused once the virtual clock
+  // had moved more than 1 ms ahead of it).
+  assert.equal(d.rawFromRealtime(t.real - 2_000_000_000n), t.real - 2_000_000_000n + 1_000_000n);
   d.setFrequencyPpm(-50);
   t.advance(20);
   assert.ok(Math.abs(d.virtualOffsetSeconds() - 0) < 1e-12);

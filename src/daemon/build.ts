@@ -233,7 +233,13 @@ export async function buildDaemon(
   }
   let refclocks: RefclockDriverHandle[];
   try {
-    refclocks = openRefclocks(config.refclocks, engine, log, config);
+    refclocks = openRefclocks(
+      config.refclocks,
+      engine,
+      log,
+      config,
+      (t) => driver.rawFromRealtime?.(t) ?? t,
+    );
   } catch (e) {
     throw new StartupError(errorMessage(e));
   }

@@ -80,12 +80,16 @@ function openDriver(
   }
 }
 
-/** Adds every refclock to `engine` and opens its driver; returns the drivers to close. */
+/**
+ * Adds every refclock to `engine` and opens its driver; returns the drivers to close.
+ * `rawFromRealtime` puts the drivers' CLOCK_REALTIME stamps on the clock driver's raw scale.
+ */
 export function openRefclocks(
   refclocks: readonly RefclockConfig[],
   engine: EngineInputs,
   log: LogPort,
   config?: Pick<Config, "leapSecTz" | "leapSecList" | "rtcSync" | "rtcFile">,
+  rawFromRealtime: (realtime: bigint) => bigint = (t) => t,
 ): RefclockDriverHandle[] {
   const problems = checkRefclockLocks(refclocks);
   if (config !== undefined && (config.rtcSync || config.rtcFile !== null)) {
@@ -107,9 +111,12 @@ export function openRefclocks(
     refclocks.forEach((rc, i) => {
       const refId = rc.refId ?? defaultRefId(rc.driver, i);
       const id = engine.addRefclock(rc, refId);
-      const sink = (raw: bigint, offset: number, leap: number) =>
-        engine.refclockSample(id, raw, offset, leap);
-      const pulse = (raw: bigint, second: number) => engine.refclockPulse(id, raw, second);
+      // Drivers stamp with CLOCK_REALTIME; the engine's raw clock is the driver's (with -x
+      // the virtual clock, which moves away from CLOCK_REALTIME as it is slewed).
+      const sink = (realtime: bigint, offset: number, leap: number) =>
+        engine.refclockSample(id, rawFromRealtime(realtime), offset, leap);
+      const pulse = (realtime: bigint, second: number) =>
+        engine.refclockPulse(id, rawFromRealtime(realtime), second);
       try {
         handles.push(openDriver(rc, sink, pulse, log));
       } catch (e) {
