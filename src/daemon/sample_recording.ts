@@ -18,7 +18,8 @@ export type RecordedEngine =
 
 /**
  * Chains the recording onto `engine.onSampleAccepted` and `engine.onReply` (keeping the hooks
- * already there); a failed write is reported once through `warn`, never thrown.
+ * already there); a failed write is reported through `warn` once until a write succeeds
+ * again, never thrown.
  */
 export function attachSampleRecorder(
   engine: RecordedEngine,

@@ -6,8 +6,11 @@
  */
 import type { LogPort } from "../base/ports.ts";
 
-/** Where a driver puts a sample: system (raw) time, true minus system time (s), leap. */
-export type RefclockSink = (rawTime: bigint, offset: number, leap: number) => void;
+/**
+ * Where a driver puts a sample: when it was taken (CLOCK_REALTIME, ns; `openRefclocks` puts it
+ * on the clock driver's raw scale), true minus system time (s), leap.
+ */
+export type RefclockSink = (realtime: bigint, offset: number, leap: number) => void;
 
 /** A running driver. */
 export interface RefclockDriverHandle {

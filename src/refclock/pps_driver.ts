@@ -11,8 +11,8 @@ import type { LogPort } from "../base/ports.ts";
 import type { PpsDevice, PpsInfo } from "../../ffi/pps.ts";
 import { pollRefclock, type RefclockDriverHandle } from "./driver.ts";
 
-/** Where a pulse driver puts an edge: its system (raw) time, its sub-second (s). */
-export type RefclockPulseSink = (rawTime: bigint, second: number) => void;
+/** Where a pulse driver puts an edge: its CLOCK_REALTIME time (ns), its sub-second (s). */
+export type RefclockPulseSink = (realtime: bigint, second: number) => void;
 
 /** The sub-second of an edge time as a pulse's `second` (0 <= second < 1). */
 export function edgeSecond(time: bigint): number {
