@@ -155,6 +155,12 @@ export interface ScenarioResult {
   pass: boolean;
   /** Offset of the client clock from true time per tick (1 tick/s by default), seconds. */
   offsets: Float64Array;
+  /**
+   * Offset of the engine's cooked time (its clock plus the correction still to be slewed in:
+   * what it serves and what `chronyc tracking` reports under `-x`) from true time per tick,
+   * seconds (single-client scenarios; absent in network scenarios' results).
+   */
+  cookedOffsets?: Float64Array;
   /** Frequency error of the client clock per tick, fraction. */
   freqErrors: Float64Array;
   /** Ticks per second of `offsets` and `freqErrors`. */
@@ -278,11 +284,19 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
 
   const tickNs = BigInt(Math.round(1e9 / tps));
   const phaseNs = BigInt(Math.round(Number(tickNs) * (spec.tickPhase ?? 0)));
+  const cookedOffsets = new Float64Array(clock.offsets.length);
+  cookedOffsets[0] = clock.offsets[0];
   vt.scheduleTicks(
     start + tickNs + phaseNs,
     tickNs,
     clock.offsets.length - 1,
-    (k, at) => clock.tick(k, at),
+    (k, at) => {
+      clock.tick(k, at);
+      if (k < cookedOffsets.length) {
+        const remaining = Number(engine.clock.cookedNow() - clock.readRawTime()) / 1e9;
+        cookedOffsets[k] = clock.offsets[k] + remaining;
+      }
+    },
   );
   vt.runUntil(start + BigInt(duration) * 1_000_000_000n);
   if (!stopped) engine.stop();
@@ -297,6 +311,7 @@ export function runScenario(spec: ScenarioSpec, factory: SimEngineFactory): Scen
     failures,
     pass: failures.length === 0,
     offsets: clock.offsets,
+    cookedOffsets,
     freqErrors: clock.freqErrors,
     ticksPerSecond: tps,
     transport: transport.stats(),

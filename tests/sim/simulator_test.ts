@@ -8,6 +8,7 @@ import { runScenario } from "../../src/sim/scenario.ts";
 import { SimClock } from "../../src/sim/sim_clock.ts";
 import { SimServer } from "../../src/sim/sim_server.ts";
 import { SimTimers } from "../../src/sim/sim_timers.ts";
+import { tempusEngine } from "../../src/sim/tempus_engine.ts";
 import { VirtualTime } from "../../src/sim/virtual_time.ts";
 import { ToyEngine } from "./toy_engine.ts";
 
@@ -298,4 +299,23 @@ Deno.test("sim timers: re-planned when the rate changes; steps do not move them"
   const t = Number(firedAt! - T0) / 1e9;
   assert.ok(Math.abs(t - (5 + 5 / 1.1)) < 1e-8, `fired at ${t}`);
   assert.equal(timers.pendingCount, 0);
+});
+
+Deno.test("scenario: cooked offsets add the engine's correction still to be slewed in", () => {
+  // 10 ms off with no makestep: the first updates are slewed in over seconds, so at 1 s the
+  // clock itself is still milliseconds off while the engine's cooked time is already close.
+  const r = runScenario({
+    name: "cooked",
+    duration: 20,
+    ticksPerSecond: 16,
+    clock: { offset: 0.01, freq: 0, wander: 0 },
+    sourceParams: { minPoll: -2, maxPoll: 0, iburst: true },
+  }, tempusEngine);
+  const cooked = r.cookedOffsets;
+  assert.ok(cooked !== undefined);
+  assert.equal(cooked.length, r.offsets.length);
+  assert.equal(cooked[0], r.offsets[0]);
+  const k = 16;
+  assert.ok(Math.abs(r.offsets[k]) > 1e-3, `clock offset at 1 s ${r.offsets[k]}`);
+  assert.ok(Math.abs(cooked[k]) < 2e-4, `cooked offset at 1 s ${cooked[k]}`);
 });

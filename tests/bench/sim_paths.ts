@@ -1,0 +1,142 @@
+/**
+ * `deno task bench:simpaths`: the real-time comparison's paths (docs/realtime.md) in the
+ * simulator, over many seeds, so that an engine change can be judged before the 47-minute
+ * real-time run. Each path runs with iburst, minpoll -2, maxpoll 2 and 16 ticks a second, as
+ * `bench:realtime` polls; the error is scored from 30 s on, as it scores it. The chronyd-served
+ * paths start with the client's clock on time (offset 1 µs, no frequency error), as the `-x`
+ * clients of the real-time bench do; the scripted-server paths start with the script's offset
+ * and frequency.
+ *
+ * The error is the engine's cooked time (its clock plus the correction still to be slewed in)
+ * against true time: what the real-time bench measures, since `chronyc tracking`'s "System
+ * time" of a `-x` client is its cooked time's distance from the host clock. Per path it prints
+ * the mean over the seeds of that RMS error, of |mean error| (the part a slow error leaves
+ * over a run) and of the standard deviation about that mean; the mean RMS error of the clock
+ * itself (the slewed clock, what a system without `-x` would show); then each seed's RMS
+ * error of cooked time.
+ *
+ * Arguments: `--seeds=N` (default 12), and path names to run only those.
+ *
+ * @module
+ */
+import type { PathSpec } from "../../src/sim/network.ts";
+import { runScenario } from "../../src/sim/scenario.ts";
+import type { ClockSpec } from "../../src/sim/sim_clock.ts";
+import { tempusEngine } from "../../src/sim/tempus_engine.ts";
+
+const TICKS_PER_SECOND = 16;
+const SCORED_FROM_SECOND = 30;
+
+/** One real-time scenario as a simulated path. */
+interface SimPath {
+  /** The client clock against the server (the scripted server's offset and rate). */
+  clock: ClockSpec;
+  /** One-way delays and loss. */
+  path: PathSpec;
+  /** Seconds run. */
+  seconds: number;
+}
+
+const ON_TIME: ClockSpec = { offset: 1e-6, freq: 0, wander: 1e-9 };
+
+function symmetric(base: number, jitter: number, loss = 0): PathSpec {
+  return { up: { base, jitter }, down: { base, jitter }, loss };
+}
+
+/** The LAN path with nothing passing from `from` to `to` seconds. */
+function withOutage(from: number, to: number): PathSpec {
+  return { ...symmetric(5e-4, 1e-4), drop: (t) => t >= from && t < to };
+}
+
+const PATHS: Record<string, SimPath> = {
+  clean: { clock: ON_TIME, path: symmetric(5e-4, 1e-4), seconds: 60 },
+  jitter: { clock: ON_TIME, path: symmetric(5e-4, 2e-3), seconds: 60 },
+  asymjitter: {
+    clock: ON_TIME,
+    path: { up: { base: 5e-4, jitter: 3e-3 }, down: { base: 5e-4, jitter: 2e-4 } },
+    seconds: 60,
+  },
+  loss: { clock: ON_TIME, path: symmetric(5e-4, 1e-4, 0.163), seconds: 60 },
+  congestion: {
+    clock: ON_TIME,
+    // The bench adds 20-50 ms uniform per packet; the simulator's extra delay is base + Exp.
+    path: {
+      ...symmetric(5e-4, 1e-4),
+      congestion: [{ from: 35, to: 65, extraBase: 0.02, extraJitter: 0.015 }],
+    },
+    seconds: 100,
+  },
+  outage: { clock: ON_TIME, path: withOutage(35, 65), seconds: 100 },
+  ratejump: {
+    clock: { offset: 1e-3, freq: 1e-6, wander: 1e-9, freqSteps: [{ at: 50, delta: 7e-6 }] },
+    path: symmetric(5e-4, 1e-4),
+    seconds: 100,
+  },
+  holdover: {
+    clock: { offset: 1e-6, freq: 10e-6, wander: 5e-9 },
+    path: withOutage(35, 75),
+    seconds: 100,
+  },
+  wander: {
+    clock: { offset: 1e-3, freq: -5e-6, wander: 5e-8 },
+    path: symmetric(5e-4, 3e-4),
+    seconds: 90,
+  },
+  wan: {
+    clock: { offset: 3e-3, freq: 40e-6, wander: 1e-8 },
+    path: symmetric(0.01, 0.002, 0.05),
+    seconds: 100,
+  },
+};
+
+const seedsArg = Deno.args.find((a) => a.startsWith("--seeds="));
+const seeds = seedsArg ? Number(seedsArg.slice("--seeds=".length)) : 12;
+const names = Deno.args.filter((a) => !a.startsWith("--"));
+for (const name of names) {
+  if (!(name in PATHS)) {
+    console.error(`unknown path ${name}; known: ${Object.keys(PATHS).join(", ")}`);
+    Deno.exit(2);
+  }
+}
+if (!(Number.isInteger(seeds) && seeds >= 1)) {
+  console.error(`--seeds must be a positive integer, not ${seedsArg}`);
+  Deno.exit(2);
+}
+
+const average = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+
+console.log(`seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs`);
+console.log("| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | RMS per seed |");
+console.log("|------|---------:|---------------:|--------:|---------------:|--------------|");
+const rmsOf = (xs: number[]): number => Math.sqrt(average(xs.map((x) => x * x))) * 1e6;
+for (const [name, p] of Object.entries(PATHS)) {
+  if (names.length > 0 && !names.includes(name)) continue;
+  const rms: number[] = [];
+  const means: number[] = [];
+  const clockRms: number[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = runScenario({
+      name,
+      seed,
+      duration: p.seconds,
+      ticksPerSecond: TICKS_PER_SECOND,
+      clock: p.clock,
+      servers: [{ path: p.path }],
+      sourceParams: { minPoll: -2, maxPoll: 2, iburst: true },
+    }, tempusEngine);
+    const from = SCORED_FROM_SECOND * TICKS_PER_SECOND;
+    const cooked = Array.from((r.cookedOffsets ?? r.offsets).slice(from));
+    rms.push(rmsOf(cooked));
+    means.push(average(cooked) * 1e6);
+    clockRms.push(rmsOf(Array.from(r.offsets.slice(from))));
+  }
+  const sds = rms.map((r, i) => Math.sqrt(Math.max(0, r * r - means[i] * means[i])));
+  const cells = [
+    average(rms).toFixed(1),
+    average(means.map(Math.abs)).toFixed(1),
+    average(sds).toFixed(1),
+    average(clockRms).toFixed(1),
+    rms.map((x) => x.toFixed(0)).join(" "),
+  ];
+  console.log(`| ${name} | ${cells.join(" | ")} |`);
+}
