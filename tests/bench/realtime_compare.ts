@@ -21,14 +21,15 @@
  *
  * Run: ./deno run -A --unstable-net tests/bench/realtime_compare.ts [--seconds N]
  *      [--scenario NAME] [--runs N] [--minpoll M] [--maxpoll M] [--log DIR] [--debug]
- *      [--relay native|deno]
+ *      [--relay native|deno] [--seed N]
  *
  * `--seconds` overrides every scenario's duration (windows stay in the middle), `--scenario`
  * runs one (repeatable), `--runs N` runs the set N times (interleaved) and reports the
  * median and the min–max spread of every figure, `--log DIR` writes each client's output, the tracking samples and
  * chrony-style measurements/statistics/tracking logs there, `--debug` runs tempus with
  * `-d -d`, `--relay` chooses the relay (default native when gcc is installed, else deno with a
- * warning).
+ * warning), `--seed N` the first run's seed (run k uses N + k − 1 for the relays' draws and the
+ * scripted clock's wander; default 12345).
  *
  * @module
  */
@@ -420,6 +421,7 @@ async function runScenario(
   logDir: string | null,
   debug: boolean,
   relayKind: RelayKind,
+  seed: number,
 ): Promise<ScenarioRun> {
   const relays: ImpairRelay[] = [];
   const clients: Client[] = [];
@@ -429,7 +431,11 @@ async function runScenario(
   let truth = HOST_TRUTH;
   try {
     const windows = scenario.windows?.(seconds) ?? [];
-    const script = scenario.clock?.(seconds);
+    const scriptBase = scenario.clock?.(seconds);
+    // The script's own wander is drawn from the run's seed too (offset from its base seed).
+    const script = scriptBase === undefined
+      ? undefined
+      : { ...scriptBase, seed: (scriptBase.seed ?? 1) + seed - DEFAULT_SEED };
     let server = { address: chronydServer.address, port: chronydServer.port };
     if (script !== undefined) {
       const model = scriptedClock(script);
@@ -449,7 +455,7 @@ async function runScenario(
         up: scenario.up,
         down: scenario.down,
         windows,
-        seed: 12345,
+        seed,
       };
       const relay = relayKind === "native"
         ? await startNativeRelay(options)
@@ -633,6 +639,13 @@ export function formatRatios(runs: ScenarioRun[]): string {
   return lines.join("\n");
 }
 
+/**
+ * The first run's seed (`--seed`): run k draws its relay delays and losses, and the scripted
+ * clock's wander, from seed + k − 1. Both clients of a run get the same seed, so each run is
+ * a paired comparison, and the runs are different realisations of the path.
+ */
+export const DEFAULT_SEED = 12345;
+
 /** Which impairing relay the clients go through. */
 export type RelayKind = "native" | "deno";
 
@@ -648,6 +661,7 @@ async function main(): Promise<void> {
       log: { type: "string" },
       debug: { type: "boolean", default: false },
       relay: { type: "string" },
+      seed: { type: "string", default: String(DEFAULT_SEED) },
     },
   });
   let relayKind: RelayKind;
@@ -688,6 +702,11 @@ async function main(): Promise<void> {
     console.error("--runs must be an integer from 1 to 20");
     Deno.exit(2);
   }
+  const baseSeed = Number(values.seed);
+  if (!Number.isInteger(baseSeed) || baseSeed < 1 || baseSeed > 2 ** 31) {
+    console.error("--seed must be an integer from 1 to 2^31");
+    Deno.exit(2);
+  }
   const serverOpts = `iburst minpoll ${values.minpoll} maxpoll ${values.maxpoll}`;
   const server = await startChronydServer({ stratum: 1 });
   const runs: ScenarioRun[] = [];
@@ -696,7 +715,8 @@ async function main(): Promise<void> {
       for (const scenario of chosen) {
         const seconds = override ?? scenario.seconds;
         console.error(
-          `# run ${k}/${runsWanted} ${scenario.name} (${seconds} s): ${scenario.description}`,
+          `# run ${k}/${runsWanted} ${scenario.name} (${seconds} s, seed ${baseSeed + k - 1}): ` +
+            scenario.description,
         );
         const run = await runScenario(
           server,
@@ -706,6 +726,7 @@ async function main(): Promise<void> {
           values.log === undefined ? null : `${values.log}/run${k}`,
           values.debug,
           relayKind,
+          baseSeed + k - 1,
         );
         console.error(`#   relay packets (received/sent): ${run.relayStats}`);
         for (const [name, r] of run.results) {
