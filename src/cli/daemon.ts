@@ -19,6 +19,7 @@ import {
 } from "../io/daemonize.ts";
 import { currentLogPort } from "../io/logging.ts";
 import { applyProcessOptions } from "../io/process_options.ts";
+import { scheduleStartupPageRelease } from "../io/startup_pages.ts";
 import { VERSION } from "../version.ts";
 import { enableDenyFilter } from "../../ffi/seccomp.ts";
 
@@ -56,6 +57,8 @@ export async function run(args: string[]): Promise<number> {
     const daemon = await startDaemon(options);
     const log = currentLogPort("daemon");
     for (const note of notes) log.log(note.level, note.message);
+    const cancelPageRelease = scheduleStartupPageRelease(log, options);
+    void daemon.finished.then(cancelPageRelease, cancelPageRelease);
     if (options.filterLevel === 2 || options.filterLevel === -2) {
       // As chronyd: once started and privileges dropped; a failure stops the daemon.
       try {

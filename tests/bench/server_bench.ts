@@ -78,8 +78,16 @@ interface Running {
   pid: number;
   port: number;
   startupMs: number;
+  /** performance.now() at the spawn. */
+  spawnedAt: number;
   stop(): Promise<void>;
 }
+
+/**
+ * Idle RSS is read this long after the spawn: after tempus has given back its start-up
+ * pages (src/io/startup_pages.ts, 3 s after start-up), the same for both servers.
+ */
+const IDLE_RSS_AT_MS = 5000;
 
 interface Target {
   name: string;
@@ -136,7 +144,7 @@ async function startServer(
     await new Promise((r) => setTimeout(r, 5));
   }
   const startupMs = performance.now() - t0;
-  return { pid: pidOf(), port, startupMs, stop: () => bg.stop() };
+  return { pid: pidOf(), port, startupMs, spawnedAt: t0, stop: () => bg.stop() };
 }
 
 function targets(dir: string): Target[] {
@@ -287,7 +295,8 @@ async function main() {
       for (const target of list) {
         const server = await target.start([]);
         try {
-          await new Promise((r) => setTimeout(r, 1000));
+          const idleWait = server.spawnedAt + IDLE_RSS_AT_MS - performance.now();
+          await new Promise((r) => setTimeout(r, Math.max(0, idleWait)));
           const idleMb = rssMb(server.pid);
           await runLoad(bin, loadArgs(server.port, Math.min(20_000, total), 20));
           const cpu0 = cpuSeconds(server.pid);
@@ -326,7 +335,8 @@ async function main() {
       for (const { name, target, ratelimit } of floodTargets) {
         const server = await target.start([ratelimit]);
         try {
-          await new Promise((r) => setTimeout(r, 500));
+          const idleWait = server.spawnedAt + IDLE_RSS_AT_MS - performance.now();
+          await new Promise((r) => setTimeout(r, Math.max(0, idleWait)));
           const beforeMb = rssMb(server.pid);
           const cpu0 = cpuSeconds(server.pid);
           const floodRun = runLoad(bin, [

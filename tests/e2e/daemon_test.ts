@@ -327,3 +327,41 @@ Deno.test({
     );
   },
 });
+
+/** RssFile of process `pid`, kB. */
+function rssFileKb(pid: number): number {
+  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/RssFile:\s+(\d+) kB/);
+  assert.ok(m, "RssFile in /proc/PID/status");
+  return Number(m[1]);
+}
+
+Deno.test({
+  name: "an idle daemon gives back its start-up pages and still serves chronyd -Q",
+  ignore: !HAVE_CHRONY || Deno.build.os !== "linux",
+  async fn() {
+    const port = freeUdpPort();
+    const daemon = startTempus([
+      "local stratum 1",
+      "allow 127.0.0.0/8",
+      "bindaddress 127.0.0.1",
+      `port ${port}`,
+      "cmdport 0",
+    ]);
+    try {
+      await waitFor(
+        () => daemon.output().includes("NTP server listening"),
+        15_000,
+        "the NTP server to listen",
+      );
+      const before = rssFileKb(daemon.child.pid);
+      // The release runs 3 s after start-up (src/io/startup_pages.ts).
+      await new Promise((r) => setTimeout(r, 4500));
+      const after = rssFileKb(daemon.child.pid);
+      assert.ok(after < before - 10_000, `RssFile ${before} -> ${after} kB`);
+      const offset = await chronydMeasure("127.0.0.1", port);
+      assert.ok(Math.abs(offset) < 100e-6, `offset ${offset} s`);
+    } finally {
+      await daemon.stop();
+    }
+  },
+});
