@@ -3,7 +3,8 @@
  *
  * - `./deno bench -A tests/bench/server_bench.ts`: the pure responder's cost per request.
  * - `./deno task bench:server [--requests N] [--rounds R] [--window W] [--sockets S]
- *   [--seconds T] [--flood-seconds F]`: `tempus daemon -x` and a real `chronyd -x` (both
+ *   [--seconds T] [--flood-seconds F] [--bundle]`: `tempus daemon -x` (from the source tree,
+ *   or with --bundle from one `deno bundle` file as dist/tempus runs it) and a real `chronyd -x` (both
  *   `local stratum 1`, `allow 127.0.0.0/8`, on 127.0.0.1), started alternately in the same
  *   run, R rounds, driven by a native load generator (tests/bench/ntp_load.c, compiled here
  *   with gcc) that keeps W requests in flight from S sockets. For each server and round:
@@ -147,9 +148,21 @@ async function startServer(
   return { pid: pidOf(), port, startupMs, spawnedAt: t0, stop: () => bg.stop() };
 }
 
-function targets(dir: string): Target[] {
+/** Bundles tempus into one file in `dir`, as dist/tempus ships it; returns its path. */
+async function bundleTempus(dir: string): Promise<string> {
+  const file = `${dir}/tempus.js`;
+  const r = await runCommand(
+    Deno.execPath(),
+    ["bundle", "--quiet", "--platform", "deno", "-o", file, `${REPO_ROOT}mod.ts`],
+    120_000,
+  );
+  if (r.code !== 0) throw new Error(`deno bundle failed: ${r.stderr}`);
+  return file;
+}
+
+function targets(dir: string, program: string): Target[] {
   const list: Target[] = [{
-    name: "tempus daemon -x",
+    name: program.endsWith("mod.ts") ? "tempus daemon -x" : "tempus bundle -x",
     start(extra) {
       const port = freeUdpPort();
       const pidfile = `${dir}/tempus-${port}.pid`;
@@ -160,7 +173,7 @@ function targets(dir: string): Target[] {
           "-A",
           "--unstable-net",
           "--quiet",
-          `${REPO_ROOT}mod.ts`,
+          program,
           "daemon",
           "-x",
           "-d",
@@ -259,6 +272,7 @@ async function main() {
       rounds: { type: "string", default: "3" },
       seconds: { type: "string", default: "60" },
       "flood-seconds": { type: "string", default: "8" },
+      bundle: { type: "boolean", default: false },
     },
   });
   const total = Number(values.requests);
@@ -274,7 +288,7 @@ async function main() {
   const dir = await Deno.makeTempDir({ prefix: "tempus-server-bench-" });
   try {
     const bin = await compileLoadGenerator(dir);
-    const list = targets(dir);
+    const list = targets(dir, values.bundle ? await bundleTempus(dir) : `${REPO_ROOT}mod.ts`);
     const floorMb = await denoFloorMb(dir);
     const rows: Row[] = [];
     const loadArgs = (port: number, n: number, t: number) => [
