@@ -30,6 +30,8 @@ const SOL_SOCKET = 1;
 const SO_TIMESTAMPNS = 35;
 const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
+/** Probe the send path only; nothing is sent (linux/socket.h). */
+const MSG_PROBE = 0x10;
 const SO_TIMESTAMPING = 37;
 /** SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY. */
 const TX_SOFTWARE_FLAGS = (1 << 1) | (1 << 4) | (1 << 11);
@@ -364,6 +366,19 @@ export class KernelTimestampSocket {
   setDestination(address: string, port: number): boolean {
     this.#destinationLength = writeDestination(this.#sendView, this.#family, address, port);
     return this.#destinationLength !== 0;
+  }
+
+  /**
+   * Walks the kernel's send path towards the address `setDestination` set without sending
+   * anything (sendto with MSG_PROBE: socket and route lookup, no datagram). A server that
+   * was idle calls it just before it reads the clock for a reply's transmit time, so the
+   * reply's own sendto, which follows that reading, finds the path warm (measured in a VM
+   * after 2 s idle: 8-26 µs from the reading to the wire against 18-337 µs).
+   */
+  probeDestination(data: Uint8Array): void {
+    const len = this.#destinationLength;
+    if (this.#closed || len === 0) return;
+    libcSymbols().sendto(this.#fd, data, BigInt(data.length), MSG_PROBE, this.#sendName, len);
   }
 
   /** Sends `data` to the address `setDestination` set; false if refused or none is set. */

@@ -20,6 +20,7 @@ import { KernelTimestampSocket, kernelTimestampSocketsAvailable } from "../../ff
 import { DatagramBatch } from "../../ffi/udp_batch.ts";
 import type { ReplyBatch, SendOutcome } from "../../ffi/udp_send_batch.ts";
 import { udpPayloadOfFrame } from "./tx_frames.ts";
+import { writeNtpTimestamp } from "../core/server.ts";
 import {
   findUdpDescriptor,
   LastRxTimestamp,
@@ -60,6 +61,14 @@ export class CookedBatch {
 const PAIR_GAP_NS = 4_000n;
 /** Readings of the clock pair at most. */
 const PAIR_TRIES = 4;
+/** An NTP reply without extensions or MAC, and where its transmit timestamp starts. */
+const REPLY_HEADER = 48;
+const REPLY_TX_AT = 40;
+/**
+ * An idle gap after which the kernel's send path is cold (its code and data out of the
+ * caches): the next restamped reply probes it first (`replyToOne`).
+ */
+const COLD_SEND_NS = 1_000_000n;
 
 /** One received datagram, its receive time cooked. */
 export interface CookedDatagram {
@@ -110,6 +119,11 @@ export class KernelSocket {
   readonly #lastRx = new LastRxTimestamp();
   readonly #buffer: Uint8Array;
   readonly #one: SharedDatagram = { data: new Uint8Array(0), address: "", port: 0 };
+  /** A transmit timestamp being written (`replyToOne` restamping). */
+  readonly #txStamp = new Uint8Array(8);
+  readonly #txView = new DataView(this.#txStamp.buffer);
+  /** CLOCK_REALTIME read with the datagram of the last restamped reply, ns. */
+  #lastRestamp = 0n;
   /** SO_TIMESTAMPNS is on (always, but for a shared socket waiting through Deno). */
   #rxStamps = true;
   #txFrames = false;
@@ -215,8 +229,25 @@ export class KernelSocket {
     return one;
   }
 
-  /** Sends `data` to the sender of the datagram `receiveOne` returned; false if refused. */
-  replyToOne(data: Uint8Array): boolean {
+  /**
+   * Sends `data` to the sender of the datagram `receiveOne` returned; false if refused.
+   * With `restampAfter` (the batch `receiveOne` filled) a 48-octet reply's transmit field is
+   * first written again with the clock read just before the send (`NtpResponder.txFromClock`
+   * says when nothing covers it), so the time spent between the responder's reading and the
+   * send does not bias what the client measures. When no restamped reply went out in the
+   * COLD_SEND_NS before the datagram came, the send path is probed before that reading.
+   */
+  replyToOne(data: Uint8Array, restampAfter?: CookedBatch): boolean {
+    if (restampAfter !== undefined && data.length === REPLY_HEADER) {
+      if (restampAfter.clocks.realtime - this.#lastRestamp > COLD_SEND_NS) {
+        this.#socket.probeDestination(data);
+      }
+      const tx = this.cookedNowAfter(restampAfter);
+      this.#lastRestamp = restampAfter.clocks.realtime;
+      writeNtpTimestamp(this.#txView, 0, tx);
+      this.#txStamp[7] &= 0xfe; // chrony's interleaved-mode flag: a transmit time ends in 0
+      data.set(this.#txStamp, REPLY_TX_AT);
+    }
     return this.#socket.sendToDestination(data);
   }
 

@@ -64,6 +64,50 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "shared socket: a restamped reply carries the clock read just before its send; the probe of an idle path sends nothing",
+  ignore: !kernelSocketsAvailable(),
+  async fn() {
+    const server = KernelSocket.openShared("127.0.0.1", 0, { scale });
+    const client = KernelSocket.open("127.0.0.1", 0, { scale });
+    const one = new CookedBatch(1, 1);
+    try {
+      for (const idleMs of [20, 0]) {
+        await new Promise((r) => setTimeout(r, idleMs));
+        client.send(new Uint8Array(48), "127.0.0.1", server.local.port);
+        assert.ok(await server.receiveOne(one));
+        const reply = new Uint8Array(48).fill(0xff);
+        const before = realtime();
+        assert.ok(server.replyToOne(reply, one));
+        const after = realtime();
+        assert.ok(await client.waitReadable());
+        const got = client.receive()!;
+        assert.equal(got.data.length, 48);
+        assert.deepEqual([...got.data.subarray(0, 40)], new Array(40).fill(0xff));
+        const view = new DataView(got.data.buffer, got.data.byteOffset);
+        assert.equal(view.getUint32(44) & 1, 0, "a transmit time ends in 0 (interleaved flag)");
+        const ntpSeconds = BigInt(view.getUint32(40)) - 2_208_988_800n;
+        const tx = ntpSeconds * 1_000_000_000n +
+          (BigInt(view.getUint32(44)) * 1_000_000_000n >> 32n);
+        assert.ok(tx >= before - 1n && tx <= after, `TX ${tx - before} ns after the reading`);
+        // Exactly one datagram: the probe (after the idle gap) put nothing on the wire.
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(client.receive(), null);
+        // Without a batch (a MAC'd reply), the octets go out as they are.
+        client.send(new Uint8Array(48), "127.0.0.1", server.local.port);
+        assert.ok(await server.receiveOne(one));
+        assert.ok(server.replyToOne(new Uint8Array(48).fill(7)));
+        assert.ok(await client.waitReadable());
+        assert.deepEqual([...client.receive()!.data], new Array(48).fill(7));
+      }
+    } finally {
+      server.close();
+      client.close();
+    }
+  },
+});
+
+Deno.test({
   name: "shared socket: close ends a pending receive; options needing a plain socket refused",
   ignore: !kernelSocketsAvailable(),
   async fn() {

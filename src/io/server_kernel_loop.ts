@@ -153,7 +153,7 @@ async function runKernelLoop(
       return;
     }
     const failed = from === one
-      ? (sock.replyToOne(out) ? 0 : 1)
+      ? (sock.replyToOne(out, loop.responder.txFromClock ? one : undefined) ? 0 : 1)
       : replies.reply(from, i, out, loop.responder.txFromClock);
     if (failed === 0) {
       clientLog?.countTimestamps(kernelRx ? "kernel" : "daemon");

@@ -359,6 +359,7 @@ Deno.test({
       const after = rssFileKb(daemon.child.pid);
       assert.ok(after < before - 10_000, `RssFile ${before} -> ${after} kB`);
       const offset = await chronydMeasure("127.0.0.1", port);
+      console.log(`after the page release: RssFile ${before} -> ${after} kB, offset ${offset} s`);
       assert.ok(Math.abs(offset) < 100e-6, `offset ${offset} s`);
     } finally {
       await daemon.stop();
