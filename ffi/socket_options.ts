@@ -32,6 +32,8 @@ const IPV6_TCLASS = 67;
 export const AF_INET = 2;
 /** AF_INET6. */
 export const AF_INET6 = 10;
+/** sendto/sendmmsg flag: walk the send path (socket, route) but send nothing. */
+export const MSG_PROBE = 0x10;
 const IFNAMSIZ = 16; // interface names are checked by the configuration (1-15 bytes)
 
 /** What to apply to a socket. */

@@ -16,6 +16,7 @@
  */
 import { lastErrno } from "./libc.ts";
 import type { DatagramBatch } from "./udp_batch.ts";
+import { MSG_PROBE } from "./socket_options.ts";
 
 const SYMBOLS = {
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
@@ -152,6 +153,15 @@ export class ReplyBatch {
     }
     this.#count = 0;
     return out;
+  }
+
+  /**
+   * Walks the kernel's send path of the first staged reply on socket `fd` without sending
+   * anything (sendmmsg of one message with MSG_PROBE); nothing when none is staged. See
+   * `KernelTimestampSocket.probeDestination` for why.
+   */
+  probeFirst(fd: number): void {
+    if (this.#count > 0) sendLibc().sendmmsg(fd, this.#headers, 1, MSG_PROBE);
   }
 
   /** Drops every staged reply unsent. */

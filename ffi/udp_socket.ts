@@ -21,7 +21,7 @@ import { lastErrno, libcAvailable, libcSymbols } from "./libc.ts";
 import type { Instant } from "../src/base/time.ts";
 import { findRxTimestamp, findTxTimestamp } from "./cmsg_timestamps.ts";
 import { ipBytes, readSockaddr, writeDestination, writeSockaddr } from "./sockaddr.ts";
-import { AF_INET, AF_INET6 } from "./socket_options.ts";
+import { AF_INET, AF_INET6, MSG_PROBE } from "./socket_options.ts";
 
 const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
@@ -30,8 +30,6 @@ const SOL_SOCKET = 1;
 const SO_TIMESTAMPNS = 35;
 const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
-/** Probe the send path only; nothing is sent (linux/socket.h). */
-const MSG_PROBE = 0x10;
 const SO_TIMESTAMPING = 37;
 /** SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY. */
 const TX_SOFTWARE_FLAGS = (1 << 1) | (1 << 4) | (1 << 11);
@@ -430,6 +428,11 @@ export class KernelTimestampSocket {
       return { sent: 0, failed };
     }
     return replies.sendTo(this.#fd);
+  }
+
+  /** Probes the send path of the first reply staged in `replies` (`ReplyBatch.probeFirst`). */
+  probeReplies(replies: ReplyBatch): void {
+    if (!this.#closed) replies.probeFirst(this.#fd);
   }
 
   /** CLOCK_REALTIME now (to age a kernel timestamp). */

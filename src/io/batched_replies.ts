@@ -91,7 +91,7 @@ export class BatchedReplies {
     // One reading for the whole call, as late as possible: reply k leaves after k others.
     const view = this.#replies.slotsView;
     const slot = this.#replies.slotLength;
-    writeNtpTimestamp(this.#scratchView, 0, this.#sock.cookedNowAfter(batch));
+    writeNtpTimestamp(this.#scratchView, 0, this.#sock.transmitTimeAfter(batch, this.#replies));
     const seconds = this.#scratchView.getUint32(0);
     const fraction = this.#scratchView.getUint32(4) & 0xfffffffe; // the interleaved-mode flag
     for (let k = 0; k < n; k++) {

@@ -55,6 +55,10 @@ Deno.test({
       assert.equal(got.get(2)!.length, 68);
       assert.equal(txOf(got.get(2)!, before), old, "a MAC covers it: kept");
       assert.equal(replies.flush(batch), 0, "nothing staged");
+      // The first flush probed the idle send path (MSG_PROBE): that put nothing on the wire.
+      const extra = client.receive().then(() => "a fourth datagram", () => "none");
+      const quiet = new Promise((r) => setTimeout(() => r("none"), 50));
+      assert.equal(await Promise.race([extra, quiet]), "none");
     } finally {
       server.close();
       client.close();

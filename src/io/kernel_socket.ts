@@ -69,6 +69,8 @@ const REPLY_TX_AT = 40;
  * caches): the next restamped reply probes it first (`replyToOne`).
  */
 const COLD_SEND_NS = 1_000_000n;
+/** What a probe of the send path pretends to send (nothing is sent). */
+const REPLY_PROBE = new Uint8Array(REPLY_HEADER);
 
 /** One received datagram, its receive time cooked. */
 export interface CookedDatagram {
@@ -122,7 +124,7 @@ export class KernelSocket {
   /** A transmit timestamp being written (`replyToOne` restamping). */
   readonly #txStamp = new Uint8Array(8);
   readonly #txView = new DataView(this.#txStamp.buffer);
-  /** CLOCK_REALTIME read with the datagram of the last restamped reply, ns. */
+  /** CLOCK_REALTIME read with the datagrams of the last restamped replies, ns. */
   #lastRestamp = 0n;
   /** SO_TIMESTAMPNS is on (always, but for a shared socket waiting through Deno). */
   #rxStamps = true;
@@ -232,23 +234,32 @@ export class KernelSocket {
   /**
    * Sends `data` to the sender of the datagram `receiveOne` returned; false if refused.
    * With `restampAfter` (the batch `receiveOne` filled) a 48-octet reply's transmit field is
-   * first written again with the clock read just before the send (`NtpResponder.txFromClock`
-   * says when nothing covers it), so the time spent between the responder's reading and the
-   * send does not bias what the client measures. When no restamped reply went out in the
-   * COLD_SEND_NS before the datagram came, the send path is probed before that reading.
+   * first written again with `transmitTimeAfter` (`NtpResponder.txFromClock` says when
+   * nothing covers it), so the time spent between the responder's reading and the send
+   * does not bias what the client measures.
    */
   replyToOne(data: Uint8Array, restampAfter?: CookedBatch): boolean {
     if (restampAfter !== undefined && data.length === REPLY_HEADER) {
-      if (restampAfter.clocks.realtime - this.#lastRestamp > COLD_SEND_NS) {
-        this.#socket.probeDestination(data);
-      }
-      const tx = this.cookedNowAfter(restampAfter);
-      this.#lastRestamp = restampAfter.clocks.realtime;
-      writeNtpTimestamp(this.#txView, 0, tx);
+      writeNtpTimestamp(this.#txView, 0, this.transmitTimeAfter(restampAfter));
       this.#txStamp[7] &= 0xfe; // chrony's interleaved-mode flag: a transmit time ends in 0
       data.set(this.#txStamp, REPLY_TX_AT);
     }
     return this.#socket.sendToDestination(data);
+  }
+
+  /**
+   * The transmit time to write into replies about to be sent (`cookedNowAfter(batch)`).
+   * When no reply was restamped in the COLD_SEND_NS before `batch` was read, the send path
+   * is probed first (to the first reply staged in `replies`, else to the `receiveOne`
+   * sender), so the sendto that follows the reading finds it warm.
+   */
+  transmitTimeAfter(batch: CookedBatch, replies?: ReplyBatch): Instant {
+    if (batch.clocks.realtime - this.#lastRestamp > COLD_SEND_NS) {
+      if (replies === undefined) this.#socket.probeDestination(REPLY_PROBE);
+      else this.#socket.probeReplies(replies);
+    }
+    this.#lastRestamp = batch.clocks.realtime;
+    return this.cookedNowAfter(batch);
   }
 
   /** True when a datagram waits to be read (a shared socket's check before waiting). */
