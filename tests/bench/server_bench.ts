@@ -3,16 +3,18 @@
  *
  * - `./deno bench -A tests/bench/server_bench.ts`: the pure responder's cost per request.
  * - `./deno task bench:server [--requests N] [--rounds R] [--window W] [--sockets S]
- *   [--seconds T] [--flood-seconds F] [--bundle]`: `tempus daemon -x` (from the source tree,
- *   or with --bundle from one `deno bundle` file as dist/tempus runs it) and a real `chronyd -x` (both
- *   `local stratum 1`, `allow 127.0.0.0/8`, on 127.0.0.1), started alternately in the same
- *   run, R rounds, driven by a native load generator (tests/bench/ntp_load.c, compiled here
- *   with gcc) that keeps W requests in flight from S sockets. For each server and round:
- *   start-up time to the first answered request, idle RSS, requests/s, p50/p99 latency, CPU
- *   per request, lost requests, RSS after the load, and the offset `chronyd -Q` measures
- *   against the server while the load runs. Then the same under a flood of twice the
- *   measured capacity from 256 source addresses (127.1.0.x) with `ratelimit` on, while 64
- *   well-behaved clients (127.2.0.x) ask every 500 ms. Prints tables (docs/benchmarks.md).
+ *   [--seconds T] [--flood-seconds F] [--light-seconds L] [--bundle]`: `tempus daemon -x`
+ *   (from the source tree, or with --bundle from one `deno bundle` file as dist/tempus runs
+ *   it) and a real `chronyd -x` (both `local stratum 1`, `allow 127.0.0.0/8`, on 127.0.0.1),
+ *   started alternately in the same run, R rounds, driven by a native load generator
+ *   (tests/bench/ntp_load.c, compiled here with gcc) that keeps W requests in flight from S
+ *   sockets. For each server and round: start-up time to the first answered request, idle
+ *   RSS, the served offset of the lightly used server (about two requests a second for L
+ *   seconds, default 20), requests/s, p50/p99 latency, CPU per request, lost requests, RSS
+ *   after the load, and the offset `chronyd -Q` measures against the server while the load
+ *   runs. Then the same under a flood of twice the measured capacity from 256 source
+ *   addresses (127.1.0.x) with `ratelimit` on, while 64 well-behaved clients (127.2.0.x) ask
+ *   every 500 ms. Prints tables (docs/benchmarks.md).
  *
  * Loopback only; every load is bounded in count and in time.
  *
@@ -70,6 +72,13 @@ const LEGIT_CLIENTS = 64;
 const LEGIT_MS = 500;
 /** Flooding source addresses. */
 const FLOOD_SOURCES = 256;
+/**
+ * The lightly used server: IDLE_CLIENTS clients asking every IDLE_MS ms (staggered, so one
+ * request every IDLE_MS / IDLE_CLIENTS ms), plus the load generator's one request a second
+ * from its flood socket; the served offset of each reply is measured as under load.
+ */
+const IDLE_CLIENTS = 2;
+const IDLE_MS = 2000;
 
 /** One line of the load generator's output, parsed. */
 type LoadResult = Record<string, number>;
@@ -240,6 +249,8 @@ interface Row {
   cpuUs: number;
   loadMb: number;
   offsetUs: number;
+  /** The lightly used server's served offsets (IDLE_CLIENTS), or null when not measured. */
+  light: LoadResult | null;
 }
 
 interface FloodRow {
@@ -272,6 +283,7 @@ async function main() {
       rounds: { type: "string", default: "3" },
       seconds: { type: "string", default: "60" },
       "flood-seconds": { type: "string", default: "8" },
+      "light-seconds": { type: "string", default: "20" },
       bundle: { type: "boolean", default: false },
     },
   });
@@ -281,6 +293,11 @@ async function main() {
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const floodSeconds = Number(values["flood-seconds"]);
+  const lightSeconds = Number(values["light-seconds"]);
+  const seconds2 = [["flood-seconds", floodSeconds], ["light-seconds", lightSeconds]] as const;
+  for (const [k, v] of seconds2) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`--${k} must be a number >= 0`);
+  }
   for (const [k, v] of [["requests", total], ["window", window], ["sockets", sockets]] as const) {
     if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
   }
@@ -312,6 +329,25 @@ async function main() {
           const idleWait = server.spawnedAt + IDLE_RSS_AT_MS - performance.now();
           await new Promise((r) => setTimeout(r, Math.max(0, idleWait)));
           const idleMb = rssMb(server.pid);
+          // Lightly used first: the served offset when each request finds the server idle.
+          const light = lightSeconds > 0
+            ? await runLoad(bin, [
+              "-a",
+              "127.0.0.1",
+              "-p",
+              String(server.port),
+              "-r",
+              "1",
+              "-f",
+              "1",
+              "-l",
+              String(IDLE_CLIENTS),
+              "-L",
+              String(IDLE_MS),
+              "-t",
+              String(lightSeconds),
+            ])
+            : null;
           await runLoad(bin, loadArgs(server.port, Math.min(20_000, total), 20));
           const cpu0 = cpuSeconds(server.pid);
           const load = await runLoad(bin, loadArgs(server.port, total, seconds));
@@ -330,6 +366,7 @@ async function main() {
             cpuUs,
             loadMb,
             offsetUs: q === null ? NaN : q.offset * 1e6,
+            light,
           });
         } finally {
           await server.stop();
@@ -387,7 +424,7 @@ async function main() {
         }
       }
     }
-    report(rows, floods, { total, window, sockets, rounds, floorMb });
+    report(rows, floods, { total, window, sockets, rounds, floorMb, lightSeconds });
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -396,7 +433,14 @@ async function main() {
 function report(
   rows: Row[],
   floods: FloodRow[],
-  o: { total: number; window: number; sockets: number; rounds: number; floorMb: number },
+  o: {
+    total: number;
+    window: number;
+    sockets: number;
+    rounds: number;
+    floorMb: number;
+    lightSeconds: number;
+  },
 ): void {
   console.log(
     `${new Date().toISOString().slice(0, 16)}Z, ${navigator.hardwareConcurrency} CPUs, load ` +
@@ -421,6 +465,28 @@ function report(
     );
   }
   console.log(`\nRSS floor, deno run of an empty program: ${o.floorMb.toFixed(1)} MB`);
+  const light = rows.filter((r) => r.light !== null);
+  if (light.length > 0) {
+    console.log(
+      `\nlightly used: ${IDLE_CLIENTS} clients asking every ${IDLE_MS} ms, staggered, and one ` +
+        `request a second from one more, for ${o.lightSeconds} s before the load above (every ` +
+        `request finds the server idle); the offset is over every reply`,
+    );
+    console.log(
+      "\nserver           | round | answered | offset us p50 (p5..p95) | T4-T3 us | p50 us",
+    );
+    console.log(
+      "-----------------|------:|---------:|------------------------:|---------:|-------:",
+    );
+    for (const r of light) {
+      const l = r.light!;
+      console.log(
+        `${r.name.padEnd(16)} | ${String(r.round).padStart(5)} | ` +
+          `${`${l.legit_received}/${l.legit_sent}`.padStart(8)} | ${offsets(l).padStart(23)} | ` +
+          `${fmt(l.txlag_p50_us, 1, 8)} | ${fmt(l.legit_p50_us, 0, 6)}`,
+      );
+    }
+  }
   if (floods.length === 0) return;
   console.log(
     `\nflood: ${floods[0].rate} requests/s (2x the best rate above) from ${FLOOD_SOURCES} ` +

@@ -296,7 +296,12 @@ Deno.test({
         30_000,
         "tempus to start",
       );
-      assert.equal(readPid(`${dir}/daemon.pid`), child.pid, "-n: the pidfile names this process");
+      // "starting" is logged just before the pidfile is taken: wait for it to name this process.
+      await waitFor(
+        () => readPid(`${dir}/daemon.pid`) === child.pid,
+        30_000,
+        "-n: the pidfile to name this process",
+      );
       child.kill("SIGTERM");
       const out = await child.output();
       assert.equal(out.code, 0);
