@@ -13,7 +13,9 @@
  * Each request carries its slot and a generation in the transmit timestamp, which the server
  * copies into the reply's origin timestamp; latency is CLOCK_MONOTONIC from just before the
  * send to just after the receive. Served-time accuracy: the client reads CLOCK_REALTIME just
- * before each send (T1) and takes the kernel receive timestamp of each reply (T4, SO_TIMESTAMPNS);
+ * before each send (T1; the well-behaved clients of flood mode take the kernel's transmit
+ * timestamp instead, SO_TIMESTAMPING) and the kernel receive timestamp of each reply (T4,
+ * SO_TIMESTAMPNS);
  * client and server share this machine's clock, so the NTP offset ((T2-T1)+(T3-T4))/2 should be
  * 0 and its median is the server's error, and T4-T3 is how long after its stamped transmit time
  * a reply reached the client. Prints one line of key=value pairs.
@@ -23,6 +25,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -105,6 +108,36 @@ static void make_request(uint8_t *req, int slot, uint32_t gen) {
   memcpy(req + 44, &g, 4);
 }
 
+/* Kernel software transmit timestamps on a well-behaved client's socket (flood mode). */
+static void enable_tx_stamps(int fd) {
+  int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY;
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0) {
+    perror("SO_TIMESTAMPING");
+    exit(2);
+  }
+}
+
+/* The kernel's transmit time of the datagram just sent on fd (Unix ns), 0 if none queued. */
+static int64_t read_tx_stamp(int fd) {
+  char ctrl[256];
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_control = ctrl;
+  m.msg_controllen = sizeof ctrl;
+  int64_t t = 0;
+  while (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+        struct timespec ts[3];
+        memcpy(ts, CMSG_DATA(c), sizeof ts);
+        t = (int64_t)ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec;
+      }
+    }
+    m.msg_controllen = sizeof ctrl;
+  }
+  return t;
+}
+
 static void send_slot(int *fds, int slot) {
   uint8_t req[48];
   slot_t *sl = &slots[slot];
@@ -115,7 +148,12 @@ static void send_slot(int *fds, int slot) {
   if (sendto(fds[sl->sock], req, 48, 0, (struct sockaddr *)&server, sizeof server) != 48) {
     /* counted lost after the timeout */
   }
-  if (sl->legit) legit_sent++; else sent++;
+  if (sl->legit) {
+    /* T1 is the kernel's transmit time: the client's own delay before the send biases nothing. */
+    int64_t tx = read_tx_stamp(fds[sl->sock]);
+    if (tx != 0) sl->sent_rt = tx;
+    legit_sent++;
+  } else sent++;
 }
 
 static void push(int64_t **a, long *n, long *cap, int64_t v) {
@@ -142,7 +180,7 @@ static int drain(int fd, int *out, int max) {
   static uint8_t bufs[BATCH][128];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
-  static uint8_t ctl[BATCH][64];
+  static uint8_t ctl[BATCH][128];
   int got = 0;
   for (;;) {
     for (int i = 0; i < BATCH; i++) {
@@ -275,7 +313,10 @@ int main(int argc, char **argv) {
     nfds = flood + legit;
     fds = calloc((size_t)nfds, sizeof *fds);
     for (int i = 0; i < flood; i++) fds[i] = open_socket(0x7f010000 + 1 + (uint32_t)i);
-    for (int i = 0; i < legit; i++) fds[flood + i] = open_socket(0x7f020000 + 1 + (uint32_t)i);
+    for (int i = 0; i < legit; i++) {
+      fds[flood + i] = open_socket(0x7f020000 + 1 + (uint32_t)i);
+      enable_tx_stamps(fds[flood + i]);
+    }
     /* Flood slots: enough for 200 ms of traffic; legit: one per client. */
     int fslots = (int)(rate / 5) + 1;
     if (fslots > 1 << 20) fslots = 1 << 20;
