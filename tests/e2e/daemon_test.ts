@@ -360,7 +360,8 @@ Deno.test({
       assert.ok(after < before - 10_000, `RssFile ${before} -> ${after} kB`);
       const offset = await chronydMeasure("127.0.0.1", port);
       console.log(`after the page release: RssFile ${before} -> ${after} kB, offset ${offset} s`);
-      assert.ok(Math.abs(offset) < 100e-6, `offset ${offset} s`);
+      // An idle server's bound (tests/e2e/server_chronyd_test.ts says why 250 µs).
+      assert.ok(Math.abs(offset) < 250e-6, `offset ${offset} s`);
     } finally {
       await daemon.stop();
     }
