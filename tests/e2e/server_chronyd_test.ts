@@ -26,3 +26,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "server e2e: chronyd -Q with xleave measures |offset| < 20 µs against an idle tempus (kernel transmit timestamps)",
+  ignore: !haveBinary("chronyd"),
+  async fn() {
+    // Interleaved mode: each reply carries the kernel's transmit timestamp of the previous
+    // one, so the idle server's late send (the bound above) no longer biases the client.
+    const server = await startFixture(["--host", "127.0.0.1", "--port", "0"]);
+    try {
+      const offset = await chronydMeasure(server.host, server.port, "xleave");
+      console.log(`chronyd -Q (xleave) measured ${offset} s against the fixture`);
+      assert.ok(Math.abs(offset) < 20e-6, `chronyd measured ${offset} s`);
+    } finally {
+      await server.stop();
+    }
+  },
+});
