@@ -21,6 +21,7 @@ import { DatagramBatch } from "../../ffi/udp_batch.ts";
 import type { ReplyBatch, SendOutcome } from "../../ffi/udp_send_batch.ts";
 import { udpPayloadOfFrame } from "./tx_frames.ts";
 import { writeNtpTimestamp } from "../core/server.ts";
+import { NTP_HEADER_LENGTH } from "../ntp/packet.ts";
 import {
   findUdpDescriptor,
   LastRxTimestamp,
@@ -61,16 +62,15 @@ export class CookedBatch {
 const PAIR_GAP_NS = 4_000n;
 /** Readings of the clock pair at most. */
 const PAIR_TRIES = 4;
-/** An NTP reply without extensions or MAC, and where its transmit timestamp starts. */
-const REPLY_HEADER = 48;
+/** Where a reply's transmit timestamp starts. */
 const REPLY_TX_AT = 40;
 /**
  * An idle gap after which the kernel's send path is cold (its code and data out of the
- * caches): the next restamped reply probes it first (`replyToOne`).
+ * caches): the next transmit time read probes it first (`transmitTimeAfter`).
  */
 const COLD_SEND_NS = 1_000_000n;
 /** What a probe of the send path pretends to send (nothing is sent). */
-const REPLY_PROBE = new Uint8Array(REPLY_HEADER);
+const REPLY_PROBE = new Uint8Array(NTP_HEADER_LENGTH);
 
 /** One received datagram, its receive time cooked. */
 export interface CookedDatagram {
@@ -239,7 +239,7 @@ export class KernelSocket {
    * does not bias what the client measures.
    */
   replyToOne(data: Uint8Array, restampAfter?: CookedBatch): boolean {
-    if (restampAfter !== undefined && data.length === REPLY_HEADER) {
+    if (restampAfter !== undefined && data.length === NTP_HEADER_LENGTH) {
       writeNtpTimestamp(this.#txView, 0, this.transmitTimeAfter(restampAfter));
       this.#txStamp[7] &= 0xfe; // chrony's interleaved-mode flag: a transmit time ends in 0
       data.set(this.#txStamp, REPLY_TX_AT);

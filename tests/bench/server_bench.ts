@@ -470,7 +470,7 @@ function report(
     console.log(
       `\nlightly used: ${IDLE_CLIENTS} clients asking every ${IDLE_MS} ms, staggered, and one ` +
         `request a second from one more, for ${o.lightSeconds} s before the load above (every ` +
-        `request finds the server idle); the offset is over every reply`,
+        `request finds the server idle); the offset is over the ${IDLE_CLIENTS} clients' replies`,
     );
     console.log(
       "\nserver           | round | answered | offset us p50 (p5..p95) | T4-T3 us | p50 us",
