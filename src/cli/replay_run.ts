@@ -12,10 +12,10 @@
 import { DEFAULT_SOURCE_PARAMS, defaultConfig } from "../config/defaults.ts";
 import type { Config, SourceParams } from "../config/model.ts";
 import { Engine } from "../core/engine/engine.ts";
-import type { NtpTransport, SocketAddress } from "../base/ports.ts";
+import type { NtpTransport, RandomPort, SocketAddress } from "../base/ports.ts";
 import type { Instant } from "../base/time.ts";
 import type { MeasurementEntry } from "../io/log_parse.ts";
-import { decodePacket, encodePacket } from "../ntp/packet.ts";
+import { decodePacket, encodePacket, type NtpPacket } from "../ntp/packet.ts";
 import { instantToNtp64 } from "../ntp/timestamp.ts";
 import { LogCapture } from "../sim/log_capture.ts";
 import { SimRandom } from "../sim/prng.ts";
@@ -124,6 +124,49 @@ export function inferredParams(records: MeasurementEntry[], source: string): Sou
   };
 }
 
+/**
+ * The reply to `request` that makes the engine measure exactly `r`'s offset and delay: T2
+ * and T3 are built from the engine's T1 (`t1c`) and T4 (`t4c`), the server holding the
+ * reply for whatever of the exchange the delay does not take.
+ */
+function replayedReply(
+  request: NtpPacket,
+  r: MeasurementEntry,
+  t1c: Instant,
+  t4c: Instant,
+): Uint8Array {
+  const delay = Math.max(0, r.delay);
+  const t2 = t1c + BigInt(Math.round((delay / 2 + r.offset) * 1e9));
+  const t3 = t4c + BigInt(Math.round((r.offset - delay / 2) * 1e9));
+  return encodePacket({
+    leap: 0,
+    version: request.version,
+    mode: 4,
+    stratum: r.stratum ?? 1,
+    poll: request.poll,
+    precision: r.serverPrecision ?? -25,
+    rootDelay: r.rootDelay ?? 0,
+    rootDispersion: r.rootDispersion ?? 0,
+    refId: 0x5245504c, // "REPL"
+    refTime: instantToNtp64(t2 - 8n * NS),
+    originTime: request.transmitTime,
+    receiveTime: instantToNtp64(t2),
+    transmitTime: instantToNtp64(t3 > t2 ? t3 : t2),
+    extensions: [],
+    mac: null,
+  });
+}
+
+/**
+ * `random` with every uniform draw 0: the engine's poll intervals, which chrony lengthens by
+ * a random 0-2%, are then the shortest the original could have used, so the replay's
+ * requests never go out after the original's did. Random octets (request cookies) stay
+ * random.
+ */
+function earliestPolls(random: RandomPort): RandomPort {
+  return { next: () => 0, fill: (bytes) => random.fill(bytes) };
+}
+
 /** Runs the replay. */
 export function replay(records: MeasurementEntry[], options: ReplayOptions = {}): ReplayResult {
   const sorted = [...records].sort((a, b) => a.t - b.t);
@@ -153,6 +196,39 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   let updates: ReplayEvent[] | null = null;
   let firstSend: { now: number; recorded: number } | null = null;
 
+  /** The engine handles `reply` (received at `t4c`); what it decided becomes events. */
+  const handleReply = (
+    requestId: number,
+    address: string,
+    reply: Uint8Array,
+    t4c: Instant,
+    r: MeasurementEntry,
+  ) => {
+    const eng = engine!;
+    accepted = false;
+    logMark = log.lines.length;
+    updates = [];
+    eng.receiveReply(requestId, reply, t4c);
+    const after = updates;
+    updates = null;
+    events.push({
+      kind: "sample",
+      t: seconds(),
+      source: address,
+      offset: r.offset,
+      delay: r.delay,
+      accepted,
+      recorded: r.valid,
+      why: [
+        ...(accepted
+          ? []
+          : failedTests(eng.ntpData(address)?.tests ?? 0x3ff).map((n) => `failed ${n}`)),
+        ...log.lines.slice(logMark).map((l) => l.message),
+      ],
+    });
+    events.push(...after);
+  };
+
   const transport: NtpTransport = {
     send(requestId: number, to: SocketAddress, packet: Uint8Array): boolean {
       const eng = engine!;
@@ -173,64 +249,53 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
         return true;
       }
       const r = list.shift()!;
-      const t1c = eng.clock.cookedNow();
       const delay = Math.max(0, r.delay);
-      // With exact recorded times the reply arrives when the original sample was taken (if
-      // the engine asked before then), so the engine sees the same sample times.
-      firstSend ??= { now, recorded: r.t - delay };
-      vt.scheduleIn(BigInt(Math.round(delay * 1e9)), () => {
-        // T2 and T3 are built at arrival from T1 and T4 so that the engine measures exactly
-        // the recorded offset and delay (the server "held" the reply for the rest).
-        const t4c = eng.clock.cookedNow();
-        const t2 = t1c + BigInt(Math.round((delay / 2 + r.offset) * 1e9));
-        const t3 = t4c + BigInt(Math.round((r.offset - delay / 2) * 1e9));
-        const reply = encodePacket({
-          leap: 0,
-          version: decoded.packet.version,
-          mode: 4,
-          stratum: r.stratum ?? 1,
-          poll: decoded.packet.poll,
-          precision: r.serverPrecision ?? -25,
-          rootDelay: r.rootDelay ?? 0,
-          rootDispersion: r.rootDispersion ?? 0,
-          refId: 0x5245504c, // "REPL"
-          refTime: instantToNtp64(t2 - 8n * NS),
-          originTime: decoded.packet.transmitTime,
-          receiveTime: instantToNtp64(t2),
-          transmitTime: instantToNtp64(t3 > t2 ? t3 : t2),
-          extensions: [],
-          mac: null,
+      const delayNs = BigInt(Math.round(delay * 1e9));
+      // The reply arrives after the delay and the server's processing time, which the local
+      // interval, and so the sample's dispersion, includes.
+      const exchangeNs = delayNs + BigInt(Math.round(Math.max(0, r.responseTime ?? 0) * 1e9));
+      // When the original's request went out: half the exchange before its sample time, else
+      // (older recordings) the delay before it was accepted, which is later by the time the
+      // daemon took to process the reply.
+      const recordedTx = r.sampleTime !== undefined
+        ? r.sampleTime - exchangeNs / 2n
+        : BigInt(Math.round((r.t - delay) * 1e9));
+      firstSend ??= { now, recorded: Number(recordedTx) / 1e9 };
+      // With exact recorded times the request is held until then (the engine, whose poll
+      // intervals are never randomised upward here, asks no later) and reported sent then, as
+      // a kernel transmit timestamp would be: the engine's sample time is the original's, and
+      // so are the sample intervals its regression, its asymmetry estimate and tests B and C
+      // work with. Whole-second logs: the exchange starts now.
+      const hold = options.exactTimes ? recordedTx - eng.clock.cookedNow() : 0n;
+      const exchange = () => {
+        const t1c = eng.clock.cookedNow();
+        if (hold > 0n) eng.transmitted(requestId, t1c);
+        vt.scheduleIn(exchangeNs, () => {
+          const t4c = eng.clock.cookedNow();
+          const reply = replayedReply(decoded.packet, r, t1c, t4c);
+          // Handed over when the original handled it (exact times), with T4 as its receive
+          // timestamp: the clock update it causes then comes when the original's did, which
+          // the offsets measured after it reflect.
+          const lag = options.exactTimes ? BigInt(Math.round(r.t * 1e9)) - t4c : 0n;
+          const deliver = () => handleReply(requestId, to.address, reply, t4c, r);
+          if (lag > 0n) vt.scheduleIn(lag, deliver);
+          else deliver();
         });
-        accepted = false;
-        logMark = log.lines.length;
-        updates = [];
-        eng.receiveReply(requestId, reply, t4c);
-        const after = updates;
-        updates = null;
-        events.push({
-          kind: "sample",
-          t: seconds(),
-          source: to.address,
-          offset: r.offset,
-          delay: r.delay,
-          accepted,
-          recorded: r.valid,
-          why: [
-            ...(accepted
-              ? []
-              : failedTests(eng.ntpData(to.address)?.tests ?? 0x3ff).map((n) => `failed ${n}`)),
-            ...log.lines.slice(logMark).map((l) => l.message),
-          ],
-        });
-        events.push(...after);
-      });
+      };
+      if (hold > 0n) vt.scheduleIn(hold, exchange);
+      else exchange();
       return true;
     },
   };
 
   engine = new Engine(
     config,
-    { driver: clock, timers, random: new SimRandom(1), log },
+    {
+      driver: clock,
+      timers,
+      random: options.exactTimes ? earliestPolls(new SimRandom(1)) : new SimRandom(1),
+      log,
+    },
     null,
     { measurePrecision: () => options.localPrecision ?? SIM_CLOCK_PRECISION },
   );

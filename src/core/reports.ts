@@ -198,6 +198,12 @@ export interface NtpDataReport extends
   totalKernelRx?: number;
   /** The local poll's score after the last reply (chrony's poll_score; measurements.log). */
   pollScore?: number;
+  /**
+   * Cooked time of the last valid reply's measurement, midway between its local transmit
+   * and receive times (tempus only: what `recordmeasurements` replays from; not in chronyc's
+   * ntpdata).
+   */
+  sampleTime?: Instant;
 }
 
 /** chronyc `selectdata`, one source. */

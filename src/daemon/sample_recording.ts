@@ -50,6 +50,8 @@ export function attachSampleRecorder(
         delay: data.peerDelay,
         poll: source.poll,
         accepted: t !== undefined,
+        ...(data.sampleTime !== undefined ? { sampleTime: data.sampleTime } : {}),
+        responseTime: data.responseTime,
         server: {
           stratum: data.stratum,
           precision: data.precision,

@@ -17,7 +17,15 @@ function fakeEngine() {
     onReply: () => calls.push("reply"),
     sources: () => [{ id: 1, address: "192.0.2.1", poll: 4 } as SourceReport],
     ntpData: () =>
-      ({ ...data, stratum: 1, precision: -20, rootDelay: 0, rootDispersion: 0 }) as NtpDataReport,
+      ({
+        ...data,
+        stratum: 1,
+        precision: -20,
+        rootDelay: 0,
+        rootDispersion: 0,
+        sampleTime: now - 3_000_000n,
+        responseTime: 2.5e-5,
+      }) as NtpDataReport,
     clock: { cookedNow: () => now },
   };
   /** A reply measured with `tests`; `use` when the engine accepts its sample. */
@@ -60,6 +68,15 @@ Deno.test("recordmeasurements records every synchronised reply with the daemon's
     const t = text.trim().split("\n").slice(1).map((l) => BigInt(JSON.parse(l).t));
     assert.equal(t[0], 1_000_000_000_000_000_000n);
     assert.equal(t[1], 1_000_000_001_000_002_000n);
+    // Each with its measurement's time and the server's processing time.
+    assert.deepEqual(
+      parsed.entries.map((e) => [e.sampleTime, e.responseTime]),
+      [
+        [1_000_000_000_000_000_000n - 3_000_000n + 1000n, 2.5e-5],
+        [1_000_000_001_000_002_000n - 3_000_000n, 2.5e-5],
+        [1_000_000_004_000_005_000n - 3_000_000n, 2.5e-5],
+      ],
+    );
     // Writing to a closed file warns once, never throws.
     reply(6e-5, ALL_TESTS, true);
     reply(7e-5, ALL_TESTS, true);

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { Instant } from "../base/time.ts";
 
 /** One tracking.log line. */
 export interface TrackingEntry {
@@ -55,6 +56,13 @@ export interface MeasurementEntry {
   rootDelay?: number;
   /** Server root dispersion, s. */
   rootDispersion?: number;
+  /**
+   * NTP clock midway between the request's transmission and the reply's arrival, Unix ns
+   * (recordmeasurements only).
+   */
+  sampleTime?: Instant;
+  /** The server's processing time (T3 - T2), s (recordmeasurements only). */
+  responseTime?: number;
 }
 
 /** A parse result: entries plus how many non-banner lines were skipped. */

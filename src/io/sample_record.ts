@@ -4,7 +4,10 @@
  * `{"t":"1796406901123456789","source":"192.0.2.1","offset":-1.2e-5,"delay":0.0012,"poll":6,
  * "accepted":true}` (t: the NTP clock when the sample was accepted, or its reply processed if
  * rejected, Unix ns as a string; offset reference minus local, s; delay s; poll log2 s;
- * accepted: the daemon's verdict, true when absent as in recordings before it was written).
+ * accepted: the daemon's verdict, true when absent as in recordings before it was written;
+ * sampleTime: the NTP clock midway between the request's transmission and the reply's
+ * arrival, Unix ns as a string; responseTime: the server's T3 - T2, s; both absent in
+ * recordings before they were written).
  * chrony's measurements.log keeps 4 digits and whole seconds; this keeps what replay needs to
  * reproduce the engine's decisions and updates exactly.
  *
@@ -27,6 +30,10 @@ export interface SampleRecord {
   poll: number;
   /** The daemon's verdict: the sample was used (tests A-D passed). */
   accepted: boolean;
+  /** NTP clock (cooked) midway between the request's transmission and the reply's arrival. */
+  sampleTime?: Instant;
+  /** The server's processing time (T3 - T2), s. */
+  responseTime?: number;
   /** What the server announced: stratum, precision (log2 s), root delay and dispersion (s). */
   server?: { stratum: number; precision: number; rootDelay: number; rootDispersion: number };
 }
@@ -40,6 +47,8 @@ export function formatSampleRecord(r: SampleRecord): string {
     delay: r.delay,
     poll: r.poll,
     accepted: r.accepted,
+    ...(r.sampleTime !== undefined ? { sampleTime: r.sampleTime.toString() } : {}),
+    ...(r.responseTime !== undefined ? { responseTime: r.responseTime } : {}),
     ...(r.server ? { server: r.server } : {}),
   });
 }
@@ -92,6 +101,12 @@ export function parseSampleRecords(
         offset: v.offset as number,
         delay: v.delay as number,
         valid: v.accepted !== false,
+        ...(typeof v.sampleTime === "string" && /^\d{1,20}$/.test(v.sampleTime)
+          ? { sampleTime: BigInt(v.sampleTime) }
+          : {}),
+        ...(typeof v.responseTime === "number" && Number.isFinite(v.responseTime)
+          ? { responseTime: v.responseTime }
+          : {}),
         ...(Number.isInteger(v.poll) ? { poll: v.poll as number } : {}),
         ...server,
       });

@@ -38,6 +38,31 @@ Deno.test("recorded samples round-trip at full precision; bad lines are counted"
   }
 });
 
+Deno.test("a sample's time and the server's processing time round-trip exactly", () => {
+  const r = {
+    t: 1_796_406_901_123_456_789n,
+    source: "192.0.2.1",
+    offset: -1.2e-5,
+    delay: 0.0012,
+    poll: 6,
+    accepted: true,
+    sampleTime: 1_796_406_901_117_000_001n,
+    responseTime: 3.25e-5,
+  };
+  const line = formatSampleRecord(r);
+  assert.match(line, /"sampleTime":"1796406901117000001","responseTime":0\.0000325/);
+  const [e] = parseSampleRecords(line).entries;
+  assert.equal(e.sampleTime, r.sampleTime);
+  assert.equal(e.responseTime, r.responseTime);
+  // Not numbers where strings belong, nor the reverse: the field is left out, the line kept.
+  const bad = parseSampleRecords(
+    line.replace('"1796406901117000001"', "1796406901117000001").replace("0.0000325", '"x"'),
+  ).entries;
+  assert.equal(bad.length, 1);
+  assert.equal(bad[0].sampleTime, undefined);
+  assert.equal(bad[0].responseTime, undefined);
+});
+
 Deno.test("the recorder appends lines to a file it creates", () => {
   const dir = Deno.makeTempDirSync();
   try {

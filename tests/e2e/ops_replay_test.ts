@@ -4,7 +4,12 @@
  * runs the recording through the engine in virtual time and must take the same decisions,
  * sample for sample: each sample accepted or rejected as the daemon decided (the recording
  * holds rejected replies too: a delay spike on loopback fails test C now and then), the same
- * number of clock updates, and the update offsets equal within tracking.log's 4 digits (+1 µs).
+ * number of clock updates, and every update's offset equal to tracking.log's within its 4
+ * digits. The recording keeps each sample's time, the server's processing time and when the
+ * daemon handled the reply, so the replay's regression sees the daemon's sample intervals and
+ * its clock updates come when the daemon's did: an update that came a few milliseconds later
+ * (the daemon's processing under load) moved the stored samples against the new ones by the
+ * frequency change times that, enough to turn a test C verdict near its limit.
  */
 import assert from "node:assert/strict";
 import { haveBinary, runTempus } from "../helpers/peers.ts";
@@ -41,21 +46,23 @@ Deno.test({
       const logged = Deno.readTextFileSync(`${dir}/measurements.log`).split("\n")
         .filter((l) => /^\d{4}-\d\d-\d\d /.test(l));
       assert.equal(logged.length, recorded.length);
-      const differing = samples.filter((s: { accepted: boolean; recorded: boolean }) =>
-        s.accepted !== s.recorded
-      );
+      // Where a verdict differs, the daemon's measurements.log line (its test bits) beside
+      // the replay's sample says which test decided it.
+      const differing = samples.flatMap((
+        s: { accepted: boolean; recorded: boolean },
+        i: number,
+      ) => s.accepted !== s.recorded ? [{ replayed: s, logged: logged[i] }] : []);
       assert.deepEqual(differing, [], "the replay accepts exactly what the daemon accepted");
       const nRejected = samples.filter((s: { recorded: boolean }) => !s.recorded).length;
       if (nRejected > 0) console.log(`  ${nRejected} samples rejected by both`);
       assert.equal(r.unused, 0);
       const c = r.comparison;
       assert.equal(c.replayed, c.recorded, JSON.stringify(c));
-      // Within tracking.log's rounding, except where the daemon's own processing delay between
-      // a sample and its clock update (the virtual clock slewing meanwhile) moved the logged
-      // offset: a loaded machine stretches that delay (at load 5: a median difference of
-      // 0.35 µs once; 3 of 22 updates off by up to 5 µs once).
-      assert.ok(c.matched >= 0.8 * c.recorded, JSON.stringify(c));
-      assert.ok(c.medianDiff < 1e-6, JSON.stringify(c));
+      // Within tracking.log's rounding: measured here, a median difference of 0.01-0.2 ns
+      // and at most 20 ns, idle or with three busy loops beside it.
+      assert.equal(c.matched, c.recorded, JSON.stringify(c));
+      assert.ok(c.medianDiff < 1e-8, JSON.stringify(c));
+      assert.ok(c.maxDiff < 2e-7, JSON.stringify(c));
       console.log(`  replay of ${recorded.length} recorded samples: ${JSON.stringify(c)}`);
       const text = await runTempus(["replay", "-q", dir]);
       assert.match(

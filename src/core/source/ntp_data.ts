@@ -22,6 +22,8 @@ export interface LastMeasurement
   txKernel?: boolean;
   /** The local receive time was the kernel's timestamp (not the daemon's reading). */
   rxKernel?: boolean;
+  /** Cooked time of the measurement: midway between its local transmit and receive times. */
+  sampleTime?: Instant;
 }
 
 /** Request and reply counters of a source. */
@@ -72,6 +74,7 @@ export function ntpDataReport(
     interleaved: last.interleaved ?? false,
     txKernel: last.txKernel ?? false,
     rxKernel: last.rxKernel ?? false,
+    ...(last.sampleTime !== undefined ? { sampleTime: last.sampleTime } : {}),
     authenticated: extra.authenticated,
     totalTx: counters.tx,
     totalRx: counters.rx,

@@ -263,6 +263,7 @@ export abstract class PolledSource extends ReachableSource {
       responseTime: m.responseTime,
       tests: verdict.tests,
       interleaved: m.interleaved,
+      sampleTime: m.sample.time,
       ...extra,
     };
     this.txCount = 0;
