@@ -3,9 +3,13 @@
  * `log rawmeasurements`) through tempus's Engine in the simulator's virtual time. Every
  * request the engine sends to a recorded source is answered with the recorded samples
  * in order, once each (a request gets no reply when the next recorded sample lies after the
- * current second, as when the original daemon got none): the reply's timestamps are built from the engine's own clock so
- * that the engine measures exactly the recorded offset and delay. What the engine then does
- * (accepts or rejects each sample, selects, updates the clock) is collected as events.
+ * current second, as when the original daemon got none): the reply's timestamps are built
+ * from the engine's own clock so that the engine measures exactly the recorded offset and
+ * delay. A recording that keeps each sample's time and the server's processing time
+ * (`recordmeasurements`) is replayed on the original's timeline: each request goes out when
+ * the original's did, its reply arrives when the original's did and is handled when the
+ * original handled it. What the engine then does (accepts or rejects each sample, selects,
+ * updates the clock) is collected as events.
  *
  * @module
  */
@@ -37,6 +41,8 @@ export type ReplayEvent =
     recorded: boolean;
     /** Log lines the engine wrote while handling it (why it was rejected, ...). */
     why: string[];
+    /** The engine's time of the measurement (cooked, Unix s), midway between T1 and T4. */
+    sampleTime?: number;
   }
   | {
     kind: "update";
@@ -66,7 +72,8 @@ export interface ReplayOptions {
   params?: Map<string, SourceParams>;
   /**
    * The records' times are exact (recordmeasurements), not whole seconds: the replay starts
-   * so that the engine's first request goes out when the original's did.
+   * so that the engine's first request goes out when the original's did and, when every
+   * record has its sample time, follows the original's timeline throughout (see the module).
    */
   exactTimes?: boolean;
   /** The recording daemon's clock precision, s (default: the simulator's 1 ns). */
@@ -172,6 +179,9 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
   const sorted = [...records].sort((a, b) => a.t - b.t);
   const events: ReplayEvent[] = [];
   if (sorted.length === 0) return { events, unused: 0 };
+  // On the original's timeline: recordings that keep each sample's time (since 0a9992a);
+  // older ones replay as they always did.
+  const timeline = options.exactTimes === true && sorted.every((r) => r.sampleTime !== undefined);
   // Start just before the first request of the recording (exact) or its second (logs).
   const t0 = options.exactTimes
     ? sorted[0].t - Math.max(0, sorted[0].delay) - 0.002 - (options.lead ?? 0)
@@ -209,6 +219,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
     logMark = log.lines.length;
     updates = [];
     eng.receiveReply(requestId, reply, t4c);
+    const measuredAt = eng.ntpData(address)?.sampleTime;
     const after = updates;
     updates = null;
     events.push({
@@ -225,6 +236,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
           : failedTests(eng.ntpData(address)?.tests ?? 0x3ff).map((n) => `failed ${n}`)),
         ...log.lines.slice(logMark).map((l) => l.message),
       ],
+      ...(measuredAt !== undefined ? { sampleTime: Number(measuredAt) / 1e9 } : {}),
     });
     events.push(...after);
   };
@@ -255,28 +267,27 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
       // interval, and so the sample's dispersion, includes.
       const exchangeNs = delayNs + BigInt(Math.round(Math.max(0, r.responseTime ?? 0) * 1e9));
       // When the original's request went out: half the exchange before its sample time, else
-      // (older recordings) the delay before it was accepted, which is later by the time the
-      // daemon took to process the reply.
-      const recordedTx = r.sampleTime !== undefined
-        ? r.sampleTime - exchangeNs / 2n
+      // (older recordings) about the delay before it was accepted.
+      const recordedTx = timeline
+        ? r.sampleTime! - exchangeNs / 2n
         : BigInt(Math.round((r.t - delay) * 1e9));
       firstSend ??= { now, recorded: Number(recordedTx) / 1e9 };
-      // With exact recorded times the request is held until then (the engine, whose poll
+      // On the original's timeline the request is held until then (the engine, whose poll
       // intervals are never randomised upward here, asks no later) and reported sent then, as
       // a kernel transmit timestamp would be: the engine's sample time is the original's, and
       // so are the sample intervals its regression, its asymmetry estimate and tests B and C
-      // work with. Whole-second logs: the exchange starts now.
-      const hold = options.exactTimes ? recordedTx - eng.clock.cookedNow() : 0n;
+      // work with. Otherwise the exchange starts now.
+      const hold = timeline ? recordedTx - eng.clock.cookedNow() : 0n;
       const exchange = () => {
         const t1c = eng.clock.cookedNow();
         if (hold > 0n) eng.transmitted(requestId, t1c);
         vt.scheduleIn(exchangeNs, () => {
           const t4c = eng.clock.cookedNow();
           const reply = replayedReply(decoded.packet, r, t1c, t4c);
-          // Handed over when the original handled it (exact times), with T4 as its receive
+          // Handed over when the original handled it (on its timeline), with T4 as its receive
           // timestamp: the clock update it causes then comes when the original's did, which
           // the offsets measured after it reflect.
-          const lag = options.exactTimes ? BigInt(Math.round(r.t * 1e9)) - t4c : 0n;
+          const lag = timeline ? BigInt(Math.round(r.t * 1e9)) - t4c : 0n;
           const deliver = () => handleReply(requestId, to.address, reply, t4c, r);
           if (lag > 0n) vt.scheduleIn(lag, deliver);
           else deliver();
@@ -293,7 +304,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
     {
       driver: clock,
       timers,
-      random: options.exactTimes ? earliestPolls(new SimRandom(1)) : new SimRandom(1),
+      random: timeline ? earliestPolls(new SimRandom(1)) : new SimRandom(1),
       log,
     },
     null,

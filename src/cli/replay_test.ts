@@ -112,5 +112,26 @@ Deno.test("exact times: each reply is measured when the original's was and handl
     // up to 70 us here, since these made-up offsets never follow its corrections; a reply
     // handled when it arrived would be 4-9 ms early, a poll of the engine's own up to 10 ms.
     assert.ok(Math.abs(s.t - records[i].t) < 1e-4, `${i}: ${s.t} vs ${records[i].t}`);
+    // The engine's own sample time, on its cooked clock as the recorded one was: the same
+    // instant (within a double's 0.24 us at this epoch), so the request went out when the
+    // original's did.
+    const recorded = Number(records[i].sampleTime) / 1e9;
+    assert.ok(
+      s.kind === "sample" && s.sampleTime !== undefined &&
+        Math.abs(s.sampleTime - recorded) < 1e-6,
+      `${i}: sample time ${s.kind === "sample" && s.sampleTime} vs ${recorded}`,
+    );
   });
+  // A recording without sample times (before they were written) replays as it always did:
+  // each reply arrives the delay after the engine's own request, and is handled then.
+  const old = replay(records.map(({ sampleTime: _, responseTime: __, ...r }) => r), {
+    exactTimes: true,
+    localPrecision: 5e-7,
+  });
+  const oldSamples = old.events.filter((e) => e.kind === "sample");
+  assert.equal(oldSamples.length, records.length);
+  assert.ok(
+    oldSamples.some((s) => Math.abs(s.t - records[oldSamples.indexOf(s)].t) > 1e-3),
+    "an old recording is not moved onto the original's timeline",
+  );
 });

@@ -200,8 +200,8 @@ export interface NtpDataReport extends
   pollScore?: number;
   /**
    * Cooked time of the last valid reply's measurement, midway between its local transmit
-   * and receive times (tempus only: what `recordmeasurements` replays from; not in chronyc's
-   * ntpdata).
+   * and receive times; client and peer sources only (tempus only: what `recordmeasurements`
+   * replays from; not in chronyc's ntpdata).
    */
   sampleTime?: Instant;
 }

@@ -276,7 +276,6 @@ export class BroadcastClientSource extends ReachableSource implements Source {
       dispersion: s.peerDispersion,
       responseTime: 0,
       tests: verdict.tests,
-      sampleTime: s.time,
     };
     if (verdict.synced) this.#heard = true;
     // Until the volley has measured the delay, broadcasts only show the server is there.
