@@ -219,7 +219,7 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
     logMark = log.lines.length;
     updates = [];
     eng.receiveReply(requestId, reply, t4c);
-    const measuredAt = eng.ntpData(address)?.sampleTime;
+    const data = eng.ntpData(address);
     const after = updates;
     updates = null;
     events.push({
@@ -231,12 +231,10 @@ export function replay(records: MeasurementEntry[], options: ReplayOptions = {})
       accepted,
       recorded: r.valid,
       why: [
-        ...(accepted
-          ? []
-          : failedTests(eng.ntpData(address)?.tests ?? 0x3ff).map((n) => `failed ${n}`)),
+        ...(accepted ? [] : failedTests(data?.tests ?? 0x3ff).map((n) => `failed ${n}`)),
         ...log.lines.slice(logMark).map((l) => l.message),
       ],
-      ...(measuredAt !== undefined ? { sampleTime: Number(measuredAt) / 1e9 } : {}),
+      ...(data?.sampleTime !== undefined ? { sampleTime: Number(data.sampleTime) / 1e9 } : {}),
     });
     events.push(...after);
   };

@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import { formatSampleRecord, parseSampleRecords, SampleRecorder } from "./sample_record.ts";
 
+/** A record as the daemon writes it, without the optional fields. */
+const RECORD = {
+  t: 1_796_406_901_123_456_789n,
+  source: "192.0.2.1",
+  offset: -1.2345678901e-5,
+  delay: 0.0012345678,
+  poll: 6,
+  accepted: true,
+};
+
 Deno.test("recorded samples round-trip at full precision; bad lines are counted", () => {
-  const r = {
-    t: 1_796_406_901_123_456_789n,
-    source: "192.0.2.1",
-    offset: -1.2345678901e-5,
-    delay: 0.0012345678,
-    poll: 6,
-    accepted: true,
-  };
+  const r = RECORD;
   const line = formatSampleRecord(r);
   const rejected = formatSampleRecord({ ...r, accepted: false });
   // A line from before the verdict was recorded (no "accepted") counts as accepted.
@@ -39,16 +42,7 @@ Deno.test("recorded samples round-trip at full precision; bad lines are counted"
 });
 
 Deno.test("a sample's time and the server's processing time round-trip exactly", () => {
-  const r = {
-    t: 1_796_406_901_123_456_789n,
-    source: "192.0.2.1",
-    offset: -1.2e-5,
-    delay: 0.0012,
-    poll: 6,
-    accepted: true,
-    sampleTime: 1_796_406_901_117_000_001n,
-    responseTime: 3.25e-5,
-  };
+  const r = { ...RECORD, sampleTime: 1_796_406_901_117_000_001n, responseTime: 3.25e-5 };
   const line = formatSampleRecord(r);
   assert.match(line, /"sampleTime":"1796406901117000001","responseTime":0\.0000325/);
   const [e] = parseSampleRecords(line).entries;
