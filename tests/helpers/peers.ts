@@ -298,11 +298,17 @@ export async function chronydQuery(
       "20",
       `pidfile ${dir}/q.pid`,
       "cmdport 0",
+      `logdir ${dir}`,
+      "log measurements",
       `server ${address} port ${port} iburst ${serverOptions}`.trim(),
     ], 25_000);
     const text = out.stdout + out.stderr;
     const match = text.match(/System clock wrong by ([-+0-9.eE]+) seconds/);
-    if (!match) throw new Error(`chronyd -Q gave no offset:\n${text}`);
+    if (!match) {
+      // What chronyd made of each reply (its test bits): why none became a sample.
+      const measured = await Deno.readTextFile(`${dir}/measurements.log`).catch(() => "(none)");
+      throw new Error(`chronyd -Q gave no offset:\n${text}\nmeasurements.log:\n${measured}`);
+    }
     return { offset: Number(match[1]), elapsedMs: out.elapsedMs };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

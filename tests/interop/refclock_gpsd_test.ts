@@ -316,7 +316,30 @@ Deno.test({
       const offset = Number(rows.trim().split(",")[8]);
       assert.ok(Math.abs(offset) < 0.5, `GPS offset ${offset} s`);
       if (serve) {
-        // A stratum-1 server on gpsd's time: chronyd -Q, ntpdig and a plain query accept it.
+        // A stratum-1 server on gpsd's time: chronyd -Q, ntpdig and a plain query accept it,
+        // once its root dispersion is small. For some 10 s after the first selection the
+        // refclock's few samples give a skew of 1 s/s (1 000 000 ppm, chrony's bound), and the
+        // root dispersion served grows at that rate since the reference time: 1-7 s, over a
+        // client's maxdistance of 3 s, so chronyd -Q sent straight away never selected tempus
+        // (measured 2026-12-07; chronyd 4.3 on the same replay shows the same skew and 1-7.7 s).
+        let rootDispersion = Infinity;
+        const settledAfter = performance.now();
+        await waitFor(
+          async () => {
+            const m = (await chronyc(tempusCmd, "tracking")).match(
+              /Root dispersion +: ([0-9.e+-]+) seconds/,
+            );
+            rootDispersion = m ? Number(m[1]) : Infinity;
+            return rootDispersion < 0.1;
+          },
+          60_000,
+          "tempus's root dispersion to fall below 0.1 s",
+        );
+        console.log(
+          `  root dispersion ${rootDispersion} s after ${
+            ((performance.now() - settledAfter) / 1000).toFixed(1)
+          } s`,
+        );
         const q = await chronydQuery(SERVE_HOST, 123).catch(async (e) => {
           const reply = await ntpQuery(SERVE_HOST).catch((q) => String(q));
           throw new Error(
