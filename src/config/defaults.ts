@@ -147,6 +147,7 @@ export function defaultConfig(): Config {
     errorBoundFile: null, // errorboundfile: off unless configured (AWS ClockBound's job)
     smoothTime: null, // smoothtime: off (chrony's default)
     recordMeasurements: null, // recordmeasurements: off
+    xdpServer: null, // xdpserver: off (answering in the kernel is asked for by interface)
   };
 }
 

@@ -72,6 +72,22 @@ function deviceField(
   };
 }
 
+/** xdpserver IFACE...: interfaces where the kernel answers plain requests (added to the list). */
+function xdpServer(): DirectiveHandler {
+  return (config, args, sink) => {
+    if (!arity(sink, "xdpserver", args, 1, 64)) return;
+    for (const name of args) {
+      if (name.length === 0 || new TextEncoder().encode(name).length > 15 || /[\s/]/.test(name)) {
+        sink.error(`xdpserver: invalid interface name '${name}' (1 to 15 bytes)`);
+        return;
+      }
+    }
+    const list = config.xdpServer ?? [];
+    for (const name of args) if (!list.includes(name)) list.push(name);
+    config.xdpServer = list;
+  };
+}
+
 /** bindaddress/bindacqaddress: an IP address replacing the one of its family in the list. */
 function bindAddress(name: string, field: "bindAddresses" | "bindAcqAddresses"): DirectiveHandler {
   return (config, args, sink) => {
@@ -94,6 +110,7 @@ export const NETWORK_DIRECTIVES: DirectiveTable = {
   bindacqdevice: deviceField("bindacqdevice", "bindAcqDevice"),
   bindcmddevice: deviceField("bindcmddevice", "bindCmdDevice"),
   dscp: numberField("dscp", { int: true, min: 0, max: 63 }),
+  xdpserver: xdpServer(),
   allow: accessHandler("ntpAccess", true, "allow"),
   deny: accessHandler("ntpAccess", false, "deny"),
   ratelimit: (config, args, sink) => {

@@ -353,6 +353,11 @@ export interface Config {
   bindAcqAddresses?: string[];
   /** binddevice: interface the NTP server sockets are bound to (SO_BINDTODEVICE). */
   bindDevice?: string | null;
+  /**
+   * xdpserver (tempus-only): interfaces on which plain IPv4 client requests are answered in
+   * the kernel by an XDP program (src/io/xdp/); null = off.
+   */
+  xdpServer?: string[] | null;
   /** bindacqdevice: interface the client request sockets are bound to. */
   bindAcqDevice?: string | null;
   /** bindcmddevice: interface the UDP command sockets are bound to. */

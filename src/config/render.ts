@@ -109,6 +109,7 @@ export function renderConfig(config: Config): string {
   line("port", config.port);
   for (const a of config.bindAddresses) line("bindaddress", a);
   if (config.bindDevice) line("binddevice", config.bindDevice);
+  if (config.xdpServer?.length) line("xdpserver", ...config.xdpServer);
   for (const r of config.ntpAccess) out.push(renderAccess(r.allow ? "allow" : "deny", r));
   if (config.ntpAccess.length === 0) out.push("# (no allow: serving nobody)");
   if (config.rateLimit !== null) {

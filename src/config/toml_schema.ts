@@ -98,6 +98,7 @@ const SERVER: Record<string, KeySpec | InlineSpec> = {
     allowTrue: true,
   },
   clientloglimit: { directive: "clientloglimit", kind: "number" },
+  xdpserver: { directive: "xdpserver", kind: "strings" },
   noclientlog: { directive: "noclientlog", kind: "flag" },
   smoothtime: {
     directive: "smoothtime",

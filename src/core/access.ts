@@ -214,6 +214,27 @@ export class AccessTable {
     return false;
   }
 
+  /**
+   * The IPv4 rules as prefixes whose longest match gives `isAllowedBytes`'s verdict (every
+   * node with a state of its own, the root first): what the XDP responder's trie holds.
+   */
+  ipv4Prefixes(): { bytes: Uint8Array; prefix: number; allow: boolean }[] {
+    const out: { bytes: Uint8Array; prefix: number; allow: boolean }[] = [];
+    const walk = (node: Node, level: number, bytes: Uint8Array) => {
+      if (node.state !== INHERIT) {
+        out.push({ bytes, prefix: level * 4, allow: node.state === ALLOW });
+      }
+      if (node.children === null || level >= 8) return;
+      node.children.forEach((child, value) => {
+        const next = bytes.slice();
+        next[level >> 1] |= (level & 1) === 0 ? value << 4 : value;
+        walk(child, level + 1, next);
+      });
+    };
+    walk(this.#v4, 0, new Uint8Array(4));
+    return out;
+  }
+
   #apply(subnetText: string, state: number, all: boolean): { ok: true } | AccessError {
     this.#cache.clear();
     const subnet = parseSubnet(subnetText);

@@ -178,3 +178,47 @@ Deno.test("access: parseSubnet forms", () => {
   assert.deepEqual(parseSubnet(""), { bytes: null, prefix: 0 });
   assert.equal(parseSubnet("1:2:3"), null);
 });
+
+Deno.test("ipv4Prefixes: the longest matching prefix gives the table's verdict", () => {
+  const table = new AccessTable([
+    { allow: true, subnet: "10.0.0.0/8", all: false },
+    { allow: false, subnet: "10.1.0.0/16", all: false },
+    { allow: true, subnet: "10.1.2.0/23", all: false },
+    { allow: false, subnet: "10.1.2.3", all: false },
+    { allow: true, subnet: "192.168.0.0/18", all: false },
+    { allow: true, subnet: "::/0", all: false },
+  ]);
+  table.deny("192.168.0.0/20", true);
+  const prefixes = table.ipv4Prefixes();
+  assert.equal(prefixes[0].prefix, 0); // the root's own state
+  const verdict = (bytes: Uint8Array) => {
+    let best: { prefix: number; allow: boolean } | null = null;
+    for (const p of prefixes) {
+      const whole = p.prefix >> 3;
+      const rest = p.prefix & 7;
+      let match = bytes.subarray(0, whole).every((b, i) => b === p.bytes[i]);
+      if (match && rest > 0) {
+        const mask = (0xff << (8 - rest)) & 0xff;
+        match = (bytes[whole] & mask) === (p.bytes[whole] & mask);
+      }
+      if (match && (best === null || p.prefix > best.prefix)) best = p;
+    }
+    return best?.allow ?? false;
+  };
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  const probes = [[10, 1, 2, 3], [10, 1, 3, 9], [10, 1, 4, 1], [10, 9, 9, 9], [192, 168, 15, 1], [
+    192,
+    168,
+    16,
+    1,
+  ], [8, 8, 8, 8]];
+  for (let i = 0; i < 2000; i++) {
+    const first = [10, 192, next()][i % 3];
+    probes.push([first, i % 2 === 0 ? 168 : next() & 3, next(), next()]);
+  }
+  for (const p of probes) {
+    const bytes = Uint8Array.from(p);
+    assert.equal(verdict(bytes), table.isAllowedBytes(bytes), p.join("."));
+  }
+});

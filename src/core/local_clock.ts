@@ -155,6 +155,19 @@ export class LocalClock {
     this.#observers.push(fn);
   }
 
+  /** Called after every change of the driver's frequency (slews start and end included). */
+  readonly #rateObservers: (() => void)[] = [];
+
+  /**
+   * Registers `fn` to be told, after the fact, whenever the rate of cooked time against the
+   * driver's clock may have changed: every frequency set, including the slew timer's, which
+   * ordinary observers do not hear of. For edges that extrapolate cooked time (the XDP
+   * responder's served line).
+   */
+  addRateObserver(fn: () => void): void {
+    this.#rateObservers.push(fn);
+  }
+
   /** The raw clock now (no correction). */
   rawNow(): Instant {
     return this.#driver.readRawTime();
@@ -228,6 +241,7 @@ export class LocalClock {
     if (Number.isFinite(applied) && this.#slewFreq !== 0) {
       this.#slewFreq = (applied - base) / (1e6 + base);
     }
+    for (const fn of this.#rateObservers) fn();
   }
 
   /** Starts a new slew segment of the register at raw instant `raw` (chrony update_slew). */

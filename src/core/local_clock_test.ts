@@ -177,3 +177,19 @@ Deno.test("accumulateQuietly changes the clock as accumulateFrequencyAndOffset, 
   assert.ok(Math.abs(slewed) < 1e-5, `${slewed}`);
   assert.equal(clock.accumulateQuietly(NaN, 0, 1), null);
 });
+
+Deno.test("rate observers hear of every frequency change, the slew timer's included", () => {
+  const { sched, clock } = setup(-0.5);
+  const events: ClockChangeEvent[] = [];
+  clock.addObserver((c) => events.push(c));
+  let rates = 0;
+  clock.addRateObserver(() => rates++);
+  clock.accumulateOffset(0.5, 50); // a 100 s slew
+  assert.equal(events.length, 1);
+  const afterStart = rates;
+  assert.ok(afterStart >= 1);
+  sched.runUntil(200); // the slew timer ends the slew: no ordinary observer is told
+  assert.equal(events.length, 1);
+  assert.equal(clock.slewFreqPpm, 0);
+  assert.ok(rates > afterStart, `${rates} rate notifications`);
+});

@@ -89,6 +89,7 @@ async function shutdown(parts: DaemonParts, serving: Serving): Promise<void> {
   await parts.rtc?.close();
   serving.broadcastSender?.stop(); // broadcast (broadcast_service.ts)
   await serving.manycast?.close(); // manycastclient (manycast_service.ts)
+  serving.xdp?.close(); // xdpserver (xdp_service.ts)
   await serving.ntpServer?.close();
   serving.ntsKe?.close();
   await serving.commandServer?.close();

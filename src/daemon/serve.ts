@@ -24,6 +24,7 @@ import { type Maintenance, startMaintenance } from "./maintenance.ts";
 import * as broadcast from "./broadcast_service.ts";
 import type { BroadcastSender } from "./broadcast_service.ts";
 import { type ManycastClients, startManycastClients } from "./manycast_service.ts";
+import { startXdpService, type XdpService } from "./xdp_service.ts";
 
 /** What serving opened. */
 export interface Serving {
@@ -45,6 +46,8 @@ export interface Serving {
   manycast?: ManycastClients | null;
   /** Dump files, reload sources, rekey (maintenance.ts). */
   maintenance: Maintenance;
+  /** xdpserver (xdp_service.ts), or null. */
+  xdp?: XdpService | null;
 }
 
 /**
@@ -133,8 +136,11 @@ export async function serve(
     }
   }
 
+  // xdpserver: plain IPv4 requests answered in the kernel (xdp_service.ts)
+  const xdp = ntpServer === null ? null : startXdp(parts);
   const unjoined = ntpServer === null ? [] : socketOptions?.unjoined() ?? [];
   if (unjoined.length > 0) {
+    xdp?.close();
     await ntpServer?.close();
     throw new StartupError(`No IPv6 server socket to join ${unjoined.join(", ")} (bindaddress)`);
   }
@@ -149,7 +155,7 @@ export async function serve(
   } catch (error) {
     throw new StartupError(errorMessage(error));
   }
-  const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null);
+  const control = daemonControl(parts, shutdown, smoothing, maintenance, nts?.ke ?? null, xdp);
   let commandServer: CommandServer | null = null;
   if (options.oneShot === null) {
     commandServer = await openCommandServer(parts, control);
@@ -174,7 +180,33 @@ export async function serve(
     broadcastSender,
     manycast,
     ntsKe: nts?.ke ?? null,
+    xdp,
   };
+}
+
+/** Starts `xdpserver` over the engine's served clock, or returns null (off, or not possible). */
+function startXdp(parts: DaemonParts): XdpService | null {
+  const { config, engine, driver } = parts;
+  return startXdpService(config, {
+    clock: {
+      cook: (raw) => engine.clock.cook(raw),
+      rawFromRealtime: (realtime) => driver.rawFromRealtime?.(realtime) ?? realtime,
+      rawRateError: () => driver instanceof NullClockDriver ? driver.readFrequencyPpm() * 1e-6 : 0,
+      onChange: (fn) => {
+        engine.clock.addObserver(() => fn());
+        engine.clock.addRateObserver(fn);
+        const previous = engine.onReferenceUpdated;
+        engine.onReferenceUpdated = (update) => {
+          previous?.(update);
+          fn();
+        };
+      },
+    },
+    reference: () => engine.referenceState(),
+    access: parts.ntpAccess,
+    timers: parts.timers,
+    log: parts.logging.port("ntp"),
+  });
 }
 
 /** The daemon's EngineControl over the engine and the daemon's own services. */
@@ -184,6 +216,7 @@ function daemonControl(
   smoothing: SmoothingService | null,
   maintenance: Maintenance,
   ntsKe: NtsKeServerHandle | null = null,
+  xdp: XdpService | null = null,
 ): DaemonControl {
   const { engine, driver, sources, clientLog, ntpAccess, cmdAccess, rtc } = parts;
   return new DaemonControl(engine, engine, {
@@ -195,19 +228,25 @@ function daemonControl(
       : undefined,
     unresolvedSources: () => sources.unresolvedCount,
     serverStats: () => {
-      const stats = clientLog.serverStats();
+      const stats = xdp?.serverStats(clientLog.serverStats()) ?? clientLog.serverStats();
       if (ntsKe === null) return stats;
       // NTS-KE connections (nts_server.ts): accepted = served or failed, dropped = limited.
       const ke = ntsKe.stats();
       return { ...stats, ntsKeHits: ke.served + ke.failed, ntsKeDrops: ke.limited };
     },
-    clients: () => clientLog.clients(engine.clock.cookedNow()),
+    clients: () => {
+      const reports = clientLog.clients(engine.clock.cookedNow());
+      return xdp?.clients(reports) ?? reports;
+    },
     sourceName: (address) =>
       engine.sourceName(address) ?? (engine.ntpData(address) !== null ? address : null),
     deleteSource: (address) =>
       sources.removeByAddress(address) ? { ok: true } : engine.deleteSource(address),
-    ntpAccess: (subnet, allow, all) =>
-      accessResult(allow ? ntpAccess.allow(subnet ?? "", all) : ntpAccess.deny(subnet ?? "", all)),
+    ntpAccess: (subnet, allow, all) => {
+      const result = allow ? ntpAccess.allow(subnet ?? "", all) : ntpAccess.deny(subnet ?? "", all);
+      xdp?.accessChanged();
+      return accessResult(result);
+    },
     cmdAccess: (subnet, allow, all) =>
       accessResult(allow ? cmdAccess.allow(subnet ?? "", all) : cmdAccess.deny(subnet ?? "", all)),
     ntpAccessCheck: (address) => ntpAccess.isAllowed(address),

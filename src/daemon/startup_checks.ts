@@ -11,6 +11,7 @@ import type { Config } from "../config/model.ts";
 import { type LoadedKeys, loadKeyFile } from "./keys.ts";
 import { broadcastKeyErrors, broadcastPortProblems } from "./broadcast_checks.ts";
 import { resolveRunUser, type RunUser } from "./run_user.ts";
+import { xdpServerErrors } from "./xdp_service.ts";
 import { dirOf } from "../io/private_dir.ts";
 import { statOrNull } from "../io/files.ts";
 import { SOCKET_DIR_MODE } from "../cmdmon/server_io.ts";
@@ -37,6 +38,7 @@ export function checkStartup(
   // broadcast, multicast, manycast (broadcast_checks.ts)
   const broadcast = broadcastPortProblems(config);
   errors.push(...broadcastKeyErrors(config, keys.keys), ...broadcast.errors);
+  errors.push(...xdpServerErrors(config));
   warnings.push(...broadcast.warnings);
   const user = resolveRunUser(cliUser, config.user, deps.passwd);
   if (!user.ok) errors.push(user.error);

@@ -1,0 +1,278 @@
+/**
+ * `xdpserver`: plain IPv4 client requests answered in the kernel (src/io/xdp/). This module
+ * keeps the kernel's copy of what the daemon would answer: the served clock as a line in
+ * CLOCK_MONOTONIC (rewritten after every rate change of the local clock, every clock change
+ * and every `XDP_REFRESH_SECONDS`), the reference, and the access table (rewritten after
+ * `allow`/`deny`). It merges the kernel's counters into `serverstats` and `clients`. Anything
+ * the program does not answer reaches the daemon's sockets as before.
+ *
+ * @module
+ */
+import type { Config } from "../config/model.ts";
+import type { ClientAccessReport, ServerStatsReport } from "../core/reports.ts";
+import type { ReferenceState } from "../core/types.ts";
+import type { AccessTable } from "../core/access.ts";
+import type { Instant } from "../base/time.ts";
+import type { LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
+import { errorMessage } from "../base/errors.ts";
+import { parseIpAddress } from "../config/subnet.ts";
+import { clockGettime } from "../../ffi/libc.ts";
+import { type XdpClient, XdpResponder } from "../io/xdp/xdp_responder.ts";
+import {
+  type ServedLine,
+  XDP_REFRESH_SECONDS,
+  type XdpResponderState,
+} from "../io/xdp/responder_state.ts";
+
+const CLOCK_REALTIME = 0;
+const CLOCK_MONOTONIC = 1;
+
+/** The IPv4 address the program answers on: null for any; undefined when there is none. */
+export function xdpServedAddress(bindAddresses: readonly string[]): string | null | undefined {
+  const v4 = bindAddresses.find((a) => parseIpAddress(a)?.family === 4);
+  if (v4 !== undefined) return v4 === "0.0.0.0" ? null : v4;
+  return bindAddresses.length === 0 || bindAddresses.includes("::") ? null : undefined;
+}
+
+/** Why `xdpserver` cannot be used with this configuration (empty: it can). */
+export function xdpServerErrors(config: Config): string[] {
+  if (!config.xdpServer?.length) return [];
+  const out: string[] = [];
+  if (config.port === 0) out.push("xdpserver needs the NTP port (port is 0)");
+  if (config.rateLimit !== null) {
+    out.push("xdpserver cannot be used with ratelimit: the kernel's replies are not rate limited");
+  }
+  if (config.smoothTime) {
+    out.push("xdpserver cannot be used with smoothtime: the kernel serves the unsmoothed clock");
+  }
+  if (xdpServedAddress(config.bindAddresses) === undefined) {
+    out.push("xdpserver answers IPv4 only, and no IPv4 address is bound (bindaddress)");
+  }
+  return out;
+}
+
+/** The clock the daemon serves, as the service reads it. */
+export interface ServedClock {
+  /** Cooked time of a raw instant. */
+  cook(raw: Instant): Instant;
+  /** Raw (driver) time of a CLOCK_REALTIME instant. */
+  rawFromRealtime(realtime: Instant): Instant;
+  /** Raw seconds per CLOCK_MONOTONIC second, minus 1. */
+  rawRateError(): number;
+  /** Calls `fn` after every change of the cooked clock's rate or value. */
+  onChange(fn: () => void): void;
+}
+
+/**
+ * The served clock as a line in CLOCK_MONOTONIC, from the closest of three readings of
+ * CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_MONOTONIC (the monotonic time is their midpoint);
+ * the rate from the cooked clock's slope over 100 s of raw time and the raw clock's own rate.
+ */
+export function servedLine(
+  clock: ServedClock,
+  read: (id: number) => bigint = clockGettime,
+): ServedLine {
+  let best = { mono: 0n, realtime: 0n, width: -1n };
+  for (let i = 0; i < 3; i++) {
+    const a = read(CLOCK_MONOTONIC);
+    const realtime = read(CLOCK_REALTIME);
+    const b = read(CLOCK_MONOTONIC);
+    if (best.width < 0n || b - a < best.width) {
+      best = { mono: (a + b) / 2n, realtime, width: b - a };
+    }
+  }
+  const raw = clock.rawFromRealtime(best.realtime);
+  const served = clock.cook(raw);
+  const span = 100_000_000_000n;
+  const cookRate = Number(clock.cook(raw + span) - served - span) / Number(span);
+  return {
+    monotonicNs: best.mono,
+    served,
+    rateError: (1 + cookRate) * (1 + clock.rawRateError()) - 1,
+  };
+}
+
+/** `clients` with the kernel's clients added (hits summed, the latest hit kept). */
+export function mergeXdpClients(
+  reports: readonly ClientAccessReport[],
+  kernel: readonly XdpClient[],
+  monotonicNow: bigint,
+): ClientAccessReport[] {
+  const out = reports.map((r) => ({ ...r }));
+  const byAddress = new Map(out.map((r) => [r.address, r]));
+  for (const c of kernel) {
+    const ago = Math.max(0, Math.round(Number(monotonicNow - c.lastMonotonicNs) / 1e9));
+    const known = byAddress.get(c.address);
+    if (known !== undefined) {
+      known.ntpHits += c.hits;
+      known.lastNtpHitAgo = Math.min(known.lastNtpHitAgo, ago);
+      continue;
+    }
+    const report: ClientAccessReport = {
+      address: c.address,
+      ntpHits: c.hits,
+      ntpDrops: 0,
+      cmdHits: 0,
+      cmdDrops: 0,
+      ntpInterval: 127,
+      cmdInterval: 127,
+      lastNtpHitAgo: ago,
+      lastCmdHitAgo: 0xffff_ffff,
+    };
+    out.push(report);
+    byAddress.set(c.address, report);
+  }
+  return out;
+}
+
+/** `serverstats` with the kernel's replies added (each a request received and answered). */
+export function addXdpServerStats(stats: ServerStatsReport, replies: number): ServerStatsReport {
+  return {
+    ...stats,
+    ntpHits: stats.ntpHits + replies,
+    ntpKernelRxTimestamps: stats.ntpKernelRxTimestamps + replies,
+    ntpKernelTxTimestamps: stats.ntpKernelTxTimestamps + replies,
+  };
+}
+
+/** What the service needs from the daemon. */
+export interface XdpServiceDeps {
+  /** The served clock. */
+  clock: ServedClock;
+  /** What is announced now. */
+  reference: () => ReferenceState;
+  /** The NTP access table. */
+  access: AccessTable;
+  /** Timers for the periodic rewrite. */
+  timers: TimerPort;
+  /** Where to report. */
+  log: LogPort;
+}
+
+/** A running `xdpserver`. */
+export interface XdpService {
+  /** Interfaces the program is attached to. */
+  readonly interfaces: readonly string[];
+  /** Rewrites the access prefixes (after allow/deny). */
+  accessChanged(): void;
+  /** `serverstats` with the kernel's replies. */
+  serverStats(stats: ServerStatsReport): ServerStatsReport;
+  /** `clients` with the kernel's clients. */
+  clients(reports: readonly ClientAccessReport[]): ClientAccessReport[];
+  /** Detaches the program. */
+  close(): void;
+}
+
+/**
+ * Loads the program and attaches it to every interface of `xdpserver`. Returns null (after
+ * logging why) when it cannot be loaded or attached anywhere: the daemon then answers every
+ * request itself, as without the directive.
+ */
+export function startXdpService(config: Config, deps: XdpServiceDeps): XdpService | null {
+  const names = config.xdpServer ?? [];
+  if (names.length === 0) return null;
+  let xdp: XdpResponder;
+  try {
+    xdp = XdpResponder.load();
+  } catch (error) {
+    deps.log.log(
+      "error",
+      `xdpserver: could not load the XDP program (${errorMessage(error)}); ` +
+        "the daemon answers every request",
+    );
+    return null;
+  }
+  const bindAddress = xdpServedAddress(config.bindAddresses) ?? null;
+  const base = {
+    port: config.port,
+    bindAddress,
+    tos: ((config.dscp ?? 0) & 63) << 2,
+    clientLog: !config.noClientLog,
+  };
+  let failed = false;
+  const write = (enabled: boolean) => {
+    const state: XdpResponderState = {
+      ...base,
+      enabled,
+      line: servedLine(deps.clock),
+      reference: deps.reference(),
+    };
+    try {
+      xdp.setState(state);
+      failed = false;
+    } catch (error) {
+      // The state goes stale and the program hands every request to the daemon.
+      if (!failed) {
+        deps.log.log("error", `xdpserver: could not update the kernel (${errorMessage(error)})`);
+      }
+      failed = true;
+    }
+  };
+  const writeAccess = () => {
+    write(false);
+    try {
+      xdp.setAccess(deps.access.ipv4Prefixes());
+    } catch (error) {
+      deps.log.log("error", `xdpserver: could not write the access table (${errorMessage(error)})`);
+      return;
+    }
+    write(true);
+  };
+  writeAccess();
+  const attached: string[] = [];
+  for (const name of names) {
+    try {
+      xdp.attach(name);
+      attached.push(name);
+    } catch (error) {
+      deps.log.log("error", `xdpserver: could not attach to ${name} (${errorMessage(error)})`);
+    }
+  }
+  if (attached.length === 0) {
+    xdp.close();
+    deps.log.log("error", "xdpserver: attached nowhere; the daemon answers every request");
+    return null;
+  }
+  deps.log.log(
+    "info",
+    `xdpserver: plain IPv4 requests to port ${config.port} answered in the kernel on ` +
+      attached.join(", "),
+  );
+
+  let closed = false;
+  let pending = false;
+  const soon = () => {
+    if (pending || closed) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      if (!closed) write(true);
+    });
+  };
+  deps.clock.onChange(soon);
+  let timer: TimerHandle | null = null;
+  const tick = () => {
+    if (closed) return;
+    write(true);
+    timer = deps.timers.setTimer(XDP_REFRESH_SECONDS, tick);
+  };
+  timer = deps.timers.setTimer(XDP_REFRESH_SECONDS, tick);
+
+  return {
+    interfaces: attached,
+    accessChanged: () => {
+      if (!closed) writeAccess();
+    },
+    serverStats: (stats) => addXdpServerStats(stats, closed ? 0 : xdp.replies()),
+    clients: (reports) =>
+      closed
+        ? [...reports]
+        : mergeXdpClients(reports, xdp.clients(), clockGettime(CLOCK_MONOTONIC)),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      if (timer !== null) deps.timers.cancelTimer(timer);
+      xdp.close();
+    },
+  };
+}

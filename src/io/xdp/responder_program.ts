@@ -1,0 +1,183 @@
+/**
+ * The XDP responder: an eBPF program that answers plain NTP client requests in the kernel,
+ * where the packet arrives, and hands everything else to the daemon (XDP_PASS).
+ *
+ * It answers an Ethernet + IPv4 (no options, no fragment) + UDP frame of exactly one 48-octet
+ * NTP header, mode 3, version 1-4, to the served port (and address, when one is bound), from
+ * a source the access table allows, while the state (responder_state.ts) is enabled and fresh.
+ * A request that may be interleaved (NTPv4, origin ending in 1, receive field different from
+ * the transmit field: `isInterleavedRequest`) goes to the daemon, as does anything with
+ * extension fields or a MAC (authenticated or NTS), every other mode and every denied source.
+ *
+ * The reply is the daemon's (`NtpResponder.respond`) byte for byte but for the times: built in
+ * place, addresses and ports swapped, TTL 64, the state's TOS, the IPv4 checksum recomputed and
+ * no UDP checksum; receive time read at entry, transmit time just before XDP_TX, both on the
+ * state's line, with chrony's interleaved flag bits (receive ends in 1, transmit in 0).
+ * Replies are counted in the stats map and, unless `noclientlog`, per client (hits and last
+ * CLOCK_MONOTONIC) in an LRU map. Pure: builds the instructions for given map descriptors.
+ *
+ * @module
+ */
+import { EbpfAssembler, type Reg } from "./ebpf_assembler.ts";
+import { XDP_MAX_AGE_NS, XdpStateField as F } from "./responder_state.ts";
+
+/** XDP verdicts. */
+export const XdpAction = { drop: 1, pass: 2, tx: 3 } as const;
+
+const HELPER_MAP_LOOKUP_ELEM = 1;
+const HELPER_MAP_UPDATE_ELEM = 2;
+const HELPER_KTIME_GET_NS = 5;
+
+/** Frame offsets. */
+const ETH = 0;
+const IP = 14;
+const UDP = 34;
+const NTP = 42;
+/** Ethernet + IPv4 + UDP + NTP header. */
+export const XDP_REQUEST_FRAME_LENGTH: number = NTP + 48;
+
+/** The maps the program uses (descriptors). */
+export interface XdpResponderMaps {
+  /** Array of 3 state values: entry 0's first u32 names the active entry (1 or 2). */
+  state: number;
+  /** LPM trie, key {u32 prefix length, 4 address octets}, value u8 (1 allow, 0 deny). */
+  access: number;
+  /** Array of 1 u64: replies sent. */
+  stats: number;
+  /** LRU hash, key the 4 address octets, value {u64 hits, u64 last CLOCK_MONOTONIC}. */
+  clients: number;
+}
+
+/** Looks up u32 `index` (stored at r10-4) in the array map: r0 = value or 0. */
+function lookupIndex(p: EbpfAssembler, mapFd: number, index: Reg | number): void {
+  p.store(32, "r10", -4, index);
+  p.mov("r2", "r10").alu64("add", "r2", -4);
+  p.loadMap("r1", mapFd);
+  p.call(HELPER_MAP_LOOKUP_ELEM);
+}
+
+/**
+ * Writes the NTP timestamp of CLOCK_MONOTONIC `ktime` (not r1-r3) on the state's line (r7) at
+ * packet offset `off` (r6), with its lowest bit set (`receive`) or cleared.
+ */
+function writeTimestamp(p: EbpfAssembler, ktime: Reg, off: number, receive: boolean): void {
+  p.mov("r1", ktime).load(64, "r2", "r7", F.mono0).alu64("sub", "r1", "r2");
+  p.mov("r2", "r1").load(64, "r3", "r7", F.rateError).alu64("mul", "r2", "r3");
+  p.alu64("arsh", "r2", 32).alu64("add", "r1", "r2");
+  p.load(64, "r3", "r7", F.served0).alu64("add", "r1", "r3");
+  p.mov("r2", "r1").alu64("div", "r2", 1_000_000_000);
+  p.mov("r3", "r2").alu64("mul", "r3", 1_000_000_000).alu64("sub", "r1", "r3");
+  p.alu64("lsh", "r1", 32).alu64("add", "r1", 500_000_000).alu64("div", "r1", 1_000_000_000);
+  if (receive) p.alu64("or", "r1", 1);
+  else p.alu64("and", "r1", -2);
+  p.toBigEndian("r2", 32).store(32, "r6", off, "r2");
+  p.toBigEndian("r1", 32).store(32, "r6", off + 4, "r1");
+}
+
+/** The program's instructions for `maps`. */
+export function buildXdpResponder(maps: XdpResponderMaps): Uint8Array {
+  const p = new EbpfAssembler();
+  // r6 = frame start; at least a whole request frame must be there.
+  p.load(32, "r2", "r1", 0).load(32, "r3", "r1", 4).mov("r6", "r2");
+  p.mov("r4", "r2").alu64("add", "r4", XDP_REQUEST_FRAME_LENGTH).jump("jgt", "r4", "r3", "pass");
+  // Loads are little-endian: 0x0008 is EtherType 08 00, 0x4c00 is 00 4c (76), 0x3800 is 56.
+  p.load(16, "r4", "r6", ETH + 12).jump("jne", "r4", 0x0008, "pass");
+  p.load(8, "r4", "r6", IP).jump("jne", "r4", 0x45, "pass");
+  p.load(16, "r4", "r6", IP + 2).jump("jne", "r4", 0x4c00, "pass");
+  p.load(16, "r4", "r6", IP + 6).alu64("and", "r4", 0xff3f).jump("jne", "r4", 0, "pass");
+  p.load(8, "r4", "r6", IP + 9).jump("jne", "r4", 17, "pass");
+  p.load(16, "r4", "r6", UDP + 4).jump("jne", "r4", 0x3800, "pass");
+  // NTP: mode 3, version 1-4 (r9).
+  p.load(8, "r4", "r6", NTP).mov("r5", "r4").alu64("and", "r5", 7).jump("jne", "r5", 3, "pass");
+  p.mov("r9", "r4").alu64("rsh", "r9", 3).alu64("and", "r9", 7);
+  p.jump("jeq", "r9", 0, "pass").jump("jgt", "r9", 4, "pass");
+  // Possibly interleaved: the daemon decides.
+  p.jump("jne", "r9", 4, "basic");
+  p.load(8, "r4", "r6", NTP + 31).alu64("and", "r4", 1).jump("jeq", "r4", 0, "basic");
+  p.load(32, "r4", "r6", NTP + 32).load(32, "r3", "r6", NTP + 40).jump("jne", "r4", "r3", "pass");
+  p.load(32, "r4", "r6", NTP + 36).load(32, "r3", "r6", NTP + 44).jump("jne", "r4", "r3", "pass");
+  p.label("basic");
+  // r7 = the active state.
+  lookupIndex(p, maps.state, 0);
+  p.jump("jeq", "r0", 0, "pass").load(32, "r4", "r0", 0);
+  lookupIndex(p, maps.state, "r4");
+  p.jump("jeq", "r0", 0, "pass").mov("r7", "r0");
+  p.load(32, "r4", "r7", F.enabled).jump("jeq", "r4", 0, "pass");
+  p.load(16, "r4", "r6", UDP + 2).load(16, "r5", "r7", F.port).jump("jne", "r4", "r5", "pass");
+  p.load(32, "r5", "r7", F.bindAddress).jump("jeq", "r5", 0, "anyAddress");
+  p.load(32, "r4", "r6", IP + 16).jump("jne", "r4", "r5", "pass");
+  p.label("anyAddress");
+  // Access: longest prefix match of the source address; no match is a deny.
+  p.store(32, "r10", -8, 32).load(32, "r4", "r6", IP + 12).store(32, "r10", -4, "r4");
+  p.mov("r2", "r10").alu64("add", "r2", -8).loadMap("r1", maps.access);
+  p.call(HELPER_MAP_LOOKUP_ELEM).jump("jeq", "r0", 0, "pass");
+  p.load(8, "r4", "r0", 0).jump("jeq", "r4", 0, "pass");
+  // r8 = receive time; a stale state leaves the request to the daemon.
+  p.call(HELPER_KTIME_GET_NS).mov("r8", "r0");
+  p.mov("r1", "r8").load(64, "r2", "r7", F.mono0).alu64("sub", "r1", "r2");
+  p.jump("jsgt", "r1", XDP_MAX_AGE_NS, "pass").jump("jslt", "r1", -XDP_MAX_AGE_NS, "pass");
+
+  // Counters: replies, then the client (before the addresses are swapped).
+  lookupIndex(p, maps.stats, 0);
+  p.jump("jeq", "r0", 0, "counted").mov("r1", 1).atomicAdd64("r0", 0, "r1");
+  p.label("counted");
+  p.load(8, "r4", "r7", F.clientLog).jump("jeq", "r4", 0, "logged");
+  p.load(32, "r4", "r6", IP + 12).store(32, "r10", -4, "r4");
+  p.mov("r2", "r10").alu64("add", "r2", -4).loadMap("r1", maps.clients);
+  p.call(HELPER_MAP_LOOKUP_ELEM).jump("jeq", "r0", 0, "newClient");
+  p.mov("r1", 1).atomicAdd64("r0", 0, "r1").store(64, "r0", 8, "r8").goto("logged");
+  p.label("newClient");
+  p.store(64, "r10", -24, 1).store(64, "r10", -16, "r8");
+  p.mov("r2", "r10").alu64("add", "r2", -4).mov("r3", "r10").alu64("add", "r3", -24);
+  p.mov("r4", 0).loadMap("r1", maps.clients).call(HELPER_MAP_UPDATE_ELEM);
+  p.label("logged");
+
+  // The NTP header, in place: origin = the request's transmit field first.
+  p.load(32, "r1", "r6", NTP + 40).store(32, "r6", NTP + 24, "r1");
+  p.load(32, "r1", "r6", NTP + 44).store(32, "r6", NTP + 28, "r1");
+  p.load(8, "r1", "r7", F.header).mov("r2", "r9").alu64("lsh", "r2", 3);
+  p.alu64("or", "r1", "r2").alu64("or", "r1", 4).store(8, "r6", NTP, "r1");
+  p.load(8, "r1", "r7", F.header + 1).store(8, "r6", NTP + 1, "r1");
+  p.load(8, "r1", "r7", F.header + 3).store(8, "r6", NTP + 3, "r1");
+  p.load(32, "r1", "r7", F.header + 4).store(32, "r6", NTP + 4, "r1");
+  p.load(32, "r1", "r7", F.header + 12).store(32, "r6", NTP + 12, "r1");
+  p.load(32, "r1", "r7", F.refTime).store(32, "r6", NTP + 16, "r1");
+  p.load(32, "r1", "r7", F.refTime + 4).store(32, "r6", NTP + 20, "r1");
+  // Root dispersion: dispersion0 + rate * max(0, age in µs), ceiled to 2^-16 s, saturated.
+  p.mov("r1", "r8").load(64, "r2", "r7", F.mono0).alu64("sub", "r1", "r2");
+  p.jump("jsge", "r1", 0, "ageKnown").mov("r1", 0);
+  p.label("ageKnown");
+  p.alu64("div", "r1", 1000).load(64, "r2", "r7", F.dispersionRate).alu64("mul", "r1", "r2");
+  p.load(64, "r2", "r7", F.dispersion0).alu64("add", "r1", "r2");
+  p.loadImm64("r2", 0xffff_ffffn).alu64("add", "r1", "r2").alu64("rsh", "r1", 32);
+  p.mov("r2", "r1").alu64("rsh", "r2", 32).jump("jeq", "r2", 0, "dispersionFits");
+  p.alu32("mov", "r1", -1);
+  p.label("dispersionFits");
+  p.toBigEndian("r1", 32).store(32, "r6", NTP + 8, "r1");
+  writeTimestamp(p, "r8", NTP + 32, true);
+
+  // Ethernet, IPv4 and UDP headers turned around.
+  p.load(32, "r1", "r6", ETH).load(16, "r2", "r6", ETH + 4);
+  p.load(32, "r3", "r6", ETH + 6).load(16, "r4", "r6", ETH + 10);
+  p.store(32, "r6", ETH, "r3").store(16, "r6", ETH + 4, "r4");
+  p.store(32, "r6", ETH + 6, "r1").store(16, "r6", ETH + 10, "r2");
+  p.load(32, "r1", "r6", IP + 12).load(32, "r2", "r6", IP + 16);
+  p.store(32, "r6", IP + 12, "r2").store(32, "r6", IP + 16, "r1");
+  p.load(8, "r1", "r7", F.tos).store(8, "r6", IP + 1, "r1");
+  p.store(8, "r6", IP + 8, 64).store(16, "r6", IP + 10, 0);
+  p.mov("r1", 0);
+  for (let i = 0; i < 20; i += 2) p.load(16, "r2", "r6", IP + i).alu64("add", "r1", "r2");
+  for (let i = 0; i < 2; i++) {
+    p.mov("r2", "r1").alu64("rsh", "r2", 16).alu64("and", "r1", 0xffff).alu64("add", "r1", "r2");
+  }
+  p.alu64("xor", "r1", 0xffff).store(16, "r6", IP + 10, "r1");
+  p.load(16, "r1", "r6", UDP).load(16, "r2", "r6", UDP + 2);
+  p.store(16, "r6", UDP, "r2").store(16, "r6", UDP + 2, "r1").store(16, "r6", UDP + 6, 0);
+
+  // The transmit time, as late as possible.
+  p.call(HELPER_KTIME_GET_NS);
+  writeTimestamp(p, "r0", NTP + 40, false);
+  p.mov("r0", XdpAction.tx).exit();
+  p.label("pass").mov("r0", XdpAction.pass).exit();
+  return p.encode();
+}
