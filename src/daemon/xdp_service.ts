@@ -2,9 +2,11 @@
  * `xdpserver`: plain IPv4 client requests answered in the kernel (src/io/xdp/). This module
  * keeps the kernel's copy of what the daemon would answer: the served clock as a line in
  * CLOCK_MONOTONIC (rewritten after every rate change of the local clock, every clock change
- * and every `XDP_REFRESH_SECONDS`), the reference, and the access table (rewritten after
- * `allow`/`deny`). It merges the kernel's counters into `serverstats` and `clients`. Anything
- * the program does not answer reaches the daemon's sockets as before.
+ * and every `XDP_REFRESH_SECONDS`), the reference, the access table (rewritten after
+ * `allow`/`deny`) and `ratelimit`. It merges the kernel's counters into `serverstats` and
+ * `clients`. Anything the program does not answer reaches the daemon's sockets as before, where
+ * the daemon's own client log (and its rate limit) applies: a client's requests answered in the
+ * kernel and those the daemon answers are limited apart.
  *
  * @module
  */
@@ -17,7 +19,7 @@ import type { LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
 import { errorMessage } from "../base/errors.ts";
 import { parseIpAddress } from "../config/subnet.ts";
 import { clockGettime } from "../../ffi/libc.ts";
-import { type XdpClient, XdpResponder } from "../io/xdp/xdp_responder.ts";
+import { type XdpClient, type XdpCounters, XdpResponder } from "../io/xdp/xdp_responder.ts";
 import {
   type ServedLine,
   XDP_REFRESH_SECONDS,
@@ -39,9 +41,6 @@ export function xdpServerErrors(config: Config): string[] {
   if (!config.xdpServer?.length) return [];
   const out: string[] = [];
   if (config.port === 0) out.push("xdpserver needs the NTP port (port is 0)");
-  if (config.rateLimit !== null) {
-    out.push("xdpserver cannot be used with ratelimit: the kernel's replies are not rate limited");
-  }
   if (config.smoothTime) {
     out.push("xdpserver cannot be used with smoothtime: the kernel serves the unsmoothed clock");
   }
@@ -105,13 +104,14 @@ export function mergeXdpClients(
     const known = byAddress.get(c.address);
     if (known !== undefined) {
       known.ntpHits += c.hits;
+      known.ntpDrops += c.drops;
       known.lastNtpHitAgo = Math.min(known.lastNtpHitAgo, ago);
       continue;
     }
     const report: ClientAccessReport = {
       address: c.address,
       ntpHits: c.hits,
-      ntpDrops: 0,
+      ntpDrops: c.drops,
       cmdHits: 0,
       cmdDrops: 0,
       ntpInterval: 127,
@@ -125,11 +125,16 @@ export function mergeXdpClients(
   return out;
 }
 
-/** `serverstats` with the kernel's replies added (each a request received and answered). */
-export function addXdpServerStats(stats: ServerStatsReport, replies: number): ServerStatsReport {
+/**
+ * `serverstats` with the kernel's counters added: every request it took was received, the
+ * limited ones dropped (a KoD RATE among them), and every reply it sent had kernel times.
+ */
+export function addXdpServerStats(stats: ServerStatsReport, c: XdpCounters): ServerStatsReport {
+  const replies = c.answered + c.kod;
   return {
     ...stats,
-    ntpHits: stats.ntpHits + replies,
+    ntpHits: stats.ntpHits + c.answered + c.limited,
+    ntpDrops: stats.ntpDrops + c.limited,
     ntpKernelRxTimestamps: stats.ntpKernelRxTimestamps + replies,
     ntpKernelTxTimestamps: stats.ntpKernelTxTimestamps + replies,
   };
@@ -188,6 +193,8 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
     bindAddress,
     tos: ((config.dscp ?? 0) & 63) << 2,
     clientLog: !config.noClientLog,
+    // chrony applies ratelimit only with the client log (noclientlog turns both off).
+    rateLimit: config.noClientLog ? null : config.rateLimit,
   };
   let failed = false;
   const write = (enabled: boolean) => {
@@ -263,7 +270,7 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
     accessChanged: () => {
       if (!closed) writeAccess();
     },
-    serverStats: (stats) => addXdpServerStats(stats, closed ? 0 : xdp.replies()),
+    serverStats: (stats) => closed ? stats : addXdpServerStats(stats, xdp.counters()),
     clients: (reports) =>
       closed
         ? [...reports]

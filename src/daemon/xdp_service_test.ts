@@ -69,16 +69,18 @@ Deno.test("xdpserver: refused with what the kernel cannot honour", () => {
   const config = { ...defaultConfig(), xdpServer: ["eth0"] };
   assert.deepEqual(xdpServerErrors(config), []);
   assert.deepEqual(xdpServerErrors({ ...config, xdpServer: null }), []);
+  assert.deepEqual(
+    xdpServerErrors({ ...config, rateLimit: { interval: 3, burst: 8, leak: 2, kod: 0 } }),
+    [],
+  );
   const errors = xdpServerErrors({
     ...config,
     port: 0,
-    rateLimit: { interval: 3, burst: 8, leak: 2, kod: 0 },
     smoothTime: { maxFreqPpm: 400, maxWanderPpm: 0.001, leapOnly: false },
     bindAddresses: ["2001:db8::1"],
   });
-  assert.equal(errors.length, 4);
+  assert.equal(errors.length, 3);
   assert.match(errors.join("\n"), /port is 0/);
-  assert.match(errors.join("\n"), /ratelimit/);
   assert.match(errors.join("\n"), /smoothtime/);
   assert.match(errors.join("\n"), /IPv4 only/);
 });
@@ -110,25 +112,27 @@ Deno.test("mergeXdpClients: kernel hits are added, new clients appended", () => 
     lastCmdHitAgo: 0xffff_ffff,
   };
   const merged = mergeXdpClients([known], [
-    { address: "192.0.2.1", hits: 5, lastMonotonicNs: 98_000_000_000n },
-    { address: "192.0.2.9", hits: 7, lastMonotonicNs: 99_600_000_000n },
+    { address: "192.0.2.1", hits: 5, drops: 2, lastMonotonicNs: 98_000_000_000n },
+    { address: "192.0.2.9", hits: 7, drops: 0, lastMonotonicNs: 99_600_000_000n },
   ], 100_000_000_000n);
   assert.equal(known.ntpHits, 3); // not modified
-  assert.deepEqual(merged.map((c) => [c.address, c.ntpHits, c.lastNtpHitAgo]), [
-    ["192.0.2.1", 8, 2],
-    ["192.0.2.9", 7, 0],
+  assert.deepEqual(merged.map((c) => [c.address, c.ntpHits, c.ntpDrops, c.lastNtpHitAgo]), [
+    ["192.0.2.1", 8, 3, 2],
+    ["192.0.2.9", 7, 0, 0],
   ]);
   assert.equal(merged[1].ntpInterval, 127);
 });
 
-Deno.test("addXdpServerStats: each kernel reply is a request received with kernel timestamps", () => {
+Deno.test("addXdpServerStats: the kernel's requests, drops and replies with kernel times", () => {
   const stats = {
     ntpHits: 2,
+    ntpDrops: 1,
     ntpKernelRxTimestamps: 2,
     ntpKernelTxTimestamps: 1,
   } as ServerStatsReport;
-  const sum = addXdpServerStats(stats, 10);
-  assert.equal(sum.ntpHits, 12);
-  assert.equal(sum.ntpKernelRxTimestamps, 12);
-  assert.equal(sum.ntpKernelTxTimestamps, 11);
+  const sum = addXdpServerStats(stats, { answered: 10, limited: 5, kod: 2 });
+  assert.equal(sum.ntpHits, 17);
+  assert.equal(sum.ntpDrops, 6);
+  assert.equal(sum.ntpKernelRxTimestamps, 14);
+  assert.equal(sum.ntpKernelTxTimestamps, 13);
 });

@@ -3,7 +3,8 @@
  *
  * - `./deno bench -A tests/bench/server_bench.ts`: the pure responder's cost per request.
  * - `./deno task bench:server [--requests N] [--rounds R] [--window W] [--sockets S]
- *   [--seconds T] [--flood-seconds F] [--light-seconds L] [--bundle]`: `tempus daemon -x`
+ *   [--seconds T] [--flood-seconds F] [--light-seconds L] [--bundle] [--xdp] [--generators G]`:
+ *   `tempus daemon -x`
  *   (from the source tree, or with --bundle from one `deno bundle` file as dist/tempus runs
  *   it) and a real `chronyd -x` (both `local stratum 1`, `allow 127.0.0.0/8`, on 127.0.0.1),
  *   started alternately in the same run, R rounds, driven by a native load generator
@@ -15,6 +16,13 @@
  *   runs. Then the same under a flood of twice the measured capacity from 256 source
  *   addresses (127.1.0.x) with `ratelimit` on, while 64 well-behaved clients (127.2.0.x) ask
  *   every 500 ms. Prints tables (docs/benchmarks.md).
+ * - `--xdp` adds `tempus daemon -x` with `xdpserver lo` (root): plain requests answered in the
+ *   kernel (src/io/xdp/). Its work runs in the softirq of whoever sends, so beside each server's
+ *   own CPU per request the tables give the machine's (every CPU's busy time over the load,
+ *   load generators included, per request answered). It is left out of the flood runs, as
+ *   xdpserver refuses ratelimit.
+ * - `--generators G` runs G load generators at once (each with its share of the requests),
+ *   so that one generator's CPU is not the limit: their rates are summed.
  *
  * Loopback only; every load is bounded in count and in time.
  *
@@ -102,6 +110,37 @@ const IDLE_RSS_AT_MS = 5000;
 interface Target {
   name: string;
   start(extra: string[]): Promise<Running>;
+  /** Refuses ratelimit (xdpserver): left out of the flood runs. */
+  noRateLimit?: boolean;
+}
+
+/** Busy time of every CPU so far (all but idle and iowait in /proc/stat), seconds. */
+function machineBusySeconds(): number {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+  const t = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = t;
+  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
+}
+
+/**
+ * Runs `generators` load generators at once on `args(requestsEach)` and merges their results:
+ * counts and rates summed, p50 the mean, p99 the largest, offsets from the first.
+ */
+async function runLoads(
+  bin: string,
+  generators: number,
+  args: (share: number) => string[],
+  total: number,
+): Promise<LoadResult> {
+  const share = Math.max(1, Math.floor(total / generators));
+  const all = await Promise.all([...Array(generators)].map(() => runLoad(bin, args(share))));
+  const merged: LoadResult = { ...all[0] };
+  for (const key of ["sent", "received", "lost", "kod", "rate"]) {
+    merged[key] = all.reduce((sum, r) => sum + (r[key] ?? 0), 0);
+  }
+  merged.p50_us = all.reduce((sum, r) => sum + r.p50_us, 0) / all.length;
+  merged.p99_us = Math.max(...all.map((r) => r.p99_us));
+  return merged;
 }
 
 /** Compiles the load generator with gcc into a temporary directory. */
@@ -169,9 +208,10 @@ async function bundleTempus(dir: string): Promise<string> {
   return file;
 }
 
-function targets(dir: string, program: string): Target[] {
-  const list: Target[] = [{
-    name: program.endsWith("mod.ts") ? "tempus daemon -x" : "tempus bundle -x",
+function targets(dir: string, program: string, xdp: boolean): Target[] {
+  const tempus = (name: string, own: string[], noRateLimit = false): Target => ({
+    name,
+    noRateLimit,
     start(extra) {
       const port = freeUdpPort();
       const pidfile = `${dir}/tempus-${port}.pid`;
@@ -192,13 +232,16 @@ function targets(dir: string, program: string): Target[] {
           `port ${port}`,
           "cmdport 0",
           `pidfile ${pidfile}`,
+          ...own,
           ...extra,
         ],
         port,
         () => Number(Deno.readTextFileSync(pidfile).trim()),
       );
     },
-  }];
+  });
+  const list = [tempus(program.endsWith("mod.ts") ? "tempus daemon -x" : "tempus bundle -x", [])];
+  if (xdp) list.push(tempus("tempus xdp -x", ["xdpserver lo"], true));
   if (haveBinary("chronyd")) {
     list.push({
       name: "chronyd 4.3 -x",
@@ -247,6 +290,8 @@ interface Row {
   idleMb: number;
   load: LoadResult;
   cpuUs: number;
+  /** Every CPU's busy time over the load per request answered, µs. */
+  machineUs: number;
   loadMb: number;
   offsetUs: number;
   /** The lightly used server's served offsets (IDLE_CLIENTS), or null when not measured. */
@@ -285,6 +330,8 @@ async function main() {
       "flood-seconds": { type: "string", default: "8" },
       "light-seconds": { type: "string", default: "20" },
       bundle: { type: "boolean", default: false },
+      xdp: { type: "boolean", default: false },
+      generators: { type: "string", default: "1" },
     },
   });
   const total = Number(values.requests);
@@ -294,18 +341,26 @@ async function main() {
   const seconds = Number(values.seconds);
   const floodSeconds = Number(values["flood-seconds"]);
   const lightSeconds = Number(values["light-seconds"]);
+  const generators = Number(values.generators);
   const seconds2 = [["flood-seconds", floodSeconds], ["light-seconds", lightSeconds]] as const;
   for (const [k, v] of seconds2) {
     if (!(Number.isFinite(v) && v >= 0)) throw new Error(`--${k} must be a number >= 0`);
   }
-  for (const [k, v] of [["requests", total], ["window", window], ["sockets", sockets]] as const) {
+  const counts = [
+    ["requests", total],
+    ["window", window],
+    ["sockets", sockets],
+    ["generators", generators],
+  ] as const;
+  for (const [k, v] of counts) {
     if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
   }
   if (!haveBinary("gcc")) throw new Error("gcc is needed to build the load generator");
   const dir = await Deno.makeTempDir({ prefix: "tempus-server-bench-" });
   try {
     const bin = await compileLoadGenerator(dir);
-    const list = targets(dir, values.bundle ? await bundleTempus(dir) : `${REPO_ROOT}mod.ts`);
+    const program = values.bundle ? await bundleTempus(dir) : `${REPO_ROOT}mod.ts`;
+    const list = targets(dir, program, values.xdp);
     const floorMb = await denoFloorMb(dir);
     const rows: Row[] = [];
     const loadArgs = (port: number, n: number, t: number) => [
@@ -350,8 +405,16 @@ async function main() {
             : null;
           await runLoad(bin, loadArgs(server.port, Math.min(20_000, total), 20));
           const cpu0 = cpuSeconds(server.pid);
-          const load = await runLoad(bin, loadArgs(server.port, total, seconds));
-          const cpuUs = (cpuSeconds(server.pid) - cpu0) / Math.max(1, load.received) * 1e6;
+          const machine0 = machineBusySeconds();
+          const load = await runLoads(
+            bin,
+            generators,
+            (n) => loadArgs(server.port, n, seconds),
+            total,
+          );
+          const received = Math.max(1, load.received);
+          const cpuUs = (cpuSeconds(server.pid) - cpu0) / received * 1e6;
+          const machineUs = (machineBusySeconds() - machine0) / received * 1e6;
           const loadMb = rssMb(server.pid);
           // chronyd -Q against the server while a time-bounded load runs.
           const background = runLoad(bin, loadArgs(server.port, 1e9, 8));
@@ -364,6 +427,7 @@ async function main() {
             idleMb,
             load,
             cpuUs,
+            machineUs,
             loadMb,
             offsetUs: q === null ? NaN : q.offset * 1e6,
             light,
@@ -379,7 +443,11 @@ async function main() {
     // The same flood against each server with the same ratelimit, and against tempus with
     // `kod 2` too (chronyd 4.3 has no kod option: it never sends KoD RATE).
     const floodTargets = [
-      ...list.map((t) => ({ name: t.name, target: t, ratelimit: FLOOD_RATELIMIT })),
+      ...list.filter((t) => !t.noRateLimit).map((t) => ({
+        name: t.name,
+        target: t,
+        ratelimit: FLOOD_RATELIMIT,
+      })),
       { name: "tempus, kod 2", target: list[0], ratelimit: `${FLOOD_RATELIMIT} kod 2` },
     ];
     for (let round = 1; floodSeconds > 0 && round <= Math.min(rounds, 2); round++) {
@@ -424,7 +492,7 @@ async function main() {
         }
       }
     }
-    report(rows, floods, { total, window, sockets, rounds, floorMb, lightSeconds });
+    report(rows, floods, { total, window, sockets, rounds, floorMb, lightSeconds, generators });
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -440,25 +508,28 @@ function report(
     rounds: number;
     floorMb: number;
     lightSeconds: number;
+    generators: number;
   },
 ): void {
   console.log(
     `${new Date().toISOString().slice(0, 16)}Z, ${navigator.hardwareConcurrency} CPUs, load ` +
       `average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}; native load generator, ` +
-      `${o.sockets} sockets x ${o.window} in flight, ${o.total} requests per run`,
+      `${o.generators} x ${o.sockets} sockets x ${o.window} in flight, ${o.total} requests per ` +
+      "run",
   );
   console.log(
-    "\nserver           | round | answered/s | p50 us | p99 us | CPU us/req |  lost | " +
+    "\nserver           | round | answered/s | p50 us | p99 us | CPU us/req | machine us/req |  lost | " +
       "start ms | idle MB | load MB | offset us p50 (p5..p95) | T4-T3 us | chronyd -Q us",
   );
   console.log(
-    "-----------------|------:|-----------:|-------:|-------:|-----------:|------:|" +
+    "-----------------|------:|-----------:|-------:|-------:|-----------:|---------------:|------:|" +
       "---------:|--------:|--------:|------------------------:|---------:|--------------:",
   );
   for (const r of rows) {
     console.log(
       `${r.name.padEnd(16)} | ${String(r.round).padStart(5)} | ${fmt(r.load.rate, 0, 10)} | ` +
         `${fmt(r.load.p50_us, 0, 6)} | ${fmt(r.load.p99_us, 0, 6)} | ${fmt(r.cpuUs, 2, 10)} | ` +
+        `${fmt(r.machineUs, 2, 14)} | ` +
         `${fmt(r.load.lost, 0, 5)} | ${fmt(r.startupMs, 0, 8)} | ${fmt(r.idleMb, 1, 7)} | ` +
         `${fmt(r.loadMb, 1, 7)} | ${offsets(r.load).padStart(23)} | ` +
         `${fmt(r.load.txlag_p50_us, 1, 8)} | ${fmt(r.offsetUs, 0, 13)}`,

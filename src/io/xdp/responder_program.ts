@@ -13,8 +13,11 @@
  * place, addresses and ports swapped, TTL 64, the state's TOS, the IPv4 checksum recomputed and
  * no UDP checksum; receive time read at entry, transmit time just before XDP_TX, both on the
  * state's line, with chrony's interleaved flag bits (receive ends in 1, transmit in 0).
- * Replies are counted in the stats map and, unless `noclientlog`, per client (hits and last
- * CLOCK_MONOTONIC) in an LRU map. Pure: builds the instructions for given map descriptors.
+ * Unless `noclientlog`, each client has a record in an LRU map (hits, last CLOCK_MONOTONIC,
+ * rate-limit credit, drops) and `ratelimit` applies to it as in the daemon's client log: a
+ * request over the limit is dropped (XDP_DROP) or answered with a KoD RATE. The stats map
+ * counts answers, limited requests and KoDs. Pure: builds the instructions for given map
+ * descriptors.
  *
  * @module
  */
@@ -27,6 +30,18 @@ export const XdpAction = { drop: 1, pass: 2, tx: 3 } as const;
 const HELPER_MAP_LOOKUP_ELEM = 1;
 const HELPER_MAP_UPDATE_ELEM = 2;
 const HELPER_KTIME_GET_NS = 5;
+const HELPER_GET_PRANDOM_U32 = 7;
+
+/** Indexes of the stats map's counters. */
+export const XdpStat = { answered: 0, limited: 1, kod: 2 } as const;
+
+/** Stack slots (offsets from r10). */
+const STACK_KEY = -4;
+const STACK_PREFIX = -8;
+const STACK_VERSION = -16;
+const STACK_KOD = -24;
+/** A new client's value: hits, last, credit, drops. */
+const STACK_CLIENT = -56;
 
 /** Frame offsets. */
 const ETH = 0;
@@ -42,18 +57,28 @@ export interface XdpResponderMaps {
   state: number;
   /** LPM trie, key {u32 prefix length, 4 address octets}, value u8 (1 allow, 0 deny). */
   access: number;
-  /** Array of 1 u64: replies sent. */
+  /** Array of 3 u64 (XdpStat): answered, rate limited, KoD RATE sent. */
   stats: number;
-  /** LRU hash, key the 4 address octets, value {u64 hits, u64 last CLOCK_MONOTONIC}. */
+  /**
+   * LRU hash, key the 4 address octets, value {u64 hits, u64 last CLOCK_MONOTONIC, u64
+   * credit ns, u64 drops}.
+   */
   clients: number;
 }
 
 /** Looks up u32 `index` (stored at r10-4) in the array map: r0 = value or 0. */
 function lookupIndex(p: EbpfAssembler, mapFd: number, index: Reg | number): void {
-  p.store(32, "r10", -4, index);
-  p.mov("r2", "r10").alu64("add", "r2", -4);
+  p.store(32, "r10", STACK_KEY, index);
+  p.mov("r2", "r10").alu64("add", "r2", STACK_KEY);
   p.loadMap("r1", mapFd);
   p.call(HELPER_MAP_LOOKUP_ELEM);
+}
+
+/** Atomically adds 1 to counter `index` of the stats map (r1-r5 clobbered). */
+function count(p: EbpfAssembler, mapFd: number, index: number, label: string): void {
+  lookupIndex(p, mapFd, index);
+  p.jump("jeq", "r0", 0, label).mov("r1", 1).atomicAdd64("r0", 0, "r1");
+  p.label(label);
 }
 
 /**
@@ -91,6 +116,7 @@ export function buildXdpResponder(maps: XdpResponderMaps): Uint8Array {
   p.load(8, "r4", "r6", NTP).mov("r5", "r4").alu64("and", "r5", 7).jump("jne", "r5", 3, "pass");
   p.mov("r9", "r4").alu64("rsh", "r9", 3).alu64("and", "r9", 7);
   p.jump("jeq", "r9", 0, "pass").jump("jgt", "r9", 4, "pass");
+  p.store(64, "r10", STACK_VERSION, "r9").store(64, "r10", STACK_KOD, 0);
   // Possibly interleaved: the daemon decides.
   p.jump("jne", "r9", 4, "basic");
   p.load(8, "r4", "r6", NTP + 31).alu64("and", "r4", 1).jump("jeq", "r4", 0, "basic");
@@ -108,8 +134,9 @@ export function buildXdpResponder(maps: XdpResponderMaps): Uint8Array {
   p.load(32, "r4", "r6", IP + 16).jump("jne", "r4", "r5", "pass");
   p.label("anyAddress");
   // Access: longest prefix match of the source address; no match is a deny.
-  p.store(32, "r10", -8, 32).load(32, "r4", "r6", IP + 12).store(32, "r10", -4, "r4");
-  p.mov("r2", "r10").alu64("add", "r2", -8).loadMap("r1", maps.access);
+  p.store(32, "r10", STACK_PREFIX, 32).load(32, "r4", "r6", IP + 12);
+  p.store(32, "r10", STACK_KEY, "r4");
+  p.mov("r2", "r10").alu64("add", "r2", STACK_PREFIX).loadMap("r1", maps.access);
   p.call(HELPER_MAP_LOOKUP_ELEM).jump("jeq", "r0", 0, "pass");
   p.load(8, "r4", "r0", 0).jump("jeq", "r4", 0, "pass");
   // r8 = receive time; a stale state leaves the request to the daemon.
@@ -117,26 +144,62 @@ export function buildXdpResponder(maps: XdpResponderMaps): Uint8Array {
   p.mov("r1", "r8").load(64, "r2", "r7", F.mono0).alu64("sub", "r1", "r2");
   p.jump("jsgt", "r1", XDP_MAX_AGE_NS, "pass").jump("jslt", "r1", -XDP_MAX_AGE_NS, "pass");
 
-  // Counters: replies, then the client (before the addresses are swapped).
-  lookupIndex(p, maps.stats, 0);
-  p.jump("jeq", "r0", 0, "counted").mov("r1", 1).atomicAdd64("r0", 0, "r1");
-  p.label("counted");
-  p.load(8, "r4", "r7", F.clientLog).jump("jeq", "r4", 0, "logged");
-  p.load(32, "r4", "r6", IP + 12).store(32, "r10", -4, "r4");
-  p.mov("r2", "r10").alu64("add", "r2", -4).loadMap("r1", maps.clients);
-  p.call(HELPER_MAP_LOOKUP_ELEM).jump("jeq", "r0", 0, "newClient");
-  p.mov("r1", 1).atomicAdd64("r0", 0, "r1").store(64, "r0", 8, "r8").goto("logged");
-  p.label("newClient");
-  p.store(64, "r10", -24, 1).store(64, "r10", -16, "r8");
-  p.mov("r2", "r10").alu64("add", "r2", -4).mov("r3", "r10").alu64("add", "r3", -24);
-  p.mov("r4", 0).loadMap("r1", maps.clients).call(HELPER_MAP_UPDATE_ELEM);
-  p.label("logged");
+  // The client's record (before the addresses are swapped): hits, last, and chrony's rate
+  // limit (the client log's #limit): credit grows by the time since the last request up to
+  // cost * burst; an answer costs `cost`; without credit a request is answered with
+  // probability 2^-leak (credit emptied), else dropped, and then answered with a KoD RATE
+  // with probability 2^-kod.
+  p.load(8, "r1", "r7", F.clientLog).load(8, "r2", "r7", F.rateLimit).alu64("or", "r1", "r2");
+  p.jump("jeq", "r1", 0, "answer");
+  p.load(32, "r4", "r6", IP + 12).store(32, "r10", STACK_KEY, "r4");
+  p.mov("r2", "r10").alu64("add", "r2", STACK_KEY).loadMap("r1", maps.clients);
+  p.call(HELPER_MAP_LOOKUP_ELEM).jump("jne", "r0", 0, "knownClient");
+  p.store(64, "r10", STACK_CLIENT, 1).store(64, "r10", STACK_CLIENT + 8, "r8");
+  p.load(64, "r1", "r7", F.maxCreditNs).load(64, "r2", "r7", F.costNs).alu64("sub", "r1", "r2");
+  p.store(64, "r10", STACK_CLIENT + 16, "r1").store(64, "r10", STACK_CLIENT + 24, 0);
+  p.mov("r2", "r10").alu64("add", "r2", STACK_KEY).mov("r3", "r10");
+  p.alu64("add", "r3", STACK_CLIENT).mov("r4", 0).loadMap("r1", maps.clients);
+  p.call(HELPER_MAP_UPDATE_ELEM).goto("answer");
+  p.label("knownClient").mov("r9", "r0");
+  p.mov("r1", 1).atomicAdd64("r9", 0, "r1");
+  p.load(64, "r2", "r9", 8).store(64, "r9", 8, "r8");
+  p.load(8, "r1", "r7", F.rateLimit).jump("jeq", "r1", 0, "answer");
+  p.mov("r1", "r8").alu64("sub", "r1", "r2").jump("jsge", "r1", 0, "intervalKnown").mov("r1", 0);
+  p.label("intervalKnown");
+  p.load(64, "r3", "r9", 16).alu64("add", "r3", "r1");
+  p.load(64, "r4", "r7", F.maxCreditNs).jump("jle", "r3", "r4", "creditCapped").mov("r3", "r4");
+  p.label("creditCapped");
+  p.load(64, "r4", "r7", F.costNs).jump("jlt", "r3", "r4", "limited");
+  p.alu64("sub", "r3", "r4").store(64, "r9", 16, "r3").goto("answer");
+  p.label("limited").store(64, "r9", 16, "r3");
+  p.call(HELPER_GET_PRANDOM_U32).load(8, "r1", "r7", F.leakMask).alu64("and", "r0", "r1");
+  p.jump("jne", "r0", 0, "notLeaked").store(64, "r9", 16, 0).goto("answer");
+  p.label("notLeaked").mov("r1", 1).atomicAdd64("r9", 24, "r1");
+  count(p, maps.stats, XdpStat.limited, "countedLimited");
+  p.load(8, "r1", "r7", F.kodMask).jump("jeq", "r1", 0, "drop");
+  p.call(HELPER_GET_PRANDOM_U32).load(8, "r1", "r7", F.kodMask).alu64("and", "r0", "r1");
+  p.jump("jne", "r0", 0, "drop");
+  p.store(64, "r10", STACK_KOD, 1);
+  count(p, maps.stats, XdpStat.kod, "countedKod");
+  p.goto("reply");
+  p.label("answer");
+  count(p, maps.stats, XdpStat.answered, "countedAnswer");
+  p.label("reply");
 
   // The NTP header, in place: origin = the request's transmit field first.
   p.load(32, "r1", "r6", NTP + 40).store(32, "r6", NTP + 24, "r1");
   p.load(32, "r1", "r6", NTP + 44).store(32, "r6", NTP + 28, "r1");
-  p.load(8, "r1", "r7", F.header).mov("r2", "r9").alu64("lsh", "r2", 3);
-  p.alu64("or", "r1", "r2").alu64("or", "r1", 4).store(8, "r6", NTP, "r1");
+  p.load(64, "r2", "r10", STACK_VERSION).alu64("lsh", "r2", 3);
+  p.load(64, "r1", "r10", STACK_KOD).jump("jeq", "r1", 0, "normalHeader");
+  // KoD RATE: leap 3, stratum 0, no root delay or dispersion, refid RATE, no reference time.
+  p.mov("r1", "r2").alu64("or", "r1", (3 << 6) | 4).store(8, "r6", NTP, "r1");
+  p.store(8, "r6", NTP + 1, 0).load(8, "r1", "r7", F.header + 3).store(8, "r6", NTP + 3, "r1");
+  p.store(32, "r6", NTP + 4, 0).store(32, "r6", NTP + 8, 0);
+  p.store(32, "r6", NTP + 12, 0x45544152); // "RATE" in network order, stored little-endian
+  p.store(32, "r6", NTP + 16, 0).store(32, "r6", NTP + 20, 0).goto("headerDone");
+  p.label("normalHeader");
+  p.load(8, "r1", "r7", F.header).alu64("or", "r1", "r2");
+  p.alu64("or", "r1", 4).store(8, "r6", NTP, "r1");
   p.load(8, "r1", "r7", F.header + 1).store(8, "r6", NTP + 1, "r1");
   p.load(8, "r1", "r7", F.header + 3).store(8, "r6", NTP + 3, "r1");
   p.load(32, "r1", "r7", F.header + 4).store(32, "r6", NTP + 4, "r1");
@@ -154,6 +217,7 @@ export function buildXdpResponder(maps: XdpResponderMaps): Uint8Array {
   p.alu32("mov", "r1", -1);
   p.label("dispersionFits");
   p.toBigEndian("r1", 32).store(32, "r6", NTP + 8, "r1");
+  p.label("headerDone");
   writeTimestamp(p, "r8", NTP + 32, true);
 
   // Ethernet, IPv4 and UDP headers turned around.
@@ -179,5 +243,6 @@ export function buildXdpResponder(maps: XdpResponderMaps): Uint8Array {
   writeTimestamp(p, "r0", NTP + 40, false);
   p.mov("r0", XdpAction.tx).exit();
   p.label("pass").mov("r0", XdpAction.pass).exit();
+  p.label("drop").mov("r0", XdpAction.drop).exit();
   return p.encode();
 }

@@ -15,7 +15,7 @@ import { secondsToNtpShort } from "../../ntp/timestamp.ts";
 import { parseIpv4 } from "../../base/ip.ts";
 
 /** Size of one state value, octets. */
-export const XDP_STATE_SIZE = 96;
+export const XDP_STATE_SIZE = 104;
 /** Offsets of the fields in a state value (all host byte order unless said). */
 export const XdpStateField = {
   /** u32: 1 when requests may be answered. */
@@ -42,6 +42,16 @@ export const XdpStateField = {
   header: 56,
   /** 8 octets: the reference timestamp, network byte order. */
   refTime: 72,
+  /** u8: 1 when requests are rate limited (chrony's ratelimit, per client). */
+  rateLimit: 80,
+  /** u8: 2^leak - 1: a limited request is answered when random bits under it are all 0. */
+  leakMask: 81,
+  /** u8: 2^kod - 1, or 0 for no KoD: a dropped request gets a KoD RATE likewise. */
+  kodMask: 82,
+  /** u64: credit one answer costs, ns (2^interval s). */
+  costNs: 88,
+  /** u64: largest credit, ns (cost * burst). */
+  maxCreditNs: 96,
 } as const;
 /** A state older than this (by CLOCK_MONOTONIC) is not used: the daemon answers. */
 export const XDP_MAX_AGE_NS = 2_000_000_000;
@@ -62,6 +72,18 @@ export interface ServedLine {
   rateError: number;
 }
 
+/** chrony's ratelimit, as the program applies it (the client log's `#limit`). */
+export interface XdpRateLimit {
+  /** log2 of the seconds one answer costs, -19..12. */
+  interval: number;
+  /** Answers in a burst, 1..255. */
+  burst: number;
+  /** A limited request is answered with probability 2^-leak, 1..4. */
+  leak: number;
+  /** A dropped request gets a KoD RATE with probability 2^-kod; 0: never. */
+  kod: number;
+}
+
 /** Everything one state value holds. */
 export interface XdpResponderState {
   /** False: every request goes to the daemon. */
@@ -74,6 +96,8 @@ export interface XdpResponderState {
   tos: number;
   /** Whether requests are counted per client. */
   clientLog: boolean;
+  /** Rate limiting per client, or null for none. */
+  rateLimit: XdpRateLimit | null;
   /** The served clock. */
   line: ServedLine;
   /** What is announced. */
@@ -120,5 +144,18 @@ export function encodeXdpState(state: XdpResponderState): Uint8Array {
   view.setUint32(h + 4, secondsToNtpShort(ref.rootDelay), false);
   view.setUint32(h + 12, ref.refId >>> 0, false);
   if (ref.refTime !== 0n) writeNtpTimestamp(view, F.refTime, ref.refTime);
+  const limit = state.rateLimit;
+  if (limit !== null) {
+    const interval = Math.min(12, Math.max(-19, Math.round(limit.interval)));
+    const burst = Math.min(255, Math.max(1, Math.round(limit.burst)));
+    const leak = Math.min(4, Math.max(1, Math.round(limit.leak)));
+    const kod = Math.min(4, Math.max(0, Math.round(limit.kod)));
+    const cost = BigInt(Math.round(2 ** interval * 1e9));
+    out[F.rateLimit] = 1;
+    out[F.leakMask] = (1 << leak) - 1;
+    out[F.kodMask] = kod === 0 ? 0 : (1 << kod) - 1;
+    view.setBigUint64(F.costNs, cost, true);
+    view.setBigUint64(F.maxCreditNs, cost * BigInt(burst), true);
+  }
   return out;
 }

@@ -21,6 +21,7 @@ Deno.test("xdp state: every field where the program reads it", () => {
     bindAddress: "192.0.2.1",
     tos: 0xb8,
     clientLog: true,
+    rateLimit: { interval: -1, burst: 8, leak: 2, kod: 3 },
     line: { monotonicNs: 5_000_000_000n, served: 1_796_000_001_500_000_000n, rateError: -1e-6 },
     reference: REFERENCE,
   });
@@ -45,6 +46,9 @@ Deno.test("xdp state: every field where the program reads it", () => {
   assert.equal(new DataView(bytes.buffer).getUint32(F.header + 12), 0xc0000201);
   assert.equal(new DataView(bytes.buffer).getUint32(F.refTime), 1_796_000_000 + 2_208_988_800);
   assert.equal(new DataView(bytes.buffer).getUint32(F.refTime + 4), 2 ** 31);
+  assert.deepEqual([...bytes.subarray(F.rateLimit, F.rateLimit + 3)], [1, 3, 7]);
+  assert.equal(v.getBigUint64(F.costNs, true), 500_000_000n);
+  assert.equal(v.getBigUint64(F.maxCreditNs, true), 4_000_000_000n);
 });
 
 Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersion that does not grow", () => {
@@ -54,6 +58,7 @@ Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersi
     bindAddress: null,
     tos: 0,
     clientLog: false,
+    rateLimit: null,
     line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
     reference: { ...REFERENCE, synchronised: false, refTime: 0n },
   });
@@ -65,6 +70,8 @@ Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersi
   assert.equal(v.getBigUint64(F.dispersion0, true), BigInt(0.5 * 2 ** 48));
   assert.equal(v.getBigUint64(F.dispersionRate, true), 0n);
   assert.equal(v.getBigUint64(F.refTime, true), 0n);
+  assert.equal(bytes[F.rateLimit], 0);
+  assert.equal(v.getBigUint64(F.costNs, true), 0n);
   assert.throws(() =>
     encodeXdpState({
       enabled: true,
@@ -72,6 +79,7 @@ Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersi
       bindAddress: "::1",
       tos: 0,
       clientLog: false,
+      rateLimit: null,
       line: { monotonicNs: 1n, served: 1n, rateError: 0 },
       reference: REFERENCE,
     }), /IPv4/);

@@ -23,7 +23,7 @@ import {
   interfaceIndex,
   XdpAttachMode,
 } from "../../../ffi/bpf.ts";
-import { buildXdpResponder, type XdpResponderMaps } from "./responder_program.ts";
+import { buildXdpResponder, type XdpResponderMaps, XdpStat } from "./responder_program.ts";
 import { encodeXdpState, XDP_STATE_SIZE, type XdpResponderState } from "./responder_state.ts";
 
 /** Most access prefixes the trie holds. */
@@ -45,10 +45,22 @@ export interface XdpAccessPrefix {
 export interface XdpClient {
   /** IPv4 address. */
   address: string;
-  /** Requests answered. */
+  /** Requests seen (answered, or dropped by the rate limit). */
   hits: number;
+  /** Requests the rate limit dropped (a KoD RATE may have been sent). */
+  drops: number;
   /** CLOCK_MONOTONIC of the last one, ns. */
   lastMonotonicNs: bigint;
+}
+
+/** What the kernel did with the requests it took. */
+export interface XdpCounters {
+  /** Answered normally. */
+  answered: number;
+  /** Over the rate limit: dropped, or answered with a KoD RATE. */
+  limited: number;
+  /** KoD RATE replies sent (counted in `limited` too). */
+  kod: number;
 }
 
 /** Loaded maps and program; `attach` links it to interfaces. */
@@ -93,13 +105,13 @@ export class XdpResponder {
           type: BpfMapType.array,
           keySize: 4,
           valueSize: 8,
-          maxEntries: 1,
+          maxEntries: 3,
           name: "tempus_stats",
         }),
         clients: make({
           type: BpfMapType.lruHash,
           keySize: 4,
-          valueSize: 16,
+          valueSize: 32,
           maxEntries: XDP_CLIENT_ENTRIES,
           name: "tempus_clients",
         }),
@@ -143,17 +155,24 @@ export class XdpResponder {
     }
   }
 
-  /** Replies sent by the kernel so far. */
-  replies(): number {
+  /** The kernel's counters so far. */
+  counters(): XdpCounters {
     const value = new Uint8Array(8);
-    if (!bpfMapLookup(this.#maps.stats, u32(0), value)) return 0;
-    return Number(new DataView(value.buffer).getBigUint64(0, true));
+    const read = (index: number) =>
+      bpfMapLookup(this.#maps.stats, u32(index), value)
+        ? Number(new DataView(value.buffer).getBigUint64(0, true))
+        : 0;
+    return {
+      answered: read(XdpStat.answered),
+      limited: read(XdpStat.limited),
+      kod: read(XdpStat.kod),
+    };
   }
 
   /** Every client counted (up to XDP_CLIENT_ENTRIES, the least recent dropped first). */
   clients(): XdpClient[] {
     const out: XdpClient[] = [];
-    const value = new Uint8Array(16);
+    const value = new Uint8Array(32);
     const view = new DataView(value.buffer);
     for (const key of bpfMapKeys(this.#maps.clients, 4)) {
       if (!bpfMapLookup(this.#maps.clients, key, value)) continue;
@@ -161,6 +180,7 @@ export class XdpResponder {
         address: key.join("."),
         hits: Number(view.getBigUint64(0, true)),
         lastMonotonicNs: view.getBigUint64(8, true),
+        drops: Number(view.getBigUint64(24, true)),
       });
     }
     return out;

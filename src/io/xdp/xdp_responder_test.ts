@@ -44,6 +44,7 @@ function state(over: Partial<XdpResponderState> = {}): XdpResponderState {
     bindAddress: null,
     tos: 0xb8,
     clientLog: true,
+    rateLimit: null,
     line: { monotonicNs: clockGettime(CLOCK_MONOTONIC), served: SERVED_AT_MONO0, rateError: 0 },
     reference: REFERENCE,
     ...over,
@@ -147,7 +148,7 @@ Deno.test({
       assert.equal(v.getUint16(34), 123);
       assert.equal(v.getUint16(36), 40000);
       assert.equal(v.getUint16(40), 0);
-      assert.equal(xdp.replies(), 1);
+      assert.deepEqual(xdp.counters(), { answered: 1, limited: 0, kod: 0 });
       const clients = xdp.clients();
       assert.equal(clients.length, 1);
       assert.equal(clients[0].address, "192.0.2.7");
@@ -256,6 +257,52 @@ Deno.test({
           assert.equal(new DataView(run.data.buffer).getUint16(34), 123);
         }
       }
+    } finally {
+      xdp.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "xdp responder: chrony's ratelimit per client, with leaks and KoD RATE",
+  ignore,
+  fn() {
+    const xdp = loaded();
+    try {
+      // One answer costs 1 s of credit, two in a burst; 1 in 2 dropped requests gets a KoD.
+      xdp.setState(state({ rateLimit: { interval: 0, burst: 2, leak: 4, kod: 1 } }));
+      const verdicts = { answered: 0, dropped: 0, kod: 0 };
+      for (let i = 0; i < 400; i++) {
+        const run = xdp.testRun(frame(request()));
+        if (run.retval === XdpAction.drop) verdicts.dropped++;
+        else {
+          assert.equal(run.retval, XdpAction.tx);
+          const ntp = run.data.subarray(42);
+          if (ntp[1] === 0) {
+            // KoD RATE: leap 3, stratum 0, refid RATE, no root delay, dispersion or reference.
+            assert.equal(ntp[0], (3 << 6) | (4 << 3) | 4);
+            assert.equal(new TextDecoder().decode(ntp.subarray(12, 16)), "RATE");
+            assert.deepEqual([...ntp.subarray(4, 12)], [0, 0, 0, 0, 0, 0, 0, 0]);
+            assert.deepEqual([...ntp.subarray(16, 24)], [0, 0, 0, 0, 0, 0, 0, 0]);
+            verdicts.kod++;
+          } else {
+            if (i < 2) assert.equal(ntp[1], 2, `request ${i}`);
+            verdicts.answered++;
+          }
+        }
+      }
+      // The burst, then leaks at 1/16 of the rest; half the drops get a KoD.
+      assert.ok(verdicts.answered >= 2 + 8 && verdicts.answered <= 2 + 50, `${verdicts.answered}`);
+      const limited = 400 - verdicts.answered;
+      assert.ok(verdicts.kod > limited * 0.3 && verdicts.kod < limited * 0.7, `${verdicts.kod}`);
+      assert.deepEqual(xdp.counters(), {
+        answered: verdicts.answered,
+        limited,
+        kod: verdicts.kod,
+      });
+      const [client] = xdp.clients();
+      assert.equal(client.hits, 400);
+      assert.equal(client.drops, limited);
     } finally {
       xdp.close();
     }
