@@ -19,8 +19,7 @@
  * - `--xdp` adds `tempus daemon -x` with `xdpserver lo` (root): plain requests answered in the
  *   kernel (src/io/xdp/). Its work runs in the softirq of whoever sends, so beside each server's
  *   own CPU per request the tables give the machine's (every CPU's busy time over the load,
- *   load generators included, per request answered). It is left out of the flood runs, as
- *   xdpserver refuses ratelimit.
+ *   load generators included, per request answered).
  * - `--generators G` runs G load generators at once (each with its share of the requests),
  *   so that one generator's CPU is not the limit: their rates are summed.
  *
@@ -110,9 +109,10 @@ const IDLE_RSS_AT_MS = 5000;
 interface Target {
   name: string;
   start(extra: string[]): Promise<Running>;
-  /** Refuses ratelimit (xdpserver): left out of the flood runs. */
-  noRateLimit?: boolean;
 }
+
+/** The name of the xdpserver target. */
+const XDP_TARGET = "tempus xdp -x";
 
 /** Busy time of every CPU so far (all but idle and iowait in /proc/stat), seconds. */
 function machineBusySeconds(): number {
@@ -209,9 +209,8 @@ async function bundleTempus(dir: string): Promise<string> {
 }
 
 function targets(dir: string, program: string, xdp: boolean): Target[] {
-  const tempus = (name: string, own: string[], noRateLimit = false): Target => ({
+  const tempus = (name: string, own: string[]): Target => ({
     name,
-    noRateLimit,
     start(extra) {
       const port = freeUdpPort();
       const pidfile = `${dir}/tempus-${port}.pid`;
@@ -241,7 +240,7 @@ function targets(dir: string, program: string, xdp: boolean): Target[] {
     },
   });
   const list = [tempus(program.endsWith("mod.ts") ? "tempus daemon -x" : "tempus bundle -x", [])];
-  if (xdp) list.push(tempus("tempus xdp -x", ["xdpserver lo"], true));
+  if (xdp) list.push(tempus(XDP_TARGET, ["xdpserver lo"]));
   if (haveBinary("chronyd")) {
     list.push({
       name: "chronyd 4.3 -x",
@@ -304,6 +303,8 @@ interface FloodRow {
   rate: number;
   flood: LoadResult;
   cpuUs: number;
+  /** Every CPU's busy time over the flood per request sent, µs. */
+  machineUs: number;
   beforeMb: number;
   afterMb: number;
   offsetUs: number;
@@ -443,12 +444,13 @@ async function main() {
     // The same flood against each server with the same ratelimit, and against tempus with
     // `kod 2` too (chronyd 4.3 has no kod option: it never sends KoD RATE).
     const floodTargets = [
-      ...list.filter((t) => !t.noRateLimit).map((t) => ({
-        name: t.name,
-        target: t,
-        ratelimit: FLOOD_RATELIMIT,
-      })),
+      ...list.map((t) => ({ name: t.name, target: t, ratelimit: FLOOD_RATELIMIT })),
       { name: "tempus, kod 2", target: list[0], ratelimit: `${FLOOD_RATELIMIT} kod 2` },
+      ...list.filter((t) => t.name === XDP_TARGET).map((t) => ({
+        name: "tempus xdp, kod 2",
+        target: t,
+        ratelimit: `${FLOOD_RATELIMIT} kod 2`,
+      })),
     ];
     for (let round = 1; floodSeconds > 0 && round <= Math.min(rounds, 2); round++) {
       for (const { name, target, ratelimit } of floodTargets) {
@@ -458,6 +460,7 @@ async function main() {
           await new Promise((r) => setTimeout(r, Math.max(0, idleWait)));
           const beforeMb = rssMb(server.pid);
           const cpu0 = cpuSeconds(server.pid);
+          const machine0 = machineBusySeconds();
           const floodRun = runLoad(bin, [
             "-a",
             "127.0.0.1",
@@ -476,13 +479,16 @@ async function main() {
           ]);
           const q = await chronydQuery("127.0.0.1", server.port).catch(() => null);
           const flood = await floodRun;
-          const cpuUs = (cpuSeconds(server.pid) - cpu0) / Math.max(1, flood.sent) * 1e6;
+          const sent = Math.max(1, flood.sent);
+          const cpuUs = (cpuSeconds(server.pid) - cpu0) / sent * 1e6;
+          const machineUs = (machineBusySeconds() - machine0) / sent * 1e6;
           floods.push({
             name,
             round,
             rate: floodRate,
             flood,
             cpuUs,
+            machineUs,
             beforeMb,
             afterMb: rssMb(server.pid),
             offsetUs: q === null ? NaN : q.offset * 1e6,
@@ -565,12 +571,12 @@ function report(
       `${LEGIT_MS} ms`,
   );
   console.log(
-    "\nserver           | round | flood sent | answered | KoD RATE | CPU us/req | " +
+    "\nserver           | round | flood sent | answered | KoD RATE | CPU us/req | machine us/req | " +
       "legit answered | legit p50 us | legit offset us p50 (p5..p95) | RSS MB before/after | " +
       "chronyd -Q us",
   );
   console.log(
-    "-----------------|------:|-----------:|---------:|---------:|-----------:|" +
+    "-----------------|------:|-----------:|---------:|---------:|-----------:|---------------:|" +
       "---------------:|-------------:|------------------------------:|--------------------:|" +
       "--------------:",
   );
@@ -579,6 +585,7 @@ function report(
     console.log(
       `${f.name.padEnd(16)} | ${String(f.round).padStart(5)} | ${fmt(f.flood.sent, 0, 10)} | ` +
         `${fmt(f.flood.received, 0, 8)} | ${fmt(f.flood.kod, 0, 8)} | ${fmt(f.cpuUs, 2, 10)} | ` +
+        `${fmt(f.machineUs, 2, 14)} | ` +
         `${legit.padStart(14)} | ${fmt(f.flood.legit_p50_us, 0, 12)} | ` +
         `${offsets(f.flood).padStart(30)} | ` +
         `${(f.beforeMb.toFixed(1) + " / " + f.afterMb.toFixed(1)).padStart(19)} | ` +
