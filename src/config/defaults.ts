@@ -148,6 +148,7 @@ export function defaultConfig(): Config {
     smoothTime: null, // smoothtime: off (chrony's default)
     recordMeasurements: null, // recordmeasurements: off
     xdpServer: null, // xdpserver: off (answering in the kernel is asked for by interface)
+    xdpMode: "auto", // xdpmode: native XDP where the driver has it
   };
 }
 

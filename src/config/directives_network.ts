@@ -111,6 +111,15 @@ export const NETWORK_DIRECTIVES: DirectiveTable = {
   bindcmddevice: deviceField("bindcmddevice", "bindCmdDevice"),
   dscp: numberField("dscp", { int: true, min: 0, max: 63 }),
   xdpserver: xdpServer(),
+  xdpmode: (config, args, sink) => {
+    if (!arity(sink, "xdpmode", args, 1, 1)) return;
+    const mode = args[0].toLowerCase();
+    if (mode !== "auto" && mode !== "native" && mode !== "generic") {
+      sink.error(`xdpmode: '${args[0]}' is not auto, native or generic`);
+      return;
+    }
+    config.xdpMode = mode;
+  },
   allow: accessHandler("ntpAccess", true, "allow"),
   deny: accessHandler("ntpAccess", false, "deny"),
   ratelimit: (config, args, sink) => {

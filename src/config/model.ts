@@ -358,6 +358,11 @@ export interface Config {
    * the kernel by an XDP program (src/io/xdp/); null = off.
    */
   xdpServer?: string[] | null;
+  /**
+   * xdpmode (tempus-only): how the program is attached: "auto" (native where the driver has
+   * XDP, else generic), "native" or "generic" (SKB mode, any interface).
+   */
+  xdpMode?: "auto" | "native" | "generic";
   /** bindacqdevice: interface the client request sockets are bound to. */
   bindAcqDevice?: string | null;
   /** bindcmddevice: interface the UDP command sockets are bound to. */

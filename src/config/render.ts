@@ -110,6 +110,7 @@ export function renderConfig(config: Config): string {
   for (const a of config.bindAddresses) line("bindaddress", a);
   if (config.bindDevice) line("binddevice", config.bindDevice);
   if (config.xdpServer?.length) line("xdpserver", ...config.xdpServer);
+  if (config.xdpMode && config.xdpMode !== "auto") line("xdpmode", config.xdpMode);
   for (const r of config.ntpAccess) out.push(renderAccess(r.allow ? "allow" : "deny", r));
   if (config.ntpAccess.length === 0) out.push("# (no allow: serving nobody)");
   if (config.rateLimit !== null) {

@@ -99,6 +99,7 @@ const SERVER: Record<string, KeySpec | InlineSpec> = {
   },
   clientloglimit: { directive: "clientloglimit", kind: "number" },
   xdpserver: { directive: "xdpserver", kind: "strings" },
+  xdpmode: { directive: "xdpmode", kind: "string" },
   noclientlog: { directive: "noclientlog", kind: "flag" },
   smoothtime: {
     directive: "smoothtime",

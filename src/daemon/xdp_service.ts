@@ -229,7 +229,7 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
   const attached: string[] = [];
   for (const name of names) {
     try {
-      xdp.attach(name);
+      xdp.attach(name, config.xdpMode ?? "auto");
       attached.push(name);
     } catch (error) {
       deps.log.log("error", `xdpserver: could not attach to ${name} (${errorMessage(error)})`);
@@ -243,7 +243,7 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
   deps.log.log(
     "info",
     `xdpserver: plain IPv4 requests to port ${config.port} answered in the kernel on ` +
-      attached.join(", "),
+      `${attached.join(", ")} (${config.xdpMode ?? "auto"} XDP)`,
   );
 
   let closed = false;

@@ -97,6 +97,15 @@ Deno.test("xdpserver: chrony.conf, TOML and rendering agree; bad names are refus
   assert.equal(parseChronyConfText("xdpserver eth0/1\n", "t.conf").ok, false);
   assert.equal(parseChronyConfText("xdpserver averyveryverylongname\n", "t.conf").ok, false);
   assert.equal(defaultConfig().xdpServer, null);
+  const m = parseChronyConfText("xdpserver eth0\nxdpmode GENERIC\n", "t.conf");
+  assert.ok(m.ok);
+  assert.equal(m.config.xdpMode, "generic");
+  assert.match(renderConfig(m.config), /^xdpmode generic$/m);
+  assert.doesNotMatch(renderConfig(r.config), /xdpmode/); // auto, the default
+  assert.equal(parseChronyConfText("xdpmode offload\n", "t.conf").ok, false);
+  const tm = parseTomlConfig('[server]\nxdpmode = "native"\n', "t.toml");
+  assert.ok(tm.ok);
+  assert.equal(tm.config.xdpMode, "native");
 });
 
 Deno.test("mergeXdpClients: kernel hits are added, new clients appended", () => {

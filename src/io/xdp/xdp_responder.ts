@@ -124,11 +124,15 @@ export class XdpResponder {
     }
   }
 
-  /** Links the program to interface `name` (generic XDP where the driver has none). */
-  attach(name: string): void {
+  /**
+   * Links the program to interface `name`: "auto" lets the kernel choose (native where the
+   * driver has XDP, else generic), "native" refuses a driver without it, "generic" runs it
+   * after the driver (SKB mode) on any interface.
+   */
+  attach(name: string, mode: keyof typeof XdpAttachMode = "auto"): void {
     const index = interfaceIndex(name);
     if (index === 0) throw new Error(`no interface named ${name}`);
-    this.#links.push(bpfXdpLinkCreate(this.#program, index, XdpAttachMode.auto));
+    this.#links.push(bpfXdpLinkCreate(this.#program, index, XdpAttachMode[mode]));
   }
 
   /** Writes a new state: into the inactive entry, then makes it the active one. */
