@@ -38,9 +38,13 @@ const BPF_LINK_CREATE = 28;
 const ATTR_SIZE = 128;
 
 /** Map types used here. */
-export const BpfMapType = { array: 2, lruHash: 9, lpmTrie: 11 } as const;
+export const BpfMapType = { hash: 1, array: 2, lruHash: 9, lpmTrie: 11 } as const;
 /** BPF_PROG_TYPE_XDP. */
 export const BPF_PROG_TYPE_XDP = 6;
+/** BPF_PROG_TYPE_SCHED_CLS (tc and tcx programs). */
+export const BPF_PROG_TYPE_SCHED_CLS = 3;
+/** BPF_TCX_INGRESS, the attach type of a tcx ingress link (Linux 6.6 and later). */
+const BPF_TCX_INGRESS = 46;
 /** BPF_XDP, the attach type of an XDP link. */
 const BPF_XDP_ATTACH = 37;
 /** BPF_F_NO_PREALLOC: required by LPM tries. */
@@ -140,11 +144,16 @@ export function bpfMapDelete(fd: number, key: Uint8Array): boolean {
   }
 }
 
-/** Every key of a map (BPF_MAP_GET_NEXT_KEY from none), each a fresh array of `keySize`. */
-export function bpfMapKeys(fd: number, keySize: number): Uint8Array[] {
+/**
+ * The keys of a map (BPF_MAP_GET_NEXT_KEY from none), each a fresh array of `keySize`, at most
+ * `limit` distinct ones. When the previous key is deleted meanwhile (an LRU map evicting), the
+ * walk starts over: keys are kept once, and the walk ends after 2 `limit` steps at most.
+ */
+export function bpfMapKeys(fd: number, keySize: number, limit: number): Uint8Array[] {
   const keys: Uint8Array[] = [];
+  const seen = new Set<string>();
   let previous: Uint8Array | null = null;
-  for (;;) {
+  for (let step = 0; step < 2 * limit && keys.length < limit; step++) {
     const next = new Uint8Array(keySize);
     const { attr, view } = newAttr();
     view.setUint32(0, fd, true);
@@ -156,9 +165,14 @@ export function bpfMapKeys(fd: number, keySize: number): Uint8Array[] {
       if (e instanceof ErrnoError && e.code === "ENOENT") return keys;
       throw e;
     }
-    keys.push(next);
+    const id = next.join(",");
+    if (!seen.has(id)) {
+      seen.add(id);
+      keys.push(next);
+    }
     previous = next;
   }
+  return keys;
 }
 
 /** A program the verifier refused, with its log. */
@@ -212,8 +226,16 @@ export interface BpfTestRun {
   durationNs: number;
 }
 
-/** BPF_PROG_TEST_RUN: runs program `fd` on a copy of `packet`, `repeat` times. */
-export function bpfProgTestRun(fd: number, packet: Uint8Array, repeat = 1): BpfTestRun {
+/**
+ * BPF_PROG_TEST_RUN: runs program `fd` on a copy of `packet`, `repeat` times; `context` is the
+ * program's context as given (for tc programs a `struct __sk_buff` with, say, its tstamp).
+ */
+export function bpfProgTestRun(
+  fd: number,
+  packet: Uint8Array,
+  repeat = 1,
+  context: Uint8Array | null = null,
+): BpfTestRun {
   const input = packet.slice();
   const output = new Uint8Array(Math.max(256, packet.length + 256));
   const { attr, view } = newAttr();
@@ -223,9 +245,13 @@ export function bpfProgTestRun(fd: number, packet: Uint8Array, repeat = 1): BpfT
   view.setBigUint64(16, address(input), true);
   view.setBigUint64(24, address(output), true);
   view.setUint32(32, repeat, true);
+  if (context !== null) {
+    view.setUint32(40, context.length, true);
+    view.setBigUint64(48, address(context), true);
+  }
   bpf(BPF_PROG_TEST_RUN, attr, "bpf(BPF_PROG_TEST_RUN)");
   return {
-    retval: view.getUint32(4, true),
+    retval: view.getInt32(4, true),
     data: output.slice(0, view.getUint32(12, true)),
     durationNs: view.getUint32(36, true),
   };
@@ -245,6 +271,18 @@ export function bpfXdpLinkCreate(progFd: number, ifindex: number, mode: number):
   view.setUint32(8, BPF_XDP_ATTACH, true);
   view.setUint32(12, mode, true);
   return bpf(BPF_LINK_CREATE, attr, "bpf(BPF_LINK_CREATE)");
+}
+
+/**
+ * BPF_LINK_CREATE: attaches SCHED_CLS program `progFd` to the tcx ingress hook of interface
+ * `ifindex` (after any programs already there); returns the link's descriptor.
+ */
+export function bpfTcxIngressLinkCreate(progFd: number, ifindex: number): number {
+  const { view, attr } = newAttr();
+  view.setUint32(0, progFd, true);
+  view.setUint32(4, ifindex, true);
+  view.setUint32(8, BPF_TCX_INGRESS, true);
+  return bpf(BPF_LINK_CREATE, attr, "bpf(BPF_LINK_CREATE tcx)");
 }
 
 /** Closes a map, program or link descriptor (errors ignored: nothing to do about them). */

@@ -5,6 +5,9 @@
  */
 import { capgetEffective } from "./libc.ts";
 
+/** Capability number of CAP_BPF (Linux 5.8 and later). */
+export const CAP_BPF = 39;
+
 /** Capability number of CAP_SYS_TIME. */
 export const CAP_SYS_TIME = 25;
 

@@ -114,8 +114,8 @@ export const NETWORK_DIRECTIVES: DirectiveTable = {
   xdpmode: (config, args, sink) => {
     if (!arity(sink, "xdpmode", args, 1, 1)) return;
     const mode = args[0].toLowerCase();
-    if (mode !== "auto" && mode !== "native" && mode !== "generic") {
-      sink.error(`xdpmode: '${args[0]}' is not auto, native or generic`);
+    if (mode !== "auto" && mode !== "native" && mode !== "generic" && mode !== "tc") {
+      sink.error(`xdpmode: '${args[0]}' is not auto, native, generic or tc`);
       return;
     }
     config.xdpMode = mode;

@@ -360,9 +360,10 @@ export interface Config {
   xdpServer?: string[] | null;
   /**
    * xdpmode (tempus-only): how the program is attached: "auto" (native where the driver has
-   * XDP, else generic), "native" or "generic" (SKB mode, any interface).
+   * XDP, else generic), "native", "generic" (SKB mode, any interface), or "tc" (tcx ingress:
+   * after the stack's receive timestamp, which it serves).
    */
-  xdpMode?: "auto" | "native" | "generic";
+  xdpMode?: "auto" | "native" | "generic" | "tc";
   /** bindacqdevice: interface the client request sockets are bound to. */
   bindAcqDevice?: string | null;
   /** bindcmddevice: interface the UDP command sockets are bound to. */

@@ -11,7 +11,7 @@
  * @module
  */
 import type { OneShotResult } from "../core/engine/engine.ts";
-import { CAP_SYS_TIME } from "../../ffi/caps.ts";
+import { CAP_BPF, CAP_SYS_TIME } from "../../ffi/caps.ts";
 import { applyRunUser } from "./run_user.ts";
 import type { DaemonOptions } from "./args.ts";
 import { buildDaemon, type DaemonParts, StartupError } from "./build.ts";
@@ -73,7 +73,12 @@ async function buildAndServe(
   const serving = await serve(parts, options, () => exit.request(0));
 
   try {
-    const done = applyRunUser(parts.runUser, options.noClockControl ? [] : [CAP_SYS_TIME]);
+    // xdpserver: kernels that allow bpf(2) only with CAP_BPF need it for every map update.
+    const keep = [
+      ...(options.noClockControl ? [] : [CAP_SYS_TIME]),
+      ...(serving.xdp ? [CAP_BPF] : []),
+    ];
+    const done = applyRunUser(parts.runUser, keep);
     if (done !== null) parts.log.log("info", done);
   } catch (error) {
     throw new StartupError(

@@ -18,6 +18,7 @@ import type { Instant } from "../base/time.ts";
 import type { LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
 import { errorMessage } from "../base/errors.ts";
 import { parseIpAddress } from "../config/subnet.ts";
+import { parseIpv4 } from "../base/ip.ts";
 import { clockGettime } from "../../ffi/libc.ts";
 import { type XdpClient, type XdpCounters, XdpResponder } from "../io/xdp/xdp_responder.ts";
 import {
@@ -43,6 +44,11 @@ export function xdpServerErrors(config: Config): string[] {
   if (config.port === 0) out.push("xdpserver needs the NTP port (port is 0)");
   if (config.smoothTime) {
     out.push("xdpserver cannot be used with smoothtime: the kernel serves the unsmoothed clock");
+  }
+  const device = config.bindDevice ?? null;
+  const others = device === null ? [] : config.xdpServer.filter((name) => name !== device);
+  if (others.length > 0) {
+    out.push(`xdpserver ${others.join(", ")}: the server is bound to ${device} (binddevice)`);
   }
   if (xdpServedAddress(config.bindAddresses) === undefined) {
     out.push("xdpserver answers IPv4 only, and no IPv4 address is bound (bindaddress)");
@@ -88,6 +94,7 @@ export function servedLine(
     monotonicNs: best.mono,
     served,
     rateError: (1 + cookRate) * (1 + clock.rawRateError()) - 1,
+    realtimeMinusMono: best.realtime - best.mono,
   };
 }
 
@@ -178,7 +185,7 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
   if (names.length === 0) return null;
   let xdp: XdpResponder;
   try {
-    xdp = XdpResponder.load();
+    xdp = XdpResponder.load(config.xdpMode === "tc" ? "tc" : "xdp");
   } catch (error) {
     deps.log.log(
       "error",
@@ -196,43 +203,59 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
     // chrony applies ratelimit only with the client log (noclientlog turns both off).
     rateLimit: config.noClientLog ? null : config.rateLimit,
   };
+  const complain = (what: string, error: unknown) =>
+    deps.log.log("error", `xdpserver: could not ${what} (${errorMessage(error)})`);
+  // The kernel answers only while its access table is whole.
+  let accessOk = false;
   let failed = false;
-  const write = (enabled: boolean) => {
+  const write = () => {
+    const line = servedLine(deps.clock);
+    const reference = deps.reference();
     const state: XdpResponderState = {
       ...base,
-      enabled,
-      line: servedLine(deps.clock),
-      reference: deps.reference(),
+      enabled: accessOk && !nearLeapSecond(reference.leap, line.served),
+      line,
+      reference,
     };
     try {
       xdp.setState(state);
       failed = false;
     } catch (error) {
       // The state goes stale and the program hands every request to the daemon.
-      if (!failed) {
-        deps.log.log("error", `xdpserver: could not update the kernel (${errorMessage(error)})`);
-      }
+      if (!failed) complain("update the kernel", error);
       failed = true;
     }
   };
   const writeAccess = () => {
-    write(false);
+    accessOk = false;
+    write();
     try {
       xdp.setAccess(deps.access.ipv4Prefixes());
+      accessOk = true;
     } catch (error) {
-      deps.log.log("error", `xdpserver: could not write the access table (${errorMessage(error)})`);
+      complain("write the access table; the daemon answers every request", error);
       return;
     }
-    write(true);
+    write();
   };
+  const writeLocal = () => {
+    if (bindAddress !== null) return;
+    try {
+      xdp.setLocalAddresses(localIpv4Addresses());
+    } catch (error) {
+      if (!failed) complain("read this host's addresses", error);
+    }
+  };
+  writeLocal();
   writeAccess();
   const attached: string[] = [];
   for (const name of names) {
     try {
-      xdp.attach(name, config.xdpMode ?? "auto");
+      const mode = config.xdpMode ?? "auto";
+      xdp.attach(name, mode === "tc" ? "auto" : mode);
       attached.push(name);
     } catch (error) {
-      deps.log.log("error", `xdpserver: could not attach to ${name} (${errorMessage(error)})`);
+      complain(`attach to ${name}`, error);
     }
   }
   if (attached.length === 0) {
@@ -243,7 +266,9 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
   deps.log.log(
     "info",
     `xdpserver: plain IPv4 requests to port ${config.port} answered in the kernel on ` +
-      `${attached.join(", ")} (${config.xdpMode ?? "auto"} XDP)`,
+      `${attached.join(", ")} (${
+        config.xdpMode === "tc" ? "tcx ingress" : `${config.xdpMode ?? "auto"} XDP`
+      })`,
   );
 
   let closed = false;
@@ -253,28 +278,52 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
     pending = true;
     queueMicrotask(() => {
       pending = false;
-      if (!closed) write(true);
+      if (!closed) write();
     });
   };
   deps.clock.onChange(soon);
   let timer: TimerHandle | null = null;
+  let ticks = 0;
   const tick = () => {
     if (closed) return;
-    write(true);
+    if (++ticks % LOCAL_REFRESH_TICKS === 0) writeLocal();
+    write();
     timer = deps.timers.setTimer(XDP_REFRESH_SECONDS, tick);
   };
   timer = deps.timers.setTimer(XDP_REFRESH_SECONDS, tick);
 
+  // One walk of the kernel's client map serves a whole `clients` listing (one call a page).
+  let clientCache: { at: number; clients: XdpClient[] } | null = null;
+  const kernelClients = () => {
+    const now = performance.now();
+    if (clientCache === null || now - clientCache.at > CLIENT_CACHE_MS) {
+      clientCache = { at: now, clients: xdp.clients() };
+    }
+    return clientCache.clients;
+  };
   return {
     interfaces: attached,
     accessChanged: () => {
       if (!closed) writeAccess();
     },
-    serverStats: (stats) => closed ? stats : addXdpServerStats(stats, xdp.counters()),
-    clients: (reports) =>
-      closed
-        ? [...reports]
-        : mergeXdpClients(reports, xdp.clients(), clockGettime(CLOCK_MONOTONIC)),
+    serverStats: (stats) => {
+      if (closed) return stats;
+      try {
+        return addXdpServerStats(stats, xdp.counters());
+      } catch (error) {
+        complain("read the kernel's counters", error);
+        return stats;
+      }
+    },
+    clients: (reports) => {
+      if (closed) return [...reports];
+      try {
+        return mergeXdpClients(reports, kernelClients(), clockGettime(CLOCK_MONOTONIC));
+      } catch (error) {
+        complain("read the kernel's clients", error);
+        return [...reports];
+      }
+    },
     close: () => {
       if (closed) return;
       closed = true;
@@ -282,4 +331,33 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
       xdp.close();
     },
   };
+}
+
+/** The local addresses are read again every this many refreshes (2 s). */
+const LOCAL_REFRESH_TICKS = 4;
+/** How long one walk of the kernel's client map is reused, ms. */
+const CLIENT_CACHE_MS = 2000;
+/** Around a leap second the daemon answers: this many seconds either side of midnight UTC. */
+const LEAP_GUARD_SECONDS = 5;
+
+/**
+ * True within LEAP_GUARD_SECONDS of midnight UTC (by `served`, Unix ns) while a leap second is
+ * announced (leap 1 or 2): the kernel steps CLOCK_REALTIME then and tells no one, so the
+ * kernel's line of the served clock is not trusted around it.
+ */
+export function nearLeapSecond(leap: number, served: bigint): boolean {
+  if (leap !== 1 && leap !== 2) return false;
+  const secondOfDay = Number((served / 1_000_000_000n) % 86_400n);
+  return secondOfDay >= 86_400 - LEAP_GUARD_SECONDS || secondOfDay < LEAP_GUARD_SECONDS;
+}
+
+/** This host's IPv4 addresses (every interface), as octets. */
+export function localIpv4Addresses(): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const i of Deno.networkInterfaces()) {
+    if (i.family !== "IPv4") continue;
+    const octets = parseIpv4(i.address);
+    if (octets !== null && !out.some((o) => o.join(".") === octets.join("."))) out.push(octets);
+  }
+  return out;
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   addXdpServerStats,
+  localIpv4Addresses,
   mergeXdpClients,
+  nearLeapSecond,
   servedLine,
   xdpServedAddress,
   xdpServerErrors,
@@ -80,6 +82,11 @@ Deno.test("xdpserver: refused with what the kernel cannot honour", () => {
     bindAddresses: ["2001:db8::1"],
   });
   assert.equal(errors.length, 3);
+  assert.match(
+    xdpServerErrors({ ...config, xdpServer: ["eth0", "eth1"], bindDevice: "eth0" }).join(),
+    /xdpserver eth1: the server is bound to eth0/,
+  );
+  assert.deepEqual(xdpServerErrors({ ...config, bindDevice: "eth0" }), []);
   assert.match(errors.join("\n"), /port is 0/);
   assert.match(errors.join("\n"), /smoothtime/);
   assert.match(errors.join("\n"), /IPv4 only/);
@@ -144,4 +151,22 @@ Deno.test("addXdpServerStats: the kernel's requests, drops and replies with kern
   assert.equal(sum.ntpDrops, 6);
   assert.equal(sum.ntpKernelRxTimestamps, 14);
   assert.equal(sum.ntpKernelTxTimestamps, 13);
+});
+
+Deno.test("nearLeapSecond: five seconds either side of midnight UTC, only with a leap announced", () => {
+  const midnight = 1_798_761_600n * 1_000_000_000n; // 2027-01-01T00:00:00Z
+  const at = (s: number) => midnight + BigInt(Math.round(s * 1e9));
+  assert.equal(nearLeapSecond(1, at(-5)), true);
+  assert.equal(nearLeapSecond(2, at(-0.1)), true);
+  assert.equal(nearLeapSecond(1, at(4.9)), true);
+  assert.equal(nearLeapSecond(1, at(-5.1)), false);
+  assert.equal(nearLeapSecond(1, at(5)), false);
+  assert.equal(nearLeapSecond(0, at(-1)), false);
+  assert.equal(nearLeapSecond(3, at(-1)), false);
+});
+
+Deno.test("localIpv4Addresses: this host's, loopback among them, each once", () => {
+  const list = localIpv4Addresses().map((a) => a.join("."));
+  assert.ok(list.includes("127.0.0.1"), list.join());
+  assert.equal(new Set(list).size, list.length);
 });

@@ -16,8 +16,8 @@
  *   runs. Then the same under a flood of twice the measured capacity from 256 source
  *   addresses (127.1.0.x) with `ratelimit` on, while 64 well-behaved clients (127.2.0.x) ask
  *   every 500 ms. Prints tables (docs/benchmarks.md).
- * - `--xdp` adds `tempus daemon -x` with `xdpserver lo` (root): plain requests answered in the
- *   kernel (src/io/xdp/). Its work runs in the softirq of whoever sends, so beside each server's
+ * - `--xdp` adds `tempus daemon -x` with `xdpserver lo`, and with `xdpserver lo` and
+ *   `xdpmode tc` (root): plain requests answered in the kernel (src/io/xdp/). Its work runs in the softirq of whoever sends, so beside each server's
  *   own CPU per request the tables give the machine's (every CPU's busy time over the load,
  *   load generators included, per request answered).
  * - `--generators G` runs G load generators at once (each with its share of the requests),
@@ -240,7 +240,10 @@ function targets(dir: string, program: string, xdp: boolean): Target[] {
     },
   });
   const list = [tempus(program.endsWith("mod.ts") ? "tempus daemon -x" : "tempus bundle -x", [])];
-  if (xdp) list.push(tempus(XDP_TARGET, ["xdpserver lo"]));
+  if (xdp) {
+    list.push(tempus(XDP_TARGET, ["xdpserver lo"]));
+    list.push(tempus("tempus tc -x", ["xdpserver lo", "xdpmode tc"]));
+  }
   if (haveBinary("chronyd")) {
     list.push({
       name: "chronyd 4.3 -x",

@@ -3,10 +3,10 @@
  * `chronyd -Q` measures from another network namespace.
  *
  * `./deno task bench:xdpveth [--rounds N]` (root): a lab of network namespaces joined by a bridge
- * (tests/helpers/netns_lab.ts) holds four servers, each `local stratum 1` with `-x` on port 123
+ * (tests/helpers/netns_lab.ts) holds five servers, each `local stratum 1` with `-x` on port 123
  * of its own namespace (so each serves the host clock): `tempus daemon` with `xdpserver eth0`
- * and `xdpmode native`, the same with `xdpmode generic`, `tempus daemon` without it, and
- * `chronyd`. A client namespace runs `chronyd -Q` (measure only; 8 samples) against each in
+ * and `xdpmode native`, the same with `xdpmode generic` and with `xdpmode tc`, `tempus daemon`
+ * without it, and `chronyd`. A client namespace runs `chronyd -Q` (measure only; 8 samples) against each in
  * turn, N rounds, and the table gives each server's median, smallest and largest offset over the
  * rounds. All share one clock, so the ideal is 0; chronyd -Q's own timestamps bias every figure
  * alike. In native mode veth runs the program in its NAPI poll, before the stack stamps the
@@ -107,9 +107,13 @@ async function main() {
   if (!(await labPossible()) || !haveBinary("chronyd")) {
     throw new Error("needs root, ip netns and chronyd");
   }
-  const lab = await makeLab("xdpv", ["native", "generic", "user", "chronyd", "client"], 79);
+  const lab = await makeLab(
+    "xdpv",
+    ["native", "generic", "tc", "user", "chronyd", "client"],
+    79,
+  );
   try {
-    const [nativeHost, genericHost, userHost, chronydHost, client] = lab.hosts;
+    const [nativeHost, genericHost, tcHost, userHost, chronydHost, client] = lab.hosts;
     // The native server's peer on the bridge (h0 in the hub namespace) needs NAPI for XDP_TX.
     const hub = nativeHost.ns.replace(/-native$/, "-hub");
     const pass = startBackground("ip", [
@@ -139,7 +143,9 @@ async function main() {
       `bindcmdaddress ${dir}/tempus.sock`,
       ...extra,
     ];
-    const dirs = await Promise.all([0, 1, 2, 3].map(() => Deno.makeTempDir({ prefix: "xdpv-" })));
+    const dirs = await Promise.all(
+      [0, 1, 2, 3, 4].map(() => Deno.makeTempDir({ prefix: "xdpv-" })),
+    );
     const native = nativeHost.start(
       Deno.execPath(),
       tempusArgs(dirs[0], ["xdpserver eth0", "xdpmode native"]),
@@ -148,6 +154,7 @@ async function main() {
       Deno.execPath(),
       tempusArgs(dirs[1], ["xdpserver eth0", "xdpmode generic"]),
     );
+    const tc = tcHost.start(Deno.execPath(), tempusArgs(dirs[4], ["xdpserver eth0", "xdpmode tc"]));
     userHost.start(Deno.execPath(), tempusArgs(dirs[2], []));
     const conf = `${dirs[3]}/chronyd.conf`;
     await Deno.writeTextFile(
@@ -155,7 +162,7 @@ async function main() {
       `local stratum 1\nallow all\ncmdport 0\npidfile ${dirs[3]}/chronyd.pid\n`,
     );
     chronydHost.start("chronyd", ["-x", "-d", "-u", "root", "-f", conf]);
-    for (const [what, p] of [["native", native], ["generic", generic]] as const) {
+    for (const [what, p] of [["native", native], ["generic", generic], ["tc", tc]] as const) {
       await waitFor(() => /answered in the kernel on eth0/.test(p.output()), 15_000, what)
         .catch((e) => {
           throw new Error(`${e.message}\n${p.output()}`);
@@ -165,6 +172,7 @@ async function main() {
     const servers = [
       { name: "tempus xdp native", address: nativeHost.address, offsets: [] as number[] },
       { name: "tempus xdp generic", address: genericHost.address, offsets: [] as number[] },
+      { name: "tempus xdpmode tc", address: tcHost.address, offsets: [] as number[] },
       { name: "tempus daemon", address: userHost.address, offsets: [] as number[] },
       { name: "chronyd 4.3", address: chronydHost.address, offsets: [] as number[] },
     ];

@@ -15,7 +15,7 @@ import { secondsToNtpShort } from "../../ntp/timestamp.ts";
 import { parseIpv4 } from "../../base/ip.ts";
 
 /** Size of one state value, octets. */
-export const XDP_STATE_SIZE = 104;
+export const XDP_STATE_SIZE = 112;
 /** Offsets of the fields in a state value (all host byte order unless said). */
 export const XdpStateField = {
   /** u32: 1 when requests may be answered. */
@@ -52,6 +52,8 @@ export const XdpStateField = {
   costNs: 88,
   /** u64: largest credit, ns (cost * burst). */
   maxCreditNs: 96,
+  /** s64: CLOCK_REALTIME minus CLOCK_MONOTONIC at the line's origin, ns (tc: skb timestamps). */
+  realtimeMinusMono: 104,
 } as const;
 /** A state older than this (by CLOCK_MONOTONIC) is not used: the daemon answers. */
 export const XDP_MAX_AGE_NS = 2_000_000_000;
@@ -70,6 +72,8 @@ export interface ServedLine {
   served: Instant;
   /** Served seconds per monotonic second, minus 1. */
   rateError: number;
+  /** CLOCK_REALTIME minus CLOCK_MONOTONIC when the line was taken, ns. */
+  realtimeMinusMono?: bigint;
 }
 
 /** chrony's ratelimit, as the program applies it (the client log's `#limit`). */
@@ -104,9 +108,17 @@ export interface XdpResponderState {
   reference: ReferenceState;
 }
 
+/**
+ * `seconds` in 2^-48 s units, rounded up, below 2^64: its 2^-16 s units exactly as the
+ * responder's ceiling (saturated at 0xffffffff), the rest to 2^-48 s.
+ */
 function ceilTo48(seconds: number): bigint {
   if (!(seconds > 0)) return 0n;
-  return BigInt(Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(seconds * TWO_POW_48)));
+  const units = seconds * 65536;
+  if (units >= 0xffff_ffff) return 0xffff_ffffn << 32n;
+  const whole = Math.floor(units);
+  const rest = Math.ceil((units - whole) * TWO_POW_32);
+  return (BigInt(whole) << 32n) + BigInt(rest);
 }
 
 /**
@@ -132,6 +144,7 @@ export function encodeXdpState(state: XdpResponderState): Uint8Array {
   view.setBigUint64(F.mono0, BigInt.asUintN(64, line.monotonicNs), true);
   view.setBigUint64(F.served0, BigInt.asUintN(64, line.served + UNIX_TO_NTP_NS), true);
   view.setBigInt64(F.rateError, BigInt(Math.round(line.rateError * TWO_POW_32)), true);
+  view.setBigInt64(F.realtimeMinusMono, line.realtimeMinusMono ?? 0n, true);
   const growing = synced && ref.refTime !== 0n && Number.isFinite(ref.dispersionRate);
   const dispersion = growing ? rootDispersionAt(ref, line.served) : ref.rootDispersion;
   view.setBigUint64(F.dispersion0, ceilTo48(dispersion), true);

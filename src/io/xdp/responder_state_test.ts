@@ -39,7 +39,9 @@ Deno.test("xdp state: every field where the program reads it", () => {
   );
   assert.equal(v.getBigInt64(F.rateError, true), -4295n); // -1e-6 * 2^32, rounded
   // Root dispersion at the line's origin: 0.5 + 1e-5 * 1 s, in 2^-48 s; growth per µs.
-  assert.equal(v.getBigUint64(F.dispersion0, true), BigInt(Math.ceil(0.50001 * 2 ** 48)));
+  const d0 = v.getBigUint64(F.dispersion0, true);
+  assert.equal(d0 >> 32n, BigInt(Math.floor(0.50001 * 65536)));
+  assert.ok(Math.abs(Number(d0) / 2 ** 48 - 0.50001) < 1e-12, `${d0}`);
   assert.equal(v.getBigUint64(F.dispersionRate, true), BigInt(Math.round(1e-5 * 2 ** 48 / 1e6)));
   assert.deepEqual([...bytes.subarray(F.header, F.header + 4)], [1 << 6, 3, 0, 0xe9]);
   assert.equal(new DataView(bytes.buffer).getUint32(F.header + 4), 0.25 * 65536);
@@ -83,4 +85,30 @@ Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersi
       line: { monotonicNs: 1n, served: 1n, rateError: 0 },
       reference: REFERENCE,
     }), /IPv4/);
+});
+
+Deno.test("xdp state: root dispersion saturates as the responder's (65535 s and more)", () => {
+  const long = encodeXdpState({
+    enabled: true,
+    port: 123,
+    bindAddress: null,
+    tos: 0,
+    clientLog: false,
+    rateLimit: null,
+    line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
+    reference: { ...REFERENCE, synchronised: false, rootDispersion: 100_000 },
+  });
+  const d = new DataView(long.buffer).getBigUint64(F.dispersion0, true);
+  assert.equal(d >> 32n, 0xffff_ffffn);
+  const exact = encodeXdpState({
+    enabled: true,
+    port: 123,
+    bindAddress: null,
+    tos: 0,
+    clientLog: false,
+    rateLimit: null,
+    line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
+    reference: { ...REFERENCE, synchronised: false, rootDispersion: 40 },
+  });
+  assert.equal(new DataView(exact.buffer).getBigUint64(F.dispersion0, true), 40n * 65536n << 32n);
 });

@@ -8,6 +8,7 @@
  */
 import {
   BPF_F_NO_PREALLOC,
+  BPF_PROG_TYPE_SCHED_CLS,
   BPF_PROG_TYPE_XDP,
   bpfClose,
   bpfMapCreate,
@@ -18,16 +19,30 @@ import {
   bpfMapUpdate,
   bpfProgLoad,
   bpfProgTestRun,
+  bpfTcxIngressLinkCreate,
   type BpfTestRun,
   bpfXdpLinkCreate,
   interfaceIndex,
   XdpAttachMode,
 } from "../../../ffi/bpf.ts";
-import { buildXdpResponder, type XdpResponderMaps, XdpStat } from "./responder_program.ts";
+import {
+  buildXdpResponder,
+  type ResponderHook,
+  type XdpResponderMaps,
+  XdpStat,
+} from "./responder_program.ts";
 import { encodeXdpState, XDP_STATE_SIZE, type XdpResponderState } from "./responder_state.ts";
 
+/** sizeof(struct __sk_buff) and the offset of its tstamp, for test runs of the tc program. */
+const SK_BUFF_SIZE = 192;
+const SK_BUFF_TSTAMP = 152;
+
 /** Most access prefixes the trie holds. */
-const ACCESS_ENTRIES = 4096;
+export const XDP_ACCESS_ENTRIES = 4096;
+/** State entries written in turn (entry 0 names the active one). */
+const STATE_SLOTS = 16;
+/** Most local addresses the bind-any check knows. */
+const LOCAL_ENTRIES = 256;
 /** Clients counted at once (least recently seen ones are dropped first). */
 export const XDP_CLIENT_ENTRIES = 65536;
 
@@ -68,16 +83,20 @@ export class XdpResponder {
   readonly #maps: XdpResponderMaps;
   readonly #program: number;
   readonly #links: number[] = [];
+  readonly #hook: ResponderHook;
   #active = 1;
   #closed = false;
 
-  private constructor(maps: XdpResponderMaps, program: number) {
+  private constructor(maps: XdpResponderMaps, program: number, hook: ResponderHook) {
     this.#maps = maps;
     this.#program = program;
+    this.#hook = hook;
   }
 
-  /** Creates the maps and loads the program (needs CAP_BPF). Throws with the reason. */
-  static load(): XdpResponder {
+  /**
+   * Creates the maps and loads the program for `hook` (needs CAP_BPF). Throws with the reason.
+   */
+  static load(hook: ResponderHook = "xdp"): XdpResponder {
     const fds: number[] = [];
     const make = (spec: Parameters<typeof bpfMapCreate>[0]) => {
       const fd = bpfMapCreate(spec);
@@ -90,14 +109,21 @@ export class XdpResponder {
           type: BpfMapType.array,
           keySize: 4,
           valueSize: XDP_STATE_SIZE,
-          maxEntries: 3,
+          maxEntries: 1 + STATE_SLOTS,
           name: "tempus_state",
+        }),
+        local: make({
+          type: BpfMapType.hash,
+          keySize: 4,
+          valueSize: 1,
+          maxEntries: LOCAL_ENTRIES,
+          name: "tempus_local",
         }),
         access: make({
           type: BpfMapType.lpmTrie,
           keySize: 8,
           valueSize: 1,
-          maxEntries: ACCESS_ENTRIES,
+          maxEntries: XDP_ACCESS_ENTRIES,
           flags: BPF_F_NO_PREALLOC,
           name: "tempus_access",
         }),
@@ -116,8 +142,12 @@ export class XdpResponder {
           name: "tempus_clients",
         }),
       };
-      const program = bpfProgLoad(BPF_PROG_TYPE_XDP, buildXdpResponder(maps), "tempus_ntp");
-      return new XdpResponder(maps, program);
+      const program = bpfProgLoad(
+        hook === "tc" ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP,
+        buildXdpResponder(maps, hook),
+        "tempus_ntp",
+      );
+      return new XdpResponder(maps, program, hook);
     } catch (e) {
       for (const fd of fds) bpfClose(fd);
       throw e;
@@ -125,19 +155,28 @@ export class XdpResponder {
   }
 
   /**
-   * Links the program to interface `name`: "auto" lets the kernel choose (native where the
-   * driver has XDP, else generic), "native" refuses a driver without it, "generic" runs it
-   * after the driver (SKB mode) on any interface.
+   * Links the program to interface `name`. An XDP program: "auto" lets the kernel choose
+   * (native where the driver has XDP, else generic), "native" refuses a driver without it,
+   * "generic" runs it after the driver (SKB mode) on any interface. A tc program goes to the
+   * interface's tcx ingress hook (`mode` is not used).
    */
   attach(name: string, mode: keyof typeof XdpAttachMode = "auto"): void {
     const index = interfaceIndex(name);
     if (index === 0) throw new Error(`no interface named ${name}`);
-    this.#links.push(bpfXdpLinkCreate(this.#program, index, XdpAttachMode[mode]));
+    this.#links.push(
+      this.#hook === "tc"
+        ? bpfTcxIngressLinkCreate(this.#program, index)
+        : bpfXdpLinkCreate(this.#program, index, XdpAttachMode[mode]),
+    );
   }
 
-  /** Writes a new state: into the inactive entry, then makes it the active one. */
+  /**
+   * Writes a new state into the next entry, then makes it the active one. Entries are used in
+   * turn, so a program that read the index just before a write still finds its entry whole
+   * unless STATE_SLOTS - 1 more writes come before it reads the entry.
+   */
   setState(state: XdpResponderState): void {
-    const next = this.#active === 1 ? 2 : 1;
+    const next = (this.#active % STATE_SLOTS) + 1;
     bpfMapUpdate(this.#maps.state, u32(next), encodeXdpState(state));
     const index = new Uint8Array(XDP_STATE_SIZE);
     new DataView(index.buffer).setUint32(0, next, true);
@@ -147,15 +186,36 @@ export class XdpResponder {
 
   /**
    * Replaces the access prefixes. Callers disable the state around it (`setState` with
-   * `enabled: false`), so no request is judged by half a table.
+   * `enabled: false`) and keep it disabled when this throws, so no request is judged by half a
+   * table. Throws when there are more than XDP_ACCESS_ENTRIES.
    */
   setAccess(prefixes: readonly XdpAccessPrefix[]): void {
-    for (const key of bpfMapKeys(this.#maps.access, 8)) bpfMapDelete(this.#maps.access, key);
-    for (const p of prefixes.slice(0, ACCESS_ENTRIES)) {
+    if (prefixes.length > XDP_ACCESS_ENTRIES) {
+      throw new Error(`${prefixes.length} access prefixes, at most ${XDP_ACCESS_ENTRIES} fit`);
+    }
+    for (const key of bpfMapKeys(this.#maps.access, 8, XDP_ACCESS_ENTRIES)) {
+      bpfMapDelete(this.#maps.access, key);
+    }
+    for (const p of prefixes) {
       const key = new Uint8Array(8);
       new DataView(key.buffer).setUint32(0, p.prefix, true);
       key.set(p.bytes.subarray(0, 4), 4);
       bpfMapUpdate(this.#maps.access, key, Uint8Array.of(p.allow ? 1 : 0));
+    }
+  }
+
+  /**
+   * Sets this host's IPv4 addresses (the bind-any check): new ones are added before gone ones
+   * are removed. Throws when there are more than LOCAL_ENTRIES.
+   */
+  setLocalAddresses(addresses: readonly Uint8Array[]): void {
+    if (addresses.length > LOCAL_ENTRIES) {
+      throw new Error(`${addresses.length} local addresses, at most ${LOCAL_ENTRIES} fit`);
+    }
+    const wanted = new Set(addresses.map((a) => a.join(".")));
+    for (const a of addresses) bpfMapUpdate(this.#maps.local, a.subarray(0, 4), Uint8Array.of(1));
+    for (const key of bpfMapKeys(this.#maps.local, 4, LOCAL_ENTRIES)) {
+      if (!wanted.has(key.join("."))) bpfMapDelete(this.#maps.local, key);
     }
   }
 
@@ -178,7 +238,7 @@ export class XdpResponder {
     const out: XdpClient[] = [];
     const value = new Uint8Array(32);
     const view = new DataView(value.buffer);
-    for (const key of bpfMapKeys(this.#maps.clients, 4)) {
+    for (const key of bpfMapKeys(this.#maps.clients, 4, XDP_CLIENT_ENTRIES)) {
       if (!bpfMapLookup(this.#maps.clients, key, value)) continue;
       out.push({
         address: key.join("."),
@@ -190,9 +250,17 @@ export class XdpResponder {
     return out;
   }
 
-  /** Runs the program once on `frame` (BPF_PROG_TEST_RUN; tests and the bench). */
-  testRun(frame: Uint8Array, repeat = 1): BpfTestRun {
-    return bpfProgTestRun(this.#program, frame, repeat);
+  /**
+   * Runs the program on `frame` (BPF_PROG_TEST_RUN; tests and the bench); a tc program with
+   * the kernel receive timestamp `tstamp` (CLOCK_REALTIME ns) when given.
+   */
+  testRun(frame: Uint8Array, repeat = 1, tstamp: bigint | null = null): BpfTestRun {
+    let context: Uint8Array | null = null;
+    if (tstamp !== null) {
+      context = new Uint8Array(SK_BUFF_SIZE);
+      new DataView(context.buffer).setBigUint64(SK_BUFF_TSTAMP, tstamp, true);
+    }
+    return bpfProgTestRun(this.#program, frame, repeat, context);
   }
 
   /** Detaches from every interface and frees the maps and program. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { XdpResponder } from "./xdp_responder.ts";
-import { XDP_REQUEST_FRAME_LENGTH, XdpAction } from "./responder_program.ts";
+import { TcxAction, XDP_REQUEST_FRAME_LENGTH, XdpAction } from "./responder_program.ts";
 import type { XdpResponderState } from "./responder_state.ts";
 import { NtpResponder } from "../../core/server.ts";
 import { AccessTable } from "../../core/access.ts";
@@ -94,9 +94,16 @@ function ipChecksumOk(f: Uint8Array): boolean {
   return sum === 0xffff;
 }
 
-function loaded(prefixes = new AccessTable([{ allow: true, subnet: "", all: false }])) {
-  const xdp = XdpResponder.load();
+/** The test frames' destination, this "host's" address for the bind-any check. */
+const LOCAL = Uint8Array.of(198, 51, 100, 1);
+
+function loaded(
+  prefixes = new AccessTable([{ allow: true, subnet: "", all: false }]),
+  hook: "xdp" | "tc" = "xdp",
+) {
+  const xdp = XdpResponder.load(hook);
   xdp.setAccess(prefixes.ipv4Prefixes());
+  xdp.setLocalAddresses([LOCAL, Uint8Array.of(127, 0, 0, 1)]);
   return xdp;
 }
 
@@ -223,6 +230,18 @@ Deno.test({
       assert.equal(xdp.testRun(frame(interleaved)).retval, XdpAction.tx);
       xdp.setState(state({ bindAddress: "198.51.100.2" }));
       pass(frame(request()));
+      // Bind-any: only to this host's addresses, only to a unicast MAC address.
+      xdp.setState(state());
+      xdp.setLocalAddresses([Uint8Array.of(127, 0, 0, 1)]);
+      pass(frame(request())); // routed or bridged through this host
+      xdp.setLocalAddresses([LOCAL]);
+      assert.equal(xdp.testRun(frame(request())).retval, XdpAction.tx);
+      const broadcast = frame(request());
+      broadcast.fill(0xff, 0, 6);
+      pass(broadcast);
+      const multicast = frame(request());
+      multicast.set([0x01, 0x00, 0x5e, 0x00, 0x01, 0x01], 0);
+      pass(multicast);
       xdp.setState(state({ line: { monotonicNs: 1n, served: SERVED_AT_MONO0, rateError: 0 } }));
       pass(frame(request())); // stale state
       xdp.setState(state({ enabled: false }));
@@ -303,6 +322,55 @@ Deno.test({
       const [client] = xdp.clients();
       assert.equal(client.hits, 400);
       assert.equal(client.drops, limited);
+    } finally {
+      xdp.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "tc responder: the receive time is the kernel's receive timestamp, on the served line",
+  ignore,
+  fn() {
+    const xdp = loaded(undefined, "tc");
+    try {
+      const a = clockGettime(CLOCK_MONOTONIC);
+      const realtime = clockGettime(0);
+      const mono = (a + clockGettime(CLOCK_MONOTONIC)) / 2n;
+      const s = state({
+        line: {
+          monotonicNs: mono,
+          served: SERVED_AT_MONO0,
+          rateError: 1e-4,
+          realtimeMinusMono: realtime - mono,
+        },
+      });
+      xdp.setState(s);
+      // Stamped 100 µs after the line's origin: served0 + 100 µs (1 + 1e-4), to the ns.
+      const run = xdp.testRun(frame(request()), 1, realtime + 100_000n);
+      assert.equal(run.retval, TcxAction.redirect);
+      const reply = run.data.subarray(42);
+      const v = new DataView(reply.buffer, reply.byteOffset);
+      const expected = SERVED_AT_MONO0 + 100_010n + 2_208_988_800_000_000_000n;
+      const seconds = expected / 1_000_000_000n;
+      const fraction = Number(((expected % 1_000_000_000n) << 32n) / 1_000_000_000n);
+      assert.equal(BigInt(v.getUint32(32)), seconds % 2n ** 32n);
+      assert.ok(Math.abs((v.getUint32(36) & ~1) - (fraction & ~1)) <= 2, `${v.getUint32(36)}`);
+      assert.equal(reply[39] & 1, 1);
+      assert.ok(ipChecksumOk(run.data));
+      // No timestamp (nothing asked for one), or one that is not recent: the time of the run.
+      const unstamped = xdp.testRun(frame(request()), 1, 0n).data.subarray(42);
+      const rx = ntpTime(unstamped, 32) - Number(SERVED_AT_MONO0 / 1_000_000_000n) - 2_208_988_800;
+      assert.ok(rx > 100e-6 && rx < 1, `${rx}`);
+      const stale = xdp.testRun(frame(request()), 1, realtime - 5_000_000n).data.subarray(42);
+      assert.ok(ntpTime(stale, 32) - ntpTime(unstamped, 32) < 0.5);
+      assert.ok(ntpTime(stale, 32) > ntpTime(unstamped, 32) - 0.001);
+      // What it must not answer, it leaves to the stack; the rate limit drops with TC_ACT_SHOT.
+      assert.equal(xdp.testRun(frame(request(0x24)), 1, realtime).retval, TcxAction.next);
+      xdp.setState({ ...s, rateLimit: { interval: 4, burst: 1, leak: 4, kod: 0 } });
+      const verdicts = new Set<number>();
+      for (let i = 0; i < 40; i++) verdicts.add(xdp.testRun(frame(request()), 1, realtime).retval);
+      assert.ok(verdicts.has(TcxAction.drop), [...verdicts].join());
     } finally {
       xdp.close();
     }
