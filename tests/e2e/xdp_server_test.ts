@@ -207,8 +207,9 @@ Deno.test({
   ignore: Deno.build.os !== "linux" || !canLoad(),
   async fn() {
     const { median, spread } = await kernelBesideDaemon("tc");
-    // The same kernel timestamp on both paths: only the line's error is left.
-    assert.ok(Math.abs(median) < 2, `median ${median} µs`);
+    // The same kernel timestamp on both paths, yet 1.46-1.54 µs apart in every run here (about
+    // 1.1 µs with a daemon that does not slew); where that remainder comes from is not known.
+    assert.ok(Math.abs(median) < 4, `median ${median} µs`);
     assert.ok(spread < 10, `10-90 % spread ${spread} µs`);
   },
 });
