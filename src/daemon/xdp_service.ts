@@ -14,6 +14,7 @@ import type { Config } from "../config/model.ts";
 import type { ClientAccessReport, ServerStatsReport } from "../core/reports.ts";
 import type { ReferenceState } from "../core/types.ts";
 import type { AccessTable } from "../core/access.ts";
+import { INTERVAL_UNKNOWN, NEVER_AGO } from "../core/client_log.ts";
 import type { Instant } from "../base/time.ts";
 import type { LogPort, TimerHandle, TimerPort } from "../base/ports.ts";
 import { errorMessage } from "../base/errors.ts";
@@ -121,10 +122,10 @@ export function mergeXdpClients(
       ntpDrops: c.drops,
       cmdHits: 0,
       cmdDrops: 0,
-      ntpInterval: 127,
-      cmdInterval: 127,
+      ntpInterval: INTERVAL_UNKNOWN,
+      cmdInterval: INTERVAL_UNKNOWN,
       lastNtpHitAgo: ago,
-      lastCmdHitAgo: 0xffff_ffff,
+      lastCmdHitAgo: NEVER_AGO,
     };
     out.push(report);
     byAddress.set(c.address, report);
@@ -163,8 +164,6 @@ export interface XdpServiceDeps {
 
 /** A running `xdpserver`. */
 export interface XdpService {
-  /** Interfaces the program is attached to. */
-  readonly interfaces: readonly string[];
   /** Rewrites the access prefixes (after allow/deny). */
   accessChanged(): void;
   /** `serverstats` with the kernel's replies. */
@@ -238,12 +237,15 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
     }
     write();
   };
+  let localFailed = false;
   const writeLocal = () => {
     if (bindAddress !== null) return;
     try {
       xdp.setLocalAddresses(localIpv4Addresses());
+      localFailed = false;
     } catch (error) {
-      if (!failed) complain("read this host's addresses", error);
+      if (!localFailed) complain("write this host's addresses", error);
+      localFailed = true;
     }
   };
   writeLocal();
@@ -302,7 +304,6 @@ export function startXdpService(config: Config, deps: XdpServiceDeps): XdpServic
     return clientCache.clients;
   };
   return {
-    interfaces: attached,
     accessChanged: () => {
       if (!closed) writeAccess();
     },

@@ -19,7 +19,8 @@
  */
 import { parseArgs } from "node:util";
 import { labPossible, makeLab } from "../helpers/netns_lab.ts";
-import { haveBinary, REPO_ROOT, startBackground, waitFor } from "../helpers/peers.ts";
+import { haveBinary, startBackground, waitFor } from "../helpers/peers.ts";
+import { tempusDaemonArgs } from "../helpers/tempus_daemon.ts";
 import {
   BPF_PROG_TYPE_XDP,
   bpfProgLoad,
@@ -127,22 +128,17 @@ async function main() {
       "--pass",
       "h0",
     ]);
-    const tempusArgs = (dir: string, extra: string[]) => [
-      "run",
-      "-A",
-      "--unstable-net",
-      "--quiet",
-      `${REPO_ROOT}mod.ts`,
-      "daemon",
-      "-x",
-      "-d",
-      "local stratum 1",
-      "allow all",
-      "cmdport 0",
-      `pidfile ${dir}/tempus.pid`,
-      `bindcmdaddress ${dir}/tempus.sock`,
-      ...extra,
-    ];
+    const tempusArgs = (dir: string, extra: string[]) =>
+      tempusDaemonArgs([
+        "-x",
+        "-d",
+        "local stratum 1",
+        "allow all",
+        "cmdport 0",
+        `pidfile ${dir}/tempus.pid`,
+        `bindcmdaddress ${dir}/tempus.sock`,
+        ...extra,
+      ]);
     const dirs = await Promise.all(
       [0, 1, 2, 3, 4].map(() => Deno.makeTempDir({ prefix: "xdpv-" })),
     );

@@ -8,26 +8,17 @@
 import assert from "node:assert/strict";
 import { chronydQuery, freeUdpPort, haveBinary, ntpAnswers, waitFor } from "../helpers/peers.ts";
 import { startTempusDaemon } from "../helpers/tempus_daemon.ts";
-import { XdpResponder } from "../../src/io/xdp/xdp_responder.ts";
+import { xdpLoadable } from "../helpers/xdp.ts";
 import { XDP_MAX_AGE_NS } from "../../src/io/xdp/responder_state.ts";
 import { startScriptedServer } from "../helpers/scripted_server.ts";
 import { scriptedClock } from "../helpers/scripted_clock.ts";
 import { KernelTimestampSocket } from "../../ffi/udp_socket.ts";
 
-function canLoad(): boolean {
-  try {
-    XdpResponder.load().close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test({
   name: "xdp e2e: the kernel answers for the daemon, accurately, and only while it may",
-  ignore: Deno.build.os !== "linux" || !haveBinary("chronyd") || !canLoad(),
+  ignore: !haveBinary("chronyd") || !xdpLoadable(),
   async fn() {
     const port = freeUdpPort();
     const daemon = await startTempusDaemon(freeUdpPort(), [
@@ -191,7 +182,7 @@ async function kernelBesideDaemon(mode: string): Promise<{ median: number; sprea
 
 Deno.test({
   name: "xdp e2e: while the daemon slews, the kernel serves the daemon's clock (generic XDP)",
-  ignore: Deno.build.os !== "linux" || !canLoad(),
+  ignore: !xdpLoadable(),
   async fn() {
     const { median, spread } = await kernelBesideDaemon("auto");
     // XDP's receive time is taken when the program runs: on loopback (generic XDP) 5-10 µs
@@ -204,7 +195,7 @@ Deno.test({
 
 Deno.test({
   name: "xdp e2e: xdpmode tc serves the socket's receive timestamp while the daemon slews",
-  ignore: Deno.build.os !== "linux" || !canLoad(),
+  ignore: !xdpLoadable(),
   async fn() {
     const { median, spread } = await kernelBesideDaemon("tc");
     // The same kernel timestamp on both paths, yet 1.46-1.54 µs apart in every run here (about

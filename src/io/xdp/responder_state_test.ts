@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { encodeXdpState, XDP_STATE_SIZE, XdpStateField as F } from "./responder_state.ts";
+import {
+  encodeXdpState,
+  XDP_STATE_SIZE,
+  type XdpResponderState,
+  XdpStateField as F,
+} from "./responder_state.ts";
 import type { ReferenceState } from "../../core/types.ts";
 
 const REFERENCE: ReferenceState = {
@@ -13,6 +18,21 @@ const REFERENCE: ReferenceState = {
   dispersionRate: 1e-5,
   precisionLog2: -23,
 };
+
+/** A plain unsynchronised state, with `over` on top. */
+function plain(over: Partial<XdpResponderState> = {}): XdpResponderState {
+  return {
+    enabled: true,
+    port: 123,
+    bindAddress: null,
+    tos: 0,
+    clientLog: false,
+    rateLimit: null,
+    line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
+    reference: { ...REFERENCE, synchronised: false },
+    ...over,
+  };
+}
 
 Deno.test("xdp state: every field where the program reads it", () => {
   const bytes = encodeXdpState({
@@ -54,16 +74,11 @@ Deno.test("xdp state: every field where the program reads it", () => {
 });
 
 Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersion that does not grow", () => {
-  const bytes = encodeXdpState({
+  const bytes = encodeXdpState(plain({
     enabled: false,
     port: 11123,
-    bindAddress: null,
-    tos: 0,
-    clientLog: false,
-    rateLimit: null,
-    line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
     reference: { ...REFERENCE, synchronised: false, refTime: 0n },
-  });
+  }));
   const v = new DataView(bytes.buffer);
   assert.equal(v.getUint32(F.enabled, true), 0);
   assert.equal(v.getUint32(F.bindAddress, true), 0);
@@ -74,41 +89,17 @@ Deno.test("xdp state: unsynchronised announces leap 3, stratum 16 and a dispersi
   assert.equal(v.getBigUint64(F.refTime, true), 0n);
   assert.equal(bytes[F.rateLimit], 0);
   assert.equal(v.getBigUint64(F.costNs, true), 0n);
-  assert.throws(() =>
-    encodeXdpState({
-      enabled: true,
-      port: 1,
-      bindAddress: "::1",
-      tos: 0,
-      clientLog: false,
-      rateLimit: null,
-      line: { monotonicNs: 1n, served: 1n, rateError: 0 },
-      reference: REFERENCE,
-    }), /IPv4/);
+  assert.throws(() => encodeXdpState(plain({ bindAddress: "::1" })), /IPv4/);
 });
 
 Deno.test("xdp state: root dispersion saturates as the responder's (65535 s and more)", () => {
-  const long = encodeXdpState({
-    enabled: true,
-    port: 123,
-    bindAddress: null,
-    tos: 0,
-    clientLog: false,
-    rateLimit: null,
-    line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
+  const long = encodeXdpState(plain({
     reference: { ...REFERENCE, synchronised: false, rootDispersion: 100_000 },
-  });
+  }));
   const d = new DataView(long.buffer).getBigUint64(F.dispersion0, true);
   assert.equal(d >> 32n, 0xffff_ffffn);
-  const exact = encodeXdpState({
-    enabled: true,
-    port: 123,
-    bindAddress: null,
-    tos: 0,
-    clientLog: false,
-    rateLimit: null,
-    line: { monotonicNs: 1n, served: 1_796_000_001_000_000_000n, rateError: 0 },
+  const exact = encodeXdpState(plain({
     reference: { ...REFERENCE, synchronised: false, rootDispersion: 40 },
-  });
+  }));
   assert.equal(new DataView(exact.buffer).getBigUint64(F.dispersion0, true), 40n * 65536n << 32n);
 });

@@ -11,16 +11,9 @@ import { AccessTable } from "../../core/access.ts";
 import type { ReferenceState } from "../../core/types.ts";
 import { clockGettime } from "../../../ffi/libc.ts";
 import { seededRandom } from "../../../tests/helpers/random.ts";
+import { xdpLoadable } from "../../../tests/helpers/xdp.ts";
 
-function canLoad(): boolean {
-  try {
-    XdpResponder.load().close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const ignore = Deno.build.os !== "linux" || !canLoad();
+const ignore = !xdpLoadable();
 
 const REFERENCE: ReferenceState = {
   synchronised: true,
