@@ -12,8 +12,8 @@
  * time" of a `-x` client is its cooked time's distance from the host clock. Per path it prints
  * the mean over the seeds of that RMS error, of |mean error| (the part a slow error leaves
  * over a run) and of the standard deviation about that mean; the mean RMS error of the clock
- * itself (the slewed clock, what a system without `-x` would show); then each seed's RMS
- * error of cooked time.
+ * itself (the slewed clock, what a system without `-x` would show); the mean number of
+ * requests that reached the server; then each seed's RMS error of cooked time.
  *
  * Arguments: `--seeds=N` (default 12), and path names to run only those.
  *
@@ -106,14 +106,19 @@ if (!(Number.isInteger(seeds) && seeds >= 1)) {
 const average = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
 
 console.log(`seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs`);
-console.log("| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | RMS per seed |");
-console.log("|------|---------:|---------------:|--------:|---------------:|--------------|");
+console.log(
+  "| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | requests | RMS per seed |",
+);
+console.log(
+  "|------|---------:|---------------:|--------:|---------------:|---------:|--------------|",
+);
 const rmsOf = (xs: number[]): number => Math.sqrt(average(xs.map((x) => x * x))) * 1e6;
 for (const [name, p] of Object.entries(PATHS)) {
   if (names.length > 0 && !names.includes(name)) continue;
   const rms: number[] = [];
   const means: number[] = [];
   const clockRms: number[] = [];
+  const requests: number[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
     const r = runScenario({
       name,
@@ -129,6 +134,7 @@ for (const [name, p] of Object.entries(PATHS)) {
     rms.push(rmsOf(cooked));
     means.push(average(cooked) * 1e6);
     clockRms.push(rmsOf(Array.from(r.offsets.slice(from))));
+    requests.push(r.serverRequests);
   }
   const sds = rms.map((r, i) => Math.sqrt(Math.max(0, r * r - means[i] * means[i])));
   const cells = [
@@ -136,6 +142,7 @@ for (const [name, p] of Object.entries(PATHS)) {
     average(means.map(Math.abs)).toFixed(1),
     average(sds).toFixed(1),
     average(clockRms).toFixed(1),
+    average(requests).toFixed(1),
     rms.map((x) => x.toFixed(0)).join(" "),
   ];
   console.log(`| ${name} | ${cells.join(" | ")} |`);
