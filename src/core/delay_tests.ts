@@ -11,6 +11,12 @@ export interface DelayTestInput {
   minDelay: number;
   /** Standard deviation of the offsets, seconds. */
   delaySd: number;
+  /**
+   * The delay gate's reference, seconds: the shortest round-trip delay of the source's newest
+   * replies (SampleIntake), which a reply must not exceed by more than the prediction's growth
+   * to be taken; absent while the gate stands aside.
+   */
+  gateDelay?: number;
   /** Seconds from the regression reference time to the sample. */
   lastSampleAgo: number;
   /** Skew, ppm. */
@@ -53,6 +59,26 @@ export function delayDevRatioOk(
 ): boolean {
   if (d === null) return true;
   const maxDelta = d.delaySd * maxDelayDevRatio + growth(d, maxClockErrorPpm);
+  const delta = (delay - d.minDelay) / 2;
+  if (delta <= maxDelta) return true;
+  const errorInEstimate = Math.abs(offset - d.predictedOffset);
+  return errorInEstimate - delta > maxDelta;
+}
+
+/**
+ * tempus's delay gate (ntpd's clock-filter rule on chrony's test C): half the increase of the
+ * delay over the minimum must not exceed half that of the gate's reference delay, plus the
+ * growth allowed by the skew since the reference time - unless the offset moved from the
+ * prediction by clearly more than that, as in test C. True when the gate stands aside.
+ */
+export function delayGateOk(
+  d: DelayTestInput | null,
+  offset: number,
+  delay: number,
+  maxClockErrorPpm: number,
+): boolean {
+  if (d === null || d.gateDelay === undefined) return true;
+  const maxDelta = Math.max(0, d.gateDelay - d.minDelay) / 2 + growth(d, maxClockErrorPpm);
   const delta = (delay - d.minDelay) / 2;
   if (delta <= maxDelta) return true;
   const errorInEstimate = Math.abs(offset - d.predictedOffset);

@@ -144,6 +144,11 @@ export class SourceStats {
     return this.#stdDev;
   }
 
+  /** Whether the newest regression succeeded (its estimates are in use). */
+  get regressionOk(): boolean {
+    return this.#regressionOk;
+  }
+
   /** Estimated jitter asymmetry in chrony's sense (−0.5..0.5; 0 when not corrected). */
   get jitterAsymmetry(): number {
     return this.#asymmetry;

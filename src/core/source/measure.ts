@@ -19,7 +19,7 @@ import {
   type NtpPacket,
 } from "../../ntp/packet.ts";
 import { instantToNtp64, ntp64ToInstant } from "../../ntp/timestamp.ts";
-import { delayDevRatioOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
+import { delayDevRatioOk, delayGateOk, delayRatioOk, type DelayTestInput } from "../delay_tests.ts";
 import type { LeapStatus } from "../reports.ts";
 import type { Instant } from "../../base/time.ts";
 import type { PacketAuthenticator } from "./packet_auth.ts";
@@ -162,6 +162,7 @@ export type RejectReason =
   | "bad-server-interval" // test A: the server held the request too long
   | "delay-ratio" // test B
   | "delay-deviation" // test C
+  | "delay-gate" // slower than the newest replies (tempus's delay gate)
   | "sync-loop"; // test D
 
 /** One line for each rejection reason. */
@@ -179,6 +180,7 @@ export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = {
   "bad-server-interval": "server held the request too long",
   "delay-ratio": "delay exceeds maxdelayratio",
   "delay-deviation": "delay exceeds maxdelaydevratio",
+  "delay-gate": "delay above the newest replies' shortest (delay gate)",
   "sync-loop": "server is synchronised to us",
 };
 
@@ -350,6 +352,9 @@ export function measureReply(
   const dtd = ctx.delayTestData(sampleTime);
   const testB = delayRatioOk(dtd, delay, ctx.maxDelayRatio, ctx.maxClockError);
   const testC = delayDevRatioOk(dtd, offset, delay, ctx.maxDelayDevRatio, ctx.maxClockError);
+  // tempus's delay gate (delay_tests.ts): a reply slower than the source's newest ones is held
+  // back; it shows test C failed, as chronyc ntpdata and measurements.log say.
+  const gateOk = delayGateOk(dtd, offset, delay, ctx.maxClockError);
   // Test D: the server is not synchronised to us (its reference ID is our address) and
   // is not us (same reference ID, stratum, root delay and reference time as ours: chrony's
   // check_sync_loop; without the reference time, orphan peers that all serve their local
@@ -364,7 +369,7 @@ export function measureReply(
   const tests = (test1 ? TestBit.T1 : 0) | (test2 ? TestBit.T2 : 0) |
     (test3 ? TestBit.T3 : 0) | (test5 ? TestBit.T5 : 0) | (test6 ? TestBit.T6 : 0) |
     (test7 ? TestBit.T7 : 0) | (testA ? TestBit.TA : 0) | (testB ? TestBit.TB : 0) |
-    (testC ? TestBit.TC : 0) | (testD ? TestBit.TD : 0);
+    (testC && gateOk ? TestBit.TC : 0) | (testD ? TestBit.TD : 0);
 
   if (!test1) return { kind: "invalid", tests, reason: "duplicate", kodRate };
   if (!test2) return { kind: "invalid", tests, reason: "origin-mismatch", kodRate };
@@ -381,6 +386,7 @@ export function measureReply(
     [interleavedOk, "interleaved-unusable"],
     [testB, "delay-ratio"],
     [testC, "delay-deviation"],
+    [gateOk, "delay-gate"],
     [testD, "sync-loop"],
   ]);
   const measurement: Measurement = {

@@ -117,6 +117,35 @@ Deno.test("each test names its rejection, in chrony's order", () => {
   };
   assert.equal(r(reply(), { maxDelayRatio: 2, delayTestData: () => history }), "delay-ratio");
   assert.equal(r(reply(), { delayTestData: () => history }), "delay-deviation");
+  // Test C passes on the statistics' deviation (1 ms), but the newest replies were 100 µs
+  // faster than this one: the gate holds it back. A second after the regression at a skew of
+  // 100 ppm the prediction's own growth lets it through, as does an offset far from the
+  // prediction, and a reply as fast as the newest ones.
+  const delay = measureReply(reply(), T4, REQ, CTX);
+  assert.ok(delay.kind === "valid");
+  const fast = {
+    ...history,
+    minDelay: delay.measurement.delay - 2e-4,
+    delaySd: 1e-3,
+    gateDelay: delay.measurement.delay - 1e-4,
+    predictedOffset: delay.measurement.offset,
+  };
+  assert.equal(r(reply(), { delayTestData: () => fast }), "delay-gate");
+  const held = measureReply(reply(), T4, REQ, { ...CTX, delayTestData: () => fast });
+  assert.ok(held.kind === "valid" && (held.tests & TestBit.TC) === 0, "test C shown failed");
+  assert.equal(r(reply(), { delayTestData: () => ({ ...fast, gateDelay: undefined }) }), "sample");
+  assert.equal(
+    r(reply(), { delayTestData: () => ({ ...fast, gateDelay: delay.measurement.delay }) }),
+    "sample",
+  );
+  assert.equal(
+    r(reply(), { delayTestData: () => ({ ...fast, lastSampleAgo: 1, skewPpm: 100 }) }),
+    "sample",
+  );
+  assert.equal(
+    r(reply(), { delayTestData: () => ({ ...fast, predictedOffset: fast.predictedOffset + 1 }) }),
+    "sample",
+  );
   assert.equal(r(reply((p) => p.refId = 0x0a000001), { localRefId: 0x0a000001 }), "sync-loop");
   const ref = {
     synchronised: true,

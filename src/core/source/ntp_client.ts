@@ -216,7 +216,14 @@ export class NtpSource extends PolledSource implements Source {
       req,
       bytes,
       rx,
-      sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
+      sourceMeasureContext(
+        this.params,
+        this.stats,
+        this.intake,
+        this.#precision,
+        this.#maxClockError,
+        ctx,
+      ),
     );
     switch (verdict.kind) {
       case "ignored":

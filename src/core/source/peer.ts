@@ -209,7 +209,14 @@ export class PeerSource extends PolledSource implements Source {
       rx,
       ts,
       {
-        ...sourceMeasureContext(this.params, this.stats, this.#precision, this.#maxClockError, ctx),
+        ...sourceMeasureContext(
+          this.params,
+          this.stats,
+          this.intake,
+          this.#precision,
+          this.#maxClockError,
+          ctx,
+        ),
         auth: this.key.auth,
         ...this.#xl.measureContext(ts, this.#remotePoll),
       },

@@ -275,6 +275,10 @@ export abstract class PolledSource extends ReachableSource {
    * statistics (its outcomes pushed to `out`). True when it was good.
    */
   protected takeSample(verdict: ValidVerdict, ctx: SourceContext, out: SourceOutcome[]): boolean {
+    if (verdict.rejection === "delay-gate") {
+      this.adjustPoll(this.intake.gated(verdict.measurement.sample, this.params));
+      return false;
+    }
     if (verdict.rejection !== null) {
       const testD = (verdict.tests & TestBit.TD) !== 0;
       this.adjustPoll(testD ? BAD_RESPONSE_ADJ : SYNC_LOOP_ADJ);

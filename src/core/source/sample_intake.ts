@@ -1,16 +1,18 @@
 /**
  * What a source does with a measurement that passed every test: the optional median filter
  * (the `filter` option), then the source's statistics (accumulate, regress), and the poll
- * adjustment chrony derives from how well the regression predicted it. Also the part of
+ * adjustment chrony derives from how well the regression predicted it; the delay gate, which
+ * holds back a reply slower than the newest ones at short polls. Also the part of
  * the measurement context that comes from the source's options and statistics.
  *
  * @module
  */
 import type { SourceParams } from "../../config/model.ts";
-import type { Instant } from "../../base/time.ts";
+import { type Instant, secondsBetween } from "../../base/time.ts";
 import { pollAdjustment } from "../poll.ts";
 import type { SourceStats } from "../sourcestats.ts";
 import { adjustForClockChange, type ClockChangeEvent, type NtpSample } from "../types.ts";
+import type { DelayTestInput } from "../delay_tests.ts";
 import type { MeasureContext } from "./measure.ts";
 import { MedianFilter } from "./sample_filter.ts";
 import type { SourceContext } from "./source.ts";
@@ -23,11 +25,28 @@ export interface AcceptedSample {
   readonly pollAdjust: number;
 }
 
-/** A source's filter and its newest accepted sample time. */
+/**
+ * Longest time, seconds, the delay gate may hold samples back after the newest one taken: a
+ * sample later than that is judged by chrony's test C alone, so the gate only works at polls
+ * of 8 s and less, where samples are plentiful, and a path whose delay has grown for good (a
+ * new route) still gets through.
+ */
+export const MAX_GATE_SPAN = 16;
+
+/**
+ * Replies the gate compares a new one with: a reply is taken only when it is no slower than
+ * the fastest of the previous GATE_REPLIES (taken or held back), as ntpd's clock filter keeps
+ * the fastest of its last 8.
+ */
+export const GATE_REPLIES = 4;
+
+/** A source's filter, its newest accepted sample time and its delay gate. */
 export class SampleIntake {
   readonly #stats: SourceStats;
   readonly #filter = new MedianFilter();
   #lastSampleTime: Instant | null = null;
+  /** Round-trip delays of the newest replies that passed chrony's tests, taken or held back. */
+  #recentDelays: number[] = [];
 
   /** Intake into `stats`. */
   constructor(stats: SourceStats) {
@@ -44,6 +63,7 @@ export class SampleIntake {
    * while the filter is still collecting.
    */
   accept(sample: NtpSample, params: Readonly<SourceParams>): AcceptedSample | null {
+    this.#noteDelay(sample.peerDelay);
     const n = params.filter;
     const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
     if (out === null) return null;
@@ -52,14 +72,51 @@ export class SampleIntake {
     stats.accumulate(out);
     stats.regress();
     this.#lastSampleTime = out.time;
-    const error = Math.abs(out.offset - predicted);
-    const distance = out.peerDispersion + out.peerDelay / 2;
-    const pollAdjust = pollAdjustment(error, distance, stats.sampleCount, params.pollTarget);
-    return { sample: out, pollAdjust };
+    return { sample: out, pollAdjust: this.#pollAdjust(out, predicted, params) };
+  }
+
+  /**
+   * Notes a sample the delay gate held back (it passed every chrony test) and returns the
+   * poll adjustment it asks for, as if it had been taken: the gate filters samples, it does
+   * not change how often the source is polled.
+   */
+  gated(sample: NtpSample, params: Readonly<SourceParams>): number {
+    this.#noteDelay(sample.peerDelay);
+    return this.#pollAdjust(sample, this.#stats.predictOffset(sample.time), params);
+  }
+
+  /** Keeps `delay` among the newest GATE_REPLIES replies' delays. */
+  #noteDelay(delay: number): void {
+    this.#recentDelays.push(delay);
+    if (this.#recentDelays.length > GATE_REPLIES) this.#recentDelays.shift();
+  }
+
+  /** chrony's poll adjustment for `sample`, which the statistics predicted at `predicted`. */
+  #pollAdjust(sample: NtpSample, predicted: number, params: Readonly<SourceParams>): number {
+    const error = Math.abs(sample.offset - predicted);
+    const distance = sample.peerDispersion + sample.peerDelay / 2;
+    return pollAdjustment(error, distance, this.#stats.sampleCount, params.pollTarget);
+  }
+
+  /**
+   * The statistics' delay-test data at `t`, with the delay gate's reference delay while the
+   * gate works: the statistics have a regression without asymmetry correction (the gate takes
+   * extra delay for offset noise; once the correction accounts for it, slow samples are good
+   * ones), GATE_REPLIES replies have been seen, and `t` is within MAX_GATE_SPAN of the newest
+   * sample taken.
+   */
+  delayTestData(t: Instant): DelayTestInput | null {
+    const d = this.#stats.delayTestData(t);
+    if (d === null || !this.#stats.regressionOk || this.#stats.jitterAsymmetry !== 0) return d;
+    const last = this.#lastSampleTime;
+    if (last === null || secondsBetween(t, last) >= MAX_GATE_SPAN) return d;
+    if (this.#recentDelays.length < GATE_REPLIES) return d;
+    return { ...d, gateDelay: Math.min(...this.#recentDelays) };
   }
 
   /** Drops the filter and the newest sample time (chronyc reset sources). */
   reset(): void {
+    this.#recentDelays = [];
     this.#filter.clear();
     this.#lastSampleTime = null;
   }
@@ -85,6 +142,7 @@ export type SourceMeasureContext = Omit<
 export function sourceMeasureContext(
   params: Readonly<SourceParams>,
   stats: SourceStats,
+  intake: SampleIntake,
   precision: number,
   maxClockError: number,
   ctx: SourceContext,
@@ -97,7 +155,7 @@ export function sourceMeasureContext(
     maxDelayRatio: params.maxDelayRatio,
     maxDelayDevRatio: params.maxDelayDevRatio,
     maxClockError,
-    delayTestData: (t) => stats.delayTestData(t),
+    delayTestData: (t) => intake.delayTestData(t),
     reference: ctx.reference(),
     localRefId: ctx.localRefId,
   };

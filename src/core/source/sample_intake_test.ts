@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { addSeconds, type Instant } from "../../base/time.ts";
+import { DEFAULT_SOURCE_PARAMS } from "../../config/defaults.ts";
+import { SourceStats } from "../sourcestats.ts";
+import type { NtpSample } from "../types.ts";
+import { GATE_REPLIES, MAX_GATE_SPAN, SampleIntake } from "./sample_intake.ts";
+
+const T0: Instant = 1_700_000_000n * 1_000_000_000n;
+
+function sample(time: Instant, offset: number, delay: number): NtpSample {
+  return {
+    time,
+    offset,
+    peerDelay: delay,
+    peerDispersion: 1e-6,
+    rootDelay: delay,
+    rootDispersion: 1e-5,
+    stratum: 2,
+    leap: 0,
+  };
+}
+
+Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_SPAN only", () => {
+  const stats = new SourceStats({
+    minSamples: 6,
+    maxSamples: 0,
+    asymmetry: null,
+    precision: 1e-7,
+    maxClockError: 1,
+  });
+  const intake = new SampleIntake(stats);
+  const params = { ...DEFAULT_SOURCE_PARAMS };
+  let t = T0;
+  const delays: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    t = addSeconds(T0, i);
+    // Without a regression the gate stands aside.
+    if (i < 3) assert.equal(intake.delayTestData(t)?.gateDelay, undefined);
+    delays.push(1e-3 + 1e-4 * (i % 4));
+    assert.ok(intake.accept(sample(t, 1e-4 * (i % 3), delays[i]), params));
+  }
+  const newest = Math.min(...delays.slice(-GATE_REPLIES));
+  assert.equal(intake.delayTestData(addSeconds(t, 1))?.gateDelay, newest);
+  assert.equal(intake.delayTestData(addSeconds(t, MAX_GATE_SPAN - 0.5))?.gateDelay, newest);
+  const late = intake.delayTestData(addSeconds(t, MAX_GATE_SPAN + 0.5));
+  assert.ok(late !== null && late.gateDelay === undefined);
+  // A held-back reply asks for the poll adjustment a taken one would, is not taken, and
+  // counts among the newest replies: four slow ones in a row raise the gate to theirs.
+  for (let i = 1; i <= GATE_REPLIES; i++) {
+    const adj = intake.gated(sample(addSeconds(t, i), 0, 5e-3 + i * 1e-4), params);
+    assert.ok(Number.isFinite(adj));
+  }
+  assert.equal(stats.sampleCount, 10);
+  assert.equal(intake.lastSampleTime, t);
+  assert.equal(intake.delayTestData(addSeconds(t, 5))?.gateDelay, 5.1e-3);
+  // Reset forgets them: the gate waits for GATE_REPLIES replies again.
+  intake.reset();
+  for (let i = 0; i < GATE_REPLIES - 1; i++) {
+    intake.accept(sample(addSeconds(t, 6 + i), 0, 1e-3), params);
+  }
+  assert.equal(intake.delayTestData(addSeconds(t, 10))?.gateDelay, undefined);
+});
