@@ -3,36 +3,74 @@ import { parseMeasurementsLog, parseTrackingLog } from "../io/log_parse.ts";
 import { compareUpdates, formatEvent } from "./replay.ts";
 import { failedTests, inferredParams, replay } from "./replay_run.ts";
 import { SimRandom } from "../sim/prng.ts";
+import { parseSampleRecords } from "../io/sample_record.ts";
 
 const LOGS = new URL("../../docs/img/logs/congestion-tempus/", import.meta.url);
 
-Deno.test("a recorded real-time run of tempus replays sample for sample", () => {
+Deno.test("a recorded real-time run of tempus replays decision for decision", () => {
+  // The exact recording (recordmeasurements) of a 300-s congestion run: every reply the daemon
+  // measured, with its verdict. Replayed on the original's timeline, the engine must take and
+  // hold back the same replies (the delay gate and test C decide on microseconds) and make the
+  // same clock updates.
+  const recording = parseSampleRecords(Deno.readTextFileSync(new URL("samples.jsonl", LOGS)));
+  const records = recording.entries;
+  const recorded = parseTrackingLog(Deno.readTextFileSync(new URL("tracking.log", LOGS)))
+    .entries;
+  assert.ok(records.length >= 80);
+  // The bench's clients poll at minpoll -2 maxpoll 2 with iburst; this run's polls never went
+  // below -1 (each reply the gate held back moved the poll as a taken one would), so the
+  // records alone would give minpoll -1.
+  const inferred = inferredParams(records, "127.0.0.1");
+  assert.deepEqual([inferred.maxPoll, inferred.iburst], [2, true]);
+  const params = new Map([["127.0.0.1", { ...inferred, minPoll: -2 }]]);
+  const r = replay(records, {
+    exactTimes: true,
+    localPrecision: recording.precision ?? undefined,
+    params,
+  });
+  const samples = r.events.filter((e) => e.kind === "sample");
+  assert.equal(samples.length, records.length);
+  assert.equal(r.unused, 0);
+  samples.forEach((s, i) => {
+    assert.ok(s.kind === "sample" && s.accepted === s.recorded, formatEvent(s));
+    assert.equal(s.kind === "sample" && s.offset, records[i].offset);
+  });
+  const held = samples.filter((s) => s.kind === "sample" && !s.accepted).length;
+  assert.ok(held >= 10, `${held} replies held back`);
+  const c = compareUpdates(recorded, r.events);
+  assert.equal(c.replayed, c.recorded);
+  assert.ok(c.matched >= 0.9 * c.recorded, JSON.stringify(c));
+  assert.ok(c.medianDiff < 1e-6, JSON.stringify(c));
+  for (const e of r.events) if (e.kind === "update") assert.equal(e.selected, "127.0.0.1");
+  console.log(`  replay: ${held} held back; ${JSON.stringify(c)}`);
+});
+
+Deno.test("the same run's measurements.log (whole seconds, 4 digits) replays closely", () => {
+  // chrony-style logs lose the sub-second times the delay gate's growth term depends on, so a
+  // few verdicts may differ; the updates stay close.
   const records = parseMeasurementsLog(
     Deno.readTextFileSync(new URL("measurements.log", LOGS)),
   ).entries;
   const recorded = parseTrackingLog(Deno.readTextFileSync(new URL("tracking.log", LOGS)))
     .entries;
-  assert.ok(records.length >= 80);
-  const params = inferredParams(records, "127.0.0.1");
-  assert.deepEqual([params.minPoll, params.maxPoll, params.iburst], [-2, 2, true]);
-  const r = replay(records);
+  const params = new Map([["127.0.0.1", {
+    ...inferredParams(records, "127.0.0.1"),
+    minPoll: -2,
+  }]]);
+  const r = replay(records, { params });
   const samples = r.events.filter((e) => e.kind === "sample");
-  // Every recorded sample was asked for, in order, and accepted as the daemon accepted it.
-  assert.equal(samples.length, records.length);
-  assert.equal(r.unused, 0);
-  samples.forEach((s, i) => {
-    assert.ok(s.kind === "sample" && s.accepted, formatEvent(s));
-    assert.equal(s.kind === "sample" && s.offset, records[i].offset);
-  });
-  // The same number of clock updates, always with the recorded source selected, and the
-  // offsets agree within the log's precision for most (the log's times are whole seconds,
-  // so the regression sees slightly different sample times).
+  // Whole-second sample times shift the polls a little, so the last few replies may not be
+  // asked for before the recording ends.
+  assert.ok(samples.length >= 0.9 * records.length, `${samples.length} of ${records.length}`);
+  const differing = samples.filter((s) => s.kind === "sample" && s.accepted !== s.recorded);
+  assert.ok(differing.length <= 0.1 * samples.length, `${differing.length} verdicts differ`);
   const c = compareUpdates(recorded, r.events);
-  assert.equal(c.replayed, c.recorded);
-  assert.ok(c.matched >= 0.6 * c.recorded, JSON.stringify(c));
+  assert.ok(Math.abs(c.replayed - c.recorded) <= 0.1 * c.recorded, JSON.stringify(c));
   assert.ok(c.medianDiff < 5e-6, JSON.stringify(c));
-  for (const e of r.events) if (e.kind === "update") assert.equal(e.selected, "127.0.0.1");
-  console.log(`  replay: ${JSON.stringify(c)}`);
+  console.log(
+    `  replay from measurements.log: ${samples.length} of ${records.length} replies asked for, ` +
+      `${differing.length} verdicts differ; ${JSON.stringify(c)}`,
+  );
 });
 
 Deno.test("rejections name the failed tests; an unanswered poll is reported", () => {

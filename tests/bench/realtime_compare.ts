@@ -379,7 +379,11 @@ async function startTempusClient(
   logDir: string | null,
 ): Promise<Client> {
   const started = performance.now();
-  const t: TempusUnderTest = await startTempusDaemon(relayPort, logDirectives(logDir), {
+  // tempus also writes the exact recording that `tempus replay` reproduces decision for decision.
+  const logs = logDir === null
+    ? []
+    : [...logDirectives(logDir), `recordmeasurements ${logDir}/samples.jsonl`];
+  const t: TempusUnderTest = await startTempusDaemon(relayPort, logs, {
     serverOptions: serverOpts,
     args: debug ? ["-d"] : [],
   });
