@@ -17,12 +17,13 @@ Deno.test("a recorded real-time run of tempus replays decision for decision", ()
   const recorded = parseTrackingLog(Deno.readTextFileSync(new URL("tracking.log", LOGS)))
     .entries;
   assert.ok(records.length >= 80);
-  // The bench's clients poll at minpoll -2 maxpoll 2 with iburst; this run's polls never went
-  // below -1 (each reply the gate held back moved the poll as a taken one would), so the
-  // records alone would give minpoll -1.
+  // The run's tempus had `server 127.0.0.1 ... iburst minpoll -2 maxpoll 2 delaygate` (the
+  // delay gate, recorded when it was on by default); its polls never went below -1 (each
+  // reply the gate held back moved the poll as a taken one would), so the records alone
+  // would give minpoll -1.
   const inferred = inferredParams(records, "127.0.0.1");
   assert.deepEqual([inferred.maxPoll, inferred.iburst], [2, true]);
-  const params = new Map([["127.0.0.1", { ...inferred, minPoll: -2 }]]);
+  const params = new Map([["127.0.0.1", { ...inferred, minPoll: -2, delayGate: true }]]);
   const r = replay(records, {
     exactTimes: true,
     localPrecision: recording.precision ?? undefined,
@@ -56,6 +57,7 @@ Deno.test("the same run's measurements.log (whole seconds, 4 digits) replays clo
   const params = new Map([["127.0.0.1", {
     ...inferredParams(records, "127.0.0.1"),
     minPoll: -2,
+    delayGate: true,
   }]]);
   const r = replay(records, { params });
   const samples = r.events.filter((e) => e.kind === "sample");
@@ -71,6 +73,29 @@ Deno.test("the same run's measurements.log (whole seconds, 4 digits) replays clo
     `  replay from measurements.log: ${samples.length} of ${records.length} replies asked for, ` +
       `${differing.length} verdicts differ; ${JSON.stringify(c)}`,
   );
+});
+
+Deno.test("without delaygate the same recording replays with chrony's tests alone", () => {
+  // What the run would have been with chrony's tests only: the congested replies are still
+  // held back (test C), most of the LAN replies the gate held back are taken.
+  const recording = parseSampleRecords(Deno.readTextFileSync(new URL("samples.jsonl", LOGS)));
+  const records = recording.entries;
+  const params = new Map([["127.0.0.1", {
+    ...inferredParams(records, "127.0.0.1"),
+    minPoll: -2,
+  }]]);
+  const r = replay(records, {
+    exactTimes: true,
+    localPrecision: recording.precision ?? undefined,
+    params,
+  });
+  const samples = r.events.filter((e) => e.kind === "sample");
+  const congested = samples.filter((s) => s.kind === "sample" && s.delay > 0.01);
+  assert.ok(congested.length >= 5 && congested.every((s) => s.kind === "sample" && !s.accepted));
+  const held = samples.filter((s) => s.kind === "sample" && !s.accepted).length;
+  const recordedHeld = samples.filter((s) => s.kind === "sample" && !s.recorded).length;
+  assert.ok(held < recordedHeld / 2, `${held} held back without the gate, ${recordedHeld} with`);
+  console.log(`  without delaygate: ${held} of ${samples.length} held back`);
 });
 
 Deno.test("rejections name the failed tests; an unanswered poll is reported", () => {

@@ -94,6 +94,11 @@ Deno.test("server with every option", () => {
   });
 });
 
+Deno.test("delaygate, tempus's delay gate, is a flag of server, pool and peer", () => {
+  const c = ok("server 192.0.2.1 delaygate\npool pool.example delaygate\npeer 192.0.2.5\n");
+  assert.deepEqual(c.sources.map((s) => s.params.delayGate), [true, true, undefined]);
+});
+
 Deno.test("pool maxsources; peer; sources keep order and origin", () => {
   const c = ok("pool pool.ntp.org iburst maxsources 3\npeer 192.0.2.5\nserver 2001:db8::1\n");
   assert.deepEqual(c.sources.map((s) => [s.type, s.name, s.origin]), [

@@ -40,11 +40,12 @@ export const DEFAULT_SOURCE_PARAMS: Readonly<SourceParams> = Object.freeze({
 
 /**
  * Source options that are absent from `DEFAULT_SOURCE_PARAMS` when not given (absent: off,
- * or their default): `nts` (off) and `ntsport` (4460).
+ * or their default): `nts` (off), `ntsport` (4460) and `delaygate` (off).
  */
 export const OPTIONAL_SOURCE_PARAMS: ReadonlySet<keyof SourceParams> = new Set<keyof SourceParams>([
   "nts",
   "ntsPort",
+  "delayGate",
 ]);
 
 /** `local` without options: stratum 10, distance 1 s. */

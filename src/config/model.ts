@@ -78,6 +78,11 @@ export interface SourceParams extends SelectionOptions {
   nts?: boolean;
   /** ntsport: the NTS-KE port of an `nts` source (absent: 4460). */
   ntsPort?: number;
+  /**
+   * delaygate (tempus): hold back a reply slower than the source's newest ones at polls of
+   * 8 s and less (core/source/sample_intake.ts; absent: false, chrony's tests alone).
+   */
+  delayGate?: boolean;
 }
 
 /** One configured source. */

@@ -20,6 +20,7 @@ export const SOURCE_FLAG_OPTIONS: Readonly<Record<string, keyof SourceParams>> =
   require: "require",
   xleave: "xleave",
   nts: "nts",
+  delaygate: "delayGate",
 });
 
 /** Valued options: the SourceParams field and the accepted range. */

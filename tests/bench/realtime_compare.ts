@@ -21,7 +21,7 @@
  *
  * Run: ./deno run -A --unstable-net tests/bench/realtime_compare.ts [--seconds N]
  *      [--scenario NAME] [--runs N] [--minpoll M] [--maxpoll M] [--log DIR] [--debug]
- *      [--relay native|deno] [--seed N]
+ *      [--relay native|deno] [--seed N] [--tempus-options "OPTION..."]
  *
  * `--seconds` overrides every scenario's duration (windows stay in the middle), `--scenario`
  * runs one (repeatable), `--runs N` runs the set N times (interleaved) and reports the
@@ -29,7 +29,8 @@
  * chrony-style measurements/statistics/tracking logs there, `--debug` runs tempus with
  * `-d -d`, `--relay` chooses the relay (default native when gcc is installed, else deno with a
  * warning), `--seed N` the first run's seed (run k uses N + k − 1 for the relays' draws and the
- * scripted clock's wander; default 12345).
+ * scripted clock's wander; default 12345), `--tempus-options` adds source options to tempus's
+ * `server` line only (e.g. "delaygate", tempus's delay gate; chronyd's line is unchanged).
  *
  * @module
  */
@@ -422,6 +423,7 @@ async function runScenario(
   scenario: RealtimeScenario,
   seconds: number,
   serverOpts: string,
+  tempusOpts: string,
   logDir: string | null,
   debug: boolean,
   relayKind: RelayKind,
@@ -477,7 +479,7 @@ async function runScenario(
     };
     clients.push(await startChronydClient(chronyPort, serverOpts, await logsOf("chronyd")));
     clients.push(
-      await startTempusClient(tempusPort, serverOpts, debug, await logsOf("tempus")),
+      await startTempusClient(tempusPort, tempusOpts, debug, await logsOf("tempus")),
     );
     for (const c of clients) samples.set(c.name, []);
     const begin = performance.now();
@@ -666,6 +668,7 @@ async function main(): Promise<void> {
       debug: { type: "boolean", default: false },
       relay: { type: "string" },
       seed: { type: "string", default: String(DEFAULT_SEED) },
+      "tempus-options": { type: "string", default: "" },
     },
   });
   let relayKind: RelayKind;
@@ -712,6 +715,8 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const serverOpts = `iburst minpoll ${values.minpoll} maxpoll ${values.maxpoll}`;
+  const extra = values["tempus-options"].trim();
+  const tempusOpts = extra === "" ? serverOpts : `${serverOpts} ${extra}`;
   const server = await startChronydServer({ stratum: 1 });
   const runs: ScenarioRun[] = [];
   try {
@@ -727,6 +732,7 @@ async function main(): Promise<void> {
           scenario,
           seconds,
           serverOpts,
+          tempusOpts,
           values.log === undefined ? null : `${values.log}/run${k}`,
           values.debug,
           relayKind,
@@ -749,7 +755,9 @@ async function main(): Promise<void> {
   console.log(
     `relay: ${relayKind}; server: chronyd -x local stratum 1 on loopback, or the scripted ` +
       `server; clients: ` +
-      `${serverOpts}; figures after the first 30 s; ${runsWanted} run(s), median (min–max); ` +
+      `${serverOpts}${
+        extra === "" ? "" : ` (tempus also ${extra})`
+      }; figures after the first 30 s; ${runsWanted} run(s), median (min–max); ` +
       `load average ${load}`,
   );
   console.log(formatTable(runs));

@@ -15,7 +15,8 @@
  * itself (the slewed clock, what a system without `-x` would show); the mean number of
  * requests that reached the server; then each seed's RMS error of cooked time.
  *
- * Arguments: `--seeds=N` (default 12), and path names to run only those.
+ * Arguments: `--seeds=N` (default 12), `--delaygate` (the sources get tempus's `delaygate`
+ * option), and path names to run only those.
  *
  * @module
  */
@@ -91,6 +92,14 @@ const PATHS: Record<string, SimPath> = {
 
 const seedsArg = Deno.args.find((a) => a.startsWith("--seeds="));
 const seeds = seedsArg ? Number(seedsArg.slice("--seeds=".length)) : 12;
+const delayGate = Deno.args.includes("--delaygate");
+const unknownFlag = Deno.args.find((a) =>
+  a.startsWith("--") && !a.startsWith("--seeds=") && a !== "--delaygate"
+);
+if (unknownFlag !== undefined) {
+  console.error(`unknown option ${unknownFlag}; known: --seeds=N, --delaygate`);
+  Deno.exit(2);
+}
 const names = Deno.args.filter((a) => !a.startsWith("--"));
 for (const name of names) {
   if (!(name in PATHS)) {
@@ -105,7 +114,9 @@ if (!(Number.isInteger(seeds) && seeds >= 1)) {
 
 const average = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
 
-console.log(`seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs`);
+console.log(
+  `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs${delayGate ? "; delaygate" : ""}`,
+);
 console.log(
   "| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | requests | RMS per seed |",
 );
@@ -127,7 +138,7 @@ for (const [name, p] of Object.entries(PATHS)) {
       ticksPerSecond: TICKS_PER_SECOND,
       clock: p.clock,
       servers: [{ path: p.path }],
-      sourceParams: { minPoll: -2, maxPoll: 2, iburst: true },
+      sourceParams: { minPoll: -2, maxPoll: 2, iburst: true, ...(delayGate ? { delayGate } : {}) },
     }, tempusEngine);
     const from = SCORED_FROM_SECOND * TICKS_PER_SECOND;
     const cooked = Array.from((r.cookedOffsets ?? r.offsets).slice(from));

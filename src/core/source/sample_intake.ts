@@ -1,8 +1,9 @@
 /**
  * What a source does with a measurement that passed every test: the optional median filter
  * (the `filter` option), then the source's statistics (accumulate, regress), and the poll
- * adjustment chrony derives from how well the regression predicted it; the delay gate, which
- * holds back a reply slower than the newest ones at short polls. Also the part of
+ * adjustment chrony derives from how well the regression predicted it; the delay gate (source
+ * option `delaygate`), which holds back a reply slower than the newest ones at short polls.
+ * Also the part of
  * the measurement context that comes from the source's options and statistics.
  *
  * @module
@@ -137,7 +138,8 @@ export type SourceMeasureContext = Omit<
 
 /**
  * The tests' thresholds and inputs for a source with `params` and `stats` on a clock of
- * `precision` seconds (maxclockerror `maxClockError` ppm), in the engine's context `ctx`.
+ * `precision` seconds (maxclockerror `maxClockError` ppm), in the engine's context `ctx`;
+ * the delay gate's data from `intake` when the source has `delaygate`.
  */
 export function sourceMeasureContext(
   params: Readonly<SourceParams>,
@@ -155,7 +157,8 @@ export function sourceMeasureContext(
     maxDelayRatio: params.maxDelayRatio,
     maxDelayDevRatio: params.maxDelayDevRatio,
     maxClockError,
-    delayTestData: (t) => intake.delayTestData(t),
+    delayTestData: (t) =>
+      params.delayGate === true ? intake.delayTestData(t) : stats.delayTestData(t),
     reference: ctx.reference(),
     localRefId: ctx.localRefId,
   };

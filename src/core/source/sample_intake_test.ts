@@ -3,7 +3,13 @@ import { addSeconds, type Instant } from "../../base/time.ts";
 import { DEFAULT_SOURCE_PARAMS } from "../../config/defaults.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { NtpSample } from "../types.ts";
-import { GATE_REPLIES, MAX_GATE_SPAN, SampleIntake } from "./sample_intake.ts";
+import {
+  GATE_REPLIES,
+  MAX_GATE_SPAN,
+  SampleIntake,
+  sourceMeasureContext,
+} from "./sample_intake.ts";
+import type { SourceContext } from "./source.ts";
 
 const T0: Instant = 1_700_000_000n * 1_000_000_000n;
 
@@ -59,4 +65,35 @@ Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_S
     intake.accept(sample(addSeconds(t, 6 + i), 0, 1e-3), params);
   }
   assert.equal(intake.delayTestData(addSeconds(t, 10))?.gateDelay, undefined);
+});
+
+Deno.test("the delay gate acts only for a source with the delaygate option", () => {
+  const stats = new SourceStats({
+    minSamples: 6,
+    maxSamples: 0,
+    asymmetry: null,
+    precision: 1e-7,
+    maxClockError: 1,
+  });
+  const intake = new SampleIntake(stats);
+  const params = { ...DEFAULT_SOURCE_PARAMS };
+  for (let i = 0; i < 10; i++) {
+    intake.accept(sample(addSeconds(T0, i), 1e-4 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params);
+  }
+  const ctx = {
+    now: addSeconds(T0, 10),
+    selected: true,
+    reference: () => ({ synchronised: false }),
+    isLeapSecondClose: () => false,
+  } as unknown as SourceContext;
+  const t = addSeconds(T0, 10);
+  const chrony = sourceMeasureContext(params, stats, intake, 1e-7, 1, ctx);
+  assert.equal(chrony.delayTestData(t)?.gateDelay, undefined);
+  const gated = sourceMeasureContext({ ...params, delayGate: true }, stats, intake, 1e-7, 1, ctx);
+  assert.equal(gated.delayTestData(t)?.gateDelay, 1e-3);
+  // Otherwise the same data: chrony's tests see what they would without the option.
+  assert.deepEqual({ ...gated.delayTestData(t), gateDelay: undefined }, {
+    ...chrony.delayTestData(t),
+    gateDelay: undefined,
+  });
 });
