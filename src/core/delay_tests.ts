@@ -58,7 +58,14 @@ export function delayDevRatioOk(
   maxClockErrorPpm: number,
 ): boolean {
   if (d === null) return true;
-  const maxDelta = d.delaySd * maxDelayDevRatio + growth(d, maxClockErrorPpm);
+  return extraDelayOk(d, offset, delay, d.delaySd * maxDelayDevRatio + growth(d, maxClockErrorPpm));
+}
+
+/**
+ * Test C's rule for an allowance `maxDelta`: half the delay over the minimum within it, or an
+ * offset that moved from the prediction by clearly more than that extra delay explains.
+ */
+function extraDelayOk(d: DelayTestInput, offset: number, delay: number, maxDelta: number): boolean {
   const delta = (delay - d.minDelay) / 2;
   if (delta <= maxDelta) return true;
   const errorInEstimate = Math.abs(offset - d.predictedOffset);
@@ -79,8 +86,5 @@ export function delayGateOk(
 ): boolean {
   if (d === null || d.gateDelay === undefined) return true;
   const maxDelta = Math.max(0, d.gateDelay - d.minDelay) / 2 + growth(d, maxClockErrorPpm);
-  const delta = (delay - d.minDelay) / 2;
-  if (delta <= maxDelta) return true;
-  const errorInEstimate = Math.abs(offset - d.predictedOffset);
-  return errorInEstimate - delta > maxDelta;
+  return extraDelayOk(d, offset, delay, maxDelta);
 }

@@ -216,14 +216,7 @@ export class NtpSource extends PolledSource implements Source {
       req,
       bytes,
       rx,
-      sourceMeasureContext(
-        this.params,
-        this.stats,
-        this.intake,
-        this.#precision,
-        this.#maxClockError,
-        ctx,
-      ),
+      sourceMeasureContext(this.params, this.intake, this.#precision, this.#maxClockError, ctx),
     );
     switch (verdict.kind) {
       case "ignored":

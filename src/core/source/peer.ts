@@ -211,7 +211,6 @@ export class PeerSource extends PolledSource implements Source {
       {
         ...sourceMeasureContext(
           this.params,
-          this.stats,
           this.intake,
           this.#precision,
           this.#maxClockError,

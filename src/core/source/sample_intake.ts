@@ -3,8 +3,8 @@
  * (the `filter` option), then the source's statistics (accumulate, regress), and the poll
  * adjustment chrony derives from how well the regression predicted it; the delay gate (source
  * option `delaygate`), which holds back a reply slower than the newest ones at short polls.
- * Also the part of
- * the measurement context that comes from the source's options and statistics.
+ * Also the part of the measurement context that comes from the source's options and
+ * statistics.
  *
  * @module
  */
@@ -99,16 +99,22 @@ export class SampleIntake {
     return pollAdjustment(error, distance, this.#stats.sampleCount, params.pollTarget);
   }
 
+  /** The statistics the samples go into. */
+  get stats(): SourceStats {
+    return this.#stats;
+  }
+
   /**
    * The statistics' delay-test data at `t`, with the delay gate's reference delay while the
-   * gate works: the statistics have a regression without asymmetry correction (the gate takes
-   * extra delay for offset noise; once the correction accounts for it, slow samples are good
-   * ones), GATE_REPLIES replies have been seen, and `t` is within MAX_GATE_SPAN of the newest
-   * sample taken.
+   * gate works: the source has `delaygate`, the statistics have a regression without
+   * asymmetry correction (the gate takes extra delay for offset noise; once the correction
+   * accounts for it, slow samples are good ones), GATE_REPLIES replies have been seen, and `t`
+   * is within MAX_GATE_SPAN of the newest sample taken.
    */
-  delayTestData(t: Instant): DelayTestInput | null {
+  delayTestData(t: Instant, params: Readonly<SourceParams>): DelayTestInput | null {
     const d = this.#stats.delayTestData(t);
-    if (d === null || !this.#stats.regressionOk || this.#stats.jitterAsymmetry !== 0) return d;
+    if (d === null || params.delayGate !== true) return d;
+    if (!this.#stats.regressionOk || this.#stats.jitterAsymmetry !== 0) return d;
     const last = this.#lastSampleTime;
     if (last === null || secondsBetween(t, last) >= MAX_GATE_SPAN) return d;
     if (this.#recentDelays.length < GATE_REPLIES) return d;
@@ -137,13 +143,12 @@ export type SourceMeasureContext = Omit<
 >;
 
 /**
- * The tests' thresholds and inputs for a source with `params` and `stats` on a clock of
- * `precision` seconds (maxclockerror `maxClockError` ppm), in the engine's context `ctx`;
- * the delay gate's data from `intake` when the source has `delaygate`.
+ * The tests' thresholds and inputs for a source with `params` whose samples go through
+ * `intake` (its statistics, and the delay gate when the source has `delaygate`), on a clock
+ * of `precision` seconds (maxclockerror `maxClockError` ppm), in the engine's context `ctx`.
  */
 export function sourceMeasureContext(
   params: Readonly<SourceParams>,
-  stats: SourceStats,
   intake: SampleIntake,
   precision: number,
   maxClockError: number,
@@ -152,13 +157,12 @@ export function sourceMeasureContext(
   return {
     localPrecision: precision,
     offsetCorrection: params.offset,
-    skew: stats.skew,
+    skew: intake.stats.skew,
     maxDelay: params.maxDelay,
     maxDelayRatio: params.maxDelayRatio,
     maxDelayDevRatio: params.maxDelayDevRatio,
     maxClockError,
-    delayTestData: (t) =>
-      params.delayGate === true ? intake.delayTestData(t) : stats.delayTestData(t),
+    delayTestData: (t) => intake.delayTestData(t, params),
     reference: ctx.reference(),
     localRefId: ctx.localRefId,
   };

@@ -26,7 +26,8 @@ function sample(time: Instant, offset: number, delay: number): NtpSample {
   };
 }
 
-Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_SPAN only", () => {
+/** A source's statistics (chrony's defaults, 0.1 µs precision) and its intake. */
+function newIntake(): { stats: SourceStats; intake: SampleIntake } {
   const stats = new SourceStats({
     minSamples: 6,
     maxSamples: 0,
@@ -34,21 +35,25 @@ Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_S
     precision: 1e-7,
     maxClockError: 1,
   });
-  const intake = new SampleIntake(stats);
-  const params = { ...DEFAULT_SOURCE_PARAMS };
+  return { stats, intake: new SampleIntake(stats) };
+}
+
+Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_SPAN only", () => {
+  const { stats, intake } = newIntake();
+  const params = { ...DEFAULT_SOURCE_PARAMS, delayGate: true };
   let t = T0;
   const delays: number[] = [];
   for (let i = 0; i < 10; i++) {
     t = addSeconds(T0, i);
     // Without a regression the gate stands aside.
-    if (i < 3) assert.equal(intake.delayTestData(t)?.gateDelay, undefined);
+    if (i < 3) assert.equal(intake.delayTestData(t, params)?.gateDelay, undefined);
     delays.push(1e-3 + 1e-4 * (i % 4));
     assert.ok(intake.accept(sample(t, 1e-4 * (i % 3), delays[i]), params));
   }
   const newest = Math.min(...delays.slice(-GATE_REPLIES));
-  assert.equal(intake.delayTestData(addSeconds(t, 1))?.gateDelay, newest);
-  assert.equal(intake.delayTestData(addSeconds(t, MAX_GATE_SPAN - 0.5))?.gateDelay, newest);
-  const late = intake.delayTestData(addSeconds(t, MAX_GATE_SPAN + 0.5));
+  assert.equal(intake.delayTestData(addSeconds(t, 1), params)?.gateDelay, newest);
+  assert.equal(intake.delayTestData(addSeconds(t, MAX_GATE_SPAN - 0.5), params)?.gateDelay, newest);
+  const late = intake.delayTestData(addSeconds(t, MAX_GATE_SPAN + 0.5), params);
   assert.ok(late !== null && late.gateDelay === undefined);
   // A held-back reply asks for the poll adjustment a taken one would, is not taken, and
   // counts among the newest replies: four slow ones in a row raise the gate to theirs.
@@ -58,24 +63,17 @@ Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_S
   }
   assert.equal(stats.sampleCount, 10);
   assert.equal(intake.lastSampleTime, t);
-  assert.equal(intake.delayTestData(addSeconds(t, 5))?.gateDelay, 5.1e-3);
+  assert.equal(intake.delayTestData(addSeconds(t, 5), params)?.gateDelay, 5.1e-3);
   // Reset forgets them: the gate waits for GATE_REPLIES replies again.
   intake.reset();
   for (let i = 0; i < GATE_REPLIES - 1; i++) {
     intake.accept(sample(addSeconds(t, 6 + i), 0, 1e-3), params);
   }
-  assert.equal(intake.delayTestData(addSeconds(t, 10))?.gateDelay, undefined);
+  assert.equal(intake.delayTestData(addSeconds(t, 10), params)?.gateDelay, undefined);
 });
 
 Deno.test("the delay gate acts only for a source with the delaygate option", () => {
-  const stats = new SourceStats({
-    minSamples: 6,
-    maxSamples: 0,
-    asymmetry: null,
-    precision: 1e-7,
-    maxClockError: 1,
-  });
-  const intake = new SampleIntake(stats);
+  const { intake } = newIntake();
   const params = { ...DEFAULT_SOURCE_PARAMS };
   for (let i = 0; i < 10; i++) {
     intake.accept(sample(addSeconds(T0, i), 1e-4 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params);
@@ -87,9 +85,9 @@ Deno.test("the delay gate acts only for a source with the delaygate option", () 
     isLeapSecondClose: () => false,
   } as unknown as SourceContext;
   const t = addSeconds(T0, 10);
-  const chrony = sourceMeasureContext(params, stats, intake, 1e-7, 1, ctx);
+  const chrony = sourceMeasureContext(params, intake, 1e-7, 1, ctx);
   assert.equal(chrony.delayTestData(t)?.gateDelay, undefined);
-  const gated = sourceMeasureContext({ ...params, delayGate: true }, stats, intake, 1e-7, 1, ctx);
+  const gated = sourceMeasureContext({ ...params, delayGate: true }, intake, 1e-7, 1, ctx);
   assert.equal(gated.delayTestData(t)?.gateDelay, 1e-3);
   // Otherwise the same data: chrony's tests see what they would without the option.
   assert.deepEqual({ ...gated.delayTestData(t), gateDelay: undefined }, {
