@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  type ClientResult,
+  formatRatios,
   freqError,
   median,
   parseTracking,
+  type RealtimeScenario,
   spread,
   summarize,
   type TrackingSample,
@@ -82,4 +85,42 @@ Deno.test("realtime compare: figures over runs as median (min–max)", () => {
   assert.equal(spread([5], 1), "5.0");
   assert.equal(spread([3, 1, 2], 0), "2 (1–3)");
   assert.equal(spread([3, null, 2], 0), "1× never");
+});
+
+Deno.test("realtime compare: the ratio line judges the bar by the runs' interval", () => {
+  const result = (rms: number): ClientResult => ({
+    syncS: 0.5,
+    syncedPct: 100,
+    maxSysUs: 2 * rms,
+    rmsSysUs: rms,
+    rmsFreqErrPpm: 0,
+    rmsLastUs: 0,
+    freqPpm: 0,
+    skewPpm: 0,
+    samples: 10,
+  });
+  const run = (name: string, tempus: number, chronyd: number) => ({
+    scenario: { name } as RealtimeScenario,
+    seconds: 60,
+    results: new Map([["chronyd", result(chronyd)], ["tempus", result(tempus)]]),
+    relayStats: "",
+  });
+  const lines = formatRatios([
+    run("clean", 5, 10),
+    run("clean", 5.5, 10),
+    run("clean", 6, 10),
+    run("jitter", 1, 10),
+    run("jitter", 30, 10),
+    run("loss", 7, 10),
+  ]).split("\n");
+  assert.match(
+    lines[0],
+    /^clean: tempus\/chronyd RMS err 0\.55 \(0\.50–0\.60\), .*gm 0\.55 \(95 % CI 0\.44–0\.69\), ≤ 0\.8: met$/,
+  );
+  assert.match(lines[1], /^jitter: .*≤ 0\.8: undecided$/);
+  // One run: the ratio alone, no interval and no verdict.
+  assert.equal(
+    lines[2],
+    "loss: tempus/chronyd RMS err 0.70, max err 0.70; tempus synced at least as often in 1/1 runs",
+  );
 });
