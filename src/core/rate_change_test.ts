@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { gaussian, seededRandom } from "../../tests/helpers/random.ts";
-import { RATE_CHANGE_MIN_NEW, rateChangeStart, rateChangeT } from "./rate_change.ts";
+import {
+  GATED_RATE_CHANGE_TEST,
+  RATE_CHANGE_TEST,
+  rateChangeStart,
+  rateChangeT,
+} from "./rate_change.ts";
 import { findBestRegression } from "./regress.ts";
 
 /** 32 samples 16 s apart (times back from the newest, oldest first), unit weights. */
@@ -63,6 +68,28 @@ Deno.test("rate change: too few points, and the window starts at the knot", () =
   // findBestRegression keeps only the points from the knot on, not the old line.
   const best = findBestRegression(x, y, w, 0, 0);
   assert.ok(best !== null);
-  assert.ok(best.start >= 24 && x.length - best.start >= RATE_CHANGE_MIN_NEW);
+  assert.ok(best.start >= 24 && x.length - best.start >= RATE_CHANGE_TEST.minNew);
   assert.ok(Math.abs(best.slope - 22e-6) < 1e-6, `slope ${best.slope}`);
+});
+
+Deno.test("rate change: the delaygate test declares a change on two new points", () => {
+  const rand = seededRandom(15);
+  let gatedFound = 0;
+  let defaultFound = 0;
+  for (let k = 0; k < 50; k++) {
+    // 2 ppm change after sample 29: only the newest 2 samples, 32 and 64 µs off the old line.
+    const { x, y, w } = rateSeries(rand, 29, 2e-6, 20e-6);
+    const start = rateChangeStart(x, y, w, 0, x.length, 0, GATED_RATE_CHANGE_TEST);
+    if (start !== null && Math.abs(start - 29) <= 2) gatedFound++;
+    if (rateChangeStart(x, y, w, 0, x.length, 0) !== null) defaultFound++;
+  }
+  assert.ok(gatedFound >= 25, `found in ${gatedFound} of 50`);
+  assert.ok(defaultFound <= 10, `default found in ${defaultFound}, gated in ${gatedFound}`);
+  // Its price: more false alarms on a straight line than the default's 10^-5 per knot.
+  let alarms = 0;
+  for (let k = 0; k < 2000; k++) {
+    const { x, y, w } = rateSeries(rand, null, 0, 20e-6);
+    if (rateChangeStart(x, y, w, 0, x.length, 0, GATED_RATE_CHANGE_TEST) !== null) alarms++;
+  }
+  assert.ok(alarms > 4 && alarms < 200, `${alarms} false alarms in 2000 stable windows`);
 });

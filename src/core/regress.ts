@@ -11,7 +11,7 @@
  */
 
 import { fitLine, type LineFit, residualSs } from "./line_fit.ts";
-import { rateChangeStart } from "./rate_change.ts";
+import { RATE_CHANGE_TEST, rateChangeStart, type RateChangeTest } from "./rate_change.ts";
 
 /** Fewest points a regression is attempted (or shortened down to) with. */
 export const MIN_SAMPLES_FOR_REGRESS = 3;
@@ -163,7 +163,8 @@ export interface BestRegressionResult extends WeightedRegressionResult {
  * fails, stopping at MIN_SAMPLES_FOR_REGRESS or `minSamples` points, or (a tempus addition)
  * when dropping it would leave points spanning less than `minSpan` in x. Before the runs
  * test, {@link rateChangeStart} may start the window at the newest points at once (also a
- * tempus addition). Returns null with fewer than 3 regression points.
+ * tempus addition; `rateChange` sets how sensitive). Returns null with fewer than 3
+ * regression points.
  */
 export function findBestRegression(
   x: readonly number[],
@@ -172,6 +173,7 @@ export function findBestRegression(
   extra: number,
   minSamples: number,
   minSpan = 0,
+  rateChange: RateChangeTest = RATE_CHANGE_TEST,
 ): BestRegressionResult | null {
   const n = w.length;
   if (n < MIN_SAMPLES_FOR_REGRESS || x.length !== n + extra || y.length !== n + extra) {
@@ -179,7 +181,7 @@ export function findBestRegression(
   }
   const resid = new Array<number>(n + extra);
   let start = 0;
-  const change = rateChangeStart(x, y, w, extra, extra + n, extra);
+  const change = rateChangeStart(x, y, w, extra, extra + n, extra, rateChange);
   if (change !== null) {
     // Keep at least minSamples points and the span the runs test may not cut below.
     start = Math.max(0, Math.min(change - extra, n - minSamples));

@@ -329,3 +329,28 @@ Deno.test("fuzz: odd samples never produce NaN or throw", () => {
     }
   }
 });
+
+Deno.test("delaygate statistics weight extra delay more steeply", () => {
+  // Exponential extra delay split at random between the two directions: a sample's offset is
+  // off by up to half its extra delay, so the fastest samples are the best ones.
+  const rand = seededRandom(21);
+  const opts = { ...OPTS, asymmetry: 0 };
+  let chronyErr = 0;
+  let gatedErr = 0;
+  for (let trial = 0; trial < 200; trial++) {
+    const chrony = new SourceStats(opts);
+    const gated = new SourceStats({ ...opts, delayGated: true });
+    for (let i = 0; i < 24; i++) {
+      const extra = -1e-4 * Math.log(1 - rand());
+      const up = extra * rand();
+      const s = sample(addSeconds(T0, i), 0.002 + (extra - 2 * up) / 2, 1e-3 + extra);
+      chrony.accumulate(s);
+      chrony.regress();
+      gated.accumulate(s);
+      gated.regress();
+    }
+    chronyErr += Math.abs(chrony.trackingData()!.offset - 0.002);
+    gatedErr += Math.abs(gated.trackingData()!.offset - 0.002);
+  }
+  assert.ok(gatedErr < 0.85 * chronyErr, `gated ${gatedErr / 200} chrony ${chronyErr / 200}`);
+});

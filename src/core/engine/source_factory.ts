@@ -19,6 +19,8 @@ export interface SampleBounds {
   readonly asymmetry?: number | null;
   /** `mindelay`, or null/absent for none. */
   readonly minDelay?: number | null;
+  /** `delaygate`: the statistics are tuned for gated samples (SourceStatsOptions). */
+  readonly delayGate?: boolean;
 }
 
 /** Fresh statistics for a source with `bounds`, on a clock of `precision` seconds. */
@@ -35,6 +37,7 @@ export function newSourceStats(
     maxClockError: config.maxClockError,
     minDelay: bounds.minDelay ?? null,
     maxJitter: config.maxJitter,
+    delayGated: bounds.delayGate === true,
   });
 }
 

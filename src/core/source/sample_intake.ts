@@ -39,7 +39,13 @@ export const MAX_GATE_SPAN = 16;
  * the fastest of the previous GATE_REPLIES (taken or held back), as ntpd's clock filter keeps
  * the fastest of its last 8.
  */
-export const GATE_REPLIES = 4;
+export const GATE_REPLIES = 8;
+
+/**
+ * Fewest samples the regression must hold before the gate acts: after start-up, and after a
+ * rate change cut the window, every reply feeds it until the frequency is known again.
+ */
+export const GATE_MIN_SAMPLES = 8;
 
 /** A source's filter, its newest accepted sample time and its delay gate. */
 export class SampleIntake {
@@ -106,15 +112,15 @@ export class SampleIntake {
 
   /**
    * The statistics' delay-test data at `t`, with the delay gate's reference delay while the
-   * gate works: the source has `delaygate`, the statistics have a regression without
-   * asymmetry correction (the gate takes extra delay for offset noise; once the correction
-   * accounts for it, slow samples are good ones), GATE_REPLIES replies have been seen, and `t`
-   * is within MAX_GATE_SPAN of the newest sample taken.
+   * gate works: the source has `delaygate`, the statistics have a regression of at least
+   * GATE_MIN_SAMPLES samples, GATE_REPLIES replies have been seen, and `t` is within
+   * MAX_GATE_SPAN of the newest sample taken. It also works while the jitter-asymmetry
+   * correction is on: the fastest replies are the least asymmetric ones.
    */
   delayTestData(t: Instant, params: Readonly<SourceParams>): DelayTestInput | null {
     const d = this.#stats.delayTestData(t);
     if (d === null || params.delayGate !== true) return d;
-    if (!this.#stats.regressionOk || this.#stats.jitterAsymmetry !== 0) return d;
+    if (!this.#stats.regressionOk || this.#stats.sampleCount < GATE_MIN_SAMPLES) return d;
     const last = this.#lastSampleTime;
     if (last === null || secondsBetween(t, last) >= MAX_GATE_SPAN) return d;
     if (this.#recentDelays.length < GATE_REPLIES) return d;

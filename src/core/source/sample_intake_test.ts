@@ -4,6 +4,7 @@ import { DEFAULT_SOURCE_PARAMS } from "../../config/defaults.ts";
 import { SourceStats } from "../sourcestats.ts";
 import type { NtpSample } from "../types.ts";
 import {
+  GATE_MIN_SAMPLES,
   GATE_REPLIES,
   MAX_GATE_SPAN,
   SampleIntake,
@@ -56,7 +57,7 @@ Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_S
   const late = intake.delayTestData(addSeconds(t, MAX_GATE_SPAN + 0.5), params);
   assert.ok(late !== null && late.gateDelay === undefined);
   // A held-back reply asks for the poll adjustment a taken one would, is not taken, and
-  // counts among the newest replies: four slow ones in a row raise the gate to theirs.
+  // counts among the newest replies: GATE_REPLIES slow ones in a row raise the gate to theirs.
   for (let i = 1; i <= GATE_REPLIES; i++) {
     const adj = intake.gated(sample(addSeconds(t, i), 0, 5e-3 + i * 1e-4), params);
     assert.ok(Number.isFinite(adj));
@@ -94,4 +95,21 @@ Deno.test("the delay gate acts only for a source with the delaygate option", () 
     ...chrony.delayTestData(t),
     gateDelay: undefined,
   });
+});
+
+Deno.test("the delay gate waits for GATE_MIN_SAMPLES samples in the regression", () => {
+  const { stats, intake } = newIntake();
+  const params = { ...DEFAULT_SOURCE_PARAMS, delayGate: true };
+  for (let i = 0; i < GATE_MIN_SAMPLES; i++) {
+    const t = addSeconds(T0, i);
+    // Enough replies seen and a regression from the third sample, but too few samples.
+    if (i >= 3) {
+      assert.ok(stats.regressionOk && stats.sampleCount < GATE_MIN_SAMPLES);
+      assert.equal(intake.delayTestData(addSeconds(t, 0.5), params)?.gateDelay, undefined);
+    }
+    intake.accept(sample(t, 1e-5 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params);
+  }
+  assert.equal(stats.sampleCount, GATE_MIN_SAMPLES);
+  const last = addSeconds(T0, GATE_MIN_SAMPLES - 1);
+  assert.equal(intake.delayTestData(addSeconds(last, 0.5), params)?.gateDelay, 1e-3);
 });
