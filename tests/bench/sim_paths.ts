@@ -16,7 +16,10 @@
  * requests that reached the server; then each seed's RMS error of cooked time.
  *
  * Arguments: `--seeds=N` (default 12), `--delaygate` (the sources get tempus's `delaygate`
- * option), and path names to run only those.
+ * option), `--compare` (each path without and with `delaygate`, paired by seed: the
+ * geometric mean of the per-seed RMS ratios with its 95 % interval, ratio_interval.ts), and
+ * path names to run only those; with `--compare`, `--default-polltarget=N` runs the default at
+ * chrony's polltarget N (8 otherwise), so that it polls about as often as `delaygate` does.
  *
  * @module
  */
@@ -24,6 +27,7 @@ import type { PathSpec } from "../../src/sim/network.ts";
 import { runScenario } from "../../src/sim/scenario.ts";
 import type { ClockSpec } from "../../src/sim/sim_clock.ts";
 import { tempusEngine } from "../../src/sim/tempus_engine.ts";
+import { formatRatioInterval, ratioInterval } from "./ratio_interval.ts";
 
 const TICKS_PER_SECOND = 16;
 const SCORED_FROM_SECOND = 30;
@@ -93,11 +97,22 @@ const PATHS: Record<string, SimPath> = {
 const seedsArg = Deno.args.find((a) => a.startsWith("--seeds="));
 const seeds = seedsArg ? Number(seedsArg.slice("--seeds=".length)) : 12;
 const delayGate = Deno.args.includes("--delaygate");
+const compare = Deno.args.includes("--compare");
+const basePollArg = Deno.args.find((a) => a.startsWith("--default-polltarget="));
+const basePollTarget = basePollArg ? Number(basePollArg.slice("--default-polltarget=".length)) : 8;
 const unknownFlag = Deno.args.find((a) =>
-  a.startsWith("--") && !a.startsWith("--seeds=") && a !== "--delaygate"
+  a.startsWith("--") && !a.startsWith("--seeds=") && !a.startsWith("--default-polltarget=") &&
+  a !== "--delaygate" && a !== "--compare"
 );
 if (unknownFlag !== undefined) {
-  console.error(`unknown option ${unknownFlag}; known: --seeds=N, --delaygate`);
+  console.error(
+    `unknown option ${unknownFlag}; known: --seeds=N, --delaygate, --compare, ` +
+      "--default-polltarget=N",
+  );
+  Deno.exit(2);
+}
+if (compare && delayGate) {
+  console.error("--compare runs each path without and with delaygate: drop --delaygate");
   Deno.exit(2);
 }
 const names = Deno.args.filter((a) => !a.startsWith("--"));
@@ -107,29 +122,32 @@ for (const name of names) {
     Deno.exit(2);
   }
 }
+if (
+  basePollArg !== undefined &&
+  !(compare && Number.isInteger(basePollTarget) && basePollTarget >= 6 && basePollTarget <= 60)
+) {
+  console.error(`--default-polltarget needs --compare and an integer 6-60, not ${basePollArg}`);
+  Deno.exit(2);
+}
 if (!(Number.isInteger(seeds) && seeds >= 1)) {
   console.error(`--seeds must be a positive integer, not ${seedsArg}`);
   Deno.exit(2);
 }
 
 const average = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
-
-console.log(
-  `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs${delayGate ? "; delaygate" : ""}`,
-);
-console.log(
-  "| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | requests | RMS per seed |",
-);
-console.log(
-  "|------|---------:|---------------:|--------:|---------------:|---------:|--------------|",
-);
 const rmsOf = (xs: number[]): number => Math.sqrt(average(xs.map((x) => x * x))) * 1e6;
-for (const [name, p] of Object.entries(PATHS)) {
-  if (names.length > 0 && !names.includes(name)) continue;
-  const rms: number[] = [];
-  const means: number[] = [];
-  const clockRms: number[] = [];
-  const requests: number[] = [];
+
+/** Per seed: RMS and mean error of cooked time (µs), RMS of the clock, requests served. */
+interface PathFigures {
+  rms: number[];
+  means: number[];
+  clockRms: number[];
+  requests: number[];
+}
+
+/** Runs `p` over the seeds, with or without the delaygate option, at `pollTarget`. */
+function runPath(name: string, p: SimPath, gate: boolean, pollTarget = 8): PathFigures {
+  const f: PathFigures = { rms: [], means: [], clockRms: [], requests: [] };
   for (let seed = 1; seed <= seeds; seed++) {
     const r = runScenario({
       name,
@@ -138,23 +156,76 @@ for (const [name, p] of Object.entries(PATHS)) {
       ticksPerSecond: TICKS_PER_SECOND,
       clock: p.clock,
       servers: [{ path: p.path }],
-      sourceParams: { minPoll: -2, maxPoll: 2, iburst: true, ...(delayGate ? { delayGate } : {}) },
+      sourceParams: {
+        minPoll: -2,
+        maxPoll: 2,
+        iburst: true,
+        pollTarget,
+        ...(gate ? { delayGate: true } : {}),
+      },
     }, tempusEngine);
     const from = SCORED_FROM_SECOND * TICKS_PER_SECOND;
     const cooked = Array.from((r.cookedOffsets ?? r.offsets).slice(from));
-    rms.push(rmsOf(cooked));
-    means.push(average(cooked) * 1e6);
-    clockRms.push(rmsOf(Array.from(r.offsets.slice(from))));
-    requests.push(r.serverRequests);
+    f.rms.push(rmsOf(cooked));
+    f.means.push(average(cooked) * 1e6);
+    f.clockRms.push(rmsOf(Array.from(r.offsets.slice(from))));
+    f.requests.push(r.serverRequests);
   }
-  const sds = rms.map((r, i) => Math.sqrt(Math.max(0, r * r - means[i] * means[i])));
-  const cells = [
-    average(rms).toFixed(1),
-    average(means.map(Math.abs)).toFixed(1),
-    average(sds).toFixed(1),
-    average(clockRms).toFixed(1),
-    average(requests).toFixed(1),
-    rms.map((x) => x.toFixed(0)).join(" "),
-  ];
-  console.log(`| ${name} | ${cells.join(" | ")} |`);
+  return f;
+}
+
+const selected = Object.entries(PATHS).filter(([name]) =>
+  names.length === 0 || names.includes(name)
+);
+
+if (compare) {
+  console.log(
+    `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs; delaygate against the default, ` +
+      "paired by seed: geometric mean of the per-seed RMS ratios with its 95 % interval" +
+      (basePollTarget !== 8 ? `; the default at polltarget ${basePollTarget}` : ""),
+  );
+  console.log(
+    "| path | default mean RMS | delaygate mean RMS | requests default | requests delaygate | " +
+      "ratio |",
+  );
+  console.log(
+    "|------|-----------------:|-------------------:|-----------------:|-------------------:|" +
+      "-------|",
+  );
+  for (const [name, p] of selected) {
+    const base = runPath(name, p, false, basePollTarget);
+    const gated = runPath(name, p, true);
+    const interval = ratioInterval(gated.rms.map((r, i) => r / base.rms[i]));
+    const cells = [
+      average(base.rms).toFixed(1),
+      average(gated.rms).toFixed(1),
+      average(base.requests).toFixed(1),
+      average(gated.requests).toFixed(1),
+      formatRatioInterval(interval),
+    ];
+    console.log(`| ${name} | ${cells.join(" | ")} |`);
+  }
+} else {
+  console.log(
+    `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs${delayGate ? "; delaygate" : ""}`,
+  );
+  console.log(
+    "| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | requests | RMS per seed |",
+  );
+  console.log(
+    "|------|---------:|---------------:|--------:|---------------:|---------:|--------------|",
+  );
+  for (const [name, p] of selected) {
+    const { rms, means, clockRms, requests } = runPath(name, p, delayGate);
+    const sds = rms.map((r, i) => Math.sqrt(Math.max(0, r * r - means[i] * means[i])));
+    const cells = [
+      average(rms).toFixed(1),
+      average(means.map(Math.abs)).toFixed(1),
+      average(sds).toFixed(1),
+      average(clockRms).toFixed(1),
+      average(requests).toFixed(1),
+      rms.map((x) => x.toFixed(0)).join(" "),
+    ];
+    console.log(`| ${name} | ${cells.join(" | ")} |`);
+  }
 }
