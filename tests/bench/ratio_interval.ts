@@ -9,37 +9,11 @@
  */
 
 /** Student's t, two-sided 95 % (the 97.5 % quantile), for 1–30 degrees of freedom. */
-const T_975 = [
-  12.706,
-  4.303,
-  3.182,
-  2.776,
-  2.571,
-  2.447,
-  2.365,
-  2.306,
-  2.262,
-  2.228,
-  2.201,
-  2.179,
-  2.160,
-  2.145,
-  2.131,
-  2.120,
-  2.110,
-  2.101,
-  2.093,
-  2.086,
-  2.080,
-  2.074,
-  2.069,
-  2.064,
-  2.060,
-  2.056,
-  2.052,
-  2.048,
-  2.045,
-  2.042,
+// deno-fmt-ignore
+const T_975: readonly number[] = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+  2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
 /** The normal's 97.5 % quantile, for more than 30 degrees of freedom. */
@@ -78,11 +52,14 @@ export function ratioInterval(ratios: readonly number[]): RatioInterval | null {
   };
 }
 
+/** What an interval shows about a bar. */
+export type RatioVerdict = "met" | "not met" | "undecided";
+
 /**
  * What the interval says about a bar `limit` (a ratio the figure must not exceed): "met" when
  * the whole interval lies at or below it, "not met" when it lies above, else "undecided".
  */
-export function verdictAgainst(interval: RatioInterval, limit: number): string {
+export function verdictAgainst(interval: RatioInterval, limit: number): RatioVerdict {
   if (interval.high <= limit) return "met";
   if (interval.low > limit) return "not met";
   return "undecided";

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import type { PathSpec } from "../../src/sim/network.ts";
 import { runScenario } from "../../src/sim/scenario.ts";
 import { tempusEngine } from "../../src/sim/tempus_engine.ts";
@@ -29,10 +30,17 @@ const PATHS: Record<string, PathSpec> = {
 /** Poll range and run length, seconds. */
 const POLLS: readonly [number, number, number][] = [[4, 6, 8000], [6, 10, 40000]];
 
-const seedsArg = Deno.args.find((a) => a.startsWith("--seeds="));
-const seeds = seedsArg ? Number(seedsArg.slice("--seeds=".length)) : 24;
-const unknown = Deno.args.find((a) => !a.startsWith("--seeds="));
-if (unknown !== undefined || !(Number.isInteger(seeds) && seeds >= 2)) {
+let seeds = NaN;
+try {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { seeds: { type: "string", default: "24" } },
+  });
+  seeds = Number(values.seeds);
+} catch {
+  // Reported below with the usage.
+}
+if (!(Number.isInteger(seeds) && seeds >= 2)) {
   console.error("usage: sim_longpoll.ts [--seeds=N] (N >= 2)");
   Deno.exit(2);
 }

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import type { PathSpec } from "../../src/sim/network.ts";
 import { runScenario } from "../../src/sim/scenario.ts";
 import type { ClockSpec } from "../../src/sim/sim_clock.ts";
@@ -94,44 +95,49 @@ const PATHS: Record<string, SimPath> = {
   },
 };
 
-const seedsArg = Deno.args.find((a) => a.startsWith("--seeds="));
-const seeds = seedsArg ? Number(seedsArg.slice("--seeds=".length)) : 12;
-const delayGate = Deno.args.includes("--delaygate");
-const compare = Deno.args.includes("--compare");
-const basePollArg = Deno.args.find((a) => a.startsWith("--default-polltarget="));
-const basePollTarget = basePollArg ? Number(basePollArg.slice("--default-polltarget=".length)) : 8;
-const unknownFlag = Deno.args.find((a) =>
-  a.startsWith("--") && !a.startsWith("--seeds=") && !a.startsWith("--default-polltarget=") &&
-  a !== "--delaygate" && a !== "--compare"
-);
-if (unknownFlag !== undefined) {
-  console.error(
-    `unknown option ${unknownFlag}; known: --seeds=N, --delaygate, --compare, ` +
-      "--default-polltarget=N",
+/** Prints `message` and exits with the usage status. */
+function usage(message: string): never {
+  console.error(message);
+  Deno.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      seeds: { type: "string", default: "12" },
+      delaygate: { type: "boolean", default: false },
+      compare: { type: "boolean", default: false },
+      "default-polltarget": { type: "string" },
+    },
+    allowPositionals: true,
+  });
+} catch (e) {
+  usage(
+    `${(e as Error).message}; known: --seeds=N, --delaygate, --compare, --default-polltarget=N`,
   );
-  Deno.exit(2);
 }
+const { values, positionals: names } = parsed;
+const seeds = Number(values.seeds);
+const delayGate = values.delaygate;
+const compare = values.compare;
+const basePollArg = values["default-polltarget"];
+const basePollTarget = basePollArg === undefined ? 8 : Number(basePollArg);
 if (compare && delayGate) {
-  console.error("--compare runs each path without and with delaygate: drop --delaygate");
-  Deno.exit(2);
+  usage("--compare runs each path without and with delaygate: drop --delaygate");
 }
-const names = Deno.args.filter((a) => !a.startsWith("--"));
 for (const name of names) {
-  if (!(name in PATHS)) {
-    console.error(`unknown path ${name}; known: ${Object.keys(PATHS).join(", ")}`);
-    Deno.exit(2);
-  }
+  if (!(name in PATHS)) usage(`unknown path ${name}; known: ${Object.keys(PATHS).join(", ")}`);
 }
 if (
   basePollArg !== undefined &&
   !(compare && Number.isInteger(basePollTarget) && basePollTarget >= 6 && basePollTarget <= 60)
 ) {
-  console.error(`--default-polltarget needs --compare and an integer 6-60, not ${basePollArg}`);
-  Deno.exit(2);
+  usage(`--default-polltarget needs --compare and an integer 6-60, not ${basePollArg}`);
 }
 if (!(Number.isInteger(seeds) && seeds >= 1)) {
-  console.error(`--seeds must be a positive integer, not ${seedsArg}`);
-  Deno.exit(2);
+  usage(`--seeds must be a positive integer, not ${values.seeds}`);
 }
 
 const average = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
