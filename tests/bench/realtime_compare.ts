@@ -25,7 +25,8 @@
  *
  * `--seconds` overrides every scenario's duration (windows stay in the middle), `--scenario`
  * runs one (repeatable), `--runs N` runs the set N times (interleaved) and reports the
- * median and the min–max spread of every figure, `--log DIR` writes each client's output, the tracking samples and
+ * median and the min–max spread of every figure, `--log DIR` writes each client's output, the
+ * tracking samples (each with its true error `trueErrS` and frequency error `freqErrPpm`) and
  * chrony-style measurements/statistics/tracking logs there, `--debug` runs tempus with
  * `-d -d`, `--relay` chooses the relay (default native when gcc is installed, else deno with a
  * warning), `--seed N` the first run's seed (run k uses N + k − 1 for the relays' draws and the
@@ -267,6 +268,8 @@ export interface ClientResult {
   skewPpm: number;
   /** Samples taken. */
   samples: number;
+  /** Requests that reached the client's relay (absent without one, as in `direct`). */
+  requests?: number;
 }
 
 /**
@@ -515,6 +518,10 @@ async function runScenario(
     // The native relay reports its counters when it stops: stop the clients, then the relays.
     await Promise.all(clients.map((c) => c.stop().catch(() => {})));
     await Promise.all(relays.map((r) => r.close().catch(() => {})));
+    relays.forEach((r, k) => {
+      const result = results.get(clients[k].name);
+      if (result !== undefined) result.requests = r.stats.upReceived;
+    });
     const relayStats = relays.map((r, k) => {
       const st = r.stats;
       const timing = (r as Partial<NativeImpairRelay>).timing;
@@ -537,7 +544,15 @@ async function runScenario(
         await Deno.writeTextFile(`${logDir}/${scenario.name}-${c.name}.log`, c.output());
         await Deno.writeTextFile(
           `${logDir}/${scenario.name}-${c.name}.samples.json`,
-          JSON.stringify(samples.get(c.name) ?? [], null, 1),
+          JSON.stringify(
+            (samples.get(c.name) ?? []).map((s) => ({
+              ...s,
+              trueErrS: trueError(s, truth),
+              freqErrPpm: freqError(s, truth),
+            })),
+            null,
+            1,
+          ),
         );
       }
     }
@@ -629,7 +644,8 @@ export const RATIO_BAR = 0.8;
 
 /**
  * Per scenario, tempus against chronyd run by run: the ratio of their RMS and max errors
- * (median and min–max over the runs), and in how many runs tempus was synchronised at
+ * and, through relays, of their requests (median and min–max over the runs), and in how
+ * many runs tempus was synchronised at
  * least as often as chronyd; with several runs, the RMS ratio's geometric mean and 95 %
  * interval (ratio_interval.ts) and whether that shows the ratio within RATIO_BAR.
  */
@@ -643,6 +659,9 @@ export function formatRatios(runs: ScenarioRun[]): string {
     const rms = pairs.map(([t, c]) => t.rmsSysUs / c.rmsSysUs);
     const max = pairs.map(([t, c]) => t.maxSysUs / c.maxSysUs);
     const synced = pairs.filter(([t, c]) => t.syncedPct >= c.syncedPct).length;
+    const requests = pairs.every(([t, c]) => t.requests !== undefined && c.requests! > 0)
+      ? `, requests ${spread(pairs.map(([t, c]) => t.requests! / c.requests!), 2)}`
+      : "";
     const interval = ratioInterval(rms);
     const bar = interval !== null && interval.n > 1
       ? `; RMS err ${formatRatioInterval(interval)}, ≤ ${RATIO_BAR}: ` +
@@ -650,7 +669,9 @@ export function formatRatios(runs: ScenarioRun[]): string {
       : "";
     lines.push(
       `${group[0].scenario.name}: tempus/chronyd RMS err ${spread(rms, 2)}, max err ` +
-        `${spread(max, 2)}; tempus synced at least as often in ${synced}/${pairs.length} runs` +
+        `${
+          spread(max, 2)
+        }${requests}; tempus synced at least as often in ${synced}/${pairs.length} runs` +
         bar,
     );
   }

@@ -99,10 +99,13 @@ Deno.test("realtime compare: the ratio line judges the bar by the runs' interval
     skewPpm: 0,
     samples: 10,
   });
-  const run = (name: string, tempus: number, chronyd: number) => ({
+  const run = (name: string, tempus: number, chronyd: number, requests?: [number, number]) => ({
     scenario: { name } as RealtimeScenario,
     seconds: 60,
-    results: new Map([["chronyd", result(chronyd)], ["tempus", result(tempus)]]),
+    results: new Map([
+      ["chronyd", { ...result(chronyd), ...requests && { requests: requests[1] } }],
+      ["tempus", { ...result(tempus), ...requests && { requests: requests[0] } }],
+    ]),
     relayStats: "",
   });
   const lines = formatRatios([
@@ -112,6 +115,8 @@ Deno.test("realtime compare: the ratio line judges the bar by the runs' interval
     run("jitter", 1, 10),
     run("jitter", 30, 10),
     run("loss", 7, 10),
+    run("wan", 8, 10, [60, 50]),
+    run("wan", 9, 10, [90, 50]),
   ]).split("\n");
   assert.match(
     lines[0],
@@ -123,4 +128,6 @@ Deno.test("realtime compare: the ratio line judges the bar by the runs' interval
     lines[2],
     "loss: tempus/chronyd RMS err 0.70, max err 0.70; tempus synced at least as often in 1/1 runs",
   );
+  // Through relays: the ratio of the requests that reached them, median (min–max).
+  assert.match(lines[3], /^wan: .*max err 0\.85 \(0\.80–0\.90\), requests 1\.50 \(1\.20–1\.80\); /);
 });
