@@ -80,7 +80,8 @@ export interface SourceParams extends SelectionOptions {
   ntsPort?: number;
   /**
    * delaygate (tempus): hold back a reply slower than the source's newest ones at polls of
-   * 8 s and less (core/source/sample_intake.ts; absent: false, chrony's tests alone).
+   * 8 s and less, weight delay more steeply, look for rate changes on fewer samples and poll
+   * at minpoll after one (core/source/sample_intake.ts; absent: false, chrony's tests alone).
    */
   delayGate?: boolean;
 }

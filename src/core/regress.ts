@@ -154,6 +154,8 @@ export interface BestRegressionResult extends WeightedRegressionResult {
   runs: number;
   /** Degrees of freedom of the kept fit (points − 2). */
   dof: number;
+  /** The rate-change test found a change of slope (the window may start at it). */
+  rateChanged: boolean;
 }
 
 /**
@@ -202,7 +204,7 @@ export function findBestRegression(
     ) {
       if (residFrom !== from) runs = countRuns(resid, from, to);
       const stats = statistics(fit, x, y, w, from, to, extra);
-      return { ...stats, start, runs, dof: kept - 2 };
+      return { ...stats, start, runs, dof: kept - 2, rateChanged: change !== null };
     }
     start++;
   }

@@ -80,6 +80,10 @@ Deno.test("runs test shortens the window after a frequency step", () => {
   assert.ok(best.start >= 18, `start ${best.start}`);
   assert.ok(Math.abs(best.slope - -5e-6) < 1e-7, `slope ${best.slope}`);
   assert.ok(best.runs > criticalRuns(n - best.start));
+  assert.equal(best.rateChanged, true);
+  // A steady line: no change found.
+  const line = y.map((_, i) => 5e-6 * x[i] + 1e-7 * gaussian(rand));
+  assert.equal(findBestRegression(x, line, w, 0, 3)?.rateChanged, false);
   // minSamples stops the shortening.
   const limited = findBestRegression(x, y, w, 0, 35);
   assert.ok(limited);

@@ -122,6 +122,7 @@ export class SourceStats {
   #skew = WORST_CASE_FREQ_BOUND;
   #stdDev = WORST_CASE_STDDEV;
   #runs = 0;
+  #rateChanged = false;
   /** The last successful regression's stress, runs-test start and sample count (statistics.log). */
   #lastRegression: { stress: number; bestStart: number; samples: number } | null = null;
   #asymmetry = 0;
@@ -189,6 +190,7 @@ export class SourceStats {
     this.#skew = WORST_CASE_FREQ_BOUND;
     this.#stdDev = WORST_CASE_STDDEV;
     this.#runs = 0;
+    this.#rateChanged = false;
     this.#lastRegression = null;
     this.#asymmetry = 0;
     this.#asymmetryRun = 0;
@@ -345,6 +347,7 @@ export class SourceStats {
       this.#offsetTime = newest;
       this.#stdDev = Math.max(MIN_STDDEV, Math.sqrt(result.variance));
       this.#runs = result.runs;
+      this.#rateChanged = result.rateChanged;
       bestStart = result.start;
       this.#prune(bestStart);
     } else {
@@ -445,6 +448,15 @@ export class SourceStats {
       skewPpm: this.#skew * 1e6,
       predictedOffset: this.#estimatedOffset + ago * this.#frequency,
     };
+  }
+
+  /**
+   * The last regression's rate-change test (rate_change.ts) found a change of slope in the
+   * window, which then starts at the change or keeps `minSamples` points (so the change can
+   * be found again by the next few regressions); false without a regression.
+   */
+  get rateChanged(): boolean {
+    return this.#regressionOk && this.#rateChanged;
   }
 
   /** The offset expected at `when` (latest sample with < 3 samples, 0 with none). */

@@ -288,7 +288,7 @@ export abstract class PolledSource extends ReachableSource {
     if (ctx.isLeapSecondClose(sample.time)) return false;
     this.tally.goodRx++;
     this.reach.pollsSinceGoodSample = 0;
-    const accepted = this.intake.accept(sample, this.params);
+    const accepted = this.intake.accept(sample, this.params, this.schedule.poll);
     if (accepted === null) return true;
     this.adjustPoll(accepted.pollAdjust);
     out.push({ kind: "sample", sample: accepted.sample });

@@ -30,9 +30,31 @@ export interface AcceptedSample {
  * Longest time, seconds, the delay gate may hold samples back after the newest one taken: a
  * sample later than that is judged by chrony's test C alone, so the gate only works at polls
  * of 8 s and less, where samples are plentiful, and a path whose delay has grown for good (a
- * new route) still gets through.
+ * new route) still gets through. At maxpoll 2 it lets at least every third reply in (three
+ * 4-s polls are 12 s and more, two less than 11, also in a log's whole seconds); with the drop
+ * to minpoll below, 11 against 16 took the rate step's error from 0.57 to 0.55 of the
+ * default's and asymmetric jitter's from 0.80 to 0.77 (200 seeds, docs/realtime.md).
  */
-export const MAX_GATE_SPAN = 16;
+export const MAX_GATE_SPAN = 11;
+
+/**
+ * Poll adjustment for a sample after which a `delaygate` source's regression finds a change
+ * of rate (SourceStats.rateChanged), at polls up to RATE_CHANGE_MAX_POLL: more than the whole
+ * poll range, so the source polls at minpoll while the change is in the window, and then
+ * chrony's rule (poll slower as the window fills past the poll target) brings it back. The
+ * few samples on the new line come in quickly: over 200 seeds of the rate step the error went
+ * from 0.77 to 0.55 of the default's (with MAX_GATE_SPAN 11), for twice the requests in that
+ * run and up to 11 % more on the stable paths (docs/realtime.md).
+ */
+export const RATE_CHANGE_POLL_ADJ: number = -32;
+
+/**
+ * Longest poll (log2 s) at which a rate change makes a `delaygate` source poll at minpoll:
+ * the polls the gate works at (8 s, below MAX_GATE_SPAN). At longer polls the drop cost 2.5-4x
+ * the requests of a LAN source at polls 6-10 over 48 seeds (bench:simlongpoll), for an
+ * error a third lower; there chrony's rule alone moves the poll.
+ */
+export const RATE_CHANGE_MAX_POLL: number = 3;
 
 /**
  * Replies the gate compares a new one with: a reply is taken only when it is no slower than
@@ -67,9 +89,13 @@ export class SampleIntake {
 
   /**
    * Filters `sample` (`params.filter` > 1) and hands the result to the statistics; null
-   * while the filter is still collecting.
+   * while the filter is still collecting. `poll` is the source's poll now (log2 seconds).
    */
-  accept(sample: NtpSample, params: Readonly<SourceParams>): AcceptedSample | null {
+  accept(
+    sample: NtpSample,
+    params: Readonly<SourceParams>,
+    poll: number,
+  ): AcceptedSample | null {
     this.#noteDelay(sample.peerDelay);
     const n = params.filter;
     const out = n !== null && n > 1 ? this.#filter.add(sample, n) : sample;
@@ -79,7 +105,12 @@ export class SampleIntake {
     stats.accumulate(out);
     stats.regress();
     this.#lastSampleTime = out.time;
-    return { sample: out, pollAdjust: this.#pollAdjust(out, predicted, params) };
+    const rateChangeDrop = params.delayGate === true && stats.rateChanged &&
+      poll <= RATE_CHANGE_MAX_POLL;
+    const pollAdjust = rateChangeDrop
+      ? RATE_CHANGE_POLL_ADJ
+      : this.#pollAdjust(out, predicted, params);
+    return { sample: out, pollAdjust };
   }
 
   /**

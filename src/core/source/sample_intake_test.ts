@@ -7,6 +7,8 @@ import {
   GATE_MIN_SAMPLES,
   GATE_REPLIES,
   MAX_GATE_SPAN,
+  RATE_CHANGE_MAX_POLL,
+  RATE_CHANGE_POLL_ADJ,
   SampleIntake,
   sourceMeasureContext,
 } from "./sample_intake.ts";
@@ -27,14 +29,18 @@ function sample(time: Instant, offset: number, delay: number): NtpSample {
   };
 }
 
-/** A source's statistics (chrony's defaults, 0.1 µs precision) and its intake. */
-function newIntake(): { stats: SourceStats; intake: SampleIntake } {
+/**
+ * A source's statistics (chrony's defaults, 0.1 µs precision; `delayGated` as a delaygate
+ * source's) and its intake.
+ */
+function newIntake(delayGated = false): { stats: SourceStats; intake: SampleIntake } {
   const stats = new SourceStats({
     minSamples: 6,
     maxSamples: 0,
     asymmetry: null,
     precision: 1e-7,
     maxClockError: 1,
+    delayGated,
   });
   return { stats, intake: new SampleIntake(stats) };
 }
@@ -49,7 +55,7 @@ Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_S
     // Without a regression the gate stands aside.
     if (i < 3) assert.equal(intake.delayTestData(t, params)?.gateDelay, undefined);
     delays.push(1e-3 + 1e-4 * (i % 4));
-    assert.ok(intake.accept(sample(t, 1e-4 * (i % 3), delays[i]), params));
+    assert.ok(intake.accept(sample(t, 1e-4 * (i % 3), delays[i]), params, 2));
   }
   const newest = Math.min(...delays.slice(-GATE_REPLIES));
   assert.equal(intake.delayTestData(addSeconds(t, 1), params)?.gateDelay, newest);
@@ -68,7 +74,7 @@ Deno.test("the delay gate: the newest replies' shortest delay, within MAX_GATE_S
   // Reset forgets them: the gate waits for GATE_REPLIES replies again.
   intake.reset();
   for (let i = 0; i < GATE_REPLIES - 1; i++) {
-    intake.accept(sample(addSeconds(t, 6 + i), 0, 1e-3), params);
+    intake.accept(sample(addSeconds(t, 6 + i), 0, 1e-3), params, 2);
   }
   assert.equal(intake.delayTestData(addSeconds(t, 10), params)?.gateDelay, undefined);
 });
@@ -77,7 +83,7 @@ Deno.test("the delay gate acts only for a source with the delaygate option", () 
   const { intake } = newIntake();
   const params = { ...DEFAULT_SOURCE_PARAMS };
   for (let i = 0; i < 10; i++) {
-    intake.accept(sample(addSeconds(T0, i), 1e-4 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params);
+    intake.accept(sample(addSeconds(T0, i), 1e-4 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params, 2);
   }
   const ctx = {
     now: addSeconds(T0, 10),
@@ -107,9 +113,43 @@ Deno.test("the delay gate waits for GATE_MIN_SAMPLES samples in the regression",
       assert.ok(stats.regressionOk && stats.sampleCount < GATE_MIN_SAMPLES);
       assert.equal(intake.delayTestData(addSeconds(t, 0.5), params)?.gateDelay, undefined);
     }
-    intake.accept(sample(t, 1e-5 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params);
+    intake.accept(sample(t, 1e-5 * (i % 3), 1e-3 + 1e-4 * (i % 4)), params, 2);
   }
   assert.equal(stats.sampleCount, GATE_MIN_SAMPLES);
   const last = addSeconds(T0, GATE_MIN_SAMPLES - 1);
   assert.equal(intake.delayTestData(addSeconds(last, 0.5), params)?.gateDelay, 1e-3);
+});
+
+Deno.test("a delaygate source polls at minpoll once its regression finds a rate change", () => {
+  const cases = [
+    { delayGate: true, poll: 2, drops: true },
+    { delayGate: true, poll: RATE_CHANGE_MAX_POLL + 1, drops: false },
+    { delayGate: false, poll: 2, drops: false },
+  ];
+  for (const { delayGate, poll, drops } of cases) {
+    const { stats, intake } = newIntake(delayGate);
+    const params = { ...DEFAULT_SOURCE_PARAMS, delayGate };
+    const when = (i: number) => addSeconds(T0, 2 ** poll * i);
+    // 20 samples one poll apart on a steady line (±2 µs of noise): no change, chrony's rule.
+    const noise = (i: number) => 1e-6 * (((i * 7) % 5) - 2);
+    let i = 0;
+    for (; i < 20; i++) {
+      const r = intake.accept(sample(when(i), noise(i), 1e-3), params, poll)!;
+      if (i >= 3) assert.equal(stats.rateChanged, false, `sample ${i}`);
+      assert.ok(r.pollAdjust > -1, `sample ${i}: ${r.pollAdjust}`);
+    }
+    // Then the offset turns by 30 µs a poll.
+    let found: number | null = null;
+    for (let k = 1; k <= 6 && found === null; k++, i++) {
+      const r = intake.accept(sample(when(i), noise(i) + 30e-6 * k, 1e-3), params, poll)!;
+      if (stats.rateChanged) {
+        found = k;
+        // Only a delaygate source at a short poll drops to minpoll; chrony's rule otherwise
+        // (a small step: the offsets are well within the peer distance).
+        if (drops) assert.equal(r.pollAdjust, RATE_CHANGE_POLL_ADJ);
+        else assert.ok(Math.abs(r.pollAdjust) < 0.5, `poll ${poll}: ${r.pollAdjust}`);
+      }
+    }
+    assert.ok(found !== null && found <= 3, `rate change found after ${found} samples`);
+  }
 });
