@@ -645,9 +645,9 @@ export const RATIO_BAR = 0.8;
 /**
  * Per scenario, tempus against chronyd run by run: the ratio of their RMS and max errors
  * and, through relays, of their requests (median and min–max over the runs), and in how
- * many runs tempus was synchronised at
- * least as often as chronyd; with several runs, the RMS ratio's geometric mean and 95 %
- * interval (ratio_interval.ts) and whether that shows the ratio within RATIO_BAR.
+ * many runs tempus was synchronised at least as often as chronyd; with several runs, the RMS
+ * ratio's geometric mean and 95 % interval (ratio_interval.ts) and whether that shows the
+ * ratio within RATIO_BAR.
  */
 export function formatRatios(runs: ScenarioRun[]): string {
   const lines: string[] = [];
@@ -659,8 +659,13 @@ export function formatRatios(runs: ScenarioRun[]): string {
     const rms = pairs.map(([t, c]) => t.rmsSysUs / c.rmsSysUs);
     const max = pairs.map(([t, c]) => t.maxSysUs / c.maxSysUs);
     const synced = pairs.filter(([t, c]) => t.syncedPct >= c.syncedPct).length;
-    const requests = pairs.every(([t, c]) => t.requests !== undefined && c.requests! > 0)
-      ? `, requests ${spread(pairs.map(([t, c]) => t.requests! / c.requests!), 2)}`
+    const requestRatios = pairs.map(([t, c]) =>
+      t.requests !== undefined && c.requests !== undefined && c.requests > 0
+        ? t.requests / c.requests
+        : null
+    );
+    const requests = requestRatios.every((r) => r !== null)
+      ? `, requests ${spread(requestRatios, 2)}`
       : "";
     const interval = ratioInterval(rms);
     const bar = interval !== null && interval.n > 1
@@ -669,10 +674,8 @@ export function formatRatios(runs: ScenarioRun[]): string {
       : "";
     lines.push(
       `${group[0].scenario.name}: tempus/chronyd RMS err ${spread(rms, 2)}, max err ` +
-        `${
-          spread(max, 2)
-        }${requests}; tempus synced at least as often in ${synced}/${pairs.length} runs` +
-        bar,
+        spread(max, 2) + requests +
+        `; tempus synced at least as often in ${synced}/${pairs.length} runs` + bar,
     );
   }
   return lines.join("\n");
