@@ -19,7 +19,8 @@
  * option), `--compare` (each path without and with `delaygate`, paired by seed: the
  * geometric mean of the per-seed RMS ratios with its 95 % interval, ratio_interval.ts), and
  * path names to run only those; with `--compare`, `--default-polltarget=N` runs the default at
- * chrony's polltarget N (8 otherwise), so that it polls about as often as `delaygate` does.
+ * chrony's polltarget N (8 otherwise), so that it polls about as often as `delaygate` does;
+ * `--scale=K` stretches every path's duration and event times K times (scoring still from 30 s).
  *
  * @module
  */
@@ -54,46 +55,52 @@ function withOutage(from: number, to: number): PathSpec {
   return { ...symmetric(5e-4, 1e-4), drop: (t) => t >= from && t < to };
 }
 
-const PATHS: Record<string, SimPath> = {
-  clean: { clock: ON_TIME, path: symmetric(5e-4, 1e-4), seconds: 60 },
-  jitter: { clock: ON_TIME, path: symmetric(5e-4, 2e-3), seconds: 60 },
-  asymjitter: {
-    clock: ON_TIME,
-    path: { up: { base: 5e-4, jitter: 3e-3 }, down: { base: 5e-4, jitter: 2e-4 } },
-    seconds: 60,
-  },
-  loss: { clock: ON_TIME, path: symmetric(5e-4, 1e-4, 0.163), seconds: 60 },
-  congestion: {
-    clock: ON_TIME,
-    // The bench adds 20-50 ms uniform per packet; the simulator's extra delay is base + Exp.
-    path: {
-      ...symmetric(5e-4, 1e-4),
-      congestion: [{ from: 35, to: 65, extraBase: 0.02, extraJitter: 0.015 }],
+/**
+ * The paths, with every duration and event time stretched `k` times (1: the real-time
+ * bench's own). Scoring still starts at 30 s, so a longer run weighs the steady state more.
+ */
+function paths(k: number): Record<string, SimPath> {
+  return {
+    clean: { clock: ON_TIME, path: symmetric(5e-4, 1e-4), seconds: 60 * k },
+    jitter: { clock: ON_TIME, path: symmetric(5e-4, 2e-3), seconds: 60 * k },
+    asymjitter: {
+      clock: ON_TIME,
+      path: { up: { base: 5e-4, jitter: 3e-3 }, down: { base: 5e-4, jitter: 2e-4 } },
+      seconds: 60 * k,
     },
-    seconds: 100,
-  },
-  outage: { clock: ON_TIME, path: withOutage(35, 65), seconds: 100 },
-  ratejump: {
-    clock: { offset: 1e-3, freq: 1e-6, wander: 1e-9, freqSteps: [{ at: 50, delta: 7e-6 }] },
-    path: symmetric(5e-4, 1e-4),
-    seconds: 100,
-  },
-  holdover: {
-    clock: { offset: 1e-6, freq: 10e-6, wander: 5e-9 },
-    path: withOutage(35, 75),
-    seconds: 100,
-  },
-  wander: {
-    clock: { offset: 1e-3, freq: -5e-6, wander: 5e-8 },
-    path: symmetric(5e-4, 3e-4),
-    seconds: 90,
-  },
-  wan: {
-    clock: { offset: 3e-3, freq: 40e-6, wander: 1e-8 },
-    path: symmetric(0.01, 0.002, 0.05),
-    seconds: 100,
-  },
-};
+    loss: { clock: ON_TIME, path: symmetric(5e-4, 1e-4, 0.163), seconds: 60 * k },
+    congestion: {
+      clock: ON_TIME,
+      // The bench adds 20-50 ms uniform per packet; the simulator's extra delay is base + Exp.
+      path: {
+        ...symmetric(5e-4, 1e-4),
+        congestion: [{ from: 35 * k, to: 65 * k, extraBase: 0.02, extraJitter: 0.015 }],
+      },
+      seconds: 100 * k,
+    },
+    outage: { clock: ON_TIME, path: withOutage(35 * k, 65 * k), seconds: 100 * k },
+    ratejump: {
+      clock: { offset: 1e-3, freq: 1e-6, wander: 1e-9, freqSteps: [{ at: 50 * k, delta: 7e-6 }] },
+      path: symmetric(5e-4, 1e-4),
+      seconds: 100 * k,
+    },
+    holdover: {
+      clock: { offset: 1e-6, freq: 10e-6, wander: 5e-9 },
+      path: withOutage(35 * k, 75 * k),
+      seconds: 100 * k,
+    },
+    wander: {
+      clock: { offset: 1e-3, freq: -5e-6, wander: 5e-8 },
+      path: symmetric(5e-4, 3e-4),
+      seconds: 90 * k,
+    },
+    wan: {
+      clock: { offset: 3e-3, freq: 40e-6, wander: 1e-8 },
+      path: symmetric(0.01, 0.002, 0.05),
+      seconds: 100 * k,
+    },
+  };
+}
 
 /** Prints `message` and exits with the usage status. */
 function usage(message: string): never {
@@ -110,12 +117,15 @@ try {
       delaygate: { type: "boolean", default: false },
       compare: { type: "boolean", default: false },
       "default-polltarget": { type: "string" },
+      scale: { type: "string", default: "1" },
     },
     allowPositionals: true,
   });
 } catch (e) {
   usage(
-    `${(e as Error).message}; known: --seeds=N, --delaygate, --compare, --default-polltarget=N`,
+    `${
+      (e as Error).message
+    }; known: --seeds=N, --delaygate, --compare, --default-polltarget=N, --scale=K`,
   );
 }
 const { values, positionals: names } = parsed;
@@ -124,6 +134,12 @@ const delayGate = values.delaygate;
 const compare = values.compare;
 const basePollArg = values["default-polltarget"];
 const basePollTarget = basePollArg === undefined ? 8 : Number(basePollArg);
+const scale = Number(values.scale);
+if (!(Number.isFinite(scale) && scale >= 1 && scale <= 100)) {
+  usage(`--scale must be a number 1-100, not ${values.scale}`);
+}
+const PATHS = paths(scale);
+const scaleNote = scale === 1 ? "" : `; durations and event times x${scale}`;
 if (compare && delayGate) {
   usage("--compare runs each path without and with delaygate: drop --delaygate");
 }
@@ -186,7 +202,7 @@ const selected = Object.entries(PATHS).filter(([name]) =>
 
 if (compare) {
   console.log(
-    `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs; delaygate against the default, ` +
+    `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s${scaleNote}; µs; delaygate against the default, ` +
       "paired by seed: geometric mean of the per-seed RMS ratios with its 95 % interval" +
       (basePollTarget !== 8 ? `; the default at polltarget ${basePollTarget}` : ""),
   );
@@ -213,7 +229,9 @@ if (compare) {
   }
 } else {
   console.log(
-    `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s; µs${delayGate ? "; delaygate" : ""}`,
+    `seeds 1-${seeds}; error from ${SCORED_FROM_SECOND} s${scaleNote}; µs${
+      delayGate ? "; delaygate" : ""
+    }`,
   );
   console.log(
     "| path | mean RMS | mean abs(mean) | mean sd | clock mean RMS | requests | RMS per seed |",
