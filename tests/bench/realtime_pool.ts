@@ -11,7 +11,7 @@
  * geometric mean with its 95 % interval and what that shows against the issue's 0.8
  * (ratio_interval.ts), the pooled ratio (tempus's RMS error over every run's samples against
  * chronyd's, runs weighted equally) with a 95 % bootstrap interval over runs, and tempus's
- * requests over chronyd's where every run has them.
+ * requests over chronyd's (summed over the runs that have them, and how many when not all).
  *
  * @module
  */
@@ -180,12 +180,15 @@ export function formatPool(runs: readonly PooledRun[]): string {
     const interval = ratioInterval(ratios);
     const seeds = group.map((r) => r.seed).sort((a, b) => a - b);
     const [low, high] = group.length > 1 ? pooledInterval(group) : [NaN, NaN];
-    let tempusReq = 0, chronydReq = 0;
+    let tempusReq = 0, chronydReq = 0, counted = 0;
     for (const r of group) {
-      tempusReq += r.tempusRequests ?? NaN;
-      chronydReq += r.chronydRequests ?? NaN;
+      if (r.tempusRequests === undefined || !r.chronydRequests) continue;
+      tempusReq += r.tempusRequests;
+      chronydReq += r.chronydRequests;
+      counted++;
     }
-    const req = chronydReq > 0 ? `${(tempusReq / chronydReq).toFixed(2)}×` : "-";
+    const req = counted === 0 ? "-" : `${(tempusReq / chronydReq).toFixed(2)}×` +
+      (counted < group.length ? ` (${counted} runs)` : "");
     const cells = [
       name,
       String(group.length),
