@@ -15,6 +15,8 @@
  *
  * @module
  */
+import { median } from "../../src/core/regress.ts";
+import { seededRandom } from "../helpers/random.ts";
 import { formatRatioInterval, ratioInterval, verdictAgainst } from "./ratio_interval.ts";
 
 /** One paired run of one scenario. */
@@ -109,18 +111,6 @@ export function parseRuns(text: string): PooledRun[] {
     : parseRunTable(text);
 }
 
-/** A seeded generator of uniform numbers in [0, 1) (mulberry32), for the bootstrap. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** sqrt(Σ tempus² / Σ chronyd²) over `runs`: the ratio of RMS errors over all their samples. */
 export function pooledRatio(runs: readonly PooledRun[]): number {
   const t = runs.reduce((a, r) => a + r.tempusRmsUs ** 2, 0);
@@ -134,7 +124,7 @@ export function pooledInterval(
   draws = 4000,
   seed = 1,
 ): [number, number] {
-  const next = uniform(seed);
+  const next = seededRandom(seed);
   const ratios: number[] = [];
   for (let d = 0; d < draws; d++) {
     const sample = runs.map(() => runs[Math.floor(next() * runs.length)]);
@@ -142,13 +132,6 @@ export function pooledInterval(
   }
   ratios.sort((a, b) => a - b);
   return [ratios[Math.floor(0.025 * draws)], ratios[Math.ceil(0.975 * draws) - 1]];
-}
-
-/** The median of `xs` (not empty). */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The issue's bar. */

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { seededRandom } from "./random.ts";
 
 /** How one direction of the relay impairs its packets. */
 export interface DirectionImpairment {
@@ -96,17 +97,8 @@ export interface ImpairRelay {
   close(): Promise<void>;
 }
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) generator (mulberry32, tests/helpers/random.ts). */
+export { seededRandom };
 
 interface ClientLink {
   socket: Deno.DatagramConn;
