@@ -210,15 +210,24 @@ export function findBestRegression(
   }
 }
 
+/** The coefficient {@link multipleRegression} estimates, with its standard error. */
+export interface MultipleRegressionResult {
+  /** The coefficient of the second regressor. */
+  b2: number;
+  /** Its standard error, from the residuals (n − 3 degrees of freedom). */
+  sdB2: number;
+}
+
 /**
- * Two-variable least squares y = b0 + b1·x1 + b2·x2 (unweighted); returns b2, or null with
- * fewer than 4 points or an ill-conditioned system (chrony's RGR_MultipleRegress).
+ * Two-variable least squares y = b0 + b1·x1 + b2·x2 (unweighted); returns b2 with its
+ * standard error, or null with fewer than 4 points or an ill-conditioned system (chrony's
+ * RGR_MultipleRegress, which gives b2 alone).
  */
 export function multipleRegression(
   x1: readonly number[],
   x2: readonly number[],
   y: readonly number[],
-): number | null {
+): MultipleRegressionResult | null {
   const n = y.length;
   if (n < 4 || x1.length !== n || x2.length !== n) return null;
   let m1 = 0;
@@ -237,10 +246,12 @@ export function multipleRegression(
   let s22 = 0;
   let s1y = 0;
   let s2y = 0;
+  let syy = 0;
   for (let i = 0; i < n; i++) {
     const a = x1[i] - m1;
     const b = x2[i] - m2;
     const c = y[i] - my;
+    syy += c * c;
     s11 += a * a;
     s12 += a * b;
     s22 += b * b;
@@ -250,7 +261,10 @@ export function multipleRegression(
   const det = s11 * s22 - s12 * s12;
   // Reject a (nearly) singular system: the two regressors (nearly) collinear or constant.
   if (!(s11 > 0) || !(s22 > 0) || !(Math.abs(det) > 1e-10 * s11 * s22)) return null;
-  return (s11 * s2y - s12 * s1y) / det;
+  const b1 = (s22 * s1y - s12 * s2y) / det;
+  const b2 = (s11 * s2y - s12 * s1y) / det;
+  const rss = Math.max(0, syy - b1 * s1y - b2 * s2y);
+  return { b2, sdB2: Math.sqrt(rss / (n - 3) * s11 / det) };
 }
 
 /** Result of {@link findBestRobustRegression}. */

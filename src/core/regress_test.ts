@@ -141,11 +141,42 @@ Deno.test("multiple regression recovers the second coefficient", () => {
     x2.push(rand() * 1e-3);
     y.push(1e-3 + 2e-6 * x1[i] - 0.4 * x2[i]);
   }
-  const b2 = multipleRegression(x1, x2, y);
-  assert.ok(b2 !== null);
-  assert.ok(Math.abs(b2 - -0.4) < 1e-9);
+  const exact = multipleRegression(x1, x2, y);
+  assert.ok(exact !== null);
+  assert.ok(Math.abs(exact.b2 - -0.4) < 1e-9);
+  assert.ok(exact.sdB2 < 1e-6, `sd ${exact.sdB2}`);
   assert.equal(multipleRegression(x1.slice(0, 3), x2.slice(0, 3), y.slice(0, 3)), null);
   assert.equal(multipleRegression(x1, x1.map((v) => 2 * v), y), null);
+});
+
+Deno.test("multiple regression's standard error covers the coefficient's scatter", () => {
+  const rand = seededRandom(12);
+  const n = 20;
+  const noise = 1e-5;
+  const estimates: number[] = [];
+  const errors: number[] = [];
+  for (let trial = 0; trial < 400; trial++) {
+    const x1: number[] = [];
+    const x2: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      x1.push(-i * 4);
+      x2.push(rand() * 1e-3);
+      y.push(1e-3 + 2e-6 * x1[i] + 0.3 * x2[i] + noise * Math.sqrt(12) * (rand() - 0.5));
+    }
+    const fit = multipleRegression(x1, x2, y);
+    assert.ok(fit !== null);
+    estimates.push(fit.b2);
+    errors.push(fit.sdB2);
+  }
+  const mean = estimates.reduce((a, b) => a + b, 0) / estimates.length;
+  const scatter = Math.sqrt(
+    estimates.reduce((a, b) => a + (b - mean) ** 2, 0) / (estimates.length - 1),
+  );
+  const typical = Math.sqrt(errors.reduce((a, b) => a + b * b, 0) / errors.length);
+  assert.ok(Math.abs(mean - 0.3) < 0.01, `mean ${mean}`);
+  // The standard error agrees with the scatter over trials within 15 %.
+  assert.ok(Math.abs(typical / scatter - 1) < 0.15, `sd ${typical} scatter ${scatter}`);
 });
 
 Deno.test("robust regression tolerates 1/7 outliers", () => {

@@ -215,6 +215,25 @@ Deno.test("jitter asymmetry is estimated and corrected; asymmetry 0 disables it"
   assert.ok(Math.abs(fixed.trackingData()!.offset - 0.002) < 1e-4);
 });
 
+Deno.test("a delay-gated source switches the asymmetry correction on only on a clear estimate", () => {
+  function run(delayGated: boolean, noise: number) {
+    const rand = seededRandom(9);
+    const s = new SourceStats({ ...OPTS, delayGated });
+    for (let i = 0; i < 60; i++) {
+      const extra = rand() * 1e-3;
+      const off = 0.002 + extra / 2 + noise * gaussian(rand);
+      s.accumulate(sample(addSeconds(T0, i * 4), off, 1e-3 + extra));
+      s.regress();
+    }
+    return s.jitterAsymmetry;
+  }
+  // The slope is 0.5 but the estimate stands only a few standard errors clear of zero.
+  assert.ok(run(false, 1e-4) < -0.45, "chrony's rule switches on");
+  assert.equal(run(true, 1e-4), 0);
+  // A clear estimate switches it on for a gated source too.
+  assert.ok(run(true, 2e-5) < -0.45);
+});
+
 Deno.test("best single sample minimises root distance; maxsamples < 3 selects at once", () => {
   const s = new SourceStats(OPTS);
   for (let i = 0; i < 8; i++) {
