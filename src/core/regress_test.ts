@@ -130,17 +130,25 @@ Deno.test("extra samples extend the runs test", () => {
   assert.ok(withExtra.start > 0, `start ${withExtra.start}`);
 });
 
-Deno.test("multiple regression recovers the second coefficient", () => {
-  const rand = seededRandom(11);
-  const n = 30;
+/**
+ * `n` points of y = 1e-3 + 2e-6·x1 + b2·x2 with x1 every `step` back in time, x2 uniform in
+ * [0, 1 ms) and, when `noise` > 0, uniform noise of that standard deviation on y.
+ */
+function twoRegressorData(rand: () => number, n: number, step: number, b2: number, noise = 0) {
   const x1: number[] = [];
   const x2: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < n; i++) {
-    x1.push(-i * 64);
+    x1.push(-i * step);
     x2.push(rand() * 1e-3);
-    y.push(1e-3 + 2e-6 * x1[i] - 0.4 * x2[i]);
+    const e = noise > 0 ? noise * Math.sqrt(12) * (rand() - 0.5) : 0;
+    y.push(1e-3 + 2e-6 * x1[i] + b2 * x2[i] + e);
   }
+  return { x1, x2, y };
+}
+
+Deno.test("multiple regression recovers the second coefficient", () => {
+  const { x1, x2, y } = twoRegressorData(seededRandom(11), 30, 64, -0.4);
   const exact = multipleRegression(x1, x2, y);
   assert.ok(exact !== null);
   assert.ok(Math.abs(exact.b2 - -0.4) < 1e-9);
@@ -156,14 +164,7 @@ Deno.test("multiple regression's standard error covers the coefficient's scatter
   const estimates: number[] = [];
   const errors: number[] = [];
   for (let trial = 0; trial < 400; trial++) {
-    const x1: number[] = [];
-    const x2: number[] = [];
-    const y: number[] = [];
-    for (let i = 0; i < n; i++) {
-      x1.push(-i * 4);
-      x2.push(rand() * 1e-3);
-      y.push(1e-3 + 2e-6 * x1[i] + 0.3 * x2[i] + noise * Math.sqrt(12) * (rand() - 0.5));
-    }
+    const { x1, x2, y } = twoRegressorData(rand, n, 4, 0.3, noise);
     const fit = multipleRegression(x1, x2, y);
     assert.ok(fit !== null);
     estimates.push(fit.b2);
