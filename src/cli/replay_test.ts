@@ -18,7 +18,7 @@ Deno.test("a recorded real-time run of tempus replays decision for decision", ()
     .entries;
   assert.ok(records.length >= 80);
   // The run's tempus had `server 127.0.0.1 ... iburst minpoll -2 maxpoll 2 delaygate` (the
-  // gate's third step, 2026-12-07 19:18 UTC); its polls never went below -1 (each reply
+  // minimax line, 2026-12-08 02:45 UTC); its polls never went below -1 (each reply
   // the gate held back moved the poll as a taken one would), so the records alone would give
   // minpoll -1.
   const inferred = inferredParams(records, "127.0.0.1");
