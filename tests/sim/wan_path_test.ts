@@ -4,8 +4,10 @@
  * direction, iburst minpoll -2 maxpoll 2, 100 s, error scored from 30 s on as
  * bench:realtime does. tempus's engine runs chrony's algorithms here (chrony's delay weights,
  * runs test, skew-weighted frequency updates) plus the delay gate (`delaygate`, which also
- * weights delay more steeply and looks for rate changes on fewer points): over seeds 1-12 the
- * RMS error is 177 µs (mean; 77-404 µs per seed; chrony's algorithms alone 402 µs, 255-813),
+ * weights delay more steeply, looks for rate changes on fewer points and, with the asymmetry
+ * correction off, takes its line from the minimax fit): over seeds 1-12 the RMS error is 161
+ * µs (mean; 36-337 µs per seed; 177 and 77-404 before the minimax fit; chrony's algorithms
+ * alone 402 µs, 255-813),
  * 39-56 requests reach the server (36-43 without the gate: samples it holds back keep the
  * regression short, so the poll rises later). This guards that level.
  */
@@ -39,9 +41,9 @@ Deno.test("wan path: RMS error from 30 s over seeds 1-12 stays at the delay gate
     requests.push(r.serverRequests);
   }
   const mean = rms.reduce((a, x) => a + x, 0) / rms.length;
-  assert.ok(mean <= 210, `mean RMS ${mean.toFixed(1)} µs (was 176.9)`);
+  assert.ok(mean <= 190, `mean RMS ${mean.toFixed(1)} µs (was 161.2)`);
   const worst = Math.max(...rms);
-  assert.ok(worst <= 480, `worst seed ${worst.toFixed(0)} µs (was 404)`);
+  assert.ok(worst <= 400, `worst seed ${worst.toFixed(0)} µs (was 337)`);
   // Polls rise from 1 s to 4 s as the window fills (polltarget 8); 5 % loss each way.
   for (const n of requests) assert.ok(n >= 36 && n <= 60, `requests reaching the server ${n}`);
 });
