@@ -123,8 +123,9 @@ export interface SourceStatsOptions {
   /**
    * The source's slow replies are held back by the delay gate (`delaygate`): the regression
    * weights delay more steeply (GATED_SD_TO_DIST_RATIO), looks for rate changes with
-   * GATED_RATE_CHANGE_TEST, and switches the asymmetry correction on only on an estimate
-   * MIN_GATED_ASYMMETRY_T standard errors clear of zero.
+   * GATED_RATE_CHANGE_TEST, switches the asymmetry correction on only on an estimate
+   * MIN_GATED_ASYMMETRY_T standard errors clear of zero, and while that correction is off the
+   * offset and frequency come from the minimax line (MIN_MINIMAX_SAMPLES).
    */
   delayGated?: boolean;
 }
