@@ -84,11 +84,10 @@ export function minimaxLine(
     for (let j = i + 1; j < n; j++) {
       const dx = x[i] - x[j];
       if (dx === 0) continue;
-      for (const dy of [y[i] - y[j] - h[i] - h[j], y[i] - y[j] + h[i] + h[j]]) {
-        const s = dy / dx;
-        if (s < lowest) lowest = s;
-        if (s > highest) highest = s;
-      }
+      const a = (y[i] - y[j] - h[i] - h[j]) / dx;
+      const b = (y[i] - y[j] + h[i] + h[j]) / dx;
+      lowest = Math.min(lowest, a, b);
+      highest = Math.max(highest, a, b);
     }
   }
   if (!(lowest <= highest)) return null;

@@ -76,7 +76,7 @@ const GATED_SD_TO_DIST_RATIO = 2.8;
  * the tightest samples beat the regression at the same requests on every real-time path in the
  * simulator: 200 seeds, clean 0.54 → 0.29 and jitter 0.76 → 0.40 of the default's error
  * (docs/realtime.md). With the correction on, an offset's error is no longer centred in its
- * bound, and the regression, which then corrects it, did better (asymmetric jitter 0.73
+ * bound, and the regression, which then corrects it, did better (asymmetric jitter 0.72
  * against 1.22). The regression still gives the standard deviations and the skew.
  */
 const MIN_MINIMAX_SAMPLES = 4;

@@ -374,6 +374,29 @@ Deno.test("delaygate statistics weight extra delay more steeply", () => {
   assert.ok(gatedErr < 0.85 * chronyErr, `gated ${gatedErr / 200} chrony ${chronyErr / 200}`);
 });
 
+/** Offset at the newest sample of feedJitteredLine's clock. */
+const JITTERED_LINE_TRUTH = 0.002 + 4e-6 * 46;
+
+/**
+ * Feeds each of `stats` the same 24 samples, one every 2 s, of a clock 4 ppm off through
+ * symmetric exponential jitter (2 ms mean extra delay): each offset is off by a random share
+ * of half its extra delay.
+ */
+function feedJitteredLine(stats: SourceStats[], rand: () => number): void {
+  for (let i = 0; i < 24; i++) {
+    const extra = -2e-3 * Math.log(1 - rand());
+    const s = sample(
+      addSeconds(T0, 2 * i),
+      0.002 + 4e-6 * 2 * i + extra * (rand() - 0.5),
+      1e-3 + extra,
+    );
+    for (const st of stats) {
+      st.accumulate(s);
+      st.regress();
+    }
+  }
+}
+
 Deno.test("a delay-gated source takes its line from the tightest samples (minimax)", () => {
   // Symmetric exponential jitter on a clock 4 ppm off: each offset is off by a random share
   // of half its extra delay. The minimax line is pinned by the fastest samples, so both its
@@ -384,19 +407,8 @@ Deno.test("a delay-gated source takes its line from the tightest samples (minima
   for (let trial = 0; trial < 200; trial++) {
     const chrony = new SourceStats(OPTS);
     const gated = new SourceStats({ ...OPTS, delayGated: true });
-    for (let i = 0; i < 24; i++) {
-      const extra = -2e-3 * Math.log(1 - rand());
-      const s = sample(
-        addSeconds(T0, 2 * i),
-        0.002 + 4e-6 * 2 * i + extra * (rand() - 0.5),
-        1e-3 + extra,
-      );
-      for (const stats of [chrony, gated]) {
-        stats.accumulate(s);
-        stats.regress();
-      }
-    }
-    const truth = 0.002 + 4e-6 * 46;
+    feedJitteredLine([chrony, gated], rand);
+    const truth = JITTERED_LINE_TRUTH;
     errs.chronyOffset += Math.abs(chrony.trackingData()!.offset - truth);
     errs.gatedOffset += Math.abs(gated.trackingData()!.offset - truth);
     errs.chronyFreq += Math.abs(chrony.trackingData()!.frequencyPpm - 4);
@@ -405,4 +417,22 @@ Deno.test("a delay-gated source takes its line from the tightest samples (minima
   const msg = JSON.stringify(errs);
   assert.ok(errs.gatedOffset < 0.6 * errs.chronyOffset, msg);
   assert.ok(errs.gatedFreq < 0.8 * errs.chronyFreq, msg);
+});
+
+Deno.test("a delay-gated source keeps the regression's line while the asymmetry correction is on", () => {
+  // The same data as above: with a (negligible) fixed asymmetry the correction is on, and the
+  // offset must come from the weighted regression, clearly further from the truth than the
+  // minimax line's (about 0.80 against 0.51 of chrony's error).
+  const rand = seededRandom(22);
+  let minimaxErr = 0;
+  let regressionErr = 0;
+  for (let trial = 0; trial < 200; trial++) {
+    const minimax = new SourceStats({ ...OPTS, delayGated: true });
+    const corrected = new SourceStats({ ...OPTS, delayGated: true, asymmetry: 1e-9 });
+    feedJitteredLine([minimax, corrected], rand);
+    const truth = JITTERED_LINE_TRUTH;
+    minimaxErr += Math.abs(minimax.trackingData()!.offset - truth);
+    regressionErr += Math.abs(corrected.trackingData()!.offset - truth);
+  }
+  assert.ok(regressionErr > 1.3 * minimaxErr, `regression ${regressionErr} minimax ${minimaxErr}`);
 });

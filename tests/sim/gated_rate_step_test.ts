@@ -7,9 +7,9 @@
  * come in quickly: over seeds 1-12 the RMS error is 33.0 µs (mean; worst seed 56) with 131
  * requests reaching the server (37.3, 64 and 137 before the minimax line), where without the
  * drop it was 49.1 µs (worst 100) with 68. On the same path without the step the requests
- * are 72.5 (52-126 per seed) against 64
- * (53-83): a false alarm now and then also drops the poll, and the gate, holding most replies
- * back, lets the window regrow slowly, so chrony's rule raises the poll slowly.
+ * are 72.5 (52-126 per seed) against 64 (53-83): a false alarm now and then also drops the
+ * poll, and the gate, holding most replies back, lets the window regrow slowly, so chrony's
+ * rule raises the poll slowly.
  */
 import assert from "node:assert/strict";
 import { runScenario } from "../../src/sim/scenario.ts";

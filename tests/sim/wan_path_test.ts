@@ -5,11 +5,11 @@
  * bench:realtime does. tempus's engine runs chrony's algorithms here (chrony's delay weights,
  * runs test, skew-weighted frequency updates) plus the delay gate (`delaygate`, which also
  * weights delay more steeply, looks for rate changes on fewer points and, with the asymmetry
- * correction off, takes its line from the minimax fit): over seeds 1-12 the RMS error is 161
- * µs (mean; 36-337 µs per seed; 177 and 77-404 before the minimax fit; chrony's algorithms
- * alone 402 µs, 255-813),
- * 39-56 requests reach the server (36-43 without the gate: samples it holds back keep the
- * regression short, so the poll rises later). This guards that level.
+ * correction off, takes its line from the minimax fit): over seeds 1-12 the RMS error is
+ * 161 µs (mean; 36-337 µs per seed; 177 and 77-404 before the minimax fit; chrony's
+ * algorithms alone 402 µs, 255-813), 39-56 requests reach the server (36-43 without the gate:
+ * samples it holds back keep the regression short, so the poll rises later). This guards
+ * that level.
  */
 import assert from "node:assert/strict";
 import { runScenario } from "../../src/sim/scenario.ts";
